@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const nonNeg = z.number().nonnegative('must be >= 0');
+const frac = z.number().gt(0, 'must be > 0').lte(1, 'must be <= 1');
+
+/** Resource counts of a device or of one SLR. BRAM is counted in BRAM18 units. */
+export const resourcesSchema = z
+  .object({ dsp: nonNeg, bram18: nonNeg, uram: nonNeg, lut: nonNeg, ff: nonNeg })
+  .strict();
+
+export const limitsSchema = z
+  .object({ dsp: frac, bram18: frac, uram: frac, lut: frac, ff: frac })
+  .strict();
+
+export const DEFAULT_LIMITS = { dsp: 0.8, bram18: 0.8, uram: 0.8, lut: 0.7, ff: 0.5 };
+
+/** One kind of off-chip memory port group (e.g. HBM pseudo-channels, DDR banks, PS HP ports). */
+export const memorySchema = z
+  .object({
+    kind: z.enum(['hbm', 'ddr', 'ps-ddr', 'plram']),
+    // v++ bank name prefix and count: HBM[0..31], DDR[0..1]; for Zynq HP ports the platform's name
+    bank_prefix: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a C-like identifier'),
+    count: z.number().int().positive('must be a positive integer'),
+    gbps_each: z.number().positive('must be positive'), // GB/s per channel/bank/port
+    axi_width_bits: z.number().int().refine((w) => [32, 64, 128, 256, 512].includes(w), 'must be 32..512, a power of two'),
+    slr: z.array(z.number().int().nonnegative()).optional(), // SLR each channel is attached to (Alveo)
+  })
+  .strict();
+
+export const boardSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . or -'),
+    description: z.string().optional(),
+    part: z.string().min(1),
+    platform: z.string().min(1),
+    flow: z.enum(['vitis-alveo', 'vitis-embedded']),
+    dsp_kind: z.enum(['dsp48e2', 'dsp58']),
+    clocks_mhz: z
+      .object({ default: z.number().positive(), allowed: z.array(z.number().positive()).min(1) })
+      .strict()
+      .refine((c) => c.allowed.includes(c.default), 'default must be one of allowed'),
+    resources: resourcesSchema, // whole device
+    slrs: z.array(resourcesSchema).optional(), // per SLR, when the device has several
+    // resources the platform shell takes (Alveo static region, HBM/DDR controllers), not available to kernels
+    shell: resourcesSchema.partial().optional(),
+    limits: limitsSchema.partial().optional(),
+    memory: z.array(memorySchema).min(1),
+  })
+  .strict();
+
+export type Resources = z.infer<typeof resourcesSchema>;
+export type Limits = z.infer<typeof limitsSchema>;
+export type Memory = z.infer<typeof memorySchema>;
+export type BoardInput = z.infer<typeof boardSchema>;
+/** A loaded board: limits filled with defaults. */
+export type Board = Omit<BoardInput, 'limits'> & { limits: Limits };
+export const RESOURCE_KEYS = ['dsp', 'bram18', 'uram', 'lut', 'ff'] as const;
+export type ResourceKey = (typeof RESOURCE_KEYS)[number];

@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+import { registerModels } from './models.js';
+import { registerBoards } from './boards.js';
+
+/** Every CLI command registers itself here; one file per command. */
+export const commands: Array<(program: Command) => void> = [registerModels, registerBoards];

@@ -1,0 +1,83 @@
+import { loadBoard, validateBoard } from '../board/load.js';
+import type { Board } from '../board/schema.js';
+import { loadModel, modelDims, validateModel, type ModelConfig, type ModelDims } from '../model/config.js';
+import type { FfnParams, MsaParams, PatchEmbedParams } from '../kernels/params.js';
+import type { Precision, SharedParams } from '../kernels/types.js';
+import { parseWith, readYaml } from '../util/yamlfile.js';
+import { designFileSchema, type DesignFile, type DesignFileInput } from './schema.js';
+
+/** The precision presets (UbiMoE's W16A32 is the default). */
+export const PRECISIONS: Record<string, Precision> = {
+  w16a32: {
+    activation: { width: 32, int: 10 },
+    accum: { width: 48, int: 16 },
+    weight: { width: 16, int: 2 },
+    bias: { width: 16, int: 5 },
+    norm: { width: 16, int: 5 },
+    patch_weight: { width: 16, int: 2 },
+  },
+};
+
+/** A resolved design: model + board + kernel parameters + precision, all validated. */
+export interface Design {
+  file: DesignFile; // as written in design.yaml (model/board possibly by name)
+  model: ModelConfig;
+  dims: ModelDims;
+  board: Board;
+  shared: SharedParams;
+  kernels: { patch_embed: PatchEmbedParams; msa_block: MsaParams; ffn_block: FfnParams };
+  placement: { patch_embed: number; msa_block: number; ffn_block: number };
+  computeUnits: { msa_block: number; ffn_block: number };
+}
+
+function resolveModel(m: DesignFile['model'], what: string): ModelConfig {
+  return typeof m === 'string' ? loadModel(m) : validateModel(m, `${what}: model`);
+}
+function resolveBoard(b: DesignFile['board'], what: string): Board {
+  return typeof b === 'string' ? loadBoard(b) : validateBoard(b, `${what}: board`);
+}
+
+/** Builds a Design from a design-file object (validated). `what` names the source in errors. */
+export function resolveDesign(value: unknown, what: string): Design {
+  const file = parseWith(designFileSchema, value, what);
+  const model = resolveModel(file.model, what);
+  const board = resolveBoard(file.board, what);
+  const precision: Precision = { ...PRECISIONS[file.precision], ...(file.types ?? {}) };
+  return {
+    file,
+    model,
+    dims: modelDims(model),
+    board,
+    shared: { clockMhz: file.clock_mhz, axiWidthBits: file.axi_width_bits, streamDepth: file.stream_depth, precision },
+    kernels: file.kernels,
+    placement: file.placement ?? { patch_embed: 0, msa_block: 0, ffn_block: 0 },
+    computeUnits: file.compute_units ?? { msa_block: 1, ffn_block: 1 },
+  };
+}
+
+export function loadDesign(path: string): Design {
+  return resolveDesign(readYaml(path), `design ${path}`);
+}
+
+/**
+ * UbiMoE's published architecture parameters (linear 16×16, 3 token lanes, attention 4 query
+ * rows × 8-wide key blocks): the starting point when no searched design is given.
+ */
+export function defaultDesignFile(model: string | ModelConfig, board: string | Board): DesignFileInput {
+  const b = typeof board === 'string' ? loadBoard(board) : board;
+  const axi = Math.max(...b.memory.map((m) => m.axi_width_bits));
+  return {
+    format: 'ubimoe-design/1',
+    model: typeof model === 'string' ? model : (model as unknown as Record<string, unknown>),
+    board: typeof board === 'string' ? board : (board as unknown as Record<string, unknown>),
+    clock_mhz: b.clocks_mhz.default,
+    axi_width_bits: Math.min(axi, 512),
+    stream_depth: 64,
+    precision: 'w16a32',
+    kernels: {
+      patch_embed: { tile_in: 16, tile_out: 16 },
+      msa_block: { tile_in: 16, tile_out: 16, token_lanes: 3, q_parallel: 4, key_block: 8 },
+      ffn_block: { tile_in: 16, tile_out: 16, token_lanes: 3 },
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { ffnParamsSchema, msaParamsSchema, patchEmbedParamsSchema } from '../kernels/params.js';
+
+const posInt = z.number().int('must be an integer').positive('must be a positive integer');
+const fixedType = z
+  .object({
+    width: z.number().int().min(2, 'must be >= 2').max(64, 'must be <= 64'),
+    int: z.number().int().min(1, 'must be >= 1'),
+  })
+  .strict()
+  .refine((t) => t.int <= t.width, 'int must be <= width');
+
+export const PRECISION_PRESETS = ['w16a32'] as const;
+
+/**
+ * design.yaml: everything that decides the generated hardware. `model` and `board` are a preset
+ * name, a path, or an inline mapping (generated projects inline both so they are self-contained).
+ */
+export const designFileSchema = z
+  .object({
+    format: z.literal('ubimoe-design/1'),
+    model: z.union([z.string(), z.record(z.unknown())]),
+    board: z.union([z.string(), z.record(z.unknown())]),
+    clock_mhz: z.number().positive('must be positive'),
+    axi_width_bits: z.number().int().refine((w) => [64, 128, 256, 512].includes(w), 'must be 64, 128, 256 or 512'),
+    stream_depth: posInt.default(64),
+    precision: z.enum(PRECISION_PRESETS).default('w16a32'),
+    // overrides of the preset's types, per tensor class
+    types: z
+      .object({
+        activation: fixedType,
+        accum: fixedType,
+        weight: fixedType,
+        bias: fixedType,
+        norm: fixedType,
+        patch_weight: fixedType,
+      })
+      .partial()
+      .strict()
+      .optional(),
+    kernels: z
+      .object({ patch_embed: patchEmbedParamsSchema, msa_block: msaParamsSchema, ffn_block: ffnParamsSchema })
+      .strict(),
+    // SLR of each kernel (multi-SLR boards); its memory ports go to that SLR's channels
+    placement: z
+      .object({ patch_embed: z.number().int().min(0), msa_block: z.number().int().min(0), ffn_block: z.number().int().min(0) })
+      .strict()
+      .optional(),
+    // compute units per kernel (replication where the board has room)
+    compute_units: z.object({ msa_block: posInt, ffn_block: posInt }).strict().optional(),
+  })
+  .strict();
+
+export type DesignFile = z.output<typeof designFileSchema>;
+export type DesignFileInput = z.input<typeof designFileSchema>;

@@ -1,0 +1,40 @@
+import type { Resources } from '../board/schema.js';
+
+/** A fixed-point type as rendered into C++: ap_fixed<width, int> (signed) unless `signed` is false. */
+export interface FixedType {
+  width: number;
+  int: number;
+}
+
+/** Precision per tensor class, rendered into the generated config header. */
+export interface Precision {
+  activation: FixedType; // tokens between kernels and inside them
+  accum: FixedType; // linear-layer accumulators
+  weight: FixedType; // linear weights (qkv, proj, fc1/fc2, experts, gate)
+  bias: FixedType; // linear biases
+  norm: FixedType; // LayerNorm gamma/beta
+  patch_weight: FixedType; // patch-embedding conv weights
+}
+
+/** Design-wide facts every kernel's models may need (from the design, never from the kernels). */
+export interface SharedParams {
+  clockMhz: number;
+  axiWidthBits: number;
+  streamDepth: number;
+  precision: Precision;
+}
+
+/** Cycle estimate of one kernel invocation, with the parts it is made of (for reports). */
+export interface CycleEstimate {
+  cycles: number;
+  parts: Record<string, number>;
+}
+
+export type ResourceEstimate = Resources;
+
+/** One m_axi bundle of a top kernel (used by the v++ connectivity and the XRT host). */
+export interface AxiBundle {
+  name: string; // bundle name, e.g. gmem_w
+  args: string[]; // kernel arguments on it
+  role: 'activations' | 'weights';
+}
