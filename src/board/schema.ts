@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+export const RESOURCE_KEYS = ['dsp', 'bram18', 'uram', 'lut', 'ff'] as const;
+export type ResourceKey = (typeof RESOURCE_KEYS)[number];
+
 const nonNeg = z.number().nonnegative('must be >= 0');
 const frac = z.number().gt(0, 'must be > 0').lte(1, 'must be <= 1');
 
@@ -17,15 +20,20 @@ export const DEFAULT_LIMITS = { dsp: 0.8, bram18: 0.8, uram: 0.8, lut: 0.7, ff: 
 /** One kind of off-chip memory port group (e.g. HBM pseudo-channels, DDR banks, PS HP ports). */
 export const memorySchema = z
   .object({
-    kind: z.enum(['hbm', 'ddr', 'ps-ddr', 'plram']),
+    kind: z.enum(['hbm', 'ddr', 'lpddr', 'ps-ddr', 'plram']),
     // v++ bank name prefix and count: HBM[0..31], DDR[0..1]; for Zynq HP ports the platform's name
     bank_prefix: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a C-like identifier'),
     count: z.number().int().positive('must be a positive integer'),
     gbps_each: z.number().positive('must be positive'), // GB/s per channel/bank/port
     axi_width_bits: z.number().int().refine((w) => [32, 64, 128, 256, 512].includes(w), 'must be 32..512, a power of two'),
-    slr: z.array(z.number().int().nonnegative()).optional(), // SLR each channel is attached to (Alveo)
+    // SLR the channels are attached to: one number for all, or one per channel (multi-SLR Alveo)
+    slr: z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => !Array.isArray(m.slr) || m.slr.length === m.count, {
+    message: 'slr list must have one entry per channel (count)',
+    path: ['slr'],
+  });
 
 export const boardSchema = z
   .object({
@@ -39,14 +47,34 @@ export const boardSchema = z
       .object({ default: z.number().positive(), allowed: z.array(z.number().positive()).min(1) })
       .strict()
       .refine((c) => c.allowed.includes(c.default), 'default must be one of allowed'),
-    resources: resourcesSchema, // whole device
-    slrs: z.array(resourcesSchema).optional(), // per SLR, when the device has several
-    // resources the platform shell takes (Alveo static region, HBM/DDR controllers), not available to kernels
+    resources: resourcesSchema, // whole device, from the data sheet
+    // per SLR, what the platform's dynamic region offers kernels (multi-SLR devices only)
+    slrs: z.array(resourcesSchema).min(1).optional(),
+    // resources the platform shell takes (static region, PCIe/XDMA, HBM/DDR controllers,
+    // interconnect), not available to kernels; with `slrs`, slrs + shell = resources
     shell: resourcesSchema.partial().optional(),
     limits: limitsSchema.partial().optional(),
     memory: z.array(memorySchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((b, ctx) => {
+    const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    for (const k of RESOURCE_KEYS) {
+      const shell = b.shell?.[k] ?? 0;
+      if (shell > b.resources[k]) fail(['shell', k], `${shell} exceeds the device total resources.${k} = ${b.resources[k]}`);
+      if (!b.slrs) continue;
+      const sum = b.slrs.reduce((a, s) => a + s[k], 0);
+      // the per-SLR figures are the dynamic region: they plus the shell must make the device total (1% slack for rounding)
+      if (Math.abs(sum + shell - b.resources[k]) > 0.01 * b.resources[k] + 1)
+        fail(['slrs'], `${k}: sum over SLRs ${sum} + shell ${shell} = ${sum + shell}, but resources.${k} = ${b.resources[k]}`);
+    }
+    const nSlr = b.slrs?.length ?? 1;
+    b.memory.forEach((m, i) => {
+      const slrs = m.slr === undefined ? [] : Array.isArray(m.slr) ? m.slr : [m.slr];
+      for (const s of slrs)
+        if (s >= nSlr) fail(['memory', i, 'slr'], `SLR ${s} does not exist (the board has ${nSlr} SLR${nSlr > 1 ? 's' : ''})`);
+    });
+  });
 
 export type Resources = z.infer<typeof resourcesSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
@@ -54,5 +82,4 @@ export type Memory = z.infer<typeof memorySchema>;
 export type BoardInput = z.infer<typeof boardSchema>;
 /** A loaded board: limits filled with defaults. */
 export type Board = Omit<BoardInput, 'limits'> & { limits: Limits };
-export const RESOURCE_KEYS = ['dsp', 'bram18', 'uram', 'lut', 'ff'] as const;
-export type ResourceKey = (typeof RESOURCE_KEYS)[number];
+
