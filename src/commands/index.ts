@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerModels } from './models.js';
 import { registerBoards } from './boards.js';
+import { registerReport } from './report.js';
 
 /** Every CLI command registers itself here; one file per command. */
-export const commands: Array<(program: Command) => void> = [registerModels, registerBoards];
+export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerReport];

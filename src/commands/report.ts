@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { writeReport } from '../report/index.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('write a self-contained HTML report of a generated project (design, predicted latency and resources, search, csim accuracy, synthesis)')
+    .requiredOption('--project <dir>', 'generated project directory')
+    .option('-o, --output <file>', 'where to write the report (default: <project>/report.html)')
+    .action((opts: { project: string; output?: string }) => {
+      const r = writeReport(opts.project, opts.output);
+      if (r.comparison) process.stdout.write(r.comparison);
+      const absent = [
+        r.data.prediction ? '' : 'estimate',
+        r.data.search ? '' : 'search',
+        r.data.accuracy ? '' : 'accuracy',
+        r.data.synth ? '' : 'synthesis',
+      ].filter(Boolean);
+      process.stdout.write(`report written to ${r.path}${absent.length ? ` (no ${absent.join(', ')} data)` : ''}\n`);
+    });
+}

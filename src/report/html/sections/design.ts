@@ -1,0 +1,58 @@
+/** The design summary: what was built, for which model and board, with which parameters. */
+import type { FixedType } from '../../../kernels/types.js';
+import type { ReportData } from '../../types.js';
+import { esc, h, int, table } from '../markup.js';
+
+const fixed = (t: FixedType) => `ap_fixed&lt;${t.width},${t.int}&gt;`;
+
+function kv(rows: Array<[string, string]>): string {
+  return h('table', { class: 'kv' }, h('tbody', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, esc(k)), h('td', {}, v)))));
+}
+
+export function designSection(d: ReportData): string {
+  const { design } = d;
+  const m = design.model;
+  const dims = design.dims;
+  const b = design.board;
+  const moe = dims.experts > 0;
+  const model = kv([
+    ['model', h('code', {}, esc(m.name))],
+    ['embedding dim × depth', `${dims.D} × ${dims.depth} blocks`],
+    ['attention heads', `${dims.heads} (head dim ${dims.headDim})`],
+    ['image → tokens', `${m.in_chans}×${m.img_h}×${m.img_w}, patch ${m.patch_size} → ${dims.numTokens} tokens`],
+    ['MLP', moe ? `${dims.moeBlocks.filter(Boolean).length} MoE blocks: ${dims.experts} experts, top-${dims.topK}, hidden ${dims.expertHidden}; dense hidden ${dims.mlpHidden}` : `dense, hidden ${dims.mlpHidden}`],
+    ['tasks', String(dims.tasks)],
+  ]);
+  const p = design.shared.precision;
+  const hw = kv([
+    ['board', `${h('code', {}, esc(b.name))}${b.description ? ` — ${esc(b.description)}` : ''}`],
+    ['part / platform', `${esc(b.part)} / ${esc(b.platform)}`],
+    ['flow', esc(b.flow)],
+    ['kernel clock', `${design.shared.clockMhz} MHz`],
+    ['AXI width / stream depth', `${design.shared.axiWidthBits} bit / ${design.shared.streamDepth}`],
+    ['precision', `${esc(design.file.precision)}: activations ${fixed(p.activation)}, weights ${fixed(p.weight)}, accumulators ${fixed(p.accum)}`],
+  ]);
+  const k = design.kernels;
+  const params = (o: object) =>
+    Object.entries(o)
+      .map(([name, v]) => `${h('code', {}, esc(name))}&nbsp;${esc(String(v))}`)
+      .join(', ');
+  const kernels = table(
+    ['kernel', 'parameters', 'SLR', 'compute units'],
+    [
+      [h('code', {}, 'patch_embed'), params(k.patch_embed), String(design.placement.patch_embed), '1'],
+      [h('code', {}, 'msa_block'), params(k.msa_block), String(design.placement.msa_block), int(design.computeUnits.msa_block)],
+      [h('code', {}, 'ffn_block'), params(k.ffn_block), String(design.placement.ffn_block), int(design.computeUnits.ffn_block)],
+    ],
+    { numeric: [2, 3] },
+  );
+  return h(
+    'section',
+    { id: 'design' },
+    h('h2', {}, 'Design'),
+    h('p', { class: 'lede' }, 'The model, the board and the hardware parameters this project was generated from (', h('code', {}, 'design.yaml'), ').'),
+    h('div', { class: 'two-col' }, h('div', {}, h('h3', {}, 'Model'), model), h('div', {}, h('h3', {}, 'Hardware'), hw)),
+    h('h3', {}, 'Kernel parameters'),
+    kernels,
+  );
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import type { AccuracySummary } from '../types.js';
+import { readJsonReport } from './json.js';
+
+const finite = z.number().finite('must be a finite number');
+const fraction = finite.min(0, 'must be >= 0').max(1, 'must be <= 1');
+
+/** reports/accuracy.json as written by `ubimoe csim --compare` (csim tokens vs the float reference). */
+export const accuracyFileSchema = z
+  .object({
+    images: z.number().int().positive().optional(),
+    cosine: z
+      .object({
+        per_token: z.array(finite).min(1, 'must list at least one token'),
+        min: finite.optional(),
+        median: finite.optional(),
+      })
+      .passthrough(),
+    rel_l2: finite.min(0, 'must be >= 0'),
+    max_abs: finite.min(0, 'must be >= 0'),
+    expert_agreement: fraction.nullable().optional(),
+  })
+  .passthrough();
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function readAccuracy(path: string): AccuracySummary | null {
+  const f = readJsonReport(path, accuracyFileSchema);
+  if (!f) return null;
+  const cos = f.cosine.per_token;
+  return {
+    images: f.images,
+    cosine: cos,
+    cosineMin: f.cosine.min ?? Math.min(...cos),
+    cosineMedian: f.cosine.median ?? median(cos),
+    relL2: f.rel_l2,
+    maxAbs: f.max_abs,
+    expertAgreement: f.expert_agreement ?? undefined,
+  };
+}

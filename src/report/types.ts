@@ -1,0 +1,103 @@
+/**
+ * What the report shows, independent of the files it came from. The readers in src/report/read/
+ * turn each report file into one of these; the renderers in src/report/html/ only see these.
+ */
+import type { Resources } from '../board/schema.js';
+import type { Design } from '../design/design.js';
+
+/** Predicted figures of one top kernel, per image. */
+export interface PredictedKernel {
+  name: string;
+  calls: number; // invocations per image
+  cyclesPerImage: number; // summed over the calls
+  parts: Record<string, number>; // cycles per image by part of the kernel (for the breakdown)
+  resources: Resources; // one compute unit × its replication
+  slr: number;
+}
+
+/** One stage of the forward pass (patch embedding, block i): cycles spent in each kernel. */
+export interface PredictedStage {
+  label: string; // "patch", "0", "1", ...
+  kind: string; // "patch embed" | "dense" | "MoE"
+  cycles: Record<string, number>; // kernel name -> cycles
+}
+
+export interface Prediction {
+  source: 'file' | 'computed';
+  clockMhz: number;
+  latencyCycles: number;
+  latencyMs: number;
+  imagesPerSecond?: number;
+  gops?: number;
+  kernels: PredictedKernel[];
+  stages: PredictedStage[];
+  // resources counted in use that no kernel owns (platform shell, interconnect), per SLR
+  overhead?: Array<{ name: string; slr: number; resources: Resources }>;
+}
+
+export interface DesignPoint {
+  latencyMs: number;
+  dsp: number;
+  label?: string; // short description of the parameters
+}
+
+export interface SearchSummary {
+  objective?: string;
+  seed?: number;
+  seconds?: number;
+  evaluations?: number;
+  history: Array<{ generation: number; best: number }>; // stage 1, best objective per generation
+  steps: Array<{ description: string; objective?: number }>; // stage 2
+  front: DesignPoint[];
+  chosen?: DesignPoint;
+  evaluated: DesignPoint[]; // every design the search looked at, when the report lists them
+}
+
+export interface AccuracySummary {
+  images?: number;
+  cosine: number[]; // per token (all images)
+  cosineMin: number;
+  cosineMedian: number;
+  relL2: number;
+  maxAbs: number;
+  expertAgreement?: number; // fraction of (token, MoE block) choices equal to the reference's
+}
+
+export interface SynthKernel {
+  name: string;
+  targetClockNs?: number;
+  estimatedClockNs?: number;
+  latencyBest?: number; // cycles per call
+  latencyWorst?: number;
+  interval?: number;
+  resources: Resources;
+  available?: Resources;
+}
+
+export interface SynthSummary {
+  kernels: SynthKernel[];
+}
+
+/** One row of the predicted-vs-synthesised table. */
+export interface ComparisonRow {
+  kernel: string;
+  metric: string; // "latency (cycles/call)", "DSP", ...
+  predicted: number;
+  synthesised: number;
+  ratio: number; // synthesised / predicted
+}
+
+/** Everything the report is made of. Absent sections are null, with the reason to print. */
+export interface ReportData {
+  projectDir: string;
+  design: Design;
+  manifest?: Record<string, unknown>;
+  prediction: Prediction | null;
+  predictionMissing?: string;
+  search: SearchSummary | null;
+  accuracy: AccuracySummary | null;
+  synth: SynthSummary | null;
+  comparison: ComparisonRow[] | null;
+  generatedAt: string; // ISO time the report was written
+  ubimoeVersion: string;
+}
