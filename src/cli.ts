@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from './util/errors.js';
+import { ToolError, UserError } from './util/errors.js';
 import { packageRoot } from './util/paths.js';
 import { commands } from './commands/index.js';
 
@@ -36,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UserError) {
       process.stderr.write(`ubimoe: error: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof ToolError) {
+      process.stderr.write(`ubimoe: ${err.message}\n`);
+      return 1;
     }
     process.stderr.write(`ubimoe: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;

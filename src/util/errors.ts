@@ -10,6 +10,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * An external tool run through ubimoe failed (a synthesis error, a failing compile): exit 1 with
+ * the message (which may span lines, e.g. a log tail), no stack: not a fault of ubimoe itself.
+ */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolError';
+  }
+}
+
 /** Throws a UserError unless `cond` holds. */
 export function ensure(cond: unknown, message: string | (() => string)): asserts cond {
   if (!cond) throw new UserError(typeof message === 'function' ? message() : message);
