@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerModels } from './models.js';
 import { registerBoards } from './boards.js';
+import { registerCheckpoint } from './checkpoint.js';
+import { registerReference } from './reference.js';
 import { registerReport } from './report.js';
 
 /** Every CLI command registers itself here; one file per command. */
-export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerReport];
+export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerCheckpoint, registerReference, registerReport];
