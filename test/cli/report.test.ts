@@ -1,0 +1,69 @@
+/** `ubimoe report` as a user runs it (the built CLI: `npm test` builds dist/ first). */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/util/paths.js';
+
+const bin = join(packageRoot, 'bin', 'ubimoe.js');
+const fixtures = join(packageRoot, 'test', 'fixtures', 'report');
+let tmp: string;
+
+function ubimoe(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-report-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('ubimoe report', () => {
+  test('writes <project>/report.html and prints the predicted-vs-synthesised table', () => {
+    const dir = join(tmp, 'full');
+    cpSync(join(fixtures, 'u280-full'), dir, { recursive: true });
+    const r = ubimoe('report', '--project', dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^predicted vs synthesised \(csynth\)\nkernel +metric +predicted +synthesised +synth\/pred\n/);
+    expect(r.stdout).toMatch(/^ffn_block +latency \(cycles\/call\) +[\d,]+ +118,000 +1\.64×$/m);
+    expect(r.stdout).toContain(`report written to ${join(dir, 'report.html')}\n`);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect((html.match(/<svg /g) ?? []).length).toBe(5);
+  });
+
+  test('-o chooses the output; a bare project says which data is absent and prints no table', () => {
+    const out = join(tmp, 'sub', 'bare.html');
+    const r = ubimoe('report', '--project', join(fixtures, 'zcu102-bare'), '-o', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`report written to ${out} (no estimate, search, accuracy, synthesis data)\n`);
+    expect(existsSync(out)).toBe(true);
+    expect(existsSync(join(fixtures, 'zcu102-bare', 'report.html'))).toBe(false);
+  });
+
+  test('not a project: exit 2 with one line', () => {
+    const r = ubimoe('report', '--project', tmp);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`ubimoe: error: ${tmp}: not a ubimoe project (no design.yaml or manifest.json; create one with ubimoe generate)\n`);
+    expect(r.stdout).toBe('');
+  });
+
+  test('a malformed report file: exit 2 naming it, and no report.html is written', () => {
+    const dir = join(tmp, 'broken');
+    cpSync(join(fixtures, 'u280-full'), dir, { recursive: true });
+    writeFileSync(join(dir, 'reports', 'accuracy.json'), '{"cosine": ');
+    const r = ubimoe('report', '--project', dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ubimoe: error: .*reports\/accuracy\.json: not valid JSON: .*\n$/);
+    expect(readdirSync(dir).filter((f) => f.includes('report.html'))).toEqual([]);
+  });
+
+  test('--project is required', () => {
+    const r = ubimoe('report');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/required option '--project <dir>' not specified/);
+  });
+});
