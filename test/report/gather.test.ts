@@ -72,6 +72,7 @@ describe('gathering a project', () => {
     ['reports/search.json', '{"pareto": [{"latency_ms": -1, "dsp": 3}]}', /reports\/search\.json: pareto\.0\.latency_ms: must be positive/],
     ['reports/accuracy.json', '{"cosine": {"per_token": []}, "rel_l2": 0, "max_abs": 0}', /reports\/accuracy\.json: cosine\.per_token: must list at least one token/],
     ['reports/accuracy.json', '{"cosine": {"per_token": [1]}, "rel_l2": 0, "max_abs": 0, "expert_agreement": 1.5}', /accuracy\.json: expert_agreement: must be <= 1/],
+    ['reports/synth.json', '{"format": "ubimoe-synth/1", "kernels": {"msa_block": {"top": "msa_block", "estimatedClockNs": 0}}}', /reports\/synth\.json: kernels\.msa_block\.estimatedClockNs: must be > 0/],
     ['reports/synth.json', '[]', /reports\/synth\.json: \(top level\): Expected object, received array/],
     ['manifest.json', 'nope', /manifest\.json: not valid JSON/],
   ])('a malformed %s is a user error naming the file and field', (file, content, re) => {

@@ -3,42 +3,44 @@ import type { SynthSummary } from '../types.js';
 import { readJsonReport } from './json.js';
 
 const count = z.number().finite().min(0, 'must be >= 0');
+const cycles = count.nullable(); // null: HLS reported "undef" (variable trip count)
 const resources = z.object({ dsp: count, bram18: count, uram: count, lut: count, ff: count }).passthrough();
 
-/** reports/synth.json: csynth.xml of each kernel, parsed by `ubimoe build`. */
+/** reports/synth.json (format ubimoe-synth/1): each kernel's csynth.xml, parsed by `ubimoe build` (src/build/csynth.ts). */
 export const synthFileSchema = z
   .object({
-    kernels: z
-      .array(
-        z
-          .object({
-            name: z.string().min(1),
-            target_clock_ns: count.optional(),
-            estimated_clock_ns: count.optional(),
-            latency_cycles: z.object({ best: count, worst: count }).passthrough().optional(),
-            interval_cycles: count.optional(),
-            resources,
-            available: resources.optional(),
-          })
-          .passthrough(),
-      )
-      .min(1, 'must list at least one kernel'),
+    format: z.literal('ubimoe-synth/1', { errorMap: () => ({ message: "must be 'ubimoe-synth/1'" }) }),
+    kernels: z.record(
+      z
+        .object({
+          top: z.string().min(1),
+          targetClockNs: count.nullable().optional(),
+          estimatedClockNs: z.number().finite().positive('must be > 0'),
+          estimatedFmaxMhz: count.optional(),
+          latency: z.object({ best: cycles, average: cycles.optional(), worst: cycles }).passthrough(),
+          interval: z.object({ min: cycles, max: cycles }).partial().passthrough().optional(),
+          used: resources,
+          available: resources.nullable().optional(),
+        })
+        .passthrough(),
+    ),
   })
-  .passthrough();
+  .passthrough()
+  .refine((f) => Object.keys(f.kernels).length > 0, { message: 'lists no kernel', path: ['kernels'] });
 
 export function readSynth(path: string): SynthSummary | null {
   const f = readJsonReport(path, synthFileSchema);
   if (!f) return null;
   const pick = (r: z.infer<typeof resources>) => ({ dsp: r.dsp, bram18: r.bram18, uram: r.uram, lut: r.lut, ff: r.ff });
   return {
-    kernels: f.kernels.map((k) => ({
-      name: k.name,
-      targetClockNs: k.target_clock_ns,
-      estimatedClockNs: k.estimated_clock_ns,
-      latencyBest: k.latency_cycles?.best,
-      latencyWorst: k.latency_cycles?.worst,
-      interval: k.interval_cycles,
-      resources: pick(k.resources),
+    kernels: Object.entries(f.kernels).map(([name, k]) => ({
+      name,
+      targetClockNs: k.targetClockNs ?? undefined,
+      estimatedClockNs: k.estimatedClockNs,
+      latencyBest: k.latency.best ?? undefined,
+      latencyWorst: k.latency.worst ?? undefined,
+      interval: k.interval?.max ?? undefined,
+      resources: pick(k.used),
       available: k.available ? pick(k.available) : undefined,
     })),
   };
