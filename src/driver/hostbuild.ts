@@ -1,0 +1,71 @@
+/**
+ * Builds a project's XRT host program (host/*.cpp, C++17, XRT native API) with g++, the same
+ * command as the project Makefile's `host` target, cached by a hash of its sources and flags.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { ToolError, UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+export const HOST_EXE = 'build/host/ubimoe_host';
+
+/** Where the XRT headers and library are: $XILINX_XRT (Xilinx's install) or Debian's libxrt-dev. */
+export function xrtFlags(env: NodeJS.ProcessEnv = process.env): { include: string; libDir?: string } | null {
+  if (env.XILINX_XRT && existsSync(join(env.XILINX_XRT, 'include', 'xrt', 'xrt_device.h')))
+    return { include: join(env.XILINX_XRT, 'include'), libDir: join(env.XILINX_XRT, 'lib') };
+  if (existsSync('/usr/include/xrt/xrt/xrt_device.h')) return { include: '/usr/include/xrt' };
+  return null;
+}
+
+export function hostCompileArgs(projectDir: string, sources: string[], out: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const xrt = xrtFlags(env);
+  if (!xrt)
+    throw new UserError('XRT development files not found: install libxrt-dev (Debian/Ubuntu) or source /opt/xilinx/xrt/setup.sh');
+  return [
+    '-std=c++17',
+    '-O2',
+    '-Wall',
+    `-I${join(projectDir, 'host')}`,
+    `-I${xrt.include}`,
+    ...(xrt.libDir ? [`-L${xrt.libDir}`] : []),
+    '-o',
+    out,
+    ...sources,
+    '-lxrt_coreutil',
+    '-pthread',
+  ];
+}
+
+/** Compiles the host if its sources changed since the last build; returns the executable's path. */
+export async function buildHost(projectDir: string, log?: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const hostDir = join(projectDir, 'host');
+  if (!existsSync(hostDir)) throw new UserError(`${projectDir}: has no host/ directory (regenerate it with ubimoe generate)`);
+  const files = readdirSync(hostDir)
+    .filter((f) => /\.(cpp|h)$/.test(f))
+    .sort();
+  const sources = files.filter((f) => f.endsWith('.cpp')).map((f) => join(hostDir, f));
+  if (sources.length === 0) throw new UserError(`${hostDir}: no host sources (*.cpp)`);
+  const exe = join(projectDir, HOST_EXE);
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(hostCompileArgs(projectDir, sources, exe, env)));
+  for (const f of files) hash.update(f).update(readFileSync(join(hostDir, f)));
+  const digest = hash.digest('hex');
+  const stamp = `${exe}.hash`;
+  if (existsSync(exe) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return exe;
+
+  mkdirSync(join(projectDir, 'build', 'host'), { recursive: true });
+  const tmp = `${exe}.${process.pid}.tmp`;
+  log?.(`compiling the XRT host (${sources.length} source${sources.length > 1 ? 's' : ''})`);
+  const r = await execa('g++', hostCompileArgs(projectDir, sources, tmp, env), { reject: false, all: true });
+  if ((r as { code?: string }).code === 'ENOENT') throw new UserError('g++ not found: install g++ to build the XRT host');
+  if (r.exitCode !== 0) {
+    rmSync(tmp, { force: true });
+    const tail = String(r.all ?? '').split('\n').slice(-20).join('\n');
+    throw new ToolError(`compiling the XRT host failed (g++ exit ${r.exitCode}):\n${tail}`);
+  }
+  renameSync(tmp, exe);
+  writeFileAtomic(stamp, digest);
+  return exe;
+}

@@ -1,0 +1,150 @@
+// RunnerProcess and the stream scheduler against a fake runner (test/driver/fixtures/fake_runner.mjs,
+// which speaks the protocol through the built dist/ and misbehaves on demand).
+import { describe, expect, test } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RunnerError, RunnerProcess } from '../../src/driver/runner.js';
+import { scheduleStream } from '../../src/driver/scheduler.js';
+import type { AcceleratorInput } from '../../src/driver/inputs.js';
+import type { ModelShape } from '../../src/driver/protocol.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fake = join(here, 'fixtures', 'fake_runner.mjs');
+const distReady = existsSync(join(here, '..', '..', 'dist', 'src', 'driver', 'protocol.js'));
+const model: ModelShape = { channels: 1, height: 2, width: 2, tokens: 2, dim: 2, moeBlocks: 1, topK: 1, tasks: 2 };
+
+function start(mode: string, n = 0, timeoutMs = 10_000, label = `fake ${mode}`): Promise<RunnerProcess> {
+  return RunnerProcess.start({ command: process.execPath, args: [fake, mode, String(n)] }, { label, timeoutMs, helloTimeoutMs: 5000 });
+}
+
+function images(n: number): AcceleratorInput[] {
+  return Array.from({ length: n }, (_, i) => ({ kind: 'image' as const, data: Float32Array.from([i, i + 0.5, -i, 1]) }));
+}
+
+/** True when the process is gone and reaped (no zombie). */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+const maybe = distReady ? describe : describe.skip;
+if (!distReady) process.stderr.write('NOTICE: test/driver/runner.test.ts skipped: run `npx tsc -p .` first (the fake runner uses dist/)\n');
+
+maybe('RunnerProcess and scheduleStream (fake runner)', () => {
+  test('hello, requests answered, clean close', async () => {
+    const r = await start('ok');
+    expect(r.hello.model).toEqual(model);
+    expect(r.hello.designHash).toBe('ab'.repeat(32));
+    const resp = await r.request({ index: 0, task: 1, kind: 'image', dims: [1, 2, 2], data: Float32Array.from([1, 2, 3, 4]) });
+    expect(Array.from(resp.output)).toEqual([3, 5, 7, 9]);
+    await r.close();
+    expect(r.exit).toEqual({ exitCode: 0, signal: undefined });
+    expect(gone(r.pid)).toBe(true);
+  });
+
+  test('two runners: results in input order, work spread over both', async () => {
+    const ws = await Promise.all([start('ok', 0, 10_000, 'a'), start('ok', 0, 10_000, 'b')]);
+    const outs = await collect(scheduleStream(ws, model, images(25), 0));
+    expect(outs.map((o) => o.index)).toEqual([...Array(25).keys()]);
+    outs.forEach((o, i) => expect(o.output[0]).toBe(2 * i));
+    expect(new Set(outs.map((o) => o.worker)).size).toBe(2);
+    await Promise.all(ws.map((w) => w.close()));
+  });
+
+  test('backpressure: the source is pulled only as far as the window allows', async () => {
+    const ws = [await start('ok')];
+    let pulled = 0;
+    async function* source() {
+      for (let i = 0; i < 100; i++) {
+        pulled++;
+        yield images(1)[0];
+      }
+    }
+    const it = scheduleStream(ws, model, source(), 0);
+    await it.next();
+    // window = the runner's depth (2): at most 2 pulled beyond what was yielded (+1 being awaited)
+    expect(pulled).toBeLessThanOrEqual(3);
+    await it.return(undefined);
+    await ws[0].close();
+  });
+
+  test('a runner that dies mid-stream: the error names the input, the exit status and stderr', async () => {
+    const r = await start('die-after', 3);
+    const err = await collect(scheduleStream([r], model, images(8), 0)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RunnerError);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(/input 3 /);
+    expect(msg).toMatch(/exited with status 7/);
+    expect(msg).toMatch(/fake: last words/);
+    await r.exitedPromise;
+    expect(gone(r.pid)).toBe(true);
+  });
+
+  test('a runner killed by a signal is reported with the signal', async () => {
+    const r = await start('hang-after', 1, 60_000);
+    const p = collect(scheduleStream([r], model, images(4), 0));
+    setTimeout(() => process.kill(r.pid, 'SIGKILL'), 300);
+    await expect(p).rejects.toThrow(/killed by signal SIGKILL while processing input 1/);
+  });
+
+  test('a hanging runner trips the per-request timeout and is stopped', async () => {
+    const r = await start('hang-after', 2, 400);
+    const t0 = Date.now();
+    await expect(collect(scheduleStream([r], model, images(5), 0))).rejects.toThrow(/input 2 .*no answer .* within 0\.4 s/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await r.exitedPromise;
+    expect(gone(r.pid)).toBe(true);
+  });
+
+  test('garbage on stdout is a protocol failure, not a crash', async () => {
+    const r = await start('garbage-after', 1);
+    await expect(collect(scheduleStream([r], model, images(3), 0))).rejects.toThrow(/malformed frame .*magic/);
+    await r.exitedPromise;
+  });
+
+  test('a runner that refuses to start (error frame before hello)', async () => {
+    const err = await start('refuse-start').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RunnerError);
+    expect((err as RunnerError).failure).toBe('startup');
+    expect((err as RunnerError).detail.codeName).toBe('WEIGHTS');
+    expect((err as Error).message).toMatch(/could not start: packed weights are for design 0000/);
+  });
+
+  test('a runner that never says hello is stopped after the hello timeout', async () => {
+    await expect(
+      RunnerProcess.start({ command: process.execPath, args: [fake, 'silent'] }, { label: 'mute', timeoutMs: 1000, helloTimeoutMs: 300 }),
+    ).rejects.toThrow(/mute sent no hello within 0 s|mute sent no hello/);
+  });
+
+  test('a missing executable is a startup failure', async () => {
+    await expect(RunnerProcess.start({ command: '/nonexistent/runner', args: [] }, { label: 'ghost', timeoutMs: 1000 })).rejects.toThrow(
+      /ghost could not be run|ghost .*before its hello/,
+    );
+  });
+
+  test('bad inputs are refused before anything is sent', async () => {
+    const r = await start('ok');
+    const bad = [{ kind: 'image' as const, data: Float32Array.from([1, NaN, 0, 0]) }];
+    await expect(collect(scheduleStream([r], model, bad, 0))).rejects.toThrow(/input 0: value 1 is NaN/);
+    const short = [{ kind: 'tokens' as const, data: new Float32Array(3) }];
+    await expect(collect(scheduleStream([r], model, short, 0))).rejects.toThrow(/input 0: 3 values, but a token input of this model is \[2, 2\] = 4/);
+    await r.close();
+  });
+});
