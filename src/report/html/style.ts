@@ -28,7 +28,7 @@ table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nu
 th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); border-bottom: 2px solid var(--line); }
 td.num, th.num { text-align: right; white-space: nowrap; }
-table.kv th { width: 40%; color: var(--muted); font-weight: 500; }
+table.kv th { width: 36%; color: var(--muted); font-weight: 500; }
 .two-col { display: grid; grid-template-columns: 1fr 1fr; gap: 0 28px; }
 @media (max-width: 760px) { .two-col { grid-template-columns: 1fr; } }
 figure { margin: 16px 0 8px; }

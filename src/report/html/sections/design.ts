@@ -5,6 +5,8 @@ import { esc, h, int, table } from '../markup.js';
 
 const fixed = (t: FixedType) => `ap_fixed&lt;${t.width},${t.int}&gt;`;
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function kv(rows: Array<[string, string]>): string {
   return h('table', { class: 'kv' }, h('tbody', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, esc(k)), h('td', {}, v)))));
 }
@@ -20,7 +22,7 @@ export function designSection(d: ReportData): string {
     ['embedding dim × depth', `${dims.D} × ${dims.depth} blocks`],
     ['attention heads', `${dims.heads} (head dim ${dims.headDim})`],
     ['image → tokens', `${m.in_chans}×${m.img_h}×${m.img_w}, patch ${m.patch_size} → ${dims.numTokens} tokens`],
-    ['MLP', moe ? `${dims.moeBlocks.filter(Boolean).length} MoE blocks: ${dims.experts} experts, top-${dims.topK}, hidden ${dims.expertHidden}; dense hidden ${dims.mlpHidden}` : `dense, hidden ${dims.mlpHidden}`],
+    ['MLP', moe ? `${plural(dims.moeBlocks.filter(Boolean).length, 'MoE block')}: ${dims.experts} experts, top-${dims.topK}, hidden ${dims.expertHidden}; dense hidden ${dims.mlpHidden}` : `dense, hidden ${dims.mlpHidden}`],
     ['tasks', String(dims.tasks)],
   ]);
   const p = design.shared.precision;
