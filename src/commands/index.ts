@@ -4,6 +4,7 @@ import { registerBoards } from './boards.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerReference } from './reference.js';
 import { registerReport } from './report.js';
+import { registerBuild } from './build.js';
 
 /** Every CLI command registers itself here; one file per command. */
-export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerCheckpoint, registerReference, registerReport];
+export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerCheckpoint, registerReference, registerReport, registerBuild];

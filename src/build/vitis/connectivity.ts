@@ -1,0 +1,140 @@
+import type { Board, Memory } from '../../board/schema.js';
+import type { Design } from '../../design/design.js';
+import type { KernelName } from '../../kernels/params.js';
+import type { AxiBundle } from '../../kernels/types.js';
+import { UserError } from '../../util/errors.js';
+import { TOP_KERNELS } from './layout.js';
+
+/** One memory bank as v++ names it (`HBM[3]`, `DDR[1]`, `HP2`), with the SLR it is attached to. */
+export interface Bank {
+  name: string;
+  kind: Memory['kind'];
+  channel: number;
+  slr: number | null; // null: the board does not say (single-SLR devices)
+}
+
+export interface PortMapping {
+  bundle: string; // HLS bundle, e.g. gmem_w
+  port: string; // the CU's AXI master port as v++ knows it: m_axi_<bundle>
+  role: AxiBundle['role'];
+  bank: string;
+}
+
+export interface ComputeUnit {
+  kernel: KernelName;
+  name: string; // <kernel>_<n>, n from 1 (v++ default naming; the XRT host opens "<kernel>:{<name>}")
+  slr: number | null; // null on single-SLR boards: no slr= line
+  ports: PortMapping[];
+}
+
+export interface Connectivity {
+  computeUnits: ComputeUnit[];
+  clockHz: number;
+  activationBank: string;
+  weightBank: string;
+}
+
+/**
+ * The m_axi bundles of each top kernel (the shared contract: every top kernel has exactly
+ * `gmem_act` for activations and `gmem_w` for packed weights; see src/kernels/<kernel>.ts).
+ */
+export function kernelBundles(kernel: KernelName): AxiBundle[] {
+  const act: Record<KernelName, string[]> = {
+    patch_embed: ['pixels', 'tokens_out'],
+    msa_block: ['x_in', 'x_out'],
+    ffn_block: ['x_in', 'x_out', 'routing_out'],
+  };
+  return [
+    { name: 'gmem_act', args: act[kernel], role: 'activations' },
+    { name: 'gmem_w', args: ['weights'], role: 'weights' },
+  ];
+}
+
+function slrList(m: Memory): (number | null)[] {
+  if (m.slr === undefined) return Array.from({ length: m.count }, () => null);
+  if (Array.isArray(m.slr)) return m.slr;
+  return Array.from({ length: m.count }, () => m.slr as number);
+}
+
+/** v++ bank tag of channel `i`: PS HP ports are HP0..HP3; a single bank is its bare tag; otherwise TAG[i]. */
+export function bankName(m: Memory, i: number): string {
+  if (m.kind === 'ps-ddr') return `${m.bank_prefix}${i}`;
+  if (m.count === 1) return m.bank_prefix;
+  return `${m.bank_prefix}[${i}]`;
+}
+
+/** Every bank of the board, in board order. */
+export function boardBanks(board: Board): Bank[] {
+  return board.memory.flatMap((m) => {
+    const slrs = slrList(m);
+    return Array.from({ length: m.count }, (_, i) => ({ name: bankName(m, i), kind: m.kind, channel: i, slr: slrs[i] }));
+  });
+}
+
+export function slrCount(board: Board): number {
+  return board.slrs?.length ?? 1;
+}
+
+/** The memory kernels use: the group with the most bandwidth (HBM on U280/U50, DDR on U250, HP ports on Zynq). */
+function kernelMemory(board: Board): Memory {
+  const usable = board.memory.filter((m) => m.kind !== 'plram');
+  const pool = usable.length ? usable : board.memory;
+  return pool.reduce((best, m) => (m.count * m.gbps_each > best.count * best.gbps_each ? m : best));
+}
+
+function computeUnitCount(design: Design, k: KernelName): number {
+  return k === 'patch_embed' ? 1 : design.computeUnits[k];
+}
+
+/**
+ * Assigns every CU's m_axi bundles to banks and every CU to its SLR.
+ *
+ * All activation bundles share one bank and all weight bundles another: the kernels pass
+ * activation buffers to each other (patch_embed -> msa_block -> ffn_block) and read one packed
+ * weight buffer, and XRT can only hand a buffer to ports connected to the bank it lives in. The
+ * kernels run one after another, so sharing costs no bandwidth; two banks (when the board has
+ * two) keep weight bursts and activation traffic apart. The banks are taken near the SLR that
+ * holds most CUs.
+ */
+export function assignConnectivity(design: Design): Connectivity {
+  const board = design.board;
+  const nSlr = slrCount(board);
+  for (const k of TOP_KERNELS) {
+    const slr = design.placement[k];
+    if (slr >= nSlr)
+      throw new UserError(
+        `placement.${k}: SLR ${slr} does not exist (board ${board.name} has ${nSlr} SLR${nSlr > 1 ? 's' : ''}: 0..${nSlr - 1})`,
+      );
+  }
+  const perSlr = new Array<number>(nSlr).fill(0);
+  for (const k of TOP_KERNELS) perSlr[design.placement[k]] += computeUnitCount(design, k);
+  const homeSlr = perSlr.indexOf(Math.max(...perSlr));
+
+  const mem = kernelMemory(board);
+  const slrs = slrList(mem);
+  const order = Array.from({ length: mem.count }, (_, i) => i).sort((a, b) => {
+    const da = slrs[a] === null ? 0 : Math.abs((slrs[a] as number) - homeSlr);
+    const db = slrs[b] === null ? 0 : Math.abs((slrs[b] as number) - homeSlr);
+    return da - db || a - b;
+  });
+  const activationBank = bankName(mem, order[0]);
+  const weightBank = bankName(mem, order[Math.min(1, order.length - 1)]);
+
+  const computeUnits: ComputeUnit[] = [];
+  for (const k of TOP_KERNELS) {
+    for (let n = 1; n <= computeUnitCount(design, k); n++) {
+      computeUnits.push({
+        kernel: k,
+        name: `${k}_${n}`,
+        slr: nSlr > 1 ? design.placement[k] : null,
+        ports: kernelBundles(k).map((b) => ({
+          bundle: b.name,
+          port: `m_axi_${b.name}`,
+          role: b.role,
+          bank: b.role === 'weights' ? weightBank : activationBank,
+        })),
+      });
+    }
+  }
+  return { computeUnits, clockHz: Math.round(design.shared.clockMhz * 1e6), activationBank, weightBank };
+}

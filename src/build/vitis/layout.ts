@@ -1,0 +1,39 @@
+import type { Board } from '../../board/schema.js';
+import { KERNEL_NAMES, type KernelName } from '../../kernels/params.js';
+
+/**
+ * Where the Vitis flow reads and writes inside a generated project (paths relative to the project
+ * root). The TCL scripts, the Makefile and `ubimoe build` all take their paths from here, so the
+ * three agree by construction.
+ */
+export const LAYOUT = {
+  kernelSource: (k: KernelName) => `kernels/${k}.cpp`,
+  includeDirs: ['kernels', 'include'] as const, // -I order: config.h first, then the building blocks
+  csimIncludeDir: 'csim', // our ap_*/hls_stream headers, only when Vitis' own are absent
+  runnerDir: 'runner', // csim runner sources: the HLS test bench
+  tbDataDir: 'tb', // optional test-bench data (argv in tb/argv.txt), added with add_files -tb
+  hostDir: 'host',
+  hlsScript: (k: KernelName) => `hls/${k}.tcl`,
+  hlsProjectDir: 'build/hls', // one Vitis HLS project per kernel below it
+  hlsSolution: 'sol',
+  csynthXml: (k: KernelName) => `build/hls/${k}/sol/syn/report/csynth.xml`,
+  xo: (k: KernelName) => `build/xo/${k}.xo`,
+  linkConfig: (b: Board) => `link/${b.name}.cfg`,
+  packageConfig: (b: Board) => `package/${b.name}.cfg`,
+  targetDir: (t: string) => `build/${t}`,
+  xclbinName: 'ubimoe.xclbin',
+  hostExe: 'build/host/ubimoe_host',
+  logsDir: 'logs',
+  reportsDir: 'reports',
+  synthReport: 'reports/synth.json',
+} as const;
+
+export const HLS_STEPS = ['csim', 'csynth', 'cosim', 'export'] as const;
+export type HlsStep = (typeof HLS_STEPS)[number];
+
+export const TOP_KERNELS: readonly KernelName[] = KERNEL_NAMES;
+
+/** Versal devices (xcvc/xcvm/xcve/xcvp/xcvh parts) link to an .xsa that `v++ -p` turns into the xclbin. */
+export function isVersal(board: Board): boolean {
+  return /^xcv[cmeph]\d/i.test(board.part);
+}
