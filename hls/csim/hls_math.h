@@ -17,7 +17,7 @@ inline float sqrt(float x) { return std::sqrt(x); }
 inline double sqrt(double x) { return std::sqrt(x); }
 inline float abs(float x) { return std::fabs(x); }
 inline double abs(double x) { return std::fabs(x); }
-// |x| of an ap type, one bit wider so that |min| is representable (Vitis returns the same type).
+// |x| of an ap type, in the same type (the most negative value wraps to itself, as in hardware).
 template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, bool K>
 inline ubimoe_csim::apnum<W, I, S, Q, O, N, K> abs(const ubimoe_csim::apnum<W, I, S, Q, O, N, K> &x) {
   return (S && x < 0) ? ubimoe_csim::apnum<W, I, S, Q, O, N, K>(-x) : x;

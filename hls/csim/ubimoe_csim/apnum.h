@@ -3,6 +3,9 @@
 // with quantisation mode Q and overflow mode O applied whenever a value is converted into it.
 // K marks integer types (ap_int/ap_uint): they convert from fractional values toward zero, like C.
 // Storage is one int64/uint64 for W <= 64, a 128-bit integer up to 128, words beyond (ap_uint only).
+// The W-bit pattern is kept left-aligned in the native word (low `pad` bits zero): wrapping into W bits
+// is then a single left shift, reading the value a single arithmetic/logical right shift, and
+// `acc += x` of a wrapping accumulator a single add (see README.md, "Representation").
 #ifndef UBIMOE_CSIM_APNUM_H
 #define UBIMOE_CSIM_APNUM_H
 
@@ -92,10 +95,10 @@ template <ap_q_mode Q, class T> inline T round_shift(T v, int d) {
 // (so they index arrays, drive switch statements and loop bounds).
 template <class D, bool Enable, bool S> struct native_conv {};
 template <class D> struct native_conv<D, true, true> {
-  operator long long() const { return (long long)static_cast<const D *>(this)->V; }
+  operator long long() const { return (long long)static_cast<const D *>(this)->val(); }
 };
 template <class D> struct native_conv<D, true, false> {
-  operator unsigned long long() const { return (unsigned long long)static_cast<const D *>(this)->V; }
+  operator unsigned long long() const { return (unsigned long long)static_cast<const D *>(this)->val(); }
 };
 
 template <int W_, int I_, bool S_, ap_q_mode Q_, ap_o_mode O_, int N_, bool K_>
@@ -120,8 +123,21 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   static constexpr ap_q_mode eff_q = K_ ? AP_TRN_ZERO : Q_;
   using raw_t = typename raw_sel<W_, S_>::type;
 
-  // The W-bit pattern, sign-extended (S) or zero-extended into raw_t; for wide types bits >= W are 0.
+  // Native types: the W-bit pattern in the top W bits of raw_t, the low `pad` bits zero.
+  // Wide types (W > 128): the pattern in the low W bits of the words, bits >= W zero.
   raw_t V;
+  static constexpr int pad = wide ? 0 : int(8 * sizeof(raw_t)) - W_;
+
+  // The value's integer pattern (value * 2^F), right-aligned and sign- or zero-extended.
+  raw_t val() const {
+    if constexpr (wide || pad == 0) return V;
+    else return raw_t(V >> pad);
+  }
+  // Storage of an integer pattern; any bits above W are dropped, which is exactly AP_WRAP.
+  static raw_t pack(raw_t x) {
+    if constexpr (wide || pad == 0) return x;
+    else return shl_bits(x, pad);
+  }
 
   // ---- construction ----
   apnum() : V() {}
@@ -129,30 +145,50 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   apnum &operator=(const apnum &) = default;
 
   template <int W2, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2, bool K2>
-  apnum(const apnum<W2, I2, S2, Q2, O2, N2, K2> &o) : V(convert<W2, W2 - I2, S2>(o.V)) {}
+  apnum(const apnum<W2, I2, S2, Q2, O2, N2, K2> &o) : V(convert_from(o)) {}
 
-  apnum(bool v) : V(convert<1, 0, false>(uint64_t(v))) {}
-  apnum(char v) : V(convert<8, 0, cint<char>::S>(typename cint<char>::raw(v))) {}
-  apnum(signed char v) : V(convert<8, 0, true>(int64_t(v))) {}
-  apnum(unsigned char v) : V(convert<8, 0, false>(uint64_t(v))) {}
-  apnum(short v) : V(convert<16, 0, true>(int64_t(v))) {}
-  apnum(unsigned short v) : V(convert<16, 0, false>(uint64_t(v))) {}
-  apnum(int v) : V(convert<32, 0, true>(int64_t(v))) {}
-  apnum(unsigned int v) : V(convert<32, 0, false>(uint64_t(v))) {}
-  apnum(long v) : V(convert<cint<long>::W, 0, true>(int64_t(v))) {}
-  apnum(unsigned long v) : V(convert<cint<unsigned long>::W, 0, false>(uint64_t(v))) {}
-  apnum(long long v) : V(convert<64, 0, true>(int64_t(v))) {}
-  apnum(unsigned long long v) : V(convert<64, 0, false>(uint64_t(v))) {}
-  apnum(double v) : V(from_double(v)) {}
-  apnum(float v) : V(from_double(double(v))) {}
+  apnum(bool v) : V(pack(convert<1, 0, false>(uint64_t(v)))) {}
+  apnum(char v) : V(pack(convert<8, 0, cint<char>::S>(typename cint<char>::raw(v)))) {}
+  apnum(signed char v) : V(pack(convert<8, 0, true>(int64_t(v)))) {}
+  apnum(unsigned char v) : V(pack(convert<8, 0, false>(uint64_t(v)))) {}
+  apnum(short v) : V(pack(convert<16, 0, true>(int64_t(v)))) {}
+  apnum(unsigned short v) : V(pack(convert<16, 0, false>(uint64_t(v)))) {}
+  apnum(int v) : V(pack(convert<32, 0, true>(int64_t(v)))) {}
+  apnum(unsigned int v) : V(pack(convert<32, 0, false>(uint64_t(v)))) {}
+  apnum(long v) : V(pack(convert<cint<long>::W, 0, true>(int64_t(v)))) {}
+  apnum(unsigned long v) : V(pack(convert<cint<unsigned long>::W, 0, false>(uint64_t(v)))) {}
+  apnum(long long v) : V(pack(convert<64, 0, true>(int64_t(v)))) {}
+  apnum(unsigned long long v) : V(pack(convert<64, 0, false>(uint64_t(v)))) {}
+  apnum(double v) : V(pack(from_double(v))) {}
+  apnum(float v) : V(pack(from_double(double(v)))) {}
   template <class Owner> apnum(const range_ref<Owner> &r);
   template <class Owner> apnum(const bit_ref<Owner> &b) : apnum(bool(b)) {}
 
-  // Build from a raw pattern that already satisfies the storage invariant.
-  static apnum from_raw_bits(raw_t v) {
+  // Build from an integer pattern (value * 2^F), wrapping it into W bits.
+  static apnum from_value(raw_t v) {
     apnum r;
-    r.V = v;
+    r.V = pack(v);
     return r;
+  }
+
+  // Storage converted from another ap type. When only the width changes (same fraction bits, no
+  // overflow handling needed) this is one shift of the left-aligned pattern.
+  template <int W2, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2, bool K2>
+  static raw_t convert_from(const apnum<W2, I2, S2, Q2, O2, N2, K2> &o) {
+    using Src = apnum<W2, I2, S2, Q2, O2, N2, K2>;
+    if constexpr (!wide && !Src::wide && fwidth == Src::fwidth && sizeof(raw_t) == sizeof(typename Src::raw_t) &&
+                  (O_ == AP_WRAP || (W_ >= W2 + ((S2 || !S_) ? 0 : 1) && (S_ || !S2)))) {
+      if constexpr (W_ <= W2) {
+        return shl_bits(raw_t(o.V), W2 - W_);
+      } else {
+        // Widening: move the pattern down with the source's own sign rule, then view it as ours.
+        return raw_t(typename Src::raw_t(o.V >> (W_ - W2)));
+      }
+    } else if constexpr (Src::wide) {
+      return pack(convert<W2, W2 - I2, S2>(o.V));
+    } else {
+      return pack(convert<W2, W2 - I2, S2>(o.val()));
+    }
   }
 
   // ---- conversion of a raw value (W2 bits, F2 fraction bits, signed S2) into this type ----
@@ -160,7 +196,7 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
     if constexpr (is_wbits<ST>::value) {
       static_assert(K_, "ubimoe csim: convert a wide ap_uint to ap_fixed through .range()");
       if constexpr (wide) return raw_t::from_wide(v);
-      else return wrap_bits<W_, S_>(v.template low<raw_t>());
+      else return v.template low<raw_t>();
     } else if constexpr (wide) {
       if constexpr (F2 > 0) return raw_t::from_native(drop_fraction<F2>(v));
       else return raw_t::from_native(v);
@@ -196,13 +232,14 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
     else return raw_t(~low_mask<U>(W_ - 1));
   }
 
-  // v * 2^SH (an exact integer whose source range fits W2 bits, signed S2) into W bits, with overflow mode O.
+  // v * 2^SH (an exact integer whose source range fits W2 bits, signed S2) into W bits, with overflow
+  // mode O. Returns the pattern as an integer (pack() drops bits above W).
   template <int W2, bool S2, int SH, class ST> static raw_t fit(ST v) {
     constexpr bool fits = S_ ? (W2 + SH + (S2 ? 0 : 1) <= W_) : (!S2 && W2 + SH <= W_);
     if constexpr (fits) {
       return shl_bits(raw_t(v), SH);
     } else if constexpr (O_ == AP_WRAP) {
-      return wrap_bits<W_, S_>(shl_bits(raw_t(v), SH));
+      return shl_bits(raw_t(v), SH);
     } else {
       // Compare in the source's units: v * 2^SH <= max  <=>  v <= floor(max / 2^SH).
       bool over = false, under = false;
@@ -274,7 +311,7 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
       if (over) return sat_hi();
       if (under) return sat_lo();
     }
-    return wrap_bits<W_, S_>(raw_t(bits));
+    return raw_t(bits);
   }
 
   // ---- raw bit access (n <= 64 bits at lo; caller checked the bounds) ----
@@ -283,7 +320,7 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
       return V.get64(lo, n);
     } else {
       using U = typename rt<raw_t>::u;
-      return uint64_t((U(V) >> lo) & low_mask<U>(n));
+      return uint64_t((U(V) >> (lo + pad)) & low_mask<U>(n));
     }
   }
   void put_bits(int lo, int n, uint64_t x) {
@@ -291,8 +328,8 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
       V.set64(lo, n, x);
     } else {
       using U = typename rt<raw_t>::u;
-      const U m = low_mask<U>(n) << lo;
-      V = wrap_bits<W_, S_>(raw_t((U(V) & ~m) | ((U(x) << lo) & m)));
+      const U m = low_mask<U>(n) << (lo + pad);
+      V = raw_t((U(V) & ~m) | ((U(x) << (lo + pad)) & m));
     }
   }
   static void check_range(int hi, int lo) {
@@ -355,7 +392,7 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   bool or_reduce() const { return !is_zero(); }
   bool and_reduce() const {
     if constexpr (wide) return (~V).is_zero();
-    else return wrap_bits<W_, false>(typename rt<raw_t>::u(V)) == low_mask<typename rt<raw_t>::u>(W_);
+    else return typename rt<raw_t>::u(V) == (~typename rt<raw_t>::u(0) << pad);
   }
   bool xor_reduce() const {
     bool p = false;
@@ -375,24 +412,24 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   // ---- conversion out ----
   double to_double() const {
     static_assert(!wide, "ubimoe csim: to_double() on ap_uint wider than 128 bits");
-    return std::ldexp(double(V), -fwidth);
+    return std::ldexp(double(val()), -fwidth);
   }
   float to_float() const {
     static_assert(!wide, "ubimoe csim: to_float() on ap_uint wider than 128 bits");
-    return std::ldexp(float(V), -fwidth);
+    return std::ldexp(float(val()), -fwidth);
   }
   long double to_ldouble() const {
     static_assert(!wide, "ubimoe csim: to_ldouble() on ap_uint wider than 128 bits");
-    return std::ldexp((long double)(V), -fwidth);
+    return std::ldexp((long double)(val()), -fwidth);
   }
   // Integer part toward zero (C semantics), as the raw type; then truncated to the C type asked for.
   raw_t int_part() const {
     if constexpr (wide || fwidth == 0) {
-      return V;
+      return val();
     } else if constexpr (fwidth >= rt<raw_t>::bits) {
       return raw_t(0);
     } else {
-      return round_shift<AP_TRN_ZERO>(V, fwidth);
+      return round_shift<AP_TRN_ZERO>(val(), fwidth);
     }
   }
   uint64_t low64() const {
@@ -414,19 +451,21 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   apnum shl_by(long long n) const {
     if (n < 0) return shr_by(-n);
     if constexpr (wide) {
-      return from_raw_bits(V.shl(n >= W_ ? W_ : int(n)));
+      return from_value(V.shl(n >= W_ ? W_ : int(n)));
     } else {
-      return from_raw_bits(n >= W_ ? raw_t(0) : wrap_bits<W_, S_>(shl_bits(V, int(n))));
+      apnum r;
+      r.V = n >= W_ ? raw_t(0) : shl_bits(V, int(n));  // the pattern stays left-aligned
+      return r;
     }
   }
   apnum shr_by(long long n) const {
     if (n < 0) return shl_by(-n);
     if constexpr (wide) {
-      return from_raw_bits(V.shr(n >= W_ ? W_ : int(n)));
+      return from_value(V.shr(n >= W_ ? W_ : int(n)));
     } else {
-      // Arithmetic for signed types (the pattern is sign-extended in V), logical for unsigned.
+      // Arithmetic for signed types, logical for unsigned.
       const int s = n >= W_ ? W_ - (S_ ? 1 : 0) : int(n);
-      return from_raw_bits(s >= rt<raw_t>::bits ? raw_t(0) : raw_t(V >> s));
+      return from_value(s >= rt<raw_t>::bits ? raw_t(0) : raw_t(val() >> s));
     }
   }
   template <class T, std::enable_if_t<cint<T>::ok, int> = 0> apnum operator<<(T n) const {
@@ -456,12 +495,12 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
     static_assert(!wide, "ubimoe csim: arithmetic on ap_uint wider than 128 bits is not supported");
     using R = apnum<W_ + 1, I_ + 1, true, AP_TRN, AP_WRAP, 0, K_>;
     using RU = typename rt<typename R::raw_t>::u;
-    return R::from_raw_bits(typename R::raw_t(RU(0) - RU(typename R::raw_t(V))));
+    return R::from_value(typename R::raw_t(RU(0) - RU(typename R::raw_t(val()))));
   }
   apnum operator~() const {
     static_assert(K_, "ubimoe csim: ~ is provided on ap_int/ap_uint only");
-    if constexpr (wide) return from_raw_bits(~V);
-    else return from_raw_bits(wrap_bits<W_, S_>(raw_t(~V)));
+    if constexpr (wide) return from_value(~V);
+    else return from_value(raw_t(~val()));
   }
   bool operator!() const { return is_zero(); }
 

@@ -39,9 +39,9 @@ template <class R, class A> inline typename R::raw_t align_to(const A &a) {
   using T = typename R::raw_t;
   if constexpr (R::wide) {
     if constexpr (A::wide) return T::from_wide(a.V);
-    else return T::from_native(a.V);
+    else return T::from_native(a.val());
   } else {
-    return shl_bits(T(a.V), R::fwidth - A::fwidth);
+    return shl_bits(T(a.val()), R::fwidth - A::fwidth);
   }
 }
 
@@ -53,14 +53,14 @@ template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
 inline typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::plus operator+(const UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
   using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::plus;
   check_arith<UBIMOE_AP(1), UBIMOE_AP(2)>();
-  return R::from_raw_bits(align_to<R>(a) + align_to<R>(b));
+  return R::from_value(align_to<R>(a) + align_to<R>(b));
 }
 
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
 inline typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::minus operator-(const UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
   using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::minus;
   check_arith<UBIMOE_AP(1), UBIMOE_AP(2)>();
-  return R::from_raw_bits(align_to<R>(a) - align_to<R>(b));
+  return R::from_value(align_to<R>(a) - align_to<R>(b));
 }
 
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
@@ -68,7 +68,7 @@ inline typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::mult operator*(const UBIMOE_
   using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::mult;
   using T = typename R::raw_t;
   check_arith<UBIMOE_AP(1), UBIMOE_AP(2)>();
-  return R::from_raw_bits(T(T(a.V) * T(b.V)));
+  return R::from_value(T(T(a.val()) * T(b.val())));
 }
 
 // Integer division truncates toward zero (C); dividing by zero aborts.
@@ -79,7 +79,7 @@ inline typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::div operator/(const UBIMOE_A
   using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::div;
   using C = typename raw_sel<imax(W1, W2) + 1, true>::type;  // holds both operands and the quotient
   if (b.is_zero()) fail("division by zero");
-  return R::from_raw_bits(typename R::raw_t(C(a.V) / C(b.V)));
+  return R::from_value(typename R::raw_t(C(a.val()) / C(b.val())));
 }
 
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
@@ -89,7 +89,7 @@ inline typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::mod operator%(const UBIMOE_A
   using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::mod;
   using C = typename raw_sel<imax(W1, W2) + 1, true>::type;
   if (b.is_zero()) fail("modulo by zero");
-  return R::from_raw_bits(typename R::raw_t(C(a.V) % C(b.V)));
+  return R::from_value(typename R::raw_t(C(a.val()) % C(b.val())));
 }
 
 #define UBIMOE_CSIM_LOGIC(OP)                                                                              \
@@ -98,7 +98,7 @@ inline typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::mod operator%(const UBIMOE_A
                                                                         const UBIMOE_AP(2) & b) {           \
     static_assert(K1 && K2, "ubimoe csim: bitwise operators are provided for ap_int/ap_uint only");       \
     using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::logic;                                          \
-    return R::from_raw_bits(typename R::raw_t(align_to<R>(a) OP align_to<R>(b)));                         \
+    return R::from_value(typename R::raw_t(align_to<R>(a) OP align_to<R>(b)));                         \
   }
 UBIMOE_CSIM_LOGIC(&)
 UBIMOE_CSIM_LOGIC(|)
@@ -198,15 +198,50 @@ UBIMOE_CSIM_FLOAT_REL(>=)
 #undef UBIMOE_CSIM_NO_FLOAT
 #undef UBIMOE_CSIM_FLOAT_REL
 
-// Compound assignment: full-precision result, then quantised/overflowed into the left type.
+// a += b / a -= b into a wrapping type when b needs no rounding (Fb <= Fa): the left-aligned pattern
+// makes this one add of b's aligned pattern, the same bits as a = a + b.
+template <class A, class B> constexpr bool fast_accumulate() {
+  return !A::wide && !B::wide && B::fwidth <= A::fwidth && A::omode == AP_WRAP;
+}
+template <class A, class B> inline typename rt<typename A::raw_t>::u accumulate_term(const B &b) {
+  using T = typename A::raw_t;
+  using U = typename rt<T>::u;
+  return shl_bits(U(T(b.val())), A::fwidth - B::fwidth + A::pad);
+}
+template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
+inline UBIMOE_AP(1) & operator+=(UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
+  using A = UBIMOE_AP(1);
+  using T = typename A::raw_t;
+  using U = typename rt<T>::u;
+  if constexpr (fast_accumulate<A, UBIMOE_AP(2)>()) a.V = T(U(a.V) + accumulate_term<A>(b));
+  else a = A(a + b);
+  return a;
+}
+template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
+inline UBIMOE_AP(1) & operator-=(UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
+  using A = UBIMOE_AP(1);
+  using T = typename A::raw_t;
+  using U = typename rt<T>::u;
+  if constexpr (fast_accumulate<A, UBIMOE_AP(2)>()) a.V = T(U(a.V) - accumulate_term<A>(b));
+  else a = A(a - b);
+  return a;
+}
+template <UBIMOE_AP_TP(1), class T, std::enable_if_t<cint<T>::ok, int> = 0>
+inline UBIMOE_AP(1) & operator+=(UBIMOE_AP(1) & a, T b) {
+  return a += cint_ap<T>(b);
+}
+template <UBIMOE_AP_TP(1), class T, std::enable_if_t<cint<T>::ok, int> = 0>
+inline UBIMOE_AP(1) & operator-=(UBIMOE_AP(1) & a, T b) {
+  return a -= cint_ap<T>(b);
+}
+
+// Other compound assignments: full-precision result, then quantised/overflowed into the left type.
 #define UBIMOE_CSIM_COMPOUND(OP)                                      \
   template <UBIMOE_AP_TP(1), class B>                                 \
   inline UBIMOE_AP(1) & operator OP##=(UBIMOE_AP(1) & a, const B & b) { \
     a = UBIMOE_AP(1)(a OP b);                                         \
     return a;                                                         \
   }
-UBIMOE_CSIM_COMPOUND(+)
-UBIMOE_CSIM_COMPOUND(-)
 UBIMOE_CSIM_COMPOUND(*)
 UBIMOE_CSIM_COMPOUND(/)
 UBIMOE_CSIM_COMPOUND(%)

@@ -101,13 +101,13 @@ template <int W_, int I_, bool S_, ap_q_mode Q_, ap_o_mode O_, int N_, bool K_>
 template <class Owner>
 apnum<W_, I_, S_, Q_, O_, N_, K_>::apnum(const range_ref<Owner> &r) : V() {
   if (r.length() <= 64) {
-    V = convert<64, 0, false>(uint64_t(r.chunk(0)));
+    V = pack(convert<64, 0, false>(uint64_t(r.chunk(0))));
   } else {
     using owner_t = std::remove_const_t<Owner>;
     using T = apnum<owner_t::width, owner_t::width, false, AP_TRN, AP_WRAP, 0, true>;
     T t;
     for (int k = 0; 64 * k < r.length(); ++k) t.put_bits(64 * k, imin(64, r.length() - 64 * k), r.chunk(k));
-    V = convert<T::width, 0, false>(t.V);
+    V = convert_from(t);
   }
 }
 

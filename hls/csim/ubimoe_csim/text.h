@@ -60,8 +60,9 @@ std::string apnum<W_, I_, S_, Q_, O_, N_, K_>::to_string(int radix, bool) const 
   if constexpr (wide) {
     return wide_decimal(V);
   } else {
-    const bool neg = S_ && V < raw_t(0);
-    const u128 mag = neg ? u128(0) - u128(i128(V)) : u128(V);
+    const raw_t v = val();
+    const bool neg = S_ && v < raw_t(0);
+    const u128 mag = neg ? u128(0) - u128(i128(v)) : u128(v);
     std::string s = neg ? "-" : "";
     if constexpr (F == 0) {
       return s + u128_decimal(mag);
