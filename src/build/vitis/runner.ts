@@ -50,6 +50,21 @@ export async function runPlan(projectDir: string, plan: BuildPlan, opts: RunOpti
   const results: StepResult[] = [];
   const running = new Set<ResultPromise>();
   let failed: StepResult | null = null;
+  let interrupted: string | null = null;
+  // each step runs in its own process group, so stopping it stops the tools make started too
+  const stop = (p: ResultPromise) => {
+    try {
+      if (p.pid) process.kill(-p.pid, 'SIGTERM');
+    } catch {
+      p.kill();
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    for (const p of running) stop(p);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   const runStep = async (step: BuildStep): Promise<void> => {
     const log = join(logsDir, `${step.id}.log`);
@@ -57,19 +72,28 @@ export async function runPlan(projectDir: string, plan: BuildPlan, opts: RunOpti
     const stream = createWriteStream(log);
     stream.write(`# ubimoe build: make ${args.join(' ')}   (in ${projectDir}, ${new Date().toISOString()})\n`);
     opts.progress.start(step.title);
-    const proc = execa('make', args, { cwd: projectDir, env: opts.env, extendEnv: !opts.env, all: true, reject: false, stdin: 'ignore' });
+    const proc = execa('make', args, {
+      cwd: projectDir,
+      env: opts.env,
+      extendEnv: !opts.env,
+      all: true,
+      reject: false,
+      stdin: 'ignore',
+      detached: true,
+    });
     running.add(proc);
     proc.all?.pipe(stream);
     const res = await proc;
     running.delete(proc);
     await new Promise<void>((resolve) => stream.end(resolve));
     const ok = res.exitCode === 0 && !res.isTerminated;
-    const ms = opts.progress.end(step.title, ok, ok ? '' : failed ? '(stopped)' : `(exit ${res.exitCode ?? res.signal})`);
+    const stopped = Boolean(failed || interrupted);
+    const ms = opts.progress.end(step.title, ok, ok ? '' : stopped ? '(stopped)' : `(exit ${res.exitCode ?? res.signal})`);
     const result = { step, ok, ms, log };
     results.push(result);
     if (!ok && !failed) {
       failed = result;
-      for (const p of running) p.kill();
+      for (const p of running) stop(p);
     }
   };
 
@@ -77,14 +101,17 @@ export async function runPlan(projectDir: string, plan: BuildPlan, opts: RunOpti
     for (const batch of batches(plan.steps)) {
       const queue = [...batch];
       const workers = Array.from({ length: Math.min(Math.max(1, opts.jobs), queue.length) }, async () => {
-        for (let s = queue.shift(); s && !failed; s = queue.shift()) await runStep(s);
+        for (let s = queue.shift(); s && !failed && !interrupted; s = queue.shift()) await runStep(s);
       });
       await Promise.all(workers);
-      if (failed) break;
+      if (failed || interrupted) break;
     }
   } finally {
     opts.progress.stop();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
+  if (interrupted) throw new ToolError(`build interrupted (${interrupted}); the logs so far are in ${logsDir}`);
   if (failed) {
     const f = failed as StepResult;
     const tail = logTail(f.log, opts.tailLines ?? 25);

@@ -1,7 +1,7 @@
 # Stand-ins for the Vitis HLS Tcl commands, for running generated hls/<kernel>.tcl under plain tclsh.
-# Each call is checked against the command's documented options (UG1399) and recorded, one Tcl
-# list per line, in the file named by UBIMOE_TCL_TRACE. An unknown option, a missing value, a
-# value outside the documented set, or a command used out of order is an error.
+# Each call is checked against the command's documented options (UG1399) and recorded, as one
+# JSON array of strings per line, in the file named by UBIMOE_TCL_TRACE. An unknown option, a
+# missing value, a value outside the documented set, or a command used out of order is an error.
 # With UBIMOE_STUB_CSYNTH_DIR set, csynth_design copies <dir>/<top>.xml to the solution's
 # syn/report/csynth.xml (what Vitis HLS writes); export_design writes a placeholder .xo.
 
@@ -53,8 +53,11 @@ proc stub_parse {cmd spec npos argv} {
   return [list $opts $pos]
 }
 
+proc json_str {s} { return "\"[string map {\\ \\\\ \" \\\" \n \\n \t \\t} $s]\"" }
 proc stub_record {cmd argv} {
-  puts $::stub(trace) [linsert $argv 0 $cmd]
+  set items {}
+  foreach a [linsert $argv 0 $cmd] { lappend items [json_str $a] }
+  puts $::stub(trace) "\[[join $items ,]\]"
   flush $::stub(trace)
 }
 proc need_project {cmd} { if {$::stub(project) eq ""} { stub_fail "$cmd before open_project" } }

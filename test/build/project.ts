@@ -1,0 +1,36 @@
+/** Test helpers: a project directory holding a design and its Vitis build files. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import { defaultDesignFile, resolveDesign, type Design } from '../../src/design/design.js';
+import type { DesignFileInput } from '../../src/design/schema.js';
+import { vitisFiles } from '../../src/build/vitis/files.js';
+import { packageRoot } from '../../src/util/paths.js';
+
+export const stubsDir = join(packageRoot, 'test', 'build', 'vitis-stubs');
+
+export function designFor(model: string, board: string, patch: Partial<DesignFileInput> = {}): Design {
+  return resolveDesign({ ...defaultDesignFile(model, board), ...patch }, `test design ${model}/${board}`);
+}
+
+/**
+ * Writes design.yaml, the Vitis files and placeholder kernel/runner/host sources (the parts other
+ * producers generate) into a fresh temp directory.
+ */
+export function writeProject(model: string, board: string, patch: Partial<DesignFileInput> = {}, root?: string): { dir: string; design: Design } {
+  const dir = root ?? mkdtempSync(join(tmpdir(), `ubimoe-vitis-${board}-`));
+  const file = { ...defaultDesignFile(model, board), ...patch };
+  const design = resolveDesign(file, 'test design');
+  const put = (p: string, content: string) => {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), content);
+  };
+  put('design.yaml', stringify(file));
+  for (const f of vitisFiles(design)) put(f.path, f.content);
+  for (const k of ['patch_embed', 'msa_block', 'ffn_block']) put(`kernels/${k}.cpp`, `// ${k} top (placeholder)\n`);
+  put('kernels/config.h', '// config (placeholder)\n');
+  put('runner/forward.cpp', '// runner (placeholder)\n');
+  put('host/host.cpp', 'int main() { return 0; }\n');
+  return { dir, design };
+}

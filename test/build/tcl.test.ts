@@ -1,0 +1,139 @@
+/**
+ * The generated hls/<kernel>.tcl scripts, run under plain tclsh with stand-ins for the Vitis HLS
+ * commands (test/build/vitis-stubs/stubs.tcl) that check each command's options and record the
+ * call sequence. Needs tclsh (`apt-get install tcl`; .ci/run installs it).
+ */
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stubsDir, writeProject } from './project.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const tclsh = spawnSync('tclsh', [], { input: 'puts ok' });
+if (tclsh.status !== 0) throw new Error('these tests need tclsh on PATH (apt-get install tcl)');
+
+type Call = string[];
+
+function runTcl(script: string, opts: { steps?: string; args?: string[]; cwd?: string } = {}) {
+  const trace = `${script}.${Date.now()}.${Math.random().toString(36).slice(2)}.trace`;
+  const env: NodeJS.ProcessEnv = { ...process.env, UBIMOE_TCL_TRACE: trace };
+  delete env.UBIMOE_STEPS;
+  if (opts.steps !== undefined) env.UBIMOE_STEPS = opts.steps;
+  const r = spawnSync('tclsh', [join(stubsDir, 'run.tcl'), script, ...(opts.args ?? [])], { env, encoding: 'utf8', cwd: opts.cwd ?? '/' });
+  const calls: Call[] = existsSync(trace)
+    ? readFileSync(trace, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call)
+    : [];
+  rmSync(trace, { force: true });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls };
+}
+
+const names = (calls: Call[]) => calls.map((c) => c[0]);
+
+describe.each([
+  ['u280', 'xcu280-fsvh2892-2L-e', '3.333', '512'],
+  ['zcu102', 'xczu9eg-ffvb1156-2-e', '3.333', '128'],
+])('hls/<kernel>.tcl for a micro project on %s', (board, part, periodNs, axi) => {
+  const { dir } = writeProject('micro', board);
+  dirs.push(dir);
+  mkdirSync(join(dir, 'tb'), { recursive: true });
+  writeFileSync(join(dir, 'tb', 'weights.bin'), 'w');
+  writeFileSync(join(dir, 'tb', 'argv.txt'), '@TB@/weights.bin 2\n');
+
+  test.each(['patch_embed', 'msa_block', 'ffn_block'])('%s: every step, in order, with the documented options', (kernel) => {
+    const r = runTcl(join(dir, 'hls', `${kernel}.tcl`), { steps: 'csim csynth cosim export' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(names(r.calls)).toEqual([
+      'open_project',
+      'set_top',
+      'add_files',
+      'add_files',
+      'add_files',
+      'add_files',
+      'add_files',
+      'open_solution',
+      'set_part',
+      'create_clock',
+      'config_interface',
+      'csim_design',
+      'csynth_design',
+      'cosim_design',
+      'export_design',
+    ]);
+    const [openProject, setTop, source, runner, otherA, otherB, tbData, openSolution, setPart, clock, iface, csim, , cosim, exportXo] = r.calls;
+    expect(openProject).toEqual(['open_project', '-reset', kernel]);
+    expect(setTop).toEqual(['set_top', kernel]);
+    const cflags = `-I${dir}/kernels -I${dir}/include`;
+    expect(source).toEqual(['add_files', `${dir}/kernels/${kernel}.cpp`, '-cflags', cflags]);
+    expect(runner).toEqual(['add_files', '-tb', `${dir}/runner/forward.cpp`, '-cflags', `${cflags} -I${dir}/runner`]);
+    // the other two top kernels belong to the test bench (the runner calls all three)
+    const others = ['patch_embed', 'msa_block', 'ffn_block'].filter((k) => k !== kernel);
+    expect([otherA[2], otherB[2]]).toEqual(others.map((k) => `${dir}/kernels/${k}.cpp`));
+    expect(otherA[1]).toBe('-tb');
+    expect(tbData).toEqual(['add_files', '-tb', `${dir}/tb/weights.bin`]);
+    expect(openSolution).toEqual(['open_solution', '-reset', '-flow_target', 'vitis', 'sol']);
+    expect(setPart).toEqual(['set_part', part]);
+    expect(clock).toEqual(['create_clock', '-period', periodNs, '-name', 'default']);
+    expect(iface).toEqual(['config_interface', '-m_axi_addr64=true', '-m_axi_alignment_byte_size', String(Number(axi) / 8), '-m_axi_max_widen_bitwidth', axi]);
+    expect(csim).toEqual(['csim_design', '-O', '-argv', `${dir}/tb/weights.bin 2`]);
+    expect(cosim).toEqual(['cosim_design', '-rtl', 'verilog', '-trace_level', 'none', '-argv', `${dir}/tb/weights.bin 2`]);
+    expect(exportXo).toEqual(['export_design', '-format', 'xo', '-output', `${dir}/build/xo/${kernel}.xo`]);
+    expect(existsSync(join(dir, 'build', 'xo', `${kernel}.xo`))).toBe(true);
+    // the HLS project lives under build/hls whatever the caller's directory
+    expect(existsSync(join(dir, 'build', 'hls', kernel, 'sol', 'syn'))).toBe(true);
+  });
+
+  test('without UBIMOE_STEPS the script synthesises only', () => {
+    const r = runTcl(join(dir, 'hls', 'msa_block.tcl'));
+    expect(r.code).toBe(0);
+    expect(names(r.calls).slice(-2)).toEqual(['config_interface', 'csynth_design']);
+  });
+
+  test('a later step reuses the synthesised solution (no -reset) and -tclargs choose the steps', () => {
+    expect(runTcl(join(dir, 'hls', 'ffn_block.tcl'), { steps: 'csynth' }).code).toBe(0);
+    const r = runTcl(join(dir, 'hls', 'ffn_block.tcl'), { steps: 'csim', args: ['export'] });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.calls.find((c) => c[0] === 'open_solution')).toEqual(['open_solution', '-flow_target', 'vitis', 'sol']);
+    expect(names(r.calls).slice(-1)).toEqual(['export_design']);
+    expect(names(r.calls)).not.toContain('csim_design');
+  });
+
+  test('an unknown step exits 2 naming it, before any Vitis command', () => {
+    const r = runTcl(join(dir, 'hls', 'patch_embed.tcl'), { steps: 'csynth synth' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown HLS step 'synth' \(known: csim csynth cosim export\)/);
+    expect(r.calls).toEqual([]);
+  });
+});
+
+describe('the stubs themselves', () => {
+  const { dir } = writeProject('micro', 'u280');
+  dirs.push(dir);
+  const script = (body: string) => {
+    const p = join(dir, `probe-${Math.random().toString(36).slice(2)}.tcl`);
+    writeFileSync(p, body);
+    return p;
+  };
+  const preamble = 'open_project p\nset_top t\nopen_solution -flow_target vitis s\n';
+
+  test.each([
+    ['csynth_design -fast', /csynth_design: unknown option -fast/],
+    ['export_design -format zip', /export_design: -format 'zip' is not one of/],
+    ['create_clock -name default', /create_clock: -period <ns> required/],
+    ['cosim_design -rtl verilog', /cosim_design before csynth_design/],
+    ['set_part', /set_part: takes 1..1 positional arguments/],
+  ])('reject `%s`', (line, message) => {
+    const r = runTcl(script(preamble + line + '\n'), { cwd: dir });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  test('reject a command before its project or solution', () => {
+    const r = runTcl(script('set_part xcu280-fsvh2892-2L-e\n'), { cwd: dir });
+    expect(r.stderr).toMatch(/set_part before open_project/);
+  });
+});
