@@ -35,14 +35,14 @@ export function compareWithPrediction(predicted: Prediction, synth: SynthReport,
   const rows: ComparisonRow[] = [];
   for (const kernel of KERNEL_NAMES) {
     const p = predicted[kernel];
-    const s = synth.kernels.find((k) => k.name === kernel);
+    const s = synth.kernels[kernel];
     if (!p || !s) continue;
     const add = (metric: ComparisonMetric, pv: number | null, sv: number | null) =>
       rows.push({ kernel, metric, predicted: pv, synthesised: sv, ratio: ratio(pv, sv) });
-    add('latency_cycles', p.cycles, s.latency_cycles.worst);
-    const clock = designClockMhz ?? (s.target_clock_ns ? 1000 / s.target_clock_ns : null);
-    add('clock_mhz', clock === null ? null : Math.round(clock * 10) / 10, s.estimated_fmax_mhz);
-    for (const k of RESOURCE_KEYS) add(k, p.resources[k], s.resources[k]);
+    add('latency_cycles', p.cycles, s.latency.worst);
+    const clock = designClockMhz ?? (s.targetClockNs ? 1000 / s.targetClockNs : null);
+    add('clock_mhz', clock === null ? null : Math.round(clock * 10) / 10, s.estimatedFmaxMhz);
+    for (const k of RESOURCE_KEYS) add(k, p.resources[k], s.used[k]);
   }
   return rows;
 }

@@ -13,25 +13,24 @@ import { XmlError, child, parseXml, type XmlElement } from './xml.js';
  * reports "undef" (a loop with a variable trip count and no tripcount pragma).
  */
 export interface SynthKernel {
-  name: string; // the top function (TopModelName)
+  top: string; // the top function (TopModelName)
+  part: string | null;
+  toolVersion: string | null;
+  targetClockNs: number | null;
+  estimatedClockNs: number;
+  estimatedFmaxMhz: number;
+  latency: { best: number | null; average: number | null; worst: number | null };
+  interval: { min: number | null; max: number | null }; // cycles between the starts of two calls
+  used: Resources;
+  available: Resources | null; // on the part, as HLS sees it
   source: string; // the csynth.xml it came from (relative to the project)
-  part?: string;
-  tool_version?: string;
-  target_clock_ns?: number;
-  estimated_clock_ns: number;
-  estimated_fmax_mhz: number;
-  latency_cycles: { best: number | null; average: number | null; worst: number | null };
-  interval_cycles: number | null; // Interval-max: cycles between the starts of two calls
-  interval_min_cycles: number | null;
-  resources: Resources; // used
-  available?: Resources; // on the part, as HLS sees it
 }
 
-/** reports/synth.json */
+/** reports/synth.json: the kernels present, keyed by kernel name. */
 export interface SynthReport {
   format: 'ubimoe-synth/1';
   tool: 'vitis_hls';
-  kernels: SynthKernel[];
+  kernels: Partial<Record<KernelName, SynthKernel>>;
 }
 
 // csynth.xml names of our resource keys (DSP48E: Vivado HLS and early Vitis HLS reports)
@@ -107,24 +106,25 @@ export function parseCsynthXml(text: string, what: string, source = what): Synth
   if (estimatedClockNs <= 0) r.fail(`PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod must be > 0`);
   const lat = 'PerformanceEstimates/SummaryOfOverallLatency';
   if (!child(root, lat)) r.fail(`${lat} is missing`);
-  const optional = <T>(v: T | null | undefined): T | undefined => (v === null || v === undefined || v === '' ? undefined : v);
   return {
-    name: top,
-    source,
-    part: optional(r.text('UserAssignments/Part')),
-    tool_version: optional(r.text('ReportVersion/Version')),
-    target_clock_ns: optional(r.number('UserAssignments/TargetClockPeriod', { optional: true })),
-    estimated_clock_ns: estimatedClockNs,
-    estimated_fmax_mhz: Math.round((1000 / estimatedClockNs) * 10) / 10,
-    latency_cycles: {
+    top,
+    part: r.text('UserAssignments/Part') || null,
+    toolVersion: r.text('ReportVersion/Version') || null,
+    targetClockNs: r.number('UserAssignments/TargetClockPeriod', { optional: true }),
+    estimatedClockNs,
+    estimatedFmaxMhz: Math.round((1000 / estimatedClockNs) * 10) / 10,
+    latency: {
       best: r.number(`${lat}/Best-caseLatency`, { undef: true }),
       average: r.number(`${lat}/Average-caseLatency`, { undef: true, optional: true }),
       worst: r.number(`${lat}/Worst-caseLatency`, { undef: true }),
     },
-    interval_cycles: r.number(`${lat}/Interval-max`, { undef: true, optional: true }),
-    interval_min_cycles: r.number(`${lat}/Interval-min`, { undef: true, optional: true }),
-    resources: r.resources('AreaEstimates/Resources', false) as Resources,
-    available: optional(r.resources('AreaEstimates/AvailableResources', true)),
+    interval: {
+      min: r.number(`${lat}/Interval-min`, { undef: true, optional: true }),
+      max: r.number(`${lat}/Interval-max`, { undef: true, optional: true }),
+    },
+    used: r.resources('AreaEstimates/Resources', false) as Resources,
+    available: r.resources('AreaEstimates/AvailableResources', true),
+    source,
   };
 }
 
@@ -181,13 +181,13 @@ export function findCsynthReports(projectDir: string): Partial<Record<KernelName
 /** Parses every kernel's csynth.xml found in the project (UserError when none is there). */
 export function collectSynthReport(projectDir: string): SynthReport {
   const paths = findCsynthReports(projectDir);
-  const kernels: SynthKernel[] = [];
+  const kernels: SynthReport['kernels'] = {};
   for (const [k, p] of Object.entries(paths) as [KernelName, string][]) {
     const parsed = readCsynthXml(p, projectDir);
-    if (parsed.name !== k) throw new UserError(`${p}: reports top '${parsed.name}', expected '${k}'`);
-    kernels.push(parsed);
+    if (parsed.top !== k) throw new UserError(`${p}: reports top '${parsed.top}', expected '${k}'`);
+    kernels[k] = parsed;
   }
-  if (!kernels.length)
+  if (!Object.keys(kernels).length)
     throw new UserError(`${projectDir}: no csynth.xml under build/ (run: ubimoe build --project ${projectDir} --target csynth)`);
   return { format: 'ubimoe-synth/1', tool: 'vitis_hls', kernels };
 }
@@ -209,7 +209,7 @@ export function readSynthReport(projectDir: string): SynthReport | null {
   } catch (err) {
     throw new UserError(`${path}: not valid JSON: ${describeError(err)}`);
   }
-  if (value?.format !== 'ubimoe-synth/1' || !Array.isArray(value.kernels))
+  if (value?.format !== 'ubimoe-synth/1' || typeof value.kernels !== 'object' || Array.isArray(value.kernels))
     throw new UserError(`${path}: not a ubimoe synthesis report (format ubimoe-synth/1)`);
   return value;
 }

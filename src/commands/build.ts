@@ -53,11 +53,11 @@ function reportSynthesis(dir: string, design: Design, saveCal: boolean): SynthRe
   const path = writeSynthReport(dir, synth);
   const out = process.stdout;
   out.write(`synthesis results (Vitis HLS estimates) -> ${path}\n`);
-  for (const k of synth.kernels) {
-    const l = k.latency_cycles;
+  for (const k of Object.values(synth.kernels)) {
+    const l = k.latency;
     out.write(
-      `  ${k.name.padEnd(12)} clock ${k.estimated_clock_ns} ns (Fmax ${k.estimated_fmax_mhz} MHz)  latency ${l.best ?? 'undef'}..${l.worst ?? 'undef'} cycles  ` +
-        `DSP ${k.resources.dsp}  BRAM18 ${k.resources.bram18}  URAM ${k.resources.uram}  LUT ${k.resources.lut}  FF ${k.resources.ff}\n`,
+      `  ${k.top.padEnd(12)} clock ${k.estimatedClockNs} ns (Fmax ${k.estimatedFmaxMhz} MHz)  latency ${l.best ?? 'undef'}..${l.worst ?? 'undef'} cycles  ` +
+        `DSP ${k.used.dsp}  BRAM18 ${k.used.bram18}  URAM ${k.used.uram}  LUT ${k.used.lut}  FF ${k.used.ff}\n`,
     );
   }
   const prediction = predictionForDesign(design);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { compareWithPrediction, formatComparison, type Prediction } from '../../src/build/compare.js';
 import { collectSynthReport, parseCsynthXml, readCsynthXml, readSynthReport, writeSynthReport } from '../../src/build/csynth.js';
 import { parseXml } from '../../src/build/xml.js';
+import { readSynth } from '../../src/report/read/synth.js';
 import { UserError } from '../../src/util/errors.js';
 import { packageRoot } from '../../src/util/paths.js';
 
@@ -17,31 +18,30 @@ describe('parseCsynthXml', () => {
   test('reads clock, latency, interval, used and available resources of a Vitis HLS 2022.2 report', () => {
     const k = readCsynthXml(join(fixtures, 'u280', 'msa_block.xml'));
     expect(k).toMatchObject({
-      name: 'msa_block',
+      top: 'msa_block',
       part: 'xcu280-fsvh2892-2L-e',
-      tool_version: '2022.2',
-      target_clock_ns: 3.33,
-      estimated_clock_ns: 2.851,
-      estimated_fmax_mhz: 350.8,
-      latency_cycles: { best: 62015, average: 62015, worst: 62015 },
-      interval_cycles: 62016,
-      interval_min_cycles: 62016,
-      resources: { dsp: 1120, bram18: 212, uram: 16, lut: 121877, ff: 160552 },
+      toolVersion: '2022.2',
+      targetClockNs: 3.33,
+      estimatedClockNs: 2.851,
+      estimatedFmaxMhz: 350.8,
+      latency: { best: 62015, average: 62015, worst: 62015 },
+      interval: { min: 62016, max: 62016 },
+      used: { dsp: 1120, bram18: 212, uram: 16, lut: 121877, ff: 160552 },
       available: { dsp: 9024, bram18: 4032, uram: 960, lut: 1303680, ff: 2607360 },
     });
   });
 
   test('an older report: DSP48E, no URAM element (counted as 0)', () => {
     const k = readCsynthXml(join(fixtures, 'variants', 'dsp48e_no_uram.xml'));
-    expect(k.resources).toEqual({ dsp: 200, bram18: 30, uram: 0, lut: 28000, ff: 30000 });
+    expect(k.used).toEqual({ dsp: 200, bram18: 30, uram: 0, lut: 28000, ff: 30000 });
     expect(k.available?.dsp).toBe(2520);
-    expect(k.latency_cycles).toEqual({ best: 9000, average: 9000, worst: 9500 });
+    expect(k.latency).toEqual({ best: 9000, average: 9000, worst: 9500 });
   });
 
   test('"undef" latencies (variable trip counts) become null', () => {
     const k = readCsynthXml(join(fixtures, 'variants', 'undef_latency.xml'));
-    expect(k.latency_cycles).toEqual({ best: 20482, average: null, worst: null });
-    expect(k.interval_cycles).toBeNull();
+    expect(k.latency).toEqual({ best: 20482, average: null, worst: null });
+    expect(k.interval).toEqual({ min: 20483, max: null });
   });
 
   test.each([
@@ -92,11 +92,20 @@ describe('reports/synth.json', () => {
 
   test('collects every kernel of a project, writes and reads it back', () => {
     const report = collectSynthReport(project);
-    expect(report.kernels.map((k) => k.name)).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
-    expect(report.kernels[0].source).toBe('build/hls/patch_embed/sol/syn/report/csynth.xml');
+    expect(Object.keys(report.kernels)).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
+    expect(report.kernels.patch_embed?.source).toBe('build/hls/patch_embed/sol/syn/report/csynth.xml');
     const path = writeSynthReport(project, report);
     expect(path).toBe(join(project, 'reports', 'synth.json'));
     expect(readSynthReport(project)).toEqual(report);
+  });
+
+  test('ubimoe report reads what the build writes', () => {
+    const summary = readSynth(join(project, 'reports', 'synth.json'));
+    expect(summary?.kernels.map((k) => [k.name, k.latencyWorst, k.resources.dsp])).toEqual([
+      ['patch_embed', 13650, 260],
+      ['msa_block', 62015, 1120],
+      ['ffn_block', 118000, 1056],
+    ]);
   });
 
   test('finds a report v++ -c left in its temp dir, by its top name', () => {
@@ -105,7 +114,7 @@ describe('reports/synth.json', () => {
     mkdirSync(deep, { recursive: true });
     cpSync(join(fixtures, 'u280', 'msa_block.xml'), join(deep, 'csynth.xml'));
     const report = collectSynthReport(other);
-    expect(report.kernels.map((k) => k.name)).toEqual(['msa_block']);
+    expect(Object.keys(report.kernels)).toEqual(['msa_block']);
   });
 
   test('a project without synthesis results, a broken synth.json', () => {
@@ -114,7 +123,7 @@ describe('reports/synth.json', () => {
     expect(() => collectSynthReport(empty)).toThrow(/no csynth\.xml under build\/ \(run: ubimoe build --project .* --target csynth\)/);
     expect(readSynthReport(empty)).toBeNull();
     mkdirSync(join(empty, 'reports'));
-    writeFileSync(join(empty, 'reports', 'synth.json'), '{"kernels": {}}');
+    writeFileSync(join(empty, 'reports', 'synth.json'), '{"kernels": []}');
     expect(() => readSynthReport(empty)).toThrow(/not a ubimoe synthesis report/);
   });
 });
