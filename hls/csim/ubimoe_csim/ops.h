@@ -22,6 +22,7 @@ template <class A, class B> struct rtypes {
   static constexpr bool S = A::sign_flag || B::sign_flag;
   static constexpr bool K = A::is_int && B::is_int;
   static constexpr int plus_i = imax(Ia, Ib) + 1;
+  static constexpr int plus_w = plus_i + F;
   static constexpr bool any_wide = A::wide || B::wide;
   using plus = apnum<plus_i + F, plus_i, S, AP_TRN, AP_WRAP, 0, K>;
   using minus = apnum<plus_i + F, plus_i, true, AP_TRN, AP_WRAP, 0, K>;
@@ -106,6 +107,40 @@ UBIMOE_CSIM_LOGIC(^)
 #undef UBIMOE_CSIM_LOGIC
 
 // Comparisons are exact across widths, signedness and fraction bits.
+// value * 2^s (0 <= s < 128) as a 256-bit pair (signed high half, unsigned low half), for comparing
+// values whose common format needs more than 128 bits.
+struct pair256 {
+  i128 hi;
+  u128 lo;
+};
+template <class A> inline pair256 widen_aligned(const A &a, int s) {
+  using T = typename A::raw_t;
+  const T v = a.val();
+  pair256 p;
+  if constexpr (!rt<T>::sgn && rt<T>::bits == 128) {  // may exceed i128: keep it unsigned
+    p.lo = s == 0 ? v : (v << s);
+    p.hi = s == 0 ? i128(0) : i128(v >> (128 - s));
+  } else {
+    const i128 w = i128(v);  // exact for int64_t, uint64_t and i128
+    p.lo = s == 0 ? u128(w) : (u128(w) << s);
+    p.hi = s == 0 ? i128(w < 0 ? -1 : 0) : i128(w >> (128 - s));
+  }
+  return p;
+}
+// -1, 0, 1 as a <, ==, > b.
+template <class A, class B> inline int compare(const A &a, const B &b) {
+  using RT = rtypes<A, B>;
+  if constexpr (RT::plus_w <= 128) {
+    using R = typename RT::plus;
+    const auto x = align_to<R>(a), y = align_to<R>(b);
+    return x < y ? -1 : (x > y ? 1 : 0);
+  } else {
+    static_assert(!A::wide && !B::wide, "ubimoe csim: ordering comparisons on values wider than 128 bits");
+    const pair256 x = widen_aligned(a, RT::F - A::fwidth), y = widen_aligned(b, RT::F - B::fwidth);
+    if (x.hi != y.hi) return x.hi < y.hi ? -1 : 1;
+    return x.lo < y.lo ? -1 : (x.lo > y.lo ? 1 : 0);
+  }
+}
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
 inline bool operator==(const UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
   if constexpr (W1 > 128 || W2 > 128) {
@@ -115,8 +150,7 @@ inline bool operator==(const UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
     if ((S1 && a.get_bits(W1 - 1, 1)) != (S2 && b.get_bits(W2 - 1, 1))) return false;
     return align_to<R>(a) == align_to<R>(b);
   } else {
-    using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::plus;
-    return align_to<R>(a) == align_to<R>(b);
+    return compare(a, b) == 0;
   }
 }
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
@@ -126,9 +160,7 @@ inline bool operator!=(const UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
 #define UBIMOE_CSIM_REL(OP)                                                                        \
   template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>                                                      \
   inline bool operator OP(const UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {                        \
-    using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::plus;                                  \
-    static_assert(!R::wide, "ubimoe csim: ordering comparisons on values wider than 128 bits"); \
-    return align_to<R>(a) OP align_to<R>(b);                                                       \
+    return compare(a, b) OP 0;                                                                     \
   }
 UBIMOE_CSIM_REL(<)
 UBIMOE_CSIM_REL(>)
