@@ -22,7 +22,10 @@ import type { ComparisonRow } from './compare.js';
 export const CALIBRATED_METRICS = ['latency_cycles', ...RESOURCE_KEYS] as const;
 export type CalibratedMetric = (typeof CALIBRATED_METRICS)[number];
 
-const ratiosSchema = z.record(z.enum(KERNEL_NAMES), z.record(z.enum(CALIBRATED_METRICS), z.number().positive()));
+const ratiosSchema = z.record(
+  z.enum(KERNEL_NAMES),
+  z.record(z.enum(CALIBRATED_METRICS), z.number().positive()),
+);
 
 const calibrationSchema = z
   .object({
@@ -73,7 +76,8 @@ export function loadCalibration(board: string, env: NodeJS.ProcessEnv = process.
     throw new UserError(`${path}: not valid JSON: ${describeError(err)} (delete it to start over)`);
   }
   const cal = parseWith(calibrationSchema, value, `calibration ${path}`);
-  if (cal.board !== board) throw new UserError(`calibration ${path}: is for board '${cal.board}', not '${board}'`);
+  if (cal.board !== board)
+    throw new UserError(`calibration ${path}: is for board '${cal.board}', not '${board}'`);
   return cal;
 }
 
@@ -99,7 +103,11 @@ export function saveCalibration(
 ): Calibration {
   if (!Object.keys(entry.ratios).length)
     throw new UserError(`nothing to calibrate: no kernel has both a prediction and a synthesis result`);
-  const cal: Calibration = loadCalibration(board, env) ?? { format: 'ubimoe-calibration/1', board, designs: [] };
+  const cal: Calibration = loadCalibration(board, env) ?? {
+    format: 'ubimoe-calibration/1',
+    board,
+    designs: [],
+  };
   cal.designs = cal.designs.filter((d) => d.design !== entry.design);
   cal.designs.push({ ...entry, saved_at: new Date().toISOString() });
   writeFileAtomic(calibrationPath(board, env), JSON.stringify(cal, null, 2) + '\n');
@@ -111,7 +119,10 @@ export function calibrationFactors(cal: Calibration, path = ''): CalibrationFact
   const factors: KernelFactors = {};
   for (const k of KERNEL_NAMES) {
     for (const m of CALIBRATED_METRICS) {
-      const logs = cal.designs.map((d) => d.ratios[k]?.[m]).filter((v): v is number => v !== undefined).map(Math.log);
+      const logs = cal.designs
+        .map((d) => d.ratios[k]?.[m])
+        .filter((v): v is number => v !== undefined)
+        .map(Math.log);
       if (!logs.length) continue;
       (factors[k] ??= {})[m] = Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length);
     }
@@ -120,13 +131,21 @@ export function calibrationFactors(cal: Calibration, path = ''): CalibrationFact
 }
 
 /** The factors for a board, or null when it has no saved calibration (what `estimate` calls). */
-export function boardCalibration(board: string, env: NodeJS.ProcessEnv = process.env): CalibrationFactors | null {
+export function boardCalibration(
+  board: string,
+  env: NodeJS.ProcessEnv = process.env,
+): CalibrationFactors | null {
   const cal = loadCalibration(board, env);
   return cal && cal.designs.length ? calibrationFactors(cal, calibrationPath(board, env)) : null;
 }
 
 /** `value` scaled by the kernel's factor for `metric` (unchanged without one). */
-export function calibrated(f: CalibrationFactors | null, kernel: KernelName, metric: CalibratedMetric, value: number): number {
+export function calibrated(
+  f: CalibrationFactors | null,
+  kernel: KernelName,
+  metric: CalibratedMetric,
+  value: number,
+): number {
   const factor = f?.factors[kernel]?.[metric];
   return factor === undefined ? value : value * factor;
 }

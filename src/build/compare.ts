@@ -31,7 +31,11 @@ function ratio(predicted: number | null, synthesised: number | null): number | n
  * HLS's worst-case latency of one call against the predicted cycles of the kernel's largest
  * call; clock_mhz is the design clock against HLS's estimated Fmax (a ratio > 1 is slack).
  */
-export function compareWithPrediction(predicted: Prediction, synth: SynthReport, designClockMhz?: number): ComparisonRow[] {
+export function compareWithPrediction(
+  predicted: Prediction,
+  synth: SynthReport,
+  designClockMhz?: number,
+): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   for (const kernel of KERNEL_NAMES) {
     const p = predicted[kernel];
@@ -63,6 +67,7 @@ export function formatComparison(rows: ComparisonRow[]): string {
     r.ratio === null ? '-' : r.ratio.toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), ...body.map(line)].join('\n') + '\n';
 }

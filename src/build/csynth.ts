@@ -98,12 +98,18 @@ export function parseCsynthXml(text: string, what: string, source = what): Synth
     if (err instanceof XmlError) throw new UserError(`${what}: not well-formed XML: ${err.message}`);
     throw err;
   }
-  if (root.name !== 'profile') throw new UserError(`${what}: not a Vitis HLS csynth report (root element <${root.name}>, expected <profile>)`);
+  if (root.name !== 'profile')
+    throw new UserError(
+      `${what}: not a Vitis HLS csynth report (root element <${root.name}>, expected <profile>)`,
+    );
   const r: Reader = new Reader(root, what);
   const top = r.text('UserAssignments/TopModelName');
   if (!top) r.fail('UserAssignments/TopModelName is missing');
-  const estimatedClockNs = r.number('PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod') as number;
-  if (estimatedClockNs <= 0) r.fail(`PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod must be > 0`);
+  const estimatedClockNs = r.number(
+    'PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod',
+  ) as number;
+  if (estimatedClockNs <= 0)
+    r.fail(`PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod must be > 0`);
   const lat = 'PerformanceEstimates/SummaryOfOverallLatency';
   if (!child(root, lat)) r.fail(`${lat} is missing`);
   return {
@@ -188,7 +194,9 @@ export function collectSynthReport(projectDir: string): SynthReport {
     kernels[k] = parsed;
   }
   if (!Object.keys(kernels).length)
-    throw new UserError(`${projectDir}: no csynth.xml under build/ (run: ubimoe build --project ${projectDir} --target csynth)`);
+    throw new UserError(
+      `${projectDir}: no csynth.xml under build/ (run: ubimoe build --project ${projectDir} --target csynth)`,
+    );
   return { format: 'ubimoe-synth/1', tool: 'vitis_hls', kernels };
 }
 

@@ -22,7 +22,8 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
 
 function decode(s: string, line: number): string {
   return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (_, e: string) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    if (e[0] === '#')
+      return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
     const v = ENTITIES[e];
     if (v === undefined) throw new XmlError(`line ${line}: unknown entity &${e};`);
     return v;
@@ -74,9 +75,12 @@ export function parseXml(text: string): XmlElement {
       const open = stack.pop();
       if (!open) throw new XmlError(`line ${line}: end tag </${m[0]}> without a start tag`);
       if (open.name !== m[0])
-        throw new XmlError(`line ${line}: end tag </${m[0]}> does not match <${open.name}> (line ${open.line})`);
+        throw new XmlError(
+          `line ${line}: end tag </${m[0]}> does not match <${open.name}> (line ${open.line})`,
+        );
       const close = text.indexOf('>', NAME.lastIndex);
-      if (close < 0 || text.slice(NAME.lastIndex, close).trim()) throw new XmlError(`line ${line}: malformed end tag </${m[0]}>`);
+      if (close < 0 || text.slice(NAME.lastIndex, close).trim())
+        throw new XmlError(`line ${line}: malformed end tag </${m[0]}>`);
       advance(close + 1);
     } else {
       NAME.lastIndex = pos + 1;
@@ -103,7 +107,10 @@ export function parseXml(text: string): XmlElement {
       advance(rest.lastIndex);
     }
   }
-  if (stack.length) throw new XmlError(`line ${line}: <${stack[stack.length - 1].name}> (line ${stack[stack.length - 1].line}) is never closed`);
+  if (stack.length)
+    throw new XmlError(
+      `line ${line}: <${stack[stack.length - 1].name}> (line ${stack[stack.length - 1].line}) is never closed`,
+    );
   if (!root) throw new XmlError('no root element');
   return root;
 }

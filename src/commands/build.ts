@@ -3,9 +3,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { boardCalibration, calibrationPath, ratiosFromComparison, saveCalibration } from '../build/calibration.js';
+import { calibrationPath, ratiosFromComparison, saveCalibration } from '../build/calibration.js';
 import { compareWithPrediction, formatComparison } from '../build/compare.js';
-import { collectSynthReport, writeSynthReport, type SynthReport } from '../build/csynth.js';
+import {
+  collectSynthReport,
+  findCsynthReports,
+  writeSynthReport,
+  type SynthReport,
+} from '../build/csynth.js';
 import { predictionForDesign } from '../build/prediction.js';
 import { LAYOUT, TOP_KERNELS } from '../build/vitis/layout.js';
 import { StepProgress } from '../build/vitis/progress.js';
@@ -36,19 +41,39 @@ function parseJobs(v: string | undefined): number {
 function loadProject(dir: string): Design {
   if (!existsSync(dir)) throw new UserError(`--project ${dir}: no such directory`);
   const designFile = join(dir, 'design.yaml');
-  if (!existsSync(designFile)) throw new UserError(`--project ${dir}: no design.yaml (not a ubimoe project; create one with ubimoe generate)`);
+  if (!existsSync(designFile))
+    throw new UserError(
+      `--project ${dir}: no design.yaml (not a ubimoe project; create one with ubimoe generate)`,
+    );
   return loadDesign(designFile);
 }
 
 function checkVitisFiles(dir: string, design: Design): void {
-  const needed = ['Makefile', ...TOP_KERNELS.map((k) => LAYOUT.hlsScript(k)), LAYOUT.linkConfig(design.board)];
+  const needed = [
+    'Makefile',
+    ...TOP_KERNELS.map((k) => LAYOUT.hlsScript(k)),
+    LAYOUT.linkConfig(design.board),
+  ];
   const absent = needed.filter((f) => !existsSync(join(dir, f)));
   if (absent.length)
-    throw new UserError(`--project ${dir}: missing ${absent.join(', ')} (regenerate the project with ubimoe generate)`);
+    throw new UserError(
+      `--project ${dir}: missing ${absent.join(', ')} (regenerate the project with ubimoe generate)`,
+    );
 }
 
 /** Parses the kernels' csynth.xml into reports/synth.json and prints them beside the prediction. */
-function reportSynthesis(dir: string, design: Design, saveCal: boolean): SynthReport {
+function reportSynthesis(
+  dir: string,
+  design: Design,
+  saveCal: boolean,
+  required: boolean,
+): SynthReport | null {
+  if (!required && !Object.keys(findCsynthReports(dir)).length) {
+    process.stdout.write(
+      'no csynth.xml to report (the kernels were compiled by v++ -c, which keeps its HLS reports in build/*/_x*)\n',
+    );
+    return null;
+  }
   const synth = collectSynthReport(dir);
   const path = writeSynthReport(dir, synth);
   const out = process.stdout;
@@ -62,39 +87,65 @@ function reportSynthesis(dir: string, design: Design, saveCal: boolean): SynthRe
   }
   const prediction = predictionForDesign(design);
   if (!prediction) {
-    if (saveCal) throw new UserError('--save-calibration: no prediction to compare with (the estimator is not available)');
+    if (saveCal)
+      throw new UserError(
+        '--save-calibration: no prediction to compare with (the estimator is not available)',
+      );
     return synth;
   }
   const rows = compareWithPrediction(prediction, synth, design.shared.clockMhz);
   out.write('\npredicted vs synthesised:\n' + formatComparison(rows));
   if (saveCal) {
-    const designId = createHash('sha256').update(readFileSync(join(dir, 'design.yaml'))).digest('hex').slice(0, 16);
-    const cal = saveCalibration(design.board.name, { design: designId, model: design.model.name, project: resolve(dir), ratios: ratiosFromComparison(rows) });
-    const f = boardCalibration(design.board.name);
-    out.write(`\ncalibration for ${design.board.name} saved to ${calibrationPath(design.board.name)}: now rests on ${cal.designs.length} design${cal.designs.length === 1 ? '' : 's'}${f ? '' : ''}\n`);
+    const designId = createHash('sha256')
+      .update(readFileSync(join(dir, 'design.yaml')))
+      .digest('hex')
+      .slice(0, 16);
+    const cal = saveCalibration(design.board.name, {
+      design: designId,
+      model: design.model.name,
+      project: resolve(dir),
+      ratios: ratiosFromComparison(rows),
+    });
+    out.write(
+      `\ncalibration for ${design.board.name} saved to ${calibrationPath(design.board.name)}: it now rests on ${cal.designs.length} design${cal.designs.length === 1 ? '' : 's'} (ubimoe estimate applies it)\n`,
+    );
   }
   return synth;
 }
 
-async function buildVitis(dir: string, design: Design, target: VitisTarget, opts: BuildOptions): Promise<void> {
+async function buildVitis(
+  dir: string,
+  design: Design,
+  target: VitisTarget,
+  opts: BuildOptions,
+): Promise<void> {
   const jobs = parseJobs(opts.jobs);
   const plan = planBuild(design, target, jobs);
   if (opts.dryRun) {
-    const vars = Object.entries(plan.makeVars).map(([k, v]) => `${k}=${v}`).join(' ');
-    process.stdout.write(`ubimoe build --target ${target} for ${design.model.name} on ${design.board.name} would run, in ${dir}:\n`);
-    for (const s of plan.steps) process.stdout.write(`  make ${s.makeTarget} ${vars}    # ${s.title} -> logs/${s.id}.log\n`);
+    const vars = Object.entries(plan.makeVars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    process.stdout.write(
+      `ubimoe build --target ${target} for ${design.model.name} on ${design.board.name} would run, in ${dir}:\n`,
+    );
+    for (const s of plan.steps)
+      process.stdout.write(`  make ${s.makeTarget} ${vars}    # ${s.title} -> logs/${s.id}.log\n`);
     for (const m of missingTools(target, design)) process.stdout.write(`  missing: ${m.what}: ${m.setup}\n`);
     return;
   }
   requireTools(target, design);
   checkVitisFiles(dir, design);
-  process.stderr.write(`ubimoe build --target ${target}: ${plan.steps.length} steps (${design.model.name} on ${design.board.name}, logs in ${join(dir, LAYOUT.logsDir)})\n`);
+  process.stderr.write(
+    `ubimoe build --target ${target}: ${plan.steps.length} steps (${design.model.name} on ${design.board.name}, logs in ${join(dir, LAYOUT.logsDir)})\n`,
+  );
   await runPlan(dir, plan, { jobs, progress: new StepProgress(process.stderr) });
-  reportSynthesis(dir, design, Boolean(opts.saveCalibration));
+  reportSynthesis(dir, design, Boolean(opts.saveCalibration), target === 'csynth' || target === 'cosim');
   if (target === 'hw' || target === 'hw_emu') {
     const embedded = design.board.flow === 'vitis-embedded';
     const out = join(dir, LAYOUT.targetDir(target), embedded ? 'package' : LAYOUT.xclbinName);
-    process.stdout.write(`\n${embedded ? 'SD card' : 'xclbin'}: ${out}\nhost program: ${join(dir, LAYOUT.hostExe)}\n`);
+    process.stdout.write(
+      `\n${embedded ? 'SD card' : 'xclbin'}: ${out}\nhost program: ${join(dir, LAYOUT.hostExe)}\n`,
+    );
   }
 }
 
@@ -106,16 +157,26 @@ export function registerBuild(program: Command): void {
     )
     .requiredOption('--project <dir>', 'the project directory (from ubimoe generate)')
     .requiredOption('--target <target>', `what to build: ${TARGETS.join(' | ')}`)
-    .option('--jobs <n>', 'kernels synthesised at once, and Vivado jobs of the v++ link (default: min(4, cores))')
+    .option(
+      '--jobs <n>',
+      'kernels synthesised at once, and Vivado jobs of the v++ link (default: min(4, cores))',
+    )
     .option('--dry-run', 'print the steps (make targets) and what is missing, run nothing')
-    .option('--save-calibration', "after synthesis, add this design's predicted/synthesised ratios to the board's calibration")
+    .option(
+      '--save-calibration',
+      "after synthesis, add this design's predicted/synthesised ratios to the board's calibration",
+    )
     .action(async (opts: BuildOptions) => {
       const target = opts.target as Target;
-      if (!(TARGETS as readonly string[]).includes(target)) throw new UserError(`--target: '${opts.target}' is not one of ${TARGETS.join(', ')}`);
+      if (!(TARGETS as readonly string[]).includes(target))
+        throw new UserError(`--target: '${opts.target}' is not one of ${TARGETS.join(', ')}`);
       const dir = resolve(opts.project);
       const design = loadProject(dir);
       if (target === 'csim') {
-        if (opts.saveCalibration) throw new UserError('--save-calibration needs a synthesis target (csynth, cosim, xo, hw_emu or hw)');
+        if (opts.saveCalibration)
+          throw new UserError(
+            '--save-calibration needs a synthesis target (csynth, cosim, xo, hw_emu or hw)',
+          );
         await buildCsimTarget(dir, design, opts);
         return;
       }

@@ -17,7 +17,11 @@ const dir = mkdtempSync(join(tmpdir(), 'ubimoe-cal-'));
 const env = { UBIMOE_CALIBRATION_DIR: dir };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const row = (kernel: ComparisonRow['kernel'], metric: ComparisonRow['metric'], ratio: number | null): ComparisonRow => ({
+const row = (
+  kernel: ComparisonRow['kernel'],
+  metric: ComparisonRow['metric'],
+  ratio: number | null,
+): ComparisonRow => ({
   kernel,
   metric,
   predicted: 1,
@@ -43,8 +47,21 @@ describe('calibration', () => {
   });
 
   test('factors are the geometric mean over designs; saving a design again replaces it', () => {
-    saveCalibration('u280', { design: 'aaa', model: 'micro', project: '/p/a', ratios: { msa_block: { dsp: 2, latency_cycles: 1.5 } } }, env);
-    saveCalibration('u280', { design: 'bbb', model: 'm3vit-tiny', project: '/p/b', ratios: { msa_block: { dsp: 8 } } }, env);
+    saveCalibration(
+      'u280',
+      {
+        design: 'aaa',
+        model: 'micro',
+        project: '/p/a',
+        ratios: { msa_block: { dsp: 2, latency_cycles: 1.5 } },
+      },
+      env,
+    );
+    saveCalibration(
+      'u280',
+      { design: 'bbb', model: 'm3vit-tiny', project: '/p/b', ratios: { msa_block: { dsp: 8 } } },
+      env,
+    );
     let f = boardCalibration('u280', env)!;
     expect(f.designs).toBe(2);
     expect(f.path).toBe(calibrationPath('u280', env));
@@ -52,7 +69,11 @@ describe('calibration', () => {
     expect(f.factors.msa_block?.latency_cycles).toBeCloseTo(1.5, 12);
     expect(calibrated(f, 'msa_block', 'dsp', 100)).toBeCloseTo(400, 9);
     expect(calibrated(f, 'ffn_block', 'dsp', 100)).toBe(100);
-    saveCalibration('u280', { design: 'bbb', model: 'm3vit-tiny', project: '/p/b', ratios: { msa_block: { dsp: 2 } } }, env);
+    saveCalibration(
+      'u280',
+      { design: 'bbb', model: 'm3vit-tiny', project: '/p/b', ratios: { msa_block: { dsp: 2 } } },
+      env,
+    );
     f = boardCalibration('u280', env)!;
     expect(f.designs).toBe(2);
     expect(f.factors.msa_block?.dsp).toBeCloseTo(2, 12);
@@ -60,11 +81,20 @@ describe('calibration', () => {
   });
 
   test('nothing to save, and a damaged file, are user errors', () => {
-    expect(() => saveCalibration('u50', { design: 'x', model: 'micro', project: '/p', ratios: {} }, env)).toThrow(/nothing to calibrate/);
+    expect(() =>
+      saveCalibration('u50', { design: 'x', model: 'micro', project: '/p', ratios: {} }, env),
+    ).toThrow(/nothing to calibrate/);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'u250.json'), '{ not json');
-    expect(() => loadCalibration('u250', env)).toThrow(/u250\.json: not valid JSON: .* \(delete it to start over\)/);
-    writeFileSync(join(dir, 'u250.json'), JSON.stringify({ format: 'ubimoe-calibration/1', board: 'u250', designs: [{ design: 'x' }] }));
-    expect(() => loadCalibration('u250', env)).toThrow(/calibration .*u250\.json: designs\.0\.model: Required/);
+    expect(() => loadCalibration('u250', env)).toThrow(
+      /u250\.json: not valid JSON: .* \(delete it to start over\)/,
+    );
+    writeFileSync(
+      join(dir, 'u250.json'),
+      JSON.stringify({ format: 'ubimoe-calibration/1', board: 'u250', designs: [{ design: 'x' }] }),
+    );
+    expect(() => loadCalibration('u250', env)).toThrow(
+      /calibration .*u250\.json: designs\.0\.model: Required/,
+    );
   });
 });

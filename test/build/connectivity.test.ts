@@ -2,7 +2,12 @@
 import { describe, expect, test } from '@jest/globals';
 import { boardNames, loadBoard } from '../../src/board/load.js';
 import type { Board } from '../../src/board/schema.js';
-import { assignConnectivity, bankName, boardBanks, kernelBundles } from '../../src/build/vitis/connectivity.js';
+import {
+  assignConnectivity,
+  bankName,
+  boardBanks,
+  kernelBundles,
+} from '../../src/build/vitis/connectivity.js';
 import { vitisFiles } from '../../src/build/vitis/files.js';
 import type { Design } from '../../src/design/design.js';
 import { KERNEL_NAMES } from '../../src/kernels/params.js';
@@ -57,7 +62,11 @@ function linkConfigOf(design: Design): LinkConfig {
 
 function checkLinkConfig(design: Design, cfg: LinkConfig): void {
   const board: Board = design.board;
-  const units: Record<string, number> = { patch_embed: 1, msa_block: design.computeUnits.msa_block, ffn_block: design.computeUnits.ffn_block };
+  const units: Record<string, number> = {
+    patch_embed: 1,
+    msa_block: design.computeUnits.msa_block,
+    ffn_block: design.computeUnits.ffn_block,
+  };
   expect(cfg.sections).toEqual(['connectivity', 'clock']);
   // every top kernel instantiated with its compute units, names unique
   expect(cfg.nk.map((n) => n.kernel).sort()).toEqual([...KERNEL_NAMES].sort());
@@ -69,7 +78,9 @@ function checkLinkConfig(design: Design, cfg: LinkConfig): void {
   expect(new Set(cus.map((c) => c.name)).size).toBe(cus.length);
   // every m_axi bundle of every CU mapped exactly once, and nothing else mapped
   const banks = new Set(boardBanks(board).map((b) => b.name));
-  const expected = cus.flatMap((cu) => kernelBundles(cu.kernel as never).map((b) => `${cu.name}.m_axi_${b.name}`)).sort();
+  const expected = cus
+    .flatMap((cu) => kernelBundles(cu.kernel as never).map((b) => `${cu.name}.m_axi_${b.name}`))
+    .sort();
   expect(cfg.sp.map((s) => `${s.cu}.${s.port}`).sort()).toEqual(expected);
   for (const s of cfg.sp) expect(banks).toContain(s.bank);
   // SLRs: one line per CU on multi-SLR devices, naming an SLR that exists; none elsewhere
@@ -102,7 +113,11 @@ describe('link/<board>.cfg', () => {
     });
     const cfg = linkConfigOf(design);
     checkLinkConfig(design, cfg);
-    expect(cfg.nk.find((n) => n.kernel === 'msa_block')).toEqual({ kernel: 'msa_block', count: 2, names: ['msa_block_1', 'msa_block_2'] });
+    expect(cfg.nk.find((n) => n.kernel === 'msa_block')).toEqual({
+      kernel: 'msa_block',
+      count: 2,
+      names: ['msa_block_1', 'msa_block_2'],
+    });
     expect(cfg.slr).toContainEqual({ cu: 'ffn_block_2', slr: 'SLR2' });
     // HBM hangs off SLR0: activations and weights in two pseudo-channels there
     expect(new Set(cfg.sp.map((s) => s.bank))).toEqual(new Set(['HBM[0]', 'HBM[1]']));
@@ -114,18 +129,33 @@ describe('link/<board>.cfg', () => {
     expect(conn.activationBank).toBe('DDR[2]');
     expect(['DDR[1]', 'DDR[3]']).toContain(conn.weightBank);
     for (const cu of conn.computeUnits)
-      for (const p of cu.ports) expect(p.bank).toBe(p.role === 'weights' ? conn.weightBank : conn.activationBank);
+      for (const p of cu.ports)
+        expect(p.bank).toBe(p.role === 'weights' ? conn.weightBank : conn.activationBank);
   });
 
   test('bank names follow v++: HBM[n], DDR[n], Zynq HP ports HPn, a single bank by its bare tag', () => {
-    expect(boardBanks(loadBoard('u280')).map((b) => b.name).slice(30, 34)).toEqual(['HBM[30]', 'HBM[31]', 'DDR[0]', 'DDR[1]']);
+    expect(
+      boardBanks(loadBoard('u280'))
+        .map((b) => b.name)
+        .slice(30, 34),
+    ).toEqual(['HBM[30]', 'HBM[31]', 'DDR[0]', 'DDR[1]']);
     expect(boardBanks(loadBoard('zcu102')).map((b) => b.name)).toEqual(['HP0', 'HP1', 'HP2', 'HP3']);
-    expect(bankName({ kind: 'ddr', bank_prefix: 'DDR', count: 1, gbps_each: 25.6, axi_width_bits: 128 }, 0)).toBe('DDR');
+    expect(
+      bankName({ kind: 'ddr', bank_prefix: 'DDR', count: 1, gbps_each: 25.6, axi_width_bits: 128 }, 0),
+    ).toBe('DDR');
   });
 
   test.each([
-    ['u280', { patch_embed: 0, msa_block: 3, ffn_block: 0 }, /placement\.msa_block: SLR 3 does not exist \(board u280 has 3 SLRs: 0\.\.2\)/],
-    ['zcu102', { patch_embed: 0, msa_block: 0, ffn_block: 1 }, /placement\.ffn_block: SLR 1 does not exist \(board zcu102 has 1 SLR: 0\.\.0\)/],
+    [
+      'u280',
+      { patch_embed: 0, msa_block: 3, ffn_block: 0 },
+      /placement\.msa_block: SLR 3 does not exist \(board u280 has 3 SLRs: 0\.\.2\)/,
+    ],
+    [
+      'zcu102',
+      { patch_embed: 0, msa_block: 0, ffn_block: 1 },
+      /placement\.ffn_block: SLR 1 does not exist \(board zcu102 has 1 SLR: 0\.\.0\)/,
+    ],
   ])('a placement on an SLR %s lacks is a user error', (board, placement, message) => {
     expect(() => vitisFiles(designFor('micro', board, { placement }))).toThrow(message);
   });

@@ -4,7 +4,13 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareWithPrediction, formatComparison, type Prediction } from '../../src/build/compare.js';
-import { collectSynthReport, parseCsynthXml, readCsynthXml, readSynthReport, writeSynthReport } from '../../src/build/csynth.js';
+import {
+  collectSynthReport,
+  parseCsynthXml,
+  readCsynthXml,
+  readSynthReport,
+  writeSynthReport,
+} from '../../src/build/csynth.js';
 import { parseXml } from '../../src/build/xml.js';
 import { readSynth } from '../../src/report/read/synth.js';
 import { UserError } from '../../src/util/errors.js';
@@ -45,11 +51,20 @@ describe('parseCsynthXml', () => {
   });
 
   test.each([
-    ['malformed.xml', /malformed\.xml: not well-formed XML: line \d+: end tag <\/SummaryOfTiming> does not match <SummaryOfTimingAnalysis> \(line \d+\)/],
+    [
+      'malformed.xml',
+      /malformed\.xml: not well-formed XML: line \d+: end tag <\/SummaryOfTiming> does not match <SummaryOfTimingAnalysis> \(line \d+\)/,
+    ],
     ['truncated.xml', /truncated\.xml: not well-formed XML: line \d+: <\w+> \(line \d+\) is never closed/],
-    ['missing_clock.xml', /missing_clock\.xml: PerformanceEstimates\/SummaryOfTimingAnalysis\/EstimatedClockPeriod is missing/],
+    [
+      'missing_clock.xml',
+      /missing_clock\.xml: PerformanceEstimates\/SummaryOfTimingAnalysis\/EstimatedClockPeriod is missing/,
+    ],
     ['bad_number.xml', /bad_number\.xml: AreaEstimates\/Resources\/DSP: 'many' is not a non-negative number/],
-    ['not_profile.xml', /not_profile\.xml: not a Vitis HLS csynth report \(root element <report>, expected <profile>\)/],
+    [
+      'not_profile.xml',
+      /not_profile\.xml: not a Vitis HLS csynth report \(root element <report>, expected <profile>\)/,
+    ],
   ])('%s: one clear line', (file, message) => {
     let err: unknown;
     try {
@@ -64,13 +79,17 @@ describe('parseCsynthXml', () => {
 
   test('a file that does not exist, and text that is not XML', () => {
     expect(() => readCsynthXml(join(tmp, 'nope.xml'))).toThrow(/nope\.xml: no such file/);
-    expect(() => parseCsynthXml('csynth ok', 'x.xml')).toThrow(/x\.xml: not well-formed XML: line 1: text outside the root element/);
+    expect(() => parseCsynthXml('csynth ok', 'x.xml')).toThrow(
+      /x\.xml: not well-formed XML: line 1: text outside the root element/,
+    );
   });
 });
 
 describe('the XML reader', () => {
   test('entities, CDATA, comments, attributes, self-closing elements', () => {
-    const root = parseXml(`<?xml version="1.0"?>\n<!-- c --><a x="1 &amp; 2"><b/><c>&lt;none&gt; &#65;<![CDATA[<raw>]]></c></a>`);
+    const root = parseXml(
+      `<?xml version="1.0"?>\n<!-- c --><a x="1 &amp; 2"><b/><c>&lt;none&gt; &#65;<![CDATA[<raw>]]></c></a>`,
+    );
     expect(root.attrs).toEqual({ x: '1 & 2' });
     expect(root.children.map((c) => c.name)).toEqual(['b', 'c']);
     expect(root.children[1].text).toBe('<none> A<raw>');
@@ -87,7 +106,10 @@ describe('reports/synth.json', () => {
   const project = join(tmp, 'project');
   for (const k of ['patch_embed', 'msa_block', 'ffn_block']) {
     mkdirSync(join(project, 'build', 'hls', k, 'sol', 'syn', 'report'), { recursive: true });
-    cpSync(join(fixtures, 'u280', `${k}.xml`), join(project, 'build', 'hls', k, 'sol', 'syn', 'report', 'csynth.xml'));
+    cpSync(
+      join(fixtures, 'u280', `${k}.xml`),
+      join(project, 'build', 'hls', k, 'sol', 'syn', 'report', 'csynth.xml'),
+    );
   }
 
   test('collects every kernel of a project, writes and reads it back', () => {
@@ -110,7 +132,18 @@ describe('reports/synth.json', () => {
 
   test('finds a report v++ -c left in its temp dir, by its top name', () => {
     const other = join(tmp, 'vpp-project');
-    const deep = join(other, 'build', 'hw', '_x_compile', 'msa_block', 'msa_block', 'msa_block', 'solution', 'syn', 'report');
+    const deep = join(
+      other,
+      'build',
+      'hw',
+      '_x_compile',
+      'msa_block',
+      'msa_block',
+      'msa_block',
+      'solution',
+      'syn',
+      'report',
+    );
     mkdirSync(deep, { recursive: true });
     cpSync(join(fixtures, 'u280', 'msa_block.xml'), join(deep, 'csynth.xml'));
     const report = collectSynthReport(other);
@@ -120,7 +153,9 @@ describe('reports/synth.json', () => {
   test('a project without synthesis results, a broken synth.json', () => {
     const empty = join(tmp, 'empty');
     mkdirSync(empty);
-    expect(() => collectSynthReport(empty)).toThrow(/no csynth\.xml under build\/ \(run: ubimoe build --project .* --target csynth\)/);
+    expect(() => collectSynthReport(empty)).toThrow(
+      /no csynth\.xml under build\/ \(run: ubimoe build --project .* --target csynth\)/,
+    );
     expect(readSynthReport(empty)).toBeNull();
     mkdirSync(join(empty, 'reports'));
     writeFileSync(join(empty, 'reports', 'synth.json'), '{"kernels": []}');
@@ -148,7 +183,10 @@ describe('compareWithPrediction', () => {
     expect(rows.find((r) => r.kernel === 'ffn_block' && r.metric === 'dsp')?.ratio).toBe(1);
     // predicted 0 URAM: no ratio
     expect(rows.find((r) => r.kernel === 'ffn_block' && r.metric === 'uram')?.ratio).toBeNull();
-    expect(rows.find((r) => r.kernel === 'msa_block' && r.metric === 'clock_mhz')).toMatchObject({ predicted: 300, synthesised: 350.8 });
+    expect(rows.find((r) => r.kernel === 'msa_block' && r.metric === 'clock_mhz')).toMatchObject({
+      predicted: 300,
+      synthesised: 350.8,
+    });
   });
 
   test('formats as a table', () => {

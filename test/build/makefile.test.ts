@@ -27,15 +27,21 @@ describe('Makefile of a u280 project', () => {
     const r = dryRun(dir, 'csynth');
     expect(r.code).toBe(0);
     for (const k of ['patch_embed', 'msa_block', 'ffn_block'])
-      expect(r.out).toContain(`mkdir -p build/hls && cd build/hls && UBIMOE_STEPS="csynth" vitis-run --mode hls --tcl ../../hls/${k}.tcl`);
+      expect(r.out).toContain(
+        `mkdir -p build/hls && cd build/hls && UBIMOE_STEPS="csynth" vitis-run --mode hls --tcl ../../hls/${k}.tcl`,
+      );
     expect(dryRun(dir, 'cosim-msa_block').out).toContain('UBIMOE_STEPS="csynth cosim"');
-    expect(dryRun(dir, 'hls-csim-ffn_block').out).toContain('UBIMOE_STEPS="csim" vitis-run --mode hls --tcl ../../hls/ffn_block.tcl');
+    expect(dryRun(dir, 'hls-csim-ffn_block').out).toContain(
+      'UBIMOE_STEPS="csim" vitis-run --mode hls --tcl ../../hls/ffn_block.tcl',
+    );
   });
 
   test('xclbin exports the kernels from Vitis HLS and links them with the link config', () => {
     const r = dryRun(dir, 'xclbin', 'TARGET=hw', 'JOBS=3');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('UBIMOE_STEPS="csynth export" vitis-run --mode hls --tcl ../../hls/msa_block.tcl');
+    expect(r.out).toContain(
+      'UBIMOE_STEPS="csynth export" vitis-run --mode hls --tcl ../../hls/msa_block.tcl',
+    );
     expect(r.out).toMatch(
       /v\+\+ -l -t hw --platform xilinx_u280_gen3x16_xdma_1_202211_1 --save-temps --config link\/u280\.cfg .*--vivado\.synth\.jobs 3 --vivado\.impl\.jobs 3 -o build\/hw\/ubimoe\.xclbin build\/xo\/patch_embed\.xo build\/xo\/msa_block\.xo build\/xo\/ffn_block\.xo/,
     );
@@ -43,11 +49,15 @@ describe('Makefile of a u280 project', () => {
 
   test('sw_emu compiles the kernels with v++ -c instead', () => {
     const r = dryRun(dir, 'xo', 'TARGET=sw_emu');
-    expect(r.out).toMatch(/v\+\+ -c -t sw_emu --platform \S+ --save-temps -k msa_block -Ikernels -Iinclude --hls\.clock 300000000:msa_block .*-o build\/sw_emu\/xo\/msa_block\.xo kernels\/msa_block\.cpp/);
+    expect(r.out).toMatch(
+      /v\+\+ -c -t sw_emu --platform \S+ --save-temps -k msa_block -Ikernels -Iinclude --hls\.clock 300000000:msa_block .*-o build\/sw_emu\/xo\/msa_block\.xo kernels\/msa_block\.cpp/,
+    );
   });
 
   test('host builds host/*.cpp against XRT; package says Alveo needs none; a bad TARGET stops', () => {
-    expect(dryRun(dir, 'host').out).toMatch(/g\+\+ -std=c\+\+17 -O2 -Wall -Ihost +-o build\/host\/ubimoe_host host\/host\.cpp -lxrt_coreutil -pthread/);
+    expect(dryRun(dir, 'host').out).toMatch(
+      /g\+\+ -std=c\+\+17 -O2 -Wall -Ihost +-o build\/host\/ubimoe_host host\/host\.cpp -lxrt_coreutil -pthread/,
+    );
     expect(dryRun(dir, 'package').out).toMatch(/only Zynq\/Versal \(embedded\) boards are packaged/);
     const bad = dryRun(dir, 'xo', 'TARGET=fpga');
     expect(bad.code).not.toBe(0);
@@ -72,8 +82,12 @@ describe('Makefile of a zcu102 project (embedded platform flow)', () => {
   test('v++ -c, v++ -l to an xclbin for v++ -p, then the SD card from the common image', () => {
     const r = dryRun(dir, 'package', 'TARGET=hw', 'EDGE_COMMON_SW=/opt/common');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/v\+\+ -c -t hw --platform xilinx_zcu102_base_202220_1 --save-temps -k patch_embed .* -o build\/hw\/xo\/patch_embed\.xo kernels\/patch_embed\.cpp/);
-    expect(r.out).toMatch(/v\+\+ -l -t hw --platform xilinx_zcu102_base_202220_1 --save-temps --config link\/zcu102\.cfg .* -o build\/hw\/ubimoe_link\.xclbin build\/hw\/xo\/patch_embed\.xo/);
+    expect(r.out).toMatch(
+      /v\+\+ -c -t hw --platform xilinx_zcu102_base_202220_1 --save-temps -k patch_embed .* -o build\/hw\/xo\/patch_embed\.xo kernels\/patch_embed\.cpp/,
+    );
+    expect(r.out).toMatch(
+      /v\+\+ -l -t hw --platform xilinx_zcu102_base_202220_1 --save-temps --config link\/zcu102\.cfg .* -o build\/hw\/ubimoe_link\.xclbin build\/hw\/xo\/patch_embed\.xo/,
+    );
     expect(r.out).toMatch(/aarch64-linux-gnu-g\+\+ -std=c\+\+17 .*--sysroot=/);
     expect(r.out).toMatch(
       /v\+\+ -p -t hw --platform xilinx_zcu102_base_202220_1 --save-temps --config package\/zcu102\.cfg .*--package\.out_dir build\/hw\/package --package\.rootfs \/opt\/common\/rootfs\.ext4 --package\.kernel_image \/opt\/common\/Image -o build\/hw\/ubimoe\.xclbin build\/hw\/ubimoe_link\.xclbin/,

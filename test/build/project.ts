@@ -18,7 +18,12 @@ export function designFor(model: string, board: string, patch: Partial<DesignFil
  * Writes design.yaml, the Vitis files and placeholder kernel/runner/host sources (the parts other
  * producers generate) into a fresh temp directory.
  */
-export function writeProject(model: string, board: string, patch: Partial<DesignFileInput> = {}, root?: string): { dir: string; design: Design } {
+export function writeProject(
+  model: string,
+  board: string,
+  patch: Partial<DesignFileInput> = {},
+  root?: string,
+): { dir: string; design: Design } {
   const dir = root ?? mkdtempSync(join(tmpdir(), `ubimoe-vitis-${board}-`));
   const file = { ...defaultDesignFile(model, board), ...patch };
   const design = resolveDesign(file, 'test design');
@@ -28,7 +33,8 @@ export function writeProject(model: string, board: string, patch: Partial<Design
   };
   put('design.yaml', stringify(file));
   for (const f of vitisFiles(design)) put(f.path, f.content);
-  for (const k of ['patch_embed', 'msa_block', 'ffn_block']) put(`kernels/${k}.cpp`, `// ${k} top (placeholder)\n`);
+  for (const k of ['patch_embed', 'msa_block', 'ffn_block'])
+    put(`kernels/${k}.cpp`, `// ${k} top (placeholder)\n`);
   put('kernels/config.h', '// config (placeholder)\n');
   put('runner/forward.cpp', '// runner (placeholder)\n');
   put('host/host.cpp', 'int main() { return 0; }\n');

@@ -38,7 +38,10 @@ const step = (id: string, group?: string) => ({ id, title: `step ${id}`, makeTar
 describe('runPlan', () => {
   test('runs each step as a make target with the plan variables, one log per step', async () => {
     const p = progress();
-    const plan: BuildPlan = { steps: [step('ok-a', 'k'), step('ok-b', 'k'), step('ok-c')], makeVars: { TARGET: 'hw_emu' } };
+    const plan: BuildPlan = {
+      steps: [step('ok-a', 'k'), step('ok-b', 'k'), step('ok-c')],
+      makeVars: { TARGET: 'hw_emu' },
+    };
     const results = await runPlan(dir, plan, { jobs: 2, progress: p.progress });
     expect(results.map((r) => r.ok)).toEqual([true, true, true]);
     const log = readFileSync(join(dir, 'logs', 'ok-b.log'), 'utf8');

@@ -22,9 +22,17 @@ function runTcl(script: string, opts: { steps?: string; args?: string[]; cwd?: s
   const env: NodeJS.ProcessEnv = { ...process.env, UBIMOE_TCL_TRACE: trace };
   delete env.UBIMOE_STEPS;
   if (opts.steps !== undefined) env.UBIMOE_STEPS = opts.steps;
-  const r = spawnSync('tclsh', [join(stubsDir, 'run.tcl'), script, ...(opts.args ?? [])], { env, encoding: 'utf8', cwd: opts.cwd ?? '/' });
+  const r = spawnSync('tclsh', [join(stubsDir, 'run.tcl'), script, ...(opts.args ?? [])], {
+    env,
+    encoding: 'utf8',
+    cwd: opts.cwd ?? '/',
+  });
   const calls: Call[] = existsSync(trace)
-    ? readFileSync(trace, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call)
+    ? readFileSync(trace, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Call)
     : [];
   rmSync(trace, { force: true });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls };
@@ -42,49 +50,89 @@ describe.each([
   writeFileSync(join(dir, 'tb', 'weights.bin'), 'w');
   writeFileSync(join(dir, 'tb', 'argv.txt'), '@TB@/weights.bin 2\n');
 
-  test.each(['patch_embed', 'msa_block', 'ffn_block'])('%s: every step, in order, with the documented options', (kernel) => {
-    const r = runTcl(join(dir, 'hls', `${kernel}.tcl`), { steps: 'csim csynth cosim export' });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(names(r.calls)).toEqual([
-      'open_project',
-      'set_top',
-      'add_files',
-      'add_files',
-      'add_files',
-      'add_files',
-      'add_files',
-      'open_solution',
-      'set_part',
-      'create_clock',
-      'config_interface',
-      'csim_design',
-      'csynth_design',
-      'cosim_design',
-      'export_design',
-    ]);
-    const [openProject, setTop, source, runner, otherA, otherB, tbData, openSolution, setPart, clock, iface, csim, , cosim, exportXo] = r.calls;
-    expect(openProject).toEqual(['open_project', '-reset', kernel]);
-    expect(setTop).toEqual(['set_top', kernel]);
-    const cflags = `-I${dir}/kernels -I${dir}/include`;
-    expect(source).toEqual(['add_files', `${dir}/kernels/${kernel}.cpp`, '-cflags', cflags]);
-    expect(runner).toEqual(['add_files', '-tb', `${dir}/runner/forward.cpp`, '-cflags', `${cflags} -I${dir}/runner`]);
-    // the other two top kernels belong to the test bench (the runner calls all three)
-    const others = ['patch_embed', 'msa_block', 'ffn_block'].filter((k) => k !== kernel);
-    expect([otherA[2], otherB[2]]).toEqual(others.map((k) => `${dir}/kernels/${k}.cpp`));
-    expect(otherA[1]).toBe('-tb');
-    expect(tbData).toEqual(['add_files', '-tb', `${dir}/tb/weights.bin`]);
-    expect(openSolution).toEqual(['open_solution', '-reset', '-flow_target', 'vitis', 'sol']);
-    expect(setPart).toEqual(['set_part', part]);
-    expect(clock).toEqual(['create_clock', '-period', periodNs, '-name', 'default']);
-    expect(iface).toEqual(['config_interface', '-m_axi_addr64=true', '-m_axi_alignment_byte_size', String(Number(axi) / 8), '-m_axi_max_widen_bitwidth', axi]);
-    expect(csim).toEqual(['csim_design', '-O', '-argv', `${dir}/tb/weights.bin 2`]);
-    expect(cosim).toEqual(['cosim_design', '-rtl', 'verilog', '-trace_level', 'none', '-argv', `${dir}/tb/weights.bin 2`]);
-    expect(exportXo).toEqual(['export_design', '-format', 'xo', '-output', `${dir}/build/xo/${kernel}.xo`]);
-    expect(existsSync(join(dir, 'build', 'xo', `${kernel}.xo`))).toBe(true);
-    // the HLS project lives under build/hls whatever the caller's directory
-    expect(existsSync(join(dir, 'build', 'hls', kernel, 'sol', 'syn'))).toBe(true);
-  });
+  test.each(['patch_embed', 'msa_block', 'ffn_block'])(
+    '%s: every step, in order, with the documented options',
+    (kernel) => {
+      const r = runTcl(join(dir, 'hls', `${kernel}.tcl`), { steps: 'csim csynth cosim export' });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(names(r.calls)).toEqual([
+        'open_project',
+        'set_top',
+        'add_files',
+        'add_files',
+        'add_files',
+        'add_files',
+        'add_files',
+        'open_solution',
+        'set_part',
+        'create_clock',
+        'config_interface',
+        'csim_design',
+        'csynth_design',
+        'cosim_design',
+        'export_design',
+      ]);
+      const [
+        openProject,
+        setTop,
+        source,
+        runner,
+        otherA,
+        otherB,
+        tbData,
+        openSolution,
+        setPart,
+        clock,
+        iface,
+        csim,
+        ,
+        cosim,
+        exportXo,
+      ] = r.calls;
+      expect(openProject).toEqual(['open_project', '-reset', kernel]);
+      expect(setTop).toEqual(['set_top', kernel]);
+      const cflags = `-I${dir}/kernels -I${dir}/include`;
+      expect(source).toEqual(['add_files', `${dir}/kernels/${kernel}.cpp`, '-cflags', cflags]);
+      expect(runner).toEqual([
+        'add_files',
+        '-tb',
+        `${dir}/runner/forward.cpp`,
+        '-cflags',
+        `${cflags} -I${dir}/runner`,
+      ]);
+      // the other two top kernels belong to the test bench (the runner calls all three)
+      const others = ['patch_embed', 'msa_block', 'ffn_block'].filter((k) => k !== kernel);
+      expect([otherA[2], otherB[2]]).toEqual(others.map((k) => `${dir}/kernels/${k}.cpp`));
+      expect(otherA[1]).toBe('-tb');
+      expect(tbData).toEqual(['add_files', '-tb', `${dir}/tb/weights.bin`]);
+      expect(openSolution).toEqual(['open_solution', '-reset', '-flow_target', 'vitis', 'sol']);
+      expect(setPart).toEqual(['set_part', part]);
+      expect(clock).toEqual(['create_clock', '-period', periodNs, '-name', 'default']);
+      expect(iface).toEqual([
+        'config_interface',
+        '-m_axi_addr64=true',
+        '-m_axi_alignment_byte_size',
+        String(Number(axi) / 8),
+        '-m_axi_max_widen_bitwidth',
+        axi,
+      ]);
+      expect(csim).toEqual(['csim_design', '-O', '-argv', `${dir}/tb/weights.bin 2`]);
+      expect(cosim).toEqual([
+        'cosim_design',
+        '-rtl',
+        'verilog',
+        '-trace_level',
+        'none',
+        '-argv',
+        `${dir}/tb/weights.bin 2`,
+      ]);
+      expect(exportXo).toEqual(['export_design', '-format', 'xo', '-output', `${dir}/build/xo/${kernel}.xo`]);
+      expect(existsSync(join(dir, 'build', 'xo', `${kernel}.xo`))).toBe(true);
+      // the HLS project lives under build/hls whatever the caller's directory
+      expect(existsSync(join(dir, 'build', 'hls', kernel, 'sol', 'syn'))).toBe(true);
+    },
+  );
 
   test('without UBIMOE_STEPS the script synthesises only', () => {
     const r = runTcl(join(dir, 'hls', 'msa_block.tcl'));
@@ -97,7 +145,12 @@ describe.each([
     const r = runTcl(join(dir, 'hls', 'ffn_block.tcl'), { steps: 'csim', args: ['export'] });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.calls.find((c) => c[0] === 'open_solution')).toEqual(['open_solution', '-flow_target', 'vitis', 'sol']);
+    expect(r.calls.find((c) => c[0] === 'open_solution')).toEqual([
+      'open_solution',
+      '-flow_target',
+      'vitis',
+      'sol',
+    ]);
     expect(names(r.calls).slice(-1)).toEqual(['export_design']);
     expect(names(r.calls)).not.toContain('csim_design');
   });

@@ -67,7 +67,12 @@ export function bankName(m: Memory, i: number): string {
 export function boardBanks(board: Board): Bank[] {
   return board.memory.flatMap((m) => {
     const slrs = slrList(m);
-    return Array.from({ length: m.count }, (_, i) => ({ name: bankName(m, i), kind: m.kind, channel: i, slr: slrs[i] }));
+    return Array.from({ length: m.count }, (_, i) => ({
+      name: bankName(m, i),
+      kind: m.kind,
+      channel: i,
+      slr: slrs[i],
+    }));
   });
 }
 

@@ -61,7 +61,13 @@ function linkConfig(design: Design, conn: Connectivity, version: string): Projec
   }));
   return {
     path: LAYOUT.linkConfig(design.board),
-    content: render('link/board.cfg.ejs', { version, board: design.board, conn, kernels, linkConfig: LAYOUT.linkConfig(design.board) }),
+    content: render('link/board.cfg.ejs', {
+      version,
+      board: design.board,
+      conn,
+      kernels,
+      linkConfig: LAYOUT.linkConfig(design.board),
+    }),
   };
 }
 

@@ -35,7 +35,9 @@ export class StepProgress {
     this.running.delete(title);
     const ms = this.now() - started;
     this.clear();
-    this.out.write(`  ${ok ? '✓' : '✗'}  ${title.padEnd(44)} ${StepProgress.seconds(ms)}${note ? `  ${note}` : ''}\n`);
+    this.out.write(
+      `  ${ok ? '✓' : '✗'}  ${title.padEnd(44)} ${StepProgress.seconds(ms)}${note ? `  ${note}` : ''}\n`,
+    );
     if (this.tty && this.running.size) this.draw();
     if (!this.running.size) this.stop();
     return ms;

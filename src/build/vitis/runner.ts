@@ -70,7 +70,9 @@ export async function runPlan(projectDir: string, plan: BuildPlan, opts: RunOpti
     const log = join(logsDir, `${step.id}.log`);
     const args = ['--no-print-directory', step.makeTarget, ...vars];
     const stream = createWriteStream(log);
-    stream.write(`# ubimoe build: make ${args.join(' ')}   (in ${projectDir}, ${new Date().toISOString()})\n`);
+    stream.write(
+      `# ubimoe build: make ${args.join(' ')}   (in ${projectDir}, ${new Date().toISOString()})\n`,
+    );
     opts.progress.start(step.title);
     const proc = execa('make', args, {
       cwd: projectDir,
@@ -88,7 +90,11 @@ export async function runPlan(projectDir: string, plan: BuildPlan, opts: RunOpti
     await new Promise<void>((resolve) => stream.end(resolve));
     const ok = res.exitCode === 0 && !res.isTerminated;
     const stopped = Boolean(failed || interrupted);
-    const ms = opts.progress.end(step.title, ok, ok ? '' : stopped ? '(stopped)' : `(exit ${res.exitCode ?? res.signal})`);
+    const ms = opts.progress.end(
+      step.title,
+      ok,
+      ok ? '' : stopped ? '(stopped)' : `(exit ${res.exitCode ?? res.signal})`,
+    );
     const result = { step, ok, ms, log };
     results.push(result);
     if (!ok && !failed) {
@@ -111,7 +117,8 @@ export async function runPlan(projectDir: string, plan: BuildPlan, opts: RunOpti
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  if (interrupted) throw new ToolError(`build interrupted (${interrupted}); the logs so far are in ${logsDir}`);
+  if (interrupted)
+    throw new ToolError(`build interrupted (${interrupted}); the logs so far are in ${logsDir}`);
   if (failed) {
     const f = failed as StepResult;
     const tail = logTail(f.log, opts.tailLines ?? 25);

@@ -18,7 +18,12 @@ export interface BuildPlan {
 }
 
 function perKernel(prefix: string, title: string, group = 'kernels'): BuildStep[] {
-  return TOP_KERNELS.map((k) => ({ id: `${prefix}-${k}`, title: `${title} ${k}`, makeTarget: `${prefix}-${k}`, group }));
+  return TOP_KERNELS.map((k) => ({
+    id: `${prefix}-${k}`,
+    title: `${title} ${k}`,
+    makeTarget: `${prefix}-${k}`,
+    group,
+  }));
 }
 
 /**
@@ -32,11 +37,17 @@ export function planBuild(design: Design, target: VitisTarget, jobs: number): Bu
   const steps: BuildStep[] = [];
   if (target === 'csynth') steps.push(...perKernel('csynth', 'HLS synthesis'));
   if (target === 'cosim') steps.push(...perKernel('cosim', 'HLS synthesis + C/RTL co-simulation'));
-  if (target === 'xo' || target === 'hw_emu' || target === 'hw') steps.push(...perKernel('xo', 'kernel object'));
+  if (target === 'xo' || target === 'hw_emu' || target === 'hw')
+    steps.push(...perKernel('xo', 'kernel object'));
   if (target === 'hw_emu' || target === 'hw') {
     steps.push({ id: `link-${target}`, title: `v++ link (${target})`, makeTarget: 'xclbin' });
     steps.push({ id: 'host', title: 'XRT host program', makeTarget: 'host' });
-    if (embedded) steps.push({ id: `package-${target}`, title: `v++ package SD card (${target})`, makeTarget: 'package' });
+    if (embedded)
+      steps.push({
+        id: `package-${target}`,
+        title: `v++ package SD card (${target})`,
+        makeTarget: 'package',
+      });
   }
   return { steps, makeVars: { TARGET: linkTarget, JOBS: String(jobs) } };
 }

@@ -37,7 +37,8 @@ export function findPlatform(platform: string, env: NodeJS.ProcessEnv): string |
   const dirs = (env.PLATFORM_REPO_PATHS ?? '').split(':').filter(Boolean);
   dirs.push('/opt/xilinx/platforms');
   for (const dir of dirs) {
-    for (const p of [join(dir, platform, `${platform}.xpfm`), join(dir, `${platform}.xpfm`)]) if (existsSync(p)) return p;
+    for (const p of [join(dir, platform, `${platform}.xpfm`), join(dir, `${platform}.xpfm`)])
+      if (existsSync(p)) return p;
   }
   return null;
 }
@@ -45,7 +46,11 @@ export function findPlatform(platform: string, env: NodeJS.ProcessEnv): string |
 const SOURCE_VITIS = 'install Vitis and run `source <Vitis install>/settings64.sh`';
 
 /** Everything `target` needs that this machine lacks (empty when all is there). */
-export function missingTools(target: VitisTarget, design: Design, env: NodeJS.ProcessEnv = process.env): MissingTool[] {
+export function missingTools(
+  target: VitisTarget,
+  design: Design,
+  env: NodeJS.ProcessEnv = process.env,
+): MissingTool[] {
   const missing: MissingTool[] = [];
   const embedded = design.board.flow === 'vitis-embedded';
   const linking = target === 'hw_emu' || target === 'hw';
@@ -53,10 +58,15 @@ export function missingTools(target: VitisTarget, design: Design, env: NodeJS.Pr
   const needsHls = target === 'csynth' || target === 'cosim' || !embedded;
   const needsVpp = linking || (target === 'xo' && embedded);
 
-  if (!findOnPath('make', env)) missing.push({ what: 'make (not on PATH)', setup: 'install make (apt-get install make)' });
+  if (!findOnPath('make', env))
+    missing.push({ what: 'make (not on PATH)', setup: 'install make (apt-get install make)' });
   if (needsHls && !hlsTool(env))
-    missing.push({ what: 'vitis_hls / vitis-run (Vitis HLS, not on PATH)', setup: `${SOURCE_VITIS} (sets XILINX_HLS and PATH)` });
-  if (needsVpp && !findOnPath('v++', env)) missing.push({ what: 'v++ (Vitis compiler, not on PATH)', setup: SOURCE_VITIS });
+    missing.push({
+      what: 'vitis_hls / vitis-run (Vitis HLS, not on PATH)',
+      setup: `${SOURCE_VITIS} (sets XILINX_HLS and PATH)`,
+    });
+  if (needsVpp && !findOnPath('v++', env))
+    missing.push({ what: 'v++ (Vitis compiler, not on PATH)', setup: SOURCE_VITIS });
   if (needsVpp && !findPlatform(design.board.platform, env))
     missing.push({
       what: `platform ${design.board.platform} (no ${design.board.platform}.xpfm under PLATFORM_REPO_PATHS=${env.PLATFORM_REPO_PATHS ?? '(unset)'} or /opt/xilinx/platforms)`,
@@ -69,7 +79,9 @@ export function missingTools(target: VitisTarget, design: Design, env: NodeJS.Pr
     });
   if (linking && embedded) {
     const common = env.EDGE_COMMON_SW;
-    const haveImage = (common && existsSync(join(common, 'rootfs.ext4')) && existsSync(join(common, 'Image'))) || (env.ROOTFS && env.KERNEL_IMAGE);
+    const haveImage =
+      (common && existsSync(join(common, 'rootfs.ext4')) && existsSync(join(common, 'Image'))) ||
+      (env.ROOTFS && env.KERNEL_IMAGE);
     if (!haveImage)
       missing.push({
         what: `the Vitis common image for ${design.board.name} (EDGE_COMMON_SW ${common ? `= ${common} has no rootfs.ext4 and Image` : 'not set'})`,
@@ -86,9 +98,15 @@ export function missingTools(target: VitisTarget, design: Design, env: NodeJS.Pr
 }
 
 /** Throws a UserError (exit 2) naming everything `target` lacks and how to set it up. */
-export function requireTools(target: VitisTarget, design: Design, env: NodeJS.ProcessEnv = process.env): void {
+export function requireTools(
+  target: VitisTarget,
+  design: Design,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   const missing = missingTools(target, design, env);
   if (!missing.length) return;
   const list = missing.map((m) => `${m.what}: ${m.setup}`).join('; ');
-  throw new UserError(`--target ${target} needs Vitis tools this machine lacks: ${list}. (--target csim needs only g++.)`);
+  throw new UserError(
+    `--target ${target} needs Vitis tools this machine lacks: ${list}. (--target csim needs only g++.)`,
+  );
 }

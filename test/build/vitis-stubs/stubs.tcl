@@ -4,6 +4,7 @@
 # missing value, a value outside the documented set, or a command used out of order is an error.
 # With UBIMOE_STUB_CSYNTH_DIR set, csynth_design copies <dir>/<top>.xml to the solution's
 # syn/report/csynth.xml (what Vitis HLS writes); export_design writes a placeholder .xo.
+# UBIMOE_STUB_FAIL_TOP=<kernel> makes csynth_design of that top fail.
 
 set ::stub(trace) [open $::env(UBIMOE_TCL_TRACE) a]
 set ::stub(project) ""
@@ -128,6 +129,10 @@ proc csim_design {args} {
 proc csynth_design {args} {
   stub_parse csynth_design {-dump_cfg flag -dump_post_cfg flag -synthesis_check flag} {0 0} $args
   need_solution csynth_design
+  if {[info exists ::env(UBIMOE_STUB_FAIL_TOP)] && $::env(UBIMOE_STUB_FAIL_TOP) eq $::stub(top)} {
+    puts "ERROR: \[HLS 200-70\] Compilation errors found (injected by the stub for $::stub(top))"
+    stub_fail "csynth_design failed"
+  }
   set ::stub(synthesised) 1
   set report [file join $::stub(project) $::stub(solution) syn report]
   file mkdir $report
