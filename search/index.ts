@@ -1,0 +1,199 @@
+/**
+ * The two-stage search (a genetic algorithm, then a binary-search refinement), or an exhaustive
+ * one, over design.yaml's parameters for one model and board. It asks the kernels (through the
+ * design estimate) for cycles and resources; it never knows HLS syntax.
+ */
+import { slrCount } from '../src/board/resources.js';
+import type { Board, Limits } from '../src/board/schema.js';
+import { PRECISIONS } from '../src/design/design.js';
+import { estimate, type DesignEstimate, type Routing } from '../src/design/estimate.js';
+import type { DesignFileInput } from '../src/design/schema.js';
+import { modelDims, type ModelConfig } from '../src/model/config.js';
+import { UserError } from '../src/util/errors.js';
+import { Evaluator, type Evaluated } from './evaluate.js';
+import { exhaustive } from './exhaustive.js';
+import { DEFAULT_GA, runGa, type GaOptions } from './ga.js';
+import { better, objectiveValue, OBJECTIVE_UNITS } from './objective.js';
+import { paretoFront } from './pareto.js';
+import { refine, type RefineStep } from './refine.js';
+import { Rng } from './rng.js';
+import { buildSpace, type Candidate, type Objective, type Space } from './space.js';
+
+export { OBJECTIVES, type Objective } from './space.js';
+
+/** Stage 2 refines this many of stage 1's best distinct designs and keeps the best result. */
+export const REFINE_STARTS = 4;
+
+export interface SearchOptions {
+  model: ModelConfig;
+  modelRef: string | Record<string, unknown>; // what design.yaml names as its model
+  board: Board; // limits already merged with --limit
+  boardRef: string | Record<string, unknown>;
+  objective: Objective;
+  seed: number;
+  exhaustive?: boolean;
+  clockMhz?: number;
+  axiWidthBits?: number;
+  streamDepth?: number;
+  routing?: Routing;
+  ga?: Partial<GaOptions>;
+  onProgress?: (text: string) => void;
+}
+
+export interface SearchResult {
+  designFile: DesignFileInput;
+  candidate: Candidate;
+  best: Evaluated;
+  estimate: DesignEstimate;
+  report: Record<string, unknown>;
+  seconds: number;
+}
+
+/** A short description of a candidate (for Pareto labels and logs). */
+export function describeCandidate(c: Candidate): string {
+  const k = c.kernels;
+  const m = k.msa_block;
+  const f = k.ffn_block;
+  return (
+    `${c.clockMhz}MHz axi${c.axiWidthBits} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}` +
+    ` msa ${m.tile_in}x${m.tile_out}x${m.token_lanes} attn ${m.q_parallel}x${m.key_block}` +
+    ` ffn ${f.tile_in}x${f.tile_out}x${f.token_lanes}`
+  );
+}
+
+/** The design.yaml content of a candidate. */
+export function candidateDesignFile(c: Candidate, opts: Pick<SearchOptions, 'modelRef' | 'boardRef' | 'board'>): DesignFileInput {
+  const multiSlr = slrCount(opts.board) > 1;
+  const replicated = c.computeUnits.msa_block > 1 || c.computeUnits.ffn_block > 1;
+  return {
+    format: 'ubimoe-design/1',
+    model: opts.modelRef,
+    board: opts.boardRef,
+    clock_mhz: c.clockMhz,
+    axi_width_bits: c.axiWidthBits,
+    stream_depth: c.streamDepth,
+    precision: 'w16a32',
+    kernels: c.kernels,
+    ...(multiSlr ? { placement: c.placement } : {}),
+    ...(replicated ? { compute_units: c.computeUnits } : {}),
+  };
+}
+
+/** The cheapest genome: smallest kernel parameters, lowest clock, each kernel on its own SLR when there are several. */
+function cheapestGenome(space: Space): number[] {
+  const nSlr = slrCount(space.board);
+  return space.genes.map((g) => {
+    const k = ['placement.patch_embed', 'placement.msa_block', 'placement.ffn_block'].indexOf(g.name);
+    return k >= 0 ? Math.min(k % nSlr, g.values.length - 1) : 0;
+  });
+}
+
+function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Limits): DesignEstimate {
+  return estimate({
+    dims: space.dims,
+    board: space.board,
+    shared: { clockMhz: c.clockMhz, axiWidthBits: c.axiWidthBits, streamDepth: c.streamDepth, precision: PRECISIONS.w16a32 },
+    kernels: c.kernels,
+    placement: c.placement,
+    computeUnits: c.computeUnits,
+    limits,
+    routing: opts.routing,
+  });
+}
+
+export function runSearch(opts: SearchOptions): SearchResult {
+  const t0 = performance.now();
+  const dims = modelDims(opts.model);
+  const limits = opts.board.limits;
+  const space = buildSpace(dims, opts.board, {
+    objective: opts.objective,
+    clockMhz: opts.clockMhz,
+    axiWidthBits: opts.axiWidthBits,
+    streamDepth: opts.streamDepth,
+  });
+  const ev = new Evaluator(space, { objective: opts.objective, limits, routing: opts.routing });
+
+  // bad input first: a board with no room for even the cheapest design
+  const cheapest = cheapestGenome(space);
+  const floor = ev.evaluate(cheapest);
+  if (floor.overflow > 0) {
+    const e = estimateOf(space, space.decode(cheapest), opts, limits);
+    const memory = e.violations.some((v) => /^(bram18|uram)/.test(v))
+      ? ` (its on-chip token buffers do not shrink with the tiling: ${dims.numTokens} tokens × ${dims.D} × 32-bit per buffer; a smaller model or a bigger board is needed)`
+      : '';
+    throw new UserError(
+      `board ${opts.board.name} has no room for even the smallest ${opts.model.name} design (all tiles 1, 1 lane, attention 1×1, ${space.decode(cheapest).clockMhz} MHz): ${e.violations.join('; ')}${memory}`,
+    );
+  }
+
+  let best: Evaluated;
+  let history: Array<{ generation: number; best: number; overflow: number; evaluations: number }> = [];
+  let steps: RefineStep[] = [];
+  let exhaustiveInfo: Record<string, unknown> | undefined;
+  if (opts.exhaustive) {
+    opts.onProgress?.(`exhaustive search over ${space.size.toExponential(2)} designs…`);
+    const r = exhaustive(ev);
+    best = r.best;
+    exhaustiveInfo = { points: r.points, kernel_configurations: r.kernelConfigurations, combinations: r.combinations };
+  } else {
+    const rng = new Rng(opts.seed);
+    const gaOpts: GaOptions = {
+      ...DEFAULT_GA,
+      ...opts.ga,
+      onGeneration: (g, b) =>
+        opts.onProgress?.(
+          `stage 1 generation ${g}/${opts.ga?.generations ?? DEFAULT_GA.generations}: best ${objectiveValue(opts.objective, b).toPrecision(5)} ${OBJECTIVE_UNITS[opts.objective]}${b.overflow > 0 ? ' (does not fit yet)' : ''}`,
+        ),
+    };
+    const ga = runGa(ev, rng, gaOpts, [cheapest]);
+    history = ga.history;
+    opts.onProgress?.('stage 2: refining the bottleneck kernels…');
+    // refine the stage-1 winner and the next best distinct designs of the last generation
+    let r = refine(ev, ga.best);
+    for (const start of ga.finalists.slice(1, REFINE_STARTS)) {
+      const alt = refine(ev, start);
+      if (better(alt.best, r.best)) r = alt;
+    }
+    best = r.best;
+    steps = r.steps;
+  }
+  if (best.overflow > 0) throw new UserError(`search found no design that fits board ${opts.board.name}'s limits`);
+
+  const candidate = space.decode(best.genome);
+  const est = estimateOf(space, candidate, opts, limits);
+  const seconds = (performance.now() - t0) / 1000;
+  const feasible = ev.all().filter((e) => e.overflow === 0);
+  const point = (e: Evaluated) => ({ latency_ms: e.latencyMs, dsp: e.dsp, label: describeCandidate(space.decode(e.genome)) });
+  const front = paretoFront(feasible);
+  // the report lists at most this many evaluated designs (every k-th, deterministic)
+  const cap = 2000;
+  const stride = Math.max(1, Math.ceil(feasible.length / cap));
+  const report = {
+    format: 'ubimoe-search/1',
+    note: 'all figures are predicted by the ubimoe cost model (docs/cost-model.md)',
+    objective: opts.objective,
+    objective_unit: OBJECTIVE_UNITS[opts.objective],
+    score_unit: opts.objective === 'latency' ? 'ms' : opts.objective === 'throughput' ? 'ms per image (1000 / images/s)' : 'DSP per GOPS',
+    seed: opts.seed,
+    model: opts.model.name,
+    board: opts.board.name,
+    limits,
+    method: opts.exhaustive ? 'exhaustive' : 'two-stage (genetic algorithm, then binary-search refinement)',
+    space: { size: space.size, genes: space.genes.map((g) => ({ name: g.name, values: g.values })) },
+    seconds,
+    evaluations: ev.evaluations,
+    kernel_evaluations: ev.kernelEvaluations,
+    stage1: { history },
+    stage2: { steps },
+    ...(exhaustiveInfo ? { exhaustive: exhaustiveInfo } : {}),
+    chosen: {
+      ...point(best),
+      objective: objectiveValue(opts.objective, best),
+      images_per_s: best.imagesPerSecond,
+      gops: best.gops,
+    },
+    pareto: front.map(point),
+    evaluated: feasible.filter((_, i) => i % stride === 0).map(point),
+  };
+  return { designFile: candidateDesignFile(candidate, opts), candidate, best, estimate: est, report, seconds };
+}

@@ -1,0 +1,136 @@
+/**
+ * The search's fast scorer: the same arithmetic as src/design/estimate.ts `combine` (latency,
+ * throughput, utilisation per SLR, fmax, overflow), over precomputed per-kernel figures, without
+ * building report objects. test/search/objective.test.ts checks it against `combine`.
+ */
+import { channelSlrs, slrResources } from '../src/board/resources.js';
+import { RESOURCE_KEYS, type Board, type Limits, type Resources } from '../src/board/schema.js';
+import { macsPerImage, weightBytesPerImage, type EstimateInput } from '../src/design/estimate.js';
+import { COST } from '../src/kernels/costConstants.js';
+import type { ModelDims } from '../src/model/config.js';
+import type { Objective } from './space.js';
+
+/** One kernel's figures for a design: cycles per image of each compute unit (on its SLR) and resources per CU. */
+export interface KernelCost {
+  cycles: number[]; // per compute unit, in CU order (first = the latency path)
+  slrs: number[]; // SLR of each compute unit
+  resources: Resources; // one compute unit
+}
+
+export interface Scored {
+  score: number; // the objective, minimised: latency ms | ms per image at steady state | DSP per GOPS
+  overflow: number; // 0 = fits
+  latencyMs: number;
+  imagesPerSecond: number;
+  gops: number;
+  dsp: number;
+  cycles: { patch_embed: number; msa_block: number; ffn_block: number };
+}
+
+/** The objective in its natural unit and direction, for people (ms, images/s, GOPS/DSP). */
+export function objectiveValue(objective: Objective, s: Scored): number {
+  if (objective === 'latency') return s.latencyMs;
+  if (objective === 'throughput') return s.imagesPerSecond;
+  return s.dsp > 0 ? s.gops / s.dsp : 0;
+}
+
+export const OBJECTIVE_UNITS: Record<Objective, string> = {
+  latency: 'ms (predicted latency)',
+  throughput: 'images/s (predicted)',
+  'dsp-efficiency': 'GOPS per DSP (predicted)',
+};
+
+export class Scorer {
+  private readonly avail: Resources[];
+  private readonly limit: Resources[];
+  private readonly local: boolean[];
+  private readonly macs: number;
+  private readonly memRate: number;
+  private readonly calls: number;
+  private readonly fmaxBase: number;
+  private readonly used: Float64Array;
+
+  constructor(
+    readonly dims: ModelDims,
+    readonly board: Board,
+    readonly limits: Limits,
+    readonly objective: Objective,
+    sharedForBytes: Pick<EstimateInput, 'shared' | 'routing' | 'kernels' | 'placement' | 'computeUnits'>,
+  ) {
+    this.avail = slrResources(board);
+    this.limit = this.avail.map((a) => {
+      const l = { ...a };
+      for (const k of RESOURCE_KEYS) l[k] = limits[k] * a[k];
+      return l;
+    });
+    this.local = this.avail.map((_, s) => board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === s)));
+    this.macs = macsPerImage(dims);
+    const bytes = weightBytesPerImage({ dims, board, ...sharedForBytes });
+    const memGBps = board.memory.reduce((a, m) => a + m.count * m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8), 0);
+    this.memRate = (memGBps * 1e9) / bytes;
+    this.calls = 1 + 2 * dims.depth;
+    this.fmaxBase = COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400;
+    this.used = new Float64Array(this.avail.length * 5);
+  }
+
+  score(clockMhz: number, patch: KernelCost, msa: KernelCost, ffn: KernelCost): Scored {
+    const used = this.used;
+    used.fill(0);
+    let dsp = 0;
+    for (const k of [patch, msa, ffn]) {
+      const r = k.resources;
+      for (const s of k.slrs) {
+        const o = s * 5;
+        used[o] += r.dsp;
+        used[o + 1] += r.bram18;
+        used[o + 2] += r.uram;
+        used[o + 3] += r.lut + 2 * COST.INFRA_LUT_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_LUT);
+        used[o + 4] += r.ff + 2 * COST.INFRA_FF_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_FF);
+        dsp += r.dsp;
+      }
+    }
+    let overflow = 0;
+    let fullest = 0;
+    for (let s = 0; s < this.avail.length; s++) {
+      const a = this.avail[s];
+      const l = this.limit[s];
+      for (let i = 0; i < 5; i++) {
+        const key = RESOURCE_KEYS[i];
+        const u = used[s * 5 + i];
+        const frac = a[key] > 0 ? u / a[key] : u > 0 ? Infinity : 0;
+        if (frac > fullest) fullest = Math.min(frac, 1);
+        if (u > l[key]) overflow = Math.max(overflow, l[key] > 0 ? u / l[key] - 1 : u);
+      }
+    }
+    const fmax = this.fmaxBase * (1 - COST.FMAX_CONGESTION * fullest * fullest);
+    if (clockMhz > fmax) overflow = Math.max(overflow, clockMhz / fmax - 1);
+
+    const latencyCycles = patch.cycles[0] + msa.cycles[0] + ffn.cycles[0];
+    const latencyMs = latencyCycles / (clockMhz * 1e3) + (this.calls * COST.INVOCATION_OVERHEAD_US) / 1e3;
+    const hz = clockMhz * 1e6;
+    let msaRate = 0;
+    for (const c of msa.cycles) msaRate += hz / c;
+    let ffnRate = 0;
+    for (const c of ffn.cycles) ffnRate += hz / c;
+    const imagesPerSecond = Math.min(hz / patch.cycles[0], msaRate, ffnRate, 1e6 / (this.calls * COST.INVOCATION_OVERHEAD_US), this.memRate);
+    const gops = (2 * this.macs) / (latencyMs * 1e6);
+    const score =
+      this.objective === 'latency' ? latencyMs : this.objective === 'throughput' ? 1000 / imagesPerSecond : dsp / gops;
+    return {
+      score,
+      overflow,
+      latencyMs,
+      imagesPerSecond,
+      gops,
+      dsp,
+      cycles: { patch_embed: patch.cycles[0], msa_block: msa.cycles[0], ffn_block: ffn.cycles[0] },
+    };
+  }
+}
+
+/** Deb's rules: a feasible design beats an infeasible one; infeasible ones by overflow; feasible ones by score. */
+export function better(a: Scored, b: Scored): boolean {
+  if (a.overflow === 0 && b.overflow === 0) return a.score < b.score;
+  if (a.overflow === 0 || b.overflow === 0) return a.overflow === 0;
+  return a.overflow < b.overflow || (a.overflow === b.overflow && a.score < b.score);
+}

@@ -1,0 +1,143 @@
+/**
+ * The design space: one gene per design.yaml parameter that matters for speed, each with its
+ * legal values in increasing order of parallelism/speed (so "up" is always "faster, bigger").
+ */
+import { slrCount } from '../src/board/resources.js';
+import type { Board } from '../src/board/schema.js';
+import type { ComputeUnits, KernelParams, Placement } from '../src/design/estimate.js';
+import type { ModelDims } from '../src/model/config.js';
+import { UserError } from '../src/util/errors.js';
+
+export type Objective = 'latency' | 'throughput' | 'dsp-efficiency';
+export const OBJECTIVES: Objective[] = ['latency', 'throughput', 'dsp-efficiency'];
+
+export type KernelOfGene = 'shared' | 'patch_embed' | 'msa_block' | 'ffn_block';
+
+export interface Gene {
+  name: string; // design.yaml path, e.g. kernels.msa_block.token_lanes
+  kernel: KernelOfGene;
+  values: number[];
+}
+
+/** One point of the space, decoded. */
+export interface Candidate {
+  clockMhz: number;
+  axiWidthBits: number;
+  streamDepth: number;
+  kernels: KernelParams;
+  placement: Placement;
+  computeUnits: ComputeUnits;
+}
+
+export interface SpaceOptions {
+  objective: Objective;
+  clockMhz?: number; // fix the clock
+  axiWidthBits?: number; // fix the AXI width
+  streamDepth?: number; // fix the stream depth
+  maxComputeUnits?: number; // replication searched for the throughput objective (default 4)
+}
+
+export interface Space {
+  genes: Gene[];
+  dims: ModelDims;
+  board: Board;
+  decode(genome: number[]): Candidate;
+  size: number; // number of points
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** Powers of two that divide every one of `dims` (at most `cap`). */
+export function pow2Divisors(dims: number[], cap: number): number[] {
+  const g = dims.filter((d) => d > 0).reduce(gcd);
+  const out: number[] = [];
+  for (let t = 1; t <= cap && g % t === 0; t *= 2) out.push(t);
+  return out;
+}
+
+const range = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+
+export const AXI_WIDTHS = [64, 128, 256, 512];
+export const STREAM_DEPTHS = [16, 32, 64, 128, 256];
+export const MAX_TILE = 256;
+export const MAX_LANES = 8;
+export const MAX_Q_PARALLEL = 16;
+export const MAX_KEY_BLOCK = 64;
+
+/**
+ * Legal values per kernel parameter (what the kernels accept): tile_in divides every input
+ * dimension it tiles and tile_out every output dimension, both powers of two; lanes 1..8;
+ * q_parallel 1..16 (a partial last group is handled); key_block a power of two 1..64.
+ */
+export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
+  const hasDense = dims.moeBlocks.some((m) => !m);
+  const ffnDims = [dims.D, ...(hasDense ? [dims.mlpHidden] : []), ...(dims.experts > 0 ? [dims.expertHidden] : [])];
+  return {
+    'kernels.patch_embed.tile_in': pow2Divisors([dims.patchInputs], MAX_TILE),
+    'kernels.patch_embed.tile_out': pow2Divisors([dims.D], MAX_TILE),
+    'kernels.msa_block.tile_in': pow2Divisors([dims.D], MAX_TILE),
+    'kernels.msa_block.tile_out': pow2Divisors([dims.D, 3 * dims.D], MAX_TILE),
+    'kernels.msa_block.token_lanes': range(1, MAX_LANES),
+    'kernels.msa_block.q_parallel': range(1, MAX_Q_PARALLEL),
+    'kernels.msa_block.key_block': pow2Divisors([MAX_KEY_BLOCK], MAX_KEY_BLOCK),
+    'kernels.ffn_block.tile_in': pow2Divisors(ffnDims, MAX_TILE),
+    'kernels.ffn_block.tile_out': pow2Divisors(ffnDims, MAX_TILE),
+    'kernels.ffn_block.token_lanes': range(1, MAX_LANES),
+  };
+}
+
+export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): Space {
+  const genes: Gene[] = [];
+  const fixed: Record<string, number> = {};
+  const add = (name: string, kernel: KernelOfGene, values: number[]) => {
+    if (values.length === 0) throw new UserError(`search: no legal value for ${name}`);
+    if (values.length === 1) fixed[name] = values[0];
+    else genes.push({ name, kernel, values });
+  };
+  if (opts.clockMhz !== undefined && !board.clocks_mhz.allowed.includes(opts.clockMhz))
+    throw new UserError(`--clock ${opts.clockMhz}: board ${board.name} allows ${board.clocks_mhz.allowed.join(', ')} MHz`);
+  add('clock_mhz', 'shared', opts.clockMhz !== undefined ? [opts.clockMhz] : [...board.clocks_mhz.allowed].sort((a, b) => a - b));
+  add('axi_width_bits', 'shared', opts.axiWidthBits !== undefined ? [opts.axiWidthBits] : AXI_WIDTHS);
+  add('stream_depth', 'shared', opts.streamDepth !== undefined ? [opts.streamDepth] : STREAM_DEPTHS);
+  for (const [name, values] of Object.entries(legalKernelValues(dims))) add(name, name.split('.')[1] as KernelOfGene, values);
+  const nSlr = slrCount(board);
+  for (const k of ['patch_embed', 'msa_block', 'ffn_block']) add(`placement.${k}`, 'shared', range(0, nSlr - 1));
+  const maxCu = opts.objective === 'throughput' ? (opts.maxComputeUnits ?? 4) : 1;
+  for (const k of ['msa_block', 'ffn_block']) add(`compute_units.${k}`, 'shared', range(1, maxCu));
+
+  const index = new Map(genes.map((g, i) => [g.name, i]));
+  const get = (genome: number[], name: string): number => {
+    const i = index.get(name);
+    return i === undefined ? fixed[name] : genes[i].values[genome[i]];
+  };
+  const decode = (genome: number[]): Candidate => ({
+    clockMhz: get(genome, 'clock_mhz'),
+    axiWidthBits: get(genome, 'axi_width_bits'),
+    streamDepth: get(genome, 'stream_depth'),
+    kernels: {
+      patch_embed: { tile_in: get(genome, 'kernels.patch_embed.tile_in'), tile_out: get(genome, 'kernels.patch_embed.tile_out') },
+      msa_block: {
+        tile_in: get(genome, 'kernels.msa_block.tile_in'),
+        tile_out: get(genome, 'kernels.msa_block.tile_out'),
+        token_lanes: get(genome, 'kernels.msa_block.token_lanes'),
+        q_parallel: get(genome, 'kernels.msa_block.q_parallel'),
+        key_block: get(genome, 'kernels.msa_block.key_block'),
+      },
+      ffn_block: {
+        tile_in: get(genome, 'kernels.ffn_block.tile_in'),
+        tile_out: get(genome, 'kernels.ffn_block.tile_out'),
+        token_lanes: get(genome, 'kernels.ffn_block.token_lanes'),
+      },
+    },
+    placement: {
+      patch_embed: get(genome, 'placement.patch_embed'),
+      msa_block: get(genome, 'placement.msa_block'),
+      ffn_block: get(genome, 'placement.ffn_block'),
+    },
+    computeUnits: { msa_block: get(genome, 'compute_units.msa_block'), ffn_block: get(genome, 'compute_units.ffn_block') },
+  });
+  return { genes, dims, board, decode, size: genes.reduce((a, g) => a * g.values.length, 1) };
+}
+
+/** The genome whose every gene is at its smallest value (the cheapest design). */
+export const smallestGenome = (space: Space): number[] => space.genes.map(() => 0);

@@ -1,0 +1,223 @@
+/**
+ * Building blocks of the per-kernel cost models (cycles and resources), shared by
+ * patch_embed.ts, msa_block.ts and ffn_block.ts. Pure functions of numbers, the board and the
+ * design-wide SharedParams; every constant comes from costConstants.ts.
+ */
+import { channelSlrs } from '../board/resources.js';
+import type { Board, Resources } from '../board/schema.js';
+import { COST } from './costConstants.js';
+import type { SharedParams } from './types.js';
+
+/** Where and how a kernel invocation runs, as far as its cost depends on it. */
+export interface CallContext {
+  slr?: number; // SLR the compute unit is placed on (its memory ports prefer that SLR's channels)
+  bandwidthShare?: number; // fraction of its channel's bandwidth this CU gets (1 = alone)
+}
+
+export const zeroResources = (): Resources => ({ dsp: 0, bram18: 0, uram: 0, lut: 0, ff: 0 });
+
+export function addInto(into: Resources, r: Partial<Resources>, times = 1): Resources {
+  into.dsp += (r.dsp ?? 0) * times;
+  into.bram18 += (r.bram18 ?? 0) * times;
+  into.uram += (r.uram ?? 0) * times;
+  into.lut += (r.lut ?? 0) * times;
+  into.ff += (r.ff ?? 0) * times;
+  return into;
+}
+
+export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+
+// ---------------------------------------------------------------------------- DSP
+
+/** Pieces a signed operand of `width` bits is split into for a signed multiplier port of `port` bits. */
+function pieces(width: number, port: number): number {
+  // the top piece is signed and uses the whole port; lower pieces are unsigned (port − 1 bits)
+  return width <= port ? 1 : 1 + Math.ceil((width - port) / (port - 1));
+}
+
+/**
+ * DSP slices for one wa × wb signed multiply on the board's DSP kind: the operands are split
+ * into port-sized pieces and each piece product takes one slice; the cheaper orientation wins.
+ * DSP48E2 (27×18): 32×16 → 2, 32×32 → 4, 16×16 → 1. DSP58 (27×24): 32×16 → 2, 32×32 → 4, 24×24 → 1.
+ */
+export function dspPerMultiply(wa: number, wb: number, kind: string): number {
+  const [pa, pb] = COST.DSP_PORTS[kind] ?? COST.DSP_PORTS.dsp48e2;
+  return Math.min(pieces(wa, pa) * pieces(wb, pb), pieces(wb, pa) * pieces(wa, pb));
+}
+
+// ---------------------------------------------------------------------------- on-chip memory
+
+/** BRAM18 blocks for one memory bank of width × depth, using the best aspect ratio. */
+export function bram18ForBank(widthBits: number, depth: number): number {
+  let best = Infinity;
+  for (const [d, w] of COST.BRAM18_ASPECTS) best = Math.min(best, Math.ceil(widthBits / w) * Math.ceil(depth / d));
+  return best;
+}
+
+/**
+ * Storage cost of an on-chip array of `words` words of `widthBits`, cyclically partitioned into
+ * `banks` banks (HLS array_partition): tiny banks become LUTRAM, large buffers go to URAM when the
+ * board has some (bind_storage impl=uram), the rest to BRAM18.
+ */
+export function bufferCost(widthBits: number, words: number, banks: number, board: Board): Resources {
+  const r = zeroResources();
+  if (words <= 0) return r;
+  const b = Math.max(1, Math.min(banks, words));
+  const depth = Math.ceil(words / b);
+  const bankBits = depth * widthBits;
+  if (bankBits <= COST.LUTRAM_MAX_BITS) {
+    r.lut = b * Math.ceil(bankBits / 64);
+    return r;
+  }
+  if (board.resources.uram > 0 && widthBits * words >= COST.URAM_MIN_BUFFER_BITS) {
+    r.uram = b * Math.ceil(widthBits / COST.URAM_WIDTH) * Math.ceil(depth / COST.URAM_DEPTH);
+    return r;
+  }
+  r.bram18 = b * bram18ForBank(widthBits, depth);
+  return r;
+}
+
+/** A dataflow FIFO (hls::stream) of width × depth: SRL in LUTs when shallow, BRAM otherwise. */
+export function fifoCost(widthBits: number, depth: number): Resources {
+  const r = zeroResources();
+  if (depth <= COST.SRL_MAX_DEPTH) {
+    r.lut = Math.ceil(widthBits * Math.ceil(depth / 32));
+    r.ff = widthBits;
+  } else {
+    r.bram18 = bram18ForBank(widthBits, depth);
+    r.lut = 60;
+    r.ff = 2 * widthBits;
+  }
+  return r;
+}
+
+/** Registers (complete partitioning) of `bits` bits. */
+export const registers = (bits: number): Resources => ({ ...zeroResources(), ff: bits });
+
+// ---------------------------------------------------------------------------- compute
+
+/** Token groups of `lanes` tokens for `tokens` tokens, floored by the accumulator dependence distance. */
+export function tokenGroups(tokens: number, lanes: number): number {
+  if (tokens <= 0) return 0;
+  return Math.max(Math.ceil(tokens / lanes), COST.ACC_DEPENDENCE_DISTANCE);
+}
+
+/**
+ * Compute cycles of one linear layer (tokens × inDim → tokens × outDim) on the linear engine:
+ * II=1 over (out tiles × in tiles × token groups), the weight tile shared by `lanes` tokens.
+ */
+export function linearComputeCycles(tokens: number, inDim: number, outDim: number, tileIn: number, tileOut: number, lanes: number): number {
+  if (tokens <= 0) return 0;
+  return ceilDiv(outDim, tileOut) * ceilDiv(inDim, tileIn) * tokenGroups(tokens, lanes) + COST.LINEAR_PIPELINE_DEPTH;
+}
+
+/** Bytes of a linear layer's weights and biases. */
+export function linearWeightBytes(inDim: number, outDim: number, shared: SharedParams): number {
+  const p = shared.precision;
+  return (inDim * outDim * p.weight.width + outDim * p.bias.width) / 8;
+}
+
+/** LayerNorm over `tokens` tokens of `dim` at `lanes` elements per cycle (two passes). */
+export function layerNormCycles(tokens: number, dim: number, lanes: number): number {
+  return 2 * tokens * ceilDiv(dim, lanes) + COST.LAYERNORM_DEPTH;
+}
+
+// ---------------------------------------------------------------------------- off-chip memory
+
+/**
+ * Sustained bytes per kernel cycle of one m_axi port of this design on `slr`: the AXI width ×
+ * burst efficiency (throttled by shallow FIFOs), capped by the best memory channel the port can
+ * reach (local channels at full rate, others through the SLR crossing), times its share.
+ */
+export function portBytesPerCycle(board: Board, shared: SharedParams, call: CallContext = {}): number {
+  const depthFactor = Math.min(1, shared.streamDepth / COST.FULL_RATE_STREAM_DEPTH);
+  const axi = (shared.axiWidthBits / 8) * COST.BURST_EFFICIENCY * depthFactor;
+  const slr = call.slr ?? 0;
+  let bestGBps = 0;
+  for (const m of board.memory) {
+    const local = channelSlrs(m).some((s) => s === undefined || s === slr);
+    const gbps = m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8) * (local ? 1 : COST.SLR_CROSSING_BANDWIDTH);
+    bestGBps = Math.max(bestGBps, gbps);
+  }
+  const channel = (bestGBps * 1e9) / (shared.clockMhz * 1e6);
+  return Math.min(axi, channel) * (call.bandwidthShare ?? 1);
+}
+
+/** Cycles to stream `bytes` through a port sustaining `bytesPerCycle` (one long burst sequence). */
+export function transferCycles(bytes: number, bytesPerCycle: number): number {
+  if (bytes <= 0) return 0;
+  return COST.AXI_FIRST_BEAT_CYCLES + Math.ceil(bytes / bytesPerCycle);
+}
+
+/** LUT/FF/BRAM of one m_axi port (the HLS adapter; not the platform interconnect). */
+export function axiPortResources(widthBits: number): Resources {
+  return {
+    dsp: 0,
+    bram18: COST.AXI_BRAM18_PER_64_BITS * Math.ceil(widthBits / 64),
+    uram: 0,
+    lut: COST.AXI_LUT_BASE + COST.AXI_LUT_PER_BIT * widthBits,
+    ff: COST.AXI_FF_BASE + COST.AXI_FF_PER_BIT * widthBits,
+  };
+}
+
+/** LUT/FF of `macs` MAC lanes plus their DSPs for wa × wb products. */
+export function macResources(macs: number, wa: number, wb: number, board: Board): Resources {
+  return {
+    dsp: macs * dspPerMultiply(wa, wb, board.dsp_kind),
+    bram18: 0,
+    uram: 0,
+    lut: macs * COST.LUT_PER_MAC,
+    ff: macs * COST.FF_PER_MAC,
+  };
+}
+
+/** A non-linear function unit (exp, GELU, reciprocal, rsqrt) with `mults` multiplies of wa × wb. */
+export function nonlinearUnit(mults: number, wa: number, wb: number, board: Board): Resources {
+  return {
+    dsp: mults * dspPerMultiply(wa, wb, board.dsp_kind),
+    bram18: 0,
+    uram: 0,
+    lut: COST.LUT_PER_NONLINEAR,
+    ff: COST.FF_PER_NONLINEAR,
+  };
+}
+
+// ---------------------------------------------------------------------------- MoE routing
+
+/** Token counts of the experts of one MoE block: measured, or the uniform-routing distribution. */
+export interface ExpertLoad {
+  /** (probability-weighted) list of (tokens routed to one expert, expected number of such experts) */
+  buckets: Array<{ tokens: number; experts: number }>;
+  activeExperts: number; // expected number of experts with at least one token
+}
+
+const uniformCache = new Map<string, ExpertLoad>();
+
+/**
+ * Uniform routing: each token picks k of E experts uniformly, so an expert's token count is
+ * Binomial(N, k/E); the expected number of active experts is E·(1 − (1 − k/E)^N).
+ */
+export function uniformExpertLoad(tokens: number, experts: number, topK: number): ExpertLoad {
+  const key = `${tokens}/${experts}/${topK}`;
+  const hit = uniformCache.get(key);
+  if (hit) return hit;
+  const p = topK / experts;
+  const buckets: ExpertLoad['buckets'] = [];
+  // binomial pmf by recurrence, in log space for stability
+  let logP = tokens * Math.log1p(-p); // P(0)
+  const ratio = Math.log(p) - Math.log1p(-p);
+  for (let n = 1; n <= tokens; n++) {
+    logP += Math.log((tokens - n + 1) / n) + ratio;
+    const pn = Math.exp(logP);
+    if (pn > 1e-12) buckets.push({ tokens: n, experts: experts * pn });
+  }
+  const load = { buckets, activeExperts: experts * (1 - Math.pow(1 - p, tokens)) };
+  uniformCache.set(key, load);
+  return load;
+}
+
+/** Measured routing: the token count of each expert in one MoE block. */
+export function measuredExpertLoad(tokensPerExpert: number[]): ExpertLoad {
+  const buckets = tokensPerExpert.filter((n) => n > 0).map((n) => ({ tokens: n, experts: 1 }));
+  return { buckets, activeExperts: buckets.length };
+}

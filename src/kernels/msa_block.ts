@@ -1,0 +1,116 @@
+/**
+ * msa_block: LayerNorm1 -> qkv linear (D -> 3D) -> streaming attention -> proj linear -> residual.
+ */
+import type { Board } from '../board/schema.js';
+import type { ModelDims } from '../model/config.js';
+import { COST } from './costConstants.js';
+import {
+  addInto,
+  axiPortResources,
+  bufferCost,
+  ceilDiv,
+  fifoCost,
+  layerNormCycles,
+  linearComputeCycles,
+  linearWeightBytes,
+  macResources,
+  nonlinearUnit,
+  portBytesPerCycle,
+  registers,
+  transferCycles,
+  zeroResources,
+  type CallContext,
+} from './costModel.js';
+import type { MsaParams } from './params.js';
+import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
+
+// ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
+
+/**
+ * Streaming attention cycles for one block: per head and per group of q_parallel query rows,
+ * K/V stream in key_block-wide blocks; the score stage (q_parallel × key_block MACs per cycle over
+ * the head dim) and the A·V stage (same array) overlap in a dataflow region, so a key block costs
+ * headDim cycles; each group then scales its outputs by one reciprocal (headDim cycles).
+ */
+export function attentionCycles(params: MsaParams, dims: ModelDims): number {
+  const groups = ceilDiv(dims.numTokens, params.q_parallel);
+  const keyBlocks = ceilDiv(dims.numTokens, params.key_block);
+  const perGroup = keyBlocks * (dims.headDim + COST.ATTN_BLOCK_OVERHEAD) + dims.headDim + COST.ATTN_GROUP_FILL;
+  return dims.heads * groups * perGroup;
+}
+
+/**
+ * Cycles of one msa_block invocation (one block of one image). Stages run one after another;
+ * inside a stage the compute, its weight stream (double-buffered tiles) and its activation
+ * traffic overlap, so a stage costs the largest of them.
+ */
+export function cycles(params: MsaParams, dims: ModelDims, shared: SharedParams, board: Board, call: CallContext = {}): CycleEstimate {
+  const { D, numTokens: N } = dims;
+  const p = shared.precision;
+  const bpc = portBytesPerCycle(board, shared, call);
+  const tokenBytes = (N * D * p.activation.width) / 8;
+  const normBytes = (2 * D * p.norm.width) / 8;
+  const ln = Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, params.tile_in));
+  const qkv = Math.max(
+    linearComputeCycles(N, D, 3 * D, params.tile_in, params.tile_out, params.token_lanes),
+    transferCycles(linearWeightBytes(D, 3 * D, shared) + normBytes, bpc),
+  );
+  const attention = attentionCycles(params, dims);
+  // proj: its epilogue re-reads x for the residual and writes x_out on the activation port
+  const proj = Math.max(
+    linearComputeCycles(N, D, D, params.tile_in, params.tile_out, params.token_lanes),
+    transferCycles(linearWeightBytes(D, D, shared), bpc),
+    transferCycles(2 * tokenBytes, bpc),
+  );
+  return {
+    cycles: COST.KERNEL_START_CYCLES + ln + qkv + attention + proj,
+    parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv, attention, proj },
+  };
+}
+
+/** Resources of one msa_block compute unit. */
+export function resources(params: MsaParams, dims: ModelDims, shared: SharedParams, board: Board): ResourceEstimate {
+  const p = shared.precision;
+  const A = p.activation.width;
+  const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
+  const tokensDim = dims.numTokens * dims.D;
+  const r = zeroResources();
+  // linear engine (qkv and proj share it)
+  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board));
+  // attention: score array and A·V array, q_parallel × key_block each (activation × activation)
+  addInto(r, macResources(2 * qp * kb, A, A, board));
+  // softmax: enough exp units for q_parallel × key_block scores per headDim cycles; one reciprocal
+  addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board), ceilDiv(qp * kb, dims.headDim));
+  addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
+  // LayerNorm1 at tile_in lanes: x², (x − mean)·rstd, ·gamma; one rsqrt
+  addInto(r, macResources(2 * ti, A, A, board));
+  addInto(r, macResources(ti, A, p.norm.width, board));
+  addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
+  // on-chip buffers: normalised x (reused for the attention output), Q, K, V
+  addInto(r, bufferCost(A, tokensDim, Math.max(ti * lanes, qp), board));
+  addInto(r, bufferCost(A, tokensDim, Math.max(to, qp), board));
+  addInto(r, bufferCost(A, tokensDim, kb * to, board), 2);
+  // registers: weight tile ×2, linear accumulators, Q rows of a group, scores, A·V accumulators, softmax state
+  addInto(
+    r,
+    registers(
+      2 * ti * to * p.weight.width +
+        to * lanes * p.accum.width +
+        qp * dims.headDim * A +
+        2 * qp * kb * A +
+        qp * dims.headDim * p.accum.width +
+        2 * qp * A,
+    ),
+  );
+  r.lut += 2 * to * lanes * A; // bias and residual adders
+  addInto(r, fifoCost(shared.axiWidthBits, shared.streamDepth), 3);
+  addInto(r, axiPortResources(shared.axiWidthBits), 2);
+  r.lut += COST.LUT_PER_KERNEL;
+  r.ff += COST.FF_PER_KERNEL;
+  return r;
+}
+
+/** Bytes of one block's msa weights (qkv, proj, norm1) streamed per invocation. */
+export function weightBytes(dims: ModelDims, shared: SharedParams): number {
+  return linearWeightBytes(dims.D, 3 * dims.D, shared) + linearWeightBytes(dims.D, dims.D, shared) + (2 * dims.D * shared.precision.norm.width) / 8;
+}

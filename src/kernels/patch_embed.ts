@@ -1,0 +1,67 @@
+/**
+ * patch_embed: pixels -> tokens. A linear over C·P·P inputs per patch on a tile_in × tile_out
+ * weight tile, one patch (token) per cycle, plus the cls token and pos_embed.
+ */
+import type { Board } from '../board/schema.js';
+import type { ModelDims } from '../model/config.js';
+import { COST } from './costConstants.js';
+import {
+  addInto,
+  axiPortResources,
+  bufferCost,
+  fifoCost,
+  linearComputeCycles,
+  macResources,
+  portBytesPerCycle,
+  registers,
+  transferCycles,
+  zeroResources,
+  type CallContext,
+} from './costModel.js';
+import type { PatchEmbedParams } from './params.js';
+import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
+
+// ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
+
+/**
+ * Cycles of one patch_embed invocation (one image): the image is read into the on-chip pixel
+ * buffer (the linear's inputs), then the weight-stationary linear runs while its weights, the
+ * cls token and pos_embed stream in and finished output tiles stream out.
+ */
+export function cycles(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams, board: Board, call: CallContext = {}): CycleEstimate {
+  const act = shared.precision.activation.width;
+  const bpc = portBytesPerCycle(board, shared, call);
+  const readPixels = transferCycles((dims.numPatches * dims.patchInputs * act) / 8, bpc);
+  const linear = linearComputeCycles(dims.numPatches, dims.patchInputs, dims.D, params.tile_in, params.tile_out, 1);
+  const weights = transferCycles(weightBytes(dims, shared), bpc);
+  const write = transferCycles((dims.numTokens * dims.D * act) / 8, bpc);
+  const body = Math.max(linear, weights, write);
+  return {
+    cycles: COST.KERNEL_START_CYCLES + readPixels + body,
+    parts: { start: COST.KERNEL_START_CYCLES, read_pixels: readPixels, linear: body },
+  };
+}
+
+/** Resources of one patch_embed compute unit. */
+export function resources(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams, board: Board): ResourceEstimate {
+  const p = shared.precision;
+  const { tile_in: ti, tile_out: to } = params;
+  const r = zeroResources();
+  addInto(r, macResources(ti * to, p.activation.width, p.patch_weight.width, board));
+  // pixel buffer: every patch's C·P·P inputs, tile_in of them read per cycle
+  addInto(r, bufferCost(p.activation.width, dims.numPatches * dims.patchInputs, ti, board));
+  // double-buffered weight tile, accumulators, bias + pos_embed adders on the output tile
+  addInto(r, registers(2 * ti * to * p.patch_weight.width + to * p.accum.width));
+  r.lut += 2 * to * p.activation.width;
+  addInto(r, fifoCost(shared.axiWidthBits, shared.streamDepth), 2);
+  addInto(r, axiPortResources(shared.axiWidthBits), 2);
+  r.lut += COST.LUT_PER_KERNEL;
+  r.ff += COST.FF_PER_KERNEL;
+  return r;
+}
+
+/** Bytes of patch_embed weights (conv, bias, cls, pos_embed) streamed per invocation. */
+export function weightBytes(dims: ModelDims, shared: SharedParams): number {
+  const p = shared.precision;
+  return (dims.D * dims.patchInputs * p.patch_weight.width + dims.D * p.bias.width + (dims.numTokens + 1) * dims.D * p.bias.width) / 8;
+}
