@@ -1,0 +1,143 @@
+// ubimoe kernel library: streaming multi-head attention (UbiMoE's latency-optimised MSA core).
+// Query rows are taken Q_PAR at a time; K/V rows stream by in blocks of KEY_BLOCK; the scores of
+// a block never leave the chip: softmax is computed online ("safe softmax": running max m,
+// running sum l rescaled by e^(m_old - m_new)), A·V is accumulated on the fly with the same
+// rescaling, and one reciprocal per query row finishes it. No N×N score matrix exists.
+#ifndef UBIMOE_ATTENTION_H
+#define UBIMOE_ATTENTION_H
+
+#include "common.h"
+#include "nonlinear.h"
+
+namespace ubimoe {
+
+// CFG: qkv_t dot_t dotr_t scale_t score_t prob_t psum_t lsum_t pv_t oacc_t onorm_t mant_t out_t;
+// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
+// PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS.
+// qkv[t] = [q | k | v] (3·DIM, head h at h·HEAD_DIM in each); out[t] = heads concatenated.
+
+// e^(a - b) for scores a <= b, as a probability (PROB_FRAC fractional bits, rounded).
+template <class CFG>
+inline typename CFG::prob_t attention_exp(const typename CFG::score_t &a, const typename CFG::score_t &b) {
+  const ap_int<CFG::SCORE_BITS + 1> diff = ap_int<CFG::SCORE_BITS + 1>(bits_of<CFG::SCORE_BITS + 1>(
+      ap_fixed<CFG::SCORE_BITS + 1, CFG::SCORE_BITS + 1 - CFG::SCORE_FRAC>(a - b)));
+  const ap_uint<25> e = exp_neg_q24<CFG::SCORE_BITS + 1, CFG::SCORE_FRAC>(diff);
+  const ap_uint<26> rounded = e + (ap_uint<26>(1) << (TABLE_FRAC - CFG::PROB_FRAC - 1));
+  return from_bits<typename CFG::prob_t, CFG::PROB_BITS>(ap_uint<CFG::PROB_BITS>(rounded >> (TABLE_FRAC - CFG::PROB_FRAC)));
+}
+
+template <class CFG>
+void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+  typedef typename CFG::score_t score_t;
+  typedef typename CFG::prob_t prob_t;
+  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
+  const typename CFG::scale_t scale =
+      from_bits<typename CFG::scale_t, CFG::SCALE_BITS>(ap_uint<CFG::SCALE_BITS>(CFG::SCALE_RAW));
+  score_t lowest;  // the most negative score: the running max before any key
+  lowest.range(CFG::SCORE_BITS - 1, 0) = ap_uint<CFG::SCORE_BITS>(1) << (CFG::SCORE_BITS - 1);
+
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++) {
+  query_groups:
+    for (unsigned q0 = 0; q0 < N; q0 += QP) {
+      score_t m[QP];
+      typename CFG::lsum_t l[QP];
+      typename CFG::oacc_t o[QP][HD];
+#pragma HLS ARRAY_PARTITION variable=m complete
+#pragma HLS ARRAY_PARTITION variable=l complete
+#pragma HLS ARRAY_PARTITION variable=o complete dim=1
+    init:
+      for (unsigned qp = 0; qp < QP; qp++) {
+        m[qp] = lowest;
+        l[qp] = 0;
+        for (unsigned d = 0; d < HD; d++) o[qp][d] = 0;
+      }
+    key_blocks:
+      for (unsigned k0 = 0; k0 < N; k0 += KB) {
+        // the streamed K/V block (K transposed so a query meets KEY_BLOCK keys per step)
+        typename CFG::qkv_t kt[HD][KB], vb[KB][HD];
+#pragma HLS ARRAY_PARTITION variable=kt complete dim=2
+#pragma HLS ARRAY_PARTITION variable=vb complete dim=1
+      load_kv:
+        for (unsigned kb = 0; kb < KB; kb++) {
+          const bool valid = k0 + kb < N;
+          const unsigned t = valid ? k0 + kb : 0;
+          for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+            kt[d][kb] = valid ? qkv[t][CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
+            vb[kb][d] = valid ? qkv[t][2 * CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
+          }
+        }
+      queries:
+        for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+          const unsigned q = q0 + qp;
+          if (q < N) {
+            // scores of this query against the block: exact dot products, then · head_dim^-0.5
+            typename CFG::dot_t dot[KB];
+            for (unsigned kb = 0; kb < KB; kb++) dot[kb] = 0;
+          qk:
+            for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+              const typename CFG::qkv_t qd = qkv[q][h * HD + d];
+              for (unsigned kb = 0; kb < KB; kb++) dot[kb] += qd * kt[d][kb];
+            }
+            score_t s[KB];
+            score_t block_max = lowest;
+          scores:
+            for (unsigned kb = 0; kb < KB; kb++) {
+              s[kb] = typename CFG::dotr_t(dot[kb]) * scale;
+              if (k0 + kb < N && s[kb] > block_max) block_max = s[kb];
+            }
+            // online softmax: rescale what was accumulated under the old max
+            const score_t m_new = block_max > m[qp] ? block_max : m[qp];
+            const prob_t corr = attention_exp<CFG>(m[qp], m_new);
+            prob_t p[KB];
+            typename CFG::psum_t psum = 0;
+          probs:
+            for (unsigned kb = 0; kb < KB; kb++) {
+              p[kb] = k0 + kb < N ? attention_exp<CFG>(s[kb], m_new) : prob_t(0);
+              psum += p[kb];
+            }
+            l[qp] = l[qp] * corr + psum;
+            typename CFG::pv_t pv[HD];
+            for (unsigned d = 0; d < HD; d++) pv[d] = 0;
+          av:
+            for (unsigned kb = 0; kb < KB; kb++) {
+              const prob_t pk = p[kb];
+              for (unsigned d = 0; d < HD; d++) pv[d] += pk * vb[kb][d];
+            }
+          rescale:
+            for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+              o[qp][d] = typename CFG::oacc_t(o[qp][d] * corr) + typename CFG::oacc_t(pv[d]);
+            }
+            m[qp] = m_new;
+          }
+        }
+      }
+      // one reciprocal per query row: out = o / l (l >= 1: the max key contributes e^0)
+    finish:
+      for (unsigned qp = 0; qp < QP; qp++) {
+        const unsigned q = q0 + qp;
+        if (q < N) {
+          ap_uint<25> mant_bits;
+          int exp2;
+          recip_q24<CFG::LSUM_BITS, CFG::LSUM_FRAC>(bits_of<CFG::LSUM_BITS>(l[qp]), mant_bits, exp2);
+          const typename CFG::mant_t mant = from_bits<typename CFG::mant_t, 25>(mant_bits);
+        normalise:
+          for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+            typedef ap_fixed<CFG::ONORM_BITS + 25, CFG::ONORM_BITS + 25 - CFG::ONORM_FRAC - 24> prod_t;
+            const prod_t v = typename CFG::onorm_t(o[qp][d]) * mant;
+            out[q][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace ubimoe
+
+#endif

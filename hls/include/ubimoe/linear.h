@@ -1,0 +1,123 @@
+// ubimoe kernel library: the reusable linear kernel (UbiMoE's resource-efficient FFN engine).
+// A TILE_IN × TILE_OUT weight tile is read once from AXI and shared by LANES tokens per cycle;
+// partial sums of all rows stay on chip until the input dimension is done (weight-stationary:
+// every weight crosses AXI exactly once per call). Products are full precision and summed
+// exactly over a tile in a wide (64-bit) adder tree (tsum_t), which is then added into the
+// accumulator (acc_t) once per tile; bias, optional GELU and the quantisation to out_t happen
+// once per output. (The wide tile sum also lets g++ vectorise the C-simulation.)
+//
+// Weight layout (docs/weights.md): tiles in (out tile, in tile) order, each TILE_WORDS words,
+// elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the OUT biases.
+#ifndef UBIMOE_LINEAR_H
+#define UBIMOE_LINEAR_H
+
+#include "common.h"
+#include "nonlinear.h"
+#include "tokens.h"
+
+namespace ubimoe {
+
+// CFG: word_t in_t weight_t bias_t tsum_t acc_t pre_t out_t; AXI_BITS IN OUT TILE_IN TILE_OUT
+// LANES MAX_ROWS GELU WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD
+// BIAS_OFFSET PRE_BITS PRE_FRAC.
+template <class CFG>
+void load_weight_tile(const typename CFG::word_t *w, unsigned off,
+                      typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT]) {
+load_tile_words:
+  for (unsigned wi = 0; wi < CFG::TILE_WORDS; wi++) {
+#pragma HLS PIPELINE II=1
+    const typename CFG::word_t word = w[off + wi];
+  unpack:
+    for (unsigned l = 0; l < CFG::WEIGHTS_PER_WORD; l++) {
+#pragma HLS UNROLL
+      const unsigned e = wi * CFG::WEIGHTS_PER_WORD + l;
+      if (e < CFG::TILE_IN * CFG::TILE_OUT)
+        tile[e / CFG::TILE_OUT][e % CFG::TILE_OUT] =
+            from_bits<typename CFG::weight_t, CFG::WEIGHT_BITS>(word_field<CFG::WEIGHT_BITS, CFG::AXI_BITS>(word, l));
+    }
+  }
+}
+
+// out[r][:] = act(in[r][:] · Wᵀ + b) for r < rows, with the layer's weights at word `off`.
+template <class CFG>
+void linear(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigned rows, const typename CFG::word_t *w,
+            unsigned off, typename CFG::out_t out[CFG::MAX_ROWS][CFG::OUT]) {
+  typedef typename CFG::acc_t acc_t;
+  typedef typename CFG::tsum_t tsum_t;
+  const unsigned in_tiles = CFG::IN / CFG::TILE_IN;
+  const unsigned out_tiles = CFG::OUT / CFG::TILE_OUT;
+  const unsigned max_groups = (CFG::MAX_ROWS + CFG::LANES - 1) / CFG::LANES;
+  const unsigned max_rows = CFG::MAX_ROWS;
+  const unsigned lane_count = CFG::LANES;
+
+  typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT];
+#pragma HLS ARRAY_PARTITION variable=tile complete dim=0
+  typename CFG::bias_t bias[CFG::OUT];
+  static acc_t acc[CFG::MAX_ROWS][CFG::TILE_OUT];
+#pragma HLS ARRAY_PARTITION variable=acc complete dim=2
+#pragma HLS ARRAY_PARTITION variable=acc cyclic factor=lane_count dim=1
+
+  read_vector<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::OUT, CFG::AXI_BITS>(
+      w, off + CFG::BIAS_OFFSET, bias);
+
+out_tile_loop:
+  for (unsigned to = 0; to < out_tiles; to++) {
+  in_tile_loop:
+    for (unsigned ti = 0; ti < in_tiles; ti++) {
+      load_weight_tile<CFG>(w, off + (to * in_tiles + ti) * CFG::TILE_WORDS, tile);
+    token_groups:
+      for (unsigned r0 = 0; r0 < rows; r0 += CFG::LANES) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_groups
+#pragma HLS PIPELINE II=1
+      lanes:
+        for (unsigned l = 0; l < CFG::LANES; l++) {
+#pragma HLS UNROLL
+          const unsigned r = r0 + l;
+          if (r < rows) {
+            tsum_t s[CFG::TILE_OUT];
+#pragma HLS ARRAY_PARTITION variable=s complete
+          clear:
+            for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+              s[o] = 0;
+            }
+          inputs:
+            for (unsigned i = 0; i < CFG::TILE_IN; i++) {
+#pragma HLS UNROLL
+              const typename CFG::in_t xi = in[r][ti * CFG::TILE_IN + i];
+            outputs:
+              for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+                s[o] += tile[i][o] * xi;
+              }
+            }
+          accumulate:
+            for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+              acc[r][o] = (ti == 0 ? acc_t(0) : acc[r][o]) + s[o];
+            }
+          }
+        }
+      }
+    }
+  drain:
+    for (unsigned r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+#pragma HLS PIPELINE II=1
+    drain_outputs:
+      for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+        const unsigned c = to * CFG::TILE_OUT + o;
+        const typename CFG::pre_t v = acc[r][o] + bias[c];
+        if (CFG::GELU)
+          out[r][c] = gelu<typename CFG::pre_t, CFG::PRE_BITS, CFG::PRE_FRAC>(v);
+        else
+          out[r][c] = v;
+      }
+    }
+  }
+}
+
+}  // namespace ubimoe
+
+#endif

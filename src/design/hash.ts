@@ -1,0 +1,39 @@
+/**
+ * The design hash: identifies a design (model, board, kernel parameters, precision, weight layout
+ * version). It is written to manifest.json, compiled into the runner (config.h) and into every
+ * packed weights file, so weights packed for one design are refused by another's runner.
+ */
+import { createHash } from 'node:crypto';
+import type { Design } from './design.js';
+
+/** Version of the packed weights layout (docs/weights.md); part of the hash. */
+export const WEIGHTS_FORMAT_VERSION = 1;
+
+/** JSON with object keys sorted at every level (a canonical form to hash). */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Hex sha256 of everything that decides the generated hardware and its weight layout. */
+export function designHash(design: Design): string {
+  const content = {
+    weights_format: WEIGHTS_FORMAT_VERSION,
+    model: design.model,
+    board: design.board,
+    clock_mhz: design.shared.clockMhz,
+    axi_width_bits: design.shared.axiWidthBits,
+    stream_depth: design.shared.streamDepth,
+    precision: design.shared.precision,
+    kernels: design.kernels,
+    placement: design.placement,
+    compute_units: design.computeUnits,
+  };
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}

@@ -1,0 +1,30 @@
+/**
+ * Design validation beyond the schema: every kernel's parameters against the model (tiles must
+ * divide the dimensions they tile; token remainders are handled by the kernels) and the
+ * precision against what the kernels can represent. Errors name the design field.
+ */
+import * as ffn from '../kernels/cpp/ffn_block.js';
+import * as msa from '../kernels/cpp/msa_block.js';
+import * as patch from '../kernels/cpp/patch_embed.js';
+import { formats } from '../kernels/cpp/formats.js';
+import { UserError } from '../util/errors.js';
+import type { Design } from './design.js';
+
+export function validateDesign(design: Design): void {
+  const { dims, shared, kernels } = design;
+  const p = shared.precision;
+  for (const [name, t] of Object.entries(p))
+    if (t.width > shared.axiWidthBits) throw new UserError(`types.${name}: ${t.width} bits do not fit a ${shared.axiWidthBits}-bit AXI word`);
+  if (p.activation.width + p.weight.width > 64)
+    throw new UserError(`types: activation (${p.activation.width} bits) × weight (${p.weight.width} bits) products need more than 64 bits`);
+  if (p.activation.width + p.patch_weight.width > 64)
+    throw new UserError(`types: activation (${p.activation.width} bits) × patch_weight (${p.patch_weight.width} bits) products need more than 64 bits`);
+  formats(p);
+  patch.validate(kernels.patch_embed, dims);
+  msa.validate(kernels.msa_block, dims);
+  ffn.validate(kernels.ffn_block, dims);
+  // building the contexts checks every derived width
+  patch.templateContext(kernels.patch_embed, dims, shared, design.model);
+  msa.templateContext(kernels.msa_block, dims, shared, design.model);
+  ffn.templateContext(kernels.ffn_block, dims, shared, design.model);
+}

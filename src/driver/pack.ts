@@ -1,0 +1,205 @@
+/**
+ * Weight packing: a checkpoint -> the device layout of one design (docs/weights.md): fixed point
+ * in the design's formats (rounded to nearest, saturated, with a report of what saturated),
+ * tiled and word-aligned exactly as the kernels read it (src/kernels/cpp/layout.ts segments),
+ * behind a header carrying the design hash the runner checks.
+ */
+import type { Design } from '../design/design.js';
+import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
+import { weightLayout as ffnLayout } from '../kernels/cpp/ffn_block.js';
+import { quantise, type Fx } from '../kernels/cpp/fixed.js';
+import { perWord, wordsFor, type KernelWeights, type Segment, type TensorSlice } from '../kernels/cpp/layout.js';
+import { weightLayout as msaLayout } from '../kernels/cpp/msa_block.js';
+import { weightLayout as patchLayout } from '../kernels/cpp/patch_embed.js';
+import { validateCheckpoint, type Checkpoint } from '../model/checkpoint.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+
+export const WEIGHTS_MAGIC = 'UBIMOEW\0';
+export const PAGE = 4096;
+export const FIXED_HEADER_BYTES = 104;
+export const REGION_ENTRY_BYTES = 32;
+
+export interface ClippedTensor {
+  tensor: string; // checkpoint name (with [e] for one expert's slice)
+  values: number;
+  clipped: number;
+  maxAbs: number; // largest |value| in the checkpoint
+  limit: number; // largest magnitude the format holds
+  format: string; // e.g. ap_fixed<16,2>
+}
+
+export interface ClipReport {
+  values: number; // values packed
+  clipped: number; // values that saturated
+  tensors: ClippedTensor[]; // tensors with at least one saturated value
+}
+
+export interface PackedWeights {
+  bytes: Uint8Array;
+  designHash: string;
+  regions: Array<{ name: string; offset: number; bytes: number }>;
+  clipped: ClipReport;
+}
+
+/** The three kernels' weight regions of a design, in file order. */
+export function designWeightLayout(design: Design): KernelWeights[] {
+  const { dims, shared, kernels, model } = design;
+  return [patchLayout(kernels.patch_embed, dims, shared), msaLayout(kernels.msa_block, dims, shared), ffnLayout(kernels.ffn_block, dims, shared, model)];
+}
+
+const align = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/** Writes `width` bits of two's-complement `raw` at bit `pos` of `buf` (little-endian bit order). */
+function putField(buf: Uint8Array, pos: number, width: number, raw: number): void {
+  if (width <= 32) {
+    let v = width === 32 ? raw >>> 0 : (raw & (2 ** width - 1)) >>> 0;
+    let byte = pos >>> 3;
+    let shift = pos & 7;
+    let left = width;
+    while (left > 0) {
+      const take = Math.min(8 - shift, left);
+      buf[byte] |= (v & ((1 << take) - 1)) << shift;
+      v = Math.floor(v / 2 ** take);
+      left -= take;
+      shift = 0;
+      byte++;
+    }
+  } else {
+    let v = BigInt.asUintN(width, BigInt(raw));
+    for (let i = 0; i < width; i++, v >>= 1n) if (v & 1n) buf[(pos + i) >>> 3] |= 1 << ((pos + i) & 7);
+  }
+}
+
+class Packer {
+  readonly report: ClipReport = { values: 0, clipped: 0, tensors: [] };
+  private stats = new Map<string, ClippedTensor>();
+  constructor(
+    private readonly ckpt: Checkpoint,
+    private readonly axi: number,
+  ) {}
+
+  private source(slice: TensorSlice, count: number): { data: Float32Array; label: string } {
+    const t = this.ckpt.get(slice.name);
+    if (!t) throw new UserError(`checkpoint: missing tensor '${slice.name}'`);
+    const start = (slice.index ?? 0) * count;
+    if (start + count > t.data.length) throw new UserError(`checkpoint: tensor '${slice.name}' is too small for this design`);
+    return { data: t.data.subarray(start, start + count), label: slice.index === undefined ? slice.name : `${slice.name}[${slice.index}]` };
+  }
+
+  private put(buf: Uint8Array, word: number, lane: number, f: Fx, value: number, label: string): void {
+    const q = quantise(value, f);
+    putField(buf, word * this.axi + lane * f.width, f.width, q.raw);
+    this.report.values++;
+    if (q.clipped) {
+      this.report.clipped++;
+      let s = this.stats.get(label);
+      if (!s) {
+        s = { tensor: label, values: 0, clipped: 0, maxAbs: 0, limit: 2 ** (f.int - 1), format: `ap_fixed<${f.width},${f.int}>` };
+        this.stats.set(label, s);
+        this.report.tensors.push(s);
+      }
+      s.clipped++;
+      s.maxAbs = Math.max(s.maxAbs, Math.abs(value));
+    }
+  }
+
+  segment(buf: Uint8Array, base: number, seg: Segment): void {
+    if (seg.kind === 'linear') {
+      const { data: w, label } = this.source(seg.weight, seg.in * seg.out);
+      const { data: b, label: blabel } = this.source(seg.bias, seg.out);
+      const wpw = perWord(seg.weightFx.width, this.axi);
+      const tileWords = wordsFor(seg.tileIn * seg.tileOut, seg.weightFx.width, this.axi);
+      const inTiles = seg.in / seg.tileIn;
+      for (let to = 0; to < seg.out / seg.tileOut; to++)
+        for (let ti = 0; ti < inTiles; ti++) {
+          const tileBase = base + seg.offset + (to * inTiles + ti) * tileWords;
+          for (let i = 0; i < seg.tileIn; i++)
+            for (let o = 0; o < seg.tileOut; o++) {
+              const kIdx = i * seg.tileOut + o;
+              const value = w[(to * seg.tileOut + o) * seg.in + ti * seg.tileIn + i];
+              this.put(buf, tileBase + Math.floor(kIdx / wpw), kIdx % wpw, seg.weightFx, value, label);
+            }
+        }
+      const bpw = perWord(seg.biasFx.width, this.axi);
+      const biasBase = base + seg.offset + (seg.out / seg.tileOut) * inTiles * tileWords;
+      for (let c = 0; c < seg.out; c++) this.put(buf, biasBase + Math.floor(c / bpw), c % bpw, seg.biasFx, b[c], blabel);
+    } else {
+      const { data, label } = this.source(seg.tensor, seg.rows * seg.cols);
+      const pw = perWord(seg.fx.width, this.axi);
+      const rowWords = wordsFor(seg.cols, seg.fx.width, this.axi);
+      for (let r = 0; r < seg.rows; r++)
+        for (let c = 0; c < seg.cols; c++) {
+          const value = seg.transpose ? data[c * seg.rows + r] : data[r * seg.cols + c];
+          this.put(buf, base + seg.offset + r * rowWords + Math.floor(c / pw), c % pw, seg.fx, value, label);
+        }
+    }
+  }
+}
+
+/** Packs `ckpt` (validated against the design's model) into the design's device layout. */
+export function packWeights(design: Design, ckpt: Checkpoint): PackedWeights {
+  validateCheckpoint(ckpt, design.model);
+  const axi = design.shared.axiWidthBits;
+  const wordBytes = axi / 8;
+  const layouts = designWeightLayout(design);
+  const depth = design.dims.depth;
+  const headerBytes = align(FIXED_HEADER_BYTES + layouts.length * REGION_ENTRY_BYTES + depth * 8, PAGE);
+  const regions: PackedWeights['regions'] = [];
+  let at = headerBytes;
+  for (const l of layouts) {
+    regions.push({ name: l.kernel, offset: at, bytes: l.words * wordBytes });
+    at = align(at + l.words * wordBytes, PAGE);
+  }
+  const total = at;
+  const bytes = new Uint8Array(total);
+  const dv = new DataView(bytes.buffer);
+  const hash = designHash(design);
+  for (let i = 0; i < 8; i++) bytes[i] = WEIGHTS_MAGIC.charCodeAt(i);
+  dv.setUint32(8, WEIGHTS_FORMAT_VERSION, true);
+  dv.setUint32(12, headerBytes, true);
+  for (let i = 0; i < 64; i++) bytes[16 + i] = i < hash.length ? hash.charCodeAt(i) : 0;
+  dv.setBigUint64(80, BigInt(total), true);
+  dv.setUint32(88, axi, true);
+  dv.setUint32(92, layouts.length, true);
+  dv.setUint32(96, depth, true);
+  regions.forEach((r, i) => {
+    const e = FIXED_HEADER_BYTES + i * REGION_ENTRY_BYTES;
+    for (let j = 0; j < 16; j++) bytes[e + j] = j < r.name.length ? r.name.charCodeAt(j) : 0;
+    dv.setBigUint64(e + 16, BigInt(r.offset), true);
+    dv.setBigUint64(e + 24, BigInt(r.bytes), true);
+  });
+  const table = FIXED_HEADER_BYTES + layouts.length * REGION_ENTRY_BYTES;
+  const msa = layouts[1];
+  const ffn = layouts[2];
+  for (let b = 0; b < depth; b++) {
+    dv.setUint32(table + 8 * b, msa.blocks[b].offset, true);
+    dv.setUint32(table + 8 * b + 4, ffn.blocks[b].offset, true);
+  }
+
+  const packer = new Packer(ckpt, axi);
+  layouts.forEach((l, i) => {
+    const region = bytes.subarray(regions[i].offset, regions[i].offset + regions[i].bytes);
+    for (const blk of l.blocks) for (const seg of blk.segments) packer.segment(region, blk.offset, seg);
+  });
+  return { bytes, designHash: hash, regions, clipped: packer.report };
+}
+
+/** Packs and writes atomically; returns the packing (with its clip report). */
+export function writePackedWeights(path: string, design: Design, ckpt: Checkpoint): PackedWeights {
+  const packed = packWeights(design, ckpt);
+  writeFileAtomic(path, packed.bytes);
+  return packed;
+}
+
+/** One line about saturated values, or null when none saturated. */
+export function clipSummary(r: ClipReport): string | null {
+  if (r.clipped === 0) return null;
+  const worst = [...r.tensors].sort((a, b) => b.clipped - a.clipped).slice(0, 3);
+  return (
+    `${r.clipped} of ${r.values} weights saturated in packing: ` +
+    worst.map((t) => `${t.tensor} (${t.clipped}, max |w| ${t.maxAbs.toPrecision(3)} > ${t.limit} of ${t.format})`).join(', ') +
+    (r.tensors.length > 3 ? ', ...' : '')
+  );
+}
+

@@ -1,0 +1,118 @@
+/**
+ * The render context every template of a generated project sees: the resolved design, its hash,
+ * the kernels' template contexts (config structs, weight layouts) and safe rendering helpers.
+ * Templates only render what is here; nothing is recomputed in a template.
+ */
+import ejs from 'ejs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Design } from '../design/design.js';
+import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
+import { validateDesign } from '../design/validate.js';
+import { templateContext as ffnContext } from '../kernels/cpp/ffn_block.js';
+import type { KernelContext } from '../kernels/cpp/common.js';
+import { cppAct, cppRaw, formats, PROB } from '../kernels/cpp/formats.js';
+import { cComment, cIdent, cInt, cUint } from '../kernels/cpp/ident.js';
+import { wordsFor } from '../kernels/cpp/layout.js';
+import { templateContext as msaContext } from '../kernels/cpp/msa_block.js';
+import { templateContext as patchContext } from '../kernels/cpp/patch_embed.js';
+import { cType, k, renderStruct, t, type CppStruct, type CppType } from '../kernels/cpp/struct.js';
+import type { KernelName } from '../kernels/params.js';
+import type { ModelConfig, ModelDims } from '../model/config.js';
+import { packageRoot, templatesDir } from '../util/paths.js';
+
+export interface RenderContext {
+  design: Design;
+  model: ModelConfig;
+  dims: ModelDims;
+  hash: string; // design hash (hex sha256)
+  version: string; // ubimoe version
+  weightsFormatVersion: number;
+  kernels: Record<KernelName, KernelContext>;
+  globalTypes: CppType[];
+  modelStruct: CppStruct;
+  values: { tokenWords: number; pixelWords: number; routingWords: number };
+  /** Renders templates/<template> (ejs) with this context plus `extra`. */
+  render(template: string, extra?: Record<string, unknown>): string;
+}
+
+/** Helpers every template may call; names and numbers are checked before they reach C++. */
+export const templateHelpers = {
+  cIdent,
+  cUint,
+  cUintPlain: (n: number) => cUint(n).replace(/u(LL)?$/, '').replace(/ULL$/, ''),
+  cInt,
+  cComment,
+  cType,
+  renderStruct,
+};
+
+export function ubimoeVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function renderContext(design: Design): RenderContext {
+  validateDesign(design);
+  const { dims, shared, model } = design;
+  const f = formats(shared.precision);
+  const axi = shared.axiWidthBits;
+  const kernels: Record<KernelName, KernelContext> = {
+    patch_embed: patchContext(design.kernels.patch_embed, dims, shared, model),
+    msa_block: msaContext(design.kernels.msa_block, dims, shared, model),
+    ffn_block: ffnContext(design.kernels.ffn_block, dims, shared, model),
+  };
+  const globalTypes: CppType[] = [
+    t('word_t', `ap_uint<${axi}>`, 'one AXI word'),
+    t('act_t', cppAct(f.act), 'activations (rounded, saturating)'),
+    t('acc_t', cppRaw(f.acc), 'accumulators'),
+    t('weight_t', cppRaw(f.weight), 'linear weights'),
+    t('bias_t', cppRaw(f.bias), 'linear biases'),
+    t('norm_t', cppRaw(f.norm), 'LayerNorm gamma/beta'),
+    t('patch_weight_t', cppRaw(f.patchWeight), 'patch-embedding weights'),
+    t('qkv_t', cppAct(f.qkv), 'attention q/k/v'),
+    t('score_t', cppAct(f.score), 'attention scores, gate logits'),
+    t('prob_t', cppRaw(PROB), 'softmax probabilities'),
+  ];
+  const moeBlocks = dims.moeBlocks.filter((m) => m).length;
+  const modelStruct: CppStruct = {
+    name: 'model_cfg',
+    comment: `model ${model.name}`,
+    types: [],
+    consts: [
+      k('CHANNELS', model.in_chans),
+      k('HEIGHT', model.img_h),
+      k('WIDTH', model.img_w),
+      k('PATCH', model.patch_size),
+      k('TOKENS', dims.numTokens),
+      k('DIM', dims.D),
+      k('HEADS', dims.heads),
+      k('DEPTH', dims.depth),
+      k('EXPERTS', dims.experts),
+      k('TOP_K', dims.topK),
+      k('MOE_BLOCKS', moeBlocks),
+      k('TASKS', dims.tasks),
+      k('AXI_BITS', axi),
+    ],
+  };
+  const ctx: RenderContext = {
+    design,
+    model,
+    dims,
+    hash: designHash(design),
+    version: ubimoeVersion(),
+    weightsFormatVersion: WEIGHTS_FORMAT_VERSION,
+    kernels,
+    globalTypes,
+    modelStruct,
+    values: {
+      tokenWords: dims.numTokens * wordsFor(dims.D, f.act.width, axi),
+      pixelWords: model.in_chans * model.img_h * wordsFor(model.img_w, f.act.width, axi),
+      routingWords: Math.max(1, moeBlocks * dims.numTokens * dims.topK),
+    },
+    render(template: string, extra: Record<string, unknown> = {}): string {
+      const file = join(templatesDir, template);
+      return ejs.render(readFileSync(file, 'utf8'), { ...templateHelpers, ...ctx, ...extra }, { filename: file });
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,271 @@
+/**
+ * Config structs of the building blocks in hls/include/ubimoe/ (one builder per header). Each
+ * returns the struct the header's template expects; the field lists here and the "CFG:" comment
+ * at the top of each header are the same list.
+ */
+import { UserError } from '../../util/errors.js';
+import { clog2, ensureWidth, frac, fx, productOf, type Fx } from './fixed.js';
+import { cppAct, cppRaw, MANT, PROB, WIDE, wideSumOf, type Formats } from './formats.js';
+import { linearWords, perWord, wordsFor } from './layout.js';
+import { k, t, type CppStruct } from './struct.js';
+
+/** ap_ufixed<W,1> constant c as raw bits (W-1 fractional bits). */
+function ufixedRaw(c: number, width: number): number {
+  const raw = Math.round(c * 2 ** (width - 1));
+  if (raw < 0 || raw >= 2 ** width) throw new Error(`constant ${c} does not fit ap_ufixed<${width},1>`);
+  return raw;
+}
+
+/** read_rows / write_rows (tokens.h): rows of `dim` activations. */
+export function tokensStruct(name: string, f: Formats, axi: number, dim: number, maxRows: number): CppStruct {
+  return {
+    name,
+    comment: `${maxRows} rows of ${dim} activations on the AXI port`,
+    types: [t('word_t', 'word_t'), t('act_t', 'act_t')],
+    consts: [
+      k('AXI_BITS', axi),
+      k('ACT_BITS', f.act.width),
+      k('ACTS_PER_WORD', perWord(f.act.width, axi)),
+      k('ROW_WORDS', wordsFor(dim, f.act.width, axi)),
+      k('DIM', dim),
+      k('MAX_ROWS', maxRows),
+    ],
+  };
+}
+
+export interface LinearSpec {
+  name: string;
+  comment: string;
+  inDim: number;
+  outDim: number;
+  tileIn: number;
+  tileOut: number;
+  lanes: number;
+  maxRows: number;
+  gelu: boolean;
+  inFx: Fx; // format of the input rows
+  inType: string; // its C++ type name (a global typedef)
+  outType: string; // output C++ type name (a global typedef)
+  weightFx: Fx;
+  weightType: string;
+  what: string; // design field for errors, e.g. kernels.ffn_block
+}
+
+/** linear<CFG> (linear.h). */
+export function linearStruct(s: LinearSpec, f: Formats, axi: number): CppStruct {
+  const tsum = wideSumOf(s.inFx, s.weightFx, `${s.what}: ${s.name} products`);
+  if (frac(f.act) <= 7 && s.gelu) throw new UserError(`types.activation: GELU needs more than 7 fractional bits`);
+  const lw = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, s.weightFx, f.bias, axi);
+  return {
+    name: s.name,
+    comment: s.comment,
+    types: [
+      t('word_t', 'word_t'),
+      t('in_t', s.inType),
+      t('weight_t', s.weightType),
+      t('bias_t', 'bias_t'),
+      t('tsum_t', cppRaw(tsum), 'exact sum of a tile of products'),
+      t('acc_t', 'acc_t'),
+      t('pre_t', 'act_t', 'accumulator + bias, before the activation'),
+      t('out_t', s.outType),
+    ],
+    consts: [
+      k('AXI_BITS', axi),
+      k('IN', s.inDim),
+      k('OUT', s.outDim),
+      k('TILE_IN', s.tileIn),
+      k('TILE_OUT', s.tileOut),
+      k('LANES', s.lanes),
+      k('MAX_ROWS', s.maxRows),
+      k('GELU', s.gelu),
+      k('WEIGHT_BITS', s.weightFx.width),
+      k('WEIGHTS_PER_WORD', perWord(s.weightFx.width, axi)),
+      k('TILE_WORDS', lw.tileWords),
+      k('BIAS_BITS', f.bias.width),
+      k('BIASES_PER_WORD', perWord(f.bias.width, axi)),
+      k('BIAS_OFFSET', lw.weightWords, 'words from the layer start to its biases'),
+      k('WORDS', lw.words),
+      k('PRE_BITS', f.act.width),
+      k('PRE_FRAC', frac(f.act)),
+    ],
+  };
+}
+
+/** layernorm<CFG> (layernorm.h), eps = 1e-6. */
+export function layerNormStruct(name: string, f: Formats, axi: number, dim: number, maxRows: number, what: string): CppStruct {
+  const a = f.act;
+  const lg = clog2(dim);
+  const sum = ensureWidth(fx(a.width + lg, a.int + lg), `${what}: LayerNorm sum`);
+  const sum32 = fx(Math.min(32, sum.width), sum.int);
+  const invDim = fx(32, 1, false);
+  const diff = fx(a.width + 1, a.int + 1);
+  const isd = MANT;
+  const dnWidth = Math.floor((WIDE - lg) / 2);
+  const dn = fx(dnWidth, a.int + 1 - Math.floor(Math.log2(dim) / 2));
+  if (frac(dn) < 8) throw new UserError(`${what}: LayerNorm over ${dim} values needs a narrower activation integer part`);
+  const v = fx(2 * dn.width + lg, 2 * dn.int + lg);
+  const scaled = ensureWidth(productOf(diff, MANT), `${what}: LayerNorm output`);
+  const eps = Math.round(1e-6 * 2 ** frac(v));
+  return {
+    name,
+    comment: `LayerNorm over ${dim} values (eps 1e-6)`,
+    types: [
+      t('word_t', 'word_t'),
+      t('in_t', 'act_t'),
+      t('norm_t', 'norm_t'),
+      t('sum_t', cppRaw(sum)),
+      t('sum32_t', cppRaw(sum32)),
+      t('invd_t', cppRaw(invDim)),
+      t('mean_t', 'act_t'),
+      t('diff_t', cppRaw(diff)),
+      t('isd_t', cppRaw(isd)),
+      t('dn_t', cppAct(dn), '(x - mean) / sqrt(D)'),
+      t('var_t', cppRaw(v)),
+      t('mant_t', cppRaw(MANT)),
+      t('scaled_t', cppRaw(scaled)),
+      t('xhat_t', 'act_t'),
+      t('out_t', 'act_t'),
+    ],
+    consts: [
+      k('AXI_BITS', axi),
+      k('DIM', dim),
+      k('MAX_ROWS', maxRows),
+      k('NORM_BITS', f.norm.width),
+      k('NORM_PER_WORD', perWord(f.norm.width, axi)),
+      k('VECTOR_WORDS', wordsFor(dim, f.norm.width, axi)),
+      k('INV_DIM_BITS', invDim.width),
+      k('INV_DIM_RAW', ufixedRaw(1 / dim, invDim.width), `1/${dim}`),
+      k('INV_SQRT_DIM_BITS', isd.width),
+      k('INV_SQRT_DIM_RAW', ufixedRaw(1 / Math.sqrt(dim), isd.width), `1/sqrt(${dim})`),
+      k('EPS_RAW', eps, '1e-6'),
+      k('VAR_BITS', v.width),
+      k('VAR_FRAC', frac(v)),
+      k('SCALED_BITS', scaled.width),
+    ],
+  };
+}
+
+export interface AttentionSpec {
+  tokens: number;
+  dim: number;
+  heads: number;
+  headDim: number;
+  qParallel: number;
+  keyBlock: number;
+}
+
+/** attention<CFG> (attention.h). */
+export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what: string): CppStruct {
+  const q = f.qkv;
+  const dot = wideSumOf(q, q, `${what}: q·k`);
+  const dotr = fx(40, 2 * q.int + clog2(s.headDim));
+  const scale = fx(24, 1, false);
+  const score = f.score;
+  const psum = fx(PROB.width + clog2(s.keyBlock), PROB.int + clog2(s.keyBlock), false);
+  const lsum = fx(32, clog2(s.tokens + 1) + 1, false);
+  const pv = wideSumOf(PROB, q, `${what}: A·V`);
+  const oacc = fx(WIDE - PROB.width, q.int + clog2(s.tokens) + 1);
+  const onorm = fx(WIDE - MANT.width, oacc.int);
+  ensureWidth(productOf(dotr, scale), `${what}: score scaling`);
+  if (frac(oacc) < 16) throw new UserError(`${what}: too many tokens (${s.tokens}) for the attention accumulator`);
+  return {
+    name,
+    comment: `streaming attention: ${s.heads} heads x ${s.headDim}, ${s.qParallel} query rows x ${s.keyBlock}-key blocks`,
+    types: [
+      t('qkv_t', 'qkv_t'),
+      t('dot_t', cppRaw(dot)),
+      t('dotr_t', cppRaw(dotr)),
+      t('scale_t', cppRaw(scale)),
+      t('score_t', 'score_t'),
+      t('prob_t', 'prob_t'),
+      t('psum_t', cppRaw(psum)),
+      t('lsum_t', cppRaw(lsum)),
+      t('pv_t', cppRaw(pv)),
+      t('oacc_t', cppRaw(oacc)),
+      t('onorm_t', cppRaw(onorm)),
+      t('mant_t', cppRaw(MANT)),
+      t('out_t', 'act_t'),
+    ],
+    consts: [
+      k('TOKENS', s.tokens),
+      k('DIM', s.dim),
+      k('HEADS', s.heads),
+      k('HEAD_DIM', s.headDim),
+      k('Q_PAR', s.qParallel),
+      k('KEY_BLOCK', s.keyBlock),
+      k('SCALE_BITS', scale.width),
+      k('SCALE_RAW', ufixedRaw(1 / Math.sqrt(s.headDim), scale.width), `head_dim^-0.5`),
+      k('SCORE_BITS', score.width),
+      k('SCORE_FRAC', frac(score)),
+      k('PROB_BITS', PROB.width),
+      k('PROB_FRAC', frac(PROB)),
+      k('LSUM_BITS', lsum.width),
+      k('LSUM_FRAC', frac(lsum)),
+      k('ONORM_BITS', onorm.width),
+      k('ONORM_FRAC', frac(onorm)),
+    ],
+  };
+}
+
+/** gate<CFG> / route<CFG> (gate.h). */
+export function gateStruct(name: string, f: Formats, axi: number, dim: number, experts: number, topK: number, maxRows: number, what: string): CppStruct {
+  const logit = wideSumOf(f.act, f.weight, `${what}: gate logits`);
+  return {
+    name,
+    comment: `MoE gate: ${experts} experts, top-${topK}`,
+    types: [
+      t('word_t', 'word_t'),
+      t('in_t', 'act_t'),
+      t('weight_t', 'weight_t'),
+      t('logit_t', cppRaw(logit)),
+      t('score_t', 'score_t'),
+      t('prob_t', 'prob_t'),
+    ],
+    consts: [
+      k('AXI_BITS', axi),
+      k('DIM', dim),
+      k('EXPERTS', experts),
+      k('TOP_K', topK),
+      k('MAX_ROWS', maxRows),
+      k('WEIGHT_BITS', f.weight.width),
+      k('WEIGHTS_PER_WORD', perWord(f.weight.width, axi)),
+      k('ROW_WORDS', wordsFor(dim, f.weight.width, axi)),
+      k('SCORE_BITS', f.score.width),
+      k('SCORE_FRAC', frac(f.score)),
+      k('PROB_BITS', PROB.width),
+      k('PROB_FRAC', frac(PROB)),
+      k('ESUM_BITS', 25 + clog2(experts)),
+    ],
+  };
+}
+
+export interface PatchSpec {
+  channels: number;
+  height: number;
+  width: number;
+  patch: number;
+}
+
+/** gather_patches<CFG> (patch.h). */
+export function patchStruct(name: string, f: Formats, axi: number, s: PatchSpec): CppStruct {
+  const patchesW = s.width / s.patch;
+  const patches = (s.height / s.patch) * patchesW;
+  return {
+    name,
+    comment: `image ${s.channels}x${s.height}x${s.width}, ${s.patch}x${s.patch} patches`,
+    types: [t('word_t', 'word_t'), t('act_t', 'act_t')],
+    consts: [
+      k('AXI_BITS', axi),
+      k('ACT_BITS', f.act.width),
+      k('ACTS_PER_WORD', perWord(f.act.width, axi)),
+      k('CHANNELS', s.channels),
+      k('HEIGHT', s.height),
+      k('WIDTH', s.width),
+      k('PATCH', s.patch),
+      k('PATCHES_W', patchesW),
+      k('PATCHES', patches),
+      k('PATCH_INPUTS', s.channels * s.patch * s.patch),
+      k('ROW_WORDS', wordsFor(s.width, f.act.width, axi)),
+    ],
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * ffn_block, generator side: validation, config structs and weight layout.
+ * LayerNorm2 -> dense MLP (fc1 + GELU, fc2) or MoE (gate, top-k, per-expert fc1 + GELU, fc2,
+ * score-weighted scatter) -> + residual; the optional final LayerNorm after the last block.
+ * Every linear layer runs on the same reusable linear kernel (tile_in x tile_out x token_lanes).
+ */
+import { gateName } from '../../model/spec.js';
+import type { ModelConfig, ModelDims } from '../../model/config.js';
+import type { FfnParams } from '../params.js';
+import type { AxiBundle, SharedParams } from '../types.js';
+import { gateStruct, layerNormStruct, linearStruct, tokensStruct } from './blocks.js';
+import { atMost, mustDivide, type KernelContext } from './common.js';
+import { formats } from './formats.js';
+import { LayoutBuilder, linearWords, type BlockWeights, type KernelWeights } from './layout.js';
+import { k, type CppStruct } from './struct.js';
+
+const F = 'kernels.ffn_block';
+
+const hasDense = (dims: ModelDims) => dims.moeBlocks.some((m) => !m);
+const hasMoe = (dims: ModelDims) => dims.moeBlocks.some((m) => m);
+
+export function validate(params: FfnParams, dims: ModelDims): void {
+  const { tile_in: ti, tile_out: to } = params;
+  mustDivide(`${F}.tile_in`, ti, 'embed_dim', dims.D);
+  mustDivide(`${F}.tile_out`, to, 'embed_dim', dims.D);
+  if (hasDense(dims)) {
+    mustDivide(`${F}.tile_in`, ti, 'the MLP hidden size', dims.mlpHidden);
+    mustDivide(`${F}.tile_out`, to, 'the MLP hidden size', dims.mlpHidden);
+  }
+  if (hasMoe(dims)) {
+    mustDivide(`${F}.tile_in`, ti, 'the expert hidden size', dims.expertHidden);
+    mustDivide(`${F}.tile_out`, to, 'the expert hidden size', dims.expertHidden);
+  }
+  atMost(`${F}.token_lanes`, params.token_lanes, 'the token count', dims.numTokens);
+}
+
+export function weightLayout(params: FfnParams, dims: ModelDims, shared: SharedParams, model: ModelConfig): KernelWeights {
+  const f = formats(shared.precision);
+  const { D } = dims;
+  const { tile_in: ti, tile_out: to } = params;
+  const blocks: BlockWeights[] = [];
+  let offset = 0;
+  for (let i = 0; i < dims.depth; i++) {
+    const b = new LayoutBuilder(shared.axiWidthBits);
+    const p = `blocks.${i}`;
+    b.rows('norm2.weight', { name: `${p}.norm2.weight` }, 1, D, f.norm);
+    b.rows('norm2.bias', { name: `${p}.norm2.bias` }, 1, D, f.norm);
+    if (dims.moeBlocks[i]) {
+      for (let task = 0; task < dims.tasks; task++)
+        b.rows(`gate.${task}`, { name: gateName(model, i, task) }, dims.experts, D, f.weight, true);
+      const He = dims.expertHidden;
+      for (let e = 0; e < dims.experts; e++) {
+        b.linear(`expert.${e}.fc1`, { name: `${p}.mlp.experts.htoh4.weight`, index: e }, { name: `${p}.mlp.experts.htoh4.bias`, index: e }, D, He, ti, to, f.weight, f.bias);
+        b.linear(`expert.${e}.fc2`, { name: `${p}.mlp.experts.h4toh.weight`, index: e }, { name: `${p}.mlp.experts.h4toh.bias`, index: e }, He, D, ti, to, f.weight, f.bias);
+      }
+    } else {
+      const H = dims.mlpHidden;
+      b.linear('fc1', { name: `${p}.mlp.fc1.weight` }, { name: `${p}.mlp.fc1.bias` }, D, H, ti, to, f.weight, f.bias);
+      b.linear('fc2', { name: `${p}.mlp.fc2.weight` }, { name: `${p}.mlp.fc2.bias` }, H, D, ti, to, f.weight, f.bias);
+    }
+    if (model.final_norm && i === dims.depth - 1) {
+      b.rows('norm.weight', { name: 'norm.weight' }, 1, D, f.norm);
+      b.rows('norm.bias', { name: 'norm.bias' }, 1, D, f.norm);
+    }
+    blocks.push({ block: i, offset, words: b.words, segments: b.segments });
+    offset += b.words;
+  }
+  return { kernel: 'ffn_block', words: offset, blocks };
+}
+
+export function templateContext(params: FfnParams, dims: ModelDims, shared: SharedParams, model: ModelConfig): KernelContext {
+  validate(params, dims);
+  const f = formats(shared.precision);
+  const axi = shared.axiWidthBits;
+  const { D, numTokens: N } = dims;
+  const weights = weightLayout(params, dims, shared, model);
+  const firstOf = (moe: boolean) => weights.blocks.find((b) => dims.moeBlocks[b.block] === moe);
+  const segIn = (blk: BlockWeights | undefined, n: string) => blk?.segments.find((s) => s.name === n)?.offset ?? 0;
+  const dense = firstOf(false);
+  const moe = firstOf(true);
+  const last = weights.blocks[weights.blocks.length - 1];
+  const lin = (name: string, comment: string, inDim: number, outDim: number, gelu: boolean) =>
+    linearStruct(
+      {
+        name,
+        comment,
+        inDim,
+        outDim,
+        tileIn: params.tile_in,
+        tileOut: params.tile_out,
+        lanes: params.token_lanes,
+        maxRows: N,
+        gelu,
+        inFx: f.act,
+        inType: 'act_t',
+        outType: 'act_t',
+        weightFx: f.weight,
+        weightType: 'weight_t',
+        what: F,
+      },
+      f,
+      axi,
+    );
+  const structs: CppStruct[] = [tokensStruct('ffn_tokens_cfg', f, axi, D, N), layerNormStruct('ffn_ln_cfg', f, axi, D, N, F)];
+  if (hasDense(dims))
+    structs.push(
+      lin('ffn_fc1_cfg', `dense fc1 ${D} -> ${dims.mlpHidden} + GELU`, D, dims.mlpHidden, true),
+      lin('ffn_fc2_cfg', `dense fc2 ${dims.mlpHidden} -> ${D}`, dims.mlpHidden, D, false),
+    );
+  let expertWords = 0;
+  if (hasMoe(dims)) {
+    const He = dims.expertHidden;
+    structs.push(
+      gateStruct('ffn_gate_cfg', f, axi, D, dims.experts, dims.topK, N, F),
+      lin('ffn_expert_fc1_cfg', `expert fc1 (htoh4) ${D} -> ${He} + GELU`, D, He, true),
+      lin('ffn_expert_fc2_cfg', `expert fc2 (h4toh) ${He} -> ${D}`, He, D, false),
+    );
+    expertWords =
+      linearWords(D, He, params.tile_in, params.tile_out, f.weight, f.bias, axi).words +
+      linearWords(He, D, params.tile_in, params.tile_out, f.weight, f.bias, axi).words;
+  }
+  if (model.final_norm) structs.push(layerNormStruct('final_ln_cfg', f, axi, D, N, F));
+  const gate0 = segIn(moe, 'gate.0');
+  structs.push({
+    name: 'ffn_cfg',
+    comment: 'ffn_block: weight offsets within a block (words)',
+    types: [],
+    consts: [
+      k('TOKENS', N),
+      k('DIM', D),
+      k('DEPTH', dims.depth),
+      k('EXPERTS', dims.experts),
+      k('TOP_K', dims.topK),
+      k('TASKS', dims.tasks),
+      k('HAS_DENSE', hasDense(dims)),
+      k('HAS_MOE', hasMoe(dims)),
+      k('FINAL_NORM', model.final_norm),
+      k('NORM_OFFSET', 0),
+      k('FC1_OFFSET', segIn(dense, 'fc1')),
+      k('FC2_OFFSET', segIn(dense, 'fc2')),
+      k('GATE_OFFSET', gate0),
+      k('GATE_TASK_WORDS', hasMoe(dims) ? segIn(moe, dims.tasks > 1 ? 'gate.1' : 'expert.0.fc1') - gate0 : 0),
+      k('EXPERTS_OFFSET', segIn(moe, 'expert.0.fc1')),
+      k('EXPERT_WORDS', expertWords),
+      k('EXPERT_FC2_OFFSET', hasMoe(dims) ? segIn(moe, 'expert.0.fc2') - segIn(moe, 'expert.0.fc1') : 0),
+      k('FINAL_NORM_OFFSET', model.final_norm ? segIn(last, 'norm.weight') : 0, 'within the last block'),
+      k('MOE_BLOCKS', dims.moeBlocks.filter((m) => m).length),
+      k('WORDS', weights.words),
+    ],
+  });
+  let moeIndex = 0;
+  return {
+    kernel: 'ffn_block',
+    weights,
+    structs,
+    values: {
+      blockOffsets: weights.blocks.map((b) => b.offset),
+      // index of each block among the MoE blocks (its slice of routing_out), -1 when dense
+      moeIndex: dims.moeBlocks.map((m) => (m ? moeIndex++ : -1)),
+    },
+  };
+}
+
+export function axiBundles(): AxiBundle[] {
+  return [
+    { name: 'gmem_act', args: ['x_in', 'x_out', 'routing_out'], role: 'activations' },
+    { name: 'gmem_w', args: ['weights'], role: 'weights' },
+  ];
+}

@@ -1,0 +1,58 @@
+/**
+ * The fixed-point formats of every tensor class and of the kernels' internal values, derived
+ * once from the design's precision. Internal formats are chosen so that every product the
+ * kernels form fits 64 bits (the widths the C-simulation runs natively) and is exact until the
+ * one quantisation the building block documents.
+ */
+import { UserError } from '../../util/errors.js';
+import type { Precision } from '../types.js';
+import { clog2, cppFixed, ensureWidth, frac, fromPrecision, fx, type Fx } from './fixed.js';
+
+/** Probabilities (softmax outputs): ap_ufixed<18,1>, one DSP port wide. */
+export const PROB = fx(18, 1, false);
+/** Normalised mantissas of rsqrt/recip (nonlinear.h): ap_ufixed<25,1>, 24 fractional bits. */
+export const MANT = fx(25, 1, false);
+/** Width of the exact wide sums (tile sums, dot products) the adder trees produce. */
+export const WIDE = 64;
+
+export interface Formats {
+  act: Fx; // activations between and inside kernels (rounded, saturating)
+  acc: Fx; // linear accumulators
+  weight: Fx;
+  bias: Fx;
+  norm: Fx;
+  patchWeight: Fx;
+  qkv: Fx; // attention q/k/v (narrower than act so q·k stays within 64 bits)
+  score: Fx; // attention scores and gate logits, after scaling (rounded, saturating)
+}
+
+export function formats(p: Precision): Formats {
+  const act = fromPrecision(p.activation);
+  const formatsOut: Formats = {
+    act,
+    acc: fromPrecision(p.accum),
+    weight: fromPrecision(p.weight),
+    bias: fromPrecision(p.bias),
+    norm: fromPrecision(p.norm),
+    patchWeight: fromPrecision(p.patch_weight),
+    qkv: fx(Math.min(act.width, 24), Math.min(act.int, 8)),
+    score: fx(32, Math.min(act.int, 8) + 4),
+  };
+  if (frac(act) < 8) throw new UserError(`types.activation: needs at least 8 fractional bits, has ${frac(act)}`);
+  if (frac(formatsOut.qkv) < 1) throw new UserError(`types.activation: too few fractional bits for attention`);
+  return formatsOut;
+}
+
+/** C++ spellings: activation-like values round and saturate; weights and sums truncate and wrap. */
+export const cppAct = (f: Fx) => cppFixed(f, 'AP_RND', 'AP_SAT');
+export const cppRaw = (f: Fx) => cppFixed(f);
+
+/** Exact wide sum of products a x b: 64 bits with the product's fraction bits. */
+export function wideSumOf(a: Fx, b: Fx, what: string): Fx {
+  ensureWidth({ width: a.width + b.width, int: a.int + b.int, signed: true }, what);
+  const f = frac(a) + frac(b);
+  if (f > WIDE - 8) throw new UserError(`${what}: ${f} fractional bits in a product is too many`);
+  return fx(WIDE, WIDE - f);
+}
+
+export { clog2, frac };

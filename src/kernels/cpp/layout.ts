@@ -1,0 +1,110 @@
+/**
+ * Device weight layout (docs/weights.md): how a kernel's parameters sit in its gmem_w region,
+ * in AXI words. The kernels' templates read exactly this (offsets are rendered into config.h)
+ * and src/driver/pack.ts writes exactly this (it walks the segments).
+ */
+import type { Fx } from './fixed.js';
+
+/** A checkpoint tensor, optionally one slice of its first dimension (expert e of [E, ...]). */
+export interface TensorSlice {
+  name: string;
+  index?: number;
+}
+
+/**
+ * `linear`: tiles of TILE_IN x TILE_OUT weights in (out tile, in tile) order, each tile's elements
+ *   [i][o] row-major, `perWord` to a word, every tile starting on a word; then the OUT biases.
+ *   The weight tensor is [out, in] (PyTorch's Linear layout; a conv weight flattened to it).
+ * `rows`: `rows` rows of `cols` values, every row starting on a word. `transpose`: the tensor is
+ *   [cols, rows] and row r is its column r (MoE gates: w_gate [D, E] stored per expert).
+ */
+export type Segment =
+  | {
+      kind: 'linear';
+      name: string;
+      offset: number;
+      words: number;
+      weight: TensorSlice;
+      bias: TensorSlice;
+      in: number;
+      out: number;
+      tileIn: number;
+      tileOut: number;
+      weightFx: Fx;
+      biasFx: Fx;
+    }
+  | {
+      kind: 'rows';
+      name: string;
+      offset: number;
+      words: number;
+      tensor: TensorSlice;
+      rows: number;
+      cols: number;
+      fx: Fx;
+      transpose: boolean;
+    };
+
+/** Fields of `bits` bits in one `axiBits` word. */
+export function perWord(bits: number, axiBits: number): number {
+  const n = Math.floor(axiBits / bits);
+  if (n < 1) throw new Error(`a ${bits}-bit field does not fit a ${axiBits}-bit AXI word`);
+  return n;
+}
+
+/** Words holding `count` fields of `bits` bits. */
+export function wordsFor(count: number, bits: number, axiBits: number): number {
+  return Math.ceil(count / perWord(bits, axiBits));
+}
+
+export interface LinearWords {
+  tileWords: number;
+  weightWords: number; // all tiles; the biases start here
+  biasWords: number;
+  words: number;
+}
+
+export function linearWords(inDim: number, outDim: number, tileIn: number, tileOut: number, w: Fx, b: Fx, axi: number): LinearWords {
+  const tileWords = wordsFor(tileIn * tileOut, w.width, axi);
+  const weightWords = (inDim / tileIn) * (outDim / tileOut) * tileWords;
+  const biasWords = wordsFor(outDim, b.width, axi);
+  return { tileWords, weightWords, biasWords, words: weightWords + biasWords };
+}
+
+/** Appends segments at increasing word offsets. */
+export class LayoutBuilder {
+  readonly segments: Segment[] = [];
+  words = 0;
+  constructor(readonly axiBits: number) {}
+
+  linear(name: string, weight: TensorSlice, bias: TensorSlice, inDim: number, outDim: number, tileIn: number, tileOut: number, weightFx: Fx, biasFx: Fx): number {
+    const offset = this.words;
+    const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits);
+    this.segments.push({ kind: 'linear', name, offset, words, weight, bias, in: inDim, out: outDim, tileIn, tileOut, weightFx, biasFx });
+    this.words += words;
+    return offset;
+  }
+
+  rows(name: string, tensor: TensorSlice, rows: number, cols: number, f: Fx, transpose = false): number {
+    const offset = this.words;
+    const words = rows * wordsFor(cols, f.width, this.axiBits);
+    this.segments.push({ kind: 'rows', name, offset, words, tensor, rows, cols, fx: f, transpose });
+    this.words += words;
+    return offset;
+  }
+}
+
+/** One block's (or the patch embedding's) parameters inside a kernel's region. */
+export interface BlockWeights {
+  block: number; // -1 for the patch embedding
+  offset: number; // words from the region start
+  words: number;
+  segments: Segment[]; // offsets relative to the block
+}
+
+/** A kernel's whole gmem_w region. */
+export interface KernelWeights {
+  kernel: string;
+  words: number;
+  blocks: BlockWeights[];
+}
