@@ -37,6 +37,8 @@ export function writeProject(
     put(`kernels/${k}.cpp`, `// ${k} top (placeholder)\n`);
   put('kernels/config.h', '// config (placeholder)\n');
   put('runner/forward.cpp', '// runner (placeholder)\n');
+  put('runner/csim_main.cpp', '// csim runner main (placeholder)\n');
+  put('runner/protocol_main.cpp', '// protocol runner main (placeholder; not in the test bench)\n');
   put('host/host.cpp', 'int main() { return 0; }\n');
   return { dir, design };
 }

@@ -64,6 +64,7 @@ describe.each([
         'add_files',
         'add_files',
         'add_files',
+        'add_files',
         'open_solution',
         'set_part',
         'create_clock',
@@ -77,7 +78,8 @@ describe.each([
         openProject,
         setTop,
         source,
-        runner,
+        forward,
+        csimMain,
         otherA,
         otherB,
         tbData,
@@ -94,13 +96,10 @@ describe.each([
       expect(setTop).toEqual(['set_top', kernel]);
       const cflags = `-I${dir}/kernels -I${dir}/include`;
       expect(source).toEqual(['add_files', `${dir}/kernels/${kernel}.cpp`, '-cflags', cflags]);
-      expect(runner).toEqual([
-        'add_files',
-        '-tb',
-        `${dir}/runner/forward.cpp`,
-        '-cflags',
-        `${cflags} -I${dir}/runner`,
-      ]);
+      // the test bench is the file-based csim runner (not runner/protocol_main.cpp: a main of its own)
+      const tb = ['-cflags', `${cflags} -I${dir}/runner`];
+      expect(forward).toEqual(['add_files', '-tb', `${dir}/runner/forward.cpp`, ...tb]);
+      expect(csimMain).toEqual(['add_files', '-tb', `${dir}/runner/csim_main.cpp`, ...tb]);
       // the other two top kernels belong to the test bench (the runner calls all three)
       const others = ['patch_embed', 'msa_block', 'ffn_block'].filter((k) => k !== kernel);
       expect([otherA[2], otherB[2]]).toEqual(others.map((k) => `${dir}/kernels/${k}.cpp`));

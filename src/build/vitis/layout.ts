@@ -10,8 +10,11 @@ export const LAYOUT = {
   kernelSource: (k: KernelName) => `kernels/${k}.cpp`,
   includeDirs: ['kernels', 'include'] as const, // -I order: config.h first, then the building blocks
   csimIncludeDir: 'csim', // our ap_*/hls_stream headers, only when Vitis' own are absent
-  runnerDir: 'runner', // csim runner sources: the HLS test bench
-  tbDataDir: 'tb', // optional test-bench data (argv in tb/argv.txt), added with add_files -tb
+  runnerDir: 'runner',
+  // the file-based csim runner (src/generate/producers.ts runnerSources): the HLS test bench and
+  // `make csim`; runner/protocol_main.cpp (the driver's runner) has its own main and is not part of it
+  testbenchSources: ['runner/forward.cpp', 'runner/csim_main.cpp'] as const,
+  tbDataDir: 'tb', // test-bench data and its arguments (tb/argv.txt), added with add_files -tb
   hostDir: 'host',
   hlsScript: (k: KernelName) => `hls/${k}.tcl`,
   hlsProjectDir: 'build/hls', // one Vitis HLS project per kernel below it
