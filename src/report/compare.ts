@@ -1,39 +1,39 @@
-import { RESOURCE_KEYS } from '../board/schema.js';
-import { groupThousands } from './svg/core.js';
-import type { ComparisonRow, Prediction, SynthSummary } from './types.js';
+/**
+ * Predicted vs synthesised: src/build/compare.ts does the comparison (shared with `ubimoe build`);
+ * this file turns the report's prediction into its input and names the metrics for people.
+ */
+import { compareWithPrediction, formatComparison, type ComparisonMetric, type ComparisonRow, type Prediction as BuildPrediction } from '../build/compare.js';
+import { KERNEL_NAMES } from '../kernels/params.js';
+import type { Prediction, SynthSummary } from './types.js';
 
 export const RESOURCE_LABELS: Record<string, string> = { dsp: 'DSP', bram18: 'BRAM18', uram: 'URAM', lut: 'LUT', ff: 'FF' };
 
+export const METRIC_LABELS: Record<ComparisonMetric, string> = {
+  latency_cycles: 'latency (cycles/call)',
+  clock_mhz: 'clock (MHz)',
+  ...(RESOURCE_LABELS as Record<'dsp' | 'bram18' | 'uram' | 'lut' | 'ff', string>),
+};
+
 /**
- * Predicted vs synthesised, per kernel that both sides know: latency of one call (csynth's worst
- * case against the predicted mean per call) and each resource.
+ * Per kernel, what HLS synthesises: one compute unit, and its largest call (csynth reports the
+ * worst case over the kernel's calls: a MoE call of ffn_block, not a dense one).
  */
-export function comparePrediction(prediction: Prediction, synth: SynthSummary): ComparisonRow[] {
-  const rows: ComparisonRow[] = [];
-  const ratio = (p: number, s: number) => (p > 0 ? s / p : s === 0 ? 1 : Infinity);
-  for (const sk of synth.kernels) {
-    const pk = prediction.kernels.find((k) => k.name === sk.name);
-    if (!pk) continue;
-    const synthLatency = sk.latencyWorst ?? sk.latencyBest;
-    if (synthLatency !== undefined && pk.calls > 0) {
-      const predicted = pk.cyclesPerImage / pk.calls;
-      rows.push({ kernel: sk.name, metric: 'latency (cycles/call)', predicted, synthesised: synthLatency, ratio: ratio(predicted, synthLatency) });
-    }
-    for (const k of RESOURCE_KEYS)
-      rows.push({ kernel: sk.name, metric: RESOURCE_LABELS[k], predicted: pk.resources[k], synthesised: sk.resources[k], ratio: ratio(pk.resources[k], sk.resources[k]) });
+export function buildPrediction(p: Prediction): BuildPrediction {
+  const out: BuildPrediction = {};
+  for (const name of KERNEL_NAMES) {
+    const k = p.kernels.find((x) => x.name === name);
+    if (!k) continue;
+    const calls = p.stages.map((s) => s.cycles[name]).filter((c): c is number => c !== undefined && c > 0);
+    out[name] = { cycles: calls.length ? Math.max(...calls) : k.calls > 0 ? k.cyclesPerImage / k.calls : null, resources: k.resourcesPerCu };
   }
-  return rows;
+  return out;
 }
 
-export function formatRatio(r: number): string {
-  return Number.isFinite(r) ? `${r.toFixed(2)}×` : '—';
+export function comparePrediction(p: Prediction, synth: SynthSummary): ComparisonRow[] {
+  return compareWithPrediction(buildPrediction(p), synth.report, p.clockMhz);
 }
 
-/** The comparison as a plain-text table for stdout. */
+/** The comparison as text for stdout (the same table `ubimoe build` prints). */
 export function comparisonText(rows: ComparisonRow[]): string {
-  const head = ['kernel', 'metric', 'predicted', 'synthesised', 'synth/pred'];
-  const body = rows.map((r) => [r.kernel, r.metric, groupThousands(r.predicted).replace(/\u2009/g, ','), groupThousands(r.synthesised).replace(/\u2009/g, ','), formatRatio(r.ratio)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return ['predicted vs synthesised (csynth)', line(head), ...body.map(line)].join('\n') + '\n';
+  return 'predicted vs synthesised (csynth)\n' + formatComparison(rows);
 }

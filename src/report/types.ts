@@ -3,7 +3,11 @@
  * turn each report file into one of these; the renderers in src/report/html/ only see these.
  */
 import type { Resources } from '../board/schema.js';
+import type { ComparisonRow } from '../build/compare.js';
+import type { SynthReport } from '../build/csynth.js';
 import type { Design } from '../design/design.js';
+
+export type { ComparisonRow } from '../build/compare.js';
 
 /** Predicted figures of one top kernel, per image. */
 export interface PredictedKernel {
@@ -11,8 +15,10 @@ export interface PredictedKernel {
   calls: number; // invocations per image
   cyclesPerImage: number; // summed over the calls
   parts: Record<string, number>; // cycles per image by part of the kernel (for the breakdown)
-  resources: Resources; // one compute unit × its replication
-  slr: number;
+  computeUnits: number;
+  slrs: number[]; // SLR of each compute unit
+  resourcesPerCu: Resources;
+  resources: Resources; // all compute units
 }
 
 /** One stage of the forward pass (patch embedding, block i): cycles spent in each kernel. */
@@ -26,9 +32,12 @@ export interface Prediction {
   source: 'file' | 'computed';
   clockMhz: number;
   latencyCycles: number;
-  latencyMs: number;
+  latencyMs: number; // kernel cycles at the clock, plus the host's per-call overhead when the estimator counts it
   imagesPerSecond?: number;
+  throughputBound?: string; // what limits imagesPerSecond
   gops?: number;
+  fits?: boolean;
+  violations: string[]; // what does not fit the board's limits, and by how much
   kernels: PredictedKernel[];
   stages: PredictedStage[];
   // resources counted in use that no kernel owns (platform shell, interconnect), per SLR
@@ -76,15 +85,7 @@ export interface SynthKernel {
 
 export interface SynthSummary {
   kernels: SynthKernel[];
-}
-
-/** One row of the predicted-vs-synthesised table. */
-export interface ComparisonRow {
-  kernel: string;
-  metric: string; // "latency (cycles/call)", "DSP", ...
-  predicted: number;
-  synthesised: number;
-  ratio: number; // synthesised / predicted
+  report: SynthReport; // as src/build reads it, for compareWithPrediction
 }
 
 /** Everything the report is made of. Absent sections are null, with the reason to print. */

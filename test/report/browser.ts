@@ -34,6 +34,7 @@ export interface Rendered {
   consoleErrors: string[];
   requests: string[]; // every URL requested other than the page itself
   sections: Record<string, string>; // section id -> its text
+  overflowing: string[]; // elements wider than their box (content cut off or scrolling sideways)
   title: string;
 }
 
@@ -89,9 +90,12 @@ export async function renderInChromium(htmlPath: string, screenshot?: string): P
       }),
     );
     const sections = await page.$$eval('section[id]', (ss) => Object.fromEntries(ss.map((s) => [s.id, (s as HTMLElement).innerText])));
+    const overflowing = await page.$$eval('body, main, section, .table-wrap, figure', (els) =>
+      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className} (${e.scrollWidth} > ${e.clientWidth})`),
+    );
     const title = await page.title();
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-    return { charts, consoleErrors, requests, sections, title };
+    return { charts, consoleErrors, requests, sections, overflowing, title };
   } finally {
     await ctx.close();
     rmSync(profile, { recursive: true, force: true });

@@ -26,6 +26,7 @@ describe('report.html in headless Chromium', () => {
 
     expect(r.consoleErrors).toEqual([]);
     expect(r.requests).toEqual([]); // self-contained: no fonts, images, scripts or styles fetched
+    expect(r.overflowing).toEqual([]); // nothing wider than the page
     expect(r.title).toBe('ubimoe report — m3vit-tiny on u280');
     expect(r.charts.map((c) => c.id).sort()).toEqual(
       ['chart-cosine', 'chart-latency-kernels', 'chart-latency-stages', 'chart-pareto', 'chart-resources'].sort(),
@@ -48,6 +49,7 @@ describe('report.html in headless Chromium', () => {
     const r = await renderInChromium(out, join(artifacts, 'report-bare.png'));
     expect(r.consoleErrors).toEqual([]);
     expect(r.requests).toEqual([]);
+    expect(r.overflowing).toEqual([]);
     expect(r.charts).toEqual([]);
     expect(r.sections.design).toMatch(/micro/);
     expect(r.sections.latency).toMatch(/No predicted figures/);

@@ -19,11 +19,16 @@ export function h(tag: string, attrs: HtmlAttrs = {}, ...children: string[]): st
 export function table(head: string[], rows: string[][], opts: { numeric?: number[]; className?: string } = {}): string {
   const isNum = (i: number) => opts.numeric?.includes(i) ?? false;
   const cls = (i: number) => (isNum(i) ? 'num' : undefined);
+  // a wrapper that scrolls rather than letting a wide table spill out of its section on narrow screens
   return h(
-    'table',
-    { class: opts.className },
-    h('thead', {}, h('tr', {}, ...head.map((c, i) => h('th', { class: cls(i), scope: 'col' }, c)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c, i) => h('td', { class: cls(i) }, c))))),
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: opts.className },
+      h('thead', {}, h('tr', {}, ...head.map((c, i) => h('th', { class: cls(i), scope: 'col' }, c)))),
+      h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c, i) => h('td', { class: cls(i) }, c))))),
+    ),
   );
 }
 

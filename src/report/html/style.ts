@@ -42,10 +42,15 @@ figcaption { font-size: 13px; color: var(--muted); margin-top: 6px; }
 .ratio.ok { background: #e5f5ef; color: #00704f; }
 .ratio.warn { background: #fdf3dc; color: #8a5a00; }
 .ratio.bad { background: #fbe7df; color: #a33d00; }
+.ratio.none { color: var(--muted); font-weight: 400; }
 .note { color: var(--muted); font-size: 13px; }
+.alert { border-left: 4px solid var(--warn); background: #fdf1ec; padding: 10px 16px; margin: 8px 0 4px; border-radius: 0 6px 6px 0; font-size: 14px; }
+.alert ul { margin: 4px 0 0; padding-left: 18px; }
 table.compare td { padding: 8px 10px; }
-table.compare .pair { font-size: 12.5px; margin-top: 3px; white-space: nowrap; }
-table.compare .vs { color: var(--muted); }
+table.compare .pair { font-size: 12.5px; margin-top: 2px; white-space: nowrap; line-height: 1.35; }
+table.compare th { white-space: normal; }
+table.compare .vs { color: var(--muted); margin-top: 0; }
+.table-wrap { overflow-x: auto; }
 details { margin-top: 10px; }
 summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 footer { color: var(--muted); font-size: 12.5px; margin-top: 24px; }

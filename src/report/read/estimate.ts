@@ -3,53 +3,78 @@ import type { Prediction } from '../types.js';
 import { readJsonReport } from './json.js';
 
 const count = z.number().finite().min(0, 'must be >= 0');
+const slr = z.number().int().min(0);
 const resources = z.object({ dsp: count, bram18: count, uram: count, lut: count, ff: count }).passthrough();
 const pick = (r: z.infer<typeof resources>) => ({ dsp: r.dsp, bram18: r.bram18, uram: r.uram, lut: r.lut, ff: r.ff });
 
-/** reports/estimate.json: the predicted figures of the design. */
+/** reports/estimate.json: the predicted figures of the design (`estimateJson` in src/design/estimate.ts). */
 export const estimateFileSchema = z
   .object({
-    clock_mhz: count,
+    clock_mhz: z.number().finite().positive('must be positive'),
     latency_cycles: count,
     latency_ms: count,
     images_per_s: count.optional(),
+    throughput_bound: z.string().optional(),
     gops: count.optional(),
-    kernels: z.array(
-      z
-        .object({
-          name: z.string().min(1),
-          calls: count,
-          cycles: count,
-          parts: z.record(count).optional(),
-          resources,
-          slr: z.number().int().min(0).optional(),
-        })
-        .passthrough(),
-    ),
+    fits: z.boolean().optional(),
+    violations: z.array(z.string()).optional(),
+    kernels: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            calls: count,
+            cycles: count,
+            parts: z.record(count).optional(),
+            compute_units: z.number().int().positive().optional(),
+            slr: slr.optional(),
+            slrs: z.array(slr).min(1).optional(),
+            resources,
+            resources_per_cu: resources.optional(),
+          })
+          .passthrough(),
+      )
+      .min(1, 'must list at least one kernel'),
     stages: z.array(z.object({ label: z.string(), kind: z.string(), cycles: z.record(count) }).passthrough()),
-    overhead: z.array(z.object({ name: z.string(), slr: z.number().int().min(0), resources }).passthrough()).optional(),
+    overhead: z.array(z.object({ name: z.string(), slr, resources }).passthrough()).optional(),
   })
   .passthrough();
 
-export function readEstimate(path: string): Prediction | null {
-  const f = readJsonReport(path, estimateFileSchema);
-  if (!f) return null;
+export type EstimateFile = z.infer<typeof estimateFileSchema>;
+
+/** Converts a validated estimate.json object (read from disk or computed) into what the report shows. */
+export function toPrediction(f: EstimateFile, source: Prediction['source']): Prediction {
   return {
-    source: 'file',
+    source,
     clockMhz: f.clock_mhz,
     latencyCycles: f.latency_cycles,
     latencyMs: f.latency_ms,
     imagesPerSecond: f.images_per_s,
+    throughputBound: f.throughput_bound,
     gops: f.gops,
-    kernels: f.kernels.map((k) => ({
-      name: k.name,
-      calls: k.calls,
-      cyclesPerImage: k.cycles,
-      parts: k.parts ?? {},
-      resources: pick(k.resources),
-      slr: k.slr ?? 0,
-    })),
+    fits: f.fits,
+    violations: f.violations ?? [],
+    kernels: f.kernels.map((k) => {
+      const slrs = k.slrs ?? Array(k.compute_units ?? 1).fill(k.slr ?? 0);
+      const total = pick(k.resources);
+      const perCu = k.resources_per_cu ? pick(k.resources_per_cu) : (Object.fromEntries(Object.entries(total).map(([r, v]) => [r, v / slrs.length])) as typeof total);
+      return {
+        name: k.name,
+        calls: k.calls,
+        cyclesPerImage: k.cycles,
+        parts: k.parts ?? {},
+        computeUnits: slrs.length,
+        slrs,
+        resourcesPerCu: perCu,
+        resources: total,
+      };
+    }),
     stages: f.stages.map((s) => ({ label: s.label, kind: s.kind, cycles: s.cycles })),
     overhead: f.overhead?.map((o) => ({ name: o.name, slr: o.slr, resources: pick(o.resources) })),
   };
+}
+
+export function readEstimate(path: string): Prediction | null {
+  const f = readJsonReport(path, estimateFileSchema);
+  return f ? toPrediction(f, 'file') : null;
 }

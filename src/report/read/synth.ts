@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SynthKernel as BuildSynthKernel, SynthReport } from '../../build/csynth.js';
 import type { SynthSummary } from '../types.js';
 import { readJsonReport } from './json.js';
 
@@ -32,7 +33,25 @@ export function readSynth(path: string): SynthSummary | null {
   const f = readJsonReport(path, synthFileSchema);
   if (!f) return null;
   const pick = (r: z.infer<typeof resources>) => ({ dsp: r.dsp, bram18: r.bram18, uram: r.uram, lut: r.lut, ff: r.ff });
+  const report: SynthReport = { format: 'ubimoe-synth/1', tool: 'vitis_hls', kernels: {} };
+  for (const [name, k] of Object.entries(f.kernels)) {
+    const kernel: BuildSynthKernel = {
+      top: k.top,
+      part: null,
+      toolVersion: null,
+      targetClockNs: k.targetClockNs ?? null,
+      estimatedClockNs: k.estimatedClockNs,
+      estimatedFmaxMhz: k.estimatedFmaxMhz ?? Math.round((1000 / k.estimatedClockNs) * 10) / 10,
+      latency: { best: k.latency.best, average: k.latency.average ?? null, worst: k.latency.worst },
+      interval: { min: k.interval?.min ?? null, max: k.interval?.max ?? null },
+      used: pick(k.used),
+      available: k.available ? pick(k.available) : null,
+      source: typeof k.source === 'string' ? k.source : '',
+    };
+    (report.kernels as Record<string, BuildSynthKernel>)[name] = kernel;
+  }
   return {
+    report,
     kernels: Object.entries(f.kernels).map(([name, k]) => ({
       name,
       targetClockNs: k.targetClockNs ?? undefined,

@@ -108,7 +108,7 @@ export function textWidth(s: string, fontSize: number): number {
  * Colour-blind-safe categorical palette (Okabe–Ito order, blue first), the same everywhere so a
  * kernel keeps its colour from one chart to the next.
  */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#6A3D9A', '#8C8C8C', '#1B9E77', '#B15928', '#A6CEE3'];
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#6A3D9A', '#8C8C8C', '#882255', '#999933', '#332288'];
 
 export const INK = '#1f2933';
 export const MUTED = '#52606d';

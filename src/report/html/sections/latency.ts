@@ -46,13 +46,18 @@ export function latencySection(d: ReportData): string {
       )
     : '';
 
+  const kernelMs = toMs(p.latencyCycles);
+  const hostMs = p.latencyMs - kernelMs;
   const stats = h(
     'p',
     {},
-    `Predicted end-to-end latency: <strong>${ms(p.latencyMs)} ms</strong> per image (${int(p.latencyCycles)} cycles at ${esc(String(p.clockMhz))} MHz)`,
-    p.imagesPerSecond ? `; predicted throughput <strong>${p.imagesPerSecond.toFixed(1)} images/s</strong>` : '',
-    p.gops ? `; ${p.gops.toFixed(1)} GOPS` : '',
-    '.',
+    `Predicted end-to-end latency: <strong>${ms(p.latencyMs)} ms</strong> per image: ${int(p.latencyCycles)} kernel cycles at ${esc(String(p.clockMhz))} MHz (${ms(kernelMs)} ms)`,
+    hostMs > kernelMs * 0.001 ? ` plus ${ms(hostMs)} ms of host call overhead` : '',
+    '. ',
+    p.imagesPerSecond
+      ? `Predicted throughput <strong>${p.imagesPerSecond.toFixed(1)} images/s</strong> with the kernels of successive images overlapped${p.throughputBound ? ` (bound by ${esc(p.throughputBound)})` : ''}. `
+      : '',
+    p.gops ? `${p.gops.toFixed(1)} GOPS.` : '',
   );
   return h(
     'section',

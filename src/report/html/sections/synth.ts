@@ -1,19 +1,30 @@
 /** Predicted vs synthesised (Vitis HLS csynth): one row per kernel, one column per metric. */
-import { formatRatio } from '../../compare.js';
+import { METRIC_LABELS } from '../../compare.js';
 import type { ComparisonRow, ReportData } from '../../types.js';
 import { MEASURED, PREDICTED, absent, esc, h, int, table } from '../markup.js';
 
-/** Within 25 % reads as good, within 2× as off, beyond as wrong. */
-function ratioClass(r: number): string {
-  const off = Number.isFinite(r) ? Math.abs(Math.log2(r)) : Infinity;
+/**
+ * Within 25 % reads as good, within 2× as off, beyond as wrong. For the clock the ratio is
+ * HLS's Fmax over the design clock: at or above 1 is slack, below 10 % short is a warning.
+ */
+function ratioClass(r: ComparisonRow): string {
+  if (r.ratio === null) return 'none';
+  if (r.metric === 'clock_mhz') return r.ratio >= 1 ? 'ok' : r.ratio >= 0.9 ? 'warn' : 'bad';
+  const off = Math.abs(Math.log2(r.ratio));
   return off <= Math.log2(1.25) ? 'ok' : off <= 1 ? 'warn' : 'bad';
+}
+
+function value(r: ComparisonRow, v: number | null): string {
+  if (v === null) return 'n/a';
+  return r.metric === 'clock_mhz' ? v.toFixed(1) : int(v);
 }
 
 function cell(r: ComparisonRow | undefined): string {
   if (!r) return '—';
   return (
-    h('span', { class: `ratio ${ratioClass(r.ratio)}` }, formatRatio(r.ratio)) +
-    h('div', { class: 'pair' }, `${int(r.synthesised)} `, h('span', { class: 'vs' }, `vs ${int(r.predicted)}`))
+    h('span', { class: `ratio ${ratioClass(r)}` }, r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`) +
+    h('div', { class: 'pair' }, value(r, r.synthesised)) +
+    h('div', { class: 'pair vs' }, `pred. ${value(r, r.predicted)}`)
   );
 }
 
@@ -26,9 +37,7 @@ export function synthSection(d: ReportData): string {
   const kernels = [...new Set(rows.map((r) => r.kernel))];
   const metrics = [...new Set(rows.map((r) => r.metric))];
   const body = kernels.map((k) => [h('code', {}, esc(k)), ...metrics.map((m) => cell(rows.find((r) => r.kernel === k && r.metric === m)))]);
-  const clocks = d.synth.kernels
-    .filter((k) => k.estimatedClockNs !== undefined)
-    .map((k) => `${h('code', {}, esc(k.name))} ${k.estimatedClockNs!.toFixed(2)} ns${k.targetClockNs ? ` (target ${k.targetClockNs.toFixed(2)} ns)` : ''}`);
+  const header = metrics.map((m) => esc(m === 'latency_cycles' ? 'latency (cycles)' : m === 'clock_mhz' ? 'Fmax (MHz)' : METRIC_LABELS[m]));
   return h(
     'section',
     { id: 'synth' },
@@ -36,9 +45,8 @@ export function synthSection(d: ReportData): string {
     h(
       'p',
       { class: 'lede' },
-      'Vitis HLS csynth estimates beside the cost model’s prediction, per kernel. Each cell: the ratio synthesised / predicted (1.00× = exact; green within 25 %, amber within 2×, red beyond), then the synthesised figure vs the predicted one. Latency is per call, csynth’s worst case.',
+      'Vitis HLS csynth estimates beside the cost model’s prediction, per kernel (one compute unit). Each cell: the ratio synthesised / predicted (1.00× = exact; green within 25 %, amber within 2×, red beyond), then the synthesised figure and, under it, the predicted one. Latency: csynth’s worst case against the predicted largest call. Fmax: HLS’s estimated maximum clock vs the design clock (above 1.00× is slack).',
     ),
-    table(['kernel', ...metrics.map((m) => esc(m.replace(' (cycles/call)', ' (cycles)')))], body, { numeric: metrics.map((_, i) => i + 1), className: 'compare' }),
-    clocks.length ? h('p', { class: 'note' }, `Estimated clock period: ${clocks.join(' · ')}.`) : '',
+    table(['kernel', ...header], body, { numeric: metrics.map((_, i) => i + 1), className: 'compare' }),
   );
 }
