@@ -68,7 +68,7 @@ export function decodeNpy(bytes: Uint8Array, what: string): NpyArray {
     throw bad(`shape (${shape.join(', ')}) of ${descr} needs ${want} data bytes, the file has ${have}${have < want ? ' (truncated?)' : ''}`);
 
   const at = bytes.byteOffset + dataStart;
-  if (kind.dtype === 'uint8') return { shape, dtype: 'uint8', data: bytes.slice(dataStart) };
+  if (kind.dtype === 'uint8') return { shape, dtype: 'uint8', data: new Uint8Array(bytes.subarray(dataStart)) };
   const data = new Float32Array(count);
   const dv = new DataView(bytes.buffer, at, want);
   if (kind.dtype === 'float32') {
