@@ -4,7 +4,9 @@ import { writeReport } from '../report/index.js';
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('write a self-contained HTML report of a generated project (design, predicted latency and resources, search, csim accuracy, synthesis)')
+    .description(
+      'write a self-contained HTML report of a generated project (design, predicted latency and resources, search, csim accuracy, synthesis)',
+    )
     .requiredOption('--project <dir>', 'generated project directory')
     .option('-o, --output <file>', 'where to write the report (default: <project>/report.html)')
     .action((opts: { project: string; output?: string }) => {
@@ -16,6 +18,8 @@ export function registerReport(program: Command): void {
         r.data.accuracy ? '' : 'accuracy',
         r.data.synth ? '' : 'synthesis',
       ].filter(Boolean);
-      process.stdout.write(`report written to ${r.path}${absent.length ? ` (no ${absent.join(', ')} data)` : ''}\n`);
+      process.stdout.write(
+        `report written to ${r.path}${absent.length ? ` (no ${absent.join(', ')} data)` : ''}\n`,
+      );
     });
 }

@@ -2,11 +2,23 @@
  * Predicted vs synthesised: src/build/compare.ts does the comparison (shared with `ubimoe build`);
  * this file turns the report's prediction into its input and names the metrics for people.
  */
-import { compareWithPrediction, formatComparison, type ComparisonMetric, type ComparisonRow, type Prediction as BuildPrediction } from '../build/compare.js';
+import {
+  compareWithPrediction,
+  formatComparison,
+  type ComparisonMetric,
+  type ComparisonRow,
+  type Prediction as BuildPrediction,
+} from '../build/compare.js';
 import { KERNEL_NAMES } from '../kernels/params.js';
 import type { Prediction, SynthSummary } from './types.js';
 
-export const RESOURCE_LABELS: Record<string, string> = { dsp: 'DSP', bram18: 'BRAM18', uram: 'URAM', lut: 'LUT', ff: 'FF' };
+export const RESOURCE_LABELS: Record<string, string> = {
+  dsp: 'DSP',
+  bram18: 'BRAM18',
+  uram: 'URAM',
+  lut: 'LUT',
+  ff: 'FF',
+};
 
 export const METRIC_LABELS: Record<ComparisonMetric, string> = {
   latency_cycles: 'latency (cycles/call)',
@@ -24,7 +36,10 @@ export function buildPrediction(p: Prediction): BuildPrediction {
     const k = p.kernels.find((x) => x.name === name);
     if (!k) continue;
     const calls = p.stages.map((s) => s.cycles[name]).filter((c): c is number => c !== undefined && c > 0);
-    out[name] = { cycles: calls.length ? Math.max(...calls) : k.calls > 0 ? k.cyclesPerImage / k.calls : null, resources: k.resourcesPerCu };
+    out[name] = {
+      cycles: calls.length ? Math.max(...calls) : k.calls > 0 ? k.cyclesPerImage / k.calls : null,
+      resources: k.resourcesPerCu,
+    };
   }
   return out;
 }

@@ -31,7 +31,8 @@ function readManifest(dir: string): Record<string, unknown> | undefined {
 
 /** Reads everything a report shows from a generated project directory. */
 export function gatherReport(dir: string, opts: { version: string; now?: Date }): ReportData {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such project directory`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(`${dir}: no such project directory`);
   const designPath = join(dir, 'design.yaml');
   const hasManifest = existsSync(join(dir, 'manifest.json'));
   if (!existsSync(designPath)) {
@@ -50,7 +51,9 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
     design,
     manifest,
     prediction,
-    predictionMissing: prediction ? undefined : `no ${REPORT_FILES.estimate}: run ubimoe estimate on this design`,
+    predictionMissing: prediction
+      ? undefined
+      : `no ${REPORT_FILES.estimate}: run ubimoe estimate on this design`,
     search: readSearch(join(dir, REPORT_FILES.search)),
     accuracy: readAccuracy(join(dir, REPORT_FILES.accuracy)),
     synth,

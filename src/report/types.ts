@@ -52,6 +52,8 @@ export interface DesignPoint {
 
 export interface SearchSummary {
   objective?: string;
+  scoreUnit?: string; // unit of the objective values of the history and the steps
+  method?: string;
   seed?: number;
   seconds?: number;
   evaluations?: number;

@@ -40,7 +40,9 @@ export interface Rendered {
 
 export function requireChromium(): void {
   if (!existsSync(CHROMIUM))
-    throw new Error(`headless Chromium not found at ${CHROMIUM}: install it (apt-get update && apt-get install -y chromium; .ci/run does) or set CHROMIUM to its path`);
+    throw new Error(
+      `headless Chromium not found at ${CHROMIUM}: install it (apt-get update && apt-get install -y chromium; .ci/run does) or set CHROMIUM to its path`,
+    );
 }
 
 /** Renders `htmlPath`; with `screenshot`, saves a full-page PNG there. */
@@ -83,15 +85,25 @@ export async function renderInChromium(htmlPath: string, screenshot?: string): P
               [b.x, b.y + b.height],
               [b.x + b.width, b.y + b.height],
             ].map(([x, y]) => (m ? new DOMPoint(x, y).matrixTransform(m) : new DOMPoint(x, y)));
-            return pts.some((p) => p.x < vb.x - 1 || p.y < vb.y - 1 || p.x > vb.x + vb.width + 1 || p.y > vb.y + vb.height + 1);
+            return pts.some(
+              (p) =>
+                p.x < vb.x - 1 || p.y < vb.y - 1 || p.x > vb.x + vb.width + 1 || p.y > vb.y + vb.height + 1,
+            );
           })
           .map((t) => t.textContent ?? '');
         return { id: s.id, width: box.width, height: box.height, texts: texts.length, textsOutside };
       }),
     );
-    const sections = await page.$$eval('section[id]', (ss) => Object.fromEntries(ss.map((s) => [s.id, (s as HTMLElement).innerText])));
+    const sections = await page.$$eval('section[id]', (ss) =>
+      Object.fromEntries(ss.map((s) => [s.id, (s as HTMLElement).innerText])),
+    );
     const overflowing = await page.$$eval('body, main, section, .table-wrap, figure', (els) =>
-      els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className} (${e.scrollWidth} > ${e.clientWidth})`),
+      els
+        .filter((e) => e.scrollWidth > e.clientWidth + 1)
+        .map(
+          (e) =>
+            `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className} (${e.scrollWidth} > ${e.clientWidth})`,
+        ),
     );
     const title = await page.title();
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });

@@ -29,10 +29,20 @@ describe('report.html in headless Chromium', () => {
     expect(r.overflowing).toEqual([]); // nothing wider than the page
     expect(r.title).toBe('ubimoe report — m3vit-tiny on u280');
     expect(r.charts.map((c) => c.id).sort()).toEqual(
-      ['chart-cosine', 'chart-latency-kernels', 'chart-latency-stages', 'chart-pareto', 'chart-resources'].sort(),
+      [
+        'chart-cosine',
+        'chart-latency-kernels',
+        'chart-latency-stages',
+        'chart-pareto',
+        'chart-resources',
+      ].sort(),
     );
     for (const c of r.charts) {
-      expect({ id: c.id, nonZero: c.width > 100 && c.height > 100, hasText: c.texts > 5 }).toEqual({ id: c.id, nonZero: true, hasText: true });
+      expect({ id: c.id, nonZero: c.width > 100 && c.height > 100, hasText: c.texts > 5 }).toEqual({
+        id: c.id,
+        nonZero: true,
+        hasText: true,
+      });
       expect({ id: c.id, clipped: c.textsOutside }).toEqual({ id: c.id, clipped: [] });
     }
     expect(r.sections.latency).toMatch(/PREDICTED/i);

@@ -47,7 +47,16 @@ describe('charts', () => {
   });
 
   test('horizontal stacked bars show shares inside wide segments', () => {
-    const svg = stackedBarsHorizontal({ id: 'c2', title: 't', categories: ['k'], series: [{ name: 'a', values: [3] }, { name: 'b', values: [1] }], valueLabel: 'ms' });
+    const svg = stackedBarsHorizontal({
+      id: 'c2',
+      title: 't',
+      categories: ['k'],
+      series: [
+        { name: 'a', values: [3] },
+        { name: 'b', values: [1] },
+      ],
+      valueLabel: 'ms',
+    });
     expect(svg).toContain('>75%</text>');
     expect(svg).toContain('>25%</text>');
   });
@@ -57,7 +66,15 @@ describe('charts', () => {
       id: 'c3',
       title: 't',
       series: [{ name: 'k' }],
-      groups: [{ title: 'SLR 0', rows: [{ label: 'DSP', values: [900], available: 1000, limit: 0.8 }, { label: 'LUT', values: [10], available: 1000, limit: 0.7 }] }],
+      groups: [
+        {
+          title: 'SLR 0',
+          rows: [
+            { label: 'DSP', values: [900], available: 1000, limit: 0.8 },
+            { label: 'LUT', values: [10], available: 1000, limit: 0.7 },
+          ],
+        },
+      ],
     });
     expect(count(svg, /stroke-dasharray="4 3"/g)).toBe(2 + 1); // a limit marker per row + the legend's
     expect(svg).toContain('900 / 1\u2009000 (90 %) ▲');
@@ -71,7 +88,14 @@ describe('charts', () => {
       title: 't',
       xLabel: 'DSP',
       yLabel: 'ms',
-      front: { name: 'front', points: [{ x: 100, y: 40 }, { x: 1000, y: 4 }, { x: 500, y: 10 }] },
+      front: {
+        name: 'front',
+        points: [
+          { x: 100, y: 40 },
+          { x: 1000, y: 4 },
+          { x: 500, y: 10 },
+        ],
+      },
       marked: { name: 'chosen', point: { x: 500, y: 10 }, label: 'chosen: 10 ms' },
       xLimit: { value: 1200, label: 'limit' },
       logY: true,
@@ -86,8 +110,18 @@ describe('charts', () => {
     const b = binValues([0.1, 0.2, 0.2, 0.5, 1.0], 10);
     expect(b.counts.reduce((a, c) => a + c, 0)).toBe(5);
     expect(b.counts[9]).toBe(1);
-    const svg = histogram({ id: 'c5', title: 't', values: [0.1, 0.2, 0.2, 0.5, 1.0], bins: 10, xLabel: 'x', yLabel: 'n', barName: 'v' });
+    const svg = histogram({
+      id: 'c5',
+      title: 't',
+      values: [0.1, 0.2, 0.2, 0.5, 1.0],
+      bins: 10,
+      xLabel: 'x',
+      yLabel: 'n',
+      barName: 'v',
+    });
     expect(count(svg, /<rect x=[^>]*><title>/g)).toBe(4);
-    expect(histogram({ id: 'c6', title: 't', values: [], xLabel: 'x', yLabel: 'n', barName: 'v' })).toContain('>no values</text>');
+    expect(histogram({ id: 'c6', title: 't', values: [], xLabel: 'x', yLabel: 'n', barName: 'v' })).toContain(
+      '>no values</text>',
+    );
   });
 });

@@ -16,7 +16,11 @@ export function h(tag: string, attrs: HtmlAttrs = {}, ...children: string[]): st
 }
 
 /** A table from a header row and body rows; columns listed in `numeric` are right-aligned. */
-export function table(head: string[], rows: string[][], opts: { numeric?: number[]; className?: string } = {}): string {
+export function table(
+  head: string[],
+  rows: string[][],
+  opts: { numeric?: number[]; className?: string } = {},
+): string {
   const isNum = (i: number) => opts.numeric?.includes(i) ?? false;
   const cls = (i: number) => (isNum(i) ? 'num' : undefined);
   // a wrapper that scrolls rather than letting a wide table spill out of its section on narrow screens
@@ -57,5 +61,13 @@ export function figure(svg: string, caption: string): string {
 }
 
 /** The small "predicted" badge beside every predicted figure's heading. */
-export const PREDICTED = h('span', { class: 'badge predicted', title: 'from the ubimoe cost model, not measured' }, 'predicted');
-export const MEASURED = h('span', { class: 'badge measured', title: 'from a tool run (C-simulation or synthesis)' }, 'measured');
+export const PREDICTED = h(
+  'span',
+  { class: 'badge predicted', title: 'from the ubimoe cost model, not measured' },
+  'predicted',
+);
+export const MEASURED = h(
+  'span',
+  { class: 'badge measured', title: 'from a tool run (C-simulation or synthesis)' },
+  'measured',
+);

@@ -5,7 +5,13 @@ import { readJsonReport } from './json.js';
 const count = z.number().finite().min(0, 'must be >= 0');
 const slr = z.number().int().min(0);
 const resources = z.object({ dsp: count, bram18: count, uram: count, lut: count, ff: count }).passthrough();
-const pick = (r: z.infer<typeof resources>) => ({ dsp: r.dsp, bram18: r.bram18, uram: r.uram, lut: r.lut, ff: r.ff });
+const pick = (r: z.infer<typeof resources>) => ({
+  dsp: r.dsp,
+  bram18: r.bram18,
+  uram: r.uram,
+  lut: r.lut,
+  ff: r.ff,
+});
 
 /** reports/estimate.json: the predicted figures of the design (`estimateJson` in src/design/estimate.ts). */
 export const estimateFileSchema = z
@@ -57,7 +63,9 @@ export function toPrediction(f: EstimateFile, source: Prediction['source']): Pre
     kernels: f.kernels.map((k) => {
       const slrs = k.slrs ?? Array(k.compute_units ?? 1).fill(k.slr ?? 0);
       const total = pick(k.resources);
-      const perCu = k.resources_per_cu ? pick(k.resources_per_cu) : (Object.fromEntries(Object.entries(total).map(([r, v]) => [r, v / slrs.length])) as typeof total);
+      const perCu = k.resources_per_cu
+        ? pick(k.resources_per_cu)
+        : (Object.fromEntries(Object.entries(total).map(([r, v]) => [r, v / slrs.length])) as typeof total);
       return {
         name: k.name,
         calls: k.calls,

@@ -32,7 +32,13 @@ export const synthFileSchema = z
 export function readSynth(path: string): SynthSummary | null {
   const f = readJsonReport(path, synthFileSchema);
   if (!f) return null;
-  const pick = (r: z.infer<typeof resources>) => ({ dsp: r.dsp, bram18: r.bram18, uram: r.uram, lut: r.lut, ff: r.ff });
+  const pick = (r: z.infer<typeof resources>) => ({
+    dsp: r.dsp,
+    bram18: r.bram18,
+    uram: r.uram,
+    lut: r.lut,
+    ff: r.ff,
+  });
   const report: SynthReport = { format: 'ubimoe-synth/1', tool: 'vitis_hls', kernels: {} };
   for (const [name, k] of Object.entries(f.kernels)) {
     const kernel: BuildSynthKernel = {

@@ -6,7 +6,10 @@
 export type Attrs = Record<string, string | number | undefined | null | false>;
 
 export function esc(s: string | number): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Rounds coordinates so the markup stays short and byte-stable. */
@@ -100,7 +103,8 @@ export function tickLabel(v: number, step: number): string {
 /** Approximate rendered width of `s` in the report's sans-serif font (average glyph ≈ 0.56 em). */
 export function textWidth(s: string, fontSize: number): number {
   let w = 0;
-  for (const ch of s) w += /[il.,:;|'! ]/.test(ch) ? 0.3 : /[mwMW%]/.test(ch) ? 0.85 : /[A-Z0-9]/.test(ch) ? 0.64 : 0.54;
+  for (const ch of s)
+    w += /[il.,:;|'! ]/.test(ch) ? 0.3 : /[mwMW%]/.test(ch) ? 0.85 : /[A-Z0-9]/.test(ch) ? 0.64 : 0.54;
   return w * fontSize;
 }
 
@@ -108,7 +112,20 @@ export function textWidth(s: string, fontSize: number): number {
  * Colour-blind-safe categorical palette (Okabe–Ito order, blue first), the same everywhere so a
  * kernel keeps its colour from one chart to the next.
  */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#6A3D9A', '#8C8C8C', '#882255', '#999933', '#332288'];
+export const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#CC79A7',
+  '#56B4E9',
+  '#D55E00',
+  '#F0E442',
+  '#6A3D9A',
+  '#8C8C8C',
+  '#882255',
+  '#999933',
+  '#332288',
+];
 
 export const INK = '#1f2933';
 export const MUTED = '#52606d';

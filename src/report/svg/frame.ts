@@ -58,14 +58,27 @@ function swatch(shape: LegendShape, x: number, y: number, color: string): string
     case 'line':
       return el('line', { x1: x, y1: y, x2: x + 14, y2: y, stroke: color, 'stroke-width': 2.5 });
     case 'dash':
-      return el('line', { x1: x, y1: y, x2: x + 14, y2: y, stroke: color, 'stroke-width': 2, 'stroke-dasharray': '4 3' });
+      return el('line', {
+        x1: x,
+        y1: y,
+        x2: x + 14,
+        y2: y,
+        stroke: color,
+        'stroke-width': 2,
+        'stroke-dasharray': '4 3',
+      });
     default:
       return el('rect', { x, y: y - 5.5, width: 12, height: 11, rx: 2, fill: color });
   }
 }
 
 /** A legend that wraps into rows within `maxWidth`; returns its markup and height. */
-export function legend(items: LegendItem[], x: number, y: number, maxWidth: number): { markup: string; height: number } {
+export function legend(
+  items: LegendItem[],
+  x: number,
+  y: number,
+  maxWidth: number,
+): { markup: string; height: number } {
   const rowHeight = 18;
   let cx = x;
   let cy = y + rowHeight / 2;
@@ -76,14 +89,26 @@ export function legend(items: LegendItem[], x: number, y: number, maxWidth: numb
       cx = x;
       cy += rowHeight;
     }
-    parts.push(swatch(item.shape ?? 'rect', cx, cy, item.color), text(cx + 19, cy + 4, item.label, { fill: MUTED }));
+    parts.push(
+      swatch(item.shape ?? 'rect', cx, cy, item.color),
+      text(cx + 19, cy + 4, item.label, { fill: MUTED }),
+    );
     cx += w;
   }
-  return { markup: el('g', { class: 'legend' }, ...parts), height: items.length ? cy - y + rowHeight / 2 : 0 };
+  return {
+    markup: el('g', { class: 'legend' }, ...parts),
+    height: items.length ? cy - y + rowHeight / 2 : 0,
+  };
 }
 
 /** Vertical value axis with horizontal grid lines across the plot and a rotated label. */
-export function yAxis(o: { ticks: Ticks; scale: (v: number) => number; x: number; width: number; label: string }): string {
+export function yAxis(o: {
+  ticks: Ticks;
+  scale: (v: number) => number;
+  x: number;
+  width: number;
+  label: string;
+}): string {
   const parts: string[] = [];
   for (const v of o.ticks.values) {
     const y = o.scale(v);
@@ -92,7 +117,8 @@ export function yAxis(o: { ticks: Ticks; scale: (v: number) => number; x: number
   }
   const top = o.scale(o.ticks.hi);
   const bottom = o.scale(o.ticks.lo);
-  const labelX = o.x - 14 - Math.max(...o.ticks.values.map((v) => textWidth(tickLabel(v, o.ticks.step), FONT_SIZE)));
+  const labelX =
+    o.x - 14 - Math.max(...o.ticks.values.map((v) => textWidth(tickLabel(v, o.ticks.step), FONT_SIZE)));
   parts.push(el('line', { x1: o.x, y1: top, x2: o.x, y2: bottom, stroke: AXIS }));
   parts.push(
     text(labelX, (top + bottom) / 2, o.label, {
@@ -106,7 +132,14 @@ export function yAxis(o: { ticks: Ticks; scale: (v: number) => number; x: number
 }
 
 /** Horizontal value axis with vertical grid lines through the plot and a label underneath. */
-export function xAxis(o: { ticks: Ticks; scale: (v: number) => number; y: number; top: number; label: string; grid?: boolean }): string {
+export function xAxis(o: {
+  ticks: Ticks;
+  scale: (v: number) => number;
+  y: number;
+  top: number;
+  label: string;
+  grid?: boolean;
+}): string {
   const parts: string[] = [];
   for (const v of o.ticks.values) {
     const x = o.scale(v);

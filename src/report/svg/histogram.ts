@@ -64,7 +64,13 @@ export function histogram(spec: HistogramSpec): string {
     bars.push(
       el(
         'rect',
-        { x: x0, y: y(count), width: Math.max(0.8, x1 - x0), height: Math.max(0.5, y(0) - y(count)), fill: spec.color ?? '#0072B2' },
+        {
+          x: x0,
+          y: y(count),
+          width: Math.max(0.8, x1 - x0),
+          height: Math.max(0.5, y(0) - y(count)),
+          fill: spec.color ?? '#0072B2',
+        },
         el('title', {}, `${tickLabel(lo, binW / 10)} – ${tickLabel(lo + binW, binW / 10)}: ${count}`),
       ),
     );
@@ -72,7 +78,17 @@ export function histogram(spec: HistogramSpec): string {
   for (const m of spec.markers ?? []) {
     if (m.value < xt.lo || m.value > xt.hi) continue;
     const mx = x(m.value);
-    bars.push(el('line', { x1: mx, y1: top, x2: mx, y2: top + plotH, stroke: m.color, 'stroke-width': 2, 'stroke-dasharray': '5 3' }));
+    bars.push(
+      el('line', {
+        x1: mx,
+        y1: top,
+        x2: mx,
+        y2: top + plotH,
+        stroke: m.color,
+        'stroke-width': 2,
+        'stroke-dasharray': '5 3',
+      }),
+    );
   }
   return svgRoot(
     { id: spec.id, width, height, title: spec.title, desc: spec.desc, kind: 'histogram' },
@@ -80,6 +96,8 @@ export function histogram(spec: HistogramSpec): string {
       yAxis({ ticks: yt, scale: y, x: left, width: plotW, label: spec.yLabel }) +
       xAxis({ ticks: xt, scale: x, y: top + plotH, top, label: spec.xLabel, grid: false }) +
       el('g', { class: 'bars' }, ...bars) +
-      (b.counts.every((c) => c === 0) ? text(left + plotW / 2, top + plotH / 2, 'no values', { 'text-anchor': 'middle', fill: MUTED }) : ''),
+      (b.counts.every((c) => c === 0)
+        ? text(left + plotW / 2, top + plotH / 2, 'no values', { 'text-anchor': 'middle', fill: MUTED })
+        : ''),
   );
 }

@@ -3,7 +3,18 @@
  * it), with the utilisation limit as a dashed marker and 100 % as a solid one. Rows can be grouped
  * (one group per SLR).
  */
-import { INK, MUTED, PALETTE, WARN, el, groupThousands, linearScale, niceTicks, text, textWidth } from './core.js';
+import {
+  INK,
+  MUTED,
+  PALETTE,
+  WARN,
+  el,
+  groupThousands,
+  linearScale,
+  niceTicks,
+  text,
+  textWidth,
+} from './core.js';
 import { FONT_SIZE, legend, svgRoot, xAxis } from './frame.js';
 
 export interface LimitRow {
@@ -47,7 +58,18 @@ export function limitBars(spec: LimitBarsSpec): string {
   const ticks = niceTicks(0, maxShare * 100, 5);
 
   const labelW = Math.max(...allRows.map((r) => textWidth(r.label, FONT_SIZE))) + 16;
-  const valueW = Math.max(...allRows.map((r) => textWidth(usageLabel(r.values.reduce((a, b) => a + b, 0), r.available), 11))) + 20;
+  const valueW =
+    Math.max(
+      ...allRows.map((r) =>
+        textWidth(
+          usageLabel(
+            r.values.reduce((a, b) => a + b, 0),
+            r.available,
+          ),
+          11,
+        ),
+      ),
+    ) + 20;
   const left = labelW + 8;
   const right = valueW;
   const items = [
@@ -86,7 +108,17 @@ export function limitBars(spec: LimitBarsSpec): string {
         );
       });
       const lx = x(r.limit * 100);
-      body.push(el('line', { x1: lx, y1: yTop - 4, x2: lx, y2: yTop + barH + 4, stroke: LIMIT_COLOR, 'stroke-width': 2, 'stroke-dasharray': '4 3' }));
+      body.push(
+        el('line', {
+          x1: lx,
+          y1: yTop - 4,
+          x2: lx,
+          y2: yTop + barH + 4,
+          stroke: LIMIT_COLOR,
+          'stroke-width': 2,
+          'stroke-dasharray': '4 3',
+        }),
+      );
       body.push(text(left - 8, yTop + barH / 2 + 4, r.label, { 'text-anchor': 'end' }));
       body.push(
         text(left + plotW + 8, yTop + barH / 2 + 4, usageLabel(used, r.available) + (over ? ' ▲' : ''), {
@@ -103,6 +135,8 @@ export function limitBars(spec: LimitBarsSpec): string {
   const height = cy + 50;
   return svgRoot(
     { id: spec.id, width, height, title: spec.title, desc: spec.desc, kind: 'limit-bars' },
-    lg.markup + xAxis({ ticks, scale: x, y: cy, top, label: '% of available' }) + el('g', { class: 'bars' }, ...body),
+    lg.markup +
+      xAxis({ ticks, scale: x, y: cy, top, label: '% of available' }) +
+      el('g', { class: 'bars' }, ...body),
   );
 }

@@ -2,7 +2,20 @@
  * Scatter plot of design points with a Pareto front (drawn as a staircase, both axes minimised),
  * one marked point (the chosen design) and an optional vertical limit line.
  */
-import { AXIS, GRID, MUTED, WARN, el, linearScale, niceTicks, px, text, textWidth, tickLabel, type Ticks } from './core.js';
+import {
+  AXIS,
+  GRID,
+  MUTED,
+  WARN,
+  el,
+  linearScale,
+  niceTicks,
+  px,
+  text,
+  textWidth,
+  tickLabel,
+  type Ticks,
+} from './core.js';
 import { FONT_SIZE, legend, svgRoot, xAxis, type LegendItem } from './frame.js';
 
 export interface Point {
@@ -49,17 +62,25 @@ function logLabel(v: number): string {
 export function scatter(spec: ScatterSpec): string {
   const width = spec.width ?? 880;
   const height = spec.height ?? 420;
-  const all = [...(spec.background?.points ?? []), ...spec.front.points, ...(spec.marked ? [spec.marked.point] : [])];
+  const all = [
+    ...(spec.background?.points ?? []),
+    ...spec.front.points,
+    ...(spec.marked ? [spec.marked.point] : []),
+  ];
   const xs = all.map((p) => p.x).concat(spec.xLimit ? [spec.xLimit.value] : []);
   const ys = all.map((p) => p.y);
   const xt: Ticks = niceTicks(0, Math.max(...xs, 1) * 1.04, 6);
-  const useLog = !!spec.logY && ys.length > 0 && Math.min(...ys) > 0 && Math.max(...ys) / Math.min(...ys) >= 8;
+  const useLog =
+    !!spec.logY && ys.length > 0 && Math.min(...ys) > 0 && Math.max(...ys) / Math.min(...ys) >= 8;
   const yLin = niceTicks(0, Math.max(...ys, 0) * 1.06 || 1, 5);
-  const yl = useLog ? logTicks(Math.min(...ys), Math.max(...ys)) : { values: yLin.values, lo: yLin.lo, hi: yLin.hi };
+  const yl = useLog
+    ? logTicks(Math.min(...ys), Math.max(...ys))
+    : { values: yLin.values, lo: yLin.lo, hi: yLin.hi };
   const yLabelOf = (v: number) => (useLog ? logLabel(v) : tickLabel(v, yLin.step));
 
   const items: LegendItem[] = [];
-  if (spec.background?.points.length) items.push({ label: spec.background.name, color: BACKGROUND, shape: 'dot' });
+  if (spec.background?.points.length)
+    items.push({ label: spec.background.name, color: BACKGROUND, shape: 'dot' });
   items.push({ label: spec.front.name, color: FRONT, shape: 'dot' });
   if (spec.marked) items.push({ label: spec.marked.name, color: MARK, shape: 'ring' });
   if (spec.xLimit) items.push({ label: spec.xLimit.label, color: '#323f4b', shape: 'dash' });
@@ -100,10 +121,26 @@ export function scatter(spec: ScatterSpec): string {
 
   if (spec.xLimit) {
     const lx = x(spec.xLimit.value);
-    parts.push(el('line', { x1: lx, y1: top, x2: lx, y2: top + plotH, stroke: '#323f4b', 'stroke-width': 1.5, 'stroke-dasharray': '5 4' }));
+    parts.push(
+      el('line', {
+        x1: lx,
+        y1: top,
+        x2: lx,
+        y2: top + plotH,
+        stroke: '#323f4b',
+        'stroke-width': 1.5,
+        'stroke-dasharray': '5 4',
+      }),
+    );
   }
   for (const p of spec.background?.points ?? [])
-    parts.push(el('circle', { cx: x(p.x), cy: y(p.y), r: 2.6, fill: BACKGROUND, 'fill-opacity': 0.45 }, p.label ? el('title', {}, p.label) : ''));
+    parts.push(
+      el(
+        'circle',
+        { cx: x(p.x), cy: y(p.y), r: 2.6, fill: BACKGROUND, 'fill-opacity': 0.45 },
+        p.label ? el('title', {}, p.label) : '',
+      ),
+    );
 
   const front = [...spec.front.points].sort((a, b) => a.x - b.x || a.y - b.y);
   if (front.length > 1) {
@@ -112,20 +149,46 @@ export function scatter(spec: ScatterSpec): string {
     parts.push(el('path', { d, fill: 'none', stroke: FRONT, 'stroke-width': 1.8, 'stroke-opacity': 0.7 }));
   }
   for (const p of front)
-    parts.push(el('circle', { cx: x(p.x), cy: y(p.y), r: 4.2, fill: FRONT, stroke: '#fff', 'stroke-width': 1 }, p.label ? el('title', {}, p.label) : ''));
+    parts.push(
+      el(
+        'circle',
+        { cx: x(p.x), cy: y(p.y), r: 4.2, fill: FRONT, stroke: '#fff', 'stroke-width': 1 },
+        p.label ? el('title', {}, p.label) : '',
+      ),
+    );
 
   if (spec.marked) {
     const m = spec.marked;
     const mx = x(m.point.x);
     const my = y(m.point.y);
-    parts.push(el('circle', { cx: mx, cy: my, r: 8, fill: 'none', stroke: MARK, 'stroke-width': 2.5 }, el('title', {}, m.point.label ?? m.label)));
+    parts.push(
+      el(
+        'circle',
+        { cx: mx, cy: my, r: 8, fill: 'none', stroke: MARK, 'stroke-width': 2.5 },
+        el('title', {}, m.point.label ?? m.label),
+      ),
+    );
     const w = textWidth(m.label, FONT_SIZE) + 12;
     const toLeft = mx + 14 + w > left + plotW;
     const lx = toLeft ? mx - 14 - w : mx + 14;
     const ly = Math.max(top + 12, my - 14);
-    parts.push(el('rect', { x: lx, y: ly - 13, width: w, height: 19, rx: 3, fill: '#fff', stroke: MARK, 'stroke-width': 1 }));
+    parts.push(
+      el('rect', {
+        x: lx,
+        y: ly - 13,
+        width: w,
+        height: 19,
+        rx: 3,
+        fill: '#fff',
+        stroke: MARK,
+        'stroke-width': 1,
+      }),
+    );
     parts.push(text(lx + 6, ly + 1, m.label, { fill: MARK, 'font-weight': 600 }));
   }
 
-  return svgRoot({ id: spec.id, width, height, title: spec.title, desc: spec.desc, kind: 'scatter' }, lg.markup + el('g', {}, ...parts));
+  return svgRoot(
+    { id: spec.id, width, height, title: spec.title, desc: spec.desc, kind: 'scatter' },
+    lg.markup + el('g', {}, ...parts),
+  );
 }

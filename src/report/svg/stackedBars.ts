@@ -30,7 +30,9 @@ function colorOf(spec: StackedBarsSpec, i: number): string {
 }
 
 function totals(spec: StackedBarsSpec): number[] {
-  return spec.categories.map((_, c) => spec.series.reduce((s, ser) => s + Math.max(0, ser.values[c] ?? 0), 0));
+  return spec.categories.map((_, c) =>
+    spec.series.reduce((s, ser) => s + Math.max(0, ser.values[c] ?? 0), 0),
+  );
 }
 
 function legendItems(spec: StackedBarsSpec) {
@@ -81,7 +83,14 @@ export function stackedBarsVertical(spec: StackedBarsSpec): string {
       bars.push(text(cx, y(sums[c]) - 5, label, { 'text-anchor': 'middle', 'font-size': fs, fill: MUTED }));
     }
     bars.push(text(cx, top + plotH + 16, cat, { 'text-anchor': 'middle', fill: INK }));
-    if (spec.sublabels?.[c]) bars.push(text(cx, top + plotH + 30, spec.sublabels[c], { 'text-anchor': 'middle', 'font-size': 10, fill: MUTED }));
+    if (spec.sublabels?.[c])
+      bars.push(
+        text(cx, top + plotH + 30, spec.sublabels[c], {
+          'text-anchor': 'middle',
+          'font-size': 10,
+          fill: MUTED,
+        }),
+      );
   });
 
   const axisLabel = spec.categoryLabel
@@ -89,7 +98,10 @@ export function stackedBarsVertical(spec: StackedBarsSpec): string {
     : '';
   return svgRoot(
     { id: spec.id, width, height, title: spec.title, desc: spec.desc, kind: 'stacked-bars' },
-    lg.markup + yAxis({ ticks, scale: y, x: left, width: plotW, label: spec.valueLabel }) + el('g', { class: 'bars' }, ...bars) + axisLabel,
+    lg.markup +
+      yAxis({ ticks, scale: y, x: left, width: plotW, label: spec.valueLabel }) +
+      el('g', { class: 'bars' }, ...bars) +
+      axisLabel,
   );
 }
 
@@ -132,14 +144,25 @@ export function stackedBarsHorizontal(spec: StackedBarsSpec): string {
           el('title', {}, `${cat} · ${ser.name}: ${fmt(v)} (${pct})`),
         ),
       );
-      if (inline) rows.push(text((x0 + x1) / 2, yTop + barH / 2 + 4, pct, { 'text-anchor': 'middle', 'font-size': 11, fill: '#fff', 'font-weight': 600 }));
+      if (inline)
+        rows.push(
+          text((x0 + x1) / 2, yTop + barH / 2 + 4, pct, {
+            'text-anchor': 'middle',
+            'font-size': 11,
+            fill: '#fff',
+            'font-weight': 600,
+          }),
+        );
     });
     rows.push(text(left - 8, yTop + barH / 2 + 4, cat, { 'text-anchor': 'end' }));
-    if (sums[c] > 0) rows.push(text(x(sums[c]) + 6, yTop + barH / 2 + 4, fmt(sums[c]), { 'font-size': 11, fill: MUTED }));
+    if (sums[c] > 0)
+      rows.push(text(x(sums[c]) + 6, yTop + barH / 2 + 4, fmt(sums[c]), { 'font-size': 11, fill: MUTED }));
   });
 
   return svgRoot(
     { id: spec.id, width, height, title: spec.title, desc: spec.desc, kind: 'stacked-bars-h' },
-    lg.markup + xAxis({ ticks, scale: x, y: top + plotH, top, label: spec.valueLabel }) + el('g', { class: 'bars' }, ...rows),
+    lg.markup +
+      xAxis({ ticks, scale: x, y: top + plotH, top, label: spec.valueLabel }) +
+      el('g', { class: 'bars' }, ...rows),
   );
 }

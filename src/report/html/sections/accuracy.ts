@@ -4,7 +4,13 @@ import type { ReportData } from '../../types.js';
 import { MEASURED, absent, figure, h, pct } from '../markup.js';
 
 function card(label: string, value: string, note?: string): string {
-  return h('div', { class: 'card' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), note ? h('div', { class: 'note' }, note) : '');
+  return h(
+    'div',
+    { class: 'card' },
+    h('div', { class: 'label' }, label),
+    h('div', { class: 'value' }, value),
+    note ? h('div', { class: 'note' }, note) : '',
+  );
 }
 
 const cos = (v: number) => v.toFixed(v >= 0.9999 ? 6 : 4);
@@ -13,7 +19,15 @@ const sci = (v: number) => (v === 0 ? '0' : v >= 0.01 && v < 1000 ? v.toPrecisio
 export function accuracySection(d: ReportData): string {
   const a = d.accuracy;
   const head = h('h2', {}, 'C-simulation accuracy ', MEASURED);
-  if (!a) return h('section', { id: 'accuracy' }, head, absent('No accuracy report: the design has not been C-simulated against the reference (run ubimoe csim with --compare).'));
+  if (!a)
+    return h(
+      'section',
+      { id: 'accuracy' },
+      head,
+      absent(
+        'No accuracy report: the design has not been C-simulated against the reference (run ubimoe csim with --compare).',
+      ),
+    );
   const cards = h(
     'div',
     { class: 'cards' },
@@ -21,7 +35,11 @@ export function accuracySection(d: ReportData): string {
     card('median cosine', cos(a.cosineMedian), 'per token'),
     card('relative L2 error', pct(a.relL2, 3), '‖csim − ref‖ / ‖ref‖'),
     card('max abs error', sci(a.maxAbs), 'any element'),
-    card('expert choices', a.expertAgreement === undefined ? 'n/a' : pct(a.expertAgreement, 2), a.expertAgreement === undefined ? 'dense model' : 'equal to the reference'),
+    card(
+      'expert choices',
+      a.expertAgreement === undefined ? 'n/a' : pct(a.expertAgreement, 2),
+      a.expertAgreement === undefined ? 'dense model' : 'equal to the reference',
+    ),
   );
   const chart = histogram({
     id: 'chart-cosine',
@@ -37,8 +55,15 @@ export function accuracySection(d: ReportData): string {
     'section',
     { id: 'accuracy' },
     head,
-    h('p', { class: 'lede' }, 'Output tokens of the generated HLS code, run as a g++ C-simulation, compared with the float32 reference model on the same checkpoint and images.'),
+    h(
+      'p',
+      { class: 'lede' },
+      'Output tokens of the generated HLS code, run as a g++ C-simulation, compared with the float32 reference model on the same checkpoint and images.',
+    ),
     cards,
-    figure(chart, 'Distribution of the cosine similarity of each output token with the reference; bars further right are closer to the reference.'),
+    figure(
+      chart,
+      'Distribution of the cosine similarity of each output token with the reference; bars further right are closer to the reference.',
+    ),
   );
 }

@@ -8,7 +8,11 @@ const fixed = (t: FixedType) => `ap_fixed&lt;${t.width},${t.int}&gt;`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function kv(rows: Array<[string, string]>): string {
-  return h('table', { class: 'kv' }, h('tbody', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, esc(k)), h('td', {}, v)))));
+  return h(
+    'table',
+    { class: 'kv' },
+    h('tbody', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, esc(k)), h('td', {}, v)))),
+  );
 }
 
 export function designSection(d: ReportData): string {
@@ -21,8 +25,16 @@ export function designSection(d: ReportData): string {
     ['model', h('code', {}, esc(m.name))],
     ['embedding dim × depth', `${dims.D} × ${dims.depth} blocks`],
     ['attention heads', `${dims.heads} (head dim ${dims.headDim})`],
-    ['image → tokens', `${m.in_chans}×${m.img_h}×${m.img_w}, patch ${m.patch_size} → ${dims.numTokens} tokens`],
-    ['MLP', moe ? `${plural(dims.moeBlocks.filter(Boolean).length, 'MoE block')}: ${dims.experts} experts, top-${dims.topK}, hidden ${dims.expertHidden}; dense hidden ${dims.mlpHidden}` : `dense, hidden ${dims.mlpHidden}`],
+    [
+      'image → tokens',
+      `${m.in_chans}×${m.img_h}×${m.img_w}, patch ${m.patch_size} → ${dims.numTokens} tokens`,
+    ],
+    [
+      'MLP',
+      moe
+        ? `${plural(dims.moeBlocks.filter(Boolean).length, 'MoE block')}: ${dims.experts} experts, top-${dims.topK}, hidden ${dims.expertHidden}; dense hidden ${dims.mlpHidden}`
+        : `dense, hidden ${dims.mlpHidden}`,
+    ],
     ['tasks', String(dims.tasks)],
   ]);
   const p = design.shared.precision;
@@ -32,7 +44,10 @@ export function designSection(d: ReportData): string {
     ['flow', esc(b.flow)],
     ['kernel clock', `${design.shared.clockMhz} MHz`],
     ['AXI width / stream depth', `${design.shared.axiWidthBits} bit / ${design.shared.streamDepth}`],
-    ['precision', `${esc(design.file.precision)}: activations ${fixed(p.activation)}, weights ${fixed(p.weight)}, accumulators ${fixed(p.accum)}`],
+    [
+      'precision',
+      `${esc(design.file.precision)}: activations ${fixed(p.activation)}, weights ${fixed(p.weight)}, accumulators ${fixed(p.accum)}`,
+    ],
   ]);
   const k = design.kernels;
   const params = (o: object) =>
@@ -43,8 +58,18 @@ export function designSection(d: ReportData): string {
     ['kernel', 'parameters', 'SLR', 'compute units'],
     [
       [h('code', {}, 'patch_embed'), params(k.patch_embed), String(design.placement.patch_embed), '1'],
-      [h('code', {}, 'msa_block'), params(k.msa_block), String(design.placement.msa_block), int(design.computeUnits.msa_block)],
-      [h('code', {}, 'ffn_block'), params(k.ffn_block), String(design.placement.ffn_block), int(design.computeUnits.ffn_block)],
+      [
+        h('code', {}, 'msa_block'),
+        params(k.msa_block),
+        String(design.placement.msa_block),
+        int(design.computeUnits.msa_block),
+      ],
+      [
+        h('code', {}, 'ffn_block'),
+        params(k.ffn_block),
+        String(design.placement.ffn_block),
+        int(design.computeUnits.ffn_block),
+      ],
     ],
     { numeric: [2, 3] },
   );
@@ -52,8 +77,19 @@ export function designSection(d: ReportData): string {
     'section',
     { id: 'design' },
     h('h2', {}, 'Design'),
-    h('p', { class: 'lede' }, 'The model, the board and the hardware parameters this project was generated from (', h('code', {}, 'design.yaml'), ').'),
-    h('div', { class: 'two-col' }, h('div', {}, h('h3', {}, 'Model'), model), h('div', {}, h('h3', {}, 'Hardware'), hw)),
+    h(
+      'p',
+      { class: 'lede' },
+      'The model, the board and the hardware parameters this project was generated from (',
+      h('code', {}, 'design.yaml'),
+      ').',
+    ),
+    h(
+      'div',
+      { class: 'two-col' },
+      h('div', {}, h('h3', {}, 'Model'), model),
+      h('div', {}, h('h3', {}, 'Hardware'), hw),
+    ),
     h('h3', {}, 'Kernel parameters'),
     kernels,
   );

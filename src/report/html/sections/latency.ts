@@ -14,7 +14,13 @@ function kernelOrder(d: NonNullable<ReportData['prediction']>): string[] {
 export function latencySection(d: ReportData): string {
   const p = d.prediction;
   const head = h('h2', {}, 'Latency ', PREDICTED);
-  if (!p) return h('section', { id: 'latency' }, head, absent(`No predicted figures: ${d.predictionMissing ?? 'no estimate'}.`));
+  if (!p)
+    return h(
+      'section',
+      { id: 'latency' },
+      head,
+      absent(`No predicted figures: ${d.predictionMissing ?? 'no estimate'}.`),
+    );
   const toMs = (cycles: number) => cycles / (p.clockMhz * 1e3);
   const kernels = kernelOrder(p);
 
@@ -23,14 +29,19 @@ export function latencySection(d: ReportData): string {
     title: 'Predicted latency per stage of the forward pass, stacked by kernel',
     categories: p.stages.map((s) => s.label),
     sublabels: p.stages.map((s) => s.kind),
-    series: kernels.map((k, i) => ({ name: k, color: kernelColor(k, i), values: p.stages.map((s) => toMs(s.cycles[k] ?? 0)) })),
+    series: kernels.map((k, i) => ({
+      name: k,
+      color: kernelColor(k, i),
+      values: p.stages.map((s) => toMs(s.cycles[k] ?? 0)),
+    })),
     valueLabel: 'predicted latency (ms)',
     categoryLabel: 'stage (patch embedding, then transformer block index)',
     formatValue: (v) => `${ms(v)}`,
   });
 
   const partNames: string[] = [];
-  for (const k of p.kernels) for (const part of Object.keys(k.parts)) if (!partNames.includes(part)) partNames.push(part);
+  for (const k of p.kernels)
+    for (const part of Object.keys(k.parts)) if (!partNames.includes(part)) partNames.push(part);
   const withParts = p.kernels.filter((k) => Object.keys(k.parts).length > 0);
   const perKernel = withParts.length
     ? figure(
@@ -38,7 +49,10 @@ export function latencySection(d: ReportData): string {
           id: 'chart-latency-kernels',
           title: 'Predicted latency per image of each kernel, by part',
           categories: withParts.map((k) => `${k.name} ×${k.calls}`),
-          series: partNames.map((part) => ({ name: part, values: withParts.map((k) => toMs(k.parts[part] ?? 0)) })),
+          series: partNames.map((part) => ({
+            name: part,
+            values: withParts.map((k) => toMs(k.parts[part] ?? 0)),
+          })),
           valueLabel: 'predicted time per image (ms)',
           formatValue: (v) => `${ms(v)} ms`,
         }),
@@ -63,9 +77,16 @@ export function latencySection(d: ReportData): string {
     'section',
     { id: 'latency' },
     head,
-    h('p', { class: 'lede' }, 'Cycle counts from the cost model, converted to time at the design’s clock. Not measured on hardware.'),
+    h(
+      'p',
+      { class: 'lede' },
+      'Cycle counts from the cost model, converted to time at the design’s clock. Not measured on hardware.',
+    ),
     stats,
-    figure(perStage, 'Predicted latency of each stage of one image. Bars are stacked by the kernel that runs; the figure above each bar is the stage total in ms.'),
+    figure(
+      perStage,
+      'Predicted latency of each stage of one image. Bars are stacked by the kernel that runs; the figure above each bar is the stage total in ms.',
+    ),
     perKernel,
   );
 }

@@ -38,7 +38,13 @@ function users(d: ReportData): User[] {
 export function resourcesSection(d: ReportData): string {
   const p = d.prediction;
   const head = h('h2', {}, 'Resources vs board limits ', PREDICTED);
-  if (!p) return h('section', { id: 'resources' }, head, absent(`No predicted resources: ${d.predictionMissing ?? 'no estimate'}.`));
+  if (!p)
+    return h(
+      'section',
+      { id: 'resources' },
+      head,
+      absent(`No predicted resources: ${d.predictionMissing ?? 'no estimate'}.`),
+    );
   const board = d.design.board;
   const regions = slrResources(board);
   const who = users(d);
@@ -64,22 +70,43 @@ export function resourcesSection(d: ReportData): string {
   const total = (k: keyof Resources) => who.reduce((a, u) => a + sum(u, k), 0);
   const avail = (k: keyof Resources) => regions.reduce((a, r) => a + r[k], 0);
   const slrList = (u: User) => [...u.perSlr.keys()].sort((a, b) => a - b).join(', ');
-  const rows = who.map((u) => [h('code', {}, esc(u.name)), ...(multi ? [slrList(u)] : []), ...RESOURCE_KEYS.map((k) => int(sum(u, k)))]);
+  const rows = who.map((u) => [
+    h('code', {}, esc(u.name)),
+    ...(multi ? [slrList(u)] : []),
+    ...RESOURCE_KEYS.map((k) => int(sum(u, k))),
+  ]);
   const blank = multi ? [''] : [];
-  rows.push([h('strong', {}, 'total'), ...blank, ...RESOURCE_KEYS.map((k) => h('strong', {}, int(total(k))))]);
+  rows.push([
+    h('strong', {}, 'total'),
+    ...blank,
+    ...RESOURCE_KEYS.map((k) => h('strong', {}, int(total(k)))),
+  ]);
   rows.push(['available to kernels', ...(multi ? ['all'] : []), ...RESOURCE_KEYS.map((k) => int(avail(k)))]);
-  rows.push(['share used', ...blank, ...RESOURCE_KEYS.map((k) => (avail(k) > 0 ? pct(total(k) / avail(k)) : '—'))]);
+  rows.push([
+    'share used',
+    ...blank,
+    ...RESOURCE_KEYS.map((k) => (avail(k) > 0 ? pct(total(k) / avail(k)) : '—')),
+  ]);
   rows.push(['limit', ...blank, ...RESOURCE_KEYS.map((k) => pct(board.limits[k], 0))]);
   const first = multi ? 2 : 1;
-  const numbers = table(['', ...(multi ? ['SLR'] : []), ...RESOURCE_KEYS.map((k) => RESOURCE_LABELS[k])], rows, {
-    numeric: RESOURCE_KEYS.map((_, i) => i + first).concat(multi ? [1] : []),
-  });
+  const numbers = table(
+    ['', ...(multi ? ['SLR'] : []), ...RESOURCE_KEYS.map((k) => RESOURCE_LABELS[k])],
+    rows,
+    {
+      numeric: RESOURCE_KEYS.map((_, i) => i + first).concat(multi ? [1] : []),
+    },
+  );
   const where = multi
     ? 'each compute unit counts on the SLR it is placed on; the available amounts are each SLR’s dynamic region (the platform shell excluded)'
     : 'the available amounts are what the platform leaves to kernels';
   const verdict =
     p.fits === false
-      ? h('div', { class: 'alert' }, h('strong', {}, 'Predicted not to fit the board’s limits:'), h('ul', {}, ...p.violations.map((v) => h('li', {}, esc(v)))))
+      ? h(
+          'div',
+          { class: 'alert' },
+          h('strong', {}, 'Predicted not to fit the board’s limits:'),
+          h('ul', {}, ...p.violations.map((v) => h('li', {}, esc(v)))),
+        )
       : '';
   return h(
     'section',
@@ -87,7 +114,10 @@ export function resourcesSection(d: ReportData): string {
     head,
     h('p', { class: 'lede' }, `Resource use from the cost model; ${where}. BRAM is counted in 18 Kb blocks.`),
     verdict,
-    figure(chart, 'Bars: share of the available amount used, stacked by kernel. Dashed marker: the board’s utilisation limit the search respects. A ▲ flags use above the limit.'),
+    figure(
+      chart,
+      'Bars: share of the available amount used, stacked by kernel. Dashed marker: the board’s utilisation limit the search respects. A ▲ flags use above the limit.',
+    ),
     numbers,
   );
 }

@@ -4,12 +4,19 @@ import { scatter } from '../../svg/scatter.js';
 import type { DesignPoint, ReportData } from '../../types.js';
 import { PREDICTED, absent, esc, figure, h, int, ms, table } from '../markup.js';
 
-const describe = (p: DesignPoint) => `${ms(p.latencyMs)} ms, ${int(p.dsp)} DSP${p.label ? ` — ${p.label}` : ''}`;
+const describe = (p: DesignPoint) =>
+  `${ms(p.latencyMs)} ms, ${int(p.dsp)} DSP${p.label ? ` — ${p.label}` : ''}`;
 
 export function searchSection(d: ReportData): string {
   const s = d.search;
   const head = h('h2', {}, 'Design-space search ', PREDICTED);
-  if (!s) return h('section', { id: 'search' }, head, absent('No search report: this design was not searched (reports/search.json is absent).'));
+  if (!s)
+    return h(
+      'section',
+      { id: 'search' },
+      head,
+      absent('No search report: this design was not searched (reports/search.json is absent).'),
+    );
   const board = d.design.board;
   const dspLimit = board.limits.dsp * kernelResources(board).dsp;
   const chart = scatter({
@@ -17,13 +24,31 @@ export function searchSection(d: ReportData): string {
     title: 'Pareto front of the search: predicted latency against DSP use, chosen design marked',
     xLabel: 'predicted DSP use (slices)',
     yLabel: 'predicted latency (ms/image)',
-    background: s.evaluated.length ? { name: 'evaluated designs', points: s.evaluated.map((p) => ({ x: p.dsp, y: p.latencyMs, label: describe(p) })) } : undefined,
-    front: { name: 'Pareto front', points: s.front.map((p) => ({ x: p.dsp, y: p.latencyMs, label: describe(p) })) },
-    marked: s.chosen ? { name: 'chosen design', point: { x: s.chosen.dsp, y: s.chosen.latencyMs, label: describe(s.chosen) }, label: `chosen: ${ms(s.chosen.latencyMs)} ms, ${int(s.chosen.dsp)} DSP` } : undefined,
-    xLimit: { value: dspLimit, label: `DSP limit (${Math.round(board.limits.dsp * 100)} % of ${int(kernelResources(board).dsp)})` },
+    background: s.evaluated.length
+      ? {
+          name: 'evaluated designs',
+          points: s.evaluated.map((p) => ({ x: p.dsp, y: p.latencyMs, label: describe(p) })),
+        }
+      : undefined,
+    front: {
+      name: 'Pareto front',
+      points: s.front.map((p) => ({ x: p.dsp, y: p.latencyMs, label: describe(p) })),
+    },
+    marked: s.chosen
+      ? {
+          name: 'chosen design',
+          point: { x: s.chosen.dsp, y: s.chosen.latencyMs, label: describe(s.chosen) },
+          label: `chosen: ${ms(s.chosen.latencyMs)} ms, ${int(s.chosen.dsp)} DSP`,
+        }
+      : undefined,
+    xLimit: {
+      value: dspLimit,
+      label: `DSP limit (${Math.round(board.limits.dsp * 100)} % of ${int(kernelResources(board).dsp)})`,
+    },
     logY: true,
   });
   const facts: string[] = [];
+  if (s.method) facts.push(esc(s.method));
   if (s.objective) facts.push(`objective <strong>${esc(s.objective)}</strong>`);
   if (s.seed !== undefined) facts.push(`seed ${esc(String(s.seed))}`);
   if (s.evaluations !== undefined) facts.push(`${int(s.evaluations)} designs evaluated`);
@@ -31,16 +56,37 @@ export function searchSection(d: ReportData): string {
   if (s.steps.length) facts.push(`${s.steps.length} refinement steps`);
   if (s.seconds !== undefined) facts.push(`${s.seconds.toFixed(2)} s`);
   const steps = s.steps.length
-    ? h('details', {}, h('summary', {}, `Stage 2: ${s.steps.length} refinement steps of the stage-1 winner`),
-        table(['#', 'step', 'objective'], s.steps.map((st, i) => [String(i + 1), esc(st.description), st.objective === undefined ? '—' : esc(st.objective.toPrecision(4))]), { numeric: [0, 2] }))
+    ? h(
+        'details',
+        {},
+        h('summary', {}, `Stage 2: ${s.steps.length} refinement steps of the stage-1 winner`),
+        table(
+          ['#', 'step', `score after the step${s.scoreUnit ? ` (${esc(s.scoreUnit)})` : ''}`],
+          s.steps.map((st, i) => [
+            String(i + 1),
+            esc(st.description),
+            st.objective === undefined ? '—' : esc(st.objective.toPrecision(4)),
+          ]),
+          { numeric: [0, 2] },
+        ),
+      )
     : '';
   return h(
     'section',
     { id: 'search' },
     head,
-    h('p', { class: 'lede' }, 'Two-stage search (genetic algorithm, then binary refinement) over the kernel parameters; every point is a cost-model prediction.'),
+    h(
+      'p',
+      { class: 'lede' },
+      'The search over the kernel parameters that produced this design (reports/search.json); every point is a cost-model prediction for one candidate design.',
+    ),
     facts.length ? h('p', {}, facts.join(' · ')) : '',
-    s.front.length || s.chosen ? figure(chart, 'Each point is a design the cost model evaluated. The Pareto front links the designs no other design beats on both latency and DSP; the ring marks the design this project was generated from.') : absent('The search report lists no Pareto front.'),
+    s.front.length || s.chosen
+      ? figure(
+          chart,
+          'Each point is a design the cost model evaluated. The Pareto front links the designs no other design beats on both latency and DSP; the ring marks the design this project was generated from.',
+        )
+      : absent('The search report lists no Pareto front.'),
     steps,
   );
 }

@@ -30,14 +30,41 @@ function cell(r: ComparisonRow | undefined): string {
 
 export function synthSection(d: ReportData): string {
   const head = h('h2', {}, 'Predicted vs synthesised ', PREDICTED, ' ', MEASURED);
-  if (!d.synth) return h('section', { id: 'synth' }, head, absent('No synthesis reports: run ubimoe build --target csynth where Vitis HLS is installed (reports/synth.json is absent).'));
-  if (!d.prediction) return h('section', { id: 'synth' }, head, absent(`Synthesis results exist but there is no prediction to compare them with: ${d.predictionMissing ?? 'no estimate'}.`));
+  if (!d.synth)
+    return h(
+      'section',
+      { id: 'synth' },
+      head,
+      absent(
+        'No synthesis reports: run ubimoe build --target csynth where Vitis HLS is installed (reports/synth.json is absent).',
+      ),
+    );
+  if (!d.prediction)
+    return h(
+      'section',
+      { id: 'synth' },
+      head,
+      absent(
+        `Synthesis results exist but there is no prediction to compare them with: ${d.predictionMissing ?? 'no estimate'}.`,
+      ),
+    );
   const rows = d.comparison ?? [];
-  if (!rows.length) return h('section', { id: 'synth' }, head, absent('The synthesis report names no kernel the prediction knows.'));
+  if (!rows.length)
+    return h(
+      'section',
+      { id: 'synth' },
+      head,
+      absent('The synthesis report names no kernel the prediction knows.'),
+    );
   const kernels = [...new Set(rows.map((r) => r.kernel))];
   const metrics = [...new Set(rows.map((r) => r.metric))];
-  const body = kernels.map((k) => [h('code', {}, esc(k)), ...metrics.map((m) => cell(rows.find((r) => r.kernel === k && r.metric === m)))]);
-  const header = metrics.map((m) => esc(m === 'latency_cycles' ? 'latency (cycles)' : m === 'clock_mhz' ? 'Fmax (MHz)' : METRIC_LABELS[m]));
+  const body = kernels.map((k) => [
+    h('code', {}, esc(k)),
+    ...metrics.map((m) => cell(rows.find((r) => r.kernel === k && r.metric === m))),
+  ]);
+  const header = metrics.map((m) =>
+    esc(m === 'latency_cycles' ? 'latency (cycles)' : m === 'clock_mhz' ? 'Fmax (MHz)' : METRIC_LABELS[m]),
+  );
   return h(
     'section',
     { id: 'synth' },
