@@ -7,7 +7,7 @@
 import type { Design } from '../design/design.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { weightLayout as ffnLayout } from '../kernels/cpp/ffn_block.js';
-import { quantise, type Fx } from '../kernels/cpp/fixed.js';
+import { frac, type Fx } from '../kernels/cpp/fixed.js';
 import { perWord, wordsFor, type KernelWeights, type Segment, type TensorSlice } from '../kernels/cpp/layout.js';
 import { weightLayout as msaLayout } from '../kernels/cpp/msa_block.js';
 import { weightLayout as patchLayout } from '../kernels/cpp/patch_embed.js';
@@ -71,9 +71,28 @@ function putField(buf: Uint8Array, pos: number, width: number, raw: number): voi
   }
 }
 
+/** Quantiser + field writer for one format: the per-value work of packing, kept allocation-free. */
+function fieldWriter(buf: Uint8Array, f: Fx): { scale: number; min: number; max: number; write: (bitPos: number, raw: number) => void } {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const signed = f.signed;
+  const write =
+    f.width === 8
+      ? (pos: number, raw: number) => (pos & 7 ? putField(buf, pos, 8, raw) : dv.setInt8(pos >>> 3, raw))
+      : f.width === 16
+        ? (pos: number, raw: number) => (pos & 7 ? putField(buf, pos, 16, raw) : dv.setInt16(pos >>> 3, raw, true))
+        : f.width === 32
+          ? (pos: number, raw: number) => (pos & 7 ? putField(buf, pos, 32, raw) : dv.setInt32(pos >>> 3, raw, true))
+          : (pos: number, raw: number) => putField(buf, pos, f.width, raw);
+  return {
+    scale: 2 ** frac(f),
+    max: signed ? 2 ** (f.width - 1) - 1 : 2 ** f.width - 1,
+    min: signed ? -(2 ** (f.width - 1)) : 0,
+    write,
+  };
+}
+
 class Packer {
   readonly report: ClipReport = { values: 0, clipped: 0, tensors: [] };
-  private stats = new Map<string, ClippedTensor>();
   constructor(
     private readonly ckpt: Checkpoint,
     private readonly axi: number,
@@ -87,52 +106,70 @@ class Packer {
     return { data: t.data.subarray(start, start + count), label: slice.index === undefined ? slice.name : `${slice.name}[${slice.index}]` };
   }
 
-  private put(buf: Uint8Array, word: number, lane: number, f: Fx, value: number, label: string): void {
-    const q = quantise(value, f);
-    putField(buf, word * this.axi + lane * f.width, f.width, q.raw);
-    this.report.values++;
-    if (q.clipped) {
-      this.report.clipped++;
-      let s = this.stats.get(label);
-      if (!s) {
-        s = { tensor: label, values: 0, clipped: 0, maxAbs: 0, limit: 2 ** (f.int - 1), format: `ap_fixed<${f.width},${f.int}>` };
-        this.stats.set(label, s);
-        this.report.tensors.push(s);
-      }
-      s.clipped++;
-      s.maxAbs = Math.max(s.maxAbs, Math.abs(value));
+  /** Quantises `v` to a writer's format (round to nearest, saturate) and writes it at `pos`. */
+  private clip = { count: 0, maxAbs: 0 };
+  private put(wr: ReturnType<typeof fieldWriter>, pos: number, v: number): void {
+    const a = Math.abs(v);
+    let raw = Math.round(a * wr.scale);
+    if (v < 0) raw = -raw;
+    if (raw > wr.max || raw < wr.min) {
+      raw = raw > wr.max ? wr.max : wr.min;
+      this.clip.count++;
+      if (a > this.clip.maxAbs) this.clip.maxAbs = a;
     }
+    wr.write(pos, raw);
+  }
+
+  private record(label: string, f: Fx, values: number): void {
+    this.report.values += values;
+    if (this.clip.count) {
+      this.report.clipped += this.clip.count;
+      this.report.tensors.push({ tensor: label, values, clipped: this.clip.count, maxAbs: this.clip.maxAbs, limit: 2 ** (f.int - 1), format: `ap_fixed<${f.width},${f.int}>` });
+    }
+    this.clip = { count: 0, maxAbs: 0 };
   }
 
   segment(buf: Uint8Array, base: number, seg: Segment): void {
+    const axi = this.axi;
     if (seg.kind === 'linear') {
       const { data: w, label } = this.source(seg.weight, seg.in * seg.out);
       const { data: b, label: blabel } = this.source(seg.bias, seg.out);
-      const wpw = perWord(seg.weightFx.width, this.axi);
-      const tileWords = wordsFor(seg.tileIn * seg.tileOut, seg.weightFx.width, this.axi);
+      const wb = seg.weightFx.width;
+      const wpw = perWord(wb, axi);
+      const tileWords = wordsFor(seg.tileIn * seg.tileOut, wb, axi);
       const inTiles = seg.in / seg.tileIn;
-      for (let to = 0; to < seg.out / seg.tileOut; to++)
+      const { tileIn: TI, tileOut: TO } = seg;
+      const wr = fieldWriter(buf, seg.weightFx);
+      for (let to = 0; to < seg.out / TO; to++)
         for (let ti = 0; ti < inTiles; ti++) {
-          const tileBase = base + seg.offset + (to * inTiles + ti) * tileWords;
-          for (let i = 0; i < seg.tileIn; i++)
-            for (let o = 0; o < seg.tileOut; o++) {
-              const kIdx = i * seg.tileOut + o;
-              const value = w[(to * seg.tileOut + o) * seg.in + ti * seg.tileIn + i];
-              this.put(buf, tileBase + Math.floor(kIdx / wpw), kIdx % wpw, seg.weightFx, value, label);
+          const tileBit = (base + seg.offset + (to * inTiles + ti) * tileWords) * axi;
+          for (let i = 0; i < TI; i++) {
+            const col = ti * TI + i;
+            for (let o = 0; o < TO; o++) {
+              const kIdx = i * TO + o;
+              const word = (kIdx / wpw) | 0;
+              this.put(wr, tileBit + word * axi + (kIdx - word * wpw) * wb, w[(to * TO + o) * seg.in + col]);
             }
+          }
         }
-      const bpw = perWord(seg.biasFx.width, this.axi);
-      const biasBase = base + seg.offset + (seg.out / seg.tileOut) * inTiles * tileWords;
-      for (let c = 0; c < seg.out; c++) this.put(buf, biasBase + Math.floor(c / bpw), c % bpw, seg.biasFx, b[c], blabel);
+      this.record(label, seg.weightFx, seg.in * seg.out);
+      const bw = seg.biasFx.width;
+      const bpw = perWord(bw, axi);
+      const biasBase = base + seg.offset + (seg.out / TO) * inTiles * tileWords;
+      const br = fieldWriter(buf, seg.biasFx);
+      for (let c = 0; c < seg.out; c++) this.put(br, (biasBase + Math.floor(c / bpw)) * axi + (c % bpw) * bw, b[c]);
+      this.record(blabel, seg.biasFx, seg.out);
     } else {
       const { data, label } = this.source(seg.tensor, seg.rows * seg.cols);
-      const pw = perWord(seg.fx.width, this.axi);
-      const rowWords = wordsFor(seg.cols, seg.fx.width, this.axi);
-      for (let r = 0; r < seg.rows; r++)
-        for (let c = 0; c < seg.cols; c++) {
-          const value = seg.transpose ? data[c * seg.rows + r] : data[r * seg.cols + c];
-          this.put(buf, base + seg.offset + r * rowWords + Math.floor(c / pw), c % pw, seg.fx, value, label);
-        }
+      const fw = seg.fx.width;
+      const pw = perWord(fw, axi);
+      const rowWords = wordsFor(seg.cols, fw, axi);
+      const { rows, cols } = seg;
+      const wr = fieldWriter(buf, seg.fx);
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++)
+          this.put(wr, (base + seg.offset + r * rowWords + Math.floor(c / pw)) * axi + (c % pw) * fw, seg.transpose ? data[c * rows + r] : data[r * cols + c]);
+      this.record(label, seg.fx, rows * cols);
     }
   }
 }

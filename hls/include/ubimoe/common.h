@@ -35,6 +35,31 @@ inline void set_word_field(ap_uint<AXI> &word, unsigned lane, const ap_uint<W> &
   word.range(lane * W + W - 1, lane * W) = b;
 }
 
+// All PER_WORD fields (W bits each, from bit 0 up) of an AXI word. Fields are taken from 64-bit
+// slices when W divides 64, so each field costs one shift and mask.
+template <class T, int W, unsigned PER_WORD, int AXI>
+inline void unpack_word(const ap_uint<AXI> &word, T out[PER_WORD]) {
+  if (64 % W == 0) {
+    const unsigned per_slice = 64 / W;
+  slices:
+    for (unsigned c = 0; c < (PER_WORD + per_slice - 1) / per_slice; c++) {
+#pragma HLS UNROLL
+      const ap_uint<64> slice = word.range(64 * c + 63, 64 * c);
+      for (unsigned j = 0; j < per_slice; j++) {
+#pragma HLS UNROLL
+        const unsigned l = c * per_slice + j;
+        if (l < PER_WORD) out[l] = from_bits<T, W>(ap_uint<W>(slice >> (j * W)));
+      }
+    }
+  } else {
+  fields:
+    for (unsigned l = 0; l < PER_WORD; l++) {
+#pragma HLS UNROLL
+      out[l] = from_bits<T, W>(word_field<W, AXI>(word, l));
+    }
+  }
+}
+
 // Number of leading zeros of a W-bit value (W when it is zero): a priority encoder in hardware.
 template <int W>
 inline unsigned count_leading_zeros(const ap_uint<W> &x) {

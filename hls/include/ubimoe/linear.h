@@ -2,7 +2,7 @@
 // A TILE_IN × TILE_OUT weight tile is read once from AXI and shared by LANES tokens per cycle;
 // partial sums of all rows stay on chip until the input dimension is done (weight-stationary:
 // every weight crosses AXI exactly once per call). Products are full precision and summed
-// exactly over a tile in a wide (64-bit) adder tree (tsum_t), which is then added into the
+// exactly over a tile in a wide (64-bit) adder tree (tsum_t), which is quantised to the
 // accumulator (acc_t) once per tile; bias, optional GELU and the quantisation to out_t happen
 // once per output. (The wide tile sum also lets g++ vectorise the C-simulation.)
 //
@@ -26,14 +26,13 @@ void load_weight_tile(const typename CFG::word_t *w, unsigned off,
 load_tile_words:
   for (unsigned wi = 0; wi < CFG::TILE_WORDS; wi++) {
 #pragma HLS PIPELINE II=1
-    const typename CFG::word_t word = w[off + wi];
-  unpack:
+    typename CFG::weight_t fields[CFG::WEIGHTS_PER_WORD];
+    unpack_word<typename CFG::weight_t, CFG::WEIGHT_BITS, CFG::WEIGHTS_PER_WORD, CFG::AXI_BITS>(w[off + wi], fields);
+  scatter:
     for (unsigned l = 0; l < CFG::WEIGHTS_PER_WORD; l++) {
 #pragma HLS UNROLL
       const unsigned e = wi * CFG::WEIGHTS_PER_WORD + l;
-      if (e < CFG::TILE_IN * CFG::TILE_OUT)
-        tile[e / CFG::TILE_OUT][e % CFG::TILE_OUT] =
-            from_bits<typename CFG::weight_t, CFG::WEIGHT_BITS>(word_field<CFG::WEIGHT_BITS, CFG::AXI_BITS>(word, l));
+      if (e < CFG::TILE_IN * CFG::TILE_OUT) tile[e / CFG::TILE_OUT][e % CFG::TILE_OUT] = fields[l];
     }
   }
 }
@@ -65,6 +64,14 @@ out_tile_loop:
   in_tile_loop:
     for (unsigned ti = 0; ti < in_tiles; ti++) {
       load_weight_tile<CFG>(w, off + (to * in_tiles + ti) * CFG::TILE_WORDS, tile);
+      if (ti == 0) {
+      clear_acc:
+        for (unsigned r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+#pragma HLS PIPELINE II=1
+          for (unsigned o = 0; o < CFG::TILE_OUT; o++) acc[r][o] = 0;
+        }
+      }
     token_groups:
       for (unsigned r0 = 0; r0 < rows; r0 += CFG::LANES) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_groups
@@ -94,7 +101,7 @@ out_tile_loop:
           accumulate:
             for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-              acc[r][o] = (ti == 0 ? acc_t(0) : acc[r][o]) + s[o];
+              acc[r][o] += acc_t(s[o]);
             }
           }
         }

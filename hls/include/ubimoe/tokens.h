@@ -19,13 +19,13 @@ read_rows_loop:
   read_words:
     for (unsigned wi = 0; wi < CFG::ROW_WORDS; wi++) {
 #pragma HLS PIPELINE II=1
-      const typename CFG::word_t word = src[r * CFG::ROW_WORDS + wi];
+      typename CFG::act_t fields[CFG::ACTS_PER_WORD];
+      unpack_word<typename CFG::act_t, CFG::ACT_BITS, CFG::ACTS_PER_WORD, CFG::AXI_BITS>(src[r * CFG::ROW_WORDS + wi], fields);
     unpack:
       for (unsigned l = 0; l < CFG::ACTS_PER_WORD; l++) {
 #pragma HLS UNROLL
         const unsigned d = wi * CFG::ACTS_PER_WORD + l;
-        if (d < CFG::DIM)
-          dst[r][d] = from_bits<typename CFG::act_t, CFG::ACT_BITS>(word_field<CFG::ACT_BITS, CFG::AXI_BITS>(word, l));
+        if (d < CFG::DIM) dst[r][d] = fields[l];
       }
     }
   }
@@ -59,12 +59,13 @@ void read_vector(const ap_uint<AXI> *src, unsigned off, T dst[N]) {
 read_vector_words:
   for (unsigned wi = 0; wi < (N + PER_WORD - 1) / PER_WORD; wi++) {
 #pragma HLS PIPELINE II=1
-    const ap_uint<AXI> word = src[off + wi];
+    T fields[PER_WORD];
+    unpack_word<T, BITS, PER_WORD, AXI>(src[off + wi], fields);
   unpack:
     for (unsigned l = 0; l < PER_WORD; l++) {
 #pragma HLS UNROLL
       const unsigned i = wi * PER_WORD + l;
-      if (i < N) dst[i] = from_bits<T, BITS>(word_field<BITS, AXI>(word, l));
+      if (i < N) dst[i] = fields[l];
     }
   }
 }
