@@ -67,22 +67,24 @@ export const MAX_KEY_BLOCK = 64;
 /**
  * Legal values per kernel parameter (what the kernels accept): tile_in divides every input
  * dimension it tiles and tile_out every output dimension, both powers of two; lanes 1..8;
- * q_parallel 1..16 (a partial last group is handled); key_block a power of two 1..64.
+ * q_parallel 1..16 (a partial last group is handled); key_block a power of two 1..64; lanes,
+ * q_parallel and key_block at most the token count (src/kernels/cpp/*.ts validate()).
  */
 export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
   const hasDense = dims.moeBlocks.some((m) => !m);
+  const N = dims.numTokens; // lanes, query rows and key blocks beyond the token count are refused by the kernels
   const ffnDims = [dims.D, ...(hasDense ? [dims.mlpHidden] : []), ...(dims.experts > 0 ? [dims.expertHidden] : [])];
   return {
     'kernels.patch_embed.tile_in': pow2Divisors([dims.patchInputs], MAX_TILE),
     'kernels.patch_embed.tile_out': pow2Divisors([dims.D], MAX_TILE),
     'kernels.msa_block.tile_in': pow2Divisors([dims.D], MAX_TILE),
     'kernels.msa_block.tile_out': pow2Divisors([dims.D, 3 * dims.D], MAX_TILE),
-    'kernels.msa_block.token_lanes': range(1, MAX_LANES),
-    'kernels.msa_block.q_parallel': range(1, MAX_Q_PARALLEL),
-    'kernels.msa_block.key_block': pow2Divisors([MAX_KEY_BLOCK], MAX_KEY_BLOCK),
+    'kernels.msa_block.token_lanes': range(1, Math.min(MAX_LANES, N)),
+    'kernels.msa_block.q_parallel': range(1, Math.min(MAX_Q_PARALLEL, N)),
+    'kernels.msa_block.key_block': pow2Divisors([MAX_KEY_BLOCK], Math.min(MAX_KEY_BLOCK, N)),
     'kernels.ffn_block.tile_in': pow2Divisors(ffnDims, MAX_TILE),
     'kernels.ffn_block.tile_out': pow2Divisors(ffnDims, MAX_TILE),
-    'kernels.ffn_block.token_lanes': range(1, MAX_LANES),
+    'kernels.ffn_block.token_lanes': range(1, Math.min(MAX_LANES, N)),
   };
 }
 

@@ -24,6 +24,21 @@ export const COST = {
   /** Cycles from a burst request to its first beat (AXI + interconnect + controller latency). */
   AXI_FIRST_BEAT_CYCLES: 64,
 
+  // ---- architecture switches (what the generated HLS does; docs/cost-model.md) --------------
+  /**
+   * The linear engine prefetches the next weight tile while the current one computes (double
+   * buffering); false models a tile load followed by its compute (each load paying the AXI latency).
+   */
+  LINEAR_TILE_DOUBLE_BUFFERED: true,
+  /** The linear's output drain (bias, GELU, quantise: one row per cycle) overlaps the next out tile. */
+  LINEAR_DRAIN_OVERLAPPED: false,
+  /**
+   * Streaming attention per key block: 'dataflow' = K/V block load, score array, softmax and A·V
+   * array overlap (a block costs headDim cycles); 'sequential' = load K/V (key_block × headDim),
+   * scores (headDim), A·V (key_block × headDim) and rescale (headDim) one after another.
+   */
+  ATTN_BLOCK_SCHEDULE: 'dataflow' as 'dataflow' | 'sequential',
+
   // ---- pipelines ---------------------------------------------------------------------------
   /** Fill/drain depth of the linear engine's II=1 loop (multipliers, adder tree, bias). */
   LINEAR_PIPELINE_DEPTH: 14,

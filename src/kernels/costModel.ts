@@ -102,10 +102,45 @@ export function tokenGroups(tokens: number, lanes: number): number {
   return Math.max(Math.ceil(tokens / lanes), COST.ACC_DEPENDENCE_DISTANCE);
 }
 
+/** Shape of one call of the linear engine. */
+export interface LinearShape {
+  tokens: number;
+  inDim: number;
+  outDim: number;
+  tileIn: number;
+  tileOut: number;
+  lanes: number;
+}
+
+/** Cycles to bring one tile_in × tile_out weight tile on chip through a port sustaining `bytesPerCycle`. */
+export function tileLoadCycles(tileIn: number, tileOut: number, shared: SharedParams, bytesPerCycle: number): number {
+  const bits = tileIn * tileOut * shared.precision.weight.width;
+  const words = Math.ceil(bits / shared.axiWidthBits);
+  const cycles = Math.max(words, bits / 8 / bytesPerCycle);
+  // without prefetch every tile's burst pays the AXI latency in the open
+  return COST.LINEAR_TILE_DOUBLE_BUFFERED ? cycles : cycles + COST.AXI_FIRST_BEAT_CYCLES;
+}
+
 /**
- * Compute cycles of one linear layer (tokens × inDim → tokens × outDim) on the linear engine:
- * II=1 over (out tiles × in tiles × token groups), the weight tile shared by `lanes` tokens.
+ * Cycles of one linear layer (tokens × inDim → tokens × outDim) on the linear engine: for each
+ * (out tile, in tile) a weight tile is loaded and shared by `lanes` tokens per cycle over all
+ * token groups (II=1); with double buffering a tile costs max(groups, load), else their sum; each
+ * out tile then drains its rows (one per cycle) unless the drain overlaps. Biases are read first.
  */
+export function linearCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
+  if (s.tokens <= 0) return 0;
+  const outTiles = ceilDiv(s.outDim, s.tileOut);
+  const inTiles = ceilDiv(s.inDim, s.tileIn);
+  const groups = tokenGroups(s.tokens, s.lanes);
+  const load = tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
+  const step = COST.LINEAR_TILE_DOUBLE_BUFFERED ? Math.max(groups, load) : groups + load;
+  const drain = COST.LINEAR_DRAIN_OVERLAPPED ? 0 : Math.ceil(s.tokens);
+  const biases = transferCycles((s.outDim * shared.precision.bias.width) / 8, bytesPerCycle);
+  const firstTile = COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0;
+  return biases + firstTile + outTiles * (inTiles * step + drain) + COST.LINEAR_PIPELINE_DEPTH;
+}
+
+/** Compute-only cycles of a linear layer (weights already on chip): the floor of linearCycles. */
 export function linearComputeCycles(tokens: number, inDim: number, outDim: number, tileIn: number, tileOut: number, lanes: number): number {
   if (tokens <= 0) return 0;
   return ceilDiv(outDim, tileOut) * ceilDiv(inDim, tileIn) * tokenGroups(tokens, lanes) + COST.LINEAR_PIPELINE_DEPTH;

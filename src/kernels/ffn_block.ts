@@ -11,7 +11,8 @@ import {
   bufferCost,
   fifoCost,
   layerNormCycles,
-  linearComputeCycles,
+  ceilDiv,
+  linearCycles,
   linearWeightBytes,
   macResources,
   measuredExpertLoad,
@@ -36,25 +37,24 @@ export interface FfnCall extends CallContext {
 }
 
 /**
- * Expert phase of a MoE block: active experts run one after another; expert e+1's fc1/fc2
- * weights load while e computes (double buffering), so each expert costs max(compute, load),
- * the first load is exposed and the last expert's compute is not overlapped by a load.
+ * Expert phase of a MoE block: the active experts run one after another on the linear engine
+ * (their weight tiles stream in, double-buffered when the engine prefetches), each on its queued
+ * tokens: gather (tile_in elements/cycle), fc1 + GELU, fc2, score-weighted scatter-add (tile_out
+ * elements/cycle). Expected over the routing's token counts.
  */
-export function expertCycles(params: FfnParams, dims: ModelDims, load: ExpertLoad, loadCycles: number): number {
-  if (load.activeExperts <= 0) return 0;
+export function expertCycles(params: FfnParams, dims: ModelDims, shared: SharedParams, load: ExpertLoad, bytesPerCycle: number): number {
   const { D, expertHidden: He } = dims;
-  const compute = (n: number) =>
-    linearComputeCycles(n, D, He, params.tile_in, params.tile_out, params.token_lanes) +
-    linearComputeCycles(n, He, D, params.tile_in, params.tile_out, params.token_lanes);
+  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   let sum = 0;
-  let computeSum = 0;
   for (const b of load.buckets) {
-    const c = compute(b.tokens);
-    sum += b.experts * Math.max(c, loadCycles);
-    computeSum += b.experts * c;
+    const n = b.tokens;
+    const one =
+      Math.ceil(n) * (ceilDiv(D, ti) + ceilDiv(D, to)) +
+      linearCycles({ tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes }, shared, bytesPerCycle) +
+      linearCycles({ tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes }, shared, bytesPerCycle);
+    sum += b.experts * one;
   }
-  const meanCompute = computeSum / load.activeExperts;
-  return loadCycles + sum - Math.max(0, loadCycles - meanCompute);
+  return sum;
 }
 
 /** Bytes of one expert's weights (fc1 = htoh4, fc2 = h4toh, with biases). */
@@ -64,7 +64,7 @@ export function expertWeightBytes(dims: ModelDims, shared: SharedParams): number
 
 /**
  * Cycles of one ffn_block invocation (one block of one image). Stages run one after another;
- * inside a stage compute, weight stream and activation traffic overlap (the largest counts).
+ * inside a stage compute, weight tiles and activation traffic overlap (the largest counts).
  */
 export function cycles(params: FfnParams, dims: ModelDims, shared: SharedParams, board: Board, call: FfnCall): CycleEstimate {
   const { D, numTokens: N } = dims;
@@ -73,25 +73,22 @@ export function cycles(params: FfnParams, dims: ModelDims, shared: SharedParams,
   const bpc = portBytesPerCycle(board, shared, call);
   const tokenBytes = (N * D * p.activation.width) / 8;
   const normBytes = (2 * D * p.norm.width) / 8;
-  const ln = Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, ti));
+  const shape = (inDim: number, outDim: number) => ({ tokens: N, inDim, outDim, tileIn: ti, tileOut: to, lanes });
+  // x is read once and kept on chip (residual / output accumulator); elementwise passes run at tile_out per cycle
+  const elementwise = N * ceilDiv(D, to);
+  const ln = Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, ti)) + transferCycles(normBytes, bpc);
   if (!call.moe || dims.experts === 0) {
     const H = dims.mlpHidden;
-    const fc1 = Math.max(linearComputeCycles(N, D, H, ti, to, lanes), transferCycles(linearWeightBytes(D, H, shared) + normBytes, bpc));
-    // fc2's epilogue adds the residual (x kept on chip) and writes x_out
-    const fc2 = Math.max(
-      linearComputeCycles(N, H, D, ti, to, lanes),
-      transferCycles(linearWeightBytes(H, D, shared), bpc),
-      transferCycles(tokenBytes, bpc),
-    );
+    const fc1 = linearCycles(shape(D, H), shared, bpc);
+    const fc2 = linearCycles(shape(H, D), shared, bpc) + Math.max(transferCycles(tokenBytes, bpc), elementwise);
     return { cycles: COST.KERNEL_START_CYCLES + ln + fc1 + fc2, parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, fc1, fc2 } };
   }
   const E = dims.experts;
-  const gateBytes = (D * E * p.weight.width) / 8 + normBytes;
-  const gate = Math.max(linearComputeCycles(N, D, E, ti, to, lanes), transferCycles(gateBytes, bpc)) + N * E * COST.GATE_CYCLES_PER_EXPERT;
+  const gate = linearCycles({ ...shape(D, E) }, shared, bpc) + N * E * COST.GATE_CYCLES_PER_EXPERT + elementwise;
   const load = call.tokensPerExpert ? measuredExpertLoad(call.tokensPerExpert) : uniformExpertLoad(N, E, dims.topK);
-  const experts = expertCycles(params, dims, load, transferCycles(expertWeightBytes(dims, shared), bpc));
+  const experts = expertCycles(params, dims, shared, load, bpc);
   // x_out and the routing (token, expert) choices leave after the last expert
-  const write = transferCycles(tokenBytes + N * dims.topK * 4, bpc);
+  const write = Math.max(transferCycles(tokenBytes + N * dims.topK * 4, bpc), elementwise);
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + gate + experts + write,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, gate, experts, write },

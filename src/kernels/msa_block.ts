@@ -11,7 +11,7 @@ import {
   ceilDiv,
   fifoCost,
   layerNormCycles,
-  linearComputeCycles,
+  linearCycles,
   linearWeightBytes,
   macResources,
   nonlinearUnit,
@@ -28,21 +28,27 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 /**
  * Streaming attention cycles for one block: per head and per group of q_parallel query rows,
- * K/V stream in key_block-wide blocks; the score stage (q_parallel × key_block MACs per cycle over
- * the head dim) and the A·V stage (same array) overlap in a dataflow region, so a key block costs
- * headDim cycles; each group then scales its outputs by one reciprocal (headDim cycles).
+ * K/V stream by in key_block-wide blocks. 'dataflow' schedule (the architecture ubimoe targets):
+ * the K/V load, the score array (q_parallel × key_block MACs per cycle over the head dim), the
+ * online softmax and the A·V array (same size) overlap, so a key block costs headDim cycles;
+ * 'sequential': load K/V (key_block × headDim), scores (headDim), A·V (key_block × headDim) and
+ * rescale (headDim) run one after another. Each group ends with one reciprocal and a headDim-long
+ * normalise pass.
  */
 export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const groups = ceilDiv(dims.numTokens, params.q_parallel);
   const keyBlocks = ceilDiv(dims.numTokens, params.key_block);
-  const perGroup = keyBlocks * (dims.headDim + COST.ATTN_BLOCK_OVERHEAD) + dims.headDim + COST.ATTN_GROUP_FILL;
+  const hd = dims.headDim;
+  const perBlock =
+    COST.ATTN_BLOCK_SCHEDULE === 'dataflow' ? hd + COST.ATTN_BLOCK_OVERHEAD : (2 * params.key_block + 2) * hd + COST.ATTN_BLOCK_OVERHEAD;
+  const perGroup = keyBlocks * perBlock + hd + COST.ATTN_GROUP_FILL;
   return dims.heads * groups * perGroup;
 }
 
 /**
  * Cycles of one msa_block invocation (one block of one image). Stages run one after another;
- * inside a stage the compute, its weight stream (double-buffered tiles) and its activation
- * traffic overlap, so a stage costs the largest of them.
+ * inside a stage the compute, its weight tiles and its activation traffic overlap, so a stage
+ * costs the largest of them.
  */
 export function cycles(params: MsaParams, dims: ModelDims, shared: SharedParams, board: Board, call: CallContext = {}): CycleEstimate {
   const { D, numTokens: N } = dims;
@@ -50,18 +56,12 @@ export function cycles(params: MsaParams, dims: ModelDims, shared: SharedParams,
   const bpc = portBytesPerCycle(board, shared, call);
   const tokenBytes = (N * D * p.activation.width) / 8;
   const normBytes = (2 * D * p.norm.width) / 8;
-  const ln = Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, params.tile_in));
-  const qkv = Math.max(
-    linearComputeCycles(N, D, 3 * D, params.tile_in, params.tile_out, params.token_lanes),
-    transferCycles(linearWeightBytes(D, 3 * D, shared) + normBytes, bpc),
-  );
+  const shape = (inDim: number, outDim: number) => ({ tokens: N, inDim, outDim, tileIn: params.tile_in, tileOut: params.tile_out, lanes: params.token_lanes });
+  const ln = Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, params.tile_in)) + transferCycles(normBytes, bpc);
+  const qkv = linearCycles(shape(D, 3 * D), shared, bpc);
   const attention = attentionCycles(params, dims);
-  // proj: its epilogue re-reads x for the residual and writes x_out on the activation port
-  const proj = Math.max(
-    linearComputeCycles(N, D, D, params.tile_in, params.tile_out, params.token_lanes),
-    transferCycles(linearWeightBytes(D, D, shared), bpc),
-    transferCycles(2 * tokenBytes, bpc),
-  );
+  // proj, then the residual add (tile_out elements per cycle) re-reading x and writing x_out
+  const proj = linearCycles(shape(D, D), shared, bpc) + Math.max(transferCycles(2 * tokenBytes, bpc), N * ceilDiv(D, params.tile_out));
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + qkv + attention + proj,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv, attention, proj },

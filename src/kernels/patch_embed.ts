@@ -10,7 +10,7 @@ import {
   axiPortResources,
   bufferCost,
   fifoCost,
-  linearComputeCycles,
+  linearCycles,
   macResources,
   portBytesPerCycle,
   registers,
@@ -25,17 +25,21 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 /**
  * Cycles of one patch_embed invocation (one image): the image is read into the on-chip pixel
- * buffer (the linear's inputs), then the weight-stationary linear runs while its weights, the
- * cls token and pos_embed stream in and finished output tiles stream out.
+ * buffer (the linear's inputs), then the weight-stationary linear runs (its weight tiles stream
+ * in) while cls + pos_embed stream in and finished output tiles stream out.
  */
 export function cycles(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams, board: Board, call: CallContext = {}): CycleEstimate {
-  const act = shared.precision.activation.width;
+  const p = shared.precision;
   const bpc = portBytesPerCycle(board, shared, call);
-  const readPixels = transferCycles((dims.numPatches * dims.patchInputs * act) / 8, bpc);
-  const linear = linearComputeCycles(dims.numPatches, dims.patchInputs, dims.D, params.tile_in, params.tile_out, 1);
-  const weights = transferCycles(weightBytes(dims, shared), bpc);
-  const write = transferCycles((dims.numTokens * dims.D * act) / 8, bpc);
-  const body = Math.max(linear, weights, write);
+  const readPixels = transferCycles((dims.numPatches * dims.patchInputs * p.activation.width) / 8, bpc);
+  const linear = linearCycles(
+    { tokens: dims.numPatches, inDim: dims.patchInputs, outDim: dims.D, tileIn: params.tile_in, tileOut: params.tile_out, lanes: 1 },
+    { ...shared, precision: { ...p, weight: p.patch_weight } },
+    bpc,
+  );
+  const clsPos = transferCycles(((dims.numTokens + 1) * dims.D * p.activation.width) / 8, bpc);
+  const write = transferCycles((dims.numTokens * dims.D * p.activation.width) / 8, bpc);
+  const body = Math.max(linear, clsPos + write);
   return {
     cycles: COST.KERNEL_START_CYCLES + readPixels + body,
     parts: { start: COST.KERNEL_START_CYCLES, read_pixels: readPixels, linear: body },
@@ -60,8 +64,8 @@ export function resources(params: PatchEmbedParams, dims: ModelDims, shared: Sha
   return r;
 }
 
-/** Bytes of patch_embed weights (conv, bias, cls, pos_embed) streamed per invocation. */
+/** Bytes of patch_embed weights (conv, bias; cls and pos_embed at activation width) streamed per invocation. */
 export function weightBytes(dims: ModelDims, shared: SharedParams): number {
   const p = shared.precision;
-  return (dims.D * dims.patchInputs * p.patch_weight.width + dims.D * p.bias.width + (dims.numTokens + 1) * dims.D * p.bias.width) / 8;
+  return (dims.D * dims.patchInputs * p.patch_weight.width + dims.D * p.bias.width + (dims.numTokens + 1) * dims.D * p.activation.width) / 8;
 }

@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { loadBoard } from '../board/load.js';
+import { loadModel } from '../model/config.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { parseLimits, parseObjective, parsePositiveInt, parseSeed } from '../../search/options.js';
+import { describeCandidate, runSearch, type SearchResult } from '../../search/index.js';
+import { objectiveValue, OBJECTIVE_UNITS } from '../../search/objective.js';
+import { readRouting } from '../../search/routing.js';
+import { AXI_WIDTHS, STREAM_DEPTHS } from '../../search/space.js';
+
+interface SearchOpts {
+  model: string;
+  board: string;
+  objective: string;
+  seed: string;
+  limit?: string;
+  exhaustive?: boolean;
+  clock?: string;
+  axiWidth?: string;
+  streamDepth?: string;
+  routing?: string;
+  output: string;
+  report?: string;
+  quiet?: boolean;
+}
+
+const isPath = (s: string) => s.includes('/') || s.endsWith('.yaml') || s.endsWith('.yml');
+
+/** design.yaml text: a comment header with the predicted figures, then the design. */
+export function designYaml(r: SearchResult, opts: { model: string; board: string; objective: string; seed: number; exhaustive?: boolean }): string {
+  const e = r.estimate;
+  const header = [
+    `# written by ubimoe search: ${opts.exhaustive ? 'exhaustive' : 'two-stage'} search, objective ${opts.objective}, seed ${opts.seed}`,
+    `# model ${opts.model}, board ${opts.board}; predicted (cost model, not measured):`,
+    `#   latency ${e.latencyMs.toFixed(3)} ms/image, ${e.imagesPerSecond.toFixed(1)} images/s, ${e.gops.toFixed(1)} GOPS`,
+    `#   DSP ${e.resources.dsp}, BRAM18 ${e.resources.bram18}, URAM ${e.resources.uram}, LUT ${e.resources.lut}, FF ${e.resources.ff}`,
+  ];
+  return header.join('\n') + '\n' + stringify(r.designFile);
+}
+
+export function registerSearch(program: Command): void {
+  program
+    .command('search')
+    .description(
+      'search the hardware parameters for a model on a board (two-stage: a genetic algorithm, then binary-search ' +
+        'refinement; or --exhaustive) and write the chosen design.yaml',
+    )
+    .requiredOption('--model <name|file.yaml>', 'model preset or model YAML')
+    .requiredOption('--board <name|file.yaml>', 'board name (see `ubimoe boards`) or board YAML')
+    .requiredOption('-o, --output <design.yaml>', 'the chosen design (written atomically; `ubimoe generate --design` reads it)')
+    .option('--objective <o>', 'latency | throughput | dsp-efficiency', 'latency')
+    .option('--seed <n>', 'random seed (same seed, same result)', '1')
+    .option('--limit <key=frac,...>', 'override the board utilisation limits, e.g. dsp=0.6,bram=0.7')
+    .option('--exhaustive', 'enumerate the whole space instead (only for spaces small enough, e.g. with --clock)')
+    .option('--clock <MHz>', "fix the clock (one of the board's allowed clocks)")
+    .option('--axi-width <bits>', `fix the AXI width (${AXI_WIDTHS.join(', ')})`)
+    .option('--stream-depth <n>', `fix the stream depth (${STREAM_DEPTHS.join(', ')})`)
+    .option('--routing <file.json>', 'measured MoE routing (as for `ubimoe estimate --routing`)')
+    .option('--report <search.json>', 'write the search report: stage-1 history, stage-2 steps, Pareto front, time')
+    .option('--quiet', 'no progress on stderr')
+    .action((opts: SearchOpts) => {
+      const objective = parseObjective(opts.objective);
+      const seed = parseSeed(opts.seed);
+      const model = loadModel(opts.model);
+      const board0 = loadBoard(opts.board);
+      const board = { ...board0, limits: parseLimits(opts.limit, board0) };
+      const clockMhz = opts.clock !== undefined ? parsePositiveInt(opts.clock, '--clock') : undefined;
+      const axiWidthBits = opts.axiWidth !== undefined ? parsePositiveInt(opts.axiWidth, '--axi-width') : undefined;
+      if (axiWidthBits !== undefined && !AXI_WIDTHS.includes(axiWidthBits))
+        throw new UserError(`--axi-width: ${axiWidthBits} must be one of ${AXI_WIDTHS.join(', ')}`);
+      const streamDepth = opts.streamDepth !== undefined ? parsePositiveInt(opts.streamDepth, '--stream-depth') : undefined;
+      const tty = !opts.quiet && process.stderr.isTTY === true;
+      let last = 0;
+      const r = runSearch({
+        model,
+        modelRef: isPath(opts.model) ? (model as unknown as Record<string, unknown>) : opts.model,
+        board,
+        boardRef: isPath(opts.board) ? (board0 as unknown as Record<string, unknown>) : opts.board,
+        objective,
+        seed,
+        exhaustive: opts.exhaustive,
+        clockMhz,
+        axiWidthBits,
+        streamDepth,
+        routing: opts.routing ? readRouting(opts.routing) : undefined,
+        onProgress: tty
+          ? (text) => {
+              const now = Date.now();
+              if (now - last < 100) return;
+              last = now;
+              process.stderr.write(`\r\x1b[K${text}`);
+            }
+          : undefined,
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      writeFileAtomic(opts.output, designYaml(r, { model: model.name, board: board.name, objective, seed, exhaustive: opts.exhaustive }));
+      if (opts.report) writeFileAtomic(opts.report, JSON.stringify(r.report, null, 2) + '\n');
+      const e = r.estimate;
+      process.stdout.write(
+        `ubimoe search: ${model.name} on ${board.name}, objective ${objective}, ${opts.exhaustive ? 'exhaustive' : `seed ${seed}`}: ` +
+          `${r.report.evaluations} designs evaluated in ${r.seconds.toFixed(2)} s\n` +
+          `chosen: ${describeCandidate(r.candidate)}\n` +
+          `predicted: latency ${e.latencyMs.toFixed(3)} ms/image, ${e.imagesPerSecond.toFixed(1)} images/s, ${e.gops.toFixed(1)} GOPS, ` +
+          `DSP ${e.resources.dsp} (${(100 * e.utilisation.dsp).toFixed(1)}%), LUT ${(100 * e.utilisation.lut).toFixed(1)}%, ` +
+          `BRAM18 ${(100 * e.utilisation.bram18).toFixed(1)}% — objective ${objectiveValue(objective, r.best).toPrecision(5)} ${OBJECTIVE_UNITS[objective]}\n` +
+          `wrote ${opts.output}${opts.report ? ` and ${opts.report}` : ''}\n`,
+      );
+    });
+}
