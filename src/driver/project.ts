@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDesign, type Design } from '../design/design.js';
+import { designHash as hashOf } from '../design/hash.js';
 import { UserError, describeError } from '../util/errors.js';
 
 export interface Project {
@@ -29,5 +30,8 @@ export function openProject(dir: string): Project {
   const designHash = manifest.design_hash ?? manifest.designHash;
   if (typeof designHash !== 'string' || !/^[0-9a-f]{16,64}$/.test(designHash))
     throw new UserError(`${manifestPath}: no design hash (design_hash: hex string)`);
-  return { dir: abs, design: loadDesign(designPath), designHash };
+  const design = loadDesign(designPath);
+  if (hashOf(design) !== designHash)
+    throw new UserError(`${dir}: design.yaml no longer matches manifest.json (edited after generation?); run ubimoe generate again`);
+  return { dir: abs, design, designHash };
 }

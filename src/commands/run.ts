@@ -1,0 +1,113 @@
+import { Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { Accelerator, type Backend } from '../driver/accelerator.js';
+import { loadInputFiles } from '../driver/inputs.js';
+import { openProject } from '../driver/project.js';
+import { applyFinalNorm, loadFinalNorm } from '../driver/finalnorm.js';
+import { summarise, formatSummary } from '../driver/summary.js';
+import { writeNpy } from '../io/npy.js';
+import { UserError } from '../util/errors.js';
+
+interface RunOptions {
+  project: string;
+  backend: Backend;
+  xclbin?: string;
+  checkpoint: string;
+  input: string[];
+  output: string;
+  task: string;
+  workers: string;
+  finalNorm?: boolean;
+  timeout?: string;
+}
+
+function positiveInt(value: string, flag: string, min = 0): number {
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new UserError(`${flag} must be an integer >= ${min}, got '${value}'`);
+  return Number(value);
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('stream images (or token tensors) through the accelerator (its C-simulation or the FPGA via XRT)')
+    .requiredOption('--project <dir>', 'generated project (ubimoe generate)')
+    .addOption(new Option('--backend <backend>', 'csim (C-simulation runners) or xrt (FPGA)').choices(['csim', 'xrt']).default('csim'))
+    .option('--xclbin <file>', 'xrt: the bitstream (default: the one the project built)')
+    .requiredOption('--checkpoint <file>', 'safetensors checkpoint of the project model')
+    .requiredOption('--input <files...>', '.npy images [B,C,H,W] or tokens [B,N,D], or .png frames')
+    .requiredOption('-o, --output <file>', 'output tokens .npy [B,N,D] float32')
+    .option('--task <t>', 'task id whose gate routes the MoE blocks', '0')
+    .option('--workers <n>', 'csim: runner processes in parallel', '1')
+    .option('--final-norm', "apply the model's final LayerNorm to the outputs (on the host)")
+    .option('--timeout <seconds>', 'per-image timeout (default: scaled from the design)')
+    .action(async (opts: RunOptions) => {
+      const task = positiveInt(opts.task, '--task');
+      const workers = positiveInt(opts.workers, '--workers', 1);
+      let timeoutMs: number | undefined;
+      if (opts.timeout !== undefined) {
+        const s = Number(opts.timeout);
+        if (!(s > 0) || !Number.isFinite(s)) throw new UserError(`--timeout must be a positive number of seconds, got '${opts.timeout}'`);
+        timeoutMs = Math.round(s * 1000);
+      }
+      if (!existsSync(opts.checkpoint)) throw new UserError(`${opts.checkpoint}: no such checkpoint file`);
+      if (opts.xclbin !== undefined && opts.backend !== 'xrt') throw new UserError('--xclbin is for --backend xrt');
+      if (opts.xclbin !== undefined && !existsSync(opts.xclbin)) throw new UserError(`${opts.xclbin}: no such xclbin file`);
+
+      // Everything the user gave is checked before any runner starts.
+      const project = openProject(opts.project);
+      const model = project.design.model;
+      const dims = project.design.dims;
+      if (task >= dims.tasks) throw new UserError(`--task ${task} out of range: the model has ${dims.tasks} task(s) (0..${dims.tasks - 1})`);
+      const shape = {
+        channels: model.in_chans,
+        height: model.img_h,
+        width: model.img_w,
+        tokens: dims.numTokens,
+        dim: dims.D,
+        moeBlocks: dims.moeBlocks.filter(Boolean).length,
+        topK: dims.topK,
+        tasks: dims.tasks,
+      };
+      const inputs = loadInputFiles(opts.input, model, shape);
+      const finalNorm = opts.finalNorm || model.final_norm ? loadFinalNorm(opts.checkpoint, model) : undefined;
+
+      const acc = await Accelerator.open({
+        project: opts.project,
+        backend: opts.backend,
+        checkpoint: opts.checkpoint,
+        xclbin: opts.xclbin,
+        workers,
+        timeoutMs,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      const per = dims.numTokens * dims.D;
+      const out = new Float32Array(inputs.length * per);
+      const latencies: number[] = [];
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: 'running |{bar}| {value}/{total} images | {speed} images/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 8 },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+      const started = Date.now();
+      bar?.start(inputs.length, 0, { speed: '-' });
+      try {
+        for await (const r of acc.stream(inputs, { task })) {
+          out.set(r.output, r.index * per);
+          latencies.push(r.latencyMs);
+          bar?.update(latencies.length, { speed: (latencies.length / ((Date.now() - started) / 1000)).toFixed(2) });
+        }
+      } finally {
+        bar?.stop();
+        await acc.close();
+      }
+      const wallMs = Date.now() - started;
+      if (finalNorm) applyFinalNorm(out, inputs.length * dims.numTokens, dims.D, finalNorm);
+      writeNpy(opts.output, [inputs.length, dims.numTokens, dims.D], out);
+      const kind = inputs[0].kind === 'image' ? 'images' : 'token inputs';
+      process.stdout.write(
+        formatSummary(summarise(latencies, wallMs), kind, `${opts.backend}, ${workers} worker${workers > 1 ? 's' : ''}`) + ` -> ${opts.output}\n`,
+      );
+    });
+}

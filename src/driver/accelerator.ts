@@ -1,0 +1,148 @@
+/**
+ * The Accelerator: one design, one backend (the csim runner or the XRT host), one or more runner
+ * processes, and an async-iterator stream that hands inputs out and gives results back in input
+ * order with a bounded number of requests in flight.
+ *
+ *   const acc = await Accelerator.open({ project, backend: 'csim', checkpoint, workers: 2 });
+ *   for await (const out of acc.stream(inputs, { task: 0 })) { ... }
+ *   await acc.close();
+ */
+import { UserError } from '../util/errors.js';
+import { openProject, type Project } from './project.js';
+import { prepareRunner } from './launch.js';
+import type { ModelShape } from './protocol.js';
+import { scheduleStream, type InputSource, type StreamOutput } from './scheduler.js';
+import { RunnerError, RunnerProcess, type RunnerCommand } from './runner.js';
+import { defaultTimeoutMs } from './timeout.js';
+
+export type Backend = 'csim' | 'xrt';
+
+export interface AcceleratorOptions {
+  project: string; // a generated project directory
+  backend: Backend;
+  checkpoint: string; // safetensors checkpoint of the project's model
+  xclbin?: string; // xrt: the bitstream (default: the project's build/<board>.xclbin)
+  workers?: number; // csim: runner processes (default 1); xrt: must be 1
+  timeoutMs?: number; // per request (default: scaled from the design's work)
+  /** Replaces the runner command (tests and benchmarks); weights and project are still checked. */
+  runnerCommand?: RunnerCommand;
+  /** Build/packing progress messages (one line each). */
+  log?: (line: string) => void;
+}
+
+export type AcceleratorOutput = StreamOutput;
+
+export interface StreamOptions {
+  task?: number;
+}
+
+export class Accelerator {
+  private closed = false;
+
+  private constructor(
+    readonly project: Project,
+    readonly backend: Backend,
+    readonly model: ModelShape,
+    private readonly workers: RunnerProcess[],
+    readonly timeoutMs: number,
+  ) {}
+
+  static async open(opts: AcceleratorOptions): Promise<Accelerator> {
+    const workers = opts.workers ?? 1;
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UserError(`workers must be an integer 1..64, got ${workers}`);
+    if (opts.backend !== 'csim' && opts.backend !== 'xrt') throw new UserError(`backend must be csim or xrt, got '${opts.backend}'`);
+    if (opts.backend === 'xrt' && workers !== 1)
+      throw new UserError('workers applies to the csim backend; the XRT host owns the device and keeps its own images in flight');
+    if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new UserError(`timeout must be positive, got ${opts.timeoutMs}`);
+    const project = openProject(opts.project);
+    const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs(project, opts.backend);
+    const command = await prepareRunner(project, opts);
+
+    const started = await Promise.allSettled(
+      Array.from({ length: workers }, (_, i) =>
+        RunnerProcess.start(command, { label: `${opts.backend} runner #${i + 1}`, timeoutMs }),
+      ),
+    );
+    const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(ok.map((w) => w.kill()));
+      throw asUserFacing(failed.reason);
+    }
+    try {
+      for (const w of ok) checkHello(w, project);
+    } catch (err) {
+      await Promise.all(ok.map((w) => w.kill()));
+      throw err;
+    }
+    return new Accelerator(project, opts.backend, ok[0].hello.model, ok, timeoutMs);
+  }
+
+  /** Process ids of the runners (for tests and diagnostics). */
+  get pids(): number[] {
+    return this.workers.map((w) => w.pid);
+  }
+
+  /**
+   * Streams inputs through the runners. Results come in input order; at most
+   * (workers × the runner's advertised depth) requests are in flight and buffered at once.
+   * Any failure stops every runner and rejects with an error naming the input index.
+   */
+  async *stream(inputs: InputSource, opts: StreamOptions = {}): AsyncGenerator<AcceleratorOutput> {
+    if (this.closed) throw new Error('Accelerator.stream: the accelerator is closed');
+    const task = opts.task ?? 0;
+    if (!Number.isInteger(task) || task < 0 || task >= this.model.tasks)
+      throw new UserError(`task ${task} out of range: the model has ${this.model.tasks} task(s) (0..${this.model.tasks - 1})`);
+    try {
+      yield* scheduleStream(this.workers, this.model, inputs, task);
+    } catch (err) {
+      await this.abort();
+      throw asUserFacing(err);
+    }
+  }
+
+  /** Stops the runners cleanly (shutdown frame, then wait); idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+
+  /** Kills every runner and waits until they are reaped. */
+  async abort(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.kill()));
+  }
+}
+
+/** The runner must have been built for this project's design and model. */
+function checkHello(w: RunnerProcess, project: Project): void {
+  const h = w.hello;
+  if (h.designHash !== project.designHash)
+    throw new UserError(
+      `${w.label} was built for design ${h.designHash.slice(0, 12)}, the project is design ${project.designHash.slice(0, 12)}: rebuild it`,
+    );
+  const d = project.design.dims;
+  const m = project.design.model;
+  const want: ModelShape = {
+    channels: m.in_chans,
+    height: m.img_h,
+    width: m.img_w,
+    tokens: d.numTokens,
+    dim: d.D,
+    moeBlocks: d.moeBlocks.filter(Boolean).length,
+    topK: d.topK,
+    tasks: d.tasks,
+  };
+  for (const k of Object.keys(want) as (keyof ModelShape)[])
+    if (h.model[k] !== want[k]) throw new UserError(`${w.label} announces ${k} = ${h.model[k]}, the project's model has ${want[k]}: rebuild it`);
+}
+
+/** Startup refusals (weights for another design, no device) are the user's to fix: one line, exit 2. */
+function asUserFacing(err: unknown): unknown {
+  if (err instanceof RunnerError && (err.failure === 'startup' || err.failure === 'request')) {
+    const userCodes = ['WEIGHTS', 'DEVICE', 'USAGE', 'BAD_VALUE', 'BAD_SHAPE', 'BAD_TASK', 'BAD_DTYPE'];
+    if (err.detail.codeName && userCodes.includes(err.detail.codeName)) return new UserError(err.message);
+  }
+  return err;
+}

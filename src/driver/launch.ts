@@ -1,0 +1,39 @@
+/**
+ * What a backend runs: the csim runner (built from the project's runner/ sources) or the XRT
+ * host (host/), each with the packed weights of the checkpoint, as a RunnerCommand.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildCsim } from '../build/csim.js';
+import { UserError } from '../util/errors.js';
+import type { AcceleratorOptions } from './accelerator.js';
+import { buildHost } from './hostbuild.js';
+import type { Project } from './project.js';
+import type { RunnerCommand } from './runner.js';
+import { packedWeightsFor } from './weights.js';
+
+/** The bitstream `make xclbin TARGET=hw` writes (issue 7's layout). */
+export const DEFAULT_XCLBIN = 'build/hw/ubimoe.xclbin';
+
+export async function prepareRunner(project: Project, opts: AcceleratorOptions): Promise<RunnerCommand> {
+  const log = opts.log ?? (() => {});
+  if (!existsSync(opts.checkpoint) || !statSync(opts.checkpoint).isFile()) throw new UserError(`${opts.checkpoint}: no such checkpoint file`);
+  let xclbin: string | undefined;
+  if (opts.backend === 'xrt') {
+    xclbin = resolve(opts.xclbin ?? join(project.dir, DEFAULT_XCLBIN));
+    if (!existsSync(xclbin) || !statSync(xclbin).isFile())
+      throw new UserError(
+        opts.xclbin ? `${opts.xclbin}: no such xclbin file` : `${xclbin}: no xclbin (build it with ubimoe build, or pass --xclbin)`,
+      );
+  }
+  const weights = await packedWeightsFor(project, opts.checkpoint, log);
+  if (opts.runnerCommand) return { ...opts.runnerCommand, args: [...opts.runnerCommand.args, '--weights', weights] };
+  if (opts.backend === 'csim') {
+    // the kernel engineer's csim build (same flags and cache as `ubimoe csim`), with the protocol main
+    const built = await buildCsim(project.dir, { main: 'protocol_main' });
+    if (!built.cached) log(`compiled the csim runner in ${built.seconds.toFixed(1)} s (cached from now on)`);
+    return { command: built.exe, args: ['--weights', weights], cwd: project.dir };
+  }
+  const exe = await buildHost(project.dir, log);
+  return { command: exe, args: ['--xclbin', xclbin!, '--weights', weights], cwd: project.dir };
+}

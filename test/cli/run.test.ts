@@ -1,0 +1,155 @@
+/**
+ * `ubimoe run` as a user runs it (the built CLI; `npm test` builds dist/ first): outputs equal to
+ * `ubimoe csim` bit for bit (micro, and 16 m3vit-tiny images with 2 workers), PNG frames, the
+ * summary line, one-line errors with exit 2 for bad inputs, and a runner killed mid-run: exit 1,
+ * an error naming the input and the signal, no output file, no runner left behind.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { readNpy, encodeNpy } from '../../src/io/npy.js';
+import { readCheckpoint } from '../../src/model/checkpoint.js';
+import { layerNorm } from '../../src/model/reference.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { childPids, makeProject, processExists, writeImages, type TestProject } from '../driver/project.js';
+
+const bin = join(packageRoot, 'bin', 'ubimoe.js');
+const projects: TestProject[] = [];
+afterAll(() => {
+  for (const t of projects) rmSync(t.root, { recursive: true, force: true });
+});
+
+function ubimoe(args: string[], timeout = 240_000) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function sameBytes(a: string, b: string): boolean {
+  const x = readNpy(a);
+  const y = readNpy(b);
+  return (
+    JSON.stringify(x.shape) === JSON.stringify(y.shape) &&
+    Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).equals(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength))
+  );
+}
+
+describe('ubimoe run (micro)', () => {
+  let p: TestProject;
+  let images = '';
+  beforeAll(() => {
+    p = makeProject('micro');
+    projects.push(p);
+    images = join(p.root, 'images.npy');
+    writeImages(images, p.design, 6, 11);
+  }, 60_000);
+
+  test('equals ubimoe csim bit for bit, in order, with 2 workers; summary line', () => {
+    const viaRun = join(p.root, 'run.npy');
+    const viaCsim = join(p.root, 'csim.npy');
+    const r = ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', images, '-o', viaRun, '--workers', '2', '--task', '1']);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^6 images in [\d.]+ m?s \(csim, 2 workers\): [\d.]+ images\/s, latency mean .*, p50 .*, p99 .* -> .*run\.npy\n$/);
+    const c = ubimoe(['csim', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', images, '-o', viaCsim, '--task', '1']);
+    expect(c.code).toBe(0);
+    expect(readNpy(viaRun).shape).toEqual([6, 17, 32]);
+    expect(sameBytes(viaRun, viaCsim)).toBe(true);
+  }, 240_000);
+
+  test('PNG frames and npy inputs in one run; --final-norm applies the final LayerNorm on the host', () => {
+    const png = new PNG({ width: 40, height: 24 });
+    for (let i = 0; i < 40 * 24; i++) png.data.set([(i * 7) % 256, (i * 3) % 256, 200, 255], 4 * i);
+    const frame = join(p.root, 'frame.png');
+    writeFileSync(frame, PNG.sync.write(png));
+    const plain = join(p.root, 'plain.npy');
+    const normed = join(p.root, 'normed.npy');
+    expect(ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', frame, images, '-o', plain]).code).toBe(0);
+    expect(ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', frame, images, '-o', normed, '--final-norm']).code).toBe(0);
+    const a = readNpy(plain);
+    expect(a.shape).toEqual([7, 17, 32]);
+    const ckpt = readCheckpoint(p.checkpoint, p.design.model);
+    const expected = layerNorm(a.data as Float32Array, 7 * 17, 32, ckpt.get('norm.weight')!.data, ckpt.get('norm.bias')!.data, new Float32Array(7 * 17 * 32));
+    expect(Array.from(readNpy(normed).data)).toEqual(Array.from(expected));
+  }, 120_000);
+
+  test('bad inputs: exit 2 with one line, no output written', () => {
+    const out = join(p.root, 'never.npy');
+    const bad = (args: string[], pattern: RegExp) => {
+      const r = ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '-o', out, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    };
+    const wrongShape = join(p.root, 'wrong.npy');
+    writeFileSync(wrongShape, encodeNpy([2, 3, 16, 16], new Float32Array(2 * 768)));
+    bad(['--input', wrongShape], /wrong\.npy: shape \(2, 3, 16, 16\) is neither images/);
+    const nan = new Float32Array(2 * 3072);
+    nan[3072 + 10] = NaN;
+    const nanFile = join(p.root, 'nan.npy');
+    writeFileSync(nanFile, encodeNpy([2, 3, 32, 32], nan));
+    bad(['--input', nanFile], /input 1 \(.*nan\.npy\[1\]\): value 10 is NaN/);
+    const broken = join(p.root, 'broken.png');
+    writeFileSync(broken, 'PNG? no');
+    bad(['--input', broken], /broken\.png: not a decodable PNG/);
+    bad(['--input', images, '--task', '2'], /--task 2 out of range/);
+    bad(['--input', images, '--backend', 'xrt', '--xclbin', join(p.root, 'no.xclbin')], /no\.xclbin: no such xclbin file/);
+    bad(['--input', images, '--workers', '0'], /--workers must be an integer >= 1/);
+    bad(['--input', images, '--timeout', 'soon'], /--timeout must be a positive number/);
+    const r = ubimoe(['run', '--project', p.dir, '--checkpoint', join(p.root, 'none.safetensors'), '--input', images, '-o', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/none\.safetensors: no such checkpoint file/);
+  }, 120_000);
+
+  test('a runner killed mid-run: exit 1, names the input and the signal, no output, no runner left', async () => {
+    const many = join(p.root, 'many.npy');
+    writeImages(many, p.design, 3000, 5);
+    const out = join(p.root, 'killed.npy');
+    const cli = spawn(process.execPath, [bin, 'run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', many, '-o', out, '--workers', '2']);
+    let stderr = '';
+    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
+    // wait until both runners are up and working, then kill one
+    let runners: number[] = [];
+    for (let i = 0; i < 400 && runners.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      runners = childPids(cli.pid!).filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('protocol_main');
+        } catch {
+          return false;
+        }
+      });
+    }
+    expect(runners).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 700));
+    process.kill(runners[0], 'SIGKILL');
+    const code = await exited;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/csim runner #\d \(pid \d+\) was killed by signal SIGKILL while processing input \d+/);
+    expect(stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+    for (const pid of runners) expect(processExists(pid)).toBe(false);
+  }, 120_000);
+});
+
+describe('ubimoe run (m3vit-tiny)', () => {
+  test('16 images with --workers 2 equal ubimoe csim bit for bit, in order', () => {
+    const p = makeProject('m3vit-tiny');
+    projects.push(p);
+    const images = join(p.root, 'images.npy');
+    writeImages(images, p.design, 16, 21);
+    const viaRun = join(p.root, 'run.npy');
+    const viaCsim = join(p.root, 'csim.npy');
+    const r = ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', images, '-o', viaRun, '--workers', '2']);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^16 images in /);
+    const c = ubimoe(['csim', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', images, '-o', viaCsim]);
+    expect(c.code).toBe(0);
+    expect(readNpy(viaRun).shape).toEqual([16, 129, 192]);
+    expect(sameBytes(viaRun, viaCsim)).toBe(true);
+  }, 300_000);
+});

@@ -1,0 +1,85 @@
+// The XRT host program: generated for micro designs, compiled and linked against XRT (Debian's
+// libxrt-dev here; .ci/run installs it), then started on a machine without an FPGA: it must say
+// "no FPGA device / xclbin not loadable" (error frame DEVICE, exit 5), and the driver turns that
+// into one user-facing line.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execa } from 'execa';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Accelerator } from '../../src/driver/accelerator.js';
+import { buildHost, xrtFlags } from '../../src/driver/hostbuild.js';
+import { openProject } from '../../src/driver/project.js';
+import { FrameDecoder, type Frame } from '../../src/driver/protocol.js';
+import { packedWeightsFor } from '../../src/driver/weights.js';
+import { UserError } from '../../src/util/errors.js';
+import { makeProject, type TestProject } from './project.js';
+
+const haveXrt = xrtFlags() !== null;
+if (!haveXrt)
+  process.stderr.write('NOTICE: XRT host tests SKIPPED: libxrt-dev is not installed (apt-get install libxrt-dev; .ci/run installs it)\n');
+const maybe = haveXrt ? describe : describe.skip;
+
+const projects: TestProject[] = [];
+afterAll(() => {
+  for (const t of projects) rmSync(t.root, { recursive: true, force: true });
+});
+
+maybe('XRT host (libxrt-dev)', () => {
+  let u280: TestProject;
+  let host = '';
+  let weights = '';
+  let junk = '';
+  beforeAll(async () => {
+    u280 = makeProject('micro', 'u280');
+    projects.push(u280);
+    host = await buildHost(u280.dir);
+    weights = await packedWeightsFor(openProject(u280.dir), u280.checkpoint);
+    junk = join(u280.root, 'junk.xclbin');
+    writeFileSync(junk, 'this is not an xclbin');
+  }, 180_000);
+
+  test('compiles and links for an HBM board (u280)', () => {
+    expect(host).toMatch(/build\/host\/ubimoe_host$/);
+  });
+
+  test('compiles and links for a Zynq board with two compute units per block kernel', async () => {
+    const z = makeProject('micro', 'zcu102', { compute_units: { msa_block: 2, ffn_block: 2 } });
+    projects.push(z);
+    await expect(buildHost(z.dir)).resolves.toMatch(/ubimoe_host$/);
+  }, 180_000);
+
+  test('without a device: error frame DEVICE "no FPGA device / xclbin not loadable", exit 5', async () => {
+    const r = await execa(host, ['--xclbin', junk, '--weights', weights], {
+      input: Buffer.alloc(0),
+      encoding: 'buffer',
+      stripFinalNewline: false,
+      reject: false,
+      timeout: 30_000,
+    });
+    expect(r.exitCode).toBe(5);
+    const frames = new FrameDecoder(1 << 16).push(r.stdout as Uint8Array) as Frame[];
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ type: 'error', codeName: 'DEVICE' });
+    expect((frames[0] as Extract<Frame, { type: 'error' }>).message).toMatch(/^no FPGA device \/ xclbin not loadable: /);
+    expect(Buffer.from(r.stderr as Uint8Array).toString()).toMatch(/no FPGA device \/ xclbin not loadable/);
+  }, 60_000);
+
+  test('weights for another design are refused before the device is touched (exit 4)', async () => {
+    const bad = join(u280.root, 'bad-weights.bin');
+    writeFileSync(bad, 'UBIMOEW\0 but nothing else');
+    const r = await execa(host, ['--xclbin', junk, '--weights', bad], { encoding: 'buffer', stripFinalNewline: false, reject: false });
+    expect(r.exitCode).toBe(4);
+    const [f] = new FrameDecoder(1 << 16).push(r.stdout as Uint8Array) as Frame[];
+    expect(f).toMatchObject({ type: 'error', codeName: 'WEIGHTS' });
+  }, 60_000);
+
+  test('the driver reports the missing device as one user-facing line', async () => {
+    const err = await Accelerator.open({ project: u280.dir, backend: 'xrt', checkpoint: u280.checkpoint, xclbin: junk }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/^xrt runner #1 could not start: no FPGA device \/ xclbin not loadable: /);
+    expect((err as Error).message.split('\n')).toHaveLength(1);
+  }, 120_000);
+});
