@@ -7,6 +7,7 @@ import { registerCheckpoint } from './checkpoint.js';
 import { registerReference } from './reference.js';
 import { registerReport } from './report.js';
 import { registerBuild } from './build.js';
+import { registerRun } from './run.js';
 
 /** Every CLI command registers itself here; one file per command. */
-export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerCheckpoint, registerReference, registerReport, registerBuild, registerEstimate, registerSearch];
+export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerCheckpoint, registerReference, registerReport, registerBuild, registerRun, registerEstimate, registerSearch];
