@@ -76,6 +76,7 @@ export function overflow(x: bigint, t: Fmt): bigint {
   const max = maxOf(t);
   const min = minOf(t);
   const o: OMode = t.int ? 'WRAP' : t.o;
+  if (o === 'SAT_SYM' && t.s && x === min) return -max; // symmetric range: -max is the lowest value
   if (x >= min && x <= max) return x;
   if (o === 'WRAP') return valueOf(t, patternOf(t.w, x));
   if (o === 'SAT_ZERO') return 0n;
@@ -95,10 +96,10 @@ export function doubleValue(bits: bigint): { v: bigint; fs: number } | 'nan' | '
   return exp >= 0 ? { v: v << BigInt(exp), fs: 0 } : { v, fs: -exp };
 }
 
-/** Pattern a double becomes in format t (NaN -> 0, infinities saturate or wrap to 0). */
+/** Pattern a double becomes in format t (infinities saturate or wrap to 0; NaN aborts in C++). */
 export function fromDouble(bits: bigint, t: Fmt): bigint {
   const d = doubleValue(bits);
-  if (d === 'nan') return 0n;
+  if (d === 'nan') throw new Error('NaN has no fixed-point value');
   if (d === 'inf' || d === '-inf') {
     const o: OMode = t.int ? 'WRAP' : t.o;
     if (o === 'WRAP' || o === 'SAT_ZERO') return 0n;
@@ -126,8 +127,10 @@ export function resultFmt(op: BinOp, a: Fmt, b: Fmt): Fmt {
       return { w: plusI + f, i: plusI, s: true, int, q: 'TRN', o: 'WRAP' };
     case '*':
       return { w: a.w + b.w, i: a.i + b.i, s: a.s || b.s, int, q: 'TRN', o: 'WRAP' };
-    case '/':
-      return apInt(a.w + (b.s ? 1 : 0), a.s || b.s);
+    case '/': {
+      const grow = fb + (b.s ? 1 : 0);
+      return { w: a.w + grow, i: a.i + grow, s: a.s || b.s, int, q: 'TRN', o: 'WRAP' };
+    }
     case '%': {
       const w = Math.min(a.w, b.w + (a.s && !b.s ? 1 : 0));
       return apInt(w, a.s);
@@ -136,8 +139,10 @@ export function resultFmt(op: BinOp, a: Fmt, b: Fmt): Fmt {
 }
 
 /** Whether the csim headers compute this operator at all (results up to 128 bits). */
-export function computable(a: Fmt, b: Fmt): boolean {
-  return resultFmt('+', a, b).w <= 128 && a.w + b.w <= 128;
+export function computable(op: BinOp, a: Fmt, b: Fmt): boolean {
+  if (op === '/') return a.w + fracBits(b) + 1 <= 128 && b.w + 1 <= 128;
+  const fits = resultFmt('+', a, b).w <= 128 && a.w + b.w <= 128;
+  return op === '%' ? fits && a.int && b.int : fits;
 }
 
 /** Exact result value of a binary operator, in the result format's ulps. */
@@ -154,7 +159,7 @@ export function binaryValue(op: BinOp, a: Fmt, va: bigint, b: Fmt, vb: bigint): 
     case '*':
       return va * vb;
     case '/':
-      return va / vb;
+      return (va << BigInt(fracBits(b))) / vb; // BigInt division truncates toward zero, like C
     case '%':
       return va % vb;
   }

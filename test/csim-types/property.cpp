@@ -4,7 +4,7 @@
 // which apref.ts mirrors.
 //   C s t P        convert operand type s (pattern P, hex) into target type t      -> pattern
 //   D t B          convert the double with IEEE bits B (hex) into target type t   -> pattern
-//   A op a b P Q   binary op on operand types a, b: + - * -> "W I S K pattern"; / % -> same (integers);
+//   A op a b P Q   binary op on operand types a, b: + - * / -> "W I S K pattern"; % -> same (integers);
 //                  c -> the relation "<", "=" or ">" (all six comparison operators must agree)
 //   S s n P        shift by n (may be negative)                                     -> "left right"
 //   T s P          to_int, to_double bits, exact decimal                          -> "int bits text"
@@ -92,6 +92,13 @@ template <class A, class B> std::string binary(char op, const A &a, const B &b) 
   using RT = ubimoe_csim::rtypes<A, B>;
   constexpr bool fits = RT::plus_w <= 128 && A::width + B::width <= 128;
   if (op == 'c') return relation(a, b);
+  if (op == '/') {
+    if constexpr (A::width + B::fwidth + 1 <= 128 && B::width + 1 <= 128) {
+      return b == 0 ? "skip" : typed(a / b);
+    } else {
+      return "skip";
+    }
+  }
   if constexpr (!fits) {
     (void)op, (void)a, (void)b;
     return "skip";
@@ -100,11 +107,10 @@ template <class A, class B> std::string binary(char op, const A &a, const B &b) 
       case '+': return typed(a + b);
       case '-': return typed(a - b);
       case '*': return typed(a * b);
-      case '/':
       case '%':
         if constexpr (A::is_int && B::is_int) {
           if (b == 0) return "skip";
-          return op == '/' ? typed(a / b) : typed(a % b);
+          return typed(a % b);
         } else {
           return "skip";
         }

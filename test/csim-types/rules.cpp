@@ -113,8 +113,12 @@ static void overflow_modes() {
   CHECK_V((ap_fixed<6, 2, AP_TRN, AP_SAT_ZERO>(-5.0)), "0");
   CHECK_V((ap_fixed<6, 2, AP_TRN, AP_SAT_SYM>(-5.0)), "-1.9375");
   CHECK_V((ap_fixed<6, 2, AP_TRN, AP_WRAP>(-5.0)), "-1");
-  // SAT_SYM only acts on overflow: the most negative value itself is kept.
-  CHECK_V((ap_fixed<6, 2, AP_TRN, AP_SAT_SYM>(-2.0)), "-2");
+  // SAT_SYM keeps the range symmetric: the most negative value itself becomes -max (as in Vitis).
+  CHECK_V((ap_fixed<6, 2, AP_TRN, AP_SAT_SYM>(-2.0)), "-1.9375");
+  CHECK_V((ap_fixed<6, 2, AP_TRN, AP_SAT_SYM>(ap_fixed<6, 2>(-2.0))), "-1.9375");
+  CHECK_V((ap_fixed<6, 2, AP_TRN, AP_SAT_SYM>(ap_fixed<4, 2>(-2.0))), "-1.9375");
+  CHECK_V((ap_fixed<8, 4, AP_TRN, AP_SAT_SYM>(ap_fixed<6, 2>(-2.0))), "-2");  // not the minimum there
+  CHECK_V((ap_fixed<6, 2, AP_TRN, AP_SAT>(-2.0)), "-2");
   // Unsigned targets.
   CHECK_V((ap_ufixed<6, 2, AP_TRN, AP_SAT>(-1.0)), "0");
   CHECK_V((ap_ufixed<6, 2, AP_TRN, AP_SAT>(5.0)), "3.9375");
@@ -125,11 +129,10 @@ static void overflow_modes() {
   // Rounding happens first, then overflow: 1.99 rounds up to 2.0, which overflows.
   CHECK_V((ap_fixed<6, 2, AP_RND, AP_SAT>(1.99)), "1.9375");
   CHECK_V((ap_fixed<6, 2, AP_RND, AP_WRAP>(1.99)), "-2");
-  // Infinities saturate (or wrap to 0), NaN gives 0.
+  // Infinities saturate (or wrap to 0); NaN aborts (see the "nan" run of this program).
   CHECK_V((ap_fixed<8, 3, AP_TRN, AP_SAT>(std::numeric_limits<double>::infinity())), "3.96875");
   CHECK_V((ap_fixed<8, 3, AP_TRN, AP_SAT>(-std::numeric_limits<double>::infinity())), "-4");
   CHECK_V((ap_fixed<8, 3>(std::numeric_limits<double>::infinity())), "0");
-  CHECK_V((ap_fixed<8, 3, AP_TRN, AP_SAT>(std::numeric_limits<double>::quiet_NaN())), "0");
   CHECK_V((ap_fixed<8, 3, AP_TRN, AP_SAT>(1e300)), "3.96875");
   // Between fixed types, and from integers.
   CHECK_V((ap_fixed<8, 3, AP_TRN, AP_SAT>(ap_fixed<16, 8>(-100.5))), "-4");
@@ -178,7 +181,14 @@ static void arithmetic_result_types() {
   CHECK_V(-ap_int<8>(-128), "128");
   SAME(decltype(-ap_ufixed<8, 4>()), ap_fixed<9, 5>);
   CHECK_V(-ap_ufixed<8, 4>(15.9375), "-15.9375");
-  // Division and remainder (integers): C semantics, Vitis widths.
+  // Division keeps the dividend's fraction bits and truncates toward zero; % is for integers.
+  SAME(decltype(ap_fixed<16, 8>() / ap_fixed<8, 4>()), ap_fixed<21, 13>);
+  CHECK_V(ap_fixed<16, 8>(7.5) / ap_fixed<8, 4>(2.5), "3");
+  CHECK_V(ap_fixed<16, 8>(1) / ap_fixed<8, 4>(3), "0.33203125");
+  CHECK_V(ap_fixed<16, 8>(-1) / ap_fixed<8, 4>(3), "-0.33203125");
+  SAME(decltype(ap_fixed<32, 16>() / 192), ap_fixed<33, 17>);
+  CHECK_V(ap_fixed<32, 16>(100) / 192, "0.5208282470703125");  // 34133.33 ulp truncated
+  CHECK_V(ap_ufixed<8, 4>(15) / ap_ufixed<8, 4>(0.0625), "240");
   SAME(decltype(ap_uint<8>() / ap_int<4>()), ap_int<9>);
   CHECK_V(ap_int<8>(-7) / ap_int<8>(2), "-3");
   CHECK_V(ap_uint<8>(200) / ap_int<4>(-3), "-66");
@@ -284,6 +294,9 @@ static void conversions_out() {
   CHECK(ap_fixed<8, 3>(2.96875).to_int() == 2);
   CHECK(ap_fixed<8, 3>(-1.3125).to_double() == -1.3125);
   CHECK(ap_fixed<8, 3>(-1.3125).to_float() == -1.3125f);
+  CHECK((double)ap_fixed<8, 3>(-1.3125) == -1.3125);  // explicit conversions (Vitis: implicit)
+  CHECK(float(ap_ufixed<8, 3>(2.5)) == 2.5f);
+  CHECK((double)ap_int<8>(-7) == -7.0);
   CHECK(ap_ufixed<12, 0>(0.999755859375).to_double() == 0.999755859375);
   CHECK(ap_uint<64>(~0ull).to_uint64() == ~0ull);
   CHECK(ap_int<64>(-5).to_int64() == -5);
@@ -428,7 +441,20 @@ static void wide_bit_containers() {
   CHECK_S((ap_uint<130>(1) << 129).to_string(10), "680564733841876926926749214863536422912");
 }
 
-int main() {
+int main(int argc, char **argv) {
+  if (argc > 1 && std::string(argv[1]) == "nan") {
+    const ap_fixed<8, 3> bad = std::numeric_limits<double>::quiet_NaN();  // aborts
+    return bad.to_int();
+  }
+  if (argc > 1 && std::string(argv[1]) == "div0") {
+    const ap_int<8> zero = 0;
+    return (ap_int<8>(5) / zero).to_int();  // aborts
+  }
+  if (argc > 1 && std::string(argv[1]) == "range") {
+    ap_uint<8> x = 0;
+    x.range(8, 1) = 1;  // aborts: bit 8 of an 8-bit value
+    return 0;
+  }
   issue_examples();
   quantisation_modes();
   overflow_modes();

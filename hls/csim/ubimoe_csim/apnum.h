@@ -177,7 +177,8 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   static raw_t convert_from(const apnum<W2, I2, S2, Q2, O2, N2, K2> &o) {
     using Src = apnum<W2, I2, S2, Q2, O2, N2, K2>;
     if constexpr (!wide && !Src::wide && fwidth == Src::fwidth && sizeof(raw_t) == sizeof(typename Src::raw_t) &&
-                  (O_ == AP_WRAP || (W_ >= W2 + ((S2 || !S_) ? 0 : 1) && (S_ || !S2)))) {
+                  (O_ == AP_WRAP || (W_ >= W2 + ((S2 || !S_) ? 0 : 1) && (S_ || !S2) &&
+                                     !(O_ == AP_SAT_SYM && S2 && W_ == W2)))) {
       if constexpr (W_ <= W2) {
         return shl_bits(raw_t(o.V), W2 - W_);
       } else {
@@ -236,7 +237,10 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   // mode O. Returns the pattern as an integer (pack() drops bits above W).
   template <int W2, bool S2, int SH, class ST> static raw_t fit(ST v) {
     constexpr bool fits = S_ ? (W2 + SH + (S2 ? 0 : 1) <= W_) : (!S2 && W2 + SH <= W_);
-    if constexpr (fits) {
+    // AP_SAT_SYM keeps the range symmetric: a signed source landing on the most negative value
+    // becomes -max (as Vitis does), so that case is checked even when everything else fits.
+    constexpr bool sym_min = O_ == AP_SAT_SYM && S_ && S2 && W2 + SH >= W_;
+    if constexpr (fits && !sym_min) {
       return shl_bits(raw_t(v), SH);
     } else if constexpr (O_ == AP_WRAP) {
       return shl_bits(raw_t(v), SH);
@@ -258,7 +262,11 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
       }
       if (__builtin_expect(over, 0)) return sat_hi();
       if (__builtin_expect(under, 0)) return sat_lo();
-      return shl_bits(raw_t(v), SH);
+      const raw_t r = shl_bits(raw_t(v), SH);
+      if constexpr (sym_min) {
+        if (__builtin_expect(r == raw_t(~low_mask<typename rt<raw_t>::u>(W_ - 1)), 0)) return sat_lo();
+      }
+      return r;
     }
   }
 
@@ -271,7 +279,7 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   // double -> this type, exactly (the double's value is quantised once, then overflow handled).
   static raw_t from_double(double d) {
     static_assert(!wide, "ubimoe csim: no conversion from floating point to ap_uint wider than 128 bits");
-    if (d != d) return raw_t(0);  // NaN: no meaningful bits; 0 is deterministic
+    if (d != d) fail("NaN converted to an ap_fixed/ap_int value");  // Vitis stops here too
     bool neg = d < 0, huge = false;
     u128 mag = 0, bits = 0;  // |value| in units of 2^-F, and its two's-complement pattern mod 2^128
     if (std::isinf(d)) {
@@ -302,7 +310,7 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
       (neg ? under : over) = true;
     } else if (S_) {
       over = !neg && mag > ((u128(1) << (W_ - 1)) - 1);
-      under = neg && mag > (u128(1) << (W_ - 1));
+      under = neg && (O_ == AP_SAT_SYM ? mag >= (u128(1) << (W_ - 1)) : mag > (u128(1) << (W_ - 1)));
     } else {
       under = neg && mag != 0;
       over = !neg && mag > low_mask<u128>(W_);
@@ -328,6 +336,10 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
       V.set64(lo, n, x);
     } else {
       using U = typename rt<raw_t>::u;
+      if (n == W_) {  // the whole value (unpacking a weight): a plain store
+        V = pack(raw_t(x));
+        return;
+      }
       const U m = low_mask<U>(n) << (lo + pad);
       V = raw_t((U(V) & ~m) | ((U(x) << (lo + pad)) & m));
     }
@@ -444,6 +456,11 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   unsigned long long to_uint64() const { return (unsigned long long)(low64()); }
   bool to_bool() const { return !is_zero(); }
   explicit operator bool() const { return !is_zero(); }
+  // Vitis converts implicitly; here only explicitly ((float)x, double(x)), so that floating point
+  // never sneaks into datapath code unnoticed. Code that compiles here also compiles under Vitis.
+  explicit operator double() const { return to_double(); }
+  explicit operator float() const { return to_float(); }
+  explicit operator long double() const { return to_ldouble(); }
 
   std::string to_string(int radix = 2, bool sign = S_) const;
 

@@ -2,7 +2,8 @@
 //   a * b : W = Wa + Wb, I = Ia + Ib                       (signed if either is)
 //   a + b, a - b : F = max(Fa, Fb), I = max(Ia', Ib') + 1  (Ia' = Ia + 1 when only b is signed; - is always signed)
 //   a & | ^ b (integers) : W = max(Wa', Wb')
-//   a / b, a % b (integers only) : W = Wa + Sb, resp. min(Wa, Wb + (Sa && !Sb))
+//   a / b : W = Wa + Fb + Sb, I = Ia + Fb + Sb (a's fraction bits; the quotient truncates toward zero)
+//   a % b (integers only) : W = min(Wa, Wb + (Sa && !Sb))
 // C integers take part as ap_int/ap_uint of their own width. Results use int64 when they fit 64 bits,
 // __int128 otherwise (up to 128 bits; wider results are a compile-time error).
 #ifndef UBIMOE_CSIM_OPS_H
@@ -30,7 +31,9 @@ template <class A, class B> struct rtypes {
   // Bitwise results: a wide (> 128 bit) operand makes the result an ap_uint of the larger width.
   static constexpr int logic_w = any_wide ? imax(A::width, B::width) : imax(Ia, Ib);
   using logic = apnum<logic_w, logic_w, any_wide ? false : S, AP_TRN, AP_WRAP, 0, true>;
-  using div = apnum<A::width + (B::sign_flag ? 1 : 0), A::width + (B::sign_flag ? 1 : 0), S, AP_TRN, AP_WRAP, 0, true>;
+  // a / b keeps a's fraction bits: W = Wa + Fb + Sb, I = Ia + Fb + Sb.
+  static constexpr int div_w = A::width + B::fwidth + (B::sign_flag ? 1 : 0);
+  using div = apnum<div_w, A::iwidth + B::fwidth + (B::sign_flag ? 1 : 0), S, AP_TRN, AP_WRAP, 0, K>;
   static constexpr int mod_w = imin(A::width, B::width + ((A::sign_flag && !B::sign_flag) ? 1 : 0));
   using mod = apnum<mod_w, mod_w, A::sign_flag, AP_TRN, AP_WRAP, 0, true>;
 };
@@ -72,15 +75,16 @@ inline typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::mult operator*(const UBIMOE_
   return R::from_value(T(T(a.val()) * T(b.val())));
 }
 
-// Integer division truncates toward zero (C); dividing by zero aborts.
+// Division: (a * 2^Fb) / b truncated toward zero, as Vitis computes it; dividing by zero aborts.
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
 inline typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::div operator/(const UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
-  static_assert(K1 && K2, "ubimoe csim: / is provided for ap_int/ap_uint only");
   check_arith<UBIMOE_AP(1), UBIMOE_AP(2)>();
+  constexpr int F2 = W2 - I2;
+  static_assert(W1 + F2 + 1 <= 128 && W2 + 1 <= 128, "ubimoe csim: division needing more than 128 bits");
   using R = typename rtypes<UBIMOE_AP(1), UBIMOE_AP(2)>::div;
-  using C = typename raw_sel<imax(W1, W2) + 1, true>::type;  // holds both operands and the quotient
+  using C = typename raw_sel<imax(W1 + F2, W2) + 1, true>::type;  // holds a * 2^Fb, b and the quotient
   if (b.is_zero()) fail("division by zero");
-  return R::from_value(typename R::raw_t(C(a.val()) / C(b.val())));
+  return R::from_value(typename R::raw_t(shl_bits(C(a.val()), F2) / C(b.val())));
 }
 
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
