@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { calibrationPath, ratiosFromComparison, saveCalibration } from '../build/calibration.js';
 import { compareWithPrediction, formatComparison } from '../build/compare.js';
+import { buildCsim } from '../build/csim.js';
 import {
   collectSynthReport,
   findCsynthReports,
@@ -16,6 +17,7 @@ import { LAYOUT, TOP_KERNELS } from '../build/vitis/layout.js';
 import { StepProgress } from '../build/vitis/progress.js';
 import { runPlan } from '../build/vitis/runner.js';
 import { planBuild } from '../build/vitis/steps.js';
+import { writeTestbench } from '../build/vitis/testbench.js';
 import { VITIS_TARGETS, missingTools, requireTools, type VitisTarget } from '../build/vitis/tools.js';
 import { loadDesign, type Design } from '../design/design.js';
 import { UserError } from '../util/errors.js';
@@ -138,7 +140,14 @@ async function buildVitis(
   process.stderr.write(
     `ubimoe build --target ${target}: ${plan.steps.length} steps (${design.model.name} on ${design.board.name}, logs in ${join(dir, LAYOUT.logsDir)})\n`,
   );
-  await runPlan(dir, plan, { jobs, progress: new StepProgress(process.stderr) });
+  const progress = new StepProgress(process.stderr);
+  if (target === 'cosim') {
+    // co-simulation runs the csim runner as its test bench: it needs weights and an input
+    progress.start('test-bench data (tb/)');
+    writeTestbench(dir, design);
+    progress.end('test-bench data (tb/)', true);
+  }
+  await runPlan(dir, plan, { jobs, progress });
   reportSynthesis(dir, design, Boolean(opts.saveCalibration), target === 'csynth' || target === 'cosim');
   if (target === 'hw' || target === 'hw_emu') {
     const embedded = design.board.flow === 'vitis-embedded';
@@ -177,16 +186,31 @@ export function registerBuild(program: Command): void {
           throw new UserError(
             '--save-calibration needs a synthesis target (csynth, cosim, xo, hw_emu or hw)',
           );
-        await buildCsimTarget(dir, design, opts);
+        await buildCsimTarget(dir);
         return;
       }
       await buildVitis(dir, design, target, opts);
     });
 }
 
-async function buildCsimTarget(dir: string, design: Design, opts: BuildOptions): Promise<void> {
-  void dir;
-  void design;
-  void opts;
-  throw new UserError('--target csim: the C-simulation build is not available yet');
+/** --target csim: the g++ builds of the C-simulation runners (no Vitis), through the csim build cache. */
+async function buildCsimTarget(dir: string): Promise<void> {
+  const progress = new StepProgress(process.stderr);
+  const runners = [
+    { main: 'csim_main', title: 'C-simulation runner (g++)' },
+    { main: 'protocol_main', title: 'protocol runner for ubimoe run (g++)' },
+  ].filter((r) => existsSync(join(dir, 'runner', `${r.main}.cpp`)));
+  for (const r of runners) {
+    progress.start(r.title);
+    try {
+      const b = await buildCsim(dir, { main: r.main });
+      progress.end(r.title, true, b.cached ? '(cached)' : '');
+      process.stdout.write(`${r.title}: ${b.exe}\n`);
+    } catch (err) {
+      progress.end(r.title, false);
+      throw err;
+    } finally {
+      progress.stop();
+    }
+  }
 }

@@ -11,6 +11,7 @@ import { KERNEL_NAMES } from '../kernels/params.js';
 import { hlsDir, packageRoot } from '../util/paths.js';
 import type { RenderContext } from './context.js';
 import { driverSources } from '../driver/projectfiles.js';
+import { vitisFiles } from '../build/vitis/files.js';
 
 export interface ProducedFile {
   path: string; // relative to the project root, '/'-separated
@@ -66,4 +67,4 @@ export const designFile: Producer = (design) => {
 /** docs/: the packed weights layout. */
 export const docs: Producer = () => [{ path: 'docs/weights.md', content: readFileSync(join(packageRoot, 'docs', 'weights.md')) }];
 
-export const producers: Producer[] = [kernelSources, libraryHeaders, runnerSources, designFile, docs, driverSources];
+export const producers: Producer[] = [kernelSources, libraryHeaders, runnerSources, designFile, docs, driverSources, vitisFiles];

@@ -1,6 +1,9 @@
 import type { Board, Memory } from '../../board/schema.js';
 import type { Design } from '../../design/design.js';
 import type { KernelName } from '../../kernels/params.js';
+import { axiBundles as ffnBundles } from '../../kernels/cpp/ffn_block.js';
+import { axiBundles as msaBundles } from '../../kernels/cpp/msa_block.js';
+import { axiBundles as patchBundles } from '../../kernels/cpp/patch_embed.js';
 import type { AxiBundle } from '../../kernels/types.js';
 import { UserError } from '../../util/errors.js';
 import { TOP_KERNELS } from './layout.js';
@@ -34,20 +37,14 @@ export interface Connectivity {
   weightBank: string;
 }
 
-/**
- * The m_axi bundles of each top kernel (the shared contract: every top kernel has exactly
- * `gmem_act` for activations and `gmem_w` for packed weights; see src/kernels/<kernel>.ts).
- */
+/** The m_axi bundles of each top kernel, as the kernel declares them (src/kernels/cpp/<kernel>.ts). */
 export function kernelBundles(kernel: KernelName): AxiBundle[] {
-  const act: Record<KernelName, string[]> = {
-    patch_embed: ['pixels', 'tokens_out'],
-    msa_block: ['x_in', 'x_out'],
-    ffn_block: ['x_in', 'x_out', 'routing_out'],
+  const bundles: Record<KernelName, () => AxiBundle[]> = {
+    patch_embed: patchBundles,
+    msa_block: msaBundles,
+    ffn_block: ffnBundles,
   };
-  return [
-    { name: 'gmem_act', args: act[kernel], role: 'activations' },
-    { name: 'gmem_w', args: ['weights'], role: 'weights' },
-  ];
+  return bundles[kernel]();
 }
 
 function slrList(m: Memory): (number | null)[] {

@@ -1,0 +1,111 @@
+/**
+ * The Vitis files inside a project as `ubimoe generate` writes it (the real generator, kernels,
+ * runner and host): the link config maps exactly the m_axi bundles the C++ top functions declare,
+ * the HLS scripts find every file they add (Tcl stubs check), the test-bench data drives the csim
+ * runner, and the Makefile's csim and host recipes compile.
+ */
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kernelBundles } from '../../src/build/vitis/connectivity.js';
+import { writeTestbench } from '../../src/build/vitis/testbench.js';
+import { generateProject } from '../../src/generate/project.js';
+import { KERNEL_NAMES } from '../../src/kernels/params.js';
+import { designFor, stubsDir } from './project.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-vitis-generated-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe.each(['u280', 'zcu102'])('a generated micro project for %s', (board) => {
+  const design = designFor('micro', board);
+  const dir = join(tmp, board);
+  generateProject(design, dir);
+
+  test('holds the HLS scripts, the link config, the Makefile (and the package config on Zynq)', () => {
+    const expected = ['Makefile', `link/${board}.cfg`, ...KERNEL_NAMES.map((k) => `hls/${k}.tcl`)];
+    if (board === 'zcu102') expected.push('package/zcu102.cfg');
+    for (const f of expected) expect(existsSync(join(dir, f))).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    for (const f of expected) expect(manifest.files[f]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test.each(KERNEL_NAMES)(
+    '%s: the link config maps exactly the m_axi bundles the C++ top declares',
+    (kernel) => {
+      const src = readFileSync(join(dir, 'kernels', `${kernel}.cpp`), 'utf8');
+      expect(src).toMatch(new RegExp(`extern "C" void ${kernel}\\(`));
+      const declared = new Set(
+        [...src.matchAll(/#pragma HLS INTERFACE m_axi port=\w+ bundle=(\w+)/g)].map((m) => m[1]),
+      );
+      expect([...declared].sort()).toEqual(
+        kernelBundles(kernel)
+          .map((b) => b.name)
+          .sort(),
+      );
+      const cfg = readFileSync(join(dir, 'link', `${board}.cfg`), 'utf8');
+      const mapped = [...cfg.matchAll(new RegExp(`^sp=${kernel}_1\\.m_axi_(\\w+):`, 'gm'))].map((m) => m[1]);
+      expect(mapped.sort()).toEqual([...declared].sort());
+    },
+  );
+
+  test('the test-bench data drives the csim runner the Makefile builds', () => {
+    writeTestbench(dir, design);
+    const make = spawnSync('make', ['--no-print-directory', 'csim', 'CSIM_CXXFLAGS=-std=c++17 -O0'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(make.stderr.split('\n').filter((l) => /error/i.test(l))).toEqual([]);
+    expect(make.status).toBe(0);
+    const argv = readFileSync(join(dir, 'tb', 'argv.txt'), 'utf8')
+      .trim()
+      .replaceAll('@TB@', join(dir, 'tb'))
+      .split(' ');
+    const run = spawnSync(join(dir, 'build', 'csim', 'ubimoe_csim'), argv, { encoding: 'utf8' });
+    expect(run.stderr).toMatch(/^csim: image 0: [\d.]+ ms/);
+    expect(run.status).toBe(0);
+    expect(existsSync(join(dir, 'tb', 'output.npy'))).toBe(true);
+  });
+
+  test('every HLS script finds the files it adds (sources, test bench, data) and runs every step', () => {
+    for (const kernel of KERNEL_NAMES) {
+      const trace = join(tmp, `${board}-${kernel}.trace`);
+      const r = spawnSync('tclsh', [join(stubsDir, 'run.tcl'), join(dir, 'hls', `${kernel}.tcl`)], {
+        env: { ...process.env, UBIMOE_TCL_TRACE: trace, UBIMOE_STEPS: 'csim csynth cosim export' },
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const added = readFileSync(trace, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[])
+        .filter((c) => c[0] === 'add_files')
+        .map((c) => c.find((a) => a.startsWith('/'))!.slice(dir.length + 1));
+      expect(added).toEqual([
+        `kernels/${kernel}.cpp`,
+        'runner/forward.cpp',
+        'runner/csim_main.cpp',
+        ...KERNEL_NAMES.filter((k) => k !== kernel).map((k) => `kernels/${k}.cpp`),
+        'tb/input.npy',
+        'tb/weights.bin',
+      ]);
+    }
+  });
+});
+
+describe('the host recipe of the Makefile', () => {
+  const xrt = process.env.XILINX_XRT ? join(process.env.XILINX_XRT, 'include') : '/usr/include/xrt';
+  test('compiles the generated XRT host (needs XRT headers: libxrt-dev or $XILINX_XRT)', () => {
+    if (!existsSync(join(xrt, 'xrt', 'xrt_device.h')))
+      throw new Error(
+        `no XRT headers in ${xrt}: apt-get install libxrt-dev (as .ci/run does) or source /opt/xilinx/xrt/setup.sh`,
+      );
+    const dir = join(tmp, 'u280');
+    const make = spawnSync('make', ['--no-print-directory', 'host'], { cwd: dir, encoding: 'utf8' });
+    expect(make.stderr.split('\n').filter((l) => /error/i.test(l))).toEqual([]);
+    expect(make.status).toBe(0);
+    expect(existsSync(join(dir, 'build', 'host', 'ubimoe_host'))).toBe(true);
+  });
+});
