@@ -12,14 +12,15 @@ export function registerReport(program: Command): void {
     .action((opts: { project: string; output?: string }) => {
       const r = writeReport(opts.project, opts.output);
       if (r.comparison) process.stdout.write(r.comparison);
+      const notes: string[] = [];
+      if (r.data.prediction?.source === 'computed') notes.push('estimate computed from design.yaml');
       const absent = [
         r.data.prediction ? '' : 'estimate',
         r.data.search ? '' : 'search',
         r.data.accuracy ? '' : 'accuracy',
         r.data.synth ? '' : 'synthesis',
       ].filter(Boolean);
-      process.stdout.write(
-        `report written to ${r.path}${absent.length ? ` (no ${absent.join(', ')} data)` : ''}\n`,
-      );
+      if (absent.length) notes.push(`no ${absent.join(', ')} data`);
+      process.stdout.write(`report written to ${r.path}${notes.length ? ` (${notes.join('; ')})` : ''}\n`);
     });
 }

@@ -1,13 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDesign } from '../design/design.js';
+import { loadDesign, type Design } from '../design/design.js';
+import { estimateDesign, estimateJson } from '../design/estimate.js';
 import { UserError, describeError } from '../util/errors.js';
+import { parseWith } from '../util/yamlfile.js';
 import { comparePrediction } from './compare.js';
 import { readAccuracy } from './read/accuracy.js';
-import { readEstimate } from './read/estimate.js';
+import { estimateFileSchema, readEstimate, toPrediction } from './read/estimate.js';
 import { readSearch } from './read/search.js';
 import { readSynth } from './read/synth.js';
-import type { ReportData } from './types.js';
+import type { Prediction, ReportData } from './types.js';
 
 /** The report files of a project, relative to its root. */
 export const REPORT_FILES = {
@@ -29,6 +31,25 @@ function readManifest(dir: string): Record<string, unknown> | undefined {
   throw new UserError(`${path}: must be a JSON object`);
 }
 
+/**
+ * The project's predicted figures: reports/estimate.json when present, else computed now from
+ * design.yaml by the current cost model (the function `ubimoe estimate` uses).
+ */
+function predict(dir: string, design: Design): { prediction: Prediction | null; missing?: string } {
+  const fromFile = readEstimate(join(dir, REPORT_FILES.estimate));
+  if (fromFile) return { prediction: fromFile };
+  try {
+    const computed = parseWith(estimateFileSchema, estimateJson(estimateDesign(design)), 'computed estimate');
+    return { prediction: toPrediction(computed, 'computed') };
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    return {
+      prediction: null,
+      missing: `no ${REPORT_FILES.estimate}, and the cost model cannot estimate this design: ${err.message}`,
+    };
+  }
+}
+
 /** Reads everything a report shows from a generated project directory. */
 export function gatherReport(dir: string, opts: { version: string; now?: Date }): ReportData {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
@@ -44,16 +65,14 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
   }
   const design = loadDesign(designPath);
   const manifest = readManifest(dir);
-  const prediction = readEstimate(join(dir, REPORT_FILES.estimate));
+  const { prediction, missing } = predict(dir, design);
   const synth = readSynth(join(dir, REPORT_FILES.synth));
   return {
     projectDir: dir,
     design,
     manifest,
     prediction,
-    predictionMissing: prediction
-      ? undefined
-      : `no ${REPORT_FILES.estimate}: run ubimoe estimate on this design`,
+    predictionMissing: missing,
     search: readSearch(join(dir, REPORT_FILES.search)),
     accuracy: readAccuracy(join(dir, REPORT_FILES.accuracy)),
     synth,

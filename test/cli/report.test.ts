@@ -38,11 +38,13 @@ describe('ubimoe report', () => {
     expect((html.match(/<svg /g) ?? []).length).toBe(5);
   });
 
-  test('-o chooses the output; a bare project says which data is absent and prints no table', () => {
+  test('-o chooses the output; a bare project says what was computed and what is absent, and prints no table', () => {
     const out = join(tmp, 'sub', 'bare.html');
     const r = ubimoe('report', '--project', join(fixtures, 'zcu102-bare'), '-o', out);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`report written to ${out} (no estimate, search, accuracy, synthesis data)\n`);
+    expect(r.stdout).toBe(
+      `report written to ${out} (estimate computed from design.yaml; no search, accuracy, synthesis data)\n`,
+    );
     expect(existsSync(out)).toBe(true);
     expect(existsSync(join(fixtures, 'zcu102-bare', 'report.html'))).toBe(false);
   });

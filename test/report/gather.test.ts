@@ -63,19 +63,30 @@ describe('gathering a project', () => {
     expect(lines).toContain('msa_block    dsp                 2,292        2,338        1.02');
   });
 
-  test('a bare project: absent sections are null and the page says why', () => {
+  test('a bare project: the estimate is computed from design.yaml, the other sections are null and the page says why', () => {
     const d = gatherReport(join(fixtures, 'zcu102-bare'), opts);
-    expect([d.prediction, d.search, d.accuracy, d.synth, d.comparison]).toEqual([
-      null,
-      null,
-      null,
-      null,
-      null,
-    ]);
+    expect(d.prediction?.source).toBe('computed');
+    expect(d.prediction?.kernels.map((k) => k.name)).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
+    expect([d.search, d.accuracy, d.synth, d.comparison]).toEqual([null, null, null, null]);
     const html = renderReport(d);
     expect(html).toContain('No search report: this design was not searched');
-    expect(html).toContain('No predicted figures: no reports/estimate.json');
+    expect(html).toContain('No accuracy report');
     expect(html).toContain('No synthesis reports');
+    // without any prediction, the prediction sections say why
+    const none = renderReport({
+      ...d,
+      prediction: null,
+      predictionMissing: 'no reports/estimate.json, and the cost model cannot estimate this design: x',
+    });
+    expect(none).toContain(
+      'No predicted figures: no reports/estimate.json, and the cost model cannot estimate this design: x.',
+    );
+    expect(none).toContain('No predicted resources: no reports/estimate.json');
+  });
+
+  test('an estimate.json on disk wins over computing one', () => {
+    const d = gatherReport(join(fixtures, 'u280-full'), opts);
+    expect(d.prediction?.source).toBe('file');
   });
 
   test('the page is self-contained: no script, no external URL, a CSP that forbids loading', () => {

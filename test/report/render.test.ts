@@ -53,16 +53,30 @@ describe('report.html in headless Chromium', () => {
     expect(r.sections.synth).toMatch(/1\.64×/);
   });
 
-  test('a bare project: every section says plainly what is absent, and the page still renders cleanly', async () => {
+  test('a project with only its design: the estimate is computed, every other section says plainly what is absent', async () => {
     const out = join(tmp, 'bare.html');
     writeReport(join(fixtures, 'zcu102-bare'), out);
     const r = await renderInChromium(out, join(artifacts, 'report-bare.png'));
     expect(r.consoleErrors).toEqual([]);
     expect(r.requests).toEqual([]);
     expect(r.overflowing).toEqual([]);
-    expect(r.charts).toEqual([]);
+    expect(r.charts.map((c) => c.id).sort()).toEqual([
+      'chart-latency-kernels',
+      'chart-latency-stages',
+      'chart-resources',
+    ]);
+    for (const c of r.charts)
+      expect({ id: c.id, w: c.width > 100, h: c.height > 100, clipped: c.textsOutside }).toEqual({
+        id: c.id,
+        w: true,
+        h: true,
+        clipped: [],
+      });
     expect(r.sections.design).toMatch(/micro/);
-    expect(r.sections.latency).toMatch(/No predicted figures/);
+    expect(r.sections.latency).toMatch(
+      /no reports\/estimate\.json: these figures were computed from design\.yaml/,
+    );
+    expect(r.sections.resources).not.toMatch(/SLR 0/); // one region on a Zynq board
     expect(r.sections.search).toMatch(/No search report: this design was not searched/);
     expect(r.sections.accuracy).toMatch(/No accuracy report/);
     expect(r.sections.synth).toMatch(/No synthesis reports/);

@@ -46,6 +46,11 @@ function usageLabel(used: number, available: number): string {
   return `${groupThousands(used)} / ${groupThousands(available)} (${pct < 10 ? pct.toFixed(1) : Math.round(pct)} %)`;
 }
 
+const usedOf = (r: LimitRow) => r.values.reduce((a, b) => a + b, 0);
+const isOver = (r: LimitRow) => r.available > 0 && usedOf(r) > r.limit * r.available;
+/** The figures right of a bar; ▲ flags use above the limit. */
+const rowValueLabel = (r: LimitRow) => usageLabel(usedOf(r), r.available) + (isOver(r) ? ' ▲' : '');
+
 export function limitBars(spec: LimitBarsSpec): string {
   const width = spec.width ?? 880;
   const barH = 18;
@@ -59,17 +64,7 @@ export function limitBars(spec: LimitBarsSpec): string {
 
   const labelW = Math.max(...allRows.map((r) => textWidth(r.label, FONT_SIZE))) + 16;
   const valueW =
-    Math.max(
-      ...allRows.map((r) =>
-        textWidth(
-          usageLabel(
-            r.values.reduce((a, b) => a + b, 0),
-            r.available,
-          ),
-          11,
-        ),
-      ),
-    ) + 20;
+    Math.max(...allRows.map((r) => textWidth(rowValueLabel(r), 11) * (isOver(r) ? 1.1 : 1))) + 20; // bold is wider
   const left = labelW + 8;
   const right = valueW;
   const items = [
@@ -90,8 +85,7 @@ export function limitBars(spec: LimitBarsSpec): string {
     }
     for (const r of g.rows) {
       const yTop = cy + (rowH - barH) / 2;
-      const used = r.values.reduce((a, b) => a + b, 0);
-      const over = r.available > 0 && used > r.limit * r.available;
+      const over = isOver(r);
       body.push(el('rect', { x: left, y: yTop, width: plotW, height: barH, fill: '#f5f7fa' }));
       let acc = 0;
       r.values.forEach((v, s) => {
@@ -121,7 +115,7 @@ export function limitBars(spec: LimitBarsSpec): string {
       );
       body.push(text(left - 8, yTop + barH / 2 + 4, r.label, { 'text-anchor': 'end' }));
       body.push(
-        text(left + plotW + 8, yTop + barH / 2 + 4, usageLabel(used, r.available) + (over ? ' ▲' : ''), {
+        text(left + plotW + 8, yTop + barH / 2 + 4, rowValueLabel(r), {
           'font-size': 11,
           fill: over ? WARN : MUTED,
           'font-weight': over ? 700 : 400,

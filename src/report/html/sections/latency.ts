@@ -81,6 +81,9 @@ export function latencySection(d: ReportData): string {
       'p',
       { class: 'lede' },
       'Cycle counts from the cost model, converted to time at the design’s clock. Not measured on hardware.',
+      p.source === 'computed'
+        ? ' The project has no reports/estimate.json: these figures were computed from design.yaml by the current cost model when this report was written.'
+        : '',
     ),
     stats,
     figure(
