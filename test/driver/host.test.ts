@@ -16,7 +16,7 @@ import { makeProject, type TestProject } from './project.js';
 
 const haveXrt = xrtFlags() !== null;
 if (!haveXrt)
-  process.stderr.write('NOTICE: XRT host tests SKIPPED: libxrt-dev is not installed (apt-get install libxrt-dev; .ci/run installs it)\n');
+  process.stderr.write('NOTICE: XRT host tests SKIPPED: libxrt-dev / uuid-dev not installed (apt-get install libxrt-dev uuid-dev; .ci/run installs them)\n');
 const maybe = haveXrt ? describe : describe.skip;
 
 const projects: TestProject[] = [];
