@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerEstimate } from './estimate.js';
 import { registerSearch } from './search.js';
+import { registerGenerate } from './generate.js';
+import { registerCsim } from './csim.js';
 import { registerModels } from './models.js';
 import { registerBoards } from './boards.js';
 import { registerCheckpoint } from './checkpoint.js';
@@ -10,4 +12,4 @@ import { registerBuild } from './build.js';
 import { registerRun } from './run.js';
 
 /** Every CLI command registers itself here; one file per command. */
-export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerCheckpoint, registerReference, registerReport, registerBuild, registerRun, registerEstimate, registerSearch];
+export const commands: Array<(program: Command) => void> = [registerModels, registerBoards, registerCheckpoint, registerReference, registerReport, registerBuild, registerRun, registerEstimate, registerSearch, registerGenerate, registerCsim];

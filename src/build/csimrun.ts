@@ -1,0 +1,88 @@
+/**
+ * Runs a project's file-based csim runner (runner/csim_main.cpp) on a batch: packs nothing and
+ * compiles nothing itself (see pack.ts, csim.ts); writes the input as float32 .npy in a temporary
+ * directory, runs the runner, reads tokens and expert choices back.
+ */
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Design } from '../design/design.js';
+import { decodeNpy, encodeNpy } from '../io/npy.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+
+export interface CsimRunOptions {
+  exe: string; // the built runner
+  design: Design;
+  weights: string; // packed weights file
+  input: Float32Array; // images [B, C, H, W] or tokens [B, N, D]
+  batch: number;
+  tokens: boolean; // input is tokens
+  task: number;
+  onImage?: (index: number, wallMs: number, cpuMs: number) => void;
+}
+
+export interface CsimRunResult {
+  tokens: Float32Array; // [B, N, D]
+  experts: Int32Array; // [B, moe_blocks, N, top_k], best first
+  wallMsPerImage: number;
+  cpuMsPerImage: number;
+}
+
+/** int32 .npy payload (the runner writes '<i4', C order). */
+function decodeInt32Npy(bytes: Uint8Array, what: string): Int32Array {
+  const headerLen = bytes[8] | (bytes[9] << 8);
+  const header = Buffer.from(bytes.subarray(10, 10 + headerLen)).toString('latin1');
+  if (!header.includes("'<i4'")) throw new Error(`${what}: expected int32 .npy`);
+  const start = 10 + headerLen;
+  return new Int32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + bytes.length));
+}
+
+export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
+  const { dims, model } = o.design;
+  const shape = o.tokens ? [o.batch, dims.numTokens, dims.D] : [o.batch, model.in_chans, model.img_h, model.img_w];
+  const dir = mkdtempSync(join(tmpdir(), 'ubimoe-csim-'));
+  try {
+    const inPath = join(dir, 'input.npy');
+    const outPath = join(dir, 'tokens.npy');
+    const expPath = join(dir, 'experts.npy');
+    writeFileAtomic(inPath, encodeNpy(shape, o.input));
+    const args = ['--weights', o.weights, '--input', inPath, '--output', outPath, '--experts', expPath, '--task', String(o.task)];
+    if (o.tokens) args.push('--tokens');
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    const other: string[] = [];
+    let pending = '';
+    const onLine = (line: string) => {
+      const m = /^csim: image (\d+): ([\d.]+) ms \(([\d.]+) ms cpu\)/.exec(line);
+      if (!m) {
+        if (line.trim()) other.push(line);
+        return;
+      }
+      wall.push(Number(m[2]));
+      cpu.push(Number(m[3]));
+      o.onImage?.(Number(m[1]), Number(m[2]), Number(m[3]));
+    };
+    const proc = execa(o.exe, args, { reject: false, stderr: 'pipe', stdout: 'ignore' });
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      lines.forEach(onLine);
+    });
+    const r = await proc;
+    onLine(pending);
+    if (r.exitCode !== 0) {
+      const msg = (other.pop() ?? '').replace(/^csim_main: /, '');
+      if (r.exitCode === 2) throw new UserError(`csim runner: ${msg}`);
+      throw new Error(`csim runner ${o.exe} failed (exit ${r.exitCode ?? r.signal}): ${msg}`);
+    }
+    const tokens = decodeNpy(readFileSync(outPath), outPath).data as Float32Array;
+    const experts = decodeInt32Npy(readFileSync(expPath), expPath);
+    const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
+    return { tokens, experts, wallMsPerImage: mean(wall), cpuMsPerImage: mean(cpu) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

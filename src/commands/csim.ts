@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { accuracyJson, accuracyText, compareTokens, expertAgreement, type Accuracy } from '../build/accuracy.js';
+import { buildCsim } from '../build/csim.js';
+import { runCsim } from '../build/csimrun.js';
+import { clipSummary, writePackedWeights } from '../driver/pack.js';
+import { openProject } from '../driver/project.js';
+import { readNpy, readNpyFloat32, writeNpy } from '../io/npy.js';
+import { readCheckpoint } from '../model/checkpoint.js';
+import { forwardImages, forwardTokens } from '../model/reference.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+
+interface CsimOpts {
+  project: string;
+  checkpoint: string;
+  input: string;
+  output: string;
+  task: string;
+  compare?: string;
+  reference: boolean;
+  experts?: string;
+}
+
+export function registerCsim(program: Command): void {
+  program
+    .command('csim')
+    .description(
+      "C-simulate a generated project: pack the checkpoint into the design's device layout, compile the kernels and " +
+        'runner with g++ (cached by source hash), run the batch, write the output tokens; then compare them with the ' +
+        'float32 reference model (or --compare tokens) and write <project>/reports/accuracy.json',
+    )
+    .requiredOption('--project <dir>', 'a project written by ubimoe generate')
+    .requiredOption('--checkpoint <file.safetensors>', "weights for the project's model")
+    .requiredOption('--input <file.npy>', 'normalised images [B, C, H, W] or tokens [B, N, D] (float32/float16 .npy)')
+    .requiredOption('-o, --output <file.npy>', 'output tokens [B, N, D], float32 .npy (written atomically)')
+    .option('--task <t>', 'task whose gate routes the MoE blocks (0-based)', '0')
+    .option('--compare <ref.npy>', 'reference tokens [B, N, D] to compare with instead of the reference model\'s')
+    .option('--no-reference', 'skip the comparison (no reference model run, no accuracy.json)')
+    .option('--experts <file.npy>', 'also write the expert choices [B, moe_blocks, N, top_k] (int32 .npy)')
+    .action(async (opts: CsimOpts) => {
+      const project = openProject(opts.project);
+      const { design } = project;
+      const { model, dims } = design;
+      const task = /^\d+$/.test(opts.task) ? Number(opts.task) : NaN;
+      if (!Number.isInteger(task) || task >= dims.tasks)
+        throw new UserError(`--task: '${opts.task}' is not a task of model ${model.name} (it has ${dims.tasks}: 0..${dims.tasks - 1})`);
+      const input = readNpy(opts.input);
+      if (!(input.data instanceof Float32Array)) throw new UserError(`${opts.input}: dtype ${input.dtype}; csim needs normalised float32 (or float16) values`);
+      const s = input.shape;
+      const imageShape = [model.in_chans, model.img_h, model.img_w];
+      const tokenShape = [dims.numTokens, dims.D];
+      const isImages = s.length === 4 && imageShape.every((v, i) => s[i + 1] === v);
+      const isTokens = s.length === 3 && tokenShape.every((v, i) => s[i + 1] === v);
+      if (!isImages && !isTokens)
+        throw new UserError(
+          `${opts.input}: shape (${s.join(', ')}) fits model ${model.name} neither as images (B, ${imageShape.join(', ')}) nor as tokens (B, ${tokenShape.join(', ')})`,
+        );
+      const batch = s[0];
+      if (batch < 1) throw new UserError(`${opts.input}: the batch is empty`);
+      for (let i = 0; i < input.data.length; i++)
+        if (!Number.isFinite(input.data[i])) throw new UserError(`${opts.input}: contains NaN or Inf (at flat index ${i})`);
+      const compareRef = opts.compare ? readNpyFloat32(opts.compare, [batch, dims.numTokens, dims.D]).data : undefined;
+      const ckpt = readCheckpoint(opts.checkpoint, model);
+
+      const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-weights-'));
+      try {
+        const weights = join(tmp, 'weights.bin');
+        const packed = writePackedWeights(weights, design, ckpt);
+        const clipped = clipSummary(packed.clipped);
+        if (clipped) process.stderr.write(`ubimoe: warning: ${clipped}\n`);
+        const build = await buildCsim(project.dir);
+        process.stderr.write(build.cached ? `csim: using cached build ${build.hash}\n` : `csim: compiled in ${build.seconds.toFixed(1)} s\n`);
+        const r = await runCsim({ exe: build.exe, design, weights, input: input.data, batch, tokens: isTokens, task });
+        writeNpy(opts.output, [batch, dims.numTokens, dims.D], r.tokens);
+        if (opts.experts) {
+          const M = dims.moeBlocks.filter((m) => m).length;
+          writeExpertsNpy(opts.experts, [batch, M, dims.numTokens, dims.topK], r.experts);
+        }
+        process.stdout.write(
+          `csim: ${batch} image(s), ${r.wallMsPerImage.toFixed(1)} ms/image (${r.cpuMsPerImage.toFixed(1)} ms cpu) -> ${opts.output}\n`,
+        );
+        if (!opts.reference) return;
+
+        const ref = isImages
+          ? forwardImages(ckpt, model, input.data, batch, { task })
+          : forwardTokens(ckpt, model, input.data, batch, { task });
+        const tokensRef = compareRef ?? ref.tokens;
+        const acc: Accuracy = {
+          ...compareTokens(r.tokens, tokensRef, dims.D, batch),
+          expertAgreement: dims.topK > 0 ? expertAgreement(r.experts, ref.experts, dims.topK) : null,
+        };
+        const report = accuracyJson(acc, {
+          task,
+          input: opts.input,
+          checkpoint: opts.checkpoint,
+          reference: opts.compare ? `tokens file ${opts.compare}` : 'float32 reference model',
+          expert_agreement_note: 'fraction of (image, MoE block, token) whose top-k expert set equals the reference model\'s',
+          design_hash: project.designHash,
+          csim_ms_per_image: Number(r.wallMsPerImage.toFixed(2)),
+          csim_cpu_ms_per_image: Number(r.cpuMsPerImage.toFixed(2)),
+          saturated_weights: packed.clipped.clipped,
+        });
+        writeFileAtomic(join(project.dir, 'reports', 'accuracy.json'), JSON.stringify(report, null, 2) + '\n');
+        process.stdout.write(accuracyText(acc));
+        process.stdout.write(`wrote ${join(opts.project, 'reports', 'accuracy.json')}\n`);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+}
+
+/** int32 .npy, atomically. */
+function writeExpertsNpy(path: string, shape: number[], data: Int32Array): void {
+  let header = `{'descr': '<i4', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`;
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 11, ' ') + '\n';
+  const out = new Uint8Array(total + data.length * 4);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
+  writeFileAtomic(path, out);
+}

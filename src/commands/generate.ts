@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { defaultDesignFile, resolveDesign, type Design } from '../design/design.js';
+import { generateProject } from '../generate/project.js';
+import { UserError } from '../util/errors.js';
+import { readYaml } from '../util/yamlfile.js';
+
+interface GenerateOpts {
+  model?: string;
+  board?: string;
+  design?: string;
+  output: string;
+}
+
+/** The design to generate: design.yaml (its model/board overridden by --model/--board), else the board's default. */
+export function designFor(opts: { model?: string; board?: string; design?: string }): Design {
+  if (opts.design) {
+    const file = readYaml(opts.design);
+    if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UserError(`design ${opts.design}: not a mapping`);
+    const value = { ...(file as Record<string, unknown>) };
+    if (opts.model) value.model = opts.model;
+    if (opts.board) value.board = opts.board;
+    return resolveDesign(value, `design ${opts.design}`);
+  }
+  if (!opts.model || !opts.board) throw new UserError('give --model and --board (or --design design.yaml)');
+  return resolveDesign(defaultDesignFile(opts.model, opts.board), `default design for ${opts.model} on ${opts.board}`);
+}
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description(
+      'write a self-contained project: HLS kernels + config.h, building blocks, csim headers and runner, XRT host, ' +
+        'Vitis scripts, design.yaml (model and board inlined) and manifest.json',
+    )
+    .option('--model <name|file.yaml>', 'model preset or model YAML (overrides the design file)')
+    .option('--board <name|file.yaml>', 'board name or board YAML (overrides the design file)')
+    .option('--design <design.yaml>', 'kernel parameters and precision (default: UbiMoE\'s published parameters for the board)')
+    .requiredOption('-o, --output <dir>', 'project directory (new, empty, or a ubimoe project to regenerate)')
+    .action((opts: GenerateOpts) => {
+      const design = designFor(opts);
+      const r = generateProject(design, opts.output);
+      process.stdout.write(
+        `generated ${opts.output}: ${r.files} files, design ${r.manifest.design_hash.slice(0, 12)} ` +
+          `(${design.model.name} on ${design.board.name}, ${design.shared.clockMhz} MHz, ${design.file.precision})\n`,
+      );
+    });
+}
