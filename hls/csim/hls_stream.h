@@ -9,6 +9,11 @@
 #include <deque>
 #include <string>
 
+// Defined by every ubimoe csim header: code that uses csim-only extras tests it (Vitis lacks them).
+#ifndef UBIMOE_CSIM_TYPES
+#define UBIMOE_CSIM_TYPES 1
+#endif
+
 namespace hls {
 
 namespace csim_detail {
@@ -58,6 +63,20 @@ inline int csim_stream_report(std::FILE *out) {
     ++n;
   }
   return n;
+}
+
+// Print the report to `out` when the program exits normally (return from main or exit()).
+// Calling it again only changes the destination; nullptr cancels.
+inline void csim_stream_report_at_exit(std::FILE *out) {
+  static std::FILE *dest = nullptr;
+  static bool registered = false;
+  dest = out;
+  if (!registered) {
+    registered = true;
+    std::atexit([] {
+      if (dest) csim_stream_report(dest);
+    });
+  }
 }
 
 // Zero the high-water marks and counters (e.g. between independent runs in one process); names and

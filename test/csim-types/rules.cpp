@@ -38,6 +38,11 @@ template <class T> static void check_v(int line, const char *expr, const T &x, c
 
 template <ap_q_mode Q> static std::string q8_3(double x) { return ap_fixed<8, 3, Q>(x).to_string(10); }
 
+// Templates deduce widths through the Vitis names.
+template <int W> static int width_of(const ap_uint<W> &) { return W; }
+template <int W, int I> static int frac_of(const ap_fixed<W, I> &) { return W - I; }
+template <int W, int I, ap_q_mode Q, ap_o_mode O> static int frac_of_any(const ap_fixed<W, I, Q, O> &) { return W - I; }
+
 static void issue_examples() {
   CHECK_V(ap_fixed<8, 3>(1.3), "1.28125");
   CHECK_V((ap_fixed<8, 3, AP_RND_CONV>(0.140625)), "0.125");
@@ -315,6 +320,9 @@ static void conversions_out() {
     default: break;
   }
   CHECK(hit == 1);
+  CHECK(width_of(ap_uint<12>()) == 12);
+  CHECK(frac_of(ap_fixed<16, 2>()) == 14);
+  CHECK(frac_of_any(ap_fixed<16, 6, AP_RND, AP_SAT>()) == 10);
   const long long ll = ap_int<12>(-2000);
   CHECK(ll == -2000);
   // Text: exact decimal, raw binary with the binary point, raw hex.
@@ -438,6 +446,10 @@ static void wide_bit_containers() {
   for (int j = 0; j < 16; ++j) ok = ok && unpacked[j] == ap_fixed<16, 2>(-1.0 + 0.125 * j);
   CHECK(ok);
   CHECK_S(ap_uint<130>(1).to_string(10), "1");
+  CHECK((word << 512) == 0);
+  CHECK((word >> 600) == 0);
+  CHECK(((ap_uint<256>(3) << 255) >> 255) == 1);
+  CHECK(width_of(word) == 512);
   CHECK_S((ap_uint<130>(1) << 129).to_string(10), "680564733841876926926749214863536422912");
 }
 

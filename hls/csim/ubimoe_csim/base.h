@@ -7,6 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+// Defined by every ubimoe csim header: code that uses csim-only extras tests it (Vitis lacks them).
+#ifndef UBIMOE_CSIM_TYPES
+#define UBIMOE_CSIM_TYPES 1
+#endif
+
 // Same enumerator names as Vitis (UG1399); the numeric values are not part of the contract.
 enum ap_q_mode { AP_RND, AP_RND_ZERO, AP_RND_MIN_INF, AP_RND_INF, AP_RND_CONV, AP_TRN, AP_TRN_ZERO };
 enum ap_o_mode { AP_SAT, AP_SAT_ZERO, AP_SAT_SYM, AP_WRAP, AP_WRAP_SM };
