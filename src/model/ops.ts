@@ -4,6 +4,10 @@
  * product of two float32 values is exact in float64), results are rounded to float32 on store.
  */
 
+// Math functions bound once at module scope: inside Node vm contexts (jest) every global lookup
+// in a hot loop goes through the context's interceptors and is many times slower.
+const { abs, floor, exp, sqrt, sign, cos, PI, SQRT1_2 } = Math;
+
 // ---------------------------------------------------------------------------------------------
 // erf: piecewise polynomials on [0, ERF_CUTOFF], fitted once at module load (Chebyshev
 // interpolation of an all-positive power series: no cancellation, float64-accurate), evaluated
@@ -13,7 +17,7 @@
 const ERF_CUTOFF = 6;
 const ERF_SEGMENTS = 48;
 const ERF_DEGREE = 8;
-const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const TWO_OVER_SQRT_PI = 2 / sqrt(PI);
 
 /** erf(x) for x ≥ 0 as 2/√π·e^{-x²}·Σ 2ⁿx^{2n+1}/(2n+1)!!: every term positive. Slow; used to fit. */
 export function erfSeries(x: number): number {
@@ -24,7 +28,7 @@ export function erfSeries(x: number): number {
     sum += term;
     if (term < sum * 1e-17) break;
   }
-  return TWO_OVER_SQRT_PI * Math.exp(-x * x) * sum;
+  return TWO_OVER_SQRT_PI * exp(-x * x) * sum;
 }
 
 /** Monomial coefficients (in t ∈ [-1, 1]) of the Chebyshev interpolant of f on [lo, hi]. */
@@ -34,8 +38,8 @@ function polyFit(f: (x: number) => number, lo: number, hi: number, degree: numbe
   for (let j = 0; j < n; j++) {
     let s = 0;
     for (let k = 0; k < n; k++) {
-      const theta = (Math.PI * (k + 0.5)) / n;
-      s += f(lo + ((hi - lo) * (Math.cos(theta) + 1)) / 2) * Math.cos(j * theta);
+      const theta = (PI * (k + 0.5)) / n;
+      s += f(lo + ((hi - lo) * (cos(theta) + 1)) / 2) * cos(j * theta);
     }
     cheb[j] = ((j === 0 ? 1 : 2) / n) * s;
   }
@@ -64,9 +68,9 @@ for (let s = 0; s < ERF_SEGMENTS; s++)
 
 /** The error function, |error| < 1e-7 everywhere (in practice ~1e-15). */
 export function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (!(ax < ERF_CUTOFF)) return Number.isNaN(x) ? NaN : Math.sign(x);
-  const seg = Math.floor(ax / ERF_SEG_WIDTH);
+  const ax = abs(x);
+  if (!(ax < ERF_CUTOFF)) return Number.isNaN(x) ? NaN : sign(x);
+  const seg = floor(ax / ERF_SEG_WIDTH);
   const t = (2 * (ax - seg * ERF_SEG_WIDTH)) / ERF_SEG_WIDTH - 1; // segment mapped to [-1, 1]
   const base = seg * (ERF_DEGREE + 1);
   let r = ERF_COEFFS[base + ERF_DEGREE];
@@ -76,7 +80,7 @@ export function erf(x: number): number {
 
 /** Exact (erf) GELU: 0.5·x·(1 + erf(x/√2)). */
 export function gelu(x: number): number {
-  return 0.5 * x * (1 + erf(x * Math.SQRT1_2));
+  return 0.5 * x * (1 + erf(x * SQRT1_2));
 }
 
 /** GELU applied in place to a whole array. */
@@ -109,7 +113,7 @@ export function layerNorm(
       const d = x[o + i] - mean;
       v += d * d;
     }
-    const inv = 1 / Math.sqrt(v / dim + eps);
+    const inv = 1 / sqrt(v / dim + eps);
     for (let i = 0; i < dim; i++) out[o + i] = (x[o + i] - mean) * inv * weight[i] + bias[i];
   }
   return out;
@@ -129,8 +133,8 @@ export function softmax(
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (x[offset + i] > max) max = x[offset + i];
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(x[offset + i] - max);
-  for (let i = 0; i < n; i++) out[outOffset + i] = Math.exp(x[offset + i] - max) / sum;
+  for (let i = 0; i < n; i++) sum += exp(x[offset + i] - max);
+  for (let i = 0; i < n; i++) out[outOffset + i] = exp(x[offset + i] - max) / sum;
 }
 
 /**

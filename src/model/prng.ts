@@ -1,15 +1,19 @@
 /**
  * A small seeded PRNG for synthetic checkpoints and test data: xoshiro128** (32-bit state words,
- * Math.imul only, so the stream is identical on every platform), seeded through splitmix32,
+ * imul only, so the stream is identical on every platform), seeded through splitmix32,
  * with Box-Muller normals. Not cryptographic; fast and reproducible.
  */
+
+// Math functions bound once at module scope: inside Node vm contexts (jest) every global lookup
+// in a hot loop goes through the context's interceptors and is many times slower.
+const { imul, log, sqrt, sin, cos, abs, floor, PI } = Math;
 
 /** FNV-1a hash of a string (used to derive an independent stream per tensor name). */
 export function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = imul(h, 0x01000193);
   }
   return h >>> 0;
 }
@@ -17,8 +21,8 @@ export function hashString(s: string): number {
 function splitmix32(state: { s: number }): number {
   state.s = (state.s + 0x9e3779b9) | 0;
   let z = state.s;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  z = imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
 }
 
@@ -32,8 +36,8 @@ export class Rng {
   /** `seed` is any non-negative safe integer; `stream` selects an independent sequence (e.g. a name hash). */
   constructor(seed: number, stream = 0) {
     const lo = seed >>> 0;
-    const hi = Math.floor(seed / 2 ** 32) >>> 0;
-    const st = { s: (lo ^ Math.imul(hi, 0x27d4eb2d) ^ Math.imul(stream, 0x165667b1)) | 0 };
+    const hi = floor(seed / 2 ** 32) >>> 0;
+    const st = { s: (lo ^ imul(hi, 0x27d4eb2d) ^ imul(stream, 0x165667b1)) | 0 };
     this.a = splitmix32(st);
     this.b = splitmix32(st);
     this.c = splitmix32(st);
@@ -43,7 +47,7 @@ export class Rng {
 
   /** Next uniform 32-bit unsigned integer. */
   nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
+    const result = imul(rotl(imul(this.b, 5), 7), 9) >>> 0;
     const t = this.b << 9;
     this.c ^= this.a;
     this.d ^= this.b;
@@ -68,16 +72,16 @@ export class Rng {
     }
     const u1 = (this.nextU32() + 1) / 4294967296; // (0, 1]: log is finite
     const u2 = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    this.spare = r * Math.sin(2 * Math.PI * u2);
-    return r * Math.cos(2 * Math.PI * u2);
+    const r = sqrt(-2 * log(u1));
+    this.spare = r * sin(2 * PI * u2);
+    return r * cos(2 * PI * u2);
   }
 
   /** Normal with the given mean/std, redrawn until within ±`clip` standard deviations. */
   truncNormal(mean: number, std: number, clip = 3): number {
     for (;;) {
       const z = this.normal();
-      if (Math.abs(z) <= clip) return mean + std * z;
+      if (abs(z) <= clip) return mean + std * z;
     }
   }
 }

@@ -21,6 +21,10 @@ import { checkpointSpec, gateName } from './spec.js';
 import { formatShape, sameShape, type Checkpoint } from './tensor.js';
 import { geluInPlace, layerNorm, linear, softmax, topK } from './ops.js';
 
+// Math functions bound once at module scope: inside Node vm contexts (jest) every global lookup
+// in a hot loop goes through the context's interceptors and is many times slower.
+const { sqrt, floor, fround } = Math;
+
 export { erf, gelu, geluInPlace, layerNorm, linear, softmax, topK } from './ops.js';
 
 export const LN_EPS = 1e-6;
@@ -176,7 +180,7 @@ function embedImage(w: Weights, cfg: ModelConfig, image: Float32Array): Float32A
   // gather each patch as a vector in the conv weight's (c, ky, kx) order, then one linear
   const patches = new Float32Array(numPatches * patchInputs);
   for (let p = 0; p < numPatches; p++) {
-    const py = Math.floor(p / patchesW) * P;
+    const py = floor(p / patchesW) * P;
     const px = (p % patchesW) * P;
     let k = p * patchInputs;
     for (let c = 0; c < C; c++)
@@ -196,7 +200,7 @@ function embedImage(w: Weights, cfg: ModelConfig, image: Float32Array): Float32A
 function attention(bw: BlockWeights, dims: ModelDims, h: Float32Array): Float32Array {
   const { D, heads, headDim, numTokens: N } = dims;
   const qkv = linear(h, N, D, bw.qkvW, 3 * D, bw.qkvB, new Float32Array(N * 3 * D));
-  const scale = 1 / Math.sqrt(headDim);
+  const scale = 1 / sqrt(headDim);
   const q = new Float32Array(N * headDim);
   const k = new Float32Array(N * headDim);
   const v = new Float32Array(N * headDim);
@@ -218,7 +222,7 @@ function attention(bw: BlockWeights, dims: ModelDims, h: Float32Array): Float32A
       softmax(row, row, N, 0, 0);
       acc.fill(0);
       for (let j = 0; j < N; j++) {
-        const a = Math.fround(row[j]); // attention weights are a float32 tensor
+        const a = fround(row[j]); // attention weights are a float32 tensor
         const vj = j * headDim;
         for (let d = 0; d < headDim; d++) acc[d] += a * v[vj + d];
       }
