@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { demoSummary, runDemo } from '../demo/pipeline.js';
+import { UserError } from '../util/errors.js';
+
+interface DemoOpts {
+  model: string;
+  board: string;
+  images: string;
+  output: string;
+  seed: string;
+  workers: string;
+  task: string;
+}
+
+function intFlag(text: string, flag: string, min: number, max: number): number {
+  const v = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(v) || v < min || v > max) throw new UserError(`${flag}: '${text}' must be an integer ${min}..${max}`);
+  return v;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'run the whole flow on one model and board: synthetic checkpoint (cached) -> two-stage search -> generate -> ' +
+        'csim build -> stream images through the C-simulation with the driver -> compare with the float32 reference -> ' +
+        'predicted estimate -> report.html. One line per step with its time, then a summary.',
+    )
+    .option('--model <name|file.yaml>', 'model preset or file', 'm3vit-tiny')
+    .option('--board <name|file.yaml>', 'board name or file', 'zcu102')
+    .option('--images <n>', 'synthetic test images to stream', '4')
+    .option('-o, --output <dir>', 'output directory (checkpoint cache, design.yaml, project/, report.html)', 'out/demo')
+    .option('--seed <s>', 'seed of the checkpoint, the images and the search', '1')
+    .option('--workers <n>', 'csim runner processes', '2')
+    .option('--task <t>', 'task whose gate routes the MoE blocks', '0')
+    .action(async (opts: DemoOpts) => {
+      const o = {
+        model: opts.model,
+        board: opts.board,
+        images: intFlag(opts.images, '--images', 1, 1024),
+        out: opts.output,
+        seed: intFlag(opts.seed, '--seed', 0, 2 ** 31 - 1),
+        workers: intFlag(opts.workers, '--workers', 1, 64),
+        task: intFlag(opts.task, '--task', 0, 1023),
+      };
+      process.stdout.write(`ubimoe demo: ${o.model} on ${o.board}, ${o.images} images -> ${o.out}\n`);
+      const t0 = performance.now();
+      const r = await runDemo(o, (line) => process.stdout.write(line + '\n'));
+      process.stdout.write(demoSummary(r));
+      process.stdout.write(`total ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    });
+}
