@@ -18,7 +18,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
-import { stubsDir, writeProject } from '../build/project.js';
+import { generateProject } from '../../src/generate/project.js';
+import { designFor, stubsDir, writeProject } from '../build/project.js';
 
 const bin = join(packageRoot, 'bin', 'ubimoe.js');
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-build-'));
@@ -136,6 +137,38 @@ describe('ubimoe build without Vitis', () => {
   });
 });
 
+describe('ubimoe build --target csim (g++ only)', () => {
+  test('builds both C-simulation runners of a generated micro project without Vitis', () => {
+    const dir = join(tmp, 'generated-micro');
+    generateProject(designFor('micro', 'u280'), dir);
+    const r = ubimoe(bareEnv({ PATH: process.env.PATH }), 'build', '--project', dir, '--target', 'csim');
+    expect(r.stderr).not.toMatch(/✗|error/);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^ {2}✓ {2}C-simulation runner \(g\+\+\) +\d/m);
+    const exe = /^C-simulation runner \(g\+\+\): (\S+)$/m.exec(r.stdout)?.[1];
+    expect(exe && existsSync(exe)).toBe(true);
+    expect(r.stdout).toMatch(/^protocol runner for ubimoe run \(g\+\+\): \S+protocol_main$/m);
+    // a second build is served from the csim build cache
+    const again = ubimoe(bareEnv({ PATH: process.env.PATH }), 'build', '--project', dir, '--target', 'csim');
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/C-simulation runner \(g\+\+\) +[\d.]+ s {2}\(cached\)/);
+  });
+
+  test('--save-calibration needs a synthesis target', () => {
+    const r = ubimoe(
+      bareEnv(),
+      'build',
+      '--project',
+      project('micro', 'u280'),
+      '--target',
+      'csim',
+      '--save-calibration',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--save-calibration needs a synthesis target/);
+  });
+});
+
 describe('ubimoe build with (stand-ins for) the Vitis tools', () => {
   test('--target csynth: each kernel through its HLS script, logs, progress, reports/synth.json', () => {
     const dir = project('micro', 'u280');
@@ -206,11 +239,24 @@ describe('ubimoe build with (stand-ins for) the Vitis tools', () => {
     expect(readFileSync(join(dir, 'logs', 'link-hw.log'), 'utf8')).toContain('--config link/u280.cfg');
   });
 
+  test('--target cosim writes the test-bench data, then synthesises and co-simulates each kernel', () => {
+    const dir = project('micro', 'u280');
+    const r = ubimoe(vitisEnv(), 'build', '--project', dir, '--target', 'cosim', '--jobs', '3');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^ {2}✓ {2}test-bench data \(tb\/\) +\d/m);
+    for (const f of ['weights.bin', 'input.npy', 'argv.txt'])
+      expect(existsSync(join(dir, 'tb', f))).toBe(true);
+    const log = readFileSync(join(dir, 'logs', 'cosim-ffn_block.log'), 'utf8');
+    expect(log).toContain('UBIMOE_STEPS="csynth cosim"');
+    expect(log).toContain('ubimoe: HLS step cosim of ffn_block');
+    expect(existsSync(join(dir, 'reports', 'synth.json'))).toBe(true);
+  });
+
   test('--target hw on zcu102: v++ -c, -l, -p into an SD card', () => {
     const dir = project('micro', 'zcu102');
     rmSync(join(tmp, 'vpp.trace'), { force: true });
     const r = ubimoe(vitisEnv(), 'build', '--project', dir, '--target', 'hw');
-    expect(r.stderr).not.toMatch(/✗/);
+    expect(r.stderr).not.toMatch(/✗|error/);
     expect(r.code).toBe(0);
     const vpp = readFileSync(join(tmp, 'vpp.trace'), 'utf8').trim().split('\n');
     const plat = 'xilinx_zcu102_base_202220_1';
