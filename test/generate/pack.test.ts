@@ -1,0 +1,84 @@
+import { describe, expect, test } from '@jest/globals';
+import { designHash } from '../../src/design/hash.js';
+import { clipSummary, packWeights, PAGE } from '../../src/driver/pack.js';
+import { synthCheckpoint } from '../../src/model/checkpoint.js';
+import { UserError } from '../../src/util/errors.js';
+import { testDesign } from './helpers.js';
+
+/** Field `lane` (width bits, two's complement) of word `word` of a region. */
+function field(bytes: Uint8Array, regionOffset: number, axi: number, word: number, lane: number, width: number): number {
+  let v = 0n;
+  const bit0 = word * axi + lane * width;
+  for (let i = 0; i < width; i++) {
+    const b = bit0 + i;
+    if ((bytes[regionOffset + (b >> 3)] >> (b & 7)) & 1) v |= 1n << BigInt(i);
+  }
+  return Number(BigInt.asIntN(width, v));
+}
+
+describe('weight packing', () => {
+  const design = testDesign('micro', 'zcu102', { patch_embed: { tile_in: 8, tile_out: 4 } }); // 128-bit AXI
+  const ckpt = synthCheckpoint(design.model, 5);
+  const packed = packWeights(design, ckpt);
+  const { bytes } = packed;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset);
+
+  test('header: magic, version, design hash, sizes, page-aligned regions, block table', () => {
+    expect(Buffer.from(bytes.subarray(0, 8)).toString('latin1')).toBe('UBIMOEW\0');
+    expect(dv.getUint32(8, true)).toBe(1);
+    expect(dv.getUint32(12, true)).toBe(PAGE);
+    expect(Buffer.from(bytes.subarray(16, 80)).toString('latin1')).toBe(designHash(design));
+    expect(Number(dv.getBigUint64(80, true))).toBe(bytes.length);
+    expect(dv.getUint32(88, true)).toBe(128);
+    expect(dv.getUint32(92, true)).toBe(3);
+    expect(dv.getUint32(96, true)).toBe(2);
+    const names = [0, 1, 2].map((i) => Buffer.from(bytes.subarray(104 + 32 * i, 120 + 32 * i)).toString('latin1').replace(/\0+$/, ''));
+    expect(names).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
+    for (const r of packed.regions) expect(r.offset % PAGE).toBe(0);
+    expect(Number(dv.getBigUint64(104 + 16, true))).toBe(packed.regions[0].offset);
+    expect(dv.getUint32(104 + 96, true)).toBe(0); // block 0 starts each region
+    expect(dv.getUint32(104 + 96 + 8, true)).toBeGreaterThan(0); // block 1's msa offset
+    expect(packed.clipped.clipped).toBe(0);
+  });
+
+  test('a patch weight sits in its tile, rounded to nearest', () => {
+    // weight [o=5][i=10]: tile_out 4, tile_in 8 -> out tile 1, in tile 1, inside [i=2][o=1] = element 2*4+1 = 9
+    // 16-bit fields, 8 per 128-bit word; a tile of 32 weights = 4 words; 192/8 = 24 in tiles
+    const w = ckpt.get('patch_embed.proj.weight')!.data[5 * 192 + 10];
+    const tile = 1 * 24 + 1;
+    const raw = field(bytes, packed.regions[0].offset, 128, tile * 4 + Math.floor(9 / 8), 9 % 8, 16);
+    expect(raw).toBe(Math.round(w * 2 ** 14));
+  });
+
+  test('a gate is stored per expert (transposed), a LayerNorm weight in the norm format', () => {
+    const ffn = packed.regions[2];
+    const blockOffset = dv.getUint32(104 + 96 + 8 + 4, true); // block 1 in the ffn region
+    // block 1: norm2.weight (32 x 16 bit = 4 words), norm2.bias (4 words), gate task 0: 4 rows of 4 words
+    const gate = ckpt.get('blocks.1.mlp.gate.0.w_gate')!.data; // [D=32, E=4]
+    const e = 3;
+    const d = 17;
+    const raw = field(bytes, ffn.offset, 128, blockOffset + 8 + e * 4 + Math.floor(d / 8), d % 8, 16);
+    expect(raw).toBe(Math.round(gate[d * 4 + e] * 2 ** 14));
+    const gamma = ckpt.get('blocks.1.norm2.weight')!.data[9];
+    expect(field(bytes, ffn.offset, 128, blockOffset + 1, 1, 16)).toBe(Math.round(gamma * 2 ** 11));
+  });
+
+  test('saturation is reported per tensor', () => {
+    const bad = new Map(ckpt);
+    const t = ckpt.get('blocks.0.attn.qkv.weight')!;
+    const data = Float32Array.from(t.data);
+    data[3] = 5;
+    data[7] = -9;
+    bad.set('blocks.0.attn.qkv.weight', { shape: t.shape, data });
+    const r = packWeights(design, bad).clipped;
+    expect(r.clipped).toBe(2);
+    expect(r.tensors).toEqual([expect.objectContaining({ tensor: 'blocks.0.attn.qkv.weight', clipped: 2, maxAbs: 9, limit: 2 })]);
+    expect(clipSummary(r)).toMatch(/2 of \d+ weights saturated/);
+  });
+
+  test('a checkpoint for another model is refused, naming the tensor', () => {
+    const other = synthCheckpoint(testDesign('m3vit-tiny').model, 1);
+    expect(() => packWeights(design, other)).toThrow(UserError);
+    expect(() => packWeights(design, other)).toThrow(/tensor 'patch_embed.proj.weight' has shape/);
+  });
+});

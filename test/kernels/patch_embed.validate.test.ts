@@ -1,0 +1,38 @@
+import { describe, expect, test } from '@jest/globals';
+import { axiBundles, templateContext, validate } from '../../src/kernels/cpp/patch_embed.js';
+import { loadModel, modelDims } from '../../src/model/config.js';
+import { PRECISIONS } from '../../src/design/design.js';
+
+const model = loadModel('m3vit-tiny');
+const dims = modelDims(model);
+const shared = { clockMhz: 200, axiWidthBits: 256, streamDepth: 64, precision: PRECISIONS.w16a32 };
+
+describe('patch_embed validation', () => {
+  test('tiles must divide what they tile; errors name the parameter', () => {
+    expect(() => validate({ tile_in: 16, tile_out: 16 }, dims)).not.toThrow();
+    expect(() => validate({ tile_in: 10, tile_out: 16 }, dims)).toThrow('kernels.patch_embed.tile_in: 10 must divide the patch inputs C·P·P 768');
+    expect(() => validate({ tile_in: 16, tile_out: 7 }, dims)).toThrow('kernels.patch_embed.tile_out: 7 must divide embed_dim 192');
+  });
+
+  test('context: the projection is one linear layer over C·P·P inputs; weight offsets follow the layout', () => {
+    const ctx = templateContext({ tile_in: 16, tile_out: 16 }, dims, shared, model);
+    const lin = ctx.structs.find((s) => s.name === 'pe_linear_cfg')!;
+    const v = (n: string) => lin.consts.find((c) => c.name === n)!.value;
+    expect([v('IN'), v('OUT'), v('TILE_IN'), v('TILE_OUT'), v('LANES'), v('MAX_ROWS')]).toEqual([768, 192, 16, 16, 1, 128]);
+    // 16x16 16-bit weights = 16 words of 256 bits per tile; 48 x 12 tiles; 192 16-bit biases = 12 words
+    expect(v('TILE_WORDS')).toBe(16);
+    expect(v('BIAS_OFFSET')).toBe(48 * 12 * 16);
+    const pe = ctx.structs.find((s) => s.name === 'pe_cfg')!;
+    const off = (n: string) => pe.consts.find((c) => c.name === n)!.value;
+    expect(off('CLS_OFFSET')).toBe(48 * 12 * 16 + 12);
+    expect(off('POS_OFFSET')).toBe(48 * 12 * 16 + 12 + 24); // cls: 192 x 32 bits = 24 words
+    expect(ctx.weights.words).toBe(48 * 12 * 16 + 12 + 24 + 129 * 24);
+  });
+
+  test('AXI bundles', () => {
+    expect(axiBundles()).toEqual([
+      { name: 'gmem_act', args: ['pixels', 'tokens_out'], role: 'activations' },
+      { name: 'gmem_w', args: ['weights'], role: 'weights' },
+    ]);
+  });
+});
