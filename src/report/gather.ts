@@ -50,6 +50,49 @@ function predict(dir: string, design: Design): { prediction: Prediction | null; 
   }
 }
 
+/** The design.yaml keys that decide the hardware (what an estimate depends on besides model and board). */
+const HARDWARE_KEYS = [
+  'clock_mhz',
+  'axi_width_bits',
+  'stream_depth',
+  'precision',
+  'types',
+  'kernels',
+  'placement',
+  'compute_units',
+];
+
+/** JSON with sorted keys, so two objects compare by content. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+const hardwareOf = (file: unknown) =>
+  canonical(Object.fromEntries(HARDWARE_KEYS.map((k) => [k, (file as Record<string, unknown>)?.[k]])));
+
+/** Report files written for another design than this project's: say so rather than mislead. */
+function staleness(
+  d: Pick<ReportData, 'design' | 'manifest' | 'prediction' | 'accuracy'>,
+  dir: string,
+): ReportData['stale'] {
+  const stale: ReportData['stale'] = {};
+  const p = d.prediction;
+  if (p?.source === 'file' && p.design !== undefined && hardwareOf(p.design) !== hardwareOf(d.design.file))
+    stale.estimate = `${REPORT_FILES.estimate} was written for other design parameters than design.yaml's; these figures may be out of date (re-run ubimoe estimate --project ${dir})`;
+  const own = d.manifest?.design_hash;
+  const ran = d.accuracy?.designHash;
+  if (typeof own === 'string' && ran && ran !== own)
+    stale.accuracy = `${REPORT_FILES.accuracy} comes from a C-simulation of another design (design ${ran.slice(0, 12)}, this project is ${own.slice(0, 12)}); re-run ubimoe csim on this project`;
+  return stale;
+}
+
 /** Reads everything a report shows from a generated project directory. */
 export function gatherReport(dir: string, opts: { version: string; now?: Date }): ReportData {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
@@ -67,6 +110,7 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
   const manifest = readManifest(dir);
   const { prediction, missing } = predict(dir, design);
   const synth = readSynth(join(dir, REPORT_FILES.synth));
+  const accuracy = readAccuracy(join(dir, REPORT_FILES.accuracy));
   return {
     projectDir: dir,
     design,
@@ -74,9 +118,10 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
     prediction,
     predictionMissing: missing,
     search: readSearch(join(dir, REPORT_FILES.search)),
-    accuracy: readAccuracy(join(dir, REPORT_FILES.accuracy)),
+    accuracy,
     synth,
     comparison: synth && prediction ? comparePrediction(prediction, synth) : null,
+    stale: staleness({ design, manifest, prediction, accuracy }, dir),
     generatedAt: (opts.now ?? new Date()).toISOString(),
     ubimoeVersion: opts.version,
   };

@@ -38,6 +38,8 @@ export interface Prediction {
   gops?: number;
   fits?: boolean;
   violations: string[]; // what does not fit the board's limits, and by how much
+  routing?: string; // MoE routing assumption ("uniform", or where measured routing came from)
+  design?: unknown; // the design file the estimate was made for, when the file records it
   kernels: PredictedKernel[];
   stages: PredictedStage[];
   // resources counted in use that no kernel owns (platform shell, interconnect), per SLR
@@ -66,6 +68,13 @@ export interface SearchSummary {
 
 export interface AccuracySummary {
   images?: number;
+  task?: number;
+  input?: string; // the images file
+  checkpoint?: string;
+  reference?: string; // what csim was compared with
+  designHash?: string; // of the design the csim ran (compared with the manifest's)
+  csimMsPerImage?: number;
+  saturatedWeights?: number; // weight values that saturated when packed
   cosine: number[]; // per token (all images)
   cosineMin: number;
   cosineMedian: number;
@@ -101,6 +110,7 @@ export interface ReportData {
   accuracy: AccuracySummary | null;
   synth: SynthSummary | null;
   comparison: ComparisonRow[] | null;
+  stale: { estimate?: string; accuracy?: string }; // a report file made for another design: why
   generatedAt: string; // ISO time the report was written
   ubimoeVersion: string;
 }

@@ -41,6 +41,11 @@ export function absent(message: string): string {
   return h('p', { class: 'absent' }, esc(message));
 }
 
+/** A warning that the data shown may mislead (stale, or not fitting). */
+export function alert(message: string): string {
+  return h('div', { class: 'alert' }, esc(message));
+}
+
 export function int(v: number): string {
   return groupThousands(Math.round(v));
 }

@@ -5,10 +5,17 @@ import { readJsonReport } from './json.js';
 const finite = z.number().finite('must be a finite number');
 const fraction = finite.min(0, 'must be >= 0').max(1, 'must be <= 1');
 
-/** reports/accuracy.json as written by `ubimoe csim --compare` (csim tokens vs the float reference). */
+/** reports/accuracy.json as `ubimoe csim` writes it (`accuracyJson` in src/build/accuracy.ts). */
 export const accuracyFileSchema = z
   .object({
     images: z.number().int().positive().optional(),
+    task: z.number().int().min(0).optional(),
+    input: z.string().optional(),
+    checkpoint: z.string().optional(),
+    reference: z.string().optional(),
+    design_hash: z.string().optional(),
+    csim_ms_per_image: finite.min(0).optional(),
+    saturated_weights: z.number().int().min(0).optional(),
     cosine: z
       .object({
         per_token: z.array(finite).min(1, 'must list at least one token'),
@@ -34,6 +41,13 @@ export function readAccuracy(path: string): AccuracySummary | null {
   const cos = f.cosine.per_token;
   return {
     images: f.images,
+    task: f.task,
+    input: f.input,
+    checkpoint: f.checkpoint,
+    reference: f.reference,
+    designHash: f.design_hash,
+    csimMsPerImage: f.csim_ms_per_image,
+    saturatedWeights: f.saturated_weights,
     cosine: cos,
     cosineMin: f.cosine.min ?? Math.min(...cos),
     cosineMedian: f.cosine.median ?? median(cos),

@@ -24,6 +24,8 @@ export const estimateFileSchema = z
     gops: count.optional(),
     fits: z.boolean().optional(),
     violations: z.array(z.string()).optional(),
+    routing: z.string().optional(),
+    design: z.unknown().optional(),
     kernels: z
       .array(
         z
@@ -60,6 +62,8 @@ export function toPrediction(f: EstimateFile, source: Prediction['source']): Pre
     gops: f.gops,
     fits: f.fits,
     violations: f.violations ?? [],
+    routing: f.routing,
+    design: f.design,
     kernels: f.kernels.map((k) => {
       const slrs = k.slrs ?? Array(k.compute_units ?? 1).fill(k.slr ?? 0);
       const total = pick(k.resources);

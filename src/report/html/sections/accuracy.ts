@@ -1,7 +1,7 @@
 /** C-simulation accuracy against the float32 reference: per-token cosine histogram and summary figures. */
 import { histogram } from '../../svg/histogram.js';
 import type { ReportData } from '../../types.js';
-import { MEASURED, absent, figure, h, pct } from '../markup.js';
+import { MEASURED, absent, alert, esc, figure, h, int, ms, pct } from '../markup.js';
 
 function card(label: string, value: string, note?: string): string {
   return h(
@@ -25,7 +25,7 @@ export function accuracySection(d: ReportData): string {
       { id: 'accuracy' },
       head,
       absent(
-        'No accuracy report: the design has not been C-simulated against the reference (run ubimoe csim with --compare).',
+        'No accuracy report: the design has not been C-simulated against the reference model (run ubimoe csim --project DIR --checkpoint F --input images.npy; reports/accuracy.json is absent).',
       ),
     );
   const cards = h(
@@ -51,6 +51,17 @@ export function accuracySection(d: ReportData): string {
     barName: `tokens (${a.cosine.length}${a.images ? ` over ${a.images} image${a.images > 1 ? 's' : ''}` : ''})`,
     markers: [{ value: a.cosineMedian, label: `median ${cos(a.cosineMedian)}`, color: '#D55E00' }],
   });
+  const facts: string[] = [];
+  if (a.images)
+    facts.push(
+      `${int(a.images)} image${a.images > 1 ? 's' : ''}${a.input ? ` from ${h('code', {}, esc(a.input))}` : ''}`,
+    );
+  if (a.checkpoint) facts.push(`checkpoint ${h('code', {}, esc(a.checkpoint))}`);
+  if (a.task !== undefined) facts.push(`task ${a.task}`);
+  if (a.reference) facts.push(`compared with the ${esc(a.reference)}`);
+  if (a.csimMsPerImage !== undefined) facts.push(`csim ${ms(a.csimMsPerImage)} ms/image on the host`);
+  if (a.saturatedWeights !== undefined)
+    facts.push(`${int(a.saturatedWeights)} weight values saturated when packed`);
   return h(
     'section',
     { id: 'accuracy' },
@@ -58,8 +69,10 @@ export function accuracySection(d: ReportData): string {
     h(
       'p',
       { class: 'lede' },
-      'Output tokens of the generated HLS code, run as a g++ C-simulation, compared with the float32 reference model on the same checkpoint and images.',
+      'Output tokens of the generated HLS code, compiled with g++ and run as a C-simulation, compared with the float32 reference model on the same checkpoint and images.',
     ),
+    d.stale.accuracy ? alert(d.stale.accuracy) : '',
+    facts.length ? h('p', {}, facts.join(' · ')) : '',
     cards,
     figure(
       chart,

@@ -2,7 +2,7 @@
 import { stackedBarsHorizontal, stackedBarsVertical } from '../../svg/stackedBars.js';
 import type { ReportData } from '../../types.js';
 import { kernelColor } from '../colors.js';
-import { PREDICTED, absent, esc, figure, h, int, ms } from '../markup.js';
+import { PREDICTED, absent, alert, esc, figure, h, int, ms } from '../markup.js';
 
 /** Kernel names in the order the stages use them, then any other the estimate lists. */
 function kernelOrder(d: NonNullable<ReportData['prediction']>): string[] {
@@ -81,10 +81,12 @@ export function latencySection(d: ReportData): string {
       'p',
       { class: 'lede' },
       'Cycle counts from the cost model, converted to time at the design’s clock. Not measured on hardware.',
+      p.routing ? ` MoE routing assumed: ${p.routing}.` : '',
       p.source === 'computed'
         ? ' The project has no reports/estimate.json: these figures were computed from design.yaml by the current cost model when this report was written.'
         : '',
     ),
+    d.stale.estimate ? alert(d.stale.estimate) : '',
     stats,
     figure(
       perStage,

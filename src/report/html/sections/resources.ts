@@ -5,7 +5,7 @@ import { RESOURCE_LABELS } from '../../compare.js';
 import { limitBars, type LimitGroup } from '../../svg/limitBars.js';
 import type { ReportData } from '../../types.js';
 import { kernelColor, overheadColor } from '../colors.js';
-import { PREDICTED, absent, esc, figure, h, int, pct, table } from '../markup.js';
+import { PREDICTED, absent, alert, esc, figure, h, int, pct, table } from '../markup.js';
 
 /** Who uses resources: a kernel (all its compute units) or an overhead such as the interconnect. */
 interface User {
@@ -113,6 +113,7 @@ export function resourcesSection(d: ReportData): string {
     { id: 'resources' },
     head,
     h('p', { class: 'lede' }, `Resource use from the cost model; ${where}. BRAM is counted in 18 Kb blocks.`),
+    d.stale.estimate ? alert(d.stale.estimate) : '',
     verdict,
     figure(
       chart,
