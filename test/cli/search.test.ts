@@ -1,0 +1,118 @@
+/**
+ * `ubimoe search` and `ubimoe estimate` as a user runs them (the built CLI), and the end-to-end
+ * promise: a searched design generates, compiles in csim and matches the reference model.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { loadDesign } from '../../src/design/design.js';
+import { validateDesign } from '../../src/design/validate.js';
+import { writeNpy } from '../../src/io/npy.js';
+import { Rng } from '../../src/model/prng.js';
+import { readSearch } from '../../src/report/read/search.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { tinyBoardYaml } from '../search/helpers.js';
+
+const bin = join(packageRoot, 'bin', 'ubimoe.js');
+let tmp: string;
+const at = (f: string) => join(tmp, f);
+
+function ubimoe(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
+  expect(r.stderr).toMatch(re);
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-search-'));
+  writeFileSync(at('tiny.yaml'), stringify(tinyBoardYaml));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('ubimoe search', () => {
+  test('writes a design.yaml that resolves and validates, and a report the HTML report reads', () => {
+    const r = ubimoe('search', '--model', 'micro', '--board', at('tiny.yaml'), '--seed', '3', '-o', at('d.yaml'), '--report', at('s.json'));
+    expect(r.stderr).toBe(''); // quiet when not a terminal
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/predicted: latency [\d.]+ ms\/image/);
+    const text = readFileSync(at('d.yaml'), 'utf8');
+    expect(text).toMatch(/^# written by ubimoe search: two-stage search, objective latency, seed 3\n/);
+    const d = loadDesign(at('d.yaml'));
+    expect(() => validateDesign(d)).not.toThrow();
+    expect(d.board.name).toBe('tiny'); // a board given as a path is inlined: the design is self-contained
+    const s = readSearch(at('s.json'))!;
+    expect(s.objective).toBe('latency');
+    expect(s.seed).toBe(3);
+    expect(s.history.length).toBeGreaterThan(1);
+    expect(s.front.length).toBeGreaterThan(0);
+    expect(s.chosen!.latencyMs).toBeGreaterThan(0);
+    // same seed, same design
+    expect(ubimoe('search', '--model', 'micro', '--board', at('tiny.yaml'), '--seed', '3', '-o', at('d2.yaml')).code).toBe(0);
+    expect(readFileSync(at('d2.yaml'), 'utf8')).toBe(text);
+  });
+
+  test('estimate on the searched design prints the predicted table; --json and --project write JSON', () => {
+    const r = ubimoe('estimate', '--design', at('d.yaml'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/PREDICTED/);
+    expect(r.stdout).toMatch(/per kernel \(predicted\)\s+calls\s+CUs\s+cycles\/image\s+ms\/image\s+DSP\s+BRAM18\s+URAM\s+LUT\s+FF/);
+    expect(r.stdout).toMatch(/% of board/);
+    expect(r.stdout).toMatch(/per block \(predicted\)/);
+    expect(r.stdout).toMatch(/predicted latency [\d.]+ ms\/image/);
+    expect(r.stdout).toMatch(/fits the board limits/);
+    const j = ubimoe('estimate', '--design', at('d.yaml'), '--json');
+    expect(j.code).toBe(0);
+    const e = JSON.parse(j.stdout);
+    expect(e.latency_ms).toBeGreaterThan(0);
+    expect(e.kernels).toHaveLength(3);
+    const zcu = ubimoe('estimate', '--model', 'm3vit-tiny', '--board', 'zcu102', '-o', at('e.json'));
+    expect(zcu.code).toBe(0);
+    expect(zcu.stdout).toMatch(/does NOT fit: dsp: needs/); // UbiMoE's U280 parameters do not fit a ZCU102
+    expect(JSON.parse(readFileSync(at('e.json'), 'utf8')).fits).toBe(false);
+  });
+
+  test('bad input: exit 2 with one line naming the problem; nothing written', () => {
+    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--objective', 'speed', '-o', at('x.yaml')), /--objective: 'speed' is not one of/);
+    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--limit', 'dsp=0.5,dsp=0.6', '-o', at('x.yaml')), /contradictory limits for dsp/);
+    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--limit', 'lut=2', '-o', at('x.yaml')), /lut=2 must be a fraction/);
+    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--clock', '333', '-o', at('x.yaml')), /--clock 333: board zcu102 allows/);
+    expectUserError(ubimoe('search', '--model', 'm3vit-small', '--board', 'kv260', '-o', at('x.yaml')), /no room for even the smallest m3vit-small design/);
+    expectUserError(ubimoe('search', '--model', 'm3vit-tiny', '--board', 'u280', '--exhaustive', '-o', at('x.yaml')), /--exhaustive: the space has/);
+    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'nope', '-o', at('x.yaml')), /unknown board 'nope'/);
+    expect(existsSync(at('x.yaml'))).toBe(false);
+    expectUserError(ubimoe('estimate', '--model', 'micro'), /give --model and --board/);
+  });
+});
+
+describe('a searched design runs', () => {
+  const hasCompiler = spawnSync('g++', ['--version']).status === 0;
+  (hasCompiler ? test : test.skip)('generates, compiles in csim and matches the reference (micro, tiny board)', () => {
+    const rng = new Rng(5);
+    writeNpy(at('images.npy'), [2, 3, 32, 32], Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()));
+    expect(ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '1', '-o', at('ck.safetensors')).code).toBe(0);
+    for (const seed of ['1', '4']) {
+      const design = at(`searched-${seed}.yaml`);
+      const s = ubimoe('search', '--model', 'micro', '--board', at('tiny.yaml'), '--seed', seed, '-o', design);
+      expect(s.code).toBe(0);
+      const project = at(`project-${seed}`);
+      const g = ubimoe('generate', '--model', 'micro', '--board', at('tiny.yaml'), '--design', design, '-o', project);
+      expect(g.stderr).toBe('');
+      expect(g.code).toBe(0);
+      const c = ubimoe('csim', '--project', project, '--checkpoint', at('ck.safetensors'), '--input', at('images.npy'), '-o', at(`out-${seed}.npy`));
+      expect(c.code).toBe(0);
+      const acc = JSON.parse(readFileSync(join(project, 'reports', 'accuracy.json'), 'utf8'));
+      expect(acc.cosine.min).toBeGreaterThan(0.99);
+      expect(acc.cosine.median).toBeGreaterThan(0.9995);
+      expect(acc.rel_l2).toBeLessThan(0.02);
+      expect(acc.expert_agreement).toBeGreaterThanOrEqual(0.99);
+    }
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadBoard } from '../../src/board/load.js';
+import { defaultDesignFile, resolveDesign } from '../../src/design/design.js';
+import { checkRouting, estimateDesign, estimateJson, macsPerImage } from '../../src/design/estimate.js';
+import { COST } from '../../src/kernels/costConstants.js';
+import { modelDims, loadModel } from '../../src/model/config.js';
+import { readEstimate } from '../../src/report/read/estimate.js';
+
+/** UbiMoE's published architecture parameters on U280 at 200 MHz, 256-bit AXI, one kernel per SLR. */
+const ubimoe = () => {
+  const f = defaultDesignFile('m3vit-tiny', 'u280');
+  return resolveDesign({ ...f, clock_mhz: 200, axi_width_bits: 256, placement: { patch_embed: 0, msa_block: 1, ffn_block: 2 } }, 'ubimoe');
+};
+
+describe('design estimate', () => {
+  test('M³ViT-tiny work: ≈0.78 GMAC per image at top-2', () => {
+    const macs = macsPerImage(modelDims(loadModel('m3vit-tiny')));
+    expect(macs / 1e9).toBeCloseTo(0.78, 2);
+  });
+
+  test('calibration: UbiMoE parameters on U280 predict the published LUT/FF within 3%', () => {
+    const e = estimateDesign(ubimoe());
+    expect(Math.abs(e.resources.lut / 316.1e3 - 1)).toBeLessThan(0.03);
+    expect(Math.abs(e.resources.ff / 385.9e3 - 1)).toBeLessThan(0.03);
+    // DSP is structural (not fitted): ubimoe gives each kernel its own linear engine, UbiMoE shares one
+    expect(e.resources.dsp).toBe(512 + (1536 + 256 + 2 + 8 + 128 + 32 + 8) + (1536 + 128 + 32 + 8 + 64 + 2 + 8 + 64));
+    expect(e.fits).toBe(true);
+  });
+
+  test('latency = the stages back to back, plus the host overhead per call', () => {
+    const d = ubimoe();
+    const e = estimateDesign(d);
+    const stageSum = e.stages.reduce((a, s) => a + (s.cycles.patch_embed ?? 0) + (s.cycles.msa_block ?? 0) + (s.cycles.ffn_block ?? 0), 0);
+    expect(stageSum).toBeCloseTo(e.latencyCycles, 6);
+    expect(e.latencyMs).toBeCloseTo(e.latencyCycles / 200e3 + (25 * COST.INVOCATION_OVERHEAD_US) / 1e3, 9);
+    expect(e.stages.map((s) => s.kind)).toEqual(['patch embed', ...d.dims.moeBlocks.map((m) => (m ? 'MoE' : 'dense'))]);
+    expect(e.gops).toBeCloseTo((2 * e.macsPerImage) / (e.latencyMs * 1e6), 9);
+    const k = Object.fromEntries(e.kernels.map((x) => [x.name, x]));
+    expect(k.msa_block.calls).toBe(12);
+    expect(k.patch_embed.cycles + k.msa_block.cycles + k.ffn_block.cycles).toBeCloseTo(e.latencyCycles, 6);
+  });
+
+  test('placement: each kernel counts on its SLR; compute units multiply resources and throughput', () => {
+    const base = ubimoe();
+    const e = estimateDesign(base);
+    expect(e.slrs.map((s) => s.used.dsp)).toEqual(e.kernels.map((k) => k.resources.dsp));
+    const two = resolveDesign({ ...base.file, compute_units: { msa_block: 2, ffn_block: 2 } }, 'two CUs');
+    const e2 = estimateDesign(two);
+    const msa2 = e2.kernels.find((k) => k.name === 'msa_block')!;
+    expect(msa2.slrs).toEqual([1, 2]);
+    expect(msa2.resources.dsp).toBe(2 * msa2.resourcesPerCu.dsp);
+    expect(e2.imagesPerSecond).toBeGreaterThan(e.imagesPerSecond);
+    expect(e2.latencyMs).toBeCloseTo(e.latencyMs, 9);
+  });
+
+  test('a design that does not fit says what and by how much', () => {
+    const d = resolveDesign(defaultDesignFile('m3vit-tiny', 'zcu102'), 'default on zcu102');
+    const e = estimateDesign(d);
+    expect(e.fits).toBe(false);
+    expect(e.violations.join('; ')).toMatch(/dsp: needs \d+, limit 2016 \(80% of 2520\), over by \d+/);
+    expect(e.overflow).toBeGreaterThan(0);
+  });
+
+  test('measured routing: checked against the model; skewed routing changes the MoE blocks only', () => {
+    const d = ubimoe();
+    const dims = d.dims;
+    const skew = Array.from({ length: 6 }, () => [129, 129, ...new Array(14).fill(0)]);
+    expect(() => checkRouting({ tokensPerExpert: skew.slice(1) }, dims)).toThrow(/has 5 MoE blocks, the model has 6/);
+    expect(() => checkRouting({ tokensPerExpert: [[1, 2], ...skew.slice(1)] }, dims)).toThrow(/lists 2 experts, the model has 16/);
+    expect(() => checkRouting({ tokensPerExpert: [[...skew[0].slice(0, 15), 5], ...skew.slice(1)] }, dims)).toThrow(/sum to tokens × top_k = 258 \(found 263\)/);
+    const uniform = estimateDesign(d);
+    const measured = estimateDesign(d, { routing: { tokensPerExpert: skew } });
+    expect(measured.latencyCycles).toBeLessThan(uniform.latencyCycles);
+    expect(measured.stages[1].cycles.ffn_block).toBeCloseTo(uniform.stages[1].cycles.ffn_block!, 6); // dense block unchanged
+  });
+
+  test('estimate.json is what the report reads', () => {
+    const e = estimateDesign(ubimoe());
+    const dir = mkdtempSync(join(tmpdir(), 'ubimoe-est-'));
+    const path = join(dir, 'estimate.json');
+    writeFileSync(path, JSON.stringify(estimateJson(e)));
+    const p = readEstimate(path)!;
+    expect(p.latencyMs).toBeCloseTo(e.latencyMs, 9);
+    expect(p.kernels.map((k) => k.name)).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
+    expect(p.stages).toHaveLength(13);
+  });
+
+  test('every shipped board gives an estimate of the default design', () => {
+    for (const b of ['zcu102', 'zcu104', 'kv260', 'u50', 'u250', 'u280', 'vck190']) {
+      const e = estimateDesign(resolveDesign(defaultDesignFile('micro', loadBoard(b)), b));
+      expect(e.latencyMs).toBeGreaterThan(0);
+      expect(e.available.dsp).toBeGreaterThan(0);
+    }
+  });
+});
