@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadBoard } from '../board/load.js';
 import { RESOURCE_KEYS, type Resources } from '../board/schema.js';
 import { defaultDesignFile, loadDesign, resolveDesign, type Design } from '../design/design.js';
+import { boardCalibration } from '../build/calibration.js';
 import { checkRouting, estimateDesign, estimateJson, type DesignEstimate, type Routing } from '../design/estimate.js';
 import { loadModel } from '../model/config.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -23,6 +24,7 @@ interface EstimateOpts {
   routingCheckpoint?: string;
   routingInput?: string;
   task: string;
+  calibration: boolean;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -107,6 +109,7 @@ export function registerEstimate(program: Command): void {
     .option('--routing-checkpoint <file.safetensors>', 'measure the MoE routing by running this checkpoint through the reference model')
     .option('--routing-input <images.npy>', 'images for --routing-checkpoint (default: 2 synthetic images)')
     .option('--task <t>', 'task whose gate routes the MoE blocks with --routing-checkpoint', '0')
+    .option('--no-calibration', "ignore the board's saved calibration (ubimoe build --save-calibration)")
     .action((opts: EstimateOpts) => {
       const design = designFrom(opts);
       design.board = { ...design.board, limits: parseLimits(opts.limit, design.board) };
@@ -120,16 +123,20 @@ export function registerEstimate(program: Command): void {
         routing = measureRouting(design.model, opts.routingCheckpoint, opts.routingInput, task);
       }
       if (routing) checkRouting(routing, design.dims, opts.routing ?? 'measured routing');
-      const e = estimateDesign(design, { routing });
+      const cal = opts.calibration ? boardCalibration(design.board.name) : null;
+      const e = estimateDesign(design, { routing, calibration: cal?.factors });
       const json = estimateJson(e, {
         model: design.model.name,
         board: design.board.name,
         routing: routing ? (opts.routing ? `file ${opts.routing}` : `measured with ${opts.routingCheckpoint}`) : 'uniform',
         design: design.file,
+        calibration: cal ? { designs: cal.designs, file: cal.path, factors: cal.factors } : 'none',
       });
       const text = JSON.stringify(json, null, 2) + '\n';
       if (opts.output) writeFileAtomic(opts.output, text);
       if (opts.project) writeFileAtomic(join(opts.project, 'reports', 'estimate.json'), text);
       process.stdout.write(opts.json ? text : formatEstimate(design, e));
+      if (cal && !opts.json)
+        process.stdout.write(`calibrated for ${cal.board} by synthesis results of ${cal.designs} design${cal.designs === 1 ? '' : 's'} (${cal.path}; --no-calibration to ignore)\n`);
     });
 }

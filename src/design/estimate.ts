@@ -38,6 +38,29 @@ export interface EstimateInput {
   computeUnits: ComputeUnits;
   limits?: Limits; // default: the board's
   routing?: Routing;
+  calibration?: KernelCalibration; // factors from synthesis results (src/build/calibration.ts)
+}
+
+/** Per-kernel factors (synthesised / predicted) a board's calibration applies to the model's cycles and resources. */
+export type KernelCalibration = Partial<Record<KernelName, Partial<Record<'latency_cycles' | keyof Resources, number>>>>;
+
+/** The kernel figures scaled by a calibration (a missing factor leaves the figure as the model has it). */
+function calibrateFigures(fig: KernelFigures, c: KernelCalibration): KernelFigures {
+  const cyc = (e: CycleEstimate, k: KernelName): CycleEstimate => {
+    const f = c[k]?.latency_cycles ?? 1;
+    return { cycles: e.cycles * f, parts: Object.fromEntries(Object.entries(e.parts).map(([p, v]) => [p, v * f])) };
+  };
+  const res = (r: Resources, k: KernelName): Resources =>
+    Object.fromEntries(RESOURCE_KEYS.map((key) => [key, r[key] * (c[k]?.[key] ?? 1)])) as Resources;
+  return {
+    patch: { cycles: cyc(fig.patch.cycles, 'patch_embed'), resources: res(fig.patch.resources, 'patch_embed') },
+    msa: { cycles: cyc(fig.msa.cycles, 'msa_block'), resources: res(fig.msa.resources, 'msa_block') },
+    ffn: {
+      dense: fig.ffn.dense && cyc(fig.ffn.dense, 'ffn_block'),
+      moe: fig.ffn.moe.map((m) => cyc(m, 'ffn_block')),
+      resources: res(fig.ffn.resources, 'ffn_block'),
+    },
+  };
 }
 
 /** Figures of one kernel on one SLR: cycles per call kind and resources of one compute unit. */
@@ -103,7 +126,7 @@ export function cuSlrs(first: number, units: number, slrs: number): number[] {
 export function kernelFigures(input: EstimateInput): KernelFigures {
   const { dims, board, shared, kernels, placement } = input;
   const moeCalls = ffnMoeCalls(input);
-  return {
+  const fig: KernelFigures = {
     patch: {
       cycles: patch.cycles(kernels.patch_embed, dims, shared, board, { slr: placement.patch_embed }),
       resources: patch.resources(kernels.patch_embed, dims, shared, board),
@@ -120,6 +143,7 @@ export function kernelFigures(input: EstimateInput): KernelFigures {
       resources: ffn.resources(kernels.ffn_block, dims, shared, board),
     },
   };
+  return input.calibration ? calibrateFigures(fig, input.calibration) : fig;
 }
 
 /** The distinct MoE calls: one (uniform routing) or one per MoE block (measured routing). */
@@ -338,7 +362,10 @@ function sumFfn(dims: ModelDims, f: KernelFigures): number {
 }
 
 /** The estimate of a resolved design. */
-export function estimateDesign(design: Design, opts: { routing?: Routing; limits?: Limits } = {}): DesignEstimate {
+export function estimateDesign(
+  design: Design,
+  opts: { routing?: Routing; limits?: Limits; calibration?: KernelCalibration } = {},
+): DesignEstimate {
   return estimate({
     dims: design.dims,
     board: design.board,
@@ -348,6 +375,7 @@ export function estimateDesign(design: Design, opts: { routing?: Routing; limits
     computeUnits: design.computeUnits,
     limits: opts.limits,
     routing: opts.routing,
+    calibration: opts.calibration,
   });
 }
 
