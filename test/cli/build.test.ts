@@ -190,6 +190,37 @@ describe('ubimoe build with (stand-ins for) the Vitis tools', () => {
     );
   });
 
+  test('--save-calibration: the comparison is saved for the board and ubimoe estimate applies it', () => {
+    const dir = project('micro', 'u280');
+    const env = vitisEnv({ UBIMOE_CALIBRATION_DIR: join(tmp, 'cal-roundtrip') });
+    const r = ubimoe(env, 'build', '--project', dir, '--target', 'csynth', '--save-calibration');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^predicted \(cost model, uncalibrated\) vs synthesised \(Vitis HLS\), per call of each kernel:\nkernel +metric +predicted +synthesised +synth\/pred$/m,
+    );
+    expect(r.stdout).toMatch(/^msa_block +dsp +[\d,]+ +1,120 +\d+\.\d\d$/m);
+    expect(r.stdout).toContain(
+      `calibration for u280 saved to ${join(tmp, 'cal-roundtrip', 'u280.json')}: it now rests on 1 design`,
+    );
+
+    const est = (...args: string[]) => ubimoe(env, 'estimate', '--project', dir, '--json', ...args);
+    const calibrated = JSON.parse(est().stdout);
+    const raw = JSON.parse(est('--no-calibration').stdout);
+    expect(calibrated.calibration.designs).toBe(1);
+    expect(raw.calibration).toBe('none');
+    // calibrated on this very design, the estimate reproduces what HLS reported for one CU
+    const cu = (
+      e: { kernels: Array<{ name: string; resources_per_cu: Record<string, number> }> },
+      k: string,
+    ) => e.kernels.find((x) => x.name === k)!.resources_per_cu;
+    expect(cu(calibrated, 'msa_block').dsp).toBeCloseTo(1120, 6);
+    expect(cu(calibrated, 'ffn_block').lut).toBeCloseTo(118403, 6);
+    expect(cu(raw, 'msa_block').dsp).not.toBeCloseTo(1120, 0);
+    expect(ubimoe(env, 'estimate', '--project', dir).stdout).toMatch(
+      /^calibrated for u280 by synthesis results of 1 design \(.*u280\.json; --no-calibration to ignore\)$/m,
+    );
+  });
+
   test('a failing step exits 1 with the step, its log and the log tail; later steps do not run', () => {
     const dir = project('micro', 'u280');
     const r = ubimoe(
