@@ -35,7 +35,10 @@ export function valueOf(f: Fmt, pattern: bigint): bigint {
 }
 export const patternOf = (w: number, v: bigint): bigint => BigInt.asUintN(w, v);
 export const hexOf = (w: number, pattern: bigint): string =>
-  '0x' + patternOf(w, pattern).toString(16).padStart(Math.ceil(w / 4), '0');
+  '0x' +
+  patternOf(w, pattern)
+    .toString(16)
+    .padStart(Math.ceil(w / 4), '0');
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b; // truncates toward zero

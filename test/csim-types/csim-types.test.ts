@@ -80,7 +80,11 @@ describe('csim types (hls/csim) with g++', () => {
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^\d+ checks, 0 failed$/);
-    const row = (name: string) => lines.find((l) => l.startsWith(name + ' '))?.trim().split(/\s+/);
+    const row = (name: string) =>
+      lines
+        .find((l) => l.startsWith(name + ' '))
+        ?.trim()
+        .split(/\s+/);
     expect(lines[1].split(/\s+/)).toEqual(['stream', 'depth', 'max_used', 'writes', 'instances']);
     expect(row('a')).toEqual(['a', '-', '3', '3', '1']);
     expect(row('b')).toEqual(['b', '2', '3', '3', '1', '(exceeds', 'depth)']);
@@ -106,7 +110,11 @@ describe('csim types (hls/csim) with g++', () => {
 
   test('thousands of random operations agree with a BigInt model', () => {
     // UBSan (shift/overflow UB in any path the random inputs reach); -O0 keeps the compile short.
-    const exe = compile(join(here, 'property.cpp'), 'property', ['-O0', '-fsanitize=undefined', '-fno-sanitize-recover=all']);
+    const exe = compile(join(here, 'property.cpp'), 'property', [
+      '-O0',
+      '-fsanitize=undefined',
+      '-fno-sanitize-recover=all',
+    ]);
     const seed = Number(process.env.UBIMOE_PROPERTY_SEED ?? 20240611);
     const cases = generateCases(seed);
     const r = spawnSync(exe, [], {
@@ -270,7 +278,10 @@ function generateCases(seed: number): Case[] {
     const p = r.pattern(f.w);
     const n = r.int(-f.w - 2, f.w + 2);
     const [left, right] = shiftPatterns(f, valueOf(f, p), n);
-    cases.push({ line: `S ${s} ${n} ${hexBody(f.w, p)}`, expect: `${hexOf(f.w, left)} ${hexOf(f.w, right)}` });
+    cases.push({
+      line: `S ${s} ${n} ${hexBody(f.w, p)}`,
+      expect: `${hexOf(f.w, left)} ${hexOf(f.w, right)}`,
+    });
   }
 
   // Conversions out: to_int (toward zero, low 32 bits), to_double (nearest), exact decimal text.
