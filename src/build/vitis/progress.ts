@@ -57,7 +57,8 @@ export class StepProgress {
     if (!this.tty || !this.running.size) return;
     const parts = [...this.running].map(([t, s]) => `${t} ${StepProgress.seconds(this.now() - s)}`);
     const line = `  ▸  ${parts.join(' | ')}`;
-    const width = (this.out as { columns?: number }).columns ?? 120;
+    const columns = (this.out as { columns?: number }).columns;
+    const width = columns && columns > 20 ? columns : 120;
     this.out.write(`\r\x1b[K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`);
   }
 }
