@@ -93,6 +93,7 @@ template <typename T, int DEPTH = 0> class stream {
  public:
   stream() : stats_(attach(unnamed_name())) {}
   explicit stream(const char *name) : stats_(attach(name ? std::string(name) : unnamed_name())) {}
+  explicit stream(const std::string &name) : stats_(attach(name)) {}
   stream(const stream &) = delete;
   stream &operator=(const stream &) = delete;
 

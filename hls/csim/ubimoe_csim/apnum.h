@@ -424,15 +424,22 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   // ---- conversion out ----
   double to_double() const {
     static_assert(!wide, "ubimoe csim: to_double() on ap_uint wider than 128 bits");
-    return std::ldexp(double(val()), -fwidth);
+    constexpr double scale = pow2<double>(-fwidth);  // exact; multiplying by it is exact too
+    return double(val()) * scale;
   }
   float to_float() const {
     static_assert(!wide, "ubimoe csim: to_float() on ap_uint wider than 128 bits");
-    return std::ldexp(float(val()), -fwidth);
+    if constexpr (fwidth <= 126) {
+      constexpr float scale = pow2<float>(-fwidth);  // a normal float: the product is exact
+      return float(val()) * scale;
+    } else {
+      return std::ldexp(float(val()), -fwidth);
+    }
   }
   long double to_ldouble() const {
     static_assert(!wide, "ubimoe csim: to_ldouble() on ap_uint wider than 128 bits");
-    return std::ldexp((long double)(val()), -fwidth);
+    constexpr long double scale = pow2<long double>(-fwidth);
+    return (long double)(val()) * scale;
   }
   // Integer part toward zero (C semantics), as the raw type; then truncated to the C type asked for.
   raw_t int_part() const {

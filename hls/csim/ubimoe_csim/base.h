@@ -30,6 +30,13 @@ __extension__ typedef unsigned __int128 u128;
 }
 
 constexpr int imax(int a, int b) { return a > b ? a : b; }
+// 2^e as a floating-point constant (exact for the exponents used: |e| <= 128).
+template <class FP> constexpr FP pow2(int e) {
+  FP r = 1;
+  for (; e > 0; --e) r *= 2;
+  for (; e < 0; ++e) r /= 2;
+  return r;
+}
 constexpr int imin(int a, int b) { return a < b ? a : b; }
 
 // Traits of the native raw storage types (int64_t/uint64_t for W <= 64, 128-bit beyond).
