@@ -1,0 +1,47 @@
+/**
+ * C-simulation of the micro preset against the float32 reference, over a matrix of designs that
+ * covers every value of each parameter (linear tiles 4/8/16, token lanes 1/2/3, attention query
+ * parallelism 1/2/4, key blocks that do and do not divide the 17 tokens, AXI widths 64..512) and
+ * both tasks. Each distinct design is compiled once (shared source-hash cache).
+ */
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { rmSync } from 'node:fs';
+import { testDesign } from '../generate/helpers.js';
+import { accuracy, prepare, scratch, type CsimCase } from './harness.js';
+
+const roots: string[] = [];
+afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+
+const MATRIX = [
+  { name: 'tiles 4, 1 lane, 1 query row, 1-key blocks, 64-bit AXI', board: 'u280', axi: 64, pe: [4, 4], msa: [4, 4, 1, 1, 1], ffn: [4, 4, 1] },
+  { name: 'tiles 8, 2 lanes, 2 query rows, 5-key blocks, 128-bit AXI', board: 'zcu102', axi: 128, pe: [8, 8], msa: [8, 8, 2, 2, 5], ffn: [8, 8, 2] },
+  { name: 'tiles 16, 3 lanes, 4 query rows, 8-key blocks, 512-bit AXI', board: 'u280', axi: 512, pe: [16, 16], msa: [16, 16, 3, 4, 8], ffn: [16, 16, 3] },
+  { name: 'mixed tiles 16x4 / 4x16, 3 lanes, 4 query rows, one 17-key block, 256-bit AXI', board: 'u280', axi: 256, pe: [16, 4], msa: [4, 16, 3, 4, 17], ffn: [16, 4, 3] },
+] as const;
+
+describe.each(MATRIX)('micro csim: $name', (m) => {
+  const design = testDesign(
+    'micro',
+    m.board,
+    {
+      patch_embed: { tile_in: m.pe[0], tile_out: m.pe[1] },
+      msa_block: { tile_in: m.msa[0], tile_out: m.msa[1], token_lanes: m.msa[2], q_parallel: m.msa[3], key_block: m.msa[4] },
+      ffn_block: { tile_in: m.ffn[0], tile_out: m.ffn[1], token_lanes: m.ffn[2] },
+    },
+    { axi_width_bits: m.axi },
+  );
+  let c: CsimCase;
+  test('generates a lint-clean project and compiles', async () => {
+    const root = scratch();
+    roots.push(root);
+    c = await prepare(design, root);
+    expect(c.lint).toBe('');
+  });
+
+  test.each([0, 1])('task %d matches the reference', async (task) => {
+    const a = await accuracy(design, c, { batch: 2, task });
+    expect(a.cosineMin).toBeGreaterThan(0.9999);
+    expect(a.relL2).toBeLessThan(0.002);
+    expect(a.expertAgreement).toBe(1);
+  });
+});
