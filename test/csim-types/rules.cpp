@@ -294,6 +294,44 @@ static void compound_and_increments() {
   CHECK_V(a1, a2.to_string(10));
 }
 
+// a += b and a -= b must give exactly a = A(a + b) / A(a - b), on the one-add fast path (wrapping a,
+// b's fraction bits covered) and on the general path (rounding, saturation, integer targets).
+static uint64_t lcg_state = 0x9e3779b97f4a7c15ull;
+static uint64_t next_bits() {
+  lcg_state = lcg_state * 6364136223846793005ull + 1442695040888963407ull;
+  return lcg_state ^ (lcg_state >> 29);
+}
+template <class A, class B> static void compound_case(const char *what) {
+  bool ok = true;
+  for (int k = 0; k < 2000; ++k) {
+    A a, a2, s, s2;
+    B b;
+    a.range() = next_bits();
+    b.range() = next_bits();
+    a2 = a;
+    s = s2 = a;
+    a += b;
+    a2 = A(a2 + b);
+    s -= b;
+    s2 = A(s2 - b);
+    ok = ok && a == a2 && s == s2 && a.range() == a2.range() && s.range() == s2.range();
+  }
+  check(__LINE__, what, ok);
+}
+
+static void compound_matches_definition() {
+  compound_case<ap_fixed<48, 12>, ap_fixed<48, 12>>("fast: same type");
+  compound_case<ap_fixed<20, 4>, ap_fixed<12, 2>>("fast: b narrower");
+  compound_case<ap_ufixed<20, 4>, ap_fixed<12, 2>>("fast: unsigned a, signed b");
+  compound_case<ap_int<9>, ap_int<40>>("fast: b wider than a");
+  compound_case<ap_fixed<64, 10>, ap_fixed<100, 60>>("fast: 128-bit b into 64-bit a");
+  compound_case<ap_fixed<100, 30>, ap_int<7>>("fast: 128-bit a");
+  compound_case<ap_fixed<8, 3, AP_RND>, ap_fixed<16, 8>>("general: rounding");
+  compound_case<ap_fixed<8, 3, AP_TRN, AP_SAT>, ap_fixed<8, 3>>("general: saturation");
+  compound_case<ap_fixed<8, 3, AP_RND_CONV, AP_SAT_SYM>, ap_fixed<12, 2>>("general: conv + sym");
+  compound_case<ap_int<16>, ap_fixed<16, 8>>("general: integer a, fixed b");
+}
+
 static void conversions_out() {
   CHECK(ap_fixed<8, 3>(-1.3125).to_int() == -1);
   CHECK(ap_fixed<8, 3>(2.96875).to_int() == 2);
@@ -474,6 +512,7 @@ int main(int argc, char **argv) {
   comparisons();
   shifts();
   compound_and_increments();
+  compound_matches_definition();
   conversions_out();
   bits_and_ranges();
   wide_bit_containers();
