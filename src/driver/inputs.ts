@@ -69,7 +69,8 @@ export function loadInputFiles(paths: string[], model: ModelConfig, shape: Model
 
 export function readNpyInputs(path: string, m: ModelShape): AcceleratorInput[] {
   const arr = readNpy(path);
-  if (arr.dtype !== 'float32') throw new UserError(`${path}: dtype ${arr.dtype}, inputs must be float32`);
+  // float16 converts to float32 exactly (as ubimoe csim reads it); anything else is refused
+  if (arr.dtype !== 'float32' && arr.dtype !== 'float16') throw new UserError(`${path}: dtype ${arr.dtype}, inputs must be float32 (or float16)`);
   const data = arr.data as Float32Array;
   const s = arr.shape;
   const image = [m.channels, m.height, m.width];

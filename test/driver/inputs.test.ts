@@ -96,7 +96,7 @@ describe('.npy inputs', () => {
     const pad = 64 - ((10 + header.length + 1) % 64);
     const h = header + ' '.repeat(pad) + '\n';
     writeFileSync(u8, Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, h.length & 255, h.length >> 8]), Buffer.from(h), Buffer.alloc(3072)]));
-    expect(() => loadInputFiles([u8], micro, shape)).toThrow(/u8\.npy: dtype uint8, inputs must be float32/);
+    expect(() => loadInputFiles([u8], micro, shape)).toThrow(/u8\.npy: dtype uint8, inputs must be float32 \(or float16\)/);
     expect(() => loadInputFiles([join(dir, 'x.jpg')], micro, shape)).toThrow(/must be a \.npy .* or a \.png/);
     expect(() => loadInputFiles([], micro, shape)).toThrow(/no input given/);
   });

@@ -11,6 +11,10 @@ import { writeCheckpoint } from '../../src/model/checkpoint.js';
 import { encodeNpy } from '../../src/io/npy.js';
 import { writeFileSync } from 'node:fs';
 
+// Compiled csim runners are cached by content hash; share them across test files and runs (the
+// same directory the csim tests use).
+process.env.UBIMOE_CSIM_CACHE ??= join(tmpdir(), 'ubimoe-test-csim-cache');
+
 export interface TestProject {
   root: string;
   dir: string;
