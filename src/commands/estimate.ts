@@ -68,7 +68,7 @@ export function formatEstimate(d: Design, e: DesignEstimate): string {
   out +=
     `\npredicted latency ${e.latencyMs.toFixed(3)} ms/image (${int(e.latencyCycles)} cycles + host call overhead), ` +
     `throughput ${e.imagesPerSecond.toFixed(1)} images/s (bound: ${e.throughputBound}), ${e.gops.toFixed(1)} GOPS ` +
-    `(${(e.macsPerImage / 1e9).toFixed(3)} GMAC/image), off-chip ${(e.weightBytesPerImage / 1e6).toFixed(1)} MB/image, ` +
+    `(${e.macsPerImage >= 1e8 ? `${(e.macsPerImage / 1e9).toFixed(3)} GMAC` : `${(e.macsPerImage / 1e6).toFixed(2)} MMAC`}/image), off-chip ${(e.weightBytesPerImage / 1e6).toFixed(1)} MB/image, ` +
     `predicted fmax ≈ ${Math.floor(e.fmaxMhz)} MHz\n`;
   out += e.fits ? 'fits the board limits\n' : `does NOT fit: ${e.violations.join('; ')}\n`;
   return out;

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { loadBoard } from '../board/load.js';
+import { resolveDesign } from '../design/design.js';
+import { validateDesign } from '../design/validate.js';
 import { loadModel } from '../model/config.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -95,6 +97,8 @@ export function registerSearch(program: Command): void {
           : undefined,
       });
       if (tty) process.stderr.write('\r\x1b[K');
+      // the emitted design must be one the generator accepts (the space only holds kernel-legal values)
+      validateDesign(resolveDesign({ ...r.designFile, board: board0 as unknown as Record<string, unknown> }, 'searched design'));
       writeFileAtomic(opts.output, designYaml(r, { model: model.name, board: board.name, objective, seed, exhaustive: opts.exhaustive }));
       if (opts.report) writeFileAtomic(opts.report, JSON.stringify(r.report, null, 2) + '\n');
       const e = r.estimate;
