@@ -1,0 +1,66 @@
+/** `ubimoe generate` as a user runs it (the built CLI). */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { defaultDesignFile } from '../../src/design/design.js';
+import { packageRoot } from '../../src/util/paths.js';
+
+const bin = join(packageRoot, 'bin', 'ubimoe.js');
+let tmp: string;
+const at = (f: string) => join(tmp, f);
+
+function ubimoe(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
+  expect(`${r.code} ${r.stderr}`).toMatch(/^2 /);
+  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
+  expect(r.stderr).toMatch(re);
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-generate-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('ubimoe generate', () => {
+  test('default design for a model and board', () => {
+    const r = ubimoe('generate', '--model', 'micro', '--board', 'zcu102', '-o', at('p'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^generated .*p: \d+ files, design [0-9a-f]{12} \(micro on zcu102, \d+ MHz, w16a32\)\n$/);
+    const manifest = JSON.parse(readFileSync(at('p/manifest.json'), 'utf8'));
+    expect(manifest.design_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(existsSync(at('p/kernels/ffn_block.cpp'))).toBe(true);
+  });
+
+  test('from a design file, and over an existing project', () => {
+    const file = defaultDesignFile('micro', 'u280');
+    file.kernels.msa_block.q_parallel = 2;
+    writeFileSync(at('design.yaml'), stringify(file));
+    const r = ubimoe('generate', '--design', at('design.yaml'), '-o', at('p'));
+    expect(r.code).toBe(0);
+    expect(readFileSync(at('p/kernels/config.h'), 'utf8')).toMatch(/Q_PAR = 2u/);
+    // --model/--board override the design file's
+    expect(ubimoe('generate', '--design', at('design.yaml'), '--board', 'zcu104', '-o', at('q')).stdout).toMatch(/micro on zcu104/);
+  });
+
+  test('bad inputs: one line, exit 2', () => {
+    expectUserError(ubimoe('generate', '--model', 'micro', '-o', at('x')), /give --model and --board/);
+    expectUserError(ubimoe('generate', '--model', 'nope', '--board', 'u280', '-o', at('x')), /unknown model 'nope'/);
+    const file = defaultDesignFile('micro', 'u280');
+    file.kernels.ffn_block.tile_in = 12;
+    writeFileSync(at('bad.yaml'), stringify(file));
+    expectUserError(ubimoe('generate', '--design', at('bad.yaml'), '-o', at('x')), /kernels\.ffn_block\.tile_in: 12 must divide embed_dim 32/);
+    mkdirSync(at('mine'));
+    writeFileSync(at('mine/notes.txt'), 'keep');
+    expectUserError(ubimoe('generate', '--model', 'micro', '--board', 'u280', '-o', at('mine')), /not empty and not a ubimoe project/);
+    expect(readFileSync(at('mine/notes.txt'), 'utf8')).toBe('keep');
+    expect(existsSync(at('x'))).toBe(false);
+  });
+});
