@@ -1,6 +1,6 @@
 /** The report as a reader sees it: opened in headless Chromium, every chart drawn, nothing broken. */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeReport } from '../../src/report/index.js';
@@ -80,5 +80,50 @@ describe('report.html in headless Chromium', () => {
     expect(r.sections.search).toMatch(/No search report: this design was not searched/);
     expect(r.sections.accuracy).toMatch(/No accuracy report/);
     expect(r.sections.synth).toMatch(/No synthesis reports/);
+  });
+
+  test('edge cases lay out cleanly: cosines within 1e-7 of 1, a one-point search, a partial synthesis with unknown latency', async () => {
+    const dir = join(tmp, 'edges');
+    cpSync(join(fixtures, 'zcu102-bare'), dir, { recursive: true });
+    mkdirSync(join(dir, 'reports'));
+    const cosines = Array.from({ length: 34 }, (_, i) => 1 - (i % 17) * 1.3e-8);
+    writeFileSync(
+      join(dir, 'reports', 'accuracy.json'),
+      JSON.stringify({
+        images: 2,
+        cosine: { per_token: cosines },
+        rel_l2: 4.4e-4,
+        max_abs: 1.46e-3,
+        expert_agreement: 1,
+      }),
+    );
+    const one = { latency_ms: 0.0638, dsp: 1176, label: 'the only design' };
+    writeFileSync(join(dir, 'reports', 'search.json'), JSON.stringify({ pareto: [one], chosen: one }));
+    const kernel = {
+      top: 'msa_block',
+      targetClockNs: 3.333,
+      estimatedClockNs: 3.9,
+      estimatedFmaxMhz: 256.4,
+      latency: { best: null, average: null, worst: null },
+      interval: { min: null, max: null },
+      used: { dsp: 900, bram18: 30, uram: 0, lut: 90000, ff: 100000 },
+      available: null,
+      source: 'build/hls/msa_block/sol/syn/report/csynth.xml',
+    };
+    writeFileSync(
+      join(dir, 'reports', 'synth.json'),
+      JSON.stringify({ format: 'ubimoe-synth/1', tool: 'vitis_hls', kernels: { msa_block: kernel } }),
+    );
+    const out = join(tmp, 'edges.html');
+    writeReport(dir, out);
+    const r = await renderInChromium(out, join(artifacts, 'report-edges.png'));
+    expect(r.consoleErrors).toEqual([]);
+    expect(r.overflowing).toEqual([]);
+    expect(r.charts).toHaveLength(5);
+    for (const c of r.charts)
+      expect({ id: c.id, clipped: c.textsOutside }).toEqual({ id: c.id, clipped: [] });
+    expect(r.sections.accuracy).toMatch(/1 − 2\.1e-7/); // the worst token, not a rounded 1.000000
+    expect(r.sections.synth).toMatch(/msa_block/);
+    expect(r.sections.synth).not.toMatch(/patch_embed/);
   });
 });

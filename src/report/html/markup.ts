@@ -56,6 +56,11 @@ export function ms(v: number): string {
   return v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(3);
 }
 
+/** A rate such as images/s: grouped whole numbers from 100 up, one decimal below. */
+export function rate(v: number): string {
+  return v >= 100 ? groupThousands(v, 0) : v.toFixed(1);
+}
+
 export function pct(fraction: number, decimals = 1): string {
   return `${(fraction * 100).toFixed(decimals)} %`;
 }

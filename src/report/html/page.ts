@@ -1,7 +1,7 @@
 /** The whole report page: header, key figures, the sections, and a footer naming the sources. */
 import { REPORT_FILES } from '../gather.js';
 import type { ReportData } from '../types.js';
-import { MEASURED, PREDICTED, esc, h, ms, pct } from './markup.js';
+import { MEASURED, PREDICTED, esc, h, ms, pct, rate } from './markup.js';
 import { accuracySection } from './sections/accuracy.js';
 import { designSection } from './sections/design.js';
 import { latencySection } from './sections/latency.js';
@@ -32,7 +32,7 @@ function keyFigures(d: ReportData): string {
       card(
         'throughput',
         PREDICTED,
-        `${ips.toFixed(ips >= 100 ? 0 : 1)} img/s`,
+        `${rate(ips)} img/s`,
         p.imagesPerSecond ? 'kernels of successive images overlapped' : 'one image at a time',
       ),
     );

@@ -79,8 +79,9 @@ function roundTo(v: number, step: number): number {
 /** Number of decimals that tell ticks `step` apart. */
 export function stepDecimals(step: number): number {
   if (step <= 0 || !Number.isFinite(step)) return 0;
-  let d = 0;
-  while (d < 12 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-6 * 10 ** d) d++;
+  let d = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+  // 0.25 or 2.5e-7 need one digit more than their magnitude
+  while (d < 15 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-6) d++;
   return d;
 }
 

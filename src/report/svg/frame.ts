@@ -1,5 +1,18 @@
 /** The parts every chart shares: the <svg> root, the legend and the axes. */
-import { AXIS, GRID, INK, MUTED, el, esc, px, text, textWidth, tickLabel, type Ticks } from './core.js';
+import {
+  AXIS,
+  GRID,
+  INK,
+  MUTED,
+  el,
+  esc,
+  niceTicks,
+  px,
+  text,
+  textWidth,
+  tickLabel,
+  type Ticks,
+} from './core.js';
 
 export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 export const FONT_SIZE = 12;
@@ -152,4 +165,24 @@ export function xAxis(o: {
   parts.push(el('line', { x1: left, y1: o.y, x2: right, y2: o.y, stroke: AXIS }));
   parts.push(text((left + right) / 2, o.y + 36, o.label, { 'text-anchor': 'middle', 'font-weight': 600 }));
   return el('g', { class: 'axis axis-x' }, ...parts);
+}
+
+/**
+ * Ticks for a horizontal axis about `width` wide whose labels do not collide (long labels such
+ * as 0.99999990 get fewer ticks), and the margin the last label needs past the axis end.
+ */
+export function fitXTicks(
+  lo: number,
+  hi: number,
+  width: number,
+  target = 6,
+): { ticks: Ticks; overhang: number } {
+  let ticks = niceTicks(lo, hi, target);
+  for (let t = target; t > 2; t--) {
+    ticks = niceTicks(lo, hi, t);
+    const widest = Math.max(...ticks.values.map((v) => textWidth(tickLabel(v, ticks.step), FONT_SIZE)));
+    if ((widest + 16) * ticks.values.length <= width) break;
+  }
+  const last = tickLabel(ticks.values[ticks.values.length - 1], ticks.step);
+  return { ticks, overhang: textWidth(last, FONT_SIZE) / 2 + 4 };
 }

@@ -1,6 +1,6 @@
 /** Histogram of a list of values, with optional labelled vertical markers (e.g. median, threshold). */
 import { MUTED, el, linearScale, niceTicks, text, textWidth, tickLabel } from './core.js';
-import { FONT_SIZE, legend, svgRoot, xAxis, yAxis, type LegendItem } from './frame.js';
+import { FONT_SIZE, fitXTicks, legend, svgRoot, xAxis, yAxis, type LegendItem } from './frame.js';
 
 export interface HistogramSpec {
   id: string;
@@ -39,11 +39,11 @@ export function histogram(spec: HistogramSpec): string {
   const height = spec.height ?? 340;
   const nb = spec.bins ?? 30;
   const b = binValues(spec.values, nb);
-  const xt = niceTicks(b.lo, b.hi, 6);
+  const { ticks: xt, overhang } = fitXTicks(b.lo, b.hi, width - 80);
   const yt = niceTicks(0, Math.max(...b.counts, 4), 5); // >= 4 keeps count ticks whole numbers
   const tickW = Math.max(...yt.values.map((v) => textWidth(tickLabel(v, yt.step), FONT_SIZE)));
   const left = tickW + 34;
-  const right = 28; // room for the last x tick label
+  const right = Math.max(16, overhang); // room for the last x tick label
   const items: LegendItem[] = [{ label: spec.barName, color: spec.color ?? '#0072B2' }];
   for (const m of spec.markers ?? []) items.push({ label: m.label, color: m.color, shape: 'dash' });
   const lg = legend(items, left, 4, width - left - right);

@@ -14,9 +14,8 @@ import {
   text,
   textWidth,
   tickLabel,
-  type Ticks,
 } from './core.js';
-import { FONT_SIZE, legend, svgRoot, xAxis, type LegendItem } from './frame.js';
+import { FONT_SIZE, fitXTicks, legend, svgRoot, xAxis, type LegendItem } from './frame.js';
 
 export interface Point {
   x: number;
@@ -69,7 +68,7 @@ export function scatter(spec: ScatterSpec): string {
   ];
   const xs = all.map((p) => p.x).concat(spec.xLimit ? [spec.xLimit.value] : []);
   const ys = all.map((p) => p.y);
-  const xt: Ticks = niceTicks(0, Math.max(...xs, 1) * 1.04, 6);
+  const { ticks: xt, overhang } = fitXTicks(0, Math.max(...xs, 1) * 1.04, width - 80);
   const useLog =
     !!spec.logY && ys.length > 0 && Math.min(...ys) > 0 && Math.max(...ys) / Math.min(...ys) >= 8;
   const yLin = niceTicks(0, Math.max(...ys, 0) * 1.06 || 1, 5);
@@ -87,7 +86,7 @@ export function scatter(spec: ScatterSpec): string {
 
   const tickW = Math.max(...yl.values.map((v) => textWidth(yLabelOf(v), FONT_SIZE)));
   const left = tickW + 36;
-  const right = 24; // room for the last x tick label
+  const right = Math.max(16, overhang); // room for the last x tick label
   const lg = legend(items, left, 4, width - left - right);
   const top = lg.height + 18;
   const bottom = 50;

@@ -13,7 +13,9 @@ function card(label: string, value: string, note?: string): string {
   );
 }
 
-const cos = (v: number) => v.toFixed(v >= 0.9999 ? 6 : 4);
+/** A cosine: 4 or 6 decimals, and as 1 − ε where six decimals would round it to 1. */
+const cos = (v: number) =>
+  v < 1 && 1 - v < 5e-7 ? `1 − ${(1 - v).toExponential(1)}` : v.toFixed(v >= 0.9999 ? 6 : 4);
 const sci = (v: number) => (v === 0 ? '0' : v >= 0.01 && v < 1000 ? v.toPrecision(3) : v.toExponential(2));
 
 export function accuracySection(d: ReportData): string {
@@ -33,7 +35,7 @@ export function accuracySection(d: ReportData): string {
     { class: 'cards' },
     card('min cosine', cos(a.cosineMin), 'worst token'),
     card('median cosine', cos(a.cosineMedian), 'per token'),
-    card('relative L2 error', pct(a.relL2, 3), '‖csim − ref‖ / ‖ref‖'),
+    card('rel. L2 error', pct(a.relL2, 3), '‖csim − ref‖ / ‖ref‖'),
     card('max abs error', sci(a.maxAbs), 'any element'),
     card(
       'expert choices',

@@ -2,7 +2,7 @@
 import { stackedBarsHorizontal, stackedBarsVertical } from '../../svg/stackedBars.js';
 import type { ReportData } from '../../types.js';
 import { kernelColor } from '../colors.js';
-import { PREDICTED, absent, alert, esc, figure, h, int, ms } from '../markup.js';
+import { PREDICTED, absent, alert, esc, figure, h, int, ms, rate } from '../markup.js';
 
 /** Kernel names in the order the stages use them, then any other the estimate lists. */
 function kernelOrder(d: NonNullable<ReportData['prediction']>): string[] {
@@ -69,7 +69,7 @@ export function latencySection(d: ReportData): string {
     hostMs > kernelMs * 0.001 ? ` plus ${ms(hostMs)} ms of host call overhead` : '',
     '. ',
     p.imagesPerSecond
-      ? `Predicted throughput <strong>${p.imagesPerSecond.toFixed(1)} images/s</strong> with the kernels of successive images overlapped${p.throughputBound ? ` (bound by ${esc(p.throughputBound)})` : ''}. `
+      ? `Predicted throughput <strong>${rate(p.imagesPerSecond)} images/s</strong> with the kernels of successive images overlapped${p.throughputBound ? ` (bound by ${esc(p.throughputBound)})` : ''}. `
       : '',
     p.gops ? `${p.gops.toFixed(1)} GOPS.` : '',
   );
