@@ -1,30 +1,29 @@
 /**
- * The default per-request timeout: scaled from the design's estimated work, generous enough that
+ * The default per-request timeout, scaled from the design's estimate (src/design/estimate.ts):
+ * csim work is the image's multiply-accumulates, device time its predicted latency. Generous, so
  * only a runner that is really stuck trips it (override with --timeout / timeoutMs).
  */
-import type { ModelDims } from '../model/config.js';
+import { estimateDesign, macsPerImage } from '../design/estimate.js';
 import type { Project } from './project.js';
 
-/** Multiply-accumulates of one image's forward pass (the work csim does, roughly). */
-export function macsPerImage(d: ModelDims): number {
-  const N = d.numTokens;
-  const D = d.D;
-  let macs = d.numPatches * d.patchInputs * D;
-  for (const moe of d.moeBlocks) {
-    macs += N * D * 3 * D + 2 * N * N * D + N * D * D; // qkv, scores and A·V, projection
-    macs += moe ? N * D * d.experts + d.topK * 2 * N * D * d.expertHidden : 2 * N * D * d.mlpHidden;
-  }
-  return macs;
-}
-
-// csim runs bit-accurate fixed-point arithmetic: assume a slow 50 M MAC/s (a sanitizer build or a
-// busy machine), then allow 10× that on top; never less than 30 s (csim) / 10 s (device).
+// csim is bit-accurate fixed point: assume a slow 50 M MAC/s (a sanitizer build, a busy machine;
+// a quiet core does ~2 G), then allow 10× that; never less than 30 s. On a device: 100× the
+// predicted latency, never less than 10 s (first calls, a busy PCIe link).
 const CSIM_MACS_PER_SECOND = 50e6;
-const DEVICE_MACS_PER_SECOND = 5e9;
-const SAFETY = 10;
+const CSIM_SAFETY = 10;
+const DEVICE_SAFETY = 100;
 
 export function defaultTimeoutMs(project: Project, backend: 'csim' | 'xrt'): number {
-  const macs = macsPerImage(project.design.dims);
-  if (backend === 'csim') return Math.max(30_000, Math.round((SAFETY * 1000 * macs) / CSIM_MACS_PER_SECOND));
-  return Math.max(10_000, Math.round((SAFETY * 1000 * macs) / DEVICE_MACS_PER_SECOND));
+  const design = project.design;
+  if (backend === 'csim') {
+    const seconds = (CSIM_SAFETY * macsPerImage(design.dims)) / CSIM_MACS_PER_SECOND;
+    return Math.max(30_000, Math.round(1000 * seconds));
+  }
+  let predictedMs: number;
+  try {
+    predictedMs = estimateDesign(design).latencyMs;
+  } catch {
+    predictedMs = (1000 * macsPerImage(design.dims)) / 1e9; // a design the estimator refuses: ~1 GMAC/s
+  }
+  return Math.max(10_000, Math.round(DEVICE_SAFETY * predictedMs));
 }

@@ -10,7 +10,9 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { readNpy, encodeNpy } from '../../src/io/npy.js';
-import { readCheckpoint } from '../../src/model/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../../src/model/checkpoint.js';
+import { loadModel, validateModel } from '../../src/model/config.js';
+import { synthCheckpoint } from '../../src/model/synth.js';
 import { layerNorm } from '../../src/model/reference.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { childPids, makeProject, processExists, writeImages, type TestProject } from '../driver/project.js';
@@ -101,6 +103,13 @@ describe('ubimoe run (micro)', () => {
     const r = ubimoe(['run', '--project', p.dir, '--checkpoint', join(p.root, 'none.safetensors'), '--input', images, '-o', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/none\.safetensors: no such checkpoint file/);
+    // a checkpoint of another model
+    const wide = join(p.root, 'micro-wide.safetensors');
+    writeCheckpoint(wide, synthCheckpoint(validateModel({ ...loadModel('micro'), name: 'micro-wide', embed_dim: 48 }, 'test'), 1));
+    const w = ubimoe(['run', '--project', p.dir, '--checkpoint', wide, '--input', images, '-o', out]);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/micro-wide\.safetensors: tensor '.*' has shape .*, expected .* for model micro/);
+    expect(existsSync(out)).toBe(false);
   }, 120_000);
 
   test('a runner killed mid-run: exit 1, names the input and the signal, no output, no runner left', async () => {
