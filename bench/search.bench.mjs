@@ -22,7 +22,14 @@ function timed(fn) {
   return { result, wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
 }
 
-const base = { model, modelRef: 'm3vit-tiny', board: loadBoard('zcu102'), boardRef: 'zcu102', objective: 'latency', clockMhz: 300 };
+const base = {
+  model,
+  modelRef: 'm3vit-tiny',
+  board: loadBoard('zcu102'),
+  boardRef: 'zcu102',
+  objective: 'latency',
+  clockMhz: 300,
+};
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'})`);
 console.log('\n-- m3vit-tiny on zcu102, clock fixed at 300 MHz, objective latency');
 const ex = timed(() => runSearch({ ...base, seed: 0, exhaustive: true }));
@@ -50,12 +57,25 @@ console.log(
     `(gap median ${pct(gaps[Math.floor(seeds / 2)])}, worst ${pct(gaps[seeds - 1])}); ` +
     `mean ${(cpu / seeds).toFixed(2)} s CPU (${(wall / seeds).toFixed(2)} s wall) per search`,
 );
-console.log(`speed-up over exhaustive: ${(ex.cpu / (cpu / seeds)).toFixed(0)}× (CPU time), ${(ex.wall / (wall / seeds)).toFixed(0)}× (wall)`);
-console.log(`targets: >= 95% within 1% -> ${within / seeds >= 0.95 ? 'met' : 'NOT met'}; >= 50× faster -> ${ex.cpu / (cpu / seeds) >= 50 ? 'met' : 'NOT met'}`);
+console.log(
+  `speed-up over exhaustive: ${(ex.cpu / (cpu / seeds)).toFixed(0)}× (CPU time), ${(ex.wall / (wall / seeds)).toFixed(0)}× (wall)`,
+);
+console.log(
+  `targets: >= 95% within 1% -> ${within / seeds >= 0.95 ? 'met' : 'NOT met'}; >= 50× faster -> ${ex.cpu / (cpu / seeds) >= 50 ? 'met' : 'NOT met'}`,
+);
 
 console.log('\n-- ubimoe search --model m3vit-tiny (default options, seed 1)');
 for (const board of ['zcu102', 'u280']) {
-  const r = timed(() => runSearch({ model, modelRef: 'm3vit-tiny', board: loadBoard(board), boardRef: board, objective: 'latency', seed: 1 }));
+  const r = timed(() =>
+    runSearch({
+      model,
+      modelRef: 'm3vit-tiny',
+      board: loadBoard(board),
+      boardRef: board,
+      objective: 'latency',
+      seed: 1,
+    }),
+  );
   const e = r.result.estimate;
   console.log(
     `${board}: ${r.wall.toFixed(2)} s wall (${r.cpu.toFixed(2)} s CPU), ${r.result.report.evaluations} designs; predicted ${e.latencyMs.toFixed(3)} ms/image, ` +

@@ -37,8 +37,10 @@ export function kernelCycles(
   slr: number,
   routing?: Routing,
 ): number {
-  if (kernel === 'patch_embed') return patch.cycles(params as PatchEmbedParams, dims, shared, board, { slr }).cycles;
-  if (kernel === 'msa_block') return dims.depth * msa.cycles(params as MsaParams, dims, shared, board, { slr }).cycles;
+  if (kernel === 'patch_embed')
+    return patch.cycles(params as PatchEmbedParams, dims, shared, board, { slr }).cycles;
+  if (kernel === 'msa_block')
+    return dims.depth * msa.cycles(params as MsaParams, dims, shared, board, { slr }).cycles;
   const p = params as FfnParams;
   let total = 0;
   let dense: number | undefined;
@@ -46,7 +48,12 @@ export function kernelCycles(
   let m = 0;
   for (const isMoe of dims.moeBlocks) {
     if (!isMoe) total += dense ??= ffn.cycles(p, dims, shared, board, { moe: false, slr }).cycles;
-    else if (routing) total += ffn.cycles(p, dims, shared, board, { moe: true, slr, tokensPerExpert: routing.tokensPerExpert[m++] }).cycles;
+    else if (routing)
+      total += ffn.cycles(p, dims, shared, board, {
+        moe: true,
+        slr,
+        tokensPerExpert: routing.tokensPerExpert[m++],
+      }).cycles;
     else total += uniformMoe ??= ffn.cycles(p, dims, shared, board, { moe: true, slr }).cycles;
   }
   return total;
@@ -78,7 +85,12 @@ export class Evaluator {
   }
 
   shared(c: Pick<Candidate, 'clockMhz' | 'axiWidthBits' | 'streamDepth'>): SharedParams {
-    return { clockMhz: c.clockMhz, axiWidthBits: c.axiWidthBits, streamDepth: c.streamDepth, precision: this.precision };
+    return {
+      clockMhz: c.clockMhz,
+      axiWidthBits: c.axiWidthBits,
+      streamDepth: c.streamDepth,
+      precision: this.precision,
+    };
   }
 
   /** Cycles per image and resources of one kernel on one SLR (cached). */
@@ -106,7 +118,13 @@ export class Evaluator {
   }
 
   /** KernelCost of a kernel with `units` compute units starting on SLR `first`. */
-  kernelCost(kernel: 'patch_embed' | 'msa_block' | 'ffn_block', params: PatchEmbedParams | MsaParams | FfnParams, shared: SharedParams, first: number, units: number): KernelCost {
+  kernelCost(
+    kernel: 'patch_embed' | 'msa_block' | 'ffn_block',
+    params: PatchEmbedParams | MsaParams | FfnParams,
+    shared: SharedParams,
+    first: number,
+    units: number,
+  ): KernelCost {
     const slrs = cuSlrs(first, units, this.nSlr);
     const figs = slrs.map((s) => this.kernelFigure(kernel, params, shared, s));
     return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources };
@@ -131,7 +149,8 @@ export class Evaluator {
     const bySlr = new Map<number, number>();
     const cycles = slrs.map((s) => {
       let c = bySlr.get(s);
-      if (c === undefined) bySlr.set(s, (c = kernelCycles(kernel, params, dims, shared, board, s, this.opts.routing)));
+      if (c === undefined)
+        bySlr.set(s, (c = kernelCycles(kernel, params, dims, shared, board, s, this.opts.routing)));
       return c;
     });
     return { cycles, slrs, resources };
@@ -142,8 +161,20 @@ export class Evaluator {
     return this.scorer.score(
       c.clockMhz,
       this.kernelCost('patch_embed', c.kernels.patch_embed, shared, c.placement.patch_embed, 1),
-      this.kernelCost('msa_block', c.kernels.msa_block, shared, c.placement.msa_block, c.computeUnits.msa_block),
-      this.kernelCost('ffn_block', c.kernels.ffn_block, shared, c.placement.ffn_block, c.computeUnits.ffn_block),
+      this.kernelCost(
+        'msa_block',
+        c.kernels.msa_block,
+        shared,
+        c.placement.msa_block,
+        c.computeUnits.msa_block,
+      ),
+      this.kernelCost(
+        'ffn_block',
+        c.kernels.ffn_block,
+        shared,
+        c.placement.ffn_block,
+        c.computeUnits.ffn_block,
+      ),
     );
   }
 

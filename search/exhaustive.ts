@@ -70,7 +70,8 @@ export function exhaustive(ev: Evaluator): ExhaustiveResult {
   });
   const count = (idx: number[]) => idx.reduce((a, i) => a * genes[i].values.length, 1);
   const sharedCount = count(sharedIdx);
-  const runs = sharedCount * (count(kernelIdx.patch_embed) + count(kernelIdx.msa_block) + count(kernelIdx.ffn_block));
+  const runs =
+    sharedCount * (count(kernelIdx.patch_embed) + count(kernelIdx.msa_block) + count(kernelIdx.ffn_block));
   if (runs > MAX_KERNEL_RUNS)
     throw new UserError(
       `--exhaustive: the space has ${ev.space.size.toExponential(2)} designs (${runs.toExponential(2)} kernel configurations to cost, limit ${MAX_KERNEL_RUNS.toExponential(0)}); fix the clock (--clock) or use the two-stage search`,
@@ -94,7 +95,10 @@ export function exhaustive(ev: Evaluator): ExhaustiveResult {
         const c = ev.space.decode(g);
         const units = kernel === 'patch_embed' ? 1 : c.computeUnits[kernel];
         kernelConfigurations++;
-        options.push({ genes: values, cost: ev.kernelCostUncached(kernel, c.kernels[kernel], shared, c.placement[kernel], units) });
+        options.push({
+          genes: values,
+          cost: ev.kernelCostUncached(kernel, c.kernels[kernel], shared, c.placement[kernel], units),
+        });
       }
       lists[kernel] = prune(options);
     }

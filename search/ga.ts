@@ -36,7 +36,12 @@ export interface GaResult {
 
 const bestOf = (xs: Evaluated[]): Evaluated => xs.reduce((a, b) => (better(b, a) ? b : a));
 
-export function runGa(ev: Evaluator, rng: Rng, opts: GaOptions = DEFAULT_GA, seeds: number[][] = []): GaResult {
+export function runGa(
+  ev: Evaluator,
+  rng: Rng,
+  opts: GaOptions = DEFAULT_GA,
+  seeds: number[][] = [],
+): GaResult {
   const genes = ev.space.genes;
   const n = genes.length;
   const pMut = opts.mutation < 0 ? Math.min(1, -opts.mutation / Math.max(1, n)) : opts.mutation;
@@ -63,7 +68,9 @@ export function runGa(ev: Evaluator, rng: Rng, opts: GaOptions = DEFAULT_GA, see
   };
 
   let best = bestOf(pop);
-  const history: GaResult['history'] = [{ generation: 0, best: best.score, overflow: best.overflow, evaluations: ev.evaluations }];
+  const history: GaResult['history'] = [
+    { generation: 0, best: best.score, overflow: best.overflow, evaluations: ev.evaluations },
+  ];
   opts.onGeneration?.(0, best);
   let stall = 0;
   for (let gen = 1; gen <= opts.generations && stall < opts.stall; gen++) {
@@ -72,7 +79,10 @@ export function runGa(ev: Evaluator, rng: Rng, opts: GaOptions = DEFAULT_GA, see
     while (next.length < opts.population) {
       const a = tournament();
       const b = tournament();
-      const child = rng.next() < opts.crossover ? a.genome.map((x, i) => (rng.next() < 0.5 ? x : b.genome[i])) : [...a.genome];
+      const child =
+        rng.next() < opts.crossover
+          ? a.genome.map((x, i) => (rng.next() < 0.5 ? x : b.genome[i]))
+          : [...a.genome];
       mutate(child);
       next.push(ev.evaluate(child));
     }

@@ -62,7 +62,10 @@ export function describeCandidate(c: Candidate): string {
 }
 
 /** The design.yaml content of a candidate. */
-export function candidateDesignFile(c: Candidate, opts: Pick<SearchOptions, 'modelRef' | 'boardRef' | 'board'>): DesignFileInput {
+export function candidateDesignFile(
+  c: Candidate,
+  opts: Pick<SearchOptions, 'modelRef' | 'boardRef' | 'board'>,
+): DesignFileInput {
   const multiSlr = slrCount(opts.board) > 1;
   const replicated = c.computeUnits.msa_block > 1 || c.computeUnits.ffn_block > 1;
   return {
@@ -92,7 +95,12 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
   return estimate({
     dims: space.dims,
     board: space.board,
-    shared: { clockMhz: c.clockMhz, axiWidthBits: c.axiWidthBits, streamDepth: c.streamDepth, precision: PRECISIONS.w16a32 },
+    shared: {
+      clockMhz: c.clockMhz,
+      axiWidthBits: c.axiWidthBits,
+      streamDepth: c.streamDepth,
+      precision: PRECISIONS.w16a32,
+    },
     kernels: c.kernels,
     placement: c.placement,
     computeUnits: c.computeUnits,
@@ -134,7 +142,11 @@ export function runSearch(opts: SearchOptions): SearchResult {
     opts.onProgress?.(`exhaustive search over ${space.size.toExponential(2)} designs…`);
     const r = exhaustive(ev);
     best = r.best;
-    exhaustiveInfo = { points: r.points, kernel_configurations: r.kernelConfigurations, combinations: r.combinations };
+    exhaustiveInfo = {
+      points: r.points,
+      kernel_configurations: r.kernelConfigurations,
+      combinations: r.combinations,
+    };
   } else {
     const rng = new Rng(opts.seed);
     const gaOpts: GaOptions = {
@@ -157,13 +169,18 @@ export function runSearch(opts: SearchOptions): SearchResult {
     best = r.best;
     steps = r.steps;
   }
-  if (best.overflow > 0) throw new UserError(`search found no design that fits board ${opts.board.name}'s limits`);
+  if (best.overflow > 0)
+    throw new UserError(`search found no design that fits board ${opts.board.name}'s limits`);
 
   const candidate = space.decode(best.genome);
   const est = estimateOf(space, candidate, opts, limits);
   const seconds = (performance.now() - t0) / 1000;
   const feasible = ev.all().filter((e) => e.overflow === 0);
-  const point = (e: Evaluated) => ({ latency_ms: e.latencyMs, dsp: e.dsp, label: describeCandidate(space.decode(e.genome)) });
+  const point = (e: Evaluated) => ({
+    latency_ms: e.latencyMs,
+    dsp: e.dsp,
+    label: describeCandidate(space.decode(e.genome)),
+  });
   const front = paretoFront(feasible);
   // the report lists at most this many evaluated designs (every k-th, deterministic)
   const cap = 2000;
@@ -173,7 +190,12 @@ export function runSearch(opts: SearchOptions): SearchResult {
     note: 'all figures are predicted by the ubimoe cost model (docs/cost-model.md)',
     objective: opts.objective,
     objective_unit: OBJECTIVE_UNITS[opts.objective],
-    score_unit: opts.objective === 'latency' ? 'ms' : opts.objective === 'throughput' ? 'ms per image (1000 / images/s)' : 'DSP per GOPS',
+    score_unit:
+      opts.objective === 'latency'
+        ? 'ms'
+        : opts.objective === 'throughput'
+          ? 'ms per image (1000 / images/s)'
+          : 'DSP per GOPS',
     seed: opts.seed,
     model: opts.model.name,
     board: opts.board.name,
@@ -195,5 +217,12 @@ export function runSearch(opts: SearchOptions): SearchResult {
     pareto: front.map(point),
     evaluated: feasible.filter((_, i) => i % stride === 0).map(point),
   };
-  return { designFile: candidateDesignFile(candidate, opts), candidate, best, estimate: est, report, seconds };
+  return {
+    designFile: candidateDesignFile(candidate, opts),
+    candidate,
+    best,
+    estimate: est,
+    report,
+    seconds,
+  };
 }

@@ -63,10 +63,15 @@ export class Scorer {
       for (const k of RESOURCE_KEYS) l[k] = limits[k] * a[k];
       return l;
     });
-    this.local = this.avail.map((_, s) => board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === s)));
+    this.local = this.avail.map((_, s) =>
+      board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === s)),
+    );
     this.macs = macsPerImage(dims);
     const bytes = weightBytesPerImage({ dims, board, ...sharedForBytes });
-    const memGBps = board.memory.reduce((a, m) => a + m.count * m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8), 0);
+    const memGBps = board.memory.reduce(
+      (a, m) => a + m.count * m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8),
+      0,
+    );
     this.memRate = (memGBps * 1e9) / bytes;
     this.calls = 1 + 2 * dims.depth;
     this.fmaxBase = COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400;
@@ -112,10 +117,20 @@ export class Scorer {
     for (const c of msa.cycles) msaRate += hz / c;
     let ffnRate = 0;
     for (const c of ffn.cycles) ffnRate += hz / c;
-    const imagesPerSecond = Math.min(hz / patch.cycles[0], msaRate, ffnRate, 1e6 / (this.calls * COST.INVOCATION_OVERHEAD_US), this.memRate);
+    const imagesPerSecond = Math.min(
+      hz / patch.cycles[0],
+      msaRate,
+      ffnRate,
+      1e6 / (this.calls * COST.INVOCATION_OVERHEAD_US),
+      this.memRate,
+    );
     const gops = (2 * this.macs) / (latencyMs * 1e6);
     const score =
-      this.objective === 'latency' ? latencyMs : this.objective === 'throughput' ? 1000 / imagesPerSecond : dsp / gops;
+      this.objective === 'latency'
+        ? latencyMs
+        : this.objective === 'throughput'
+          ? 1000 / imagesPerSecond
+          : dsp / gops;
     return {
       score,
       overflow,

@@ -3,7 +3,14 @@ import type { Board, Limits } from '../src/board/schema.js';
 import { UserError } from '../src/util/errors.js';
 import { OBJECTIVES, type Objective } from './space.js';
 
-const LIMIT_KEYS: Record<string, keyof Limits> = { dsp: 'dsp', bram: 'bram18', bram18: 'bram18', uram: 'uram', lut: 'lut', ff: 'ff' };
+const LIMIT_KEYS: Record<string, keyof Limits> = {
+  dsp: 'dsp',
+  bram: 'bram18',
+  bram18: 'bram18',
+  uram: 'uram',
+  lut: 'lut',
+  ff: 'ff',
+};
 
 /**
  * `--limit dsp=0.6,bram=0.7` (fractions in (0, 1], or percentages like 60%): overrides of the
@@ -20,7 +27,9 @@ export function parseLimits(text: string | undefined, board: Board): Limits {
     if (!key) throw new UserError(`--limit: unknown resource '${m[1]}' (use dsp, bram, uram, lut, ff)`);
     const value = Number(m[2]) / (m[3] ? 100 : 1);
     if (!Number.isFinite(value) || value <= 0 || value > 1)
-      throw new UserError(`--limit: ${m[1]}=${m[2]}${m[3]} must be a fraction in (0, 1] (or a percentage up to 100%)`);
+      throw new UserError(
+        `--limit: ${m[1]}=${m[2]}${m[3]} must be a fraction in (0, 1] (or a percentage up to 100%)`,
+      );
     const before = seen.get(key);
     if (before !== undefined && before !== value)
       throw new UserError(`--limit: contradictory limits for ${key}: ${before} and ${value}`);
@@ -37,11 +46,13 @@ export function parseObjective(text: string): Objective {
 }
 
 export function parseSeed(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) throw new UserError(`--seed: '${text}' must be an integer 0..4294967295`);
+  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff)
+    throw new UserError(`--seed: '${text}' must be an integer 0..4294967295`);
   return Number(text);
 }
 
 export function parsePositiveInt(text: string, flag: string): number {
-  if (!/^\d+$/.test(text) || Number(text) <= 0) throw new UserError(`${flag}: '${text}' must be a positive integer`);
+  if (!/^\d+$/.test(text) || Number(text) <= 0)
+    throw new UserError(`${flag}: '${text}' must be a positive integer`);
   return Number(text);
 }

@@ -73,7 +73,10 @@ export function refine(ev: Evaluator, start: Evaluated, maxRounds = 50): RefineR
         if (top < 0) return;
         const cand = ev.evaluate(withGene(best.genome, i, top));
         if (better(cand, best)) {
-          steps.push({ description: describe(i, cur, top, `largest ${kernel} value that fits`), objective: cand.score });
+          steps.push({
+            description: describe(i, cur, top, `largest ${kernel} value that fits`),
+            objective: cand.score,
+          });
           best = cand;
           improved = true;
         }

@@ -12,9 +12,15 @@ import { Rng } from './rng.js';
 import { UserError, describeError } from '../src/util/errors.js';
 
 /** Routing from the reference model: `images` [B, C, H, W] (default: 2 deterministic N(0,1) images). */
-export function measureRouting(cfg: ModelConfig, checkpointPath: string, imagesPath?: string, task = 0): Routing {
+export function measureRouting(
+  cfg: ModelConfig,
+  checkpointPath: string,
+  imagesPath?: string,
+  task = 0,
+): Routing {
   const dims = modelDims(cfg);
-  if (dims.experts === 0) throw new UserError(`model ${cfg.name} has no MoE blocks: there is no routing to measure`);
+  if (dims.experts === 0)
+    throw new UserError(`model ${cfg.name} has no MoE blocks: there is no routing to measure`);
   const ckpt = readCheckpoint(checkpointPath, cfg);
   let data: Float32Array;
   let batch: number;
@@ -52,6 +58,8 @@ export function readRouting(path: string): Routing {
   }
   const t = (v as { tokens_per_expert?: unknown }).tokens_per_expert;
   if (!Array.isArray(t) || !t.every((row) => Array.isArray(row) && row.every((n) => typeof n === 'number')))
-    throw new UserError(`${path}: tokens_per_expert must be a list (one per MoE block) of lists of token counts`);
+    throw new UserError(
+      `${path}: tokens_per_expert must be a list (one per MoE block) of lists of token counts`,
+    );
   return { tokensPerExpert: t as number[][] };
 }

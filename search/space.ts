@@ -73,7 +73,11 @@ export const MAX_KEY_BLOCK = 64;
 export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
   const hasDense = dims.moeBlocks.some((m) => !m);
   const N = dims.numTokens; // lanes, query rows and key blocks beyond the token count are refused by the kernels
-  const ffnDims = [dims.D, ...(hasDense ? [dims.mlpHidden] : []), ...(dims.experts > 0 ? [dims.expertHidden] : [])];
+  const ffnDims = [
+    dims.D,
+    ...(hasDense ? [dims.mlpHidden] : []),
+    ...(dims.experts > 0 ? [dims.expertHidden] : []),
+  ];
   return {
     'kernels.patch_embed.tile_in': pow2Divisors([dims.patchInputs], MAX_TILE),
     'kernels.patch_embed.tile_out': pow2Divisors([dims.D], MAX_TILE),
@@ -97,13 +101,21 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
     else genes.push({ name, kernel, values });
   };
   if (opts.clockMhz !== undefined && !board.clocks_mhz.allowed.includes(opts.clockMhz))
-    throw new UserError(`--clock ${opts.clockMhz}: board ${board.name} allows ${board.clocks_mhz.allowed.join(', ')} MHz`);
-  add('clock_mhz', 'shared', opts.clockMhz !== undefined ? [opts.clockMhz] : [...board.clocks_mhz.allowed].sort((a, b) => a - b));
+    throw new UserError(
+      `--clock ${opts.clockMhz}: board ${board.name} allows ${board.clocks_mhz.allowed.join(', ')} MHz`,
+    );
+  add(
+    'clock_mhz',
+    'shared',
+    opts.clockMhz !== undefined ? [opts.clockMhz] : [...board.clocks_mhz.allowed].sort((a, b) => a - b),
+  );
   add('axi_width_bits', 'shared', opts.axiWidthBits !== undefined ? [opts.axiWidthBits] : AXI_WIDTHS);
   add('stream_depth', 'shared', opts.streamDepth !== undefined ? [opts.streamDepth] : STREAM_DEPTHS);
-  for (const [name, values] of Object.entries(legalKernelValues(dims))) add(name, name.split('.')[1] as KernelOfGene, values);
+  for (const [name, values] of Object.entries(legalKernelValues(dims)))
+    add(name, name.split('.')[1] as KernelOfGene, values);
   const nSlr = slrCount(board);
-  for (const k of ['patch_embed', 'msa_block', 'ffn_block']) add(`placement.${k}`, 'shared', range(0, nSlr - 1));
+  for (const k of ['patch_embed', 'msa_block', 'ffn_block'])
+    add(`placement.${k}`, 'shared', range(0, nSlr - 1));
   const maxCu = opts.objective === 'throughput' ? (opts.maxComputeUnits ?? 4) : 1;
   for (const k of ['msa_block', 'ffn_block']) add(`compute_units.${k}`, 'shared', range(1, maxCu));
 
@@ -117,7 +129,10 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
     axiWidthBits: get(genome, 'axi_width_bits'),
     streamDepth: get(genome, 'stream_depth'),
     kernels: {
-      patch_embed: { tile_in: get(genome, 'kernels.patch_embed.tile_in'), tile_out: get(genome, 'kernels.patch_embed.tile_out') },
+      patch_embed: {
+        tile_in: get(genome, 'kernels.patch_embed.tile_in'),
+        tile_out: get(genome, 'kernels.patch_embed.tile_out'),
+      },
       msa_block: {
         tile_in: get(genome, 'kernels.msa_block.tile_in'),
         tile_out: get(genome, 'kernels.msa_block.tile_out'),
@@ -136,7 +151,10 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
       msa_block: get(genome, 'placement.msa_block'),
       ffn_block: get(genome, 'placement.ffn_block'),
     },
-    computeUnits: { msa_block: get(genome, 'compute_units.msa_block'), ffn_block: get(genome, 'compute_units.ffn_block') },
+    computeUnits: {
+      msa_block: get(genome, 'compute_units.msa_block'),
+      ffn_block: get(genome, 'compute_units.ffn_block'),
+    },
   });
   return { genes, dims, board, decode, size: genes.reduce((a, g) => a * g.values.length, 1) };
 }

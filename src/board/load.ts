@@ -22,6 +22,8 @@ export function loadBoard(nameOrPath: string): Board {
   const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml') || nameOrPath.endsWith('.yml');
   const path = isPath ? nameOrPath : join(boardsDir, `${nameOrPath}.yaml`);
   if (!isPath && !existsSync(path))
-    throw new UserError(`unknown board '${nameOrPath}' (boards: ${boardNames().join(', ')}; or pass a .yaml path)`);
+    throw new UserError(
+      `unknown board '${nameOrPath}' (boards: ${boardNames().join(', ')}; or pass a .yaml path)`,
+    );
   return validateBoard(readYaml(path), `board ${path}`);
 }

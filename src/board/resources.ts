@@ -38,7 +38,10 @@ export function channelSlrs(m: Memory): Array<number | undefined> {
 /** Memory channels a kernel placed on `slr` reaches without crossing SLRs (all, if none is local). */
 export function localMemory(board: Board, slr: number): Array<{ memory: Memory; channels: number }> {
   const local = board.memory
-    .map((memory) => ({ memory, channels: channelSlrs(memory).filter((s) => s === undefined || s === slr).length }))
+    .map((memory) => ({
+      memory,
+      channels: channelSlrs(memory).filter((s) => s === undefined || s === slr).length,
+    }))
     .filter((x) => x.channels > 0);
   return local.length ? local : board.memory.map((memory) => ({ memory, channels: memory.count }));
 }

@@ -11,9 +11,7 @@ export const resourcesSchema = z
   .object({ dsp: nonNeg, bram18: nonNeg, uram: nonNeg, lut: nonNeg, ff: nonNeg })
   .strict();
 
-export const limitsSchema = z
-  .object({ dsp: frac, bram18: frac, uram: frac, lut: frac, ff: frac })
-  .strict();
+export const limitsSchema = z.object({ dsp: frac, bram18: frac, uram: frac, lut: frac, ff: frac }).strict();
 
 export const DEFAULT_LIMITS = { dsp: 0.8, bram18: 0.8, uram: 0.8, lut: 0.7, ff: 0.5 };
 
@@ -25,7 +23,10 @@ export const memorySchema = z
     bank_prefix: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a C-like identifier'),
     count: z.number().int().positive('must be a positive integer'),
     gbps_each: z.number().positive('must be positive'), // GB/s per channel/bank/port
-    axi_width_bits: z.number().int().refine((w) => [32, 64, 128, 256, 512].includes(w), 'must be 32..512, a power of two'),
+    axi_width_bits: z
+      .number()
+      .int()
+      .refine((w) => [32, 64, 128, 256, 512].includes(w), 'must be 32..512, a power of two'),
     // SLR the channels are attached to: one number for all, or one per channel (multi-SLR Alveo)
     slr: z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).optional(),
   })
@@ -58,21 +59,30 @@ export const boardSchema = z
   })
   .strict()
   .superRefine((b, ctx) => {
-    const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const fail = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
     for (const k of RESOURCE_KEYS) {
       const shell = b.shell?.[k] ?? 0;
-      if (shell > b.resources[k]) fail(['shell', k], `${shell} exceeds the device total resources.${k} = ${b.resources[k]}`);
+      if (shell > b.resources[k])
+        fail(['shell', k], `${shell} exceeds the device total resources.${k} = ${b.resources[k]}`);
       if (!b.slrs) continue;
       const sum = b.slrs.reduce((a, s) => a + s[k], 0);
       // the per-SLR figures are the dynamic region: they plus the shell must make the device total (1% slack for rounding)
       if (Math.abs(sum + shell - b.resources[k]) > 0.01 * b.resources[k] + 1)
-        fail(['slrs'], `${k}: sum over SLRs ${sum} + shell ${shell} = ${sum + shell}, but resources.${k} = ${b.resources[k]}`);
+        fail(
+          ['slrs'],
+          `${k}: sum over SLRs ${sum} + shell ${shell} = ${sum + shell}, but resources.${k} = ${b.resources[k]}`,
+        );
     }
     const nSlr = b.slrs?.length ?? 1;
     b.memory.forEach((m, i) => {
       const slrs = m.slr === undefined ? [] : Array.isArray(m.slr) ? m.slr : [m.slr];
       for (const s of slrs)
-        if (s >= nSlr) fail(['memory', i, 'slr'], `SLR ${s} does not exist (the board has ${nSlr} SLR${nSlr > 1 ? 's' : ''})`);
+        if (s >= nSlr)
+          fail(
+            ['memory', i, 'slr'],
+            `SLR ${s} does not exist (the board has ${nSlr} SLR${nSlr > 1 ? 's' : ''})`,
+          );
     });
   });
 
@@ -82,4 +92,3 @@ export type Memory = z.infer<typeof memorySchema>;
 export type BoardInput = z.infer<typeof boardSchema>;
 /** A loaded board: limits filled with defaults. */
 export type Board = Omit<BoardInput, 'limits'> & { limits: Limits };
-

@@ -31,9 +31,15 @@ export function registerBoards(program: Command): void {
         ];
       });
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-      const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n';
+      const line = (cells: string[]) =>
+        cells
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd() + '\n';
       process.stdout.write(line(head));
       for (const r of rows) process.stdout.write(line(r));
-      process.stdout.write('resources are what kernels may use (device minus platform shell); * DSP58 (27×24)\n');
+      process.stdout.write(
+        'resources are what kernels may use (device minus platform shell); * DSP58 (27×24)\n',
+      );
     });
 }

@@ -4,7 +4,13 @@ import { loadBoard } from '../board/load.js';
 import { RESOURCE_KEYS, type Resources } from '../board/schema.js';
 import { defaultDesignFile, loadDesign, resolveDesign, type Design } from '../design/design.js';
 import { boardCalibration } from '../build/calibration.js';
-import { checkRouting, estimateDesign, estimateJson, type DesignEstimate, type Routing } from '../design/estimate.js';
+import {
+  checkRouting,
+  estimateDesign,
+  estimateJson,
+  type DesignEstimate,
+  type Routing,
+} from '../design/estimate.js';
 import { loadModel } from '../model/config.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -32,7 +38,16 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function table(rows: string[][], right: boolean[]): string {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i])))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 const resCells = (r: Resources) => RESOURCE_KEYS.map((k) => int(r[k]));
@@ -42,27 +57,98 @@ export function formatEstimate(d: Design, e: DesignEstimate): string {
   const ms = (c: number) => (c / (e.clockMhz * 1e3)).toFixed(3);
   const multi = e.slrs.length > 1;
   let out = `ubimoe estimate: ${d.model.name} on ${d.board.name} at ${e.clockMhz} MHz — every figure is PREDICTED by the cost model (docs/cost-model.md), not measured\n\n`;
-  const head = ['per kernel (predicted)', 'calls', 'CUs', 'cycles/image', 'ms/image', 'DSP', 'BRAM18', 'URAM', 'LUT', 'FF', ...(multi ? ['SLR'] : [])];
+  const head = [
+    'per kernel (predicted)',
+    'calls',
+    'CUs',
+    'cycles/image',
+    'ms/image',
+    'DSP',
+    'BRAM18',
+    'URAM',
+    'LUT',
+    'FF',
+    ...(multi ? ['SLR'] : []),
+  ];
   const rows = [head];
   for (const k of e.kernels)
-    rows.push([k.name, String(k.calls), String(k.computeUnits), int(k.cycles), ms(k.cycles), ...resCells(k.resources), ...(multi ? [k.slrs.join(',')] : [])]);
-  for (const o of e.overhead) rows.push([`${o.name}${multi ? ` SLR${o.slr}` : ''}`, '', '', '', '', ...resCells(o.resources), ...(multi ? [String(o.slr)] : [])]);
-  rows.push(['total', String(1 + 2 * d.dims.depth), '', int(e.latencyCycles), ms(e.latencyCycles), ...resCells(e.resources), ...(multi ? [''] : [])]);
-  rows.push(['% of board', '', '', '', '', ...RESOURCE_KEYS.map((k) => pct(e.utilisation[k])), ...(multi ? [''] : [])]);
-  rows.push(['limit', '', '', '', '', ...RESOURCE_KEYS.map((k) => pct(d.board.limits[k])), ...(multi ? [''] : [])]);
-  out += table(rows, head.map((_, i) => i > 0));
+    rows.push([
+      k.name,
+      String(k.calls),
+      String(k.computeUnits),
+      int(k.cycles),
+      ms(k.cycles),
+      ...resCells(k.resources),
+      ...(multi ? [k.slrs.join(',')] : []),
+    ]);
+  for (const o of e.overhead)
+    rows.push([
+      `${o.name}${multi ? ` SLR${o.slr}` : ''}`,
+      '',
+      '',
+      '',
+      '',
+      ...resCells(o.resources),
+      ...(multi ? [String(o.slr)] : []),
+    ]);
+  rows.push([
+    'total',
+    String(1 + 2 * d.dims.depth),
+    '',
+    int(e.latencyCycles),
+    ms(e.latencyCycles),
+    ...resCells(e.resources),
+    ...(multi ? [''] : []),
+  ]);
+  rows.push([
+    '% of board',
+    '',
+    '',
+    '',
+    '',
+    ...RESOURCE_KEYS.map((k) => pct(e.utilisation[k])),
+    ...(multi ? [''] : []),
+  ]);
+  rows.push([
+    'limit',
+    '',
+    '',
+    '',
+    '',
+    ...RESOURCE_KEYS.map((k) => pct(d.board.limits[k])),
+    ...(multi ? [''] : []),
+  ]);
+  out += table(
+    rows,
+    head.map((_, i) => i > 0),
+  );
   if (multi) {
     out += '\n';
     const srows = [['per SLR (predicted)', ...RESOURCE_KEYS.map((k) => `${k} used`)]];
-    for (const s of e.slrs) srows.push([`SLR${s.slr}`, ...RESOURCE_KEYS.map((k) => `${int(s.used[k])} (${pct(s.available[k] ? s.used[k] / s.available[k] : 0)})`)]);
-    out += table(srows, srows[0].map((_, i) => i > 0));
+    for (const s of e.slrs)
+      srows.push([
+        `SLR${s.slr}`,
+        ...RESOURCE_KEYS.map(
+          (k) => `${int(s.used[k])} (${pct(s.available[k] ? s.used[k] / s.available[k] : 0)})`,
+        ),
+      ]);
+    out += table(
+      srows,
+      srows[0].map((_, i) => i > 0),
+    );
   }
   out += '\n';
   const brows = [['per block (predicted)', 'kind', 'msa_block cycles', 'ffn_block cycles', 'ms']];
   for (const s of e.stages) {
     const c = s.cycles;
     const sum = (c.patch_embed ?? 0) + (c.msa_block ?? 0) + (c.ffn_block ?? 0);
-    brows.push([s.label === 'patch' ? 'patch embedding' : `block ${s.label}`, s.kind, c.msa_block !== undefined ? int(c.msa_block) : '', c.ffn_block !== undefined ? int(c.ffn_block) : '', ms(sum)]);
+    brows.push([
+      s.label === 'patch' ? 'patch embedding' : `block ${s.label}`,
+      s.kind,
+      c.msa_block !== undefined ? int(c.msa_block) : '',
+      c.ffn_block !== undefined ? int(c.ffn_block) : '',
+      ms(sum),
+    ]);
   }
   out += table(brows, [false, false, true, true, true]);
   out +=
@@ -83,30 +169,46 @@ function designFrom(opts: EstimateOpts): Design {
   if (opts.design) {
     if (!opts.model && !opts.board) return loadDesign(opts.design);
     const file = readYaml(opts.design) as Record<string, unknown>;
-    return resolveDesign({ ...file, ...(opts.model ? { model: opts.model } : {}), ...(opts.board ? { board: opts.board } : {}) }, `design ${opts.design}`);
+    return resolveDesign(
+      { ...file, ...(opts.model ? { model: opts.model } : {}), ...(opts.board ? { board: opts.board } : {}) },
+      `design ${opts.design}`,
+    );
   }
-  if (!opts.model || !opts.board) throw new UserError('give --model and --board (and optionally --design), or --design, or --project');
+  if (!opts.model || !opts.board)
+    throw new UserError('give --model and --board (and optionally --design), or --design, or --project');
   loadModel(opts.model);
   loadBoard(opts.board);
-  return resolveDesign(defaultDesignFile(opts.model, opts.board), `default design for ${opts.model} on ${opts.board}`);
+  return resolveDesign(
+    defaultDesignFile(opts.model, opts.board),
+    `default design for ${opts.model} on ${opts.board}`,
+  );
 }
 
 export function registerEstimate(program: Command): void {
   program
     .command('estimate')
     .description(
-      'predict a design\'s cycles, latency, throughput, GOPS and resources per kernel and per block from the cost model ' +
-        '(without --design: UbiMoE\'s published parameters on the board)',
+      "predict a design's cycles, latency, throughput, GOPS and resources per kernel and per block from the cost model " +
+        "(without --design: UbiMoE's published parameters on the board)",
     )
     .option('--model <name|file.yaml>', 'model preset or model YAML')
     .option('--board <name|file.yaml>', 'board name (see `ubimoe boards`) or board YAML')
-    .option('--design <design.yaml>', 'design to estimate (--model/--board, if given, replace its model/board)')
-    .option('--project <dir>', 'a generated project: estimates its design.yaml and writes <dir>/reports/estimate.json')
+    .option(
+      '--design <design.yaml>',
+      'design to estimate (--model/--board, if given, replace its model/board)',
+    )
+    .option(
+      '--project <dir>',
+      'a generated project: estimates its design.yaml and writes <dir>/reports/estimate.json',
+    )
     .option('--json', 'print the estimate as JSON')
     .option('-o, --output <file.json>', 'also write the JSON estimate to this file (atomically)')
     .option('--limit <key=frac,...>', 'override the board utilisation limits, e.g. dsp=0.6,bram=0.7')
     .option('--routing <file.json>', 'measured MoE routing: {"tokens_per_expert": [[...] per MoE block]}')
-    .option('--routing-checkpoint <file.safetensors>', 'measure the MoE routing by running this checkpoint through the reference model')
+    .option(
+      '--routing-checkpoint <file.safetensors>',
+      'measure the MoE routing by running this checkpoint through the reference model',
+    )
     .option('--routing-input <images.npy>', 'images for --routing-checkpoint (default: 2 synthetic images)')
     .option('--task <t>', 'task whose gate routes the MoE blocks with --routing-checkpoint', '0')
     .option('--no-calibration', "ignore the board's saved calibration (ubimoe build --save-calibration)")
@@ -114,12 +216,15 @@ export function registerEstimate(program: Command): void {
       const design = designFrom(opts);
       design.board = { ...design.board, limits: parseLimits(opts.limit, design.board) };
       let routing: Routing | undefined;
-      if (opts.routing && opts.routingCheckpoint) throw new UserError('use either --routing or --routing-checkpoint, not both');
+      if (opts.routing && opts.routingCheckpoint)
+        throw new UserError('use either --routing or --routing-checkpoint, not both');
       if (opts.routing) routing = readRouting(opts.routing);
       if (opts.routingCheckpoint) {
         const task = Number(opts.task);
         if (!Number.isInteger(task) || task < 0 || task >= design.model.tasks)
-          throw new UserError(`--task: '${opts.task}' is not a task of model ${design.model.name} (0..${design.model.tasks - 1})`);
+          throw new UserError(
+            `--task: '${opts.task}' is not a task of model ${design.model.name} (0..${design.model.tasks - 1})`,
+          );
         routing = measureRouting(design.model, opts.routingCheckpoint, opts.routingInput, task);
       }
       if (routing) checkRouting(routing, design.dims, opts.routing ?? 'measured routing');
@@ -128,7 +233,11 @@ export function registerEstimate(program: Command): void {
       const json = estimateJson(e, {
         model: design.model.name,
         board: design.board.name,
-        routing: routing ? (opts.routing ? `file ${opts.routing}` : `measured with ${opts.routingCheckpoint}`) : 'uniform',
+        routing: routing
+          ? opts.routing
+            ? `file ${opts.routing}`
+            : `measured with ${opts.routingCheckpoint}`
+          : 'uniform',
         design: design.file,
         calibration: cal ? { designs: cal.designs, file: cal.path, factors: cal.factors } : 'none',
       });
@@ -137,6 +246,8 @@ export function registerEstimate(program: Command): void {
       if (opts.project) writeFileAtomic(join(opts.project, 'reports', 'estimate.json'), text);
       process.stdout.write(opts.json ? text : formatEstimate(design, e));
       if (cal && !opts.json)
-        process.stdout.write(`calibrated for ${cal.board} by synthesis results of ${cal.designs} design${cal.designs === 1 ? '' : 's'} (${cal.path}; --no-calibration to ignore)\n`);
+        process.stdout.write(
+          `calibrated for ${cal.board} by synthesis results of ${cal.designs} design${cal.designs === 1 ? '' : 's'} (${cal.path}; --no-calibration to ignore)\n`,
+        );
     });
 }

@@ -31,7 +31,10 @@ interface SearchOpts {
 const isPath = (s: string) => s.includes('/') || s.endsWith('.yaml') || s.endsWith('.yml');
 
 /** design.yaml text: a comment header with the predicted figures, then the design. */
-export function designYaml(r: SearchResult, opts: { model: string; board: string; objective: string; seed: number; exhaustive?: boolean }): string {
+export function designYaml(
+  r: SearchResult,
+  opts: { model: string; board: string; objective: string; seed: number; exhaustive?: boolean },
+): string {
   const e = r.estimate;
   const header = [
     `# written by ubimoe search: ${opts.exhaustive ? 'exhaustive' : 'two-stage'} search, objective ${opts.objective}, seed ${opts.seed}`,
@@ -51,16 +54,25 @@ export function registerSearch(program: Command): void {
     )
     .requiredOption('--model <name|file.yaml>', 'model preset or model YAML')
     .requiredOption('--board <name|file.yaml>', 'board name (see `ubimoe boards`) or board YAML')
-    .requiredOption('-o, --output <design.yaml>', 'the chosen design (written atomically; `ubimoe generate --design` reads it)')
+    .requiredOption(
+      '-o, --output <design.yaml>',
+      'the chosen design (written atomically; `ubimoe generate --design` reads it)',
+    )
     .option('--objective <o>', 'latency | throughput | dsp-efficiency', 'latency')
     .option('--seed <n>', 'random seed (same seed, same result)', '1')
     .option('--limit <key=frac,...>', 'override the board utilisation limits, e.g. dsp=0.6,bram=0.7')
-    .option('--exhaustive', 'enumerate the whole space instead (only for spaces small enough, e.g. with --clock)')
+    .option(
+      '--exhaustive',
+      'enumerate the whole space instead (only for spaces small enough, e.g. with --clock)',
+    )
     .option('--clock <MHz>', "fix the clock (one of the board's allowed clocks)")
     .option('--axi-width <bits>', `fix the AXI width (${AXI_WIDTHS.join(', ')})`)
     .option('--stream-depth <n>', `fix the stream depth (${STREAM_DEPTHS.join(', ')})`)
     .option('--routing <file.json>', 'measured MoE routing (as for `ubimoe estimate --routing`)')
-    .option('--report <search.json>', 'write the search report: stage-1 history, stage-2 steps, Pareto front, time')
+    .option(
+      '--report <search.json>',
+      'write the search report: stage-1 history, stage-2 steps, Pareto front, time',
+    )
     .option('--quiet', 'no progress on stderr')
     .action((opts: SearchOpts) => {
       const objective = parseObjective(opts.objective);
@@ -69,10 +81,12 @@ export function registerSearch(program: Command): void {
       const board0 = loadBoard(opts.board);
       const board = { ...board0, limits: parseLimits(opts.limit, board0) };
       const clockMhz = opts.clock !== undefined ? parsePositiveInt(opts.clock, '--clock') : undefined;
-      const axiWidthBits = opts.axiWidth !== undefined ? parsePositiveInt(opts.axiWidth, '--axi-width') : undefined;
+      const axiWidthBits =
+        opts.axiWidth !== undefined ? parsePositiveInt(opts.axiWidth, '--axi-width') : undefined;
       if (axiWidthBits !== undefined && !AXI_WIDTHS.includes(axiWidthBits))
         throw new UserError(`--axi-width: ${axiWidthBits} must be one of ${AXI_WIDTHS.join(', ')}`);
-      const streamDepth = opts.streamDepth !== undefined ? parsePositiveInt(opts.streamDepth, '--stream-depth') : undefined;
+      const streamDepth =
+        opts.streamDepth !== undefined ? parsePositiveInt(opts.streamDepth, '--stream-depth') : undefined;
       const tty = !opts.quiet && process.stderr.isTTY === true;
       let last = 0;
       const r = runSearch({
@@ -98,8 +112,16 @@ export function registerSearch(program: Command): void {
       });
       if (tty) process.stderr.write('\r\x1b[K');
       // the emitted design must be one the generator accepts (the space only holds kernel-legal values)
-      validateDesign(resolveDesign({ ...r.designFile, board: board0 as unknown as Record<string, unknown> }, 'searched design'));
-      writeFileAtomic(opts.output, designYaml(r, { model: model.name, board: board.name, objective, seed, exhaustive: opts.exhaustive }));
+      validateDesign(
+        resolveDesign(
+          { ...r.designFile, board: board0 as unknown as Record<string, unknown> },
+          'searched design',
+        ),
+      );
+      writeFileAtomic(
+        opts.output,
+        designYaml(r, { model: model.name, board: board.name, objective, seed, exhaustive: opts.exhaustive }),
+      );
       if (opts.report) writeFileAtomic(opts.report, JSON.stringify(r.report, null, 2) + '\n');
       const e = r.estimate;
       process.stdout.write(

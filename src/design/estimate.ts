@@ -42,18 +42,26 @@ export interface EstimateInput {
 }
 
 /** Per-kernel factors (synthesised / predicted) a board's calibration applies to the model's cycles and resources. */
-export type KernelCalibration = Partial<Record<KernelName, Partial<Record<'latency_cycles' | keyof Resources, number>>>>;
+export type KernelCalibration = Partial<
+  Record<KernelName, Partial<Record<'latency_cycles' | keyof Resources, number>>>
+>;
 
 /** The kernel figures scaled by a calibration (a missing factor leaves the figure as the model has it). */
 function calibrateFigures(fig: KernelFigures, c: KernelCalibration): KernelFigures {
   const cyc = (e: CycleEstimate, k: KernelName): CycleEstimate => {
     const f = c[k]?.latency_cycles ?? 1;
-    return { cycles: e.cycles * f, parts: Object.fromEntries(Object.entries(e.parts).map(([p, v]) => [p, v * f])) };
+    return {
+      cycles: e.cycles * f,
+      parts: Object.fromEntries(Object.entries(e.parts).map(([p, v]) => [p, v * f])),
+    };
   };
   const res = (r: Resources, k: KernelName): Resources =>
     Object.fromEntries(RESOURCE_KEYS.map((key) => [key, r[key] * (c[k]?.[key] ?? 1)])) as Resources;
   return {
-    patch: { cycles: cyc(fig.patch.cycles, 'patch_embed'), resources: res(fig.patch.resources, 'patch_embed') },
+    patch: {
+      cycles: cyc(fig.patch.cycles, 'patch_embed'),
+      resources: res(fig.patch.resources, 'patch_embed'),
+    },
     msa: { cycles: cyc(fig.msa.cycles, 'msa_block'), resources: res(fig.msa.resources, 'msa_block') },
     ffn: {
       dense: fig.ffn.dense && cyc(fig.ffn.dense, 'ffn_block'),
@@ -139,7 +147,9 @@ export function kernelFigures(input: EstimateInput): KernelFigures {
       dense: dims.moeBlocks.some((m) => !m)
         ? ffn.cycles(kernels.ffn_block, dims, shared, board, { moe: false, slr: placement.ffn_block })
         : null,
-      moe: moeCalls.map((c) => ffn.cycles(kernels.ffn_block, dims, shared, board, { ...c, slr: placement.ffn_block })),
+      moe: moeCalls.map((c) =>
+        ffn.cycles(kernels.ffn_block, dims, shared, board, { ...c, slr: placement.ffn_block }),
+      ),
       resources: ffn.resources(kernels.ffn_block, dims, shared, board),
     },
   };
@@ -160,11 +170,19 @@ export function checkRouting(routing: Routing, dims: ModelDims, what = 'routing'
   if (routing.tokensPerExpert.length !== nMoe)
     throw new UserError(`${what}: has ${routing.tokensPerExpert.length} MoE blocks, the model has ${nMoe}`);
   routing.tokensPerExpert.forEach((row, i) => {
-    if (row.length !== dims.experts) throw new UserError(`${what}: MoE block ${i} lists ${row.length} experts, the model has ${dims.experts}`);
+    if (row.length !== dims.experts)
+      throw new UserError(
+        `${what}: MoE block ${i} lists ${row.length} experts, the model has ${dims.experts}`,
+      );
     const sum = row.reduce((a, b) => a + b, 0);
     // counts may be averages over several images, hence not integers
-    if (row.some((n) => !Number.isFinite(n) || n < 0) || Math.abs(sum - dims.numTokens * dims.topK) > 1e-6 * sum + 1e-9)
-      throw new UserError(`${what}: MoE block ${i}: token counts must be >= 0 and sum to tokens × top_k = ${dims.numTokens * dims.topK} (found ${sum})`);
+    if (
+      row.some((n) => !Number.isFinite(n) || n < 0) ||
+      Math.abs(sum - dims.numTokens * dims.topK) > 1e-6 * sum + 1e-9
+    )
+      throw new UserError(
+        `${what}: MoE block ${i}: token counts must be >= 0 and sum to tokens × top_k = ${dims.numTokens * dims.topK} (found ${sum})`,
+      );
   });
 }
 
@@ -174,7 +192,9 @@ export function macsPerImage(dims: ModelDims): number {
   let macs = dims.numPatches * dims.patchInputs * D;
   for (const moe of dims.moeBlocks) {
     macs += N * D * 3 * D + 2 * heads * N * N * headDim + N * D * D;
-    macs += moe ? N * D * dims.experts + N * dims.topK * 2 * D * dims.expertHidden : 2 * N * D * dims.mlpHidden;
+    macs += moe
+      ? N * D * dims.experts + N * dims.topK * 2 * D * dims.expertHidden
+      : 2 * N * D * dims.mlpHidden;
   }
   return macs;
 }
@@ -182,14 +202,20 @@ export function macsPerImage(dims: ModelDims): number {
 const scaled = (r: Resources, k: number): Resources => addInto(zeroResources(), r, k);
 
 /** Composes kernel figures into the whole-design estimate (pure arithmetic; see kernelFigures). */
-export function combine(input: EstimateInput, fig: KernelFigures, slrFigures?: (kernel: 'msa_block' | 'ffn_block', slr: number) => number): DesignEstimate {
+export function combine(
+  input: EstimateInput,
+  fig: KernelFigures,
+  slrFigures?: (kernel: 'msa_block' | 'ffn_block', slr: number) => number,
+): DesignEstimate {
   const { dims, board, shared, placement, computeUnits } = input;
   const limits = input.limits ?? board.limits;
   const clock = shared.clockMhz;
   const nSlr = slrCount(board);
 
   // ---- latency: patch_embed once, then msa_block and ffn_block per block, back to back
-  const stages: StageReport[] = [{ label: 'patch', kind: 'patch embed', cycles: { patch_embed: fig.patch.cycles.cycles } }];
+  const stages: StageReport[] = [
+    { label: 'patch', kind: 'patch embed', cycles: { patch_embed: fig.patch.cycles.cycles } },
+  ];
   const msaParts: Record<string, number> = {};
   const ffnParts: Record<string, number> = {};
   const addParts = (into: Record<string, number>, parts: Record<string, number>) => {
@@ -204,7 +230,11 @@ export function combine(input: EstimateInput, fig: KernelFigures, slrFigures?: (
     ffnTotal += f.cycles;
     addParts(msaParts, fig.msa.cycles.parts);
     addParts(ffnParts, f.parts);
-    stages.push({ label: String(i), kind: isMoe ? 'MoE' : 'dense', cycles: { msa_block: fig.msa.cycles.cycles, ffn_block: f.cycles } });
+    stages.push({
+      label: String(i),
+      kind: isMoe ? 'MoE' : 'dense',
+      cycles: { msa_block: fig.msa.cycles.cycles, ffn_block: f.cycles },
+    });
   });
   const calls = 1 + 2 * dims.depth;
   const latencyCycles = fig.patch.cycles.cycles + msaTotal + ffnTotal;
@@ -218,7 +248,13 @@ export function combine(input: EstimateInput, fig: KernelFigures, slrFigures?: (
     ffn_block: cuSlrs(placement.ffn_block, computeUnits.ffn_block, nSlr),
   };
   const kernels: KernelReport[] = [
-    { name: 'patch_embed', calls: 1, cycles: fig.patch.cycles.cycles, parts: { ...fig.patch.cycles.parts }, res: fig.patch.resources },
+    {
+      name: 'patch_embed',
+      calls: 1,
+      cycles: fig.patch.cycles.cycles,
+      parts: { ...fig.patch.cycles.parts },
+      res: fig.patch.resources,
+    },
     { name: 'msa_block', calls: dims.depth, cycles: msaTotal, parts: msaParts, res: fig.msa.resources },
     { name: 'ffn_block', calls: dims.depth, cycles: ffnTotal, parts: ffnParts, res: fig.ffn.resources },
   ].map((k) => {
@@ -281,10 +317,13 @@ export function combine(input: EstimateInput, fig: KernelFigures, slrFigures?: (
     }
     return { slr: s, used: u, available: avail[s], limit };
   });
-  const fmaxMhz = (COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400) * (1 - COST.FMAX_CONGESTION * fullest * fullest);
+  const fmaxMhz =
+    (COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400) * (1 - COST.FMAX_CONGESTION * fullest * fullest);
   if (clock > fmaxMhz) {
     overflow = Math.max(overflow, clock / fmaxMhz - 1);
-    violations.push(`clock: ${clock} MHz is above the predicted reachable ${Math.floor(fmaxMhz)} MHz at this utilisation`);
+    violations.push(
+      `clock: ${clock} MHz is above the predicted reachable ${Math.floor(fmaxMhz)} MHz at this utilisation`,
+    );
   }
 
   // ---- throughput: kernels of different images overlap; each kernel's CUs work in parallel
@@ -297,7 +336,10 @@ export function combine(input: EstimateInput, fig: KernelFigures, slrFigures?: (
     { what: 'host call overhead', rate: 1e6 / (calls * COST.INVOCATION_OVERHEAD_US) },
   ];
   const bytes = weightBytesPerImage(input);
-  const memGBps = board.memory.reduce((a, m) => a + m.count * m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8), 0);
+  const memGBps = board.memory.reduce(
+    (a, m) => a + m.count * m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8),
+    0,
+  );
   rates.push({ what: 'off-chip bandwidth', rate: (memGBps * 1e9) / bytes });
   const bound = rates.reduce((a, b) => (b.rate < a.rate ? b : a));
 
@@ -315,7 +357,9 @@ export function combine(input: EstimateInput, fig: KernelFigures, slrFigures?: (
     overhead,
     resources: total,
     available,
-    utilisation: Object.fromEntries(RESOURCE_KEYS.map((k) => [k, available[k] > 0 ? total[k] / available[k] : 0])) as Resources,
+    utilisation: Object.fromEntries(
+      RESOURCE_KEYS.map((k) => [k, available[k] > 0 ? total[k] / available[k] : 0]),
+    ) as Resources,
     slrs: slrReports,
     fmaxMhz,
     overflow,
@@ -328,12 +372,19 @@ export function combine(input: EstimateInput, fig: KernelFigures, slrFigures?: (
 export function weightBytesPerImage(input: EstimateInput): number {
   const { dims, shared } = input;
   const act = (dims.numTokens * dims.D * shared.precision.activation.width) / 8;
-  let bytes = patch.weightBytes(dims, shared) + (dims.numPatches * dims.patchInputs * shared.precision.activation.width) / 8 + act;
+  let bytes =
+    patch.weightBytes(dims, shared) +
+    (dims.numPatches * dims.patchInputs * shared.precision.activation.width) / 8 +
+    act;
   const moeCalls = ffnMoeCalls(input);
   let m = 0;
   for (const isMoe of dims.moeBlocks) {
     bytes += msa.weightBytes(dims, shared) + 3 * act;
-    bytes += (isMoe ? ffn.weightBytes(dims, shared, moeCalls[Math.min(m++, moeCalls.length - 1)]) : ffn.weightBytes(dims, shared, { moe: false })) + 2 * act;
+    bytes +=
+      (isMoe
+        ? ffn.weightBytes(dims, shared, moeCalls[Math.min(m++, moeCalls.length - 1)])
+        : ffn.weightBytes(dims, shared, { moe: false })) +
+      2 * act;
   }
   return bytes;
 }
@@ -358,7 +409,11 @@ export function estimate(input: EstimateInput): DesignEstimate {
 
 function sumFfn(dims: ModelDims, f: KernelFigures): number {
   let m = 0;
-  return dims.moeBlocks.reduce((acc, isMoe) => acc + (isMoe ? f.ffn.moe[Math.min(m++, f.ffn.moe.length - 1)].cycles : f.ffn.dense!.cycles), 0);
+  return dims.moeBlocks.reduce(
+    (acc, isMoe) =>
+      acc + (isMoe ? f.ffn.moe[Math.min(m++, f.ffn.moe.length - 1)].cycles : f.ffn.dense!.cycles),
+    0,
+  );
 }
 
 /** The estimate of a resolved design. */
@@ -380,7 +435,10 @@ export function estimateDesign(
 }
 
 /** reports/estimate.json (snake_case, the shape src/report reads). */
-export function estimateJson(e: DesignEstimate, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function estimateJson(
+  e: DesignEstimate,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     note: 'predicted by the ubimoe cost model (docs/cost-model.md), not measured',
     ...extra,

@@ -50,7 +50,8 @@ export function dspPerMultiply(wa: number, wb: number, kind: string): number {
 /** BRAM18 blocks for one memory bank of width × depth, using the best aspect ratio. */
 export function bram18ForBank(widthBits: number, depth: number): number {
   let best = Infinity;
-  for (const [d, w] of COST.BRAM18_ASPECTS) best = Math.min(best, Math.ceil(widthBits / w) * Math.ceil(depth / d));
+  for (const [d, w] of COST.BRAM18_ASPECTS)
+    best = Math.min(best, Math.ceil(widthBits / w) * Math.ceil(depth / d));
   return best;
 }
 
@@ -113,7 +114,12 @@ export interface LinearShape {
 }
 
 /** Cycles to bring one tile_in × tile_out weight tile on chip through a port sustaining `bytesPerCycle`. */
-export function tileLoadCycles(tileIn: number, tileOut: number, shared: SharedParams, bytesPerCycle: number): number {
+export function tileLoadCycles(
+  tileIn: number,
+  tileOut: number,
+  shared: SharedParams,
+  bytesPerCycle: number,
+): number {
   const bits = tileIn * tileOut * shared.precision.weight.width;
   const words = Math.ceil(bits / shared.axiWidthBits);
   const cycles = Math.max(words, bits / 8 / bytesPerCycle);
@@ -141,9 +147,19 @@ export function linearCycles(s: LinearShape, shared: SharedParams, bytesPerCycle
 }
 
 /** Compute-only cycles of a linear layer (weights already on chip): the floor of linearCycles. */
-export function linearComputeCycles(tokens: number, inDim: number, outDim: number, tileIn: number, tileOut: number, lanes: number): number {
+export function linearComputeCycles(
+  tokens: number,
+  inDim: number,
+  outDim: number,
+  tileIn: number,
+  tileOut: number,
+  lanes: number,
+): number {
   if (tokens <= 0) return 0;
-  return ceilDiv(outDim, tileOut) * ceilDiv(inDim, tileIn) * tokenGroups(tokens, lanes) + COST.LINEAR_PIPELINE_DEPTH;
+  return (
+    ceilDiv(outDim, tileOut) * ceilDiv(inDim, tileIn) * tokenGroups(tokens, lanes) +
+    COST.LINEAR_PIPELINE_DEPTH
+  );
 }
 
 /** Bytes of a linear layer's weights and biases. */
@@ -171,7 +187,8 @@ export function portBytesPerCycle(board: Board, shared: SharedParams, call: Call
   let bestGBps = 0;
   for (const m of board.memory) {
     const local = channelSlrs(m).some((s) => s === undefined || s === slr);
-    const gbps = m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8) * (local ? 1 : COST.SLR_CROSSING_BANDWIDTH);
+    const gbps =
+      m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8) * (local ? 1 : COST.SLR_CROSSING_BANDWIDTH);
     bestGBps = Math.max(bestGBps, gbps);
   }
   const channel = (bestGBps * 1e9) / (shared.clockMhz * 1e6);

@@ -42,7 +42,13 @@ export interface FfnCall extends CallContext {
  * tokens: gather (tile_in elements/cycle), fc1 + GELU, fc2, score-weighted scatter-add (tile_out
  * elements/cycle). Expected over the routing's token counts.
  */
-export function expertCycles(params: FfnParams, dims: ModelDims, shared: SharedParams, load: ExpertLoad, bytesPerCycle: number): number {
+export function expertCycles(
+  params: FfnParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  load: ExpertLoad,
+  bytesPerCycle: number,
+): number {
   const { D, expertHidden: He } = dims;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   let sum = 0;
@@ -50,8 +56,16 @@ export function expertCycles(params: FfnParams, dims: ModelDims, shared: SharedP
     const n = b.tokens;
     const one =
       Math.ceil(n) * (ceilDiv(D, ti) + ceilDiv(D, to)) +
-      linearCycles({ tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes }, shared, bytesPerCycle) +
-      linearCycles({ tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes }, shared, bytesPerCycle);
+      linearCycles(
+        { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes },
+        shared,
+        bytesPerCycle,
+      ) +
+      linearCycles(
+        { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes },
+        shared,
+        bytesPerCycle,
+      );
     sum += b.experts * one;
   }
   return sum;
@@ -59,33 +73,57 @@ export function expertCycles(params: FfnParams, dims: ModelDims, shared: SharedP
 
 /** Bytes of one expert's weights (fc1 = htoh4, fc2 = h4toh, with biases). */
 export function expertWeightBytes(dims: ModelDims, shared: SharedParams): number {
-  return linearWeightBytes(dims.D, dims.expertHidden, shared) + linearWeightBytes(dims.expertHidden, dims.D, shared);
+  return (
+    linearWeightBytes(dims.D, dims.expertHidden, shared) +
+    linearWeightBytes(dims.expertHidden, dims.D, shared)
+  );
 }
 
 /**
  * Cycles of one ffn_block invocation (one block of one image). Stages run one after another;
  * inside a stage compute, weight tiles and activation traffic overlap (the largest counts).
  */
-export function cycles(params: FfnParams, dims: ModelDims, shared: SharedParams, board: Board, call: FfnCall): CycleEstimate {
+export function cycles(
+  params: FfnParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  board: Board,
+  call: FfnCall,
+): CycleEstimate {
   const { D, numTokens: N } = dims;
   const p = shared.precision;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const bpc = portBytesPerCycle(board, shared, call);
   const tokenBytes = (N * D * p.activation.width) / 8;
   const normBytes = (2 * D * p.norm.width) / 8;
-  const shape = (inDim: number, outDim: number) => ({ tokens: N, inDim, outDim, tileIn: ti, tileOut: to, lanes });
+  const shape = (inDim: number, outDim: number) => ({
+    tokens: N,
+    inDim,
+    outDim,
+    tileIn: ti,
+    tileOut: to,
+    lanes,
+  });
   // x is read once and kept on chip (residual / output accumulator); elementwise passes run at tile_out per cycle
   const elementwise = N * ceilDiv(D, to);
-  const ln = Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, ti)) + transferCycles(normBytes, bpc);
+  const ln =
+    Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, ti)) + transferCycles(normBytes, bpc);
   if (!call.moe || dims.experts === 0) {
     const H = dims.mlpHidden;
     const fc1 = linearCycles(shape(D, H), shared, bpc);
-    const fc2 = linearCycles(shape(H, D), shared, bpc) + Math.max(transferCycles(tokenBytes, bpc), elementwise);
-    return { cycles: COST.KERNEL_START_CYCLES + ln + fc1 + fc2, parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, fc1, fc2 } };
+    const fc2 =
+      linearCycles(shape(H, D), shared, bpc) + Math.max(transferCycles(tokenBytes, bpc), elementwise);
+    return {
+      cycles: COST.KERNEL_START_CYCLES + ln + fc1 + fc2,
+      parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, fc1, fc2 },
+    };
   }
   const E = dims.experts;
-  const gate = linearCycles({ ...shape(D, E) }, shared, bpc) + N * E * COST.GATE_CYCLES_PER_EXPERT + elementwise;
-  const load = call.tokensPerExpert ? measuredExpertLoad(call.tokensPerExpert) : uniformExpertLoad(N, E, dims.topK);
+  const gate =
+    linearCycles({ ...shape(D, E) }, shared, bpc) + N * E * COST.GATE_CYCLES_PER_EXPERT + elementwise;
+  const load = call.tokensPerExpert
+    ? measuredExpertLoad(call.tokensPerExpert)
+    : uniformExpertLoad(N, E, dims.topK);
   const experts = expertCycles(params, dims, shared, load, bpc);
   // x_out and the routing (token, expert) choices leave after the last expert
   const write = Math.max(transferCycles(tokenBytes + N * dims.topK * 4, bpc), elementwise);
@@ -96,7 +134,12 @@ export function cycles(params: FfnParams, dims: ModelDims, shared: SharedParams,
 }
 
 /** Resources of one ffn_block compute unit (dense and MoE paths share the linear engine). */
-export function resources(params: FfnParams, dims: ModelDims, shared: SharedParams, board: Board): ResourceEstimate {
+export function resources(
+  params: FfnParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  board: Board,
+): ResourceEstimate {
   const p = shared.precision;
   const A = p.activation.width;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
@@ -136,9 +179,17 @@ export function resources(params: FfnParams, dims: ModelDims, shared: SharedPara
 export function weightBytes(dims: ModelDims, shared: SharedParams, call: FfnCall): number {
   const normBytes = (2 * dims.D * shared.precision.norm.width) / 8;
   if (!call.moe || dims.experts === 0)
-    return linearWeightBytes(dims.D, dims.mlpHidden, shared) + linearWeightBytes(dims.mlpHidden, dims.D, shared) + normBytes;
+    return (
+      linearWeightBytes(dims.D, dims.mlpHidden, shared) +
+      linearWeightBytes(dims.mlpHidden, dims.D, shared) +
+      normBytes
+    );
   const load = call.tokensPerExpert
     ? measuredExpertLoad(call.tokensPerExpert)
     : uniformExpertLoad(dims.numTokens, dims.experts, dims.topK);
-  return (dims.D * dims.experts * shared.precision.weight.width) / 8 + normBytes + load.activeExperts * expertWeightBytes(dims, shared);
+  return (
+    (dims.D * dims.experts * shared.precision.weight.width) / 8 +
+    normBytes +
+    load.activeExperts * expertWeightBytes(dims, shared)
+  );
 }

@@ -40,7 +40,9 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const keyBlocks = ceilDiv(dims.numTokens, params.key_block);
   const hd = dims.headDim;
   const perBlock =
-    COST.ATTN_BLOCK_SCHEDULE === 'dataflow' ? hd + COST.ATTN_BLOCK_OVERHEAD : (2 * params.key_block + 2) * hd + COST.ATTN_BLOCK_OVERHEAD;
+    COST.ATTN_BLOCK_SCHEDULE === 'dataflow'
+      ? hd + COST.ATTN_BLOCK_OVERHEAD
+      : (2 * params.key_block + 2) * hd + COST.ATTN_BLOCK_OVERHEAD;
   const perGroup = keyBlocks * perBlock + hd + COST.ATTN_GROUP_FILL;
   return dims.heads * groups * perGroup;
 }
@@ -50,18 +52,35 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
  * inside a stage the compute, its weight tiles and its activation traffic overlap, so a stage
  * costs the largest of them.
  */
-export function cycles(params: MsaParams, dims: ModelDims, shared: SharedParams, board: Board, call: CallContext = {}): CycleEstimate {
+export function cycles(
+  params: MsaParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  board: Board,
+  call: CallContext = {},
+): CycleEstimate {
   const { D, numTokens: N } = dims;
   const p = shared.precision;
   const bpc = portBytesPerCycle(board, shared, call);
   const tokenBytes = (N * D * p.activation.width) / 8;
   const normBytes = (2 * D * p.norm.width) / 8;
-  const shape = (inDim: number, outDim: number) => ({ tokens: N, inDim, outDim, tileIn: params.tile_in, tileOut: params.tile_out, lanes: params.token_lanes });
-  const ln = Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, params.tile_in)) + transferCycles(normBytes, bpc);
+  const shape = (inDim: number, outDim: number) => ({
+    tokens: N,
+    inDim,
+    outDim,
+    tileIn: params.tile_in,
+    tileOut: params.tile_out,
+    lanes: params.token_lanes,
+  });
+  const ln =
+    Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, params.tile_in)) +
+    transferCycles(normBytes, bpc);
   const qkv = linearCycles(shape(D, 3 * D), shared, bpc);
   const attention = attentionCycles(params, dims);
   // proj, then the residual add (tile_out elements per cycle) re-reading x and writing x_out
-  const proj = linearCycles(shape(D, D), shared, bpc) + Math.max(transferCycles(2 * tokenBytes, bpc), N * ceilDiv(D, params.tile_out));
+  const proj =
+    linearCycles(shape(D, D), shared, bpc) +
+    Math.max(transferCycles(2 * tokenBytes, bpc), N * ceilDiv(D, params.tile_out));
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + qkv + attention + proj,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv, attention, proj },
@@ -69,7 +88,12 @@ export function cycles(params: MsaParams, dims: ModelDims, shared: SharedParams,
 }
 
 /** Resources of one msa_block compute unit. */
-export function resources(params: MsaParams, dims: ModelDims, shared: SharedParams, board: Board): ResourceEstimate {
+export function resources(
+  params: MsaParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  board: Board,
+): ResourceEstimate {
   const p = shared.precision;
   const A = p.activation.width;
   const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
@@ -112,5 +136,9 @@ export function resources(params: MsaParams, dims: ModelDims, shared: SharedPara
 
 /** Bytes of one block's msa weights (qkv, proj, norm1) streamed per invocation. */
 export function weightBytes(dims: ModelDims, shared: SharedParams): number {
-  return linearWeightBytes(dims.D, 3 * dims.D, shared) + linearWeightBytes(dims.D, dims.D, shared) + (2 * dims.D * shared.precision.norm.width) / 8;
+  return (
+    linearWeightBytes(dims.D, 3 * dims.D, shared) +
+    linearWeightBytes(dims.D, dims.D, shared) +
+    (2 * dims.D * shared.precision.norm.width) / 8
+  );
 }

@@ -28,12 +28,25 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
  * buffer (the linear's inputs), then the weight-stationary linear runs (its weight tiles stream
  * in) while cls + pos_embed stream in and finished output tiles stream out.
  */
-export function cycles(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams, board: Board, call: CallContext = {}): CycleEstimate {
+export function cycles(
+  params: PatchEmbedParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  board: Board,
+  call: CallContext = {},
+): CycleEstimate {
   const p = shared.precision;
   const bpc = portBytesPerCycle(board, shared, call);
   const readPixels = transferCycles((dims.numPatches * dims.patchInputs * p.activation.width) / 8, bpc);
   const linear = linearCycles(
-    { tokens: dims.numPatches, inDim: dims.patchInputs, outDim: dims.D, tileIn: params.tile_in, tileOut: params.tile_out, lanes: 1 },
+    {
+      tokens: dims.numPatches,
+      inDim: dims.patchInputs,
+      outDim: dims.D,
+      tileIn: params.tile_in,
+      tileOut: params.tile_out,
+      lanes: 1,
+    },
     { ...shared, precision: { ...p, weight: p.patch_weight } },
     bpc,
   );
@@ -47,7 +60,12 @@ export function cycles(params: PatchEmbedParams, dims: ModelDims, shared: Shared
 }
 
 /** Resources of one patch_embed compute unit. */
-export function resources(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams, board: Board): ResourceEstimate {
+export function resources(
+  params: PatchEmbedParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  board: Board,
+): ResourceEstimate {
   const p = shared.precision;
   const { tile_in: ti, tile_out: to } = params;
   const r = zeroResources();
@@ -67,5 +85,10 @@ export function resources(params: PatchEmbedParams, dims: ModelDims, shared: Sha
 /** Bytes of patch_embed weights (conv, bias; cls and pos_embed at activation width) streamed per invocation. */
 export function weightBytes(dims: ModelDims, shared: SharedParams): number {
   const p = shared.precision;
-  return (dims.D * dims.patchInputs * p.patch_weight.width + dims.D * p.bias.width + (dims.numTokens + 1) * dims.D * p.activation.width) / 8;
+  return (
+    (dims.D * dims.patchInputs * p.patch_weight.width +
+      dims.D * p.bias.width +
+      (dims.numTokens + 1) * dims.D * p.activation.width) /
+    8
+  );
 }

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { boardNames, loadBoard, validateBoard } from '../../src/board/load.js';
-import { channelSlrs, kernelResources, localMemory, slrCount, slrResources } from '../../src/board/resources.js';
+import {
+  channelSlrs,
+  kernelResources,
+  localMemory,
+  slrCount,
+  slrResources,
+} from '../../src/board/resources.js';
 import { DEFAULT_LIMITS, RESOURCE_KEYS } from '../../src/board/schema.js';
 import { boardsDir } from '../../src/util/paths.js';
 import { readYaml } from '../../src/util/yamlfile.js';
@@ -68,7 +74,9 @@ describe('user boards', () => {
   });
 
   test('unknown board names the boards', () => {
-    expect(() => loadBoard('u9999')).toThrow(/unknown board 'u9999' \(boards: .*u280.*; or pass a \.yaml path\)/);
+    expect(() => loadBoard('u9999')).toThrow(
+      /unknown board 'u9999' \(boards: .*u280.*; or pass a \.yaml path\)/,
+    );
   });
 
   test('a missing file is a user error naming it', () => {
@@ -81,20 +89,76 @@ describe('user boards', () => {
     ['name', zcu, { name: 'my board' }, /name: must be letters, digits/],
     ['flow', zcu, { flow: 'quartus' }, /flow: Invalid enum value/],
     ['dsp_kind', zcu, { dsp_kind: 'dsp48e1' }, /dsp_kind: Invalid enum value/],
-    ['clock default', zcu, { clocks_mhz: { default: 333, allowed: [100, 300] } }, /clocks_mhz: default must be one of allowed/],
-    ['clock list', zcu, { clocks_mhz: { default: 100, allowed: [] } }, /clocks_mhz\.allowed: Array must contain at least 1/],
-    ['negative resource', zcu, { resources: { dsp: -1, bram18: 1, uram: 0, lut: 1, ff: 1 } }, /resources\.dsp: must be >= 0/],
-    ['missing resource', zcu, { resources: { dsp: 1, bram18: 1, uram: 0, lut: 1 } }, /resources\.ff: Required/],
+    [
+      'clock default',
+      zcu,
+      { clocks_mhz: { default: 333, allowed: [100, 300] } },
+      /clocks_mhz: default must be one of allowed/,
+    ],
+    [
+      'clock list',
+      zcu,
+      { clocks_mhz: { default: 100, allowed: [] } },
+      /clocks_mhz\.allowed: Array must contain at least 1/,
+    ],
+    [
+      'negative resource',
+      zcu,
+      { resources: { dsp: -1, bram18: 1, uram: 0, lut: 1, ff: 1 } },
+      /resources\.dsp: must be >= 0/,
+    ],
+    [
+      'missing resource',
+      zcu,
+      { resources: { dsp: 1, bram18: 1, uram: 0, lut: 1 } },
+      /resources\.ff: Required/,
+    ],
     ['limit > 1', zcu, { limits: { lut: 1.5 } }, /limits\.lut: must be <= 1/],
     ['limit 0', zcu, { limits: { dsp: 0 } }, /limits\.dsp: must be > 0/],
     ['unknown key', zcu, { colour: 'red' }, /\(top level\): unknown key\(s\) 'colour'/],
     ['no memory', zcu, { memory: [] }, /memory: Array must contain at least 1/],
-    ['axi width', zcu, { memory: [{ kind: 'ps-ddr', bank_prefix: 'HP', count: 4, gbps_each: 4.8, axi_width_bits: 96 }] }, /memory\.0\.axi_width_bits: must be 32\.\.512/],
-    ['bank prefix', zcu, { memory: [{ kind: 'ddr', bank_prefix: 'D D', count: 1, gbps_each: 4.8, axi_width_bits: 64 }] }, /memory\.0\.bank_prefix: must be a C-like identifier/],
-    ['shell too big', zcu, { shell: { dsp: 9999 } }, /shell\.dsp: 9999 exceeds the device total resources\.dsp = 2520/],
-    ['slr list length', u280, { memory: [{ kind: 'ddr', bank_prefix: 'DDR', count: 2, gbps_each: 19.2, axi_width_bits: 512, slr: [0] }] }, /memory\.0\.slr: slr list must have one entry per channel/],
-    ['slr out of range', u280, { memory: [{ kind: 'ddr', bank_prefix: 'DDR', count: 1, gbps_each: 19.2, axi_width_bits: 512, slr: 3 }] }, /memory\.0\.slr: SLR 3 does not exist \(the board has 3 SLRs\)/],
-    ['slr sums', u280, { shell: { dsp: 0, bram18: 528, uram: 0, lut: 140000, ff: 280000 } }, /slrs: dsp: sum over SLRs 8496 \+ shell 0 = 8496, but resources\.dsp = 9024/],
+    [
+      'axi width',
+      zcu,
+      { memory: [{ kind: 'ps-ddr', bank_prefix: 'HP', count: 4, gbps_each: 4.8, axi_width_bits: 96 }] },
+      /memory\.0\.axi_width_bits: must be 32\.\.512/,
+    ],
+    [
+      'bank prefix',
+      zcu,
+      { memory: [{ kind: 'ddr', bank_prefix: 'D D', count: 1, gbps_each: 4.8, axi_width_bits: 64 }] },
+      /memory\.0\.bank_prefix: must be a C-like identifier/,
+    ],
+    [
+      'shell too big',
+      zcu,
+      { shell: { dsp: 9999 } },
+      /shell\.dsp: 9999 exceeds the device total resources\.dsp = 2520/,
+    ],
+    [
+      'slr list length',
+      u280,
+      {
+        memory: [
+          { kind: 'ddr', bank_prefix: 'DDR', count: 2, gbps_each: 19.2, axi_width_bits: 512, slr: [0] },
+        ],
+      },
+      /memory\.0\.slr: slr list must have one entry per channel/,
+    ],
+    [
+      'slr out of range',
+      u280,
+      {
+        memory: [{ kind: 'ddr', bank_prefix: 'DDR', count: 1, gbps_each: 19.2, axi_width_bits: 512, slr: 3 }],
+      },
+      /memory\.0\.slr: SLR 3 does not exist \(the board has 3 SLRs\)/,
+    ],
+    [
+      'slr sums',
+      u280,
+      { shell: { dsp: 0, bram18: 528, uram: 0, lut: 140000, ff: 280000 } },
+      /slrs: dsp: sum over SLRs 8496 \+ shell 0 = 8496, but resources\.dsp = 9024/,
+    ],
   ])('rejects %s with a field-naming error', (_what, base, patch, re) => {
     expect(() => validateBoard({ ...base(), ...patch }, 'board x')).toThrow(re);
   });

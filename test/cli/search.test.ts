@@ -39,7 +39,19 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ubimoe search', () => {
   test('writes a design.yaml that resolves and validates, and a report the HTML report reads', () => {
-    const r = ubimoe('search', '--model', 'micro', '--board', at('tiny.yaml'), '--seed', '3', '-o', at('d.yaml'), '--report', at('s.json'));
+    const r = ubimoe(
+      'search',
+      '--model',
+      'micro',
+      '--board',
+      at('tiny.yaml'),
+      '--seed',
+      '3',
+      '-o',
+      at('d.yaml'),
+      '--report',
+      at('s.json'),
+    );
     expect(r.stderr).toBe(''); // quiet when not a terminal
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/predicted: latency [\d.]+ ms\/image/);
@@ -55,7 +67,10 @@ describe('ubimoe search', () => {
     expect(s.front.length).toBeGreaterThan(0);
     expect(s.chosen!.latencyMs).toBeGreaterThan(0);
     // same seed, same design
-    expect(ubimoe('search', '--model', 'micro', '--board', at('tiny.yaml'), '--seed', '3', '-o', at('d2.yaml')).code).toBe(0);
+    expect(
+      ubimoe('search', '--model', 'micro', '--board', at('tiny.yaml'), '--seed', '3', '-o', at('d2.yaml'))
+        .code,
+    ).toBe(0);
     expect(readFileSync(at('d2.yaml'), 'utf8')).toBe(text);
   });
 
@@ -63,7 +78,9 @@ describe('ubimoe search', () => {
     const r = ubimoe('estimate', '--design', at('d.yaml'));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PREDICTED/);
-    expect(r.stdout).toMatch(/per kernel \(predicted\)\s+calls\s+CUs\s+cycles\/image\s+ms\/image\s+DSP\s+BRAM18\s+URAM\s+LUT\s+FF/);
+    expect(r.stdout).toMatch(
+      /per kernel \(predicted\)\s+calls\s+CUs\s+cycles\/image\s+ms\/image\s+DSP\s+BRAM18\s+URAM\s+LUT\s+FF/,
+    );
     expect(r.stdout).toMatch(/% of board/);
     expect(r.stdout).toMatch(/per block \(predicted\)/);
     expect(r.stdout).toMatch(/predicted latency [\d.]+ ms\/image/);
@@ -80,13 +97,44 @@ describe('ubimoe search', () => {
   });
 
   test('bad input: exit 2 with one line naming the problem; nothing written', () => {
-    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--objective', 'speed', '-o', at('x.yaml')), /--objective: 'speed' is not one of/);
-    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--limit', 'dsp=0.5,dsp=0.6', '-o', at('x.yaml')), /contradictory limits for dsp/);
-    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--limit', 'lut=2', '-o', at('x.yaml')), /lut=2 must be a fraction/);
-    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--clock', '333', '-o', at('x.yaml')), /--clock 333: board zcu102 allows/);
-    expectUserError(ubimoe('search', '--model', 'm3vit-small', '--board', 'kv260', '-o', at('x.yaml')), /no room for even the smallest m3vit-small design/);
-    expectUserError(ubimoe('search', '--model', 'm3vit-tiny', '--board', 'u280', '--exhaustive', '-o', at('x.yaml')), /--exhaustive: the space has/);
-    expectUserError(ubimoe('search', '--model', 'micro', '--board', 'nope', '-o', at('x.yaml')), /unknown board 'nope'/);
+    expectUserError(
+      ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--objective', 'speed', '-o', at('x.yaml')),
+      /--objective: 'speed' is not one of/,
+    );
+    expectUserError(
+      ubimoe(
+        'search',
+        '--model',
+        'micro',
+        '--board',
+        'zcu102',
+        '--limit',
+        'dsp=0.5,dsp=0.6',
+        '-o',
+        at('x.yaml'),
+      ),
+      /contradictory limits for dsp/,
+    );
+    expectUserError(
+      ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--limit', 'lut=2', '-o', at('x.yaml')),
+      /lut=2 must be a fraction/,
+    );
+    expectUserError(
+      ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--clock', '333', '-o', at('x.yaml')),
+      /--clock 333: board zcu102 allows/,
+    );
+    expectUserError(
+      ubimoe('search', '--model', 'm3vit-small', '--board', 'kv260', '-o', at('x.yaml')),
+      /no room for even the smallest m3vit-small design/,
+    );
+    expectUserError(
+      ubimoe('search', '--model', 'm3vit-tiny', '--board', 'u280', '--exhaustive', '-o', at('x.yaml')),
+      /--exhaustive: the space has/,
+    );
+    expectUserError(
+      ubimoe('search', '--model', 'micro', '--board', 'nope', '-o', at('x.yaml')),
+      /unknown board 'nope'/,
+    );
     expect(existsSync(at('x.yaml'))).toBe(false);
     expectUserError(ubimoe('estimate', '--model', 'micro'), /give --model and --board/);
   });
@@ -94,25 +142,64 @@ describe('ubimoe search', () => {
 
 describe('a searched design runs', () => {
   const hasCompiler = spawnSync('g++', ['--version']).status === 0;
-  (hasCompiler ? test : test.skip)('generates, compiles in csim and matches the reference (micro, tiny board)', () => {
-    const rng = new Rng(5);
-    writeNpy(at('images.npy'), [2, 3, 32, 32], Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()));
-    expect(ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '1', '-o', at('ck.safetensors')).code).toBe(0);
-    for (const seed of ['1', '4']) {
-      const design = at(`searched-${seed}.yaml`);
-      const s = ubimoe('search', '--model', 'micro', '--board', at('tiny.yaml'), '--seed', seed, '-o', design);
-      expect(s.code).toBe(0);
-      const project = at(`project-${seed}`);
-      const g = ubimoe('generate', '--model', 'micro', '--board', at('tiny.yaml'), '--design', design, '-o', project);
-      expect(g.stderr).toBe('');
-      expect(g.code).toBe(0);
-      const c = ubimoe('csim', '--project', project, '--checkpoint', at('ck.safetensors'), '--input', at('images.npy'), '-o', at(`out-${seed}.npy`));
-      expect(c.code).toBe(0);
-      const acc = JSON.parse(readFileSync(join(project, 'reports', 'accuracy.json'), 'utf8'));
-      expect(acc.cosine.min).toBeGreaterThan(0.99);
-      expect(acc.cosine.median).toBeGreaterThan(0.9995);
-      expect(acc.rel_l2).toBeLessThan(0.02);
-      expect(acc.expert_agreement).toBeGreaterThanOrEqual(0.99);
-    }
-  });
+  (hasCompiler ? test : test.skip)(
+    'generates, compiles in csim and matches the reference (micro, tiny board)',
+    () => {
+      const rng = new Rng(5);
+      writeNpy(
+        at('images.npy'),
+        [2, 3, 32, 32],
+        Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()),
+      );
+      expect(
+        ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '1', '-o', at('ck.safetensors')).code,
+      ).toBe(0);
+      for (const seed of ['1', '4']) {
+        const design = at(`searched-${seed}.yaml`);
+        const s = ubimoe(
+          'search',
+          '--model',
+          'micro',
+          '--board',
+          at('tiny.yaml'),
+          '--seed',
+          seed,
+          '-o',
+          design,
+        );
+        expect(s.code).toBe(0);
+        const project = at(`project-${seed}`);
+        const g = ubimoe(
+          'generate',
+          '--model',
+          'micro',
+          '--board',
+          at('tiny.yaml'),
+          '--design',
+          design,
+          '-o',
+          project,
+        );
+        expect(g.stderr).toBe('');
+        expect(g.code).toBe(0);
+        const c = ubimoe(
+          'csim',
+          '--project',
+          project,
+          '--checkpoint',
+          at('ck.safetensors'),
+          '--input',
+          at('images.npy'),
+          '-o',
+          at(`out-${seed}.npy`),
+        );
+        expect(c.code).toBe(0);
+        const acc = JSON.parse(readFileSync(join(project, 'reports', 'accuracy.json'), 'utf8'));
+        expect(acc.cosine.min).toBeGreaterThan(0.99);
+        expect(acc.cosine.median).toBeGreaterThan(0.9995);
+        expect(acc.rel_l2).toBeLessThan(0.02);
+        expect(acc.expert_agreement).toBeGreaterThanOrEqual(0.99);
+      }
+    },
+  );
 });

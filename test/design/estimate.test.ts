@@ -12,7 +12,10 @@ import { readEstimate } from '../../src/report/read/estimate.js';
 /** UbiMoE's published architecture parameters on U280 at 200 MHz, 256-bit AXI, one kernel per SLR. */
 const ubimoe = () => {
   const f = defaultDesignFile('m3vit-tiny', 'u280');
-  return resolveDesign({ ...f, clock_mhz: 200, axi_width_bits: 256, placement: { patch_embed: 0, msa_block: 1, ffn_block: 2 } }, 'ubimoe');
+  return resolveDesign(
+    { ...f, clock_mhz: 200, axi_width_bits: 256, placement: { patch_embed: 0, msa_block: 1, ffn_block: 2 } },
+    'ubimoe',
+  );
 };
 
 describe('design estimate', () => {
@@ -26,17 +29,25 @@ describe('design estimate', () => {
     expect(Math.abs(e.resources.lut / 316.1e3 - 1)).toBeLessThan(0.03);
     expect(Math.abs(e.resources.ff / 385.9e3 - 1)).toBeLessThan(0.03);
     // DSP is structural (not fitted): ubimoe gives each kernel its own linear engine, UbiMoE shares one
-    expect(e.resources.dsp).toBe(512 + (1536 + 256 + 2 + 8 + 128 + 32 + 8) + (1536 + 128 + 32 + 8 + 64 + 2 + 8 + 64));
+    expect(e.resources.dsp).toBe(
+      512 + (1536 + 256 + 2 + 8 + 128 + 32 + 8) + (1536 + 128 + 32 + 8 + 64 + 2 + 8 + 64),
+    );
     expect(e.fits).toBe(true);
   });
 
   test('latency = the stages back to back, plus the host overhead per call', () => {
     const d = ubimoe();
     const e = estimateDesign(d);
-    const stageSum = e.stages.reduce((a, s) => a + (s.cycles.patch_embed ?? 0) + (s.cycles.msa_block ?? 0) + (s.cycles.ffn_block ?? 0), 0);
+    const stageSum = e.stages.reduce(
+      (a, s) => a + (s.cycles.patch_embed ?? 0) + (s.cycles.msa_block ?? 0) + (s.cycles.ffn_block ?? 0),
+      0,
+    );
     expect(stageSum).toBeCloseTo(e.latencyCycles, 6);
     expect(e.latencyMs).toBeCloseTo(e.latencyCycles / 200e3 + (25 * COST.INVOCATION_OVERHEAD_US) / 1e3, 9);
-    expect(e.stages.map((s) => s.kind)).toEqual(['patch embed', ...d.dims.moeBlocks.map((m) => (m ? 'MoE' : 'dense'))]);
+    expect(e.stages.map((s) => s.kind)).toEqual([
+      'patch embed',
+      ...d.dims.moeBlocks.map((m) => (m ? 'MoE' : 'dense')),
+    ]);
     expect(e.gops).toBeCloseTo((2 * e.macsPerImage) / (e.latencyMs * 1e6), 9);
     const k = Object.fromEntries(e.kernels.map((x) => [x.name, x]));
     expect(k.msa_block.calls).toBe(12);
@@ -68,9 +79,15 @@ describe('design estimate', () => {
     const d = ubimoe();
     const dims = d.dims;
     const skew = Array.from({ length: 6 }, () => [129, 129, ...new Array(14).fill(0)]);
-    expect(() => checkRouting({ tokensPerExpert: skew.slice(1) }, dims)).toThrow(/has 5 MoE blocks, the model has 6/);
-    expect(() => checkRouting({ tokensPerExpert: [[1, 2], ...skew.slice(1)] }, dims)).toThrow(/lists 2 experts, the model has 16/);
-    expect(() => checkRouting({ tokensPerExpert: [[...skew[0].slice(0, 15), 5], ...skew.slice(1)] }, dims)).toThrow(/sum to tokens × top_k = 258 \(found 263\)/);
+    expect(() => checkRouting({ tokensPerExpert: skew.slice(1) }, dims)).toThrow(
+      /has 5 MoE blocks, the model has 6/,
+    );
+    expect(() => checkRouting({ tokensPerExpert: [[1, 2], ...skew.slice(1)] }, dims)).toThrow(
+      /lists 2 experts, the model has 16/,
+    );
+    expect(() =>
+      checkRouting({ tokensPerExpert: [[...skew[0].slice(0, 15), 5], ...skew.slice(1)] }, dims),
+    ).toThrow(/sum to tokens × top_k = 258 \(found 263\)/);
     const uniform = estimateDesign(d);
     const measured = estimateDesign(d, { routing: { tokensPerExpert: skew } });
     expect(measured.latencyCycles).toBeLessThan(uniform.latencyCycles);

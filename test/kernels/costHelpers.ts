@@ -44,6 +44,6 @@ export const propertyCases = (): Array<{ board: Board; dims: ModelDims; sh: Shar
 /** A tiny deterministic PRNG for property tests. */
 export function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 export const pick = <T>(r: () => number, xs: T[]): T => xs[Math.floor(r() * xs.length)];

@@ -63,10 +63,15 @@ describe('memory ports', () => {
     // at 16 deep the burst reader runs at half rate
     expect(portBytesPerCycle(b, shared({ streamDepth: 16 }))).toBeCloseTo(8 * COST.BURST_EFFICIENCY, 9);
     // a 512-bit port at 300 MHz (54.4 B/cycle) on a 12.8 GB/s channel is capped by the channel
-    const slow = testBoard({ memory: [{ kind: 'ddr', bank_prefix: 'DDR', count: 1, gbps_each: 12.8, axi_width_bits: 128 }] });
+    const slow = testBoard({
+      memory: [{ kind: 'ddr', bank_prefix: 'DDR', count: 1, gbps_each: 12.8, axi_width_bits: 128 }],
+    });
     const capped = (12.8e9 * COST.CHANNEL_EFFICIENCY.ddr) / 300e6;
     expect(portBytesPerCycle(slow, shared({ axiWidthBits: 512, clockMhz: 300 }))).toBeCloseTo(capped, 9);
-    expect(portBytesPerCycle(b, shared({ axiWidthBits: 512, clockMhz: 300 }))).toBeCloseTo(64 * COST.BURST_EFFICIENCY, 9);
+    expect(portBytesPerCycle(b, shared({ axiWidthBits: 512, clockMhz: 300 }))).toBeCloseTo(
+      64 * COST.BURST_EFFICIENCY,
+      9,
+    );
     expect(transferCycles(1000, 10)).toBe(COST.AXI_FIRST_BEAT_CYCLES + 100);
     expect(transferCycles(0, 10)).toBe(0);
   });
@@ -78,14 +83,25 @@ describe('linear engine cycles', () => {
     const bpc = 16 * COST.BURST_EFFICIENCY; // 13.6 B/cycle
     // one tile: 8·16 weights × 16 bit = 2048 bit = 16 AXI words, or 256 B / 13.6 B per cycle = 18.82 cycles
     const load = 256 / bpc;
-    expect(tileLoadCycles(8, 16, sh, bpc)).toBeCloseTo(COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : load + COST.AXI_FIRST_BEAT_CYCLES, 9);
+    expect(tileLoadCycles(8, 16, sh, bpc)).toBeCloseTo(
+      COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : load + COST.AXI_FIRST_BEAT_CYCLES,
+      9,
+    );
     const groups = Math.max(Math.ceil(17 / 2), COST.ACC_DEPENDENCE_DISTANCE); // 9
     expect(tokenGroups(17, 2)).toBe(groups);
-    const step = COST.LINEAR_TILE_DOUBLE_BUFFERED ? Math.max(groups, load) : groups + load + COST.AXI_FIRST_BEAT_CYCLES;
+    const step = COST.LINEAR_TILE_DOUBLE_BUFFERED
+      ? Math.max(groups, load)
+      : groups + load + COST.AXI_FIRST_BEAT_CYCLES;
     const drain = COST.LINEAR_DRAIN_OVERLAPPED ? 0 : 17;
     const biases = COST.AXI_FIRST_BEAT_CYCLES + Math.ceil((64 * 16) / 8 / bpc);
-    const expected = biases + (COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0) + 4 * (4 * step + drain) + COST.LINEAR_PIPELINE_DEPTH;
-    expect(linearCycles({ tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 16, lanes: 2 }, sh, bpc)).toBeCloseTo(expected, 9);
+    const expected =
+      biases +
+      (COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0) +
+      4 * (4 * step + drain) +
+      COST.LINEAR_PIPELINE_DEPTH;
+    expect(
+      linearCycles({ tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 16, lanes: 2 }, sh, bpc),
+    ).toBeCloseTo(expected, 9);
   });
 
   test('few tokens cannot beat the accumulator dependence distance', () => {

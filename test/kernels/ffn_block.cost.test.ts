@@ -26,9 +26,15 @@ describe('ffn_block cost model', () => {
     const dense = cycles(P, d, sh, b, { moe: false });
     const fc1 = linearCycles({ tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 8, lanes: 2 }, sh, bpc);
     expect(dense.parts.fc1).toBeCloseTo(fc1, 9);
-    expect(dense.cycles).toBeCloseTo(dense.parts.start + dense.parts.layernorm + dense.parts.fc1 + dense.parts.fc2, 9);
+    expect(dense.cycles).toBeCloseTo(
+      dense.parts.start + dense.parts.layernorm + dense.parts.fc1 + dense.parts.fc2,
+      9,
+    );
     const moe = cycles(P, d, sh, b, { moe: true });
-    expect(moe.cycles).toBeCloseTo(moe.parts.start + moe.parts.layernorm + moe.parts.gate + moe.parts.experts + moe.parts.write, 9);
+    expect(moe.cycles).toBeCloseTo(
+      moe.parts.start + moe.parts.layernorm + moe.parts.gate + moe.parts.experts + moe.parts.write,
+      9,
+    );
   });
 
   test('measured routing: all tokens on two experts is cheaper than uniform routing over four', () => {
@@ -48,10 +54,16 @@ describe('ffn_block cost model', () => {
     const r = lcg(5);
     for (const { board, dims, sh } of propertyCases())
       for (let i = 0; i < 40; i++) {
-        const p: FfnParams = { tile_in: pick(r, [1, 2, 4, 8, 16]), tile_out: pick(r, [1, 2, 4, 8, 16]), token_lanes: pick(r, [1, 2, 3, 4, 5, 6, 7]) };
+        const p: FfnParams = {
+          tile_in: pick(r, [1, 2, 4, 8, 16]),
+          tile_out: pick(r, [1, 2, 4, 8, 16]),
+          token_lanes: pick(r, [1, 2, 3, 4, 5, 6, 7]),
+        };
         const q = { ...p, token_lanes: p.token_lanes + 1 };
         for (const moe of dims.experts > 0 ? [false, true] : [false])
-          expect(cycles(q, dims, sh, board, { moe }).cycles).toBeLessThanOrEqual(cycles(p, dims, sh, board, { moe }).cycles + 1e-9);
+          expect(cycles(q, dims, sh, board, { moe }).cycles).toBeLessThanOrEqual(
+            cycles(p, dims, sh, board, { moe }).cycles + 1e-9,
+          );
         expect(resources(q, dims, sh, board).dsp).toBeGreaterThanOrEqual(resources(p, dims, sh, board).dsp);
       }
   });

@@ -10,7 +10,9 @@ describe('msa_block cost model', () => {
   test('hand-worked attention: micro (17 tokens, 2 heads of 16), 4 query rows × 8-key blocks', () => {
     // 5 query groups (the last one partial) × 3 key blocks per head
     const perBlock = (hd: number) =>
-      COST.ATTN_BLOCK_SCHEDULE === 'dataflow' ? hd + COST.ATTN_BLOCK_OVERHEAD : (2 * 8 + 2) * hd + COST.ATTN_BLOCK_OVERHEAD;
+      COST.ATTN_BLOCK_SCHEDULE === 'dataflow'
+        ? hd + COST.ATTN_BLOCK_OVERHEAD
+        : (2 * 8 + 2) * hd + COST.ATTN_BLOCK_OVERHEAD;
     expect(attentionCycles(P, dimsOf('micro'))).toBe(2 * 5 * (3 * perBlock(16) + 16 + COST.ATTN_GROUP_FILL));
     // m3vit-tiny at UbiMoE's 4 × 8: 3 heads × 33 groups × (17 blocks × 64 + ...)
     const t = dimsOf('m3vit-tiny');

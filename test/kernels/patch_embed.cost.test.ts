@@ -12,7 +12,8 @@ describe('patch_embed cost model', () => {
     const groups = 16; // one patch per cycle
     const step = COST.LINEAR_TILE_DOUBLE_BUFFERED ? Math.max(groups, tileLoad) : groups + tileLoad + L;
     const linear =
-      L + Math.ceil(64 / bpc) + // 32 biases × 16 bit
+      L +
+      Math.ceil(64 / bpc) + // 32 biases × 16 bit
       (COST.LINEAR_TILE_DOUBLE_BUFFERED ? tileLoad : 0) +
       4 * (24 * step + (COST.LINEAR_DRAIN_OVERLAPPED ? 0 : 16)) + // 4 out tiles × 24 in tiles, drain 16 rows each
       COST.LINEAR_PIPELINE_DEPTH;
@@ -37,8 +38,12 @@ describe('patch_embed cost model', () => {
         const ti = pick(r, [1, 2, 4, 8, 16]);
         const to = pick(r, [1, 2, 4, 8]);
         const base = resources({ tile_in: ti, tile_out: to }, dims, sh, board).dsp;
-        expect(resources({ tile_in: 2 * ti, tile_out: to }, dims, sh, board).dsp).toBeGreaterThanOrEqual(base);
-        expect(resources({ tile_in: ti, tile_out: 2 * to }, dims, sh, board).dsp).toBeGreaterThanOrEqual(base);
+        expect(resources({ tile_in: 2 * ti, tile_out: to }, dims, sh, board).dsp).toBeGreaterThanOrEqual(
+          base,
+        );
+        expect(resources({ tile_in: ti, tile_out: 2 * to }, dims, sh, board).dsp).toBeGreaterThanOrEqual(
+          base,
+        );
       }
   });
 });

@@ -15,4 +15,5 @@ export const tinyBoardYaml = {
   memory: [{ kind: 'ddr', bank_prefix: 'DDR', count: 2, gbps_each: 12.8, axi_width_bits: 128 }],
 };
 
-export const tinyBoard = (over: Record<string, unknown> = {}): Board => validateBoard({ ...tinyBoardYaml, ...over }, 'tiny board');
+export const tinyBoard = (over: Record<string, unknown> = {}): Board =>
+  validateBoard({ ...tinyBoardYaml, ...over }, 'tiny board');

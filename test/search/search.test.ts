@@ -39,12 +39,23 @@ describe('search space', () => {
       for (const [gene, values] of Object.entries(v))
         for (const x of values) {
           const [, kernel, param] = gene.split('.');
-          const params = Object.fromEntries(Object.keys(v).filter((g) => g.split('.')[1] === kernel).map((g) => [g.split('.')[2], first(g)]));
+          const params = Object.fromEntries(
+            Object.keys(v)
+              .filter((g) => g.split('.')[1] === kernel)
+              .map((g) => [g.split('.')[2], first(g)]),
+          );
           params[param] = x;
-          const validate = kernel === 'patch_embed' ? patchCpp.validate : kernel === 'msa_block' ? msaCpp.validate : ffnCpp.validate;
+          const validate =
+            kernel === 'patch_embed'
+              ? patchCpp.validate
+              : kernel === 'msa_block'
+                ? msaCpp.validate
+                : ffnCpp.validate;
           expect(() => validate(params as never, dims)).not.toThrow();
         }
-      expect(v['kernels.msa_block.tile_out'].every((t) => dims.D % t === 0 && (t & (t - 1)) === 0)).toBe(true);
+      expect(v['kernels.msa_block.tile_out'].every((t) => dims.D % t === 0 && (t & (t - 1)) === 0)).toBe(
+        true,
+      );
     }
   });
 
@@ -66,7 +77,12 @@ describe('search space', () => {
         const e = estimate({
           dims,
           board: b,
-          shared: { clockMhz: c.clockMhz, axiWidthBits: c.axiWidthBits, streamDepth: c.streamDepth, precision: PRECISIONS.w16a32 },
+          shared: {
+            clockMhz: c.clockMhz,
+            axiWidthBits: c.axiWidthBits,
+            streamDepth: c.streamDepth,
+            precision: PRECISIONS.w16a32,
+          },
           kernels: c.kernels,
           placement: c.placement,
           computeUnits: c.computeUnits,
@@ -117,7 +133,15 @@ describe('two-stage search', () => {
   });
 
   test('objectives: throughput may replicate kernels, dsp-efficiency runs', () => {
-    const t = runSearch({ model: loadModel('m3vit-tiny'), modelRef: 'm3vit-tiny', board: loadBoard('u280'), boardRef: 'u280', objective: 'throughput', seed: 1, ga: { population: 30, generations: 10 } });
+    const t = runSearch({
+      model: loadModel('m3vit-tiny'),
+      modelRef: 'm3vit-tiny',
+      board: loadBoard('u280'),
+      boardRef: 'u280',
+      objective: 'throughput',
+      seed: 1,
+      ga: { population: 30, generations: 10 },
+    });
     expect(t.estimate.fits).toBe(true);
     expect(t.estimate.imagesPerSecond).toBeGreaterThan(0);
     const d = runSearch(tiny({ objective: 'dsp-efficiency', ga: { population: 30, generations: 10 } }));
@@ -126,7 +150,14 @@ describe('two-stage search', () => {
 
   test('m3vit-tiny on zcu102 and u280: designs that fit, well ahead of the published 10.33 ms on U280', () => {
     for (const board of ['zcu102', 'u280']) {
-      const r = runSearch({ model: loadModel('m3vit-tiny'), modelRef: 'm3vit-tiny', board: loadBoard(board), boardRef: board, objective: 'latency', seed: 1 });
+      const r = runSearch({
+        model: loadModel('m3vit-tiny'),
+        modelRef: 'm3vit-tiny',
+        board: loadBoard(board),
+        boardRef: board,
+        objective: 'latency',
+        seed: 1,
+      });
       expect(r.estimate.fits).toBe(true);
       // (its time is a benchmark figure: bench/search.bench.mjs)
       if (board === 'u280') expect(r.estimate.latencyMs).toBeLessThan(10.33);
@@ -136,31 +167,50 @@ describe('two-stage search', () => {
 
 describe('bad input', () => {
   test('a board with no room for even the smallest design: what does not fit and by how much', () => {
-    expect(() => runSearch(tiny({ board: tinyBoard({ resources: { dsp: 20, bram18: 400, uram: 0, lut: 200000, ff: 400000 } }) }))).toThrow(
+    expect(() =>
+      runSearch(
+        tiny({ board: tinyBoard({ resources: { dsp: 20, bram18: 400, uram: 0, lut: 200000, ff: 400000 } }) }),
+      ),
+    ).toThrow(
       /board tiny has no room for even the smallest micro design .*dsp: needs \d+, limit 16 \(80% of 20\), over by \d+/,
     );
   });
 
   test('a model too large for any tiling names its on-chip token buffers', () => {
     expect(() =>
-      runSearch({ model: loadModel('m3vit-small'), modelRef: 'm3vit-small', board: loadBoard('kv260'), boardRef: 'kv260', objective: 'latency', seed: 1 }),
-    ).toThrow(/no room for even the smallest m3vit-small design.*(bram18|uram): needs \d+, limit \d+ .*over by \d+.*on-chip token buffers do not shrink with the tiling: 197 tokens × 384/);
+      runSearch({
+        model: loadModel('m3vit-small'),
+        modelRef: 'm3vit-small',
+        board: loadBoard('kv260'),
+        boardRef: 'kv260',
+        objective: 'latency',
+        seed: 1,
+      }),
+    ).toThrow(
+      /no room for even the smallest m3vit-small design.*(bram18|uram): needs \d+, limit \d+ .*over by \d+.*on-chip token buffers do not shrink with the tiling: 197 tokens × 384/,
+    );
   });
 
   test('limits: contradictory, unknown, out of range', () => {
     const b = loadBoard('zcu102');
     expect(parseLimits('dsp=0.6,bram=70%', b)).toMatchObject({ dsp: 0.6, bram18: 0.7, lut: 0.7 });
-    expect(() => parseLimits('dsp=0.6,dsp=0.7', b)).toThrow(/--limit: contradictory limits for dsp: 0.6 and 0.7/);
+    expect(() => parseLimits('dsp=0.6,dsp=0.7', b)).toThrow(
+      /--limit: contradictory limits for dsp: 0.6 and 0.7/,
+    );
     expect(() => parseLimits('dsps=0.6', b)).toThrow(/unknown resource 'dsps'/);
     expect(() => parseLimits('dsp=1.5', b)).toThrow(/dsp=1.5 must be a fraction in \(0, 1\]/);
     expect(() => parseLimits('dsp', b)).toThrow(/'dsp' is not key=value/);
-    expect(() => parseObjective('speed')).toThrow(/--objective: 'speed' is not one of latency, throughput, dsp-efficiency/);
+    expect(() => parseObjective('speed')).toThrow(
+      /--objective: 'speed' is not one of latency, throughput, dsp-efficiency/,
+    );
   });
 
   test('--exhaustive refuses a space too large to enumerate', () => {
     const b = loadBoard('u280');
     const space = buildSpace(modelDims(loadModel('m3vit-tiny')), b, { objective: 'latency' });
-    expect(() => exhaustive(new Evaluator(space, { objective: 'latency', limits: b.limits }))).toThrow(/--exhaustive: the space has .* designs .*fix the clock/);
+    expect(() => exhaustive(new Evaluator(space, { objective: 'latency', limits: b.limits }))).toThrow(
+      /--exhaustive: the space has .* designs .*fix the clock/,
+    );
   });
 });
 
