@@ -1,0 +1,61 @@
+// C-simulation benchmark (issue 4): M³ViT-tiny W16A32 (default u280 design) through the generated
+// csim runner, ms/image on one core (the runner is single-threaded; CPU time is printed beside the
+// wall time because the machine may be shared), next to the float32 reference model's ms/image.
+// Target: csim <= 400 ms/image. Also the one-off costs: weight packing and the g++ build.
+// Prints figures; never asserts on time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultDesignFile, resolveDesign } from '../dist/src/design/design.js';
+import { generateProject } from '../dist/src/generate/project.js';
+import { writePackedWeights } from '../dist/src/driver/pack.js';
+import { buildCsim } from '../dist/src/build/csim.js';
+import { runCsim } from '../dist/src/build/csimrun.js';
+import { compareTokens } from '../dist/src/build/accuracy.js';
+import { synthCheckpoint } from '../dist/src/model/checkpoint.js';
+import { forwardImages } from '../dist/src/model/reference.js';
+import { Rng } from '../dist/src/model/prng.js';
+
+const BATCH = 4;
+const dir = mkdtempSync(join(tmpdir(), 'ubimoe-bench-csim-'));
+try {
+  const design = resolveDesign(defaultDesignFile('m3vit-tiny', 'u280'), 'bench design');
+  const { model } = design;
+  generateProject(design, join(dir, 'project'));
+  const ckpt = synthCheckpoint(model, 1);
+  let t = performance.now();
+  writePackedWeights(join(dir, 'weights.bin'), design, ckpt);
+  const packMs = performance.now() - t;
+  const build = await buildCsim(join(dir, 'project'), { cacheDir: process.env.UBIMOE_CSIM_CACHE ?? join(tmpdir(), 'ubimoe-test-csim-cache') });
+  const rng = new Rng(5);
+  const images = Float32Array.from({ length: BATCH * model.in_chans * model.img_h * model.img_w }, () => rng.normal());
+
+  const perImage = [];
+  const r = await runCsim({
+    exe: build.exe,
+    design,
+    weights: join(dir, 'weights.bin'),
+    input: images,
+    batch: BATCH,
+    tokens: false,
+    task: 0,
+    onImage: (i, wall, cpu) => perImage.push({ i, wall, cpu }),
+  });
+  // the first image pays for page faults and cold caches; the steady state is the rest
+  const steady = perImage.slice(1);
+  const mean = (k) => steady.reduce((a, p) => a + p[k], 0) / steady.length;
+
+  forwardImages(ckpt, model, images.subarray(0, images.length / BATCH), 1); // JIT warm-up
+  t = performance.now();
+  const ref = forwardImages(ckpt, model, images, BATCH);
+  const refMs = (performance.now() - t) / BATCH;
+  const acc = compareTokens(r.tokens, ref.tokens, design.dims.D, BATCH);
+
+  console.log(`csim      m3vit-tiny  ${mean('wall').toFixed(1).padStart(7)} ms/image wall, ${mean('cpu').toFixed(1).padStart(7)} ms/image cpu (images 2..${BATCH}; first image ${perImage[0].wall.toFixed(1)} ms)  target <= 400`);
+  console.log(`reference m3vit-tiny  ${refMs.toFixed(1).padStart(7)} ms/image (float32, TypeScript, in-process)`);
+  console.log(`csim / reference      ${(mean('cpu') / refMs).toFixed(2)}x`);
+  console.log(`one-off: pack weights ${packMs.toFixed(0)} ms, g++ build ${build.cached ? 'cached' : `${build.seconds.toFixed(1)} s`}`);
+  console.log(`agreement: cosine min ${acc.cosineMin.toFixed(6)}, median ${acc.cosineMedian.toFixed(7)}, rel L2 ${(100 * acc.relL2).toFixed(3)}%`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
