@@ -103,7 +103,11 @@ export class RunnerProcess {
     this.proc.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     this.proc.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk));
     this.done = this.proc.then(
-      (result) => this.onExit(result.exitCode, result.signal),
+      (result) => {
+        // a process that could not be spawned resolves with no exit code and no signal
+        const spawnError = result.exitCode === undefined && !result.signal ? (result.originalMessage ?? result.shortMessage) : undefined;
+        this.onExit(result.exitCode, result.signal, spawnError);
+      },
       (err: unknown) => this.onExit(undefined, undefined, err),
     );
   }
@@ -300,14 +304,14 @@ export class RunnerProcess {
       ? `was killed by signal ${signal}`
       : exitCode !== undefined
         ? `exited with status ${exitCode}${RUNNER_EXIT[exitCode] ? ` (${RUNNER_EXIT[exitCode]})` : ''}`
-        : `could not be run (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+        : `could not be run: ${err instanceof Error ? err.message.split('\n')[0] : String(err ?? 'unknown reason')}`;
     const stderr = this.stderrLines();
     const tail = stderr.length ? `; last stderr lines:\n  ${stderr.join('\n  ')}` : '';
     const detail = { exitCode, signal, stderr };
     if (this.helloWaiter) {
       const e = this.fatalFrame
         ? this.startupError(this.fatalFrame)
-        : new RunnerError(`${this.label} ${status} before its hello${tail}`, 'startup', detail);
+        : new RunnerError(`${this.label} ${status}${exitCode === undefined && !signal ? '' : ' before its hello'}${tail}`, 'startup', detail);
       this.fail(e);
       return;
     }
