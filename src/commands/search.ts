@@ -9,7 +9,9 @@ import { UserError } from '../util/errors.js';
 import { parseLimits, parseObjective, parsePositiveInt, parseSeed } from '../../search/options.js';
 import { describeCandidate, runSearch, type SearchResult } from '../../search/index.js';
 import { objectiveValue, OBJECTIVE_UNITS } from '../../search/objective.js';
-import { readRouting } from '../../search/routing.js';
+import { measureRouting, readRouting } from '../../search/routing.js';
+import { checkRouting, type Routing } from '../design/estimate.js';
+import { modelDims } from '../model/config.js';
 import { AXI_WIDTHS, STREAM_DEPTHS } from '../../search/space.js';
 
 interface SearchOpts {
@@ -23,6 +25,9 @@ interface SearchOpts {
   axiWidth?: string;
   streamDepth?: string;
   routing?: string;
+  routingCheckpoint?: string;
+  routingInput?: string;
+  task: string;
   output: string;
   report?: string;
   quiet?: boolean;
@@ -70,6 +75,12 @@ export function registerSearch(program: Command): void {
     .option('--stream-depth <n>', `fix the stream depth (${STREAM_DEPTHS.join(', ')})`)
     .option('--routing <file.json>', 'measured MoE routing (as for `ubimoe estimate --routing`)')
     .option(
+      '--routing-checkpoint <file.safetensors>',
+      'measure the MoE routing with this checkpoint on the reference model',
+    )
+    .option('--routing-input <images.npy>', 'images for --routing-checkpoint (default: 2 synthetic images)')
+    .option('--task <t>', 'task whose gate routes the MoE blocks with --routing-checkpoint', '0')
+    .option(
       '--report <search.json>',
       'write the search report: stage-1 history, stage-2 steps, Pareto front, time',
     )
@@ -87,6 +98,19 @@ export function registerSearch(program: Command): void {
         throw new UserError(`--axi-width: ${axiWidthBits} must be one of ${AXI_WIDTHS.join(', ')}`);
       const streamDepth =
         opts.streamDepth !== undefined ? parsePositiveInt(opts.streamDepth, '--stream-depth') : undefined;
+      let routing: Routing | undefined;
+      if (opts.routing && opts.routingCheckpoint)
+        throw new UserError('use either --routing or --routing-checkpoint, not both');
+      if (opts.routing) routing = readRouting(opts.routing);
+      if (opts.routingCheckpoint) {
+        const task = /^\d+$/.test(opts.task) ? Number(opts.task) : NaN;
+        if (!(task < model.tasks))
+          throw new UserError(
+            `--task: '${opts.task}' is not a task of model ${model.name} (0..${model.tasks - 1})`,
+          );
+        routing = measureRouting(model, opts.routingCheckpoint, opts.routingInput, task);
+      }
+      if (routing) checkRouting(routing, modelDims(model), opts.routing ?? 'measured routing');
       const tty = !opts.quiet && process.stderr.isTTY === true;
       let last = 0;
       const r = runSearch({
@@ -100,7 +124,7 @@ export function registerSearch(program: Command): void {
         clockMhz,
         axiWidthBits,
         streamDepth,
-        routing: opts.routing ? readRouting(opts.routing) : undefined,
+        routing,
         onProgress: tty
           ? (text) => {
               const now = Date.now();
