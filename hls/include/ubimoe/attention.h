@@ -38,6 +38,21 @@ void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typenam
 
 heads:
   for (unsigned h = 0; h < CFG::HEADS; h++) {
+    // this head's keys (transposed, so a query row meets KEY_BLOCK keys per step) and values,
+    // banked by KEY_BLOCK so one key block is read per cycle
+    static typename CFG::qkv_t kt[HD][N + KB];
+    static typename CFG::qkv_t vh[N + KB][HD];
+#pragma HLS ARRAY_PARTITION variable=kt cyclic factor=KB dim=2
+#pragma HLS ARRAY_PARTITION variable=vh cyclic factor=KB dim=1
+  split_head:
+    for (unsigned t = 0; t < N + KB; t++) {
+      for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+        const bool valid = t < N;
+        kt[d][t] = valid ? qkv[valid ? t : 0][CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
+        vh[t][d] = valid ? qkv[valid ? t : 0][2 * CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
+      }
+    }
   query_groups:
     for (unsigned q0 = 0; q0 < N; q0 += QP) {
       score_t m[QP];
@@ -54,20 +69,6 @@ heads:
       }
     key_blocks:
       for (unsigned k0 = 0; k0 < N; k0 += KB) {
-        // the streamed K/V block (K transposed so a query meets KEY_BLOCK keys per step)
-        typename CFG::qkv_t kt[HD][KB], vb[KB][HD];
-#pragma HLS ARRAY_PARTITION variable=kt complete dim=2
-#pragma HLS ARRAY_PARTITION variable=vb complete dim=1
-      load_kv:
-        for (unsigned kb = 0; kb < KB; kb++) {
-          const bool valid = k0 + kb < N;
-          const unsigned t = valid ? k0 + kb : 0;
-          for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
-            kt[d][kb] = valid ? qkv[t][CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
-            vb[kb][d] = valid ? qkv[t][2 * CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
-          }
-        }
       queries:
         for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
@@ -80,7 +81,7 @@ heads:
             for (unsigned d = 0; d < HD; d++) {
 #pragma HLS PIPELINE II=1
               const typename CFG::qkv_t qd = qkv[q][h * HD + d];
-              for (unsigned kb = 0; kb < KB; kb++) dot[kb] += qd * kt[d][kb];
+              for (unsigned kb = 0; kb < KB; kb++) dot[kb] += qd * kt[d][k0 + kb];
             }
             score_t s[KB];
             score_t block_max = lowest;
@@ -105,7 +106,7 @@ heads:
           av:
             for (unsigned kb = 0; kb < KB; kb++) {
               const prob_t pk = p[kb];
-              for (unsigned d = 0; d < HD; d++) pv[d] += pk * vb[kb][d];
+              for (unsigned d = 0; d < HD; d++) pv[d] += pk * vh[k0 + kb][d];
             }
           rescale:
             for (unsigned d = 0; d < HD; d++) {
