@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -94,6 +94,11 @@ describe('ubimoe search', () => {
     expect(zcu.code).toBe(0);
     expect(zcu.stdout).toMatch(/does NOT fit: dsp: needs/); // UbiMoE's U280 parameters do not fit a ZCU102
     expect(JSON.parse(readFileSync(at('e.json'), 'utf8')).fits).toBe(false);
+    // --project: the project's design.yaml in, reports/estimate.json out
+    mkdirSync(at('proj'));
+    writeFileSync(at('proj/design.yaml'), readFileSync(at('d.yaml')));
+    expect(ubimoe('estimate', '--project', at('proj')).code).toBe(0);
+    expect(JSON.parse(readFileSync(at('proj/reports/estimate.json'), 'utf8')).latency_ms).toBe(e.latency_ms);
   });
 
   test('bad input: exit 2 with one line naming the problem; nothing written', () => {
@@ -138,6 +143,15 @@ describe('ubimoe search', () => {
     expect(existsSync(at('x.yaml'))).toBe(false);
     expectUserError(ubimoe('estimate', '--model', 'micro'), /give --model and --board/);
   });
+});
+
+test('ubimoe boards lists the shipped boards with what kernels may use', () => {
+  const r = ubimoe('boards');
+  expect(r.code).toBe(0);
+  for (const b of ['kv260', 'u250', 'u280', 'u50', 'vck190', 'zcu102', 'zcu104'])
+    expect(r.stdout).toMatch(new RegExp(`^${b}\\s`, 'm'));
+  expect(r.stdout).toMatch(/^u280\s+xcu280-fsvh2892-2L-e\s+vitis-alveo\s+300\s+3\s+8496\s+3504\s+960\s/m);
+  expect(JSON.parse(ubimoe('boards', '--json').stdout).length).toBeGreaterThanOrEqual(7);
 });
 
 describe('a searched design runs', () => {
