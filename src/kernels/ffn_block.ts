@@ -193,3 +193,6 @@ export function weightBytes(dims: ModelDims, shared: SharedParams, call: FfnCall
     load.activeExperts * expertWeightBytes(dims, shared)
   );
 }
+
+// ---- generator side: validation, C++ config structs, weight layout, AXI bundles (src/kernels/cpp/ffn_block.ts)
+export { validate, templateContext, weightLayout, axiBundles } from './cpp/ffn_block.js';

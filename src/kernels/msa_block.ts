@@ -31,20 +31,23 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
  * K/V stream by in key_block-wide blocks. 'dataflow' schedule (the architecture ubimoe targets):
  * the K/V load, the score array (q_parallel × key_block MACs per cycle over the head dim), the
  * online softmax and the A·V array (same size) overlap, so a key block costs headDim cycles;
- * 'sequential': load K/V (key_block × headDim), scores (headDim), A·V (key_block × headDim) and
- * rescale (headDim) run one after another. Each group ends with one reciprocal and a headDim-long
- * normalise pass.
+ * 'sequential' (the kernel library's first version): a K/V transpose copy per head, then per block
+ * scores (headDim), A·V key by key (key_block × headDim) and rescale (headDim) one after another.
+ * Each group ends with one reciprocal and a headDim-long normalise pass.
  */
 export function attentionCycles(params: MsaParams, dims: ModelDims): number {
-  const groups = ceilDiv(dims.numTokens, params.q_parallel);
-  const keyBlocks = ceilDiv(dims.numTokens, params.key_block);
+  const N = dims.numTokens;
+  const groups = ceilDiv(N, params.q_parallel);
+  const keyBlocks = ceilDiv(N, params.key_block);
   const hd = dims.headDim;
-  const perBlock =
-    COST.ATTN_BLOCK_SCHEDULE === 'dataflow'
-      ? hd + COST.ATTN_BLOCK_OVERHEAD
-      : (2 * params.key_block + 2) * hd + COST.ATTN_BLOCK_OVERHEAD;
+  if (COST.ATTN_BLOCK_SCHEDULE === 'dataflow') {
+    const perGroup = keyBlocks * (hd + COST.ATTN_BLOCK_OVERHEAD) + hd + COST.ATTN_GROUP_FILL;
+    return dims.heads * groups * perGroup;
+  }
+  // sequential: per head a K/V transpose copy, then per block scores, A·V over the block's keys, rescale
+  const perBlock = (params.key_block + 2) * hd + COST.ATTN_BLOCK_OVERHEAD;
   const perGroup = keyBlocks * perBlock + hd + COST.ATTN_GROUP_FILL;
-  return dims.heads * groups * perGroup;
+  return dims.heads * ((N + params.key_block) * hd + groups * perGroup);
 }
 
 /**
@@ -113,7 +116,7 @@ export function resources(
   // on-chip buffers: normalised x (reused for the attention output), Q, K, V
   addInto(r, bufferCost(A, tokensDim, Math.max(ti * lanes, qp), board));
   addInto(r, bufferCost(A, tokensDim, Math.max(to, qp), board));
-  addInto(r, bufferCost(A, tokensDim, kb * to, board), 2);
+  addInto(r, bufferCost(A, tokensDim, kb, board), 2); // K and V, banked by key block
   // registers: weight tile ×2, linear accumulators, Q rows of a group, scores, A·V accumulators, softmax state
   addInto(
     r,
@@ -142,3 +145,6 @@ export function weightBytes(dims: ModelDims, shared: SharedParams): number {
     (2 * dims.D * shared.precision.norm.width) / 8
   );
 }
+
+// ---- generator side: validation, C++ config structs, weight layout, AXI bundles (src/kernels/cpp/msa_block.ts)
+export { validate, templateContext, weightLayout, axiBundles } from './cpp/msa_block.js';

@@ -92,3 +92,6 @@ export function weightBytes(dims: ModelDims, shared: SharedParams): number {
     8
   );
 }
+
+// ---- generator side: validation, C++ config structs, weight layout, AXI bundles (src/kernels/cpp/patch_embed.ts)
+export { validate, templateContext, weightLayout, axiBundles } from './cpp/patch_embed.js';
