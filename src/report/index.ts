@@ -1,7 +1,8 @@
 /** `ubimoe report`: gather a project's reports and write one self-contained report.html. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { UserError, describeError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { comparisonText } from './compare.js';
 import { gatherReport } from './gather.js';
@@ -26,6 +27,13 @@ function ubimoeVersion(): string {
 export function writeReport(project: string, output?: string, now?: Date): WrittenReport {
   const data = gatherReport(project, { version: ubimoeVersion(), now });
   const path = output ?? join(project, 'report.html');
-  writeFileAtomic(path, renderReport(data));
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UserError(`${path}: is a directory (give -o a file name, e.g. ${join(path, 'report.html')})`);
+  const html = renderReport(data);
+  try {
+    writeFileAtomic(path, html);
+  } catch (err) {
+    throw new UserError(`${path}: cannot write the report: ${describeError(err)}`);
+  }
   return { path, data, comparison: data.comparison?.length ? comparisonText(data.comparison) : undefined };
 }

@@ -68,6 +68,14 @@ describe('ubimoe report', () => {
     expect(readdirSync(dir).filter((f) => f.includes('report.html'))).toEqual([]);
   });
 
+  test('-o naming a directory: exit 2 with one line', () => {
+    const r = ubimoe('report', '--project', join(fixtures, 'zcu102-bare'), '-o', tmp);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `ubimoe: error: ${tmp}: is a directory (give -o a file name, e.g. ${join(tmp, 'report.html')})\n`,
+    );
+  });
+
   test('--project is required', () => {
     const r = ubimoe('report');
     expect(r.code).toBe(2);

@@ -1,7 +1,7 @@
 /** The whole report page: header, key figures, the sections, and a footer naming the sources. */
 import { REPORT_FILES } from '../gather.js';
 import type { ReportData } from '../types.js';
-import { MEASURED, PREDICTED, esc, h, ms, pct, rate } from './markup.js';
+import { MEASURED, PREDICTED, esc, h, int, ms, pct, rate } from './markup.js';
 import { accuracySection } from './sections/accuracy.js';
 import { designSection } from './sections/design.js';
 import { latencySection } from './sections/latency.js';
@@ -11,10 +11,10 @@ import { synthSection } from './sections/synth.js';
 import { STYLE } from './style.js';
 import { kernelResources } from '../../board/resources.js';
 
-function card(label: string, badge: string, value: string, note: string): string {
+function card(label: string, badge: string, value: string, note: string, warn = false): string {
   return h(
     'div',
-    { class: 'card' },
+    { class: warn ? 'card warn' : 'card' },
     h('div', { class: 'label' }, esc(label), ' ', badge),
     h('div', { class: 'value' }, value),
     h('div', { class: 'note' }, note),
@@ -38,12 +38,14 @@ function keyFigures(d: ReportData): string {
     );
     const dsp = p.kernels.reduce((a, k) => a + k.resources.dsp, 0);
     const avail = kernelResources(d.design.board).dsp;
+    const over = avail > 0 && dsp > d.design.board.limits.dsp * avail;
     cards.push(
       card(
         'DSP',
         PREDICTED,
         avail > 0 ? pct(dsp / avail, 0) : '—',
-        `${dsp.toLocaleString('en-US')} of ${avail.toLocaleString('en-US')} slices`,
+        `${int(dsp)} of ${int(avail)} slices${over ? `, above the ${pct(d.design.board.limits.dsp, 0)} limit` : ''}`,
+        over,
       ),
     );
   }

@@ -24,6 +24,8 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu San
 .card .value { font-size: 23px; font-weight: 700; font-variant-numeric: tabular-nums; line-height: 1.3; margin-top: 2px; }
 .card .note { font-size: 12px; color: var(--muted); }
 .summary .card .value { color: var(--ink); }
+.card.warn { border-color: #f0b9a0; background: #fdf1ec; }
+.summary .card.warn .value, .card.warn .note { color: #a33d00; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; font-size: 14px; margin: 6px 0 4px; }
 th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); border-bottom: 2px solid var(--line); }
