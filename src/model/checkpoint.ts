@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { ModelConfig } from './config.js';
 import { checkpointSpec } from './spec.js';
 import { decodeFloat, encodeSafetensors, f32Bytes, parseSafetensors, type RawTensor } from './safetensors.js';
-import { formatShape, sameShape, shapeSize, type Checkpoint, type Tensor } from './tensor.js';
+import { formatShape, sameShape, shapeSize, type Checkpoint } from './tensor.js';
 
 export type { Checkpoint, Tensor } from './tensor.js';
 export { checkpointSpec, gateName, type TensorSpec } from './spec.js';
@@ -27,13 +27,21 @@ export function validateCheckpoint(ckpt: Checkpoint, cfg: ModelConfig, what = 'c
   const spec = checkpointSpec(cfg);
   for (const { name, shape } of spec) {
     const t = ckpt.get(name);
-    if (!t) throw new UserError(`${what}: missing tensor '${name}' (expected shape ${formatShape(shape)}) for model ${cfg.name}`);
+    if (!t)
+      throw new UserError(
+        `${what}: missing tensor '${name}' (expected shape ${formatShape(shape)}) for model ${cfg.name}`,
+      );
     if (!sameShape(t.shape, shape))
-      throw new UserError(`${what}: tensor '${name}' has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} for model ${cfg.name}`);
+      throw new UserError(
+        `${what}: tensor '${name}' has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} for model ${cfg.name}`,
+      );
     if (t.data.length !== shapeSize(shape))
-      throw new UserError(`${what}: tensor '${name}' holds ${t.data.length} values, its shape needs ${shapeSize(shape)}`);
+      throw new UserError(
+        `${what}: tensor '${name}' holds ${t.data.length} values, its shape needs ${shapeSize(shape)}`,
+      );
     for (let i = 0; i < t.data.length; i++)
-      if (!Number.isFinite(t.data[i])) throw new UserError(`${what}: tensor '${name}' contains NaN or Inf (at flat index ${i})`);
+      if (!Number.isFinite(t.data[i]))
+        throw new UserError(`${what}: tensor '${name}' contains NaN or Inf (at flat index ${i})`);
   }
   const known = new Set(spec.map((s) => s.name));
   return [...ckpt.keys()].filter((n) => !known.has(n));
@@ -58,24 +66,36 @@ export function readCheckpoint(path: string, cfg: ModelConfig): Checkpoint {
   const ckpt: Checkpoint = new Map();
   for (const { name, shape } of checkpointSpec(cfg)) {
     const e = file.entries.get(name);
-    if (!e) throw new UserError(`${path}: missing tensor '${name}' (expected shape ${formatShape(shape)}) for model ${cfg.name}`);
+    if (!e)
+      throw new UserError(
+        `${path}: missing tensor '${name}' (expected shape ${formatShape(shape)}) for model ${cfg.name}`,
+      );
     if (!sameShape(e.shape, shape))
-      throw new UserError(`${path}: tensor '${name}' has shape ${formatShape(e.shape)}, expected ${formatShape(shape)} for model ${cfg.name}`);
+      throw new UserError(
+        `${path}: tensor '${name}' has shape ${formatShape(e.shape)}, expected ${formatShape(shape)} for model ${cfg.name}`,
+      );
     if (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16')
-      throw new UserError(`${path}: tensor '${name}' has dtype ${e.dtype}; only F32, F16 and BF16 are accepted`);
+      throw new UserError(
+        `${path}: tensor '${name}' has dtype ${e.dtype}; only F32, F16 and BF16 are accepted`,
+      );
     ckpt.set(name, { shape: [...shape], data: decodeFloat(file, e) });
   }
   validateCheckpoint(ckpt, cfg, path);
   const extra = [...file.entries.keys()].filter((n) => !ckpt.has(n));
   if (extra.length) {
     const shown = extra.slice(0, 3).join(', ') + (extra.length > 3 ? ', ...' : '');
-    process.stderr.write(`ubimoe: note: ${path}: ignoring ${extra.length} tensor(s) model ${cfg.name} does not use (${shown})\n`);
+    process.stderr.write(
+      `ubimoe: note: ${path}: ignoring ${extra.length} tensor(s) model ${cfg.name} does not use (${shown})\n`,
+    );
   }
   return ckpt;
 }
 
 /** Safetensors bytes of a checkpoint: every tensor as F32, in the map's order. */
-export function encodeCheckpoint(ckpt: Checkpoint, metadata: Record<string, string> = { format: 'pt' }): Uint8Array {
+export function encodeCheckpoint(
+  ckpt: Checkpoint,
+  metadata: Record<string, string> = { format: 'pt' },
+): Uint8Array {
   const raw = new Map<string, RawTensor>();
   for (const [name, t] of ckpt) {
     if (t.data.length !== shapeSize(t.shape))

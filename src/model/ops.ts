@@ -64,7 +64,10 @@ function polyFit(f: (x: number) => number, lo: number, hi: number, degree: numbe
 const ERF_SEG_WIDTH = ERF_CUTOFF / ERF_SEGMENTS;
 const ERF_COEFFS = new Float64Array(ERF_SEGMENTS * (ERF_DEGREE + 1));
 for (let s = 0; s < ERF_SEGMENTS; s++)
-  ERF_COEFFS.set(polyFit(erfSeries, s * ERF_SEG_WIDTH, (s + 1) * ERF_SEG_WIDTH, ERF_DEGREE), s * (ERF_DEGREE + 1));
+  ERF_COEFFS.set(
+    polyFit(erfSeries, s * ERF_SEG_WIDTH, (s + 1) * ERF_SEG_WIDTH, ERF_DEGREE),
+    s * (ERF_DEGREE + 1),
+  );
 
 /** The error function, |error| < 1e-7 everywhere (in practice ~1e-15). */
 export function erf(x: number): number {
@@ -141,7 +144,14 @@ export function softmax(
  * Indices of the `k` largest of `n` values at `x[offset..]`, best first; equal values -> lower
  * index first (so a tie at the k-th place keeps the lower index). Writes them to `out[outOffset..]`.
  */
-export function topK(x: ArrayLike<number>, k: number, out: Int32Array, n = x.length, offset = 0, outOffset = 0): void {
+export function topK(
+  x: ArrayLike<number>,
+  k: number,
+  out: Int32Array,
+  n = x.length,
+  offset = 0,
+  outOffset = 0,
+): void {
   for (let j = 0; j < k; j++) {
     let best = -1;
     let bestVal = -Infinity;
@@ -185,7 +195,14 @@ export function linear(
       const w1 = w0 + inDim;
       const w2 = w1 + inDim;
       const w3 = w2 + inDim;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0, c2 = 0, c3 = 0; // prettier-ignore
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        c0 = 0,
+        c1 = 0,
+        c2 = 0,
+        c3 = 0;
       for (let i = 0; i < inDim; i++) {
         const p = x[xa + i];
         const q = x[xb + i];
@@ -203,8 +220,18 @@ export function linear(
         c3 += q * u3;
       }
       if (bias) {
-        const b0 = bias[o], b1 = bias[o + 1], b2 = bias[o + 2], b3 = bias[o + 3]; // prettier-ignore
-        a0 += b0; a1 += b1; a2 += b2; a3 += b3; c0 += b0; c1 += b1; c2 += b2; c3 += b3; // prettier-ignore
+        const b0 = bias[o],
+          b1 = bias[o + 1],
+          b2 = bias[o + 2],
+          b3 = bias[o + 3];
+        a0 += b0;
+        a1 += b1;
+        a2 += b2;
+        a3 += b3;
+        c0 += b0;
+        c1 += b1;
+        c2 += b2;
+        c3 += b3;
       }
       y[ya + o] = a0;
       y[ya + o + 1] = a1;

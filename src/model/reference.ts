@@ -23,7 +23,7 @@ import { geluInPlace, layerNorm, linear, softmax, topK } from './ops.js';
 
 // Math functions bound once at module scope: inside Node vm contexts (jest) every global lookup
 // in a hot loop goes through the context's interceptors and is many times slower.
-const { sqrt, floor, fround } = Math;
+const { sqrt, floor } = Math;
 
 export { erf, gelu, geluInPlace, layerNorm, linear, softmax, topK } from './ops.js';
 
@@ -109,9 +109,14 @@ interface Weights {
 function weightsOf(ckpt: Checkpoint, cfg: ModelConfig): Weights {
   for (const { name, shape } of checkpointSpec(cfg)) {
     const t = ckpt.get(name);
-    if (!t) throw new UserError(`checkpoint: missing tensor '${name}' (expected shape ${formatShape(shape)}) for model ${cfg.name}`);
+    if (!t)
+      throw new UserError(
+        `checkpoint: missing tensor '${name}' (expected shape ${formatShape(shape)}) for model ${cfg.name}`,
+      );
     if (!sameShape(t.shape, shape))
-      throw new UserError(`checkpoint: tensor '${name}' has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} for model ${cfg.name}`);
+      throw new UserError(
+        `checkpoint: tensor '${name}' has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} for model ${cfg.name}`,
+      );
   }
   const get = (n: string) => ckpt.get(n)!.data;
   const dims = modelDims(cfg);
@@ -135,7 +140,9 @@ function weightsOf(ckpt: Checkpoint, cfg: ModelConfig): Weights {
       b.w2 = get(p + 'mlp.experts.h4toh.weight');
       b.b2 = get(p + 'mlp.experts.h4toh.bias');
       // gates are [D, E]; transposed (small) so each expert's logit is a contiguous dot product
-      b.gatesT = Array.from({ length: dims.tasks }, (_, t) => transpose(get(gateName(cfg, i, t)), dims.D, dims.experts));
+      b.gatesT = Array.from({ length: dims.tasks }, (_, t) =>
+        transpose(get(gateName(cfg, i, t)), dims.D, dims.experts),
+      );
     } else {
       b.fc1W = get(p + 'mlp.fc1.weight');
       b.fc1B = get(p + 'mlp.fc1.bias');
@@ -164,7 +171,9 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
 
 function checkTask(cfg: ModelConfig, task: number): void {
   if (!Number.isInteger(task) || task < 0 || task >= cfg.tasks)
-    throw new UserError(`task ${task} is out of range: model ${cfg.name} has ${cfg.tasks} task(s) (0..${cfg.tasks - 1})`);
+    throw new UserError(
+      `task ${task} is out of range: model ${cfg.name} has ${cfg.tasks} task(s) (0..${cfg.tasks - 1})`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,7 +198,15 @@ function embedImage(w: Weights, cfg: ModelConfig, image: Float32Array): Float32A
         for (let kx = 0; kx < P; kx++) patches[k++] = image[row + kx];
       }
   }
-  const conv = linear(patches, numPatches, patchInputs, w.patchW, D, w.patchB, new Float32Array(numPatches * D));
+  const conv = linear(
+    patches,
+    numPatches,
+    patchInputs,
+    w.patchW,
+    D,
+    w.patchB,
+    new Float32Array(numPatches * D),
+  );
   const x = new Float32Array(numTokens * D);
   for (let d = 0; d < D; d++) x[d] = w.cls[d] + w.pos[d];
   for (let i = D; i < numTokens * D; i++) x[i] = conv[i - D] + w.pos[i];
@@ -203,10 +220,11 @@ function attention(bw: BlockWeights, dims: ModelDims, h: Float32Array): Float32A
   const scale = 1 / sqrt(headDim);
   const q = new Float32Array(N * headDim);
   const k = new Float32Array(N * headDim);
-  const v = new Float32Array(N * headDim);
+  const vT = new Float32Array(headDim * N); // v transposed: A·v becomes row-by-row dot products
   const scores = new Float32Array(N * N);
+  const probs = new Float32Array(N * N); // attention weights, a float32 tensor as in PyTorch
   const row = new Float64Array(N);
-  const acc = new Float64Array(headDim);
+  const oh = new Float32Array(N * headDim);
   const o = new Float32Array(N * D);
   for (let hd = 0; hd < heads; hd++) {
     for (let n = 0; n < N; n++)
@@ -214,20 +232,15 @@ function attention(bw: BlockWeights, dims: ModelDims, h: Float32Array): Float32A
         const src = n * 3 * D + hd * headDim + d;
         q[n * headDim + d] = qkv[src];
         k[n * headDim + d] = qkv[src + D];
-        v[n * headDim + d] = qkv[src + 2 * D];
+        vT[d * N + n] = qkv[src + 2 * D];
       }
     linear(q, N, headDim, k, N, null, scores); // q·kᵀ
     for (let i = 0; i < N; i++) {
       for (let j = 0; j < N; j++) row[j] = scores[i * N + j] * scale;
-      softmax(row, row, N, 0, 0);
-      acc.fill(0);
-      for (let j = 0; j < N; j++) {
-        const a = fround(row[j]); // attention weights are a float32 tensor
-        const vj = j * headDim;
-        for (let d = 0; d < headDim; d++) acc[d] += a * v[vj + d];
-      }
-      for (let d = 0; d < headDim; d++) o[i * D + hd * headDim + d] = acc[d];
+      softmax(row, probs, N, 0, i * N);
     }
+    linear(probs, N, N, vT, headDim, null, oh); // A·v
+    for (let n = 0; n < N; n++) o.set(oh.subarray(n * headDim, (n + 1) * headDim), n * D + hd * headDim);
   }
   return linear(o, N, D, bw.projW, D, bw.projB, new Float32Array(N * D));
 }
@@ -302,7 +315,12 @@ export function refPatchEmbed(ckpt: Checkpoint, cfg: ModelConfig, image: Float32
 }
 
 /** msa_block kernel semantics: x [N, D] -> x + proj(attn(LayerNorm(x; norm1))). */
-export function refMsaBlock(ckpt: Checkpoint, cfg: ModelConfig, block: number, x: Float32Array): Float32Array {
+export function refMsaBlock(
+  ckpt: Checkpoint,
+  cfg: ModelConfig,
+  block: number,
+  x: Float32Array,
+): Float32Array {
   const w = weightsOf(ckpt, cfg);
   checkBlock(w.dims, block);
   checkLength(x, w.dims.numTokens * w.dims.D, 'tokens [N, D]');
@@ -367,7 +385,8 @@ export function forwardTokens(
 ): ForwardResult {
   const w = weightsOf(ckpt, cfg);
   const { D, numTokens: N, depth, topK: K, experts: E } = w.dims;
-  if (!Number.isInteger(batch) || batch < 1) throw new UserError(`batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new UserError(`batch must be a positive integer, got ${batch}`);
   checkLength(tokens, batch * N * D, `tokens [B=${batch}, N=${N}, D=${D}]`);
   const task = opts.task ?? 0;
   checkTask(cfg, task);
@@ -387,7 +406,14 @@ export function forwardTokens(
   const inter: BlockIntermediates[] | undefined = opts.collect
     ? Array.from({ length: to - from }, (_, j) => {
         const f = () => new Float32Array(batch * size);
-        const bi: BlockIntermediates = { norm1: f(), attn: f(), afterAttn: f(), norm2: f(), mlp: f(), out: f() };
+        const bi: BlockIntermediates = {
+          norm1: f(),
+          attn: f(),
+          afterAttn: f(),
+          norm2: f(),
+          mlp: f(),
+          out: f(),
+        };
         if (w.dims.moeBlocks[from + j]) bi.gate = new Float32Array(batch * N * E);
         return bi;
       })
@@ -425,7 +451,13 @@ export function forwardTokens(
     if (finalNorm) layerNorm(x, N, D, w.normW, w.normB, x, LN_EPS);
     out.set(x, b * size);
   }
-  return { tokens: out, experts, gateProbs, moeBlockIndices, intermediates: inter ? { blocks: inter } : undefined };
+  return {
+    tokens: out,
+    experts,
+    gateProbs,
+    moeBlockIndices,
+    intermediates: inter ? { blocks: inter } : undefined,
+  };
 }
 
 /**
@@ -441,13 +473,15 @@ export function forwardImages(
 ): ForwardResult {
   const w = weightsOf(ckpt, cfg);
   const { D, numTokens: N } = w.dims;
-  if (!Number.isInteger(batch) || batch < 1) throw new UserError(`batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new UserError(`batch must be a positive integer, got ${batch}`);
   const per = cfg.in_chans * cfg.img_h * cfg.img_w;
   checkLength(images, batch * per, `images [B=${batch}, C=${cfg.in_chans}, H=${cfg.img_h}, W=${cfg.img_w}]`);
   if (opts.fromBlock !== undefined || opts.toBlock !== undefined)
     throw new UserError('forwardImages runs the whole model; use forwardTokens for a block range');
   const embed = new Float32Array(batch * N * D);
-  for (let b = 0; b < batch; b++) embed.set(embedImage(w, cfg, images.subarray(b * per, (b + 1) * per)), b * N * D);
+  for (let b = 0; b < batch; b++)
+    embed.set(embedImage(w, cfg, images.subarray(b * per, (b + 1) * per)), b * N * D);
   const r = forwardTokens(ckpt, cfg, embed, batch, opts);
   if (r.intermediates) r.intermediates.embed = embed;
   return r;

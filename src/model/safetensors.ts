@@ -10,10 +10,21 @@ import { f16ToF32, bf16ToF32, LITTLE_ENDIAN_HOST } from '../io/halffloat.js';
 
 /** Bytes per element of every safetensors dtype (so offsets of any tensor can be checked). */
 const DTYPE_BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1,
-  U16: 2, I16: 2, F16: 2, BF16: 2,
-  U32: 4, I32: 4, F32: 4,
-  U64: 8, I64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  U16: 2,
+  I16: 2,
+  F16: 2,
+  BF16: 2,
+  U32: 4,
+  I32: 4,
+  F32: 4,
+  U64: 8,
+  I64: 8,
+  F64: 8,
 };
 
 /** The float dtypes ubimoe converts to float32. */
@@ -57,14 +68,16 @@ export function parseSafetensors(bytes: Uint8Array, what: string): SafetensorsFi
   } catch {
     throw bad('header is not valid UTF-8 JSON');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw bad('header is not a JSON object');
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const entries = new Map<string, SafetensorsEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('__metadata__ is not an object');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        throw bad('__metadata__ is not an object');
       metadata = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
       continue;
     }
@@ -74,21 +87,28 @@ export function parseSafetensors(bytes: Uint8Array, what: string): SafetensorsFi
     const size = DTYPE_BYTES[e.dtype];
     if (size === undefined) throw bad(`tensor '${name}': unknown dtype '${e.dtype}'`);
     const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-    if (!Array.isArray(e.shape) || !e.shape.every(isCount)) throw bad(`tensor '${name}': shape is not a list of non-negative integers`);
+    if (!Array.isArray(e.shape) || !e.shape.every(isCount))
+      throw bad(`tensor '${name}': shape is not a list of non-negative integers`);
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount)) throw bad(`tensor '${name}': data_offsets is not [begin, end]`);
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount))
+      throw bad(`tensor '${name}': data_offsets is not [begin, end]`);
     const [b, en] = offs as number[];
     const shape = e.shape as number[];
     if (b > en || en > dataLen)
-      throw bad(`tensor '${name}': data_offsets [${b}, ${en}] lie outside the ${dataLen}-byte data area (truncated?)`);
+      throw bad(
+        `tensor '${name}': data_offsets [${b}, ${en}] lie outside the ${dataLen}-byte data area (truncated?)`,
+      );
     const want = shapeSize(shape) * size;
     if (en - b !== want)
-      throw bad(`tensor '${name}': data_offsets span ${en - b} bytes but ${e.dtype} ${JSON.stringify(shape)} needs ${want}`);
+      throw bad(
+        `tensor '${name}': data_offsets span ${en - b} bytes but ${e.dtype} ${JSON.stringify(shape)} needs ${want}`,
+      );
     entries.set(name, { name, dtype: e.dtype, shape, begin: dataStart + b, end: dataStart + en });
   }
   const sorted = [...entries.values()].filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
   for (let i = 1; i < sorted.length; i++)
-    if (sorted[i].begin < sorted[i - 1].end) throw bad(`tensors '${sorted[i - 1].name}' and '${sorted[i].name}' overlap`);
+    if (sorted[i].begin < sorted[i - 1].end)
+      throw bad(`tensors '${sorted[i - 1].name}' and '${sorted[i].name}' overlap`);
   return { entries, metadata, bytes };
 }
 
@@ -100,7 +120,8 @@ export function decodeFloat(file: SafetensorsFile, entry: SafetensorsEntry): Flo
   const out = new Float32Array(n);
   switch (entry.dtype) {
     case 'F32':
-      if (LITTLE_ENDIAN_HOST && (bytes.byteOffset + entry.begin) % 4 === 0) out.set(new Float32Array(bytes.buffer, bytes.byteOffset + entry.begin, n));
+      if (LITTLE_ENDIAN_HOST && (bytes.byteOffset + entry.begin) % 4 === 0)
+        out.set(new Float32Array(bytes.buffer, bytes.byteOffset + entry.begin, n));
       else for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
       break;
     case 'F16':
@@ -110,7 +131,9 @@ export function decodeFloat(file: SafetensorsFile, entry: SafetensorsEntry): Flo
       for (let i = 0; i < n; i++) out[i] = bf16ToF32(view.getUint16(2 * i, true));
       break;
     default:
-      throw new UserError(`tensor '${entry.name}' has dtype ${entry.dtype}; only F32, F16 and BF16 are accepted`);
+      throw new UserError(
+        `tensor '${entry.name}' has dtype ${entry.dtype}; only F32, F16 and BF16 are accepted`,
+      );
   }
   return out;
 }
@@ -126,7 +149,10 @@ export interface RawTensor {
  * Serialises tensors (in the given order) into safetensors bytes. The header is padded with
  * spaces to a multiple of 8 so every tensor starts 8-byte aligned when its predecessors are.
  */
-export function encodeSafetensors(tensors: Map<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: Map<string, RawTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
@@ -151,7 +177,8 @@ export function encodeSafetensors(tensors: Map<string, RawTensor>, metadata?: Re
 
 /** Little-endian F32 bytes of a Float32Array (a copy). */
 export function f32Bytes(data: Float32Array): Uint8Array {
-  if (LITTLE_ENDIAN_HOST) return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  if (LITTLE_ENDIAN_HOST)
+    return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
   const out = new Uint8Array(data.length * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);

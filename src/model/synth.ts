@@ -45,7 +45,8 @@ function initFor(name: string, shape: number[]): { mean: number; std: number } {
  * `seed` (a non-negative safe integer).
  */
 export function synthCheckpoint(cfg: ModelConfig, seed: number): Checkpoint {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new RangeError(`seed must be a non-negative safe integer, got ${seed}`);
   const ckpt: Checkpoint = new Map();
   for (const { name, shape } of checkpointSpec(cfg)) {
     const rng = new Rng(seed, hashString(name));

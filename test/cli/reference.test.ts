@@ -43,8 +43,12 @@ describe('ubimoe checkpoint synth / check', () => {
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
     expect(a.stdout).toMatch(/wrote .*a.safetensors: 32 tensors, \d+ parameters \(model micro, seed 7\)/);
-    expect(ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '7', '-o', at('b.safetensors')).code).toBe(0);
-    expect(ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '8', '-o', at('c.safetensors')).code).toBe(0);
+    expect(
+      ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '7', '-o', at('b.safetensors')).code,
+    ).toBe(0);
+    expect(
+      ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '8', '-o', at('c.safetensors')).code,
+    ).toBe(0);
     expect(readFileSync(at('a.safetensors')).equals(readFileSync(at('b.safetensors')))).toBe(true);
     expect(readFileSync(at('a.safetensors')).equals(readFileSync(at('c.safetensors')))).toBe(false);
     const c = ubimoe('checkpoint', 'check', '--model', 'micro', at('a.safetensors'));
@@ -53,23 +57,46 @@ describe('ubimoe checkpoint synth / check', () => {
   });
 
   test('bad seed, unknown model, missing flag, wrong model for a file -> exit 2', () => {
-    expectUserError(ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', 'x1', '-o', at('x.safetensors')), /--seed: 'x1' is not a non-negative integer/);
-    expectUserError(ubimoe('checkpoint', 'synth', '--model', 'nano', '--seed', '1', '-o', at('x.safetensors')), /unknown model 'nano'/);
+    expectUserError(
+      ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', 'x1', '-o', at('x.safetensors')),
+      /--seed: 'x1' is not a non-negative integer/,
+    );
+    expectUserError(
+      ubimoe('checkpoint', 'synth', '--model', 'nano', '--seed', '1', '-o', at('x.safetensors')),
+      /unknown model 'nano'/,
+    );
     expect(existsSync(at('x.safetensors'))).toBe(false);
     const missing = ubimoe('checkpoint', 'synth', '--model', 'micro', '-o', at('x.safetensors'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: required option '--seed <n>' not specified/);
-    expectUserError(ubimoe('checkpoint', 'check', '--model', 'vit-tiny', at('a.safetensors')), /tensor 'patch_embed.proj.weight' has shape \[32, 3, 8, 8\], expected \[192, 3, 16, 16\]/);
+    expectUserError(
+      ubimoe('checkpoint', 'check', '--model', 'vit-tiny', at('a.safetensors')),
+      /tensor 'patch_embed.proj.weight' has shape \[32, 3, 8, 8\], expected \[192, 3, 16, 16\]/,
+    );
   });
 });
 
 describe('ubimoe reference', () => {
   beforeAll(() => {
-    expect(ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '1', '-o', at('m.safetensors')).code).toBe(0);
+    expect(
+      ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '1', '-o', at('m.safetensors')).code,
+    ).toBe(0);
   });
 
   test('images -> tokens .npy equal to the in-process reference', () => {
-    const r = ubimoe('reference', '--model', 'micro', '--checkpoint', at('m.safetensors'), '--input', at('images.npy'), '-o', at('out.npy'), '--task', '1');
+    const r = ubimoe(
+      'reference',
+      '--model',
+      'micro',
+      '--checkpoint',
+      at('m.safetensors'),
+      '--input',
+      at('images.npy'),
+      '-o',
+      at('out.npy'),
+      '--task',
+      '1',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/wrote .*out.npy: tokens \(2, 17, 32\) from images, task 1, \d+ ms\/image/);
@@ -81,20 +108,61 @@ describe('ubimoe reference', () => {
 
   test('--final-norm; tokens input [B, N, D]', () => {
     const ck = readCheckpoint(at('m.safetensors'), micro);
-    expect(ubimoe('reference', '--model', 'micro', '--checkpoint', at('m.safetensors'), '--input', at('images.npy'), '-o', at('fn.npy'), '--final-norm').code).toBe(0);
-    expect(Array.from(readNpy(at('fn.npy')).data)).toEqual(Array.from(forwardImages(ck, micro, images, 2, { finalNorm: true }).tokens));
+    expect(
+      ubimoe(
+        'reference',
+        '--model',
+        'micro',
+        '--checkpoint',
+        at('m.safetensors'),
+        '--input',
+        at('images.npy'),
+        '-o',
+        at('fn.npy'),
+        '--final-norm',
+      ).code,
+    ).toBe(0);
+    expect(Array.from(readNpy(at('fn.npy')).data)).toEqual(
+      Array.from(forwardImages(ck, micro, images, 2, { finalNorm: true }).tokens),
+    );
     const tokens = Float32Array.from({ length: 17 * 32 }, (_, i) => Math.sin(i));
     writeNpy(at('tokens.npy'), [1, 17, 32], tokens);
-    const r = ubimoe('reference', '--model', 'micro', '--checkpoint', at('m.safetensors'), '--input', at('tokens.npy'), '-o', at('t.npy'));
+    const r = ubimoe(
+      'reference',
+      '--model',
+      'micro',
+      '--checkpoint',
+      at('m.safetensors'),
+      '--input',
+      at('tokens.npy'),
+      '-o',
+      at('t.npy'),
+    );
     expect(r.code).toBe(0);
-    expect(Array.from(readNpy(at('t.npy')).data)).toEqual(Array.from(forwardTokens(ck, micro, tokens, 1).tokens));
+    expect(Array.from(readNpy(at('t.npy')).data)).toEqual(
+      Array.from(forwardTokens(ck, micro, tokens, 1).tokens),
+    );
   });
 
   test('bad inputs -> exit 2 with one line, and no output file', () => {
     const run = (input: string, ...extra: string[]) =>
-      ubimoe('reference', '--model', 'micro', '--checkpoint', at('m.safetensors'), '--input', input, '-o', at('bad-out.npy'), ...extra);
+      ubimoe(
+        'reference',
+        '--model',
+        'micro',
+        '--checkpoint',
+        at('m.safetensors'),
+        '--input',
+        input,
+        '-o',
+        at('bad-out.npy'),
+        ...extra,
+      );
     writeNpy(at('wrong.npy'), [2, 3, 16, 16], new Float32Array(2 * 3 * 16 * 16));
-    expectUserError(run(at('wrong.npy')), /shape \(2, 3, 16, 16\) fits model micro neither as images \(B, 3, 32, 32\) nor as tokens \(B, 17, 32\)/);
+    expectUserError(
+      run(at('wrong.npy')),
+      /shape \(2, 3, 16, 16\) fits model micro neither as images \(B, 3, 32, 32\) nor as tokens \(B, 17, 32\)/,
+    );
     const nan = images.slice();
     nan[5] = NaN;
     writeNpy(at('nan.npy'), [2, 3, 32, 32], nan);
@@ -102,12 +170,25 @@ describe('ubimoe reference', () => {
     writeFileSync(at('junk.npy'), 'not an array');
     expectUserError(run(at('junk.npy')), /junk.npy: not a valid .npy file: bad magic/);
     expectUserError(run(at('none.npy')), /none.npy: no such file/);
-    expectUserError(run(at('images.npy'), '--task', '2'), /--task: '2' is not a task of model micro \(it has 2: 0..1\)/);
+    expectUserError(
+      run(at('images.npy'), '--task', '2'),
+      /--task: '2' is not a task of model micro \(it has 2: 0..1\)/,
+    );
     expectUserError(run(at('images.npy'), '--task', '-1'), /--task: '-1' is not a task/);
     const truncated = readFileSync(at('m.safetensors')).subarray(0, 5000);
     writeFileSync(at('trunc.safetensors'), truncated);
     expectUserError(
-      ubimoe('reference', '--model', 'micro', '--checkpoint', at('trunc.safetensors'), '--input', at('images.npy'), '-o', at('bad-out.npy')),
+      ubimoe(
+        'reference',
+        '--model',
+        'micro',
+        '--checkpoint',
+        at('trunc.safetensors'),
+        '--input',
+        at('images.npy'),
+        '-o',
+        at('bad-out.npy'),
+      ),
       /trunc.safetensors: not a valid safetensors file: .*truncated\?/,
     );
     const unknown = run(at('images.npy'), '--bogus');
@@ -120,6 +201,7 @@ describe('ubimoe reference', () => {
   test('--help explains every flag', () => {
     const r = ubimoe('reference', '--help');
     expect(r.code).toBe(0);
-    for (const flag of ['--model', '--checkpoint', '--input', '--output', '--task', '--final-norm']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--model', '--checkpoint', '--input', '--output', '--task', '--final-norm'])
+      expect(r.stdout).toContain(flag);
   });
 });

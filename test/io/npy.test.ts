@@ -31,7 +31,12 @@ describe('.npy', () => {
     const back = readNpy(path('a.npy'));
     expect(back).toEqual({ shape: [2, 3, 4], dtype: 'float32', data });
     const bytes = readFileSync(path('a.npy'));
-    expect(bytes.subarray(10, 10 + bytes.readUInt16LE(8)).toString('latin1').trimEnd()).toBe("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }");
+    expect(
+      bytes
+        .subarray(10, 10 + bytes.readUInt16LE(8))
+        .toString('latin1')
+        .trimEnd(),
+    ).toBe("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }");
     expect((10 + bytes.readUInt16LE(8)) % 64).toBe(0);
     expect(bytes[10 + bytes.readUInt16LE(8) - 1]).toBe(0x0a);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -51,31 +56,75 @@ describe('.npy', () => {
     const f16 = decodeNpy(npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", half), 'h');
     expect(f16.dtype).toBe('float16');
     expect(Array.from(f16.data)).toEqual([1, -2.5, 65504]);
-    const u8 = decodeNpy(npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", Uint8Array.of(0, 1, 254, 255), 2), 'u');
+    const u8 = decodeNpy(
+      npyBytes(
+        "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }",
+        Uint8Array.of(0, 1, 254, 255),
+        2,
+      ),
+      'u',
+    );
     expect(u8).toEqual({ shape: [2, 2], dtype: 'uint8', data: Uint8Array.of(0, 1, 254, 255) });
     const be = new Uint8Array(4);
     new DataView(be.buffer).setFloat32(0, 1.5, false);
-    expect(Array.from(decodeNpy(npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", be), 'b').data)).toEqual([1.5]);
+    expect(
+      Array.from(
+        decodeNpy(npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", be), 'b').data,
+      ),
+    ).toEqual([1.5]);
   });
 
   test('readNpyFloat32 checks the shape (null = any) and converts uint8', () => {
-    writeFileSync(path('u.npy'), npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 3), }", Uint8Array.of(1, 2, 3)));
+    writeFileSync(
+      path('u.npy'),
+      npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 3), }", Uint8Array.of(1, 2, 3)),
+    );
     expect(Array.from(readNpyFloat32(path('u.npy'), [null, 3]).data)).toEqual([1, 2, 3]);
-    expect(() => readNpyFloat32(path('u.npy'), [null, 4])).toThrow(/u.npy: shape \(1, 3\) does not match the expected \(any, 4\)/);
+    expect(() => readNpyFloat32(path('u.npy'), [null, 4])).toThrow(
+      /u.npy: shape \(1, 3\) does not match the expected \(any, 4\)/,
+    );
   });
 
   const good = encodeNpy([2, 2], Float32Array.of(1, 2, 3, 4));
   test.each([
     ['bad magic', () => Uint8Array.from([0x50, ...good.subarray(1)]), /not a valid .npy file: bad magic/],
     ['too short', () => good.subarray(0, 5), /bad magic/],
-    ['version 9', () => { const b = good.slice(); b[6] = 9; return b; }, /unsupported format version 9.0/], // prettier-ignore
+    [
+      'version 9',
+      () => {
+        const b = good.slice();
+        b[6] = 9;
+        return b;
+      },
+      /unsupported format version 9.0/,
+    ],
     ['truncated header', () => good.subarray(0, 40), /header length \d+ runs past the end of the file/],
-    ['truncated data', () => good.subarray(0, good.length - 1), /needs 16 data bytes, the file has 15 \(truncated\?\)/],
+    [
+      'truncated data',
+      () => good.subarray(0, good.length - 1),
+      /needs 16 data bytes, the file has 15 \(truncated\?\)/,
+    ],
     ['extra data', () => Uint8Array.from([...good, 0]), /needs 16 data bytes, the file has 17/],
-    ['header not a dict', () => npyBytes('hello', new Uint8Array(0)), /header is not a dict with descr, fortran_order and shape/],
-    ['fortran order', () => npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", new Uint8Array(4)), /Fortran-order arrays are not supported/],
-    ['float64', () => npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(8)), /dtype '<f8' is not supported \(float32, float16 or uint8\)/],
-    ['bad shape', () => npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, -2), }", new Uint8Array(0)), /shape \(1, -2\) is not a tuple of non-negative integers/],
+    [
+      'header not a dict',
+      () => npyBytes('hello', new Uint8Array(0)),
+      /header is not a dict with descr, fortran_order and shape/,
+    ],
+    [
+      'fortran order',
+      () => npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", new Uint8Array(4)),
+      /Fortran-order arrays are not supported/,
+    ],
+    [
+      'float64',
+      () => npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(8)),
+      /dtype '<f8' is not supported \(float32, float16 or uint8\)/,
+    ],
+    [
+      'bad shape',
+      () => npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, -2), }", new Uint8Array(0)),
+      /shape \(1, -2\) is not a tuple of non-negative integers/,
+    ],
   ] as Array<[string, () => Uint8Array, RegExp]>)('%s is a UserError naming the file', (name, make, re) => {
     const file = path(`${name.replace(/ /g, '_')}.npy`);
     writeFileSync(file, make());

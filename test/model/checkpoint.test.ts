@@ -20,7 +20,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const path = (name: string) => join(dir, name);
 
 /** Encodes a checkpoint with a chosen dtype (the writer only writes F32; tests need F16/BF16 inputs). */
-function encodeAs(ck: Checkpoint, dtype: 'F16' | 'BF16', extra: Map<string, RawTensor> = new Map()): Uint8Array {
+function encodeAs(
+  ck: Checkpoint,
+  dtype: 'F16' | 'BF16',
+  extra: Map<string, RawTensor> = new Map(),
+): Uint8Array {
   const raw = new Map<string, RawTensor>();
   for (const [name, t] of ck) {
     const bytes = new Uint8Array(t.data.length * 2);
@@ -33,6 +37,7 @@ function encodeAs(ck: Checkpoint, dtype: 'F16' | 'BF16', extra: Map<string, RawT
 }
 
 /** Rewrites the JSON header of a safetensors file (to make it lie). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test edits arbitrary header fields
 function patchHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
   const len = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
@@ -49,7 +54,12 @@ describe('checkpoint spec', () => {
   test('micro: every MODEL.md tensor, per-task gates on the MoE block only', () => {
     const spec = checkpointSpec(micro);
     const names = spec.map((s) => s.name);
-    expect(names.slice(0, 4)).toEqual(['patch_embed.proj.weight', 'patch_embed.proj.bias', 'cls_token', 'pos_embed']);
+    expect(names.slice(0, 4)).toEqual([
+      'patch_embed.proj.weight',
+      'patch_embed.proj.bias',
+      'cls_token',
+      'pos_embed',
+    ]);
     expect(spec[0].shape).toEqual([32, 3, 8, 8]);
     expect(spec[3].shape).toEqual([1, 17, 32]);
     expect(names).toContain('blocks.0.mlp.fc1.weight');
@@ -93,13 +103,16 @@ describe('safetensors round trip', () => {
   test.each(['F16', 'BF16'] as const)('%s input is converted to float32', (dtype) => {
     writeFileSync(path(`h.${dtype}`), encodeAs(ck, dtype));
     const back = readCheckpoint(path(`h.${dtype}`), micro);
-    const conv = dtype === 'F16' ? (v: number) => f16ToF32(f32ToF16(v)) : (v: number) => bf16ToF32(f32ToBf16(v));
+    const conv =
+      dtype === 'F16' ? (v: number) => f16ToF32(f32ToF16(v)) : (v: number) => bf16ToF32(f32ToBf16(v));
     for (const name of ['pos_embed', 'blocks.1.mlp.experts.h4toh.weight']) {
       const a = back.get(name)!.data;
       const b = ck.get(name)!.data;
       for (let i = 0; i < a.length; i += 7) {
         expect(a[i]).toBe(Math.fround(conv(b[i])));
-        expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(Math.abs(b[i]) * (dtype === 'F16' ? 1e-3 : 8e-3) + 1e-7);
+        expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(
+          Math.abs(b[i]) * (dtype === 'F16' ? 1e-3 : 8e-3) + 1e-7,
+        );
       }
     }
   });
@@ -115,14 +128,18 @@ describe('safetensors round trip', () => {
       const back = readCheckpoint(path('extra.safetensors'), micro);
       expect(back.has('head.weight')).toBe(false);
       expect(spy).toHaveBeenCalledTimes(1);
-      expect(String(spy.mock.calls[0][0])).toMatch(/ignoring 2 tensor\(s\) model micro does not use \(head.weight, decoder.steps\)/);
+      expect(String(spy.mock.calls[0][0])).toMatch(
+        /ignoring 2 tensor\(s\) model micro does not use \(head.weight, decoder.steps\)/,
+      );
     } finally {
       spy.mockRestore();
     }
   });
 
   test('same checkpoint -> same bytes', () => {
-    expect(Buffer.from(encodeCheckpoint(ck)).equals(Buffer.from(encodeCheckpoint(synthCheckpoint(micro, 5))))).toBe(true);
+    expect(
+      Buffer.from(encodeCheckpoint(ck)).equals(Buffer.from(encodeCheckpoint(synthCheckpoint(micro, 5)))),
+    ).toBe(true);
   });
 });
 
@@ -145,7 +162,9 @@ describe('bad checkpoints are UserErrors naming file, tensor and shapes', () => 
   test('mis-shaped tensor', () => {
     const wrong = new Map(ck);
     wrong.set('pos_embed', { shape: [1, 16, 32], data: new Float32Array(16 * 32) });
-    expect(attempt('shape', encodeCheckpoint(wrong))).toThrow(/tensor 'pos_embed' has shape \[1, 16, 32\], expected \[1, 17, 32\]/);
+    expect(attempt('shape', encodeCheckpoint(wrong))).toThrow(
+      /tensor 'pos_embed' has shape \[1, 16, 32\], expected \[1, 17, 32\]/,
+    );
   });
 
   test('non-float dtype, NaN values', () => {
@@ -155,23 +174,69 @@ describe('bad checkpoints are UserErrors naming file, tensor and shapes', () => 
     const data = ck.get('norm.bias')!.data.slice();
     data[3] = NaN;
     nan.set('norm.bias', { shape: [32], data });
-    expect(attempt('nan', encodeCheckpoint(nan))).toThrow(/tensor 'norm.bias' contains NaN or Inf \(at flat index 3\)/);
+    expect(attempt('nan', encodeCheckpoint(nan))).toThrow(
+      /tensor 'norm.bias' contains NaN or Inf \(at flat index 3\)/,
+    );
   });
 
   test.each([
     ['empty', () => new Uint8Array(0), /not a valid safetensors file: file is 0 bytes/],
     ['short', () => good.subarray(0, 5), /shorter than the 8-byte header length/],
     ['truncated header', () => good.subarray(0, 100), /header length \d+ runs past the end of the file/],
-    ['truncated data', () => good.subarray(0, good.length - 10), /lie outside the \d+-byte data area \(truncated\?\)/],
-    ['huge header length', () => { const b = good.slice(); b[7] = 0x7f; return b; }, /header length \d+ is implausibly large/], // prettier-ignore
-    ['not JSON', () => { const b = good.slice(); b[8] = 0x41; return b; }, /header is not valid UTF-8 JSON/], // prettier-ignore
+    [
+      'truncated data',
+      () => good.subarray(0, good.length - 10),
+      /lie outside the \d+-byte data area \(truncated\?\)/,
+    ],
+    [
+      'huge header length',
+      () => {
+        const b = good.slice();
+        b[7] = 0x7f;
+        return b;
+      },
+      /header length \d+ is implausibly large/,
+    ],
+    [
+      'not JSON',
+      () => {
+        const b = good.slice();
+        b[8] = 0x41;
+        return b;
+      },
+      /header is not valid UTF-8 JSON/,
+    ],
     ['JSON array', () => encodeRawHeader('[1, 2]'), /header is not a JSON object/],
-    ['offsets past the end', () => patchHeader(good, (h) => (h['cls_token'].data_offsets = [0, 1e9])), /tensor 'cls_token': data_offsets \[0, 1000000000\] lie outside/],
-    ['offsets too short', () => patchHeader(good, (h) => (h['cls_token'].data_offsets[1] -= 4)), /tensor 'cls_token': data_offsets span 124 bytes but F32 \[1,1,32\] needs 128/],
-    ['offsets overlap', () => patchHeader(good, (h) => (h['norm.bias'].data_offsets = h['norm.weight'].data_offsets)), /tensors '.*' and '.*' overlap/],
-    ['unknown dtype', () => patchHeader(good, (h) => (h['cls_token'].dtype = 'F128')), /tensor 'cls_token': unknown dtype 'F128'/],
-    ['bad shape', () => patchHeader(good, (h) => (h['cls_token'].shape = [1, -1])), /tensor 'cls_token': shape is not a list of non-negative integers/],
-    ['bad offsets', () => patchHeader(good, (h) => (h['cls_token'].data_offsets = 'x')), /data_offsets is not \[begin, end\]/],
+    [
+      'offsets past the end',
+      () => patchHeader(good, (h) => (h['cls_token'].data_offsets = [0, 1e9])),
+      /tensor 'cls_token': data_offsets \[0, 1000000000\] lie outside/,
+    ],
+    [
+      'offsets too short',
+      () => patchHeader(good, (h) => (h['cls_token'].data_offsets[1] -= 4)),
+      /tensor 'cls_token': data_offsets span 124 bytes but F32 \[1,1,32\] needs 128/,
+    ],
+    [
+      'offsets overlap',
+      () => patchHeader(good, (h) => (h['norm.bias'].data_offsets = h['norm.weight'].data_offsets)),
+      /tensors '.*' and '.*' overlap/,
+    ],
+    [
+      'unknown dtype',
+      () => patchHeader(good, (h) => (h['cls_token'].dtype = 'F128')),
+      /tensor 'cls_token': unknown dtype 'F128'/,
+    ],
+    [
+      'bad shape',
+      () => patchHeader(good, (h) => (h['cls_token'].shape = [1, -1])),
+      /tensor 'cls_token': shape is not a list of non-negative integers/,
+    ],
+    [
+      'bad offsets',
+      () => patchHeader(good, (h) => (h['cls_token'].data_offsets = 'x')),
+      /data_offsets is not \[begin, end\]/,
+    ],
   ] as Array<[string, () => Uint8Array, RegExp]>)('%s', (name, make, re) => {
     const f = attempt(name.replace(/ /g, '_'), make());
     expect(f).toThrow(re);

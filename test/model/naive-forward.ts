@@ -72,10 +72,25 @@ export interface NaiveResult {
   experts: number[][][][]; // [B][moeBlock][N][k]
 }
 
-export function naiveForward(ck: Checkpoint, cfg: ModelConfig, images: Float32Array, batch: number, task: number, finalNorm: boolean): NaiveResult {
-  const D = cfg.embed_dim, P = cfg.patch_size, C = cfg.in_chans, H = cfg.img_h, W = cfg.img_w; // prettier-ignore
-  const heads = cfg.num_heads, hd = D / heads, E = cfg.num_experts, K = cfg.top_k ?? 0; // prettier-ignore
-  const Hm = D * cfg.mlp_ratio, He = D * (cfg.moe_mlp_ratio ?? 0); // prettier-ignore
+export function naiveForward(
+  ck: Checkpoint,
+  cfg: ModelConfig,
+  images: Float32Array,
+  batch: number,
+  task: number,
+  finalNorm: boolean,
+): NaiveResult {
+  const D = cfg.embed_dim,
+    P = cfg.patch_size,
+    C = cfg.in_chans,
+    H = cfg.img_h,
+    W = cfg.img_w;
+  const heads = cfg.num_heads,
+    hd = D / heads,
+    E = cfg.num_experts,
+    K = cfg.top_k ?? 0;
+  const Hm = D * cfg.mlp_ratio,
+    He = D * (cfg.moe_mlp_ratio ?? 0);
   const out: NaiveResult = { tokens: [], experts: [] };
   for (let b = 0; b < batch; b++) {
     const img = (c: number, y: number, xx: number) => images[((b * C + c) * H + y) * W + xx];
@@ -91,7 +106,8 @@ export function naiveForward(ck: Checkpoint, cfg: ModelConfig, images: Float32Ar
           let s = convB[d];
           for (let c = 0; c < C; c++)
             for (let ky = 0; ky < P; ky++)
-              for (let kx = 0; kx < P; kx++) s += convW[((d * C + c) * P + ky) * P + kx] * img(c, py * P + ky, px * P + kx);
+              for (let kx = 0; kx < P; kx++)
+                s += convW[((d * C + c) * P + ky) * P + kx] * img(c, py * P + ky, px * P + kx);
           tok.push(s);
         }
         x.push(tok);
@@ -124,18 +140,27 @@ export function naiveForward(ck: Checkpoint, cfg: ModelConfig, images: Float32Ar
       } else {
         const gname = cfg.tasks > 1 ? `mlp.gate.${task}.w_gate` : 'mlp.gate.w_gate';
         const g = p(gname); // [D, E]
-        const w1 = p('mlp.experts.htoh4.weight'), b1 = p('mlp.experts.htoh4.bias'); // prettier-ignore
-        const w2 = p('mlp.experts.h4toh.weight'), b2 = p('mlp.experts.h4toh.bias'); // prettier-ignore
+        const w1 = p('mlp.experts.htoh4.weight'),
+          b1 = p('mlp.experts.htoh4.bias');
+        const w2 = p('mlp.experts.h4toh.weight'),
+          b2 = p('mlp.experts.h4toh.bias');
         const choices: number[][] = [];
         y = h2.map((row) => {
-          const probs = soft(Array.from({ length: E }, (_, e) => row.reduce((s, v, d) => s + v * g[d * E + e], 0)));
+          const probs = soft(
+            Array.from({ length: E }, (_, e) => row.reduce((s, v, d) => s + v * g[d * E + e], 0)),
+          );
           // rank by probability, ties -> lower index (a stable sort keeps index order)
           const order = probs.map((pv, e) => ({ pv, e })).sort((a, c) => c.pv - a.pv || a.e - c.e);
           const chosen = order.slice(0, K).map((o2) => o2.e);
           choices.push(chosen);
           const acc = new Array(D).fill(0);
           for (const e of chosen) {
-            const hid = lin([row], w1.slice(e * He * D, (e + 1) * He * D), He, b1.slice(e * He, (e + 1) * He))[0].map(naiveGelu);
+            const hid = lin(
+              [row],
+              w1.slice(e * He * D, (e + 1) * He * D),
+              He,
+              b1.slice(e * He, (e + 1) * He),
+            )[0].map(naiveGelu);
             const eo = lin([hid], w2.slice(e * D * He, (e + 1) * D * He), D, b2.slice(e * D, (e + 1) * D))[0];
             for (let d = 0; d < D; d++) acc[d] += probs[e] * eo[d];
           }

@@ -70,11 +70,26 @@ describe('building blocks', () => {
 
   test('LayerNorm: biased variance, eps 1e-6 inside the sqrt, weight and bias', () => {
     const x = Float32Array.from([1, 2, 3, 4]);
-    const out = layerNorm(x, 1, 4, Float32Array.from([1, 1, 2, 1]), Float32Array.from([0, 0, 0, 0.5]), new Float32Array(4), 1e-6);
+    const out = layerNorm(
+      x,
+      1,
+      4,
+      Float32Array.from([1, 1, 2, 1]),
+      Float32Array.from([0, 0, 0, 0.5]),
+      new Float32Array(4),
+      1e-6,
+    );
     const s = Math.sqrt(1.25 + 1e-6);
     [-1.5 / s, -0.5 / s, (2 * 0.5) / s, 1.5 / s + 0.5].forEach((v, i) => expect(out[i]).toBeCloseTo(v, 6));
     // tiny variance: eps matters (var 1e-6 -> scale 1/sqrt(2e-6), not 1/sqrt(1e-6))
-    const tiny = layerNorm(Float32Array.from([1e-3, -1e-3]), 1, 2, Float32Array.from([1, 1]), Float32Array.from([0, 0]), new Float32Array(2));
+    const tiny = layerNorm(
+      Float32Array.from([1e-3, -1e-3]),
+      1,
+      2,
+      Float32Array.from([1, 1]),
+      Float32Array.from([0, 0]),
+      new Float32Array(2),
+    );
     expect(tiny[0]).toBeCloseTo(1e-3 / Math.sqrt(2e-6), 5);
   });
 
@@ -100,7 +115,12 @@ describe('building blocks', () => {
   });
 
   test('linear matches a naive product for odd sizes (remainder paths)', () => {
-    for (const [rows, inDim, outDim] of [[3, 5, 7], [1, 1, 1], [2, 8, 4], [5, 3, 6]]) {
+    for (const [rows, inDim, outDim] of [
+      [3, 5, 7],
+      [1, 1, 1],
+      [2, 8, 4],
+      [5, 3, 6],
+    ]) {
       const x = randn(rows * inDim, 1);
       const W = randn(outDim * inDim, 2);
       const b = randn(outDim, 3);
@@ -233,20 +253,30 @@ describe('full forward', () => {
     [0, false],
     [1, false],
     [1, true],
-  ])('matches an independent float64 implementation to 1e-5 relative (task %i, final norm %s)', (task, finalNorm) => {
-    const r = forwardImages(ck, micro, images, 2, { task, finalNorm });
-    const ref = naiveForward(ck, micro, images, 2, task, finalNorm);
-    expect(maxRelDiff(r.tokens, ref.tokens.flat(2))).toBeLessThan(1e-5);
-    expect(Array.from(r.experts)).toEqual(ref.experts.flat(3));
-    expect(r.moeBlockIndices).toEqual([1]);
-  });
+  ])(
+    'matches an independent float64 implementation to 1e-5 relative (task %i, final norm %s)',
+    (task, finalNorm) => {
+      const r = forwardImages(ck, micro, images, 2, { task, finalNorm });
+      const ref = naiveForward(ck, micro, images, 2, task, finalNorm);
+      expect(maxRelDiff(r.tokens, ref.tokens.flat(2))).toBeLessThan(1e-5);
+      expect(Array.from(r.experts)).toEqual(ref.experts.flat(3));
+      expect(r.moeBlockIndices).toEqual([1]);
+    },
+  );
 
   test('tasks route differently; final norm is LayerNorm(norm) of the encoder output', () => {
     const a = forwardImages(ck, micro, images, 2, { task: 0 });
     const b = forwardImages(ck, micro, images, 2, { task: 1 });
     expect(Array.from(a.experts)).not.toEqual(Array.from(b.experts));
     const n = forwardImages(ck, micro, images, 2, { task: 0, finalNorm: true });
-    const expect_ = layerNorm(a.tokens, 2 * N, D, ck.get('norm.weight')!.data, ck.get('norm.bias')!.data, new Float32Array(a.tokens.length));
+    const expect_ = layerNorm(
+      a.tokens,
+      2 * N,
+      D,
+      ck.get('norm.weight')!.data,
+      ck.get('norm.bias')!.data,
+      new Float32Array(a.tokens.length),
+    );
     expect(maxRelDiff(n.tokens, expect_)).toBeLessThan(1e-6);
   });
 
@@ -277,10 +307,16 @@ describe('full forward', () => {
   });
 
   test('bad arguments are UserErrors naming the problem', () => {
-    expect(() => forwardImages(ck, micro, images, 3)).toThrow(/images \[B=3, C=3, H=32, W=32\]: expected 9216 values, got 6144/);
-    expect(() => forwardImages(ck, micro, images, 2, { task: 2 })).toThrow(/task 2 is out of range: model micro has 2 task/);
+    expect(() => forwardImages(ck, micro, images, 3)).toThrow(
+      /images \[B=3, C=3, H=32, W=32\]: expected 9216 values, got 6144/,
+    );
+    expect(() => forwardImages(ck, micro, images, 2, { task: 2 })).toThrow(
+      /task 2 is out of range: model micro has 2 task/,
+    );
     const broken = withTensors(ck, {});
     broken.delete('blocks.1.mlp.gate.1.w_gate');
-    expect(() => forwardImages(broken, micro, images, 2)).toThrow(/missing tensor 'blocks.1.mlp.gate.1.w_gate' \(expected shape \[32, 4\]\)/);
+    expect(() => forwardImages(broken, micro, images, 2)).toThrow(
+      /missing tensor 'blocks.1.mlp.gate.1.w_gate' \(expected shape \[32, 4\]\)/,
+    );
   });
 });

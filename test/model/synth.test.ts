@@ -24,9 +24,9 @@ describe('synthetic checkpoints', () => {
   test('the PRNG stream is pinned (synthetic files are reproducible across versions)', () => {
     const r = new Rng(1);
     expect([r.nextU32(), r.nextU32(), r.nextU32()]).toEqual([1445082595, 3688943618, 2160875214]);
-    expect(Array.from(synthCheckpoint(micro, 7).get('cls_token')!.data.subarray(0, 4))).toEqual(
-      [0.26449593901634216, -0.1574508100748062, -0.6086174845695496, -0.05806853249669075],
-    );
+    expect(Array.from(synthCheckpoint(micro, 7).get('cls_token')!.data.subarray(0, 4))).toEqual([
+      0.26449593901634216, -0.1574508100748062, -0.6086174845695496, -0.05806853249669075,
+    ]);
   });
 
   test('every tensor of the spec, trained-like scales', () => {
@@ -39,7 +39,8 @@ describe('synthetic checkpoints', () => {
     expect(std(g('blocks.1.mlp.experts.htoh4.weight'))).toBeCloseTo(1 / Math.sqrt(192), 2);
     expect(mean(g('blocks.0.norm1.weight'))).toBeCloseTo(1, 1);
     let maxAbs = 0;
-    for (const t of ck.values()) for (const v of t.data) if (v > maxAbs || -v > maxAbs) maxAbs = v < 0 ? -v : v; // (no Math.* in hot test loops: slow under jest's vm)
+    for (const t of ck.values())
+      for (const v of t.data) if (v > maxAbs || -v > maxAbs) maxAbs = v < 0 ? -v : v; // (no Math.* in hot test loops: slow under jest's vm)
     expect(maxAbs).toBeLessThan(2); // fits ap_fixed<16,2>
   });
 
@@ -62,7 +63,9 @@ describe('synthetic checkpoints', () => {
     for (const b of r.intermediates!.blocks) {
       if (!b.gate) continue;
       for (let n = 0; n < d.numTokens; n++) {
-        const logp = Array.from(b.gate.subarray(n * d.experts, (n + 1) * d.experts), Math.log).sort((x, y) => y - x);
+        const logp = Array.from(b.gate.subarray(n * d.experts, (n + 1) * d.experts), Math.log).sort(
+          (x, y) => y - x,
+        );
         if (logp[d.topK - 1] - logp[d.topK] < 1e-3) near++;
         total++;
       }
