@@ -142,6 +142,8 @@ function crc32Js(data: Uint8Array, crc: number): number {
 const nativeCrc = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
 /** Incremental CRC-32: crc32(b, crc32(a)) === crc32(a ++ b). */
 export function crc32(data: Uint8Array, crc = 0): number {
+  // an empty view of an empty ArrayBuffer reaches zlib as a NULL pointer, for which zlib returns 0
+  if (data.byteLength === 0) return crc >>> 0;
   return nativeCrc ? nativeCrc(data, crc) : crc32Js(data, crc);
 }
 

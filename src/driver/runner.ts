@@ -344,13 +344,7 @@ export class RunnerProcess {
   }
 
   private rejectAll(e: RunnerError): void {
-    for (const p of this.pending.values()) {
-      p.reject(
-        e.detail.index === undefined || e.detail.index === p.index
-          ? e
-          : new RunnerError(e.message, e.failure, { ...e.detail }), // same cause, reported once per request
-      );
-    }
+    for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
   }
 }

@@ -63,6 +63,16 @@ describe('crc32', () => {
     const a = Buffer.from('hello ');
     const b = Buffer.from('world');
     expect(crc32(b, crc32(a))).toBe(crc32(Buffer.concat([a, b])));
+    // empty parts leave the CRC alone (zlib would reset it for a NULL buffer)
+    expect(crc32(Buffer.from(new Int32Array(0).buffer), 1234)).toBe(1234);
+  });
+
+  test('a dense model response (no expert choices) round-trips', () => {
+    const frame = cat(
+      encodeResponse({ id: 3, status: 0, tokens: 1, dim: 2, moeBlocks: 0, topK: 0, deviceCycles: 0n, deviceNs: 0n, output: Float32Array.from([1, 2]), experts: new Int32Array(0) }),
+    );
+    const [f] = new FrameDecoder(1 << 10).push(frame);
+    expect(f).toMatchObject({ type: 'response', id: 3, moeBlocks: 0 });
   });
 });
 
