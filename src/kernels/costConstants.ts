@@ -34,8 +34,8 @@ export const COST = {
   LINEAR_DRAIN_OVERLAPPED: false,
   /**
    * Streaming attention per key block: 'dataflow' = K/V block load, score array, softmax and A·V
-   * array overlap (a block costs headDim cycles); 'sequential' = load K/V (key_block × headDim),
-   * scores (headDim), A·V (key_block × headDim) and rescale (headDim) one after another.
+   * array overlap (a block costs headDim cycles); 'sequential' = a K/V copy per head, then per
+   * block scores (headDim), A·V (key_block × headDim) and rescale (headDim) one after another.
    */
   ATTN_BLOCK_SCHEDULE: 'dataflow' as 'dataflow' | 'sequential',
 
