@@ -6,6 +6,8 @@
 #ifndef UBIMOE_ATTENTION_H
 #define UBIMOE_ATTENTION_H
 
+#include <hls_stream.h>
+
 #include "common.h"
 #include "nonlinear.h"
 
@@ -13,7 +15,7 @@ namespace ubimoe {
 
 // CFG: qkv_t dot_t dotr_t scale_t score_t prob_t psum_t lsum_t pv_t oacc_t onorm_t mant_t out_t;
 // TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
-// PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS.
+// PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS ONORM_FRAC STREAM_DEPTH.
 // qkv[t] = [q | k | v] (3·DIM, head h at h·HEAD_DIM in each); out[t] = heads concatenated.
 
 // e^(a - b) for scores a <= b, as a probability (PROB_FRAC fractional bits, rounded).
@@ -26,20 +28,141 @@ inline typename CFG::prob_t attention_exp(const typename CFG::score_t &a, const 
   return from_bits<typename CFG::prob_t, CFG::PROB_BITS>(ap_uint<CFG::PROB_BITS>(rounded >> (TABLE_FRAC - CFG::PROB_FRAC)));
 }
 
+// The scores of Q_PAR query rows against one block of KEY_BLOCK keys: what streams from the
+// score stage to the softmax stage (one block per step; the N x N matrix never exists).
 template <class CFG>
-void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
-  typedef typename CFG::score_t score_t;
-  typedef typename CFG::prob_t prob_t;
+struct score_block {
+  typename CFG::score_t s[CFG::Q_PAR][CFG::KEY_BLOCK];
+};
+
+// Stage 1: scores of the query rows q0 .. q0+Q_PAR-1 of head h, one key block after another.
+template <class CFG>
+void attention_scores(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], unsigned h, unsigned q0,
+                      const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
+                      hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores) {
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
   const typename CFG::scale_t scale =
       from_bits<typename CFG::scale_t, CFG::SCALE_BITS>(ap_uint<CFG::SCALE_BITS>(CFG::SCALE_RAW));
+score_blocks:
+  for (unsigned k0 = 0; k0 < N; k0 += KB) {
+    score_block<CFG> blk;
+  score_queries:
+    for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+      const unsigned q = q0 + qp < N ? q0 + qp : N - 1;  // rows past the end are computed and ignored
+      // exact dot products with KEY_BLOCK keys at once, then the head_dim^-0.5 scaling
+      typename CFG::dot_t dot[KB];
+#pragma HLS ARRAY_PARTITION variable=dot complete
+      for (unsigned kb = 0; kb < KB; kb++) dot[kb] = 0;
+    qk:
+      for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+        const typename CFG::qkv_t qd = qkv[q][h * HD + d];
+        for (unsigned kb = 0; kb < KB; kb++) dot[kb] += qd * kt[d][k0 + kb];
+      }
+      for (unsigned kb = 0; kb < KB; kb++) blk.s[qp][kb] = typename CFG::dotr_t(dot[kb]) * scale;
+    }
+    scores.write(blk);
+  }
+}
+
+// Stage 2: online softmax and A·V over the streamed score blocks, then one reciprocal per row.
+template <class CFG>
+void attention_softmax_av(hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores, unsigned h, unsigned q0,
+                          const typename CFG::qkv_t vh[CFG::TOKENS + CFG::KEY_BLOCK][CFG::HEAD_DIM],
+                          typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+  typedef typename CFG::score_t score_t;
+  typedef typename CFG::prob_t prob_t;
+  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
   score_t lowest;  // the most negative score: the running max before any key
   lowest.range(CFG::SCORE_BITS - 1, 0) = ap_uint<CFG::SCORE_BITS>(1) << (CFG::SCORE_BITS - 1);
+  score_t m[QP];
+  typename CFG::lsum_t l[QP];
+  typename CFG::oacc_t o[QP][HD];
+#pragma HLS ARRAY_PARTITION variable=m complete
+#pragma HLS ARRAY_PARTITION variable=l complete
+#pragma HLS ARRAY_PARTITION variable=o complete dim=1
+init:
+  for (unsigned qp = 0; qp < QP; qp++) {
+    m[qp] = lowest;
+    l[qp] = 0;
+    for (unsigned d = 0; d < HD; d++) o[qp][d] = 0;
+  }
+softmax_blocks:
+  for (unsigned k0 = 0; k0 < N; k0 += KB) {
+    const score_block<CFG> blk = scores.read();
+  softmax_queries:
+    for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+      score_t block_max = lowest;
+      for (unsigned kb = 0; kb < KB; kb++)
+        if (k0 + kb < N && blk.s[qp][kb] > block_max) block_max = blk.s[qp][kb];
+      // rescale what was accumulated under the old max by e^(m_old - m_new)
+      const score_t m_new = block_max > m[qp] ? block_max : m[qp];
+      const prob_t corr = attention_exp<CFG>(m[qp], m_new);
+      prob_t p[KB];
+      typename CFG::psum_t psum = 0;
+    probs:
+      for (unsigned kb = 0; kb < KB; kb++) {
+        p[kb] = k0 + kb < N ? attention_exp<CFG>(blk.s[qp][kb], m_new) : prob_t(0);
+        psum += p[kb];
+      }
+      l[qp] = l[qp] * corr + psum;
+      typename CFG::pv_t pv[HD];
+      for (unsigned d = 0; d < HD; d++) pv[d] = 0;
+    av:
+      for (unsigned kb = 0; kb < KB; kb++) {
+        const prob_t pk = p[kb];
+        for (unsigned d = 0; d < HD; d++) pv[d] += pk * vh[k0 + kb][d];
+      }
+    rescale:
+      for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+        o[qp][d] = typename CFG::oacc_t(o[qp][d] * corr) + typename CFG::oacc_t(pv[d]);
+      }
+      m[qp] = m_new;
+    }
+  }
+  // out = o / l (l >= 1: the max key contributes e^0)
+finish:
+  for (unsigned qp = 0; qp < QP; qp++) {
+    const unsigned q = q0 + qp;
+    if (q < N) {
+      ap_uint<25> mant_bits;
+      int exp2;
+      recip_q24<CFG::LSUM_BITS, CFG::LSUM_FRAC>(bits_of<CFG::LSUM_BITS>(l[qp]), mant_bits, exp2);
+      const typename CFG::mant_t mant = from_bits<typename CFG::mant_t, 25>(mant_bits);
+    normalise:
+      for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+        typedef ap_fixed<CFG::ONORM_BITS + 25, CFG::ONORM_BITS + 25 - CFG::ONORM_FRAC - 24> prod_t;
+        const prod_t v = typename CFG::onorm_t(o[qp][d]) * mant;
+        out[q][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2);
+      }
+    }
+  }
+}
 
+// One group of query rows: the score stage and the softmax/A·V stage run as a dataflow pipeline
+// connected by a FIFO of score blocks.
+template <class CFG>
+void attention_group(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], unsigned h, unsigned q0,
+                     const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
+                     const typename CFG::qkv_t vh[CFG::TOKENS + CFG::KEY_BLOCK][CFG::HEAD_DIM],
+                     typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+#pragma HLS DATAFLOW
+  hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> scores("attention_scores");
+  attention_scores<CFG>(qkv, h, q0, kt, scores);
+  attention_softmax_av<CFG>(scores, h, q0, vh, out);
+}
+
+template <class CFG>
+void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
 heads:
   for (unsigned h = 0; h < CFG::HEADS; h++) {
     // this head's keys (transposed, so a query row meets KEY_BLOCK keys per step) and values,
-    // banked by KEY_BLOCK so one key block is read per cycle
+    // banked by KEY_BLOCK so one key block is read per cycle; zero past the last token
     static typename CFG::qkv_t kt[HD][N + KB];
     static typename CFG::qkv_t vh[N + KB][HD];
 #pragma HLS ARRAY_PARTITION variable=kt cyclic factor=KB dim=2
@@ -54,88 +177,7 @@ heads:
       }
     }
   query_groups:
-    for (unsigned q0 = 0; q0 < N; q0 += QP) {
-      score_t m[QP];
-      typename CFG::lsum_t l[QP];
-      typename CFG::oacc_t o[QP][HD];
-#pragma HLS ARRAY_PARTITION variable=m complete
-#pragma HLS ARRAY_PARTITION variable=l complete
-#pragma HLS ARRAY_PARTITION variable=o complete dim=1
-    init:
-      for (unsigned qp = 0; qp < QP; qp++) {
-        m[qp] = lowest;
-        l[qp] = 0;
-        for (unsigned d = 0; d < HD; d++) o[qp][d] = 0;
-      }
-    key_blocks:
-      for (unsigned k0 = 0; k0 < N; k0 += KB) {
-      queries:
-        for (unsigned qp = 0; qp < QP; qp++) {
-#pragma HLS UNROLL
-          const unsigned q = q0 + qp;
-          if (q < N) {
-            // scores of this query against the block: exact dot products, then · head_dim^-0.5
-            typename CFG::dot_t dot[KB];
-            for (unsigned kb = 0; kb < KB; kb++) dot[kb] = 0;
-          qk:
-            for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
-              const typename CFG::qkv_t qd = qkv[q][h * HD + d];
-              for (unsigned kb = 0; kb < KB; kb++) dot[kb] += qd * kt[d][k0 + kb];
-            }
-            score_t s[KB];
-            score_t block_max = lowest;
-          scores:
-            for (unsigned kb = 0; kb < KB; kb++) {
-              s[kb] = typename CFG::dotr_t(dot[kb]) * scale;
-              if (k0 + kb < N && s[kb] > block_max) block_max = s[kb];
-            }
-            // online softmax: rescale what was accumulated under the old max
-            const score_t m_new = block_max > m[qp] ? block_max : m[qp];
-            const prob_t corr = attention_exp<CFG>(m[qp], m_new);
-            prob_t p[KB];
-            typename CFG::psum_t psum = 0;
-          probs:
-            for (unsigned kb = 0; kb < KB; kb++) {
-              p[kb] = k0 + kb < N ? attention_exp<CFG>(s[kb], m_new) : prob_t(0);
-              psum += p[kb];
-            }
-            l[qp] = l[qp] * corr + psum;
-            typename CFG::pv_t pv[HD];
-            for (unsigned d = 0; d < HD; d++) pv[d] = 0;
-          av:
-            for (unsigned kb = 0; kb < KB; kb++) {
-              const prob_t pk = p[kb];
-              for (unsigned d = 0; d < HD; d++) pv[d] += pk * vh[k0 + kb][d];
-            }
-          rescale:
-            for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
-              o[qp][d] = typename CFG::oacc_t(o[qp][d] * corr) + typename CFG::oacc_t(pv[d]);
-            }
-            m[qp] = m_new;
-          }
-        }
-      }
-      // one reciprocal per query row: out = o / l (l >= 1: the max key contributes e^0)
-    finish:
-      for (unsigned qp = 0; qp < QP; qp++) {
-        const unsigned q = q0 + qp;
-        if (q < N) {
-          ap_uint<25> mant_bits;
-          int exp2;
-          recip_q24<CFG::LSUM_BITS, CFG::LSUM_FRAC>(bits_of<CFG::LSUM_BITS>(l[qp]), mant_bits, exp2);
-          const typename CFG::mant_t mant = from_bits<typename CFG::mant_t, 25>(mant_bits);
-        normalise:
-          for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
-            typedef ap_fixed<CFG::ONORM_BITS + 25, CFG::ONORM_BITS + 25 - CFG::ONORM_FRAC - 24> prod_t;
-            const prod_t v = typename CFG::onorm_t(o[qp][d]) * mant;
-            out[q][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2);
-          }
-        }
-      }
-    }
+    for (unsigned q0 = 0; q0 < N; q0 += QP) attention_group<CFG>(qkv, h, q0, kt, vh, out);
   }
 }
 

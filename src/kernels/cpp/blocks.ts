@@ -146,6 +146,7 @@ export function layerNormStruct(name: string, f: Formats, axi: number, dim: numb
 }
 
 export interface AttentionSpec {
+  streamDepth: number; // depth of the score-block FIFO between the dataflow stages
   tokens: number;
   dim: number;
   heads: number;
@@ -203,6 +204,7 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
       k('LSUM_FRAC', frac(lsum)),
       k('ONORM_BITS', onorm.width),
       k('ONORM_FRAC', frac(onorm)),
+      k('STREAM_DEPTH', s.streamDepth),
     ],
   };
 }

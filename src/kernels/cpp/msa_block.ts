@@ -76,7 +76,7 @@ export function templateContext(params: MsaParams, dims: ModelDims, shared: Shar
       tokensStruct('msa_tokens_cfg', f, axi, D, N),
       layerNormStruct('msa_ln_cfg', f, axi, D, N, F),
       lin('msa_qkv_cfg', `qkv projection ${D} -> ${3 * D}`, D, 3 * D, 'qkv_t'),
-      attentionStruct('msa_attn_cfg', f, { tokens: N, dim: D, heads: dims.heads, headDim: dims.headDim, qParallel: params.q_parallel, keyBlock: params.key_block }, F),
+      attentionStruct('msa_attn_cfg', f, { streamDepth: shared.streamDepth, tokens: N, dim: D, heads: dims.heads, headDim: dims.headDim, qParallel: params.q_parallel, keyBlock: params.key_block }, F),
       lin('msa_proj_cfg', `attention output projection ${D} -> ${D}`, D, D, 'act_t'),
       {
         name: 'msa_cfg',
