@@ -15,7 +15,8 @@ export function buildProgram(): Command {
         'Exit codes: 0 success, 1 internal fault, 2 user error (bad flag, file or config).',
     )
     .version(version)
-    .showHelpAfterError('(run with --help for usage)')
+    // usage errors: one line, like every other user error
+    .configureOutput({ outputError: (str, write) => write(`ubimoe: ${str.trim().replace(/\n+/g, ' ')} (see --help)\n`) })
     .exitOverride();
   for (const register of commands) register(program);
   program.commands.forEach((c) => c.exitOverride());
