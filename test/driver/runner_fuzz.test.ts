@@ -10,6 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCsim } from '../../src/build/csim.js';
+import { openProject } from '../../src/driver/project.js';
+import { packedWeightsFor } from '../../src/driver/weights.js';
+import { makeProject, type TestProject } from './project.js';
 import { FrameDecoder, NO_REQUEST, crc32, encodeFrame, encodeRequest, encodeShutdown, type Frame } from '../../src/driver/protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,8 +70,8 @@ interface Outcome {
   stderr: string;
 }
 
-async function feed(input: Buffer, args = ['--weights', weights]): Promise<Outcome> {
-  const r = await execa(runner, args, {
+async function feed(input: Buffer, args = ['--weights', weights], exe = runner): Promise<Outcome> {
+  const r = await execa(exe, args, {
     input,
     encoding: 'buffer',
     stripFinalNewline: false, // binary output: a CRC may end in 0x0a
@@ -239,4 +243,35 @@ describe('protocol runner main under ASan/UBSan', () => {
     for (const c of ['BAD_MAGIC', 'TRUNCATED', 'BAD_CHECKSUM']) expect(codes).toContain(c);
     expect([...codes].filter((c) => !['BAD_MAGIC', 'TRUNCATED', 'BAD_CHECKSUM'].includes(c)).length).toBeGreaterThan(0);
   }, 180_000);
+});
+
+describe('the real micro runner (generated forward + kernels) under ASan/UBSan', () => {
+  let project: TestProject | undefined;
+  afterAll(() => {
+    if (project) rmSync(project.root, { recursive: true, force: true });
+  });
+
+  test('valid requests, then 40 damaged streams: answers or a clean protocol error, never a sanitizer report', async () => {
+    if (!gxx) return;
+    project = makeProject('micro');
+    const { exe } = await buildCsim(project.dir, { main: 'protocol_main', sanitize: true });
+    const realWeights = await packedWeightsFor(openProject(project.dir), project.checkpoint);
+    const run = (input: Buffer) => feed(input, ['--weights', realWeights], exe);
+    const valid = Buffer.concat([request(0), tokensRequest(1), request(2, 1)]);
+    const ok = await run(valid);
+    expectSane(ok, valid);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.frames.map((f) => f.type)).toEqual(['hello', 'response', 'response', 'response']);
+    const rand = rng(777);
+    for (let i = 0; i < 40; i++) {
+      let b: Buffer;
+      if (i % 2 === 0) b = valid.subarray(0, Math.floor(rand() * valid.length));
+      else {
+        b = Buffer.from(valid);
+        for (let k = 0; k < 2; k++) b[Math.floor(rand() * 3) * (valid.length / 3) + Math.floor(rand() * 40)] ^= 1 << Math.floor(rand() * 8);
+        b = resign(b);
+      }
+      expectSane(await run(b), b);
+    }
+  }, 240_000);
 });
