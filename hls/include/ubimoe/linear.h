@@ -4,12 +4,15 @@
 // every weight crosses AXI exactly once per call). Products are full precision and summed
 // exactly over a tile in a wide (64-bit) adder tree (tsum_t), which is quantised to the
 // accumulator (acc_t) once per tile; bias, optional GELU and the quantisation to out_t happen
-// once per output. (The wide tile sum also lets g++ vectorise the C-simulation.)
+// once per output. (The wide tile sum also lets g++ vectorise the C-simulation.) The weight
+// reader and the MAC array form a dataflow pipeline with double-buffered tiles.
 //
 // Weight layout (docs/weights.md): tiles in (out tile, in tile) order, each TILE_WORDS words,
 // elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the OUT biases.
 #ifndef UBIMOE_LINEAR_H
 #define UBIMOE_LINEAR_H
+
+#include <hls_stream.h>
 
 #include "common.h"
 #include "nonlinear.h"
@@ -37,10 +40,41 @@ load_tile_words:
   }
 }
 
-// out[r][:] = act(in[r][:] · Wᵀ + b) for r < rows, with the layer's weights at word `off`.
+// One weight tile, as it travels from the AXI reader to the MAC array.
 template <class CFG>
-void linear(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigned rows, const typename CFG::word_t *w,
-            unsigned off, typename CFG::out_t out[CFG::MAX_ROWS][CFG::OUT]) {
+struct weight_tile {
+  typename CFG::weight_t w[CFG::TILE_IN][CFG::TILE_OUT];
+};
+
+// Dataflow stage 1: the layer's biases, then every weight tile in (out tile, in tile) order,
+// one AXI burst of TILE_WORDS words per tile. Runs ahead of the MAC array by the FIFO depth
+// (2: double buffering; the next tile loads while the current one computes).
+template <class CFG>
+void stream_weights(const typename CFG::word_t *w, unsigned off, hls::stream<typename CFG::bias_t> &biases,
+                    hls::stream<weight_tile<CFG>, 2> &tiles) {
+  typename CFG::bias_t bias[CFG::OUT];
+  read_vector<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::OUT, CFG::AXI_BITS>(
+      w, off + CFG::BIAS_OFFSET, bias);
+send_biases:
+  for (unsigned c = 0; c < CFG::OUT; c++) {
+#pragma HLS PIPELINE II=1
+    biases.write(bias[c]);
+  }
+send_tiles:
+  for (unsigned k = 0; k < (CFG::OUT / CFG::TILE_OUT) * (CFG::IN / CFG::TILE_IN); k++) {
+    weight_tile<CFG> t;
+#pragma HLS ARRAY_PARTITION variable=t.w complete dim=0
+    load_weight_tile<CFG>(w, off + k * CFG::TILE_WORDS, t.w);
+    tiles.write(t);
+  }
+}
+
+// Dataflow stage 2: the MAC array. Each tile is shared by LANES rows per cycle; partial sums of
+// all rows stay in `acc` until the last input tile of an output tile, then bias (+ GELU) and out.
+template <class CFG>
+void linear_compute(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigned rows,
+                    hls::stream<typename CFG::bias_t> &biases, hls::stream<weight_tile<CFG>, 2> &tiles,
+                    typename CFG::out_t out[CFG::MAX_ROWS][CFG::OUT]) {
   typedef typename CFG::acc_t acc_t;
   typedef typename CFG::tsum_t tsum_t;
   const unsigned in_tiles = CFG::IN / CFG::TILE_IN;
@@ -49,29 +83,27 @@ void linear(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigned rows, 
   const unsigned max_rows = CFG::MAX_ROWS;
   const unsigned lane_count = CFG::LANES;
 
-  typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT];
-#pragma HLS ARRAY_PARTITION variable=tile complete dim=0
   typename CFG::bias_t bias[CFG::OUT];
   static acc_t acc[CFG::MAX_ROWS][CFG::TILE_OUT];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=2
 #pragma HLS ARRAY_PARTITION variable=acc cyclic factor=lane_count dim=1
-
-  read_vector<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::OUT, CFG::AXI_BITS>(
-      w, off + CFG::BIAS_OFFSET, bias);
+receive_biases:
+  for (unsigned c = 0; c < CFG::OUT; c++) {
+#pragma HLS PIPELINE II=1
+    bias[c] = biases.read();
+  }
 
 out_tile_loop:
   for (unsigned to = 0; to < out_tiles; to++) {
-  in_tile_loop:
-    for (unsigned ti = 0; ti < in_tiles; ti++) {
-      load_weight_tile<CFG>(w, off + (to * in_tiles + ti) * CFG::TILE_WORDS, tile);
-      if (ti == 0) {
-      clear_acc:
-        for (unsigned r = 0; r < rows; r++) {
+  clear_acc:
+    for (unsigned r = 0; r < rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
 #pragma HLS PIPELINE II=1
-          for (unsigned o = 0; o < CFG::TILE_OUT; o++) acc[r][o] = 0;
-        }
-      }
+      for (unsigned o = 0; o < CFG::TILE_OUT; o++) acc[r][o] = 0;
+    }
+  in_tile_loop:
+    for (unsigned ti = 0; ti < in_tiles; ti++) {
+      const weight_tile<CFG> tile = tiles.read();
     token_groups:
       for (unsigned r0 = 0; r0 < rows; r0 += CFG::LANES) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_groups
@@ -95,7 +127,7 @@ out_tile_loop:
             outputs:
               for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-                s[o] += tile[i][o] * xi;
+                s[o] += tile.w[i][o] * xi;
               }
             }
           accumulate:
@@ -123,6 +155,19 @@ out_tile_loop:
       }
     }
   }
+}
+
+// out[r][:] = act(in[r][:] · Wᵀ + b) for r < rows, with the layer's weights at word `off`:
+// the weight reader and the MAC array as one dataflow region.
+template <class CFG>
+void linear(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigned rows, const typename CFG::word_t *w,
+            unsigned off, typename CFG::out_t out[CFG::MAX_ROWS][CFG::OUT]) {
+#pragma HLS DATAFLOW
+  hls::stream<typename CFG::bias_t> biases("linear_biases");
+#pragma HLS STREAM variable=biases depth=2
+  hls::stream<weight_tile<CFG>, 2> tiles("linear_weight_tiles");
+  stream_weights<CFG>(w, off, biases, tiles);
+  linear_compute<CFG>(in, rows, biases, tiles, out);
 }
 
 }  // namespace ubimoe
