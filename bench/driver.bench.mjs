@@ -36,11 +36,15 @@ const ckpt = join(work, 'checkpoint.safetensors');
 writeCheckpoint(ckpt, synthCheckpoint(loadModel(model), 1));
 const weights = await packedWeightsFor(project, ckpt);
 const { exe, seconds } = await buildCsim(project.dir, { main: 'protocol_main' });
-console.log(`${model}: runner compiled in ${seconds.toFixed(1)} s; ${count} images per measurement; ${os.cpus().length} cores`);
+console.log(
+  `${model}: runner compiled in ${seconds.toFixed(1)} s; ${count} images per measurement; ${os.cpus().length} cores`,
+);
 
 const m = project.design.model;
 const per = m.in_chans * m.img_h * m.img_w;
-const images = Array.from({ length: count }, (_, i) => new Float32Array(per).map((_, j) => Math.sin(0.001 * j + i)));
+const images = Array.from({ length: count }, (_, i) =>
+  new Float32Array(per).map((_, j) => Math.sin(0.001 * j + i)),
+);
 
 /** The runner alone: write all frames, read until `count` responses; timed from after the hello. */
 function direct() {
@@ -54,7 +58,14 @@ function direct() {
         if (f.type === 'hello') {
           t0 = performance.now();
           images.forEach((data, id) => {
-            for (const b of encodeRequest({ id, task: 0, kind: 'image', dims: [m.in_chans, m.img_h, m.img_w], data })) child.stdin.write(b);
+            for (const b of encodeRequest({
+              id,
+              task: 0,
+              kind: 'image',
+              dims: [m.in_chans, m.img_h, m.img_w],
+              data,
+            }))
+              child.stdin.write(b);
           });
         } else if (f.type === 'response' && ++seen === count) {
           const ms = performance.now() - t0;
@@ -71,7 +82,8 @@ async function viaDriver(workers) {
   const acc = await Accelerator.open({ project: project.dir, backend: 'csim', checkpoint: ckpt, workers });
   const t0 = performance.now();
   let n = 0;
-  for await (const o of acc.stream(images.map((data) => ({ kind: 'image', data })))) n += o.output.length > 0 ? 1 : 0;
+  for await (const o of acc.stream(images.map((data) => ({ kind: 'image', data }))))
+    n += o.output.length > 0 ? 1 : 0;
   const ms = performance.now() - t0;
   await acc.close();
   if (n !== count) throw new Error(`expected ${count} results, got ${n}`);
@@ -89,23 +101,53 @@ const bestDirect = Math.min(...d);
 const bestDriver = Math.min(...v);
 const two = Math.min(await viaDriver(2), await viaDriver(2));
 const overhead = (100 * (bestDriver - bestDirect)) / bestDirect;
-console.log(`per image: runner direct ${(bestDirect / count).toFixed(1)} ms, through the driver ${(bestDriver / count).toFixed(1)} ms: overhead ${overhead.toFixed(1)}% (target <= 5%)`);
-console.log(`images/s: 1 worker ${((1000 * count) / bestDriver).toFixed(2)}   2 workers ${((1000 * count) / two).toFixed(2)}   (speed-up ${(bestDriver / two).toFixed(2)}x)`);
+console.log(
+  `per image: runner direct ${(bestDirect / count).toFixed(1)} ms, through the driver ${(bestDriver / count).toFixed(1)} ms: overhead ${overhead.toFixed(1)}% (target <= 5%)`,
+);
+console.log(
+  `images/s: 1 worker ${((1000 * count) / bestDriver).toFixed(2)}   2 workers ${((1000 * count) / two).toFixed(2)}   (speed-up ${(bestDriver / two).toFixed(2)}x)`,
+);
 
 // The driver's own CPU work per image, without any runner (load-independent): check the input,
 // encode the request (CRC over the payload), decode a response of this model's size.
 const { checkInput } = await dist('driver/inputs.js');
 const { encodeResponse } = await dist('driver/protocol.js');
-const shape = { channels: m.in_chans, height: m.img_h, width: m.img_w, tokens: project.design.dims.numTokens, dim: project.design.dims.D, moeBlocks: 0, topK: 0, tasks: 1 };
-const resp = Buffer.concat(encodeResponse({ id: 0, status: 0, tokens: shape.tokens, dim: shape.dim, moeBlocks: 0, topK: 0, deviceCycles: 0n, deviceNs: 0n, output: new Float32Array(shape.tokens * shape.dim), experts: new Int32Array(0) }));
+const shape = {
+  channels: m.in_chans,
+  height: m.img_h,
+  width: m.img_w,
+  tokens: project.design.dims.numTokens,
+  dim: project.design.dims.D,
+  moeBlocks: 0,
+  topK: 0,
+  tasks: 1,
+};
+const resp = Buffer.concat(
+  encodeResponse({
+    id: 0,
+    status: 0,
+    tokens: shape.tokens,
+    dim: shape.dim,
+    moeBlocks: 0,
+    topK: 0,
+    deviceCycles: 0n,
+    deviceNs: 0n,
+    output: new Float32Array(shape.tokens * shape.dim),
+    experts: new Int32Array(0),
+  }),
+);
 const reps = 200;
 const t0 = performance.now();
 for (let i = 0; i < reps; i++) {
   const input = { kind: 'image', data: images[i % count] };
   checkInput(input, shape, i);
-  Buffer.concat(encodeRequest({ id: i, task: 0, kind: 'image', dims: [m.in_chans, m.img_h, m.img_w], data: input.data }));
+  Buffer.concat(
+    encodeRequest({ id: i, task: 0, kind: 'image', dims: [m.in_chans, m.img_h, m.img_w], data: input.data }),
+  );
   new FrameDecoder(1 << 24).push(resp);
 }
 const cpuMs = (performance.now() - t0) / reps;
-console.log(`driver CPU work per image (no runner): ${cpuMs.toFixed(2)} ms = ${((100 * cpuMs * count) / bestDirect).toFixed(2)}% of the runner's time per image`);
+console.log(
+  `driver CPU work per image (no runner): ${cpuMs.toFixed(2)} ms = ${((100 * cpuMs * count) / bestDirect).toFixed(2)}% of the runner's time per image`,
+);
 if (!existsSync(exe)) throw new Error('runner vanished');

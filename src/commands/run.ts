@@ -23,16 +23,23 @@ interface RunOptions {
 }
 
 function positiveInt(value: string, flag: string, min = 0): number {
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new UserError(`${flag} must be an integer >= ${min}, got '${value}'`);
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new UserError(`${flag} must be an integer >= ${min}, got '${value}'`);
   return Number(value);
 }
 
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('stream images (or token tensors) through the accelerator (its C-simulation or the FPGA via XRT)')
+    .description(
+      'stream images (or token tensors) through the accelerator (its C-simulation or the FPGA via XRT)',
+    )
     .requiredOption('--project <dir>', 'generated project (ubimoe generate)')
-    .addOption(new Option('--backend <backend>', 'csim (C-simulation runners) or xrt (FPGA)').choices(['csim', 'xrt']).default('csim'))
+    .addOption(
+      new Option('--backend <backend>', 'csim (C-simulation runners) or xrt (FPGA)')
+        .choices(['csim', 'xrt'])
+        .default('csim'),
+    )
     .option('--xclbin <file>', 'xrt: the bitstream (default: the one the project built)')
     .requiredOption('--checkpoint <file>', 'safetensors checkpoint of the project model')
     .requiredOption('--input <files...>', '.npy images [B,C,H,W] or tokens [B,N,D], or .png frames')
@@ -47,18 +54,24 @@ export function registerRun(program: Command): void {
       let timeoutMs: number | undefined;
       if (opts.timeout !== undefined) {
         const s = Number(opts.timeout);
-        if (!(s > 0) || !Number.isFinite(s)) throw new UserError(`--timeout must be a positive number of seconds, got '${opts.timeout}'`);
+        if (!(s > 0) || !Number.isFinite(s))
+          throw new UserError(`--timeout must be a positive number of seconds, got '${opts.timeout}'`);
         timeoutMs = Math.round(s * 1000);
       }
       if (!existsSync(opts.checkpoint)) throw new UserError(`${opts.checkpoint}: no such checkpoint file`);
-      if (opts.xclbin !== undefined && opts.backend !== 'xrt') throw new UserError('--xclbin is for --backend xrt');
-      if (opts.xclbin !== undefined && !existsSync(opts.xclbin)) throw new UserError(`${opts.xclbin}: no such xclbin file`);
+      if (opts.xclbin !== undefined && opts.backend !== 'xrt')
+        throw new UserError('--xclbin is for --backend xrt');
+      if (opts.xclbin !== undefined && !existsSync(opts.xclbin))
+        throw new UserError(`${opts.xclbin}: no such xclbin file`);
 
       // Everything the user gave is checked before any runner starts.
       const project = openProject(opts.project);
       const model = project.design.model;
       const dims = project.design.dims;
-      if (task >= dims.tasks) throw new UserError(`--task ${task} out of range: the model has ${dims.tasks} task(s) (0..${dims.tasks - 1})`);
+      if (task >= dims.tasks)
+        throw new UserError(
+          `--task ${task} out of range: the model has ${dims.tasks} task(s) (0..${dims.tasks - 1})`,
+        );
       const shape = {
         channels: model.in_chans,
         height: model.img_h,
@@ -70,7 +83,8 @@ export function registerRun(program: Command): void {
         tasks: dims.tasks,
       };
       const inputs = loadInputFiles(opts.input, model, shape);
-      const finalNorm = opts.finalNorm || model.final_norm ? loadFinalNorm(opts.checkpoint, model) : undefined;
+      const finalNorm =
+        opts.finalNorm || model.final_norm ? loadFinalNorm(opts.checkpoint, model) : undefined;
 
       const acc = await Accelerator.open({
         project: opts.project,
@@ -86,7 +100,11 @@ export function registerRun(program: Command): void {
       const latencies: number[] = [];
       const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar(
-            { format: 'running |{bar}| {value}/{total} images | {speed} images/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 8 },
+            {
+              format: 'running |{bar}| {value}/{total} images | {speed} images/s | ETA {eta_formatted}',
+              hideCursor: true,
+              etaBuffer: 8,
+            },
             cliProgress.Presets.shades_classic,
           )
         : undefined;
@@ -96,7 +114,9 @@ export function registerRun(program: Command): void {
         for await (const r of acc.stream(inputs, { task })) {
           out.set(r.output, r.index * per);
           latencies.push(r.latencyMs);
-          bar?.update(latencies.length, { speed: (latencies.length / ((Date.now() - started) / 1000)).toFixed(2) });
+          bar?.update(latencies.length, {
+            speed: (latencies.length / ((Date.now() - started) / 1000)).toFixed(2),
+          });
         }
       } finally {
         bar?.stop();
@@ -107,7 +127,11 @@ export function registerRun(program: Command): void {
       writeNpy(opts.output, [inputs.length, dims.numTokens, dims.D], out);
       const kind = inputs[0].kind === 'image' ? 'images' : 'token inputs';
       process.stdout.write(
-        formatSummary(summarise(latencies, wallMs), kind, `${opts.backend}, ${workers} worker${workers > 1 ? 's' : ''}`) + ` -> ${opts.output}\n`,
+        formatSummary(
+          summarise(latencies, wallMs),
+          kind,
+          `${opts.backend}, ${workers} worker${workers > 1 ? 's' : ''}`,
+        ) + ` -> ${opts.output}\n`,
       );
     });
 }

@@ -49,11 +49,16 @@ export class Accelerator {
 
   static async open(opts: AcceleratorOptions): Promise<Accelerator> {
     const workers = opts.workers ?? 1;
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UserError(`workers must be an integer 1..64, got ${workers}`);
-    if (opts.backend !== 'csim' && opts.backend !== 'xrt') throw new UserError(`backend must be csim or xrt, got '${opts.backend}'`);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+      throw new UserError(`workers must be an integer 1..64, got ${workers}`);
+    if (opts.backend !== 'csim' && opts.backend !== 'xrt')
+      throw new UserError(`backend must be csim or xrt, got '${opts.backend}'`);
     if (opts.backend === 'xrt' && workers !== 1)
-      throw new UserError('workers applies to the csim backend; the XRT host owns the device and keeps its own images in flight');
-    if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new UserError(`timeout must be positive, got ${opts.timeoutMs}`);
+      throw new UserError(
+        'workers applies to the csim backend; the XRT host owns the device and keeps its own images in flight',
+      );
+    if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0))
+      throw new UserError(`timeout must be positive, got ${opts.timeoutMs}`);
     const project = openProject(opts.project);
     const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs(project, opts.backend);
     const command = await prepareRunner(project, opts);
@@ -92,7 +97,9 @@ export class Accelerator {
     if (this.closed) throw new Error('Accelerator.stream: the accelerator is closed');
     const task = opts.task ?? 0;
     if (!Number.isInteger(task) || task < 0 || task >= this.model.tasks)
-      throw new UserError(`task ${task} out of range: the model has ${this.model.tasks} task(s) (0..${this.model.tasks - 1})`);
+      throw new UserError(
+        `task ${task} out of range: the model has ${this.model.tasks} task(s) (0..${this.model.tasks - 1})`,
+      );
     try {
       yield* scheduleStream(this.workers, this.model, inputs, task);
     } catch (err) {
@@ -135,7 +142,10 @@ function checkHello(w: RunnerProcess, project: Project): void {
     tasks: d.tasks,
   };
   for (const k of Object.keys(want) as (keyof ModelShape)[])
-    if (h.model[k] !== want[k]) throw new UserError(`${w.label} announces ${k} = ${h.model[k]}, the project's model has ${want[k]}: rebuild it`);
+    if (h.model[k] !== want[k])
+      throw new UserError(
+        `${w.label} announces ${k} = ${h.model[k]}, the project's model has ${want[k]}: rebuild it`,
+      );
 }
 
 /** Startup refusals (weights for another design, no device) are the user's to fix: one line, exit 2. */

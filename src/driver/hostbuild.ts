@@ -23,10 +23,17 @@ export function xrtFlags(env: NodeJS.ProcessEnv = process.env): { include: strin
   return null;
 }
 
-export function hostCompileArgs(projectDir: string, sources: string[], out: string, env: NodeJS.ProcessEnv = process.env): string[] {
+export function hostCompileArgs(
+  projectDir: string,
+  sources: string[],
+  out: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   const xrt = xrtFlags(env);
   if (!xrt)
-    throw new UserError('XRT development files not found: install libxrt-dev and uuid-dev (Debian/Ubuntu), or source /opt/xilinx/xrt/setup.sh');
+    throw new UserError(
+      'XRT development files not found: install libxrt-dev and uuid-dev (Debian/Ubuntu), or source /opt/xilinx/xrt/setup.sh',
+    );
   return [
     '-std=c++17',
     '-O2',
@@ -59,9 +66,14 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Compiles the host if its sources changed since the last build; returns the executable's path. */
-export async function buildHost(projectDir: string, log?: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function buildHost(
+  projectDir: string,
+  log?: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   const hostDir = join(projectDir, 'host');
-  if (!existsSync(hostDir)) throw new UserError(`${projectDir}: has no host/ directory (regenerate it with ubimoe generate)`);
+  if (!existsSync(hostDir))
+    throw new UserError(`${projectDir}: has no host/ directory (regenerate it with ubimoe generate)`);
   const sources = readdirSync(hostDir)
     .filter((f) => f.endsWith('.cpp'))
     .sort()
@@ -80,10 +92,14 @@ export async function buildHost(projectDir: string, log?: (line: string) => void
   const tmp = `${exe}.${process.pid}.tmp`;
   log?.(`compiling the XRT host (${sources.length} source${sources.length > 1 ? 's' : ''})`);
   const r = await execa('g++', hostCompileArgs(projectDir, sources, tmp, env), { reject: false, all: true });
-  if ((r as { code?: string }).code === 'ENOENT') throw new UserError('g++ not found: install g++ to build the XRT host');
+  if ((r as { code?: string }).code === 'ENOENT')
+    throw new UserError('g++ not found: install g++ to build the XRT host');
   if (r.exitCode !== 0) {
     rmSync(tmp, { force: true });
-    const tail = String(r.all ?? '').split('\n').slice(-20).join('\n');
+    const tail = String(r.all ?? '')
+      .split('\n')
+      .slice(-20)
+      .join('\n');
     throw new ToolError(`compiling the XRT host failed (g++ exit ${r.exitCode}):\n${tail}`);
   }
   renameSync(tmp, exe);

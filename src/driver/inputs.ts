@@ -24,12 +24,15 @@ export function inputDims(kind: AcceleratorInput['kind'], m: ModelShape): [numbe
 /** Checks an input's kind, size and values; `index` is its position in the stream. */
 export function checkInput(input: AcceleratorInput, m: ModelShape, index: number): void {
   const name = input.source ? `input ${index} (${input.source})` : `input ${index}`;
-  if (input.kind !== 'image' && input.kind !== 'tokens') throw new UserError(`${name}: kind must be 'image' or 'tokens'`);
+  if (input.kind !== 'image' && input.kind !== 'tokens')
+    throw new UserError(`${name}: kind must be 'image' or 'tokens'`);
   if (!(input.data instanceof Float32Array)) throw new UserError(`${name}: data must be a Float32Array`);
   const [a, b, c] = inputDims(input.kind, m);
   if (input.data.length !== a * b * c) {
     const want = input.kind === 'image' ? `[${a}, ${b}, ${c}]` : `[${a}, ${b}]`;
-    throw new UserError(`${name}: ${input.data.length} values, but ${input.kind === 'image' ? 'an image' : 'a token input'} of this model is ${want} = ${a * b * c}`);
+    throw new UserError(
+      `${name}: ${input.data.length} values, but ${input.kind === 'image' ? 'an image' : 'a token input'} of this model is ${want} = ${a * b * c}`,
+    );
   }
   const bad = firstNonFinite(input.data);
   if (bad >= 0) throw new UserError(`${name}: value ${bad} is ${input.data[bad]} (inputs must be finite)`);
@@ -55,13 +58,17 @@ export interface InputFile {
  * images when 4-D [B,C,H,W] and tokens when 3-D [B,N,D]; its shape must match the model.
  */
 export function loadInputFiles(paths: string[], model: ModelConfig, shape: ModelShape): AcceleratorInput[] {
-  if (paths.length === 0) throw new UserError('no input given (--input images.npy | tokens.npy | frame.png ...)');
+  if (paths.length === 0)
+    throw new UserError('no input given (--input images.npy | tokens.npy | frame.png ...)');
   const all: AcceleratorInput[] = [];
   for (const path of paths) {
     const ext = extname(path).toLowerCase();
     if (ext === '.npy') all.push(...readNpyInputs(path, shape));
     else if (ext === '.png') all.push({ kind: 'image', data: readPngImage(path, model), source: path });
-    else throw new UserError(`${path}: input must be a .npy ([B,C,H,W] images or [B,N,D] tokens) or a .png frame`);
+    else
+      throw new UserError(
+        `${path}: input must be a .npy ([B,C,H,W] images or [B,N,D] tokens) or a .png frame`,
+      );
   }
   all.forEach((input, i) => checkInput(input, shape, i));
   return all;
@@ -70,7 +77,8 @@ export function loadInputFiles(paths: string[], model: ModelConfig, shape: Model
 export function readNpyInputs(path: string, m: ModelShape): AcceleratorInput[] {
   const arr = readNpy(path);
   // float16 converts to float32 exactly (as ubimoe csim reads it); anything else is refused
-  if (arr.dtype !== 'float32' && arr.dtype !== 'float16') throw new UserError(`${path}: dtype ${arr.dtype}, inputs must be float32 (or float16)`);
+  if (arr.dtype !== 'float32' && arr.dtype !== 'float16')
+    throw new UserError(`${path}: dtype ${arr.dtype}, inputs must be float32 (or float16)`);
   const data = arr.data as Float32Array;
   const s = arr.shape;
   const image = [m.channels, m.height, m.width];
@@ -82,7 +90,12 @@ export function readNpyInputs(path: string, m: ModelShape): AcceleratorInput[] {
     throw new UserError(
       `${path}: shape (${s.join(', ')}) is neither images (B, ${image.join(', ')}) nor tokens (B, ${tokens.join(', ')}) of this model`,
     );
-  if (s[0] === 0) throw new UserError(`${path}: holds no ${kind === 'image' ? 'images' : 'token tensors'} (batch size 0)`);
+  if (s[0] === 0)
+    throw new UserError(`${path}: holds no ${kind === 'image' ? 'images' : 'token tensors'} (batch size 0)`);
   const per = data.length / s[0];
-  return Array.from({ length: s[0] }, (_, i) => ({ kind, data: data.subarray(i * per, (i + 1) * per), source: `${path}[${i}]` }));
+  return Array.from({ length: s[0] }, (_, i) => ({
+    kind,
+    data: data.subarray(i * per, (i + 1) * per),
+    source: `${path}[${i}]`,
+  }));
 }

@@ -17,17 +17,21 @@ export const DEFAULT_XCLBIN = 'build/hw/ubimoe.xclbin';
 
 export async function prepareRunner(project: Project, opts: AcceleratorOptions): Promise<RunnerCommand> {
   const log = opts.log ?? (() => {});
-  if (!existsSync(opts.checkpoint) || !statSync(opts.checkpoint).isFile()) throw new UserError(`${opts.checkpoint}: no such checkpoint file`);
+  if (!existsSync(opts.checkpoint) || !statSync(opts.checkpoint).isFile())
+    throw new UserError(`${opts.checkpoint}: no such checkpoint file`);
   let xclbin: string | undefined;
   if (opts.backend === 'xrt') {
     xclbin = resolve(opts.xclbin ?? join(project.dir, DEFAULT_XCLBIN));
     if (!existsSync(xclbin) || !statSync(xclbin).isFile())
       throw new UserError(
-        opts.xclbin ? `${opts.xclbin}: no such xclbin file` : `${xclbin}: no xclbin (build it with ubimoe build, or pass --xclbin)`,
+        opts.xclbin
+          ? `${opts.xclbin}: no such xclbin file`
+          : `${xclbin}: no xclbin (build it with ubimoe build, or pass --xclbin)`,
       );
   }
   const weights = await packedWeightsFor(project, opts.checkpoint, log);
-  if (opts.runnerCommand) return { ...opts.runnerCommand, args: [...opts.runnerCommand.args, '--weights', weights] };
+  if (opts.runnerCommand)
+    return { ...opts.runnerCommand, args: [...opts.runnerCommand.args, '--weights', weights] };
   if (opts.backend === 'csim') {
     // the kernel engineer's csim build (same flags and cache as `ubimoe csim`), with the protocol main
     const built = await buildCsim(project.dir, { main: 'protocol_main' });

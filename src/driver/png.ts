@@ -28,7 +28,13 @@ export function decodePng(bytes: Uint8Array, what: string): RgbaImage {
  * Bilinear resize of one channel plane, half-pixel centres (PyTorch's
  * interpolate(mode='bilinear', align_corners=False) without antialiasing).
  */
-export function resizeBilinear(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
+export function resizeBilinear(
+  src: Float32Array,
+  sw: number,
+  sh: number,
+  dw: number,
+  dh: number,
+): Float32Array {
   const out = new Float32Array(dw * dh);
   const sx = sw / dw;
   const sy = sh / dh;
@@ -53,7 +59,8 @@ export function resizeBilinear(src: Float32Array, sw: number, sh: number, dw: nu
 /** An RGBA image -> a normalised model input [C, H, W] (C = 3: RGB; C = 1: luma). */
 export function imageToInput(img: RgbaImage, model: ModelConfig, what: string): Float32Array {
   const C = model.in_chans;
-  if (C !== 3 && C !== 1) throw new UserError(`${what}: PNG frames feed models with 1 or 3 input channels, this one has ${C}`);
+  if (C !== 3 && C !== 1)
+    throw new UserError(`${what}: PNG frames feed models with 1 or 3 input channels, this one has ${C}`);
   const { mean, std } = normalisation(model);
   const H = model.img_h;
   const W = model.img_w;
@@ -66,7 +73,8 @@ export function imageToInput(img: RgbaImage, model: ModelConfig, what: string): 
       // ITU-R BT.601 luma for single-channel models
       plane[i] = (C === 3 ? p[c] : 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) / 255;
     }
-    const resized = img.width === W && img.height === H ? plane : resizeBilinear(plane, img.width, img.height, W, H);
+    const resized =
+      img.width === W && img.height === H ? plane : resizeBilinear(plane, img.width, img.height, W, H);
     for (let i = 0; i < H * W; i++) out[c * H * W + i] = (resized[i] - mean[c]) / std[c];
   }
   return out;

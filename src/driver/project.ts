@@ -16,11 +16,14 @@ export interface Project {
 
 export function openProject(dir: string): Project {
   const abs = resolve(dir);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UserError(`${dir}: no such project directory`);
+  if (!existsSync(abs) || !statSync(abs).isDirectory())
+    throw new UserError(`${dir}: no such project directory`);
   const manifestPath = join(abs, 'manifest.json');
   const designPath = join(abs, 'design.yaml');
   if (!existsSync(manifestPath) || !existsSync(designPath))
-    throw new UserError(`${dir}: not a ubimoe project (no manifest.json / design.yaml; create one with ubimoe generate)`);
+    throw new UserError(
+      `${dir}: not a ubimoe project (no manifest.json / design.yaml; create one with ubimoe generate)`,
+    );
   let manifest: Record<string, unknown>;
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
@@ -32,6 +35,8 @@ export function openProject(dir: string): Project {
     throw new UserError(`${manifestPath}: no design hash (design_hash: hex string)`);
   const design = loadDesign(designPath);
   if (hashOf(design) !== designHash)
-    throw new UserError(`${dir}: design.yaml no longer matches manifest.json (edited after generation?); run ubimoe generate again`);
+    throw new UserError(
+      `${dir}: design.yaml no longer matches manifest.json (edited after generation?); run ubimoe generate again`,
+    );
   return { dir: abs, design, designHash };
 }

@@ -190,8 +190,8 @@ export function encodeHello(h: Omit<HelloFrame, 'type' | 'version'>): Buffer[] {
   body.writeUInt16LE(backendCode, 2);
   body.write(h.designHash.slice(0, HASH_BYTES), 8, 'ascii');
   const m = h.model;
-  [m.channels, m.height, m.width, m.tokens, m.dim, m.moeBlocks, m.topK, m.tasks, h.maxInFlight].forEach((v, i) =>
-    body.writeUInt32LE(v, 8 + HASH_BYTES + 4 * i),
+  [m.channels, m.height, m.width, m.tokens, m.dim, m.moeBlocks, m.topK, m.tasks, h.maxInFlight].forEach(
+    (v, i) => body.writeUInt32LE(v, 8 + HASH_BYTES + 4 * i),
   );
   return encodeFrame(FrameType.hello, NO_REQUEST, [body]);
 }
@@ -236,7 +236,10 @@ export function decodeBody(type: number, id: number, body: Buffer): Frame {
         fail(ErrorCode.BAD_LENGTH, `hello body of ${body.length} bytes (expected ${HELLO_BODY_BYTES})`);
       const version = body.readUInt16LE(0);
       if (version !== PROTOCOL_VERSION)
-        fail(ErrorCode.BAD_VERSION, `runner speaks protocol version ${version}, this driver ${PROTOCOL_VERSION}`);
+        fail(
+          ErrorCode.BAD_VERSION,
+          `runner speaks protocol version ${version}, this driver ${PROTOCOL_VERSION}`,
+        );
       const rawHash = body.subarray(8, 8 + HASH_BYTES);
       const end = rawHash.indexOf(0);
       const designHash = rawHash.subarray(0, end < 0 ? HASH_BYTES : end).toString('latin1');
@@ -246,29 +249,59 @@ export function decodeBody(type: number, id: number, body: Buffer): Frame {
         version,
         backend: BACKENDS[body.readUInt16LE(2)] ?? `unknown(${body.readUInt16LE(2)})`,
         designHash,
-        model: { channels: f(0), height: f(1), width: f(2), tokens: f(3), dim: f(4), moeBlocks: f(5), topK: f(6), tasks: f(7) },
+        model: {
+          channels: f(0),
+          height: f(1),
+          width: f(2),
+          tokens: f(3),
+          dim: f(4),
+          moeBlocks: f(5),
+          topK: f(6),
+          tasks: f(7),
+        },
         maxInFlight: f(8),
       };
     }
     case FrameType.request: {
-      if (body.length < REQUEST_HEAD_BYTES) fail(ErrorCode.BAD_LENGTH, `request body of ${body.length} bytes is too short`);
+      if (body.length < REQUEST_HEAD_BYTES)
+        fail(ErrorCode.BAD_LENGTH, `request body of ${body.length} bytes is too short`);
       const kindCode = body.readUInt32LE(4);
-      const kind = kindCode === InputKind.image ? 'image' : kindCode === InputKind.tokens ? 'tokens' : undefined;
+      const kind =
+        kindCode === InputKind.image ? 'image' : kindCode === InputKind.tokens ? 'tokens' : undefined;
       if (!kind) fail(ErrorCode.BAD_SHAPE, `request kind ${kindCode} unknown`);
-      if (body.readUInt32LE(20) !== DTYPE_FLOAT32) fail(ErrorCode.BAD_DTYPE, `request dtype ${body.readUInt32LE(20)} unknown`);
-      const dims: [number, number, number] = [body.readUInt32LE(8), body.readUInt32LE(12), body.readUInt32LE(16)];
+      if (body.readUInt32LE(20) !== DTYPE_FLOAT32)
+        fail(ErrorCode.BAD_DTYPE, `request dtype ${body.readUInt32LE(20)} unknown`);
+      const dims: [number, number, number] = [
+        body.readUInt32LE(8),
+        body.readUInt32LE(12),
+        body.readUInt32LE(16),
+      ];
       const count = dims[0] * dims[1] * dims[2];
       if (body.length !== REQUEST_HEAD_BYTES + 4 * count)
-        fail(ErrorCode.BAD_LENGTH, `request body of ${body.length} bytes does not hold ${count} float32 values`);
-      return { type: 'request', id, task: body.readUInt32LE(0), kind, dims, data: copyFloats(body, REQUEST_HEAD_BYTES, count) };
+        fail(
+          ErrorCode.BAD_LENGTH,
+          `request body of ${body.length} bytes does not hold ${count} float32 values`,
+        );
+      return {
+        type: 'request',
+        id,
+        task: body.readUInt32LE(0),
+        kind,
+        dims,
+        data: copyFloats(body, REQUEST_HEAD_BYTES, count),
+      };
     }
     case FrameType.response: {
-      if (body.length < RESPONSE_HEAD_BYTES) fail(ErrorCode.BAD_LENGTH, `response body of ${body.length} bytes is too short`);
+      if (body.length < RESPONSE_HEAD_BYTES)
+        fail(ErrorCode.BAD_LENGTH, `response body of ${body.length} bytes is too short`);
       const [status, tokens, dim, moeBlocks, topK] = [0, 1, 2, 3, 4].map((i) => body.readUInt32LE(4 * i));
       const outCount = tokens * dim;
       const expertCount = moeBlocks * tokens * topK;
       if (body.length !== RESPONSE_HEAD_BYTES + 4 * (outCount + expertCount))
-        fail(ErrorCode.BAD_LENGTH, `response body of ${body.length} bytes does not match its shape [${tokens},${dim}] + experts [${moeBlocks},${tokens},${topK}]`);
+        fail(
+          ErrorCode.BAD_LENGTH,
+          `response body of ${body.length} bytes does not match its shape [${tokens},${dim}] + experts [${moeBlocks},${tokens},${topK}]`,
+        );
       return {
         type: 'response',
         id,
@@ -285,9 +318,18 @@ export function decodeBody(type: number, id: number, body: Buffer): Frame {
     }
     case FrameType.error: {
       if (body.length < 4 || body.length > 4 + MAX_ERROR_MESSAGE)
-        fail(ErrorCode.BAD_LENGTH, `error body of ${body.length} bytes (expected 4..${4 + MAX_ERROR_MESSAGE})`);
+        fail(
+          ErrorCode.BAD_LENGTH,
+          `error body of ${body.length} bytes (expected 4..${4 + MAX_ERROR_MESSAGE})`,
+        );
       const code = body.readUInt32LE(0);
-      return { type: 'error', id, code, codeName: errorCodeName(code), message: body.subarray(4).toString('utf8') };
+      return {
+        type: 'error',
+        id,
+        code,
+        codeName: errorCodeName(code),
+        message: body.subarray(4).toString('utf8'),
+      };
     }
     case FrameType.shutdown:
       if (body.length !== 0) fail(ErrorCode.BAD_LENGTH, `shutdown body of ${body.length} bytes (expected 0)`);
@@ -340,7 +382,10 @@ export class FrameDecoder {
   end(): void {
     if (this.dead) throw this.dead;
     if (this.buffered > 0)
-      throw (this.dead = new ProtocolError(ErrorCode.TRUNCATED, `stream ended inside a frame (${this.buffered} bytes pending)`));
+      throw (this.dead = new ProtocolError(
+        ErrorCode.TRUNCATED,
+        `stream ended inside a frame (${this.buffered} bytes pending)`,
+      ));
   }
 
   private take(n: number): Buffer {
@@ -385,24 +430,28 @@ export class FrameDecoder {
       // check the magic as soon as its bytes are here, so garbage fails fast
       if (this.buffered > 0) {
         const have = Buffer.concat(this.chunks).subarray(0, Math.min(4, this.buffered));
-        if (!MAGIC.subarray(0, have.length).equals(have)) fail(ErrorCode.BAD_MAGIC, 'bad frame magic (expected "UBMF")');
+        if (!MAGIC.subarray(0, have.length).equals(have))
+          fail(ErrorCode.BAD_MAGIC, 'bad frame magic (expected "UBMF")');
       }
       return undefined;
     }
     const header = this.peekHeader();
     if (!header.subarray(0, 4).equals(MAGIC)) fail(ErrorCode.BAD_MAGIC, 'bad frame magic (expected "UBMF")');
-    if (header[4] !== PROTOCOL_VERSION) fail(ErrorCode.BAD_VERSION, `frame of protocol version ${header[4]} (expected ${PROTOCOL_VERSION})`);
+    if (header[4] !== PROTOCOL_VERSION)
+      fail(ErrorCode.BAD_VERSION, `frame of protocol version ${header[4]} (expected ${PROTOCOL_VERSION})`);
     if (header.readUInt16LE(6) !== 0) fail(ErrorCode.BAD_TYPE, 'reserved header bytes are not zero');
     const type = header[5];
     const id = header.readUInt32LE(8);
     const bodyBytes = header.readUInt32LE(12);
-    if (bodyBytes > this.maxBody) fail(ErrorCode.BAD_LENGTH, `frame body of ${bodyBytes} bytes exceeds the limit of ${this.maxBody}`);
+    if (bodyBytes > this.maxBody)
+      fail(ErrorCode.BAD_LENGTH, `frame body of ${bodyBytes} bytes exceeds the limit of ${this.maxBody}`);
     const total = HEADER_BYTES + bodyBytes + TRAILER_BYTES;
     if (this.buffered < total) return undefined;
     const frame = this.take(total);
     const body = frame.subarray(HEADER_BYTES, HEADER_BYTES + bodyBytes);
     const crc = crc32(frame.subarray(0, HEADER_BYTES + bodyBytes));
-    if (crc !== frame.readUInt32LE(HEADER_BYTES + bodyBytes)) fail(ErrorCode.BAD_CHECKSUM, `frame checksum mismatch (type ${type}, request ${id})`);
+    if (crc !== frame.readUInt32LE(HEADER_BYTES + bodyBytes))
+      fail(ErrorCode.BAD_CHECKSUM, `frame checksum mismatch (type ${type}, request ${id})`);
     return decodeBody(type, id, body);
   }
 }

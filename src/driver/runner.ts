@@ -39,7 +39,14 @@ export class RunnerError extends ToolError {
   constructor(
     message: string,
     readonly failure: RunnerFailure,
-    readonly detail: { index?: number; code?: number; codeName?: string; exitCode?: number; signal?: string; stderr?: string[] } = {},
+    readonly detail: {
+      index?: number;
+      code?: number;
+      codeName?: string;
+      exitCode?: number;
+      signal?: string;
+      stderr?: string[];
+    } = {},
   ) {
     super(message);
     this.name = 'RunnerError';
@@ -68,7 +75,13 @@ export class RunnerProcess {
   readonly label: string;
   readonly pid: number;
   hello!: HelloFrame;
-  private readonly proc: ResultPromise<{ stdin: 'pipe'; stdout: 'pipe'; stderr: 'pipe'; buffer: false; reject: false }>;
+  private readonly proc: ResultPromise<{
+    stdin: 'pipe';
+    stdout: 'pipe';
+    stderr: 'pipe';
+    buffer: false;
+    reject: false;
+  }>;
   private readonly decoder = new FrameDecoder(HELLO_BODY_BYTES + 4 + MAX_ERROR_MESSAGE);
   private readonly pending = new Map<number, Pending>();
   private readonly stderrTail: string[] = [];
@@ -105,7 +118,10 @@ export class RunnerProcess {
     this.done = this.proc.then(
       (result) => {
         // a process that could not be spawned resolves with no exit code and no signal
-        const spawnError = result.exitCode === undefined && !result.signal ? (result.originalMessage ?? result.shortMessage) : undefined;
+        const spawnError =
+          result.exitCode === undefined && !result.signal
+            ? (result.originalMessage ?? result.shortMessage)
+            : undefined;
         this.onExit(result.exitCode, result.signal, spawnError);
       },
       (err: unknown) => this.onExit(undefined, undefined, err),
@@ -116,7 +132,10 @@ export class RunnerProcess {
    * Spawns a runner and waits for its hello frame. A runner that answers with an error frame
    * (weights refused, no device) or dies first rejects with a 'startup' RunnerError.
    */
-  static async start(cmd: RunnerCommand, opts: { label: string; timeoutMs: number; helloTimeoutMs?: number }): Promise<RunnerProcess> {
+  static async start(
+    cmd: RunnerCommand,
+    opts: { label: string; timeoutMs: number; helloTimeoutMs?: number },
+  ): Promise<RunnerProcess> {
     const r = new RunnerProcess(cmd, opts.label, opts.timeoutMs);
     const helloTimeout = opts.helloTimeoutMs ?? Math.max(60_000, opts.timeoutMs);
     let timer: NodeJS.Timeout | undefined;
@@ -124,7 +143,12 @@ export class RunnerProcess {
       r.hello = await new Promise<HelloFrame>((resolve, reject) => {
         r.helloWaiter = { resolve, reject };
         timer = setTimeout(() => {
-          r.fail(new RunnerError(`${r.label} sent no hello within ${Math.round(helloTimeout / 1000)} s; stopped it`, 'startup'));
+          r.fail(
+            new RunnerError(
+              `${r.label} sent no hello within ${Math.round(helloTimeout / 1000)} s; stopped it`,
+              'startup',
+            ),
+          );
         }, helloTimeout);
         if (r.failure) reject(r.failure);
       });
@@ -151,7 +175,13 @@ export class RunnerProcess {
   request(input: RequestInput): Promise<ResponseFrame> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++ >>> 0;
-    const frame = encodeRequest({ id, task: input.task, kind: input.kind, dims: input.dims, data: input.data });
+    const frame = encodeRequest({
+      id,
+      task: input.task,
+      kind: input.kind,
+      dims: input.dims,
+      data: input.data,
+    });
     return new Promise<ResponseFrame>((resolve, reject) => {
       this.pending.set(id, { id, index: input.index, sentAt: Date.now(), resolve, reject });
       for (const b of frame) this.proc.stdin.write(b);
@@ -213,7 +243,11 @@ export class RunnerProcess {
       frames = this.decoder.push(chunk);
     } catch (err) {
       const e = err as ProtocolError;
-      this.fail(new RunnerError(`${this.label} sent a malformed frame (${e.message}); stopped it`, 'protocol', { code: e.code }));
+      this.fail(
+        new RunnerError(`${this.label} sent a malformed frame (${e.message}); stopped it`, 'protocol', {
+          code: e.code,
+        }),
+      );
       this.proc.kill('SIGKILL');
       return;
     }
@@ -222,7 +256,11 @@ export class RunnerProcess {
 
   private onFrame(f: Frame): void {
     if (!this.helloWaiter && f.type !== 'response' && f.type !== 'error') {
-      this.fail(new RunnerError(`${this.label} sent an unexpected ${f.type} frame; stopped it`, 'protocol', { code: ErrorCode.BAD_TYPE }));
+      this.fail(
+        new RunnerError(`${this.label} sent an unexpected ${f.type} frame; stopped it`, 'protocol', {
+          code: ErrorCode.BAD_TYPE,
+        }),
+      );
       this.proc.kill('SIGKILL');
       return;
     }
@@ -233,7 +271,11 @@ export class RunnerProcess {
         w.resolve(f);
       } else if (f.type === 'error') this.fail(this.startupError(f));
       else {
-        this.fail(new RunnerError(`${this.label} sent a ${f.type} frame before its hello`, 'protocol', { code: ErrorCode.BAD_TYPE }));
+        this.fail(
+          new RunnerError(`${this.label} sent a ${f.type} frame before its hello`, 'protocol', {
+            code: ErrorCode.BAD_TYPE,
+          }),
+        );
         this.proc.kill('SIGKILL');
       }
       return;
@@ -246,7 +288,9 @@ export class RunnerProcess {
     const id = (f as ResponseFrame | ErrorFrame).id;
     const p = this.pending.get(id);
     if (!p) {
-      this.fail(new RunnerError(`${this.label} answered request ${id}, which is not outstanding`, 'protocol'));
+      this.fail(
+        new RunnerError(`${this.label} answered request ${id}, which is not outstanding`, 'protocol'),
+      );
       this.proc.kill('SIGKILL');
       return;
     }
@@ -256,11 +300,15 @@ export class RunnerProcess {
     else {
       const e = f as ErrorFrame;
       p.reject(
-        new RunnerError(`input ${p.index}: ${this.label} refused it: ${e.codeName}: ${e.message}`, 'request', {
-          index: p.index,
-          code: e.code,
-          codeName: e.codeName,
-        }),
+        new RunnerError(
+          `input ${p.index}: ${this.label} refused it: ${e.codeName}: ${e.message}`,
+          'request',
+          {
+            index: p.index,
+            code: e.code,
+            codeName: e.codeName,
+          },
+        ),
       );
     }
   }
@@ -268,7 +316,10 @@ export class RunnerProcess {
   private fatalFrame: ErrorFrame | undefined;
 
   private startupError(f: ErrorFrame): RunnerError {
-    return new RunnerError(`${this.label} could not start: ${f.message}`, 'startup', { code: f.code, codeName: f.codeName });
+    return new RunnerError(`${this.label} could not start: ${f.message}`, 'startup', {
+      code: f.code,
+      codeName: f.codeName,
+    });
   }
 
   private onStderr(chunk: Buffer): void {
@@ -311,18 +362,30 @@ export class RunnerProcess {
     if (this.helloWaiter) {
       const e = this.fatalFrame
         ? this.startupError(this.fatalFrame)
-        : new RunnerError(`${this.label} ${status}${exitCode === undefined && !signal ? '' : ' before its hello'}${tail}`, 'startup', detail);
+        : new RunnerError(
+            `${this.label} ${status}${exitCode === undefined && !signal ? '' : ' before its hello'}${tail}`,
+            'startup',
+            detail,
+          );
       this.fail(e);
       return;
     }
     const oldest = this.pending.values().next().value as Pending | undefined;
-    const what = oldest ? `while processing input ${oldest.index} (request ${oldest.id})` : 'between requests';
-    const reason = this.fatalFrame ? ` after reporting ${this.fatalFrame.codeName}: ${this.fatalFrame.message}` : '';
+    const what = oldest
+      ? `while processing input ${oldest.index} (request ${oldest.id})`
+      : 'between requests';
+    const reason = this.fatalFrame
+      ? ` after reporting ${this.fatalFrame.codeName}: ${this.fatalFrame.message}`
+      : '';
     this.fail(
-      new RunnerError(`${this.label} (pid ${this.pid}) ${status} ${what}${reason}${tail}`, this.fatalFrame ? 'protocol' : 'died', {
-        ...detail,
-        index: oldest?.index,
-      }),
+      new RunnerError(
+        `${this.label} (pid ${this.pid}) ${status} ${what}${reason}${tail}`,
+        this.fatalFrame ? 'protocol' : 'died',
+        {
+          ...detail,
+          index: oldest?.index,
+        },
+      ),
     );
   }
 

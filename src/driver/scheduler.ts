@@ -29,7 +29,12 @@ export function runnerDepth(w: RunnerProcess): number {
  * The scheduling loop. The first failure (any request, any runner) ends the stream: it rejects
  * with that error; the caller stops the runners.
  */
-export async function* scheduleStream(workers: RunnerProcess[], model: ModelShape, inputs: InputSource, task: number): AsyncGenerator<StreamOutput> {
+export async function* scheduleStream(
+  workers: RunnerProcess[],
+  model: ModelShape,
+  inputs: InputSource,
+  task: number,
+): AsyncGenerator<StreamOutput> {
   const depth = workers.map(runnerDepth);
   const window = depth.reduce((a, b) => a + b, 0);
   const source = toAsyncIterator(inputs);
@@ -53,7 +58,13 @@ export async function* scheduleStream(workers: RunnerProcess[], model: ModelShap
         const w = pickWorker(workers, depth);
         const started = performance.now();
         const p = workers[w]
-          .request({ index, task, kind: r.value.kind, dims: inputDims(r.value.kind, model), data: r.value.data })
+          .request({
+            index,
+            task,
+            kind: r.value.kind,
+            dims: inputDims(r.value.kind, model),
+            data: r.value.data,
+          })
           .then((resp) => toOutput(resp, index, started, w));
         p.catch(reportFailure);
         inflight.set(index, p);

@@ -24,11 +24,19 @@ export async function fileSha256(path: string): Promise<string> {
 }
 
 export function packedWeightsPath(project: Project, checkpointHash: string): string {
-  return join(project.dir, WEIGHTS_CACHE_DIR, `${project.designHash.slice(0, 16)}-${checkpointHash.slice(0, 16)}.bin`);
+  return join(
+    project.dir,
+    WEIGHTS_CACHE_DIR,
+    `${project.designHash.slice(0, 16)}-${checkpointHash.slice(0, 16)}.bin`,
+  );
 }
 
 /** The packed weights file for this project and checkpoint, packing it on first use. */
-export async function packedWeightsFor(project: Project, checkpoint: string, log: (line: string) => void = () => {}): Promise<string> {
+export async function packedWeightsFor(
+  project: Project,
+  checkpoint: string,
+  log: (line: string) => void = () => {},
+): Promise<string> {
   const path = packedWeightsPath(project, await fileSha256(checkpoint));
   if (existsSync(path)) return path;
   const ckpt = readCheckpoint(checkpoint, project.design.model); // a checkpoint of another model fails here

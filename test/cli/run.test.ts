@@ -33,7 +33,9 @@ function sameBytes(a: string, b: string): boolean {
   const y = readNpy(b);
   return (
     JSON.stringify(x.shape) === JSON.stringify(y.shape) &&
-    Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).equals(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength))
+    Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).equals(
+      Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength),
+    )
   );
 }
 
@@ -50,11 +52,40 @@ describe('ubimoe run (micro)', () => {
   test('equals ubimoe csim bit for bit, in order, with 2 workers; summary line', () => {
     const viaRun = join(p.root, 'run.npy');
     const viaCsim = join(p.root, 'csim.npy');
-    const r = ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', images, '-o', viaRun, '--workers', '2', '--task', '1']);
+    const r = ubimoe([
+      'run',
+      '--project',
+      p.dir,
+      '--checkpoint',
+      p.checkpoint,
+      '--input',
+      images,
+      '-o',
+      viaRun,
+      '--workers',
+      '2',
+      '--task',
+      '1',
+    ]);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^6 images in [\d.]+ m?s \(csim, 2 workers\): [\d.]+ images\/s, latency mean .*, p50 .*, p99 .* -> .*run\.npy\n$/);
-    const c = ubimoe(['csim', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', images, '-o', viaCsim, '--task', '1', '--no-reference']);
+    expect(r.stdout).toMatch(
+      /^6 images in [\d.]+ m?s \(csim, 2 workers\): [\d.]+ images\/s, latency mean .*, p50 .*, p99 .* -> .*run\.npy\n$/,
+    );
+    const c = ubimoe([
+      'csim',
+      '--project',
+      p.dir,
+      '--checkpoint',
+      p.checkpoint,
+      '--input',
+      images,
+      '-o',
+      viaCsim,
+      '--task',
+      '1',
+      '--no-reference',
+    ]);
     expect(c.code).toBe(0);
     expect(readNpy(viaRun).shape).toEqual([6, 17, 32]);
     expect(sameBytes(viaRun, viaCsim)).toBe(true);
@@ -67,12 +98,36 @@ describe('ubimoe run (micro)', () => {
     writeFileSync(frame, PNG.sync.write(png));
     const plain = join(p.root, 'plain.npy');
     const normed = join(p.root, 'normed.npy');
-    expect(ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', frame, images, '-o', plain]).code).toBe(0);
-    expect(ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', frame, images, '-o', normed, '--final-norm']).code).toBe(0);
+    expect(
+      ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', frame, images, '-o', plain])
+        .code,
+    ).toBe(0);
+    expect(
+      ubimoe([
+        'run',
+        '--project',
+        p.dir,
+        '--checkpoint',
+        p.checkpoint,
+        '--input',
+        frame,
+        images,
+        '-o',
+        normed,
+        '--final-norm',
+      ]).code,
+    ).toBe(0);
     const a = readNpy(plain);
     expect(a.shape).toEqual([7, 17, 32]);
     const ckpt = readCheckpoint(p.checkpoint, p.design.model);
-    const expected = layerNorm(a.data as Float32Array, 7 * 17, 32, ckpt.get('norm.weight')!.data, ckpt.get('norm.bias')!.data, new Float32Array(7 * 17 * 32));
+    const expected = layerNorm(
+      a.data as Float32Array,
+      7 * 17,
+      32,
+      ckpt.get('norm.weight')!.data,
+      ckpt.get('norm.bias')!.data,
+      new Float32Array(7 * 17 * 32),
+    );
     expect(Array.from(readNpy(normed).data)).toEqual(Array.from(expected));
   }, 120_000);
 
@@ -97,18 +152,36 @@ describe('ubimoe run (micro)', () => {
     writeFileSync(broken, 'PNG? no');
     bad(['--input', broken], /broken\.png: not a decodable PNG/);
     bad(['--input', images, '--task', '2'], /--task 2 out of range/);
-    bad(['--input', images, '--backend', 'xrt', '--xclbin', join(p.root, 'no.xclbin')], /no\.xclbin: no such xclbin file/);
+    bad(
+      ['--input', images, '--backend', 'xrt', '--xclbin', join(p.root, 'no.xclbin')],
+      /no\.xclbin: no such xclbin file/,
+    );
     bad(['--input', images, '--workers', '0'], /--workers must be an integer >= 1/);
     bad(['--input', images, '--timeout', 'soon'], /--timeout must be a positive number/);
-    const r = ubimoe(['run', '--project', p.dir, '--checkpoint', join(p.root, 'none.safetensors'), '--input', images, '-o', out]);
+    const r = ubimoe([
+      'run',
+      '--project',
+      p.dir,
+      '--checkpoint',
+      join(p.root, 'none.safetensors'),
+      '--input',
+      images,
+      '-o',
+      out,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/none\.safetensors: no such checkpoint file/);
     // a checkpoint of another model
     const wide = join(p.root, 'micro-wide.safetensors');
-    writeCheckpoint(wide, synthCheckpoint(validateModel({ ...loadModel('micro'), name: 'micro-wide', embed_dim: 48 }, 'test'), 1));
+    writeCheckpoint(
+      wide,
+      synthCheckpoint(validateModel({ ...loadModel('micro'), name: 'micro-wide', embed_dim: 48 }, 'test'), 1),
+    );
     const w = ubimoe(['run', '--project', p.dir, '--checkpoint', wide, '--input', images, '-o', out]);
     expect(w.code).toBe(2);
-    expect(w.stderr).toMatch(/micro-wide\.safetensors: tensor '.*' has shape .*, expected .* for model micro/);
+    expect(w.stderr).toMatch(
+      /micro-wide\.safetensors: tensor '.*' has shape .*, expected .* for model micro/,
+    );
     expect(existsSync(out)).toBe(false);
   }, 120_000);
 
@@ -116,7 +189,20 @@ describe('ubimoe run (micro)', () => {
     const many = join(p.root, 'many.npy');
     writeImages(many, p.design, 3000, 5);
     const out = join(p.root, 'killed.npy');
-    const cli = spawn(process.execPath, [bin, 'run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', many, '-o', out, '--workers', '2']);
+    const cli = spawn(process.execPath, [
+      bin,
+      'run',
+      '--project',
+      p.dir,
+      '--checkpoint',
+      p.checkpoint,
+      '--input',
+      many,
+      '-o',
+      out,
+      '--workers',
+      '2',
+    ]);
     let stderr = '';
     cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
@@ -137,7 +223,9 @@ describe('ubimoe run (micro)', () => {
     process.kill(runners[0], 'SIGKILL');
     const code = await exited;
     expect(code).toBe(1);
-    expect(stderr).toMatch(/csim runner #\d \(pid \d+\) was killed by signal SIGKILL while processing input \d+/);
+    expect(stderr).toMatch(
+      /csim runner #\d \(pid \d+\) was killed by signal SIGKILL while processing input \d+/,
+    );
     expect(stderr).not.toMatch(/internal error|\n\s+at /);
     expect(existsSync(out)).toBe(false);
     for (const pid of runners) expect(processExists(pid)).toBe(false);
@@ -152,11 +240,34 @@ describe('ubimoe run (m3vit-tiny)', () => {
     writeImages(images, p.design, 16, 21);
     const viaRun = join(p.root, 'run.npy');
     const viaCsim = join(p.root, 'csim.npy');
-    const r = ubimoe(['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', images, '-o', viaRun, '--workers', '2']);
+    const r = ubimoe([
+      'run',
+      '--project',
+      p.dir,
+      '--checkpoint',
+      p.checkpoint,
+      '--input',
+      images,
+      '-o',
+      viaRun,
+      '--workers',
+      '2',
+    ]);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^16 images in /);
-    const c = ubimoe(['csim', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', images, '-o', viaCsim, '--no-reference']);
+    const c = ubimoe([
+      'csim',
+      '--project',
+      p.dir,
+      '--checkpoint',
+      p.checkpoint,
+      '--input',
+      images,
+      '-o',
+      viaCsim,
+      '--no-reference',
+    ]);
     expect(c.code).toBe(0);
     expect(readNpy(viaRun).shape).toEqual([16, 129, 192]);
     expect(sameBytes(viaRun, viaCsim)).toBe(true);

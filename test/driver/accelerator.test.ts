@@ -25,7 +25,10 @@ afterAll(() => {
 function images(count: number, seed = 3): AcceleratorInput[] {
   const per = 3 * 32 * 32;
   const all = randomImages(p.design, count, seed);
-  return Array.from({ length: count }, (_, i) => ({ kind: 'image' as const, data: all.subarray(i * per, (i + 1) * per) }));
+  return Array.from({ length: count }, (_, i) => ({
+    kind: 'image' as const,
+    data: all.subarray(i * per, (i + 1) * per),
+  }));
 }
 
 async function runAll(acc: Accelerator, inputs: AcceleratorInput[], task = 0) {
@@ -38,12 +41,26 @@ describe('Accelerator (csim backend, micro)', () => {
   test('opens, streams in order, and 1 vs 2 workers give the same bits', async () => {
     const inputs = images(6);
     const one = await Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint });
-    expect(one.model).toEqual({ channels: 3, height: 32, width: 32, tokens: 17, dim: 32, moeBlocks: 1, topK: 2, tasks: 2 });
+    expect(one.model).toEqual({
+      channels: 3,
+      height: 32,
+      width: 32,
+      tokens: 17,
+      dim: 32,
+      moeBlocks: 1,
+      topK: 2,
+      tasks: 2,
+    });
     const a = await runAll(one, inputs, 1);
     await one.close();
     for (const pid of one.pids) expect(processExists(pid)).toBe(false);
 
-    const two = await Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint, workers: 2 });
+    const two = await Accelerator.open({
+      project: p.dir,
+      backend: 'csim',
+      checkpoint: p.checkpoint,
+      workers: 2,
+    });
     const b = await runAll(two, inputs, 1);
     await two.close();
     expect(b.map((o) => o.index)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -68,7 +85,12 @@ describe('Accelerator (csim backend, micro)', () => {
   }, 60_000);
 
   test('a runner killed mid-stream: error names the input, the signal; every runner is reaped', async () => {
-    const acc = await Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint, workers: 2 });
+    const acc = await Accelerator.open({
+      project: p.dir,
+      backend: 'csim',
+      checkpoint: p.checkpoint,
+      workers: 2,
+    });
     const pids = acc.pids;
     let seen = 0;
     const err = await (async () => {
@@ -81,18 +103,28 @@ describe('Accelerator (csim backend, micro)', () => {
       (e: unknown) => e as Error,
     );
     expect(err).toBeDefined();
-    expect(err!.message).toMatch(/csim runner #2 \(pid \d+\) was killed by signal SIGKILL while processing input \d+/);
+    expect(err!.message).toMatch(
+      /csim runner #2 \(pid \d+\) was killed by signal SIGKILL while processing input \d+/,
+    );
     for (const pid of pids) expect(processExists(pid)).toBe(false);
     expect(seen).toBeLessThan(40);
     await acc.close(); // idempotent after a failure
   }, 60_000);
 
   test('a hanging runner (SIGSTOP) trips the timeout; the stream fails and nothing is left behind', async () => {
-    const acc = await Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint, workers: 2, timeoutMs: 1500 });
+    const acc = await Accelerator.open({
+      project: p.dir,
+      backend: 'csim',
+      checkpoint: p.checkpoint,
+      workers: 2,
+      timeoutMs: 1500,
+    });
     const pids = acc.pids;
     process.kill(pids[0], 'SIGSTOP');
     const t0 = Date.now();
-    await expect(runAll(acc, images(8))).rejects.toThrow(/input \d+ \(request \d+\) got no answer from csim runner #1 within 1\.5 s/);
+    await expect(runAll(acc, images(8))).rejects.toThrow(
+      /input \d+ \(request \d+\) got no answer from csim runner #1 within 1\.5 s/,
+    );
     expect(Date.now() - t0).toBeLessThan(15_000);
     for (const pid of pids) expect(processExists(pid)).toBe(false);
   }, 60_000);
@@ -101,15 +133,21 @@ describe('Accelerator (csim backend, micro)', () => {
     const open = (o: Partial<Parameters<typeof Accelerator.open>[0]>) =>
       Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint, ...o });
     await expect(open({ project: join(p.root, 'nope') })).rejects.toThrow(/no such project directory/);
-    await expect(open({ checkpoint: join(p.root, 'missing.safetensors') })).rejects.toThrow(/no such checkpoint file/);
+    await expect(open({ checkpoint: join(p.root, 'missing.safetensors') })).rejects.toThrow(
+      /no such checkpoint file/,
+    );
     await expect(open({ workers: 0 })).rejects.toThrow(UserError);
-    await expect(open({ backend: 'xrt', xclbin: join(p.root, 'missing.xclbin') })).rejects.toThrow(/missing\.xclbin: no such xclbin file/);
+    await expect(open({ backend: 'xrt', xclbin: join(p.root, 'missing.xclbin') })).rejects.toThrow(
+      /missing\.xclbin: no such xclbin file/,
+    );
     await expect(open({ backend: 'xrt', workers: 2 })).rejects.toThrow(/workers applies to the csim backend/);
     // a checkpoint of another model
     const wider = validateModel({ ...loadModel('micro'), name: 'micro-wide', embed_dim: 48 }, 'test model');
     const otherCkpt = join(p.root, 'micro-wide.safetensors');
     writeCheckpoint(otherCkpt, synthCheckpoint(wider, 1));
-    await expect(open({ checkpoint: otherCkpt })).rejects.toThrow(/micro-wide\.safetensors: tensor '.*' has shape \[.*48.*\], expected .* for model micro/);
+    await expect(open({ checkpoint: otherCkpt })).rejects.toThrow(
+      /micro-wide\.safetensors: tensor '.*' has shape \[.*48.*\], expected .* for model micro/,
+    );
     const acc = await open({});
     await expect(runAll(acc, images(1), 7)).rejects.toThrow(/task 7 out of range: the model has 2 task/);
     await acc.close();
@@ -126,9 +164,12 @@ describe('Accelerator (csim backend, micro)', () => {
     const bytes = Buffer.from(readFileSync(join(weightsDir, good)));
     bytes.write('0'.repeat(64), 16, 'ascii'); // another design hash
     writeFileSync(wrong, bytes);
-    await expect(RunnerProcess.start({ command: exe, args: ['--weights', wrong] }, { label: 'runner', timeoutMs: 10_000 })).rejects.toThrow(
-      /runner could not start: packed weights are for design 0000/,
-    );
+    await expect(
+      RunnerProcess.start(
+        { command: exe, args: ['--weights', wrong] },
+        { label: 'runner', timeoutMs: 10_000 },
+      ),
+    ).rejects.toThrow(/runner could not start: packed weights are for design 0000/);
     expect(existsSync(exe)).toBe(true);
   }, 60_000);
 });

@@ -16,7 +16,9 @@ import { makeProject, type TestProject } from './project.js';
 
 const haveXrt = xrtFlags() !== null;
 if (!haveXrt)
-  process.stderr.write('NOTICE: XRT host tests SKIPPED: libxrt-dev / uuid-dev not installed (apt-get install libxrt-dev uuid-dev; .ci/run installs them)\n');
+  process.stderr.write(
+    'NOTICE: XRT host tests SKIPPED: libxrt-dev / uuid-dev not installed (apt-get install libxrt-dev uuid-dev; .ci/run installs them)\n',
+  );
 const maybe = haveXrt ? describe : describe.skip;
 
 const projects: TestProject[] = [];
@@ -59,26 +61,39 @@ maybe('XRT host (libxrt-dev)', () => {
     const frames = new FrameDecoder(1 << 16).push(r.stdout as Uint8Array) as Frame[];
     expect(frames).toHaveLength(1);
     expect(frames[0]).toMatchObject({ type: 'error', codeName: 'DEVICE' });
-    expect((frames[0] as Extract<Frame, { type: 'error' }>).message).toMatch(/^no FPGA device \/ xclbin not loadable: /);
+    expect((frames[0] as Extract<Frame, { type: 'error' }>).message).toMatch(
+      /^no FPGA device \/ xclbin not loadable: /,
+    );
     expect(Buffer.from(r.stderr as Uint8Array).toString()).toMatch(/no FPGA device \/ xclbin not loadable/);
   }, 60_000);
 
   test('weights for another design are refused before the device is touched (exit 4)', async () => {
     const bad = join(board.root, 'bad-weights.bin');
     writeFileSync(bad, 'UBIMOEW\0 but nothing else');
-    const r = await execa(host, ['--xclbin', junk, '--weights', bad], { encoding: 'buffer', stripFinalNewline: false, reject: false });
+    const r = await execa(host, ['--xclbin', junk, '--weights', bad], {
+      encoding: 'buffer',
+      stripFinalNewline: false,
+      reject: false,
+    });
     expect(r.exitCode).toBe(4);
     const [f] = new FrameDecoder(1 << 16).push(r.stdout as Uint8Array) as Frame[];
     expect(f).toMatchObject({ type: 'error', codeName: 'WEIGHTS' });
   }, 60_000);
 
   test('the driver reports the missing device as one user-facing line', async () => {
-    const err = await Accelerator.open({ project: board.dir, backend: 'xrt', checkpoint: board.checkpoint, xclbin: junk }).then(
+    const err = await Accelerator.open({
+      project: board.dir,
+      backend: 'xrt',
+      checkpoint: board.checkpoint,
+      xclbin: junk,
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(/^xrt runner #1 could not start: no FPGA device \/ xclbin not loadable: /);
+    expect((err as Error).message).toMatch(
+      /^xrt runner #1 could not start: no FPGA device \/ xclbin not loadable: /,
+    );
     expect((err as Error).message.split('\n')).toHaveLength(1);
   }, 120_000);
 });

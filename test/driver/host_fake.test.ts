@@ -22,12 +22,31 @@ beforeAll(async () => {
   fakeHost = join(p.root, 'ubimoe_host_fake_xrt');
   xclbin = join(p.root, 'fake.xclbin');
   writeFileSync(xclbin, 'xclbin2\0 (stand-in)');
-  const src = (d: string) => readdirSync(join(p.dir, d)).filter((f) => f.endsWith('.cpp')).map((f) => join(p.dir, d, f));
-  const inc = [join(here, 'fixtures', 'fake_xrt'), 'host', 'kernels', 'include', 'csim'].map((d) => `-I${d.startsWith('/') ? d : join(p.dir, d)}`);
-  const r = await execa('g++', ['-std=c++17', '-O2', '-Wno-unknown-pragmas', ...inc, ...src('host'), ...src('kernels'), '-o', fakeHost, '-pthread'], {
-    reject: false,
-    all: true,
-  });
+  const src = (d: string) =>
+    readdirSync(join(p.dir, d))
+      .filter((f) => f.endsWith('.cpp'))
+      .map((f) => join(p.dir, d, f));
+  const inc = [join(here, 'fixtures', 'fake_xrt'), 'host', 'kernels', 'include', 'csim'].map(
+    (d) => `-I${d.startsWith('/') ? d : join(p.dir, d)}`,
+  );
+  const r = await execa(
+    'g++',
+    [
+      '-std=c++17',
+      '-O2',
+      '-Wno-unknown-pragmas',
+      ...inc,
+      ...src('host'),
+      ...src('kernels'),
+      '-o',
+      fakeHost,
+      '-pthread',
+    ],
+    {
+      reject: false,
+      all: true,
+    },
+  );
   if (r.exitCode !== 0) throw new Error(`fake-XRT host build failed:\n${r.all}`);
 }, 240_000);
 afterAll(() => {
@@ -37,7 +56,10 @@ afterAll(() => {
 function inputs(): AcceleratorInput[] {
   const per = 3 * 32 * 32;
   const imgs = randomImages(p.design, 5, 9);
-  const list: AcceleratorInput[] = Array.from({ length: 5 }, (_, i) => ({ kind: 'image', data: imgs.subarray(i * per, (i + 1) * per) }));
+  const list: AcceleratorInput[] = Array.from({ length: 5 }, (_, i) => ({
+    kind: 'image',
+    data: imgs.subarray(i * per, (i + 1) * per),
+  }));
   list.splice(2, 0, { kind: 'tokens', data: new Float32Array(17 * 32).map((_, i) => Math.cos(i * 0.3)) });
   return list;
 }
@@ -73,7 +95,15 @@ describe('generated XRT host on a stand-in XRT', () => {
   test('--trace shows msa_block of one image overlapping ffn_block of the other', async () => {
     const weights = join(p.dir, 'build', 'weights', readdirSync(join(p.dir, 'build', 'weights'))[0]);
     const frames = inputs().map((x, id) =>
-      Buffer.concat(encodeRequest({ id, task: 0, kind: x.kind, dims: x.kind === 'image' ? [3, 32, 32] : [17, 32, 1], data: x.data })),
+      Buffer.concat(
+        encodeRequest({
+          id,
+          task: 0,
+          kind: x.kind,
+          dims: x.kind === 'image' ? [3, 32, 32] : [17, 32, 1],
+          data: x.data,
+        }),
+      ),
     );
     const r = await execa(fakeHost, ['--xclbin', xclbin, '--weights', weights, '--trace'], {
       input: Buffer.concat(frames),
@@ -85,7 +115,11 @@ describe('generated XRT host on a stand-in XRT', () => {
     const types = new FrameDecoder(1 << 20).push(r.stdout as Uint8Array).map((f) => f.type);
     expect(types).toEqual(['hello', ...Array(6).fill('response')]);
     const trace = Buffer.from(r.stderr as Uint8Array).toString();
-    expect(trace).toMatch(/step \d+: slot\d\(request \d\) msa_block\[\d\] slot\d\(request \d\) ffn_block\[\d\]/);
-    expect(trace).toMatch(/step \d+: slot\d\(request \d\) ffn_block\[\d\] slot\d\(request \d\) msa_block\[\d\]/);
+    expect(trace).toMatch(
+      /step \d+: slot\d\(request \d\) msa_block\[\d\] slot\d\(request \d\) ffn_block\[\d\]/,
+    );
+    expect(trace).toMatch(
+      /step \d+: slot\d\(request \d\) ffn_block\[\d\] slot\d\(request \d\) msa_block\[\d\]/,
+    );
   }, 60_000);
 });

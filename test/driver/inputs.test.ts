@@ -15,7 +15,11 @@ const shape = { channels: 3, height: 32, width: 32, tokens: 17, dim: 32, moeBloc
 const dir = mkdtempSync(join(tmpdir(), 'ubimoe-inputs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function png(width: number, height: number, pixel: (x: number, y: number) => [number, number, number]): string {
+function png(
+  width: number,
+  height: number,
+  pixel: (x: number, y: number) => [number, number, number],
+): string {
   const img = new PNG({ width, height });
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
@@ -29,7 +33,10 @@ function png(width: number, height: number, pixel: (x: number, y: number) => [nu
 
 function npy(name: string, dims: number[], data?: Float32Array): string {
   const p = join(dir, name);
-  writeFileSync(p, encodeNpy(dims, data ?? new Float32Array(dims.reduce((a, b) => a * b, 1)).map((_, i) => (i % 7) / 7)));
+  writeFileSync(
+    p,
+    encodeNpy(dims, data ?? new Float32Array(dims.reduce((a, b) => a * b, 1)).map((_, i) => (i % 7) / 7)),
+  );
   return p;
 }
 
@@ -37,7 +44,11 @@ describe('bilinear resize', () => {
   test('same size is the identity; constant stays constant; a ramp stays a ramp', () => {
     const src = Float32Array.from([0, 1, 2, 3]);
     expect(Array.from(resizeBilinear(src, 2, 2, 2, 2))).toEqual([0, 1, 2, 3]);
-    expect(Array.from(resizeBilinear(new Float32Array(9).fill(5), 3, 3, 7, 5)).every((v) => Math.abs(v - 5) < 1e-6)).toBe(true);
+    expect(
+      Array.from(resizeBilinear(new Float32Array(9).fill(5), 3, 3, 7, 5)).every(
+        (v) => Math.abs(v - 5) < 1e-6,
+      ),
+    ).toBe(true);
     // 2 -> 4 columns, half-pixel centres: 0, 0.25, 0.75, 1 (clamped at the edges)
     expect(Array.from(resizeBilinear(Float32Array.from([0, 1]), 2, 1, 4, 1))).toEqual([0, 0.25, 0.75, 1]);
   });
@@ -66,7 +77,9 @@ describe('PNG frames', () => {
     writeFileSync(p, 'not a png at all');
     expect(() => loadInputFiles([p], micro, shape)).toThrow(UserError);
     expect(() => loadInputFiles([p], micro, shape)).toThrow(/broken\.png: not a decodable PNG/);
-    expect(() => loadInputFiles([join(dir, 'missing.png')], micro, shape)).toThrow(/missing\.png: no such file/);
+    expect(() => loadInputFiles([join(dir, 'missing.png')], micro, shape)).toThrow(
+      /missing\.png: no such file/,
+    );
   });
 });
 
@@ -87,16 +100,31 @@ describe('.npy inputs', () => {
     expect(() => loadInputFiles([npy('empty.npy', [0, 3, 32, 32])], micro, shape)).toThrow(/holds no images/);
     const nan = new Float32Array(2 * 3 * 32 * 32);
     nan[3000 + 3072] = NaN;
-    expect(() => loadInputFiles([npy('nan.npy', [2, 3, 32, 32], nan)], micro, shape)).toThrow(/input 1 \(.*nan\.npy\[1\]\): value 3000 is NaN/);
+    expect(() => loadInputFiles([npy('nan.npy', [2, 3, 32, 32], nan)], micro, shape)).toThrow(
+      /input 1 \(.*nan\.npy\[1\]\): value 3000 is NaN/,
+    );
     const inf = new Float32Array(17 * 32);
     inf[7] = -Infinity;
-    expect(() => loadInputFiles([npy('inf.npy', [1, 17, 32], inf)], micro, shape)).toThrow(/value 7 is -Infinity/);
+    expect(() => loadInputFiles([npy('inf.npy', [1, 17, 32], inf)], micro, shape)).toThrow(
+      /value 7 is -Infinity/,
+    );
     const u8 = join(dir, 'u8.npy');
     const header = "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 3, 32, 32), }";
     const pad = 64 - ((10 + header.length + 1) % 64);
     const h = header + ' '.repeat(pad) + '\n';
-    writeFileSync(u8, Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, h.length & 255, h.length >> 8]), Buffer.from(h), Buffer.alloc(3072)]));
-    expect(() => loadInputFiles([u8], micro, shape)).toThrow(/u8\.npy: dtype uint8, inputs must be float32 \(or float16\)/);
+    writeFileSync(
+      u8,
+      Buffer.concat([
+        Buffer.from([0x93]),
+        Buffer.from('NUMPY'),
+        Buffer.from([1, 0, h.length & 255, h.length >> 8]),
+        Buffer.from(h),
+        Buffer.alloc(3072),
+      ]),
+    );
+    expect(() => loadInputFiles([u8], micro, shape)).toThrow(
+      /u8\.npy: dtype uint8, inputs must be float32 \(or float16\)/,
+    );
     expect(() => loadInputFiles([join(dir, 'x.jpg')], micro, shape)).toThrow(/must be a \.npy .* or a \.png/);
     expect(() => loadInputFiles([], micro, shape)).toThrow(/no input given/);
   });

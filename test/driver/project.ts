@@ -23,9 +23,17 @@ export interface TestProject {
 }
 
 /** Generates `model` for `board` into a fresh temp dir, with a synthetic checkpoint beside it. */
-export function makeProject(model: string, board = 'u280', patch: Partial<DesignFileInput> = {}, seed = 7): TestProject {
+export function makeProject(
+  model: string,
+  board = 'u280',
+  patch: Partial<DesignFileInput> = {},
+  seed = 7,
+): TestProject {
   const root = mkdtempSync(join(tmpdir(), `ubimoe-driver-${model}-`));
-  const design = resolveDesign({ ...defaultDesignFile(model, board), ...patch }, `test design ${model}/${board}`);
+  const design = resolveDesign(
+    { ...defaultDesignFile(model, board), ...patch },
+    `test design ${model}/${board}`,
+  );
   const dir = join(root, 'project');
   generateProject(design, dir);
   const checkpoint = join(root, `${model}.safetensors`);
@@ -70,7 +78,11 @@ export function processExists(pid: number): boolean {
 /** Child process ids of `pid` (Linux /proc). */
 export function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }

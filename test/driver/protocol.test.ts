@@ -15,7 +15,16 @@ import {
   type ModelShape,
 } from '../../src/driver/protocol.js';
 
-const model: ModelShape = { channels: 3, height: 4, width: 4, tokens: 3, dim: 2, moeBlocks: 1, topK: 2, tasks: 2 };
+const model: ModelShape = {
+  channels: 3,
+  height: 4,
+  width: 4,
+  tokens: 3,
+  dim: 2,
+  moeBlocks: 1,
+  topK: 2,
+  tasks: 2,
+};
 
 function cat(parts: Buffer[]): Buffer {
   return Buffer.concat(parts);
@@ -37,7 +46,15 @@ function rng(seed: number): () => number {
 function sampleFrames(): Buffer[] {
   return [
     cat(encodeHello({ backend: 'csim', designHash: 'ab'.repeat(32), model, maxInFlight: 2 })),
-    cat(encodeRequest({ id: 7, task: 1, kind: 'image', dims: [3, 4, 4], data: new Float32Array(48).map((_, i) => i / 7) })),
+    cat(
+      encodeRequest({
+        id: 7,
+        task: 1,
+        kind: 'image',
+        dims: [3, 4, 4],
+        data: new Float32Array(48).map((_, i) => i / 7),
+      }),
+    ),
     cat(
       encodeResponse({
         id: 7,
@@ -69,7 +86,18 @@ describe('crc32', () => {
 
   test('a dense model response (no expert choices) round-trips', () => {
     const frame = cat(
-      encodeResponse({ id: 3, status: 0, tokens: 1, dim: 2, moeBlocks: 0, topK: 0, deviceCycles: 0n, deviceNs: 0n, output: Float32Array.from([1, 2]), experts: new Int32Array(0) }),
+      encodeResponse({
+        id: 3,
+        status: 0,
+        tokens: 1,
+        dim: 2,
+        moeBlocks: 0,
+        topK: 0,
+        deviceCycles: 0n,
+        deviceNs: 0n,
+        output: Float32Array.from([1, 2]),
+        experts: new Int32Array(0),
+      }),
     );
     const [f] = new FrameDecoder(1 << 10).push(frame);
     expect(f).toMatchObject({ type: 'response', id: 3, moeBlocks: 0 });
@@ -81,14 +109,30 @@ describe('frame round trip', () => {
     const dec = new FrameDecoder(1 << 20);
     const frames = dec.push(Buffer.concat(sampleFrames()));
     expect(frames.map((f) => f.type)).toEqual(['hello', 'request', 'response', 'error', 'shutdown']);
-    const [hello, req, resp, err] = frames as [Extract<Frame, { type: 'hello' }>, Extract<Frame, { type: 'request' }>, Extract<Frame, { type: 'response' }>, Extract<Frame, { type: 'error' }>];
-    expect(hello).toMatchObject({ backend: 'csim', designHash: 'ab'.repeat(32), model, maxInFlight: 2, version: 1 });
+    const [hello, req, resp, err] = frames as [
+      Extract<Frame, { type: 'hello' }>,
+      Extract<Frame, { type: 'request' }>,
+      Extract<Frame, { type: 'response' }>,
+      Extract<Frame, { type: 'error' }>,
+    ];
+    expect(hello).toMatchObject({
+      backend: 'csim',
+      designHash: 'ab'.repeat(32),
+      model,
+      maxInFlight: 2,
+      version: 1,
+    });
     expect(req).toMatchObject({ id: 7, task: 1, kind: 'image', dims: [3, 4, 4] });
     expect(Array.from(req.data.subarray(0, 3))).toEqual([0, Math.fround(1 / 7), Math.fround(2 / 7)]);
     expect(resp.deviceCycles).toBe(123n);
     expect(Array.from(resp.output)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(resp.experts)).toEqual([0, 1, 2, 3, 1, 0]);
-    expect(err).toMatchObject({ id: 9, code: ErrorCode.BAD_TASK, codeName: 'BAD_TASK', message: 'task 5 out of range' });
+    expect(err).toMatchObject({
+      id: 9,
+      code: ErrorCode.BAD_TASK,
+      codeName: 'BAD_TASK',
+      message: 'task 5 out of range',
+    });
     expect(dec.pending).toBe(0);
     expect(() => dec.end()).not.toThrow();
   });
@@ -108,7 +152,15 @@ describe('frame round trip', () => {
   });
 
   test('an unaligned chunk still yields correct floats', () => {
-    const frame = cat(encodeRequest({ id: 1, task: 0, kind: 'tokens', dims: [3, 2, 1], data: Float32Array.from([1.5, -2, 3, 4, 5, 6]) }));
+    const frame = cat(
+      encodeRequest({
+        id: 1,
+        task: 0,
+        kind: 'tokens',
+        dims: [3, 2, 1],
+        data: Float32Array.from([1.5, -2, 3, 4, 5, 6]),
+      }),
+    );
     const padded = Buffer.alloc(frame.length + 1);
     frame.copy(padded, 1);
     const [f] = new FrameDecoder(1 << 20).push(padded.subarray(1));
@@ -128,7 +180,8 @@ describe('malformed input', () => {
       return (err as ProtocolError).code;
     }
   };
-  const req = () => cat(encodeRequest({ id: 1, task: 0, kind: 'tokens', dims: [3, 2, 1], data: new Float32Array(6) }));
+  const req = () =>
+    cat(encodeRequest({ id: 1, task: 0, kind: 'tokens', dims: [3, 2, 1], data: new Float32Array(6) }));
 
   test('each kind of damage has its error code', () => {
     const badMagic = req();
@@ -168,12 +221,14 @@ describe('malformed input', () => {
     for (let iter = 0; iter < 3000; iter++) {
       let bytes: Buffer;
       const mode = iter % 4;
-      if (mode === 0) bytes = Buffer.from(Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)));
+      if (mode === 0)
+        bytes = Buffer.from(Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)));
       else if (mode === 1) bytes = valid.subarray(0, Math.floor(rand() * valid.length));
       else {
         bytes = Buffer.from(valid);
         const flips = 1 + Math.floor(rand() * 4);
-        for (let k = 0; k < flips; k++) bytes[Math.floor(rand() * bytes.length)] ^= 1 << Math.floor(rand() * 8);
+        for (let k = 0; k < flips; k++)
+          bytes[Math.floor(rand() * bytes.length)] ^= 1 << Math.floor(rand() * 8);
         if (mode === 3) {
           // keep the header valid but re-checksum, so body parsing itself is fuzzed
           bytes = resign(bytes);

@@ -12,14 +12,29 @@ import type { ModelShape } from '../../src/driver/protocol.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const fake = join(here, 'fixtures', 'fake_runner.mjs');
 const distReady = existsSync(join(here, '..', '..', 'dist', 'src', 'driver', 'protocol.js'));
-const model: ModelShape = { channels: 1, height: 2, width: 2, tokens: 2, dim: 2, moeBlocks: 1, topK: 1, tasks: 2 };
+const model: ModelShape = {
+  channels: 1,
+  height: 2,
+  width: 2,
+  tokens: 2,
+  dim: 2,
+  moeBlocks: 1,
+  topK: 1,
+  tasks: 2,
+};
 
 function start(mode: string, n = 0, timeoutMs = 10_000, label = `fake ${mode}`): Promise<RunnerProcess> {
-  return RunnerProcess.start({ command: process.execPath, args: [fake, mode, String(n)] }, { label, timeoutMs, helloTimeoutMs: 5000 });
+  return RunnerProcess.start(
+    { command: process.execPath, args: [fake, mode, String(n)] },
+    { label, timeoutMs, helloTimeoutMs: 5000 },
+  );
 }
 
 function images(n: number): AcceleratorInput[] {
-  return Array.from({ length: n }, (_, i) => ({ kind: 'image' as const, data: Float32Array.from([i, i + 0.5, -i, 1]) }));
+  return Array.from({ length: n }, (_, i) => ({
+    kind: 'image' as const,
+    data: Float32Array.from([i, i + 0.5, -i, 1]),
+  }));
 }
 
 /** True when the process is gone and reaped (no zombie). */
@@ -39,14 +54,23 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 const maybe = distReady ? describe : describe.skip;
-if (!distReady) process.stderr.write('NOTICE: test/driver/runner.test.ts skipped: run `npx tsc -p .` first (the fake runner uses dist/)\n');
+if (!distReady)
+  process.stderr.write(
+    'NOTICE: test/driver/runner.test.ts skipped: run `npx tsc -p .` first (the fake runner uses dist/)\n',
+  );
 
 maybe('RunnerProcess and scheduleStream (fake runner)', () => {
   test('hello, requests answered, clean close', async () => {
     const r = await start('ok');
     expect(r.hello.model).toEqual(model);
     expect(r.hello.designHash).toBe('ab'.repeat(32));
-    const resp = await r.request({ index: 0, task: 1, kind: 'image', dims: [1, 2, 2], data: Float32Array.from([1, 2, 3, 4]) });
+    const resp = await r.request({
+      index: 0,
+      task: 1,
+      kind: 'image',
+      dims: [1, 2, 2],
+      data: Float32Array.from([1, 2, 3, 4]),
+    });
     expect(Array.from(resp.output)).toEqual([3, 5, 7, 9]);
     await r.close();
     expect(r.exit).toEqual({ exitCode: 0, signal: undefined });
@@ -104,7 +128,9 @@ maybe('RunnerProcess and scheduleStream (fake runner)', () => {
   test('a hanging runner trips the per-request timeout and is stopped', async () => {
     const r = await start('hang-after', 2, 400);
     const t0 = Date.now();
-    await expect(collect(scheduleStream([r], model, images(5), 0))).rejects.toThrow(/input 2 .*no answer .* within 0\.4 s/);
+    await expect(collect(scheduleStream([r], model, images(5), 0))).rejects.toThrow(
+      /input 2 .*no answer .* within 0\.4 s/,
+    );
     expect(Date.now() - t0).toBeLessThan(5000);
     await r.exitedPromise;
     expect(gone(r.pid)).toBe(true);
@@ -112,7 +138,9 @@ maybe('RunnerProcess and scheduleStream (fake runner)', () => {
 
   test('garbage on stdout is a protocol failure, not a crash', async () => {
     const r = await start('garbage-after', 1);
-    await expect(collect(scheduleStream([r], model, images(3), 0))).rejects.toThrow(/malformed frame .*magic/);
+    await expect(collect(scheduleStream([r], model, images(3), 0))).rejects.toThrow(
+      /malformed frame .*magic/,
+    );
     await r.exitedPromise;
   });
 
@@ -129,14 +157,17 @@ maybe('RunnerProcess and scheduleStream (fake runner)', () => {
 
   test('a runner that never says hello is stopped after the hello timeout', async () => {
     await expect(
-      RunnerProcess.start({ command: process.execPath, args: [fake, 'silent'] }, { label: 'mute', timeoutMs: 1000, helloTimeoutMs: 300 }),
+      RunnerProcess.start(
+        { command: process.execPath, args: [fake, 'silent'] },
+        { label: 'mute', timeoutMs: 1000, helloTimeoutMs: 300 },
+      ),
     ).rejects.toThrow(/mute sent no hello within 0 s|mute sent no hello/);
   });
 
   test('a missing executable is a startup failure', async () => {
-    await expect(RunnerProcess.start({ command: '/nonexistent/runner', args: [] }, { label: 'ghost', timeoutMs: 1000 })).rejects.toThrow(
-      /ghost could not be run: spawn \/nonexistent\/runner ENOENT/,
-    );
+    await expect(
+      RunnerProcess.start({ command: '/nonexistent/runner', args: [] }, { label: 'ghost', timeoutMs: 1000 }),
+    ).rejects.toThrow(/ghost could not be run: spawn \/nonexistent\/runner ENOENT/);
   });
 
   test('bad inputs are refused before anything is sent', async () => {
@@ -144,7 +175,9 @@ maybe('RunnerProcess and scheduleStream (fake runner)', () => {
     const bad = [{ kind: 'image' as const, data: Float32Array.from([1, NaN, 0, 0]) }];
     await expect(collect(scheduleStream([r], model, bad, 0))).rejects.toThrow(/input 0: value 1 is NaN/);
     const short = [{ kind: 'tokens' as const, data: new Float32Array(3) }];
-    await expect(collect(scheduleStream([r], model, short, 0))).rejects.toThrow(/input 0: 3 values, but a token input of this model is \[2, 2\] = 4/);
+    await expect(collect(scheduleStream([r], model, short, 0))).rejects.toThrow(
+      /input 0: 3 values, but a token input of this model is \[2, 2\] = 4/,
+    );
     await r.close();
   });
 });

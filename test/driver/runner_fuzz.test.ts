@@ -14,7 +14,15 @@ import { buildCsim } from '../../src/build/csim.js';
 import { openProject } from '../../src/driver/project.js';
 import { packedWeightsFor } from '../../src/driver/weights.js';
 import { makeProject, type TestProject } from './project.js';
-import { FrameDecoder, NO_REQUEST, crc32, encodeFrame, encodeRequest, encodeShutdown, type Frame } from '../../src/driver/protocol.js';
+import {
+  FrameDecoder,
+  NO_REQUEST,
+  crc32,
+  encodeFrame,
+  encodeRequest,
+  encodeShutdown,
+  type Frame,
+} from '../../src/driver/protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -26,8 +34,14 @@ let gxx = true;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ubimoe-fuzz-'));
-  writeFileSync(join(dir, 'forward.h'), ejs.render(readFileSync(join(root, 'templates/runner/forward.h.ejs'), 'utf8'), { hash: 'stub' }));
-  writeFileSync(join(dir, 'main.cpp'), ejs.render(readFileSync(join(root, 'templates/runner/protocol_main.cpp.ejs'), 'utf8'), {}));
+  writeFileSync(
+    join(dir, 'forward.h'),
+    ejs.render(readFileSync(join(root, 'templates/runner/forward.h.ejs'), 'utf8'), { hash: 'stub' }),
+  );
+  writeFileSync(
+    join(dir, 'main.cpp'),
+    ejs.render(readFileSync(join(root, 'templates/runner/protocol_main.cpp.ejs'), 'utf8'), {}),
+  );
   runner = join(dir, 'runner');
   const r = await execa(
     'g++',
@@ -88,7 +102,13 @@ async function feed(input: Buffer, args = ['--weights', weights], exe = runner):
   } catch (err) {
     decodeError = (err as Error).message;
   }
-  return { exitCode: r.exitCode, signal: r.signal ?? undefined, frames, decodeError, stderr: Buffer.from(r.stderr as Uint8Array).toString() };
+  return {
+    exitCode: r.exitCode,
+    signal: r.signal ?? undefined,
+    frames,
+    decodeError,
+    stderr: Buffer.from(r.stderr as Uint8Array).toString(),
+  };
 }
 
 function image(seed: number): Float32Array {
@@ -98,7 +118,15 @@ function request(id: number, task = 0): Buffer {
   return Buffer.concat(encodeRequest({ id, task, kind: 'image', dims: [3, 32, 32], data: image(id) }));
 }
 function tokensRequest(id: number): Buffer {
-  return Buffer.concat(encodeRequest({ id, task: 1, kind: 'tokens', dims: [17, 32, 1], data: new Float32Array(17 * 32).fill(0.25) }));
+  return Buffer.concat(
+    encodeRequest({
+      id,
+      task: 1,
+      kind: 'tokens',
+      dims: [17, 32, 1],
+      data: new Float32Array(17 * 32).fill(0.25),
+    }),
+  );
 }
 
 /** Every run must end like this: no crash, no sanitizer report, a decodable stream. */
@@ -110,7 +138,9 @@ function expectSane(o: Outcome, input?: Buffer): void {
     ![0, 3].includes(o.exitCode ?? -1) && `exit status ${o.exitCode}`,
     o.decodeError && `undecodable output: ${o.decodeError}`,
     o.frames[0]?.type !== 'hello' && 'no hello first',
-    o.exitCode === 3 && !(last?.type === 'error' && last.id === NO_REQUEST) && 'exit 3 without a final error frame',
+    o.exitCode === 3 &&
+      !(last?.type === 'error' && last.id === NO_REQUEST) &&
+      'exit 3 without a final error frame',
   ].filter(Boolean);
   if (problems.length && input) writeFileSync(join(tmpdir(), 'ubimoe-fuzz-failure.bin'), input);
   if (problems.length)
@@ -147,13 +177,24 @@ function resign(bytes: Buffer): Buffer {
 describe('protocol runner main under ASan/UBSan', () => {
   test('valid requests are answered in order; end of input is a clean exit', async () => {
     if (!gxx) return;
-    const o = await feed(Buffer.concat([request(0), tokensRequest(1), request(2, 1), Buffer.concat(encodeShutdown())]));
+    const o = await feed(
+      Buffer.concat([request(0), tokensRequest(1), request(2, 1), Buffer.concat(encodeShutdown())]),
+    );
     expectSane(o);
     expect(o.exitCode).toBe(0);
     expect(o.frames.map((f) => f.type)).toEqual(['hello', 'response', 'response', 'response']);
     const hello = o.frames[0] as Extract<Frame, { type: 'hello' }>;
     expect(hello.designHash).toBe(HASH);
-    expect(hello.model).toEqual({ channels: 3, height: 32, width: 32, tokens: 17, dim: 32, moeBlocks: 1, topK: 2, tasks: 2 });
+    expect(hello.model).toEqual({
+      channels: 3,
+      height: 32,
+      width: 32,
+      tokens: 17,
+      dim: 32,
+      moeBlocks: 1,
+      topK: 2,
+      tasks: 2,
+    });
     const r2 = o.frames[3] as Extract<Frame, { type: 'response' }>;
     expect(r2.id).toBe(2);
     expect(r2.output[5]).toBeCloseTo(image(2)[5] * 0.5 + 1, 6);
@@ -172,7 +213,12 @@ describe('protocol runner main under ASan/UBSan', () => {
     const o = await feed(Buffer.concat(frames));
     expectSane(o);
     expect(o.exitCode).toBe(0);
-    expect(o.frames.slice(1).map((f) => (f.type === 'error' ? f.codeName : f.type))).toEqual(['BAD_TASK', 'BAD_SHAPE', 'BAD_VALUE', 'response']);
+    expect(o.frames.slice(1).map((f) => (f.type === 'error' ? f.codeName : f.type))).toEqual([
+      'BAD_TASK',
+      'BAD_SHAPE',
+      'BAD_VALUE',
+      'response',
+    ]);
   });
 
   test('framing errors: error frame, exit 3', async () => {
@@ -206,7 +252,9 @@ describe('protocol runner main under ASan/UBSan', () => {
     expect(o.exitCode).toBe(4);
     expect(o.frames).toHaveLength(1);
     expect(o.frames[0]).toMatchObject({ type: 'error', codeName: 'WEIGHTS' });
-    expect((o.frames[0] as Extract<Frame, { type: 'error' }>).message).toMatch(/packed weights are for design 012301230123/);
+    expect((o.frames[0] as Extract<Frame, { type: 'error' }>).message).toMatch(
+      /packed weights are for design 012301230123/,
+    );
     const missing = await feed(Buffer.alloc(0), ['--weights', join(dir, 'nope.bin')]);
     expect(missing.exitCode).toBe(4);
     const usage = await feed(Buffer.alloc(0), []);
@@ -221,7 +269,10 @@ describe('protocol runner main under ASan/UBSan', () => {
     const inputs: Buffer[] = [];
     for (let i = 0; i < 400; i++) {
       const mode = i % 4;
-      if (mode === 0) inputs.push(Buffer.from(Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256))));
+      if (mode === 0)
+        inputs.push(
+          Buffer.from(Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256))),
+        );
       else if (mode === 1) inputs.push(valid.subarray(0, Math.floor(rand() * valid.length)));
       else {
         const b = Buffer.from(valid);
@@ -229,19 +280,31 @@ describe('protocol runner main under ASan/UBSan', () => {
         // aim most flips at the headers and request heads, where the parser makes decisions
         for (let k = 0; k < flips; k++) {
           const frameLen = valid.length / 3;
-          const at = rand() < 0.7 ? Math.floor(rand() * 3) * frameLen + Math.floor(rand() * 40) : Math.floor(rand() * b.length);
+          const at =
+            rand() < 0.7
+              ? Math.floor(rand() * 3) * frameLen + Math.floor(rand() * 40)
+              : Math.floor(rand() * b.length);
           b[Math.floor(at)] ^= 1 << Math.floor(rand() * 8);
         }
         inputs.push(mode === 3 ? resign(b) : b);
       }
     }
     const outcomes: Outcome[] = [];
-    for (let i = 0; i < inputs.length; i += 2) outcomes.push(...(await Promise.all(inputs.slice(i, i + 2).map((b) => feed(b)))));
+    for (let i = 0; i < inputs.length; i += 2)
+      outcomes.push(...(await Promise.all(inputs.slice(i, i + 2).map((b) => feed(b)))));
     outcomes.forEach((o, i) => expectSane(o, inputs[i]));
-    const codes = new Set(outcomes.flatMap((o) => o.frames.filter((f) => f.type === 'error').map((f) => (f as Extract<Frame, { type: 'error' }>).codeName)));
+    const codes = new Set(
+      outcomes.flatMap((o) =>
+        o.frames
+          .filter((f) => f.type === 'error')
+          .map((f) => (f as Extract<Frame, { type: 'error' }>).codeName),
+      ),
+    );
     // the fuzzer reached the parser's decisions, not just the magic check
     for (const c of ['BAD_MAGIC', 'TRUNCATED', 'BAD_CHECKSUM']) expect(codes).toContain(c);
-    expect([...codes].filter((c) => !['BAD_MAGIC', 'TRUNCATED', 'BAD_CHECKSUM'].includes(c)).length).toBeGreaterThan(0);
+    expect(
+      [...codes].filter((c) => !['BAD_MAGIC', 'TRUNCATED', 'BAD_CHECKSUM'].includes(c)).length,
+    ).toBeGreaterThan(0);
   }, 180_000);
 });
 
@@ -268,7 +331,9 @@ describe('the real micro runner (generated forward + kernels) under ASan/UBSan',
       if (i % 2 === 0) b = valid.subarray(0, Math.floor(rand() * valid.length));
       else {
         b = Buffer.from(valid);
-        for (let k = 0; k < 2; k++) b[Math.floor(rand() * 3) * (valid.length / 3) + Math.floor(rand() * 40)] ^= 1 << Math.floor(rand() * 8);
+        for (let k = 0; k < 2; k++)
+          b[Math.floor(rand() * 3) * (valid.length / 3) + Math.floor(rand() * 40)] ^=
+            1 << Math.floor(rand() * 8);
         b = resign(b);
       }
       expectSane(await run(b), b);

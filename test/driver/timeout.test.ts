@@ -3,7 +3,11 @@ import { defaultDesignFile, resolveDesign } from '../../src/design/design.js';
 import { macsPerImage } from '../../src/design/estimate.js';
 import { defaultTimeoutMs } from '../../src/driver/timeout.js';
 
-const project = (model: string) => ({ dir: '/nowhere', designHash: '', design: resolveDesign(defaultDesignFile(model, 'u280'), 'test') });
+const project = (model: string) => ({
+  dir: '/nowhere',
+  designHash: '',
+  design: resolveDesign(defaultDesignFile(model, 'u280'), 'test'),
+});
 
 describe('default per-request timeout', () => {
   test('csim: scaled from the image MACs, at least 30 s', () => {
