@@ -64,7 +64,8 @@ export const designFile: Producer = (design) => {
   ];
 };
 
-/** docs/: the packed weights layout. */
-export const docs: Producer = () => [{ path: 'docs/weights.md', content: readFileSync(join(packageRoot, 'docs', 'weights.md')) }];
+/** docs/: the packed weights layout and the C-simulation. */
+export const docs: Producer = () =>
+  ['weights.md', 'csim.md'].map((f) => ({ path: `docs/${f}`, content: readFileSync(join(packageRoot, 'docs', f)) }));
 
 export const producers: Producer[] = [kernelSources, libraryHeaders, runnerSources, designFile, docs, driverSources, vitisFiles];
