@@ -26,9 +26,13 @@ try {
   let t = performance.now();
   writePackedWeights(join(dir, 'weights.bin'), design, ckpt);
   const packMs = performance.now() - t;
-  const build = await buildCsim(join(dir, 'project'), { cacheDir: process.env.UBIMOE_CSIM_CACHE ?? join(tmpdir(), 'ubimoe-test-csim-cache') });
+  const build = await buildCsim(join(dir, 'project'), {
+    cacheDir: process.env.UBIMOE_CSIM_CACHE ?? join(tmpdir(), 'ubimoe-test-csim-cache'),
+  });
   const rng = new Rng(5);
-  const images = Float32Array.from({ length: BATCH * model.in_chans * model.img_h * model.img_w }, () => rng.normal());
+  const images = Float32Array.from({ length: BATCH * model.in_chans * model.img_h * model.img_w }, () =>
+    rng.normal(),
+  );
 
   const perImage = [];
   const r = await runCsim({
@@ -51,11 +55,19 @@ try {
   const refMs = (performance.now() - t) / BATCH;
   const acc = compareTokens(r.tokens, ref.tokens, design.dims.D, BATCH);
 
-  console.log(`csim      m3vit-tiny  ${mean('wall').toFixed(1).padStart(7)} ms/image wall, ${mean('cpu').toFixed(1).padStart(7)} ms/image cpu (images 2..${BATCH}; first image ${perImage[0].wall.toFixed(1)} ms)  target <= 400`);
-  console.log(`reference m3vit-tiny  ${refMs.toFixed(1).padStart(7)} ms/image (float32, TypeScript, in-process)`);
+  console.log(
+    `csim      m3vit-tiny  ${mean('wall').toFixed(1).padStart(7)} ms/image wall, ${mean('cpu').toFixed(1).padStart(7)} ms/image cpu (images 2..${BATCH}; first image ${perImage[0].wall.toFixed(1)} ms)  target <= 400`,
+  );
+  console.log(
+    `reference m3vit-tiny  ${refMs.toFixed(1).padStart(7)} ms/image (float32, TypeScript, in-process)`,
+  );
   console.log(`csim / reference      ${(mean('cpu') / refMs).toFixed(2)}x`);
-  console.log(`one-off: pack weights ${packMs.toFixed(0)} ms, g++ build ${build.cached ? 'cached' : `${build.seconds.toFixed(1)} s`}`);
-  console.log(`agreement: cosine min ${acc.cosineMin.toFixed(6)}, median ${acc.cosineMedian.toFixed(7)}, rel L2 ${(100 * acc.relL2).toFixed(3)}%`);
+  console.log(
+    `one-off: pack weights ${packMs.toFixed(0)} ms, g++ build ${build.cached ? 'cached' : `${build.seconds.toFixed(1)} s`}`,
+  );
+  console.log(
+    `agreement: cosine min ${acc.cosineMin.toFixed(6)}, median ${acc.cosineMedian.toFixed(7)}, rel L2 ${(100 * acc.relL2).toFixed(3)}%`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -22,7 +22,12 @@ export function median(values: number[]): number {
 }
 
 /** Per-token figures of `out` against `ref`, both [rows, dim] flattened (rows = images × tokens). */
-export function compareTokens(out: Float32Array, ref: Float32Array, dim: number, images: number): Omit<Accuracy, 'expertAgreement'> {
+export function compareTokens(
+  out: Float32Array,
+  ref: Float32Array,
+  dim: number,
+  images: number,
+): Omit<Accuracy, 'expertAgreement'> {
   if (out.length !== ref.length) throw new Error(`compareTokens: ${out.length} values vs ${ref.length}`);
   const rows = out.length / dim;
   const cosine: number[] = new Array(rows);

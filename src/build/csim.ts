@@ -9,7 +9,16 @@
  */
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -59,7 +68,9 @@ function probeCompiler(cxx: string): Promise<{ version: string; march: string | 
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code === 'ENOENT')
-          throw new UserError(`C++ compiler '${cxx}' not found: install g++ (Debian: apt-get install g++) or set CXX`);
+          throw new UserError(
+            `C++ compiler '${cxx}' not found: install g++ (Debian: apt-get install g++) or set CXX`,
+          );
         throw new UserError(`C++ compiler '${cxx}' does not run: ${(err as Error).message.split('\n')[0]}`);
       }
       let march: string | null = null;
@@ -84,7 +95,9 @@ export async function buildCsim(projectDir: string, opts: CsimBuildOptions = {})
   if (!/^[A-Za-z0-9_]+$/.test(main)) throw new UserError(`csim main '${main}' is not a plain file name`);
   const mainSrc = join(dir, 'runner', `${main}.cpp`);
   if (!existsSync(join(dir, 'manifest.json')) || !existsSync(join(dir, 'kernels', 'config.h')))
-    throw new UserError(`${projectDir}: not a ubimoe project (no manifest.json / kernels/config.h; create one with ubimoe generate)`);
+    throw new UserError(
+      `${projectDir}: not a ubimoe project (no manifest.json / kernels/config.h; create one with ubimoe generate)`,
+    );
   if (!existsSync(mainSrc)) throw new UserError(`${projectDir}: no runner/${main}.cpp in this project`);
   const cxx = opts.cxx ?? process.env.CXX ?? 'g++';
   const { version, march } = await probeCompiler(cxx);
@@ -128,7 +141,9 @@ export async function buildCsim(projectDir: string, opts: CsimBuildOptions = {})
   if (r.exitCode !== 0 || !existsSync(tmp)) {
     rmSync(tmp, { force: true });
     const first = (r.all ?? '').split('\n').find((l) => /error/.test(l)) ?? (r.all ?? '').split('\n')[0];
-    throw new Error(`csim build of ${projectDir} failed (${cxx} exit ${r.exitCode}): ${first}\n  full log: ${join(outDir, `${main}.build.log`)}`);
+    throw new Error(
+      `csim build of ${projectDir} failed (${cxx} exit ${r.exitCode}): ${first}\n  full log: ${join(outDir, `${main}.build.log`)}`,
+    );
   }
   renameSync(tmp, exe);
   return { exe, cached: false, seconds, hash };

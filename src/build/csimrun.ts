@@ -41,14 +41,27 @@ function decodeInt32Npy(bytes: Uint8Array, what: string): Int32Array {
 
 export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
   const { dims, model } = o.design;
-  const shape = o.tokens ? [o.batch, dims.numTokens, dims.D] : [o.batch, model.in_chans, model.img_h, model.img_w];
+  const shape = o.tokens
+    ? [o.batch, dims.numTokens, dims.D]
+    : [o.batch, model.in_chans, model.img_h, model.img_w];
   const dir = mkdtempSync(join(tmpdir(), 'ubimoe-csim-'));
   try {
     const inPath = join(dir, 'input.npy');
     const outPath = join(dir, 'tokens.npy');
     const expPath = join(dir, 'experts.npy');
     writeFileAtomic(inPath, encodeNpy(shape, o.input));
-    const args = ['--weights', o.weights, '--input', inPath, '--output', outPath, '--experts', expPath, '--task', String(o.task)];
+    const args = [
+      '--weights',
+      o.weights,
+      '--input',
+      inPath,
+      '--output',
+      outPath,
+      '--experts',
+      expPath,
+      '--task',
+      String(o.task),
+    ];
     if (o.tokens) args.push('--tokens');
     const wall: number[] = [];
     const cpu: number[] = [];

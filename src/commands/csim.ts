@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accuracyJson, accuracyText, compareTokens, expertAgreement, type Accuracy } from '../build/accuracy.js';
+import {
+  accuracyJson,
+  accuracyText,
+  compareTokens,
+  expertAgreement,
+  type Accuracy,
+} from '../build/accuracy.js';
 import { buildCsim } from '../build/csim.js';
 import { runCsim } from '../build/csimrun.js';
 import { clipSummary, writePackedWeights } from '../driver/pack.js';
@@ -34,10 +40,16 @@ export function registerCsim(program: Command): void {
     )
     .requiredOption('--project <dir>', 'a project written by ubimoe generate')
     .requiredOption('--checkpoint <file.safetensors>', "weights for the project's model")
-    .requiredOption('--input <file.npy>', 'normalised images [B, C, H, W] or tokens [B, N, D] (float32/float16 .npy)')
+    .requiredOption(
+      '--input <file.npy>',
+      'normalised images [B, C, H, W] or tokens [B, N, D] (float32/float16 .npy)',
+    )
     .requiredOption('-o, --output <file.npy>', 'output tokens [B, N, D], float32 .npy (written atomically)')
     .option('--task <t>', 'task whose gate routes the MoE blocks (0-based)', '0')
-    .option('--compare <ref.npy>', 'reference tokens [B, N, D] to compare with instead of the reference model\'s')
+    .option(
+      '--compare <ref.npy>',
+      "reference tokens [B, N, D] to compare with instead of the reference model's",
+    )
     .option('--no-reference', 'skip the comparison (no reference model run, no accuracy.json)')
     .option('--experts <file.npy>', 'also write the expert choices [B, moe_blocks, N, top_k] (int32 .npy)')
     .action(async (opts: CsimOpts) => {
@@ -46,9 +58,14 @@ export function registerCsim(program: Command): void {
       const { model, dims } = design;
       const task = /^\d+$/.test(opts.task) ? Number(opts.task) : NaN;
       if (!Number.isInteger(task) || task >= dims.tasks)
-        throw new UserError(`--task: '${opts.task}' is not a task of model ${model.name} (it has ${dims.tasks}: 0..${dims.tasks - 1})`);
+        throw new UserError(
+          `--task: '${opts.task}' is not a task of model ${model.name} (it has ${dims.tasks}: 0..${dims.tasks - 1})`,
+        );
       const input = readNpy(opts.input);
-      if (!(input.data instanceof Float32Array)) throw new UserError(`${opts.input}: dtype ${input.dtype}; csim needs normalised float32 (or float16) values`);
+      if (!(input.data instanceof Float32Array))
+        throw new UserError(
+          `${opts.input}: dtype ${input.dtype}; csim needs normalised float32 (or float16) values`,
+        );
       const s = input.shape;
       const imageShape = [model.in_chans, model.img_h, model.img_w];
       const tokenShape = [dims.numTokens, dims.D];
@@ -61,8 +78,11 @@ export function registerCsim(program: Command): void {
       const batch = s[0];
       if (batch < 1) throw new UserError(`${opts.input}: the batch is empty`);
       for (let i = 0; i < input.data.length; i++)
-        if (!Number.isFinite(input.data[i])) throw new UserError(`${opts.input}: contains NaN or Inf (at flat index ${i})`);
-      const compareRef = opts.compare ? readNpyFloat32(opts.compare, [batch, dims.numTokens, dims.D]).data : undefined;
+        if (!Number.isFinite(input.data[i]))
+          throw new UserError(`${opts.input}: contains NaN or Inf (at flat index ${i})`);
+      const compareRef = opts.compare
+        ? readNpyFloat32(opts.compare, [batch, dims.numTokens, dims.D]).data
+        : undefined;
       const ckpt = readCheckpoint(opts.checkpoint, model);
 
       const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-weights-'));
@@ -72,8 +92,20 @@ export function registerCsim(program: Command): void {
         const clipped = clipSummary(packed.clipped);
         if (clipped) process.stderr.write(`ubimoe: warning: ${clipped}\n`);
         const build = await buildCsim(project.dir);
-        process.stderr.write(build.cached ? `csim: using cached build ${build.hash}\n` : `csim: compiled in ${build.seconds.toFixed(1)} s\n`);
-        const r = await runCsim({ exe: build.exe, design, weights, input: input.data, batch, tokens: isTokens, task });
+        process.stderr.write(
+          build.cached
+            ? `csim: using cached build ${build.hash}\n`
+            : `csim: compiled in ${build.seconds.toFixed(1)} s\n`,
+        );
+        const r = await runCsim({
+          exe: build.exe,
+          design,
+          weights,
+          input: input.data,
+          batch,
+          tokens: isTokens,
+          task,
+        });
         writeNpy(opts.output, [batch, dims.numTokens, dims.D], r.tokens);
         if (opts.experts) {
           const M = dims.moeBlocks.filter((m) => m).length;
@@ -97,13 +129,17 @@ export function registerCsim(program: Command): void {
           input: opts.input,
           checkpoint: opts.checkpoint,
           reference: opts.compare ? `tokens file ${opts.compare}` : 'float32 reference model',
-          expert_agreement_note: 'fraction of (image, MoE block, token) whose top-k expert set equals the reference model\'s',
+          expert_agreement_note:
+            "fraction of (image, MoE block, token) whose top-k expert set equals the reference model's",
           design_hash: project.designHash,
           csim_ms_per_image: Number(r.wallMsPerImage.toFixed(2)),
           csim_cpu_ms_per_image: Number(r.cpuMsPerImage.toFixed(2)),
           saturated_weights: packed.clipped.clipped,
         });
-        writeFileAtomic(join(project.dir, 'reports', 'accuracy.json'), JSON.stringify(report, null, 2) + '\n');
+        writeFileAtomic(
+          join(project.dir, 'reports', 'accuracy.json'),
+          JSON.stringify(report, null, 2) + '\n',
+        );
         process.stdout.write(accuracyText(acc));
         process.stdout.write(`wrote ${join(opts.project, 'reports', 'accuracy.json')}\n`);
       } finally {

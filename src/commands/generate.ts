@@ -15,14 +15,18 @@ interface GenerateOpts {
 export function designFor(opts: { model?: string; board?: string; design?: string }): Design {
   if (opts.design) {
     const file = readYaml(opts.design);
-    if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UserError(`design ${opts.design}: not a mapping`);
+    if (!file || typeof file !== 'object' || Array.isArray(file))
+      throw new UserError(`design ${opts.design}: not a mapping`);
     const value = { ...(file as Record<string, unknown>) };
     if (opts.model) value.model = opts.model;
     if (opts.board) value.board = opts.board;
     return resolveDesign(value, `design ${opts.design}`);
   }
   if (!opts.model || !opts.board) throw new UserError('give --model and --board (or --design design.yaml)');
-  return resolveDesign(defaultDesignFile(opts.model, opts.board), `default design for ${opts.model} on ${opts.board}`);
+  return resolveDesign(
+    defaultDesignFile(opts.model, opts.board),
+    `default design for ${opts.model} on ${opts.board}`,
+  );
 }
 
 export function registerGenerate(program: Command): void {
@@ -34,7 +38,10 @@ export function registerGenerate(program: Command): void {
     )
     .option('--model <name|file.yaml>', 'model preset or model YAML (overrides the design file)')
     .option('--board <name|file.yaml>', 'board name or board YAML (overrides the design file)')
-    .option('--design <design.yaml>', 'kernel parameters and precision (default: UbiMoE\'s published parameters for the board)')
+    .option(
+      '--design <design.yaml>',
+      "kernel parameters and precision (default: UbiMoE's published parameters for the board)",
+    )
     .requiredOption('-o, --output <dir>', 'project directory (new, empty, or a ubimoe project to regenerate)')
     .action((opts: GenerateOpts) => {
       const design = designFor(opts);

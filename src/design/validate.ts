@@ -14,11 +14,16 @@ export function validateDesign(design: Design): void {
   const { dims, shared, kernels } = design;
   const p = shared.precision;
   for (const [name, t] of Object.entries(p))
-    if (t.width > shared.axiWidthBits) throw new UserError(`types.${name}: ${t.width} bits do not fit a ${shared.axiWidthBits}-bit AXI word`);
+    if (t.width > shared.axiWidthBits)
+      throw new UserError(`types.${name}: ${t.width} bits do not fit a ${shared.axiWidthBits}-bit AXI word`);
   if (p.activation.width + p.weight.width > 64)
-    throw new UserError(`types: activation (${p.activation.width} bits) × weight (${p.weight.width} bits) products need more than 64 bits`);
+    throw new UserError(
+      `types: activation (${p.activation.width} bits) × weight (${p.weight.width} bits) products need more than 64 bits`,
+    );
   if (p.activation.width + p.patch_weight.width > 64)
-    throw new UserError(`types: activation (${p.activation.width} bits) × patch_weight (${p.patch_weight.width} bits) products need more than 64 bits`);
+    throw new UserError(
+      `types: activation (${p.activation.width} bits) × patch_weight (${p.patch_weight.width} bits) products need more than 64 bits`,
+    );
   formats(p);
   patch.validate(kernels.patch_embed, dims);
   msa.validate(kernels.msa_block, dims);

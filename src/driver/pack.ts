@@ -8,7 +8,13 @@ import type { Design } from '../design/design.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { weightLayout as ffnLayout } from '../kernels/cpp/ffn_block.js';
 import { frac, type Fx } from '../kernels/cpp/fixed.js';
-import { perWord, wordsFor, type KernelWeights, type Segment, type TensorSlice } from '../kernels/cpp/layout.js';
+import {
+  perWord,
+  wordsFor,
+  type KernelWeights,
+  type Segment,
+  type TensorSlice,
+} from '../kernels/cpp/layout.js';
 import { weightLayout as msaLayout } from '../kernels/cpp/msa_block.js';
 import { weightLayout as patchLayout } from '../kernels/cpp/patch_embed.js';
 import { validateCheckpoint, type Checkpoint } from '../model/checkpoint.js';
@@ -45,7 +51,11 @@ export interface PackedWeights {
 /** The three kernels' weight regions of a design, in file order. */
 export function designWeightLayout(design: Design): KernelWeights[] {
   const { dims, shared, kernels, model } = design;
-  return [patchLayout(kernels.patch_embed, dims, shared), msaLayout(kernels.msa_block, dims, shared), ffnLayout(kernels.ffn_block, dims, shared, model)];
+  return [
+    patchLayout(kernels.patch_embed, dims, shared),
+    msaLayout(kernels.msa_block, dims, shared),
+    ffnLayout(kernels.ffn_block, dims, shared, model),
+  ];
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
@@ -72,16 +82,21 @@ function putField(buf: Uint8Array, pos: number, width: number, raw: number): voi
 }
 
 /** Quantiser + field writer for one format: the per-value work of packing, kept allocation-free. */
-function fieldWriter(buf: Uint8Array, f: Fx): { scale: number; min: number; max: number; write: (bitPos: number, raw: number) => void } {
+function fieldWriter(
+  buf: Uint8Array,
+  f: Fx,
+): { scale: number; min: number; max: number; write: (bitPos: number, raw: number) => void } {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const signed = f.signed;
   const write =
     f.width === 8
       ? (pos: number, raw: number) => (pos & 7 ? putField(buf, pos, 8, raw) : dv.setInt8(pos >>> 3, raw))
       : f.width === 16
-        ? (pos: number, raw: number) => (pos & 7 ? putField(buf, pos, 16, raw) : dv.setInt16(pos >>> 3, raw, true))
+        ? (pos: number, raw: number) =>
+            pos & 7 ? putField(buf, pos, 16, raw) : dv.setInt16(pos >>> 3, raw, true)
         : f.width === 32
-          ? (pos: number, raw: number) => (pos & 7 ? putField(buf, pos, 32, raw) : dv.setInt32(pos >>> 3, raw, true))
+          ? (pos: number, raw: number) =>
+              pos & 7 ? putField(buf, pos, 32, raw) : dv.setInt32(pos >>> 3, raw, true)
           : (pos: number, raw: number) => putField(buf, pos, f.width, raw);
   return {
     scale: 2 ** frac(f),
@@ -102,8 +117,12 @@ class Packer {
     const t = this.ckpt.get(slice.name);
     if (!t) throw new UserError(`checkpoint: missing tensor '${slice.name}'`);
     const start = (slice.index ?? 0) * count;
-    if (start + count > t.data.length) throw new UserError(`checkpoint: tensor '${slice.name}' is too small for this design`);
-    return { data: t.data.subarray(start, start + count), label: slice.index === undefined ? slice.name : `${slice.name}[${slice.index}]` };
+    if (start + count > t.data.length)
+      throw new UserError(`checkpoint: tensor '${slice.name}' is too small for this design`);
+    return {
+      data: t.data.subarray(start, start + count),
+      label: slice.index === undefined ? slice.name : `${slice.name}[${slice.index}]`,
+    };
   }
 
   /** Quantises `v` to a writer's format (round to nearest, saturate) and writes it at `pos`. */
@@ -124,7 +143,14 @@ class Packer {
     this.report.values += values;
     if (this.clip.count) {
       this.report.clipped += this.clip.count;
-      this.report.tensors.push({ tensor: label, values, clipped: this.clip.count, maxAbs: this.clip.maxAbs, limit: 2 ** (f.int - 1), format: `ap_fixed<${f.width},${f.int}>` });
+      this.report.tensors.push({
+        tensor: label,
+        values,
+        clipped: this.clip.count,
+        maxAbs: this.clip.maxAbs,
+        limit: 2 ** (f.int - 1),
+        format: `ap_fixed<${f.width},${f.int}>`,
+      });
     }
     this.clip = { count: 0, maxAbs: 0 };
   }
@@ -157,7 +183,8 @@ class Packer {
       const bpw = perWord(bw, axi);
       const biasBase = base + seg.offset + (seg.out / TO) * inTiles * tileWords;
       const br = fieldWriter(buf, seg.biasFx);
-      for (let c = 0; c < seg.out; c++) this.put(br, (biasBase + Math.floor(c / bpw)) * axi + (c % bpw) * bw, b[c]);
+      for (let c = 0; c < seg.out; c++)
+        this.put(br, (biasBase + Math.floor(c / bpw)) * axi + (c % bpw) * bw, b[c]);
       this.record(blabel, seg.biasFx, seg.out);
     } else {
       const { data, label } = this.source(seg.tensor, seg.rows * seg.cols);
@@ -168,7 +195,11 @@ class Packer {
       const wr = fieldWriter(buf, seg.fx);
       for (let r = 0; r < rows; r++)
         for (let c = 0; c < cols; c++)
-          this.put(wr, (base + seg.offset + r * rowWords + Math.floor(c / pw)) * axi + (c % pw) * fw, seg.transpose ? data[c * rows + r] : data[r * cols + c]);
+          this.put(
+            wr,
+            (base + seg.offset + r * rowWords + Math.floor(c / pw)) * axi + (c % pw) * fw,
+            seg.transpose ? data[c * rows + r] : data[r * cols + c],
+          );
       this.record(label, seg.fx, rows * cols);
     }
   }
@@ -235,8 +266,11 @@ export function clipSummary(r: ClipReport): string | null {
   const worst = [...r.tensors].sort((a, b) => b.clipped - a.clipped).slice(0, 3);
   return (
     `${r.clipped} of ${r.values} weights saturated in packing: ` +
-    worst.map((t) => `${t.tensor} (${t.clipped}, max |w| ${t.maxAbs.toPrecision(3)} > ${t.limit} of ${t.format})`).join(', ') +
+    worst
+      .map(
+        (t) => `${t.tensor} (${t.clipped}, max |w| ${t.maxAbs.toPrecision(3)} > ${t.limit} of ${t.format})`,
+      )
+      .join(', ') +
     (r.tensors.length > 3 ? ', ...' : '')
   );
 }
-

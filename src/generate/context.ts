@@ -40,7 +40,10 @@ export interface RenderContext {
 export const templateHelpers = {
   cIdent,
   cUint,
-  cUintPlain: (n: number) => cUint(n).replace(/u(LL)?$/, '').replace(/ULL$/, ''),
+  cUintPlain: (n: number) =>
+    cUint(n)
+      .replace(/u(LL)?$/, '')
+      .replace(/ULL$/, ''),
   cInt,
   cComment,
   cType,
@@ -111,7 +114,11 @@ export function renderContext(design: Design): RenderContext {
     },
     render(template: string, extra: Record<string, unknown> = {}): string {
       const file = join(templatesDir, template);
-      return ejs.render(readFileSync(file, 'utf8'), { ...templateHelpers, ...ctx, ...extra }, { filename: file });
+      return ejs.render(
+        readFileSync(file, 'utf8'),
+        { ...templateHelpers, ...ctx, ...extra },
+        { filename: file },
+      );
     },
   };
   return ctx;

@@ -20,21 +20,31 @@ export interface LintIssue {
 export function stripCode(text: string): string {
   let out = '';
   let i = 0;
+  const blank = (c: string) => (c === '\n' ? '\n' : ' ');
   while (i < text.length) {
     const c = text[i];
     const n = text[i + 1];
     if (c === '/' && n === '/') {
-      while (i < text.length && text[i] !== '\n') (out += ' '), i++;
+      while (i < text.length && text[i] !== '\n') {
+        out += ' ';
+        i++;
+      }
     } else if (c === '/' && n === '*') {
-      while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) (out += text[i] === '\n' ? '\n' : ' '), i++;
+      while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) {
+        out += blank(text[i]);
+        i++;
+      }
       out += '  ';
       i += 2;
     } else if (c === '"' || c === "'") {
       out += c;
       i++;
       while (i < text.length && text[i] !== c) {
-        if (text[i] === '\\') (out += ' '), i++;
-        out += text[i] === '\n' ? '\n' : ' ';
+        if (text[i] === '\\') {
+          out += ' ';
+          i++;
+        }
+        out += blank(text[i] ?? ' ');
         i++;
       }
       out += c;
@@ -44,12 +54,13 @@ export function stripCode(text: string): string {
       i++;
     }
   }
-  return out;
+  return out.slice(0, text.length);
 }
 
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
-const ALLOWED_INCLUDES = /^(ap_int\.h|ap_fixed\.h|hls_stream\.h|hls_math\.h|config\.h|ubimoe\/[a-z_]+\.h|[a-z_]+\.h)$/;
+const ALLOWED_INCLUDES =
+  /^(ap_int\.h|ap_fixed\.h|hls_stream\.h|hls_math\.h|config\.h|ubimoe\/[a-z_]+\.h|[a-z_]+\.h)$/;
 
 /** Finds the index of the bracket matching the one at `open`. */
 function matching(text: string, open: number, a: string, b: string): number {
@@ -65,7 +76,7 @@ function matching(text: string, open: number, a: string, b: string): number {
 function constNames(code: string): Set<string> {
   const names = new Set<string>();
   const re = /\bconst\s+(?:unsigned|int|long|unsigned\s+long)\s+([^;]+);/g;
-  for (let m; (m = re.exec(code)); )
+  for (let m; (m = re.exec(code));)
     for (const decl of m[1].split(/,(?![^(]*\))/)) {
       const dm = /^\s*([A-Za-z_]\w*)\s*=\s*(.+)$/.exec(decl);
       if (dm && isConstantExpr(dm[2], names, '')) names.add(dm[1]);
@@ -76,22 +87,27 @@ function constNames(code: string): Set<string> {
 function isConstantExpr(expr: string, consts: Set<string>, loopVar: string): boolean {
   const withoutQualified = expr.replace(/\b[A-Za-z_]\w*(::[A-Za-z_]\w*)+/g, ' ');
   const ids = withoutQualified.match(/\b[A-Za-z_]\w*\b/g) ?? [];
-  return ids.every((id) => id === loopVar || /^[A-Z][A-Z0-9_]*$/.test(id) || consts.has(id) || id === 'sizeof');
+  return ids.every(
+    (id) => id === loopVar || /^[A-Z][A-Z0-9_]*$/.test(id) || consts.has(id) || id === 'sizeof',
+  );
 }
 
 export function lintSource(file: string, text: string): LintIssue[] {
   const issues: LintIssue[] = [];
   const code = stripCode(text);
-  const add = (rule: LintIssue['rule'], index: number, message: string) => issues.push({ file, line: lineOf(code, index), rule, message });
+  const add = (rule: LintIssue['rule'], index: number, message: string) =>
+    issues.push({ file, line: lineOf(code, index), rule, message });
 
   for (const m of code.matchAll(/\b(new|delete|malloc|calloc|realloc|free)\b\s*[([A-Za-z_]/g))
     add('heap', m.index!, `dynamic memory ('${m[1]}')`);
   for (const m of code.matchAll(/\bstd::\w+/g)) add('stl', m.index!, `standard library use ('${m[0]}')`);
-  for (const m of code.matchAll(/\b(float|double)\b/g)) add('float', m.index!, `floating-point type '${m[1]}'`);
+  for (const m of code.matchAll(/\b(float|double)\b/g))
+    add('float', m.index!, `floating-point type '${m[1]}'`);
   for (const m of code.matchAll(/(?<![\w.])(\d+\.\d*|\.\d+)([eE][+-]?\d+)?[fFlL]?(?![\w.])/g))
     add('float', m.index!, `floating-point literal '${m[0]}'`);
   for (const m of text.matchAll(/^\s*#\s*include\s*[<"]([^>"]+)[>"]/gm))
-    if (!ALLOWED_INCLUDES.test(m[1])) add('include', m.index!, `include of <${m[1]}> (only the Vitis headers and ubimoe's own)`);
+    if (!ALLOWED_INCLUDES.test(m[1]))
+      add('include', m.index!, `include of <${m[1]}> (only the Vitis headers and ubimoe's own)`);
 
   // loops: a bound that is not a compile-time constant needs a LOOP_TRIPCOUNT right inside the loop
   const consts = constNames(code);
@@ -105,7 +121,10 @@ export function lintSource(file: string, text: string): LintIssue[] {
     const cond = parts[1].replace(new RegExp(`\\b${loopVar}\\b`, 'g'), ' ');
     if (isConstantExpr(cond, consts, loopVar)) continue;
     const after = text.slice(close, close + 240);
-    const bodyStart = after.slice(0, after.search(/\bfor\s*\(|}/) >= 0 ? after.search(/\bfor\s*\(|}/) : after.length);
+    const bodyStart = after.slice(
+      0,
+      after.search(/\bfor\s*\(|}/) >= 0 ? after.search(/\bfor\s*\(|}/) : after.length,
+    );
     if (!/#pragma\s+HLS\s+LOOP_TRIPCOUNT/i.test(bodyStart))
       add('tripcount', m.index!, `loop bound '${parts[1].trim()}' is not constant and has no LOOP_TRIPCOUNT`);
   }
@@ -113,11 +132,13 @@ export function lintSource(file: string, text: string): LintIssue[] {
 }
 
 /** Function definitions (name -> body) of a set of sources, for the recursion check. */
-function functionBodies(codes: Array<{ file: string; code: string }>): Map<string, { file: string; index: number; body: string }[]> {
+function functionBodies(
+  codes: Array<{ file: string; code: string }>,
+): Map<string, { file: string; index: number; body: string }[]> {
   const defs = new Map<string, { file: string; index: number; body: string }[]>();
   for (const { file, code } of codes) {
     const re = /\b([A-Za-z_]\w*)\s*(?:<[^;{}()]*>)?\s*\(([^;{}]*)\)\s*(?:const\s*)?\{/g;
-    for (let m; (m = re.exec(code)); ) {
+    for (let m; (m = re.exec(code));) {
       const name = m[1];
       if (['if', 'for', 'while', 'switch', 'return', 'sizeof'].includes(name)) continue;
       const open = m.index + m[0].length - 1;
@@ -137,7 +158,8 @@ export function lintRecursion(codes: Array<{ file: string; code: string }>): Lin
   for (const [name, list] of defs) {
     const set = new Set<string>();
     for (const d of list)
-      for (const m of d.body.matchAll(/\b([A-Za-z_]\w*)\s*(?:<[^;{}()]*>)?\s*\(/g)) if (defs.has(m[1])) set.add(m[1]);
+      for (const m of d.body.matchAll(/\b([A-Za-z_]\w*)\s*(?:<[^;{}()]*>)?\s*\(/g))
+        if (defs.has(m[1])) set.add(m[1]);
     calls.set(name, set);
   }
   const issues: LintIssue[] = [];
@@ -147,7 +169,12 @@ export function lintRecursion(codes: Array<{ file: string; code: string }>): Lin
     if (state.get(n) === 'active') {
       const d = defs.get(n)![0];
       const cycle = [...path.slice(path.indexOf(n)), n].join(' -> ');
-      issues.push({ file: d.file, line: lineOf(codes.find((c) => c.file === d.file)!.code, d.index), rule: 'recursion', message: `recursion: ${cycle}` });
+      issues.push({
+        file: d.file,
+        line: lineOf(codes.find((c) => c.file === d.file)!.code, d.index),
+        rule: 'recursion',
+        message: `recursion: ${cycle}`,
+      });
       return;
     }
     state.set(n, 'active');
@@ -163,8 +190,18 @@ export function lintProject(dir: string): LintIssue[] {
   const files: string[] = [];
   const kernels = join(dir, 'kernels');
   const lib = join(dir, 'include', 'ubimoe');
-  if (existsSync(kernels)) files.push(...readdirSync(kernels).filter((f) => /\.(cpp|h)$/.test(f)).map((f) => join('kernels', f)));
-  if (existsSync(lib)) files.push(...readdirSync(lib).filter((f) => f.endsWith('.h')).map((f) => join('include', 'ubimoe', f)));
+  if (existsSync(kernels))
+    files.push(
+      ...readdirSync(kernels)
+        .filter((f) => /\.(cpp|h)$/.test(f))
+        .map((f) => join('kernels', f)),
+    );
+  if (existsSync(lib))
+    files.push(
+      ...readdirSync(lib)
+        .filter((f) => f.endsWith('.h'))
+        .map((f) => join('include', 'ubimoe', f)),
+    );
   const issues: LintIssue[] = [];
   const codes: Array<{ file: string; code: string }> = [];
   for (const f of files.sort()) {

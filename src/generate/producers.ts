@@ -27,7 +27,8 @@ export function copyTree(dir: string, prefix: string): ProducedFile[] {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else out.push({ path: `${prefix}/${relative(dir, p).split('\\').join('/')}`, content: readFileSync(p) });
+      else
+        out.push({ path: `${prefix}/${relative(dir, p).split('\\').join('/')}`, content: readFileSync(p) });
     }
   };
   walk(dir);
@@ -66,6 +67,17 @@ export const designFile: Producer = (design) => {
 
 /** docs/: the packed weights layout and the C-simulation. */
 export const docs: Producer = () =>
-  ['weights.md', 'csim.md'].map((f) => ({ path: `docs/${f}`, content: readFileSync(join(packageRoot, 'docs', f)) }));
+  ['weights.md', 'csim.md'].map((f) => ({
+    path: `docs/${f}`,
+    content: readFileSync(join(packageRoot, 'docs', f)),
+  }));
 
-export const producers: Producer[] = [kernelSources, libraryHeaders, runnerSources, designFile, docs, driverSources, vitisFiles];
+export const producers: Producer[] = [
+  kernelSources,
+  libraryHeaders,
+  runnerSources,
+  designFile,
+  docs,
+  driverSources,
+  vitisFiles,
+];

@@ -6,7 +6,16 @@
  * ubimoe project replaces its sources and keeps what builds made (build/, logs/, reports/).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Design } from '../design/design.js';
 import { UserError, describeError } from '../util/errors.js';
@@ -72,7 +81,9 @@ export function generateProject(design: Design, outDir: string): GenerateResult 
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new UserError(`${outDir}: exists and is not a directory`);
     if (readdirSync(dir).length > 0 && !readManifest(dir))
-      throw new UserError(`${outDir}: not empty and not a ubimoe project (no manifest.json); refusing to write into it`);
+      throw new UserError(
+        `${outDir}: not empty and not a ubimoe project (no manifest.json); refusing to write into it`,
+      );
   }
   const ctx = renderContext(design);
   const files = projectFiles(design, ctx);

@@ -54,17 +54,33 @@ export function geluExact(x: number): number {
 const q = (v: number) => Math.round(v * 2 ** TABLE_FRAC);
 
 export function tables(): Record<string, { values: number[]; signed: boolean; comment: string }> {
-  const exp2 = Array.from({ length: 2 ** EXP2_SEGMENT_BITS + 1 }, (_, j) => q(2 ** (-j / 2 ** EXP2_SEGMENT_BITS)));
-  const recip = Array.from({ length: 2 ** RECIP_SEGMENT_BITS + 1 }, (_, j) => q(1 / (1 + j / 2 ** RECIP_SEGMENT_BITS)));
+  const exp2 = Array.from({ length: 2 ** EXP2_SEGMENT_BITS + 1 }, (_, j) =>
+    q(2 ** (-j / 2 ** EXP2_SEGMENT_BITS)),
+  );
+  const recip = Array.from({ length: 2 ** RECIP_SEGMENT_BITS + 1 }, (_, j) =>
+    q(1 / (1 + j / 2 ** RECIP_SEGMENT_BITS)),
+  );
   const s = 2 ** RSQRT_SEGMENT_BITS;
   const rsqrt = Array.from({ length: 3 * s + 1 }, (_, j) => q(1 / Math.sqrt((s + j) / s)));
   const gelu = Array.from({ length: 2 * GELU_RANGE * GELU_STEPS_PER_UNIT + 1 }, (_, j) =>
     q(geluExact(-GELU_RANGE + j / GELU_STEPS_PER_UNIT)),
   );
   return {
-    EXP2_NEG_TABLE: { values: exp2, signed: false, comment: `2^(-j/${2 ** EXP2_SEGMENT_BITS}), j = 0..${exp2.length - 1}` },
-    RECIP_TABLE: { values: recip, signed: false, comment: `1/(1 + j/${2 ** RECIP_SEGMENT_BITS}), j = 0..${recip.length - 1}` },
-    RSQRT_TABLE: { values: rsqrt, signed: false, comment: `1/sqrt(1 + j/${s}), j = 0..${rsqrt.length - 1} (mantissa in [1, 4])` },
+    EXP2_NEG_TABLE: {
+      values: exp2,
+      signed: false,
+      comment: `2^(-j/${2 ** EXP2_SEGMENT_BITS}), j = 0..${exp2.length - 1}`,
+    },
+    RECIP_TABLE: {
+      values: recip,
+      signed: false,
+      comment: `1/(1 + j/${2 ** RECIP_SEGMENT_BITS}), j = 0..${recip.length - 1}`,
+    },
+    RSQRT_TABLE: {
+      values: rsqrt,
+      signed: false,
+      comment: `1/sqrt(1 + j/${s}), j = 0..${rsqrt.length - 1} (mantissa in [1, 4])`,
+    },
     GELU_TABLE: {
       values: gelu,
       signed: true,
@@ -95,7 +111,14 @@ export function renderTablesHeader(): string {
     out.push(`// ${t.comment}`);
     out.push(`static const ${t.signed ? 'int' : 'unsigned'} ${name}[${t.values.length}] = {`);
     for (let i = 0; i < t.values.length; i += 8)
-      out.push('  ' + t.values.slice(i, i + 8).map((v) => (t.signed ? `${v}` : `${v}u`)).join(', ') + ',');
+      out.push(
+        '  ' +
+          t.values
+            .slice(i, i + 8)
+            .map((v) => (t.signed ? `${v}` : `${v}u`))
+            .join(', ') +
+          ',',
+      );
     out.push('};', '');
   }
   out.push('}  // namespace ubimoe', '', '#endif', '');
@@ -112,7 +135,11 @@ export function tablesHeaderIsCurrent(): boolean {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--write')) {
+if (
+  process.argv[1] &&
+  fileURLToPath(import.meta.url) === process.argv[1] &&
+  process.argv.includes('--write')
+) {
   writeFileAtomic(tablesHeaderPath, renderTablesHeader());
   process.stdout.write(`wrote ${tablesHeaderPath}\n`);
 }

@@ -17,7 +17,10 @@ let tmp: string;
 const at = (f: string) => join(tmp, f);
 
 function ubimoe(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE, ...env } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,25 +33,68 @@ function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-csim-'));
   const rng = new Rng(11);
-  writeNpy(at('images.npy'), [2, 3, 32, 32], Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()));
+  writeNpy(
+    at('images.npy'),
+    [2, 3, 32, 32],
+    Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()),
+  );
   writeNpy(at('tiny-shaped.npy'), [1, 3, 128, 256], new Float32Array(3 * 128 * 256));
-  for (const [m, s] of [['micro', '1'], ['m3vit-tiny', '1']])
-    expect(spawnSync(process.execPath, [bin, 'checkpoint', 'synth', '--model', m, '--seed', s, '-o', at(`${m}.safetensors`)]).status).toBe(0);
-  expect(spawnSync(process.execPath, [bin, 'generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')]).status).toBe(0);
+  for (const [m, s] of [
+    ['micro', '1'],
+    ['m3vit-tiny', '1'],
+  ])
+    expect(
+      spawnSync(process.execPath, [
+        bin,
+        'checkpoint',
+        'synth',
+        '--model',
+        m,
+        '--seed',
+        s,
+        '-o',
+        at(`${m}.safetensors`),
+      ]).status,
+    ).toBe(0);
+  expect(
+    spawnSync(process.execPath, [bin, 'generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')])
+      .status,
+  ).toBe(0);
 }, 120000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ubimoe csim', () => {
   test('runs a batch, writes tokens, expert choices and reports/accuracy.json', () => {
-    const r = ubimoe(['csim', '--project', at('proj'), '--checkpoint', at('micro.safetensors'), '--input', at('images.npy'), '-o', at('out.npy'), '--task', '1', '--experts', at('experts.npy')]);
+    const r = ubimoe([
+      'csim',
+      '--project',
+      at('proj'),
+      '--checkpoint',
+      at('micro.safetensors'),
+      '--input',
+      at('images.npy'),
+      '-o',
+      at('out.npy'),
+      '--task',
+      '1',
+      '--experts',
+      at('experts.npy'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/csim: 2 image\(s\), [\d.]+ ms\/image/);
     expect(r.stdout).toMatch(/per-token cosine: min (0\.99\d+|1\.000000), median/);
     const out = readNpy(at('out.npy'));
     expect(out.shape).toEqual([2, 17, 32]);
-    const ref = forwardImages(readCheckpoint(at('micro.safetensors'), loadModel('micro')), loadModel('micro'), readNpy(at('images.npy')).data as Float32Array, 2, { task: 1 });
+    const ref = forwardImages(
+      readCheckpoint(at('micro.safetensors'), loadModel('micro')),
+      loadModel('micro'),
+      readNpy(at('images.npy')).data as Float32Array,
+      2,
+      { task: 1 },
+    );
     let err = 0;
-    for (let i = 0; i < ref.tokens.length; i++) err = Math.max(err, Math.abs(ref.tokens[i] - (out.data as Float32Array)[i]));
+    for (let i = 0; i < ref.tokens.length; i++)
+      err = Math.max(err, Math.abs(ref.tokens[i] - (out.data as Float32Array)[i]));
     expect(err).toBeLessThan(0.01);
     const acc = JSON.parse(readFileSync(at('proj/reports/accuracy.json'), 'utf8'));
     expect(acc.cosine.per_token.length).toBe(34);
@@ -58,7 +104,21 @@ describe('ubimoe csim', () => {
   });
 
   test('--compare takes the reference tokens from a file', () => {
-    const r = ubimoe(['csim', '--project', at('proj'), '--checkpoint', at('micro.safetensors'), '--input', at('images.npy'), '-o', at('out2.npy'), '--task', '1', '--compare', at('out.npy')]);
+    const r = ubimoe([
+      'csim',
+      '--project',
+      at('proj'),
+      '--checkpoint',
+      at('micro.safetensors'),
+      '--input',
+      at('images.npy'),
+      '-o',
+      at('out2.npy'),
+      '--task',
+      '1',
+      '--compare',
+      at('out.npy'),
+    ]);
     expect(r.code).toBe(0);
     const acc = JSON.parse(readFileSync(at('proj/reports/accuracy.json'), 'utf8'));
     expect(acc.rel_l2).toBe(0); // same inputs, same design: bit-identical
@@ -66,28 +126,86 @@ describe('ubimoe csim', () => {
   });
 
   test('a checkpoint for another model: one line, exit 2', () => {
-    const r = ubimoe(['csim', '--project', at('proj'), '--checkpoint', at('m3vit-tiny.safetensors'), '--input', at('images.npy'), '-o', at('x.npy')]);
+    const r = ubimoe([
+      'csim',
+      '--project',
+      at('proj'),
+      '--checkpoint',
+      at('m3vit-tiny.safetensors'),
+      '--input',
+      at('images.npy'),
+      '-o',
+      at('x.npy'),
+    ]);
     expectUserError(r, /tensor '.*' has shape .*expected .*for model micro/);
     expect(existsSync(at('x.npy'))).toBe(false);
   });
 
   test('a directory that is not a project: one line, exit 2', () => {
     mkdirSync(at('empty'), { recursive: true });
-    expectUserError(ubimoe(['csim', '--project', at('empty'), '--checkpoint', at('micro.safetensors'), '--input', at('images.npy'), '-o', at('x.npy')]), /not a ubimoe project/);
+    expectUserError(
+      ubimoe([
+        'csim',
+        '--project',
+        at('empty'),
+        '--checkpoint',
+        at('micro.safetensors'),
+        '--input',
+        at('images.npy'),
+        '-o',
+        at('x.npy'),
+      ]),
+      /not a ubimoe project/,
+    );
   });
 
   test('a missing compiler: one line, exit 2', () => {
-    const r = ubimoe(['csim', '--project', at('proj'), '--checkpoint', at('micro.safetensors'), '--input', at('images.npy'), '-o', at('x.npy')], { CXX: join(tmp, 'no-such-g++') });
+    const r = ubimoe(
+      [
+        'csim',
+        '--project',
+        at('proj'),
+        '--checkpoint',
+        at('micro.safetensors'),
+        '--input',
+        at('images.npy'),
+        '-o',
+        at('x.npy'),
+      ],
+      { CXX: join(tmp, 'no-such-g++') },
+    );
     expectUserError(r, /C\+\+ compiler '.*no-such-g\+\+' not found: install g\+\+/);
   });
 
   test('inputs of the wrong shape, a task out of range: one line, exit 2', () => {
     expectUserError(
-      ubimoe(['csim', '--project', at('proj'), '--checkpoint', at('micro.safetensors'), '--input', at('tiny-shaped.npy'), '-o', at('x.npy')]),
+      ubimoe([
+        'csim',
+        '--project',
+        at('proj'),
+        '--checkpoint',
+        at('micro.safetensors'),
+        '--input',
+        at('tiny-shaped.npy'),
+        '-o',
+        at('x.npy'),
+      ]),
       /shape \(1, 3, 128, 256\) fits model micro neither as images/,
     );
     expectUserError(
-      ubimoe(['csim', '--project', at('proj'), '--checkpoint', at('micro.safetensors'), '--input', at('images.npy'), '-o', at('x.npy'), '--task', '2']),
+      ubimoe([
+        'csim',
+        '--project',
+        at('proj'),
+        '--checkpoint',
+        at('micro.safetensors'),
+        '--input',
+        at('images.npy'),
+        '-o',
+        at('x.npy'),
+        '--task',
+        '2',
+      ]),
       /--task: '2' is not a task of model micro/,
     );
   });

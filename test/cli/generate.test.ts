@@ -33,7 +33,9 @@ describe('ubimoe generate', () => {
     const r = ubimoe('generate', '--model', 'micro', '--board', 'zcu102', '-o', at('p'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^generated .*p: \d+ files, design [0-9a-f]{12} \(micro on zcu102, \d+ MHz, w16a32\)\n$/);
+    expect(r.stdout).toMatch(
+      /^generated .*p: \d+ files, design [0-9a-f]{12} \(micro on zcu102, \d+ MHz, w16a32\)\n$/,
+    );
     const manifest = JSON.parse(readFileSync(at('p/manifest.json'), 'utf8'));
     expect(manifest.design_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(existsSync(at('p/kernels/ffn_block.cpp'))).toBe(true);
@@ -47,19 +49,30 @@ describe('ubimoe generate', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(at('p/kernels/config.h'), 'utf8')).toMatch(/Q_PAR = 2u/);
     // --model/--board override the design file's
-    expect(ubimoe('generate', '--design', at('design.yaml'), '--board', 'zcu104', '-o', at('q')).stdout).toMatch(/micro on zcu104/);
+    expect(
+      ubimoe('generate', '--design', at('design.yaml'), '--board', 'zcu104', '-o', at('q')).stdout,
+    ).toMatch(/micro on zcu104/);
   });
 
   test('bad inputs: one line, exit 2', () => {
     expectUserError(ubimoe('generate', '--model', 'micro', '-o', at('x')), /give --model and --board/);
-    expectUserError(ubimoe('generate', '--model', 'nope', '--board', 'u280', '-o', at('x')), /unknown model 'nope'/);
+    expectUserError(
+      ubimoe('generate', '--model', 'nope', '--board', 'u280', '-o', at('x')),
+      /unknown model 'nope'/,
+    );
     const file = defaultDesignFile('micro', 'u280');
     file.kernels.ffn_block.tile_in = 12;
     writeFileSync(at('bad.yaml'), stringify(file));
-    expectUserError(ubimoe('generate', '--design', at('bad.yaml'), '-o', at('x')), /kernels\.ffn_block\.tile_in: 12 must divide embed_dim 32/);
+    expectUserError(
+      ubimoe('generate', '--design', at('bad.yaml'), '-o', at('x')),
+      /kernels\.ffn_block\.tile_in: 12 must divide embed_dim 32/,
+    );
     mkdirSync(at('mine'));
     writeFileSync(at('mine/notes.txt'), 'keep');
-    expectUserError(ubimoe('generate', '--model', 'micro', '--board', 'u280', '-o', at('mine')), /not empty and not a ubimoe project/);
+    expectUserError(
+      ubimoe('generate', '--model', 'micro', '--board', 'u280', '-o', at('mine')),
+      /not empty and not a ubimoe project/,
+    );
     expect(readFileSync(at('mine/notes.txt'), 'utf8')).toBe('keep');
     expect(existsSync(at('x'))).toBe(false);
   });

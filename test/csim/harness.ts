@@ -55,11 +55,23 @@ export interface RunAccuracy extends Accuracy {
 }
 
 /** Runs `batch` inputs through csim and the reference; returns the comparison. */
-export async function accuracy(design: Design, c: CsimCase, opts: { batch: number; task: number; tokens?: boolean; seed?: number }): Promise<RunAccuracy> {
+export async function accuracy(
+  design: Design,
+  c: CsimCase,
+  opts: { batch: number; task: number; tokens?: boolean; seed?: number },
+): Promise<RunAccuracy> {
   const { dims, model } = design;
   const per = opts.tokens ? dims.numTokens * dims.D : model.in_chans * model.img_h * model.img_w;
   const input = randomInput(opts.batch * per, opts.seed ?? 3);
-  const r = await runCsim({ exe: c.exe, design, weights: c.weights, input, batch: opts.batch, tokens: !!opts.tokens, task: opts.task });
+  const r = await runCsim({
+    exe: c.exe,
+    design,
+    weights: c.weights,
+    input,
+    batch: opts.batch,
+    tokens: !!opts.tokens,
+    task: opts.task,
+  });
   const ref = opts.tokens
     ? forwardTokens(c.ckpt, model, input, opts.batch, { task: opts.task })
     : forwardImages(c.ckpt, model, input, opts.batch, { task: opts.task });

@@ -13,10 +13,38 @@ const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
 
 const MATRIX = [
-  { name: 'tiles 4, 1 lane, 1 query row, 1-key blocks, 64-bit AXI', board: 'u280', axi: 64, pe: [4, 4], msa: [4, 4, 1, 1, 1], ffn: [4, 4, 1] },
-  { name: 'tiles 8, 2 lanes, 2 query rows, 5-key blocks, 128-bit AXI', board: 'zcu102', axi: 128, pe: [8, 8], msa: [8, 8, 2, 2, 5], ffn: [8, 8, 2] },
-  { name: 'tiles 16, 3 lanes, 4 query rows, 8-key blocks, 512-bit AXI (the default design)', board: 'u280', axi: undefined, pe: [16, 16], msa: [16, 16, 3, 4, 8], ffn: [16, 16, 3] },
-  { name: 'mixed tiles 16x4 / 4x16, 3 lanes, 4 query rows, one 17-key block, 256-bit AXI', board: 'u280', axi: 256, pe: [16, 4], msa: [4, 16, 3, 4, 17], ffn: [16, 4, 3] },
+  {
+    name: 'tiles 4, 1 lane, 1 query row, 1-key blocks, 64-bit AXI',
+    board: 'u280',
+    axi: 64,
+    pe: [4, 4],
+    msa: [4, 4, 1, 1, 1],
+    ffn: [4, 4, 1],
+  },
+  {
+    name: 'tiles 8, 2 lanes, 2 query rows, 5-key blocks, 128-bit AXI',
+    board: 'zcu102',
+    axi: 128,
+    pe: [8, 8],
+    msa: [8, 8, 2, 2, 5],
+    ffn: [8, 8, 2],
+  },
+  {
+    name: 'tiles 16, 3 lanes, 4 query rows, 8-key blocks, 512-bit AXI (the default design)',
+    board: 'u280',
+    axi: undefined,
+    pe: [16, 16],
+    msa: [16, 16, 3, 4, 8],
+    ffn: [16, 16, 3],
+  },
+  {
+    name: 'mixed tiles 16x4 / 4x16, 3 lanes, 4 query rows, one 17-key block, 256-bit AXI',
+    board: 'u280',
+    axi: 256,
+    pe: [16, 4],
+    msa: [4, 16, 3, 4, 17],
+    ffn: [16, 4, 3],
+  },
 ];
 
 describe.each(MATRIX)('micro csim: $name', (m) => {
@@ -25,7 +53,13 @@ describe.each(MATRIX)('micro csim: $name', (m) => {
     m.board,
     {
       patch_embed: { tile_in: m.pe[0], tile_out: m.pe[1] },
-      msa_block: { tile_in: m.msa[0], tile_out: m.msa[1], token_lanes: m.msa[2], q_parallel: m.msa[3], key_block: m.msa[4] },
+      msa_block: {
+        tile_in: m.msa[0],
+        tile_out: m.msa[1],
+        token_lanes: m.msa[2],
+        q_parallel: m.msa[3],
+        key_block: m.msa[4],
+      },
       ffn_block: { tile_in: m.ffn[0], tile_out: m.ffn[1], token_lanes: m.ffn[2] },
     },
     m.axi ? { axi_width_bits: m.axi } : {},

@@ -15,7 +15,10 @@ const micro = loadModel('micro') as unknown as Record<string, unknown>;
 describe('micro variants', () => {
   test('final norm, one task, every block MoE with top-1', async () => {
     const model = { ...micro, name: 'micro-moe1', final_norm: true, tasks: 1, moe_every: 1, top_k: 1 };
-    const design = testDesign(model, 'u280', { msa_block: { q_parallel: 3, key_block: 4 }, ffn_block: { token_lanes: 2 } });
+    const design = testDesign(model, 'u280', {
+      msa_block: { q_parallel: 3, key_block: 4 },
+      ffn_block: { token_lanes: 2 },
+    });
     const root = scratch();
     roots.push(root);
     const c = await prepare(design, root);
@@ -27,7 +30,15 @@ describe('micro variants', () => {
   });
 
   test('dense model, tokens in', async () => {
-    const model = { ...micro, name: 'micro-dense', num_experts: 0, top_k: undefined, moe_mlp_ratio: undefined, moe_every: undefined, tasks: 1 };
+    const model = {
+      ...micro,
+      name: 'micro-dense',
+      num_experts: 0,
+      top_k: undefined,
+      moe_mlp_ratio: undefined,
+      moe_every: undefined,
+      tasks: 1,
+    };
     const design = testDesign(model, 'zcu102', { msa_block: { token_lanes: 1, q_parallel: 2 } });
     const root = scratch();
     roots.push(root);

@@ -13,7 +13,17 @@ describe('fixed-point non-linear functions', () => {
   test('errors against double precision', () => {
     const exe = join(tmp, 'nonlinear');
     const src = join(packageRoot, 'test', 'csim', 'nonlinear.cpp');
-    execFileSync('g++', ['-std=c++17', '-O2', '-Wall', '-Wno-unknown-pragmas', `-I${join(hlsDir, 'include')}`, `-I${join(hlsDir, 'csim')}`, src, '-o', exe]);
+    execFileSync('g++', [
+      '-std=c++17',
+      '-O2',
+      '-Wall',
+      '-Wno-unknown-pragmas',
+      `-I${join(hlsDir, 'include')}`,
+      `-I${join(hlsDir, 'csim')}`,
+      src,
+      '-o',
+      exe,
+    ]);
     const e = JSON.parse(execFileSync(exe, { encoding: 'utf8' }));
     expect(e.exp_abs).toBeLessThan(2e-7); // ~ one 2^-24 step of the result plus the table error
     expect(e.exp_rel).toBeLessThan(2e-6); // above 0.05, where 2^-24 steps are fine enough

@@ -39,7 +39,8 @@ describe('generate', () => {
     const m = readManifest(dir)!;
     expect(m.design_hash).toBe(designHash(design));
     expect(m.weights_format).toBe(1);
-    for (const [path, hash] of Object.entries(m.files)) expect(sha256(readFileSync(join(dir, path)))).toBe(hash);
+    for (const [path, hash] of Object.entries(m.files))
+      expect(sha256(readFileSync(join(dir, path)))).toBe(hash);
     expect(result.manifest.files['kernels/config.h']).toBeDefined();
   });
 
@@ -97,10 +98,14 @@ describe('generate', () => {
 describe('rendering refuses what is not a C identifier', () => {
   test.each(['a b', '1x', 'x;y', 'int', '', 'a/*', 'x{}'])('%j', (name) => {
     expect(() => cIdent(name, 'name')).toThrow(UserError);
-    expect(() => renderStruct({ name, comment: '', consts: [], types: [] })).toThrow(/not a valid C identifier/);
+    expect(() => renderStruct({ name, comment: '', consts: [], types: [] })).toThrow(
+      /not a valid C identifier/,
+    );
   });
   test('a type spelling outside what the generator produces is refused', () => {
-    expect(() => renderStruct({ name: 'ok', comment: '', consts: [], types: [{ name: 't', type: 'int; system("x")' }] })).toThrow(/not a type spelling/);
+    expect(() =>
+      renderStruct({ name: 'ok', comment: '', consts: [], types: [{ name: 't', type: 'int; system("x")' }] }),
+    ).toThrow(/not a type spelling/);
   });
   test('comments cannot break out of a // line', () => {
     const s = renderStruct({ name: 'ok', comment: 'a\nint evil();', consts: [], types: [] });

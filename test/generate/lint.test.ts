@@ -54,8 +54,12 @@ describe('synthesisability lint', () => {
   test('finds recursion, direct and mutual', () => {
     const direct = lintRecursion([{ file: 'a.h', code: 'int f(int n) { return f(n - 1); }' }]);
     expect(direct[0]?.rule).toBe('recursion');
-    const mutual = lintRecursion([{ file: 'a.h', code: 'int g(int n);\nint f(int n) { return g(n); }\nint g(int n) { return f(n); }' }]);
+    const mutual = lintRecursion([
+      { file: 'a.h', code: 'int g(int n);\nint f(int n) { return g(n); }\nint g(int n) { return f(n); }' },
+    ]);
     expect(mutual.length).toBeGreaterThan(0);
-    expect(lintRecursion([{ file: 'a.h', code: 'int g(int n) { return n; }\nint f(int n) { return g(n); }' }])).toEqual([]);
+    expect(
+      lintRecursion([{ file: 'a.h', code: 'int g(int n) { return n; }\nint f(int n) { return g(n); }' }]),
+    ).toEqual([]);
   });
 });

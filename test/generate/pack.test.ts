@@ -6,7 +6,14 @@ import { UserError } from '../../src/util/errors.js';
 import { testDesign } from './helpers.js';
 
 /** Field `lane` (width bits, two's complement) of word `word` of a region. */
-function field(bytes: Uint8Array, regionOffset: number, axi: number, word: number, lane: number, width: number): number {
+function field(
+  bytes: Uint8Array,
+  regionOffset: number,
+  axi: number,
+  word: number,
+  lane: number,
+  width: number,
+): number {
   let v = 0n;
   const bit0 = word * axi + lane * width;
   for (let i = 0; i < width; i++) {
@@ -32,7 +39,11 @@ describe('weight packing', () => {
     expect(dv.getUint32(88, true)).toBe(128);
     expect(dv.getUint32(92, true)).toBe(3);
     expect(dv.getUint32(96, true)).toBe(2);
-    const names = [0, 1, 2].map((i) => Buffer.from(bytes.subarray(104 + 32 * i, 120 + 32 * i)).toString('latin1').replace(/\0+$/, ''));
+    const names = [0, 1, 2].map((i) =>
+      Buffer.from(bytes.subarray(104 + 32 * i, 120 + 32 * i))
+        .toString('latin1')
+        .replace(/\0+$/, ''),
+    );
     expect(names).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
     for (const r of packed.regions) expect(r.offset % PAGE).toBe(0);
     expect(Number(dv.getBigUint64(104 + 16, true))).toBe(packed.regions[0].offset);
@@ -72,7 +83,9 @@ describe('weight packing', () => {
     bad.set('blocks.0.attn.qkv.weight', { shape: t.shape, data });
     const r = packWeights(design, bad).clipped;
     expect(r.clipped).toBe(2);
-    expect(r.tensors).toEqual([expect.objectContaining({ tensor: 'blocks.0.attn.qkv.weight', clipped: 2, maxAbs: 9, limit: 2 })]);
+    expect(r.tensors).toEqual([
+      expect.objectContaining({ tensor: 'blocks.0.attn.qkv.weight', clipped: 2, maxAbs: 9, limit: 2 }),
+    ]);
     expect(clipSummary(r)).toMatch(/2 of \d+ weights saturated/);
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
-import { erf, geluExact, renderTablesHeader, tables, tablesHeaderIsCurrent, TABLE_FRAC } from '../../src/generate/tables.js';
+import {
+  erf,
+  geluExact,
+  renderTablesHeader,
+  tables,
+  tablesHeaderIsCurrent,
+  TABLE_FRAC,
+} from '../../src/generate/tables.js';
 
 describe('fixed-point ROM tables', () => {
   test('hls/include/ubimoe/tables.h is what tables.ts renders (regenerate: node dist/src/generate/tables.js --write)', () => {

@@ -21,17 +21,29 @@ describe('ffn_block validation', () => {
   });
 
   test('expert and MLP hidden sizes are checked', () => {
-    const odd = modelDims(validateModel({ ...model, embed_dim: 48, num_heads: 3, moe_mlp_ratio: 1.5 }, 'model'));
-    expect(() => validate({ ...ok, tile_in: 16 }, odd)).toThrow('kernels.ffn_block.tile_in: 16 must divide the expert hidden size 72');
-    expect(() => validate({ ...ok, tile_in: 8, tile_out: 16 }, odd)).toThrow('kernels.ffn_block.tile_out: 16 must divide the expert hidden size 72');
-    const mlp = modelDims(validateModel({ ...model, embed_dim: 48, num_heads: 3, mlp_ratio: 2.5, moe_mlp_ratio: 1 }, 'model'));
-    expect(() => validate({ ...ok, tile_in: 16 }, mlp)).toThrow('kernels.ffn_block.tile_in: 16 must divide the MLP hidden size 120');
+    const odd = modelDims(
+      validateModel({ ...model, embed_dim: 48, num_heads: 3, moe_mlp_ratio: 1.5 }, 'model'),
+    );
+    expect(() => validate({ ...ok, tile_in: 16 }, odd)).toThrow(
+      'kernels.ffn_block.tile_in: 16 must divide the expert hidden size 72',
+    );
+    expect(() => validate({ ...ok, tile_in: 8, tile_out: 16 }, odd)).toThrow(
+      'kernels.ffn_block.tile_out: 16 must divide the expert hidden size 72',
+    );
+    const mlp = modelDims(
+      validateModel({ ...model, embed_dim: 48, num_heads: 3, mlp_ratio: 2.5, moe_mlp_ratio: 1 }, 'model'),
+    );
+    expect(() => validate({ ...ok, tile_in: 16 }, mlp)).toThrow(
+      'kernels.ffn_block.tile_in: 16 must divide the MLP hidden size 120',
+    );
   });
 
   test('a dense model only checks the MLP hidden size', () => {
     const dense = modelDims(loadModel('vit-tiny'));
     expect(() => validate({ ...ok, tile_in: 24 }, dense)).not.toThrow(); // 24 divides 192 and 768
-    expect(() => validate({ ...ok, tile_in: 40 }, dense)).toThrow('kernels.ffn_block.tile_in: 40 must divide embed_dim 192');
+    expect(() => validate({ ...ok, tile_in: 40 }, dense)).toThrow(
+      'kernels.ffn_block.tile_in: 40 must divide embed_dim 192',
+    );
   });
 
   test('layout: dense and MoE blocks, gates per task, experts back to back, final norm last', () => {
@@ -39,7 +51,14 @@ describe('ffn_block validation', () => {
     const dense = w.blocks[0].segments.map((s) => s.name);
     const moe = w.blocks[1].segments.map((s) => s.name);
     expect(dense).toEqual(['norm2.weight', 'norm2.bias', 'fc1', 'fc2']);
-    expect(moe.slice(0, 6)).toEqual(['norm2.weight', 'norm2.bias', 'gate.0', 'gate.1', 'expert.0.fc1', 'expert.0.fc2']);
+    expect(moe.slice(0, 6)).toEqual([
+      'norm2.weight',
+      'norm2.bias',
+      'gate.0',
+      'gate.1',
+      'expert.0.fc1',
+      'expert.0.fc2',
+    ]);
     expect(moe.length).toBe(4 + 2 * 16);
     const gate = w.blocks[1].segments.find((s) => s.name === 'gate.1')!;
     expect(gate.kind === 'rows' && gate.transpose && gate.rows === 16 && gate.cols === 192).toBe(true);
@@ -53,7 +72,14 @@ describe('ffn_block validation', () => {
     const ctx = templateContext(ok, dims, shared, model);
     const ffn = ctx.structs.find((s) => s.name === 'ffn_cfg')!;
     const v = (n: string) => ffn.consts.find((c) => c.name === n)!.value;
-    expect([v('EXPERTS'), v('TOP_K'), v('TASKS'), v('MOE_BLOCKS'), v('HAS_DENSE'), v('HAS_MOE')]).toEqual([16, 2, 2, 6, true, true]);
+    expect([v('EXPERTS'), v('TOP_K'), v('TASKS'), v('MOE_BLOCKS'), v('HAS_DENSE'), v('HAS_MOE')]).toEqual([
+      16,
+      2,
+      2,
+      6,
+      true,
+      true,
+    ]);
     expect(ctx.values.moeIndex).toEqual([-1, 0, -1, 1, -1, 2, -1, 3, -1, 4, -1, 5]);
     const moeBlock = ctx.weights.blocks[1];
     const e1 = moeBlock.segments.find((s) => s.name === 'expert.1.fc1')!.offset;

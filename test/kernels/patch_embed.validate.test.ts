@@ -10,15 +10,21 @@ const shared = { clockMhz: 200, axiWidthBits: 256, streamDepth: 64, precision: P
 describe('patch_embed validation', () => {
   test('tiles must divide what they tile; errors name the parameter', () => {
     expect(() => validate({ tile_in: 16, tile_out: 16 }, dims)).not.toThrow();
-    expect(() => validate({ tile_in: 10, tile_out: 16 }, dims)).toThrow('kernels.patch_embed.tile_in: 10 must divide the patch inputs C·P·P 768');
-    expect(() => validate({ tile_in: 16, tile_out: 7 }, dims)).toThrow('kernels.patch_embed.tile_out: 7 must divide embed_dim 192');
+    expect(() => validate({ tile_in: 10, tile_out: 16 }, dims)).toThrow(
+      'kernels.patch_embed.tile_in: 10 must divide the patch inputs C·P·P 768',
+    );
+    expect(() => validate({ tile_in: 16, tile_out: 7 }, dims)).toThrow(
+      'kernels.patch_embed.tile_out: 7 must divide embed_dim 192',
+    );
   });
 
   test('context: the projection is one linear layer over C·P·P inputs; weight offsets follow the layout', () => {
     const ctx = templateContext({ tile_in: 16, tile_out: 16 }, dims, shared, model);
     const lin = ctx.structs.find((s) => s.name === 'pe_linear_cfg')!;
     const v = (n: string) => lin.consts.find((c) => c.name === n)!.value;
-    expect([v('IN'), v('OUT'), v('TILE_IN'), v('TILE_OUT'), v('LANES'), v('MAX_ROWS')]).toEqual([768, 192, 16, 16, 1, 128]);
+    expect([v('IN'), v('OUT'), v('TILE_IN'), v('TILE_OUT'), v('LANES'), v('MAX_ROWS')]).toEqual([
+      768, 192, 16, 16, 1, 128,
+    ]);
     // 16x16 16-bit weights = 16 words of 256 bits per tile; 48 x 12 tiles; 192 16-bit biases = 12 words
     expect(v('TILE_WORDS')).toBe(16);
     expect(v('BIAS_OFFSET')).toBe(48 * 12 * 16);

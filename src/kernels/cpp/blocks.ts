@@ -54,7 +54,8 @@ export interface LinearSpec {
 /** linear<CFG> (linear.h). */
 export function linearStruct(s: LinearSpec, f: Formats, axi: number): CppStruct {
   const tsum = wideSumOf(s.inFx, s.weightFx, `${s.what}: ${s.name} products`);
-  if (frac(f.act) <= 7 && s.gelu) throw new UserError(`types.activation: GELU needs more than 7 fractional bits`);
+  if (frac(f.act) <= 7 && s.gelu)
+    throw new UserError(`types.activation: GELU needs more than 7 fractional bits`);
   const lw = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, s.weightFx, f.bias, axi);
   return {
     name: s.name,
@@ -92,7 +93,14 @@ export function linearStruct(s: LinearSpec, f: Formats, axi: number): CppStruct 
 }
 
 /** layernorm<CFG> (layernorm.h), eps = 1e-6. */
-export function layerNormStruct(name: string, f: Formats, axi: number, dim: number, maxRows: number, what: string): CppStruct {
+export function layerNormStruct(
+  name: string,
+  f: Formats,
+  axi: number,
+  dim: number,
+  maxRows: number,
+  what: string,
+): CppStruct {
   const a = f.act;
   const lg = clog2(dim);
   const sum = ensureWidth(fx(a.width + lg, a.int + lg), `${what}: LayerNorm sum`);
@@ -102,7 +110,8 @@ export function layerNormStruct(name: string, f: Formats, axi: number, dim: numb
   const isd = MANT;
   const dnWidth = Math.floor((WIDE - lg) / 2);
   const dn = fx(dnWidth, a.int + 1 - Math.floor(Math.log2(dim) / 2));
-  if (frac(dn) < 8) throw new UserError(`${what}: LayerNorm over ${dim} values needs a narrower activation integer part`);
+  if (frac(dn) < 8)
+    throw new UserError(`${what}: LayerNorm over ${dim} values needs a narrower activation integer part`);
   const v = fx(2 * dn.width + lg, 2 * dn.int + lg);
   const scaled = ensureWidth(productOf(diff, MANT), `${what}: LayerNorm output`);
   const eps = Math.round(1e-6 * 2 ** frac(v));
@@ -168,7 +177,8 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
   const oacc = fx(WIDE - PROB.width, q.int + clog2(s.tokens) + 1);
   const onorm = fx(WIDE - MANT.width, oacc.int);
   ensureWidth(productOf(dotr, scale), `${what}: score scaling`);
-  if (frac(oacc) < 16) throw new UserError(`${what}: too many tokens (${s.tokens}) for the attention accumulator`);
+  if (frac(oacc) < 16)
+    throw new UserError(`${what}: too many tokens (${s.tokens}) for the attention accumulator`);
   return {
     name,
     comment: `streaming attention: ${s.heads} heads x ${s.headDim}, ${s.qParallel} query rows x ${s.keyBlock}-key blocks`,
@@ -210,7 +220,16 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
 }
 
 /** gate<CFG> / route<CFG> (gate.h). */
-export function gateStruct(name: string, f: Formats, axi: number, dim: number, experts: number, topK: number, maxRows: number, what: string): CppStruct {
+export function gateStruct(
+  name: string,
+  f: Formats,
+  axi: number,
+  dim: number,
+  experts: number,
+  topK: number,
+  maxRows: number,
+  what: string,
+): CppStruct {
   const logit = wideSumOf(f.act, f.weight, `${what}: gate logits`);
   return {
     name,

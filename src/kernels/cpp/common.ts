@@ -14,7 +14,12 @@ export interface KernelContext {
   values: Record<string, number | boolean | number[]>;
 }
 
-export type TemplateContextFn<P> = (params: P, dims: ModelDims, shared: SharedParams, model: ModelConfig) => KernelContext;
+export type TemplateContextFn<P> = (
+  params: P,
+  dims: ModelDims,
+  shared: SharedParams,
+  model: ModelConfig,
+) => KernelContext;
 
 /** "kernels.ffn_block.tile_in: 24 must divide embed_dim 192" */
 export function mustDivide(field: string, value: number, what: string, dim: number): void {

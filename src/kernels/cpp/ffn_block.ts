@@ -34,7 +34,12 @@ export function validate(params: FfnParams, dims: ModelDims): void {
   atMost(`${F}.token_lanes`, params.token_lanes, 'the token count', dims.numTokens);
 }
 
-export function weightLayout(params: FfnParams, dims: ModelDims, shared: SharedParams, model: ModelConfig): KernelWeights {
+export function weightLayout(
+  params: FfnParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  model: ModelConfig,
+): KernelWeights {
   const f = formats(shared.precision);
   const { D } = dims;
   const { tile_in: ti, tile_out: to } = params;
@@ -50,13 +55,53 @@ export function weightLayout(params: FfnParams, dims: ModelDims, shared: SharedP
         b.rows(`gate.${task}`, { name: gateName(model, i, task) }, dims.experts, D, f.weight, true);
       const He = dims.expertHidden;
       for (let e = 0; e < dims.experts; e++) {
-        b.linear(`expert.${e}.fc1`, { name: `${p}.mlp.experts.htoh4.weight`, index: e }, { name: `${p}.mlp.experts.htoh4.bias`, index: e }, D, He, ti, to, f.weight, f.bias);
-        b.linear(`expert.${e}.fc2`, { name: `${p}.mlp.experts.h4toh.weight`, index: e }, { name: `${p}.mlp.experts.h4toh.bias`, index: e }, He, D, ti, to, f.weight, f.bias);
+        b.linear(
+          `expert.${e}.fc1`,
+          { name: `${p}.mlp.experts.htoh4.weight`, index: e },
+          { name: `${p}.mlp.experts.htoh4.bias`, index: e },
+          D,
+          He,
+          ti,
+          to,
+          f.weight,
+          f.bias,
+        );
+        b.linear(
+          `expert.${e}.fc2`,
+          { name: `${p}.mlp.experts.h4toh.weight`, index: e },
+          { name: `${p}.mlp.experts.h4toh.bias`, index: e },
+          He,
+          D,
+          ti,
+          to,
+          f.weight,
+          f.bias,
+        );
       }
     } else {
       const H = dims.mlpHidden;
-      b.linear('fc1', { name: `${p}.mlp.fc1.weight` }, { name: `${p}.mlp.fc1.bias` }, D, H, ti, to, f.weight, f.bias);
-      b.linear('fc2', { name: `${p}.mlp.fc2.weight` }, { name: `${p}.mlp.fc2.bias` }, H, D, ti, to, f.weight, f.bias);
+      b.linear(
+        'fc1',
+        { name: `${p}.mlp.fc1.weight` },
+        { name: `${p}.mlp.fc1.bias` },
+        D,
+        H,
+        ti,
+        to,
+        f.weight,
+        f.bias,
+      );
+      b.linear(
+        'fc2',
+        { name: `${p}.mlp.fc2.weight` },
+        { name: `${p}.mlp.fc2.bias` },
+        H,
+        D,
+        ti,
+        to,
+        f.weight,
+        f.bias,
+      );
     }
     if (model.final_norm && i === dims.depth - 1) {
       b.rows('norm.weight', { name: 'norm.weight' }, 1, D, f.norm);
@@ -68,14 +113,20 @@ export function weightLayout(params: FfnParams, dims: ModelDims, shared: SharedP
   return { kernel: 'ffn_block', words: offset, blocks };
 }
 
-export function templateContext(params: FfnParams, dims: ModelDims, shared: SharedParams, model: ModelConfig): KernelContext {
+export function templateContext(
+  params: FfnParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  model: ModelConfig,
+): KernelContext {
   validate(params, dims);
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;
   const { D, numTokens: N } = dims;
   const weights = weightLayout(params, dims, shared, model);
   const firstOf = (moe: boolean) => weights.blocks.find((b) => dims.moeBlocks[b.block] === moe);
-  const segIn = (blk: BlockWeights | undefined, n: string) => blk?.segments.find((s) => s.name === n)?.offset ?? 0;
+  const segIn = (blk: BlockWeights | undefined, n: string) =>
+    blk?.segments.find((s) => s.name === n)?.offset ?? 0;
   const dense = firstOf(false);
   const moe = firstOf(true);
   const last = weights.blocks[weights.blocks.length - 1];
@@ -101,7 +152,10 @@ export function templateContext(params: FfnParams, dims: ModelDims, shared: Shar
       f,
       axi,
     );
-  const structs: CppStruct[] = [tokensStruct('ffn_tokens_cfg', f, axi, D, N), layerNormStruct('ffn_ln_cfg', f, axi, D, N, F)];
+  const structs: CppStruct[] = [
+    tokensStruct('ffn_tokens_cfg', f, axi, D, N),
+    layerNormStruct('ffn_ln_cfg', f, axi, D, N, F),
+  ];
   if (hasDense(dims))
     structs.push(
       lin('ffn_fc1_cfg', `dense fc1 ${D} -> ${dims.mlpHidden} + GELU`, D, dims.mlpHidden, true),

@@ -48,7 +48,9 @@ export function cppFixed(f: Fx, q: QuantMode = 'AP_TRN', o: OverflowMode = 'AP_W
 /** Throws a UserError naming `what` when a derived format is wider than the csim types allow. */
 export function ensureWidth(f: Fx, what: string): Fx {
   if (f.width > MAX_FIXED_WIDTH)
-    throw new UserError(`${what}: needs a ${f.width}-bit intermediate, more than ${MAX_FIXED_WIDTH}; use narrower types`);
+    throw new UserError(
+      `${what}: needs a ${f.width}-bit intermediate, more than ${MAX_FIXED_WIDTH}; use narrower types`,
+    );
   if (f.width < 1) throw new UserError(`${what}: width ${f.width} is not positive`);
   return f;
 }

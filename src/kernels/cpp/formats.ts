@@ -38,8 +38,10 @@ export function formats(p: Precision): Formats {
     qkv: fx(Math.min(act.width, 24), Math.min(act.int, 8)),
     score: fx(32, Math.min(act.int, 8) + 4),
   };
-  if (frac(act) < 8) throw new UserError(`types.activation: needs at least 8 fractional bits, has ${frac(act)}`);
-  if (frac(formatsOut.qkv) < 1) throw new UserError(`types.activation: too few fractional bits for attention`);
+  if (frac(act) < 8)
+    throw new UserError(`types.activation: needs at least 8 fractional bits, has ${frac(act)}`);
+  if (frac(formatsOut.qkv) < 1)
+    throw new UserError(`types.activation: too few fractional bits for attention`);
   return formatsOut;
 }
 

@@ -31,7 +31,8 @@ export function cUint(n: unknown, what = 'value'): string {
 
 /** A signed integer literal (int64 range). */
 export function cInt(n: unknown, what = 'value'): string {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new Error(`${what}: ${String(n)} is not an integer literal`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n))
+    throw new Error(`${what}: ${String(n)} is not an integer literal`);
   return n > 0x7fffffff || n < -0x80000000 ? `${n}LL` : `${n}`;
 }
 

@@ -64,7 +64,15 @@ export interface LinearWords {
   words: number;
 }
 
-export function linearWords(inDim: number, outDim: number, tileIn: number, tileOut: number, w: Fx, b: Fx, axi: number): LinearWords {
+export function linearWords(
+  inDim: number,
+  outDim: number,
+  tileIn: number,
+  tileOut: number,
+  w: Fx,
+  b: Fx,
+  axi: number,
+): LinearWords {
   const tileWords = wordsFor(tileIn * tileOut, w.width, axi);
   const weightWords = (inDim / tileIn) * (outDim / tileOut) * tileWords;
   const biasWords = wordsFor(outDim, b.width, axi);
@@ -77,10 +85,33 @@ export class LayoutBuilder {
   words = 0;
   constructor(readonly axiBits: number) {}
 
-  linear(name: string, weight: TensorSlice, bias: TensorSlice, inDim: number, outDim: number, tileIn: number, tileOut: number, weightFx: Fx, biasFx: Fx): number {
+  linear(
+    name: string,
+    weight: TensorSlice,
+    bias: TensorSlice,
+    inDim: number,
+    outDim: number,
+    tileIn: number,
+    tileOut: number,
+    weightFx: Fx,
+    biasFx: Fx,
+  ): number {
     const offset = this.words;
     const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits);
-    this.segments.push({ kind: 'linear', name, offset, words, weight, bias, in: inDim, out: outDim, tileIn, tileOut, weightFx, biasFx });
+    this.segments.push({
+      kind: 'linear',
+      name,
+      offset,
+      words,
+      weight,
+      bias,
+      in: inDim,
+      out: outDim,
+      tileIn,
+      tileOut,
+      weightFx,
+      biasFx,
+    });
     this.words += words;
     return offset;
   }

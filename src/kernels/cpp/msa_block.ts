@@ -31,15 +31,40 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
     const p = `blocks.${i}`;
     b.rows('norm1.weight', { name: `${p}.norm1.weight` }, 1, D, f.norm);
     b.rows('norm1.bias', { name: `${p}.norm1.bias` }, 1, D, f.norm);
-    b.linear('qkv', { name: `${p}.attn.qkv.weight` }, { name: `${p}.attn.qkv.bias` }, D, 3 * D, params.tile_in, params.tile_out, f.weight, f.bias);
-    b.linear('proj', { name: `${p}.attn.proj.weight` }, { name: `${p}.attn.proj.bias` }, D, D, params.tile_in, params.tile_out, f.weight, f.bias);
+    b.linear(
+      'qkv',
+      { name: `${p}.attn.qkv.weight` },
+      { name: `${p}.attn.qkv.bias` },
+      D,
+      3 * D,
+      params.tile_in,
+      params.tile_out,
+      f.weight,
+      f.bias,
+    );
+    b.linear(
+      'proj',
+      { name: `${p}.attn.proj.weight` },
+      { name: `${p}.attn.proj.bias` },
+      D,
+      D,
+      params.tile_in,
+      params.tile_out,
+      f.weight,
+      f.bias,
+    );
     blocks.push({ block: i, offset, words: b.words, segments: b.segments });
     offset += b.words;
   }
   return { kernel: 'msa_block', words: offset, blocks };
 }
 
-export function templateContext(params: MsaParams, dims: ModelDims, shared: SharedParams, _model?: ModelConfig): KernelContext {
+export function templateContext(
+  params: MsaParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  _model?: ModelConfig,
+): KernelContext {
   validate(params, dims);
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;
@@ -76,7 +101,20 @@ export function templateContext(params: MsaParams, dims: ModelDims, shared: Shar
       tokensStruct('msa_tokens_cfg', f, axi, D, N),
       layerNormStruct('msa_ln_cfg', f, axi, D, N, F),
       lin('msa_qkv_cfg', `qkv projection ${D} -> ${3 * D}`, D, 3 * D, 'qkv_t'),
-      attentionStruct('msa_attn_cfg', f, { streamDepth: shared.streamDepth, tokens: N, dim: D, heads: dims.heads, headDim: dims.headDim, qParallel: params.q_parallel, keyBlock: params.key_block }, F),
+      attentionStruct(
+        'msa_attn_cfg',
+        f,
+        {
+          streamDepth: shared.streamDepth,
+          tokens: N,
+          dim: D,
+          heads: dims.heads,
+          headDim: dims.headDim,
+          qParallel: params.q_parallel,
+          keyBlock: params.key_block,
+        },
+        F,
+      ),
       lin('msa_proj_cfg', `attention output projection ${D} -> ${D}`, D, D, 'act_t'),
       {
         name: 'msa_cfg',

@@ -21,19 +21,43 @@ export function validate(params: PatchEmbedParams, dims: ModelDims): void {
 export function weightLayout(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams): KernelWeights {
   const f = formats(shared.precision);
   const b = new LayoutBuilder(shared.axiWidthBits);
-  b.linear('proj', { name: 'patch_embed.proj.weight' }, { name: 'patch_embed.proj.bias' }, dims.patchInputs, dims.D, params.tile_in, params.tile_out, f.patchWeight, f.bias);
+  b.linear(
+    'proj',
+    { name: 'patch_embed.proj.weight' },
+    { name: 'patch_embed.proj.bias' },
+    dims.patchInputs,
+    dims.D,
+    params.tile_in,
+    params.tile_out,
+    f.patchWeight,
+    f.bias,
+  );
   b.rows('cls_token', { name: 'cls_token' }, 1, dims.D, f.act);
   b.rows('pos_embed', { name: 'pos_embed' }, dims.numTokens, dims.D, f.act);
-  return { kernel: 'patch_embed', words: b.words, blocks: [{ block: -1, offset: 0, words: b.words, segments: b.segments }] };
+  return {
+    kernel: 'patch_embed',
+    words: b.words,
+    blocks: [{ block: -1, offset: 0, words: b.words, segments: b.segments }],
+  };
 }
 
-export function templateContext(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams, model: ModelConfig): KernelContext {
+export function templateContext(
+  params: PatchEmbedParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  model: ModelConfig,
+): KernelContext {
   validate(params, dims);
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;
   const weights = weightLayout(params, dims, shared);
   const seg = (n: string) => weights.blocks[0].segments.find((s) => s.name === n)!.offset;
-  const patch = patchStruct('pe_pixels_cfg', f, axi, { channels: model.in_chans, height: model.img_h, width: model.img_w, patch: model.patch_size });
+  const patch = patchStruct('pe_pixels_cfg', f, axi, {
+    channels: model.in_chans,
+    height: model.img_h,
+    width: model.img_w,
+    patch: model.patch_size,
+  });
   return {
     kernel: 'patch_embed',
     weights,

@@ -24,11 +24,13 @@ export interface CppStruct {
   types: CppType[];
 }
 
-const TYPE_SPELLING = /^(ap_u?fixed<\d+,-?\d+(,AP_[A-Z_]+,AP_[A-Z_]+)?>|ap_u?int<\d+>|[A-Za-z_][A-Za-z0-9_]*)$/;
+const TYPE_SPELLING =
+  /^(ap_u?fixed<\d+,-?\d+(,AP_[A-Z_]+,AP_[A-Z_]+)?>|ap_u?int<\d+>|[A-Za-z_][A-Za-z0-9_]*)$/;
 
 /** Checks a type spelling (no template injection: only the shapes fixed.ts produces). */
 export function cType(t: string, what = 'type'): string {
-  if (!TYPE_SPELLING.test(t)) throw new Error(`${what}: '${t}' is not a type spelling the generator produces`);
+  if (!TYPE_SPELLING.test(t))
+    throw new Error(`${what}: '${t}' is not a type spelling the generator produces`);
   return t;
 }
 
@@ -39,7 +41,9 @@ const qualified = (type: string) => (/^[A-Za-z_]\w*$/.test(type) ? `::${type}` :
 export function renderStruct(s: CppStruct): string {
   const lines = [`// ${cComment(s.comment)}`, `struct ${cIdent(s.name, 'struct name')} {`];
   for (const t of s.types)
-    lines.push(`  typedef ${qualified(cType(t.type, `${s.name}.${t.name}`))} ${cIdent(t.name, `${s.name} type`)};${t.comment ? ` // ${cComment(t.comment)}` : ''}`);
+    lines.push(
+      `  typedef ${qualified(cType(t.type, `${s.name}.${t.name}`))} ${cIdent(t.name, `${s.name} type`)};${t.comment ? ` // ${cComment(t.comment)}` : ''}`,
+    );
   for (const c of s.consts) {
     const name = cIdent(c.name, `${s.name} constant`);
     const rendered =
@@ -57,5 +61,9 @@ export function renderStruct(s: CppStruct): string {
 }
 
 /** Shorthand builders. */
-export const k = (name: string, value: number | boolean, comment?: string): CppConst => ({ name, value, comment });
+export const k = (name: string, value: number | boolean, comment?: string): CppConst => ({
+  name,
+  value,
+  comment,
+});
 export const t = (name: string, type: string, comment?: string): CppType => ({ name, type, comment });
