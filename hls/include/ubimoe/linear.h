@@ -63,7 +63,6 @@ send_biases:
 send_tiles:
   for (unsigned k = 0; k < (CFG::OUT / CFG::TILE_OUT) * (CFG::IN / CFG::TILE_IN); k++) {
     weight_tile<CFG> t;
-#pragma HLS ARRAY_PARTITION variable=t.w complete dim=0
     load_weight_tile<CFG>(w, off + k * CFG::TILE_WORDS, t.w);
     tiles.write(t);
   }
