@@ -59,14 +59,26 @@ export function kernelCycles(
   return total;
 }
 
+type KernelName = 'patch_embed' | 'msa_block' | 'ffn_block';
+
 export class Evaluator {
   readonly scorer: Scorer;
   readonly precision: Precision;
   evaluations = 0; // distinct genomes scored
   kernelEvaluations = 0; // kernel cost-model runs (cache misses)
-  private readonly cache = new Map<string, Evaluated>();
+  /** Scored genomes by a 30-bit hash of the genome (a bucket holds the rare collisions). */
+  private readonly cache = new Map<number, Evaluated[]>();
+  /** Mixed-radix weights: per kernel, the number of the genes its cost depends on. */
+  private readonly kernelStride: Record<KernelName, number[]>;
+  private readonly kernelCostCache: Record<KernelName, Map<number, KernelCost>> = {
+    patch_embed: new Map(),
+    msa_block: new Map(),
+    ffn_block: new Map(),
+  };
   private readonly kernelCache = new Map<string, { cycles: number; resources: KernelCost['resources'] }>();
   readonly nSlr: number;
+  private readonly clockGene: number;
+  private readonly fixedClock: number;
 
   constructor(
     readonly space: Space,
@@ -74,7 +86,35 @@ export class Evaluator {
   ) {
     this.precision = opts.precision ?? PRECISIONS.w16a32;
     this.nSlr = slrCount(space.board);
+    const strides = (use: (name: string, kernel: string) => boolean) => {
+      let w = 1;
+      return space.genes.map((g) => {
+        if (!use(g.name, g.kernel)) return 0;
+        const s = w;
+        w *= g.values.length;
+        return s;
+      });
+    };
+    // kernel costs are cached by the mixed-radix number of the genes they depend on (exact below 2^53)
+    if (space.size > Number.MAX_SAFE_INTEGER)
+      throw new Error(`search space of ${space.size} designs is too large to index`);
+    const sharedShape = ['clock_mhz', 'axi_width_bits', 'stream_depth'];
+    const forKernel = (k: KernelName) =>
+      strides(
+        (name, kernel) =>
+          kernel === k ||
+          sharedShape.includes(name) ||
+          name === `placement.${k}` ||
+          name === `compute_units.${k}`,
+      );
+    this.kernelStride = {
+      patch_embed: forKernel('patch_embed'),
+      msa_block: forKernel('msa_block'),
+      ffn_block: forKernel('ffn_block'),
+    };
     const probe = space.decode(space.genes.map(() => 0));
+    this.clockGene = space.genes.findIndex((g) => g.name === 'clock_mhz');
+    this.fixedClock = probe.clockMhz;
     this.scorer = new Scorer(space.dims, space.board, opts.limits, opts.objective, {
       shared: this.shared(probe),
       routing: opts.routing,
@@ -178,19 +218,56 @@ export class Evaluator {
     );
   }
 
-  evaluate(genome: number[]): Evaluated {
-    const key = genome.join(',');
-    let e = this.cache.get(key);
-    if (!e) {
-      this.evaluations++;
-      e = { ...this.scoreCandidate(this.space.decode(genome)), genome: [...genome] };
-      this.cache.set(key, e);
+  private number(genome: number[], stride: number[]): number {
+    let n = 0;
+    for (let i = 0; i < genome.length; i++) n += genome[i] * stride[i];
+    return n;
+  }
+
+  /** The KernelCost of one kernel for a genome (cached by the genes it depends on). */
+  private genomeKernelCost(kernel: KernelName, genome: number[], decoded: { c?: Candidate }): KernelCost {
+    const key = this.number(genome, this.kernelStride[kernel]);
+    let k = this.kernelCostCache[kernel].get(key);
+    if (!k) {
+      const c = (decoded.c ??= this.space.decode(genome));
+      const units = kernel === 'patch_embed' ? 1 : c.computeUnits[kernel];
+      k = this.kernelCost(kernel, c.kernels[kernel], this.shared(c), c.placement[kernel], units);
+      this.kernelCostCache[kernel].set(key, k);
     }
+    return k;
+  }
+
+  /**
+   * Scores a genome (cached). The evaluator keeps the array: callers pass a fresh one and do not
+   * change it afterwards.
+   */
+  evaluate(genome: number[]): Evaluated {
+    let h = 0;
+    for (let i = 0; i < genome.length; i++) h = (Math.imul(h, 0x9e3779b1) + genome[i] + 1) | 0;
+    h &= 0x3fffffff;
+    const bucket = this.cache.get(h);
+    if (bucket)
+      for (const e of bucket) {
+        let same = true;
+        for (let i = 0; i < genome.length && same; i++) same = e.genome[i] === genome[i];
+        if (same) return e;
+      }
+    this.evaluations++;
+    const decoded: { c?: Candidate } = {};
+    const p = this.genomeKernelCost('patch_embed', genome, decoded);
+    const m = this.genomeKernelCost('msa_block', genome, decoded);
+    const f = this.genomeKernelCost('ffn_block', genome, decoded);
+    const clock =
+      this.clockGene < 0 ? this.fixedClock : this.space.genes[this.clockGene].values[genome[this.clockGene]];
+    const e = this.scorer.score(clock, p, m, f) as Evaluated;
+    e.genome = genome;
+    if (bucket) bucket.push(e);
+    else this.cache.set(h, [e]);
     return e;
   }
 
   /** Every genome scored so far. */
   all(): Evaluated[] {
-    return [...this.cache.values()];
+    return [...this.cache.values()].flat();
   }
 }

@@ -19,9 +19,9 @@ export interface GaOptions {
 }
 
 export const DEFAULT_GA: GaOptions = {
-  population: 80,
-  generations: 120,
-  stall: 30,
+  population: 60,
+  generations: 100,
+  stall: 25,
   tournament: 3,
   crossover: 0.9,
   mutation: -3, // 3 genes per child on average

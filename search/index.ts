@@ -22,7 +22,7 @@ import { buildSpace, type Candidate, type Objective, type Space } from './space.
 export { OBJECTIVES, type Objective } from './space.js';
 
 /** Stage 2 refines this many of stage 1's best distinct designs and keeps the best result. */
-export const REFINE_STARTS = 4;
+export const REFINE_STARTS = 8;
 
 export interface SearchOptions {
   model: ModelConfig;

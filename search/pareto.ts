@@ -7,10 +7,16 @@ export interface FrontPoint {
 
 /** Points no other point beats on both latency and DSP (ties keep the first), sorted by DSP. */
 export function paretoFront<T extends FrontPoint>(points: T[]): T[] {
-  const sorted = [...points].sort((a, b) => a.dsp - b.dsp || a.latencyMs - b.latencyMs);
+  // best latency per DSP count, then a sweep in DSP order
+  const byDsp = new Map<number, T>();
+  for (const p of points) {
+    const q = byDsp.get(p.dsp);
+    if (!q || p.latencyMs < q.latencyMs) byDsp.set(p.dsp, p);
+  }
   const front: T[] = [];
   let bestLatency = Infinity;
-  for (const p of sorted) {
+  for (const dsp of [...byDsp.keys()].sort((a, b) => a - b)) {
+    const p = byDsp.get(dsp)!;
     if (p.latencyMs < bestLatency) {
       front.push(p);
       bestLatency = p.latencyMs;
