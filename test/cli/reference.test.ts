@@ -68,7 +68,7 @@ describe('ubimoe checkpoint synth / check', () => {
     expect(existsSync(at('x.safetensors'))).toBe(false);
     const missing = ubimoe('checkpoint', 'synth', '--model', 'micro', '-o', at('x.safetensors'));
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^error: required option '--seed <n>' not specified/);
+    expect(missing.stderr).toMatch(/^ubimoe: error: required option '--seed <n>' not specified \(see --help\)\n$/);
     expectUserError(
       ubimoe('checkpoint', 'check', '--model', 'vit-tiny', at('a.safetensors')),
       /tensor 'patch_embed.proj.weight' has shape \[32, 3, 8, 8\], expected \[192, 3, 16, 16\]/,
@@ -193,7 +193,7 @@ describe('ubimoe reference', () => {
     );
     const unknown = run(at('images.npy'), '--bogus');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^error: unknown option '--bogus'/);
+    expect(unknown.stderr).toMatch(/^ubimoe: error: unknown option '--bogus' \(see --help\)\n$/);
     expect(existsSync(at('bad-out.npy'))).toBe(false);
     expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
