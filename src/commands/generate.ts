@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defaultDesignFile, resolveDesign, type Design } from '../design/design.js';
+import { estimateDesign } from '../design/estimate.js';
 import { generateProject } from '../generate/project.js';
 import { UserError } from '../util/errors.js';
 import { readYaml } from '../util/yamlfile.js';
@@ -45,6 +46,14 @@ export function registerGenerate(program: Command): void {
     .requiredOption('-o, --output <dir>', 'project directory (new, empty, or a ubimoe project to regenerate)')
     .action((opts: GenerateOpts) => {
       const design = designFor(opts);
+      if (!opts.design) {
+        const e = estimateDesign(design);
+        if (!e.fits)
+          process.stderr.write(
+            `note: the default parameters are predicted not to fit ${design.board.name} (${e.violations[0]}); ` +
+              `the project still C-simulates, but run 'ubimoe search' for a design that fits\n`,
+          );
+      }
       const r = generateProject(design, opts.output);
       process.stdout.write(
         `generated ${opts.output}: ${r.files} files, design ${r.manifest.design_hash.slice(0, 12)} ` +

@@ -66,6 +66,9 @@ export function loadDesign(path: string): Design {
 export function defaultDesignFile(model: string | ModelConfig, board: string | Board): DesignFileInput {
   const b = typeof board === 'string' ? loadBoard(board) : board;
   const axi = Math.max(...b.memory.map((m) => m.axi_width_bits));
+  // on multi-SLR boards one kernel per SLR, so no SLR carries all three
+  const slrs = b.slrs?.length ?? 1;
+  const placement = slrs > 1 ? { placement: { patch_embed: 0, msa_block: 1 % slrs, ffn_block: 2 % slrs } } : {};
   return {
     format: 'ubimoe-design/1',
     model: typeof model === 'string' ? model : (model as unknown as Record<string, unknown>),
@@ -79,5 +82,6 @@ export function defaultDesignFile(model: string | ModelConfig, board: string | B
       msa_block: { tile_in: 16, tile_out: 16, token_lanes: 3, q_parallel: 4, key_block: 8 },
       ffn_block: { tile_in: 16, tile_out: 16, token_lanes: 3 },
     },
+    ...placement,
   };
 }
