@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError, describeError } from '../util/errors.js';
 import { LAYOUT } from './vitis/layout.js';
 import { XmlError, child, parseXml, type XmlElement } from './xml.js';
+import { readUserFile } from '../util/readfile.js';
 
 /**
  * What Vitis HLS reports for one top kernel (from <solution>/syn/report/csynth.xml), as written to
@@ -135,14 +136,7 @@ export function parseCsynthXml(text: string, what: string, source = what): Synth
 }
 
 export function readCsynthXml(path: string, projectDir?: string): SynthKernel {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UserError(`${path}: cannot read: ${describeError(err)}`);
-  }
-  return parseCsynthXml(text, path, projectDir ? relative(projectDir, path) : path);
+  return parseCsynthXml(readUserFile(path).toString('utf8'), path, projectDir ? relative(projectDir, path) : path);
 }
 
 function findFiles(dir: string, name: string, depth: number, out: string[]): void {

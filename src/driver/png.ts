@@ -3,10 +3,10 @@
  * resized to the model's H×W by bilinear interpolation, scaled to [0,1], normalised per channel
  * with the model's mean/std. Output: float32 [C, H, W].
  */
-import { readFileSync, existsSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { normalisation, type ModelConfig } from '../model/config.js';
 import { UserError, describeError } from '../util/errors.js';
+import { readUserFile } from '../util/readfile.js';
 
 export interface RgbaImage {
   width: number;
@@ -81,12 +81,5 @@ export function imageToInput(img: RgbaImage, model: ModelConfig, what: string): 
 }
 
 export function readPngImage(path: string, model: ModelConfig): Float32Array {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new UserError(`${path}: cannot read: ${describeError(err)}`);
-  }
-  return imageToInput(decodePng(bytes, path), model, path);
+  return imageToInput(decodePng(readUserFile(path), path), model, path);
 }

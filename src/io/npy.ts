@@ -3,10 +3,10 @@
  * Reads float32, float16 (converted to float32) and uint8; writes float32 (format 1.0), atomically.
  * Any malformed file is a UserError naming the file and what is wrong.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UserError, describeError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { f16ToF32, LITTLE_ENDIAN_HOST } from './halffloat.js';
+import { readUserFile } from '../util/readfile.js';
 
 export type NpyDtype = 'float32' | 'float16' | 'uint8';
 
@@ -104,15 +104,7 @@ export function decodeNpy(bytes: Uint8Array, what: string): NpyArray {
 
 /** Reads a .npy file (float32, float16 -> Float32Array, or uint8). */
 export function readNpy(path: string): NpyArray {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
-  if (!statSync(path).isFile()) throw new UserError(`${path}: not a regular file`);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new UserError(`${path}: cannot read: ${describeError(err)}`);
-  }
-  return decodeNpy(bytes, path);
+  return decodeNpy(readUserFile(path), path);
 }
 
 /**

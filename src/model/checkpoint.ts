@@ -6,13 +6,13 @@
  * - `writeCheckpoint(path, ckpt)`  writes F32, atomically.
  * - `synthCheckpoint(cfg, seed)`  a deterministic synthetic checkpoint (see synth.ts).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UserError, describeError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ModelConfig } from './config.js';
 import { checkpointSpec } from './spec.js';
 import { decodeFloat, encodeSafetensors, f32Bytes, parseSafetensors, type RawTensor } from './safetensors.js';
 import { formatShape, sameShape, shapeSize, type Checkpoint } from './tensor.js';
+import { readUserFile } from '../util/readfile.js';
 
 export type { Checkpoint, Tensor } from './tensor.js';
 export { checkpointSpec, gateName, type TensorSpec } from './spec.js';
@@ -54,15 +54,7 @@ export function validateCheckpoint(ckpt: Checkpoint, cfg: ModelConfig, what = 'c
  * truncated files are UserErrors naming the file and the tensor.
  */
 export function readCheckpoint(path: string, cfg: ModelConfig): Checkpoint {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
-  if (!statSync(path).isFile()) throw new UserError(`${path}: not a regular file`);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new UserError(`${path}: cannot read: ${describeError(err)}`);
-  }
-  const file = parseSafetensors(bytes, path);
+  const file = parseSafetensors(readUserFile(path), path);
   const ckpt: Checkpoint = new Map();
   for (const { name, shape } of checkpointSpec(cfg)) {
     const e = file.entries.get(name);
