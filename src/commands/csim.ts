@@ -13,11 +13,11 @@ import { buildCsim } from '../build/csim.js';
 import { runCsim } from '../build/csimrun.js';
 import { clipSummary, writePackedWeights } from '../driver/pack.js';
 import { openProject } from '../driver/project.js';
-import { readNpy, readNpyFloat32, writeNpy } from '../io/npy.js';
+import { readModelInput, parseTask } from '../io/modelinput.js';
+import { readNpyFloat32, writeNpy } from '../io/npy.js';
 import { readCheckpoint } from '../model/checkpoint.js';
 import { forwardImages, forwardTokens } from '../model/reference.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
 
 interface CsimOpts {
   project: string;
@@ -56,30 +56,9 @@ export function registerCsim(program: Command): void {
       const project = openProject(opts.project);
       const { design } = project;
       const { model, dims } = design;
-      const task = /^\d+$/.test(opts.task) ? Number(opts.task) : NaN;
-      if (!Number.isInteger(task) || task >= dims.tasks)
-        throw new UserError(
-          `--task: '${opts.task}' is not a task of model ${model.name} (it has ${dims.tasks}: 0..${dims.tasks - 1})`,
-        );
-      const input = readNpy(opts.input);
-      if (!(input.data instanceof Float32Array))
-        throw new UserError(
-          `${opts.input}: dtype ${input.dtype}; csim needs normalised float32 (or float16) values`,
-        );
-      const s = input.shape;
-      const imageShape = [model.in_chans, model.img_h, model.img_w];
-      const tokenShape = [dims.numTokens, dims.D];
-      const isImages = s.length === 4 && imageShape.every((v, i) => s[i + 1] === v);
-      const isTokens = s.length === 3 && tokenShape.every((v, i) => s[i + 1] === v);
-      if (!isImages && !isTokens)
-        throw new UserError(
-          `${opts.input}: shape (${s.join(', ')}) fits model ${model.name} neither as images (B, ${imageShape.join(', ')}) nor as tokens (B, ${tokenShape.join(', ')})`,
-        );
-      const batch = s[0];
-      if (batch < 1) throw new UserError(`${opts.input}: the batch is empty`);
-      for (let i = 0; i < input.data.length; i++)
-        if (!Number.isFinite(input.data[i]))
-          throw new UserError(`${opts.input}: contains NaN or Inf (at flat index ${i})`);
+      const task = parseTask(opts.task, model);
+      const { kind, batch, data } = readModelInput(opts.input, model, 'csim');
+      const isImages = kind === 'images';
       const compareRef = opts.compare
         ? readNpyFloat32(opts.compare, [batch, dims.numTokens, dims.D]).data
         : undefined;
@@ -101,9 +80,9 @@ export function registerCsim(program: Command): void {
           exe: build.exe,
           design,
           weights,
-          input: input.data,
+          input: data,
           batch,
-          tokens: isTokens,
+          tokens: !isImages,
           task,
         });
         writeNpy(opts.output, [batch, dims.numTokens, dims.D], r.tokens);
@@ -117,8 +96,8 @@ export function registerCsim(program: Command): void {
         if (!opts.reference) return;
 
         const ref = isImages
-          ? forwardImages(ckpt, model, input.data, batch, { task })
-          : forwardTokens(ckpt, model, input.data, batch, { task });
+          ? forwardImages(ckpt, model, data, batch, { task })
+          : forwardTokens(ckpt, model, data, batch, { task });
         const tokensRef = compareRef ?? ref.tokens;
         const acc: Accuracy = {
           ...compareTokens(r.tokens, tokensRef, dims.D, batch),

@@ -1,19 +1,9 @@
 import type { Command } from 'commander';
-import { UserError } from '../util/errors.js';
 import { loadModel, modelDims } from '../model/config.js';
 import { readCheckpoint } from '../model/checkpoint.js';
 import { forwardImages, forwardTokens } from '../model/reference.js';
-import { readNpy, writeNpy } from '../io/npy.js';
-
-/** Parses --task: an integer in [0, tasks). */
-function parseTask(text: string, tasks: number, model: string): number {
-  const t = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(t) || t >= tasks)
-    throw new UserError(
-      `--task: '${text}' is not a task of model ${model} (it has ${tasks}: 0..${tasks - 1})`,
-    );
-  return t;
-}
+import { readModelInput, parseTask } from '../io/modelinput.js';
+import { writeNpy } from '../io/npy.js';
 
 export function registerReference(program: Command): void {
   program
@@ -49,27 +39,9 @@ export function registerReference(program: Command): void {
       }) => {
         const cfg = loadModel(opts.model);
         const d = modelDims(cfg);
-        const task = parseTask(opts.task, cfg.tasks, cfg.name);
-        const input = readNpy(opts.input);
-        if (!(input.data instanceof Float32Array))
-          throw new UserError(
-            `${opts.input}: dtype ${input.dtype}; the reference needs normalised float32 (or float16) values`,
-          );
-        const s = input.shape;
-        const imageShape = [cfg.in_chans, cfg.img_h, cfg.img_w];
-        const tokenShape = [d.numTokens, d.D];
-        const isImages = s.length === 4 && imageShape.every((v, i) => s[i + 1] === v);
-        const isTokens = s.length === 3 && tokenShape.every((v, i) => s[i + 1] === v);
-        if (!isImages && !isTokens)
-          throw new UserError(
-            `${opts.input}: shape (${s.join(', ')}) fits model ${cfg.name} neither as images (B, ${imageShape.join(', ')}) nor as tokens (B, ${tokenShape.join(', ')})`,
-          );
-        const batch = s[0];
-        if (batch < 1) throw new UserError(`${opts.input}: the batch is empty`);
-        const data = input.data;
-        for (let i = 0; i < data.length; i++)
-          if (!Number.isFinite(data[i]))
-            throw new UserError(`${opts.input}: contains NaN or Inf (at flat index ${i})`);
+        const task = parseTask(opts.task, cfg);
+        const { kind, batch, data } = readModelInput(opts.input, cfg, 'the reference');
+        const isImages = kind === 'images';
         const ckpt = readCheckpoint(opts.checkpoint, cfg);
         const fwdOpts = { task, finalNorm: opts.finalNorm };
         const t0 = performance.now();
