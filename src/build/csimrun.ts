@@ -28,6 +28,7 @@ export interface CsimRunResult {
   experts: Int32Array; // [B, moe_blocks, N, top_k], best first
   wallMsPerImage: number;
   cpuMsPerImage: number;
+  runnerLog: string[]; // the runner's other stderr lines (e.g. the stream report with UBIMOE_STREAM_REPORT)
 }
 
 /** int32 .npy payload (the runner writes '<i4', C order). */
@@ -94,7 +95,7 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
     const tokens = decodeNpy(readFileSync(outPath), outPath).data as Float32Array;
     const experts = decodeInt32Npy(readFileSync(expPath), expPath);
     const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
-    return { tokens, experts, wallMsPerImage: mean(wall), cpuMsPerImage: mean(cpu) };
+    return { tokens, experts, wallMsPerImage: mean(wall), cpuMsPerImage: mean(cpu), runnerLog: other };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

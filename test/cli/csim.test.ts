@@ -79,9 +79,12 @@ describe('ubimoe csim', () => {
       '1',
       '--experts',
       at('experts.npy'),
-    ]);
+    ], { UBIMOE_STREAM_REPORT: '1' });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/csim: 2 image\(s\), [\d.]+ ms\/image/);
+    // asked for: every hls::stream's declared depth and the high-water mark csim reached
+    expect(r.stderr).toMatch(/^stream +depth +max_used/m);
+    expect(r.stderr).toMatch(/^attention_scores +\d+ +\d+/m);
     expect(r.stdout).toMatch(/per-token cosine: min (0\.99\d+|1\.000000), median/);
     const out = readNpy(at('out.npy'));
     expect(out.shape).toEqual([2, 17, 32]);
