@@ -70,6 +70,118 @@ read_vector_words:
   }
 }
 
+// Element-wise row operations of the top kernels (residual adds, copies, expert gather/scatter):
+// ELEM_LANES elements of a row per cycle (the kernel's tile_out), each element computed exactly
+// as a one-lane loop would. CFG: TOKENS DIM ELEM_LANES. The last step of a row may be partly
+// empty (validation makes tile_out divide DIM, but the loops do not rely on it).
+
+// acc[t] = acc[t] + b[t] for the first `rows` rows.
+template <class CFG, class A, class B>
+void add_rows_into(A acc[CFG::TOKENS][CFG::DIM], const B b[CFG::TOKENS][CFG::DIM], unsigned rows) {
+  const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
+#pragma HLS ARRAY_PARTITION variable=acc cyclic factor=L dim=2
+#pragma HLS ARRAY_PARTITION variable=b cyclic factor=L dim=2
+add_rows_into_rows:
+  for (unsigned r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+    for (unsigned s = 0; s < steps; s++) {
+#pragma HLS PIPELINE II=1
+      for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        const unsigned d = s * L + l;
+        if (d < CFG::DIM) acc[r][d] = acc[r][d] + b[r][d];
+      }
+    }
+  }
+}
+
+// out[t] = a[t] + b[t] for the first `rows` rows.
+template <class CFG, class A, class B, class O>
+void add_rows(const A a[CFG::TOKENS][CFG::DIM], const B b[CFG::TOKENS][CFG::DIM], unsigned rows,
+              O out[CFG::TOKENS][CFG::DIM]) {
+  const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
+#pragma HLS ARRAY_PARTITION variable=a cyclic factor=L dim=2
+#pragma HLS ARRAY_PARTITION variable=b cyclic factor=L dim=2
+#pragma HLS ARRAY_PARTITION variable=out cyclic factor=L dim=2
+add_rows_rows:
+  for (unsigned r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+    for (unsigned s = 0; s < steps; s++) {
+#pragma HLS PIPELINE II=1
+      for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        const unsigned d = s * L + l;
+        if (d < CFG::DIM) out[r][d] = a[r][d] + b[r][d];
+      }
+    }
+  }
+}
+
+// dst[t] = src[t] (converted to dst's type) for the first `rows` rows.
+template <class CFG, class S, class D>
+void copy_rows(const S src[CFG::TOKENS][CFG::DIM], unsigned rows, D dst[CFG::TOKENS][CFG::DIM]) {
+  const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
+#pragma HLS ARRAY_PARTITION variable=src cyclic factor=L dim=2
+#pragma HLS ARRAY_PARTITION variable=dst cyclic factor=L dim=2
+copy_rows_rows:
+  for (unsigned r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+    for (unsigned s = 0; s < steps; s++) {
+#pragma HLS PIPELINE II=1
+      for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        const unsigned d = s * L + l;
+        if (d < CFG::DIM) dst[r][d] = src[r][d];
+      }
+    }
+  }
+}
+
+// dst[i] = src[idx[i]] for i < rows (an expert's queued tokens).
+template <class CFG, class T>
+void gather_rows(const T src[CFG::TOKENS][CFG::DIM], const unsigned idx[CFG::TOKENS], unsigned rows,
+                 T dst[CFG::TOKENS][CFG::DIM]) {
+  const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
+#pragma HLS ARRAY_PARTITION variable=src cyclic factor=L dim=2
+#pragma HLS ARRAY_PARTITION variable=dst cyclic factor=L dim=2
+gather_rows_rows:
+  for (unsigned i = 0; i < rows; i++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+    const unsigned t = idx[i];
+    for (unsigned s = 0; s < steps; s++) {
+#pragma HLS PIPELINE II=1
+      for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        const unsigned d = s * L + l;
+        if (d < CFG::DIM) dst[i][d] = src[t][d];
+      }
+    }
+  }
+}
+
+// acc[idx[i]] += p[i] · y[i] for i < rows (an expert's score-weighted output, scattered back).
+template <class CFG, class A, class P, class Y>
+void scatter_add_rows(A acc[CFG::TOKENS][CFG::DIM], const unsigned idx[CFG::TOKENS], const P p[CFG::TOKENS],
+                      const Y y[CFG::TOKENS][CFG::DIM], unsigned rows) {
+  const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
+#pragma HLS ARRAY_PARTITION variable=acc cyclic factor=L dim=2
+#pragma HLS ARRAY_PARTITION variable=y cyclic factor=L dim=2
+scatter_add_rows_rows:
+  for (unsigned i = 0; i < rows; i++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+    const unsigned t = idx[i];
+    const P pi = p[i];
+    for (unsigned s = 0; s < steps; s++) {
+#pragma HLS PIPELINE II=1
+      for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        const unsigned d = s * L + l;
+        if (d < CFG::DIM) acc[t][d] += pi * y[i][d];
+      }
+    }
+  }
+}
+
 }  // namespace ubimoe
 
 #endif

@@ -92,13 +92,14 @@ export function linearStruct(s: LinearSpec, f: Formats, axi: number): CppStruct 
   };
 }
 
-/** layernorm<CFG> (layernorm.h), eps = 1e-6. */
+/** layernorm<CFG> (layernorm.h), eps = 1e-6; `lanes` elements per cycle (the kernel's tile_in). */
 export function layerNormStruct(
   name: string,
   f: Formats,
   axi: number,
   dim: number,
   maxRows: number,
+  lanes: number,
   what: string,
 ): CppStruct {
   const a = f.act;
@@ -139,6 +140,7 @@ export function layerNormStruct(
       k('AXI_BITS', axi),
       k('DIM', dim),
       k('MAX_ROWS', maxRows),
+      k('LANES', lanes, 'elements per cycle (the kernel tile_in)'),
       k('NORM_BITS', f.norm.width),
       k('NORM_PER_WORD', perWord(f.norm.width, axi)),
       k('VECTOR_WORDS', wordsFor(dim, f.norm.width, axi)),

@@ -154,7 +154,7 @@ export function templateContext(
     );
   const structs: CppStruct[] = [
     tokensStruct('ffn_tokens_cfg', f, axi, D, N),
-    layerNormStruct('ffn_ln_cfg', f, axi, D, N, F),
+    layerNormStruct('ffn_ln_cfg', f, axi, D, N, params.tile_in, F),
   ];
   if (hasDense(dims))
     structs.push(
@@ -173,7 +173,7 @@ export function templateContext(
       linearWords(D, He, params.tile_in, params.tile_out, f.weight, f.bias, axi).words +
       linearWords(He, D, params.tile_in, params.tile_out, f.weight, f.bias, axi).words;
   }
-  if (model.final_norm) structs.push(layerNormStruct('final_ln_cfg', f, axi, D, N, F));
+  if (model.final_norm) structs.push(layerNormStruct('final_ln_cfg', f, axi, D, N, params.tile_in, F));
   const gate0 = segIn(moe, 'gate.0');
   structs.push({
     name: 'ffn_cfg',
@@ -182,6 +182,7 @@ export function templateContext(
     consts: [
       k('TOKENS', N),
       k('DIM', D),
+      k('ELEM_LANES', params.tile_out, 'elements per cycle of residual adds and row copies (tile_out)'),
       k('DEPTH', dims.depth),
       k('EXPERTS', dims.experts),
       k('TOP_K', dims.topK),

@@ -99,7 +99,7 @@ export function templateContext(
     values: { blockOffsets: weights.blocks.map((b) => b.offset) },
     structs: [
       tokensStruct('msa_tokens_cfg', f, axi, D, N),
-      layerNormStruct('msa_ln_cfg', f, axi, D, N, F),
+      layerNormStruct('msa_ln_cfg', f, axi, D, N, params.tile_in, F),
       lin('msa_qkv_cfg', `qkv projection ${D} -> ${3 * D}`, D, 3 * D, 'qkv_t'),
       attentionStruct(
         'msa_attn_cfg',
@@ -123,6 +123,7 @@ export function templateContext(
         consts: [
           k('TOKENS', N),
           k('DIM', D),
+          k('ELEM_LANES', params.tile_out, 'elements per cycle of the residual add (tile_out)'),
           k('DEPTH', dims.depth),
           k('NORM_GAMMA_OFFSET', seg('norm1.weight')),
           k('NORM_BETA_OFFSET', seg('norm1.bias')),
