@@ -33,6 +33,13 @@ export const COST = {
   /** The linear's output drain (bias, GELU, quantise: one row per cycle) overlaps the next out tile. */
   LINEAR_DRAIN_OVERLAPPED: false,
   /**
+   * false: every linear<CFG> instance of a generated kernel is its own MAC array (msa_block: qkv and
+   * proj; ffn_block: dense fc1/fc2 and expert fc1/fc2), which is what the templates emit today.
+   * true: one engine per kernel serves all its linears (UbiMoE's published architecture; the LUT/FF
+   * calibration point is computed with it).
+   */
+  SHARED_LINEAR_ENGINE: false as boolean,
+  /**
    * Streaming attention per key block: 'dataflow' = K/V block load, score array, softmax and A·V
    * array overlap (a block costs headDim cycles); 'sequential' = a K/V copy per head, then per
    * block scores (headDim), A·V (key_block × headDim) and rescale (headDim) one after another.

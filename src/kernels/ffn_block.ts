@@ -133,7 +133,11 @@ export function cycles(
   };
 }
 
-/** Resources of one ffn_block compute unit (dense and MoE paths share the linear engine). */
+/**
+ * Resources of one ffn_block compute unit. Every linear<CFG> instance of the generated kernel is
+ * its own MAC array: dense fc1 and fc2 when the model has dense blocks, expert fc1 and fc2 when it
+ * has MoE blocks (sharing one engine across them is future work: docs/cost-model.md).
+ */
 export function resources(
   params: FfnParams,
   dims: ModelDims,
@@ -145,7 +149,10 @@ export function resources(
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const N = dims.numTokens;
   const r = zeroResources();
-  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board));
+  const dense = dims.experts === 0 || dims.moeBlocks.some((m) => !m);
+  const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
+  const engines = COST.SHARED_LINEAR_ENGINE ? 1 : (dense ? 2 : 0) + (moe ? 2 : 0);
+  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board), engines);
   // LayerNorm2 at tile_in lanes + rsqrt; GELU on the fc1 output columns (epilogue serialised over lanes)
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
@@ -158,7 +165,9 @@ export function resources(
   addInto(r, bufferCost(A, N * hidden, Math.max(ti * lanes, to), board));
   if (dims.experts > 0) {
     const E = dims.experts;
-    // gate: softmax exp + reciprocal, top-k compare network, score × expert output (scatter-accumulate)
+    // gate.h: E logit MACs per cycle (activation × weight); softmax exp + reciprocal, top-k compare
+    // network, score × expert output (scatter-accumulate)
+    addInto(r, macResources(E, A, p.weight.width, board));
     addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board));
     addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
     r.lut += dims.topK * E * A;

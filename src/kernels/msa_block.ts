@@ -102,8 +102,9 @@ export function resources(
   const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
   const tokensDim = dims.numTokens * dims.D;
   const r = zeroResources();
-  // linear engine (qkv and proj share it)
-  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board));
+  // linear engines: qkv and proj are two linear<CFG> instances in the generated kernel, i.e. two
+  // MAC arrays of tile_in × tile_out × lanes (sharing one is future work: docs/cost-model.md)
+  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board), COST.SHARED_LINEAR_ENGINE ? 1 : 2);
   // attention: score array and A·V array, q_parallel × key_block each (activation × activation)
   addInto(r, macResources(2 * qp * kb, A, A, board));
   // softmax: enough exp units for q_parallel × key_block scores per headDim cycles; one reciprocal

@@ -8,12 +8,13 @@ import { dimsOf, lcg, pick, propertyCases, shared, testBoard } from './costHelpe
 const P: FfnParams = { tile_in: 8, tile_out: 8, token_lanes: 2 };
 
 describe('ffn_block cost model', () => {
-  test('hand-worked DSP (micro MoE model): linear, LayerNorm, GELU per output column, gate, scatter', () => {
+  test('hand-worked DSP (micro MoE model): linear engines, LayerNorm, GELU per output column, gate, scatter', () => {
     const r = resources(P, dimsOf('micro'), shared(), testBoard());
-    const linear = 8 * 8 * 2 * 2;
+    // dense fc1/fc2 and expert fc1/fc2 are four linear<CFG> instances: four 8·8·2 MAC arrays, 32 × 16 bits
+    const linear = 4 * (8 * 8 * 2 * 2);
     const layerNorm = 2 * 8 * 4 + 8 * 2 + COST.RSQRT_MULTS * 4;
     const gelu = 8 * COST.GELU_MULTS * 2;
-    const gate = COST.EXP_MULTS * 2 + COST.RECIP_MULTS * 4;
+    const gate = 4 * 2 + COST.EXP_MULTS * 2 + COST.RECIP_MULTS * 4; // E = 4 logit MACs, 32 × 16 bits
     const scatter = 8 * 4; // score × expert output, 32 × 32
     expect(r.dsp).toBe(linear + layerNorm + gelu + gate + scatter);
   });

@@ -148,7 +148,10 @@ describe('two-stage search', () => {
     expect(d.estimate.fits).toBe(true);
   });
 
-  test('m3vit-tiny on zcu102 and u280: designs that fit, well ahead of the published 10.33 ms on U280', () => {
+  test('m3vit-tiny on zcu102 and u280: designs that fit; the bigger board gets the faster design', () => {
+    // (UbiMoE's published 10.33 ms on U280 shares one linear engine per kernel; the generated kernels
+    // have one per linear layer, so their predicted best is not ahead of it: docs/cost-model.md)
+    const latency: Record<string, number> = {};
     for (const board of ['zcu102', 'u280']) {
       const r = runSearch({
         model: loadModel('m3vit-tiny'),
@@ -160,8 +163,9 @@ describe('two-stage search', () => {
       });
       expect(r.estimate.fits).toBe(true);
       // (its time is a benchmark figure: bench/search.bench.mjs)
-      if (board === 'u280') expect(r.estimate.latencyMs).toBeLessThan(10.33);
+      latency[board] = r.estimate.latencyMs;
     }
+    expect(latency.u280).toBeLessThan(latency.zcu102);
   });
 });
 
