@@ -46,21 +46,35 @@ void attention_scores(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], 
 score_blocks:
   for (unsigned k0 = 0; k0 < N; k0 += KB) {
     score_block<CFG> blk;
-  score_queries:
+    // exact dot products of all Q_PAR rows with KEY_BLOCK keys at once: one pipelined pass over
+    // d reads Q_PAR query elements and KEY_BLOCK key elements per cycle (each dot product still
+    // sums over d in increasing order), then the head_dim^-0.5 scaling
+    typename CFG::dot_t dot[QP][KB];
+#pragma HLS ARRAY_PARTITION variable=dot complete dim=0
+  clear_dot:
     for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-      const unsigned q = q0 + qp < N ? q0 + qp : N - 1;  // rows past the end are computed and ignored
-      // exact dot products with KEY_BLOCK keys at once, then the head_dim^-0.5 scaling
-      typename CFG::dot_t dot[KB];
-#pragma HLS ARRAY_PARTITION variable=dot complete
-      for (unsigned kb = 0; kb < KB; kb++) dot[kb] = 0;
-    qk:
-      for (unsigned d = 0; d < HD; d++) {
+      for (unsigned kb = 0; kb < KB; kb++) dot[qp][kb] = 0;
+    }
+  qk:
+    for (unsigned d = 0; d < HD; d++) {
 #pragma HLS PIPELINE II=1
+    qk_queries:
+      for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+        const unsigned q = q0 + qp < N ? q0 + qp : N - 1;  // rows past the end are computed and ignored
         const typename CFG::qkv_t qd = qkv[q][h * HD + d];
-        for (unsigned kb = 0; kb < KB; kb++) dot[kb] += qd * kt[d][k0 + kb];
+      qk_keys:
+        for (unsigned kb = 0; kb < KB; kb++) {
+#pragma HLS UNROLL
+          dot[qp][kb] += qd * kt[d][k0 + kb];
+        }
       }
-      for (unsigned kb = 0; kb < KB; kb++) blk.s[qp][kb] = typename CFG::dotr_t(dot[kb]) * scale;
+    }
+  scale_scores:
+    for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+      for (unsigned kb = 0; kb < KB; kb++) blk.s[qp][kb] = typename CFG::dotr_t(dot[qp][kb]) * scale;
     }
     scores.write(blk);
   }
@@ -91,36 +105,43 @@ init:
 softmax_blocks:
   for (unsigned k0 = 0; k0 < N; k0 += KB) {
     const score_block<CFG> blk = scores.read();
+    prob_t p[QP][KB];   // this block's probabilities under the new running max
+    prob_t corr[QP];    // e^(m_old - m_new): the rescaling of what was accumulated so far
+#pragma HLS ARRAY_PARTITION variable=p complete dim=0
+#pragma HLS ARRAY_PARTITION variable=corr complete
   softmax_queries:
     for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
       score_t block_max = lowest;
       for (unsigned kb = 0; kb < KB; kb++)
         if (k0 + kb < N && blk.s[qp][kb] > block_max) block_max = blk.s[qp][kb];
-      // rescale what was accumulated under the old max by e^(m_old - m_new)
       const score_t m_new = block_max > m[qp] ? block_max : m[qp];
-      const prob_t corr = attention_exp<CFG>(m[qp], m_new);
-      prob_t p[KB];
+      corr[qp] = attention_exp<CFG>(m[qp], m_new);
       typename CFG::psum_t psum = 0;
     probs:
       for (unsigned kb = 0; kb < KB; kb++) {
-        p[kb] = k0 + kb < N ? attention_exp<CFG>(blk.s[qp][kb], m_new) : prob_t(0);
-        psum += p[kb];
+        p[qp][kb] = k0 + kb < N ? attention_exp<CFG>(blk.s[qp][kb], m_new) : prob_t(0);
+        psum += p[qp][kb];
       }
-      l[qp] = l[qp] * corr + psum;
-      typename CFG::pv_t pv[HD];
-      for (unsigned d = 0; d < HD; d++) pv[d] = 0;
-    av:
-      for (unsigned kb = 0; kb < KB; kb++) {
-        const prob_t pk = p[kb];
-        for (unsigned d = 0; d < HD; d++) pv[d] += pk * vh[k0 + kb][d];
-      }
-    rescale:
-      for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
-        o[qp][d] = typename CFG::oacc_t(o[qp][d] * corr) + typename CFG::oacc_t(pv[d]);
-      }
+      l[qp] = l[qp] * corr[qp] + psum;
       m[qp] = m_new;
+    }
+    // A·V for the block and the rescaling in one pipelined pass over d: Q_PAR x KEY_BLOCK
+    // products per cycle (vh is banked by KEY_BLOCK); each pv sums over kb in increasing order
+  av:
+    for (unsigned d = 0; d < HD; d++) {
+#pragma HLS PIPELINE II=1
+    av_queries:
+      for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+        typename CFG::pv_t pv = 0;
+      av_keys:
+        for (unsigned kb = 0; kb < KB; kb++) {
+#pragma HLS UNROLL
+          pv += p[qp][kb] * vh[k0 + kb][d];
+        }
+        o[qp][d] = typename CFG::oacc_t(o[qp][d] * corr[qp]) + typename CFG::oacc_t(pv);
+      }
     }
   }
   // out = o / l (l >= 1: the max key contributes e^0)

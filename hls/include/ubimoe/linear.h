@@ -70,6 +70,8 @@ send_tiles:
 
 // Dataflow stage 2: the MAC array. Each tile is shared by LANES rows per cycle; partial sums of
 // all rows stay in `acc` until the last input tile of an output tile, then bias (+ GELU) and out.
+// For II=1 the caller declares `in` partitioned cyclic by LANES (dim 1) and by TILE_IN (dim 2), and
+// `out` cyclic by TILE_OUT (dim 2): a cycle reads LANES x TILE_IN inputs and drains TILE_OUT outputs.
 template <class CFG>
 void linear_compute(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigned rows,
                     hls::stream<typename CFG::bias_t> &biases, hls::stream<weight_tile<CFG>, 2> &tiles,
@@ -81,8 +83,10 @@ void linear_compute(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigne
   const unsigned max_groups = (CFG::MAX_ROWS + CFG::LANES - 1) / CFG::LANES;
   const unsigned max_rows = CFG::MAX_ROWS;
   const unsigned lane_count = CFG::LANES;
+  const unsigned tile_out = CFG::TILE_OUT;
 
-  typename CFG::bias_t bias[CFG::OUT];
+  typename CFG::bias_t bias[CFG::OUT];  // banked: the drain adds TILE_OUT biases per cycle
+#pragma HLS ARRAY_PARTITION variable=bias cyclic factor=tile_out
   static acc_t acc[CFG::MAX_ROWS][CFG::TILE_OUT];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=2
 #pragma HLS ARRAY_PARTITION variable=acc cyclic factor=lane_count dim=1
