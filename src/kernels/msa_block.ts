@@ -4,6 +4,7 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
+import { formats, PROB } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
@@ -105,8 +106,11 @@ export function resources(
   // linear engines: qkv and proj are two linear<CFG> instances in the generated kernel, i.e. two
   // MAC arrays of tile_in × tile_out × lanes (sharing one is future work: docs/cost-model.md)
   addInto(r, macResources(ti * to * lanes, A, p.weight.width, board), COST.SHARED_LINEAR_ENGINE ? 1 : 2);
-  // attention: score array and A·V array, q_parallel × key_block each (activation × activation)
-  addInto(r, macResources(2 * qp * kb, A, A, board));
+  // attention.h: per cycle q_parallel × key_block score MACs (q·k, both qkv_t) and as many A·V MACs
+  // (prob_t × v); the operand widths are the generated kernel's (src/kernels/cpp/formats.ts)
+  const Q = formats(p).qkv.width;
+  addInto(r, macResources(qp * kb, Q, Q, board));
+  addInto(r, macResources(qp * kb, PROB.width + 1, Q, board)); // unsigned prob: one more bit in a signed port
   // softmax: enough exp units for q_parallel × key_block scores per headDim cycles; one reciprocal
   addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board), ceilDiv(qp * kb, dims.headDim));
   addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));

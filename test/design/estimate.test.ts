@@ -39,7 +39,7 @@ describe('design estimate', () => {
     // patch 512; msa 2 × 1536 + attention/softmax/LayerNorm; ffn 4 × 1536 + gate (16 × 2) + the rest
     const e = estimateDesign(ubimoe());
     expect(e.resources.dsp).toBe(
-      512 + (2 * 1536 + 256 + 2 + 8 + 128 + 32 + 8) + (4 * 1536 + 32 + 128 + 32 + 8 + 64 + 2 + 8 + 64),
+      512 + (2 * 1536 + 128 + 2 + 8 + 128 + 32 + 8) + (4 * 1536 + 32 + 128 + 32 + 8 + 64 + 2 + 8 + 64),
     );
   });
 
