@@ -21,8 +21,11 @@ import { buildSpace, type Candidate, type Objective, type Space } from './space.
 
 export { OBJECTIVES, type Objective } from './space.js';
 
-/** Stage 2 refines this many of stage 1's best distinct designs and keeps the best result. */
-export const REFINE_STARTS = 8;
+/**
+ * Stage 2 refines this many of stage 1's best distinct designs and keeps the best result (24: 20/20
+ * seeds within 1% of the exhaustive optimum on m3vit-tiny/zcu102 at ~0.8 s CPU; 8 gave 18/20).
+ */
+export const REFINE_STARTS = 24;
 
 export interface SearchOptions {
   model: ModelConfig;
