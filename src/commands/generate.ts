@@ -46,6 +46,12 @@ export function registerGenerate(program: Command): void {
     .requiredOption('-o, --output <dir>', 'project directory (new, empty, or a ubimoe project to regenerate)')
     .action((opts: GenerateOpts) => {
       const design = designFor(opts);
+      const r = generateProject(design, opts.output);
+      process.stdout.write(
+        `generated ${opts.output}: ${r.files} files, design ${r.manifest.design_hash.slice(0, 12)} ` +
+          `(${design.model.name} on ${design.board.name}, ${design.shared.clockMhz} MHz, ${design.file.precision})\n`,
+      );
+      // after the project is written, so a refused output directory stays a one-line error
       if (!opts.design) {
         const e = estimateDesign(design);
         if (!e.fits)
@@ -54,10 +60,5 @@ export function registerGenerate(program: Command): void {
               `the project still C-simulates, but run 'ubimoe search' for a design that fits\n`,
           );
       }
-      const r = generateProject(design, opts.output);
-      process.stdout.write(
-        `generated ${opts.output}: ${r.files} files, design ${r.manifest.design_hash.slice(0, 12)} ` +
-          `(${design.model.name} on ${design.board.name}, ${design.shared.clockMhz} MHz, ${design.file.precision})\n`,
-      );
     });
 }
