@@ -26,19 +26,12 @@ export const COST = {
 
   // ---- architecture switches (what the generated HLS does; docs/cost-model.md) --------------
   /**
-   * The linear engine prefetches the next weight tile while the current one computes (double
-   * buffering); false models a tile load followed by its compute (each load paying the AXI latency).
+   * The linear engine (linear.h, one per kernel) prefetches weight tiles through a depth-2 FIFO,
+   * across layer boundaries: a tile load overlaps the compute of the previous one, and a layer's
+   * biases and first tiles load while the previous layer computes (or the kernel gathers tokens
+   * / runs attention). false models a tile load followed by its compute.
    */
   LINEAR_TILE_DOUBLE_BUFFERED: true,
-  /** The linear's output drain (bias, GELU, quantise: one row per cycle) overlaps the next out tile. */
-  LINEAR_DRAIN_OVERLAPPED: false,
-  /**
-   * false: every linear<CFG> instance of a generated kernel is its own MAC array (msa_block: qkv and
-   * proj; ffn_block: dense fc1/fc2 and expert fc1/fc2), which is what the templates emit today.
-   * true: one engine per kernel serves all its linears (UbiMoE's published architecture; the LUT/FF
-   * calibration point is computed with it).
-   */
-  SHARED_LINEAR_ENGINE: false as boolean,
   /**
    * Streaming attention per key block: 'dataflow' = K/V block load, score array, softmax and A·V
    * array overlap (a block costs headDim cycles); 'sequential' = a K/V copy per head, then per
@@ -47,11 +40,14 @@ export const COST = {
   ATTN_BLOCK_SCHEDULE: 'dataflow' as 'dataflow' | 'sequential',
 
   // ---- pipelines ---------------------------------------------------------------------------
-  /** Fill/drain depth of the linear engine's II=1 loop (multipliers, adder tree, bias). */
+  /** Fill depth of the linear engine's II=1 MAC loop (multipliers, adder tree), paid per out tile. */
   LINEAR_PIPELINE_DEPTH: 14,
+  /** Fill depth of the engine's drain loop (bias, GELU table, residual add / scatter), per out tile. */
+  LINEAR_DRAIN_DEPTH: 10,
   /**
-   * Accumulator read-modify-write distance: with token groups innermost, a linear needs at least
-   * this many token groups per (out tile, in tile) to keep II=1 (wide adder latency).
+   * Accumulator read-modify-write distance: token groups are innermost, so a pass is padded to at
+   * least this many token groups per (out tile, in tile) to keep II=1 (wide adder latency); the
+   * generated kernels use it too (linear.h MIN_GROUPS, its DEPENDENCE pragma).
    */
   ACC_DEPENDENCE_DISTANCE: 4,
   /** LayerNorm: two passes (statistics, normalise) at tile_in elements/cycle + this depth. */

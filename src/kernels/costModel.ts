@@ -127,23 +127,41 @@ export function tileLoadCycles(
   return COST.LINEAR_TILE_DOUBLE_BUFFERED ? cycles : cycles + COST.AXI_FIRST_BEAT_CYCLES;
 }
 
+/** How a pass uses the engine besides its shape (linear.h). */
+export interface PassOptions {
+  /** Its biases and first tiles were read while the previous pass ran (not the kernel call's first). */
+  prefetched?: boolean;
+  /** Expert mode: the drain scatters one queued token per cycle (else LANES rows per cycle). */
+  scatter?: boolean;
+}
+
 /**
- * Cycles of one linear layer (tokens × inDim → tokens × outDim) on the linear engine: for each
- * (out tile, in tile) a weight tile is loaded and shared by `lanes` tokens per cycle over all
- * token groups (II=1); with double buffering a tile costs max(groups, load), else their sum; each
- * out tile then drains its rows (one per cycle) unless the drain overlaps. Biases are read first.
+ * Cycles of one pass (a linear layer, tokens × inDim → tokens × outDim) on the kernel's linear
+ * engine (linear.h): per out tile one II=1 loop over (in tile, token group) — the token groups
+ * padded to ACC_DEPENDENCE_DISTANCE — where a tile costs max(groups, its load) with double
+ * buffering (else their sum), plus the loop's fill; then the drain, LANES rows per cycle (one
+ * queued token per cycle in expert mode), plus its fill. The first pass of a kernel call also
+ * waits for its biases and first tile.
  */
-export function linearCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
+export function linearCycles(
+  s: LinearShape,
+  shared: SharedParams,
+  bytesPerCycle: number,
+  opts: PassOptions = {},
+): number {
   if (s.tokens <= 0) return 0;
   const outTiles = ceilDiv(s.outDim, s.tileOut);
   const inTiles = ceilDiv(s.inDim, s.tileIn);
   const groups = tokenGroups(s.tokens, s.lanes);
   const load = tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
   const step = COST.LINEAR_TILE_DOUBLE_BUFFERED ? Math.max(groups, load) : groups + load;
-  const drain = COST.LINEAR_DRAIN_OVERLAPPED ? 0 : Math.ceil(s.tokens);
-  const biases = transferCycles((s.outDim * shared.precision.bias.width) / 8, bytesPerCycle);
-  const firstTile = COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0;
-  return biases + firstTile + outTiles * (inTiles * step + drain) + COST.LINEAR_PIPELINE_DEPTH;
+  const drain = (opts.scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
+  const prefetched = opts.prefetched && COST.LINEAR_TILE_DOUBLE_BUFFERED;
+  const start = prefetched
+    ? 0
+    : transferCycles((s.outDim * shared.precision.bias.width) / 8, bytesPerCycle) +
+      (COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0);
+  return start + outTiles * (inTiles * step + COST.LINEAR_PIPELINE_DEPTH + drain);
 }
 
 /** Compute-only cycles of a linear layer (weights already on chip): the floor of linearCycles. */
@@ -157,8 +175,8 @@ export function linearComputeCycles(
 ): number {
   if (tokens <= 0) return 0;
   return (
-    ceilDiv(outDim, tileOut) * ceilDiv(inDim, tileIn) * tokenGroups(tokens, lanes) +
-    COST.LINEAR_PIPELINE_DEPTH
+    ceilDiv(outDim, tileOut) *
+    (ceilDiv(inDim, tileIn) * tokenGroups(tokens, lanes) + COST.LINEAR_PIPELINE_DEPTH)
   );
 }
 

@@ -37,10 +37,11 @@ export interface FfnCall extends CallContext {
 }
 
 /**
- * Expert phase of a MoE block: the active experts run one after another on the linear engine
- * (their weight tiles stream in, double-buffered when the engine prefetches), each on its queued
- * tokens: gather (tile_in elements/cycle), fc1 + GELU, fc2, score-weighted scatter-add (tile_out
- * elements/cycle). Expected over the routing's token counts.
+ * Expert phase of a MoE block: the active experts run one after another on the kernel's linear
+ * engine, two passes each (fc1 + GELU, fc2 scattering p · y into the residual), on their queued
+ * tokens; before its fc1 an expert's tokens are gathered (tile_out elements/cycle) while the
+ * engine's reader prefetches that expert's first weight tiles. Only the first pass of the call
+ * waits for its biases and first tile. Expected over the routing's token counts.
  */
 export function expertCycles(
   params: FfnParams,
@@ -55,20 +56,25 @@ export function expertCycles(
   for (const b of load.buckets) {
     const n = b.tokens;
     const one =
-      Math.ceil(n) * (ceilDiv(D, ti) + ceilDiv(D, to)) +
-      linearCycles(
-        { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes },
-        shared,
-        bytesPerCycle,
-      ) +
-      linearCycles(
-        { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes },
-        shared,
-        bytesPerCycle,
-      );
+      Math.ceil(n) * ceilDiv(D, to) +
+      linearCycles({ tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes }, shared, bytesPerCycle, {
+        prefetched: true,
+      }) +
+      linearCycles({ tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes }, shared, bytesPerCycle, {
+        prefetched: true,
+        scatter: true,
+      });
     sum += b.experts * one;
   }
-  return sum;
+  // the first expert's biases and first tile are not prefetched
+  const first = load.activeExperts > 0 ? firstPassWait(He, ti, to, shared, bytesPerCycle) : 0;
+  return sum + first;
+}
+
+/** What the first pass of a kernel call waits for: its biases and its first weight tile. */
+function firstPassWait(outDim: number, ti: number, to: number, shared: SharedParams, bpc: number): number {
+  const shape = { tokens: 1, inDim: ti, outDim, tileIn: ti, tileOut: to, lanes: 1 };
+  return linearCycles(shape, shared, bpc) - linearCycles(shape, shared, bpc, { prefetched: true });
 }
 
 /** Bytes of one expert's weights (fc1 = htoh4, fc2 = h4toh, with biases). */
@@ -104,29 +110,32 @@ export function cycles(
     tileOut: to,
     lanes,
   });
-  // x is read once and kept on chip (residual / output accumulator); elementwise passes run at tile_out per cycle
+  // elementwise passes (residual copies, the gate's routing copy) run at tile_out elements per cycle
   const elementwise = N * ceilDiv(D, to);
+  // x in, LayerNorm2, then x copied into the residual accumulator the MLP drains into
   const ln =
-    Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, ti)) + transferCycles(normBytes, bpc);
+    Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, ti)) +
+    transferCycles(normBytes, bpc) +
+    elementwise;
+  // the residual rounded back to activations, then x_out (and the routing) written
+  const write = elementwise + transferCycles(tokenBytes + (call.moe ? N * dims.topK * 4 : 0), bpc);
   if (!call.moe || dims.experts === 0) {
     const H = dims.mlpHidden;
     const fc1 = linearCycles(shape(D, H), shared, bpc);
-    const fc2 =
-      linearCycles(shape(H, D), shared, bpc) + Math.max(transferCycles(tokenBytes, bpc), elementwise);
+    const fc2 = linearCycles(shape(H, D), shared, bpc, { prefetched: true });
     return {
-      cycles: COST.KERNEL_START_CYCLES + ln + fc1 + fc2,
-      parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, fc1, fc2 },
+      cycles: COST.KERNEL_START_CYCLES + ln + fc1 + fc2 + write,
+      parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, fc1, fc2, write },
     };
   }
   const E = dims.experts;
-  const gate =
-    linearCycles({ ...shape(D, E) }, shared, bpc) + N * E * COST.GATE_CYCLES_PER_EXPERT + elementwise;
+  // gate: a D-cycle logit loop per token (E MACs per cycle), softmax and top-k, then the queues
+  // and the copy of the normalised tokens the gathers read
+  const gate = N * (D + E * COST.GATE_CYCLES_PER_EXPERT) + transferCycles((D * E * p.weight.width) / 8, bpc) + elementwise;
   const load = call.tokensPerExpert
     ? measuredExpertLoad(call.tokensPerExpert)
     : uniformExpertLoad(N, E, dims.topK);
   const experts = expertCycles(params, dims, shared, load, bpc);
-  // x_out and the routing (token, expert) choices leave after the last expert
-  const write = Math.max(transferCycles(tokenBytes + N * dims.topK * 4, bpc), elementwise);
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + gate + experts + write,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, gate, experts, write },
@@ -134,9 +143,9 @@ export function cycles(
 }
 
 /**
- * Resources of one ffn_block compute unit. Every linear<CFG> instance of the generated kernel is
- * its own MAC array: dense fc1 and fc2 when the model has dense blocks, expert fc1 and fc2 when it
- * has MoE blocks (sharing one engine across them is future work: docs/cost-model.md).
+ * Resources of one ffn_block compute unit: ONE linear engine (tile_in × tile_out × lanes MACs)
+ * runs dense fc1/fc2 and every expert's fc1/fc2; its accumulators hold tile_out outputs of every
+ * token row.
  */
 export function resources(
   params: FfnParams,
@@ -149,35 +158,39 @@ export function resources(
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const N = dims.numTokens;
   const r = zeroResources();
-  const dense = dims.experts === 0 || dims.moeBlocks.some((m) => !m);
-  const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
-  const engines = COST.SHARED_LINEAR_ENGINE ? 1 : (dense ? 2 : 0) + (moe ? 2 : 0);
-  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board), engines);
-  // LayerNorm2 at tile_in lanes + rsqrt; GELU on the fc1 output columns (epilogue serialised over lanes)
+  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board));
+  // LayerNorm2 at tile_in lanes + rsqrt; GELU in the drain (LANES rows × tile_out outputs per cycle)
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
   addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
-  addInto(r, nonlinearUnit(COST.GELU_MULTS, A, 16, board), to);
-  const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, dims.expertHidden);
-  // buffers: x / output accumulator, normalised x, hidden activations
+  addInto(r, nonlinearUnit(COST.GELU_MULTS, A, 16, board), to * lanes);
+  const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
+  const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moeBlocks ? dims.expertHidden : 0);
+  const banks = Math.max(ti, to) * lanes;
+  // buffers: x, the engine's source (LayerNorm2 output / gathered tokens), hidden, the residual
+  // accumulator, the accumulators of the engine (every row × tile_out)
   addInto(r, bufferCost(A, N * dims.D, to, board));
-  addInto(r, bufferCost(A, N * dims.D, ti * lanes, board));
-  addInto(r, bufferCost(A, N * hidden, Math.max(ti * lanes, to), board));
-  if (dims.experts > 0) {
+  addInto(r, bufferCost(A, N * dims.D, banks, board));
+  addInto(r, bufferCost(A, N * hidden, banks, board));
+  addInto(r, bufferCost(p.accum.width, N * dims.D, to * lanes, board));
+  addInto(r, bufferCost(p.accum.width, Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes * to, to * lanes, board));
+  if (moeBlocks) {
     const E = dims.experts;
     // gate.h: E logit MACs per cycle (activation × weight); softmax exp + reciprocal, top-k compare
-    // network, score × expert output (scatter-accumulate)
+    // network; the scatter drain's score × output (tile_out per cycle); the kept LayerNorm2 output
     addInto(r, macResources(E, A, p.weight.width, board));
     addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board));
     addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
     r.lut += dims.topK * E * A;
     addInto(r, macResources(to, A, A, board));
+    addInto(r, bufferCost(A, N * dims.D, to, board));
     // per-expert token queues: (token index, score) for up to N tokens each
     addInto(r, bufferCost(16 + A, E * N, 1, board));
   }
-  addInto(r, registers(2 * ti * to * p.weight.width + to * lanes * p.accum.width));
+  addInto(r, registers(ti * to * p.weight.width)); // the tile in use (the next waits in the FIFO)
   r.lut += 2 * to * lanes * A; // bias and residual adders
-  addInto(r, fifoCost(shared.axiWidthBits, shared.streamDepth), 3);
+  addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
+  addInto(r, fifoCost(to * p.bias.width, 2));
   addInto(r, axiPortResources(shared.axiWidthBits), 2);
   r.lut += COST.LUT_PER_KERNEL;
   r.ff += COST.FF_PER_KERNEL;

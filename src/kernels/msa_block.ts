@@ -81,10 +81,9 @@ export function cycles(
     transferCycles(normBytes, bpc);
   const qkv = linearCycles(shape(D, 3 * D), shared, bpc);
   const attention = attentionCycles(params, dims);
-  // proj, then the residual add (tile_out elements per cycle) re-reading x and writing x_out
-  const proj =
-    linearCycles(shape(D, D), shared, bpc) +
-    Math.max(transferCycles(2 * tokenBytes, bpc), N * ceilDiv(D, params.tile_out));
+  // proj's biases and first tiles load during the attention; it drains into x (the residual),
+  // which then leaves
+  const proj = linearCycles(shape(D, D), shared, bpc, { prefetched: true }) + transferCycles(tokenBytes, bpc);
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + qkv + attention + proj,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv, attention, proj },
@@ -103,12 +102,14 @@ export function resources(
   const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
   const tokensDim = dims.numTokens * dims.D;
   const r = zeroResources();
-  // linear engines: qkv and proj are two linear<CFG> instances in the generated kernel, i.e. two
-  // MAC arrays of tile_in × tile_out × lanes (sharing one is future work: docs/cost-model.md)
-  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board), COST.SHARED_LINEAR_ENGINE ? 1 : 2);
+  const Q = formats(p).qkv.width;
+  // ONE linear engine runs qkv and proj: tile_in × tile_out × lanes MACs; its accumulators hold
+  // tile_out outputs of every token row
+  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board));
+  const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
+  addInto(r, bufferCost(p.accum.width, accRows * to, to * lanes, board));
   // attention.h: per cycle q_parallel × key_block score MACs (q·k, both qkv_t) and as many A·V MACs
   // (prob_t × v); the operand widths are the generated kernel's (src/kernels/cpp/formats.ts)
-  const Q = formats(p).qkv.width;
   addInto(r, macResources(qp * kb, Q, Q, board));
   addInto(r, macResources(qp * kb, PROB.width + 1, Q, board)); // unsigned prob: one more bit in a signed port
   // softmax: enough exp units for q_parallel × key_block scores per headDim cycles; one reciprocal
@@ -118,16 +119,17 @@ export function resources(
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
   addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
-  // on-chip buffers: normalised x (reused for the attention output), Q, K, V
-  addInto(r, bufferCost(A, tokensDim, Math.max(ti * lanes, qp), board));
-  addInto(r, bufferCost(A, tokensDim, Math.max(to, qp), board));
-  addInto(r, bufferCost(A, tokensDim, kb, board), 2); // K and V, banked by key block
-  // registers: weight tile ×2, linear accumulators, Q rows of a group, scores, A·V accumulators, softmax state
+  // on-chip buffers: x (the residual the proj pass drains into), LayerNorm1 output / attention
+  // output, qkv (drained LANES rows per cycle, read Q_PAR rows per cycle), one head's K and V
+  addInto(r, bufferCost(A, tokensDim, to * lanes, board));
+  addInto(r, bufferCost(A, tokensDim, ti * lanes, board));
+  addInto(r, bufferCost(Q, 3 * tokensDim, Math.max(lanes, qp) * to, board));
+  addInto(r, bufferCost(Q, (dims.numTokens + kb) * dims.headDim, kb, board), 2);
+  // registers: the weight tile in use, Q rows of a group, scores, A·V accumulators, softmax state
   addInto(
     r,
     registers(
-      2 * ti * to * p.weight.width +
-        to * lanes * p.accum.width +
+      ti * to * p.weight.width +
         qp * dims.headDim * A +
         2 * qp * kb * A +
         qp * dims.headDim * p.accum.width +
@@ -135,7 +137,9 @@ export function resources(
     ),
   );
   r.lut += 2 * to * lanes * A; // bias and residual adders
-  addInto(r, fifoCost(shared.axiWidthBits, shared.streamDepth), 3);
+  addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
+  addInto(r, fifoCost(to * p.bias.width, 2));
+  addInto(r, fifoCost(qp * kb * A, shared.streamDepth)); // the attention's score blocks
   addInto(r, axiPortResources(shared.axiWidthBits), 2);
   r.lut += COST.LUT_PER_KERNEL;
   r.ff += COST.FF_PER_KERNEL;

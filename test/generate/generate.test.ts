@@ -57,7 +57,8 @@ describe('generate', () => {
     expect(h).toContain('typedef ap_fixed<32,10,AP_RND,AP_SAT> act_t;');
     expect(h).toContain('typedef ap_fixed<16,2> weight_t;');
     expect(h).toMatch(/struct msa_attn_cfg \{[^}]*Q_PAR = 4u;[^}]*KEY_BLOCK = 8u;/s);
-    expect(h).toMatch(/struct ffn_expert_fc1_cfg \{[^}]*LANES = 3u;[^}]*GELU = true;/s);
+    expect(h).toMatch(/struct ffn_engine_cfg \{[^}]*LANES = 3u;[^}]*SCATTER = true;/s);
+    expect(h).toMatch(/struct ffn_expert_fc1_layer \{[^}]*GELU = true;/s);
     expect(h).not.toMatch(/&lt;|&gt;/);
   });
 

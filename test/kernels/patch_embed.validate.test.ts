@@ -20,13 +20,16 @@ describe('patch_embed validation', () => {
 
   test('context: the projection is one linear layer over C·P·P inputs; weight offsets follow the layout', () => {
     const ctx = templateContext({ tile_in: 16, tile_out: 16 }, dims, shared, model);
-    const lin = ctx.structs.find((s) => s.name === 'pe_linear_cfg')!;
+    const eng = ctx.structs.find((s) => s.name === 'pe_engine_cfg')!;
+    const lin = ctx.structs.find((s) => s.name === 'pe_linear_layer')!;
+    const e = (n: string) => eng.consts.find((c) => c.name === n)!.value;
     const v = (n: string) => lin.consts.find((c) => c.name === n)!.value;
-    expect([v('IN'), v('OUT'), v('TILE_IN'), v('TILE_OUT'), v('LANES'), v('MAX_ROWS')]).toEqual([
+    expect([v('IN'), v('OUT'), v('IN_TILES'), v('OUT_TILES')]).toEqual([768, 192, 48, 12]);
+    expect([e('S_DIM'), e('B_DIM'), e('TILE_IN'), e('TILE_OUT'), e('LANES'), e('MAX_ROWS')]).toEqual([
       768, 192, 16, 16, 1, 128,
     ]);
+    expect(e('TILE_WORDS')).toBe(16);
     // 16x16 16-bit weights = 16 words of 256 bits per tile; 48 x 12 tiles; 192 16-bit biases = 12 words
-    expect(v('TILE_WORDS')).toBe(16);
     expect(v('BIAS_OFFSET')).toBe(48 * 12 * 16);
     const pe = ctx.structs.find((s) => s.name === 'pe_cfg')!;
     const off = (n: string) => pe.consts.find((c) => c.name === n)!.value;

@@ -1,14 +1,29 @@
-// ubimoe kernel library: the reusable linear kernel (UbiMoE's resource-efficient FFN engine).
-// A TILE_IN × TILE_OUT weight tile is read once from AXI and shared by LANES tokens per cycle;
-// partial sums of all rows stay on chip until the input dimension is done (weight-stationary:
-// every weight crosses AXI exactly once per call). Products are full precision and summed
-// exactly over a tile in a wide (64-bit) adder tree (tsum_t), which is quantised to the
-// accumulator (acc_t) once per tile; bias, optional GELU and the quantisation to out_t happen
-// once per output. (The wide tile sum also lets g++ vectorise the C-simulation.) The weight
-// reader and the MAC array form a dataflow pipeline with double-buffered tiles.
+// ubimoe kernel library: the reusable linear engine (UbiMoE's resource-efficient FFN engine).
 //
-// Weight layout (docs/weights.md): tiles in (out tile, in tile) order, each TILE_WORDS words,
-// elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the OUT biases.
+// ONE engine per top kernel runs all of its linear layers ("passes": qkv and proj; dense fc1/fc2;
+// every expert's fc1/fc2), with run-time dimensions: each pass is a descriptor (weights offset,
+// in/out tiles, rows, source, destination, GELU, expert). A TILE_IN × TILE_OUT weight tile is read
+// once from AXI and shared by LANES tokens per cycle; partial sums of all rows stay on chip until
+// the input dimension is done (weight-stationary: every weight crosses AXI once per pass).
+// Products are full precision and summed exactly over a tile in a wide adder tree (tsum_t),
+// quantised to the accumulator (acc_t) once per tile; bias, optional GELU and the quantisation
+// to the activation type happen once per output.
+//
+// Dataflow: engine_read (AXI: descriptors, biases, weight tiles of ALL passes in order) ->
+// FIFOs -> the kernel's compute process, which calls engine_pass once per descriptor (a single
+// call site: one MAC array). The reader runs ahead of the MAC array by the FIFO depth across
+// pass boundaries, so the next layer's / next expert's first tiles load while the current pass
+// computes, drains, or while the kernel gathers the next expert's tokens / runs attention.
+//
+// Arrays the engine works on (the kernel owns them):
+//   S [rows][S_DIM]  a source (LayerNorm output, gathered expert tokens, attention output);
+//   B [rows][B_DIM]  a buffer: a pass stores into it (qkv, fc1's hidden) and, when B_IS_SOURCE,
+//                    a later pass reads it (fc2);
+//   R [rows][R_DIM]  the residual (HAS_R): a pass drains into it, R[r] += y (dense, proj), or
+//                    scatters R[queue[e][r]] += p · y (expert mode, SCATTER).
+//
+// Weight layout (docs/weights.md): per layer, tiles in (out tile, in tile) order, each TILE_WORDS
+// words, elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the layer's biases.
 #ifndef UBIMOE_LINEAR_H
 #define UBIMOE_LINEAR_H
 
@@ -20,18 +35,126 @@
 
 namespace ubimoe {
 
-// CFG: word_t in_t weight_t bias_t tsum_t acc_t pre_t out_t; AXI_BITS IN OUT TILE_IN TILE_OUT
-// LANES MAX_ROWS GELU WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD
-// BIAS_OFFSET PRE_BITS PRE_FRAC.
+// One layer on the engine.
+struct linear_pass {
+  unsigned w_off;      // word offset of the layer's first tile
+  unsigned bias_off;   // words from w_off to the layer's biases
+  unsigned in_tiles;   // input features / TILE_IN
+  unsigned out_tiles;  // output features / TILE_OUT
+  unsigned rows;       // tokens
+  unsigned expert;     // queue the SCATTER drain reads (expert mode)
+  unsigned tag;        // the kernel's name for this step (which hook runs before it)
+  bool gelu;           // GELU on the output
+  bool from_b;         // input rows from B (else S)
+  bool to_r;           // drain into R (else store into B)
+  bool scatter;        // with to_r: R[queue[expert][r]] += queue_p[expert][r] · y
+};
+
+// The descriptor of layer LAYER (a config struct: IN_TILES OUT_TILES BIAS_OFFSET GELU) at `w_off`.
+template <class LAYER>
+linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b, bool to_r, bool scatter,
+                       unsigned expert) {
+  linear_pass p;
+  p.w_off = w_off;
+  p.bias_off = LAYER::BIAS_OFFSET;
+  p.in_tiles = LAYER::IN_TILES;
+  p.out_tiles = LAYER::OUT_TILES;
+  p.rows = rows;
+  p.expert = expert;
+  p.tag = tag;
+  p.gelu = LAYER::GELU;
+  p.from_b = from_b;
+  p.to_r = to_r;
+  p.scatter = scatter;
+  return p;
+}
+
+// One weight tile as it travels from the AXI reader to the MAC array: the raw AXI words (the
+// unpacking is wiring, done where the tile is used).
 template <class CFG>
-void load_weight_tile(const typename CFG::word_t *w, unsigned off,
-                      typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT]) {
-load_tile_words:
-  for (unsigned wi = 0; wi < CFG::TILE_WORDS; wi++) {
+struct weight_words {
+  typename CFG::word_t w[CFG::TILE_WORDS];
+};
+
+// The TILE_OUT biases of one output tile.
+template <class CFG>
+struct bias_chunk {
+  typename CFG::bias_t b[CFG::TILE_OUT];
+};
+
+// CFG: word_t in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
+// LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_R
+// SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC.
+
+// Dataflow process 1: for every pass in order, its descriptor, then per output tile its biases
+// and its in_tiles weight tiles.
+template <class CFG>
+void engine_read(const typename CFG::word_t *w, const linear_pass passes[CFG::MAX_PASSES], unsigned n,
+                 hls::stream<linear_pass, 2> &to_mac, hls::stream<bias_chunk<CFG>, 2> &biases,
+                 hls::stream<weight_words<CFG>, 2> &tiles) {
+  const unsigned max_passes = CFG::MAX_PASSES, tile_out = CFG::TILE_OUT;
+  const unsigned max_layer_words = CFG::MAX_LAYER_WORDS;
+  const unsigned max_bias_words = (CFG::MAX_OUT + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD;
+  typename CFG::bias_t bias[CFG::MAX_OUT];
+#pragma HLS ARRAY_PARTITION variable=bias cyclic factor=tile_out
+read_passes:
+  for (unsigned p = 0; p < n; p++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_passes
+    const linear_pass d = passes[p];
+    to_mac.write(d);
+    const unsigned out = d.out_tiles * CFG::TILE_OUT;
+    const unsigned bias_words = (out + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD;
+  read_biases:
+    for (unsigned wi = 0; wi < bias_words; wi++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_bias_words
 #pragma HLS PIPELINE II=1
+      typename CFG::bias_t fields[CFG::BIASES_PER_WORD];
+      unpack_word<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::AXI_BITS>(
+          w[d.w_off + d.bias_off + wi], fields);
+      for (unsigned l = 0; l < CFG::BIASES_PER_WORD; l++) {
+#pragma HLS UNROLL
+        const unsigned c = wi * CFG::BIASES_PER_WORD + l;
+        if (c < out && c < CFG::MAX_OUT) bias[c] = fields[l];
+      }
+    }
+    // the layer's tiles as ONE sequential burst (max_read_burst_length splits it; outstanding
+    // requests hide the AXI latency): a tile leaves every TILE_WORDS words, an output tile's
+    // biases just before its first tile
+    const unsigned total = d.out_tiles * d.in_tiles * CFG::TILE_WORDS;
+    unsigned wi = 0, ti = 0, to = 0;
+    weight_words<CFG> t;
+  read_layer_words:
+    for (unsigned k = 0; k < total; k++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_layer_words
+#pragma HLS PIPELINE II=1
+      if (ti == 0 && wi == 0) {
+        bias_chunk<CFG> chunk;
+        for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+          chunk.b[o] = bias[to * CFG::TILE_OUT + o];
+        }
+        biases.write(chunk);
+      }
+      t.w[wi] = w[d.w_off + k];
+      if (++wi == CFG::TILE_WORDS) {
+        wi = 0;
+        tiles.write(t);
+        if (++ti == d.in_tiles) {
+          ti = 0;
+          to++;
+        }
+      }
+    }
+  }
+}
+
+// A tile's words -> its TILE_IN × TILE_OUT weights (bit slicing: no logic in hardware).
+template <class CFG>
+inline void unpack_tile(const weight_words<CFG> &t, typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT]) {
+  for (unsigned wi = 0; wi < CFG::TILE_WORDS; wi++) {
+#pragma HLS UNROLL
     typename CFG::weight_t fields[CFG::WEIGHTS_PER_WORD];
-    unpack_word<typename CFG::weight_t, CFG::WEIGHT_BITS, CFG::WEIGHTS_PER_WORD, CFG::AXI_BITS>(w[off + wi], fields);
-  scatter:
+    unpack_word<typename CFG::weight_t, CFG::WEIGHT_BITS, CFG::WEIGHTS_PER_WORD, CFG::AXI_BITS>(t.w[wi], fields);
     for (unsigned l = 0; l < CFG::WEIGHTS_PER_WORD; l++) {
 #pragma HLS UNROLL
       const unsigned e = wi * CFG::WEIGHTS_PER_WORD + l;
@@ -40,137 +163,131 @@ load_tile_words:
   }
 }
 
-// One weight tile, as it travels from the AXI reader to the MAC array.
+// bias + accumulator -> (GELU) -> the activation type.
 template <class CFG>
-struct weight_tile {
-  typename CFG::weight_t w[CFG::TILE_IN][CFG::TILE_OUT];
-};
-
-// Dataflow stage 1: the layer's biases, then every weight tile in (out tile, in tile) order,
-// one AXI burst of TILE_WORDS words per tile. Runs ahead of the MAC array by the FIFO depth
-// (2: double buffering; the next tile loads while the current one computes).
-template <class CFG>
-void stream_weights(const typename CFG::word_t *w, unsigned off, hls::stream<typename CFG::bias_t> &biases,
-                    hls::stream<weight_tile<CFG>, 2> &tiles) {
-  typename CFG::bias_t bias[CFG::OUT];
-  read_vector<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::OUT, CFG::AXI_BITS>(
-      w, off + CFG::BIAS_OFFSET, bias);
-send_biases:
-  for (unsigned c = 0; c < CFG::OUT; c++) {
-#pragma HLS PIPELINE II=1
-    biases.write(bias[c]);
-  }
-send_tiles:
-  for (unsigned k = 0; k < (CFG::OUT / CFG::TILE_OUT) * (CFG::IN / CFG::TILE_IN); k++) {
-    weight_tile<CFG> t;
-    load_weight_tile<CFG>(w, off + k * CFG::TILE_WORDS, t.w);
-    tiles.write(t);
-  }
+inline typename CFG::y_t engine_output(const typename CFG::acc_t &acc, const typename CFG::bias_t &bias, bool gelu_on) {
+  const typename CFG::pre_t v = acc + bias;
+  if (gelu_on) return gelu<typename CFG::pre_t, CFG::PRE_BITS, CFG::PRE_FRAC>(v);
+  return v;
 }
 
-// Dataflow stage 2: the MAC array. Each tile is shared by LANES rows per cycle; partial sums of
-// all rows stay in `acc` until the last input tile of an output tile, then bias (+ GELU) and out.
-// For II=1 the caller declares `in` partitioned cyclic by LANES (dim 1) and by TILE_IN (dim 2), and
-// `out` cyclic by TILE_OUT (dim 2): a cycle reads LANES x TILE_IN inputs and drains TILE_OUT outputs.
+// Dataflow process 2 (called once per descriptor by the kernel's compute process): the MAC array.
+// Per output tile, one pipelined loop over (in tile, token group): a group is LANES rows, and the
+// count of groups is padded to MIN_GROUPS so an accumulator is re-read no sooner than MIN_GROUPS
+// iterations after it was written (the wide adder's latency: II=1 with few tokens). Then the
+// drain: LANES rows per cycle into B or R, or in expert mode one queued token per cycle
+// (scattered rows may share a bank).
+// For II=1 the kernel partitions: S and B cyclic by >= LANES (dim 1) and by >= max(TILE_IN,
+// TILE_OUT) (dim 2); R cyclic by >= LANES (dim 1) and >= TILE_OUT (dim 2).
 template <class CFG>
-void linear_compute(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigned rows,
-                    hls::stream<typename CFG::bias_t> &biases, hls::stream<weight_tile<CFG>, 2> &tiles,
-                    typename CFG::out_t out[CFG::MAX_ROWS][CFG::OUT]) {
+void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
+                 hls::stream<weight_words<CFG>, 2> &tiles, const typename CFG::in_t S[CFG::MAX_ROWS][CFG::S_DIM],
+                 typename CFG::b_t B[CFG::MAX_ROWS][CFG::B_DIM], typename CFG::r_t R[CFG::MAX_ROWS][CFG::R_DIM],
+                 const unsigned queue[CFG::QUEUES][CFG::MAX_ROWS],
+                 const typename CFG::prob_t queue_p[CFG::QUEUES][CFG::MAX_ROWS]) {
   typedef typename CFG::acc_t acc_t;
   typedef typename CFG::tsum_t tsum_t;
-  const unsigned in_tiles = CFG::IN / CFG::TILE_IN;
-  const unsigned out_tiles = CFG::OUT / CFG::TILE_OUT;
-  const unsigned max_groups = (CFG::MAX_ROWS + CFG::LANES - 1) / CFG::LANES;
-  const unsigned max_rows = CFG::MAX_ROWS;
-  const unsigned lane_count = CFG::LANES;
-  const unsigned tile_out = CFG::TILE_OUT;
-
-  typename CFG::bias_t bias[CFG::OUT];  // banked: the drain adds TILE_OUT biases per cycle
-#pragma HLS ARRAY_PARTITION variable=bias cyclic factor=tile_out
-  static acc_t acc[CFG::MAX_ROWS][CFG::TILE_OUT];
+  typedef typename CFG::in_t in_t;
+  const unsigned lane_count = CFG::LANES, max_rows = CFG::MAX_ROWS;
+  const unsigned max_out_tiles = CFG::MAX_OUT / CFG::TILE_OUT;
+  const unsigned max_groups = CFG::ACC_ROWS / CFG::LANES;
+  const unsigned max_iters = max_groups * (CFG::S_DIM > CFG::B_DIM ? CFG::S_DIM : CFG::B_DIM) / CFG::TILE_IN;
+  static_assert(CFG::MIN_GROUPS >= 4, "the DEPENDENCE pragma below promises a RAW distance of 4 on acc");
+  static acc_t acc[CFG::ACC_ROWS][CFG::TILE_OUT];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=2
 #pragma HLS ARRAY_PARTITION variable=acc cyclic factor=lane_count dim=1
-receive_biases:
-  for (unsigned c = 0; c < CFG::OUT; c++) {
-#pragma HLS PIPELINE II=1
-    bias[c] = biases.read();
-  }
 
-out_tile_loop:
-  for (unsigned to = 0; to < out_tiles; to++) {
-  clear_acc:
-    for (unsigned r = 0; r < rows; r++) {
+  const unsigned used_groups = (d.rows + CFG::LANES - 1) / CFG::LANES;
+  const unsigned groups = used_groups > CFG::MIN_GROUPS ? used_groups : CFG::MIN_GROUPS;
+  const bool from_b = CFG::B_IS_SOURCE && d.from_b;
+  const bool to_r = CFG::HAS_R && d.to_r;
+  const bool scatter = CFG::SCATTER && to_r && d.scatter;
+
+out_tiles:
+  for (unsigned to = 0; to < d.out_tiles; to++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_out_tiles
+    const bias_chunk<CFG> bc = biases.read();
+    typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT];
+#pragma HLS ARRAY_PARTITION variable=tile complete dim=0
+    unsigned ti = 0, g = 0;
+  mac:
+    for (unsigned it = 0; it < d.in_tiles * groups; it++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_iters
+#pragma HLS PIPELINE II=1
+#pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=4 true
+      if (g == 0) unpack_tile<CFG>(tiles.read(), tile);
+      const unsigned c0 = ti * CFG::TILE_IN;
+    lanes:
+      for (unsigned l = 0; l < CFG::LANES; l++) {
+#pragma HLS UNROLL
+        const unsigned r = g * CFG::LANES + l;
+        if (r < d.rows) {
+          in_t x[CFG::TILE_IN];
+          for (unsigned i = 0; i < CFG::TILE_IN; i++) {
+#pragma HLS UNROLL
+            x[i] = from_b ? in_t(B[r][c0 + i]) : S[r][c0 + i];
+          }
+          tsum_t s[CFG::TILE_OUT];
+          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+            s[o] = 0;
+          }
+          for (unsigned i = 0; i < CFG::TILE_IN; i++) {
+#pragma HLS UNROLL
+            for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+              s[o] += tile[i][o] * x[i];
+            }
+          }
+          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+            acc[r][o] = (ti == 0 ? acc_t(0) : acc[r][o]) + acc_t(s[o]);
+          }
+        }
+      }
+      if (++g == groups) {
+        g = 0;
+        ti++;
+      }
+    }
+
+    const unsigned c0 = to * CFG::TILE_OUT;
+    if (scatter) {
+    drain_scatter:
+      for (unsigned r = 0; r < d.rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
 #pragma HLS PIPELINE II=1
-      for (unsigned o = 0; o < CFG::TILE_OUT; o++) acc[r][o] = 0;
-    }
-  in_tile_loop:
-    for (unsigned ti = 0; ti < in_tiles; ti++) {
-      const weight_tile<CFG> tile = tiles.read();
-    token_groups:
-      for (unsigned r0 = 0; r0 < rows; r0 += CFG::LANES) {
+#pragma HLS DEPENDENCE variable=R type=inter false
+        // the tokens of one expert's queue are distinct: no two iterations touch the same row
+        const unsigned t = queue[d.expert][r];
+        const typename CFG::prob_t p = queue_p[d.expert][r];
+        for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+          R[t][c0 + o] += p * engine_output<CFG>(acc[r][o], bc.b[o], d.gelu);
+        }
+      }
+    } else {
+    drain_rows:
+      for (unsigned g2 = 0; g2 < used_groups; g2++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_groups
 #pragma HLS PIPELINE II=1
-      lanes:
         for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL
-          const unsigned r = r0 + l;
-          if (r < rows) {
-            tsum_t s[CFG::TILE_OUT];
-#pragma HLS ARRAY_PARTITION variable=s complete
-          clear:
+          const unsigned r = g2 * CFG::LANES + l;
+          if (r < d.rows) {
             for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-              s[o] = 0;
-            }
-          inputs:
-            for (unsigned i = 0; i < CFG::TILE_IN; i++) {
-#pragma HLS UNROLL
-              const typename CFG::in_t xi = in[r][ti * CFG::TILE_IN + i];
-            outputs:
-              for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-                s[o] += tile.w[i][o] * xi;
-              }
-            }
-          accumulate:
-            for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-              acc[r][o] += acc_t(s[o]);
+              const typename CFG::y_t y = engine_output<CFG>(acc[r][o], bc.b[o], d.gelu);
+              if (to_r)
+                R[r][c0 + o] = R[r][c0 + o] + y;
+              else
+                B[r][c0 + o] = y;
             }
           }
         }
       }
     }
-  drain:
-    for (unsigned r = 0; r < rows; r++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-#pragma HLS PIPELINE II=1
-    drain_outputs:
-      for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-        const unsigned c = to * CFG::TILE_OUT + o;
-        const typename CFG::pre_t v = acc[r][o] + bias[c];
-        if (CFG::GELU)
-          out[r][c] = gelu<typename CFG::pre_t, CFG::PRE_BITS, CFG::PRE_FRAC>(v);
-        else
-          out[r][c] = v;
-      }
-    }
   }
-}
-
-// out[r][:] = act(in[r][:] · Wᵀ + b) for r < rows, with the layer's weights at word `off`:
-// the weight reader and the MAC array as one dataflow region.
-template <class CFG>
-void linear(const typename CFG::in_t in[CFG::MAX_ROWS][CFG::IN], unsigned rows, const typename CFG::word_t *w,
-            unsigned off, typename CFG::out_t out[CFG::MAX_ROWS][CFG::OUT]) {
-#pragma HLS DATAFLOW
-  hls::stream<typename CFG::bias_t> biases("linear_biases");
-#pragma HLS STREAM variable=biases depth=2
-  hls::stream<weight_tile<CFG>, 2> tiles("linear_weight_tiles");
-  stream_weights<CFG>(w, off, biases, tiles);
-  linear_compute<CFG>(in, rows, biases, tiles, out);
 }
 
 }  // namespace ubimoe

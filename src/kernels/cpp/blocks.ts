@@ -4,6 +4,7 @@
  * at the top of each header are the same list.
  */
 import { UserError } from '../../util/errors.js';
+import { COST } from '../costConstants.js';
 import { clog2, ensureWidth, frac, fx, productOf, type Fx } from './fixed.js';
 import { cppAct, cppRaw, MANT, PROB, WIDE, wideSumOf, type Formats } from './formats.js';
 import { linearWords, perWord, wordsFor } from './layout.js';
@@ -33,61 +34,113 @@ export function tokensStruct(name: string, f: Formats, axi: number, dim: number,
   };
 }
 
-export interface LinearSpec {
+/** The linear engine of one kernel (linear.h): the MAC array and the arrays its passes use. */
+export interface EngineSpec {
+  name: string;
+  comment: string;
+  tileIn: number;
+  tileOut: number;
+  lanes: number;
+  maxRows: number;
+  sDim: number; // columns of the source array S
+  bDim: number; // columns of the buffer B (stored into; read too when bIsSource)
+  rDim: number; // columns of the residual R (1 when there is none)
+  maxOut: number; // widest layer output (the reader's bias vector)
+  maxWeights: number; // largest layer (in × out weights)
+  queues: number; // expert queues the scatter drain may read (1 without experts)
+  maxPasses: number; // layers per kernel call
+  bIsSource: boolean;
+  hasR: boolean;
+  scatter: boolean;
+  inFx: Fx; // format of the rows the MAC array reads
+  bType: string; // element types (global typedefs) of B and R
+  rType: string;
+  weightFx: Fx;
+  weightType: string;
+  what: string; // design field for errors, e.g. kernels.ffn_block
+}
+
+/** Token groups a pass is padded to: the accumulator read-after-write distance (linear.h). */
+export const MIN_TOKEN_GROUPS = COST.ACC_DEPENDENCE_DISTANCE;
+
+/** engine_read / engine_pass<CFG> (linear.h). */
+export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppStruct {
+  const tsum = wideSumOf(s.inFx, s.weightFx, `${s.what}: linear products`);
+  const accRows = s.lanes * Math.max(Math.ceil(s.maxRows / s.lanes), MIN_TOKEN_GROUPS);
+  const tileWords = wordsFor(s.tileIn * s.tileOut, s.weightFx.width, axi);
+  return {
+    name: s.name,
+    comment: s.comment,
+    types: [
+      t('word_t', 'word_t'),
+      t('in_t', 'act_t'),
+      t('b_t', s.bType),
+      t('r_t', s.rType),
+      t('prob_t', 'prob_t'),
+      t('weight_t', s.weightType),
+      t('bias_t', 'bias_t'),
+      t('tsum_t', cppRaw(tsum), 'exact sum of a tile of products'),
+      t('acc_t', 'acc_t'),
+      t('pre_t', 'act_t', 'accumulator + bias, before the activation'),
+      t('y_t', 'act_t', 'a layer output'),
+    ],
+    consts: [
+      k('AXI_BITS', axi),
+      k('TILE_IN', s.tileIn),
+      k('TILE_OUT', s.tileOut),
+      k('LANES', s.lanes),
+      k('MAX_ROWS', s.maxRows),
+      k('MIN_GROUPS', MIN_TOKEN_GROUPS, 'token groups per pass at least (accumulator RAW distance)'),
+      k('ACC_ROWS', accRows, 'accumulator rows: MAX_ROWS padded to MIN_GROUPS groups'),
+      k('S_DIM', s.sDim),
+      k('B_DIM', s.bDim),
+      k('R_DIM', s.rDim),
+      k('MAX_OUT', s.maxOut),
+      k('MAX_LAYER_WORDS', (s.maxWeights / (s.tileIn * s.tileOut)) * tileWords, 'weight words of the largest layer'),
+      k('QUEUES', s.queues),
+      k('MAX_PASSES', s.maxPasses),
+      k('B_IS_SOURCE', s.bIsSource),
+      k('HAS_R', s.hasR),
+      k('SCATTER', s.scatter),
+      k('WEIGHT_BITS', s.weightFx.width),
+      k('WEIGHTS_PER_WORD', perWord(s.weightFx.width, axi)),
+      k('TILE_WORDS', tileWords),
+      k('BIAS_BITS', f.bias.width),
+      k('BIASES_PER_WORD', perWord(f.bias.width, axi)),
+      k('PRE_BITS', f.act.width),
+      k('PRE_FRAC', frac(f.act)),
+    ],
+  };
+}
+
+export interface LayerSpec {
   name: string;
   comment: string;
   inDim: number;
   outDim: number;
   tileIn: number;
   tileOut: number;
-  lanes: number;
-  maxRows: number;
   gelu: boolean;
-  inFx: Fx; // format of the input rows
-  inType: string; // its C++ type name (a global typedef)
-  outType: string; // output C++ type name (a global typedef)
   weightFx: Fx;
-  weightType: string;
-  what: string; // design field for errors, e.g. kernels.ffn_block
 }
 
-/** linear<CFG> (linear.h). */
-export function linearStruct(s: LinearSpec, f: Formats, axi: number): CppStruct {
-  const tsum = wideSumOf(s.inFx, s.weightFx, `${s.what}: ${s.name} products`);
+/** One layer's shape on its kernel's engine (layer_pass<LAYER>, linear.h). */
+export function linearLayerStruct(s: LayerSpec, f: Formats, axi: number): CppStruct {
   if (frac(f.act) <= 7 && s.gelu)
     throw new UserError(`types.activation: GELU needs more than 7 fractional bits`);
   const lw = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, s.weightFx, f.bias, axi);
   return {
     name: s.name,
     comment: s.comment,
-    types: [
-      t('word_t', 'word_t'),
-      t('in_t', s.inType),
-      t('weight_t', s.weightType),
-      t('bias_t', 'bias_t'),
-      t('tsum_t', cppRaw(tsum), 'exact sum of a tile of products'),
-      t('acc_t', 'acc_t'),
-      t('pre_t', 'act_t', 'accumulator + bias, before the activation'),
-      t('out_t', s.outType),
-    ],
+    types: [],
     consts: [
-      k('AXI_BITS', axi),
       k('IN', s.inDim),
       k('OUT', s.outDim),
-      k('TILE_IN', s.tileIn),
-      k('TILE_OUT', s.tileOut),
-      k('LANES', s.lanes),
-      k('MAX_ROWS', s.maxRows),
+      k('IN_TILES', s.inDim / s.tileIn),
+      k('OUT_TILES', s.outDim / s.tileOut),
       k('GELU', s.gelu),
-      k('WEIGHT_BITS', s.weightFx.width),
-      k('WEIGHTS_PER_WORD', perWord(s.weightFx.width, axi)),
-      k('TILE_WORDS', lw.tileWords),
-      k('BIAS_BITS', f.bias.width),
-      k('BIASES_PER_WORD', perWord(f.bias.width, axi)),
       k('BIAS_OFFSET', lw.weightWords, 'words from the layer start to its biases'),
       k('WORDS', lw.words),
-      k('PRE_BITS', f.act.width),
-      k('PRE_FRAC', frac(f.act)),
     ],
   };
 }

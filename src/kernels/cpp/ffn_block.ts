@@ -8,7 +8,7 @@ import { gateName } from '../../model/spec.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { FfnParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { gateStruct, layerNormStruct, linearStruct, tokensStruct } from './blocks.js';
+import { gateStruct, layerNormStruct, linearEngineStruct, linearLayerStruct, tokensStruct } from './blocks.js';
 import { atMost, mustDivide, type KernelContext } from './common.js';
 import { formats } from './formats.js';
 import { LayoutBuilder, linearWords, type BlockWeights, type KernelWeights } from './layout.js';
@@ -130,44 +130,58 @@ export function templateContext(
   const dense = firstOf(false);
   const moe = firstOf(true);
   const last = weights.blocks[weights.blocks.length - 1];
-  const lin = (name: string, comment: string, inDim: number, outDim: number, gelu: boolean) =>
-    linearStruct(
+  const layer = (name: string, comment: string, inDim: number, outDim: number, gelu: boolean) =>
+    linearLayerStruct(
+      { name, comment, inDim, outDim, tileIn: params.tile_in, tileOut: params.tile_out, gelu, weightFx: f.weight },
+      f,
+      axi,
+    );
+  const lanes = params.token_lanes;
+  const hidden = Math.max(hasDense(dims) ? dims.mlpHidden : 0, hasMoe(dims) ? dims.expertHidden : 0);
+  const structs: CppStruct[] = [
+    tokensStruct('ffn_tokens_cfg', f, axi, D, N),
+    layerNormStruct('ffn_ln_cfg', f, axi, D, N, params.tile_in, F),
+    linearEngineStruct(
       {
-        name,
-        comment,
-        inDim,
-        outDim,
+        name: 'ffn_engine_cfg',
+        comment: `the linear engine: fc1 (S -> B, GELU), fc2 (B -> R += y or expert scatter), ${params.tile_in}x${params.tile_out} x ${lanes} lanes`,
         tileIn: params.tile_in,
         tileOut: params.tile_out,
-        lanes: params.token_lanes,
+        lanes,
         maxRows: N,
-        gelu,
+        sDim: D,
+        bDim: hidden,
+        rDim: D,
+        maxOut: Math.max(hidden, D),
+        maxWeights: hidden * D,
+        queues: hasMoe(dims) ? dims.experts : 1,
+        maxPasses: hasMoe(dims) ? 2 * dims.experts : 2,
+        bIsSource: true,
+        hasR: true,
+        scatter: hasMoe(dims),
         inFx: f.act,
-        inType: 'act_t',
-        outType: 'act_t',
+        bType: 'act_t',
+        rType: 'acc_t',
         weightFx: f.weight,
         weightType: 'weight_t',
         what: F,
       },
       f,
       axi,
-    );
-  const structs: CppStruct[] = [
-    tokensStruct('ffn_tokens_cfg', f, axi, D, N),
-    layerNormStruct('ffn_ln_cfg', f, axi, D, N, params.tile_in, F),
+    ),
   ];
   if (hasDense(dims))
     structs.push(
-      lin('ffn_fc1_cfg', `dense fc1 ${D} -> ${dims.mlpHidden} + GELU`, D, dims.mlpHidden, true),
-      lin('ffn_fc2_cfg', `dense fc2 ${dims.mlpHidden} -> ${D}`, dims.mlpHidden, D, false),
+      layer('ffn_fc1_layer', `dense fc1 ${D} -> ${dims.mlpHidden} + GELU`, D, dims.mlpHidden, true),
+      layer('ffn_fc2_layer', `dense fc2 ${dims.mlpHidden} -> ${D}`, dims.mlpHidden, D, false),
     );
   let expertWords = 0;
   if (hasMoe(dims)) {
     const He = dims.expertHidden;
     structs.push(
       gateStruct('ffn_gate_cfg', f, axi, D, dims.experts, dims.topK, N, F),
-      lin('ffn_expert_fc1_cfg', `expert fc1 (htoh4) ${D} -> ${He} + GELU`, D, He, true),
-      lin('ffn_expert_fc2_cfg', `expert fc2 (h4toh) ${He} -> ${D}`, He, D, false),
+      layer('ffn_expert_fc1_layer', `expert fc1 (htoh4) ${D} -> ${He} + GELU`, D, He, true),
+      layer('ffn_expert_fc2_layer', `expert fc2 (h4toh) ${He} -> ${D}`, He, D, false),
     );
     expertWords =
       linearWords(D, He, params.tile_in, params.tile_out, f.weight, f.bias, axi).words +
@@ -212,6 +226,12 @@ export function templateContext(
       blockOffsets: weights.blocks.map((b) => b.offset),
       // index of each block among the MoE blocks (its slice of routing_out), -1 when dense
       moeIndex: dims.moeBlocks.map((m) => (m ? moeIndex++ : -1)),
+      // banks of the engine's arrays (linear.h): S and B are read LANES rows x TILE_IN and written
+      // LANES rows x TILE_OUT per cycle (cyclic by the larger tile serves both: any run of that many
+      // consecutive features falls in distinct banks); R is drained LANES rows x TILE_OUT per cycle
+      rowBanks: lanes,
+      colBanks: Math.max(params.tile_in, params.tile_out),
+      rColBanks: params.tile_out,
     },
   };
 }

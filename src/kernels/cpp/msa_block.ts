@@ -5,7 +5,7 @@
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { MsaParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { attentionStruct, layerNormStruct, linearStruct, tokensStruct } from './blocks.js';
+import { attentionStruct, layerNormStruct, linearEngineStruct, linearLayerStruct, tokensStruct } from './blocks.js';
 import { atMost, mustDivide, type KernelContext } from './common.js';
 import { formats } from './formats.js';
 import { LayoutBuilder, type BlockWeights, type KernelWeights } from './layout.js';
@@ -71,36 +71,60 @@ export function templateContext(
   const { D, numTokens: N } = dims;
   const weights = weightLayout(params, dims, shared);
   const seg = (n: string) => weights.blocks[0].segments.find((s) => s.name === n)!.offset;
-  const lin = (name: string, comment: string, inDim: number, outDim: number, outType: string) =>
-    linearStruct(
-      {
-        name,
-        comment,
-        inDim,
-        outDim,
-        tileIn: params.tile_in,
-        tileOut: params.tile_out,
-        lanes: params.token_lanes,
-        maxRows: N,
-        gelu: false,
-        inFx: f.act,
-        inType: 'act_t',
-        outType,
-        weightFx: f.weight,
-        weightType: 'weight_t',
-        what: F,
-      },
+  const layer = (name: string, comment: string, inDim: number, outDim: number) =>
+    linearLayerStruct(
+      { name, comment, inDim, outDim, tileIn: params.tile_in, tileOut: params.tile_out, gelu: false, weightFx: f.weight },
       f,
       axi,
     );
+  const lanes = params.token_lanes;
   return {
     kernel: 'msa_block',
     weights,
-    values: { blockOffsets: weights.blocks.map((b) => b.offset) },
+    values: {
+      blockOffsets: weights.blocks.map((b) => b.offset),
+      // banks of the engine's arrays (linear.h): S = h, then the attention output (LANES rows x
+      // TILE_IN per cycle); B = qkv (LANES rows drained, Q_PAR query rows read by the attention);
+      // R = x (LANES rows x TILE_OUT per cycle)
+      sRowBanks: lanes,
+      sColBanks: params.tile_in,
+      bRowBanks: Math.max(lanes, params.q_parallel),
+      bColBanks: params.tile_out,
+      rRowBanks: lanes,
+      rColBanks: params.tile_out,
+    },
     structs: [
       tokensStruct('msa_tokens_cfg', f, axi, D, N),
       layerNormStruct('msa_ln_cfg', f, axi, D, N, params.tile_in, F),
-      lin('msa_qkv_cfg', `qkv projection ${D} -> ${3 * D}`, D, 3 * D, 'qkv_t'),
+      linearEngineStruct(
+        {
+          name: 'msa_engine_cfg',
+          comment: `the linear engine: qkv (S -> B) and proj (S -> R += y), ${params.tile_in}x${params.tile_out} x ${lanes} lanes`,
+          tileIn: params.tile_in,
+          tileOut: params.tile_out,
+          lanes,
+          maxRows: N,
+          sDim: D,
+          bDim: 3 * D,
+          rDim: D,
+          maxOut: 3 * D,
+          maxWeights: 3 * D * D,
+          queues: 1,
+          maxPasses: 2,
+          bIsSource: false,
+          hasR: true,
+          scatter: false,
+          inFx: f.act,
+          bType: 'qkv_t',
+          rType: 'act_t',
+          weightFx: f.weight,
+          weightType: 'weight_t',
+          what: F,
+        },
+        f,
+        axi,
+      ),
+      layer('msa_qkv_layer', `qkv projection ${D} -> ${3 * D}`, D, 3 * D),
       attentionStruct(
         'msa_attn_cfg',
         f,
@@ -115,7 +139,7 @@ export function templateContext(
         },
         F,
       ),
-      lin('msa_proj_cfg', `attention output projection ${D} -> ${D}`, D, D, 'act_t'),
+      layer('msa_proj_layer', `attention output projection ${D} -> ${D}`, D, D),
       {
         name: 'msa_cfg',
         comment: 'msa_block: weight offsets within a block (words)',

@@ -6,7 +6,7 @@ import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { PatchEmbedParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import { formats } from './formats.js';
-import { linearStruct, patchStruct, tokensStruct } from './blocks.js';
+import { linearEngineStruct, linearLayerStruct, patchStruct, tokensStruct } from './blocks.js';
 import { mustDivide, type KernelContext } from './common.js';
 import { LayoutBuilder, type KernelWeights } from './layout.js';
 import { k } from './struct.js';
@@ -64,23 +64,44 @@ export function templateContext(
     values: {},
     structs: [
       patch,
-      linearStruct(
+      linearEngineStruct(
         {
-          name: 'pe_linear_cfg',
+          name: 'pe_engine_cfg',
+          comment: `the linear engine: the patch projection (S -> B), ${params.tile_in}x${params.tile_out} x 1 lane`,
+          tileIn: params.tile_in,
+          tileOut: params.tile_out,
+          lanes: 1,
+          maxRows: dims.numPatches,
+          sDim: dims.patchInputs,
+          bDim: dims.D,
+          rDim: 1,
+          maxOut: dims.D,
+          maxWeights: dims.patchInputs * dims.D,
+          queues: 1,
+          maxPasses: 1,
+          bIsSource: false,
+          hasR: false,
+          scatter: false,
+          inFx: f.act,
+          bType: 'act_t',
+          rType: 'act_t',
+          weightFx: f.patchWeight,
+          weightType: 'patch_weight_t',
+          what: F,
+        },
+        f,
+        axi,
+      ),
+      linearLayerStruct(
+        {
+          name: 'pe_linear_layer',
           comment: `patch projection ${dims.patchInputs} -> ${dims.D}`,
           inDim: dims.patchInputs,
           outDim: dims.D,
           tileIn: params.tile_in,
           tileOut: params.tile_out,
-          lanes: 1,
-          maxRows: dims.numPatches,
           gelu: false,
-          inFx: f.act,
-          inType: 'act_t',
-          outType: 'act_t',
           weightFx: f.patchWeight,
-          weightType: 'patch_weight_t',
-          what: F,
         },
         f,
         axi,
