@@ -92,16 +92,19 @@ describe('linear engine cycles', () => {
     const step = COST.LINEAR_TILE_DOUBLE_BUFFERED
       ? Math.max(groups, load)
       : groups + load + COST.AXI_FIRST_BEAT_CYCLES;
-    const drain = COST.LINEAR_DRAIN_OVERLAPPED ? 0 : 17;
+    // per out tile: the MAC loop's fill, then the drain: 2 rows per cycle (9 cycles) + its fill
+    const perOutTile = 4 * step + COST.LINEAR_PIPELINE_DEPTH + 9 + COST.LINEAR_DRAIN_DEPTH;
     const biases = COST.AXI_FIRST_BEAT_CYCLES + Math.ceil((64 * 16) / 8 / bpc);
-    const expected =
-      biases +
-      (COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0) +
-      4 * (4 * step + drain) +
-      COST.LINEAR_PIPELINE_DEPTH;
-    expect(
-      linearCycles({ tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 16, lanes: 2 }, sh, bpc),
-    ).toBeCloseTo(expected, 9);
+    const shape = { tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 16, lanes: 2 };
+    const first = biases + (COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0);
+    expect(linearCycles(shape, sh, bpc)).toBeCloseTo(first + 4 * perOutTile, 9);
+    // a later pass of the same call: its biases and first tile were prefetched
+    expect(linearCycles(shape, sh, bpc, { prefetched: true })).toBeCloseTo(4 * perOutTile, 9);
+    // expert mode: the drain scatters one queued token per cycle (17 instead of 9)
+    expect(linearCycles(shape, sh, bpc, { prefetched: true, scatter: true })).toBeCloseTo(
+      4 * (perOutTile + 17 - 9),
+      9,
+    );
   });
 
   test('few tokens cannot beat the accumulator dependence distance', () => {

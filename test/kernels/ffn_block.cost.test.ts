@@ -8,18 +8,18 @@ import { dimsOf, lcg, pick, propertyCases, shared, testBoard } from './costHelpe
 const P: FfnParams = { tile_in: 8, tile_out: 8, token_lanes: 2 };
 
 describe('ffn_block cost model', () => {
-  test('hand-worked DSP (micro MoE model): linear engines, LayerNorm, GELU per output column, gate, scatter', () => {
+  test('hand-worked DSP (micro MoE model): one linear engine, LayerNorm, GELU per drained output, gate, scatter', () => {
     const r = resources(P, dimsOf('micro'), shared(), testBoard());
-    // dense fc1/fc2 and expert fc1/fc2 are four linear<CFG> instances: four 8·8·2 MAC arrays, 32 × 16 bits
-    const linear = 4 * (8 * 8 * 2 * 2);
+    // ONE engine runs dense fc1/fc2 and expert fc1/fc2: one 8·8·2 MAC array, 32 × 16 bits
+    const linear = 8 * 8 * 2 * 2;
     const layerNorm = 2 * 8 * 4 + 8 * 2 + COST.RSQRT_MULTS * 4;
-    const gelu = 8 * COST.GELU_MULTS * 2;
+    const gelu = 8 * 2 * COST.GELU_MULTS * 2; // the drain: 2 rows × 8 outputs per cycle
     const gate = 4 * 2 + COST.EXP_MULTS * 2 + COST.RECIP_MULTS * 4; // E = 4 logit MACs, 32 × 16 bits
     const scatter = 8 * 4; // score × expert output, 32 × 32
     expect(r.dsp).toBe(linear + layerNorm + gelu + gate + scatter);
   });
 
-  test('dense block: layernorm + fc1 + fc2 (+ residual); MoE block: gate + experts + write', () => {
+  test('dense block: layernorm + fc1 + fc2 + write; MoE block: gate + experts + write', () => {
     const d = dimsOf('micro');
     const sh = shared();
     const b = testBoard();
@@ -27,8 +27,13 @@ describe('ffn_block cost model', () => {
     const dense = cycles(P, d, sh, b, { moe: false });
     const fc1 = linearCycles({ tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 8, lanes: 2 }, sh, bpc);
     expect(dense.parts.fc1).toBeCloseTo(fc1, 9);
+    // fc2's biases and first tiles load while fc1 runs
+    const fc2 = linearCycles({ tokens: 17, inDim: 64, outDim: 32, tileIn: 8, tileOut: 8, lanes: 2 }, sh, bpc, {
+      prefetched: true,
+    });
+    expect(dense.parts.fc2).toBeCloseTo(fc2, 9);
     expect(dense.cycles).toBeCloseTo(
-      dense.parts.start + dense.parts.layernorm + dense.parts.fc1 + dense.parts.fc2,
+      dense.parts.start + dense.parts.layernorm + dense.parts.fc1 + dense.parts.fc2 + dense.parts.write,
       9,
     );
     const moe = cycles(P, d, sh, b, { moe: true });

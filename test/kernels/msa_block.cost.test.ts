@@ -26,9 +26,9 @@ describe('msa_block cost model', () => {
     }
   });
 
-  test('hand-worked DSP: two linear engines of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {
+  test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {
     const r = resources(P, dimsOf('micro'), shared(), testBoard());
-    const linear = 2 * (8 * 8 * 2 * 2); // qkv and proj engines; 32-bit × 16-bit: 2 DSP48E2
+    const linear = 8 * 8 * 2 * 2; // ONE engine runs qkv and proj; 32-bit × 16-bit: 2 DSP48E2
     // score MACs q·k (24 × 24 bits) and A·V MACs (unsigned 18-bit prob × 24): 2 DSP48E2 each
     const attention = 4 * 8 * 2 + 4 * 8 * 2;
     const exp = Math.ceil((4 * 8) / 16) * COST.EXP_MULTS * 2; // 32 scores per 16-cycle block -> 2 units

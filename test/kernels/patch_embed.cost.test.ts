@@ -15,8 +15,8 @@ describe('patch_embed cost model', () => {
       L +
       Math.ceil(64 / bpc) + // 32 biases × 16 bit
       (COST.LINEAR_TILE_DOUBLE_BUFFERED ? tileLoad : 0) +
-      4 * (24 * step + (COST.LINEAR_DRAIN_OVERLAPPED ? 0 : 16)) + // 4 out tiles × 24 in tiles, drain 16 rows each
-      COST.LINEAR_PIPELINE_DEPTH;
+      // 4 out tiles × (24 in tiles + the MAC loop's fill + a 16-row drain and its fill)
+      4 * (24 * step + COST.LINEAR_PIPELINE_DEPTH + 16 + COST.LINEAR_DRAIN_DEPTH);
     const clsPosAndWrite = L + Math.ceil((18 * 32 * 4) / bpc) + L + Math.ceil((17 * 32 * 4) / bpc);
     const c = cycles({ tile_in: 8, tile_out: 8 }, dimsOf('micro'), shared(), testBoard());
     expect(c.cycles).toBeCloseTo(COST.KERNEL_START_CYCLES + readPixels + Math.max(linear, clsPosAndWrite), 6);
