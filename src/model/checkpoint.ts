@@ -56,8 +56,11 @@ export function validateCheckpoint(ckpt: Checkpoint, cfg: ModelConfig, what = 'c
 export function readCheckpoint(path: string, cfg: ModelConfig): Checkpoint {
   const file = parseSafetensors(readUserFile(path), path);
   const ckpt: Checkpoint = new Map();
+  const prefix = namePrefix([...file.entries.keys()], path);
+  const used = new Set<string>();
   for (const { name, shape } of checkpointSpec(cfg)) {
-    const e = file.entries.get(name);
+    const e = file.entries.get(prefix + name);
+    used.add(prefix + name);
     if (!e)
       throw new UserError(
         `${path}: missing tensor '${name}' (expected shape ${formatShape(shape)}) for model ${cfg.name}`,
@@ -73,7 +76,7 @@ export function readCheckpoint(path: string, cfg: ModelConfig): Checkpoint {
     ckpt.set(name, { shape: [...shape], data: decodeFloat(file, e) });
   }
   validateCheckpoint(ckpt, cfg, path);
-  const extra = [...file.entries.keys()].filter((n) => !ckpt.has(n));
+  const extra = [...file.entries.keys()].filter((n) => !used.has(n));
   if (extra.length) {
     const shown = extra.slice(0, 3).join(', ') + (extra.length > 3 ? ', ...' : '');
     process.stderr.write(
@@ -81,6 +84,21 @@ export function readCheckpoint(path: string, cfg: ModelConfig): Checkpoint {
     );
   }
   return ckpt;
+}
+
+/**
+ * The prefix a training wrapper put before every tensor name ('module.' from DataParallel,
+ * 'model.', 'backbone.', ...): found from where the patch embedding is; '' when names are bare.
+ */
+function namePrefix(names: string[], path: string): string {
+  const anchor = 'patch_embed.proj.weight';
+  if (names.includes(anchor)) return '';
+  const found = names.filter((n) => n.endsWith('.' + anchor)).map((n) => n.slice(0, n.length - anchor.length));
+  if (found.length > 1)
+    throw new UserError(`${path}: several models in one file (tensor name prefixes ${found.join(', ')})`);
+  if (found.length === 1)
+    process.stderr.write(`ubimoe: note: ${path}: tensor names carry the prefix '${found[0]}'; reading without it\n`);
+  return found[0] ?? '';
 }
 
 /** Safetensors bytes of a checkpoint: every tensor as F32, in the map's order. */

@@ -261,3 +261,23 @@ function encodeRawHeader(json: string): Uint8Array {
   out.set(j, 8);
   return out;
 }
+
+describe('tensor name prefixes of training wrappers', () => {
+  test("'module.' (DataParallel) is found and read through; two prefixes are refused", () => {
+    const ck = synthCheckpoint(micro, 4);
+    const prefixed: Checkpoint = new Map([...ck].map(([n, t]) => [`module.${n}`, t]));
+    writeFileSync(path('module.safetensors'), encodeCheckpoint(prefixed));
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const back = readCheckpoint(path('module.safetensors'), micro);
+      expect([...back.keys()]).toEqual(checkpointSpec(micro).map((s) => s.name));
+      expect(back.get('blocks.1.mlp.gate.0.w_gate')!.data).toEqual(ck.get('blocks.1.mlp.gate.0.w_gate')!.data);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain("prefix 'module.'");
+    } finally {
+      err.mockRestore();
+    }
+    const twice: Checkpoint = new Map([...prefixed, ...[...ck].map(([n, t]) => [`ema.${n}`, t] as const)]);
+    writeFileSync(path('two.safetensors'), encodeCheckpoint(twice));
+    expect(() => readCheckpoint(path('two.safetensors'), micro)).toThrow('several models in one file');
+  });
+});
