@@ -57,13 +57,23 @@ export function expertCycles(
     const n = b.tokens;
     const one =
       Math.ceil(n) * ceilDiv(D, to) +
-      linearCycles({ tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes }, shared, bytesPerCycle, {
-        prefetched: true,
-      }) +
-      linearCycles({ tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes }, shared, bytesPerCycle, {
-        prefetched: true,
-        scatter: true,
-      });
+      linearCycles(
+        { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes },
+        shared,
+        bytesPerCycle,
+        {
+          prefetched: true,
+        },
+      ) +
+      linearCycles(
+        { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes },
+        shared,
+        bytesPerCycle,
+        {
+          prefetched: true,
+          scatter: true,
+        },
+      );
     sum += b.experts * one;
   }
   // the first expert's biases and first tile are not prefetched
@@ -131,7 +141,10 @@ export function cycles(
   const E = dims.experts;
   // gate: a D-cycle logit loop per token (E MACs per cycle), softmax and top-k, then the queues
   // and the copy of the normalised tokens the gathers read
-  const gate = N * (D + E * COST.GATE_CYCLES_PER_EXPERT) + transferCycles((D * E * p.weight.width) / 8, bpc) + elementwise;
+  const gate =
+    N * (D + E * COST.GATE_CYCLES_PER_EXPERT) +
+    transferCycles((D * E * p.weight.width) / 8, bpc) +
+    elementwise;
   const load = call.tokensPerExpert
     ? measuredExpertLoad(call.tokensPerExpert)
     : uniformExpertLoad(N, E, dims.topK);
@@ -165,7 +178,10 @@ export function resources(
   addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
   addInto(r, nonlinearUnit(COST.GELU_MULTS, A, 16, board), to * lanes);
   const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
-  const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moeBlocks ? dims.expertHidden : 0);
+  const hidden = Math.max(
+    dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0,
+    moeBlocks ? dims.expertHidden : 0,
+  );
   const banks = Math.max(ti, to) * lanes;
   // buffers: x, the engine's source (LayerNorm2 output / gathered tokens), hidden, the residual
   // accumulator, the accumulators of the engine (every row × tile_out)
@@ -173,7 +189,15 @@ export function resources(
   addInto(r, bufferCost(A, N * dims.D, banks, board));
   addInto(r, bufferCost(A, N * hidden, banks, board));
   addInto(r, bufferCost(p.accum.width, N * dims.D, to * lanes, board));
-  addInto(r, bufferCost(p.accum.width, Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes * to, to * lanes, board));
+  addInto(
+    r,
+    bufferCost(
+      p.accum.width,
+      Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes * to,
+      to * lanes,
+      board,
+    ),
+  );
   if (moeBlocks) {
     const E = dims.experts;
     // gate.h: E logit MACs per cycle (activation × weight); softmax exp + reciprocal, top-k compare

@@ -28,9 +28,14 @@ describe('ffn_block cost model', () => {
     const fc1 = linearCycles({ tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 8, lanes: 2 }, sh, bpc);
     expect(dense.parts.fc1).toBeCloseTo(fc1, 9);
     // fc2's biases and first tiles load while fc1 runs
-    const fc2 = linearCycles({ tokens: 17, inDim: 64, outDim: 32, tileIn: 8, tileOut: 8, lanes: 2 }, sh, bpc, {
-      prefetched: true,
-    });
+    const fc2 = linearCycles(
+      { tokens: 17, inDim: 64, outDim: 32, tileIn: 8, tileOut: 8, lanes: 2 },
+      sh,
+      bpc,
+      {
+        prefetched: true,
+      },
+    );
     expect(dense.parts.fc2).toBeCloseTo(fc2, 9);
     expect(dense.cycles).toBeCloseTo(
       dense.parts.start + dense.parts.layernorm + dense.parts.fc1 + dense.parts.fc2 + dense.parts.write,

@@ -271,7 +271,9 @@ describe('tensor name prefixes of training wrappers', () => {
     try {
       const back = readCheckpoint(path('module.safetensors'), micro);
       expect([...back.keys()]).toEqual(checkpointSpec(micro).map((s) => s.name));
-      expect(back.get('blocks.1.mlp.gate.0.w_gate')!.data).toEqual(ck.get('blocks.1.mlp.gate.0.w_gate')!.data);
+      expect(back.get('blocks.1.mlp.gate.0.w_gate')!.data).toEqual(
+        ck.get('blocks.1.mlp.gate.0.w_gate')!.data,
+      );
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain("prefix 'module.'");
     } finally {
       err.mockRestore();

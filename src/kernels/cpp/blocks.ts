@@ -96,7 +96,11 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
       k('B_DIM', s.bDim),
       k('R_DIM', s.rDim),
       k('MAX_OUT', s.maxOut),
-      k('MAX_LAYER_WORDS', (s.maxWeights / (s.tileIn * s.tileOut)) * tileWords, 'weight words of the largest layer'),
+      k(
+        'MAX_LAYER_WORDS',
+        (s.maxWeights / (s.tileIn * s.tileOut)) * tileWords,
+        'weight words of the largest layer',
+      ),
       k('QUEUES', s.queues),
       k('MAX_PASSES', s.maxPasses),
       k('B_IS_SOURCE', s.bIsSource),

@@ -8,7 +8,13 @@ import { gateName } from '../../model/spec.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { FfnParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { gateStruct, layerNormStruct, linearEngineStruct, linearLayerStruct, tokensStruct } from './blocks.js';
+import {
+  gateStruct,
+  layerNormStruct,
+  linearEngineStruct,
+  linearLayerStruct,
+  tokensStruct,
+} from './blocks.js';
 import { atMost, mustDivide, type KernelContext } from './common.js';
 import { formats } from './formats.js';
 import { LayoutBuilder, linearWords, type BlockWeights, type KernelWeights } from './layout.js';
@@ -132,7 +138,16 @@ export function templateContext(
   const last = weights.blocks[weights.blocks.length - 1];
   const layer = (name: string, comment: string, inDim: number, outDim: number, gelu: boolean) =>
     linearLayerStruct(
-      { name, comment, inDim, outDim, tileIn: params.tile_in, tileOut: params.tile_out, gelu, weightFx: f.weight },
+      {
+        name,
+        comment,
+        inDim,
+        outDim,
+        tileIn: params.tile_in,
+        tileOut: params.tile_out,
+        gelu,
+        weightFx: f.weight,
+      },
       f,
       axi,
     );

@@ -5,7 +5,13 @@
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { MsaParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { attentionStruct, layerNormStruct, linearEngineStruct, linearLayerStruct, tokensStruct } from './blocks.js';
+import {
+  attentionStruct,
+  layerNormStruct,
+  linearEngineStruct,
+  linearLayerStruct,
+  tokensStruct,
+} from './blocks.js';
 import { atMost, mustDivide, type KernelContext } from './common.js';
 import { formats } from './formats.js';
 import { LayoutBuilder, type BlockWeights, type KernelWeights } from './layout.js';
@@ -73,7 +79,16 @@ export function templateContext(
   const seg = (n: string) => weights.blocks[0].segments.find((s) => s.name === n)!.offset;
   const layer = (name: string, comment: string, inDim: number, outDim: number) =>
     linearLayerStruct(
-      { name, comment, inDim, outDim, tileIn: params.tile_in, tileOut: params.tile_out, gelu: false, weightFx: f.weight },
+      {
+        name,
+        comment,
+        inDim,
+        outDim,
+        tileIn: params.tile_in,
+        tileOut: params.tile_out,
+        gelu: false,
+        weightFx: f.weight,
+      },
       f,
       axi,
     );
