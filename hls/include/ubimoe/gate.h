@@ -11,15 +11,113 @@
 
 namespace ubimoe {
 
+// One token's softmax and top-k from its E scores in ONE pass over the experts ("online", safe
+// softmax): the running max m, the running sum l = Σ e^(s_i - m) over the experts seen so far
+// (rescaled by e^(m_old - m_new) when the max grows) and the running top-k list; afterwards only
+// the k chosen experts are exponentiated, all scaled by one reciprocal 1/l.
+//
+// Ranking is by score (the softmax is monotonic), highest first; a tie keeps the expert seen first,
+// i.e. the lower index. Every step needs ONE exp: e^-|s - m| is the new term when s <= m and the
+// rescaling factor when s > m (the new term is then e^0 = 1).
+//
+// Precision of the rescaled sum l (24 fractional bits). exp_neg_q24 returns a table mantissa with
+// relative error r (~1e-7) shifted right, i.e. truncated to 2^-24: |error| <= δ < 2e-7
+// (nonlinear.test.ts). Relative to the true sum (>= 1: the max contributes e^0), per expert:
+//  - a new term (s <= m) adds at most δ, as in a two-pass sum;
+//  - a rescale l·c + 1 (s > m) adds r (c's mantissa; it scales what is already there), 2^-25 (the
+//    rounding of l·c) and the truncation of c times l, at most l·2^-24: largest when a much
+//    higher score follows many near-equal ones (l up to j at the j-th expert, then the sum ≈ 1).
+// Worst case over E experts: (E-1)·max(δ, r + 2^-25) + 2^-24·E(E-1)/2 ≈ 1.0e-5 for E = 16, against
+// E·δ ≈ 3.2e-6 for the two-pass sum; then the reciprocal (< 1e-6 relative) and the rounding of p to
+// PROB_FRAC = 17 bits (half a step: 3.8e-6). Measured (test/csim/gate.test.ts, 66K tokens incl.
+// ties, ascending runs, ±500 ranges): max |p - p_double| 4.7e-6 (two-pass 4.8e-6), error beyond
+// p's rounding 9.3e-7·p (two-pass 1.0e-6·p), choices exact; 0.07% of p differ from the two-pass
+// gate's, by one step (2^-17).
+template <class CFG>
+void gate_select(const typename CFG::score_t s[CFG::EXPERTS], unsigned choice[CFG::TOP_K],
+                 typename CFG::prob_t choice_p[CFG::TOP_K]) {
+#pragma HLS INLINE
+  typedef typename CFG::score_t score_t;
+  const unsigned E = CFG::EXPERTS, K = CFG::TOP_K;
+  const int SB = CFG::SCORE_BITS, EB = CFG::ESUM_BITS;
+  typedef ap_int<SB + 1> diff_t;  // raw score differences (SCORE_FRAC fractional bits), exact
+  score_t m = s[0];
+  ap_uint<EB> l = ap_uint<EB>(1) << TABLE_FRAC;  // e^(s_0 - s_0); l <= E, so EB = 25 + clog2(E) bits
+  // top_s/top_i: the k best so far, highest first. Slot j is filled once j+1 experts were seen;
+  // an empty slot loses to every score (j >= e below), so the initial values are never used.
+  score_t top_s[K];
+  unsigned top_i[K];
+#pragma HLS ARRAY_PARTITION variable=top_s complete
+#pragma HLS ARRAY_PARTITION variable=top_i complete
+  for (unsigned j = 0; j < K; j++) {
+#pragma HLS UNROLL
+    top_s[j] = s[0];
+    top_i[j] = 0;
+  }
+select_experts:
+  for (unsigned e = 1; e < E; e++) {
+#pragma HLS UNROLL
+    const diff_t d = diff_t(ap_int<SB>(bits_of<SB>(s[e]))) - diff_t(ap_int<SB>(bits_of<SB>(m)));
+    const bool grows = d > 0;
+    const ap_uint<25> x = exp_neg_q24<SB + 1, CFG::SCORE_FRAC>(grows ? diff_t(-d) : d);  // e^-|s_e - m|
+    if (grows) {
+      // l·e^(m - s_e), rounded to 24 fractional bits, then + e^0 for s_e itself
+      const ap_uint<EB + 25> scaled = ap_uint<EB + 25>(l) * x + (ap_uint<EB + 25>(1) << (TABLE_FRAC - 1));
+      l = ap_uint<EB>(scaled >> TABLE_FRAC) + (ap_uint<EB>(1) << TABLE_FRAC);
+      m = s[e];
+    } else {
+      l += x;
+    }
+    // insertion into the sorted list: s_e goes before the first slot it beats strictly (or the
+    // first empty one); the slots from there on shift down by one, the last one drops out
+    bool beats[K];
+#pragma HLS ARRAY_PARTITION variable=beats complete
+    for (unsigned j = 0; j < K; j++) {
+#pragma HLS UNROLL
+      beats[j] = j >= e || s[e] > top_s[j];
+    }
+    for (unsigned i = 0; i < K; i++) {
+#pragma HLS UNROLL
+      const unsigned jj = K - 1 - i;  // from the last slot up, so slot jj-1 is read before it changes
+      if (beats[jj]) {
+        const bool here = jj == 0 || !beats[jj > 0 ? jj - 1 : 0];
+        top_s[jj] = here ? s[e] : top_s[jj > 0 ? jj - 1 : 0];
+        top_i[jj] = here ? e : top_i[jj > 0 ? jj - 1 : 0];
+      }
+    }
+  }
+  // 1/l once; p_k = e^(s_k - m) · (1/l), rounded to PROB_FRAC fractional bits
+  ap_uint<25> mant;
+  int exp2;  // l >= 1.0 (the max contributes e^0), so exp2 <= 0
+  recip_q24<EB, TABLE_FRAC>(l, mant, exp2);
+select_probs:
+  for (unsigned k = 0; k < K; k++) {
+#pragma HLS UNROLL
+    const diff_t d = diff_t(ap_int<SB>(bits_of<SB>(top_s[k]))) - diff_t(ap_int<SB>(bits_of<SB>(m)));  // <= 0
+    const ap_uint<50> prod = exp_neg_q24<SB + 1, CFG::SCORE_FRAC>(d) * mant;
+    const int shift = 2 * TABLE_FRAC - CFG::PROB_FRAC - exp2;
+    const ap_uint<50> rounded = (prod + (ap_uint<50>(1) << (shift - 1))) >> shift;
+    choice[k] = top_i[k];
+    choice_p[k] = from_bits<typename CFG::prob_t, CFG::PROB_BITS>(ap_uint<CFG::PROB_BITS>(rounded));
+  }
+}
+
 // CFG: word_t in_t weight_t logit_t score_t prob_t; AXI_BITS DIM EXPERTS TOP_K MAX_ROWS WEIGHT_BITS
 // WEIGHTS_PER_WORD ROW_WORDS SCORE_BITS SCORE_FRAC PROB_BITS PROB_FRAC ESUM_BITS.
 // The task's gate is EXPERTS rows of DIM weights (row e = column e of w_gate), each ROW_WORDS words.
+//
+// Cycles (predicted, one call): E·(ROW_WORDS + DIM) to load the gate into E banks (one bank per
+// expert, DIM writes each), then rows·DIM: the token and feature loops flatten into one pipeline at
+// II=1 doing E MACs per cycle, and gate_select (no state carried between tokens) runs in that
+// pipeline's tail on each token's last feature, overlapping the next token's MACs. It adds its
+// latency once per call (the pipeline depth, ~E multiply-adds along the rescaled sum, plus an exp,
+// the reciprocal and the k products), not per token.
 template <class CFG>
 void gate(const typename CFG::in_t h[CFG::MAX_ROWS][CFG::DIM], unsigned rows, const typename CFG::word_t *w,
           unsigned off, unsigned choice[CFG::MAX_ROWS][CFG::TOP_K],
           typename CFG::prob_t choice_p[CFG::MAX_ROWS][CFG::TOP_K]) {
-  typedef typename CFG::score_t score_t;
-  const unsigned E = CFG::EXPERTS, max_rows = CFG::MAX_ROWS;
+  typedef typename CFG::logit_t logit_t;
+  const unsigned E = CFG::EXPERTS, D = CFG::DIM, max_rows = CFG::MAX_ROWS;
   typename CFG::weight_t wg[CFG::DIM][E];
 #pragma HLS ARRAY_PARTITION variable=wg complete dim=2
   typename CFG::weight_t row[CFG::DIM];
@@ -30,58 +128,22 @@ load_gate:
     for (unsigned d = 0; d < CFG::DIM; d++) wg[d][e] = row[d];
   }
 
+  logit_t logit[E];
+#pragma HLS ARRAY_PARTITION variable=logit complete
 gate_rows:
   for (unsigned t = 0; t < rows; t++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-    typename CFG::logit_t logit[E];
-#pragma HLS ARRAY_PARTITION variable=logit complete
-    for (unsigned e = 0; e < E; e++) logit[e] = 0;
-  logits:
-    for (unsigned d = 0; d < CFG::DIM; d++) {
+  gate_features:
+    for (unsigned d = 0; d < D; d++) {
 #pragma HLS PIPELINE II=1
       const typename CFG::in_t hd = h[t][d];
-      for (unsigned e = 0; e < E; e++) logit[e] += hd * wg[d][e];
-    }
-    score_t s[E];
-    score_t mx = s[0] = logit[0];
-  quantise:
-    for (unsigned e = 1; e < E; e++) {
-      s[e] = logit[e];
-      if (s[e] > mx) mx = s[e];
-    }
-    // softmax over all experts: e^(s - max) / Σ
-    ap_uint<25> ex[E];
-    ap_uint<CFG::ESUM_BITS> esum = 0;
-  exps:
-    for (unsigned e = 0; e < E; e++) {
-      const ap_int<CFG::SCORE_BITS + 1> diff = ap_int<CFG::SCORE_BITS + 1>(bits_of<CFG::SCORE_BITS + 1>(
-          ap_fixed<CFG::SCORE_BITS + 1, CFG::SCORE_BITS + 1 - CFG::SCORE_FRAC>(s[e] - mx)));
-      ex[e] = exp_neg_q24<CFG::SCORE_BITS + 1, CFG::SCORE_FRAC>(diff);
-      esum += ex[e];
-    }
-    ap_uint<25> mant;
-    int exp2;  // esum >= 1.0 (the max contributes e^0), so exp2 <= 0
-    recip_q24<CFG::ESUM_BITS, TABLE_FRAC>(esum, mant, exp2);
-    // top-k by score, highest first; strict > keeps the lower index on ties
-    bool taken[E];
-    for (unsigned e = 0; e < E; e++) taken[e] = false;
-  top_k:
-    for (unsigned k = 0; k < CFG::TOP_K; k++) {
-      unsigned best = 0;
-      bool found = false;
-      for (unsigned e = 0; e < E; e++) {
-        if (!taken[e] && (!found || s[e] > s[best])) {
-          best = e;
-          found = true;
-        }
+      for (unsigned e = 0; e < E; e++) logit[e] = (d == 0 ? logit_t(0) : logit[e]) + hd * wg[d][e];
+      if (d == D - 1) {
+        typename CFG::score_t s[E];  // the logits rounded (saturating) to the score format
+#pragma HLS ARRAY_PARTITION variable=s complete
+        for (unsigned e = 0; e < E; e++) s[e] = logit[e];
+        gate_select<CFG>(s, choice[t], choice_p[t]);
       }
-      taken[best] = true;
-      choice[t][k] = best;
-      // p = ex · mant · 2^exp2 with PROB_FRAC fractional bits, rounded
-      const ap_uint<50> prod = ex[best] * mant;
-      const int shift = 2 * TABLE_FRAC - CFG::PROB_FRAC - exp2;
-      const ap_uint<50> rounded = (prod + (ap_uint<50>(1) << (shift - 1))) >> shift;
-      choice_p[t][k] = from_bits<typename CFG::prob_t, CFG::PROB_BITS>(ap_uint<CFG::PROB_BITS>(rounded));
     }
   }
 }
