@@ -56,8 +56,12 @@ export const COST = {
   ATTN_GROUP_FILL: 30,
   /** Online softmax bookkeeping per key block that does not overlap the head-dim loop. */
   ATTN_BLOCK_OVERHEAD: 2,
-  /** MoE gate: softmax + top-k over the E logits of one token (sequential compare-and-swap). */
-  GATE_CYCLES_PER_EXPERT: 1,
+  /**
+   * MoE gate (gate.h): the one-pass softmax + top-k of a token runs in the tail of the logit
+   * pipeline, overlapped with the next token's D-cycle logit loop; this is its one-off depth
+   * (about 16 rescale multiply-adds, an exp, the reciprocal and the k products; an estimate).
+   */
+  GATE_PIPELINE_DEPTH: 80,
   /** Per kernel invocation: s_axilite start/done handshake, argument fetch, pipeline drains. */
   KERNEL_START_CYCLES: 300,
   /** Host-side cost of one kernel call (XRT enqueue with the next call already queued). */
@@ -74,8 +78,8 @@ export const COST = {
 
   // ---- LUT / FF (fitted: LUT_PER_MAC, FF_PER_MAC; the rest are estimates) ------------------
   /** Per MAC lane: adder-tree share, accumulator, operand routing and pipeline registers. */
-  LUT_PER_MAC: 111,
-  FF_PER_MAC: 111,
+  LUT_PER_MAC: 106,
+  FF_PER_MAC: 105,
   /** Per non-linear unit (tables in LUTROM, range reduction, interpolation). */
   LUT_PER_NONLINEAR: 450,
   FF_PER_NONLINEAR: 600,

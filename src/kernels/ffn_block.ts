@@ -139,12 +139,12 @@ export function cycles(
     };
   }
   const E = dims.experts;
-  // gate: a D-cycle logit loop per token (E MACs per cycle), softmax and top-k, then the queues
-  // and the copy of the normalised tokens the gathers read
+  // gate: its E × D weights into E banks (one write per cycle each), a D-cycle logit loop per
+  // token (E MACs per cycle) with the one-pass softmax/top-k of a token overlapped with the next
+  // token's logits; then the queues and the copy of the normalised tokens the gathers read
+  const gateWords = Math.ceil((D * p.weight.width) / shared.axiWidthBits);
   const gate =
-    N * (D + E * COST.GATE_CYCLES_PER_EXPERT) +
-    transferCycles((D * E * p.weight.width) / 8, bpc) +
-    elementwise;
+    E * (gateWords + D) + N * D + COST.GATE_PIPELINE_DEPTH + COST.AXI_FIRST_BEAT_CYCLES + elementwise;
   const load = call.tokensPerExpert
     ? measuredExpertLoad(call.tokensPerExpert)
     : uniformExpertLoad(N, E, dims.topK);
@@ -200,10 +200,13 @@ export function resources(
   );
   if (moeBlocks) {
     const E = dims.experts;
-    // gate.h: E logit MACs per cycle (activation × weight); softmax exp + reciprocal, top-k compare
-    // network; the scatter drain's score × output (tile_out per cycle); the kept LayerNorm2 output
+    // gate.h: E logit MACs per cycle (activation × weight); the one-pass softmax unrolled over the
+    // experts at II=1: E exps + E − 1 rescale multiplies (24-bit fractions), k exps for the chosen,
+    // one reciprocal; top-k compare network; the scatter drain's score × output (tile_out per
+    // cycle); the kept LayerNorm2 output
     addInto(r, macResources(E, A, p.weight.width, board));
-    addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board));
+    addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board), E + dims.topK);
+    addInto(r, macResources(E - 1, 25, 25, board));
     addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
     r.lut += dims.topK * E * A;
     addInto(r, macResources(to, A, A, board));

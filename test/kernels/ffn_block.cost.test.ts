@@ -14,7 +14,8 @@ describe('ffn_block cost model', () => {
     const linear = 8 * 8 * 2 * 2;
     const layerNorm = 2 * 8 * 4 + 8 * 2 + COST.RSQRT_MULTS * 4;
     const gelu = 8 * 2 * COST.GELU_MULTS * 2; // the drain: 2 rows × 8 outputs per cycle
-    const gate = 4 * 2 + COST.EXP_MULTS * 2 + COST.RECIP_MULTS * 4; // E = 4 logit MACs, 32 × 16 bits
+    // E = 4 logit MACs (32 × 16 bits), E + k = 6 exps, 3 rescale multiplies (25 × 25), a reciprocal
+    const gate = 4 * 2 + 6 * COST.EXP_MULTS * 2 + 3 * 2 + COST.RECIP_MULTS * 4;
     const scatter = 8 * 4; // score × expert output, 32 × 32
     expect(r.dsp).toBe(linear + layerNorm + gelu + gate + scatter);
   });
