@@ -20,7 +20,7 @@
 
 namespace ubimoe {
 
-// CFG: word_t in_t weight_t bias_t tsum_t acc_t pre_t out_t; AXI_BITS IN OUT TILE_IN TILE_OUT
+// CFG: word_t in_t mac_in_t weight_t bias_t tsum_t acc_t pre_t out_t; AXI_BITS IN OUT TILE_IN TILE_OUT
 // LANES MAX_ROWS GELU WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD
 // BIAS_OFFSET PRE_BITS PRE_FRAC.
 template <class CFG>
@@ -126,7 +126,8 @@ out_tile_loop:
           inputs:
             for (unsigned i = 0; i < CFG::TILE_IN; i++) {
 #pragma HLS UNROLL
-              const typename CFG::in_t xi = in[r][ti * CFG::TILE_IN + i];
+              // quantised to the MAC operand type here (a no-op when mac_in_t is in_t)
+              const typename CFG::mac_in_t xi = in[r][ti * CFG::TILE_IN + i];
             outputs:
               for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL

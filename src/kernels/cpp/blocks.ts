@@ -53,7 +53,9 @@ export interface LinearSpec {
 
 /** linear<CFG> (linear.h). */
 export function linearStruct(s: LinearSpec, f: Formats, axi: number): CppStruct {
-  const tsum = wideSumOf(s.inFx, s.weightFx, `${s.what}: ${s.name} products`);
+  // the MACs multiply lin_in_t operands: every linear input is an activation, quantised to the
+  // linear-input class where the engine reads it (the same type as act_t unless types.linear_input)
+  const tsum = wideSumOf(f.linIn, s.weightFx, `${s.what}: ${s.name} products`);
   if (frac(f.act) <= 7 && s.gelu)
     throw new UserError(`types.activation: GELU needs more than 7 fractional bits`);
   const lw = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, s.weightFx, f.bias, axi);
@@ -63,6 +65,7 @@ export function linearStruct(s: LinearSpec, f: Formats, axi: number): CppStruct 
     types: [
       t('word_t', 'word_t'),
       t('in_t', s.inType),
+      t('mac_in_t', 'lin_in_t', 'an input as the MACs read it (rounded, saturating)'),
       t('weight_t', s.weightType),
       t('bias_t', 'bias_t'),
       t('tsum_t', cppRaw(tsum), 'exact sum of a tile of products'),
