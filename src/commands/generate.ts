@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { defaultDesignFile, resolveDesign, type Design } from '../design/design.js';
 import { estimateDesign } from '../design/estimate.js';
+import { PRECISION_PRESETS } from '../design/schema.js';
 import { generateProject } from '../generate/project.js';
 import { UserError } from '../util/errors.js';
 import { readYaml } from '../util/yamlfile.js';
@@ -9,11 +10,25 @@ interface GenerateOpts {
   model?: string;
   board?: string;
   design?: string;
+  precision?: string;
   output: string;
 }
 
-/** The design to generate: design.yaml (its model/board overridden by --model/--board), else the board's default. */
-export function designFor(opts: { model?: string; board?: string; design?: string }): Design {
+/**
+ * The design to generate: design.yaml (its model/board overridden by --model/--board), else the
+ * board's default; --precision replaces either's precision preset (design.yaml's per-class
+ * `types` still override it).
+ */
+export function designFor(opts: {
+  model?: string;
+  board?: string;
+  design?: string;
+  precision?: string;
+}): Design {
+  if (opts.precision !== undefined && !(PRECISION_PRESETS as readonly string[]).includes(opts.precision))
+    throw new UserError(`--precision: '${opts.precision}' is not a preset (${PRECISION_PRESETS.join(', ')})`);
+  const withPrecision = (value: Record<string, unknown>) =>
+    opts.precision ? { ...value, precision: opts.precision } : value;
   if (opts.design) {
     const file = readYaml(opts.design);
     if (!file || typeof file !== 'object' || Array.isArray(file))
@@ -21,11 +36,11 @@ export function designFor(opts: { model?: string; board?: string; design?: strin
     const value = { ...(file as Record<string, unknown>) };
     if (opts.model) value.model = opts.model;
     if (opts.board) value.board = opts.board;
-    return resolveDesign(value, `design ${opts.design}`);
+    return resolveDesign(withPrecision(value), `design ${opts.design}`);
   }
   if (!opts.model || !opts.board) throw new UserError('give --model and --board (or --design design.yaml)');
   return resolveDesign(
-    defaultDesignFile(opts.model, opts.board),
+    withPrecision(defaultDesignFile(opts.model, opts.board) as Record<string, unknown>),
     `default design for ${opts.model} on ${opts.board}`,
   );
 }
@@ -42,6 +57,11 @@ export function registerGenerate(program: Command): void {
     .option(
       '--design <design.yaml>',
       "kernel parameters and precision (default: UbiMoE's published parameters for the board)",
+    )
+    .option(
+      '--precision <preset>',
+      `precision preset (${PRECISION_PRESETS.join(', ')}; default: the design file's, else w16a32); ` +
+        'w8a8 = 8-bit weights and linear inputs, 32-bit accumulators and residual stream (docs/csim.md)',
     )
     .requiredOption('-o, --output <dir>', 'project directory (new, empty, or a ubimoe project to regenerate)')
     .action((opts: GenerateOpts) => {

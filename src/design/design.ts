@@ -6,7 +6,10 @@ import type { Precision, SharedParams } from '../kernels/types.js';
 import { parseWith, readYaml } from '../util/yamlfile.js';
 import { designFileSchema, type DesignFile, type DesignFileInput } from './schema.js';
 
-/** The precision presets (UbiMoE's W16A32 is the default). */
+/**
+ * The precision presets (UbiMoE's W16A32 is the default). docs/csim.md ("Numerics") gives the
+ * value ranges each choice rests on.
+ */
 export const PRECISIONS: Record<string, Precision> = {
   w16a32: {
     activation: { width: 32, int: 10 },
@@ -15,6 +18,21 @@ export const PRECISIONS: Record<string, Precision> = {
     bias: { width: 16, int: 5 },
     norm: { width: 16, int: 5 },
     patch_weight: { width: 16, int: 2 },
+  },
+  // W8A8-style: 8-bit operands at the MACs of every linear layer (weights; inputs quantised to
+  // linear_input where the engine reads them), exact 32-bit accumulation (18 fractional bits hold
+  // every product exactly). The residual stream, LayerNorm, attention, gate inputs and GELU keep
+  // W16A32's 32-bit activations (trained ViTs put values far outside an 8-bit range into the
+  // LayerNorm inputs). The patch projection (about 2% of the MACs) keeps 16-bit weights: 8 bits
+  // cost more accuracy there than in any other layer (docs/csim.md).
+  w8a8: {
+    activation: { width: 32, int: 10 },
+    accum: { width: 32, int: 14 },
+    weight: { width: 8, int: 1 },
+    bias: { width: 16, int: 5 },
+    norm: { width: 16, int: 5 },
+    patch_weight: { width: 16, int: 2 },
+    linear_input: { width: 8, int: 4 },
   },
 };
 

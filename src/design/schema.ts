@@ -10,7 +10,7 @@ const fixedType = z
   .strict()
   .refine((t) => t.int <= t.width, 'int must be <= width');
 
-export const PRECISION_PRESETS = ['w16a32'] as const;
+export const PRECISION_PRESETS = ['w16a32', 'w8a8'] as const;
 
 /**
  * design.yaml: everything that decides the generated hardware. `model` and `board` are a preset
@@ -34,6 +34,7 @@ export const designFileSchema = z
         bias: fixedType,
         norm: fixedType,
         patch_weight: fixedType,
+        linear_input: fixedType,
       })
       .partial()
       .strict()

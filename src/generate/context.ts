@@ -67,6 +67,7 @@ export function renderContext(design: Design): RenderContext {
   const globalTypes: CppType[] = [
     t('word_t', `ap_uint<${axi}>`, 'one AXI word'),
     t('act_t', cppAct(f.act), 'activations (rounded, saturating)'),
+    t('lin_in_t', cppAct(f.linIn), 'activations at the linear MAC inputs (rounded, saturating)'),
     t('acc_t', cppRaw(f.acc), 'accumulators'),
     t('weight_t', cppRaw(f.weight), 'linear weights'),
     t('bias_t', cppRaw(f.bias), 'linear biases'),

@@ -14,6 +14,9 @@ export interface Precision {
   bias: FixedType; // linear biases
   norm: FixedType; // LayerNorm gamma/beta
   patch_weight: FixedType; // patch-embedding conv weights
+  // activations as the linear engine's MACs read them (each input quantised where it is read, so
+  // the residual stream can stay wider than the MAC operands); absent: the activation type
+  linear_input?: FixedType;
 }
 
 /** Design-wide facts every kernel's models may need (from the design, never from the kernels). */

@@ -56,6 +56,18 @@ describe('ubimoe generate', () => {
     ).toMatch(/micro on zcu104/);
   });
 
+  test('--precision picks a preset over the default or the design file', () => {
+    const r = ubimoe('generate', '--design', at('design.yaml'), '--precision', 'w8a8', '-o', at('w8'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/micro on u280, \d+ MHz, w8a8\)/);
+    expect(readFileSync(at('w8/design.yaml'), 'utf8')).toMatch(/^precision: w8a8$/m);
+    expect(readFileSync(at('w8/kernels/config.h'), 'utf8')).toMatch(/typedef ap_fixed<8,1> weight_t;/);
+    expectUserError(
+      ubimoe('generate', '--model', 'micro', '--board', 'u280', '--precision', 'w4a4', '-o', at('x')),
+      /--precision: 'w4a4' is not a preset \(w16a32, w8a8\)/,
+    );
+  });
+
   test('bad inputs: one line, exit 2', () => {
     expectUserError(ubimoe('generate', '--model', 'micro', '-o', at('x')), /give --model and --board/);
     expectUserError(

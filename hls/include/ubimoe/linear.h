@@ -82,7 +82,7 @@ struct bias_chunk {
   typename CFG::bias_t b[CFG::TILE_OUT];
 };
 
-// CFG: word_t in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
+// CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
 // LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_R
 // SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC.
 
@@ -222,7 +222,8 @@ out_tiles:
 #pragma HLS UNROLL
         const unsigned r = g * CFG::LANES + l;
         if (r < d.rows) {
-          in_t x[CFG::TILE_IN];
+          // quantised to the MAC operand type here (a no-op when mac_in_t is in_t)
+          typename CFG::mac_in_t x[CFG::TILE_IN];
           for (unsigned i = 0; i < CFG::TILE_IN; i++) {
 #pragma HLS UNROLL
             x[i] = from_b ? in_t(B[r][c0 + i]) : S[r][c0 + i];

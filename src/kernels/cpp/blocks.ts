@@ -52,7 +52,6 @@ export interface EngineSpec {
   bIsSource: boolean;
   hasR: boolean;
   scatter: boolean;
-  inFx: Fx; // format of the rows the MAC array reads
   bType: string; // element types (global typedefs) of B and R
   rType: string;
   weightFx: Fx;
@@ -65,7 +64,9 @@ export const MIN_TOKEN_GROUPS = COST.ACC_DEPENDENCE_DISTANCE;
 
 /** engine_read / engine_pass<CFG> (linear.h). */
 export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppStruct {
-  const tsum = wideSumOf(s.inFx, s.weightFx, `${s.what}: linear products`);
+  // the MACs multiply lin_in_t operands: every engine input is an activation, quantised to the
+  // linear-input class where the engine reads it (the same type as act_t unless types.linear_input)
+  const tsum = wideSumOf(f.linIn, s.weightFx, `${s.what}: linear products`);
   const accRows = s.lanes * Math.max(Math.ceil(s.maxRows / s.lanes), MIN_TOKEN_GROUPS);
   const tileWords = wordsFor(s.tileIn * s.tileOut, s.weightFx.width, axi);
   return {
@@ -74,6 +75,7 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
     types: [
       t('word_t', 'word_t'),
       t('in_t', 'act_t'),
+      t('mac_in_t', 'lin_in_t', 'an input as the MACs read it (rounded, saturating)'),
       t('b_t', s.bType),
       t('r_t', s.rType),
       t('prob_t', 'prob_t'),

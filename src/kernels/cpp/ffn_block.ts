@@ -174,7 +174,6 @@ export function templateContext(
         bIsSource: true,
         hasR: true,
         scatter: hasMoe(dims),
-        inFx: f.act,
         bType: 'act_t',
         rType: 'acc_t',
         weightFx: f.weight,

@@ -17,6 +17,7 @@ export const WIDE = 64;
 
 export interface Formats {
   act: Fx; // activations between and inside kernels (rounded, saturating)
+  linIn: Fx; // activations as the linear engine's MACs read them (rounded, saturating; act unless narrowed)
   acc: Fx; // linear accumulators
   weight: Fx;
   bias: Fx;
@@ -30,6 +31,7 @@ export function formats(p: Precision): Formats {
   const act = fromPrecision(p.activation);
   const formatsOut: Formats = {
     act,
+    linIn: p.linear_input ? fromPrecision(p.linear_input) : act,
     acc: fromPrecision(p.accum),
     weight: fromPrecision(p.weight),
     bias: fromPrecision(p.bias),
@@ -40,6 +42,8 @@ export function formats(p: Precision): Formats {
   };
   if (frac(act) < 8)
     throw new UserError(`types.activation: needs at least 8 fractional bits, has ${frac(act)}`);
+  if (frac(formatsOut.linIn) < 1)
+    throw new UserError(`types.linear_input: needs at least 1 fractional bit, has ${frac(formatsOut.linIn)}`);
   if (frac(formatsOut.qkv) < 1)
     throw new UserError(`types.activation: too few fractional bits for attention`);
   return formatsOut;

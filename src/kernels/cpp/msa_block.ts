@@ -129,7 +129,6 @@ export function templateContext(
           bIsSource: false,
           hasR: true,
           scatter: false,
-          inFx: f.act,
           bType: 'qkv_t',
           rType: 'act_t',
           weightFx: f.weight,

@@ -82,7 +82,6 @@ export function templateContext(
           bIsSource: false,
           hasR: false,
           scatter: false,
-          inFx: f.act,
           bType: 'act_t',
           rType: 'act_t',
           weightFx: f.patchWeight,
