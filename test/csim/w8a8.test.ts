@@ -49,7 +49,7 @@ describe('micro W8A8 csim vs the float32 reference', () => {
       expect(config).toContain('typedef ap_fixed<8,4,AP_RND,AP_SAT> lin_in_t;');
       expect(config).toContain('typedef ap_fixed<8,1> weight_t;');
       expect(config).toContain('typedef ap_fixed<32,14> acc_t;');
-      expect(config).toMatch(/struct ffn_expert_fc1_cfg \{[^}]*typedef ::lin_in_t mac_in_t;/);
+      expect(config).toMatch(/struct ffn_engine_cfg \{[^}]*typedef ::lin_in_t mac_in_t;/);
     }, 300000);
 
     // measured (both designs give the same bits: tile sums are exact): task 0 cosine min 0.997528
