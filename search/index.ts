@@ -8,6 +8,9 @@ import type { Board, Limits } from '../src/board/schema.js';
 import { PRECISIONS } from '../src/design/design.js';
 import { estimate, type DesignEstimate, type Routing } from '../src/design/estimate.js';
 import type { DesignFileInput } from '../src/design/schema.js';
+import type { PRECISION_PRESETS } from '../src/design/schema.js';
+
+type PrecisionPreset = (typeof PRECISION_PRESETS)[number];
 import { modelDims, type ModelConfig } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 import { Evaluator, type Evaluated } from './evaluate.js';
@@ -39,6 +42,8 @@ export interface SearchOptions {
   axiWidthBits?: number;
   streamDepth?: number;
   routing?: Routing;
+  /** precision preset of every candidate (default w16a32) */
+  precision?: PrecisionPreset;
   ga?: Partial<GaOptions>;
   onProgress?: (text: string) => void;
 }
@@ -67,7 +72,7 @@ export function describeCandidate(c: Candidate): string {
 /** The design.yaml content of a candidate. */
 export function candidateDesignFile(
   c: Candidate,
-  opts: Pick<SearchOptions, 'modelRef' | 'boardRef' | 'board'>,
+  opts: Pick<SearchOptions, 'modelRef' | 'boardRef' | 'board' | 'precision'>,
 ): DesignFileInput {
   const multiSlr = slrCount(opts.board) > 1;
   const replicated = c.computeUnits.msa_block > 1 || c.computeUnits.ffn_block > 1;
@@ -78,7 +83,7 @@ export function candidateDesignFile(
     clock_mhz: c.clockMhz,
     axi_width_bits: c.axiWidthBits,
     stream_depth: c.streamDepth,
-    precision: 'w16a32',
+    precision: opts.precision ?? 'w16a32',
     kernels: c.kernels,
     ...(multiSlr ? { placement: c.placement } : {}),
     ...(replicated ? { compute_units: c.computeUnits } : {}),
@@ -102,7 +107,7 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
       clockMhz: c.clockMhz,
       axiWidthBits: c.axiWidthBits,
       streamDepth: c.streamDepth,
-      precision: PRECISIONS.w16a32,
+      precision: PRECISIONS[opts.precision ?? 'w16a32'],
     },
     kernels: c.kernels,
     placement: c.placement,
@@ -122,7 +127,12 @@ export function runSearch(opts: SearchOptions): SearchResult {
     axiWidthBits: opts.axiWidthBits,
     streamDepth: opts.streamDepth,
   });
-  const ev = new Evaluator(space, { objective: opts.objective, limits, routing: opts.routing });
+  const ev = new Evaluator(space, {
+    objective: opts.objective,
+    limits,
+    routing: opts.routing,
+    precision: PRECISIONS[opts.precision ?? 'w16a32'],
+  });
 
   // bad input first: a board with no room for even the cheapest design
   const cheapest = cheapestGenome(space);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { loadBoard } from '../board/load.js';
 import { resolveDesign } from '../design/design.js';
+import { PRECISION_PRESETS } from '../design/schema.js';
 import { validateDesign } from '../design/validate.js';
 import { loadModel } from '../model/config.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -31,6 +32,7 @@ interface SearchOpts {
   output: string;
   report?: string;
   quiet?: boolean;
+  precision: string;
 }
 
 const isPath = (s: string) => s.includes('/') || s.endsWith('.yaml') || s.endsWith('.yml');
@@ -73,6 +75,11 @@ export function registerSearch(program: Command): void {
     .option('--clock <MHz>', "fix the clock (one of the board's allowed clocks)")
     .option('--axi-width <bits>', `fix the AXI width (${AXI_WIDTHS.join(', ')})`)
     .option('--stream-depth <n>', `fix the stream depth (${STREAM_DEPTHS.join(', ')})`)
+    .option(
+      '--precision <preset>',
+      `precision preset of every candidate (${PRECISION_PRESETS.join(', ')}; default w16a32)`,
+      'w16a32',
+    )
     .option('--routing <file.json>', 'measured MoE routing (as for `ubimoe estimate --routing`)')
     .option(
       '--routing-checkpoint <file.safetensors>',
@@ -98,6 +105,10 @@ export function registerSearch(program: Command): void {
         throw new UserError(`--axi-width: ${axiWidthBits} must be one of ${AXI_WIDTHS.join(', ')}`);
       const streamDepth =
         opts.streamDepth !== undefined ? parsePositiveInt(opts.streamDepth, '--stream-depth') : undefined;
+      if (!(PRECISION_PRESETS as readonly string[]).includes(opts.precision))
+        throw new UserError(
+          `--precision: '${opts.precision}' is not a preset (${PRECISION_PRESETS.join(', ')})`,
+        );
       let routing: Routing | undefined;
       if (opts.routing && opts.routingCheckpoint)
         throw new UserError('use either --routing or --routing-checkpoint, not both');
@@ -125,6 +136,7 @@ export function registerSearch(program: Command): void {
         axiWidthBits,
         streamDepth,
         routing,
+        precision: opts.precision as (typeof PRECISION_PRESETS)[number],
         onProgress: tty
           ? (text) => {
               const now = Date.now();

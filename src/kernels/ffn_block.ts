@@ -5,6 +5,7 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
+import { formats } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
@@ -171,7 +172,8 @@ export function resources(
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const N = dims.numTokens;
   const r = zeroResources();
-  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board));
+  // the MACs read their inputs as the linear-input class (8-bit in w8a8)
+  addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
   // LayerNorm2 at tile_in lanes + rsqrt; GELU in the drain (LANES rows × tile_out outputs per cycle)
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));

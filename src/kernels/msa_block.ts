@@ -105,7 +105,7 @@ export function resources(
   const Q = formats(p).qkv.width;
   // ONE linear engine runs qkv and proj: tile_in × tile_out × lanes MACs; its accumulators hold
   // tile_out outputs of every token row
-  addInto(r, macResources(ti * to * lanes, A, p.weight.width, board));
+  addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
   const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
   addInto(r, bufferCost(p.accum.width, accRows * to, to * lanes, board));
   // attention.h: per cycle q_parallel × key_block score MACs (q·k, both qkv_t) and as many A·V MACs

@@ -5,6 +5,7 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
+import { formats } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
@@ -69,7 +70,8 @@ export function resources(
   const p = shared.precision;
   const { tile_in: ti, tile_out: to } = params;
   const r = zeroResources();
-  addInto(r, macResources(ti * to, p.activation.width, p.patch_weight.width, board));
+  // the MACs read their inputs as the linear-input class (8-bit in w8a8)
+  addInto(r, macResources(ti * to, formats(p).linIn.width, p.patch_weight.width, board));
   // pixel buffer: every patch's C·P·P inputs, tile_in of them read per cycle
   addInto(r, bufferCost(p.activation.width, dims.numPatches * dims.patchInputs, ti, board));
   // double-buffered weight tile, accumulators, bias + pos_embed adders on the output tile

@@ -101,6 +101,28 @@ describe('ubimoe search', () => {
     expect(JSON.parse(readFileSync(at('proj/reports/estimate.json'), 'utf8')).latency_ms).toBe(e.latency_ms);
   });
 
+  test('--precision w8a8: every candidate is costed with 8-bit weights and MAC inputs', () => {
+    const r = ubimoe(
+      'search',
+      '--model',
+      'micro',
+      '--board',
+      'zcu102',
+      '--precision',
+      'w8a8',
+      '-o',
+      at('w8.yaml'),
+    );
+    expect(r.code).toBe(0);
+    expect(loadDesign(at('w8.yaml')).file.precision).toBe('w8a8');
+    const w16 = ubimoe('search', '--model', 'micro', '--board', 'zcu102', '-o', at('w16.yaml'));
+    expect(loadDesign(at('w16.yaml')).file.precision).toBe('w16a32');
+    // 8 × 8 MACs take one DSP48E2 slice, 32 × 16 two: the same latency needs fewer DSP, so the
+    // search reaches a lower predicted latency under the same limits
+    const ms = (out: string) => Number(/latency ([\d.]+) ms/.exec(out)![1]);
+    expect(ms(r.stdout)).toBeLessThanOrEqual(ms(w16.stdout));
+  });
+
   test('bad input: exit 2 with one line naming the problem; nothing written', () => {
     expectUserError(
       ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--objective', 'speed', '-o', at('x.yaml')),
@@ -139,6 +161,10 @@ describe('ubimoe search', () => {
     expectUserError(
       ubimoe('search', '--model', 'micro', '--board', 'nope', '-o', at('x.yaml')),
       /unknown board 'nope'/,
+    );
+    expectUserError(
+      ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--precision', 'w4a4', '-o', at('x.yaml')),
+      /--precision: 'w4a4' is not a preset \(w16a32, w8a8\)/,
     );
     expect(existsSync(at('x.yaml'))).toBe(false);
     expectUserError(ubimoe('estimate', '--model', 'micro'), /give --model and --board/);
