@@ -1,5 +1,6 @@
 // Micro-benchmark of the csim ap types (hls/csim) against plain int64 arithmetic.
-// Built by aptypes.bench.mjs with g++ -O2; prints one "name value unit" line per figure.
+// Built by aptypes.bench.mjs with g++ -O2 and with the csim build's -O2 -march=native; prints one
+// "name value unit" line per figure.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +40,26 @@ __attribute__((noinline)) static int64_t mac_int64(const int64_t *a, const int64
 __attribute__((noinline)) static int64_t mac_int_narrow(const int32_t *a, const int16_t *w, int n) {
   int64_t acc = 0;
   for (int i = 0; i < n; ++i) acc += int64_t(a[i]) * w[i];
+  return acc;
+}
+// LayerNorm-style row sums with LANES per-lane partial sums (the laned kernels' pattern, which GCC 12
+// vectorised wrongly while the storage word was signed; docs/csim.md) and the serial loop.
+using lsum_t = ap_fixed<40, 18>;
+template <int L> __attribute__((noinline)) static lsum_t laned_sum(const act_t *x, int n) {
+  lsum_t sl[L];
+  for (int l = 0; l < L; ++l) sl[l] = 0;
+  for (int s = 0; s < n / L; ++s)
+    for (int l = 0; l < L; ++l) sl[l] += x[s * L + l];
+  lsum_t so = 0;
+  for (int l = 0; l < L; ++l) so += sl[l];
+  return so;
+}
+__attribute__((noinline)) static lsum_t serial_sum(const act_t *x, int n) {
+  lsum_t acc = 0;
+  for (int i = 0; i < n; ++i) {
+    acc += x[i];
+    asm volatile("" : "+m"(acc));  // keeps this loop scalar: it is the reference, not a figure
+  }
   return acc;
 }
 __attribute__((noinline)) static void requantise(const acc_t *in, ap_fixed<16, 6, AP_RND, AP_SAT> *out, int n) {
@@ -83,6 +104,17 @@ int main() {
   std::printf("mac_int64 %.3f ns/mac\n", i64_ns);
   std::printf("mac_int32_x_int16_into_int64 %.3f ns/mac\n", narrow_ns);
   std::printf("ratio_ap_over_int64 %.2f x\n", ap_ns / i64_ns);
+
+  const lsum_t want = serial_sum(a.data(), kLen);
+  const bool laned_ok = laned_sum<2>(a.data(), kLen) == want && laned_sum<4>(a.data(), kLen) == want;
+  double l2_ns = 1e30, l4_ns = 1e30;
+  for (int round = 0; round < 3; ++round) {
+    l2_ns = std::min(l2_ns, ns_per([&] { for (int k = 0; k < kReps; ++k) sink(laned_sum<2>(a.data(), kLen)); }, macs));
+    l4_ns = std::min(l4_ns, ns_per([&] { for (int k = 0; k < kReps; ++k) sink(laned_sum<4>(a.data(), kLen)); }, macs));
+  }
+  std::printf("laned_sum_L2_act_into_40_18 %.3f ns/value\n", l2_ns);
+  std::printf("laned_sum_L4_act_into_40_18 %.3f ns/value\n", l4_ns);
+  std::printf("laned_sums_equal_serial %s -\n", laned_ok ? "yes" : "NO");
 
   std::vector<acc_t> accs(kLen);
   for (int i = 0; i < kLen; ++i) accs[i] = a[i] * w[i];

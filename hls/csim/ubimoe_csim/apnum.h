@@ -2,7 +2,8 @@
 // apnum<W, I, S, Q, O, N, K> holds W bits with I integer bits (F = W - I fraction bits), signed if S,
 // with quantisation mode Q and overflow mode O applied whenever a value is converted into it.
 // K marks integer types (ap_int/ap_uint): they convert from fractional values toward zero, like C.
-// Storage is one int64/uint64 for W <= 64, a 128-bit integer up to 128, words beyond (ap_uint only).
+// Storage is one uint64 for W <= 64, an unsigned 128-bit integer up to 128 (also for signed types),
+// words beyond (ap_uint only).
 // The W-bit pattern is kept left-aligned in the native word (low `pad` bits zero): wrapping into W bits
 // is then a single left shift, reading the value a single arithmetic/logical right shift, and
 // `acc += x` of a wrapping accumulator a single add (see README.md, "Representation").
@@ -26,6 +27,14 @@ template <int W, bool S> struct raw_sel {
   using type = std::conditional_t<
       (W <= 64), std::conditional_t<S, int64_t, uint64_t>,
       std::conditional_t<(W <= 128), std::conditional_t<S, i128, u128>, wbits<W>>>;
+};
+
+// Storage word of a native raw type: its unsigned counterpart (see apnum::V); wide types keep theirs.
+template <class T, bool Wide> struct store_sel {
+  using type = typename rt<T>::u;
+};
+template <class T> struct store_sel<T, true> {
+  using type = T;
 };
 
 template <class T> struct is_apnum : std::false_type {};
@@ -123,20 +132,26 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   static constexpr ap_q_mode eff_q = K_ ? AP_TRN_ZERO : Q_;
   using raw_t = typename raw_sel<W_, S_>::type;
 
-  // Native types: the W-bit pattern in the top W bits of raw_t, the low `pad` bits zero.
-  // Wide types (W > 128): the pattern in the low W bits of the words, bits >= W zero.
-  raw_t V;
+  // Native types: the W-bit pattern in the top W bits of an UNSIGNED word (uint64_t/u128, also for
+  // signed types), the low `pad` bits zero. Unsigned so that `acc += x` is one unsigned add with no
+  // signed<->unsigned conversion in the loop-carried chain: GCC 12's loop vectoriser miscompiles
+  // per-lane partial sums whose reduction chain contains such a conversion (docs/csim.md,
+  // "Known hazard"). Wide types (W > 128): the pattern in the low W bits of the words, bits >= W zero.
+  using store_t = typename store_sel<raw_t, wide>::type;
+  store_t V;
   static constexpr int pad = wide ? 0 : int(8 * sizeof(raw_t)) - W_;
 
-  // The value's integer pattern (value * 2^F), right-aligned and sign- or zero-extended.
+  // The value's integer pattern (value * 2^F), right-aligned and sign- or zero-extended
+  // (the storage viewed as raw_t, then an arithmetic shift for signed types).
   raw_t val() const {
-    if constexpr (wide || pad == 0) return V;
-    else return raw_t(V >> pad);
+    if constexpr (wide) return V;
+    else if constexpr (pad == 0) return raw_t(V);
+    else return raw_t(raw_t(V) >> pad);
   }
   // Storage of an integer pattern; any bits above W are dropped, which is exactly AP_WRAP.
-  static raw_t pack(raw_t x) {
-    if constexpr (wide || pad == 0) return x;
-    else return shl_bits(x, pad);
+  static store_t pack(raw_t x) {
+    if constexpr (wide) return x;
+    else return store_t(store_t(x) << pad);
   }
 
   // ---- construction ----
@@ -174,16 +189,16 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
   // Storage converted from another ap type. When only the width changes (same fraction bits, no
   // overflow handling needed) this is one shift of the left-aligned pattern.
   template <int W2, int I2, bool S2, ap_q_mode Q2, ap_o_mode O2, int N2, bool K2>
-  static raw_t convert_from(const apnum<W2, I2, S2, Q2, O2, N2, K2> &o) {
+  static store_t convert_from(const apnum<W2, I2, S2, Q2, O2, N2, K2> &o) {
     using Src = apnum<W2, I2, S2, Q2, O2, N2, K2>;
     if constexpr (!wide && !Src::wide && fwidth == Src::fwidth && sizeof(raw_t) == sizeof(typename Src::raw_t) &&
                   (O_ == AP_WRAP || (W_ >= W2 + ((S2 || !S_) ? 0 : 1) && (S_ || !S2) &&
                                      !(O_ == AP_SAT_SYM && S2 && W_ == W2)))) {
       if constexpr (W_ <= W2) {
-        return shl_bits(raw_t(o.V), W2 - W_);
+        return store_t(o.V << (W2 - W_));  // W2 - W_ < bits: W_ >= 1
       } else {
         // Widening: move the pattern down with the source's own sign rule, then view it as ours.
-        return raw_t(typename Src::raw_t(o.V >> (W_ - W2)));
+        return store_t(typename Src::raw_t(typename Src::raw_t(o.V) >> (W_ - W2)));
       }
     } else if constexpr (Src::wide) {
       return pack(convert<W2, W2 - I2, S2>(o.V));
@@ -341,7 +356,7 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
         return;
       }
       const U m = low_mask<U>(n) << (lo + pad);
-      V = raw_t((U(V) & ~m) | ((U(x) << (lo + pad)) & m));
+      V = store_t((U(V) & ~m) | ((U(x) << (lo + pad)) & m));
     }
   }
   static void check_range(int hi, int lo) {
@@ -398,13 +413,13 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
 
   bool is_zero() const {
     if constexpr (wide) return V.is_zero();
-    else return V == raw_t(0);
+    else return V == store_t(0);
   }
   bool iszero() const { return is_zero(); }
   bool or_reduce() const { return !is_zero(); }
   bool and_reduce() const {
     if constexpr (wide) return (~V).is_zero();
-    else return typename rt<raw_t>::u(V) == (~typename rt<raw_t>::u(0) << pad);
+    else return V == store_t(~store_t(0) << pad);
   }
   bool xor_reduce() const {
     bool p = false;
@@ -478,7 +493,7 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
       return from_value(V.shl(n >= W_ ? W_ : int(n)));
     } else {
       apnum r;
-      r.V = n >= W_ ? raw_t(0) : shl_bits(V, int(n));  // the pattern stays left-aligned
+      r.V = n >= W_ ? store_t(0) : shl_bits(V, int(n));  // the pattern stays left-aligned
       return r;
     }
   }

@@ -235,30 +235,28 @@ UBIMOE_CSIM_FLOAT_REL(>=)
 #undef UBIMOE_CSIM_FLOAT_REL
 
 // a += b / a -= b into a wrapping type when b needs no rounding (Fb <= Fa): the left-aligned pattern
-// makes this one add of b's aligned pattern, the same bits as a = a + b.
+// makes this one add of b's aligned pattern, the same bits as a = a + b. The add is on the unsigned
+// storage word itself, so the loop-carried chain of an accumulator is a plain unsigned add with no
+// conversion in it (the form GCC's reduction vectoriser handles correctly; see apnum::V).
 template <class A, class B> constexpr bool fast_accumulate() {
   return !A::wide && !B::wide && B::fwidth <= A::fwidth && A::omode == AP_WRAP;
 }
-template <class A, class B> inline typename rt<typename A::raw_t>::u accumulate_term(const B &b) {
+template <class A, class B> inline typename A::store_t accumulate_term(const B &b) {
   using T = typename A::raw_t;
-  using U = typename rt<T>::u;
+  using U = typename A::store_t;
   return shl_bits(U(T(b.val())), A::fwidth - B::fwidth + A::pad);
 }
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
 inline UBIMOE_AP(1) & operator+=(UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
   using A = UBIMOE_AP(1);
-  using T = typename A::raw_t;
-  using U = typename rt<T>::u;
-  if constexpr (fast_accumulate<A, UBIMOE_AP(2)>()) a.V = T(U(a.V) + accumulate_term<A>(b));
+  if constexpr (fast_accumulate<A, UBIMOE_AP(2)>()) a.V += accumulate_term<A>(b);
   else a = A(a + b);
   return a;
 }
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
 inline UBIMOE_AP(1) & operator-=(UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
   using A = UBIMOE_AP(1);
-  using T = typename A::raw_t;
-  using U = typename rt<T>::u;
-  if constexpr (fast_accumulate<A, UBIMOE_AP(2)>()) a.V = T(U(a.V) - accumulate_term<A>(b));
+  if constexpr (fast_accumulate<A, UBIMOE_AP(2)>()) a.V -= accumulate_term<A>(b);
   else a = A(a - b);
   return a;
 }

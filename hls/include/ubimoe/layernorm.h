@@ -2,10 +2,13 @@
 // Per row: mean = Σx · (1/D); var = Σ (d/√D)² with d = x − mean (so no wide divide);
 // rsqrt(var + eps) as a normalised mantissa/exponent pair (nonlinear.h); y = d·rsqrt·γ + β.
 // |d·rsqrt| <= √D, so the shift by the exponent cannot overflow.
-// One element per cycle. A version with CFG::LANES elements per cycle (per-lane partial sums,
-// bit-identical in principle) computed wrong results in the g++ csim when built with
-// -O2 -march=native (AVX2/AVX-512 vectorisation; correct at -O2 and under ASan/UBSan at -O0), for
-// LANES = 2: reverted until that is understood (docs/csim.md).
+// LANES elements per cycle (the kernel's tile_in): each pass keeps one partial sum per lane and
+// adds them at the end of the row. sum_t and var_t are plain wrap-around fixed point and every
+// term is quantised exactly as in a serial loop, so the result is bit-identical to one lane.
+// Per row: three passes of ceil(DIM / LANES) cycles (mean, variance, normalise), as the variance
+// needs the finished mean and the output the finished variance.
+// (The g++ csim once computed this wrongly under -O2 -march=native: a GCC 12 vectoriser bug with
+// per-lane partial sums, avoided in hls/csim since; docs/csim.md, "Known hazard".)
 #ifndef UBIMOE_LAYERNORM_H
 #define UBIMOE_LAYERNORM_H
 
@@ -16,15 +19,20 @@
 namespace ubimoe {
 
 // CFG: word_t in_t norm_t sum_t sum32_t invd_t mean_t diff_t isd_t dn_t var_t mant_t scaled_t
-// xhat_t out_t; AXI_BITS DIM MAX_ROWS NORM_BITS NORM_PER_WORD VECTOR_WORDS INV_DIM_BITS INV_DIM_RAW
+// xhat_t out_t; AXI_BITS DIM MAX_ROWS LANES NORM_BITS NORM_PER_WORD VECTOR_WORDS INV_DIM_BITS INV_DIM_RAW
 // INV_SQRT_DIM_BITS INV_SQRT_DIM_RAW EPS_RAW VAR_BITS VAR_FRAC SCALED_BITS.
 // γ at word `off`, β at `off + VECTOR_WORDS`.
 template <class CFG>
 void layernorm(const typename CFG::in_t x[CFG::MAX_ROWS][CFG::DIM], unsigned rows, const typename CFG::word_t *w,
                unsigned off, typename CFG::out_t y[CFG::MAX_ROWS][CFG::DIM]) {
   typedef typename CFG::diff_t diff_t;
-  const unsigned max_rows = CFG::MAX_ROWS;
+  const unsigned max_rows = CFG::MAX_ROWS, L = CFG::LANES;
+  const unsigned steps = (CFG::DIM + L - 1) / L;  // the last step may be partly empty
+#pragma HLS ARRAY_PARTITION variable=x cyclic factor=L dim=2
+#pragma HLS ARRAY_PARTITION variable=y cyclic factor=L dim=2
   typename CFG::norm_t gamma[CFG::DIM], beta[CFG::DIM];
+#pragma HLS ARRAY_PARTITION variable=gamma cyclic factor=L
+#pragma HLS ARRAY_PARTITION variable=beta cyclic factor=L
   read_vector<typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS>(w, off, gamma);
   read_vector<typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS>(
       w, off + CFG::VECTOR_WORDS, beta);
@@ -37,37 +45,72 @@ void layernorm(const typename CFG::in_t x[CFG::MAX_ROWS][CFG::DIM], unsigned row
 ln_rows:
   for (unsigned r = 0; r < rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-    typename CFG::sum_t sum = 0;
+    typename CFG::sum_t sum_lane[CFG::LANES];
+    typename CFG::var_t var_lane[CFG::LANES];
+#pragma HLS ARRAY_PARTITION variable=sum_lane complete
+#pragma HLS ARRAY_PARTITION variable=var_lane complete
+  ln_clear:
+    for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+      sum_lane[l] = 0;
+      var_lane[l] = 0;
+    }
   ln_sum:
-    for (unsigned d = 0; d < CFG::DIM; d++) {
+    for (unsigned s = 0; s < steps; s++) {
 #pragma HLS PIPELINE II=1
-      sum += x[r][d];
+      for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        const unsigned d = s * L + l;
+        if (d < CFG::DIM) sum_lane[l] += x[r][d];
+      }
+    }
+    typename CFG::sum_t sum = 0;
+  ln_sum_lanes:
+    for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+      sum += sum_lane[l];
     }
     const typename CFG::mean_t mean = typename CFG::sum32_t(sum) * inv_dim;
-    typename CFG::var_t var = 0;
   ln_var:
-    for (unsigned d = 0; d < CFG::DIM; d++) {
+    for (unsigned s = 0; s < steps; s++) {
 #pragma HLS PIPELINE II=1
-      const diff_t dd = x[r][d] - mean;
-      const typename CFG::dn_t dn = dd * inv_sqrt_dim;
-      var += dn * dn;
+      for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        const unsigned d = s * L + l;
+        if (d < CFG::DIM) {
+          const diff_t dd = x[r][d] - mean;
+          const typename CFG::dn_t dn = dd * inv_sqrt_dim;
+          var_lane[l] += dn * dn;
+        }
+      }
     }
-    var += eps;
+    typename CFG::var_t var = eps;
+  ln_var_lanes:
+    for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+      var += var_lane[l];
+    }
     ap_uint<25> mant_bits;
     int exp2;
     rsqrt_q24<CFG::VAR_BITS, CFG::VAR_FRAC>(bits_of<CFG::VAR_BITS>(var), mant_bits, exp2);
     const typename CFG::mant_t mant = from_bits<typename CFG::mant_t, 25>(mant_bits);
   ln_out:
-    for (unsigned d = 0; d < CFG::DIM; d++) {
+    for (unsigned s = 0; s < steps; s++) {
 #pragma HLS PIPELINE II=1
-      const diff_t dd = x[r][d] - mean;
-      // d · rsqrt = (d · mant) · 2^exp2, the power of two applied as a shift of the raw bits
-      const typename CFG::scaled_t scaled = dd * mant;
-      ap_int<CFG::SCALED_BITS> raw = ap_int<CFG::SCALED_BITS>(bits_of<CFG::SCALED_BITS>(scaled));
-      raw = exp2 >= 0 ? ap_int<CFG::SCALED_BITS>(raw << exp2) : ap_int<CFG::SCALED_BITS>(raw >> -exp2);
-      const typename CFG::xhat_t xhat =
-          from_bits<typename CFG::scaled_t, CFG::SCALED_BITS>(ap_uint<CFG::SCALED_BITS>(raw));
-      y[r][d] = xhat * gamma[d] + beta[d];
+      for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+        const unsigned d = s * L + l;
+        if (d < CFG::DIM) {
+          const diff_t dd = x[r][d] - mean;
+          // d · rsqrt = (d · mant) · 2^exp2, the power of two applied as a shift of the raw bits
+          const typename CFG::scaled_t scaled = dd * mant;
+          ap_int<CFG::SCALED_BITS> raw = ap_int<CFG::SCALED_BITS>(bits_of<CFG::SCALED_BITS>(scaled));
+          raw = exp2 >= 0 ? ap_int<CFG::SCALED_BITS>(raw << exp2) : ap_int<CFG::SCALED_BITS>(raw >> -exp2);
+          const typename CFG::xhat_t xhat =
+              from_bits<typename CFG::scaled_t, CFG::SCALED_BITS>(ap_uint<CFG::SCALED_BITS>(raw));
+          y[r][d] = xhat * gamma[d] + beta[d];
+        }
+      }
     }
   }
 }
