@@ -50,8 +50,12 @@ export const COST = {
    * generated kernels use it too (linear.h MIN_GROUPS, its DEPENDENCE pragma).
    */
   ACC_DEPENDENCE_DISTANCE: 4,
-  /** LayerNorm: two passes (statistics, normalise) at tile_in elements/cycle + this depth. */
-  LAYERNORM_DEPTH: 40,
+  /**
+   * LayerNorm (layernorm.h): per row three passes (mean, variance, normalise) at tile_in elements
+   * per cycle, plus this per-row latency (three pipeline fills, the lane adds, the mean multiply,
+   * the rsqrt; an estimate).
+   */
+  LAYERNORM_ROW_OVERHEAD: 30,
   /** Streaming attention: dataflow fill per query group (QK, softmax, AV stages). */
   ATTN_GROUP_FILL: 30,
   /** Online softmax bookkeeping per key block that does not overlap the head-dim loop. */

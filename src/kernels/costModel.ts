@@ -186,9 +186,9 @@ export function linearWeightBytes(inDim: number, outDim: number, shared: SharedP
   return (inDim * outDim * p.weight.width + outDim * p.bias.width) / 8;
 }
 
-/** LayerNorm over `tokens` tokens of `dim` at `lanes` elements per cycle (two passes). */
+/** LayerNorm over `tokens` tokens of `dim` at `lanes` elements per cycle (three passes per row). */
 export function layerNormCycles(tokens: number, dim: number, lanes: number): number {
-  return 2 * tokens * ceilDiv(dim, lanes) + COST.LAYERNORM_DEPTH;
+  return tokens * (3 * ceilDiv(dim, lanes) + COST.LAYERNORM_ROW_OVERHEAD);
 }
 
 // ---------------------------------------------------------------------------- off-chip memory

@@ -125,7 +125,8 @@ export function cycles(
   const elementwise = N * ceilDiv(D, to);
   // x in, LayerNorm2, then x copied into the residual accumulator the MLP drains into
   const ln =
-    Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, ti)) +
+    transferCycles(tokenBytes, bpc) +
+    layerNormCycles(N, D, ti) +
     transferCycles(normBytes, bpc) +
     elementwise;
   // the residual rounded back to activations, then x_out (and the routing) written

@@ -77,8 +77,7 @@ export function cycles(
     lanes: params.token_lanes,
   });
   const ln =
-    Math.max(transferCycles(tokenBytes, bpc), layerNormCycles(N, D, params.tile_in)) +
-    transferCycles(normBytes, bpc);
+    transferCycles(tokenBytes, bpc) + layerNormCycles(N, D, params.tile_in) + transferCycles(normBytes, bpc);
   const qkv = linearCycles(shape(D, 3 * D), shared, bpc);
   const attention = attentionCycles(params, dims);
   // proj's biases and first tiles load during the attention; it drains into x (the residual),
