@@ -1,6 +1,7 @@
 // C-simulation benchmark (issue 4): M³ViT-tiny W16A32 (default u280 design) through the generated
 // csim runner, ms/image on one core (the runner is single-threaded; CPU time is printed beside the
-// wall time because the machine may be shared), next to the float32 reference model's ms/image.
+// wall time because the machine may be shared: the best image is the least disturbed one, the
+// median says how much the sharing costs), next to the float32 reference model's ms/image.
 // Target: csim <= 400 ms/image. Also the one-off costs: weight packing and the g++ build.
 // Prints figures; never asserts on time.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { synthCheckpoint } from '../dist/src/model/checkpoint.js';
 import { forwardImages } from '../dist/src/model/reference.js';
 import { Rng } from '../dist/src/model/prng.js';
 
-const BATCH = 4;
+const BATCH = 8; // csim images (the first is not counted: page faults, cold caches)
+const REF_BATCH = 2;
 const dir = mkdtempSync(join(tmpdir(), 'ubimoe-bench-csim-'));
 try {
   const design = resolveDesign(defaultDesignFile('m3vit-tiny', 'u280'), 'bench design');
@@ -47,21 +49,30 @@ try {
   });
   // the first image pays for page faults and cold caches; the steady state is the rest
   const steady = perImage.slice(1);
-  const mean = (k) => steady.reduce((a, p) => a + p[k], 0) / steady.length;
+  const sorted = (k) => steady.map((p) => p[k]).sort((a, b) => a - b);
+  const median = (k) => sorted(k)[Math.floor((steady.length - 1) / 2)];
+  const best = (k) => sorted(k)[0];
 
-  forwardImages(ckpt, model, images.subarray(0, images.length / BATCH), 1); // JIT warm-up
+  const per = images.length / BATCH;
+  const refImages = images.subarray(0, REF_BATCH * per);
+  forwardImages(ckpt, model, images.subarray(0, per), 1); // JIT warm-up
   t = performance.now();
-  const ref = forwardImages(ckpt, model, images, BATCH);
-  const refMs = (performance.now() - t) / BATCH;
-  const acc = compareTokens(r.tokens, ref.tokens, design.dims.D, BATCH);
+  const ref = forwardImages(ckpt, model, refImages, REF_BATCH);
+  const refMs = (performance.now() - t) / REF_BATCH;
+  const acc = compareTokens(
+    r.tokens.subarray(0, REF_BATCH * design.dims.numTokens * design.dims.D),
+    ref.tokens,
+    design.dims.D,
+    REF_BATCH,
+  );
 
   console.log(
-    `csim      m3vit-tiny  ${mean('wall').toFixed(1).padStart(7)} ms/image wall, ${mean('cpu').toFixed(1).padStart(7)} ms/image cpu (images 2..${BATCH}; first image ${perImage[0].wall.toFixed(1)} ms)  target <= 400`,
+    `csim      m3vit-tiny  ${best('cpu').toFixed(1).padStart(7)} ms/image cpu best, ${median('cpu').toFixed(1)} median, ${median('wall').toFixed(1)} median wall (images 2..${BATCH}; first image ${perImage[0].wall.toFixed(1)} ms wall)  target <= 400`,
   );
   console.log(
     `reference m3vit-tiny  ${refMs.toFixed(1).padStart(7)} ms/image (float32, TypeScript, in-process)`,
   );
-  console.log(`csim / reference      ${(mean('cpu') / refMs).toFixed(2)}x`);
+  console.log(`csim / reference      ${(best('cpu') / refMs).toFixed(2)}x`);
   console.log(
     `one-off: pack weights ${packMs.toFixed(0)} ms, g++ build ${build.cached ? 'cached' : `${build.seconds.toFixed(1)} s`}`,
   );

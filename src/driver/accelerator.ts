@@ -90,7 +90,8 @@ export class Accelerator {
 
   /**
    * Streams inputs through the runners. Results come in input order; at most
-   * (workers × the runner's advertised depth) requests are in flight and buffered at once.
+   * (workers × the runner's advertised depth) requests are in flight; with several workers, up to
+   * twice that many inputs are pulled and not yet yielded (results waiting for an older one).
    * Any failure stops every runner and rejects with an error naming the input index.
    */
   async *stream(inputs: InputSource, opts: StreamOptions = {}): AsyncGenerator<AcceleratorOutput> {

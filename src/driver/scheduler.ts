@@ -1,8 +1,8 @@
 /**
  * Spreads a stream of inputs over runner processes and yields the results in input order.
- * Backpressure: at most (sum of per-runner depths) requests are in flight, and since results are
- * yielded in order, at most that many results wait in memory; the input source is only pulled
- * when a slot is free.
+ * Backpressure: at most (sum of per-runner depths) requests are in flight; with several runners,
+ * at most twice that many inputs are pulled and not yet yielded (the others are results waiting
+ * for an older one); the input source is only pulled when a runner slot is free.
  */
 import { checkInput, inputDims, type AcceleratorInput } from './inputs.js';
 import type { ModelShape, ResponseFrame } from './protocol.js';
@@ -26,8 +26,12 @@ export function runnerDepth(w: RunnerProcess): number {
 }
 
 /**
- * The scheduling loop. The first failure (any request, any runner) ends the stream: it rejects
- * with that error; the caller stops the runners.
+ * The scheduling loop. A request is sent as soon as a runner has a free slot (its depth), so a
+ * runner that is ahead never waits for a slower one to deliver the oldest result; results that
+ * arrive early wait for their turn (with several runners, at most `2 × window` inputs are pulled
+ * and not yet yielded).
+ * The first failure (any request, any runner) ends the stream: it rejects with that error; the
+ * caller stops the runners.
  */
 export async function* scheduleStream(
   workers: RunnerProcess[],
@@ -37,17 +41,22 @@ export async function* scheduleStream(
 ): AsyncGenerator<StreamOutput> {
   const depth = workers.map(runnerDepth);
   const window = depth.reduce((a, b) => a + b, 0);
+  // pulled and not yet yielded (in flight + waiting for in-order delivery): one runner answers in
+  // order, so nothing waits; with several, the others may run ahead of the oldest by one window
+  const pending = workers.length > 1 ? 2 * window : window;
   const source = toAsyncIterator(inputs);
-  const inflight = new Map<number, Promise<StreamOutput>>();
-  let reportFailure: (e: unknown) => void = () => {};
-  const failed = new Promise<never>((_, reject) => (reportFailure = reject));
-  failed.catch(() => {});
+  const results = new Map<number, StreamOutput>(); // arrived, waiting for their turn
+  let failure: { error: unknown } | undefined; // the first one
+  let wakeUp: () => void = () => {}; // called whenever a request settles
   let sent = 0;
   let yielded = 0;
   let exhausted = false;
   try {
     for (;;) {
-      while (!exhausted && inflight.size < window) {
+      if (failure) throw failure.error;
+      // created before the slots are looked at: a request settling from here on ends the wait below
+      const settled = new Promise<void>((resolve) => (wakeUp = resolve));
+      while (!failure && !exhausted && sent - yielded < pending && hasFreeSlot(workers, depth)) {
         const r = await source.next();
         if (r.done) {
           exhausted = true;
@@ -57,7 +66,7 @@ export async function* scheduleStream(
         checkInput(r.value, model, index);
         const w = pickWorker(workers, depth);
         const started = performance.now();
-        const p = workers[w]
+        workers[w]
           .request({
             index,
             task,
@@ -65,21 +74,35 @@ export async function* scheduleStream(
             dims: inputDims(r.value.kind, model),
             data: r.value.data,
           })
-          .then((resp) => toOutput(resp, index, started, w));
-        p.catch(reportFailure);
-        inflight.set(index, p);
+          .then(
+            (resp) => {
+              results.set(index, toOutput(resp, index, started, w));
+              wakeUp();
+            },
+            (error: unknown) => {
+              failure ??= { error };
+              wakeUp();
+            },
+          );
       }
-      const next = inflight.get(yielded);
-      if (!next) break;
-      const out = await Promise.race([next, failed]);
-      inflight.delete(yielded);
-      yielded++;
-      yield out;
+      const out = results.get(yielded);
+      if (out) {
+        results.delete(yielded);
+        yielded++;
+        yield out;
+        continue;
+      }
+      if (exhausted && yielded === sent) break;
+      await settled;
     }
   } finally {
-    for (const p of inflight.values()) p.catch(() => {});
     if (!exhausted) await source.return?.();
   }
+}
+
+/** Whether some live runner can take a request now (a dead one "can": sending to it fails at once). */
+function hasFreeSlot(workers: RunnerProcess[], depth: number[]): boolean {
+  return workers.some((w, i) => !w.alive || w.outstanding < depth[i]);
 }
 
 /** The least busy live runner with a free slot (the window guarantees one while all live). */

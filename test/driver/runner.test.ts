@@ -103,6 +103,31 @@ maybe('RunnerProcess and scheduleStream (fake runner)', () => {
     await ws[0].close();
   });
 
+  test('a stuck runner does not hold up the other: it keeps getting work, up to twice the window', async () => {
+    const stuck = await start('hang-after', 0, 60_000, 'stuck');
+    const fast = await start('ok', 0, 10_000, 'fast');
+    let pulled = 0;
+    async function* source() {
+      for (let i = 0; i < 100; i++) {
+        pulled++;
+        yield images(1)[0];
+      }
+    }
+    const it = scheduleStream([stuck, fast], model, source(), 0);
+    // input 0 went to the stuck runner, so nothing can be yielded; the fast runner still answers
+    // (before: nothing was sent beyond the window of 4 until input 0 came back)
+    const first = it.next();
+    first.catch(() => {});
+    for (let i = 0; i < 100 && pulled < 8; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pulled).toBe(8); // 2 x (2 runners x depth 2), and no more
+    expect(stuck.outstanding).toBe(2);
+    expect(fast.outstanding).toBe(0);
+    await stuck.kill();
+    await expect(first).rejects.toThrow(/stuck .*killed by signal SIGKILL while processing input 0/);
+    await fast.close();
+  });
+
   test('a runner that dies mid-stream: the error names the input, the exit status and stderr', async () => {
     const r = await start('die-after', 3);
     const err = await collect(scheduleStream([r], model, images(8), 0)).then(

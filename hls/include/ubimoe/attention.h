@@ -21,8 +21,9 @@ namespace ubimoe {
 // e^(a - b) for scores a <= b, as a probability (PROB_FRAC fractional bits, rounded).
 template <class CFG>
 inline typename CFG::prob_t attention_exp(const typename CFG::score_t &a, const typename CFG::score_t &b) {
-  const ap_int<CFG::SCORE_BITS + 1> diff = ap_int<CFG::SCORE_BITS + 1>(bits_of<CFG::SCORE_BITS + 1>(
-      ap_fixed<CFG::SCORE_BITS + 1, CFG::SCORE_BITS + 1 - CFG::SCORE_FRAC>(a - b)));
+  // a - b as raw bits (SCORE_FRAC fractional): the exact integer (a - b) · 2^SCORE_FRAC
+  const ap_int<CFG::SCORE_BITS + 1> diff = ap_int<CFG::SCORE_BITS + 1>(
+      (a - b) * ap_uint<CFG::SCORE_FRAC + 1>(ap_uint<CFG::SCORE_FRAC + 1>(1) << CFG::SCORE_FRAC));
   const ap_uint<25> e = exp_neg_q24<CFG::SCORE_BITS + 1, CFG::SCORE_FRAC>(diff);
   const ap_uint<26> rounded = e + (ap_uint<26>(1) << (TABLE_FRAC - CFG::PROB_FRAC - 1));
   return from_bits<typename CFG::prob_t, CFG::PROB_BITS>(ap_uint<CFG::PROB_BITS>(rounded >> (TABLE_FRAC - CFG::PROB_FRAC)));
@@ -83,7 +84,7 @@ score_blocks:
 // Stage 2: online softmax and A·V over the streamed score blocks, then one reciprocal per row.
 template <class CFG>
 void attention_softmax_av(hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores, unsigned h, unsigned q0,
-                          const typename CFG::qkv_t vh[CFG::TOKENS + CFG::KEY_BLOCK][CFG::HEAD_DIM],
+                          const typename CFG::qkv_t vt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
                           typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
   typedef typename CFG::score_t score_t;
   typedef typename CFG::prob_t prob_t;
@@ -127,7 +128,7 @@ softmax_blocks:
       m[qp] = m_new;
     }
     // A·V for the block and the rescaling in one pipelined pass over d: Q_PAR x KEY_BLOCK
-    // products per cycle (vh is banked by KEY_BLOCK); each pv sums over kb in increasing order
+    // products per cycle (vt is banked by KEY_BLOCK); each pv sums over kb in increasing order
   av:
     for (unsigned d = 0; d < HD; d++) {
 #pragma HLS PIPELINE II=1
@@ -138,7 +139,7 @@ softmax_blocks:
       av_keys:
         for (unsigned kb = 0; kb < KB; kb++) {
 #pragma HLS UNROLL
-          pv += p[qp][kb] * vh[k0 + kb][d];
+          pv += p[qp][kb] * vt[d][k0 + kb];
         }
         o[qp][d] = typename CFG::oacc_t(o[qp][d] * corr[qp]) + typename CFG::oacc_t(pv);
       }
@@ -169,12 +170,12 @@ finish:
 template <class CFG>
 void attention_group(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], unsigned h, unsigned q0,
                      const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
-                     const typename CFG::qkv_t vh[CFG::TOKENS + CFG::KEY_BLOCK][CFG::HEAD_DIM],
+                     const typename CFG::qkv_t vt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
                      typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
 #pragma HLS DATAFLOW
   hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> scores("attention_scores");
   attention_scores<CFG>(qkv, h, q0, kt, scores);
-  attention_softmax_av<CFG>(scores, h, q0, vh, out);
+  attention_softmax_av<CFG>(scores, h, q0, vt, out);
 }
 
 template <class CFG>
@@ -182,23 +183,24 @@ void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typenam
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
 heads:
   for (unsigned h = 0; h < CFG::HEADS; h++) {
-    // this head's keys (transposed, so a query row meets KEY_BLOCK keys per step) and values,
-    // banked by KEY_BLOCK so one key block is read per cycle; zero past the last token
+    // this head's keys and values, both transposed (d-major: a step over d meets KEY_BLOCK
+    // consecutive keys, which C-simulation reads as one contiguous run) and banked by KEY_BLOCK
+    // so one key block is read per cycle; zero past the last token
     static typename CFG::qkv_t kt[HD][N + KB];
-    static typename CFG::qkv_t vh[N + KB][HD];
+    static typename CFG::qkv_t vt[HD][N + KB];
 #pragma HLS ARRAY_PARTITION variable=kt cyclic factor=KB dim=2
-#pragma HLS ARRAY_PARTITION variable=vh cyclic factor=KB dim=1
+#pragma HLS ARRAY_PARTITION variable=vt cyclic factor=KB dim=2
   split_head:
     for (unsigned t = 0; t < N + KB; t++) {
       for (unsigned d = 0; d < HD; d++) {
 #pragma HLS PIPELINE II=1
         const bool valid = t < N;
         kt[d][t] = valid ? qkv[valid ? t : 0][CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
-        vh[t][d] = valid ? qkv[valid ? t : 0][2 * CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
+        vt[d][t] = valid ? qkv[valid ? t : 0][2 * CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
       }
     }
   query_groups:
-    for (unsigned q0 = 0; q0 < N; q0 += QP) attention_group<CFG>(qkv, h, q0, kt, vh, out);
+    for (unsigned q0 = 0; q0 < N; q0 += QP) attention_group<CFG>(qkv, h, q0, kt, vt, out);
   }
 }
 

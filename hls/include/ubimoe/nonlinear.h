@@ -97,7 +97,9 @@ template <class T, int XW, int XF>
 T gelu(const T &x) {
   if (x >= T(GELU_RANGE)) return x;
   if (x < T(-GELU_RANGE)) return T(0);
-  const ap_int<XW> raw = ap_int<XW>(bits_of<XW>(x));
+  // x's raw pattern as the integer x · 2^XF (exact; a constant shift in hardware, and in C-simulation
+  // one multiply instead of an out-of-line bit-range copy on every call)
+  const ap_int<XW> raw = ap_int<XW>(x * ap_uint<XF + 1>(ap_uint<XF + 1>(1) << XF));
   // position (x + GELU_RANGE) in units of 2^-XF, in [0, 2·GELU_RANGE·2^XF)
   const ap_uint<XW + 1> pos = ap_uint<XW + 1>(ap_int<XW + 2>(raw) + (ap_int<XW + 2>(GELU_RANGE) << XF));
   // table steps are 1/GELU_STEPS_PER_UNIT = 2^-GELU_STEP_BITS apart: index = pos >> (XF - GELU_STEP_BITS)
