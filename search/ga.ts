@@ -19,7 +19,7 @@ export interface GaOptions {
 }
 
 export const DEFAULT_GA: GaOptions = {
-  population: 60,
+  population: 40,
   generations: 100,
   stall: 25,
   tournament: 3,
