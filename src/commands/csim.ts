@@ -88,7 +88,8 @@ export function registerCsim(program: Command): void {
           task,
         });
         // the runner's stream report (hls::stream depths vs high-water marks), when asked for
-        if (process.env.UBIMOE_STREAM_REPORT) for (const line of r.runnerLog) process.stderr.write(line + '\n');
+        if (process.env.UBIMOE_STREAM_REPORT)
+          for (const line of r.runnerLog) process.stderr.write(line + '\n');
         writeNpy(opts.output, [batch, dims.numTokens, dims.D], r.tokens);
         if (opts.experts) {
           const M = dims.moeBlocks.filter((m) => m).length;

@@ -347,7 +347,7 @@ export function scaleSummary(scales: TensorScale[]): string | null {
   const hi = scales.reduce((a, b) => (b.shift > a.shift ? b : a));
   const ex = (t: TensorScale) => `${t.tensor} s=${t.shift} (max |w| ${t.maxAbs.toPrecision(3)})`;
   return (
-    `per-layer weight scales 2^s (at most 2^${hi.maxShift}) of ${scales.length} tensors: ${counts}; ` +
+    `per-layer weight scales 2^s of ${scales.length} tensors (stored w·2^s): ${counts}; ` +
     (lo === hi ? ex(lo) : `e.g. ${ex(lo)}, ${ex(hi)}`)
   );
 }

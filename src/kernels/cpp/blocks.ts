@@ -129,7 +129,11 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
       k('BIASES_PER_WORD', perWord(f.bias.width, axi)),
       k('PRE_BITS', f.act.width),
       k('PRE_FRAC', frac(f.act)),
-      k('MAX_WEIGHT_SHIFT', maxShift, maxShift ? 'per-layer weight exponents: a scale word after each layer\'s biases' : 'no weight scales'),
+      k(
+        'MAX_WEIGHT_SHIFT',
+        maxShift,
+        maxShift ? "per-layer weight exponents: a scale word after each layer's biases" : 'no weight scales',
+      ),
       k('SHIFT_BITS', Math.max(1, clog2(maxShift + 1)), 'bits of a weight exponent'),
     ],
   };
@@ -340,7 +344,11 @@ export function gateStruct(
       k('PROB_BITS', PROB.width),
       k('PROB_FRAC', frac(PROB)),
       k('ESUM_BITS', 25 + clog2(experts)),
-      k('MAX_WEIGHT_SHIFT', maxShift, maxShift ? 'per-task weight exponent: a scale word after the E rows' : 'no weight scale'),
+      k(
+        'MAX_WEIGHT_SHIFT',
+        maxShift,
+        maxShift ? 'per-task weight exponent: a scale word after the E rows' : 'no weight scale',
+      ),
       k('SHIFT_BITS', Math.max(1, clog2(maxShift + 1)), 'bits of a weight exponent'),
     ],
   };

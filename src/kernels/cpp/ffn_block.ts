@@ -59,7 +59,15 @@ export function weightLayout(
     b.rows('norm2.bias', { name: `${p}.norm2.bias` }, 1, D, f.norm);
     if (dims.moeBlocks[i]) {
       for (let task = 0; task < dims.tasks; task++)
-        b.rows(`gate.${task}`, { name: gateName(model, i, task) }, dims.experts, D, f.weight, true, gateMaxShift(f, D));
+        b.rows(
+          `gate.${task}`,
+          { name: gateName(model, i, task) },
+          dims.experts,
+          D,
+          f.weight,
+          true,
+          gateMaxShift(f, D),
+        );
       const He = dims.expertHidden;
       for (let e = 0; e < dims.experts; e++) {
         b.linear(
