@@ -11,7 +11,7 @@ import {
 } from '../build/accuracy.js';
 import { buildCsim } from '../build/csim.js';
 import { runCsim } from '../build/csimrun.js';
-import { clipSummary, writePackedWeights } from '../driver/pack.js';
+import { clipSummary, scaleSummary, writePackedWeights } from '../driver/pack.js';
 import { openProject } from '../driver/project.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
 import { readNpyFloat32, writeNpy } from '../io/npy.js';
@@ -70,6 +70,8 @@ export function registerCsim(program: Command): void {
         const packed = writePackedWeights(weights, design, ckpt);
         const clipped = clipSummary(packed.clipped);
         if (clipped) process.stderr.write(`ubimoe: warning: ${clipped}\n`);
+        const scales = scaleSummary(packed.scales);
+        if (scales) process.stderr.write(`csim: ${scales}\n`);
         const build = await buildCsim(project.dir);
         process.stderr.write(
           build.cached
@@ -86,7 +88,8 @@ export function registerCsim(program: Command): void {
           task,
         });
         // the runner's stream report (hls::stream depths vs high-water marks), when asked for
-        if (process.env.UBIMOE_STREAM_REPORT) for (const line of r.runnerLog) process.stderr.write(line + '\n');
+        if (process.env.UBIMOE_STREAM_REPORT)
+          for (const line of r.runnerLog) process.stderr.write(line + '\n');
         writeNpy(opts.output, [batch, dims.numTokens, dims.D], r.tokens);
         if (opts.experts) {
           const M = dims.moeBlocks.filter((m) => m).length;

@@ -24,7 +24,8 @@ export const PRECISIONS: Record<string, Precision> = {
   // every product exactly). The residual stream, LayerNorm, attention, gate inputs and GELU keep
   // W16A32's 32-bit activations (trained ViTs put values far outside an 8-bit range into the
   // LayerNorm inputs). The patch projection (about 2% of the MACs) keeps 16-bit weights: 8 bits
-  // cost more accuracy there than in any other layer (docs/csim.md).
+  // cost more accuracy there than in any other layer (docs/csim.md). Each linear layer's and MoE
+  // gate's weights carry a power-of-two scale chosen at pack time (weight_scale; W16A32 has none).
   w8a8: {
     activation: { width: 32, int: 10 },
     accum: { width: 32, int: 14 },
@@ -33,6 +34,7 @@ export const PRECISIONS: Record<string, Precision> = {
     norm: { width: 16, int: 5 },
     patch_weight: { width: 16, int: 2 },
     linear_input: { width: 8, int: 4 },
+    weight_scale: 'per-layer',
   },
 };
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEIGHT_SCALES } from '../kernels/types.js';
 import { ffnParamsSchema, msaParamsSchema, patchEmbedParamsSchema } from '../kernels/params.js';
 
 const posInt = z.number().int('must be an integer').positive('must be a positive integer');
@@ -35,6 +36,8 @@ export const designFileSchema = z
         norm: fixedType,
         patch_weight: fixedType,
         linear_input: fixedType,
+        // not a fixed type: how the linear weights are scaled (types.ts, Precision.weight_scale)
+        weight_scale: z.enum(WEIGHT_SCALES),
       })
       .partial()
       .strict()

@@ -41,11 +41,42 @@ export interface ClipReport {
   tensors: ClippedTensor[]; // tensors with at least one saturated value
 }
 
+/** The power-of-two scale of one scaled tensor (per-layer weight scales): stored as w·2^shift. */
+export interface TensorScale {
+  tensor: string; // checkpoint name (with [e] for one expert's slice)
+  shift: number; // the exponent s written to the segment's scale word
+  maxShift: number; // the largest the kernel applies
+  maxAbs: number; // largest |value| in the checkpoint
+}
+
 export interface PackedWeights {
   bytes: Uint8Array;
   designHash: string;
   regions: Array<{ name: string; offset: number; bytes: number }>;
   clipped: ClipReport;
+  scales: TensorScale[]; // one per scaled segment, in file order (empty without weight scales)
+}
+
+/**
+ * The exponent of a tensor packed with a scale: the largest s <= maxShift for which every
+ * value·2^s quantises to `f` (rounded to nearest, ties away from zero) without saturating; 0 when
+ * even s = 0 saturates (the saturation is then reported as without scales).
+ */
+export function weightExponent(data: Float32Array, f: Fx, maxShift: number): number {
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v > hi) hi = v;
+    else if (v < lo) lo = v;
+  }
+  const maxRaw = f.signed ? 2 ** (f.width - 1) - 1 : 2 ** f.width - 1;
+  const minRaw = f.signed ? -(2 ** (f.width - 1)) : 0;
+  for (let s = maxShift; s > 0; s--) {
+    const scale = 2 ** (frac(f) + s);
+    if (Math.round(hi * scale) <= maxRaw && -Math.round(-lo * scale) >= minRaw) return s;
+  }
+  return 0;
 }
 
 /** The three kernels' weight regions of a design, in file order. */
@@ -108,6 +139,7 @@ function fieldWriter(
 
 class Packer {
   readonly report: ClipReport = { values: 0, clipped: 0, tensors: [] };
+  readonly scales: TensorScale[] = [];
   constructor(
     private readonly ckpt: Checkpoint,
     private readonly axi: number,
@@ -125,11 +157,15 @@ class Packer {
     };
   }
 
-  /** Quantises `v` to a writer's format (round to nearest, saturate) and writes it at `pos`. */
+  /**
+   * Quantises `v`·2^shift to a writer's format (round to nearest, saturate) and writes it at
+   * `pos`; a saturation is recorded with the checkpoint's |v|.
+   */
   private clip = { count: 0, maxAbs: 0 };
+  private shift = 0;
   private put(wr: ReturnType<typeof fieldWriter>, pos: number, v: number): void {
     const a = Math.abs(v);
-    let raw = Math.round(a * wr.scale);
+    let raw = Math.round(a * wr.scale * 2 ** this.shift);
     if (v < 0) raw = -raw;
     if (raw > wr.max || raw < wr.min) {
       raw = raw > wr.max ? wr.max : wr.min;
@@ -148,11 +184,27 @@ class Packer {
         values,
         clipped: this.clip.count,
         maxAbs: this.clip.maxAbs,
-        limit: 2 ** (f.int - 1),
-        format: `ap_fixed<${f.width},${f.int}>`,
+        limit: 2 ** (f.int - 1 - this.shift),
+        format: `ap_fixed<${f.width},${f.int}>` + (this.shift ? ` x 2^-${this.shift}` : ''),
       });
     }
     this.clip = { count: 0, maxAbs: 0 };
+  }
+
+  /** Picks the exponent of a scaled tensor (maxShift > 0), records it; `put` then applies it. */
+  private scaleFor(data: Float32Array, label: string, f: Fx, maxShift: number): void {
+    this.shift = maxShift > 0 ? weightExponent(data, f, maxShift) : 0;
+    if (maxShift > 0) {
+      let maxAbs = 0;
+      for (let i = 0; i < data.length; i++) maxAbs = Math.max(maxAbs, Math.abs(data[i]));
+      this.scales.push({ tensor: label, shift: this.shift, maxShift, maxAbs });
+    }
+  }
+
+  /** The scale word (docs/weights.md): the exponent in the low 32 bits of the segment's last word. */
+  private putScaleWord(buf: Uint8Array, base: number, seg: Segment): void {
+    if (seg.maxShift > 0) putField(buf, (base + seg.offset + seg.words - 1) * this.axi, 32, this.shift);
+    this.shift = 0;
   }
 
   segment(buf: Uint8Array, base: number, seg: Segment): void {
@@ -166,6 +218,7 @@ class Packer {
       const inTiles = seg.in / seg.tileIn;
       const { tileIn: TI, tileOut: TO } = seg;
       const wr = fieldWriter(buf, seg.weightFx);
+      this.scaleFor(w, label, seg.weightFx, seg.maxShift);
       for (let to = 0; to < seg.out / TO; to++)
         for (let ti = 0; ti < inTiles; ti++) {
           const tileBit = (base + seg.offset + (to * inTiles + ti) * tileWords) * axi;
@@ -179,6 +232,7 @@ class Packer {
           }
         }
       this.record(label, seg.weightFx, seg.in * seg.out);
+      this.putScaleWord(buf, base, seg);
       const bw = seg.biasFx.width;
       const bpw = perWord(bw, axi);
       const biasBase = base + seg.offset + (seg.out / TO) * inTiles * tileWords;
@@ -193,6 +247,7 @@ class Packer {
       const rowWords = wordsFor(seg.cols, fw, axi);
       const { rows, cols } = seg;
       const wr = fieldWriter(buf, seg.fx);
+      this.scaleFor(data, label, seg.fx, seg.maxShift);
       for (let r = 0; r < rows; r++)
         for (let c = 0; c < cols; c++)
           this.put(
@@ -201,6 +256,7 @@ class Packer {
             seg.transpose ? data[c * rows + r] : data[r * cols + c],
           );
       this.record(label, seg.fx, rows * cols);
+      this.putScaleWord(buf, base, seg);
     }
   }
 }
@@ -250,7 +306,7 @@ export function packWeights(design: Design, ckpt: Checkpoint): PackedWeights {
     const region = bytes.subarray(regions[i].offset, regions[i].offset + regions[i].bytes);
     for (const blk of l.blocks) for (const seg of blk.segments) packer.segment(region, blk.offset, seg);
   });
-  return { bytes, designHash: hash, regions, clipped: packer.report };
+  return { bytes, designHash: hash, regions, clipped: packer.report, scales: packer.scales };
 }
 
 /** Packs and writes atomically; returns the packing (with its clip report). */
@@ -272,5 +328,26 @@ export function clipSummary(r: ClipReport): string | null {
       )
       .join(', ') +
     (r.tensors.length > 3 ? ', ...' : '')
+  );
+}
+
+/**
+ * One line about the per-layer weight exponents (how many tensors got each s, and the smallest
+ * and largest with an example), or null when the design has no weight scales.
+ */
+export function scaleSummary(scales: TensorScale[]): string | null {
+  if (scales.length === 0) return null;
+  const byShift = new Map<number, number>();
+  for (const t of scales) byShift.set(t.shift, (byShift.get(t.shift) ?? 0) + 1);
+  const counts = [...byShift.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, n]) => `s=${s}: ${n}`)
+    .join(', ');
+  const lo = scales.reduce((a, b) => (b.shift < a.shift ? b : a));
+  const hi = scales.reduce((a, b) => (b.shift > a.shift ? b : a));
+  const ex = (t: TensorScale) => `${t.tensor} s=${t.shift} (max |w| ${t.maxAbs.toPrecision(3)})`;
+  return (
+    `per-layer weight scales 2^s of ${scales.length} tensors (stored w·2^s): ${counts}; ` +
+    (lo === hi ? ex(lo) : `e.g. ${ex(lo)}, ${ex(hi)}`)
   );
 }

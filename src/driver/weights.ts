@@ -7,7 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCheckpoint } from '../model/checkpoint.js';
 import { UserError, describeError } from '../util/errors.js';
-import { clipSummary, writePackedWeights } from './pack.js';
+import { clipSummary, scaleSummary, writePackedWeights } from './pack.js';
 import type { Project } from './project.js';
 
 export const WEIGHTS_CACHE_DIR = 'build/weights';
@@ -44,5 +44,7 @@ export async function packedWeightsFor(
   const packed = writePackedWeights(path, project.design, ckpt);
   const clipped = clipSummary(packed.clipped);
   if (clipped) log(`note: ${clipped}`);
+  const scales = scaleSummary(packed.scales);
+  if (scales) log(scales);
   return path;
 }

@@ -17,7 +17,14 @@ export interface Precision {
   // activations as the linear engine's MACs read them (each input quantised where it is read, so
   // the residual stream can stay wider than the MAC operands); absent: the activation type
   linear_input?: FixedType;
+  // 'per-layer': each linear layer's (and each MoE gate's) weights are stored scaled by a power of
+  // two 2^s chosen at pack time from the checkpoint, and the kernels multiply by 2^-s exactly (a
+  // right shift of the exact tile sum; docs/weights.md, docs/csim.md); absent or 'none': no scale
+  weight_scale?: WeightScale;
 }
+
+export const WEIGHT_SCALES = ['per-layer', 'none'] as const;
+export type WeightScale = (typeof WEIGHT_SCALES)[number];
 
 /** Design-wide facts every kernel's models may need (from the design, never from the kernels). */
 export interface SharedParams {

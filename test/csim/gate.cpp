@@ -33,12 +33,14 @@ struct gate_cfg {
   typedef ::act_t in_t;
   typedef ::weight_t weight_t;
   typedef ap_fixed<64, 28> logit_t;
+  typedef logit_t lsh_t;  // no weight scale (MAX_WEIGHT_SHIFT 0)
   typedef ::score_t score_t;
   typedef ::prob_t prob_t;
   static const unsigned AXI_BITS = 512, DIM = DIM_, EXPERTS = E_, TOP_K = K_, MAX_ROWS = 64;
   static const unsigned WEIGHT_BITS = 16, WEIGHTS_PER_WORD = 32, ROW_WORDS = (DIM_ + 31) / 32;
   static const unsigned SCORE_BITS = 32, SCORE_FRAC = 20, PROB_BITS = 18, PROB_FRAC = 17;
   static const unsigned ESUM_BITS = 25 + (E_ <= 1 ? 0 : E_ <= 2 ? 1 : E_ <= 4 ? 2 : E_ <= 8 ? 3 : E_ <= 16 ? 4 : 5);
+  static const unsigned MAX_WEIGHT_SHIFT = 0, SHIFT_BITS = 1;
 };
 
 static const int H_FRAC = 22, W_FRAC = 14, S_FRAC = 20;

@@ -1,9 +1,9 @@
 /**
  * The W8A8-style precision preset (design.ts PRECISIONS.w8a8) in C-simulation against the float32
  * reference, synthetic checkpoint (seed 1), 2 images. Thresholds sit just below what was measured
- * (figures in each test): 8-bit weights with one power-of-two scale for every linear layer are
- * what loses accuracy here (docs/csim.md, "Numerics (W8A8)"), so these are regression bounds for
- * this preset, not the W16A32 acceptance bounds.
+ * (figures in each test): 8-bit weights (with a power-of-two scale per layer) and 8-bit linear
+ * inputs are what loses accuracy here (docs/csim.md, "Numerics (W8A8)"), so these are regression
+ * bounds for this preset, not the W16A32 acceptance bounds.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { readFileSync, rmSync } from 'node:fs';
@@ -50,28 +50,38 @@ describe('micro W8A8 csim vs the float32 reference', () => {
       expect(config).toContain('typedef ap_fixed<8,1> weight_t;');
       expect(config).toContain('typedef ap_fixed<32,14> acc_t;');
       expect(config).toMatch(/struct ffn_engine_cfg \{[^}]*typedef ::lin_in_t mac_in_t;/);
+      // per-layer weight scales: exact up to 2^-7 (acc_t's 18 fractional bits - the product's 11),
+      // none on the patch projection (its 16-bit weights' products already use all 18)
+      expect(config).toMatch(/struct ffn_engine_cfg \{[^}]*MAX_WEIGHT_SHIFT = 7u;/);
+      expect(config).toMatch(/struct msa_engine_cfg \{[^}]*MAX_WEIGHT_SHIFT = 7u;/);
+      expect(config).toMatch(/struct pe_engine_cfg \{[^}]*MAX_WEIGHT_SHIFT = 0u;/);
+      expect(config).toMatch(/struct ffn_gate_cfg \{[^}]*MAX_WEIGHT_SHIFT = 15u;/);
     }, 300000);
 
-    // measured (both designs give the same bits: tile sums are exact): task 0 cosine min 0.997528
-    // median 0.999636, rel L2 2.905%, experts 97.06% (66/68); task 1 0.997306 / 0.999643, 2.922%, 97.06%
+    // measured (both designs give the same bits: tile sums are exact): task 0 cosine min 0.998086
+    // median 0.999712, rel L2 2.631%, experts 94.12% (64/68); task 1 0.996967 / 0.999733, 2.752%,
+    // 97.06%. (One scale for all layers: 0.997528 / 0.999636, 2.905%, 97.06%; 0.997306 / 0.999643,
+    // 2.922%, 97.06%. micro's weights reach 1.06, so half its layers keep s = 0; two near-tied
+    // expert choices of 68 flip with the changed activations.)
     test.each([0, 1])(
-      'task %d: cosine min >= 0.997, median >= 0.9996, rel L2 <= 3%, experts >= 97%',
+      'task %d: cosine min >= 0.9965, median >= 0.9997, rel L2 <= 2.8%, experts >= 94%',
       async (task) => {
         const a = await accuracy(design, c, { batch: 2, task });
         report(`micro (${d.name}, task ${task})`, a);
-        expect(a.cosineMin).toBeGreaterThanOrEqual(0.997);
-        expect(a.cosineMedian).toBeGreaterThanOrEqual(0.9996);
-        expect(a.relL2).toBeLessThanOrEqual(0.03);
-        expect(a.expertAgreement!).toBeGreaterThanOrEqual(0.97);
+        expect(a.cosineMin).toBeGreaterThanOrEqual(0.9965);
+        expect(a.cosineMedian).toBeGreaterThanOrEqual(0.9997);
+        expect(a.relL2).toBeLessThanOrEqual(0.028);
+        expect(a.expertAgreement!).toBeGreaterThanOrEqual(0.94);
       },
     );
   });
 });
 
 describe('m3vit-tiny W8A8 csim vs the float32 reference', () => {
-  // measured: cosine min 0.986195 median 0.993696, rel L2 11.423%, max abs 0.931, experts 85.72%
-  // (W16A32 on the same inputs: 0.995784 / 0.999999, 0.926%, 99.48%)
-  test('2 images: cosine min >= 0.986, median >= 0.9935, rel L2 <= 11.5%, experts >= 85%', async () => {
+  // measured: cosine min 0.990808 median 0.999310, rel L2 4.635%, max abs 0.604, experts 93.80%
+  // (one weight scale for all layers: 0.986195 / 0.993696, 11.423%, 0.931, 85.72%; W16A32 on the
+  // same inputs: 0.995784 / 0.999999, 0.926%, 99.48%)
+  test('2 images: cosine min >= 0.990, median >= 0.9992, rel L2 <= 4.7%, experts >= 93.5%', async () => {
     const design = testDesign('m3vit-tiny', 'u280', {}, { precision: 'w8a8' });
     const root = scratch();
     roots.push(root);
@@ -79,9 +89,9 @@ describe('m3vit-tiny W8A8 csim vs the float32 reference', () => {
     expect(c.lint).toBe('');
     const a = await accuracy(design, c, { batch: 2, task: 0 });
     report('m3vit-tiny', a);
-    expect(a.cosineMin).toBeGreaterThanOrEqual(0.986);
-    expect(a.cosineMedian).toBeGreaterThanOrEqual(0.9935);
-    expect(a.relL2).toBeLessThanOrEqual(0.115);
-    expect(a.expertAgreement!).toBeGreaterThanOrEqual(0.85);
+    expect(a.cosineMin).toBeGreaterThanOrEqual(0.99);
+    expect(a.cosineMedian).toBeGreaterThanOrEqual(0.9992);
+    expect(a.relL2).toBeLessThanOrEqual(0.047);
+    expect(a.expertAgreement!).toBeGreaterThanOrEqual(0.935);
   }, 600000);
 });

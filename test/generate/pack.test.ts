@@ -1,6 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { designHash } from '../../src/design/hash.js';
-import { clipSummary, packWeights, PAGE } from '../../src/driver/pack.js';
+import {
+  clipSummary,
+  designWeightLayout,
+  packWeights,
+  PAGE,
+  scaleSummary,
+  weightExponent,
+} from '../../src/driver/pack.js';
 import { synthCheckpoint } from '../../src/model/checkpoint.js';
 import { UserError } from '../../src/util/errors.js';
 import { testDesign } from './helpers.js';
@@ -93,5 +100,88 @@ describe('weight packing', () => {
     const other = synthCheckpoint(testDesign('m3vit-tiny').model, 1);
     expect(() => packWeights(design, other)).toThrow(UserError);
     expect(() => packWeights(design, other)).toThrow(/tensor 'patch_embed.proj.weight' has shape/);
+  });
+});
+
+describe('per-layer weight scales (w8a8)', () => {
+  const w8 = { width: 8, int: 1, signed: true }; // ap_fixed<8,1>: raw -128..127, 7 fractional bits
+
+  test('the exponent is the largest s <= max whose w·2^s does not saturate (ties away from zero)', () => {
+    const e = (v: number[], max = 7) => weightExponent(Float32Array.from(v), w8, max);
+    expect(e([0.22, -0.1])).toBe(2); // 0.88 -> 113; s = 3 would give 225 > 127
+    expect(e([-0.5])).toBe(1); // -1.0 -> -128 fits
+    expect(e([0.5])).toBe(0); // 1.0 -> 128 > 127
+    expect(e([0.49])).toBe(1); // 0.98 -> round(125.44) = 125 fits; s = 2 would give 251
+    expect(e([0.4981])).toBe(0); // 0.4981 · 2^8 = 127.51 rounds to 128: s = 1 would saturate
+    expect(e([-1])).toBe(0); // fits at s = 0 only
+    expect(e([1.5, 0.1])).toBe(0); // saturates even at s = 0: reported by the clip report
+    expect(e([0.001])).toBe(7); // bounded by what the kernel applies
+    expect(e([0.001], 3)).toBe(3);
+    expect(e([0])).toBe(7);
+  });
+
+  const design = testDesign('micro', 'zcu102', {}, { precision: 'w8a8' }); // 128-bit AXI: 16 weights a word
+  const ckpt = synthCheckpoint(design.model, 5);
+  const packed = packWeights(design, ckpt);
+  const layouts = designWeightLayout(design);
+  const segOf = (region: number, block: number, name: string) => {
+    const blk = layouts[region].blocks.find((b) => b.block === block)!;
+    const seg = blk.segments.find((s) => s.name === name)!;
+    return { base: blk.offset + seg.offset, seg };
+  };
+
+  test('a scaled linear: weights stored as w·2^s, s in the word after the biases, reported', () => {
+    const { base, seg } = segOf(1, 1, 'proj');
+    expect(seg.kind === 'linear' && seg.maxShift).toBe(7);
+    const w = ckpt.get('blocks.1.attn.proj.weight')!.data; // [out 32][in 32]
+    const s = weightExponent(w, w8, 7);
+    expect(s).toBeGreaterThan(0);
+    const region = packed.regions[1].offset;
+    expect(field(packed.bytes, region, 128, base + seg.words - 1, 0, 32)).toBe(s);
+    expect(field(packed.bytes, region, 128, base + seg.words - 1, 1, 32)).toBe(0);
+    // weight [o=0][i=1]: tile (0, 0) (tiles 16 x 16 = 256 weights = 16 words), element [i=1][o=0] = 16
+    const raw = Math.sign(w[1]) * Math.round(Math.abs(w[1]) * 2 ** (7 + s));
+    expect(field(packed.bytes, region, 128, base + 1, 0, 8)).toBe(raw);
+    expect(packed.scales).toContainEqual({
+      tensor: 'blocks.1.attn.proj.weight',
+      shift: s,
+      maxShift: 7,
+      maxAbs: expect.any(Number),
+    });
+    expect(scaleSummary(packed.scales)).toMatch(
+      /^per-layer weight scales 2\^s of 16 tensors \(stored w·2\^s\): s=0: \d+, s=1: \d+, s=2: \d+; e\.g\./,
+    );
+  });
+
+  test('a gate: one exponent per task in the word after its rows; the patch projection has none', () => {
+    const { base, seg } = segOf(2, 1, 'gate.1');
+    expect(seg.kind === 'rows' && seg.maxShift).toBe(15);
+    const g = ckpt.get('blocks.1.mlp.gate.1.w_gate')!.data;
+    expect(field(packed.bytes, packed.regions[2].offset, 128, base + seg.words - 1, 0, 32)).toBe(
+      weightExponent(g, w8, 15),
+    );
+    const pe = segOf(0, -1, 'proj').seg;
+    expect(pe.kind === 'linear' && pe.maxShift).toBe(0);
+    expect(packed.scales.some((t) => t.tensor.startsWith('patch_embed'))).toBe(false);
+    // W16A32 has no scale words and no scales
+    const w16 = testDesign('micro', 'zcu102');
+    expect(packWeights(w16, ckpt).scales).toEqual([]);
+    expect(scaleSummary([])).toBeNull();
+  });
+
+  test('a layer that saturates at s = 0 keeps s = 0 and is reported against the unscaled limit', () => {
+    const bad = new Map(ckpt);
+    const t = ckpt.get('blocks.0.attn.qkv.weight')!;
+    const data = Float32Array.from(t.data);
+    data[3] = 5;
+    bad.set('blocks.0.attn.qkv.weight', { shape: t.shape, data });
+    const p = packWeights(design, bad);
+    expect(p.scales.find((x) => x.tensor === 'blocks.0.attn.qkv.weight')).toMatchObject({
+      shift: 0,
+      maxAbs: 5,
+    });
+    expect(p.clipped.tensors).toContainEqual(
+      expect.objectContaining({ tensor: 'blocks.0.attn.qkv.weight', clipped: 1, maxAbs: 5, limit: 1 }),
+    );
   });
 });

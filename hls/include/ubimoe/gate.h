@@ -102,9 +102,13 @@ select_probs:
   }
 }
 
-// CFG: word_t in_t weight_t logit_t score_t prob_t; AXI_BITS DIM EXPERTS TOP_K MAX_ROWS WEIGHT_BITS
-// WEIGHTS_PER_WORD ROW_WORDS SCORE_BITS SCORE_FRAC PROB_BITS PROB_FRAC ESUM_BITS.
-// The task's gate is EXPERTS rows of DIM weights (row e = column e of w_gate), each ROW_WORDS words.
+// CFG: word_t in_t weight_t logit_t lsh_t score_t prob_t; AXI_BITS DIM EXPERTS TOP_K MAX_ROWS
+// WEIGHT_BITS WEIGHTS_PER_WORD ROW_WORDS SCORE_BITS SCORE_FRAC PROB_BITS PROB_FRAC ESUM_BITS
+// MAX_WEIGHT_SHIFT SHIFT_BITS.
+// The task's gate is EXPERTS rows of DIM weights (row e = column e of w_gate), each ROW_WORDS words;
+// with MAX_WEIGHT_SHIFT > 0 the rows hold w·2^s and the word after them holds s (per task): each
+// exact logit is shifted right by s in lsh_t (s more fractional bits: exact), then rounded to the
+// score format once, as without a scale.
 //
 // Cycles (predicted, one call): E·(ROW_WORDS + DIM) to load the gate into E banks (one bank per
 // expert, DIM writes each), then rows·DIM: the token and feature loops flatten into one pipeline at
@@ -117,6 +121,7 @@ void gate(const typename CFG::in_t h[CFG::MAX_ROWS][CFG::DIM], unsigned rows, co
           unsigned off, unsigned choice[CFG::MAX_ROWS][CFG::TOP_K],
           typename CFG::prob_t choice_p[CFG::MAX_ROWS][CFG::TOP_K]) {
   typedef typename CFG::logit_t logit_t;
+  typedef typename CFG::lsh_t lsh_t;
   const unsigned E = CFG::EXPERTS, D = CFG::DIM, max_rows = CFG::MAX_ROWS;
   typename CFG::weight_t wg[CFG::DIM][E];
 #pragma HLS ARRAY_PARTITION variable=wg complete dim=2
@@ -126,6 +131,11 @@ load_gate:
     read_vector<typename CFG::weight_t, CFG::WEIGHT_BITS, CFG::WEIGHTS_PER_WORD, CFG::DIM, CFG::AXI_BITS>(
         w, off + e * CFG::ROW_WORDS, row);
     for (unsigned d = 0; d < CFG::DIM; d++) wg[d][e] = row[d];
+  }
+  ap_uint<CFG::SHIFT_BITS> shift = 0;
+  if (CFG::MAX_WEIGHT_SHIFT > 0) {
+    const unsigned s = ap_uint<32>(w[off + E * CFG::ROW_WORDS].range(31, 0)).to_uint();
+    shift = s < CFG::MAX_WEIGHT_SHIFT ? s : CFG::MAX_WEIGHT_SHIFT;
   }
 
   logit_t logit[E];
@@ -141,7 +151,12 @@ gate_rows:
       if (d == D - 1) {
         typename CFG::score_t s[E];  // the logits rounded (saturating) to the score format
 #pragma HLS ARRAY_PARTITION variable=s complete
-        for (unsigned e = 0; e < E; e++) s[e] = logit[e];
+        for (unsigned e = 0; e < E; e++) {
+          if (CFG::MAX_WEIGHT_SHIFT > 0)
+            s[e] = lsh_t(logit[e]) >> shift;
+          else
+            s[e] = logit[e];
+        }
         gate_select<CFG>(s, choice[t], choice_p[t]);
       }
     }

@@ -23,7 +23,9 @@
 //                    scatters R[queue[e][r]] += p · y (expert mode, SCATTER).
 //
 // Weight layout (docs/weights.md): per layer, tiles in (out tile, in tile) order, each TILE_WORDS
-// words, elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the layer's biases.
+// words, elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the layer's biases;
+// then, when MAX_WEIGHT_SHIFT > 0 (per-layer weight scales), the scale word: the layer's weights
+// are stored as w·2^s and s (low bits of the word) is applied exactly in engine_pass.
 #ifndef UBIMOE_LINEAR_H
 #define UBIMOE_LINEAR_H
 
@@ -48,6 +50,7 @@ struct linear_pass {
   bool from_b;         // input rows from B (else S)
   bool to_r;           // drain into R (else store into B)
   bool scatter;        // with to_r: R[queue[expert][r]] += queue_p[expert][r] · y
+  unsigned shift;      // weight exponent s (<= MAX_WEIGHT_SHIFT): set by engine_read from the scale word
 };
 
 // The descriptor of layer LAYER (a config struct: IN_TILES OUT_TILES BIAS_OFFSET GELU) at `w_off`.
@@ -66,6 +69,7 @@ linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b,
   p.from_b = from_b;
   p.to_r = to_r;
   p.scatter = scatter;
+  p.shift = 0;
   return p;
 }
 
@@ -84,39 +88,48 @@ struct bias_chunk {
 
 // CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
 // LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_R
-// SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC.
+// SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
+// MAX_WEIGHT_SHIFT SHIFT_BITS.
 
-// Dataflow process 1: for every pass in order, its descriptor, then per output tile its biases
-// and its in_tiles weight tiles.
+// Dataflow process 1: for every pass in order, its descriptor (with the weight exponent from the
+// layer's scale word, read in the same burst as the biases), then per output tile its biases and
+// its in_tiles weight tiles.
 template <class CFG>
 void engine_read(const typename CFG::word_t *w, const linear_pass passes[CFG::MAX_PASSES], unsigned n,
                  hls::stream<linear_pass, 2> &to_mac, hls::stream<bias_chunk<CFG>, 2> &biases,
                  hls::stream<weight_words<CFG>, 2> &tiles) {
   const unsigned max_passes = CFG::MAX_PASSES, tile_out = CFG::TILE_OUT;
   const unsigned max_layer_words = CFG::MAX_LAYER_WORDS;
-  const unsigned max_bias_words = (CFG::MAX_OUT + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD;
+  const unsigned scale_words = CFG::MAX_WEIGHT_SHIFT > 0 ? 1 : 0;  // the scale word after the biases
+  const unsigned max_bias_words = (CFG::MAX_OUT + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD + scale_words;
   typename CFG::bias_t bias[CFG::MAX_OUT];
 #pragma HLS ARRAY_PARTITION variable=bias cyclic factor=tile_out
 read_passes:
   for (unsigned p = 0; p < n; p++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_passes
-    const linear_pass d = passes[p];
-    to_mac.write(d);
+    linear_pass d = passes[p];
     const unsigned out = d.out_tiles * CFG::TILE_OUT;
     const unsigned bias_words = (out + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD;
   read_biases:
-    for (unsigned wi = 0; wi < bias_words; wi++) {
+    for (unsigned wi = 0; wi < bias_words + scale_words; wi++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_bias_words
 #pragma HLS PIPELINE II=1
-      typename CFG::bias_t fields[CFG::BIASES_PER_WORD];
-      unpack_word<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::AXI_BITS>(
-          w[d.w_off + d.bias_off + wi], fields);
-      for (unsigned l = 0; l < CFG::BIASES_PER_WORD; l++) {
+      const typename CFG::word_t word = w[d.w_off + d.bias_off + wi];
+      if (wi == bias_words) {
+        // the scale word: s in its low bits, clamped to the bound the shifter is built for
+        const unsigned s = ap_uint<32>(word.range(31, 0)).to_uint();
+        d.shift = s < CFG::MAX_WEIGHT_SHIFT ? s : CFG::MAX_WEIGHT_SHIFT;
+      } else {
+        typename CFG::bias_t fields[CFG::BIASES_PER_WORD];
+        unpack_word<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::AXI_BITS>(word, fields);
+        for (unsigned l = 0; l < CFG::BIASES_PER_WORD; l++) {
 #pragma HLS UNROLL
-        const unsigned c = wi * CFG::BIASES_PER_WORD + l;
-        if (c < out && c < CFG::MAX_OUT) bias[c] = fields[l];
+          const unsigned c = wi * CFG::BIASES_PER_WORD + l;
+          if (c < out && c < CFG::MAX_OUT) bias[c] = fields[l];
+        }
       }
     }
+    to_mac.write(d);
     // the layer's tiles as ONE sequential burst (max_read_burst_length splits it; outstanding
     // requests hide the AXI latency): a tile leaves every TILE_WORDS words, an output tile's
     // biases just before its first tile
@@ -197,6 +210,10 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=2
 #pragma HLS ARRAY_PARTITION variable=acc cyclic factor=lane_count dim=1
 
+  // the layer's weight exponent: each exact tile sum is shifted right by it (a barrel shift of at
+  // most MAX_WEIGHT_SHIFT; tsum_t carries that many extra fractional bits, so no bit is lost and
+  // acc_t, with at least frac(product) + MAX_WEIGHT_SHIFT fractional bits, holds the result exactly)
+  const ap_uint<CFG::SHIFT_BITS> shift = CFG::MAX_WEIGHT_SHIFT > 0 ? d.shift : 0;
   const unsigned used_groups = (d.rows + CFG::LANES - 1) / CFG::LANES;
   const unsigned groups = used_groups > CFG::MIN_GROUPS ? used_groups : CFG::MIN_GROUPS;
   const bool from_b = CFG::B_IS_SOURCE && d.from_b;
@@ -242,7 +259,8 @@ out_tiles:
           }
           for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-            acc[r][o] = (ti == 0 ? acc_t(0) : acc[r][o]) + acc_t(s[o]);
+            const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(s[o] >> shift) : s[o];
+            acc[r][o] = (ti == 0 ? acc_t(0) : acc[r][o]) + acc_t(v);
           }
         }
       }

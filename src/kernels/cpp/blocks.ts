@@ -6,7 +6,17 @@
 import { UserError } from '../../util/errors.js';
 import { COST } from '../costConstants.js';
 import { clog2, ensureWidth, frac, fx, productOf, type Fx } from './fixed.js';
-import { cppAct, cppRaw, MANT, PROB, WIDE, wideSumOf, type Formats } from './formats.js';
+import {
+  cppAct,
+  cppRaw,
+  gateMaxShift,
+  linearMaxShift,
+  MANT,
+  PROB,
+  WIDE,
+  wideSumOf,
+  type Formats,
+} from './formats.js';
 import { linearWords, perWord, wordsFor } from './layout.js';
 import { k, t, type CppStruct } from './struct.js';
 
@@ -66,7 +76,11 @@ export const MIN_TOKEN_GROUPS = COST.ACC_DEPENDENCE_DISTANCE;
 export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppStruct {
   // the MACs multiply lin_in_t operands: every engine input is an activation, quantised to the
   // linear-input class where the engine reads it (the same type as act_t unless types.linear_input)
-  const tsum = wideSumOf(f.linIn, s.weightFx, `${s.what}: linear products`);
+  // with per-layer weight scales the tile sum is shifted right by up to maxShift bits in tsum_t,
+  // which has that many more fractional bits (formats.ts, linearMaxShift)
+  const maxShift = linearMaxShift(f, s.weightFx, s.tileIn);
+  const exact = wideSumOf(f.linIn, s.weightFx, `${s.what}: linear products`);
+  const tsum = fx(exact.width, exact.int - maxShift);
   const accRows = s.lanes * Math.max(Math.ceil(s.maxRows / s.lanes), MIN_TOKEN_GROUPS);
   const tileWords = wordsFor(s.tileIn * s.tileOut, s.weightFx.width, axi);
   return {
@@ -115,6 +129,12 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
       k('BIASES_PER_WORD', perWord(f.bias.width, axi)),
       k('PRE_BITS', f.act.width),
       k('PRE_FRAC', frac(f.act)),
+      k(
+        'MAX_WEIGHT_SHIFT',
+        maxShift,
+        maxShift ? "per-layer weight exponents: a scale word after each layer's biases" : 'no weight scales',
+      ),
+      k('SHIFT_BITS', Math.max(1, clog2(maxShift + 1)), 'bits of a weight exponent'),
     ],
   };
 }
@@ -134,7 +154,8 @@ export interface LayerSpec {
 export function linearLayerStruct(s: LayerSpec, f: Formats, axi: number): CppStruct {
   if (frac(f.act) <= 7 && s.gelu)
     throw new UserError(`types.activation: GELU needs more than 7 fractional bits`);
-  const lw = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, s.weightFx, f.bias, axi);
+  const maxShift = linearMaxShift(f, s.weightFx, s.tileIn);
+  const lw = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, s.weightFx, f.bias, axi, maxShift);
   return {
     name: s.name,
     comment: s.comment,
@@ -146,6 +167,9 @@ export function linearLayerStruct(s: LayerSpec, f: Formats, axi: number): CppStr
       k('OUT_TILES', s.outDim / s.tileOut),
       k('GELU', s.gelu),
       k('BIAS_OFFSET', lw.weightWords, 'words from the layer start to its biases'),
+      ...(lw.scaleWords
+        ? [k('SCALE_OFFSET', lw.weightWords + lw.biasWords, 'words from the layer start to its scale word')]
+        : []),
       k('WORDS', lw.words),
     ],
   };
@@ -292,6 +316,8 @@ export function gateStruct(
   what: string,
 ): CppStruct {
   const logit = wideSumOf(f.act, f.weight, `${what}: gate logits`);
+  // per-task weight exponent: the logit is shifted right in lsh_t (maxShift more fractional bits)
+  const maxShift = gateMaxShift(f, dim);
   return {
     name,
     comment: `MoE gate: ${experts} experts, top-${topK}`,
@@ -300,6 +326,7 @@ export function gateStruct(
       t('in_t', 'act_t'),
       t('weight_t', 'weight_t'),
       t('logit_t', cppRaw(logit)),
+      t('lsh_t', cppRaw(fx(logit.width, logit.int - maxShift)), 'a logit times 2^-s, exact'),
       t('score_t', 'score_t'),
       t('prob_t', 'prob_t'),
     ],
@@ -317,6 +344,12 @@ export function gateStruct(
       k('PROB_BITS', PROB.width),
       k('PROB_FRAC', frac(PROB)),
       k('ESUM_BITS', 25 + clog2(experts)),
+      k(
+        'MAX_WEIGHT_SHIFT',
+        maxShift,
+        maxShift ? 'per-task weight exponent: a scale word after the E rows' : 'no weight scale',
+      ),
+      k('SHIFT_BITS', Math.max(1, clog2(maxShift + 1)), 'bits of a weight exponent'),
     ],
   };
 }

@@ -16,7 +16,7 @@ import {
   tokensStruct,
 } from './blocks.js';
 import { atMost, mustDivide, type KernelContext } from './common.js';
-import { formats } from './formats.js';
+import { formats, gateMaxShift, linearMaxShift } from './formats.js';
 import { LayoutBuilder, linearWords, type BlockWeights, type KernelWeights } from './layout.js';
 import { k, type CppStruct } from './struct.js';
 
@@ -49,6 +49,7 @@ export function weightLayout(
   const f = formats(shared.precision);
   const { D } = dims;
   const { tile_in: ti, tile_out: to } = params;
+  const shift = linearMaxShift(f, f.weight, ti); // > 0: per-layer weight scales (a scale word per layer)
   const blocks: BlockWeights[] = [];
   let offset = 0;
   for (let i = 0; i < dims.depth; i++) {
@@ -58,7 +59,15 @@ export function weightLayout(
     b.rows('norm2.bias', { name: `${p}.norm2.bias` }, 1, D, f.norm);
     if (dims.moeBlocks[i]) {
       for (let task = 0; task < dims.tasks; task++)
-        b.rows(`gate.${task}`, { name: gateName(model, i, task) }, dims.experts, D, f.weight, true);
+        b.rows(
+          `gate.${task}`,
+          { name: gateName(model, i, task) },
+          dims.experts,
+          D,
+          f.weight,
+          true,
+          gateMaxShift(f, D),
+        );
       const He = dims.expertHidden;
       for (let e = 0; e < dims.experts; e++) {
         b.linear(
@@ -71,6 +80,7 @@ export function weightLayout(
           to,
           f.weight,
           f.bias,
+          shift,
         );
         b.linear(
           `expert.${e}.fc2`,
@@ -82,6 +92,7 @@ export function weightLayout(
           to,
           f.weight,
           f.bias,
+          shift,
         );
       }
     } else {
@@ -96,6 +107,7 @@ export function weightLayout(
         to,
         f.weight,
         f.bias,
+        shift,
       );
       b.linear(
         'fc2',
@@ -107,6 +119,7 @@ export function weightLayout(
         to,
         f.weight,
         f.bias,
+        shift,
       );
     }
     if (model.final_norm && i === dims.depth - 1) {
@@ -197,9 +210,10 @@ export function templateContext(
       layer('ffn_expert_fc1_layer', `expert fc1 (htoh4) ${D} -> ${He} + GELU`, D, He, true),
       layer('ffn_expert_fc2_layer', `expert fc2 (h4toh) ${He} -> ${D}`, He, D, false),
     );
+    const shift = linearMaxShift(f, f.weight, params.tile_in);
     expertWords =
-      linearWords(D, He, params.tile_in, params.tile_out, f.weight, f.bias, axi).words +
-      linearWords(He, D, params.tile_in, params.tile_out, f.weight, f.bias, axi).words;
+      linearWords(D, He, params.tile_in, params.tile_out, f.weight, f.bias, axi, shift).words +
+      linearWords(He, D, params.tile_in, params.tile_out, f.weight, f.bias, axi, shift).words;
   }
   if (model.final_norm) structs.push(layerNormStruct('final_ln_cfg', f, axi, D, N, params.tile_in, F));
   const gate0 = segIn(moe, 'gate.0');

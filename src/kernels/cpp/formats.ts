@@ -25,6 +25,7 @@ export interface Formats {
   patchWeight: Fx;
   qkv: Fx; // attention q/k/v (narrower than act so q·k stays within 64 bits)
   score: Fx; // attention scores and gate logits, after scaling (rounded, saturating)
+  weightScale: boolean; // per-layer power-of-two weight scales (precision weight_scale: 'per-layer')
 }
 
 export function formats(p: Precision): Formats {
@@ -39,6 +40,7 @@ export function formats(p: Precision): Formats {
     patchWeight: fromPrecision(p.patch_weight),
     qkv: fx(Math.min(act.width, 24), Math.min(act.int, 8)),
     score: fx(32, Math.min(act.int, 8) + 4),
+    weightScale: p.weight_scale === 'per-layer',
   };
   if (frac(act) < 8)
     throw new UserError(`types.activation: needs at least 8 fractional bits, has ${frac(act)}`);
@@ -62,3 +64,32 @@ export function wideSumOf(a: Fx, b: Fx, what: string): Fx {
 }
 
 export { clog2, frac };
+
+/** Upper bound of a per-layer weight exponent (what a scale word may hold; kernels clamp to it). */
+export const WEIGHT_SHIFT_CAP = 15;
+
+/**
+ * The largest weight exponent s a linear engine applies (0: the layers carry no scale word). The
+ * packer stores w·2^s and the engine shifts each exact tile sum right by s in tsum_t (which gets
+ * s more fractional bits), so 2^-s is exact as long as acc_t keeps the product's fractional bits
+ * plus s: s <= frac(acc) - frac(in) - frac(w). tsum_t stays 64 bits, so its integer part must
+ * still hold a tile sum of the scaled weights (|w·2^s| stays within the weight type).
+ */
+export function linearMaxShift(f: Formats, weight: Fx, tileIn: number): number {
+  if (!f.weightScale) return 0;
+  const productFrac = frac(f.linIn) + frac(weight);
+  const sumInt = f.linIn.int + weight.int - 1 + clog2(tileIn);
+  return Math.max(0, Math.min(WEIGHT_SHIFT_CAP, frac(f.acc) - productFrac, WIDE - productFrac - sumInt));
+}
+
+/**
+ * The largest exponent of a MoE gate's weights (per task): the logit (exact, 64 bits) is shifted
+ * in a 64-bit intermediate with s more fractional bits, then rounded to the score format once, so
+ * any s is exact while that intermediate's integer part holds a logit of the scaled weights.
+ */
+export function gateMaxShift(f: Formats, dim: number): number {
+  if (!f.weightScale) return 0;
+  const productFrac = frac(f.act) + frac(f.weight);
+  const sumInt = f.act.int + f.weight.int - 1 + clog2(dim);
+  return Math.max(0, Math.min(WEIGHT_SHIFT_CAP, WIDE - productFrac - sumInt));
+}

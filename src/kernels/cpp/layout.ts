@@ -17,6 +17,9 @@ export interface TensorSlice {
  *   The weight tensor is [out, in] (PyTorch's Linear layout; a conv weight flattened to it).
  * `rows`: `rows` rows of `cols` values, every row starting on a word. `transpose`: the tensor is
  *   [cols, rows] and row r is its column r (MoE gates: w_gate [D, E] stored per expert).
+ * `maxShift` > 0 (per-layer weight scales): the weights are stored as w·2^s, and one more word
+ *   follows the segment (after the biases of a linear, after the last row): the scale word, s as
+ *   an unsigned integer in its low 32 bits (0 <= s <= maxShift; the packer picks s).
  */
 export type Segment =
   | {
@@ -32,6 +35,7 @@ export type Segment =
       tileOut: number;
       weightFx: Fx;
       biasFx: Fx;
+      maxShift: number;
     }
   | {
       kind: 'rows';
@@ -43,6 +47,7 @@ export type Segment =
       cols: number;
       fx: Fx;
       transpose: boolean;
+      maxShift: number;
     };
 
 /** Fields of `bits` bits in one `axiBits` word. */
@@ -61,6 +66,7 @@ export interface LinearWords {
   tileWords: number;
   weightWords: number; // all tiles; the biases start here
   biasWords: number;
+  scaleWords: number; // 1 when the layer carries a scale word (after the biases), else 0
   words: number;
 }
 
@@ -72,11 +78,13 @@ export function linearWords(
   w: Fx,
   b: Fx,
   axi: number,
+  maxShift = 0,
 ): LinearWords {
   const tileWords = wordsFor(tileIn * tileOut, w.width, axi);
   const weightWords = (inDim / tileIn) * (outDim / tileOut) * tileWords;
   const biasWords = wordsFor(outDim, b.width, axi);
-  return { tileWords, weightWords, biasWords, words: weightWords + biasWords };
+  const scaleWords = maxShift > 0 ? 1 : 0;
+  return { tileWords, weightWords, biasWords, scaleWords, words: weightWords + biasWords + scaleWords };
 }
 
 /** Appends segments at increasing word offsets. */
@@ -95,9 +103,10 @@ export class LayoutBuilder {
     tileOut: number,
     weightFx: Fx,
     biasFx: Fx,
+    maxShift = 0,
   ): number {
     const offset = this.words;
-    const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits);
+    const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits, maxShift);
     this.segments.push({
       kind: 'linear',
       name,
@@ -111,15 +120,24 @@ export class LayoutBuilder {
       tileOut,
       weightFx,
       biasFx,
+      maxShift,
     });
     this.words += words;
     return offset;
   }
 
-  rows(name: string, tensor: TensorSlice, rows: number, cols: number, f: Fx, transpose = false): number {
+  rows(
+    name: string,
+    tensor: TensorSlice,
+    rows: number,
+    cols: number,
+    f: Fx,
+    transpose = false,
+    maxShift = 0,
+  ): number {
     const offset = this.words;
-    const words = rows * wordsFor(cols, f.width, this.axiBits);
-    this.segments.push({ kind: 'rows', name, offset, words, tensor, rows, cols, fx: f, transpose });
+    const words = rows * wordsFor(cols, f.width, this.axiBits) + (maxShift > 0 ? 1 : 0);
+    this.segments.push({ kind: 'rows', name, offset, words, tensor, rows, cols, fx: f, transpose, maxShift });
     this.words += words;
     return offset;
   }

@@ -13,7 +13,7 @@ import {
   tokensStruct,
 } from './blocks.js';
 import { atMost, mustDivide, type KernelContext } from './common.js';
-import { formats } from './formats.js';
+import { formats, linearMaxShift } from './formats.js';
 import { LayoutBuilder, type BlockWeights, type KernelWeights } from './layout.js';
 import { k } from './struct.js';
 
@@ -47,6 +47,7 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
       params.tile_out,
       f.weight,
       f.bias,
+      linearMaxShift(f, f.weight, params.tile_in),
     );
     b.linear(
       'proj',
@@ -58,6 +59,7 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
       params.tile_out,
       f.weight,
       f.bias,
+      linearMaxShift(f, f.weight, params.tile_in),
     );
     blocks.push({ block: i, offset, words: b.words, segments: b.segments });
     offset += b.words;

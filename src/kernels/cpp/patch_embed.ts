@@ -5,7 +5,7 @@
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { PatchEmbedParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { formats } from './formats.js';
+import { formats, linearMaxShift } from './formats.js';
 import { linearEngineStruct, linearLayerStruct, patchStruct, tokensStruct } from './blocks.js';
 import { mustDivide, type KernelContext } from './common.js';
 import { LayoutBuilder, type KernelWeights } from './layout.js';
@@ -31,6 +31,7 @@ export function weightLayout(params: PatchEmbedParams, dims: ModelDims, shared: 
     params.tile_out,
     f.patchWeight,
     f.bias,
+    linearMaxShift(f, f.patchWeight, params.tile_in), // 0 in both presets (docs/csim.md)
   );
   b.rows('cls_token', { name: 'cls_token' }, 1, dims.D, f.act);
   b.rows('pos_embed', { name: 'pos_embed' }, dims.numTokens, dims.D, f.act);
