@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace ubimoe_protocol {
@@ -199,6 +200,21 @@ struct HelloInfo {
   uint32_t channels, height, width, tokens, dim, moe_blocks, top_k, tasks;
   uint32_t max_in_flight;  // requests the runner may hold at once (it still answers in order)
 };
+
+// A request (an image: C·H·W floats) and a response are larger than a default 64 KiB pipe. With the
+// pipes enlarged to hold whole frames, the driver queues the next request while this one computes
+// and the runner / host writes its response without waiting for the driver to read: no round trips
+// through the driver's event loop per frame. Best effort (Linux, up to fs.pipe-max-size; a file or
+// a terminal is left alone).
+inline void enlarge_pipe(int fd, size_t bytes) {
+#ifdef F_SETPIPE_SZ
+  const int want = bytes > (1u << 20) ? (1 << 20) : int(bytes);
+  if (fcntl(fd, F_GETPIPE_SZ) < want) (void)fcntl(fd, F_SETPIPE_SZ, want);
+#else
+  (void)fd;
+  (void)bytes;
+#endif
+}
 
 inline bool write_hello(Channel& ch, const HelloInfo& h) {
   uint8_t body[kHelloBodyBytes] = {0};
