@@ -241,6 +241,15 @@ export function macResources(macs: number, wa: number, wb: number, board: Board)
   };
 }
 
+/**
+ * LUTs of the per-layer weight-scale shifters (w8a8): each of `sums` exact 64-bit tile sums per
+ * cycle goes through a barrel shifter of up to `maxShift` (one 2:1 mux level per exponent bit).
+ */
+export function weightShifterLuts(sums: number, maxShift: number): number {
+  if (maxShift <= 0) return 0;
+  return sums * 64 * Math.ceil(Math.log2(maxShift + 1));
+}
+
 /** A non-linear function unit (exp, GELU, reciprocal, rsqrt) with `mults` multiplies of wa × wb. */
 export function nonlinearUnit(mults: number, wa: number, wb: number, board: Board): Resources {
   return {

@@ -5,7 +5,7 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
-import { formats } from './cpp/formats.js';
+import { formats, linearMaxShift } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
@@ -16,6 +16,7 @@ import {
   linearCycles,
   linearWeightBytes,
   macResources,
+  weightShifterLuts,
   measuredExpertLoad,
   nonlinearUnit,
   portBytesPerCycle,
@@ -175,6 +176,7 @@ export function resources(
   const r = zeroResources();
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
   addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
+  r.lut += weightShifterLuts(to * lanes, linearMaxShift(formats(p), formats(p).weight, ti));
   // LayerNorm2 at tile_in lanes + rsqrt; GELU in the drain (LANES rows × tile_out outputs per cycle)
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));

@@ -4,7 +4,7 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
-import { formats, PROB } from './cpp/formats.js';
+import { formats, linearMaxShift, PROB } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
@@ -15,6 +15,7 @@ import {
   linearCycles,
   linearWeightBytes,
   macResources,
+  weightShifterLuts,
   nonlinearUnit,
   portBytesPerCycle,
   registers,
@@ -105,6 +106,7 @@ export function resources(
   // ONE linear engine runs qkv and proj: tile_in × tile_out × lanes MACs; its accumulators hold
   // tile_out outputs of every token row
   addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
+  r.lut += weightShifterLuts(to * lanes, linearMaxShift(formats(p), formats(p).weight, ti));
   const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
   addInto(r, bufferCost(p.accum.width, accRows * to, to * lanes, board));
   // attention.h: per cycle q_parallel × key_block score MACs (q·k, both qkv_t) and as many A·V MACs
