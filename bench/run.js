@@ -11,7 +11,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv[2] ?? '';
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 console.log(`ubimoe benchmarks on ${os.cpus().length} cores (${cpu}), node ${process.version}`);
-for (const f of readdirSync(here).filter((f) => f.endsWith('.bench.mjs') && f.includes(filter)).sort()) {
+for (const f of readdirSync(here)
+  .filter((f) => f.endsWith('.bench.mjs') && f.includes(filter))
+  .sort()) {
   console.log(`\n== ${f}`);
   execFileSync(process.execPath, [join(here, f)], { stdio: 'inherit' });
 }

@@ -16,7 +16,9 @@ export function buildProgram(): Command {
     )
     .version(version)
     // usage errors: one line, like every other user error
-    .configureOutput({ outputError: (str, write) => write(`ubimoe: ${str.trim().replace(/\n+/g, ' ')} (see --help)\n`) })
+    .configureOutput({
+      outputError: (str, write) => write(`ubimoe: ${str.trim().replace(/\n+/g, ' ')} (see --help)\n`),
+    })
     .exitOverride();
   for (const register of commands) register(program);
   program.commands.forEach((c) => c.exitOverride());
@@ -42,7 +44,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ubimoe: ${err.message}\n`);
       return 1;
     }
-    process.stderr.write(`ubimoe: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `ubimoe: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return 1;
   }
 }

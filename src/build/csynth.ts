@@ -136,7 +136,11 @@ export function parseCsynthXml(text: string, what: string, source = what): Synth
 }
 
 export function readCsynthXml(path: string, projectDir?: string): SynthKernel {
-  return parseCsynthXml(readUserFile(path).toString('utf8'), path, projectDir ? relative(projectDir, path) : path);
+  return parseCsynthXml(
+    readUserFile(path).toString('utf8'),
+    path,
+    projectDir ? relative(projectDir, path) : path,
+  );
 }
 
 function findFiles(dir: string, name: string, depth: number, out: string[]): void {

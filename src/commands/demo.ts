@@ -14,7 +14,8 @@ interface DemoOpts {
 
 function intFlag(text: string, flag: string, min: number, max: number): number {
   const v = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(v) || v < min || v > max) throw new UserError(`${flag}: '${text}' must be an integer ${min}..${max}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new UserError(`${flag}: '${text}' must be an integer ${min}..${max}`);
   return v;
 }
 
@@ -29,7 +30,11 @@ export function registerDemo(program: Command): void {
     .option('--model <name|file.yaml>', 'model preset or file', 'm3vit-tiny')
     .option('--board <name|file.yaml>', 'board name or file', 'zcu102')
     .option('--images <n>', 'synthetic test images to stream', '4')
-    .option('-o, --output <dir>', 'output directory (checkpoint cache, design.yaml, project/, report.html)', 'out/demo')
+    .option(
+      '-o, --output <dir>',
+      'output directory (checkpoint cache, design.yaml, project/, report.html)',
+      'out/demo',
+    )
     .option('--seed <s>', 'seed of the checkpoint, the images and the search', '1')
     .option('--workers <n>', 'csim runner processes', '2')
     .option('--task <t>', 'task whose gate routes the MoE blocks', '0')

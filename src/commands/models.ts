@@ -10,7 +10,17 @@ export function registerModels(program: Command): void {
       const rows = presetNames().map((n) => {
         const m = loadModel(n);
         const d = modelDims(m);
-        return { name: n, D: d.D, depth: d.depth, heads: d.heads, experts: d.experts, top_k: d.topK, tokens: d.numTokens, image: `${m.img_h}x${m.img_w}`, tasks: d.tasks };
+        return {
+          name: n,
+          D: d.D,
+          depth: d.depth,
+          heads: d.heads,
+          experts: d.experts,
+          top_k: d.topK,
+          tokens: d.numTokens,
+          image: `${m.img_h}x${m.img_w}`,
+          tasks: d.tasks,
+        };
       });
       if (opts.json) {
         process.stdout.write(JSON.stringify(rows, null, 2) + '\n');

@@ -51,7 +51,13 @@ export type StepLog = (line: string) => void;
 
 const STEPS = 8;
 
-async function step<T>(log: StepLog, n: number, what: string, work: () => Promise<T> | T, detail?: (r: T) => string): Promise<T> {
+async function step<T>(
+  log: StepLog,
+  n: number,
+  what: string,
+  work: () => Promise<T> | T,
+  detail?: (r: T) => string,
+): Promise<T> {
   const t0 = performance.now();
   const r = await work();
   const s = ((performance.now() - t0) / 1000).toFixed(2).padStart(6);
@@ -60,99 +66,172 @@ async function step<T>(log: StepLog, n: number, what: string, work: () => Promis
   return r;
 }
 
-export async function runDemo(o: DemoOptions, log: StepLog, progress: (line: string) => void = () => {}): Promise<DemoResult> {
+export async function runDemo(
+  o: DemoOptions,
+  log: StepLog,
+  progress: (line: string) => void = () => {},
+): Promise<DemoResult> {
   const out = resolve(o.out);
   const model = loadModel(o.model);
   const board = loadBoard(o.board);
   const dims = modelDims(model);
-  ensure(o.task < dims.tasks, `--task: ${o.task} is not a task of ${model.name} (tasks 0..${dims.tasks - 1})`);
+  ensure(
+    o.task < dims.tasks,
+    `--task: ${o.task} is not a task of ${model.name} (tasks 0..${dims.tasks - 1})`,
+  );
 
   // 1. the synthetic checkpoint, cached by model and seed
   const ckptPath = join(out, `${model.name}-seed${o.seed}.safetensors`);
-  const ckpt = await step(log, 1, 'synthetic checkpoint', () => {
-    if (existsSync(ckptPath)) return { ckpt: readCheckpoint(ckptPath, model), cached: true };
-    const c = synthCheckpoint(model, o.seed);
-    writeCheckpoint(ckptPath, c);
-    return { ckpt: c, cached: false };
-  }, (r) => (r.cached ? `(cached: ${ckptPath})` : ckptPath));
+  const ckpt = await step(
+    log,
+    1,
+    'synthetic checkpoint',
+    () => {
+      if (existsSync(ckptPath)) return { ckpt: readCheckpoint(ckptPath, model), cached: true };
+      const c = synthCheckpoint(model, o.seed);
+      writeCheckpoint(ckptPath, c);
+      return { ckpt: c, cached: false };
+    },
+    (r) => (r.cached ? `(cached: ${ckptPath})` : ckptPath),
+  );
 
   // 2. the two-stage search for this board
-  const search = await step(log, 2, `search (GA + binary) for ${board.name}`, () =>
-    runSearch({ model, modelRef: o.model, board, boardRef: o.board, objective: 'latency', seed: o.seed, onProgress: progress }),
+  const search = await step(
+    log,
+    2,
+    `search (GA + binary) for ${board.name}`,
+    () =>
+      runSearch({
+        model,
+        modelRef: o.model,
+        board,
+        boardRef: o.board,
+        objective: 'latency',
+        seed: o.seed,
+        onProgress: progress,
+      }),
     (r) => `predicted ${r.estimate.latencyMs.toFixed(2)} ms/image`,
   );
-  writeFileAtomic(join(out, 'design.yaml'), `# written by ubimoe demo (two-stage search, objective latency, seed ${o.seed})\n${stringify(search.designFile)}`);
+  writeFileAtomic(
+    join(out, 'design.yaml'),
+    `# written by ubimoe demo (two-stage search, objective latency, seed ${o.seed})\n${stringify(search.designFile)}`,
+  );
   const design = resolveDesign(search.designFile, 'searched design');
 
   // 3. the HLS project, with the search report and the predicted figures beside it
   const projectDir = join(out, 'project');
-  const estimate = await step(log, 3, 'generate HLS project', () => {
-    generateProject(design, projectDir);
-    const e = estimateDesign(design);
-    writeFileAtomic(join(projectDir, 'reports', 'search.json'), JSON.stringify(search.report, null, 2) + '\n');
-    writeFileAtomic(join(projectDir, 'reports', 'estimate.json'), JSON.stringify(estimateJson(e), null, 2) + '\n');
-    return e;
-  }, () => projectDir);
+  const estimate = await step(
+    log,
+    3,
+    'generate HLS project',
+    () => {
+      generateProject(design, projectDir);
+      const e = estimateDesign(design);
+      writeFileAtomic(
+        join(projectDir, 'reports', 'search.json'),
+        JSON.stringify(search.report, null, 2) + '\n',
+      );
+      writeFileAtomic(
+        join(projectDir, 'reports', 'estimate.json'),
+        JSON.stringify(estimateJson(e), null, 2) + '\n',
+      );
+      return e;
+    },
+    () => projectDir,
+  );
 
   // 4. test images
-  const images = await step(log, 4, `${o.images} test images`, () => {
-    const im = demoImages(model, o.images, o.seed);
-    writeNpy(join(out, 'images.npy'), [o.images, model.in_chans, model.img_h, model.img_w], im);
-    return im;
-  }, () => join(out, 'images.npy'));
+  const images = await step(
+    log,
+    4,
+    `${o.images} test images`,
+    () => {
+      const im = demoImages(model, o.images, o.seed);
+      writeNpy(join(out, 'images.npy'), [o.images, model.in_chans, model.img_h, model.img_w], im);
+      return im;
+    },
+    () => join(out, 'images.npy'),
+  );
 
   // 5. csim build (g++, cached by source hash) + weight packing, runners started
   const acc = await step(log, 5, `csim build + ${o.workers} runner(s)`, () =>
-    Accelerator.open({ project: projectDir, backend: 'csim', checkpoint: ckptPath, workers: o.workers, log: progress }),
+    Accelerator.open({
+      project: projectDir,
+      backend: 'csim',
+      checkpoint: ckptPath,
+      workers: o.workers,
+      log: progress,
+    }),
   );
 
   // 6. stream the images through the C-simulated accelerator
   const imageSize = model.in_chans * model.img_h * model.img_w;
   const tokensSize = dims.numTokens * dims.D;
   const csimTokens = new Float32Array(o.images * tokensSize);
-  const csimExperts = new Int32Array(o.images * dims.moeBlocks.filter(Boolean).length * dims.numTokens * dims.topK);
+  const csimExperts = new Int32Array(
+    o.images * dims.moeBlocks.filter(Boolean).length * dims.numTokens * dims.topK,
+  );
   let deviceMs = 0;
-  await step(log, 6, 'stream images through csim', async () => {
-    try {
-      const inputs = Array.from({ length: o.images }, (_, b) => ({
-        kind: 'image' as const,
-        data: images.subarray(b * imageSize, (b + 1) * imageSize),
-        source: `demo image ${b}`,
-      }));
-      for await (const r of acc.stream(inputs, { task: o.task })) {
-        csimTokens.set(r.output, r.index * tokensSize);
-        csimExperts.set(r.experts, r.index * r.experts.length);
-        deviceMs += (r.deviceNs ?? 0) / 1e6;
-        progress(`image ${r.index + 1}/${o.images} done`);
+  await step(
+    log,
+    6,
+    'stream images through csim',
+    async () => {
+      try {
+        const inputs = Array.from({ length: o.images }, (_, b) => ({
+          kind: 'image' as const,
+          data: images.subarray(b * imageSize, (b + 1) * imageSize),
+          source: `demo image ${b}`,
+        }));
+        for await (const r of acc.stream(inputs, { task: o.task })) {
+          csimTokens.set(r.output, r.index * tokensSize);
+          csimExperts.set(r.experts, r.index * r.experts.length);
+          deviceMs += (r.deviceNs ?? 0) / 1e6;
+          progress(`image ${r.index + 1}/${o.images} done`);
+        }
+      } finally {
+        await acc.close();
       }
-    } finally {
-      await acc.close();
-    }
-  }, () => `${(deviceMs / o.images).toFixed(0)} ms/image (csim compute)`);
+    },
+    () => `${(deviceMs / o.images).toFixed(0)} ms/image (csim compute)`,
+  );
   writeNpy(join(out, 'tokens.npy'), [o.images, dims.numTokens, dims.D], csimTokens);
 
   // 7. the float32 reference model and the comparison
-  const accuracy = await step(log, 7, 'float32 reference + compare', () => {
-    const ref = forwardImages(ckpt.ckpt, model, images, o.images, { task: o.task });
-    const a: Accuracy = {
-      ...compareTokens(csimTokens, ref.tokens, dims.D, o.images),
-      expertAgreement: dims.topK > 0 ? expertAgreement(csimExperts, ref.experts, dims.topK) : null,
-    };
-    const json = accuracyJson(a, {
-      task: o.task,
-      input: join(out, 'images.npy'),
-      checkpoint: ckptPath,
-      reference: 'float32 reference model',
-      expert_agreement_note: "fraction of (image, MoE block, token) whose top-k expert set equals the reference model's",
-      csim_ms_per_image: Number((deviceMs / o.images).toFixed(2)),
-    });
-    writeFileAtomic(join(projectDir, 'reports', 'accuracy.json'), JSON.stringify(json, null, 2) + '\n');
-    return a;
-  }, (a) => `median cosine ${a.cosineMedian.toFixed(6)}`);
+  const accuracy = await step(
+    log,
+    7,
+    'float32 reference + compare',
+    () => {
+      const ref = forwardImages(ckpt.ckpt, model, images, o.images, { task: o.task });
+      const a: Accuracy = {
+        ...compareTokens(csimTokens, ref.tokens, dims.D, o.images),
+        expertAgreement: dims.topK > 0 ? expertAgreement(csimExperts, ref.experts, dims.topK) : null,
+      };
+      const json = accuracyJson(a, {
+        task: o.task,
+        input: join(out, 'images.npy'),
+        checkpoint: ckptPath,
+        reference: 'float32 reference model',
+        expert_agreement_note:
+          "fraction of (image, MoE block, token) whose top-k expert set equals the reference model's",
+        csim_ms_per_image: Number((deviceMs / o.images).toFixed(2)),
+      });
+      writeFileAtomic(join(projectDir, 'reports', 'accuracy.json'), JSON.stringify(json, null, 2) + '\n');
+      return a;
+    },
+    (a) => `median cosine ${a.cosineMedian.toFixed(6)}`,
+  );
 
   // 8. the report
   const reportPath = join(out, 'report.html');
-  await step(log, 8, 'report.html', () => writeReport(projectDir, reportPath), () => reportPath);
+  await step(
+    log,
+    8,
+    'report.html',
+    () => writeReport(projectDir, reportPath),
+    () => reportPath,
+  );
 
   return {
     out,
@@ -169,15 +248,26 @@ export async function runDemo(o: DemoOptions, log: StepLog, progress: (line: str
 }
 
 /** Published figures to show beside the prediction (MODEL.md); only boards with a published point. */
-export const PUBLISHED: Record<string, { what: string; latencyMs: number; dsp: number; bram18: number; lut: number; ff: number; clockMhz: number }> = {
-  u280: { what: 'UbiMoE on Alveo U280, M³ViT-tiny W16A32 (published)', latencyMs: 10.33, dsp: 3413, bram18: 974, lut: 316_100, ff: 385_900, clockMhz: 200 },
+export const PUBLISHED: Record<
+  string,
+  { what: string; latencyMs: number; dsp: number; bram18: number; lut: number; ff: number; clockMhz: number }
+> = {
+  u280: {
+    what: 'UbiMoE on Alveo U280, M³ViT-tiny W16A32 (published)',
+    latencyMs: 10.33,
+    dsp: 3413,
+    bram18: 974,
+    lut: 316_100,
+    ff: 385_900,
+    clockMhz: 200,
+  },
 };
 
 /** The short summary printed after the steps. */
 export function demoSummary(r: DemoResult): string {
   const e = r.estimate;
   const pct = (k: 'dsp' | 'bram18' | 'uram' | 'lut' | 'ff') =>
-    e.available[k] > 0 ? ` (${(100 * e.resources[k] / e.available[k]).toFixed(0)}%)` : '';
+    e.available[k] > 0 ? ` (${((100 * e.resources[k]) / e.available[k]).toFixed(0)}%)` : '';
   const k = r.design.kernels;
   const lines = [
     '',
@@ -189,8 +279,13 @@ export function demoSummary(r: DemoResult): string {
   ];
   const pub = PUBLISHED[r.board.name];
   if (pub && r.model.name === 'm3vit-tiny')
-    lines.push(`published: ${pub.what}: ${pub.latencyMs} ms/image at ${pub.clockMhz} MHz, DSP ${pub.dsp}, BRAM ${pub.bram18}, LUT ${pub.lut}, FF ${pub.ff}`);
-  else lines.push(`published: no published UbiMoE figure for ${r.model.name} on ${r.board.name} (the one known point is U280, 10.33 ms)`);
+    lines.push(
+      `published: ${pub.what}: ${pub.latencyMs} ms/image at ${pub.clockMhz} MHz, DSP ${pub.dsp}, BRAM ${pub.bram18}, LUT ${pub.lut}, FF ${pub.ff}`,
+    );
+  else
+    lines.push(
+      `published: no published UbiMoE figure for ${r.model.name} on ${r.board.name} (the one known point is U280, 10.33 ms)`,
+    );
   const a = r.accuracy;
   const ea = a.expertAgreement === null ? 'n/a' : `${(100 * a.expertAgreement).toFixed(2)}%`;
   lines.push(

@@ -68,7 +68,12 @@ export function resolveDesign(value: unknown, what: string): Design {
     model,
     dims: modelDims(model),
     board,
-    shared: { clockMhz: file.clock_mhz, axiWidthBits: file.axi_width_bits, streamDepth: file.stream_depth, precision },
+    shared: {
+      clockMhz: file.clock_mhz,
+      axiWidthBits: file.axi_width_bits,
+      streamDepth: file.stream_depth,
+      precision,
+    },
     kernels: file.kernels,
     placement: file.placement ?? { patch_embed: 0, msa_block: 0, ffn_block: 0 },
     computeUnits: file.compute_units ?? { msa_block: 1, ffn_block: 1 },
@@ -88,7 +93,8 @@ export function defaultDesignFile(model: string | ModelConfig, board: string | B
   const axi = Math.max(...b.memory.map((m) => m.axi_width_bits));
   // on multi-SLR boards one kernel per SLR, so no SLR carries all three
   const slrs = b.slrs?.length ?? 1;
-  const placement = slrs > 1 ? { placement: { patch_embed: 0, msa_block: 1 % slrs, ffn_block: 2 % slrs } } : {};
+  const placement =
+    slrs > 1 ? { placement: { patch_embed: 0, msa_block: 1 % slrs, ffn_block: 2 % slrs } } : {};
   return {
     format: 'ubimoe-design/1',
     model: typeof model === 'string' ? model : (model as unknown as Record<string, unknown>),

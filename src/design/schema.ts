@@ -23,7 +23,10 @@ export const designFileSchema = z
     model: z.union([z.string(), z.record(z.unknown())]),
     board: z.union([z.string(), z.record(z.unknown())]),
     clock_mhz: z.number().positive('must be positive'),
-    axi_width_bits: z.number().int().refine((w) => [64, 128, 256, 512].includes(w), 'must be 64, 128, 256 or 512'),
+    axi_width_bits: z
+      .number()
+      .int()
+      .refine((w) => [64, 128, 256, 512].includes(w), 'must be 64, 128, 256 or 512'),
     stream_depth: posInt.default(64),
     precision: z.enum(PRECISION_PRESETS).default('w16a32'),
     // overrides of the preset's types, per tensor class
@@ -47,7 +50,11 @@ export const designFileSchema = z
       .strict(),
     // SLR of each kernel (multi-SLR boards); its memory ports go to that SLR's channels
     placement: z
-      .object({ patch_embed: z.number().int().min(0), msa_block: z.number().int().min(0), ffn_block: z.number().int().min(0) })
+      .object({
+        patch_embed: z.number().int().min(0),
+        msa_block: z.number().int().min(0),
+        ffn_block: z.number().int().min(0),
+      })
       .strict()
       .optional(),
     // compute units per kernel (replication where the board has room)

@@ -41,6 +41,8 @@ export function readModelInput(path: string, cfg: ModelConfig, who: string): Mod
 export function parseTask(text: string, cfg: ModelConfig): number {
   const t = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(t) || t >= cfg.tasks)
-    throw new UserError(`--task: '${text}' is not a task of model ${cfg.name} (it has ${cfg.tasks}: 0..${cfg.tasks - 1})`);
+    throw new UserError(
+      `--task: '${text}' is not a task of model ${cfg.name} (it has ${cfg.tasks}: 0..${cfg.tasks - 1})`,
+    );
   return t;
 }

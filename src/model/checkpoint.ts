@@ -93,11 +93,15 @@ export function readCheckpoint(path: string, cfg: ModelConfig): Checkpoint {
 function namePrefix(names: string[], path: string): string {
   const anchor = 'patch_embed.proj.weight';
   if (names.includes(anchor)) return '';
-  const found = names.filter((n) => n.endsWith('.' + anchor)).map((n) => n.slice(0, n.length - anchor.length));
+  const found = names
+    .filter((n) => n.endsWith('.' + anchor))
+    .map((n) => n.slice(0, n.length - anchor.length));
   if (found.length > 1)
     throw new UserError(`${path}: several models in one file (tensor name prefixes ${found.join(', ')})`);
   if (found.length === 1)
-    process.stderr.write(`ubimoe: note: ${path}: tensor names carry the prefix '${found[0]}'; reading without it\n`);
+    process.stderr.write(
+      `ubimoe: note: ${path}: tensor names carry the prefix '${found[0]}'; reading without it\n`,
+    );
   return found[0] ?? '';
 }
 

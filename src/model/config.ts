@@ -45,7 +45,10 @@ export const modelConfigSchema = z
         fail('top_k', `top_k ${m.top_k} must be <= num_experts ${m.num_experts}`);
       if (m.moe_mlp_ratio === undefined) fail('moe_mlp_ratio', 'required when num_experts > 0');
       else if (!Number.isInteger(m.embed_dim * m.moe_mlp_ratio))
-        fail('moe_mlp_ratio', `embed_dim × moe_mlp_ratio = ${m.embed_dim * m.moe_mlp_ratio} must be an integer`);
+        fail(
+          'moe_mlp_ratio',
+          `embed_dim × moe_mlp_ratio = ${m.embed_dim * m.moe_mlp_ratio} must be an integer`,
+        );
       if (m.moe_every === undefined) fail('moe_every', 'required when num_experts > 0');
     } else {
       for (const k of ['top_k', 'moe_mlp_ratio', 'moe_every'] as const)
@@ -53,7 +56,8 @@ export const modelConfigSchema = z
     }
     for (const k of ['mean', 'std'] as const) {
       const v = m[k];
-      if (v && v.length !== m.in_chans) fail(k, `must have in_chans = ${m.in_chans} entries, found ${v.length}`);
+      if (v && v.length !== m.in_chans)
+        fail(k, `must have in_chans = ${m.in_chans} entries, found ${v.length}`);
     }
   });
 
@@ -130,6 +134,8 @@ export function loadModel(nameOrPath: string): ModelConfig {
   const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml') || nameOrPath.endsWith('.yml');
   const path = isPath ? nameOrPath : join(modelsDir, `${nameOrPath}.yaml`);
   if (!isPath && !existsSync(path))
-    throw new UserError(`unknown model '${nameOrPath}' (presets: ${presetNames().join(', ')}; or pass a .yaml path)`);
+    throw new UserError(
+      `unknown model '${nameOrPath}' (presets: ${presetNames().join(', ')}; or pass a .yaml path)`,
+    );
   return validateModel(readYaml(path), `model ${path}`);
 }

@@ -18,7 +18,8 @@ export function zodMessage(what: string, err: z.ZodError): string {
   const issue = err.issues[0];
   const field = issue.path.length ? issue.path.join('.') : '(top level)';
   let msg = issue.message;
-  if (issue.code === 'unrecognized_keys') msg = `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    msg = `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   return `${what}: ${field}: ${msg}`;
 }
 

@@ -65,21 +65,24 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ubimoe csim', () => {
   test('runs a batch, writes tokens, expert choices and reports/accuracy.json', () => {
-    const r = ubimoe([
-      'csim',
-      '--project',
-      at('proj'),
-      '--checkpoint',
-      at('micro.safetensors'),
-      '--input',
-      at('images.npy'),
-      '-o',
-      at('out.npy'),
-      '--task',
-      '1',
-      '--experts',
-      at('experts.npy'),
-    ], { UBIMOE_STREAM_REPORT: '1' });
+    const r = ubimoe(
+      [
+        'csim',
+        '--project',
+        at('proj'),
+        '--checkpoint',
+        at('micro.safetensors'),
+        '--input',
+        at('images.npy'),
+        '-o',
+        at('out.npy'),
+        '--task',
+        '1',
+        '--experts',
+        at('experts.npy'),
+      ],
+      { UBIMOE_STREAM_REPORT: '1' },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/csim: 2 image\(s\), [\d.]+ ms\/image/);
     // asked for: every hls::stream's declared depth and the high-water mark csim reached

@@ -32,7 +32,9 @@ describe('ubimoe generate', () => {
   test('default design for a model and board', () => {
     const r = ubimoe('generate', '--model', 'micro', '--board', 'zcu102', '-o', at('p'));
     // UbiMoE's U280 parameters (three 16×16×3 engines) are predicted not to fit a ZCU102: said, not refused
-    expect(r.stderr).toMatch(/^note: the default parameters are predicted not to fit zcu102 \(dsp: needs \d+.*run 'ubimoe search'/);
+    expect(r.stderr).toMatch(
+      /^note: the default parameters are predicted not to fit zcu102 \(dsp: needs \d+.*run 'ubimoe search'/,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /^generated .*p: \d+ files, design [0-9a-f]{12} \(micro on zcu102, \d+ MHz, w16a32\)\n$/,

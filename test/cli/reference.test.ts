@@ -68,7 +68,9 @@ describe('ubimoe checkpoint synth / check', () => {
     expect(existsSync(at('x.safetensors'))).toBe(false);
     const missing = ubimoe('checkpoint', 'synth', '--model', 'micro', '-o', at('x.safetensors'));
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^ubimoe: error: required option '--seed <n>' not specified \(see --help\)\n$/);
+    expect(missing.stderr).toMatch(
+      /^ubimoe: error: required option '--seed <n>' not specified \(see --help\)\n$/,
+    );
     expectUserError(
       ubimoe('checkpoint', 'check', '--model', 'vit-tiny', at('a.safetensors')),
       /tensor 'patch_embed.proj.weight' has shape \[32, 3, 8, 8\], expected \[192, 3, 16, 16\]/,

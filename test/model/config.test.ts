@@ -6,7 +6,9 @@ const base = () => ({ ...(loadModel('micro') as Record<string, unknown>) });
 describe('model config', () => {
   test('presets resolve with MODEL.md dimensions', () => {
     const t = modelDims(loadModel('m3vit-tiny'));
-    expect([t.D, t.depth, t.heads, t.experts, t.topK, t.expertHidden, t.numTokens, t.tasks]).toEqual([192, 12, 3, 16, 2, 384, 129, 2]);
+    expect([t.D, t.depth, t.heads, t.experts, t.topK, t.expertHidden, t.numTokens, t.tasks]).toEqual([
+      192, 12, 3, 16, 2, 384, 129, 2,
+    ]);
     expect(t.moeBlocks.filter(Boolean).length).toBe(6);
     expect(t.moeBlocks[1]).toBe(true);
     expect(t.moeBlocks[0]).toBe(false);
@@ -32,6 +34,8 @@ describe('model config', () => {
   });
 
   test('unknown preset names the presets', () => {
-    expect(() => loadModel('huge')).toThrow(/unknown model 'huge' \(presets: m3vit-small, m3vit-tiny, micro, vit-tiny/);
+    expect(() => loadModel('huge')).toThrow(
+      /unknown model 'huge' \(presets: m3vit-small, m3vit-tiny, micro, vit-tiny/,
+    );
   });
 });
