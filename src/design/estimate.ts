@@ -370,7 +370,7 @@ export function combine(
 
 /** Off-chip bytes one image moves: every kernel's weights plus activations in and out. */
 export function weightBytesPerImage(input: EstimateInput): number {
-  const { dims, shared } = input;
+  const { dims, shared, kernels } = input;
   const act = (dims.numTokens * dims.D * shared.precision.activation.width) / 8;
   let bytes =
     patch.weightBytes(dims, shared) +
@@ -382,8 +382,8 @@ export function weightBytesPerImage(input: EstimateInput): number {
     bytes += msa.weightBytes(dims, shared) + 3 * act;
     bytes +=
       (isMoe
-        ? ffn.weightBytes(dims, shared, moeCalls[Math.min(m++, moeCalls.length - 1)])
-        : ffn.weightBytes(dims, shared, { moe: false })) +
+        ? ffn.weightBytes(kernels.ffn_block, dims, shared, moeCalls[Math.min(m++, moeCalls.length - 1)])
+        : ffn.weightBytes(kernels.ffn_block, dims, shared, { moe: false })) +
       2 * act;
   }
   return bytes;

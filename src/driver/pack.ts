@@ -210,8 +210,13 @@ class Packer {
   segment(buf: Uint8Array, base: number, seg: Segment): void {
     const axi = this.axi;
     if (seg.kind === 'linear') {
-      const { data: w, label } = this.source(seg.weight, seg.in * seg.out);
-      const { data: b, label: blabel } = this.source(seg.bias, seg.out);
+      // `used` outputs come from the tensor ([out, in], or [in, used] when transposed); the
+      // padding columns and a missing bias stay zero (the buffer starts zeroed)
+      const { data: w, label } = this.source(seg.weight, seg.in * seg.used);
+      const b = seg.bias ? this.source(seg.bias, seg.used) : null;
+      const wAt = seg.transposed
+        ? (o: number, c: number) => w[c * seg.used + o]
+        : (o: number, c: number) => w[o * seg.in + c];
       const wb = seg.weightFx.width;
       const wpw = perWord(wb, axi);
       const tileWords = wordsFor(seg.tileIn * seg.tileOut, wb, axi);
@@ -225,21 +230,25 @@ class Packer {
           for (let i = 0; i < TI; i++) {
             const col = ti * TI + i;
             for (let o = 0; o < TO; o++) {
+              const out = to * TO + o;
+              if (out >= seg.used) continue;
               const kIdx = i * TO + o;
               const word = (kIdx / wpw) | 0;
-              this.put(wr, tileBit + word * axi + (kIdx - word * wpw) * wb, w[(to * TO + o) * seg.in + col]);
+              this.put(wr, tileBit + word * axi + (kIdx - word * wpw) * wb, wAt(out, col));
             }
           }
         }
-      this.record(label, seg.weightFx, seg.in * seg.out);
+      this.record(label, seg.weightFx, seg.in * seg.used);
       this.putScaleWord(buf, base, seg);
       const bw = seg.biasFx.width;
       const bpw = perWord(bw, axi);
       const biasBase = base + seg.offset + (seg.out / TO) * inTiles * tileWords;
-      const br = fieldWriter(buf, seg.biasFx);
-      for (let c = 0; c < seg.out; c++)
-        this.put(br, (biasBase + Math.floor(c / bpw)) * axi + (c % bpw) * bw, b[c]);
-      this.record(blabel, seg.biasFx, seg.out);
+      if (b) {
+        const br = fieldWriter(buf, seg.biasFx);
+        for (let c = 0; c < seg.used; c++)
+          this.put(br, (biasBase + Math.floor(c / bpw)) * axi + (c % bpw) * bw, b.data[c]);
+        this.record(b.label, seg.biasFx, seg.used);
+      }
     } else {
       const { data, label } = this.source(seg.tensor, seg.rows * seg.cols);
       const fw = seg.fx.width;

@@ -61,9 +61,9 @@ export const COST = {
   /** Online softmax bookkeeping per key block that does not overlap the head-dim loop. */
   ATTN_BLOCK_OVERHEAD: 2,
   /**
-   * MoE gate (gate.h): the one-pass softmax + top-k of a token runs in the tail of the logit
-   * pipeline, overlapped with the next token's D-cycle logit loop; this is its one-off depth
-   * (about 16 rescale multiply-adds, an exp, the reciprocal and the k products; an estimate).
+   * MoE gate (gate.h): after the gate's engine pass, the one-pass softmax + top-k runs pipelined
+   * over the tokens; this is its one-off depth (about 16 rescale multiply-adds, an exp, the
+   * reciprocal and the k products; an estimate).
    */
   GATE_PIPELINE_DEPTH: 80,
   /** Per kernel invocation: s_axilite start/done handshake, argument fetch, pipeline drains. */

@@ -5,6 +5,7 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
+import { gateOut } from './cpp/ffn_block.js';
 import { formats, linearMaxShift } from './cpp/formats.js';
 import {
   addInto,
@@ -89,6 +90,11 @@ function firstPassWait(outDim: number, ti: number, to: number, shared: SharedPar
   return linearCycles(shape, shared, bpc) - linearCycles(shape, shared, bpc, { prefetched: true });
 }
 
+/** Initiation interval of the per-token softmax + top-k: E logits read from B's dual-port banks. */
+export function gateSelectII(params: FfnParams, dims: ModelDims): number {
+  return ceilDiv(dims.experts, 2 * Math.max(params.tile_in, params.tile_out));
+}
+
 /** Bytes of one expert's weights (fc1 = htoh4, fc2 = h4toh, with biases). */
 export function expertWeightBytes(dims: ModelDims, shared: SharedParams): number {
   return (
@@ -142,12 +148,14 @@ export function cycles(
     };
   }
   const E = dims.experts;
-  // gate: its E × D weights into E banks (one write per cycle each), a D-cycle logit loop per
-  // token (E MACs per cycle) with the one-pass softmax/top-k of a token overlapped with the next
-  // token's logits; then the queues and the copy of the normalised tokens the gathers read
-  const gateWords = Math.ceil((D * p.weight.width) / shared.axiWidthBits);
-  const gate =
-    E * (gateWords + D) + N * D + COST.GATE_PIPELINE_DEPTH + COST.AXI_FIRST_BEAT_CYCLES + elementwise;
+  // gate: the task's logits as the engine's first pass of the call (S -> B, E padded to whole
+  // output tiles, zero biases; its biases and first tile not prefetched); then, between the
+  // engine's two phases, each token's one-pass softmax + top-k (pipelined over tokens: II = the
+  // cycles to read its E logits from B, whose columns are cyclic over max(tile_in, tile_out)
+  // dual-port banks), the queues and the copy of the normalised tokens the gathers read
+  const gatePass = linearCycles(shape(D, gateOut(dims, to)), shared, bpc);
+  const select = N * gateSelectII(params, dims) + COST.GATE_PIPELINE_DEPTH;
+  const gate = gatePass + select + elementwise;
   const load = call.tokensPerExpert
     ? measuredExpertLoad(call.tokensPerExpert)
     : uniformExpertLoad(N, E, dims.topK);
@@ -205,11 +213,10 @@ export function resources(
   );
   if (moeBlocks) {
     const E = dims.experts;
-    // gate.h: E logit MACs per cycle (activation × weight); the one-pass softmax unrolled over the
-    // experts at II=1: E exps + E − 1 rescale multiplies (24-bit fractions), k exps for the chosen,
-    // one reciprocal; top-k compare network; the scatter drain's score × output (tile_out per
-    // cycle); the kept LayerNorm2 output
-    addInto(r, macResources(E, A, p.weight.width, board));
+    // the gate's logits are an engine pass (no MACs of their own); gate.h's one-pass softmax
+    // unrolled over the experts: E exps + E − 1 rescale multiplies (24-bit fractions), k exps for
+    // the chosen, one reciprocal; top-k compare network; the scatter drain's score × output
+    // (tile_out per cycle); the kept LayerNorm2 output
     addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board), E + dims.topK);
     addInto(r, macResources(E - 1, 25, 25, board));
     addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
@@ -229,8 +236,8 @@ export function resources(
   return r;
 }
 
-/** Bytes of weights one ffn_block call streams: dense fc1+fc2, or gate + the active experts'. */
-export function weightBytes(dims: ModelDims, shared: SharedParams, call: FfnCall): number {
+/** Bytes of weights one ffn_block call streams: dense fc1+fc2, or gate (padded, zero biases) + the active experts'. */
+export function weightBytes(params: FfnParams, dims: ModelDims, shared: SharedParams, call: FfnCall): number {
   const normBytes = (2 * dims.D * shared.precision.norm.width) / 8;
   if (!call.moe || dims.experts === 0)
     return (
@@ -241,8 +248,9 @@ export function weightBytes(dims: ModelDims, shared: SharedParams, call: FfnCall
   const load = call.tokensPerExpert
     ? measuredExpertLoad(call.tokensPerExpert)
     : uniformExpertLoad(dims.numTokens, dims.experts, dims.topK);
+  const gateOutDim = gateOut(dims, params.tile_out);
   return (
-    (dims.D * dims.experts * shared.precision.weight.width) / 8 +
+    linearWeightBytes(dims.D, gateOutDim, shared) +
     normBytes +
     load.activeExperts * expertWeightBytes(dims, shared)
   );

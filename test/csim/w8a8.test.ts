@@ -55,12 +55,14 @@ describe('micro W8A8 csim vs the float32 reference', () => {
       expect(config).toMatch(/struct ffn_engine_cfg \{[^}]*MAX_WEIGHT_SHIFT = 7u;/);
       expect(config).toMatch(/struct msa_engine_cfg \{[^}]*MAX_WEIGHT_SHIFT = 7u;/);
       expect(config).toMatch(/struct pe_engine_cfg \{[^}]*MAX_WEIGHT_SHIFT = 0u;/);
-      expect(config).toMatch(/struct ffn_gate_cfg \{[^}]*MAX_WEIGHT_SHIFT = 15u;/);
+      // the MoE gate is a layer on the ffn engine: its scale word like every other layer's
+      expect(config).toMatch(/struct ffn_gate_layer \{[^}]*SCALE_OFFSET = /);
     }, 300000);
 
-    // measured (both designs give the same bits: tile sums are exact): task 0 cosine min 0.998086
-    // median 0.999712, rel L2 2.631%, experts 94.12% (64/68); task 1 0.996967 / 0.999733, 2.752%,
-    // 97.06%. (One scale for all layers: 0.997528 / 0.999636, 2.905%, 97.06%; 0.997306 / 0.999643,
+    // measured (both designs give the same bits: tile sums are exact), with the gate on the
+    // engine: task 0 cosine min 0.999334 median 0.999703, rel L2 2.546%, experts 100% (68/68);
+    // task 1 0.998795 / 0.999718, 2.515%, 97.06% (before, gate with its own 32-bit-input MACs:
+    // task 0 0.998086 / 0.999712, 2.631%, 94.12%; task 1 0.996967 / 0.999733, 2.752%, 97.06%). (One scale for all layers: 0.997528 / 0.999636, 2.905%, 97.06%; 0.997306 / 0.999643,
     // 2.922%, 97.06%. micro's weights reach 1.06, so half its layers keep s = 0; two near-tied
     // expert choices of 68 flip with the changed activations.)
     test.each([0, 1])(
@@ -78,10 +80,12 @@ describe('micro W8A8 csim vs the float32 reference', () => {
 });
 
 describe('m3vit-tiny W8A8 csim vs the float32 reference', () => {
-  // measured: cosine min 0.990808 median 0.999310, rel L2 4.635%, max abs 0.604, experts 93.80%
-  // (one weight scale for all layers: 0.986195 / 0.993696, 11.423%, 0.931, 85.72%; W16A32 on the
-  // same inputs: 0.995784 / 0.999999, 0.926%, 99.48%)
-  test('2 images: cosine min >= 0.990, median >= 0.9992, rel L2 <= 4.7%, experts >= 93.5%', async () => {
+  // measured: cosine min 0.990177 median 0.999271, rel L2 4.830%, max abs 0.629, experts 93.22%
+  // since the gate's logits run on the ffn engine (8-bit linear inputs like every engine pass;
+  // before, the gate's own MACs read 32-bit activations: 0.990808 / 0.999310, 4.635%, 0.604,
+  // 93.80%). (One weight scale for all layers, before: 0.986195 / 0.993696, 11.423%, 0.931,
+  // 85.72%; W16A32 on the same inputs: 0.995784 / 0.999999, 0.926%, 99.48%)
+  test('2 images: cosine min >= 0.990, median >= 0.9992, rel L2 <= 4.9%, experts >= 93.0%', async () => {
     const design = testDesign('m3vit-tiny', 'u280', {}, { precision: 'w8a8' });
     const root = scratch();
     roots.push(root);
@@ -91,7 +95,7 @@ describe('m3vit-tiny W8A8 csim vs the float32 reference', () => {
     report('m3vit-tiny', a);
     expect(a.cosineMin).toBeGreaterThanOrEqual(0.99);
     expect(a.cosineMedian).toBeGreaterThanOrEqual(0.9992);
-    expect(a.relL2).toBeLessThanOrEqual(0.047);
-    expect(a.expertAgreement!).toBeGreaterThanOrEqual(0.935);
+    expect(a.relL2).toBeLessThanOrEqual(0.049);
+    expect(a.expertAgreement!).toBeGreaterThanOrEqual(0.93);
   }, 600000);
 });

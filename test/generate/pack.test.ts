@@ -68,17 +68,31 @@ describe('weight packing', () => {
     expect(raw).toBe(Math.round(w * 2 ** 14));
   });
 
-  test('a gate is stored per expert (transposed), a LayerNorm weight in the norm format', () => {
+  test('a gate is a tiled linear layer (E padded with zero columns, zero biases), a LayerNorm weight in the norm format', () => {
     const ffn = packed.regions[2];
-    const blockOffset = dv.getUint32(104 + 96 + 8 + 4, true); // block 1 in the ffn region
-    // block 1: norm2.weight (32 x 16 bit = 4 words), norm2.bias (4 words), gate task 0: 4 rows of 4 words
+    const blk = designWeightLayout(design)[2].blocks[1];
+    const seg = blk.segments.find((x) => x.name === 'gate.0')!;
+    if (seg.kind !== 'linear') throw new Error('the gate is a linear segment');
+    const { tileIn: TI, tileOut: TO } = seg;
+    expect(seg.out).toBe(Math.ceil(4 / TO) * TO);
     const gate = ckpt.get('blocks.1.mlp.gate.0.w_gate')!.data; // [D=32, E=4]
-    const e = 3;
-    const d = 17;
-    const raw = field(bytes, ffn.offset, 128, blockOffset + 8 + e * 4 + Math.floor(d / 8), d % 8, 16);
-    expect(raw).toBe(Math.round(gate[d * 4 + e] * 2 ** 14));
+    const inTiles = 32 / TI;
+    const tileWords = Math.ceil((TI * TO) / 8); // 16-bit weights, 8 per 128-bit word
+    // element [d][e]: out tile 0, in tile d / TI, inside [d % TI][e] (row-major)
+    const at = (d: number, e: number) => {
+      const k = (d % TI) * TO + e;
+      const word = blk.offset + seg.offset + Math.floor(d / TI) * tileWords + Math.floor(k / 8);
+      return field(bytes, ffn.offset, 128, word, k % 8, 16);
+    };
+    expect(at(17, 3)).toBe(Math.round(gate[17 * 4 + 3] * 2 ** 14));
+    expect(at(0, 0)).toBe(Math.round(gate[0] * 2 ** 14));
+    for (let e = 4; e < TO; e++) expect(at(5, e)).toBe(0); // padding columns
+    const biasWord = blk.offset + seg.offset + (seg.out / TO) * inTiles * tileWords;
+    for (let c = 0; c < seg.out; c++)
+      expect(field(bytes, ffn.offset, 128, biasWord + Math.floor(c / 8), c % 8, 16)).toBe(0);
+    // block 1: norm2.weight (32 x 16 bit = 4 words) first
     const gamma = ckpt.get('blocks.1.norm2.weight')!.data[9];
-    expect(field(bytes, ffn.offset, 128, blockOffset + 1, 1, 16)).toBe(Math.round(gamma * 2 ** 11));
+    expect(field(bytes, ffn.offset, 128, blk.offset + 1, 1, 16)).toBe(Math.round(gamma * 2 ** 11));
   });
 
   test('saturation is reported per tensor', () => {
@@ -153,12 +167,12 @@ describe('per-layer weight scales (w8a8)', () => {
     );
   });
 
-  test('a gate: one exponent per task in the word after its rows; the patch projection has none', () => {
+  test('a gate: one exponent per task in the word after its (zero) biases; the patch projection has none', () => {
     const { base, seg } = segOf(2, 1, 'gate.1');
-    expect(seg.kind === 'rows' && seg.maxShift).toBe(15);
+    expect(seg.kind === 'linear' && seg.maxShift).toBe(7); // as every linear layer on the engine
     const g = ckpt.get('blocks.1.mlp.gate.1.w_gate')!.data;
     expect(field(packed.bytes, packed.regions[2].offset, 128, base + seg.words - 1, 0, 32)).toBe(
-      weightExponent(g, w8, 15),
+      weightExponent(g, w8, 7),
     );
     const pe = segOf(0, -1, 'proj').seg;
     expect(pe.kind === 'linear' && pe.maxShift).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { COST } from '../../src/kernels/costConstants.js';
-import { linearCycles, portBytesPerCycle } from '../../src/kernels/costModel.js';
+import { linearCycles, linearWeightBytes, portBytesPerCycle } from '../../src/kernels/costModel.js';
 import { cycles, expertWeightBytes, resources, weightBytes } from '../../src/kernels/ffn_block.js';
 import type { FfnParams } from '../../src/kernels/params.js';
 import { dimsOf, lcg, pick, propertyCases, shared, testBoard } from './costHelpers.js';
@@ -14,8 +14,9 @@ describe('ffn_block cost model', () => {
     const linear = 8 * 8 * 2 * 2;
     const layerNorm = 2 * 8 * 4 + 8 * 2 + COST.RSQRT_MULTS * 4;
     const gelu = 8 * 2 * COST.GELU_MULTS * 2; // the drain: 2 rows × 8 outputs per cycle
-    // E = 4 logit MACs (32 × 16 bits), E + k = 6 exps, 3 rescale multiplies (25 × 25), a reciprocal
-    const gate = 4 * 2 + 6 * COST.EXP_MULTS * 2 + 3 * 2 + COST.RECIP_MULTS * 4;
+    // the logits run on the engine (no MACs of their own); E + k = 6 exps, 3 rescale multiplies
+    // (25 × 25), a reciprocal
+    const gate = 6 * COST.EXP_MULTS * 2 + 3 * 2 + COST.RECIP_MULTS * 4;
     const scatter = 8 * 4; // score × expert output, 32 × 32
     expect(r.dsp).toBe(linear + layerNorm + gelu + gate + scatter);
   });
@@ -47,6 +48,15 @@ describe('ffn_block cost model', () => {
       moe.parts.start + moe.parts.layernorm + moe.parts.gate + moe.parts.experts + moe.parts.write,
       9,
     );
+    // the gate: a first (not prefetched) engine pass 32 -> 4 experts padded to 8 outputs, then per
+    // token the softmax + top-k at II = ceil(4 / (2·8)) = 1, its pipeline depth, the copy of the
+    // normalised tokens (17 rows × 32/8 cycles)
+    const gatePass = linearCycles(
+      { tokens: 17, inDim: 32, outDim: 8, tileIn: 8, tileOut: 8, lanes: 2 },
+      sh,
+      bpc,
+    );
+    expect(moe.parts.gate).toBeCloseTo(gatePass + 17 + COST.GATE_PIPELINE_DEPTH + 17 * 4, 9);
   });
 
   test('measured routing: all tokens on two experts is cheaper than uniform routing over four', () => {
@@ -56,8 +66,9 @@ describe('ffn_block cost model', () => {
     const uniform = cycles(P, d, sh, b, { moe: true }).parts.experts;
     const skewed = cycles(P, d, sh, b, { moe: true, tokensPerExpert: [17, 17, 0, 0] }).parts.experts;
     expect(skewed).toBeLessThan(uniform);
-    expect(weightBytes(d, sh, { moe: true, tokensPerExpert: [17, 17, 0, 0] })).toBeCloseTo(
-      (32 * 4 * 16) / 8 + (2 * 32 * 16) / 8 + 2 * expertWeightBytes(d, sh),
+    // the gate: 4 experts padded to one 8-wide output tile, with its (zero) biases
+    expect(weightBytes(P, d, sh, { moe: true, tokensPerExpert: [17, 17, 0, 0] })).toBeCloseTo(
+      linearWeightBytes(32, 8, sh) + (2 * 32 * 16) / 8 + 2 * expertWeightBytes(d, sh),
       9,
     );
   });

@@ -61,8 +61,13 @@ describe('ffn_block validation', () => {
     ]);
     expect(moe.length).toBe(4 + 2 * 16);
     const gate = w.blocks[1].segments.find((s) => s.name === 'gate.1')!;
-    expect(gate.kind === 'rows' && gate.transpose && gate.rows === 16 && gate.cols === 192).toBe(true);
-    if (gate.kind === 'rows') expect(gate.tensor.name).toBe('blocks.1.mlp.gate.1.w_gate');
+    // a linear layer on the engine: w_gate [D, E] transposed, E = 16 padded to whole output tiles, no biases
+    expect(gate.kind === 'linear' && gate.transposed && gate.in === 192 && gate.used === 16).toBe(true);
+    if (gate.kind === 'linear') {
+      expect(gate.out).toBe(Math.ceil(16 / ok.tile_out) * ok.tile_out);
+      expect(gate.weight.name).toBe('blocks.1.mlp.gate.1.w_gate');
+      expect(gate.bias).toBeNull();
+    }
     const withNorm = validateModel({ ...model, final_norm: true }, 'model');
     const last = weightLayout(ok, dims, shared, withNorm).blocks[11].segments.map((s) => s.name);
     expect(last.slice(-2)).toEqual(['norm.weight', 'norm.bias']);

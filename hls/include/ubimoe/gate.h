@@ -1,5 +1,6 @@
-// ubimoe kernel library: MoE gating on chip. Per token: logits h·W_gate[task] (no bias), softmax
-// over all experts, top-k (ties -> lower expert index), no renormalisation over the k chosen
+// ubimoe kernel library: MoE gating on chip. Per token: logits h·W_gate[task] (no bias; computed
+// as a pass of the kernel's linear engine, linear.h, and rounded to the activation type there),
+// softmax over all experts, top-k (ties -> lower expert index), no renormalisation over the k chosen
 // (M³ViT's multi-gate "noisy_vmoe" at eval). Tokens are then queued per expert, and the list of
 // experts that received any token is what the expert loop walks.
 #ifndef UBIMOE_GATE_H
@@ -33,6 +34,7 @@ namespace ubimoe {
 // ties, ascending runs, ±500 ranges): max |p - p_double| 4.7e-6 (two-pass 4.8e-6), error beyond
 // p's rounding 9.3e-7·p (two-pass 1.0e-6·p), choices exact; 0.07% of p differ from the two-pass
 // gate's, by one step (2^-17).
+// CFG: score_t prob_t; EXPERTS TOP_K MAX_ROWS SCORE_BITS SCORE_FRAC PROB_BITS PROB_FRAC ESUM_BITS.
 template <class CFG>
 void gate_select(const typename CFG::score_t s[CFG::EXPERTS], unsigned choice[CFG::TOP_K],
                  typename CFG::prob_t choice_p[CFG::TOP_K]) {
@@ -99,67 +101,6 @@ select_probs:
     const ap_uint<50> rounded = (prod + (ap_uint<50>(1) << (shift - 1))) >> shift;
     choice[k] = top_i[k];
     choice_p[k] = from_bits<typename CFG::prob_t, CFG::PROB_BITS>(ap_uint<CFG::PROB_BITS>(rounded));
-  }
-}
-
-// CFG: word_t in_t weight_t logit_t lsh_t score_t prob_t; AXI_BITS DIM EXPERTS TOP_K MAX_ROWS
-// WEIGHT_BITS WEIGHTS_PER_WORD ROW_WORDS SCORE_BITS SCORE_FRAC PROB_BITS PROB_FRAC ESUM_BITS
-// MAX_WEIGHT_SHIFT SHIFT_BITS.
-// The task's gate is EXPERTS rows of DIM weights (row e = column e of w_gate), each ROW_WORDS words;
-// with MAX_WEIGHT_SHIFT > 0 the rows hold w·2^s and the word after them holds s (per task): each
-// exact logit is shifted right by s in lsh_t (s more fractional bits: exact), then rounded to the
-// score format once, as without a scale.
-//
-// Cycles (predicted, one call): E·(ROW_WORDS + DIM) to load the gate into E banks (one bank per
-// expert, DIM writes each), then rows·DIM: the token and feature loops flatten into one pipeline at
-// II=1 doing E MACs per cycle, and gate_select (no state carried between tokens) runs in that
-// pipeline's tail on each token's last feature, overlapping the next token's MACs. It adds its
-// latency once per call (the pipeline depth, ~E multiply-adds along the rescaled sum, plus an exp,
-// the reciprocal and the k products), not per token.
-template <class CFG>
-void gate(const typename CFG::in_t h[CFG::MAX_ROWS][CFG::DIM], unsigned rows, const typename CFG::word_t *w,
-          unsigned off, unsigned choice[CFG::MAX_ROWS][CFG::TOP_K],
-          typename CFG::prob_t choice_p[CFG::MAX_ROWS][CFG::TOP_K]) {
-  typedef typename CFG::logit_t logit_t;
-  typedef typename CFG::lsh_t lsh_t;
-  const unsigned E = CFG::EXPERTS, D = CFG::DIM, max_rows = CFG::MAX_ROWS;
-  typename CFG::weight_t wg[CFG::DIM][E];
-#pragma HLS ARRAY_PARTITION variable=wg complete dim=2
-  typename CFG::weight_t row[CFG::DIM];
-load_gate:
-  for (unsigned e = 0; e < E; e++) {
-    read_vector<typename CFG::weight_t, CFG::WEIGHT_BITS, CFG::WEIGHTS_PER_WORD, CFG::DIM, CFG::AXI_BITS>(
-        w, off + e * CFG::ROW_WORDS, row);
-    for (unsigned d = 0; d < CFG::DIM; d++) wg[d][e] = row[d];
-  }
-  ap_uint<CFG::SHIFT_BITS> shift = 0;
-  if (CFG::MAX_WEIGHT_SHIFT > 0) {
-    const unsigned s = ap_uint<32>(w[off + E * CFG::ROW_WORDS].range(31, 0)).to_uint();
-    shift = s < CFG::MAX_WEIGHT_SHIFT ? s : CFG::MAX_WEIGHT_SHIFT;
-  }
-
-  logit_t logit[E];
-#pragma HLS ARRAY_PARTITION variable=logit complete
-gate_rows:
-  for (unsigned t = 0; t < rows; t++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-  gate_features:
-    for (unsigned d = 0; d < D; d++) {
-#pragma HLS PIPELINE II=1
-      const typename CFG::in_t hd = h[t][d];
-      for (unsigned e = 0; e < E; e++) logit[e] = (d == 0 ? logit_t(0) : logit[e]) + hd * wg[d][e];
-      if (d == D - 1) {
-        typename CFG::score_t s[E];  // the logits rounded (saturating) to the score format
-#pragma HLS ARRAY_PARTITION variable=s complete
-        for (unsigned e = 0; e < E; e++) {
-          if (CFG::MAX_WEIGHT_SHIFT > 0)
-            s[e] = lsh_t(logit[e]) >> shift;
-          else
-            s[e] = logit[e];
-        }
-        gate_select<CFG>(s, choice[t], choice_p[t]);
-      }
-    }
   }
 }
 

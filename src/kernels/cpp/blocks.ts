@@ -6,17 +6,7 @@
 import { UserError } from '../../util/errors.js';
 import { COST } from '../costConstants.js';
 import { clog2, ensureWidth, frac, fx, productOf, type Fx } from './fixed.js';
-import {
-  cppAct,
-  cppRaw,
-  gateMaxShift,
-  linearMaxShift,
-  MANT,
-  PROB,
-  WIDE,
-  wideSumOf,
-  type Formats,
-} from './formats.js';
+import { cppAct, cppRaw, linearMaxShift, MANT, PROB, WIDE, wideSumOf, type Formats } from './formats.js';
 import { linearWords, perWord, wordsFor } from './layout.js';
 import { k, t, type CppStruct } from './struct.js';
 
@@ -304,52 +294,30 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
   };
 }
 
-/** gate<CFG> / route<CFG> (gate.h). */
+/**
+ * gate_select<CFG> / route<CFG> (gate.h): the logits come from the kernel's linear engine (a gate
+ * pass), rounded to the activation type there, then to score_t here.
+ */
 export function gateStruct(
   name: string,
   f: Formats,
-  axi: number,
-  dim: number,
   experts: number,
   topK: number,
   maxRows: number,
-  what: string,
 ): CppStruct {
-  const logit = wideSumOf(f.act, f.weight, `${what}: gate logits`);
-  // per-task weight exponent: the logit is shifted right in lsh_t (maxShift more fractional bits)
-  const maxShift = gateMaxShift(f, dim);
   return {
     name,
     comment: `MoE gate: ${experts} experts, top-${topK}`,
-    types: [
-      t('word_t', 'word_t'),
-      t('in_t', 'act_t'),
-      t('weight_t', 'weight_t'),
-      t('logit_t', cppRaw(logit)),
-      t('lsh_t', cppRaw(fx(logit.width, logit.int - maxShift)), 'a logit times 2^-s, exact'),
-      t('score_t', 'score_t'),
-      t('prob_t', 'prob_t'),
-    ],
+    types: [t('score_t', 'score_t'), t('prob_t', 'prob_t')],
     consts: [
-      k('AXI_BITS', axi),
-      k('DIM', dim),
       k('EXPERTS', experts),
       k('TOP_K', topK),
       k('MAX_ROWS', maxRows),
-      k('WEIGHT_BITS', f.weight.width),
-      k('WEIGHTS_PER_WORD', perWord(f.weight.width, axi)),
-      k('ROW_WORDS', wordsFor(dim, f.weight.width, axi)),
       k('SCORE_BITS', f.score.width),
       k('SCORE_FRAC', frac(f.score)),
       k('PROB_BITS', PROB.width),
       k('PROB_FRAC', frac(PROB)),
       k('ESUM_BITS', 25 + clog2(experts)),
-      k(
-        'MAX_WEIGHT_SHIFT',
-        maxShift,
-        maxShift ? 'per-task weight exponent: a scale word after the E rows' : 'no weight scale',
-      ),
-      k('SHIFT_BITS', Math.max(1, clog2(maxShift + 1)), 'bits of a weight exponent'),
     ],
   };
 }

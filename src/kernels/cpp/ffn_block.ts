@@ -16,11 +16,14 @@ import {
   tokensStruct,
 } from './blocks.js';
 import { atMost, mustDivide, type KernelContext } from './common.js';
-import { formats, gateMaxShift, linearMaxShift } from './formats.js';
+import { formats, linearMaxShift } from './formats.js';
 import { LayoutBuilder, linearWords, type BlockWeights, type KernelWeights } from './layout.js';
 import { k, type CppStruct } from './struct.js';
 
 const F = 'kernels.ffn_block';
+
+/** The gate's output columns: the E experts padded up to whole output tiles. */
+export const gateOut = (dims: ModelDims, tileOut: number) => Math.ceil(dims.experts / tileOut) * tileOut;
 
 const hasDense = (dims: ModelDims) => dims.moeBlocks.some((m) => !m);
 const hasMoe = (dims: ModelDims) => dims.moeBlocks.some((m) => m);
@@ -58,15 +61,21 @@ export function weightLayout(
     b.rows('norm2.weight', { name: `${p}.norm2.weight` }, 1, D, f.norm);
     b.rows('norm2.bias', { name: `${p}.norm2.bias` }, 1, D, f.norm);
     if (dims.moeBlocks[i]) {
+      // each task's gate as a linear layer on the engine: w_gate [D, E] (transposed), E padded to
+      // whole output tiles with zero columns, zero biases
       for (let task = 0; task < dims.tasks; task++)
-        b.rows(
+        b.linear(
           `gate.${task}`,
           { name: gateName(model, i, task) },
-          dims.experts,
+          null,
           D,
+          gateOut(dims, to),
+          ti,
+          to,
           f.weight,
-          true,
-          gateMaxShift(f, D),
+          f.bias,
+          shift,
+          { used: dims.experts, transposed: true },
         );
       const He = dims.expertHidden;
       for (let e = 0; e < dims.experts; e++) {
@@ -166,22 +175,24 @@ export function templateContext(
     );
   const lanes = params.token_lanes;
   const hidden = Math.max(hasDense(dims) ? dims.mlpHidden : 0, hasMoe(dims) ? dims.expertHidden : 0);
+  // B also holds the gate's logits (MoE)
+  const bDim = Math.max(hidden, hasMoe(dims) ? gateOut(dims, params.tile_out) : 0);
   const structs: CppStruct[] = [
     tokensStruct('ffn_tokens_cfg', f, axi, D, N),
     layerNormStruct('ffn_ln_cfg', f, axi, D, N, params.tile_in, F),
     linearEngineStruct(
       {
         name: 'ffn_engine_cfg',
-        comment: `the linear engine: fc1 (S -> B, GELU), fc2 (B -> R += y or expert scatter), ${params.tile_in}x${params.tile_out} x ${lanes} lanes`,
+        comment: `the linear engine: ${hasMoe(dims) ? 'gate (S -> B logits), ' : ''}fc1 (S -> B, GELU), fc2 (B -> R += y or expert scatter), ${params.tile_in}x${params.tile_out} x ${lanes} lanes`,
         tileIn: params.tile_in,
         tileOut: params.tile_out,
         lanes,
         maxRows: N,
         sDim: D,
-        bDim: hidden,
+        bDim,
         rDim: D,
-        maxOut: Math.max(hidden, D),
-        maxWeights: hidden * D,
+        maxOut: Math.max(bDim, D),
+        maxWeights: bDim * D,
         queues: hasMoe(dims) ? dims.experts : 1,
         maxPasses: hasMoe(dims) ? 2 * dims.experts : 2,
         bIsSource: true,
@@ -206,7 +217,14 @@ export function templateContext(
   if (hasMoe(dims)) {
     const He = dims.expertHidden;
     structs.push(
-      gateStruct('ffn_gate_cfg', f, axi, D, dims.experts, dims.topK, N, F),
+      gateStruct('ffn_gate_cfg', f, dims.experts, dims.topK, N),
+      layer(
+        'ffn_gate_layer',
+        `MoE gate logits ${D} -> ${dims.experts} (padded to ${gateOut(dims, params.tile_out)})`,
+        D,
+        gateOut(dims, params.tile_out),
+        false,
+      ),
       layer('ffn_expert_fc1_layer', `expert fc1 (htoh4) ${D} -> ${He} + GELU`, D, He, true),
       layer('ffn_expert_fc2_layer', `expert fc2 (h4toh) ${He} -> ${D}`, He, D, false),
     );

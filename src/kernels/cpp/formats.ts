@@ -81,15 +81,3 @@ export function linearMaxShift(f: Formats, weight: Fx, tileIn: number): number {
   const sumInt = f.linIn.int + weight.int - 1 + clog2(tileIn);
   return Math.max(0, Math.min(WEIGHT_SHIFT_CAP, frac(f.acc) - productFrac, WIDE - productFrac - sumInt));
 }
-
-/**
- * The largest exponent of a MoE gate's weights (per task): the logit (exact, 64 bits) is shifted
- * in a 64-bit intermediate with s more fractional bits, then rounded to the score format once, so
- * any s is exact while that intermediate's integer part holds a logit of the scaled weights.
- */
-export function gateMaxShift(f: Formats, dim: number): number {
-  if (!f.weightScale) return 0;
-  const productFrac = frac(f.act) + frac(f.weight);
-  const sumInt = f.act.int + f.weight.int - 1 + clog2(dim);
-  return Math.max(0, Math.min(WEIGHT_SHIFT_CAP, WIDE - productFrac - sumInt));
-}

@@ -14,7 +14,10 @@ export interface TensorSlice {
 /**
  * `linear`: tiles of TILE_IN x TILE_OUT weights in (out tile, in tile) order, each tile's elements
  *   [i][o] row-major, `perWord` to a word, every tile starting on a word; then the OUT biases.
- *   The weight tensor is [out, in] (PyTorch's Linear layout; a conv weight flattened to it).
+ *   The weight tensor is [out, in] (PyTorch's Linear layout; a conv weight flattened to it), or
+ *   with `transposed` [in, used] (MoE gates: w_gate [D, E]). Only the first `used` (<= out) outputs
+ *   come from the tensor: the rest are zero columns padding out to a multiple of tileOut (a gate's
+ *   E experts). `bias` null: zero biases (the gate has none; the engine reads biases every pass).
  * `rows`: `rows` rows of `cols` values, every row starting on a word. `transpose`: the tensor is
  *   [cols, rows] and row r is its column r (MoE gates: w_gate [D, E] stored per expert).
  * `maxShift` > 0 (per-layer weight scales): the weights are stored as w·2^s, and one more word
@@ -28,9 +31,11 @@ export type Segment =
       offset: number;
       words: number;
       weight: TensorSlice;
-      bias: TensorSlice;
+      bias: TensorSlice | null;
       in: number;
       out: number;
+      used: number;
+      transposed: boolean;
       tileIn: number;
       tileOut: number;
       weightFx: Fx;
@@ -96,7 +101,7 @@ export class LayoutBuilder {
   linear(
     name: string,
     weight: TensorSlice,
-    bias: TensorSlice,
+    bias: TensorSlice | null,
     inDim: number,
     outDim: number,
     tileIn: number,
@@ -104,6 +109,7 @@ export class LayoutBuilder {
     weightFx: Fx,
     biasFx: Fx,
     maxShift = 0,
+    opts: { used?: number; transposed?: boolean } = {},
   ): number {
     const offset = this.words;
     const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits, maxShift);
@@ -116,6 +122,8 @@ export class LayoutBuilder {
       bias,
       in: inDim,
       out: outDim,
+      used: opts.used ?? outDim,
+      transposed: opts.transposed ?? false,
       tileIn,
       tileOut,
       weightFx,
