@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Design } from './design.js';
 
 /** Version of the packed weights layout (docs/weights.md); part of the hash. */
-export const WEIGHTS_FORMAT_VERSION = 1;
+export const WEIGHTS_FORMAT_VERSION = 2; // 2: the MoE gates as tiled linear layers on the engine
 
 /** JSON with object keys sorted at every level (a canonical form to hash). */
 export function canonicalJson(value: unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { designHash } from '../../src/design/hash.js';
+import { designHash, WEIGHTS_FORMAT_VERSION } from '../../src/design/hash.js';
 import {
   clipSummary,
   designWeightLayout,
@@ -39,7 +39,7 @@ describe('weight packing', () => {
 
   test('header: magic, version, design hash, sizes, page-aligned regions, block table', () => {
     expect(Buffer.from(bytes.subarray(0, 8)).toString('latin1')).toBe('UBIMOEW\0');
-    expect(dv.getUint32(8, true)).toBe(1);
+    expect(dv.getUint32(8, true)).toBe(WEIGHTS_FORMAT_VERSION);
     expect(dv.getUint32(12, true)).toBe(PAGE);
     expect(Buffer.from(bytes.subarray(16, 80)).toString('latin1')).toBe(designHash(design));
     expect(Number(dv.getBigUint64(80, true))).toBe(bytes.length);
