@@ -16,6 +16,7 @@ export interface Accuracy {
 }
 
 export function median(values: number[]): number {
+  if (values.some(Number.isNaN)) return NaN;
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -46,34 +47,46 @@ export function compareTokens(
       bb += b * b;
       const d = Math.abs(a - b);
       diff2 += d * d;
-      if (d > maxAbs) maxAbs = d;
+      if (Number.isNaN(d)) maxAbs = NaN; // a NaN output must show, not vanish in a comparison
+      else if (d > maxAbs) maxAbs = d;
     }
     ref2 += bb;
     cosine[r] = aa === 0 && bb === 0 ? 1 : aa === 0 || bb === 0 ? 0 : ab / Math.sqrt(aa * bb);
   }
+  let cosineMin = Infinity; // a loop: Math.min(...cosine) overflows the stack on large batches
+  for (const c of cosine) {
+    if (Number.isNaN(c)) {
+      cosineMin = NaN;
+      break;
+    }
+    if (c < cosineMin) cosineMin = c;
+  }
   return {
     images,
     cosine,
-    cosineMin: Math.min(...cosine),
+    cosineMin,
     cosineMedian: median(cosine),
     relL2: ref2 > 0 ? Math.sqrt(diff2 / ref2) : Math.sqrt(diff2),
     maxAbs,
   };
 }
 
-/** Fraction of top-k groups (k consecutive expert ids) that hold the same experts in both. */
+/**
+ * Fraction of top-k groups (k consecutive expert ids) that hold the same experts in both, as
+ * multisets: order within a group does not matter, and a group that names one expert twice agrees
+ * only with a group that does too. Null for a dense model (no groups).
+ */
 export function expertAgreement(a: Int32Array, b: Int32Array, topK: number): number | null {
-  if (a.length !== b.length || topK < 1 || a.length === 0) return null;
+  if (a.length !== b.length) throw new Error(`expertAgreement: ${a.length} choices vs ${b.length}`);
+  if (!(topK >= 1) || a.length % topK !== 0)
+    throw new Error(`expertAgreement: ${a.length} choices are not groups of top-k = ${topK}`);
+  if (a.length === 0) return null;
   let same = 0;
   const groups = a.length / topK;
   for (let g = 0; g < groups; g++) {
-    let equal = true;
-    for (let i = 0; i < topK && equal; i++) {
-      let found = false;
-      for (let j = 0; j < topK; j++) if (a[g * topK + i] === b[g * topK + j]) found = true;
-      equal = found;
-    }
-    if (equal) same++;
+    const x = Array.from(a.subarray(g * topK, (g + 1) * topK)).sort((p, q) => p - q);
+    const y = Array.from(b.subarray(g * topK, (g + 1) * topK)).sort((p, q) => p - q);
+    if (x.every((e, i) => e === y[i])) same++;
   }
   return same / groups;
 }
