@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { Accelerator, type Backend } from '../driver/accelerator.js';
 import { loadInputFiles } from '../driver/inputs.js';
 import { openProject } from '../driver/project.js';
@@ -8,6 +7,7 @@ import { applyFinalNorm, loadFinalNorm } from '../driver/finalnorm.js';
 import { summarise, formatSummary } from '../driver/summary.js';
 import { writeNpy } from '../io/npy.js';
 import { UserError } from '../util/errors.js';
+import { CountProgress } from '../util/progress.js';
 
 interface RunOptions {
   project: string;
@@ -98,34 +98,22 @@ export function registerRun(program: Command): void {
       const per = dims.numTokens * dims.D;
       const out = new Float32Array(inputs.length * per);
       const latencies: number[] = [];
-      const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar(
-            {
-              format: 'running |{bar}| {value}/{total} images | {speed} images/s | ETA {eta_formatted}',
-              hideCursor: true,
-              etaBuffer: 8,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
       const started = Date.now();
-      bar?.start(inputs.length, 0, { speed: '-' });
+      const kind = inputs[0].kind === 'image' ? 'images' : 'token inputs';
+      const progress = new CountProgress('running', inputs.length, kind);
       try {
         for await (const r of acc.stream(inputs, { task })) {
           out.set(r.output, r.index * per);
           latencies.push(r.latencyMs);
-          bar?.update(latencies.length, {
-            speed: (latencies.length / ((Date.now() - started) / 1000)).toFixed(2),
-          });
+          progress.tick();
         }
       } finally {
-        bar?.stop();
+        progress.stop();
         await acc.close();
       }
       const wallMs = Date.now() - started;
       if (finalNorm) applyFinalNorm(out, inputs.length * dims.numTokens, dims.D, finalNorm);
       writeNpy(opts.output, [inputs.length, dims.numTokens, dims.D], out);
-      const kind = inputs[0].kind === 'image' ? 'images' : 'token inputs';
       process.stdout.write(
         formatSummary(
           summarise(latencies, wallMs),

@@ -73,9 +73,8 @@ describe('runPlan', () => {
   test('a failure stops the steps running beside it', async () => {
     const p = progress();
     const plan: BuildPlan = { steps: [step('slow', 'k'), step('fail', 'k')], makeVars: {} };
-    const t0 = Date.now();
+    // no wall-clock bound: a slow step left running would end with ✓ after its 20 s, not "(stopped)"
     await expect(runPlan(dir, plan, { jobs: 2, progress: p.progress })).rejects.toThrow(/step fail/);
-    expect(Date.now() - t0).toBeLessThan(10000);
     expect(p.text()).toMatch(/✗ {2}step slow .*\(stopped\)/);
   });
 });

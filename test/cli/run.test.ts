@@ -204,22 +204,24 @@ describe('ubimoe run (micro)', () => {
       '2',
     ]);
     let stderr = '';
-    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
-    // wait until both runners are up and working, then kill one
-    let runners: number[] = [];
-    for (let i = 0; i < 400 && runners.length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      runners = childPids(cli.pid!).filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('protocol_main');
-        } catch {
-          return false;
-        }
+    // The first result's progress line is the observable point "both runners are up and mid-work":
+    // 2999 images remain, so every runner holds requests in flight whatever the machine's speed.
+    const firstResult = new Promise<void>((resolve) => {
+      cli.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/running: 1\/3000 images/.test(stderr)) resolve();
       });
-    }
+    });
+    const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
+    await Promise.race([firstResult, exited]);
+    const runners = childPids(cli.pid!).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('protocol_main');
+      } catch {
+        return false;
+      }
+    });
     expect(runners).toHaveLength(2);
-    await new Promise((r) => setTimeout(r, 700));
     process.kill(runners[0], 'SIGKILL');
     const code = await exited;
     expect(code).toBe(1);
