@@ -15,6 +15,7 @@ import { Rng } from '../../src/model/prng.js';
 import { readSearch } from '../../src/report/read/search.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { tinyBoardYaml } from '../search/helpers.js';
+import { requires } from '../requires.js';
 
 const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
@@ -181,7 +182,7 @@ test('ubimoe boards lists the shipped boards with what kernels may use', () => {
 });
 
 describe('a searched design runs', () => {
-  const hasCompiler = spawnSync('g++', ['--version']).status === 0;
+  const hasCompiler = requires('g++', spawnSync('g++', ['--version']).status === 0, 'apt-get install g++');
   (hasCompiler ? test : test.skip)(
     'generates, compiles in csim and matches the reference (micro, tiny board)',
     () => {

@@ -8,6 +8,7 @@ import { RunnerError, RunnerProcess } from '../../src/driver/runner.js';
 import { scheduleStream } from '../../src/driver/scheduler.js';
 import type { AcceleratorInput } from '../../src/driver/inputs.js';
 import type { ModelShape } from '../../src/driver/protocol.js';
+import { requires } from '../requires.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fake = join(here, 'fixtures', 'fake_runner.mjs');
@@ -53,11 +54,13 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-const maybe = distReady ? describe : describe.skip;
-if (!distReady)
-  process.stderr.write(
-    'NOTICE: test/driver/runner.test.ts skipped: run `npx tsc -p .` first (the fake runner uses dist/)\n',
-  );
+const maybe = requires(
+  'the built dist/ (the fake runner imports it)',
+  distReady,
+  'run `npx tsc -p .`; npm test does',
+)
+  ? describe
+  : describe.skip;
 
 maybe('RunnerProcess and scheduleStream (fake runner)', () => {
   test('hello, requests answered, clean close', async () => {

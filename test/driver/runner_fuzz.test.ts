@@ -5,6 +5,7 @@
 // report, a hang or a frame the TS decoder cannot read.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
+import { spawnSync } from 'node:child_process';
 import ejs from 'ejs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { buildCsim } from '../../src/build/csim.js';
 import { openProject } from '../../src/driver/project.js';
 import { packedWeightsFor } from '../../src/driver/weights.js';
 import { makeProject, type TestProject } from './project.js';
+import { requires } from '../requires.js';
 import {
   FrameDecoder,
   NO_REQUEST,
@@ -30,7 +32,8 @@ const HASH = '5eed'.repeat(16);
 let dir = '';
 let runner = '';
 let weights = '';
-let gxx = true;
+const gxx = requires('g++', spawnSync('g++', ['--version']).status === 0, 'apt-get install g++');
+const maybe = gxx ? describe : describe.skip;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ubimoe-fuzz-'));
@@ -62,11 +65,6 @@ beforeAll(async () => {
     ],
     { reject: false, all: true },
   );
-  if ((r as { code?: string }).code === 'ENOENT') {
-    gxx = false;
-    process.stderr.write('NOTICE: runner fuzz test skipped: g++ not found\n');
-    return;
-  }
   if (r.exitCode !== 0) throw new Error(`runner build failed:\n${r.all}`);
   weights = join(dir, 'weights.bin');
   writeFileSync(weights, Buffer.concat([Buffer.from('STUBW'), Buffer.from(HASH), Buffer.alloc(32)]));
@@ -174,9 +172,8 @@ function resign(bytes: Buffer): Buffer {
   return out;
 }
 
-describe('protocol runner main under ASan/UBSan', () => {
+maybe('protocol runner main under ASan/UBSan', () => {
   test('valid requests are answered in order; end of input is a clean exit', async () => {
-    if (!gxx) return;
     const o = await feed(
       Buffer.concat([request(0), tokensRequest(1), request(2, 1), Buffer.concat(encodeShutdown())]),
     );
@@ -201,7 +198,6 @@ describe('protocol runner main under ASan/UBSan', () => {
   });
 
   test('well-formed but wrong requests get an error frame each and the runner goes on', async () => {
-    if (!gxx) return;
     const nan = image(0);
     nan[100] = NaN;
     const frames = [
@@ -222,7 +218,6 @@ describe('protocol runner main under ASan/UBSan', () => {
   });
 
   test('framing errors: error frame, exit 3', async () => {
-    if (!gxx) return;
     const cases: Array<[Buffer, string]> = [
       [Buffer.from('definitely not a frame'), 'BAD_MAGIC'],
       [request(0).subarray(0, 100), 'TRUNCATED'],
@@ -245,7 +240,6 @@ describe('protocol runner main under ASan/UBSan', () => {
   });
 
   test('weights for another design are refused before the hello (exit 4)', async () => {
-    if (!gxx) return;
     const other = join(dir, 'other.bin');
     writeFileSync(other, Buffer.concat([Buffer.from('STUBW'), Buffer.from('0123'.repeat(16))]));
     const o = await feed(request(0), ['--weights', other]);
@@ -263,7 +257,6 @@ describe('protocol runner main under ASan/UBSan', () => {
   });
 
   test('fuzz: 400 random, truncated, bit-flipped and re-checksummed streams', async () => {
-    if (!gxx) return;
     const rand = rng(20240611);
     const valid = Buffer.concat([request(0), tokensRequest(1), request(2, 1)]);
     const inputs: Buffer[] = [];
@@ -308,14 +301,13 @@ describe('protocol runner main under ASan/UBSan', () => {
   }, 180_000);
 });
 
-describe('the real micro runner (generated forward + kernels) under ASan/UBSan', () => {
+maybe('the real micro runner (generated forward + kernels) under ASan/UBSan', () => {
   let project: TestProject | undefined;
   afterAll(() => {
     if (project) rmSync(project.root, { recursive: true, force: true });
   });
 
   test('valid requests, then 40 damaged streams: answers or a clean protocol error, never a sanitizer report', async () => {
-    if (!gxx) return;
     project = makeProject('micro');
     const { exe } = await buildCsim(project.dir, { main: 'protocol_main', sanitize: true });
     const realWeights = await packedWeightsFor(openProject(project.dir), project.checkpoint);
