@@ -31,15 +31,6 @@ export interface CsimRunResult {
   runnerLog: string[]; // the runner's other stderr lines (e.g. the stream report with UBIMOE_STREAM_REPORT)
 }
 
-/** int32 .npy payload (the runner writes '<i4', C order). */
-function decodeInt32Npy(bytes: Uint8Array, what: string): Int32Array {
-  const headerLen = bytes[8] | (bytes[9] << 8);
-  const header = Buffer.from(bytes.subarray(10, 10 + headerLen)).toString('latin1');
-  if (!header.includes("'<i4'")) throw new Error(`${what}: expected int32 .npy`);
-  const start = 10 + headerLen;
-  return new Int32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + bytes.length));
-}
-
 export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
   const { dims, model } = o.design;
   const shape = o.tokens
@@ -93,7 +84,9 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
       throw new Error(`csim runner ${o.exe} failed (exit ${r.exitCode ?? r.signal}): ${msg}`);
     }
     const tokens = decodeNpy(readFileSync(outPath), outPath).data as Float32Array;
-    const experts = decodeInt32Npy(readFileSync(expPath), expPath);
+    const expertsNpy = decodeNpy(readFileSync(expPath), expPath);
+    if (expertsNpy.dtype !== 'int32') throw new Error(`${expPath}: expected int32 expert choices`);
+    const experts = expertsNpy.data as Int32Array;
     const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
     return { tokens, experts, wallMsPerImage: mean(wall), cpuMsPerImage: mean(cpu), runnerLog: other };
   } finally {

@@ -1,6 +1,6 @@
 /**
  * NumPy .npy files (format versions 1.0-3.0), C order only.
- * Reads float32, float16 (converted to float32) and uint8; writes float32 (format 1.0), atomically.
+ * Reads float32, float16 (converted to float32), uint8 and int32 (expert choices); writes float32 (format 1.0), atomically.
  * Any malformed file is a UserError naming the file and what is wrong.
  */
 import { UserError } from '../util/errors.js';
@@ -8,13 +8,13 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { f16ToF32, LITTLE_ENDIAN_HOST } from './halffloat.js';
 import { readUserFile } from '../util/readfile.js';
 
-export type NpyDtype = 'float32' | 'float16' | 'uint8';
+export type NpyDtype = 'float32' | 'float16' | 'uint8' | 'int32';
 
 export interface NpyArray {
   shape: number[];
   dtype: NpyDtype;
-  /** float32 and float16 files -> Float32Array; uint8 -> Uint8Array. */
-  data: Float32Array | Uint8Array;
+  /** float32 and float16 files -> Float32Array; uint8 -> Uint8Array; int32 -> Int32Array. */
+  data: Float32Array | Uint8Array | Int32Array;
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
@@ -28,6 +28,8 @@ const DESCRS: Record<string, { dtype: NpyDtype; size: number; little: boolean }>
   '|u1': { dtype: 'uint8', size: 1, little: true },
   '<u1': { dtype: 'uint8', size: 1, little: true },
   '>u1': { dtype: 'uint8', size: 1, little: true },
+  '<i4': { dtype: 'int32', size: 4, little: true },
+  '>i4': { dtype: 'int32', size: 4, little: false },
 };
 
 /** Parses .npy bytes; `what` (the file name) starts every error message. */
@@ -71,7 +73,7 @@ export function decodeNpy(bytes: Uint8Array, what: string): NpyArray {
       `${what}: Fortran-order arrays are not supported; save it in C order (np.ascontiguousarray)`,
     );
   const kind = DESCRS[descr];
-  if (!kind) throw new UserError(`${what}: dtype '${descr}' is not supported (float32, float16 or uint8)`);
+  if (!kind) throw new UserError(`${what}: dtype '${descr}' is not supported (float32, float16, uint8 or int32)`);
   const dims = shapeText
     .split(',')
     .map((s) => s.trim())
@@ -90,8 +92,13 @@ export function decodeNpy(bytes: Uint8Array, what: string): NpyArray {
   const at = bytes.byteOffset + dataStart;
   if (kind.dtype === 'uint8')
     return { shape, dtype: 'uint8', data: new Uint8Array(bytes.subarray(dataStart)) };
-  const data = new Float32Array(count);
   const dv = new DataView(bytes.buffer, at, want);
+  if (kind.dtype === 'int32') {
+    const ints = new Int32Array(count);
+    for (let i = 0; i < count; i++) ints[i] = dv.getInt32(4 * i, kind.little);
+    return { shape, dtype: 'int32', data: ints };
+  }
+  const data = new Float32Array(count);
   if (kind.dtype === 'float32') {
     if (kind.little && LITTLE_ENDIAN_HOST && at % 4 === 0)
       data.set(new Float32Array(bytes.buffer, at, count));
@@ -102,7 +109,7 @@ export function decodeNpy(bytes: Uint8Array, what: string): NpyArray {
   return { shape, dtype: kind.dtype, data };
 }
 
-/** Reads a .npy file (float32, float16 -> Float32Array, or uint8). */
+/** Reads a .npy file (float32, float16 -> Float32Array; uint8; int32). */
 export function readNpy(path: string): NpyArray {
   return decodeNpy(readUserFile(path), path);
 }

@@ -106,7 +106,10 @@ describe('ubimoe csim', () => {
     expect(acc.cosine.per_token.length).toBe(34);
     expect(acc.expert_agreement).toBe(1);
     expect(acc.task).toBe(1);
-    expect(existsSync(at('experts.npy'))).toBe(true);
+    // the expert choices file: [B, MoE blocks, N, top-k], best first, the reference's own choices
+    const experts = readNpy(at('experts.npy'));
+    expect(experts.shape).toEqual([2, 1, 17, 2]);
+    expect(Array.from(experts.data as Int32Array)).toEqual(Array.from(ref.experts));
   });
 
   test('--compare takes the reference tokens from a file', () => {

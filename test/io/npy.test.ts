@@ -65,6 +65,17 @@ describe('.npy', () => {
       'u',
     );
     expect(u8).toEqual({ shape: [2, 2], dtype: 'uint8', data: Uint8Array.of(0, 1, 254, 255) });
+    // int32 (the runner's expert choices), both byte orders
+    const i4 = new Uint8Array(8);
+    new DataView(i4.buffer).setInt32(0, -7, true);
+    new DataView(i4.buffer).setInt32(4, 65536 + 3, true);
+    const ints = decodeNpy(npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", i4), 'i');
+    expect(ints).toEqual({ shape: [2], dtype: 'int32', data: Int32Array.of(-7, 65539) });
+    const i4be = new Uint8Array(4);
+    new DataView(i4be.buffer).setInt32(0, 258, false);
+    expect(
+      decodeNpy(npyBytes("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }", i4be), 'j').data,
+    ).toEqual(Int32Array.of(258));
     const be = new Uint8Array(4);
     new DataView(be.buffer).setFloat32(0, 1.5, false);
     expect(
@@ -118,7 +129,7 @@ describe('.npy', () => {
     [
       'float64',
       () => npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(8)),
-      /dtype '<f8' is not supported \(float32, float16 or uint8\)/,
+      /dtype '<f8' is not supported \(float32, float16, uint8 or int32\)/,
     ],
     [
       'bad shape',
