@@ -8,7 +8,9 @@ import { buildCsim } from '../../src/build/csim.js';
 import { Accelerator } from '../../src/driver/accelerator.js';
 import type { AcceleratorInput } from '../../src/driver/inputs.js';
 import { RunnerProcess } from '../../src/driver/runner.js';
-import { writeCheckpoint } from '../../src/model/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../../src/model/checkpoint.js';
+import { forwardImages, forwardTokens } from '../../src/model/reference.js';
+import { compareTokens } from '../../src/build/accuracy.js';
 import { loadModel, validateModel } from '../../src/model/config.js';
 import { synthCheckpoint } from '../../src/model/synth.js';
 import { UserError } from '../../src/util/errors.js';
@@ -71,6 +73,16 @@ describe('Accelerator (csim backend, micro)', () => {
       expect(b[i].output.every(Number.isFinite)).toBe(true);
       expect(b[i].experts.every((e) => e >= 0 && e < 4)).toBe(true);
     }
+    // and they are the model's outputs: the float32 reference on the same images, task 1
+    const model = loadModel('micro');
+    const all = randomImages(p.design, 6, 3);
+    const ref = forwardImages(readCheckpoint(p.checkpoint, model), model, all, 6, { task: 1 });
+    const flat = new Float32Array(6 * 17 * 32);
+    b.forEach((o, i) => flat.set(o.output, i * 17 * 32));
+    const acc = compareTokens(flat, ref.tokens, 32, 6);
+    expect(acc.cosineMin).toBeGreaterThan(0.9999);
+    expect(acc.relL2).toBeLessThan(0.002);
+    expect(b.flatMap((o) => Array.from(o.experts))).toEqual(Array.from(ref.experts));
     // packed once, cached by (design, checkpoint)
     expect(readdirSync(join(p.dir, 'build', 'weights'))).toHaveLength(1);
   }, 180_000);
@@ -81,7 +93,13 @@ describe('Accelerator (csim backend, micro)', () => {
     const [o] = await runAll(acc, [{ kind: 'tokens', data: tokens }]);
     await acc.close();
     expect(o.output).toHaveLength(17 * 32);
-    expect(o.output.every(Number.isFinite)).toBe(true);
+    // the same tokens through the float32 reference (no patch embedding): the csim micro bounds
+    const model = loadModel('micro');
+    const ref = forwardTokens(readCheckpoint(p.checkpoint, model), model, tokens, 1, { task: 0 });
+    const a = compareTokens(o.output, ref.tokens, 32, 1);
+    expect(a.cosineMin).toBeGreaterThan(0.9999);
+    expect(a.relL2).toBeLessThan(0.002);
+    expect(Array.from(o.experts)).toEqual(Array.from(ref.experts));
   }, 60_000);
 
   test('a runner killed mid-stream: error names the input, the signal; every runner is reaped', async () => {
