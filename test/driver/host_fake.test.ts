@@ -1,125 +1,273 @@
 // The generated XRT host, run for real on a stand-in for XRT (fixtures/fake_xrt: a kernel run calls
-// the project's C++ top function on the buffer bytes). This exercises everything the host does on
-// a card except the card: weight regions, buffer wiring, scalar arguments, activation packing,
-// two images in flight and in-order answers. Its outputs must equal the csim runner's bit for bit.
+// the project's C++ top function on the buffers' device copies). This exercises everything the host
+// does on a card except the card: weight regions, buffer wiring, scalar arguments, activation
+// packing, two images in flight, in-order answers, compute-unit dispatch, and, because the fake
+// keeps host and device copies apart and checks banks against the project's link config, every
+// sync and every bank. Its outputs must equal the csim runner's bit for bit.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Accelerator } from '../../src/driver/accelerator.js';
-import { FrameDecoder, encodeRequest } from '../../src/driver/protocol.js';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Accelerator, type AcceleratorOutput } from '../../src/driver/accelerator.js';
+import { openProject } from '../../src/driver/project.js';
+import { FrameDecoder, encodeRequest, type Frame, type ResponseFrame } from '../../src/driver/protocol.js';
+import { packedWeightsFor } from '../../src/driver/weights.js';
 import type { AcceleratorInput } from '../../src/driver/inputs.js';
+import type { DesignFileInput } from '../../src/design/schema.js';
+import {
+  buildFakeHost,
+  checkSyncDiscipline,
+  kernelArgs,
+  linkConfigText,
+  parseFakeXrtLog,
+  parseLinkConfig,
+  writeFakeXclbin,
+  type SyncReport,
+} from './fixtures/fake_xrt/fake_xrt.js';
 import { makeProject, randomImages, type TestProject } from './project.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-let p: TestProject;
-let fakeHost = '';
-let xclbin = '';
+interface Setup {
+  p: TestProject;
+  host: string;
+  xclbin: string;
+  weights: string;
+  objDir: string;
+  logs: number;
+}
 
-beforeAll(async () => {
-  p = makeProject('micro', 'u280', { compute_units: { msa_block: 1, ffn_block: 1 } });
-  fakeHost = join(p.root, 'ubimoe_host_fake_xrt');
-  xclbin = join(p.root, 'fake.xclbin');
-  writeFileSync(xclbin, 'xclbin2\0 (stand-in)');
-  const src = (d: string) =>
-    readdirSync(join(p.dir, d))
-      .filter((f) => f.endsWith('.cpp'))
-      .map((f) => join(p.dir, d, f));
-  const inc = [join(here, 'fixtures', 'fake_xrt'), 'host', 'kernels', 'include', 'csim'].map(
-    (d) => `-I${d.startsWith('/') ? d : join(p.dir, d)}`,
-  );
-  const r = await execa(
-    'g++',
-    [
-      '-std=c++17',
-      '-O2',
-      '-Wno-unknown-pragmas',
-      ...inc,
-      ...src('host'),
-      ...src('kernels'),
-      '-o',
-      fakeHost,
-      '-pthread',
-    ],
-    {
-      reject: false,
-      all: true,
-    },
-  );
-  if (r.exitCode !== 0) throw new Error(`fake-XRT host build failed:\n${r.all}`);
-}, 240_000);
-afterAll(() => {
-  if (p) rmSync(p.root, { recursive: true, force: true });
-});
+async function setUp(board: string, computeUnits: DesignFileInput['compute_units']): Promise<Setup> {
+  const p = makeProject('micro', board, { compute_units: computeUnits });
+  const xclbin = join(p.root, 'fake.xclbin');
+  writeFakeXclbin(p, xclbin);
+  const objDir = join(p.root, 'obj');
+  const [host, weights] = await Promise.all([
+    buildFakeHost(p.dir, join(p.root, 'ubimoe_host_fake_xrt'), { objDir }),
+    packedWeightsFor(openProject(p.dir), p.checkpoint),
+  ]);
+  return { p, host, xclbin, weights, objDir, logs: 0 };
+}
 
-function inputs(): AcceleratorInput[] {
-  const per = 3 * 32 * 32;
-  const imgs = randomImages(p.design, 5, 9);
+function inputs(s: Setup): AcceleratorInput[] {
+  const m = s.p.design.model;
+  const per = m.in_chans * m.img_h * m.img_w;
+  const imgs = randomImages(s.p.design, 5, 9);
   const list: AcceleratorInput[] = Array.from({ length: 5 }, (_, i) => ({
     kind: 'image',
     data: imgs.subarray(i * per, (i + 1) * per),
   }));
-  list.splice(2, 0, { kind: 'tokens', data: new Float32Array(17 * 32).map((_, i) => Math.cos(i * 0.3)) });
+  const tokens = (m.img_h / m.patch_size) * (m.img_w / m.patch_size) + 1;
+  list.splice(2, 0, {
+    kind: 'tokens',
+    data: new Float32Array(tokens * m.embed_dim).map((_, i) => Math.cos(i * 0.3)),
+  });
   return list;
 }
 
-async function collect(acc: Accelerator, task: number) {
-  const outs = [];
-  for await (const o of acc.stream(inputs(), { task })) outs.push(o);
+/** Kernel runs the host must start for `inputs`: patch_embed for images, msa+ffn per block for all. */
+function expectedStarts(s: Setup): number {
+  const depth = s.p.design.model.depth;
+  return inputs(s).reduce((n, x) => n + (x.kind === 'image' ? 1 : 0) + 2 * depth, 0);
+}
+
+async function collect(acc: Accelerator, list: AcceleratorInput[], task: number): Promise<AcceleratorOutput[]> {
+  const outs: AcceleratorOutput[] = [];
+  for await (const o of acc.stream(list, { task })) outs.push(o);
   await acc.close();
   return outs;
 }
 
-describe('generated XRT host on a stand-in XRT', () => {
-  test('answers in order with the same bits as the csim runner (images and tokens, two in flight)', async () => {
-    const host = await Accelerator.open({
-      project: p.dir,
-      backend: 'xrt',
-      checkpoint: p.checkpoint,
-      xclbin,
-      runnerCommand: { command: fakeHost, args: ['--xclbin', xclbin] },
-    });
-    expect(host.model.tokens).toBe(17);
-    const viaHost = await collect(host, 1);
-    const csim = await Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint });
-    const viaCsim = await collect(csim, 1);
-    expect(viaHost.map((o) => o.index)).toEqual([0, 1, 2, 3, 4, 5]);
-    for (let i = 0; i < viaHost.length; i++) {
-      expect(Buffer.from(viaHost[i].output.buffer).equals(Buffer.from(viaCsim[i].output.buffer))).toBe(true);
-      expect(Array.from(viaHost[i].experts)).toEqual(Array.from(viaCsim[i].experts));
-      expect(viaHost[i].deviceNs).toBeGreaterThan(0);
-    }
-  }, 240_000);
+/** The fake's log of one host run, checked against the project's kernel sources and link config. */
+function syncReport(s: Setup, log: string): SyncReport {
+  return checkSyncDiscipline(
+    parseFakeXrtLog(readFileSync(log, 'utf8')),
+    kernelArgs(s.p.dir),
+    parseLinkConfig(linkConfigText(s.p.dir)),
+  );
+}
 
-  test('--trace shows msa_block of one image overlapping ffn_block of the other', async () => {
-    const weights = join(p.dir, 'build', 'weights', readdirSync(join(p.dir, 'build', 'weights'))[0]);
-    const frames = inputs().map((x, id) =>
-      Buffer.concat(
-        encodeRequest({
-          id,
-          task: 0,
-          kind: x.kind,
-          dims: x.kind === 'image' ? [3, 32, 32] : [17, 32, 1],
-          data: x.data,
-        }),
-      ),
-    );
-    const r = await execa(fakeHost, ['--xclbin', xclbin, '--weights', weights, '--trace'], {
-      input: Buffer.concat(frames),
-      encoding: 'buffer',
-      stripFinalNewline: false,
-      reject: false,
+const newLog = (s: Setup) => {
+  const path = join(s.p.root, `fake_xrt.${s.logs++}.log`);
+  writeFileSync(path, '');
+  return path;
+};
+
+/** The host through the driver, as `ubimoe run --backend xrt` would start it, logging to `log`. */
+async function viaDriver(s: Setup, log: string, task: number): Promise<AcceleratorOutput[]> {
+  const acc = await Accelerator.open({
+    project: s.p.dir,
+    backend: 'xrt',
+    checkpoint: s.p.checkpoint,
+    xclbin: s.xclbin,
+    runnerCommand: { command: 'env', args: [`FAKE_XRT_LOG=${log}`, s.host, '--xclbin', s.xclbin] },
+  });
+  expect(acc.model.tokens).toBe(17);
+  return collect(acc, inputs(s), task);
+}
+
+async function viaCsim(s: Setup, task: number): Promise<AcceleratorOutput[]> {
+  const acc = await Accelerator.open({ project: s.p.dir, backend: 'csim', checkpoint: s.p.checkpoint });
+  return collect(acc, inputs(s), task);
+}
+
+function expectSameBits(a: AcceleratorOutput[], b: AcceleratorOutput[]): void {
+  expect(a.map((o) => o.index)).toEqual(b.map((o) => o.index));
+  for (let i = 0; i < a.length; i++) {
+    expect(Buffer.from(a[i].output.buffer).equals(Buffer.from(b[i].output.buffer))).toBe(true);
+    expect(Array.from(a[i].experts)).toEqual(Array.from(b[i].experts));
+  }
+}
+
+/** The sync log of a correct host: nothing stale, every request's input synced in, every result synced out. */
+function expectCleanLog(s: Setup, report: SyncReport): void {
+  expect(report.violations).toEqual([]);
+  const requests = inputs(s).length;
+  const units = parseLinkConfig(linkConfigText(s.p.dir)).units;
+  const cus = Object.values(units).flat();
+  // weights once per CU, then one input per request; tokens and expert routing out per request
+  expect(report.inputsSynced).toBe(cus.length + requests);
+  expect(report.outputsSynced).toBe(2 * requests);
+  expect(Object.values(report.starts).reduce((a, b) => a + b, 0)).toBe(expectedStarts(s));
+  // two images in flight, each slot on its own CU where the kernel has several: every CU works
+  for (const cu of cus) expect(report.starts[cu]).toBeGreaterThan(0);
+}
+
+/** Runs a host binary directly on the protocol (one stream of requests), with the fake's log. */
+async function runHost(s: Setup, exe: string, extra: string[] = []) {
+  const log = newLog(s);
+  const m = s.p.design.model;
+  const frames = inputs(s).map((x, id) =>
+    Buffer.concat(
+      encodeRequest({
+        id,
+        task: 0,
+        kind: x.kind,
+        dims: x.kind === 'image' ? [m.in_chans, m.img_h, m.img_w] : [x.data.length / m.embed_dim, m.embed_dim, 1],
+        data: x.data,
+      }),
+    ),
+  );
+  const r = await execa(exe, ['--xclbin', s.xclbin, '--weights', s.weights, ...extra], {
+    input: Buffer.concat(frames),
+    encoding: 'buffer',
+    stripFinalNewline: false,
+    reject: false,
+    env: { FAKE_XRT_LOG: log },
+  });
+  const out = new FrameDecoder(1 << 20).push(r.stdout as Uint8Array) as Frame[];
+  return {
+    exitCode: r.exitCode,
+    frames: out,
+    responses: out.filter((f): f is ResponseFrame => f.type === 'response'),
+    stderr: Buffer.from(r.stderr as Uint8Array).toString(),
+    report: () => syncReport(s, log),
+  };
+}
+
+// one project per board and compute-unit count, shared by the describes below
+const setups = new Map<string, Promise<Setup>>();
+function setUpOnce(board: string, computeUnits: { msa_block: number; ffn_block: number }): Promise<Setup> {
+  const key = `${board} ${computeUnits.msa_block} ${computeUnits.ffn_block}`;
+  if (!setups.has(key)) setups.set(key, setUp(board, computeUnits));
+  return setups.get(key)!;
+}
+afterAll(async () => {
+  for (const s of await Promise.allSettled(setups.values()))
+    if (s.status === 'fulfilled') rmSync(s.value.p.root, { recursive: true, force: true });
+});
+
+describe.each([
+  ['u280, one compute unit per kernel', 'u280', { msa_block: 1, ffn_block: 1 }],
+  ['u280, two compute units for msa_block and ffn_block', 'u280', { msa_block: 2, ffn_block: 2 }],
+  ['zcu102 (embedded: PS DDR via HP ports, 128-bit words), two msa_block units', 'zcu102', { msa_block: 2, ffn_block: 1 }],
+] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits) => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setUpOnce(board, computeUnits);
+  }, 300_000);
+
+  test('answers in order with the same bits as the csim runner; every sync and bank as the hardware needs', async () => {
+    const log = newLog(s);
+    const host = await viaDriver(s, log, 1);
+    const csim = await viaCsim(s, 1);
+    expect(host.map((o) => o.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expectSameBits(host, csim);
+    for (const o of host) expect(o.deviceNs).toBeGreaterThan(0);
+    expectCleanLog(s, syncReport(s, log));
+  }, 300_000);
+});
+
+describe('the stand-in XRT catches host bugs (u280, one compute unit per kernel)', () => {
+  let s: Setup;
+  let good: Awaited<ReturnType<typeof runHost>>;
+  beforeAll(async () => {
+    s = await setUpOnce('u280', { msa_block: 1, ffn_block: 1 });
+    good = await runHost(s, s.host, ['--trace']);
+  }, 300_000);
+
+  /** The generated device.cpp with `from` replaced by `to` (which must occur exactly once), built. */
+  async function mutant(name: string, from: string, to: string): Promise<string> {
+    const src = readFileSync(join(s.p.dir, 'host', 'device.cpp'), 'utf8');
+    expect(src.split(from)).toHaveLength(2);
+    const file = join(s.p.root, `device.${name}.cpp`);
+    writeFileSync(file, src.replace(from, to));
+    return buildFakeHost(s.p.dir, join(s.p.root, `host.${name}`), {
+      objDir: s.objDir,
+      replace: { 'device.cpp': file },
     });
-    expect(r.exitCode).toBe(0);
-    const types = new FrameDecoder(1 << 20).push(r.stdout as Uint8Array).map((f) => f.type);
-    expect(types).toEqual(['hello', ...Array(6).fill('response')]);
-    const trace = Buffer.from(r.stderr as Uint8Array).toString();
-    expect(trace).toMatch(
-      /step \d+: slot\d\(request \d\) msa_block\[\d\] slot\d\(request \d\) ffn_block\[\d\]/,
+  }
+
+  test('--trace shows msa_block of one image overlapping ffn_block of the other', () => {
+    expect(good.exitCode).toBe(0);
+    expect(good.frames.map((f) => f.type)).toEqual(['hello', ...Array(6).fill('response')]);
+    expect(good.report().violations).toEqual([]);
+    expect(good.stderr).toMatch(/step \d+: slot\d\(request \d\) msa_block\[\d\] slot\d\(request \d\) ffn_block\[\d\]/);
+    expect(good.stderr).toMatch(/step \d+: slot\d\(request \d\) ffn_block\[\d\] slot\d\(request \d\) msa_block\[\d\]/);
+  });
+
+  test('a missing host-to-device sync of the pixels: the kernel reads stale memory', async () => {
+    const exe = await mutant(
+      'no-pixel-sync',
+      'slot.pixels.write(bytes.data());\n    slot.pixels.sync(XCL_BO_SYNC_BO_TO_DEVICE);',
+      'slot.pixels.write(bytes.data());',
     );
-    expect(trace).toMatch(
-      /step \d+: slot\d\(request \d\) ffn_block\[\d\] slot\d\(request \d\) msa_block\[\d\]/,
+    const r = await runHost(s, exe);
+    expect(r.report().violations.join('\n')).toMatch(
+      /patch_embed_1 reads pixels \(bo\d+\): the host wrote it and did not sync it to the device/,
     );
-  }, 60_000);
+    expect(r.responses).toHaveLength(6);
+    expect(Buffer.from(r.responses[0].output.buffer).equals(Buffer.from(good.responses[0].output.buffer))).toBe(
+      false,
+    );
+  }, 300_000);
+
+  test('a missing device-to-host sync of the output tokens: the host reads stale memory', async () => {
+    const exe = await mutant(
+      'no-output-sync',
+      '  slot.tokens_a.sync(XCL_BO_SYNC_BO_FROM_DEVICE);\n',
+      '',
+    );
+    const r = await runHost(s, exe);
+    expect(r.report().violations.join('\n')).toMatch(
+      /the host reads bo\d+ \[0, \+\d+\) that a kernel wrote, without a sync from the device/,
+    );
+    expect(r.responses).toHaveLength(6);
+    expect(Buffer.from(r.responses[0].output.buffer).equals(Buffer.from(good.responses[0].output.buffer))).toBe(
+      false,
+    );
+  }, 300_000);
+
+  test('a buffer in the wrong memory bank: refused when it is set as a kernel argument (DEVICE, exit 5)', async () => {
+    const exe = await mutant(
+      'pixels-in-weight-bank',
+      'xrt::bo(device_, kPixelBytes, pe.group_id(0))',
+      'xrt::bo(device_, kPixelBytes, pe.group_id(1))',
+    );
+    const r = await runHost(s, exe);
+    expect(r.exitCode).toBe(5);
+    expect(r.frames).toHaveLength(1);
+    expect(r.frames[0]).toMatchObject({ type: 'error', codeName: 'DEVICE' });
+    expect((r.frames[0] as Extract<Frame, { type: 'error' }>).message).toMatch(
+      /set_arg\(0\): argument pixels of patch_embed_1 \(m_axi_gmem_act\) is connected to HBM\[0\] but the buffer was allocated in HBM\[1\]/,
+    );
+  }, 300_000);
 });
