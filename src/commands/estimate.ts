@@ -238,6 +238,8 @@ export function registerEstimate(program: Command): void {
             ? `file ${opts.routing}`
             : `measured with ${opts.routingCheckpoint}`
           : 'uniform',
+        // the table the prediction used (averaged over the images when measured)
+        tokens_per_expert: routing ? routing.tokensPerExpert : null,
         design: design.file,
         calibration: cal ? { designs: cal.designs, file: cal.path, factors: cal.factors } : 'none',
       });
