@@ -33,6 +33,8 @@ export interface CsimBuildOptions {
   extraFlags?: string[];
   /** The compiler (default $CXX, else g++). */
   cxx?: string;
+  /** Use the project's csim/ headers even when XILINX_HLS is set (the HLS test bench's golden). */
+  projectTypes?: boolean;
 }
 
 export interface CsimBuild {
@@ -42,9 +44,10 @@ export interface CsimBuild {
   hash: string;
 }
 
-const SOURCE_DIRS = ['kernels', 'include', 'csim', 'runner'];
+/** The project's C++ sources below these folders make up a csim build (and its cache key). */
+export const SOURCE_DIRS = ['kernels', 'include', 'csim', 'runner'] as const;
 
-function listFiles(dir: string): string[] {
+export function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
@@ -102,7 +105,7 @@ export async function buildCsim(projectDir: string, opts: CsimBuildOptions = {})
   const cxx = opts.cxx ?? process.env.CXX ?? 'g++';
   const { version, march } = await probeCompiler(cxx);
 
-  const vitis = process.env.XILINX_HLS;
+  const vitis = opts.projectTypes ? undefined : process.env.XILINX_HLS;
   const includes = ['kernels', 'include', 'runner'].map((d) => `-I${join(dir, d)}`);
   includes.push(vitis ? `-I${join(vitis, 'include')}` : `-I${join(dir, 'csim')}`);
   const flags = [

@@ -17,12 +17,12 @@ import { LAYOUT, TOP_KERNELS } from '../build/vitis/layout.js';
 import { StepProgress } from '../build/vitis/progress.js';
 import { runPlan } from '../build/vitis/runner.js';
 import { planBuild } from '../build/vitis/steps.js';
-import { writeTestbench } from '../build/vitis/testbench.js';
+import { TB_DATA_TITLE, checkTestbench, prepareTestbench } from '../build/vitis/tbstep.js';
 import { VITIS_TARGETS, missingTools, requireTools, type VitisTarget } from '../build/vitis/tools.js';
 import { loadDesign, type Design } from '../design/design.js';
 import { UserError } from '../util/errors.js';
 
-const TARGETS = ['csim', ...VITIS_TARGETS] as const;
+const TARGETS = ['csim', 'tb', ...VITIS_TARGETS] as const;
 type Target = (typeof TARGETS)[number];
 
 interface BuildOptions {
@@ -125,6 +125,10 @@ async function buildVitis(
     process.stdout.write(
       `ubimoe build --target ${target} for ${design.model.name} on ${design.board.name} would run, in ${dir}:\n`,
     );
+    if (plan.testbench)
+      process.stdout.write(
+        `  ubimoe build --target tb    # ${TB_DATA_TITLE}: weights, input, golden output (g++), unless up to date\n`,
+      );
     for (const s of plan.steps)
       process.stdout.write(`  make ${s.makeTarget} ${vars}    # ${s.title} -> logs/${s.id}.log\n`);
     for (const m of missingTools(target, design)) process.stdout.write(`  missing: ${m.what}: ${m.setup}\n`);
@@ -136,13 +140,15 @@ async function buildVitis(
     `ubimoe build --target ${target}: ${plan.steps.length} steps (${design.model.name} on ${design.board.name}, logs in ${join(dir, LAYOUT.logsDir)})\n`,
   );
   const progress = new StepProgress(process.stderr);
-  if (target === 'cosim') {
-    // co-simulation runs the csim runner as its test bench: it needs weights and an input
-    progress.start('test-bench data (tb/)');
-    writeTestbench(dir, design);
-    progress.end('test-bench data (tb/)', true);
-  }
+  // csim_design and cosim_design run the csim runner as the test bench: its data and golden first
+  if (plan.testbench) await prepareTestbench(dir, design, progress);
   await runPlan(dir, plan, { jobs, progress });
+  if (target === 'hls-csim') {
+    process.stdout.write(
+      `HLS C-simulation passed for each kernel (the test bench checks its output against ${join(dir, LAYOUT.tbDataDir)}/golden.npy)\n`,
+    );
+    return;
+  }
   reportSynthesis(dir, design, Boolean(opts.saveCalibration), target === 'csynth' || target === 'cosim');
   if (target === 'hw' || target === 'hw_emu') {
     const embedded = design.board.flow === 'vitis-embedded';
@@ -157,7 +163,8 @@ export function registerBuild(program: Command): void {
   program
     .command('build')
     .description(
-      'build a generated project: csim (g++, no Vitis), csynth/cosim (Vitis HLS per kernel), xo, hw_emu/hw (v++ link, host, SD card on Zynq)',
+      'build a generated project: csim (g++, no Vitis), tb (HLS test-bench data with a golden output, checked with g++), ' +
+        'hls-csim/csynth/cosim (Vitis HLS per kernel; hls-csim and cosim check against the golden), xo, hw_emu/hw (v++ link, host, SD card on Zynq)',
     )
     .requiredOption('--project <dir>', 'the project directory (from ubimoe generate)')
     .requiredOption('--target <target>', `what to build: ${TARGETS.join(' | ')}`)
@@ -176,12 +183,14 @@ export function registerBuild(program: Command): void {
         throw new UserError(`--target: '${opts.target}' is not one of ${TARGETS.join(', ')}`);
       const dir = resolve(opts.project);
       const design = loadProject(dir);
+      if ((target === 'csim' || target === 'tb' || target === 'hls-csim') && opts.saveCalibration)
+        throw new UserError('--save-calibration needs a synthesis target (csynth, cosim, xo, hw_emu or hw)');
       if (target === 'csim') {
-        if (opts.saveCalibration)
-          throw new UserError(
-            '--save-calibration needs a synthesis target (csynth, cosim, xo, hw_emu or hw)',
-          );
         await buildCsimTarget(dir);
+        return;
+      }
+      if (target === 'tb') {
+        await buildTestbenchTarget(dir, design, Boolean(opts.dryRun));
         return;
       }
       await buildVitis(dir, design, target, opts);
@@ -207,5 +216,28 @@ async function buildCsimTarget(dir: string): Promise<void> {
     } finally {
       progress.stop();
     }
+  }
+}
+
+/**
+ * --target tb (g++ only): writes tb/ unless it is up to date, then runs the test bench against its
+ * golden output once, as Vitis HLS would. Prints one line when it passes; exit 1 with the log's
+ * tail (the first differing value) when it fails.
+ */
+async function buildTestbenchTarget(dir: string, design: Design, dryRun: boolean): Promise<void> {
+  const tb = join(dir, LAYOUT.tbDataDir);
+  if (dryRun) {
+    process.stdout.write(
+      `ubimoe build --target tb would compile runner/csim_main.cpp with g++ (csim/ types), write ${tb}/ (weights, input, golden output) unless up to date, and run the test bench against ${tb}/golden.npy\n`,
+    );
+    return;
+  }
+  const progress = new StepProgress(process.stderr);
+  try {
+    const exe = await prepareTestbench(dir, design, progress);
+    const verdict = await checkTestbench(dir, exe, progress);
+    process.stdout.write(`test bench passed: ${verdict}\n`);
+  } finally {
+    progress.stop();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The Vitis files inside a project as `ubimoe generate` writes it (the real generator, kernels,
  * runner and host): the link config maps exactly the m_axi bundles the C++ top functions declare,
- * the HLS scripts find every file they add (Tcl stubs check), the test-bench data drives the csim
- * runner, and the Makefile's csim and host recipes compile.
+ * the HLS scripts find every file they add (Tcl stubs check), the Makefile's csim runner passes the
+ * test bench against the golden output of ubimoe's own g++ build, and the host recipe compiles.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -10,11 +10,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelBundles } from '../../src/build/vitis/connectivity.js';
-import { writeTestbench } from '../../src/build/vitis/testbench.js';
+import { buildTestbenchProgram } from '../../src/build/vitis/tbprogram.js';
+import { testbenchArgs, writeTestbench } from '../../src/build/vitis/testbench.js';
 import { generateProject } from '../../src/generate/project.js';
 import { KERNEL_NAMES } from '../../src/kernels/params.js';
 import { designFor, stubsDir } from './project.js';
 
+// compiled csim runners are cached by content hash, shared with the other csim tests
+process.env.UBIMOE_CSIM_CACHE ??= join(tmpdir(), 'ubimoe-test-csim-cache');
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-vitis-generated-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -50,20 +53,19 @@ describe.each(['u280', 'zcu102'])('a generated micro project for %s', (board) =>
     },
   );
 
-  test('the test-bench data drives the csim runner the Makefile builds', () => {
-    writeTestbench(dir, design);
+  test('the csim runner the Makefile builds (-O0) passes the test bench against the golden of the -O2 build', async () => {
+    await writeTestbench(dir, design, (await buildTestbenchProgram(dir)).exe);
     const make = spawnSync('make', ['--no-print-directory', 'csim', 'CSIM_CXXFLAGS=-std=c++17 -O0'], {
       cwd: dir,
       encoding: 'utf8',
     });
     expect(make.stderr.split('\n').filter((l) => /error/i.test(l))).toEqual([]);
     expect(make.status).toBe(0);
-    const argv = readFileSync(join(dir, 'tb', 'argv.txt'), 'utf8')
-      .trim()
-      .replaceAll('@TB@', join(dir, 'tb'))
-      .split(' ');
-    const run = spawnSync(join(dir, 'build', 'csim', 'ubimoe_csim'), argv, { encoding: 'utf8' });
+    const run = spawnSync(join(dir, 'build', 'csim', 'ubimoe_csim'), testbenchArgs(dir), {
+      encoding: 'utf8',
+    });
     expect(run.stderr).toMatch(/^csim: image 0: [\d.]+ ms/);
+    expect(run.stderr).toContain(`csim_main: output matches ${join(dir, 'tb', 'golden.npy')} bit for bit`);
     expect(run.status).toBe(0);
     expect(existsSync(join(dir, 'tb', 'output.npy'))).toBe(true);
   });
@@ -88,6 +90,7 @@ describe.each(['u280', 'zcu102'])('a generated micro project for %s', (board) =>
         'runner/forward.cpp',
         'runner/csim_main.cpp',
         ...KERNEL_NAMES.filter((k) => k !== kernel).map((k) => `kernels/${k}.cpp`),
+        'tb/golden.npy',
         'tb/input.npy',
         'tb/weights.bin',
       ]);

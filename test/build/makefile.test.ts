@@ -1,7 +1,8 @@
 /** The generated Makefile, dry-run with `make -n`: the commands each target would run. */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeProject } from './project.js';
 
 const dirs: string[] = [];
@@ -34,6 +35,24 @@ describe('Makefile of a u280 project', () => {
     expect(dryRun(dir, 'hls-csim-ffn_block').out).toContain(
       'UBIMOE_STEPS="csim" vitis-run --mode hls --tcl ../../hls/ffn_block.tcl',
     );
+  });
+
+  test('hls-csim and cosim need the test bench data in tb/ (written by ubimoe build --target tb)', () => {
+    const bare = project('micro', 'u280');
+    const env = { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
+    for (const target of ['hls-csim-msa_block', 'cosim', 'hls-csim']) {
+      const r = spawnSync('make', ['--no-print-directory', target], { cwd: bare, env, encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(
+        'tb/argv.txt is missing: hls-csim and cosim need the test bench data (weights, input, golden output); write it with: ubimoe build --project . --target tb',
+      );
+    }
+    mkdirSync(join(bare, 'tb'));
+    writeFileSync(join(bare, 'tb', 'argv.txt'), '--golden @TB@/golden.npy\n');
+    const r = dryRun(bare, 'hls-csim-msa_block');
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('is missing');
+    expect(r.out).toContain('UBIMOE_STEPS="csim" vitis-run --mode hls --tcl ../../hls/msa_block.tcl');
   });
 
   test('xclbin exports the kernels from Vitis HLS and links them with the link config', () => {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TB_ARGV } from '../../src/build/vitis/testbench.js';
 import { stubsDir, writeProject } from './project.js';
 
 const dirs: string[] = [];
@@ -47,8 +48,10 @@ describe.each([
   const { dir } = writeProject('micro', board);
   dirs.push(dir);
   mkdirSync(join(dir, 'tb'), { recursive: true });
-  writeFileSync(join(dir, 'tb', 'weights.bin'), 'w');
-  writeFileSync(join(dir, 'tb', 'argv.txt'), '@TB@/weights.bin 2\n');
+  for (const f of ['weights.bin', 'input.npy', 'golden.npy', 'output.npy', 'stamp.json'])
+    writeFileSync(join(dir, 'tb', f), f);
+  writeFileSync(join(dir, 'tb', 'argv.txt'), TB_ARGV + '\n');
+  const tbArgv = TB_ARGV.replaceAll('@TB@', join(dir, 'tb'));
 
   test.each(['patch_embed', 'msa_block', 'ffn_block'])(
     '%s: every step, in order, with the documented options',
@@ -59,6 +62,8 @@ describe.each([
       expect(names(r.calls)).toEqual([
         'open_project',
         'set_top',
+        'add_files',
+        'add_files',
         'add_files',
         'add_files',
         'add_files',
@@ -82,7 +87,9 @@ describe.each([
         csimMain,
         otherA,
         otherB,
-        tbData,
+        golden,
+        input,
+        weights,
         openSolution,
         setPart,
         clock,
@@ -104,7 +111,10 @@ describe.each([
       const others = ['patch_embed', 'msa_block', 'ffn_block'].filter((k) => k !== kernel);
       expect([otherA[2], otherB[2]]).toEqual(others.map((k) => `${dir}/kernels/${k}.cpp`));
       expect(otherA[1]).toBe('-tb');
-      expect(tbData).toEqual(['add_files', '-tb', `${dir}/tb/weights.bin`]);
+      // the test bench's data (not its arguments, its output or the stamp)
+      expect(golden).toEqual(['add_files', '-tb', `${dir}/tb/golden.npy`]);
+      expect(input).toEqual(['add_files', '-tb', `${dir}/tb/input.npy`]);
+      expect(weights).toEqual(['add_files', '-tb', `${dir}/tb/weights.bin`]);
       expect(openSolution).toEqual(['open_solution', '-reset', '-flow_target', 'vitis', 'sol']);
       expect(setPart).toEqual(['set_part', part]);
       expect(clock).toEqual(['create_clock', '-period', periodNs, '-name', 'default']);
@@ -116,16 +126,10 @@ describe.each([
         '-m_axi_max_widen_bitwidth',
         axi,
       ]);
-      expect(csim).toEqual(['csim_design', '-O', '-argv', `${dir}/tb/weights.bin 2`]);
-      expect(cosim).toEqual([
-        'cosim_design',
-        '-rtl',
-        'verilog',
-        '-trace_level',
-        'none',
-        '-argv',
-        `${dir}/tb/weights.bin 2`,
-      ]);
+      // the test bench checks its output against the golden: its return value is the verdict
+      expect(tbArgv).toContain(`--golden ${dir}/tb/golden.npy`);
+      expect(csim).toEqual(['csim_design', '-O', '-argv', tbArgv]);
+      expect(cosim).toEqual(['cosim_design', '-rtl', 'verilog', '-trace_level', 'none', '-argv', tbArgv]);
       expect(exportXo).toEqual(['export_design', '-format', 'xo', '-output', `${dir}/build/xo/${kernel}.xo`]);
       expect(existsSync(join(dir, 'build', 'xo', `${kernel}.xo`))).toBe(true);
       // the HLS project lives under build/hls whatever the caller's directory
@@ -152,6 +156,31 @@ describe.each([
     ]);
     expect(names(r.calls).slice(-1)).toEqual(['export_design']);
     expect(names(r.calls)).not.toContain('csim_design');
+  });
+
+  test('csim and cosim refuse to run without tb/ or without a golden output, before any Vitis command', () => {
+    const bare = writeProject('micro', board);
+    dirs.push(bare.dir);
+    for (const steps of ['csim', 'csynth cosim']) {
+      const r = runTcl(join(bare.dir, 'hls', 'msa_block.tcl'), { steps });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `need the test bench data in ${bare.dir}/tb (argv.txt): write it with \`ubimoe build --project ${bare.dir} --target tb\``,
+      );
+      expect(r.calls).toEqual([]);
+    }
+    // synthesis needs no test bench
+    expect(runTcl(join(bare.dir, 'hls', 'msa_block.tcl'), { steps: 'csynth' }).code).toBe(0);
+    // a tb/ from before golden outputs: its test bench would check nothing
+    mkdirSync(join(bare.dir, 'tb'));
+    writeFileSync(
+      join(bare.dir, 'tb', 'argv.txt'),
+      '--weights @TB@/weights.bin --input @TB@/input.npy --output @TB@/output.npy\n',
+    );
+    const old = runTcl(join(bare.dir, 'hls', 'msa_block.tcl'), { steps: 'csim' });
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(/argv\.txt passes no --golden, so the test bench would check nothing/);
+    expect(old.calls).toEqual([]);
   });
 
   test('an unknown step exits 2 naming it, before any Vitis command', () => {

@@ -86,7 +86,7 @@ describe('ubimoe build without Vitis', () => {
     expect(line).toMatch(
       /XILINX_XRT \(not set\): install XRT and run `source \/opt\/xilinx\/xrt\/setup\.sh`/,
     );
-    expect(line).toMatch(/--target csim needs only g\+\+/);
+    expect(line).toMatch(/--target csim and --target tb need only g\+\+/);
     expect(existsSync(join(dir, 'logs'))).toBe(false);
   });
 
@@ -119,7 +119,10 @@ describe('ubimoe build without Vitis', () => {
   });
 
   test.each([
-    [['--target', 'bitstream'], /--target: 'bitstream' is not one of csim, csynth, cosim, xo, hw_emu, hw/],
+    [
+      ['--target', 'bitstream'],
+      /--target: 'bitstream' is not one of csim, tb, hls-csim, csynth, cosim, xo, hw_emu, hw/,
+    ],
     [['--target', 'csynth', '--jobs', '0'], /--jobs: '0' is not a positive integer/],
   ])('bad flags exit 2: %s', (args, message) => {
     const r = ubimoe(bareEnv(), 'build', '--project', project('micro', 'u280'), ...args);
@@ -270,18 +273,7 @@ describe('ubimoe build with (stand-ins for) the Vitis tools', () => {
     expect(readFileSync(join(dir, 'logs', 'link-hw.log'), 'utf8')).toContain('--config link/u280.cfg');
   });
 
-  test('--target cosim writes the test-bench data, then synthesises and co-simulates each kernel', () => {
-    const dir = project('micro', 'u280');
-    const r = ubimoe(vitisEnv(), 'build', '--project', dir, '--target', 'cosim', '--jobs', '3');
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^ {2}✓ {2}test-bench data \(tb\/\) +\d/m);
-    for (const f of ['weights.bin', 'input.npy', 'argv.txt'])
-      expect(existsSync(join(dir, 'tb', f))).toBe(true);
-    const log = readFileSync(join(dir, 'logs', 'cosim-ffn_block.log'), 'utf8');
-    expect(log).toContain('UBIMOE_STEPS="csynth cosim"');
-    expect(log).toContain('ubimoe: HLS step cosim of ffn_block');
-    expect(existsSync(join(dir, 'reports', 'synth.json'))).toBe(true);
-  });
+  // --target cosim and hls-csim (the test bench with its golden output first): test/cli/testbench.test.ts
 
   test('--target hw on zcu102: v++ -c, -l, -p into an SD card', () => {
     const dir = project('micro', 'zcu102');

@@ -14,7 +14,10 @@ export const LAYOUT = {
   // the file-based csim runner (src/generate/producers.ts runnerSources): the HLS test bench and
   // `make csim`; runner/protocol_main.cpp (the driver's runner) has its own main and is not part of it
   testbenchSources: ['runner/forward.cpp', 'runner/csim_main.cpp'] as const,
-  tbDataDir: 'tb', // test-bench data and its arguments (tb/argv.txt), added with add_files -tb
+  tbDataDir: 'tb', // test-bench data and its arguments (tb/argv.txt): `ubimoe build --target tb`
+  tbArgv: 'tb/argv.txt',
+  // what the HLS scripts add with add_files -tb (the test bench's inputs and its golden output)
+  tbDataFiles: ['golden.npy', 'input.npy', 'weights.bin'] as const,
   hostDir: 'host',
   hlsScript: (k: KernelName) => `hls/${k}.tcl`,
   hlsProjectDir: 'build/hls', // one Vitis HLS project per kernel below it

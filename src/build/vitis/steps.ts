@@ -13,6 +13,8 @@ export interface BuildStep {
 
 export interface BuildPlan {
   steps: BuildStep[];
+  /** the steps run the HLS test bench (csim_design, cosim_design): tb/ must exist first */
+  testbench?: boolean;
   /** make variables for every step: TARGET (sw_emu/hw_emu/hw) and JOBS (Vivado jobs of v++ -l) */
   makeVars: Record<string, string>;
 }
@@ -28,13 +30,15 @@ function perKernel(prefix: string, title: string, group = 'kernels'): BuildStep[
 
 /**
  * The steps of `ubimoe build --target <t>` for a Vitis target, in order:
- * csynth/cosim/xo run Vitis HLS (or, for embedded .xo files, v++ -c) once per kernel; hw_emu/hw
- * then link with v++ -l, build the XRT host and, on Zynq/Versal boards, package the SD card.
+ * hls-csim/csynth/cosim/xo run Vitis HLS (or, for embedded .xo files, v++ -c) once per kernel;
+ * hw_emu/hw then link with v++ -l, build the XRT host and, on Zynq/Versal boards, package the SD
+ * card. hls-csim and cosim run the test bench, so tb/ comes first (`testbench`).
  */
 export function planBuild(design: Design, target: VitisTarget, jobs: number): BuildPlan {
   const embedded = design.board.flow === 'vitis-embedded';
   const linkTarget = target === 'hw_emu' || target === 'hw' ? target : 'hw';
   const steps: BuildStep[] = [];
+  if (target === 'hls-csim') steps.push(...perKernel('hls-csim', 'HLS C-simulation'));
   if (target === 'csynth') steps.push(...perKernel('csynth', 'HLS synthesis'));
   if (target === 'cosim') steps.push(...perKernel('cosim', 'HLS synthesis + C/RTL co-simulation'));
   if (target === 'xo' || target === 'hw_emu' || target === 'hw')
@@ -49,5 +53,6 @@ export function planBuild(design: Design, target: VitisTarget, jobs: number): Bu
         makeTarget: 'package',
       });
   }
-  return { steps, makeVars: { TARGET: linkTarget, JOBS: String(jobs) } };
+  const testbench = target === 'hls-csim' || target === 'cosim';
+  return { steps, testbench, makeVars: { TARGET: linkTarget, JOBS: String(jobs) } };
 }

@@ -1,31 +1,105 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+/**
+ * The HLS test bench's data in <project>/tb/: packed weights of a synthetic checkpoint, one image,
+ * the golden output tokens the g++ C-simulation computes from them, and argv.txt, the arguments
+ * Vitis HLS gives runner/csim_main.cpp in csim_design and cosim_design. With --golden the runner
+ * compares its output bit for bit and returns 1 on any difference; Vitis takes that return value as
+ * pass/fail, so RTL that computes anything but what the C computes fails co-simulation.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Design } from '../../design/design.js';
 import { writePackedWeights } from '../../driver/pack.js';
 import { writeNpy } from '../../io/npy.js';
 import { synthCheckpoint } from '../../model/synth.js';
 import { Rng } from '../../model/prng.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { writeDirAtomic } from '../../util/atomic.js';
+import { ToolError } from '../../util/errors.js';
+import { listFiles, SOURCE_DIRS } from '../csim.js';
 import { LAYOUT } from './layout.js';
+import { logTail } from './runner.js';
+import { runTestbenchProgram } from './tbprogram.js';
 
 /** What runner/csim_main.cpp is given in Vitis HLS csim/cosim (@TB@: the absolute tb/ directory). */
-export const TB_ARGV = '--weights @TB@/weights.bin --input @TB@/input.npy --output @TB@/output.npy';
+export const TB_ARGV =
+  '--weights @TB@/weights.bin --input @TB@/input.npy --output @TB@/output.npy --golden @TB@/golden.npy';
+
+const STAMP = 'stamp.json';
+const TB_FILES = ['weights.bin', 'input.npy', 'golden.npy', 'argv.txt', STAMP];
 
 /**
- * Writes the HLS test bench's data into <project>/tb/: the packed weights of a synthetic checkpoint
- * (seed `seed`), one normalised-looking image and argv.txt for csim_main. Vitis HLS C-simulation
- * and C/RTL co-simulation run the whole forward pass through it (the runner calls all three top
- * kernels; the one being synthesised runs as RTL in co-simulation).
+ * A hash of what tb/ is made from: the seed, the arguments, manifest.json (ubimoe version, weight
+ * layout) and every C++ source of the csim build. tb/ holding another stamp is out of date.
  */
-export function writeTestbench(projectDir: string, design: Design, seed = 0): string[] {
+export function testbenchStamp(projectDir: string, seed: number): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ seed, argv: TB_ARGV }));
+  const manifest = join(projectDir, 'manifest.json');
+  if (existsSync(manifest)) h.update(readFileSync(manifest));
+  for (const d of SOURCE_DIRS)
+    for (const f of listFiles(join(projectDir, d))) {
+      h.update(relative(projectDir, f));
+      h.update(readFileSync(f));
+    }
+  return h.digest('hex');
+}
+
+/** Is tb/ complete and made from the project's current sources? */
+export function testbenchIsCurrent(projectDir: string, seed = 0): boolean {
   const dir = join(projectDir, LAYOUT.tbDataDir);
-  mkdirSync(dir, { recursive: true });
-  writePackedWeights(join(dir, 'weights.bin'), design, synthCheckpoint(design.model, seed));
+  if (!TB_FILES.every((f) => existsSync(join(dir, f)))) return false;
+  try {
+    const stamp = (JSON.parse(readFileSync(join(dir, STAMP), 'utf8')) as { stamp?: unknown }).stamp;
+    return stamp === testbenchStamp(projectDir, seed);
+  } catch {
+    return false;
+  }
+}
+
+/** tb/argv.txt as arguments, @TB@ standing for the absolute tb/ directory (as the HLS scripts do). */
+export function testbenchArgs(projectDir: string): string[] {
+  const dir = join(projectDir, LAYOUT.tbDataDir);
+  return readFileSync(join(projectDir, LAYOUT.tbArgv), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map((a) => a.replaceAll('@TB@', dir));
+}
+
+/** One normalised-looking image [1, C, H, W], clipped to +-3. */
+function testImage(design: Design, seed: number): Float32Array {
   const { in_chans: c, img_h: h, img_w: w } = design.model;
   const rng = new Rng(seed, 0x7b);
   const image = new Float32Array(c * h * w);
   for (let i = 0; i < image.length; i++) image[i] = Math.max(-3, Math.min(3, rng.normal()));
-  writeNpy(join(dir, 'input.npy'), [1, c, h, w], image);
-  writeFileAtomic(join(dir, 'argv.txt'), TB_ARGV + '\n');
-  return ['weights.bin', 'input.npy', 'argv.txt'].map((f) => join(dir, f));
+  return image;
+}
+
+/**
+ * Writes tb/ afresh, whole or not at all: the packed weights of a synthetic checkpoint (seed
+ * `seed`), one image, the golden output that `exe` (the g++ test bench) computes from them, the
+ * arguments and the stamp. A failing golden run is a ToolError (exit 1) with its log's tail.
+ */
+export async function writeTestbench(
+  projectDir: string,
+  design: Design,
+  exe: string,
+  seed = 0,
+): Promise<void> {
+  const stamp = testbenchStamp(projectDir, seed);
+  const log = join(projectDir, LAYOUT.logsDir, 'tb-golden.log');
+  await writeDirAtomic(join(projectDir, LAYOUT.tbDataDir), async (dir) => {
+    const weights = join(dir, 'weights.bin');
+    const input = join(dir, 'input.npy');
+    writePackedWeights(weights, design, synthCheckpoint(design.model, seed));
+    const { in_chans: c, img_h: h, img_w: w } = design.model;
+    writeNpy(input, [1, c, h, w], testImage(design, seed));
+    const args = ['--weights', weights, '--input', input, '--output', join(dir, 'golden.npy')];
+    const code = await runTestbenchProgram(exe, args, log);
+    if (code !== 0)
+      throw new ToolError(
+        `the g++ C-simulation writing the golden output tb/golden.npy failed (exit ${code}); log: ${log}\n--- last lines ---\n${logTail(log, 25)}`,
+      );
+    writeFileSync(join(dir, 'argv.txt'), TB_ARGV + '\n');
+    writeFileSync(join(dir, STAMP), JSON.stringify({ seed, stamp }) + '\n');
+  });
 }

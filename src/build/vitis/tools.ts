@@ -3,8 +3,8 @@ import { delimiter, join } from 'node:path';
 import type { Design } from '../../design/design.js';
 import { UserError } from '../../util/errors.js';
 
-/** Build targets of `ubimoe build` that need Vitis (csim needs only g++). */
-export const VITIS_TARGETS = ['csynth', 'cosim', 'xo', 'hw_emu', 'hw'] as const;
+/** Build targets of `ubimoe build` that need Vitis (csim and tb need only g++). */
+export const VITIS_TARGETS = ['hls-csim', 'csynth', 'cosim', 'xo', 'hw_emu', 'hw'] as const;
 export type VitisTarget = (typeof VITIS_TARGETS)[number];
 
 /** One thing a target needs that is not there, and how to set it up. */
@@ -55,7 +55,7 @@ export function missingTools(
   const embedded = design.board.flow === 'vitis-embedded';
   const linking = target === 'hw_emu' || target === 'hw';
   // Alveo kernels come out of Vitis HLS; embedded .xo files out of v++ -c (see the Makefile)
-  const needsHls = target === 'csynth' || target === 'cosim' || !embedded;
+  const needsHls = target === 'hls-csim' || target === 'csynth' || target === 'cosim' || !embedded;
   const needsVpp = linking || (target === 'xo' && embedded);
 
   if (!findOnPath('make', env))
@@ -107,6 +107,6 @@ export function requireTools(
   if (!missing.length) return;
   const list = missing.map((m) => `${m.what}: ${m.setup}`).join('; ');
   throw new UserError(
-    `--target ${target} needs Vitis tools this machine lacks: ${list}. (--target csim needs only g++.)`,
+    `--target ${target} needs Vitis tools this machine lacks: ${list}. (--target csim and --target tb need only g++.)`,
   );
 }
