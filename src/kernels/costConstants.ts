@@ -24,21 +24,6 @@ export const COST = {
   /** Cycles from a burst request to its first beat (AXI + interconnect + controller latency). */
   AXI_FIRST_BEAT_CYCLES: 64,
 
-  // ---- architecture switches (what the generated HLS does; docs/cost-model.md) --------------
-  /**
-   * The linear engine (linear.h, one per kernel) prefetches weight tiles through a depth-2 FIFO,
-   * across layer boundaries: a tile load overlaps the compute of the previous one, and a layer's
-   * biases and first tiles load while the previous layer computes (or the kernel gathers tokens
-   * / runs attention). false models a tile load followed by its compute.
-   */
-  LINEAR_TILE_DOUBLE_BUFFERED: true,
-  /**
-   * Streaming attention per key block: 'dataflow' = K/V block load, score array, softmax and A·V
-   * array overlap (a block costs headDim cycles); 'sequential' = a K/V copy per head, then per
-   * block scores (headDim), A·V (key_block × headDim) and rescale (headDim) one after another.
-   */
-  ATTN_BLOCK_SCHEDULE: 'dataflow' as 'dataflow' | 'sequential',
-
   // ---- pipelines ---------------------------------------------------------------------------
   /** Fill depth of the linear engine's II=1 MAC loop (multipliers, adder tree), paid per out tile. */
   LINEAR_PIPELINE_DEPTH: 14,

@@ -113,7 +113,12 @@ export interface LinearShape {
   lanes: number;
 }
 
-/** Cycles to bring one tile_in × tile_out weight tile on chip through a port sustaining `bytesPerCycle`. */
+/**
+ * Cycles to bring one tile_in × tile_out weight tile on chip through a port sustaining
+ * `bytesPerCycle`: engine_read reads one AXI word per cycle, or slower when the port is. A layer's
+ * tiles are one sequential burst after its biases; the AXI latency before its first tile is not
+ * counted (docs/cost-model.md, "Known gaps": linear engine, first tile).
+ */
 export function tileLoadCycles(
   tileIn: number,
   tileOut: number,
@@ -122,9 +127,7 @@ export function tileLoadCycles(
 ): number {
   const bits = tileIn * tileOut * shared.precision.weight.width;
   const words = Math.ceil(bits / shared.axiWidthBits);
-  const cycles = Math.max(words, bits / 8 / bytesPerCycle);
-  // without prefetch every tile's burst pays the AXI latency in the open
-  return COST.LINEAR_TILE_DOUBLE_BUFFERED ? cycles : cycles + COST.AXI_FIRST_BEAT_CYCLES;
+  return Math.max(words, bits / 8 / bytesPerCycle);
 }
 
 /** How a pass uses the engine besides its shape (linear.h). */
@@ -138,10 +141,12 @@ export interface PassOptions {
 /**
  * Cycles of one pass (a linear layer, tokens × inDim → tokens × outDim) on the kernel's linear
  * engine (linear.h): per out tile one II=1 loop over (in tile, token group) — the token groups
- * padded to ACC_DEPENDENCE_DISTANCE — where a tile costs max(groups, its load) with double
- * buffering (else their sum), plus the loop's fill; then the drain, LANES rows per cycle (one
- * queued token per cycle in expert mode), plus its fill. The first pass of a kernel call also
- * waits for its biases and first tile.
+ * padded to ACC_DEPENDENCE_DISTANCE — where a tile costs max(groups, its load) (the reader
+ * prefetches tiles through a depth-2 FIFO, so a load overlaps the previous tile's compute), plus
+ * the loop's fill; then the drain, LANES rows per cycle (one queued token per cycle in expert
+ * mode), plus its fill. The first pass of a kernel call also waits for its biases and first tile;
+ * later passes' were read while the previous pass ran (what this leaves out: docs/cost-model.md,
+ * "Known gaps").
  */
 export function linearCycles(
   s: LinearShape,
@@ -154,30 +159,12 @@ export function linearCycles(
   const inTiles = ceilDiv(s.inDim, s.tileIn);
   const groups = tokenGroups(s.tokens, s.lanes);
   const load = tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
-  const step = COST.LINEAR_TILE_DOUBLE_BUFFERED ? Math.max(groups, load) : groups + load;
+  const step = Math.max(groups, load);
   const drain = (opts.scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
-  const prefetched = opts.prefetched && COST.LINEAR_TILE_DOUBLE_BUFFERED;
-  const start = prefetched
+  const start = opts.prefetched
     ? 0
-    : transferCycles((s.outDim * shared.precision.bias.width) / 8, bytesPerCycle) +
-      (COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0);
+    : transferCycles((s.outDim * shared.precision.bias.width) / 8, bytesPerCycle) + load;
   return start + outTiles * (inTiles * step + COST.LINEAR_PIPELINE_DEPTH + drain);
-}
-
-/** Compute-only cycles of a linear layer (weights already on chip): the floor of linearCycles. */
-export function linearComputeCycles(
-  tokens: number,
-  inDim: number,
-  outDim: number,
-  tileIn: number,
-  tileOut: number,
-  lanes: number,
-): number {
-  if (tokens <= 0) return 0;
-  return (
-    ceilDiv(outDim, tileOut) *
-    (ceilDiv(inDim, tileIn) * tokenGroups(tokens, lanes) + COST.LINEAR_PIPELINE_DEPTH)
-  );
 }
 
 /** Bytes of a linear layer's weights and biases. */

@@ -29,27 +29,22 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
 
 /**
- * Streaming attention cycles for one block: per head and per group of q_parallel query rows,
- * K/V stream by in key_block-wide blocks. 'dataflow' schedule (the architecture ubimoe targets):
- * the K/V load, the score array (q_parallel × key_block MACs per cycle over the head dim), the
- * online softmax and the A·V array (same size) overlap, so a key block costs headDim cycles;
- * 'sequential' (the kernel library's first version): a K/V transpose copy per head, then per block
- * scores (headDim), A·V key by key (key_block × headDim) and rescale (headDim) one after another.
- * Each group ends with one reciprocal and a headDim-long normalise pass.
+ * Streaming attention cycles for one block (attention.h): per head and per group of q_parallel
+ * query rows, K/V stream by in key_block-wide blocks; the score stage (q_parallel × key_block MACs
+ * per cycle over the head dim) and the softmax/A·V stage (same size) are a dataflow joined by a
+ * FIFO of score blocks, so a key block costs headDim cycles + ATTN_BLOCK_OVERHEAD; each group
+ * ends with one reciprocal and a headDim-long normalise pass, + ATTN_GROUP_FILL.
+ * Not counted (docs/cost-model.md, "Known gaps"): the per-head K/V transpose copy (split_head),
+ * the clearing of the A·V accumulators per group, that the normalise pass runs once per query
+ * row (q_parallel times per group), not once per group, and the softmax's per-key loops.
  */
 export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const N = dims.numTokens;
   const groups = ceilDiv(N, params.q_parallel);
   const keyBlocks = ceilDiv(N, params.key_block);
   const hd = dims.headDim;
-  if (COST.ATTN_BLOCK_SCHEDULE === 'dataflow') {
-    const perGroup = keyBlocks * (hd + COST.ATTN_BLOCK_OVERHEAD) + hd + COST.ATTN_GROUP_FILL;
-    return dims.heads * groups * perGroup;
-  }
-  // sequential: per head a K/V transpose copy, then per block scores, A·V over the block's keys, rescale
-  const perBlock = (params.key_block + 2) * hd + COST.ATTN_BLOCK_OVERHEAD;
-  const perGroup = keyBlocks * perBlock + hd + COST.ATTN_GROUP_FILL;
-  return dims.heads * ((N + params.key_block) * hd + groups * perGroup);
+  const perGroup = keyBlocks * (hd + COST.ATTN_BLOCK_OVERHEAD) + hd + COST.ATTN_GROUP_FILL;
+  return dims.heads * groups * perGroup;
 }
 
 /**

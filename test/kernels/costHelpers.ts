@@ -23,6 +23,18 @@ export const testBoard = (over: Record<string, unknown> = {}): Board =>
     'test board',
   );
 
+/**
+ * A board for hand counts: one plram channel (CHANNEL_EFFICIENCY.plram = 1) of `gbps` GB/s, so at
+ * 100 MHz a port sustains exactly gbps × 10 bytes per cycle (3.2 GB/s: 32 B/cycle, below a 512-bit
+ * port's 64 B × BURST_EFFICIENCY 0.85 = 54.4 B/cycle, so the channel sets the rate).
+ */
+export const cleanBoard = (gbps = 3.2, axiWidthBits = 512): Board =>
+  testBoard({
+    memory: [
+      { kind: 'plram', bank_prefix: 'PLRAM', count: 1, gbps_each: gbps, axi_width_bits: axiWidthBits },
+    ],
+  });
+
 export const shared = (over: Partial<SharedParams> = {}): SharedParams => ({
   clockMhz: 100,
   axiWidthBits: 128,

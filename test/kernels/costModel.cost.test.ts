@@ -1,9 +1,15 @@
+// The cost model's building blocks against hand counts. Every expected number is a literal: a
+// count of the loops in hls/include/ubimoe/*.h (trip count × II) plus the model's documented
+// estimates (LINEAR_PIPELINE_DEPTH 14, LINEAR_DRAIN_DEPTH 10, LAYERNORM_ROW_OVERHEAD 30,
+// AXI_FIRST_BEAT_CYCLES 64: no synthesis has measured them), so a changed formula fails here
+// instead of being re-derived from the same code. Known gaps between the model and the HLS are
+// named where they occur and listed in docs/cost-model.md ("Known gaps").
 import { describe, expect, test } from '@jest/globals';
-import { COST } from '../../src/kernels/costConstants.js';
 import {
   bram18ForBank,
   bufferCost,
   dspPerMultiply,
+  layerNormCycles,
   linearCycles,
   portBytesPerCycle,
   tileLoadCycles,
@@ -11,7 +17,7 @@ import {
   transferCycles,
   uniformExpertLoad,
 } from '../../src/kernels/costModel.js';
-import { shared, testBoard } from './costHelpers.js';
+import { cleanBoard, shared, testBoard } from './costHelpers.js';
 
 describe('DSP per multiply from operand widths', () => {
   test.each([
@@ -56,60 +62,106 @@ describe('on-chip memory mapping', () => {
 });
 
 describe('memory ports', () => {
-  test('AXI width × burst efficiency, capped by the channel, throttled by shallow FIFOs', () => {
-    const b = testBoard();
+  test('AXI width × burst efficiency 0.85, capped by the channel, throttled by shallow FIFOs', () => {
+    const b = testBoard(); // one DDR channel of 25.6 GB/s
     // 128 bit = 16 B × 0.85 = 13.6 B/cycle; the channel gives 25.6 GB/s × 0.85 / 100 MHz = 217.6 B/cycle
-    expect(portBytesPerCycle(b, shared())).toBeCloseTo(16 * COST.BURST_EFFICIENCY, 9);
-    // at 16 deep the burst reader runs at half rate
-    expect(portBytesPerCycle(b, shared({ streamDepth: 16 }))).toBeCloseTo(8 * COST.BURST_EFFICIENCY, 9);
-    // a 512-bit port at 300 MHz (54.4 B/cycle) on a 12.8 GB/s channel is capped by the channel
+    expect(portBytesPerCycle(b, shared())).toBeCloseTo(13.6, 9);
+    // at stream depth 16 (half of FULL_RATE_STREAM_DEPTH 32) the burst reader runs at half rate
+    expect(portBytesPerCycle(b, shared({ streamDepth: 16 }))).toBeCloseTo(6.8, 9);
+    // a 512-bit port at 300 MHz (54.4 B/cycle) on a 12.8 GB/s channel: 12.8e9 × 0.85 / 300e6 B/cycle
     const slow = testBoard({
       memory: [{ kind: 'ddr', bank_prefix: 'DDR', count: 1, gbps_each: 12.8, axi_width_bits: 128 }],
     });
-    const capped = (12.8e9 * COST.CHANNEL_EFFICIENCY.ddr) / 300e6;
-    expect(portBytesPerCycle(slow, shared({ axiWidthBits: 512, clockMhz: 300 }))).toBeCloseTo(capped, 9);
-    expect(portBytesPerCycle(b, shared({ axiWidthBits: 512, clockMhz: 300 }))).toBeCloseTo(
-      64 * COST.BURST_EFFICIENCY,
-      9,
-    );
-    expect(transferCycles(1000, 10)).toBe(COST.AXI_FIRST_BEAT_CYCLES + 100);
+    expect(portBytesPerCycle(slow, shared({ axiWidthBits: 512, clockMhz: 300 }))).toBeCloseTo(36.2666667, 6);
+    expect(portBytesPerCycle(b, shared({ axiWidthBits: 512, clockMhz: 300 }))).toBeCloseTo(54.4, 9);
+    // the hand-count board of the kernel tests: 3.2 GB/s of plram at 100 MHz = 32 B/cycle
+    expect(portBytesPerCycle(cleanBoard(), shared({ axiWidthBits: 512 }))).toBe(32);
+    expect(portBytesPerCycle(cleanBoard(0.8, 128), shared())).toBe(8);
+    // a transfer: the AXI latency (AXI_FIRST_BEAT_CYCLES 64, an estimate) + bytes at the port's rate
+    expect(transferCycles(1000, 10)).toBe(164);
     expect(transferCycles(0, 10)).toBe(0);
   });
 });
 
-describe('linear engine cycles', () => {
-  test('hand-worked: 17 tokens, 32 -> 64, tile 8 × 16, 2 lanes, 128-bit AXI at 100 MHz', () => {
-    const sh = shared();
-    const bpc = 16 * COST.BURST_EFFICIENCY; // 13.6 B/cycle
-    // one tile: 8·16 weights × 16 bit = 2048 bit = 16 AXI words, or 256 B / 13.6 B per cycle = 18.82 cycles
-    const load = 256 / bpc;
-    expect(tileLoadCycles(8, 16, sh, bpc)).toBeCloseTo(
-      COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : load + COST.AXI_FIRST_BEAT_CYCLES,
-      9,
-    );
-    const groups = Math.max(Math.ceil(17 / 2), COST.ACC_DEPENDENCE_DISTANCE); // 9
-    expect(tokenGroups(17, 2)).toBe(groups);
-    const step = COST.LINEAR_TILE_DOUBLE_BUFFERED
-      ? Math.max(groups, load)
-      : groups + load + COST.AXI_FIRST_BEAT_CYCLES;
-    // per out tile: the MAC loop's fill, then the drain: 2 rows per cycle (9 cycles) + its fill
-    const perOutTile = 4 * step + COST.LINEAR_PIPELINE_DEPTH + 9 + COST.LINEAR_DRAIN_DEPTH;
-    const biases = COST.AXI_FIRST_BEAT_CYCLES + Math.ceil((64 * 16) / 8 / bpc);
-    const shape = { tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 16, lanes: 2 };
-    const first = biases + (COST.LINEAR_TILE_DOUBLE_BUFFERED ? load : 0);
-    expect(linearCycles(shape, sh, bpc)).toBeCloseTo(first + 4 * perOutTile, 9);
-    // a later pass of the same call: its biases and first tile were prefetched
-    expect(linearCycles(shape, sh, bpc, { prefetched: true })).toBeCloseTo(4 * perOutTile, 9);
-    // expert mode: the drain scatters one queued token per cycle (17 instead of 9)
-    expect(linearCycles(shape, sh, bpc, { prefetched: true, scatter: true })).toBeCloseTo(
-      4 * (perOutTile + 17 - 9),
-      9,
-    );
+describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted)', () => {
+  // One pass: 17 tokens, 32 -> 64 features, tile 8 × 16, 2 lanes, 16-bit weights and biases,
+  // 512-bit AXI words (64 B) on a port sustaining 32 B/cycle.
+  const shape = { tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 16, lanes: 2 };
+  const sh = shared({ axiWidthBits: 512 });
+
+  test('a tile load: TILE_WORDS words, at most one per cycle (read_layer_words, II=1), at the port rate', () => {
+    // 8·16 weights × 16 bit = 2048 bit = 4 words of 512 bit = 256 B: 256 / 32 B per cycle = 8 cycles
+    expect(tileLoadCycles(8, 16, sh, 32)).toBe(8);
+    // on a 128-bit port the same tile is 16 words; one word per cycle even if the port could do 32 B
+    expect(tileLoadCycles(8, 16, shared(), 32)).toBe(16);
   });
 
-  test('few tokens cannot beat the accumulator dependence distance', () => {
-    expect(tokenGroups(3, 8)).toBe(COST.ACC_DEPENDENCE_DISTANCE);
+  test('token groups: ceil(rows / LANES), padded to MIN_GROUPS = 4 (engine_pass `groups`)', () => {
+    expect(tokenGroups(17, 2)).toBe(9);
+    expect(tokenGroups(3, 8)).toBe(4); // one real group, padded to the accumulator RAW distance
+    expect(tokenGroups(16, 4)).toBe(4);
     expect(tokenGroups(0, 8)).toBe(0);
+  });
+
+  test('compute-bound pass: per out tile the MAC loop, its fill, the drain and its fill', () => {
+    // per out tile (engine_pass out_tiles loop body):
+    //   mac: in_tiles × groups = (32/8 = 4) × (ceil(17/2) = 9) = 36 iterations at II=1; each in
+    //        tile's 8-cycle load (above) overlaps the previous tile's 9 cycles (depth-2 FIFO)
+    //   + LINEAR_PIPELINE_DEPTH 14 (estimate)
+    //   drain_rows: used_groups = 9 iterations at II=1 (NOT padded to MIN_GROUPS) + LINEAR_DRAIN_DEPTH 10 (estimate)
+    //   = 36 + 14 + 9 + 10 = 69;  out tiles 64/16 = 4 -> 276
+    // a pass prefetched by the reader during the previous pass pays nothing more
+    expect(linearCycles(shape, sh, 32, { prefetched: true })).toBe(276);
+    // the first pass of a kernel call waits in engine_read for read_biases: 64 biases × 16 bit =
+    // 128 B = 2 words -> AXI latency 64 + 128 / 32 = 68, then the first tile: 8 -> 76; 76 + 276 = 352
+    // KNOWN GAP (first tile burst): read_layer_words starts a second burst (at w_off, the biases sit
+    // after the weights) once read_biases is done, so the HLS waits a second AXI latency (64) here.
+    expect(linearCycles(shape, sh, 32)).toBe(352);
+    // expert mode (drain_scatter): one queued token per cycle, 17 instead of 9:
+    // 4 × (36 + 14 + 17 + 10) = 308
+    expect(linearCycles(shape, sh, 32, { prefetched: true, scatter: true })).toBe(308);
+  });
+
+  test('few tokens: the MAC loop still runs MIN_GROUPS groups per in tile, the drain only the real ones', () => {
+    // 3 tokens, 2 lanes, tile 8 × 8 (2 words = 128 B: a 4-cycle load, hidden behind 4 groups):
+    // groups = max(ceil(3/2) = 2, 4) = 4; per out tile 4 × 4 + 14 + 2 (drain: 2 real groups) + 10 = 42;
+    // 64/8 = 8 out tiles -> 336
+    expect(linearCycles({ ...shape, tokens: 3, tileOut: 8 }, sh, 32, { prefetched: true })).toBe(336);
+    expect(linearCycles({ ...shape, tokens: 0 }, sh, 32)).toBe(0); // no pass is planned for no rows
+  });
+
+  test('memory-bound pass: between what the reader allows and no overlap at all', () => {
+    // 128-bit port at 8 B/cycle: a tile is 16 words = 256 B -> 32 cycles > 9 groups: the reader is
+    // the bottleneck. Hand count of the HLS (reader = one sequential burst per layer, depth-2 FIFO):
+    //   biases: 64 + 128 / 8 = 80; then the 16 tiles back to back, tile k ready at 80 + 32·(k+1);
+    //   the MAC array takes each tile 9 cycles after it arrives; every out tile ends with 14 + 9 + 10
+    //   = 33 of fill and drain, which the reader overlaps with the next tiles' loads:
+    //   out tile 0 ends 80 + 4·32 + 9 + 33 = 250; tile 1's loads end 336 (> 250): ends 336 + 42 = 378;
+    //   likewise 506, 634. Lower bound (reader-bound): 80 + 16·32 + 9 + 33 = 634.
+    //   No overlap at all (each tile loaded, then computed): 80 + 16·(32 + 9) + 4·33 = 868.
+    // The model charges each out tile its loads in series and then its fill and drain
+    // (80 + 32 + 4·(4·32 + 33) = 756): KNOWN GAP (memory-bound passes), pessimistic by 122 here.
+    const slow = linearCycles(shape, shared(), 8);
+    expect(slow).toBeGreaterThanOrEqual(634);
+    expect(slow).toBeLessThanOrEqual(868);
+  });
+
+  test.todo(
+    'known gap (memory-bound passes): the model serialises a memory-bound out tile’s loads and its fill + drain (756 where the HLS reader allows 634 in the case above)',
+  );
+  test.todo(
+    'known gap (first tile burst): each layer’s tiles are a second AXI burst after its biases; a first pass waits one more AXI latency, and a prefetched pass is hidden only if the previous pass’s last two tiles + fill + drain outlast 2 × latency + bias words + a tile',
+  );
+});
+
+describe('LayerNorm cycles (layernorm.h)', () => {
+  test('per row: ln_sum, ln_var, ln_out of ceil(DIM / LANES) cycles each, + LAYERNORM_ROW_OVERHEAD 30 (estimate)', () => {
+    // micro: 17 rows × (3 × 32/8 + 30) = 17 × 42 = 714
+    expect(layerNormCycles(17, 32, 8)).toBe(714);
+    // a partly empty last step: 20 values at 8 per cycle = 3 steps: 2 × (9 + 30) = 78
+    expect(layerNormCycles(2, 20, 8)).toBe(78);
+    // m3vit-tiny at tile_in 16: 129 × (3 × 12 + 30) = 8514
+    expect(layerNormCycles(129, 192, 16)).toBe(8514);
   });
 });
 
@@ -121,6 +173,10 @@ describe('uniform MoE routing', () => {
     const tokens = l.buckets.reduce((a, b) => a + b.experts * b.tokens, 0);
     expect(experts).toBeCloseTo(l.activeExperts, 6);
     expect(tokens).toBeCloseTo(129 * 2, 6);
+    // micro: 17 tokens, top-2 of 4: each expert gets Binomial(17, 1/2) tokens, mean 8.5
+    const micro = uniformExpertLoad(17, 4, 2);
+    expect(micro.activeExperts).toBeCloseTo(4 * (1 - 0.5 ** 17), 9);
+    expect(micro.buckets.find((b) => b.tokens === 8)!.experts).toBeCloseTo((4 * 24310) / 131072, 9); // C(17,8)/2^17
     // few tokens, many experts: most experts idle
     const sparse = uniformExpertLoad(4, 64, 1);
     expect(sparse.activeExperts).toBeCloseTo(64 * (1 - Math.pow(63 / 64, 4)), 9);
