@@ -29,6 +29,22 @@ describe('ffn_block cost model', () => {
     expect(c.cycles).toBe(300 + 982 + 624 + 420 + 200);
   });
 
+  test('hand count: micro dense block with tile_in ≠ tile_out (4 × 8 × 2 lanes)', () => {
+    const c = cycles({ tile_in: 4, tile_out: 8, token_lanes: 2 }, dimsOf('micro'), sh, cleanBoard(), {
+      moe: false,
+    });
+    // LayerNorm at tile_in = 4 lanes: 17 × (3 × 32/4 + 30) = 918; copy_rows at tile_out = 8
+    // (ELEM_LANES): 17 × 4 = 68 -> 132 + 918 + 68 + 68
+    expect(c.parts.layernorm).toBe(1186);
+    // tile 4·8·16 bit = 1 word = 64 B -> 2 cycles. fc1: biases 68 + tile 2 = 70; per out tile
+    // 32/4 = 8 in tiles × 9 = 72 + 14 + 9 + 10 = 105; 8 out tiles = 840
+    expect(c.parts.fc1).toBe(70 + 840);
+    // fc2: 64/4 = 16 in tiles × 9 = 144 + 33 = 177; 4 out tiles
+    expect(c.parts.fc2).toBe(708);
+    expect(c.parts.write).toBe(68 + 132);
+    expect(c.cycles).toBe(300 + 1186 + 910 + 708 + 200);
+  });
+
   test('hand count: micro MoE block (4 experts, top-2), measured routing 10/9/8/7 tokens', () => {
     const c = cycles(P, dimsOf('micro'), sh, cleanBoard(), { moe: true, tokensPerExpert: [10, 9, 8, 7] });
     expect(c.parts.layernorm).toBe(982);

@@ -67,6 +67,18 @@ describe('msa_block cost model', () => {
     expect(c.cycles).toBe(300 + 914 + 902 + 1000 + 408);
   });
 
+  test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
+    const c = cycles({ ...P, tile_in: 16 }, dimsOf('micro'), sh, cleanBoard());
+    // LayerNorm at tile_in = 16 lanes: 17 × (3 × 2 + 30) = 612, between x (132) and gamma/beta (68)
+    expect(c.parts.layernorm).toBe(132 + 612 + 68);
+    // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). qkv: biases 70 + tile 8 = 78;
+    // per out tile 2 in tiles × 9 = 18 + 14 + 9 + 10 = 51; 12 out tiles = 612
+    expect(c.parts.qkv).toBe(78 + 612);
+    // proj: 4 out tiles × 51 = 204; write x 132
+    expect(c.parts.proj).toBe(204 + 132);
+    expect(c.cycles).toBe(300 + 812 + 690 + 1000 + 336);
+  });
+
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
     const c = cycles(UBI, dimsOf('m3vit-tiny'), sh, cleanBoard());
     // read_rows x: 129 rows × 12 words = 99072 B / 32 = 3096, + 64 = 3160
