@@ -39,6 +39,32 @@ export interface ForwardOptions {
   /** forwardTokens only: run blocks [fromBlock, toBlock) (default all). */
   fromBlock?: number;
   toBlock?: number;
+  /**
+   * Also return the gate margins of every (image, MoE block, token) (`ForwardResult.gateMargins`):
+   * how far the top-k choice is from changing. Costs k·(E-k)·D multiply-adds per token and E²·D per
+   * MoE block and call (nothing next to the experts); the other outputs are the same bits either way.
+   */
+  margins?: boolean;
+}
+
+/**
+ * How close each top-k choice is to a tie, per (image, MoE block, token): [B, moeBlocksRun, N], the
+ * layout of `experts` without the top-k axis. C = the chosen experts, O = the others (all three are
+ * +Infinity when every expert is chosen). With z the gate logits h·W_gate (float32, as ranked),
+ * p = softmax(z) (float32), h the gate's input (LayerNorm(x; norm2)) and w_e column e of W_gate:
+ *  - `prob`: min_{a∈C} p_a − max_{b∈O} p_b, the gap between the k-th and (k+1)-th probability;
+ *  - `logit`: min_{a∈C} z_a − max_{b∈O} z_b, the same gap in logits;
+ *  - `relative`: min over a∈C, b∈O of (z_a − z_b) / (‖h‖·‖w_a − w_b‖): the logit gap of each
+ *    pair that could swap, relative to the largest change of z_a − z_b that a relative error ε of h
+ *    can make (‖δh‖·‖w_a − w_b‖ by Cauchy–Schwarz): errors ε_h of the gate input and ε_w of the
+ *    weight difference (relative to ‖w_a − w_b‖) cannot change the choice while
+ *    ε_h + ε_w + ε_h·ε_w < relative. Scale-free, so one threshold fits models of any width.
+ * Values within float32 rounding of a tie can come out slightly negative (ties are broken by index).
+ */
+export interface GateMargins {
+  prob: Float32Array;
+  logit: Float32Array;
+  relative: Float32Array;
 }
 
 /** Per-block intermediates, each [B, N, D] unless said otherwise. */
@@ -68,6 +94,8 @@ export interface ForwardResult {
   gateProbs: Float32Array;
   /** Index (in the model) of each MoE block that was run, in order. */
   moeBlockIndices: number[];
+  /** With `margins`: how close each (image, MoE block, token)'s top-k choice is to a tie. */
+  gateMargins?: GateMargins;
   intermediates?: Intermediates;
 }
 
@@ -257,10 +285,75 @@ interface MoeOut {
   experts: Int32Array; // [N, topK]
   probs: Float32Array; // [N, topK]
   gate: Float32Array; // [N, E]
+  margins?: { prob: Float32Array; logit: Float32Array; relative: Float32Array }; // each [N]
+}
+
+/** ‖w_a − w_b‖ for every pair of columns of the gate (gT is [E, D]), [E, E]. */
+function gateDiffNorms(gT: Float32Array, E: number, D: number): Float64Array {
+  const n = new Float64Array(E * E);
+  for (let a = 0; a < E; a++)
+    for (let b = a + 1; b < E; b++) {
+      let s = 0;
+      for (let d = 0; d < D; d++) {
+        const v = gT[a * D + d] - gT[b * D + d];
+        s += v * v;
+      }
+      n[a * E + b] = n[b * E + a] = sqrt(s);
+    }
+  return n;
+}
+
+/** GateMargins (see there) of the N tokens of one image. */
+function gateMargins(
+  dims: ModelDims,
+  h: Float32Array,
+  logits: Float32Array,
+  gate: Float32Array,
+  chosen: Int32Array,
+  diffNorms: Float64Array,
+): NonNullable<MoeOut['margins']> {
+  const { D, experts: E, topK: K, numTokens: N } = dims;
+  const prob = new Float32Array(N).fill(Infinity);
+  const logit = new Float32Array(N).fill(Infinity);
+  const relative = new Float32Array(N).fill(Infinity);
+  const isChosen = new Uint8Array(E);
+  for (let n = 0; n < N; n++) {
+    isChosen.fill(0);
+    for (let j = 0; j < K; j++) isChosen[chosen[n * K + j]] = 1;
+    let hh = 0;
+    for (let d = n * D; d < (n + 1) * D; d++) hh += h[d] * h[d];
+    const hNorm = sqrt(hh);
+    let pGap = Infinity;
+    let zGap = Infinity;
+    let rel = Infinity;
+    for (let j = 0; j < K; j++) {
+      const a = chosen[n * K + j];
+      for (let b = 0; b < E; b++) {
+        if (isChosen[b]) continue;
+        const dz = logits[n * E + a] - logits[n * E + b];
+        const dp = gate[n * E + a] - gate[n * E + b];
+        if (dz < zGap) zGap = dz;
+        if (dp < pGap) pGap = dp;
+        const scale = hNorm * diffNorms[a * E + b];
+        const r = scale > 0 ? dz / scale : dz > 0 ? Infinity : 0; // no h or equal columns: a tie
+        if (r < rel) rel = r;
+      }
+    }
+    prob[n] = pGap;
+    logit[n] = zGap;
+    relative[n] = rel;
+  }
+  return { prob, logit, relative };
 }
 
 /** MoE branch for one image: gate softmax over all experts, top-k, Σ p_k·expert_k(h), no renormalisation. */
-function moeMlp(bw: BlockWeights, dims: ModelDims, h: Float32Array, task: number): MoeOut {
+function moeMlp(
+  bw: BlockWeights,
+  dims: ModelDims,
+  h: Float32Array,
+  task: number,
+  diffNorms?: Float64Array,
+): MoeOut {
   const { D, experts: E, topK: K, expertHidden: He, numTokens: N } = dims;
   const logits = linear(h, N, D, bw.gatesT![task], E, null, new Float32Array(N * E));
   const gate = new Float32Array(N * E);
@@ -301,7 +394,8 @@ function moeMlp(bw: BlockWeights, dims: ModelDims, h: Float32Array, task: number
       for (let d = 0; d < D; d++) acc[dst + d] += p * out[r * D + d];
     }
   }
-  return { y: Float32Array.from(acc), experts: chosen, probs, gate };
+  const margins = diffNorms ? gateMargins(dims, h, logits, gate, chosen, diffNorms) : undefined;
+  return { y: Float32Array.from(acc), experts: chosen, probs, gate, margins };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,6 +497,17 @@ export function forwardTokens(
   const out = new Float32Array(batch * size);
   const experts = new Int32Array(batch * M * N * K);
   const gateProbs = new Float32Array(batch * M * N * K);
+  const margins: GateMargins | undefined = opts.margins
+    ? {
+        prob: new Float32Array(batch * M * N),
+        logit: new Float32Array(batch * M * N),
+        relative: new Float32Array(batch * M * N),
+      }
+    : undefined;
+  // ‖w_a − w_b‖ of the task's gate, per MoE block run (only with margins)
+  const diffNorms = new Map<number, Float64Array>();
+  if (margins)
+    for (const i of moeBlockIndices) diffNorms.set(i, gateDiffNorms(w.blocks[i].gatesT![task], E, D));
   const inter: BlockIntermediates[] | undefined = opts.collect
     ? Array.from({ length: to - from }, (_, j) => {
         const f = () => new Float32Array(batch * size);
@@ -436,11 +541,16 @@ export function forwardTokens(
       rec?.norm2.set(h, b * size);
       let y: Float32Array;
       if (bw.moe) {
-        const r = moeMlp(bw, w.dims, h, task);
+        const r = moeMlp(bw, w.dims, h, task, diffNorms.get(i));
         y = r.y;
         const at = (b * M + m) * N * K;
         experts.set(r.experts, at);
         gateProbs.set(r.probs, at);
+        if (margins && r.margins) {
+          margins.prob.set(r.margins.prob, (b * M + m) * N);
+          margins.logit.set(r.margins.logit, (b * M + m) * N);
+          margins.relative.set(r.margins.relative, (b * M + m) * N);
+        }
         rec?.gate?.set(r.gate, b * N * E);
         m++;
       } else y = denseMlp(bw, w.dims, h);
@@ -456,6 +566,7 @@ export function forwardTokens(
     experts,
     gateProbs,
     moeBlockIndices,
+    gateMargins: margins,
     intermediates: inter ? { blocks: inter } : undefined,
   };
 }

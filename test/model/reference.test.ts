@@ -189,6 +189,28 @@ describe('MoE block (micro block 1) against hand-computed values', () => {
     expect(Array.from(r1.experts!.subarray(0, 2))).toEqual([0, 1]);
     expect(r1.x[0]).toBeCloseTo(1 + 0.25 * (1 + 2) * g1, 5);
   });
+
+  test('gate margins: probability, logit and relative gap between the chosen and the other experts', () => {
+    // block 1 run whole (forwardTokens from block 1) with its attention branch zeroed (proj 0, bias
+    // 0): the gate input is h = x / s as above, logit_e = c_e, ‖h‖ = √D / s, ‖w_a − w_b‖ = |c_a − c_b|·s
+    const zeroAttn = (ck: Checkpoint) =>
+      withTensors(ck, { 'blocks.1.attn.proj.weight': () => 0, 'blocks.1.attn.proj.bias': () => 0 });
+    const ck = zeroAttn(
+      build([0, Math.log(2), Math.log(3), Math.log(4)], [0, Math.log(3), Math.log(3), Math.log(3)]),
+    );
+    const r = forwardTokens(ck, micro, x, 1, { fromBlock: 1, margins: true, task: 0 });
+    const m = r.gateMargins!;
+    expect(m.prob.length).toBe(N);
+    for (const n of [0, 5, N - 1]) {
+      expect(m.prob[n]).toBeCloseTo(0.3 - 0.2, 6); // experts 3, 2 chosen; best other: 1
+      expect(m.logit[n]).toBeCloseTo(Math.log(3) - Math.log(2), 6);
+      // every pair (a chosen, b not): (c_a − c_b) / ((√D / s)·|c_a − c_b|·s) = 1/√D
+      expect(m.relative[n]).toBeCloseTo(1 / Math.sqrt(D), 6);
+    }
+    // task 1: experts 1, 2, 3 tie (identical gate columns): chosen 1 and 2, a tie with 3 -> all 0
+    const t = forwardTokens(ck, micro, x, 1, { fromBlock: 1, margins: true, task: 1 }).gateMargins!;
+    expect([t.prob[0], t.logit[0], t.relative[0]]).toEqual([0, 0, 0]);
+  });
 });
 
 describe('attention and patch embedding against hand-computed values', () => {
@@ -304,6 +326,59 @@ describe('full forward', () => {
     const f1 = refFfnBlock(ck, micro, 1, it.blocks[1].afterAttn.subarray(N * D), 0);
     expect(Array.from(f1.x)).toEqual(Array.from(r.tokens.subarray(N * D)));
     expect(Array.from(f1.experts!)).toEqual(Array.from(r.experts.subarray(N * dims.topK)));
+  });
+
+  test('gate margins: the other outputs are the same bits, and each margin matches a brute-force recomputation', () => {
+    const e16 = { ...micro, name: 'micro-e16', num_experts: 16 };
+    const ck16 = synthCheckpoint(e16, 2);
+    const d16 = modelDims(e16);
+    for (const task of [0, 1]) {
+      const plain = forwardImages(ck16, e16, images, 2, { task });
+      const r = forwardImages(ck16, e16, images, 2, { task, margins: true, collect: true });
+      expect(plain.gateMargins).toBeUndefined();
+      expect(Buffer.from(r.tokens.buffer).equals(Buffer.from(plain.tokens.buffer))).toBe(true);
+      expect(Array.from(r.experts)).toEqual(Array.from(plain.experts));
+      expect(Array.from(r.gateProbs)).toEqual(Array.from(plain.gateProbs));
+      const { experts: E, topK: K } = d16;
+      const W = ck16.get(`blocks.1.mlp.gate.${task}.w_gate`)!.data; // [D, E]
+      const h = r.intermediates!.blocks[1].norm2;
+      const p = r.intermediates!.blocks[1].gate!;
+      const m = r.gateMargins!;
+      expect(m.relative.length).toBe(2 * N);
+      let smallest = Infinity;
+      for (let t = 0; t < 2 * N; t++) {
+        const z = Array.from({ length: E }, (_, e) => {
+          let s = 0;
+          for (let d = 0; d < D; d++) s += h[t * D + d] * W[d * E + e];
+          return s;
+        });
+        const hn = Math.hypot(...h.subarray(t * D, (t + 1) * D));
+        const chosen = Array.from(r.experts.subarray(t * K, (t + 1) * K));
+        const others = [...Array(E).keys()].filter((e) => !chosen.includes(e));
+        let pg = Infinity;
+        let zg = Infinity;
+        let rel = Infinity;
+        for (const a of chosen)
+          for (const b of others) {
+            pg = Math.min(pg, p[t * E + a] - p[t * E + b]);
+            zg = Math.min(zg, z[a] - z[b]);
+            const wn = Math.hypot(...Array.from({ length: D }, (_, d) => W[d * E + a] - W[d * E + b]));
+            rel = Math.min(rel, (z[a] - z[b]) / (hn * wn));
+          }
+        expect(m.prob[t]).toBeCloseTo(pg, 7);
+        expect(Math.abs(m.logit[t] - zg)).toBeLessThan(1e-5 * Math.max(1, Math.abs(zg)));
+        expect(Math.abs(m.relative[t] - rel)).toBeLessThan(1e-5 * Math.abs(rel) + 1e-7);
+        expect(m.prob[t]).toBeGreaterThanOrEqual(0);
+        smallest = Math.min(smallest, m.relative[t]);
+      }
+      expect(smallest).toBeGreaterThan(0);
+    }
+    // a dense model has no groups; top-k = all experts: nothing to swap with
+    const all = { ...micro, name: 'micro-all', top_k: 4 };
+    const ra = forwardImages(synthCheckpoint(all, 1), all, images.subarray(0, 3 * 32 * 32), 1, {
+      margins: true,
+    });
+    expect(Array.from(ra.gateMargins!.relative)).toEqual(new Array(N).fill(Infinity));
   });
 
   test('bad arguments are UserErrors naming the problem', () => {
