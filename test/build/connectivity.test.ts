@@ -38,7 +38,7 @@ function parseLinkConfig(text: string): LinkConfig {
     const at = `${section}.${key}`;
     if (at === 'connectivity.nk') {
       const [kernel, count, names] = value.split(':');
-      cfg.nk.push({ kernel, count: Number(count), names: names.split(',') });
+      cfg.nk.push({ kernel, count: Number(count), names: names.split('.') }); // '.' between CU names (v++ up to 2022.x; later versions read it too)
     } else if (at === 'connectivity.sp') {
       const m = /^([^.]+)\.([^:]+):(.+)$/.exec(value);
       if (!m) throw new Error(`bad sp line: ${line}`);
