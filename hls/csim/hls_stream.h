@@ -9,6 +9,12 @@
 #include <deque>
 #include <string>
 
+// Timed C-simulation (-DUBIMOE_TIMED_CSIM): every read and write is logged with its process's local
+// time (ubimoe_csim/timing.h; README.md, "Timed C-simulation"). Without it nothing here changes.
+#ifdef UBIMOE_TIMED_CSIM
+#include "ubimoe_csim/timing.h"
+#endif
+
 // Defined by every ubimoe csim header: code that uses csim-only extras tests it (Vitis lacks them).
 #ifndef UBIMOE_CSIM_TYPES
 #define UBIMOE_CSIM_TYPES 1
@@ -115,6 +121,9 @@ template <typename T, int DEPTH = 0> class stream {
       std::fflush(stderr);
       std::abort();
     }
+#ifdef UBIMOE_TIMED_CSIM
+    timed_access(false);
+#endif
     T v = fifo_.front();
     fifo_.pop_front();
     return v;
@@ -128,6 +137,9 @@ template <typename T, int DEPTH = 0> class stream {
   void operator>>(T &v) { v = read(); }
 
   void write(const T &v) {
+#ifdef UBIMOE_TIMED_CSIM
+    timed_access(true);
+#endif
     fifo_.push_back(v);
     ++stats_->writes;
     if (fifo_.size() > stats_->high_water) stats_->high_water = fifo_.size();
@@ -142,6 +154,19 @@ template <typename T, int DEPTH = 0> class stream {
  private:
   std::deque<T> fifo_;
   csim_detail::stream_stats *stats_;
+#ifdef UBIMOE_TIMED_CSIM
+  ::ubimoe_csim::timing::stream_binding timing_;
+
+  // Logs this access on the running process's clock (nothing outside a UBIMOE_KERNEL call).
+  void timed_access(bool write) {
+    namespace timing = ::ubimoe_csim::timing;
+    timing::process *p = timing::hot.cur;
+    if (!p) return;
+    if (p->forbidden) timing::forbidden_access(p, stats_->name.c_str(), write);
+    if (timing_.serial != timing::hot.serial) timing::bind(timing_, stats_->name.c_str(), depth(), fifo_.size());
+    timing::record(p, timing_, write);
+  }
+#endif
 
   unsigned long depth() const { return stats_->declared_depth; }
   // All unnamed streams share one record (name your streams to see them apart).
