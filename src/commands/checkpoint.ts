@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../util/errors.js';
 import { loadModel } from '../model/config.js';
 import { checkpointSpec, readCheckpoint, synthCheckpoint, writeCheckpoint } from '../model/checkpoint.js';
+import { checkOutputFile } from '../util/outputs.js';
 
 /** Parses a --seed value: a non-negative integer (decimal), at most 2^53 - 1. */
 export function parseSeed(text: string): number {
@@ -31,6 +32,7 @@ export function registerCheckpoint(program: Command): void {
     .action((opts: { model: string; seed: string; output: string }) => {
       const cfg = loadModel(opts.model);
       const seed = parseSeed(opts.seed);
+      checkOutputFile(opts.output, '-o');
       const ckpt = synthCheckpoint(cfg, seed);
       writeCheckpoint(opts.output, ckpt, { format: 'pt', ubimoe_model: cfg.name, ubimoe_seed: String(seed) });
       let params = 0;

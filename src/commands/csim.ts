@@ -18,6 +18,7 @@ import { readNpyFloat32, writeNpy } from '../io/npy.js';
 import { readCheckpoint } from '../model/checkpoint.js';
 import { forwardImages, forwardTokens } from '../model/reference.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { checkOutputFile } from '../util/outputs.js';
 
 interface CsimOpts {
   project: string;
@@ -54,6 +55,8 @@ export function registerCsim(program: Command): void {
     .option('--experts <file.npy>', 'also write the expert choices [B, moe_blocks, N, top_k] (int32 .npy)')
     .action(async (opts: CsimOpts) => {
       const project = openProject(opts.project);
+      checkOutputFile(opts.output, '-o');
+      if (opts.experts) checkOutputFile(opts.experts, '--experts');
       const { design } = project;
       const { model, dims } = design;
       const task = parseTask(opts.task, model);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { demoSummary, runDemo } from '../demo/pipeline.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputDir } from '../util/outputs.js';
 
 interface DemoOpts {
   model: string;
@@ -48,6 +49,7 @@ export function registerDemo(program: Command): void {
         workers: intFlag(opts.workers, '--workers', 1, 64),
         task: intFlag(opts.task, '--task', 0, 1023),
       };
+      checkOutputDir(o.out, '-o');
       process.stdout.write(`ubimoe demo: ${o.model} on ${o.board}, ${o.images} images -> ${o.out}\n`);
       const t0 = performance.now();
       const r = await runDemo(o, (line) => process.stdout.write(line + '\n'));

@@ -17,6 +17,7 @@ import { UserError } from '../util/errors.js';
 import { readYaml } from '../util/yamlfile.js';
 import { parseLimits } from '../../search/options.js';
 import { measureRouting, readRouting } from '../../search/routing.js';
+import { checkOutputFile } from '../util/outputs.js';
 
 interface EstimateOpts {
   model?: string;
@@ -213,6 +214,7 @@ export function registerEstimate(program: Command): void {
     .option('--task <t>', 'task whose gate routes the MoE blocks with --routing-checkpoint', '0')
     .option('--no-calibration', "ignore the board's saved calibration (ubimoe build --save-calibration)")
     .action((opts: EstimateOpts) => {
+      if (opts.output) checkOutputFile(opts.output, '-o');
       const design = designFrom(opts);
       design.board = { ...design.board, limits: parseLimits(opts.limit, design.board) };
       let routing: Routing | undefined;

@@ -5,6 +5,7 @@ import { PRECISION_PRESETS } from '../design/schema.js';
 import { generateProject } from '../generate/project.js';
 import { UserError } from '../util/errors.js';
 import { readYaml } from '../util/yamlfile.js';
+import { checkOutputDir } from '../util/outputs.js';
 
 interface GenerateOpts {
   model?: string;
@@ -65,6 +66,7 @@ export function registerGenerate(program: Command): void {
     )
     .requiredOption('-o, --output <dir>', 'project directory (new, empty, or a ubimoe project to regenerate)')
     .action((opts: GenerateOpts) => {
+      checkOutputDir(opts.output, '-o');
       const design = designFor(opts);
       const r = generateProject(design, opts.output);
       process.stdout.write(

@@ -4,6 +4,7 @@ import { readCheckpoint } from '../model/checkpoint.js';
 import { forwardImages, forwardTokens } from '../model/reference.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
 import { writeNpy } from '../io/npy.js';
+import { checkOutputFile } from '../util/outputs.js';
 
 export function registerReference(program: Command): void {
   program
@@ -38,6 +39,7 @@ export function registerReference(program: Command): void {
         finalNorm?: boolean;
       }) => {
         const cfg = loadModel(opts.model);
+        checkOutputFile(opts.output, '-o');
         const d = modelDims(cfg);
         const task = parseTask(opts.task, cfg);
         const { kind, batch, data } = readModelInput(opts.input, cfg, 'the reference');

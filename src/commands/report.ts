@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { writeReport } from '../report/index.js';
+import { checkOutputFile } from '../util/outputs.js';
 
 export function registerReport(program: Command): void {
   program
@@ -10,6 +11,7 @@ export function registerReport(program: Command): void {
     .requiredOption('--project <dir>', 'generated project directory')
     .option('-o, --output <file>', 'where to write the report (default: <project>/report.html)')
     .action((opts: { project: string; output?: string }) => {
+      if (opts.output) checkOutputFile(opts.output, '-o');
       const r = writeReport(opts.project, opts.output);
       if (r.comparison) process.stdout.write(r.comparison);
       const notes: string[] = [];

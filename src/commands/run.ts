@@ -8,6 +8,7 @@ import { summarise, formatSummary } from '../driver/summary.js';
 import { writeNpy } from '../io/npy.js';
 import { UserError } from '../util/errors.js';
 import { CountProgress } from '../util/progress.js';
+import { checkOutputFile } from '../util/outputs.js';
 
 interface RunOptions {
   project: string;
@@ -49,6 +50,7 @@ export function registerRun(program: Command): void {
     .option('--final-norm', "apply the model's final LayerNorm to the outputs (on the host)")
     .option('--timeout <seconds>', 'per-image timeout (default: scaled from the design)')
     .action(async (opts: RunOptions) => {
+      checkOutputFile(opts.output, '-o');
       const task = positiveInt(opts.task, '--task');
       const workers = positiveInt(opts.workers, '--workers', 1);
       let timeoutMs: number | undefined;

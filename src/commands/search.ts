@@ -14,6 +14,7 @@ import { measureRouting, readRouting } from '../../search/routing.js';
 import { checkRouting, type Routing } from '../design/estimate.js';
 import { modelDims } from '../model/config.js';
 import { AXI_WIDTHS, STREAM_DEPTHS } from '../../search/space.js';
+import { checkOutputFile } from '../util/outputs.js';
 
 interface SearchOpts {
   model: string;
@@ -96,6 +97,8 @@ export function registerSearch(program: Command): void {
       const objective = parseObjective(opts.objective);
       const seed = parseSeed(opts.seed);
       const model = loadModel(opts.model);
+      checkOutputFile(opts.output, '-o');
+      if (opts.report) checkOutputFile(opts.report, '--report');
       const board0 = loadBoard(opts.board);
       const board = { ...board0, limits: parseLimits(opts.limit, board0) };
       const clockMhz = opts.clock !== undefined ? parsePositiveInt(opts.clock, '--clock') : undefined;

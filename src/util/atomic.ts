@@ -1,19 +1,30 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { UserError } from './errors.js';
+import { fsReason, isFsUserError } from './outputs.js';
+
+/** A file-system failure while writing `path` as one line (exit 2); other errors as they are. */
+function writeFailure(path: string, err: unknown): unknown {
+  return isFsUserError(err) ? new UserError(`cannot write ${path}: ${fsReason(err)}`) : err;
+}
 
 /**
  * Writes a file atomically: the content goes to a temporary file beside the target, then is
  * renamed over it, so a failed run never leaves a half-written output.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the temporary was never made (its directory is missing or not writable)
+    }
+    throw writeFailure(path, err);
   }
 }
 
