@@ -12,7 +12,7 @@ import {
 import { buildCsim } from '../build/csim.js';
 import { runCsim } from '../build/csimrun.js';
 import { clipSummary, scaleSummary, writePackedWeights } from '../driver/pack.js';
-import { openProject } from '../driver/project.js';
+import { editedNote, openProject } from '../driver/project.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
 import { readNpyFloat32, writeNpy } from '../io/npy.js';
 import { readCheckpoint } from '../model/checkpoint.js';
@@ -55,6 +55,8 @@ export function registerCsim(program: Command): void {
     .option('--experts <file.npy>', 'also write the expert choices [B, moe_blocks, N, top_k] (int32 .npy)')
     .action(async (opts: CsimOpts) => {
       const project = openProject(opts.project);
+      const edits = editedNote(project);
+      if (edits) process.stderr.write(`${edits}\n`);
       checkOutputFile(opts.output, '-o');
       if (opts.experts) checkOutputFile(opts.experts, '--experts');
       const { design } = project;

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { Accelerator, type Backend } from '../driver/accelerator.js';
 import { loadInputFiles } from '../driver/inputs.js';
-import { openProject } from '../driver/project.js';
+import { editedNote, openProject } from '../driver/project.js';
 import { applyFinalNorm, loadFinalNorm } from '../driver/finalnorm.js';
 import { summarise, formatSummary } from '../driver/summary.js';
 import { writeNpy } from '../io/npy.js';
@@ -68,6 +68,8 @@ export function registerRun(program: Command): void {
 
       // Everything the user gave is checked before any runner starts.
       const project = openProject(opts.project);
+      const edits = editedNote(project);
+      if (edits) process.stderr.write(`${edits}\n`);
       const model = project.design.model;
       const dims = project.design.dims;
       if (task >= dims.tasks)
