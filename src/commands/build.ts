@@ -181,6 +181,7 @@ export function registerBuild(program: Command): void {
       const target = opts.target as Target;
       if (!(TARGETS as readonly string[]).includes(target))
         throw new UserError(`--target: '${opts.target}' is not one of ${TARGETS.join(', ')}`);
+      parseJobs(opts.jobs); // checked for every target, so a bad value never passes unnoticed
       const dir = resolve(opts.project);
       const design = loadProject(dir);
       if ((target === 'csim' || target === 'tb' || target === 'hls-csim') && opts.saveCalibration)

@@ -18,6 +18,7 @@ import { readYaml } from '../util/yamlfile.js';
 import { parseLimits } from '../../search/options.js';
 import { measureRouting, readRouting } from '../../search/routing.js';
 import { checkOutputFile } from '../util/outputs.js';
+import { validateDesign } from '../design/validate.js';
 
 interface EstimateOpts {
   model?: string;
@@ -216,6 +217,7 @@ export function registerEstimate(program: Command): void {
     .action((opts: EstimateOpts) => {
       if (opts.output) checkOutputFile(opts.output, '-o');
       const design = designFrom(opts);
+      validateDesign(design); // a design the generator refuses has no estimate either
       design.board = { ...design.board, limits: parseLimits(opts.limit, design.board) };
       let routing: Routing | undefined;
       if (opts.routing && opts.routingCheckpoint)

@@ -74,13 +74,11 @@ export function registerGenerate(program: Command): void {
           `(${design.model.name} on ${design.board.name}, ${design.shared.clockMhz} MHz, ${design.file.precision})\n`,
       );
       // after the project is written, so a refused output directory stays a one-line error
-      if (!opts.design) {
-        const e = estimateDesign(design);
-        if (!e.fits)
-          process.stderr.write(
-            `note: the default parameters are predicted not to fit ${design.board.name} (${e.violations[0]}); ` +
-              `the project still C-simulates, but run 'ubimoe search' for a design that fits\n`,
-          );
-      }
+      const e = estimateDesign(design);
+      if (!e.fits)
+        process.stderr.write(
+          `note: ${opts.design ? `the design ${opts.design} is` : 'the default parameters are'} predicted not to fit ${design.board.name} (${e.violations[0]}); ` +
+            `the project still C-simulates, but run 'ubimoe search' for a design that fits\n`,
+        );
     });
 }

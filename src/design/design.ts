@@ -48,6 +48,8 @@ export interface Design {
   kernels: { patch_embed: PatchEmbedParams; msa_block: MsaParams; ffn_block: FfnParams };
   placement: { patch_embed: number; msa_block: number; ffn_block: number };
   computeUnits: { msa_block: number; ffn_block: number };
+  /** Where it came from (e.g. "design d.yaml"): the prefix of validation errors. */
+  source: string;
 }
 
 function resolveModel(m: DesignFile['model'], what: string): ModelConfig {
@@ -77,6 +79,7 @@ export function resolveDesign(value: unknown, what: string): Design {
     kernels: file.kernels,
     placement: file.placement ?? { patch_embed: 0, msa_block: 0, ffn_block: 0 },
     computeUnits: file.compute_units ?? { msa_block: 1, ffn_block: 1 },
+    source: what,
   };
 }
 

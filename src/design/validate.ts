@@ -11,7 +11,24 @@ import { UserError } from '../util/errors.js';
 import type { Design } from './design.js';
 
 export function validateDesign(design: Design): void {
+  try {
+    checkDesign(design);
+  } catch (err) {
+    // every error names the design it is about (the file, or "default design for ...")
+    if (err instanceof UserError && !err.message.startsWith(`${design.source}: `))
+      throw new UserError(`${design.source}: ${err.message}`);
+    throw err;
+  }
+}
+
+function checkDesign(design: Design): void {
   const { dims, shared, kernels } = design;
+  const clocks = design.board.clocks_mhz.allowed;
+  if (!clocks.includes(shared.clockMhz))
+    throw new UserError(
+      `clock_mhz: ${shared.clockMhz} MHz is not a clock of board ${design.board.name} (allowed: ${clocks.join(', ')})`,
+    );
+  checkPlacement(design);
   const p = shared.precision;
   for (const [name, t] of Object.entries(p))
     if (t.width > shared.axiWidthBits)
@@ -32,4 +49,14 @@ export function validateDesign(design: Design): void {
   patch.templateContext(kernels.patch_embed, dims, shared, design.model);
   msa.templateContext(kernels.msa_block, dims, shared, design.model);
   ffn.templateContext(kernels.ffn_block, dims, shared, design.model);
+}
+
+/** Every kernel placed on an SLR the board has. */
+export function checkPlacement(design: Design): void {
+  const nSlr = design.board.slrs?.length ?? 1;
+  for (const [k, slr] of Object.entries(design.placement))
+    if (slr >= nSlr)
+      throw new UserError(
+        `placement.${k}: SLR ${slr} does not exist (board ${design.board.name} has ${nSlr} SLR${nSlr > 1 ? 's' : ''}: 0..${nSlr - 1})`,
+      );
 }

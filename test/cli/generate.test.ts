@@ -44,6 +44,21 @@ describe('ubimoe generate', () => {
     expect(existsSync(at('p/kernels/ffn_block.cpp'))).toBe(true);
   });
 
+  test('a design file predicted not to fit gets the same note (said, not refused)', () => {
+    const big = defaultDesignFile('micro', 'u280');
+    writeFileSync(at('slr.yaml'), stringify(big));
+    // U280's placement over 3 SLRs on a one-SLR board: refused, the file and the field named
+    expectUserError(
+      ubimoe('generate', '--design', at('slr.yaml'), '--board', 'zcu102', '-o', at('big')),
+      /design .*slr\.yaml: placement\.msa_block: SLR 1 does not exist \(board zcu102 has 1 SLR: 0\.\.0\)/,
+    );
+    delete big.placement;
+    writeFileSync(at('big.yaml'), stringify(big));
+    const r = ubimoe('generate', '--design', at('big.yaml'), '--board', 'zcu102', '-o', at('big'));
+    expect(r.stderr).toMatch(/^note: the design .*big\.yaml is predicted not to fit zcu102 \(dsp: needs \d+/);
+    expect(r.code).toBe(0);
+  });
+
   test('from a design file, and over an existing project', () => {
     const file = defaultDesignFile('micro', 'u280');
     file.kernels.msa_block.q_parallel = 2;
@@ -81,8 +96,17 @@ describe('ubimoe generate', () => {
     writeFileSync(at('bad.yaml'), stringify(file));
     expectUserError(
       ubimoe('generate', '--design', at('bad.yaml'), '-o', at('x')),
-      /kernels\.ffn_block\.tile_in: 12 must divide embed_dim 32/,
+      // the design file is named, then the field
+      /design .*bad\.yaml: kernels\.ffn_block\.tile_in: 12 must divide embed_dim 32/,
     );
+    // a clock the board does not offer (zcu102: 75..400 MHz), for generate and estimate alike
+    const fast = { ...defaultDesignFile('micro', 'zcu102'), clock_mhz: 1000 };
+    writeFileSync(at('fast.yaml'), stringify(fast));
+    for (const cmd of [['generate', '-o', at('x')], ['estimate']])
+      expectUserError(
+        ubimoe(cmd[0], '--design', at('fast.yaml'), ...cmd.slice(1)),
+        /design .*fast\.yaml: clock_mhz: 1000 MHz is not a clock of board zcu102 \(allowed: 75, 100, 150, 200, 300, 400\)/,
+      );
     mkdirSync(at('mine'));
     writeFileSync(at('mine/notes.txt'), 'keep');
     expectUserError(

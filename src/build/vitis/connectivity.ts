@@ -5,8 +5,8 @@ import { axiBundles as ffnBundles } from '../../kernels/cpp/ffn_block.js';
 import { axiBundles as msaBundles } from '../../kernels/cpp/msa_block.js';
 import { axiBundles as patchBundles } from '../../kernels/cpp/patch_embed.js';
 import type { AxiBundle } from '../../kernels/types.js';
-import { UserError } from '../../util/errors.js';
 import { TOP_KERNELS } from './layout.js';
+import { checkPlacement } from '../../design/validate.js';
 
 /** One memory bank as v++ names it (`HBM[3]`, `DDR[1]`, `HP2`), with the SLR it is attached to. */
 export interface Bank {
@@ -101,13 +101,7 @@ function computeUnitCount(design: Design, k: KernelName): number {
 export function assignConnectivity(design: Design): Connectivity {
   const board = design.board;
   const nSlr = slrCount(board);
-  for (const k of TOP_KERNELS) {
-    const slr = design.placement[k];
-    if (slr >= nSlr)
-      throw new UserError(
-        `placement.${k}: SLR ${slr} does not exist (board ${board.name} has ${nSlr} SLR${nSlr > 1 ? 's' : ''}: 0..${nSlr - 1})`,
-      );
-  }
+  checkPlacement(design);
   const perSlr = new Array<number>(nSlr).fill(0);
   for (const k of TOP_KERNELS) perSlr[design.placement[k]] += computeUnitCount(design, k);
   const homeSlr = perSlr.indexOf(Math.max(...perSlr));
