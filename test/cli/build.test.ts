@@ -124,6 +124,9 @@ describe('ubimoe build without Vitis', () => {
       /--target: 'bitstream' is not one of csim, tb, hls-csim, csynth, cosim, xo, hw_emu, hw/,
     ],
     [['--target', 'csynth', '--jobs', '0'], /--jobs: '0' is not a positive integer/],
+    // checked for every target, also those that do not use it
+    [['--target', 'csim', '--jobs', '0'], /--jobs: '0' is not a positive integer/],
+    [['--target', 'csim', '--jobs', '-1'], /--jobs: '-1' is not a positive integer/],
   ])('bad flags exit 2: %s', (args, message) => {
     const r = ubimoe(bareEnv(), 'build', '--project', project('micro', 'u280'), ...args);
     expect(r.code).toBe(2);
