@@ -53,6 +53,17 @@ export function designYaml(
   return header.join('\n') + '\n' + stringify(r.designFile);
 }
 
+/** How much was searched: designs evaluated, or for --exhaustive how the whole space was covered. */
+function searchedText(report: Record<string, unknown>): string {
+  const x = report.exhaustive as
+    { points: number; kernel_configurations: number; combinations: number } | undefined;
+  if (!x) return `${String(report.evaluations)} designs evaluated`;
+  return (
+    `all ${x.points.toExponential(2)} designs covered: ${x.kernel_configurations} kernel configurations costed, ` +
+    `${x.combinations} combinations scored (the rest are dominated or cannot beat the best; exact)`
+  );
+}
+
 export function registerSearch(program: Command): void {
   program
     .command('search')
@@ -165,7 +176,7 @@ export function registerSearch(program: Command): void {
       const e = r.estimate;
       process.stdout.write(
         `ubimoe search: ${model.name} on ${board.name}, objective ${objective}, ${opts.exhaustive ? 'exhaustive' : `seed ${seed}`}: ` +
-          `${r.report.evaluations} designs evaluated in ${r.seconds.toFixed(2)} s\n` +
+          `${searchedText(r.report)} in ${r.seconds.toFixed(2)} s\n` +
           `chosen: ${describeCandidate(r.candidate)}\n` +
           `predicted: latency ${e.latencyMs.toFixed(3)} ms/image, ${e.imagesPerSecond.toFixed(1)} images/s, ${e.gops.toFixed(1)} GOPS, ` +
           `DSP ${e.resources.dsp} (${(100 * e.utilisation.dsp).toFixed(1)}%), LUT ${(100 * e.utilisation.lut).toFixed(1)}%, ` +

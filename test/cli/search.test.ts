@@ -75,6 +75,34 @@ describe('ubimoe search', () => {
     expect(readFileSync(at('d2.yaml'), 'utf8')).toBe(text);
   });
 
+  test('--exhaustive says how the whole space was covered (not "2 designs evaluated")', () => {
+    const r = ubimoe(
+      'search',
+      '--model',
+      'micro',
+      '--board',
+      at('tiny.yaml'),
+      '--exhaustive',
+      '--clock',
+      '200',
+      '-o',
+      at('ex.yaml'),
+      '--report',
+      at('ex.json'),
+    );
+    expect(r.code).toBe(0);
+    const m =
+      /exhaustive: all ([\d.e+]+) designs covered: (\d+) kernel configurations costed, (\d+) combinations scored/.exec(
+        r.stdout,
+      );
+    expect(m).not.toBeNull();
+    const report = JSON.parse(readFileSync(at('ex.json'), 'utf8'));
+    expect(Number(m![1])).toBeCloseTo(report.space.size, -Math.floor(Math.log10(report.space.size)) + 2);
+    expect(Number(m![2])).toBe(report.exhaustive.kernel_configurations);
+    expect(Number(m![3])).toBe(report.exhaustive.combinations);
+    expect(report.exhaustive.combinations).toBeGreaterThan(2);
+  });
+
   test('estimate on the searched design prints the predicted table; --json and --project write JSON', () => {
     const r = ubimoe('estimate', '--design', at('d.yaml'));
     expect(r.code).toBe(0);
