@@ -10,7 +10,7 @@ export function registerReference(program: Command): void {
   program
     .command('reference')
     .description(
-      'run the float32 reference model (MODEL.md) on images [B, C, H, W] or tokens [B, N, D] and write the ' +
+      'run the float32 reference model (docs/model.md) on images [B, C, H, W] or tokens [B, N, D] and write the ' +
         'output tokens [B, N, D] as float32 .npy (the golden output later checks compare against)',
     )
     .requiredOption(

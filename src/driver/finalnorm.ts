@@ -1,5 +1,5 @@
 /**
- * The model's optional final LayerNorm (`norm`, MODEL.md step 4), applied on the host to the
+ * The model's optional final LayerNorm (`norm`, docs/model.md step 4), applied on the host to the
  * accelerator's encoder output: the kernels stop at the last block.
  */
 import { readCheckpoint } from '../model/checkpoint.js';

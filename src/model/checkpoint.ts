@@ -1,5 +1,5 @@
 /**
- * Checkpoint I/O: safetensors files with the M³ViT / timm parameter names of MODEL.md.
+ * Checkpoint I/O: safetensors files with the M³ViT / timm parameter names of docs/model.md.
  *
  * - `checkpointSpec(cfg)`  every tensor a model needs (name + shape), in a fixed order.
  * - `readCheckpoint(path, cfg)`  reads F32/F16/BF16 tensors into float32, validated against the spec.

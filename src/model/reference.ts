@@ -1,7 +1,7 @@
 /**
- * The float32 reference forward of MODEL.md: the golden model every later check compares against.
+ * The float32 reference forward of docs/model.md: the golden model every later check compares against.
  *
- * Exactly MODEL.md: conv patch embedding, cls + pos, per block LayerNorm(eps 1e-6) -> multi-head
+ * Exactly docs/model.md: conv patch embedding, cls + pos, per block LayerNorm(eps 1e-6) -> multi-head
  * attention -> residual, LayerNorm -> dense MLP or MoE (softmax gate over all experts of the task's
  * gate, top-k by probability with ties -> lower index, NO renormalisation) -> residual, optional
  * final LayerNorm. GELU is the exact erf form.

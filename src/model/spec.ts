@@ -16,7 +16,7 @@ export function gateName(cfg: ModelConfig, block: number, task: number): string 
 }
 
 /**
- * Every tensor the model needs, with the M³ViT / timm names and shapes of MODEL.md, in a fixed
+ * Every tensor the model needs, with the M³ViT / timm names and shapes of docs/model.md, in a fixed
  * order (patch embedding, cls, pos, blocks in order, final norm). The final `norm.*` is always
  * listed: M³ViT checkpoints carry it even when the encoder output is taken before it.
  */

@@ -4,7 +4,7 @@ export interface Tensor {
   data: Float32Array;
 }
 
-/** A model checkpoint: parameter name (M³ViT / timm naming, see MODEL.md) -> tensor. */
+/** A model checkpoint: parameter name (M³ViT / timm naming, see docs/model.md) -> tensor. */
 export type Checkpoint = Map<string, Tensor>;
 
 /** Number of elements of a shape (1 for a scalar shape []). */
