@@ -1,3 +1,4 @@
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { demoSummary, runDemo } from '../demo/pipeline.js';
 import { UserError } from '../util/errors.js';
@@ -7,10 +8,15 @@ interface DemoOpts {
   model: string;
   board: string;
   images: string;
-  output: string;
+  output?: string;
   seed: string;
   workers: string;
   task: string;
+}
+
+/** A preset name as it is, a YAML path as its file name without the extension. */
+function stem(nameOrPath: string): string {
+  return basename(nameOrPath).replace(/\.ya?ml$/i, '');
 }
 
 function intFlag(text: string, flag: string, min: number, max: number): number {
@@ -33,8 +39,8 @@ export function registerDemo(program: Command): void {
     .option('--images <n>', 'synthetic test images to stream', '4')
     .option(
       '-o, --output <dir>',
-      'output directory (checkpoint cache, design.yaml, project/, report.html)',
-      'out/demo',
+      'output directory (checkpoint cache, design.yaml, project/, report.html); default out/demo/<model>-<board>, ' +
+        'so demos of different boards or models do not overwrite each other',
     )
     .option('--seed <s>', 'seed of the checkpoint, the images and the search', '1')
     .option('--workers <n>', 'csim runner processes', '2')
@@ -44,7 +50,7 @@ export function registerDemo(program: Command): void {
         model: opts.model,
         board: opts.board,
         images: intFlag(opts.images, '--images', 1, 1024),
-        out: opts.output,
+        out: opts.output ?? join('out', 'demo', `${stem(opts.model)}-${stem(opts.board)}`),
         seed: intFlag(opts.seed, '--seed', 0, 2 ** 31 - 1),
         workers: intFlag(opts.workers, '--workers', 1, 64),
         task: intFlag(opts.task, '--task', 0, 1023),
