@@ -5,6 +5,7 @@ import { forwardImages, forwardTokens } from '../model/reference.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
 import { writeNpy } from '../io/npy.js';
 import { checkOutputFile } from '../util/outputs.js';
+import { CountProgress } from '../util/progress.js';
 
 export function registerReference(program: Command): void {
   program
@@ -45,11 +46,13 @@ export function registerReference(program: Command): void {
         const { kind, batch, data } = readModelInput(opts.input, cfg, 'the reference');
         const isImages = kind === 'images';
         const ckpt = readCheckpoint(opts.checkpoint, cfg);
-        const fwdOpts = { task, finalNorm: opts.finalNorm };
+        const progress = new CountProgress('reference', batch, isImages ? 'images' : 'token inputs');
+        const fwdOpts = { task, finalNorm: opts.finalNorm, onImage: () => progress.tick() };
         const t0 = performance.now();
         const r = isImages
           ? forwardImages(ckpt, cfg, data, batch, fwdOpts)
           : forwardTokens(ckpt, cfg, data, batch, fwdOpts);
+        progress.stop();
         const ms = (performance.now() - t0) / batch;
         writeNpy(opts.output, [batch, d.numTokens, d.D], r.tokens);
         process.stdout.write(

@@ -45,6 +45,8 @@ export interface ForwardOptions {
    * MoE block and call (nothing next to the experts); the other outputs are the same bits either way.
    */
   margins?: boolean;
+  /** Called after each input of the batch with the number done (progress of long batches). */
+  onImage?: (done: number) => void;
 }
 
 /**
@@ -560,6 +562,7 @@ export function forwardTokens(
     }
     if (finalNorm) layerNorm(x, N, D, w.normW, w.normB, x, LN_EPS);
     out.set(x, b * size);
+    opts.onImage?.(b + 1);
   }
   return {
     tokens: out,

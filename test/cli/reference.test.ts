@@ -99,7 +99,10 @@ describe('ubimoe reference', () => {
       '--task',
       '1',
     );
-    expect(r.stderr).toBe('');
+    // progress off a terminal: the first image, then each tenth (here: both)
+    expect(r.stderr).toMatch(
+      /^reference: 1\/2 images \([\d.]+ images\/s\)\nreference: 2\/2 images \([\d.]+ images\/s\)\n$/,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/wrote .*out.npy: tokens \(2, 17, 32\) from images, task 1, \d+ ms\/image/);
     const out = readNpy(at('out.npy'));
