@@ -58,7 +58,16 @@ export function registerDemo(program: Command): void {
       checkOutputDir(o.out, '-o');
       process.stdout.write(`ubimoe demo: ${o.model} on ${o.board}, ${o.images} images -> ${o.out}\n`);
       const t0 = performance.now();
-      const r = await runDemo(o, (line) => process.stdout.write(line + '\n'));
+      // on a terminal the running step stands on its own line until its result replaces it;
+      // elsewhere (logs) a start line on stderr, so stdout keeps one line per step
+      const tty = process.stdout.isTTY === true;
+      const log = Object.assign((line: string) => process.stdout.write(`${tty ? '\r\x1b[K' : ''}${line}\n`), {
+        start: (line: string) =>
+          tty ? process.stdout.write(`\r\x1b[K${line}`) : process.stderr.write(`${line}\n`),
+      });
+      // step details (search generations, images done) only on a terminal, on the status line
+      const detail = (line: string) => tty && process.stdout.write(`\r\x1b[K  ${line}`);
+      const r = await runDemo(o, log, (line) => void detail(line));
       process.stdout.write(demoSummary(r));
       process.stdout.write(`total ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     });

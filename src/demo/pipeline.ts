@@ -47,7 +47,8 @@ export interface DemoResult {
 }
 
 /** A step logger: prints "[n/N] what ... 1.23 s" as each step ends. */
-export type StepLog = (line: string) => void;
+/** One line per finished step; `start`, when given, is told when a step begins (long steps show life). */
+export type StepLog = ((line: string) => void) & { start?: (line: string) => void };
 
 const STEPS = 8;
 
@@ -58,6 +59,7 @@ async function step<T>(
   work: () => Promise<T> | T,
   detail?: (r: T) => string,
 ): Promise<T> {
+  log.start?.(`[${n}/${STEPS}] ${what} …`);
   const t0 = performance.now();
   const r = await work();
   const s = ((performance.now() - t0) / 1000).toFixed(2).padStart(6);
@@ -247,7 +249,7 @@ export async function runDemo(
   };
 }
 
-/** Published figures to show beside the prediction (MODEL.md); only boards with a published point. */
+/** Published figures to show beside the prediction (docs/model.md); only boards with a published point. */
 export const PUBLISHED: Record<
   string,
   { what: string; latencyMs: number; dsp: number; bram18: number; lut: number; ff: number; clockMhz: number }

@@ -122,6 +122,8 @@ describe('ubimoe demo (micro on u280, 2 images)', () => {
     ]);
     expect(r.stdout).toMatch(/^predicted \(cost model, not measured\): [\d.]+ ms\/image/m);
     expect(r.stdout).toMatch(/^total [\d.]+ s$/m);
+    // off a terminal each step also says when it starts (stderr), so a long step shows life in a log
+    expect(r.stderr.match(/^\[\d\/8\] .+ …$/gm)).toHaveLength(8);
   });
 
   test("the tokens it wrote are the model's outputs on the images it wrote (task 1)", () => {
