@@ -7,7 +7,7 @@ import { extname } from 'node:path';
 import { readNpy } from '../io/npy.js';
 import type { ModelConfig } from '../model/config.js';
 import { UserError } from '../util/errors.js';
-import { readPngImage } from './png.js';
+import { readPngFrame } from './png.js';
 import type { ModelShape } from './protocol.js';
 
 export interface AcceleratorInput {
@@ -53,25 +53,68 @@ export interface InputFile {
   inputs: AcceleratorInput[];
 }
 
+/** Where notes about the inputs go (a PNG frame resized to another aspect ratio). */
+export interface LoadOptions {
+  /** One line, without the newline; default: the CLI's stderr (as `ubimoe run` prints its notes). */
+  note?: (line: string) => void;
+}
+
+const stderrNote = (line: string) => void process.stderr.write(`${line}\n`);
+
 /**
  * Reads input files (.npy and .png, in order) for a model and checks every value. An .npy is
- * images when 4-D [B,C,H,W] and tokens when 3-D [B,N,D]; its shape must match the model.
+ * images when 4-D [B,C,H,W] and tokens when 3-D [B,N,D]; its shape must match the model. A PNG
+ * frame whose aspect ratio is not the model's is resized all the same (bilinear, stretched): one
+ * note per distinct frame size says so.
  */
-export function loadInputFiles(paths: string[], model: ModelConfig, shape: ModelShape): AcceleratorInput[] {
+export function loadInputFiles(
+  paths: string[],
+  model: ModelConfig,
+  shape: ModelShape,
+  opts: LoadOptions = {},
+): AcceleratorInput[] {
   if (paths.length === 0)
     throw new UserError('no input given (--input images.npy | tokens.npy | frame.png ...)');
   const all: AcceleratorInput[] = [];
+  const stretched = new Map<string, string[]>(); // "W×H" of the frame -> its files
   for (const path of paths) {
     const ext = extname(path).toLowerCase();
     if (ext === '.npy') all.push(...readNpyInputs(path, shape));
-    else if (ext === '.png') all.push({ kind: 'image', data: readPngImage(path, model), source: path });
-    else
+    else if (ext === '.png') {
+      const frame = readPngFrame(path, model);
+      all.push({ kind: 'image', data: frame.data, source: path });
+      // same aspect ratio <=> width·H = height·W (exact in integers)
+      if (frame.width * model.img_h !== frame.height * model.img_w) {
+        const key = `${frame.width}×${frame.height}`;
+        stretched.set(key, [...(stretched.get(key) ?? []), path]);
+      }
+    } else
       throw new UserError(
         `${path}: input must be a .npy ([B,C,H,W] images or [B,N,D] tokens) or a .png frame`,
       );
   }
   all.forEach((input, i) => checkInput(input, shape, i));
+  const note = opts.note ?? stderrNote;
+  for (const [size, files] of stretched) note(resizeNote(size, files, model));
   return all;
+}
+
+/** "note: frame.png (and 2 more frames of that size) is 640×480 (4:3), the model takes 256×128 (2:1): ..." */
+function resizeNote(size: string, files: string[], model: ModelConfig): string {
+  const [w, h] = size.split('×').map(Number);
+  const ratio = (a: number, b: number) => {
+    const gcd = (x: number, y: number): number => (y ? gcd(y, x % y) : x);
+    const g = gcd(a, b);
+    return `${a / g}:${b / g}`;
+  };
+  const more =
+    files.length > 1
+      ? ` (and ${files.length - 1} more frame${files.length > 2 ? 's' : ''} of that size)`
+      : '';
+  return (
+    `note: ${files[0]}${more} is ${w}×${h} (${ratio(w, h)}), the model takes ${model.img_w}×${model.img_h} ` +
+    `(${ratio(model.img_w, model.img_h)}): resized to ${model.img_w}×${model.img_h} by bilinear interpolation, aspect ratio not kept`
+  );
 }
 
 export function readNpyInputs(path: string, m: ModelShape): AcceleratorInput[] {

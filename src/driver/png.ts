@@ -1,5 +1,5 @@
 /**
- * PNG frames -> model input images (MODEL.md, "Data files"): decoded with pngjs (pure JS),
+ * PNG frames -> model input images (docs/model.md, "Data files"): decoded with pngjs (pure JS),
  * resized to the model's H×W by bilinear interpolation, scaled to [0,1], normalised per channel
  * with the model's mean/std. Output: float32 [C, H, W].
  */
@@ -15,13 +15,97 @@ export interface RgbaImage {
 }
 
 export function decodePng(bytes: Uint8Array, what: string): RgbaImage {
+  // pngjs's own messages do not say what is wrong ("read requests waitng on finished stream" for
+  // any truncation, "unrecognised content at end of stream" for a bad signature or checksum), so
+  // the chunk structure is checked first and its fault named; pngjs then decodes a sound file.
+  const fault = pngStructureFault(bytes);
+  if (fault) throw new UserError(`${what}: not a readable PNG (${fault})`);
   try {
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     if (!png.width || !png.height) throw new Error('empty image');
     return { width: png.width, height: png.height, data: png.data };
   } catch (err) {
-    throw new UserError(`${what}: not a decodable PNG: ${describeError(err)}`);
+    throw new UserError(`${what}: not a readable PNG (${decodeFault(err)})`);
   }
+}
+
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+let crcTable: Uint32Array | undefined;
+function crc32(bytes: Uint8Array, start: number, end: number): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * What is wrong with a PNG's container, in a few words, or undefined when it is sound: the
+ * signature, every chunk's length and CRC, IHDR first, IDAT present, IEND reached.
+ */
+export function pngStructureFault(b: Uint8Array): string | undefined {
+  if (b.length === 0) return 'empty file';
+  if (b.length < 8 || SIGNATURE.some((v, i) => b[i] !== v)) return 'no PNG signature: not a PNG file';
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let at = 8;
+  let first = true;
+  let idat = false;
+  while (at < b.length) {
+    if (at + 8 > b.length) return `truncated: ${b.length} bytes, cut inside a chunk header at byte ${at}`;
+    const len = view.getUint32(at);
+    const type = String.fromCharCode(b[at + 4], b[at + 5], b[at + 6], b[at + 7]);
+    if (!/^[A-Za-z]{4}$/.test(type)) return `corrupted: no valid chunk header at byte ${at}`;
+    if (at + 12 + len > b.length)
+      return `truncated: ${b.length} bytes, the ${type} chunk at byte ${at} needs ${at + 12 + len}`;
+    if (crc32(b, at + 4, at + 8 + len) !== view.getUint32(at + 8 + len))
+      return `corrupted: the ${type} chunk at byte ${at} fails its CRC check`;
+    if (first) {
+      if (type !== 'IHDR') return `the first chunk is ${type}, not IHDR`;
+      const bad = headerFault(b.subarray(at + 8, at + 8 + len));
+      if (bad) return bad;
+    }
+    first = false;
+    if (type === 'IDAT') idat = true;
+    if (type === 'IEND') return idat ? undefined : 'no image data (no IDAT chunk)';
+    at += 12 + len;
+  }
+  return `truncated: ${b.length} bytes, no IEND chunk`;
+}
+
+/** Bit depths PNG allows per colour type (PNG spec, IHDR). */
+const DEPTHS: Record<number, number[]> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
+
+function headerFault(h: Uint8Array): string | undefined {
+  if (h.length !== 13) return `the IHDR chunk is ${h.length} bytes, not 13`;
+  const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
+  const [w, ht] = [v.getUint32(0), v.getUint32(4)];
+  if (w === 0 || ht === 0) return `the image is ${w}×${ht} pixels`;
+  const [depth, colour, compression, filter, interlace] = [h[8], h[9], h[10], h[11], h[12]];
+  if (!DEPTHS[colour]) return `unknown colour type ${colour}`;
+  if (!DEPTHS[colour].includes(depth)) return `bit depth ${depth} is not allowed for colour type ${colour}`;
+  if (compression !== 0 || filter !== 0 || interlace > 1)
+    return `unknown compression, filter or interlace method (${compression}, ${filter}, ${interlace})`;
+  return undefined;
+}
+
+/** A short reason for a decoder failure on a structurally sound PNG (bad compressed data, an unsupported format). */
+function decodeFault(err: unknown): string {
+  const m = describeError(err);
+  if (/palette|transparen/i.test(m)) return m.replace(/^./, (c) => c.toLowerCase());
+  return 'its compressed image data is corrupt or too short';
 }
 
 /**
@@ -80,6 +164,18 @@ export function imageToInput(img: RgbaImage, model: ModelConfig, what: string): 
   return out;
 }
 
+/** A PNG frame as a model input, with the frame's own size (to tell the user it was resized). */
+export interface PngFrame {
+  data: Float32Array; // [C, H, W] of the model
+  width: number; // of the file
+  height: number;
+}
+
+export function readPngFrame(path: string, model: ModelConfig): PngFrame {
+  const img = decodePng(readUserFile(path), path);
+  return { data: imageToInput(img, model, path), width: img.width, height: img.height };
+}
+
 export function readPngImage(path: string, model: ModelConfig): Float32Array {
-  return imageToInput(decodePng(readUserFile(path), path), model, path);
+  return readPngFrame(path, model).data;
 }

@@ -150,7 +150,7 @@ describe('ubimoe run (micro)', () => {
     bad(['--input', nanFile], /input 1 \(.*nan\.npy\[1\]\): value 10 is NaN/);
     const broken = join(p.root, 'broken.png');
     writeFileSync(broken, 'PNG? no');
-    bad(['--input', broken], /broken\.png: not a decodable PNG/);
+    bad(['--input', broken], /broken\.png: not a readable PNG \(no PNG signature: not a PNG file\)/);
     bad(['--input', images, '--task', '2'], /--task 2 out of range/);
     bad(
       ['--input', images, '--backend', 'xrt', '--xclbin', join(p.root, 'no.xclbin')],

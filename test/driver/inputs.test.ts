@@ -76,7 +76,9 @@ describe('PNG frames', () => {
     const p = join(dir, 'broken.png');
     writeFileSync(p, 'not a png at all');
     expect(() => loadInputFiles([p], micro, shape)).toThrow(UserError);
-    expect(() => loadInputFiles([p], micro, shape)).toThrow(/broken\.png: not a decodable PNG/);
+    expect(() => loadInputFiles([p], micro, shape)).toThrow(
+      /broken\.png: not a readable PNG \(no PNG signature: not a PNG file\)/,
+    );
     expect(() => loadInputFiles([join(dir, 'missing.png')], micro, shape)).toThrow(
       /missing\.png: no such file/,
     );
