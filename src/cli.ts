@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ToolError, UserError } from './util/errors.js';
 import { packageRoot } from './util/paths.js';
 import { commands } from './commands/index.js';
+import { handleInterrupts } from './util/interrupt.js';
 
 const version = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version as string;
 
@@ -53,7 +54,10 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && /(?:bin[\\/]ubimoe(?:\.js)?|cli\.js)$/.test(process.argv[1]);
 if (isEntry) {
-  main(process.argv.slice(2)).then(
+  const args = process.argv.slice(2);
+  // "ubimoe csim", "ubimoe checkpoint synth": the command (and sub-command), not its arguments
+  handleInterrupts(() => ['ubimoe', ...args.slice(0, args[0] === 'checkpoint' ? 2 : 1)].join(' '));
+  main(args).then(
     (code) => (process.exitCode = code),
     () => (process.exitCode = 1),
   );

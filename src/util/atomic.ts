@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { dirname, basename, join } from 'node:path';
 import { UserError } from './errors.js';
 import { fsReason, isFsUserError } from './outputs.js';
+import { removeOnInterrupt } from './interrupt.js';
 
 /** A file-system failure while writing `path` as one line (exit 2); other errors as they are. */
 function writeFailure(path: string, err: unknown): unknown {
@@ -14,6 +15,7 @@ function writeFailure(path: string, err: unknown): unknown {
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const forget = removeOnInterrupt(tmp);
   try {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(tmp, data);
@@ -25,6 +27,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
       // the temporary was never made (its directory is missing or not writable)
     }
     throw writeFailure(path, err);
+  } finally {
+    forget();
   }
 }
 
@@ -38,6 +42,7 @@ export async function writeDirAtomic(path: string, fill: (dir: string) => Promis
   const fresh = `${stem}.tmp`;
   const old = `${stem}.old`;
   mkdirSync(fresh);
+  const forget = removeOnInterrupt(fresh);
   try {
     await fill(fresh);
     const hadOld = existsSync(path);
@@ -51,5 +56,6 @@ export async function writeDirAtomic(path: string, fill: (dir: string) => Promis
   } finally {
     rmSync(fresh, { recursive: true, force: true });
     rmSync(old, { recursive: true, force: true });
+    forget();
   }
 }
