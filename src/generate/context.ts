@@ -17,6 +17,7 @@ import { wordsFor } from '../kernels/cpp/layout.js';
 import { templateContext as msaContext } from '../kernels/cpp/msa_block.js';
 import { templateContext as patchContext } from '../kernels/cpp/patch_embed.js';
 import { cType, k, renderStruct, t, type CppStruct, type CppType } from '../kernels/cpp/struct.js';
+import { timingStructs, withTiming } from '../kernels/cpp/timing.js';
 import type { KernelName } from '../kernels/params.js';
 import type { ModelConfig, ModelDims } from '../model/config.js';
 import { packageRoot, templatesDir } from '../util/paths.js';
@@ -31,6 +32,7 @@ export interface RenderContext {
   kernels: Record<KernelName, KernelContext>;
   globalTypes: CppType[];
   modelStruct: CppStruct;
+  timingStructs: CppStruct[]; // timing_cfg and each kernel's <kernel>_timing_cfg (src/kernels/cpp/timing.ts)
   values: { tokenWords: number; pixelWords: number; routingWords: number };
   /** Renders templates/<template> (ejs) with this context plus `extra`. */
   render(template: string, extra?: Record<string, unknown>): string;
@@ -59,10 +61,12 @@ export function renderContext(design: Design): RenderContext {
   const { dims, shared, model } = design;
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;
+  // every kernel's config structs carry its timing constants (typedef <kernel>_timing_cfg TIMING)
+  const timed = (c: KernelContext): KernelContext => ({ ...c, structs: withTiming(c.structs, c.kernel) });
   const kernels: Record<KernelName, KernelContext> = {
-    patch_embed: patchContext(design.kernels.patch_embed, dims, shared, model),
-    msa_block: msaContext(design.kernels.msa_block, dims, shared, model),
-    ffn_block: ffnContext(design.kernels.ffn_block, dims, shared, model),
+    patch_embed: timed(patchContext(design.kernels.patch_embed, dims, shared, model)),
+    msa_block: timed(msaContext(design.kernels.msa_block, dims, shared, model)),
+    ffn_block: timed(ffnContext(design.kernels.ffn_block, dims, shared, model)),
   };
   const globalTypes: CppType[] = [
     t('word_t', `ap_uint<${axi}>`, 'one AXI word'),
@@ -108,6 +112,7 @@ export function renderContext(design: Design): RenderContext {
     kernels,
     globalTypes,
     modelStruct,
+    timingStructs: timingStructs({ board: design.board, shared, placement: design.placement }),
     values: {
       tokenWords: dims.numTokens * wordsFor(dims.D, f.act.width, axi),
       pixelWords: model.in_chans * model.img_h * wordsFor(model.img_w, f.act.width, axi),

@@ -1,7 +1,7 @@
 /**
  * Every calibration constant of the cost model, in one place (docs/cost-model.md explains them).
  *
- * What the model is calibrated on: UbiMoE's published Alveo U280 point (MODEL.md: M³ViT-tiny,
+ * What the model is calibrated on: UbiMoE's published Alveo U280 point (docs/model.md: M³ViT-tiny,
  * W16A32, 200 MHz, linear 16×16 × 3 lanes, attention 4 × 8, 256-bit AXI: 316.1K LUT, 385.9K FF).
  * Only the LUT/FF-per-MAC constants below were fitted to it (see LUT_PER_MAC / FF_PER_MAC). DSP
  * counts are structural (operand widths and the DSP primitive), never fitted. Cycle counts come
@@ -11,6 +11,68 @@
  * What it is NOT calibrated on: any synthesis or board run of ubimoe's own kernels, BRAM (the
  * published 974 does not say BRAM18 or BRAM36), fmax (a rule of thumb), the other boards.
  */
+/**
+ * Latencies of the generated kernels' loops and straight-line code (cycles at the kernel clock;
+ * estimates until a synthesis report says otherwise). ONE place: they are rendered into every
+ * generated project (config.h, `timing_cfg`, src/kernels/cpp/timing.ts) as the arguments of the
+ * kernels' timing statements (`UBIMOE_PIPELINE(ii, lat)`, `UBIMOE_CYCLES(n)`, hls/csim/README.md
+ * "Timed C-simulation"), and the cost model reads the same numbers (COST below; the lumped model
+ * constants LAYERNORM_ROW_OVERHEAD and ATTN_GROUP_FILL are sums of these). A "depth" is the
+ * iteration latency of a pipelined loop (first read to last write), paid once per loop instance;
+ * "cycles" are straight-line work.
+ */
+export const LATENCY = {
+  /** An II=1 loop storing what it reads from m_axi (read data, unpack the word, store). */
+  AXI_READ_DEPTH: 3,
+  /** An II=1 loop writing m_axi words (load, pack, write data). */
+  AXI_WRITE_DEPTH: 3,
+  /** Row copies, adds, gathers, scatter-adds and the patch tail's position add (load, add, round/saturate, store). */
+  ELEMENTWISE_DEPTH: 3,
+  /** Attention's per-head K/V transpose copy (split_head: load, store). */
+  SPLIT_HEAD_DEPTH: 2,
+  /** LayerNorm: the mean pass (load, add into the lane's partial sum). */
+  LAYERNORM_SUM_DEPTH: 3,
+  /** LayerNorm: the lane partial sums added (adder tree) and multiplied by 1/D. */
+  LAYERNORM_MEAN_CYCLES: 5,
+  /** LayerNorm: the variance pass (load, subtract, scale, square, accumulate). */
+  LAYERNORM_VAR_DEPTH: 6,
+  /** LayerNorm: the lane sums of the variance added, + eps, rsqrt (leading zeros, table, interpolation). */
+  LAYERNORM_RSQRT_CYCLES: 10,
+  /** LayerNorm: the normalise pass (load, subtract, · mantissa, shift, · gamma + beta, store). */
+  LAYERNORM_OUT_DEPTH: 6,
+  /** Attention score stage: the q·k loop over the head dim (load q and k, multiply, accumulate). */
+  ATTN_QK_DEPTH: 6,
+  /** Attention score stage: the block's dot products scaled by head_dim^-0.5 (one multiply). */
+  ATTN_SCALE_CYCLES: 3,
+  /** Attention A·V loop over the head dim (load v, multiply, adder tree over the key block, rescale, add). */
+  ATTN_AV_DEPTH: 8,
+  /** One reciprocal (recip_q24: leading zeros, normalise, table, interpolation). */
+  RECIP_CYCLES: 8,
+  /** Attention: the per-row normalise loop (· mantissa, shift, store). */
+  ATTN_NORMALISE_DEPTH: 5,
+  /** One exp (exp_neg_q24: · log2(e), table, interpolation, shift), as a straight-line chain. */
+  EXP_CYCLES: 10,
+  /** One step of a rolled compare/select, store or accumulate loop (one iteration per cycle). */
+  ROLLED_STEP_CYCLES: 1,
+  /** A multiply in straight-line code (e.g. the softmax's running sum l · corr). */
+  MULTIPLY_CYCLES: 3,
+  /**
+   * Vitis pipelines a loop without a PIPELINE pragma by itself only when its trip count is above
+   * this (UG1399 2023.2, "Automatic Loop Pipelining": syn.compile.pipeline_loops, default 64);
+   * shorter loops stay rolled (trip count × body latency).
+   */
+  AUTO_PIPELINE_TRIPCOUNT: 64,
+  /** ffn_block: route()'s queueing loop over (token, k) (read the choice, store, count). */
+  ROUTE_DEPTH: 3,
+  /** ffn_block: one pass descriptor written into the expert plan. */
+  PLAN_PASS_CYCLES: 1,
+  /** hls::stream FIFOs: an element can be read this long after its write, a freed slot written this long after the read. */
+  FIFO_READ_LATENCY: 1,
+  FIFO_WRITE_LATENCY: 1,
+  /** Depth of an hls::stream declared without one (Vitis's default). */
+  DEFAULT_STREAM_DEPTH: 2,
+} as const;
+
 export const COST = {
   // ---- off-chip memory -------------------------------------------------------------------
   /** Fraction of the AXI peak (width × clock) reached by HLS m_axi bursts of 16..64 beats. */
@@ -40,10 +102,24 @@ export const COST = {
    * per cycle, plus this per-row latency (three pipeline fills, the lane adds, the mean multiply,
    * the rsqrt; an estimate).
    */
-  LAYERNORM_ROW_OVERHEAD: 30,
-  /** Streaming attention: dataflow fill per query group (QK, softmax, AV stages). */
-  ATTN_GROUP_FILL: 30,
-  /** Online softmax bookkeeping per key block that does not overlap the head-dim loop. */
+  LAYERNORM_ROW_OVERHEAD:
+    LATENCY.LAYERNORM_SUM_DEPTH +
+    LATENCY.LAYERNORM_MEAN_CYCLES +
+    LATENCY.LAYERNORM_VAR_DEPTH +
+    LATENCY.LAYERNORM_RSQRT_CYCLES +
+    LATENCY.LAYERNORM_OUT_DEPTH,
+  /** Streaming attention: dataflow fill per query group (QK, softmax, AV stages, the reciprocal and normalise). */
+  ATTN_GROUP_FILL:
+    LATENCY.ATTN_QK_DEPTH +
+    LATENCY.ATTN_SCALE_CYCLES +
+    LATENCY.ATTN_AV_DEPTH +
+    LATENCY.RECIP_CYCLES +
+    LATENCY.ATTN_NORMALISE_DEPTH,
+  /**
+   * Online softmax bookkeeping per key block that does not overlap the head-dim loop: the model's
+   * guess. The kernels state what the straight-line softmax takes (latency.ts,
+   * attentionSoftmaxBlockCycles, from LATENCY above); the timed C-simulation measures it.
+   */
   ATTN_BLOCK_OVERHEAD: 2,
   /**
    * MoE gate (gate.h): after the gate's engine pass, the one-pass softmax + top-k runs pipelined

@@ -72,6 +72,7 @@ static unsigned long long stage_of(const timing::call_report &c, const char *nam
 
 static void producer(hls::stream<int> &s, int n, unsigned ii) {
   UBIMOE_PROCESS("producer");
+  UBIMOE_STAGE("produce");  // a stage in a process: at the resolved times (its stalls count)
   if (ii == 1) {
     for (int i = 0; i < n; i++) {
       UBIMOE_PIPELINE(1, 2);
@@ -87,6 +88,7 @@ static void producer(hls::stream<int> &s, int n, unsigned ii) {
 
 static void consumer(hls::stream<int> &s, int n, unsigned ii, long long &sum) {
   UBIMOE_PROCESS("consumer");
+  UBIMOE_STAGE("consume");
   if (ii == 3) {
     for (int i = 0; i < n; i++) {
       UBIMOE_PIPELINE(3, 4);
@@ -138,6 +140,10 @@ static void scenario_pc() {
     PROC(r, "producer", 101u, 194u);
     PROC(r, "consumer", 301u, 3u);
     OCC(r, "pc_fifo", 2u);
+    // the stages span each process: local 0 .. its end, resolved 0 .. 295 (the producer's last
+    // write) and 0 .. 304 (busy + stall), listed in the order they start
+    CHECK(stage_of(call, "produce") == 295 && stage_of(call, "consume") == 304);
+    CHECK(call.stages.size() == 2 && call.stages[0].name == "produce" && call.stages[0].calls == 1);
     CHECK(stream_of(r, "pc_fifo")->depth == 2 && stream_of(r, "pc_fifo")->writes == 100);
   }
   // (b) depth 128 >= n: the producer never waits (busy 101, stall 0); the consumer as in (a):

@@ -42,6 +42,14 @@ const unsigned kMaxStreams = 32767; // streams per region call (15 bits of an ev
 
 struct region;
 
+// A UBIMOE_STAGE scope that ended in a process: its local start/end and how many of the process's
+// events came before each, so the resolution can map both to resolved times.
+struct stage_mark {
+  const char *name;
+  cycles_t t0, t1;
+  std::uint32_t i0, i1;
+};
+
 // A clock: a dataflow process, or a kernel's sequential code. Hot fields first.
 struct process {
   cycles_t now = 0;                 // local clock (0 = the start of its region call)
@@ -58,6 +66,7 @@ struct process {
   region *owner = nullptr;
   cycles_t end_local = 0;           // its clock when it returned
   std::vector<std::uint64_t> events;  // (local time << 16) | (stream << 1) | is_write, program order
+  std::vector<stage_mark> marks;      // its UBIMOE_STAGE scopes, resolved with its region call
 };
 
 // One stream as one region call sees it.
@@ -415,8 +424,11 @@ inline std::string deadlock_message(const region &r, const std::vector<process_s
 
 }  // namespace detail
 
-// Longest path over the region call's event graph. `out` (may be null) receives the statistics.
-inline resolution resolve(const region &r, const config &cfg, region_stats *out) {
+// Longest path over the region call's event graph. `out` (may be null) receives the statistics,
+// `stages` (may be null) the cycles of the UBIMOE_STAGE scopes that ended in its processes, at the
+// resolved times (a stall inside a scope counts in it).
+inline resolution resolve(const region &r, const config &cfg, region_stats *out,
+                          std::vector<stage_stats> *stages = nullptr) {
   using detail::process_state;
   using detail::stream_state;
   const std::size_t np = r.procs.size(), ns = r.streams.size();
@@ -433,6 +445,11 @@ inline resolution resolve(const region &r, const config &cfg, region_stats *out)
     s.rt.resize(s.nr);
   }
   const std::int64_t lrw = cfg.fifo_read_latency, lwr = cfg.fifo_write_latency;
+  // resolved time of each event, kept only for processes with stage scopes to map
+  std::vector<std::vector<std::int64_t> > evr(np);
+  if (stages)
+    for (std::size_t i = 0; i < np; i++)
+      if (!r.procs[i]->marks.empty()) evr[i].resize(r.procs[i]->events.size());
   std::vector<std::uint32_t> ready;
   for (std::size_t i = np; i-- > 0;) ready.push_back(std::uint32_t(i));
   while (!ready.empty()) {
@@ -440,6 +457,7 @@ inline resolution resolve(const region &r, const config &cfg, region_stats *out)
     ready.pop_back();
     process_state &p = ps[id];
     const std::vector<std::uint64_t> &ev = r.procs[id]->events;
+    std::int64_t *const track = evr[id].empty() ? nullptr : evr[id].data();
     bool blocked = false;
     while (p.cur < ev.size()) {
       const std::uint64_t e = ev[p.cur];
@@ -484,6 +502,7 @@ inline resolution resolve(const region &r, const config &cfg, region_stats *out)
       }
       p.rprev = at;
       p.tprev = t;
+      if (track) track[p.cur] = at;
       p.cur++;
     }
     if (!blocked) {
@@ -501,6 +520,21 @@ inline resolution resolve(const region &r, const config &cfg, region_stats *out)
   for (const process_state &p : ps)
     if (p.end > span) span = p.end;
   res.span = cycles_t(span);
+  if (stages)
+    for (std::size_t i = 0; i < np; i++) {
+      const process &pr = *r.procs[i];
+      // a local time t after the process's first `n` events, resolved (program order)
+      auto at = [&](cycles_t t, std::uint32_t n) -> std::int64_t {
+        if (n == 0) return std::int64_t(t);
+        return evr[i][n - 1] + (std::int64_t(t) - std::int64_t(pr.events[n - 1] >> 16));
+      };
+      for (const stage_mark &m : pr.marks) {
+        const std::int64_t c = at(m.t1, m.i1) - at(m.t0, m.i0);
+        stage_stats &st = detail::by_name(*stages, m.name);
+        st.calls++;
+        st.cycles += c > 0 ? cycles_t(c) : 0;
+      }
+    }
   if (!out) return res;
   out->calls++;
   out->cycles += res.span;
@@ -567,7 +601,7 @@ class kernel_scope {
     }
     region *r = e.stack.back();
     finish(r->procs[0]);
-    const resolution res = resolve(*r, e.cfg, nullptr);
+    const resolution res = resolve(*r, e.cfg, nullptr, &e.call.stages);
     e.pop_region();
     e.in_call = false;
     if (!res.error.empty()) fail(res.error);
@@ -611,7 +645,7 @@ class region_scope {
     }
     region *r = e.stack.back();
     region_stats *out = e.in_call ? &detail::by_name(e.call.regions, r->name) : nullptr;
-    const resolution res = resolve(*r, e.cfg, out);
+    const resolution res = resolve(*r, e.cfg, out, e.in_call ? &e.call.stages : nullptr);
     e.pop_region();  // the parent's clock runs again
     if (!res.error.empty()) fail(res.error);
     parent_->now += res.span;
@@ -649,26 +683,29 @@ class process_scope {
   process *p_;
 };
 
-// UBIMOE_STAGE: the cycles of the enclosing process's clock spent inside the scope, summed per
-// name over the kernel call (for the per-stage table; a stage around a region call includes the
-// region's resolved time).
+// UBIMOE_STAGE: the cycles of the enclosing process spent inside the scope, at the resolved times
+// (its stalls on FIFOs inside the scope count; a stage around a region call includes the region's
+// resolved time), summed per name over the kernel call (for the per-stage table; listed in the
+// order the stages first start).
 class stage_scope {
  public:
-  explicit stage_scope(const char *name) : p_(hot.cur), name_(name), start_(0), unwinding_(std::uncaught_exceptions()) {
+  explicit stage_scope(const char *name)
+      : p_(hot.cur), name_(name), start_(0), first_(0), unwinding_(std::uncaught_exceptions()) {
     if (!p_) return;
     if (p_->forbidden) fail("UBIMOE_STAGE " + quoted(name) + " directly in " + where(p_) + ", outside any UBIMOE_PROCESS");
     if (p_->in_body) fail("UBIMOE_STAGE " + quoted(name) + " inside a UBIMOE_PIPELINE body");
     if (p_->open_site) close_instance(p_);
     start_ = p_->now;
+    first_ = std::uint32_t(p_->events.size());
+    engine &e = eng();
+    if (e.in_call) detail::by_name(e.call.stages, name);  // its place in the report
   }
   ~stage_scope() {
     if (!p_ || std::uncaught_exceptions() > unwinding_) return;
     if (p_->open_site) close_instance(p_);
-    engine &e = eng();
-    if (!e.in_call) return;
-    stage_stats &s = detail::by_name(e.call.stages, name_);
-    s.calls++;
-    s.cycles += p_->now - start_;
+    if (!eng().in_call) return;
+    // resolved with the process's region call (resolve)
+    p_->marks.push_back(stage_mark{name_, start_, p_->now, first_, std::uint32_t(p_->events.size())});
   }
   stage_scope(const stage_scope &) = delete;
   stage_scope &operator=(const stage_scope &) = delete;
@@ -677,6 +714,7 @@ class stage_scope {
   process *p_;
   const char *name_;
   cycles_t start_;
+  std::uint32_t first_;
   int unwinding_;
 };
 

@@ -3,6 +3,11 @@
 // a block never leave the chip: softmax is computed online ("safe softmax": running max m,
 // running sum l rescaled by e^(m_old - m_new)), A·V is accumulated on the fly with the same
 // rescaling, and one reciprocal per query row finishes it. No N×N score matrix exists.
+//
+// Timing (ubimoe/timing.h; CFG::TIMING: latencies): per head the K/V transpose (one flattened
+// II=1 loop), then per query group a dataflow region of the score and softmax/A·V stages. The
+// per-block softmax and the per-group clearing of the accumulators are unpipelined: their cycles
+// (CFG::SOFTMAX_BLOCK_CYCLES, CFG::INIT_CYCLES) are computed by src/kernels/latency.ts.
 #ifndef UBIMOE_ATTENTION_H
 #define UBIMOE_ATTENTION_H
 
@@ -10,6 +15,7 @@
 
 #include "common.h"
 #include "nonlinear.h"
+#include "timing.h"
 
 namespace ubimoe {
 
@@ -41,6 +47,8 @@ template <class CFG>
 void attention_scores(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], unsigned h, unsigned q0,
                       const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
                       hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores) {
+  UBIMOE_PROCESS("attention_scores");
+  typedef typename CFG::TIMING TM;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
   const typename CFG::scale_t scale =
       from_bits<typename CFG::scale_t, CFG::SCALE_BITS>(ap_uint<CFG::SCALE_BITS>(CFG::SCALE_RAW));
@@ -59,7 +67,7 @@ score_blocks:
     }
   qk:
     for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::ATTN_QK_DEPTH);
     qk_queries:
       for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
@@ -77,6 +85,7 @@ score_blocks:
 #pragma HLS UNROLL
       for (unsigned kb = 0; kb < KB; kb++) blk.s[qp][kb] = typename CFG::dotr_t(dot[qp][kb]) * scale;
     }
+    UBIMOE_CYCLES(TM::ATTN_SCALE_CYCLES);
     scores.write(blk);
   }
 }
@@ -86,6 +95,8 @@ template <class CFG>
 void attention_softmax_av(hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores, unsigned h, unsigned q0,
                           const typename CFG::qkv_t vt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
                           typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+  UBIMOE_PROCESS("attention_softmax_av");
+  typedef typename CFG::TIMING TM;
   typedef typename CFG::score_t score_t;
   typedef typename CFG::prob_t prob_t;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
@@ -103,9 +114,11 @@ init:
     l[qp] = 0;
     for (unsigned d = 0; d < HD; d++) o[qp][d] = 0;
   }
+  UBIMOE_CYCLES(CFG::INIT_CYCLES);  // rolled loops: one store per cycle
 softmax_blocks:
   for (unsigned k0 = 0; k0 < N; k0 += KB) {
     const score_block<CFG> blk = scores.read();
+    UBIMOE_CYCLES(CFG::SOFTMAX_BLOCK_CYCLES);  // softmax_queries below: straight-line, its loops rolled
     prob_t p[QP][KB];   // this block's probabilities under the new running max
     prob_t corr[QP];    // e^(m_old - m_new): the rescaling of what was accumulated so far
 #pragma HLS ARRAY_PARTITION variable=p complete dim=0
@@ -131,7 +144,7 @@ softmax_blocks:
     // products per cycle (vt is banked by KEY_BLOCK); each pv sums over kb in increasing order
   av:
     for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::ATTN_AV_DEPTH);
     av_queries:
       for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
@@ -154,9 +167,10 @@ finish:
       int exp2;
       recip_q24<CFG::LSUM_BITS, CFG::LSUM_FRAC>(bits_of<CFG::LSUM_BITS>(l[qp]), mant_bits, exp2);
       const typename CFG::mant_t mant = from_bits<typename CFG::mant_t, 25>(mant_bits);
+      UBIMOE_CYCLES(TM::RECIP_CYCLES);
     normalise:
       for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
+        UBIMOE_PIPELINE(1, TM::ATTN_NORMALISE_DEPTH);
         typedef ap_fixed<CFG::ONORM_BITS + 25, CFG::ONORM_BITS + 25 - CFG::ONORM_FRAC - 24> prod_t;
         const prod_t v = typename CFG::onorm_t(o[qp][d]) * mant;
         out[q][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2);
@@ -172,7 +186,7 @@ void attention_group(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], u
                      const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
                      const typename CFG::qkv_t vt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
                      typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
-#pragma HLS DATAFLOW
+  UBIMOE_DATAFLOW_REGION("attention_group");
   hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> scores("attention_scores");
   attention_scores<CFG>(qkv, h, q0, kt, scores);
   attention_softmax_av<CFG>(scores, h, q0, vt, out);
@@ -180,6 +194,7 @@ void attention_group(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], u
 
 template <class CFG>
 void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+  typedef typename CFG::TIMING TM;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
 heads:
   for (unsigned h = 0; h < CFG::HEADS; h++) {
@@ -190,10 +205,11 @@ heads:
     static typename CFG::qkv_t vt[HD][N + KB];
 #pragma HLS ARRAY_PARTITION variable=kt cyclic factor=KB dim=2
 #pragma HLS ARRAY_PARTITION variable=vt cyclic factor=KB dim=2
+    UBIMOE_CYCLES(0);  // a loop instance per head (the heads loop is not a perfect nest)
   split_head:
     for (unsigned t = 0; t < N + KB; t++) {
       for (unsigned d = 0; d < HD; d++) {
-#pragma HLS PIPELINE II=1
+        UBIMOE_PIPELINE(1, TM::SPLIT_HEAD_DEPTH);
         const bool valid = t < N;
         kt[d][t] = valid ? qkv[valid ? t : 0][CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
         vt[d][t] = valid ? qkv[valid ? t : 0][2 * CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);

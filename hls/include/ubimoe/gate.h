@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "nonlinear.h"
+#include "timing.h"
 #include "tokens.h"
 
 namespace ubimoe {
@@ -105,18 +106,22 @@ select_probs:
 }
 
 // Per-expert token queues (in token order) and the list of experts that received any token.
+// Timing (ubimoe/timing.h): the counters cleared and the active list are rolled loops over the
+// experts (CFG::CLEAR_CYCLES, CFG::LIST_CYCLES); the (token, k) nest is one flattened II=1 loop.
 template <class CFG>
 void route(const unsigned choice[CFG::MAX_ROWS][CFG::TOP_K], const typename CFG::prob_t choice_p[CFG::MAX_ROWS][CFG::TOP_K],
            unsigned rows, unsigned queue[CFG::EXPERTS][CFG::MAX_ROWS],
            typename CFG::prob_t queue_p[CFG::EXPERTS][CFG::MAX_ROWS], unsigned count[CFG::EXPERTS],
            unsigned active[CFG::EXPERTS], unsigned &active_count) {
+  typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::MAX_ROWS;
   for (unsigned e = 0; e < CFG::EXPERTS; e++) count[e] = 0;
+  UBIMOE_CYCLES(CFG::CLEAR_CYCLES);
 route_rows:
   for (unsigned t = 0; t < rows; t++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
     for (unsigned k = 0; k < CFG::TOP_K; k++) {
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::ROUTE_DEPTH);
       const unsigned e = choice[t][k];
       queue[e][count[e]] = t;
       queue_p[e][count[e]] = choice_p[t][k];
@@ -124,6 +129,7 @@ route_rows:
     }
   }
   active_count = 0;
+  UBIMOE_CYCLES(CFG::LIST_CYCLES);
 list_active:
   for (unsigned e = 0; e < CFG::EXPERTS; e++) {
     if (count[e] > 0) active[active_count++] = e;

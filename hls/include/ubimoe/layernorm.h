@@ -7,6 +7,8 @@
 // term is quantised exactly as in a serial loop, so the result is bit-identical to one lane.
 // Per row: three passes of ceil(DIM / LANES) cycles (mean, variance, normalise), as the variance
 // needs the finished mean and the output the finished variance.
+// Timing (ubimoe/timing.h): γ and β are two bursts; per row the three II=1 passes pay their
+// depths, with the mean and the rsqrt as straight-line work between them.
 // (The g++ csim once computed this wrongly under -O2 -march=native: a GCC 12 vectoriser bug with
 // per-lane partial sums, avoided in hls/csim since; docs/csim.md, "Known hazard".)
 #ifndef UBIMOE_LAYERNORM_H
@@ -14,6 +16,7 @@
 
 #include "common.h"
 #include "nonlinear.h"
+#include "timing.h"
 #include "tokens.h"
 
 namespace ubimoe {
@@ -26,6 +29,7 @@ template <class CFG>
 void layernorm(const typename CFG::in_t x[CFG::MAX_ROWS][CFG::DIM], unsigned rows, const typename CFG::word_t *w,
                unsigned off, typename CFG::out_t y[CFG::MAX_ROWS][CFG::DIM]) {
   typedef typename CFG::diff_t diff_t;
+  typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::MAX_ROWS, L = CFG::LANES;
   const unsigned steps = (CFG::DIM + L - 1) / L;  // the last step may be partly empty
 #pragma HLS ARRAY_PARTITION variable=x cyclic factor=L dim=2
@@ -33,8 +37,8 @@ void layernorm(const typename CFG::in_t x[CFG::MAX_ROWS][CFG::DIM], unsigned row
   typename CFG::norm_t gamma[CFG::DIM], beta[CFG::DIM];
 #pragma HLS ARRAY_PARTITION variable=gamma cyclic factor=L
 #pragma HLS ARRAY_PARTITION variable=beta cyclic factor=L
-  read_vector<typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS>(w, off, gamma);
-  read_vector<typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS>(
+  read_vector<TM, typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS>(w, off, gamma);
+  read_vector<TM, typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS>(
       w, off + CFG::VECTOR_WORDS, beta);
   const typename CFG::invd_t inv_dim =
       from_bits<typename CFG::invd_t, CFG::INV_DIM_BITS>(ap_uint<CFG::INV_DIM_BITS>(CFG::INV_DIM_RAW));
@@ -57,7 +61,7 @@ ln_rows:
     }
   ln_sum:
     for (unsigned s = 0; s < steps; s++) {
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::LAYERNORM_SUM_DEPTH);
       for (unsigned l = 0; l < L; l++) {
 #pragma HLS UNROLL
         const unsigned d = s * L + l;
@@ -71,9 +75,10 @@ ln_rows:
       sum += sum_lane[l];
     }
     const typename CFG::mean_t mean = typename CFG::sum32_t(sum) * inv_dim;
+    UBIMOE_CYCLES(TM::LAYERNORM_MEAN_CYCLES);  // the lane sums added, · 1/D
   ln_var:
     for (unsigned s = 0; s < steps; s++) {
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::LAYERNORM_VAR_DEPTH);
       for (unsigned l = 0; l < L; l++) {
 #pragma HLS UNROLL
         const unsigned d = s * L + l;
@@ -94,9 +99,10 @@ ln_rows:
     int exp2;
     rsqrt_q24<CFG::VAR_BITS, CFG::VAR_FRAC>(bits_of<CFG::VAR_BITS>(var), mant_bits, exp2);
     const typename CFG::mant_t mant = from_bits<typename CFG::mant_t, 25>(mant_bits);
+    UBIMOE_CYCLES(TM::LAYERNORM_RSQRT_CYCLES);  // the lane sums added, + eps, rsqrt
   ln_out:
     for (unsigned s = 0; s < steps; s++) {
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::LAYERNORM_OUT_DEPTH);
       for (unsigned l = 0; l < L; l++) {
 #pragma HLS UNROLL
         const unsigned d = s * L + l;

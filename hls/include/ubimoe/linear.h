@@ -26,6 +26,10 @@
 // words, elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the layer's biases;
 // then, when MAX_WEIGHT_SHIFT > 0 (per-layer weight scales), the scale word: the layer's weights
 // are stored as w·2^s and s (low bits of the word) is applied exactly in engine_pass.
+//
+// Timing (ubimoe/timing.h; CFG::TIMING holds the latencies and the kernel's port rate): the
+// reader's two loops per pass are two m_axi bursts (biases + scale word, then the tiles), each
+// paying the AXI latency; the MAC loop and the drain are II=1 loops per output tile.
 #ifndef UBIMOE_LINEAR_H
 #define UBIMOE_LINEAR_H
 
@@ -33,6 +37,7 @@
 
 #include "common.h"
 #include "nonlinear.h"
+#include "timing.h"
 #include "tokens.h"
 
 namespace ubimoe {
@@ -98,6 +103,8 @@ template <class CFG>
 void engine_read(const typename CFG::word_t *w, const linear_pass passes[CFG::MAX_PASSES], unsigned n,
                  hls::stream<linear_pass, 2> &to_mac, hls::stream<bias_chunk<CFG>, 2> &biases,
                  hls::stream<weight_words<CFG>, 2> &tiles) {
+  UBIMOE_PROCESS("engine_read");
+  typedef typename CFG::TIMING TM;
   const unsigned max_passes = CFG::MAX_PASSES, tile_out = CFG::TILE_OUT;
   const unsigned max_layer_words = CFG::MAX_LAYER_WORDS;
   const unsigned scale_words = CFG::MAX_WEIGHT_SHIFT > 0 ? 1 : 0;  // the scale word after the biases
@@ -113,7 +120,8 @@ read_passes:
   read_biases:
     for (unsigned wi = 0; wi < bias_words + scale_words; wi++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_bias_words
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
+      UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
       const typename CFG::word_t word = w[d.w_off + d.bias_off + wi];
       if (wi == bias_words) {
         // the scale word: s in its low bits, clamped to the bound the shifter is built for
@@ -139,7 +147,8 @@ read_passes:
   read_layer_words:
     for (unsigned k = 0; k < total; k++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_layer_words
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
+      UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
       if (ti == 0 && wi == 0) {
         bias_chunk<CFG> chunk;
         for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
@@ -198,6 +207,7 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
                  typename CFG::b_t B[CFG::MAX_ROWS][CFG::B_DIM], typename CFG::r_t R[CFG::MAX_ROWS][CFG::R_DIM],
                  const unsigned queue[CFG::QUEUES][CFG::MAX_ROWS],
                  const typename CFG::prob_t queue_p[CFG::QUEUES][CFG::MAX_ROWS]) {
+  typedef typename CFG::TIMING TM;
   typedef typename CFG::acc_t acc_t;
   typedef typename CFG::tsum_t tsum_t;
   typedef typename CFG::in_t in_t;
@@ -230,7 +240,7 @@ out_tiles:
   mac:
     for (unsigned it = 0; it < d.in_tiles * groups; it++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_iters
-#pragma HLS PIPELINE II=1
+      UBIMOE_PIPELINE(1, TM::LINEAR_PIPELINE_DEPTH);
 #pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=4 true
       if (g == 0) unpack_tile<CFG>(tiles.read(), tile);
       const unsigned c0 = ti * CFG::TILE_IN;
@@ -275,7 +285,7 @@ out_tiles:
     drain_scatter:
       for (unsigned r = 0; r < d.rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-#pragma HLS PIPELINE II=1
+        UBIMOE_PIPELINE(1, TM::LINEAR_DRAIN_DEPTH);
 #pragma HLS DEPENDENCE variable=R type=inter false
         // the tokens of one expert's queue are distinct: no two iterations touch the same row
         const unsigned t = queue[d.expert][r];
@@ -289,7 +299,7 @@ out_tiles:
     drain_rows:
       for (unsigned g2 = 0; g2 < used_groups; g2++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_groups
-#pragma HLS PIPELINE II=1
+        UBIMOE_PIPELINE(1, TM::LINEAR_DRAIN_DEPTH);
         for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL
           const unsigned r = g2 * CFG::LANES + l;

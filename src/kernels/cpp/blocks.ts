@@ -5,6 +5,12 @@
  */
 import { UserError } from '../../util/errors.js';
 import { COST } from '../costConstants.js';
+import {
+  attentionInitCycles,
+  attentionSoftmaxBlockCycles,
+  routeClearCycles,
+  routeListCycles,
+} from '../latency.js';
 import { clog2, ensureWidth, frac, fx, productOf, type Fx } from './fixed.js';
 import { cppAct, cppRaw, linearMaxShift, MANT, PROB, WIDE, wideSumOf, type Formats } from './formats.js';
 import { linearWords, perWord, wordsFor } from './layout.js';
@@ -290,6 +296,16 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
       k('ONORM_BITS', onorm.width),
       k('ONORM_FRAC', frac(onorm)),
       k('STREAM_DEPTH', s.streamDepth),
+      k(
+        'INIT_CYCLES',
+        attentionInitCycles(s.qParallel, s.headDim),
+        'timing: the A.V accumulators cleared per group',
+      ),
+      k(
+        'SOFTMAX_BLOCK_CYCLES',
+        attentionSoftmaxBlockCycles(s.qParallel, s.keyBlock),
+        'timing: the straight-line softmax of one key block',
+      ),
     ],
   };
 }
@@ -318,6 +334,8 @@ export function gateStruct(
       k('PROB_BITS', PROB.width),
       k('PROB_FRAC', frac(PROB)),
       k('ESUM_BITS', 25 + clog2(experts)),
+      k('CLEAR_CYCLES', routeClearCycles(experts), 'timing: route() clears the expert counters'),
+      k('LIST_CYCLES', routeListCycles(experts), 'timing: route() lists the experts with tokens'),
     ],
   };
 }

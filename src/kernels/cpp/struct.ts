@@ -20,6 +20,7 @@ export interface CppType {
 export interface CppStruct {
   name: string;
   comment: string;
+  base?: string; // a struct (declared before) whose members this one inherits
   consts: CppConst[];
   types: CppType[];
 }
@@ -39,7 +40,8 @@ const qualified = (type: string) => (/^[A-Za-z_]\w*$/.test(type) ? `::${type}` :
 
 /** Renders one config struct (C++11: integral static const members, typedefs). */
 export function renderStruct(s: CppStruct): string {
-  const lines = [`// ${cComment(s.comment)}`, `struct ${cIdent(s.name, 'struct name')} {`];
+  const base = s.base ? ` : ${qualified(cIdent(s.base, `${s.name} base`))}` : '';
+  const lines = [`// ${cComment(s.comment)}`, `struct ${cIdent(s.name, 'struct name')}${base} {`];
   for (const t of s.types)
     lines.push(
       `  typedef ${qualified(cType(t.type, `${s.name}.${t.name}`))} ${cIdent(t.name, `${s.name} type`)};${t.comment ? ` // ${cComment(t.comment)}` : ''}`,
