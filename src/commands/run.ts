@@ -48,7 +48,12 @@ export function registerRun(program: Command): void {
     .option('--task <t>', 'task id whose gate routes the MoE blocks', '0')
     .option('--workers <n>', 'csim: runner processes in parallel', '1')
     .option('--final-norm', "apply the model's final LayerNorm to the outputs (on the host)")
-    .option('--timeout <seconds>', 'per-image timeout (default: scaled from the design)')
+    .option(
+      '--timeout <seconds>',
+      'fixed per-image timeout (default: 10x the median time per image so far, at least 5 s; before ' +
+        'the first answer, scaled from the design). A runner that times out is killed and its images ' +
+        'are retried once on the other workers',
+    )
     .action(async (opts: RunOptions) => {
       checkOutputFile(opts.output, '-o');
       const task = positiveInt(opts.task, '--task');
@@ -97,7 +102,8 @@ export function registerRun(program: Command): void {
         xclbin: opts.xclbin,
         workers,
         timeoutMs,
-        log: (line) => process.stderr.write(`${line}\n`),
+        // on a terminal, clear the progress bar's line first (it redraws on its next update)
+        log: (line) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`),
       });
       const per = dims.numTokens * dims.D;
       const out = new Float32Array(inputs.length * per);

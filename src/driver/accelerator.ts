@@ -13,7 +13,7 @@ import { prepareRunner } from './launch.js';
 import type { ModelShape } from './protocol.js';
 import { scheduleStream, type InputSource, type StreamOutput } from './scheduler.js';
 import { RunnerError, RunnerProcess, type RunnerCommand } from './runner.js';
-import { defaultTimeoutMs } from './timeout.js';
+import { RequestTimeout, defaultTimeoutMs } from './timeout.js';
 
 export type Backend = 'csim' | 'xrt';
 
@@ -23,10 +23,17 @@ export interface AcceleratorOptions {
   checkpoint: string; // safetensors checkpoint of the project's model
   xclbin?: string; // xrt: the bitstream (default: the project's build/<board>.xclbin)
   workers?: number; // csim: runner processes (default 1); xrt: must be 1
-  timeoutMs?: number; // per request (default: scaled from the design's work)
+  /**
+   * A fixed per-request limit. Default: adaptive (src/driver/timeout.ts): scaled from the design's
+   * work until the first answer, then 10× the median answer time of the runners, at least 5 s.
+   */
+  timeoutMs?: number;
   /** Replaces the runner command (tests and benchmarks); weights and project are still checked. */
   runnerCommand?: RunnerCommand;
-  /** Build/packing progress messages (one line each). */
+  /**
+   * Build/packing progress and stream events (a hung runner and the retry of its inputs), one line
+   * each. Default: stderr.
+   */
   log?: (line: string) => void;
 }
 
@@ -44,8 +51,14 @@ export class Accelerator {
     readonly backend: Backend,
     readonly model: ModelShape,
     private readonly workers: RunnerProcess[],
-    readonly timeoutMs: number,
+    readonly timeout: RequestTimeout,
+    private readonly log: (line: string) => void,
   ) {}
+
+  /** The per-request limit now (ms): fixed, or adapted to the answers so far. */
+  get timeoutMs(): number {
+    return this.timeout.ms;
+  }
 
   static async open(opts: AcceleratorOptions): Promise<Accelerator> {
     const workers = opts.workers ?? 1;
@@ -60,12 +73,16 @@ export class Accelerator {
     if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0))
       throw new UserError(`timeout must be positive, got ${opts.timeoutMs}`);
     const project = openProject(opts.project);
-    const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs(project, opts.backend);
+    // one limit for the runner set: the answers of any runner set it for all of them
+    const timeout =
+      opts.timeoutMs !== undefined
+        ? RequestTimeout.fixed(opts.timeoutMs)
+        : RequestTimeout.adaptive(defaultTimeoutMs(project, opts.backend));
     const command = await prepareRunner(project, opts);
 
     const started = await Promise.allSettled(
       Array.from({ length: workers }, (_, i) =>
-        RunnerProcess.start(command, { label: `${opts.backend} runner #${i + 1}`, timeoutMs }),
+        RunnerProcess.start(command, { label: `${opts.backend} runner #${i + 1}`, timeoutMs: timeout }),
       ),
     );
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -80,7 +97,8 @@ export class Accelerator {
       await Promise.all(ok.map((w) => w.kill()));
       throw err;
     }
-    return new Accelerator(project, opts.backend, ok[0].hello.model, ok, timeoutMs);
+    const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+    return new Accelerator(project, opts.backend, ok[0].hello.model, ok, timeout, log);
   }
 
   /** Process ids of the runners (for tests and diagnostics). */
@@ -91,8 +109,10 @@ export class Accelerator {
   /**
    * Streams inputs through the runners. Results come in input order; at most
    * (workers × the runner's advertised depth) requests are in flight; with several workers, up to
-   * twice that many inputs are pulled and not yet yielded (results waiting for an older one).
-   * Any failure stops every runner and rejects with an error naming the input index.
+   * 16 more per worker are pulled and not yet yielded (results waiting for an older one).
+   * A runner that hangs is killed and its inputs are retried once on the others (one log line);
+   * any other failure, or a second timeout of an input, stops every runner and rejects with an
+   * error naming the input index.
    */
   async *stream(inputs: InputSource, opts: StreamOptions = {}): AsyncGenerator<AcceleratorOutput> {
     if (this.closed) throw new Error('Accelerator.stream: the accelerator is closed');
@@ -102,7 +122,7 @@ export class Accelerator {
         `task ${task} out of range: the model has ${this.model.tasks} task(s) (0..${this.model.tasks - 1})`,
       );
     try {
-      yield* scheduleStream(this.workers, this.model, inputs, task);
+      yield* scheduleStream(this.workers, this.model, inputs, task, { log: this.log });
     } catch (err) {
       await this.abort();
       throw asUserFacing(err);

@@ -22,6 +22,7 @@ import {
   type ResponseFrame,
 } from './protocol.js';
 import { ToolError } from '../util/errors.js';
+import { RequestTimeout, formatSeconds } from './timeout.js';
 
 export interface RunnerCommand {
   command: string;
@@ -46,6 +47,7 @@ export class RunnerError extends ToolError {
       exitCode?: number;
       signal?: string;
       stderr?: string[];
+      timeoutMs?: number; // 'timeout': the limit that was exceeded
     } = {},
   ) {
     super(message);
@@ -91,15 +93,19 @@ export class RunnerProcess {
   private exited = false;
   private exitInfo: { exitCode?: number; signal?: string } = {};
   private watchdog: NodeJS.Timeout | undefined;
+  private clockStart = 0; // performance.now() when the runner could start its oldest request
+  private readonly unsubscribe: () => void;
   private helloWaiter: { resolve: (h: HelloFrame) => void; reject: (e: Error) => void } | undefined;
   private readonly done: Promise<void>;
 
   private constructor(
     cmd: RunnerCommand,
     label: string,
-    private readonly timeoutMs: number,
+    readonly timeout: RequestTimeout,
   ) {
     this.label = label;
+    // the limit changed (another runner's answers moved the median): hold the oldest request to it
+    this.unsubscribe = timeout.onChange(() => this.armWatchdog(false));
     this.proc = execa(cmd.command, cmd.args, {
       cwd: cmd.cwd,
       stdin: 'pipe',
@@ -131,13 +137,17 @@ export class RunnerProcess {
   /**
    * Spawns a runner and waits for its hello frame. A runner that answers with an error frame
    * (weights refused, no device) or dies first rejects with a 'startup' RunnerError.
+   * `timeoutMs`: a fixed per-request limit, or a RequestTimeout shared by a set of runners (which
+   * then adapts to their answer times).
    */
   static async start(
     cmd: RunnerCommand,
-    opts: { label: string; timeoutMs: number; helloTimeoutMs?: number },
+    opts: { label: string; timeoutMs: number | RequestTimeout; helloTimeoutMs?: number },
   ): Promise<RunnerProcess> {
-    const r = new RunnerProcess(cmd, opts.label, opts.timeoutMs);
-    const helloTimeout = opts.helloTimeoutMs ?? Math.max(60_000, opts.timeoutMs);
+    const timeout =
+      opts.timeoutMs instanceof RequestTimeout ? opts.timeoutMs : RequestTimeout.fixed(opts.timeoutMs);
+    const r = new RunnerProcess(cmd, opts.label, timeout);
+    const helloTimeout = opts.helloTimeoutMs ?? Math.max(60_000, timeout.startMs);
     let timer: NodeJS.Timeout | undefined;
     try {
       r.hello = await new Promise<HelloFrame>((resolve, reject) => {
@@ -185,7 +195,7 @@ export class RunnerProcess {
     return new Promise<ResponseFrame>((resolve, reject) => {
       this.pending.set(id, { id, index: input.index, sentAt: Date.now(), resolve, reject });
       for (const b of frame) this.proc.stdin.write(b);
-      if (this.pending.size === 1) this.armWatchdog();
+      if (this.pending.size === 1) this.armWatchdog(true);
     });
   }
 
@@ -216,24 +226,39 @@ export class RunnerProcess {
     return this.done;
   }
 
-  private armWatchdog(): void {
+  /**
+   * (Re)arms the watchdog for the oldest outstanding request. The runner works in order, so that
+   * request's clock starts when it was sent or when the previous answer came, whichever is later:
+   * both are "now" when `restartClock` is set (a request to an idle runner, an answer); a changed
+   * limit re-arms with the clock kept.
+   */
+  private armWatchdog(restartClock: boolean): void {
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
     const oldest = this.pending.values().next().value as Pending | undefined;
     if (!oldest || this.failure) return;
-    // The runner works in order, so the oldest request's clock starts when it was sent or when
-    // the previous answer came, whichever is later: that is now, or its send time.
-    this.watchdog = setTimeout(() => {
-      const secs = (this.timeoutMs / 1000).toFixed(this.timeoutMs < 10_000 ? 1 : 0);
-      this.fail(
-        new RunnerError(
-          `input ${oldest.index} (request ${oldest.id}) got no answer from ${this.label} within ${secs} s; stopped the runner (raise the limit with --timeout)`,
-          'timeout',
-          { index: oldest.index },
-        ),
-      );
-      this.proc.kill('SIGKILL');
-    }, this.timeoutMs);
+    if (restartClock) this.clockStart = performance.now();
+    const left = this.clockStart + this.timeout.ms - performance.now();
+    // when it fires, let the poll phase run first (setImmediate): an answer already waiting in the
+    // pipe while the event loop was busy elsewhere is not a hang
+    this.watchdog = setTimeout(() => setImmediate(() => this.checkHang(oldest)), Math.max(0, left));
+  }
+
+  private checkHang(oldest: Pending): void {
+    if (this.failure || this.pending.values().next().value !== oldest) return;
+    const limit = this.timeout.ms;
+    if (performance.now() - this.clockStart < limit) {
+      this.armWatchdog(false); // the limit grew meanwhile, or the timer fired a little early
+      return;
+    }
+    this.fail(
+      new RunnerError(
+        `input ${oldest.index} (request ${oldest.id}) got no answer from ${this.label} within ${formatSeconds(limit)}${this.timeout.describe()}; stopped the runner (${this.timeout.advice})`,
+        'timeout',
+        { index: oldest.index, timeoutMs: limit },
+      ),
+    );
+    this.proc.kill('SIGKILL');
   }
 
   private onData(chunk: Buffer): void {
@@ -294,8 +319,11 @@ export class RunnerProcess {
       this.proc.kill('SIGKILL');
       return;
     }
+    // the answer's time, from when the runner could start it (only answers the runner computed)
+    const answerMs = performance.now() - this.clockStart;
     this.pending.delete(id);
-    this.armWatchdog();
+    this.armWatchdog(true);
+    if (f.type === 'response') this.timeout.record(answerMs);
     if (f.type === 'response') p.resolve(f);
     else {
       const e = f as ErrorFrame;
@@ -341,6 +369,7 @@ export class RunnerProcess {
   private onExit(exitCode: number | undefined, signal: string | undefined, err?: unknown): void {
     this.exited = true;
     clearTimeout(this.watchdog);
+    this.unsubscribe();
     this.exitInfo = { exitCode, signal };
     try {
       this.decoder.end();
@@ -398,6 +427,7 @@ export class RunnerProcess {
   private fail(e: RunnerError): void {
     if (!this.failure) this.failure = e;
     clearTimeout(this.watchdog);
+    this.unsubscribe();
     if (this.helloWaiter) {
       const w = this.helloWaiter;
       this.helloWaiter = undefined;

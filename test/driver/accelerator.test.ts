@@ -1,6 +1,8 @@
 // The Accelerator with real runners: a generated micro project, its protocol runner compiled with
 // g++, packed weights of a synthetic checkpoint. Results in order and identical across worker
-// counts; a runner killed or stopped mid-stream fails the stream cleanly; bad setups are one line.
+// counts; a runner killed mid-stream fails the stream cleanly; a runner stopped (SIGSTOP) is
+// killed and its inputs are retried on the other runner, and fails the stream cleanly when there is
+// none; bad setups are one line.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -129,19 +131,55 @@ describe('Accelerator (csim backend, micro)', () => {
     await acc.close(); // idempotent after a failure
   }, 60_000);
 
-  test('a hanging runner (SIGSTOP) trips the timeout; the stream fails and nothing is left behind', async () => {
+  test('a runner stopped (SIGSTOP) beside a healthy one: the default timeout adapts, the stopped runner is killed, its inputs retried; same bits as a healthy run', async () => {
+    const inputs = images(8);
+    const healthy = await Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint });
+    const ref = await runAll(healthy, inputs);
+    await healthy.close();
+
+    const lines: string[] = [];
     const acc = await Accelerator.open({
       project: p.dir,
       backend: 'csim',
       checkpoint: p.checkpoint,
       workers: 2,
-      // the healthy runner answers a micro image in milliseconds: 5 s is a margin of >1000x
+      log: (l) => lines.push(l),
+    });
+    // no --timeout: the start value scaled from the design (30 s for micro) until an answer comes;
+    // then 10x the median answer time, at least 5 s (the healthy runner answers a micro image in
+    // milliseconds), which the stopped runner's oldest request is held to from then on
+    expect(acc.timeout.adaptive).toBe(true);
+    expect(acc.timeoutMs).toBe(30_000);
+    const pids = acc.pids;
+    process.kill(pids[0], 'SIGSTOP'); // before any request: inputs 0 and 2 go to it (least busy, first)
+    const outs = await runAll(acc, inputs);
+    await acc.close();
+    expect(outs.map((o) => o.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (let i = 0; i < 8; i++) {
+      expect(Buffer.from(outs[i].output.buffer).equals(Buffer.from(ref[i].output.buffer))).toBe(true);
+      expect(Array.from(outs[i].experts)).toEqual(Array.from(ref[i].experts));
+      expect(outs[i].worker).toBe(1); // all answered by runner #2
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^csim runner #1 hung on input 0 \(no answer within [\d.]+ s\); killed it, retrying input 0 on another runner \(with the 1 input queued behind it\)$/,
+    );
+    expect(acc.timeout.answersSeen).toBe(8);
+    for (const pid of pids) expect(processExists(pid)).toBe(false);
+  }, 120_000);
+
+  test('a stopped runner with no other to retry on: the timeout trips, the stream fails naming the input and the runner, nothing is left behind', async () => {
+    const acc = await Accelerator.open({
+      project: p.dir,
+      backend: 'csim',
+      checkpoint: p.checkpoint,
+      // a fixed limit (--timeout): a micro image takes milliseconds, so 5 s is a margin of >1000x
       timeoutMs: 5000,
     });
     const pids = acc.pids;
     process.kill(pids[0], 'SIGSTOP');
     await expect(runAll(acc, images(8))).rejects.toThrow(
-      /input \d+ \(request \d+\) got no answer from csim runner #1 within 5\.0 s/,
+      /^input 0 \(request 0\) got no answer from csim runner #1 within 5\.0 s; stopped the runner \(raise the limit with --timeout\)$/,
     );
     for (const pid of pids) expect(processExists(pid)).toBe(false);
   }, 60_000);
