@@ -6,6 +6,10 @@
  *
  * Include order: kernels/ (config.h), include/ (building blocks), runner/, then Vitis's headers
  * when XILINX_HLS is set, else the project's csim/ (our ap_int/ap_fixed/hls_stream).
+ *
+ * The timed variant (`timed`: -DUBIMOE_TIMED_CSIM, always on the project's csim/ headers, which
+ * hold the timing engine) is a separate executable with its own cache key (the flags are part of
+ * it), so plain and timed builds of one project coexist in the cache.
  */
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
@@ -35,6 +39,8 @@ export interface CsimBuildOptions {
   cxx?: string;
   /** Use the project's csim/ headers even when XILINX_HLS is set (the HLS test bench's golden). */
   projectTypes?: boolean;
+  /** The timed C-simulation (-DUBIMOE_TIMED_CSIM, project csim/ headers): `csim_main --cycles`. */
+  timed?: boolean;
 }
 
 export interface CsimBuild {
@@ -105,7 +111,7 @@ export async function buildCsim(projectDir: string, opts: CsimBuildOptions = {})
   const cxx = opts.cxx ?? process.env.CXX ?? 'g++';
   const { version, march } = await probeCompiler(cxx);
 
-  const vitis = opts.projectTypes ? undefined : process.env.XILINX_HLS;
+  const vitis = opts.projectTypes || opts.timed ? undefined : process.env.XILINX_HLS;
   const includes = ['kernels', 'include', 'runner'].map((d) => `-I${join(dir, d)}`);
   includes.push(vitis ? `-I${join(vitis, 'include')}` : `-I${join(dir, 'csim')}`);
   const flags = [
@@ -113,6 +119,7 @@ export async function buildCsim(projectDir: string, opts: CsimBuildOptions = {})
     ...(opts.sanitize ? ['-O1', '-g', '-fsanitize=address,undefined', '-fno-omit-frame-pointer'] : ['-O2']),
     ...(march && !opts.sanitize ? ['-march=native'] : []),
     '-Wno-unknown-pragmas',
+    ...(opts.timed ? ['-DUBIMOE_TIMED_CSIM'] : []),
     ...(opts.extraFlags ?? []),
   ];
   const sources = [

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Design } from '../design/design.js';
 import { decodeNpy, encodeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { ToolError, UserError } from '../util/errors.js';
 
 export interface CsimRunOptions {
   exe: string; // the built runner
@@ -21,6 +21,8 @@ export interface CsimRunOptions {
   tokens: boolean; // input is tokens
   task: number;
   onImage?: (index: number, wallMs: number, cpuMs: number) => void;
+  /** A timed build (buildCsim `timed`): its simulated cycles come back as `cycles` (ubimoe-cycles/1). */
+  cycles?: boolean;
 }
 
 export interface CsimRunResult {
@@ -29,6 +31,7 @@ export interface CsimRunResult {
   wallMsPerImage: number;
   cpuMsPerImage: number;
   runnerLog: string[]; // the runner's other stderr lines (e.g. the stream report with UBIMOE_STREAM_REPORT)
+  cycles?: unknown; // with `cycles`: the runner's ubimoe-cycles/1 JSON, parsed
 }
 
 export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
@@ -41,6 +44,7 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
     const inPath = join(dir, 'input.npy');
     const outPath = join(dir, 'tokens.npy');
     const expPath = join(dir, 'experts.npy');
+    const cyclesPath = join(dir, 'cycles.json');
     writeFileAtomic(inPath, encodeNpy(shape, o.input));
     const args = [
       '--weights',
@@ -55,6 +59,7 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
       String(o.task),
     ];
     if (o.tokens) args.push('--tokens');
+    if (o.cycles) args.push('--cycles', cyclesPath);
     const wall: number[] = [];
     const cpu: number[] = [];
     const other: string[] = [];
@@ -78,6 +83,9 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
     });
     const r = await proc;
     onLine(pending);
+    // the timed C-simulation found a deadlock (or a misuse of the timing statements): its message
+    const timed = other.findIndex((l) => l.startsWith('ubimoe timed csim: '));
+    if (r.exitCode === 1 && timed >= 0) throw new ToolError(other.slice(timed).join('\n'));
     if (r.exitCode !== 0) {
       const msg = (other.pop() ?? '').replace(/^csim_main: /, '');
       if (r.exitCode === 2) throw new UserError(`csim runner: ${msg}`);
@@ -88,7 +96,15 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
     if (expertsNpy.dtype !== 'int32') throw new Error(`${expPath}: expected int32 expert choices`);
     const experts = expertsNpy.data as Int32Array;
     const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
-    return { tokens, experts, wallMsPerImage: mean(wall), cpuMsPerImage: mean(cpu), runnerLog: other };
+    const cycles = o.cycles ? (JSON.parse(readFileSync(cyclesPath, 'utf8')) as unknown) : undefined;
+    return {
+      tokens,
+      experts,
+      wallMsPerImage: mean(wall),
+      cpuMsPerImage: mean(cpu),
+      runnerLog: other,
+      cycles,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,6 +10,7 @@ import {
   type Accuracy,
 } from '../build/accuracy.js';
 import { buildCsim } from '../build/csim.js';
+import { writeCyclesReport } from '../build/cycles.js';
 import { runCsim } from '../build/csimrun.js';
 import { clipSummary, scaleSummary, writePackedWeights } from '../driver/pack.js';
 import { editedNote, openProject } from '../driver/project.js';
@@ -29,6 +30,7 @@ interface CsimOpts {
   compare?: string;
   reference: boolean;
   experts?: string;
+  cycles?: boolean;
 }
 
 export function registerCsim(program: Command): void {
@@ -53,6 +55,12 @@ export function registerCsim(program: Command): void {
     )
     .option('--no-reference', 'skip the comparison (no reference model run, no accuracy.json)')
     .option('--experts <file.npy>', 'also write the expert choices [B, moe_blocks, N, top_k] (int32 .npy)')
+    .option(
+      '--cycles',
+      'timed C-simulation (a separate -DUBIMOE_TIMED_CSIM build): write <project>/reports/cycles.json and print ' +
+        "per kernel and stage the simulated cycles, the cost model's predicted cycles (with each image's routing) " +
+        'and their ratio; same outputs bit for bit; a FIFO deadlock exits 1 naming the streams',
+    )
     .action(async (opts: CsimOpts) => {
       const project = openProject(opts.project);
       const edits = editedNote(project);
@@ -77,7 +85,7 @@ export function registerCsim(program: Command): void {
         if (clipped) process.stderr.write(`ubimoe: warning: ${clipped}\n`);
         const scales = scaleSummary(packed.scales);
         if (scales) process.stderr.write(`csim: ${scales}\n`);
-        const build = await buildCsim(project.dir);
+        const build = await buildCsim(project.dir, { timed: opts.cycles });
         process.stderr.write(
           build.cached
             ? `csim: using cached build ${build.hash}\n`
@@ -91,6 +99,7 @@ export function registerCsim(program: Command): void {
           batch,
           tokens: !isImages,
           task,
+          cycles: opts.cycles,
         });
         // the runner's stream report (hls::stream depths vs high-water marks), when asked for
         if (process.env.UBIMOE_STREAM_REPORT)
@@ -103,6 +112,14 @@ export function registerCsim(program: Command): void {
         process.stdout.write(
           `csim: ${batch} image(s), ${r.wallMsPerImage.toFixed(1)} ms/image (${r.cpuMsPerImage.toFixed(1)} ms cpu) -> ${opts.output}\n`,
         );
+        if (opts.cycles) {
+          const c = writeCyclesReport(project.dir, design, r.cycles, r.experts, batch, {
+            design_hash: project.designHash,
+            task,
+            input: opts.input,
+          });
+          process.stdout.write(c.table + `wrote ${join(opts.project, 'reports', 'cycles.json')}\n`);
+        }
         if (!opts.reference) return;
 
         const ref = isImages

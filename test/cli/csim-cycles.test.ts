@@ -1,0 +1,266 @@
+/**
+ * `ubimoe csim --cycles` as a user runs it (the built CLI): the timed C-simulation of a micro
+ * project (hls/csim/README.md "Timed C-simulation"), reports/cycles.json against the runner's
+ * own accounting and the cost model evaluated with each image's routing, the same outputs bit for
+ * bit as the plain run, separate cached builds, and a FIFO deadlock reported (exit 1, the streams
+ * named). Nothing here depends on the machine's speed: cycle counts are deterministic.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openProject } from '../../src/driver/project.js';
+import { estimateDesign } from '../../src/design/estimate.js';
+import { COST } from '../../src/kernels/costConstants.js';
+import { readNpy, writeNpy } from '../../src/io/npy.js';
+import { Rng } from '../../src/model/prng.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { CSIM_CACHE } from '../csim/harness.js';
+
+const bin = join(packageRoot, 'bin', 'ubimoe.js');
+let tmp: string;
+const at = (f: string) => join(tmp, f);
+
+function ubimoe(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const csimArgs = (project: string, out: string, experts: string, more: string[] = []) => [
+  'csim',
+  '--project',
+  at(project),
+  '--checkpoint',
+  at('micro.safetensors'),
+  '--input',
+  at('images.npy'),
+  '-o',
+  at(out),
+  '--experts',
+  at(experts),
+  '--task',
+  '1',
+  '--no-reference',
+  ...more,
+];
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-cycles-'));
+  const rng = new Rng(21);
+  writeNpy(
+    at('images.npy'),
+    [2, 3, 32, 32],
+    Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()),
+  );
+  for (const args of [
+    ['checkpoint', 'synth', '--model', 'micro', '--seed', '3', '-o', at('micro.safetensors')],
+    ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
+  ])
+    expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
+}, 120000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Cycles {
+  format: string;
+  clock_mhz: number;
+  design_hash: string;
+  per_image: Array<{
+    total_cycles: number;
+    kernels: Record<string, number>;
+    calls: Array<{
+      kernel: string;
+      cycles: number;
+      stages: Array<{ name: string; calls: number; cycles: number }>;
+      regions: Array<{
+        name: string;
+        calls: number;
+        cycles: number;
+        processes: Array<{ name: string; calls: number; busy: number; stall: number }>;
+        streams: Array<{ name: string; depth: number; writes: number; max_occupancy: number }>;
+      }>;
+    }>;
+  }>;
+  predicted: {
+    per_image: Array<{
+      total_cycles: number;
+      kernels: Record<string, number>;
+      parts: Record<string, Record<string, number>>;
+      tokens_per_expert: number[][];
+    }>;
+  };
+}
+
+describe('ubimoe csim --cycles', () => {
+  let plain: ReturnType<typeof ubimoe>;
+  let timed: ReturnType<typeof ubimoe>;
+  beforeAll(() => {
+    plain = ubimoe(csimArgs('proj', 'plain.npy', 'plain-experts.npy'));
+    timed = ubimoe(csimArgs('proj', 'timed.npy', 'timed-experts.npy', ['--cycles']));
+  }, 600000);
+
+  test('the same tokens and expert choices, bit for bit, as without --cycles', () => {
+    expect(`${plain.code} ${plain.stderr}`).toMatch(/^0 /);
+    expect(`${timed.code} ${timed.stderr}`).toMatch(/^0 /);
+    expect(readFileSync(at('timed.npy')).equals(readFileSync(at('plain.npy')))).toBe(true);
+    expect(readFileSync(at('timed-experts.npy')).equals(readFileSync(at('plain-experts.npy')))).toBe(true);
+  });
+
+  test('reports/cycles.json: one entry per image, kernel calls in the host order, totals = sums', () => {
+    const c = JSON.parse(readFileSync(at('proj/reports/cycles.json'), 'utf8')) as Cycles;
+    const { design } = openProject(at('proj'));
+    expect(c.format).toBe('ubimoe-cycles/1');
+    expect(c.clock_mhz).toBe(design.shared.clockMhz);
+    expect(c.design_hash).toBe(openProject(at('proj')).designHash);
+    expect(c.per_image).toHaveLength(2);
+    const order = ['patch_embed'];
+    for (let b = 0; b < design.dims.depth; b++) order.push('msa_block', 'ffn_block');
+    for (const img of c.per_image) {
+      expect(img.calls.map((k) => k.kernel)).toEqual(order);
+      for (const call of img.calls) {
+        expect(call.cycles).toBeGreaterThan(0);
+        // every call starts with the kernel's start overhead (the cost model's constant), then its stages
+        expect(call.stages[0]).toEqual({ name: 'start', calls: 1, cycles: COST.KERNEL_START_CYCLES });
+        for (const r of call.regions) {
+          expect(r.cycles).toBeGreaterThan(0);
+          expect(r.cycles).toBeLessThanOrEqual(call.cycles);
+          for (const p of r.processes) {
+            expect(p.busy).toBeGreaterThan(0);
+            expect(p.stall).toBeGreaterThanOrEqual(0);
+            // a process ends within its region's calls
+            expect(p.busy + p.stall).toBeLessThanOrEqual(r.cycles);
+          }
+          for (const s of r.streams) {
+            expect(s.writes).toBeGreaterThan(0);
+            expect(s.max_occupancy).toBeGreaterThan(0);
+            expect(s.max_occupancy).toBeLessThanOrEqual(s.depth);
+          }
+        }
+      }
+      const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+      expect(img.total_cycles).toBe(sum(img.calls.map((k) => k.cycles)));
+      expect(img.total_cycles).toBe(sum(Object.values(img.kernels)));
+      for (const [k, v] of Object.entries(img.kernels))
+        expect(v).toBe(sum(img.calls.filter((x) => x.kernel === k).map((x) => x.cycles)));
+      // the regions each kernel runs (the engine's reader and compute process; attention groups)
+      const regions = (k: string) =>
+        new Set(img.calls.filter((x) => x.kernel === k).flatMap((x) => x.regions.map((r) => r.name)));
+      expect(regions('patch_embed')).toEqual(new Set(['pe_engine']));
+      expect(regions('msa_block')).toEqual(new Set(['msa_engine', 'attention_group']));
+      expect(regions('ffn_block')).toEqual(new Set(['ffn_engine']));
+    }
+  });
+
+  test('predicted: the cost model with the routing each image had (counted from its expert choices)', () => {
+    const c = JSON.parse(readFileSync(at('proj/reports/cycles.json'), 'utf8')) as Cycles;
+    const { design } = openProject(at('proj'));
+    const { dims } = design;
+    const experts = readNpy(at('timed-experts.npy'));
+    const nMoe = dims.moeBlocks.filter(Boolean).length;
+    expect(experts.shape).toEqual([2, nMoe, dims.numTokens, dims.topK]);
+    const choices = experts.data as Int32Array;
+    const per = dims.numTokens * dims.topK;
+    expect(c.predicted.per_image).toHaveLength(2);
+    c.predicted.per_image.forEach((p, b) => {
+      const counts = Array.from({ length: nMoe }, (_, m) => {
+        const row = new Array<number>(dims.experts).fill(0);
+        for (let i = 0; i < per; i++) row[choices[(b * nMoe + m) * per + i]]++;
+        return row;
+      });
+      expect(p.tokens_per_expert).toEqual(counts);
+      const e = estimateDesign(design, { routing: { tokensPerExpert: counts } });
+      for (const k of e.kernels) {
+        expect(p.kernels[k.name]).toBeCloseTo(k.cycles, 6);
+        expect(p.parts[k.name]).toEqual(k.parts);
+      }
+      expect(p.total_cycles).toBeCloseTo(e.latencyCycles, 6);
+    });
+  });
+
+  test('prints simulated, predicted and their ratio per kernel and stage', () => {
+    expect(timed.stdout).toMatch(/^kernel +stage +simulated +predicted +ratio$/m);
+    const c = JSON.parse(readFileSync(at('proj/reports/cycles.json'), 'utf8')) as Cycles;
+    const mean = (f: (i: number) => number) => (f(0) + f(1)) / 2;
+    for (const k of ['patch_embed', 'msa_block', 'ffn_block']) {
+      const s = Math.round(mean((i) => c.per_image[i].kernels[k]));
+      const p = mean((i) => c.predicted.per_image[i].kernels[k]);
+      const row = new RegExp(`^${k} +\\(all calls\\) +${s} +${Math.round(p)} +${(s / p).toFixed(2)}$`, 'm');
+      expect(timed.stdout).toMatch(row);
+    }
+    // a stage both sides price, and one only the simulation has
+    expect(timed.stdout).toMatch(/^ +layernorm +\d+ +\d+ +\d+\.\d\d$/m);
+    expect(timed.stdout).toMatch(/^ +tail +\d+ +- +-$/m);
+    expect(timed.stdout).toMatch(/^total +\d+ +\d+ +\d+\.\d\d$/m);
+    expect(timed.stdout).toMatch(/^image 1: simulated \d+, predicted \d+, ratio \d+\.\d\d$/m);
+    expect(timed.stdout).toMatch(/wrote .*reports\/cycles\.json/);
+  });
+
+  test('the timed build is cached apart from the plain one; the plain runner refuses --cycles', () => {
+    const again = (more: string[]) => ubimoe(csimArgs('proj', 'again.npy', 'again-experts.npy', more));
+    const hash = (r: ReturnType<typeof ubimoe>) => /csim: using cached build (\w+)/.exec(r.stderr)?.[1];
+    const p = again([]);
+    const t = again(['--cycles']);
+    expect(p.code).toBe(0);
+    expect(t.code).toBe(0);
+    expect(hash(p)).toBeDefined();
+    expect(hash(t)).toBeDefined();
+    expect(hash(p)).not.toBe(hash(t));
+    const runner = spawnSync(join(CSIM_CACHE, hash(p)!, 'csim_main'), [
+      '--weights',
+      'w',
+      '--input',
+      'x',
+      '--output',
+      'y',
+      '--cycles',
+      at('c.json'),
+    ]);
+    expect(runner.status).toBe(2);
+    expect(runner.stderr.toString()).toMatch(/--cycles needs the timed C-simulation/);
+  }, 120000);
+});
+
+describe('a FIFO deadlock', () => {
+  // No generated design can deadlock (each region's processes use their FIFOs in one order), so
+  // the engine's reader is edited in a copy of the project: it sends a pass descriptor after that
+  // pass's tiles, which the compute process waits for before reading any tile. Plain csim (with
+  // unbounded FIFOs) would still run; the hardware, and the timed C-simulation, cannot.
+  test('is reported: exit 1, the region, processes and streams with their depths named, no outputs', () => {
+    cpSync(at('proj'), at('stuck'), { recursive: true });
+    const header = at('stuck/include/ubimoe/linear.h');
+    const src = readFileSync(header, 'utf8');
+    // the descriptor's write moved from before the pass's tile loop to after it
+    const moved = src
+      .replace('    to_mac.write(d);\n', '')
+      .replace(
+        "\n    }\n  }\n}\n\n// A tile's words",
+        "\n    }\n    to_mac.write(d);\n  }\n}\n\n// A tile's words",
+      );
+    expect(moved).not.toBe(src);
+    expect(moved.match(/to_mac\.write\(d\)/g)).toHaveLength(1);
+    writeFileSync(header, moved);
+    const start = Date.now();
+    const r = ubimoe(csimArgs('stuck', 'stuck.npy', 'stuck-experts.npy', ['--cycles']));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^ubimoe: ubimoe timed csim: deadlock in dataflow region 'pe_engine' \(kernel 'patch_embed'\)/m,
+    );
+    expect(r.stderr).toMatch(
+      /process 'pe_compute' waits to read element 0 of stream 'pe_passes' \(depth 2\)/,
+    );
+    expect(r.stderr).toMatch(
+      /process 'engine_read' waits to write element 2 of stream 'pe_weight_tiles' \(depth 2\)/,
+    );
+    expect(r.stderr).toMatch(
+      /cycle: 'engine_read' -> 'pe_compute' -> 'engine_read'|cycle: 'pe_compute' -> 'engine_read' -> 'pe_compute'/,
+    );
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.stdout).not.toMatch(/wrote/);
+    expect(existsSync(at('stuck.npy'))).toBe(false);
+    // found at the first region call: in seconds after the build (not a hang); generous bound
+    expect(Date.now() - start).toBeLessThan(300000);
+  }, 600000);
+});
