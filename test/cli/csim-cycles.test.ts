@@ -242,7 +242,6 @@ describe('a FIFO deadlock', () => {
     expect(moved).not.toBe(src);
     expect(moved.match(/to_mac\.write\(d\)/g)).toHaveLength(1);
     writeFileSync(header, moved);
-    const start = Date.now();
     const r = ubimoe(csimArgs('stuck', 'stuck.npy', 'stuck-experts.npy', ['--cycles']));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
@@ -260,7 +259,5 @@ describe('a FIFO deadlock', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.stdout).not.toMatch(/wrote/);
     expect(existsSync(at('stuck.npy'))).toBe(false);
-    // found at the first region call: in seconds after the build (not a hang); generous bound
-    expect(Date.now() - start).toBeLessThan(300000);
   }, 600000);
 });
