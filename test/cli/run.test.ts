@@ -1,8 +1,9 @@
 /**
  * `ubimoe run` as a user runs it (the built CLI; `npm test` builds dist/ first): outputs equal to
  * `ubimoe csim` bit for bit (micro, and 16 m3vit-tiny images with 2 workers), PNG frames, the
- * summary line, one-line errors with exit 2 for bad inputs, and a runner killed mid-run: exit 1,
- * an error naming the input and the signal, no output file, no runner left behind.
+ * summary line, one-line errors with exit 2 for bad inputs, a runner killed mid-run: exit 1,
+ * an error naming the input and the signal, no output file, no runner left behind; a runner
+ * stopped mid-run (SIGSTOP): killed after the timeout, its images retried on the other, exit 0.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
@@ -231,6 +232,50 @@ describe('ubimoe run (micro)', () => {
     expect(stderr).not.toMatch(/internal error|\n\s+at /);
     expect(existsSync(out)).toBe(false);
     for (const pid of runners) expect(processExists(pid)).toBe(false);
+  }, 120_000);
+
+  test('a runner stopped mid-run (SIGSTOP): one stderr line, its images retried on the other runner, exit 0, the same bits', async () => {
+    const many = join(p.root, 'many-stop.npy');
+    writeImages(many, p.design, 3000, 6);
+    const args = ['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', many];
+    const healthy = join(p.root, 'healthy.npy');
+    expect(ubimoe([...args, '-o', healthy]).code).toBe(0);
+    const out = join(p.root, 'stopped.npy');
+    // no --timeout: the default adapts to the answers (10x the median, at least 5 s)
+    const cli = spawn(process.execPath, [bin, ...args, '-o', out, '--workers', '2']);
+    let stderr = '';
+    let stdout = '';
+    cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    // as in the test above: after the first result, both runners are up and mid-work
+    const firstResult = new Promise<void>((resolve) => {
+      cli.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/running: 1\/3000 images/.test(stderr)) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
+    await Promise.race([firstResult, exited]);
+    const runners = childPids(cli.pid!).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('protocol_main');
+      } catch {
+        return false;
+      }
+    });
+    expect(runners).toHaveLength(2);
+    // a stopped runner never answers again: the stream can only end through the timeout and retry
+    process.kill(runners[0], 'SIGSTOP');
+    const code = await exited;
+    expect(code).toBe(0);
+    const hung = stderr.split('\n').filter((l) => /hung/.test(l));
+    expect(hung).toHaveLength(1);
+    expect(hung[0]).toMatch(
+      /^csim runner #[12] hung on input \d+ \(no answer within [\d.]+ s\); killed it, retrying input \d+ on another runner( \(with the \d+ inputs? queued behind it\))?$/,
+    );
+    expect(stderr).not.toMatch(/error|\n\s+at /);
+    expect(stdout).toMatch(/^3000 images in .* -> .*stopped\.npy\n$/);
+    expect(sameBytes(out, healthy)).toBe(true);
+    for (const pid of runners) expect(processExists(pid)).toBe(false); // the stopped one was killed
   }, 120_000);
 });
 

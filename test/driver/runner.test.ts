@@ -231,9 +231,10 @@ maybe('RunnerProcess and scheduleStream (fake runner)', () => {
     expect((err as RunnerError).failure).toBe('timeout');
     expect((err as RunnerError).detail.index).toBe(3);
     const msg = (err as Error).message;
-    const m = /^input 3 got no answer from fake ([ab]) within 2\.0 s either, where it was retried after fake ([ab]) hung on it; stopped both runners \(raise the limit with --timeout\)$/.exec(
-      msg,
-    );
+    const m =
+      /^input 3 got no answer from fake ([ab]) within 2\.0 s either, where it was retried after fake ([ab]) hung on it; stopped both runners \(raise the limit with --timeout\)$/.exec(
+        msg,
+      );
     expect(m).not.toBeNull();
     expect(m![1]).not.toBe(m![2]);
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^fake ${m![2]} hung on input 3 `))]);
