@@ -6,6 +6,7 @@ import { UserError, describeError } from '../util/errors.js';
 import { parseWith } from '../util/yamlfile.js';
 import { comparePrediction } from './compare.js';
 import { readAccuracy } from './read/accuracy.js';
+import { readExperts } from './read/experts.js';
 import { estimateFileSchema, readEstimate, toPrediction } from './read/estimate.js';
 import { readSearch } from './read/search.js';
 import { readSynth } from './read/synth.js';
@@ -17,6 +18,7 @@ export const REPORT_FILES = {
   search: 'reports/search.json',
   accuracy: 'reports/accuracy.json',
   synth: 'reports/synth.json',
+  experts: 'reports/experts.npy', // expert choices of a csim run (ubimoe csim --experts <project>/reports/experts.npy)
 } as const;
 
 function readManifest(dir: string): Record<string, unknown> | undefined {
@@ -39,7 +41,11 @@ function predict(dir: string, design: Design): { prediction: Prediction | null; 
   const fromFile = readEstimate(join(dir, REPORT_FILES.estimate));
   if (fromFile) return { prediction: fromFile };
   try {
-    const computed = parseWith(estimateFileSchema, estimateJson(estimateDesign(design)), 'computed estimate');
+    const computed = parseWith(
+      estimateFileSchema,
+      estimateJson(estimateDesign(design), { routing: 'uniform', tokens_per_expert: null }),
+      'computed estimate',
+    );
     return { prediction: toPrediction(computed, 'computed') };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
@@ -111,16 +117,30 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
   const { prediction, missing } = predict(dir, design);
   const synth = readSynth(join(dir, REPORT_FILES.synth));
   const accuracy = readAccuracy(join(dir, REPORT_FILES.accuracy));
+  const search = readSearch(join(dir, REPORT_FILES.search));
+  const routingSeen = readExperts(join(dir, REPORT_FILES.experts), REPORT_FILES.experts, design.dims);
+  // the files the page was made from: only those that existed and were read
+  const filesRead = [
+    'design.yaml',
+    manifest ? 'manifest.json' : '',
+    prediction?.source === 'file' ? REPORT_FILES.estimate : '',
+    search ? REPORT_FILES.search : '',
+    accuracy ? REPORT_FILES.accuracy : '',
+    routingSeen ? REPORT_FILES.experts : '',
+    synth ? REPORT_FILES.synth : '',
+  ].filter(Boolean);
   return {
     projectDir: dir,
     design,
     manifest,
     prediction,
     predictionMissing: missing,
-    search: readSearch(join(dir, REPORT_FILES.search)),
+    search,
     accuracy,
     synth,
     comparison: synth && prediction ? comparePrediction(prediction, synth) : null,
+    routingSeen,
+    filesRead,
     stale: staleness({ design, manifest, prediction, accuracy }, dir),
     generatedAt: (opts.now ?? new Date()).toISOString(),
     ubimoeVersion: opts.version,

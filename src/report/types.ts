@@ -39,6 +39,10 @@ export interface Prediction {
   fits?: boolean;
   violations: string[]; // what does not fit the board's limits, and by how much
   routing?: string; // MoE routing assumption ("uniform", or where measured routing came from)
+  tokensPerExpert?: number[][]; // the routing table the prediction used, per MoE block (measured routing only)
+  macsPerImage?: number;
+  offchipBytesPerImage?: number; // weights and activations moved to and from off-chip memory, one image
+  fmaxMhz?: number; // predicted reachable clock (a rule of thumb of the cost model)
   design?: unknown; // the design file the estimate was made for, when the file records it
   kernels: PredictedKernel[];
   stages: PredictedStage[];
@@ -99,6 +103,14 @@ export interface SynthSummary {
   report: SynthReport; // as src/build reads it, for compareWithPrediction
 }
 
+/** Expert choices a run actually made: tokens per expert in each MoE block, per image. */
+export interface RoutingSeen {
+  file: string; // relative to the project, e.g. reports/experts.npy
+  what: string; // who made the choices ("the C-simulation (ubimoe csim --experts)")
+  images: number;
+  tokensPerExpert: number[][]; // [MoE block][expert], averaged over the images
+}
+
 /** Everything the report is made of. Absent sections are null, with the reason to print. */
 export interface ReportData {
   projectDir: string;
@@ -110,6 +122,8 @@ export interface ReportData {
   accuracy: AccuracySummary | null;
   synth: SynthSummary | null;
   comparison: ComparisonRow[] | null;
+  routingSeen: RoutingSeen | null; // expert choices recorded by a run (reports/experts.npy)
+  filesRead: string[]; // project files the report was made from, relative to the project
   stale: { estimate?: string; accuracy?: string }; // a report file made for another design: why
   generatedAt: string; // ISO time the report was written
   ubimoeVersion: string;

@@ -71,9 +71,63 @@ describe('ubimoe report', () => {
   test('-o naming a directory: exit 2 with one line', () => {
     const r = ubimoe('report', '--project', join(fixtures, 'zcu102-bare'), '-o', tmp);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      `ubimoe: error: ${tmp}: is a directory (give -o a file name, e.g. ${join(tmp, 'report.html')})\n`,
+    // checked before anything is read (src/util/outputs.ts words it for every command's -o)
+    expect(r.stderr).toBe(`ubimoe: error: -o ${tmp}: is a directory; give a file name\n`);
+  });
+
+  test('outside the demo: generate --search-report copies the search into the project, and report shows it', () => {
+    const design = join(tmp, 'searched.yaml');
+    const search = join(tmp, 'search.json');
+    const s = ubimoe('search', '--model', 'micro', '--board', 'zcu102', '-o', design, '--report', search);
+    expect({ code: s.code, stderr: s.stderr }).toEqual({ code: 0, stderr: '' });
+    const proj = join(tmp, 'searched');
+    const g = ubimoe('generate', '--design', design, '-o', proj, '--search-report', search);
+    expect({ code: g.code, stderr: g.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(g.stdout).toMatch(
+      new RegExp(`^generated .*; search report copied to ${join(proj, 'reports', 'search.json')}\n$`),
     );
+    expect(readFileSync(join(proj, 'reports', 'search.json'), 'utf8')).toBe(readFileSync(search, 'utf8'));
+    const r = ubimoe('report', '--project', proj);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(
+      `report written to ${join(proj, 'report.html')} (estimate computed from design.yaml; no accuracy, synthesis data)\n`,
+    );
+    const html = readFileSync(join(proj, 'report.html'), 'utf8');
+    expect(html).toContain('id="chart-pareto"');
+    expect(html).toContain('<code>reports/search.json</code>');
+    expect(ubimoe('generate', '--help').stdout).toMatch(
+      /--search-report <search\.json>\s+the search report of this design/,
+    );
+  });
+
+  test('generate --search-report refuses a missing, malformed or mismatched report: exit 2, one line, no project', () => {
+    const search = join(tmp, 'search-zcu102.json');
+    const s = ubimoe(
+      'search',
+      '--model',
+      'micro',
+      '--board',
+      'zcu102',
+      '-o',
+      join(tmp, 'd.yaml'),
+      '--report',
+      search,
+    );
+    expect({ code: s.code, stderr: s.stderr }).toEqual({ code: 0, stderr: '' });
+    const bad = join(tmp, 'bad-search.json');
+    writeFileSync(bad, '{"pareto": 3}');
+    const cases: Array<[string, RegExp]> = [
+      [join(tmp, 'none.json'), /--search-report .*none\.json: no such file/],
+      [bad, /bad-search\.json: pareto: Expected array, received number/],
+      [search, /search-zcu102\.json: a search for micro on zcu102, but this design is micro on u280/],
+    ];
+    for (const [file, re] of cases) {
+      const out = join(tmp, 'refused');
+      const r = ubimoe('generate', '--model', 'micro', '--board', 'u280', '-o', out, '--search-report', file);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(re) });
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 
   test('--project is required', () => {

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
@@ -36,6 +36,10 @@ export interface Rendered {
   sections: Record<string, string>; // section id -> its text
   overflowing: string[]; // elements wider than their box (content cut off or scrolling sideways)
   title: string;
+  badges: Record<string, string[]>; // section id (or 'summary') -> the text of its badges, as written
+  summary: string; // the headline cards' text
+  footer: string;
+  probe?: unknown; // what the caller's probe returned
 }
 
 export function requireChromium(): void {
@@ -45,8 +49,15 @@ export function requireChromium(): void {
     );
 }
 
-/** Renders `htmlPath`; with `screenshot`, saves a full-page PNG there. */
-export async function renderInChromium(htmlPath: string, screenshot?: string): Promise<Rendered> {
+/**
+ * Renders `htmlPath`; with `screenshot`, saves a full-page PNG there; `probe` runs on the loaded
+ * page (e.g. to measure chart elements) and its result comes back as `probe`.
+ */
+export async function renderInChromium(
+  htmlPath: string,
+  screenshot?: string,
+  probe?: (page: Page) => Promise<unknown>,
+): Promise<Rendered> {
   requireChromium();
   const profile = mkdtempSync(join(tmpdir(), 'ubimoe-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -106,8 +117,33 @@ export async function renderInChromium(htmlPath: string, screenshot?: string): P
         ),
     );
     const title = await page.title();
+    // textContent, not innerText: the badges are upper-cased by CSS, the words are what was written
+    const badges = await page.$$eval('section[id], .cards.summary', (ss) =>
+      Object.fromEntries(
+        ss.map((s) => [
+          s.id || 'summary',
+          Array.from(s.querySelectorAll('.badge')).map((b) => (b.textContent ?? '').trim()),
+        ]),
+      ),
+    );
+    const summary = await page.$$eval('.cards.summary', (e) =>
+      e.map((x) => (x as HTMLElement).innerText).join('\n'),
+    );
+    const footer = await page.$$eval('footer', (e) => e.map((x) => (x as HTMLElement).innerText).join('\n'));
+    const probed = probe ? await probe(page) : undefined;
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-    return { charts, consoleErrors, requests, sections, overflowing, title };
+    return {
+      charts,
+      consoleErrors,
+      requests,
+      sections,
+      overflowing,
+      title,
+      badges,
+      summary,
+      footer,
+      probe: probed,
+    };
   } finally {
     await ctx.close();
     rmSync(profile, { recursive: true, force: true });

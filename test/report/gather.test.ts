@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeNpy } from '../../src/io/npy.js';
 import { comparisonText } from '../../src/report/compare.js';
 import { gatherReport } from '../../src/report/gather.js';
 import { renderReport } from '../../src/report/html/page.js';
@@ -15,6 +16,26 @@ beforeEach(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-gather-'));
 });
 afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** int32 .npy bytes (expert choices as `ubimoe csim --experts` writes them). */
+function i32npy(shape: number[], data: Int32Array): Buffer {
+  let header = `{'descr': '<i4', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`;
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 11, ' ') + '\n';
+  const head = Buffer.from([
+    0x93,
+    0x4e,
+    0x55,
+    0x4d,
+    0x50,
+    0x59,
+    1,
+    0,
+    header.length & 0xff,
+    header.length >> 8,
+  ]);
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]);
+}
 
 /** A copy of a fixture project, to break one file at a time. */
 function copy(name: string): string {
@@ -161,6 +182,69 @@ describe('gathering a project', () => {
     const dir = copy('zcu102-bare');
     rmSync(join(dir, 'design.yaml'));
     expect(() => gatherReport(dir, opts)).toThrow(/design\.yaml is missing/);
+  });
+
+  test('the files read: only those that exist (the footer lists these)', () => {
+    expect(gatherReport(join(fixtures, 'zcu102-bare'), opts).filesRead).toEqual([
+      'design.yaml',
+      'manifest.json',
+    ]);
+    expect(gatherReport(join(fixtures, 'u280-full'), opts).filesRead).toEqual([
+      'design.yaml',
+      'manifest.json',
+      'reports/estimate.json',
+      'reports/search.json',
+      'reports/accuracy.json',
+      'reports/synth.json',
+    ]);
+    const dir = copy('u280-full');
+    rmSync(join(dir, 'manifest.json'));
+    rmSync(join(dir, 'reports', 'search.json'));
+    expect(gatherReport(dir, opts).filesRead).toEqual([
+      'design.yaml',
+      'reports/estimate.json',
+      'reports/accuracy.json',
+      'reports/synth.json',
+    ]);
+  });
+
+  test('the routing and bounds figures of the estimate, read from the file or computed', () => {
+    const est = JSON.parse(readFileSync(join(fixtures, 'u280-full', 'reports', 'estimate.json'), 'utf8'));
+    const p = gatherReport(join(fixtures, 'u280-full'), opts).prediction!;
+    expect([p.routing, p.tokensPerExpert, p.macsPerImage, p.offchipBytesPerImage, p.fmaxMhz]).toEqual([
+      'uniform',
+      undefined,
+      est.macs_per_image,
+      est.offchip_bytes_per_image,
+      est.fmax_mhz,
+    ]);
+    const c = gatherReport(join(fixtures, 'zcu102-bare'), opts).prediction!;
+    expect(c.routing).toBe('uniform');
+    expect(
+      [c.macsPerImage, c.offchipBytesPerImage, c.fmaxMhz].every((v) => typeof v === 'number' && v > 0),
+    ).toBe(true);
+  });
+
+  test('reports/experts.npy: counted per MoE block and expert, per image; a wrong one names the file', () => {
+    const dir = copy('zcu102-bare'); // micro: one MoE block (block 1), 4 experts, 17 tokens, top-2
+    mkdirSync(join(dir, 'reports'));
+    const path = join(dir, 'reports', 'experts.npy');
+    const choices = Int32Array.from({ length: 3 * 17 * 2 }, (_, i) => (i % 2 ? 3 : i % 4 === 0 ? 0 : 1));
+    writeFileSync(path, i32npy([3, 1, 17, 2], choices));
+    const seen = gatherReport(dir, opts).routingSeen!;
+    // per image: 17 tokens; first choice alternates 0,1 (token 0 → 0): 9 and 8; second is always 3
+    expect(seen).toEqual({
+      file: 'reports/experts.npy',
+      what: 'the C-simulation (ubimoe csim --experts)',
+      images: 3,
+      tokensPerExpert: [[(9 + 8 + 9) / 3, (8 + 9 + 8) / 3, 0, 17]],
+    });
+    writeFileSync(path, i32npy([1, 1, 17, 2], new Int32Array(34).fill(4)));
+    expect(() => gatherReport(dir, opts)).toThrow(/experts\.npy: value 4 is not an expert index \(0\.\.3\)/);
+    writeFileSync(path, encodeNpy([1, 1, 17, 2], new Float32Array(34)));
+    expect(() => gatherReport(dir, opts)).toThrow(
+      /experts\.npy: dtype float32, expert choices are int32 \[B, 1, 17, 2\]/,
+    );
   });
 
   test('an invalid design.yaml is a user error naming the field', () => {

@@ -30,7 +30,7 @@ describe('report.html in headless Chromium', () => {
     expect(r.title).toBe('ubimoe report — m3vit-tiny on u280');
     expect(r.charts.map((c) => c.id).sort()).toEqual(
       [
-        'chart-cosine',
+        'chart-cosine-error',
         'chart-latency-kernels',
         'chart-latency-stages',
         'chart-pareto',
@@ -122,7 +122,9 @@ describe('report.html in headless Chromium', () => {
     expect(r.charts).toHaveLength(5);
     for (const c of r.charts)
       expect({ id: c.id, clipped: c.textsOutside }).toEqual({ id: c.id, clipped: [] });
-    expect(r.sections.accuracy).toMatch(/1 − 2\.1e-7/); // the worst token, not a rounded 1.000000
+    // the worst token, not a rounded 1.000000
+    expect(r.sections.accuracy).toMatch(/min cosine\s+0\.999999792\s+worst token: 1 − cos = 2\.08e−7/i);
+    expect(r.summary).toMatch(/0\.999999792/);
     expect(r.sections.synth).toMatch(/msa_block/);
     expect(r.sections.synth).not.toMatch(/patch_embed/);
   });

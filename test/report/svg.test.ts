@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { esc, groupThousands, niceTicks, stepDecimals, tickLabel } from '../../src/report/svg/core.js';
-import { binValues, histogram } from '../../src/report/svg/histogram.js';
+import { cdf, decadeLabel, logDomain } from '../../src/report/svg/cdf.js';
 import { limitBars } from '../../src/report/svg/limitBars.js';
+import { panelBars } from '../../src/report/svg/panels.js';
 import { scatter } from '../../src/report/svg/scatter.js';
 import { stackedBarsHorizontal, stackedBarsVertical } from '../../src/report/svg/stackedBars.js';
 
@@ -106,22 +107,50 @@ describe('charts', () => {
     expect(count(svg, /<circle[^>]*r="8"/g)).toBe(1);
   });
 
-  test('histogram bins every value once (the maximum in the last bin) and skips empty bins', () => {
-    const b = binValues([0.1, 0.2, 0.2, 0.5, 1.0], 10);
-    expect(b.counts.reduce((a, c) => a + c, 0)).toBe(5);
-    expect(b.counts[9]).toBe(1);
-    const svg = histogram({
+  test('CDF on a log axis: decades around the values, one step per distinct value, the worst values marked', () => {
+    expect(logDomain([2e-7, 5e-5, 0.03])).toEqual({ lo: -7, hi: -1 });
+    expect(logDomain([0, 1e-6])).toEqual({ lo: -7, hi: -5 }); // a decade of room for the zeros
+    expect(logDomain([1e-3, 1e-3])).toEqual({ lo: -3, hi: -2 });
+    expect(decadeLabel(-6)).toBe('1e−6');
+    const values = [1e-7, 2e-7, 2e-7, 3e-7, 0.01];
+    const svg = cdf({
       id: 'c5',
       title: 't',
-      values: [0.1, 0.2, 0.2, 0.5, 1.0],
-      bins: 10,
-      xLabel: 'x',
-      yLabel: 'n',
-      barName: 'v',
+      values,
+      xLabel: '1 − cos',
+      yLabel: 'share',
+      lineName: 'tokens',
+      worst: 2,
+      worstLabel: (v) => `worst ${v}`,
     });
-    expect(count(svg, /<rect x=[^>]*><title>/g)).toBe(4);
-    expect(histogram({ id: 'c6', title: 't', values: [], xLabel: 'x', yLabel: 'n', barName: 'v' })).toContain(
+    // steps up to 1/5, 3/5 (two equal values), 4/5, 5/5: four vertical moves
+    const d = /<path d="([^"]+)"[^>]*class="cdf-line"/.exec(svg)![1];
+    expect(d.match(/V/g)).toHaveLength(4);
+    expect(count(svg, /<circle[^>]*class="worst"/g)).toBe(2);
+    expect(svg).toContain('>worst 0.01</text>');
+    expect(svg).toContain('(log scale)');
+    for (const e of [-7, -6, -5, -4, -3, -2]) expect(svg).toContain(`>${decadeLabel(e)}</text>`);
+    expect(cdf({ id: 'c6', title: 't', values: [], xLabel: 'x', yLabel: 'n', lineName: 'v' })).toContain(
       '>no values</text>',
     );
+  });
+
+  test('panel bars: one panel per group, one rect per non-zero value, the reference level in each', () => {
+    const svg = panelBars({
+      id: 'c7',
+      title: 't',
+      panels: [
+        { title: 'block 1', values: [3, 0, 5, 8] },
+        { title: 'block 3', values: [4, 4, 4, 4] },
+      ],
+      itemLabel: (i) => `e${i}`,
+      barName: 'tokens',
+      reference: { value: 4, label: 'uniform' },
+      valueLabel: 'tokens per image',
+    });
+    expect(count(svg, /<g class="panel">/g)).toBe(2);
+    expect(count(svg, /<rect x=[^>]*><title>/g)).toBe(7);
+    expect(svg).toContain('<title>block 1 · e3: 8.0</title>');
+    expect(count(svg, /stroke-dasharray="5 3"/g)).toBe(2); // the reference level, once per panel
   });
 });

@@ -76,8 +76,52 @@ export const PREDICTED = h(
   { class: 'badge predicted', title: 'from the ubimoe cost model, not measured' },
   'predicted',
 );
-export const MEASURED = h(
+/**
+ * C-simulation results: the generated HLS code compiled with g++ and run on the CPU. Not a
+ * hardware measurement, so never badged "measured".
+ */
+export const SIMULATED = h(
   'span',
-  { class: 'badge measured', title: 'from a tool run (C-simulation or synthesis)' },
-  'measured',
+  {
+    class: 'badge simulated',
+    title:
+      'from running the generated HLS code as a C-simulation (g++) on this computer; not a hardware measurement',
+  },
+  'C-simulated',
 );
+/** Vitis HLS csynth figures: the synthesis tool's own estimates, not a measurement on a board. */
+export const SYNTHESISED = h(
+  'span',
+  {
+    class: 'badge synthesised',
+    title: 'Vitis HLS csynth estimates (reports/synth.json); not measured on a board',
+  },
+  'HLS synthesis',
+);
+/** Published results of another accelerator. */
+export const PUBLISHED = h(
+  'span',
+  { class: 'badge published', title: 'figures published by the accelerator’s authors' },
+  'published',
+);
+/** A badge saying what is missing, e.g. "no synthesis data". */
+export function noData(what: string): string {
+  return h('span', { class: 'badge none' }, esc(what));
+}
+
+/**
+ * A cosine with enough decimals to show how far it is from 1 (two significant digits of 1 − v):
+ * 0.99874 → "0.99874", 1 − 1.3e-8 → "0.9999999870".
+ */
+export function cosine(v: number): string {
+  if (v === 1) return '1';
+  if (v > 1) return v.toFixed(9); // above 1 by float rounding
+  const d = 1 - v;
+  return v.toFixed(Math.min(12, Math.max(4, Math.ceil(-Math.log10(d)) + 2)));
+}
+
+/** A small quantity in scientific notation with three significant digits (0 stays "0"). */
+export function sci(v: number): string {
+  if (v === 0) return '0';
+  return v.toExponential(2).replace('e-', 'e−');
+}

@@ -39,7 +39,11 @@ figcaption { font-size: 13px; color: var(--muted); margin-top: 6px; }
 .absent { border-left: 4px solid #cbd2d9; background: #f5f7fa; padding: 12px 16px; margin: 8px 0 0; color: var(--muted); border-radius: 0 6px 6px 0; }
 .badge { font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .06em; padding: 2px 8px; border-radius: 999px; }
 .badge.predicted { background: #e6f1f8; color: #005a8c; }
-.badge.measured { background: #e5f5ef; color: #00704f; }
+.badge.simulated { background: #e5f5ef; color: #00704f; }
+.badge.synthesised { background: #fdf3dc; color: #7a4f00; }
+.badge.published { background: #efe6f5; color: #5b2a86; }
+.badge.none { background: #eef1f4; color: var(--muted); }
+.badge.warn { background: #fbe7df; color: #a33d00; }
 .ratio { font-weight: 700; padding: 1px 6px; border-radius: 4px; }
 .ratio.ok { background: #e5f5ef; color: #00704f; }
 .ratio.warn { background: #fdf3dc; color: #8a5a00; }

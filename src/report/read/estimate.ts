@@ -25,6 +25,10 @@ export const estimateFileSchema = z
     fits: z.boolean().optional(),
     violations: z.array(z.string()).optional(),
     routing: z.string().optional(),
+    tokens_per_expert: z.array(z.array(count)).nullable().optional(),
+    macs_per_image: count.optional(),
+    offchip_bytes_per_image: count.optional(),
+    fmax_mhz: z.number().finite().positive('must be positive').optional(),
     design: z.unknown().optional(),
     kernels: z
       .array(
@@ -63,6 +67,10 @@ export function toPrediction(f: EstimateFile, source: Prediction['source']): Pre
     fits: f.fits,
     violations: f.violations ?? [],
     routing: f.routing,
+    tokensPerExpert: f.tokens_per_expert ?? undefined,
+    macsPerImage: f.macs_per_image,
+    offchipBytesPerImage: f.offchip_bytes_per_image,
+    fmaxMhz: f.fmax_mhz,
     design: f.design,
     kernels: f.kernels.map((k) => {
       const slrs = k.slrs ?? Array(k.compute_units ?? 1).fill(k.slr ?? 0);

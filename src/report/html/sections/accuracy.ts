@@ -1,7 +1,7 @@
-/** C-simulation accuracy against the float32 reference: per-token cosine histogram and summary figures. */
-import { histogram } from '../../svg/histogram.js';
+/** C-simulation accuracy against the float32 reference: per-token error distribution and summary figures. */
+import { cdf } from '../../svg/cdf.js';
 import type { ReportData } from '../../types.js';
-import { MEASURED, absent, alert, esc, figure, h, int, ms, pct } from '../markup.js';
+import { SIMULATED, absent, alert, cosine, esc, figure, h, int, ms, pct, sci } from '../markup.js';
 
 function card(label: string, value: string, note?: string): string {
   return h(
@@ -13,14 +13,9 @@ function card(label: string, value: string, note?: string): string {
   );
 }
 
-/** A cosine: 4 or 6 decimals, and as 1 − ε where six decimals would round it to 1. */
-const cos = (v: number) =>
-  v < 1 && 1 - v < 5e-7 ? `1 − ${(1 - v).toExponential(1)}` : v.toFixed(v >= 0.9999 ? 6 : 4);
-const sci = (v: number) => (v === 0 ? '0' : v >= 0.01 && v < 1000 ? v.toPrecision(3) : v.toExponential(2));
-
 export function accuracySection(d: ReportData): string {
   const a = d.accuracy;
-  const head = h('h2', {}, 'C-simulation accuracy ', MEASURED);
+  const head = h('h2', {}, 'C-simulation accuracy ', SIMULATED);
   if (!a)
     return h(
       'section',
@@ -30,12 +25,17 @@ export function accuracySection(d: ReportData): string {
         'No accuracy report: the design has not been C-simulated against the reference model (run ubimoe csim --project DIR --checkpoint F --input images.npy; reports/accuracy.json is absent).',
       ),
     );
+  const errors = a.cosine.map((c) => 1 - c);
   const cards = h(
     'div',
     { class: 'cards' },
-    card('min cosine', cos(a.cosineMin), 'worst token'),
-    card('median cosine', cos(a.cosineMedian), 'per token'),
-    card('rel. L2 error', pct(a.relL2, 3), '‖csim − ref‖ / ‖ref‖'),
+    card('min cosine', esc(cosine(a.cosineMin)), `worst token: 1 − cos = ${sci(1 - a.cosineMin)}`),
+    card(
+      'rel. L2 error',
+      sci(a.relL2),
+      `‖csim − ref‖ / ‖ref‖ = ${a.relL2 === 0 ? '0' : (a.relL2 * 100).toPrecision(3)} %`,
+    ),
+    card('median cosine', esc(cosine(a.cosineMedian)), `per token: 1 − cos = ${sci(1 - a.cosineMedian)}`),
     card('max abs error', sci(a.maxAbs), 'any element'),
     card(
       'expert choices',
@@ -43,16 +43,20 @@ export function accuracySection(d: ReportData): string {
       a.expertAgreement === undefined ? 'dense model' : 'equal to the reference',
     ),
   );
-  const chart = histogram({
-    id: 'chart-cosine',
-    title: 'Histogram of per-token cosine similarity between C-simulation and the float32 reference',
-    values: a.cosine,
-    bins: 40,
-    xLabel: 'cosine similarity to the float32 reference (1 = identical direction)',
-    yLabel: 'tokens',
-    barName: `tokens (${a.cosine.length}${a.images ? ` over ${a.images} image${a.images > 1 ? 's' : ''}` : ''})`,
-    markers: [{ value: a.cosineMedian, label: `median ${cos(a.cosineMedian)}`, color: '#D55E00' }],
+  const tokens = `${a.cosine.length} tokens${a.images ? ` over ${a.images} image${a.images > 1 ? 's' : ''}` : ''}`;
+  const chart = cdf({
+    id: 'chart-cosine-error',
+    title:
+      'Cumulative distribution of 1 − cosine similarity per token between C-simulation and the float32 reference, log scale, worst tokens marked',
+    values: errors,
+    xLabel: '1 − cosine similarity to the float32 reference (0 = identical direction)',
+    yLabel: 'share of tokens at or below',
+    lineName: `tokens (${tokens})`,
+    worst: 3,
+    worstLabel: (v) => `worst: 1 − cos = ${sci(v)}`,
+    markers: [{ value: 1 - a.cosineMedian, label: `median ${sci(1 - a.cosineMedian)}`, color: '#009E73' }],
   });
+  const exact = errors.filter((e) => !(e > 0)).length;
   const facts: string[] = [];
   if (a.images)
     facts.push(
@@ -71,14 +75,17 @@ export function accuracySection(d: ReportData): string {
     h(
       'p',
       { class: 'lede' },
-      'Output tokens of the generated HLS code, compiled with g++ and run as a C-simulation, compared with the float32 reference model on the same checkpoint and images.',
+      'Output tokens of the generated HLS code, compiled with g++ and run as a C-simulation on this computer (not on an FPGA), compared with the float32 reference model on the same checkpoint and images.',
     ),
     d.stale.accuracy ? alert(d.stale.accuracy) : '',
     facts.length ? h('p', {}, facts.join(' · ')) : '',
     cards,
     figure(
       chart,
-      'Distribution of the cosine similarity of each output token with the reference; bars further right are closer to the reference.',
+      'For each error level on the x axis (1 − cosine, log scale), the share of tokens whose error is at most that. A curve far to the left is close to the reference; the orange points are the worst tokens, so a single outlier stands out at the right.' +
+        (exact
+          ? ` ${int(exact)} token${exact > 1 ? 's have' : ' has'} 1 − cos ≤ 0 (identical within float precision), drawn at the left edge.`
+          : ''),
     ),
   );
 }

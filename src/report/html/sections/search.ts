@@ -15,7 +15,9 @@ export function searchSection(d: ReportData): string {
       'section',
       { id: 'search' },
       head,
-      absent('No search report: this design was not searched (reports/search.json is absent).'),
+      absent(
+        'No search report: this design was not searched, or its search report was not given to the project (reports/search.json is absent; ubimoe search --report search.json, then ubimoe generate --search-report search.json, puts it there).',
+      ),
     );
   const board = d.design.board;
   const dspLimit = board.limits.dsp * kernelResources(board).dsp;

@@ -1,7 +1,7 @@
 /** Predicted vs synthesised (Vitis HLS csynth): one row per kernel, one column per metric. */
 import { METRIC_LABELS } from '../../compare.js';
 import type { ComparisonRow, ReportData } from '../../types.js';
-import { MEASURED, PREDICTED, absent, esc, h, int, table } from '../markup.js';
+import { PREDICTED, SYNTHESISED, absent, esc, h, int, noData, table } from '../markup.js';
 
 /**
  * Within 25 % reads as good, within 2× as off, beyond as wrong. For the clock the ratio is
@@ -29,7 +29,10 @@ function cell(r: ComparisonRow | undefined): string {
 }
 
 export function synthSection(d: ReportData): string {
-  const head = h('h2', {}, 'Predicted vs synthesised ', PREDICTED, ' ', MEASURED);
+  // the badges say what the section holds: never 'measured' (csynth figures are the tool's estimates)
+  const head = d.synth
+    ? h('h2', {}, 'Predicted vs synthesised ', PREDICTED, ' ', SYNTHESISED)
+    : h('h2', {}, 'Predicted vs synthesised ', noData('no synthesis data'));
   if (!d.synth)
     return h(
       'section',
@@ -72,7 +75,7 @@ export function synthSection(d: ReportData): string {
     h(
       'p',
       { class: 'lede' },
-      'Vitis HLS csynth estimates beside the cost model’s prediction, per kernel (one compute unit). Each cell: the ratio synthesised / predicted (1.00× = exact; green within 25 %, amber within 2×, red beyond), then the synthesised figure and, under it, the predicted one. Latency: csynth’s worst case against the predicted largest call. Fmax: HLS’s estimated maximum clock vs the design clock (above 1.00× is slack).',
+      'Vitis HLS csynth estimates (the synthesis tool’s figures, not measured on a board) beside the cost model’s prediction, per kernel (one compute unit). Each cell: the ratio synthesised / predicted (1.00× = exact; green within 25 %, amber within 2×, red beyond), then the synthesised figure and, under it, the predicted one. Latency: csynth’s worst case against the predicted largest call. Fmax: HLS’s estimated maximum clock vs the design clock (above 1.00× is slack).',
     ),
     table(['kernel', ...header], body, { numeric: metrics.map((_, i) => i + 1), className: 'compare' }),
   );
