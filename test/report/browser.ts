@@ -108,7 +108,7 @@ export async function renderInChromium(
     const sections = await page.$$eval('section[id]', (ss) =>
       Object.fromEntries(ss.map((s) => [s.id, (s as HTMLElement).innerText])),
     );
-    const overflowing = await page.$$eval('body, main, section, .table-wrap, figure', (els) =>
+    const overflowing = await page.$$eval('body, main, section, .table-wrap, figure, .card', (els) =>
       els
         .filter((e) => e.scrollWidth > e.clientWidth + 1)
         .map(

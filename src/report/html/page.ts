@@ -19,7 +19,8 @@ function card(label: string, badge: string, value: string, note: string, warn = 
     'div',
     { class: warn ? 'card warn' : 'card' },
     h('div', { class: 'label' }, esc(label), ' ', badge),
-    h('div', { class: 'value' }, value),
+    // long figures (a cosine with ten decimals) in a smaller size so they stay inside the card
+    h('div', { class: value.replace(/<[^>]*>|&[a-z]+;/g, '').length > 9 ? 'value long' : 'value' }, value),
     h('div', { class: 'note' }, note),
   );
 }

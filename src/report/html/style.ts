@@ -22,6 +22,7 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu San
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: #fbfcfd; }
 .card .label { font-size: 11.5px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 600; }
 .card .value { font-size: 23px; font-weight: 700; font-variant-numeric: tabular-nums; line-height: 1.3; margin-top: 2px; }
+.card .value.long { font-size: 17px; line-height: 1.76; }
 .card .note { font-size: 12px; color: var(--muted); }
 .summary .card .value { color: var(--ink); }
 .card.warn { border-color: #f0b9a0; background: #fdf1ec; }

@@ -8,7 +8,8 @@ function card(label: string, value: string, note?: string): string {
     'div',
     { class: 'card' },
     h('div', { class: 'label' }, label),
-    h('div', { class: 'value' }, value),
+    // long figures (a cosine with ten decimals) in a smaller size so they stay inside the card
+    h('div', { class: value.replace(/<[^>]*>|&[a-z]+;/g, '').length > 9 ? 'value long' : 'value' }, value),
     note ? h('div', { class: 'note' }, note) : '',
   );
 }
