@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadBoard } from '../board/load.js';
 import type { Board } from '../board/schema.js';
+import { publishedFor } from '../report/published.js';
 import { accuracyJson, compareTokens, expertAgreement, type Accuracy } from '../build/accuracy.js';
 import { resolveDesign, type Design } from '../design/design.js';
 import { estimateDesign, estimateJson, type DesignEstimate } from '../design/estimate.js';
@@ -249,22 +250,6 @@ export async function runDemo(
   };
 }
 
-/** Published figures to show beside the prediction (docs/model.md); only boards with a published point. */
-export const PUBLISHED: Record<
-  string,
-  { what: string; latencyMs: number; dsp: number; bram18: number; lut: number; ff: number; clockMhz: number }
-> = {
-  u280: {
-    what: 'UbiMoE on Alveo U280, M³ViT-tiny W16A32 (published)',
-    latencyMs: 10.33,
-    dsp: 3413,
-    bram18: 974,
-    lut: 316_100,
-    ff: 385_900,
-    clockMhz: 200,
-  },
-};
-
 /** The short summary printed after the steps. */
 export function demoSummary(r: DemoResult): string {
   const e = r.estimate;
@@ -279,19 +264,20 @@ export function demoSummary(r: DemoResult): string {
     `predicted (cost model, not measured): ${e.latencyMs.toFixed(2)} ms/image, ${e.imagesPerSecond.toFixed(1)} images/s, ${e.gops.toFixed(1)} GOPS`,
     `predicted resources: DSP ${e.resources.dsp}${pct('dsp')}, BRAM18 ${e.resources.bram18}${pct('bram18')}, URAM ${e.resources.uram}${pct('uram')}, LUT ${e.resources.lut}${pct('lut')}, FF ${e.resources.ff}${pct('ff')}`,
   ];
-  const pub = PUBLISHED[r.board.name];
-  if (pub && r.model.name === 'm3vit-tiny')
+  // the published points, with whether they compare like with like (model, board, precision)
+  for (const c of publishedFor(r.design)) {
+    const p = c.point;
+    const figures = `${p.latencyMs} ms/image at ${p.clockMhz} MHz, DSP ${p.dsp}, BRAM ${p.bram}, LUT ${p.lut}, FF ${p.ff}`;
     lines.push(
-      `published: ${pub.what}: ${pub.latencyMs} ms/image at ${pub.clockMhz} MHz, DSP ${pub.dsp}, BRAM ${pub.bram18}, LUT ${pub.lut}, FF ${pub.ff}`,
+      c.comparable
+        ? `published: ${p.who} on ${p.boardLabel}, ${p.model} ${p.precision.label}: ${figures}`
+        : `published: ${p.who} on ${p.boardLabel}, ${p.model} ${p.precision.label} (${figures}) is not comparable: ${c.reasons.join('; ')}`,
     );
-  else
-    lines.push(
-      `published: no published UbiMoE figure for ${r.model.name} on ${r.board.name} (the one known point is U280, 10.33 ms)`,
-    );
+  }
   const a = r.accuracy;
   const ea = a.expertAgreement === null ? 'n/a' : `${(100 * a.expertAgreement).toFixed(2)}%`;
   lines.push(
-    `csim vs float32 reference (${a.images} images, ${a.cosine.length} tokens): cosine min ${a.cosineMin.toFixed(5)}, median ${a.cosineMedian.toFixed(6)}, rel L2 ${(100 * a.relL2).toFixed(3)}%, expert agreement ${ea}`,
+    `csim vs float32 reference (${a.images} images, ${a.cosine.length} tokens): cosine min ${a.cosineMin.toFixed(9)} (1 − cos ${(1 - a.cosineMin).toExponential(2)}), median ${a.cosineMedian.toFixed(9)}, rel L2 ${(100 * a.relL2).toFixed(3)}%, expert agreement ${ea}`,
     `csim speed: ${r.csimMsPerImage.toFixed(0)} ms/image of compute per runner (C-simulation on this CPU, not the FPGA)`,
     `report: ${r.reportPath}`,
   );

@@ -1,6 +1,6 @@
 /**
  * Published hardware points to set beside a design's predicted figures, and whether they compare
- * like with like. The only point recorded is UbiMoE's Alveo U280 result (MODEL.md, "Published
+ * like with like. The only point recorded is UbiMoE's Alveo U280 result (docs/model.md, "Published
  * hardware points"). Edge-MoE (ZCU102) is not listed: its figures are not recorded in this project,
  * and a number quoted from memory would not be one a reader could trust.
  */
@@ -25,7 +25,7 @@ export interface PublishedPoint {
 export const PUBLISHED_POINTS: PublishedPoint[] = [
   {
     who: 'UbiMoE',
-    source: 'UbiMoE paper, as recorded in MODEL.md (“Published hardware points”)',
+    source: 'UbiMoE paper, as recorded in docs/model.md (“Published hardware points”)',
     model: 'm3vit-tiny',
     board: 'u280',
     boardLabel: 'Alveo U280',

@@ -143,11 +143,16 @@ describe('ubimoe demo (micro on u280, 2 images)', () => {
     const acc = JSON.parse(readFileSync(join(out(), 'project', 'reports', 'accuracy.json'), 'utf8'));
     expect(acc.images).toBe(2);
     expect(acc.task).toBe(1);
-    const line = /cosine min ([\d.]+), median ([\d.]+), rel L2 ([\d.]+)%, expert agreement ([\d.]+)%/.exec(
-      r.stdout,
-    )!;
-    expect(Number(line[1])).toBeCloseTo(acc.cosine.min, 5);
-    expect(Number(line[2])).toBeCloseTo(acc.cosine.median, 6);
+    const line =
+      /cosine min ([\d.]+) \(1 − cos [\d.e+-]+\), median ([\d.]+), rel L2 ([\d.]+)%, expert agreement ([\d.]+)%/.exec(
+        r.stdout,
+      )!;
+    expect(Number(line[1])).toBeCloseTo(acc.cosine.min, 8);
+    expect(Number(line[2])).toBeCloseTo(acc.cosine.median, 8);
+    // micro on u280 is not UbiMoE's published point: shown, and said why it does not compare
+    expect(r.stdout).toMatch(
+      /^published: UbiMoE on Alveo U280, m3vit-tiny W16A32 \(10\.33 ms\/image .*\) is not comparable: the model is micro/m,
+    );
     expect(Number(line[3]) / 100).toBeCloseTo(acc.rel_l2, 5);
     expect(Number(line[4]) / 100).toBeCloseTo(acc.expert_agreement, 4);
     const est = JSON.parse(readFileSync(join(out(), 'project', 'reports', 'estimate.json'), 'utf8'));
