@@ -46,7 +46,7 @@ export function erf(x: number): number {
   return 1 - Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
 }
 
-/** The exact GELU of MODEL.md: 0.5·x·(1 + erf(x/√2)). */
+/** The exact GELU of docs/model.md: 0.5·x·(1 + erf(x/√2)). */
 export function geluExact(x: number): number {
   return 0.5 * x * (1 + erf(x / Math.SQRT2));
 }
