@@ -14,9 +14,9 @@ const { abs, floor, exp, sqrt, sign, cos, PI, SQRT1_2 } = Math;
 // by Horner in t ∈ [-1, 1]; erf(x) = ±1 beyond the cutoff (1 - erf(6) ≈ 2e-17).
 // Max abs error ~1e-15 (pinned < 1e-7 by the tests); short segments keep the degree (latency) low.
 
-const ERF_CUTOFF = 6;
+export const ERF_CUTOFF = 6;
 const ERF_SEGMENTS = 48;
-const ERF_DEGREE = 8;
+export const ERF_DEGREE = 8;
 const TWO_OVER_SQRT_PI = 2 / sqrt(PI);
 
 /** erf(x) for x ≥ 0 as 2/√π·e^{-x²}·Σ 2ⁿx^{2n+1}/(2n+1)!!: every term positive. Slow; used to fit. */
@@ -61,8 +61,9 @@ function polyFit(f: (x: number) => number, lo: number, hi: number, degree: numbe
   return mono;
 }
 
-const ERF_SEG_WIDTH = ERF_CUTOFF / ERF_SEGMENTS;
-const ERF_COEFFS = new Float64Array(ERF_SEGMENTS * (ERF_DEGREE + 1));
+export const ERF_SEG_WIDTH = ERF_CUTOFF / ERF_SEGMENTS;
+/** The polynomial of segment s is ERF_COEFFS[s·(ERF_DEGREE+1) ..] (kernels.ts evaluates the same). */
+export const ERF_COEFFS = new Float64Array(ERF_SEGMENTS * (ERF_DEGREE + 1));
 for (let s = 0; s < ERF_SEGMENTS; s++)
   ERF_COEFFS.set(
     polyFit(erfSeries, s * ERF_SEG_WIDTH, (s + 1) * ERF_SEG_WIDTH, ERF_DEGREE),
@@ -86,9 +87,9 @@ export function gelu(x: number): number {
   return 0.5 * x * (1 + erf(x * SQRT1_2));
 }
 
-/** GELU applied in place to a whole array. */
-export function geluInPlace(a: Float32Array): void {
-  for (let i = 0; i < a.length; i++) a[i] = gelu(a[i]);
+/** GELU applied in place to the first `n` values of an array (default: all of it). */
+export function geluInPlace(a: Float32Array, n = a.length): void {
+  for (let i = 0; i < n; i++) a[i] = gelu(a[i]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ import type { ModelConfig, ModelDims } from './config.js';
 import { modelDims } from './config.js';
 import { checkpointSpec, gateName } from './spec.js';
 import { formatShape, sameShape, type Checkpoint } from './tensor.js';
-import { geluInPlace, layerNorm, linear, softmax, topK } from './ops.js';
+import { layerNorm, softmax, topK } from './ops.js';
+import { engine, type BlockLayout, type Engine, type Layout, type Workspace } from './engine.js';
 
 // Math functions bound once at module scope: inside Node vm contexts (jest) every global lookup
 // in a hot loop goes through the context's interceptors and is many times slower.
@@ -121,7 +122,7 @@ interface BlockWeights {
   b1?: Float32Array;
   w2?: Float32Array; // experts.h4toh.weight [E, D, He]
   b2?: Float32Array;
-  gatesT?: Float32Array[]; // per task, w_gate transposed to [E, D]
+  gates?: Float32Array[]; // per task, w_gate [D, E]
 }
 
 interface Weights {
@@ -169,10 +170,7 @@ function weightsOf(ckpt: Checkpoint, cfg: ModelConfig): Weights {
       b.b1 = get(p + 'mlp.experts.htoh4.bias');
       b.w2 = get(p + 'mlp.experts.h4toh.weight');
       b.b2 = get(p + 'mlp.experts.h4toh.bias');
-      // gates are [D, E]; transposed (small) so each expert's logit is a contiguous dot product
-      b.gatesT = Array.from({ length: dims.tasks }, (_, t) =>
-        transpose(get(gateName(cfg, i, t)), dims.D, dims.experts),
-      );
+      b.gates = Array.from({ length: dims.tasks }, (_, t) => get(gateName(cfg, i, t)));
     } else {
       b.fc1W = get(p + 'mlp.fc1.weight');
       b.fc1B = get(p + 'mlp.fc1.bias');
@@ -193,12 +191,6 @@ function weightsOf(ckpt: Checkpoint, cfg: ModelConfig): Weights {
   };
 }
 
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
-  return t;
-}
-
 function checkTask(cfg: ModelConfig, task: number): void {
   if (!Number.isInteger(task) || task < 0 || task >= cfg.tasks)
     throw new UserError(
@@ -206,18 +198,34 @@ function checkTask(cfg: ModelConfig, task: number): void {
     );
 }
 
-// ---------------------------------------------------------------------------------------------
-// One image at a time: x is [N, D].
+/** The checkpoint's weights, resident in this thread's engine, with a workspace for one image. */
+interface Run {
+  eng: Engine;
+  w: Weights;
+  layout: Layout;
+  ws: Workspace;
+}
 
-/** Patch embedding + cls + pos for one image [C, H, W] -> tokens [N, D]. */
-function embedImage(w: Weights, cfg: ModelConfig, image: Float32Array): Float32Array {
-  const { D, numPatches, numTokens, patchInputs, patchesW } = w.dims;
+function prepare(ckpt: Checkpoint, cfg: ModelConfig): Run {
+  const w = weightsOf(ckpt, cfg);
+  const eng = engine();
+  const { layout, ws } = eng.prepare(ckpt, w, w.dims);
+  return { eng, w, layout, ws };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One image at a time, in the workspace: the tokens x are [N, D].
+
+/** Patch embedding + cls + pos for one image [C, H, W] -> `x` [N, D]. */
+function embedImage(run: Run, cfg: ModelConfig, image: Float32Array, x: Float32Array): void {
+  const { eng, w, ws, layout } = run;
+  const { D, numPatches, patchInputs, patchesW } = w.dims;
   const P = cfg.patch_size;
   const C = cfg.in_chans;
   const H = cfg.img_h;
   const W = cfg.img_w;
   // gather each patch as a vector in the conv weight's (c, ky, kx) order, then one linear
-  const patches = new Float32Array(numPatches * patchInputs);
+  const patches = ws.patches;
   for (let p = 0; p < numPatches; p++) {
     const py = floor(p / patchesW) * P;
     const px = (p % patchesW) * P;
@@ -228,76 +236,60 @@ function embedImage(w: Weights, cfg: ModelConfig, image: Float32Array): Float32A
         for (let kx = 0; kx < P; kx++) patches[k++] = image[row + kx];
       }
   }
-  const conv = linear(
-    patches,
-    numPatches,
-    patchInputs,
-    w.patchW,
-    D,
-    w.patchB,
-    new Float32Array(numPatches * D),
-  );
-  const x = new Float32Array(numTokens * D);
+  eng.linear(layout.patch, ws.patchesAt, patchInputs, ws.yAt, D, numPatches, ws.xtAt);
+  const conv = ws.y;
   for (let d = 0; d < D; d++) x[d] = w.cls[d] + w.pos[d];
-  for (let i = D; i < numTokens * D; i++) x[i] = conv[i - D] + w.pos[i];
-  return x;
+  for (let i = D; i < (numPatches + 1) * D; i++) x[i] = conv[i - D] + w.pos[i];
 }
 
-/** Attention branch for one image: returns proj output [N, D] (before the residual add). */
-function attention(bw: BlockWeights, dims: ModelDims, h: Float32Array): Float32Array {
-  const { D, heads, headDim, numTokens: N } = dims;
-  const qkv = linear(h, N, D, bw.qkvW, 3 * D, bw.qkvB, new Float32Array(N * 3 * D));
-  const scale = 1 / sqrt(headDim);
-  const q = new Float32Array(N * headDim);
-  const k = new Float32Array(N * headDim);
-  const vT = new Float32Array(headDim * N); // v transposed: A·v becomes row-by-row dot products
-  const scores = new Float32Array(N * N);
-  const probs = new Float32Array(N * N); // attention weights, a float32 tensor as in PyTorch
-  const row = new Float64Array(N);
-  const oh = new Float32Array(N * headDim);
-  const o = new Float32Array(N * D);
-  for (let hd = 0; hd < heads; hd++) {
-    for (let n = 0; n < N; n++)
-      for (let d = 0; d < headDim; d++) {
-        const src = n * 3 * D + hd * headDim + d;
-        q[n * headDim + d] = qkv[src];
-        k[n * headDim + d] = qkv[src + D];
-        vT[d * N + n] = qkv[src + 2 * D];
-      }
-    linear(q, N, headDim, k, N, null, scores); // q·kᵀ
-    for (let i = 0; i < N; i++) {
-      for (let j = 0; j < N; j++) row[j] = scores[i * N + j] * scale;
-      softmax(row, probs, N, 0, i * N);
-    }
-    linear(probs, N, N, vT, headDim, null, oh); // A·v
-    for (let n = 0; n < N; n++) o.set(oh.subarray(n * headDim, (n + 1) * headDim), n * D + hd * headDim);
+/** Attention branch of one image from ws.h: the proj output [N, D] (before the residual add) in ws.y. */
+function attention(run: Run, bl: BlockLayout): Float32Array {
+  const { eng, ws } = run;
+  const { k } = eng;
+  const { D, heads, headDim: hd, numTokens: N } = ws.dims;
+  eng.linear(bl.qkv, ws.hAt, D, ws.qkvAt, 3 * D, N, ws.xtAt);
+  const scale = 1 / sqrt(hd);
+  for (let hh = 0; hh < heads; hh++) {
+    const q = ws.qkvAt + hh * hd * 4; // this head's q, k and v columns of the qkv rows (stride 3D)
+    const kk = q + D * 4;
+    const v = q + 2 * D * 4;
+    // q·kᵀ: k packed as panels of 4 keys
+    k.pack(kk, 3 * D, N, hd, ws.kpAt);
+    k.gemm(q, 3 * D, ws.kpAt, 16, hd * 16, 0, ws.scoresAt, N, N, hd, N, ws.xtAt);
+    // softmax(q·kᵀ·scale) row by row: the attention weights, a float32 tensor as in PyTorch
+    k.softmax(ws.scoresAt, ws.probsAt, N, N, scale, ws.rowAt);
+    // A·v into this head's columns of o, v read in place: the panel of values 4j..4j+3 at key m is
+    // v[m][4j..4j+3]
+    k.gemm(ws.probsAt, N, v, 3 * D * 4, 16, 0, ws.oAt + hh * hd * 4, D, N, N, hd, ws.xtAt);
   }
-  return linear(o, N, D, bw.projW, D, bw.projB, new Float32Array(N * D));
+  eng.linear(bl.proj, ws.oAt, D, ws.yAt, D, N, ws.xtAt);
+  return ws.y;
 }
 
-function denseMlp(bw: BlockWeights, dims: ModelDims, h: Float32Array): Float32Array {
-  const { D, mlpHidden: H, numTokens: N } = dims;
-  const hidden = linear(h, N, D, bw.fc1W!, H, bw.fc1B!, new Float32Array(N * H));
-  geluInPlace(hidden);
-  return linear(hidden, N, H, bw.fc2W!, D, bw.fc2B!, new Float32Array(N * D));
+/** Dense MLP of one image from ws.h: fc2(GELU(fc1(h))) in ws.y. */
+function denseMlp(run: Run, bl: BlockLayout): Float32Array {
+  const { eng, ws } = run;
+  const { D, mlpHidden: H, numTokens: N } = ws.dims;
+  eng.linear(bl.fc1!, ws.hAt, D, ws.hiddenAt, H, N, ws.xtAt);
+  eng.gelu(ws.hiddenAt, N * H);
+  eng.linear(bl.fc2!, ws.hiddenAt, H, ws.yAt, D, N, ws.xtAt);
+  return ws.y;
 }
 
-interface MoeOut {
-  y: Float32Array; // [N, D]
-  experts: Int32Array; // [N, topK]
-  probs: Float32Array; // [N, topK]
-  gate: Float32Array; // [N, E]
-  margins?: { prob: Float32Array; logit: Float32Array; relative: Float32Array }; // each [N]
+interface Margins {
+  prob: Float32Array;
+  logit: Float32Array;
+  relative: Float32Array;
 }
 
-/** ‖w_a − w_b‖ for every pair of columns of the gate (gT is [E, D]), [E, E]. */
-function gateDiffNorms(gT: Float32Array, E: number, D: number): Float64Array {
+/** ‖w_a − w_b‖ for every pair of columns of the gate g [D, E]: [E, E]. */
+function gateDiffNorms(g: Float32Array, E: number, D: number): Float64Array {
   const n = new Float64Array(E * E);
   for (let a = 0; a < E; a++)
     for (let b = a + 1; b < E; b++) {
       let s = 0;
       for (let d = 0; d < D; d++) {
-        const v = gT[a * D + d] - gT[b * D + d];
+        const v = g[d * E + a] - g[d * E + b];
         s += v * v;
       }
       n[a * E + b] = n[b * E + a] = sqrt(s);
@@ -305,20 +297,16 @@ function gateDiffNorms(gT: Float32Array, E: number, D: number): Float64Array {
   return n;
 }
 
-/** GateMargins (see there) of the N tokens of one image. */
+/** GateMargins (see there) of the N tokens of one image, written at `at` of `out`'s arrays. */
 function gateMargins(
-  dims: ModelDims,
-  h: Float32Array,
-  logits: Float32Array,
-  gate: Float32Array,
-  chosen: Int32Array,
+  ws: Workspace,
   diffNorms: Float64Array,
-): NonNullable<MoeOut['margins']> {
-  const { D, experts: E, topK: K, numTokens: N } = dims;
-  const prob = new Float32Array(N).fill(Infinity);
-  const logit = new Float32Array(N).fill(Infinity);
-  const relative = new Float32Array(N).fill(Infinity);
-  const isChosen = new Uint8Array(E);
+  out: Margins,
+  at: number,
+  isChosen: Uint8Array,
+): void {
+  const { D, experts: E, topK: K, numTokens: N } = ws.dims;
+  const { h, logits, gate, chosen } = ws;
   for (let n = 0; n < N; n++) {
     isChosen.fill(0);
     for (let j = 0; j < K; j++) isChosen[chosen[n * K + j]] = 1;
@@ -341,63 +329,61 @@ function gateMargins(
         if (r < rel) rel = r;
       }
     }
-    prob[n] = pGap;
-    logit[n] = zGap;
-    relative[n] = rel;
+    out.prob[at + n] = pGap;
+    out.logit[at + n] = zGap;
+    out.relative[at + n] = rel;
   }
-  return { prob, logit, relative };
 }
 
-/** MoE branch for one image: gate softmax over all experts, top-k, Σ p_k·expert_k(h), no renormalisation. */
-function moeMlp(
-  bw: BlockWeights,
-  dims: ModelDims,
-  h: Float32Array,
-  task: number,
-  diffNorms?: Float64Array,
-): MoeOut {
-  const { D, experts: E, topK: K, expertHidden: He, numTokens: N } = dims;
-  const logits = linear(h, N, D, bw.gatesT![task], E, null, new Float32Array(N * E));
-  const gate = new Float32Array(N * E);
-  const chosen = new Int32Array(N * K);
-  const probs = new Float32Array(N * K);
+/**
+ * MoE branch of one image from ws.h: gate softmax over all experts, top-k, Σ p_k·expert_k(h)
+ * without renormalisation, in ws.y. The choices are left in ws.chosen / ws.chosenProbs, the gate
+ * softmax in ws.gate, the logits in ws.logits.
+ */
+function moeMlp(run: Run, bl: BlockLayout, task: number): Float32Array {
+  const { eng, ws } = run;
+  const { D, experts: E, topK: K, expertHidden: He, numTokens: N } = ws.dims;
+  eng.linear(bl.gates![task], ws.hAt, D, ws.logitsAt, E, N, ws.xtAt);
+  const { logits, gate, chosen, chosenProbs: probs, acc, routed, routedProb, eout, mem } = ws;
+  const hAt = ws.hAt >> 2;
+  const xinAt = ws.xinAt >> 2;
   for (let n = 0; n < N; n++) {
     softmax(logits, gate, E, n * E, n * E); // rounded to float32 on store, then ranked
     topK(gate, K, chosen, E, n * E, n * K);
     for (let j = 0; j < K; j++) probs[n * K + j] = gate[n * E + chosen[n * K + j]];
   }
-  // run each expert once over the tokens routed to it
-  const acc = new Float64Array(N * D);
-  const tokens = new Int32Array(N * K);
-  const weights = new Float32Array(N * K);
-  const xin = new Float32Array(N * K * D);
-  const hidden = new Float32Array(N * K * He);
-  const out = new Float32Array(N * K * D);
+  // run each expert once over the tokens routed to it (gathered into xin)
+  acc.fill(0);
   for (let e = 0; e < E; e++) {
     let m = 0;
     for (let n = 0; n < N; n++)
       for (let j = 0; j < K; j++)
         if (chosen[n * K + j] === e) {
-          tokens[m] = n;
-          weights[m] = probs[n * K + j];
-          xin.set(h.subarray(n * D, (n + 1) * D), m * D);
+          routed[m] = n;
+          routedProb[m] = probs[n * K + j];
+          mem.copyWithin(xinAt + m * D, hAt + n * D, hAt + (n + 1) * D);
           m++;
         }
     if (m === 0) continue;
-    const w1 = bw.w1!.subarray(e * He * D, (e + 1) * He * D);
-    const w2 = bw.w2!.subarray(e * D * He, (e + 1) * D * He);
-    const hid = hidden.subarray(0, m * He);
-    linear(xin, m, D, w1, He, bw.b1!.subarray(e * He, (e + 1) * He), hid);
-    geluInPlace(hid);
-    linear(hid, m, He, w2, D, bw.b2!.subarray(e * D, (e + 1) * D), out);
+    eng.linear(bl.up![e], ws.xinAt, D, ws.hiddenAt, He, m, ws.xtAt);
+    eng.gelu(ws.hiddenAt, m * He);
+    eng.linear(bl.down![e], ws.hiddenAt, He, ws.eoutAt, D, m, ws.xtAt);
     for (let r = 0; r < m; r++) {
-      const p = weights[r];
-      const dst = tokens[r] * D;
-      for (let d = 0; d < D; d++) acc[dst + d] += p * out[r * D + d];
+      const p = routedProb[r];
+      const dst = routed[r] * D;
+      for (let d = 0; d < D; d++) acc[dst + d] += p * eout[r * D + d];
     }
   }
-  const margins = diffNorms ? gateMargins(dims, h, logits, gate, chosen, diffNorms) : undefined;
-  return { y: Float32Array.from(acc), experts: chosen, probs, gate, margins };
+  const y = ws.y;
+  for (let i = 0; i < N * D; i++) y[i] = acc[i];
+  return y;
+}
+
+function msaInto(run: Run, i: number, x: Float32Array): Float32Array {
+  const bw = run.w.blocks[i];
+  const { D, numTokens: N } = run.w.dims;
+  layerNorm(x, N, D, bw.norm1w, bw.norm1b, run.ws.h, LN_EPS);
+  return attention(run, run.layout.blocks[i]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,9 +391,11 @@ function moeMlp(
 
 /** patch_embed kernel semantics: one image [C, H, W] -> tokens [N, D] (conv + bias, cls, + pos). */
 export function refPatchEmbed(ckpt: Checkpoint, cfg: ModelConfig, image: Float32Array): Float32Array {
-  const w = weightsOf(ckpt, cfg);
+  const run = prepare(ckpt, cfg);
   checkLength(image, cfg.in_chans * cfg.img_h * cfg.img_w, 'image [C, H, W]');
-  return embedImage(w, cfg, image);
+  const x = new Float32Array(run.w.dims.numTokens * run.w.dims.D);
+  embedImage(run, cfg, image, x);
+  return x;
 }
 
 /** msa_block kernel semantics: x [N, D] -> x + proj(attn(LayerNorm(x; norm1))). */
@@ -417,13 +405,11 @@ export function refMsaBlock(
   block: number,
   x: Float32Array,
 ): Float32Array {
-  const w = weightsOf(ckpt, cfg);
-  checkBlock(w.dims, block);
-  checkLength(x, w.dims.numTokens * w.dims.D, 'tokens [N, D]');
-  const bw = w.blocks[block];
-  const { D, numTokens: N } = w.dims;
-  const a = attention(bw, w.dims, layerNorm(x, N, D, bw.norm1w, bw.norm1b, new Float32Array(N * D), LN_EPS));
-  const out = new Float32Array(N * D);
+  const run = prepare(ckpt, cfg);
+  checkBlock(run.w.dims, block);
+  checkLength(x, run.w.dims.numTokens * run.w.dims.D, 'tokens [N, D]');
+  const a = msaInto(run, block, x);
+  const out = new Float32Array(x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i] + a[i];
   return out;
 }
@@ -439,22 +425,18 @@ export function refFfnBlock(
   x: Float32Array,
   task = 0,
 ): { x: Float32Array; experts: Int32Array | null; gateProbs: Float32Array | null } {
-  const w = weightsOf(ckpt, cfg);
-  checkBlock(w.dims, block);
+  const run = prepare(ckpt, cfg);
+  checkBlock(run.w.dims, block);
   checkTask(cfg, task);
-  checkLength(x, w.dims.numTokens * w.dims.D, 'tokens [N, D]');
-  const bw = w.blocks[block];
-  const { D, numTokens: N } = w.dims;
-  const h = layerNorm(x, N, D, bw.norm2w, bw.norm2b, new Float32Array(N * D), LN_EPS);
-  const out = new Float32Array(N * D);
-  if (bw.moe) {
-    const r = moeMlp(bw, w.dims, h, task);
-    for (let i = 0; i < out.length; i++) out[i] = x[i] + r.y[i];
-    return { x: out, experts: r.experts, gateProbs: r.probs };
-  }
-  const y = denseMlp(bw, w.dims, h);
+  checkLength(x, run.w.dims.numTokens * run.w.dims.D, 'tokens [N, D]');
+  const bw = run.w.blocks[block];
+  const { D, numTokens: N } = run.w.dims;
+  layerNorm(x, N, D, bw.norm2w, bw.norm2b, run.ws.h, LN_EPS);
+  const y = bw.moe ? moeMlp(run, run.layout.blocks[block], task) : denseMlp(run, run.layout.blocks[block]);
+  const out = new Float32Array(x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i] + y[i];
-  return { x: out, experts: null, gateProbs: null };
+  if (!bw.moe) return { x: out, experts: null, gateProbs: null };
+  return { x: out, experts: run.ws.chosen.slice(), gateProbs: run.ws.chosenProbs.slice() };
 }
 
 function checkBlock(dims: ModelDims, block: number): void {
@@ -468,29 +450,33 @@ function checkLength(a: Float32Array, want: number, what: string): void {
 
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Runs blocks [fromBlock, toBlock) (and the optional final norm) over a batch of token sequences.
- * `tokens` is [B, N, D] (not modified).
- */
-export function forwardTokens(
-  ckpt: Checkpoint,
-  cfg: ModelConfig,
-  tokens: Float32Array,
-  batch: number,
-  opts: ForwardOptions = {},
-): ForwardResult {
-  const w = weightsOf(ckpt, cfg);
-  const { D, numTokens: N, depth, topK: K, experts: E } = w.dims;
+/** Checks the options shared by forwardTokens and forwardImages; returns the resolved ones. */
+function resolveOptions(cfg: ModelConfig, dims: ModelDims, batch: number, opts: ForwardOptions) {
   if (!Number.isInteger(batch) || batch < 1)
     throw new UserError(`batch must be a positive integer, got ${batch}`);
-  checkLength(tokens, batch * N * D, `tokens [B=${batch}, N=${N}, D=${D}]`);
   const task = opts.task ?? 0;
   checkTask(cfg, task);
   const from = opts.fromBlock ?? 0;
-  const to = opts.toBlock ?? depth;
-  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > depth || from > to)
-    throw new UserError(`block range [${from}, ${to}) is not within [0, ${depth}]`);
-  const finalNorm = opts.finalNorm ?? cfg.final_norm;
+  const to = opts.toBlock ?? dims.depth;
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > dims.depth || from > to)
+    throw new UserError(`block range [${from}, ${to}) is not within [0, ${dims.depth}]`);
+  return { task, from, to, finalNorm: opts.finalNorm ?? cfg.final_norm };
+}
+
+/**
+ * Runs blocks [from, to) and the optional final norm over `batch` inputs, image by image: `load(b, x)`
+ * puts input b's tokens [N, D] into x (and returns nothing).
+ */
+function runBatch(
+  run: Run,
+  cfg: ModelConfig,
+  batch: number,
+  opts: ForwardOptions,
+  load: (b: number, x: Float32Array) => void,
+): ForwardResult {
+  const { w, ws } = run;
+  const { D, numTokens: N, topK: K, experts: E } = w.dims;
+  const { task, from, to, finalNorm } = resolveOptions(cfg, w.dims, batch, opts);
   const moeBlockIndices: number[] = [];
   for (let i = from; i < to; i++) if (w.dims.moeBlocks[i]) moeBlockIndices.push(i);
   const M = moeBlockIndices.length;
@@ -509,7 +495,8 @@ export function forwardTokens(
   // ‖w_a − w_b‖ of the task's gate, per MoE block run (only with margins)
   const diffNorms = new Map<number, Float64Array>();
   if (margins)
-    for (const i of moeBlockIndices) diffNorms.set(i, gateDiffNorms(w.blocks[i].gatesT![task], E, D));
+    for (const i of moeBlockIndices) diffNorms.set(i, gateDiffNorms(w.blocks[i].gates![task], E, D));
+  const isChosen = new Uint8Array(E);
   const inter: BlockIntermediates[] | undefined = opts.collect
     ? Array.from({ length: to - from }, (_, j) => {
         const f = () => new Float32Array(batch * size);
@@ -526,37 +513,32 @@ export function forwardTokens(
       })
     : undefined;
 
+  const x = ws.x;
   for (let b = 0; b < batch; b++) {
-    const x = tokens.slice(b * size, (b + 1) * size);
-    const h = new Float32Array(size);
+    load(b, x);
     let m = 0;
     for (let i = from; i < to; i++) {
       const bw = w.blocks[i];
+      const bl = run.layout.blocks[i];
       const rec = inter?.[i - from];
-      layerNorm(x, N, D, bw.norm1w, bw.norm1b, h, LN_EPS);
-      rec?.norm1.set(h, b * size);
-      const a = attention(bw, w.dims, h);
-      for (let k = 0; k < size; k++) x[k] += a[k];
+      const a = msaInto(run, i, x);
+      rec?.norm1.set(ws.h, b * size);
+      run.eng.k.add(ws.xAt, ws.yAt, size); // x += a
       rec?.attn.set(a, b * size);
       rec?.afterAttn.set(x, b * size);
-      layerNorm(x, N, D, bw.norm2w, bw.norm2b, h, LN_EPS);
-      rec?.norm2.set(h, b * size);
+      layerNorm(x, N, D, bw.norm2w, bw.norm2b, ws.h, LN_EPS);
+      rec?.norm2.set(ws.h, b * size);
       let y: Float32Array;
       if (bw.moe) {
-        const r = moeMlp(bw, w.dims, h, task, diffNorms.get(i));
-        y = r.y;
+        y = moeMlp(run, bl, task);
         const at = (b * M + m) * N * K;
-        experts.set(r.experts, at);
-        gateProbs.set(r.probs, at);
-        if (margins && r.margins) {
-          margins.prob.set(r.margins.prob, (b * M + m) * N);
-          margins.logit.set(r.margins.logit, (b * M + m) * N);
-          margins.relative.set(r.margins.relative, (b * M + m) * N);
-        }
-        rec?.gate?.set(r.gate, b * N * E);
+        experts.set(ws.chosen, at);
+        gateProbs.set(ws.chosenProbs, at);
+        if (margins) gateMargins(ws, diffNorms.get(i)!, margins, (b * M + m) * N, isChosen);
+        rec?.gate?.set(ws.gate, b * N * E);
         m++;
-      } else y = denseMlp(bw, w.dims, h);
-      for (let k = 0; k < size; k++) x[k] += y[k];
+      } else y = denseMlp(run, bl);
+      run.eng.k.add(ws.xAt, ws.yAt, size); // x += y
       rec?.mlp.set(y, b * size);
       rec?.out.set(x, b * size);
     }
@@ -575,6 +557,26 @@ export function forwardTokens(
 }
 
 /**
+ * Runs blocks [fromBlock, toBlock) (and the optional final norm) over a batch of token sequences.
+ * `tokens` is [B, N, D] (not modified).
+ */
+export function forwardTokens(
+  ckpt: Checkpoint,
+  cfg: ModelConfig,
+  tokens: Float32Array,
+  batch: number,
+  opts: ForwardOptions = {},
+): ForwardResult {
+  const run = prepare(ckpt, cfg);
+  const { D, numTokens: N } = run.w.dims;
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new UserError(`batch must be a positive integer, got ${batch}`);
+  checkLength(tokens, batch * N * D, `tokens [B=${batch}, N=${N}, D=${D}]`);
+  const size = N * D;
+  return runBatch(run, cfg, batch, opts, (b, x) => x.set(tokens.subarray(b * size, (b + 1) * size)));
+}
+
+/**
  * Full forward of a batch of (already normalised) images [B, C, H, W] -> tokens [B, N, D], with the
  * per-token expert choices of every MoE block.
  */
@@ -585,18 +587,19 @@ export function forwardImages(
   batch: number,
   opts: ForwardOptions = {},
 ): ForwardResult {
-  const w = weightsOf(ckpt, cfg);
-  const { D, numTokens: N } = w.dims;
+  const run = prepare(ckpt, cfg);
+  const { D, numTokens: N } = run.w.dims;
   if (!Number.isInteger(batch) || batch < 1)
     throw new UserError(`batch must be a positive integer, got ${batch}`);
   const per = cfg.in_chans * cfg.img_h * cfg.img_w;
   checkLength(images, batch * per, `images [B=${batch}, C=${cfg.in_chans}, H=${cfg.img_h}, W=${cfg.img_w}]`);
   if (opts.fromBlock !== undefined || opts.toBlock !== undefined)
     throw new UserError('forwardImages runs the whole model; use forwardTokens for a block range');
-  const embed = new Float32Array(batch * N * D);
-  for (let b = 0; b < batch; b++)
-    embed.set(embedImage(w, cfg, images.subarray(b * per, (b + 1) * per)), b * N * D);
-  const r = forwardTokens(ckpt, cfg, embed, batch, opts);
+  const embed = opts.collect ? new Float32Array(batch * N * D) : undefined;
+  const r = runBatch(run, cfg, batch, opts, (b, x) => {
+    embedImage(run, cfg, images.subarray(b * per, (b + 1) * per), x);
+    embed?.set(x, b * N * D);
+  });
   if (r.intermediates) r.intermediates.embed = embed;
   return r;
 }
