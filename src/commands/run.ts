@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeCyclesReport } from '../build/cycles.js';
 import { Accelerator, type Backend } from '../driver/accelerator.js';
 import { loadInputFiles } from '../driver/inputs.js';
 import { editedNote, openProject } from '../driver/project.js';
@@ -21,6 +23,7 @@ interface RunOptions {
   workers: string;
   finalNorm?: boolean;
   timeout?: string;
+  cycles?: boolean;
 }
 
 function positiveInt(value: string, flag: string, min = 0): number {
@@ -54,6 +57,12 @@ export function registerRun(program: Command): void {
         'the first answer, scaled from the design). A runner that times out is killed and its images ' +
         'are retried once on the other workers',
     )
+    .option(
+      '--cycles',
+      'csim: the timed C-simulation (a separate -DUBIMOE_TIMED_CSIM runner build): each response carries its ' +
+        "image's simulated cycles; writes <project>/reports/cycles.json (as csim --cycles, per_image in input " +
+        'order) and prints simulated vs predicted cycles per kernel and stage; same outputs bit for bit',
+    )
     .action(async (opts: RunOptions) => {
       checkOutputFile(opts.output, '-o');
       const task = positiveInt(opts.task, '--task');
@@ -68,6 +77,8 @@ export function registerRun(program: Command): void {
       if (!existsSync(opts.checkpoint)) throw new UserError(`${opts.checkpoint}: no such checkpoint file`);
       if (opts.xclbin !== undefined && opts.backend !== 'xrt')
         throw new UserError('--xclbin is for --backend xrt');
+      if (opts.cycles && opts.backend !== 'csim')
+        throw new UserError('--cycles is for --backend csim (the timed C-simulation)');
       if (opts.xclbin !== undefined && !existsSync(opts.xclbin))
         throw new UserError(`${opts.xclbin}: no such xclbin file`);
 
@@ -102,18 +113,27 @@ export function registerRun(program: Command): void {
         xclbin: opts.xclbin,
         workers,
         timeoutMs,
+        cycles: opts.cycles,
         // on a terminal, clear the progress bar's line first (it redraws on its next update)
         log: (line) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`),
       });
       const per = dims.numTokens * dims.D;
       const out = new Float32Array(inputs.length * per);
       const latencies: number[] = [];
+      // --cycles: each image's report (ubimoe-cycles/1, one entry) and expert choices, by input index
+      const cycleReports: unknown[] = [];
+      const expertsPer = shape.moeBlocks * dims.numTokens * dims.topK;
+      const experts = new Int32Array(opts.cycles ? inputs.length * expertsPer : 0);
       const started = Date.now();
       const kind = inputs[0].kind === 'image' ? 'images' : 'token inputs';
       const progress = new CountProgress('running', inputs.length, kind);
       try {
         for await (const r of acc.stream(inputs, { task })) {
           out.set(r.output, r.index * per);
+          if (opts.cycles) {
+            cycleReports[r.index] = r.cycles;
+            experts.set(r.experts, r.index * expertsPer);
+          }
           latencies.push(r.latencyMs);
           progress.tick();
         }
@@ -131,5 +151,28 @@ export function registerRun(program: Command): void {
           `${opts.backend}, ${workers} worker${workers > 1 ? 's' : ''}`,
         ) + ` -> ${opts.output}\n`,
       );
+      if (opts.cycles) {
+        const raw = mergeCycleReports(cycleReports);
+        const c = writeCyclesReport(project.dir, project.design, raw, experts, inputs.length, {
+          design_hash: project.designHash,
+          task,
+          input: opts.input.length === 1 ? opts.input[0] : opts.input,
+          runner: `ubimoe run --backend csim, ${workers} worker${workers > 1 ? 's' : ''}`,
+        });
+        process.stdout.write(c.table + `wrote ${join(opts.project, 'reports', 'cycles.json')}\n`);
+      }
     });
+}
+
+/** The runners' one-image reports (in input order) as one ubimoe-cycles/1 document. */
+function mergeCycleReports(reports: unknown[]): unknown {
+  const docs = reports as Array<{ format?: string; clock_mhz?: number; per_image?: unknown[] } | undefined>;
+  const bad = docs.findIndex((d) => !d || d.format !== 'ubimoe-cycles/1' || d.per_image?.length !== 1);
+  if (bad >= 0)
+    throw new Error(`input ${bad}: the timed csim runner sent no ubimoe-cycles/1 report of one image`);
+  return {
+    format: 'ubimoe-cycles/1',
+    clock_mhz: docs[0]!.clock_mhz,
+    per_image: docs.map((d) => d!.per_image![0]),
+  };
 }

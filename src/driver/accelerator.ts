@@ -7,6 +7,9 @@
  *   for await (const out of acc.stream(inputs, { task: 0 })) { ... }
  *   await acc.close();
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { openProject, type Project } from './project.js';
 import { prepareRunner } from './launch.js';
@@ -35,6 +38,12 @@ export interface AcceleratorOptions {
    * each. Default: stderr.
    */
   log?: (line: string) => void;
+  /**
+   * csim: the timed C-simulation (-DUBIMOE_TIMED_CSIM): every output carries its image's simulated
+   * cycles (`deviceCycles`, the response's field) and its full report (`cycles`, ubimoe-cycles/1
+   * with one image), the same outputs bit for bit.
+   */
+  cycles?: boolean;
 }
 
 export type AcceleratorOutput = StreamOutput;
@@ -53,6 +62,7 @@ export class Accelerator {
     private readonly workers: RunnerProcess[],
     readonly timeout: RequestTimeout,
     private readonly log: (line: string) => void,
+    private readonly cyclesDir: string | undefined,
   ) {}
 
   /** The per-request limit now (ms): fixed, or adapted to the answers so far. */
@@ -78,7 +88,10 @@ export class Accelerator {
       opts.timeoutMs !== undefined
         ? RequestTimeout.fixed(opts.timeoutMs)
         : RequestTimeout.adaptive(defaultTimeoutMs(project, opts.backend));
-    const command = await prepareRunner(project, opts);
+    const prepared = await prepareRunner(project, opts);
+    // the timed runners' per-image reports go to a private folder, removed on close
+    const cyclesDir = opts.cycles ? mkdtempSync(join(tmpdir(), 'ubimoe-cycles-')) : undefined;
+    const command = cyclesDir ? { ...prepared, cyclesDir } : prepared;
 
     const started = await Promise.allSettled(
       Array.from({ length: workers }, (_, i) =>
@@ -87,18 +100,23 @@ export class Accelerator {
     );
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const removeCycles = () => {
+      if (cyclesDir) rmSync(cyclesDir, { recursive: true, force: true });
+    };
     if (failed) {
       await Promise.all(ok.map((w) => w.kill()));
+      removeCycles();
       throw asUserFacing(failed.reason);
     }
     try {
       for (const w of ok) checkHello(w, project);
     } catch (err) {
       await Promise.all(ok.map((w) => w.kill()));
+      removeCycles();
       throw err;
     }
     const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-    return new Accelerator(project, opts.backend, ok[0].hello.model, ok, timeout, log);
+    return new Accelerator(project, opts.backend, ok[0].hello.model, ok, timeout, log, cyclesDir);
   }
 
   /** Process ids of the runners (for tests and diagnostics). */
@@ -134,12 +152,18 @@ export class Accelerator {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.close()));
+    this.removeCyclesDir();
   }
 
   /** Kills every runner and waits until they are reaped. */
   async abort(): Promise<void> {
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.kill()));
+    this.removeCyclesDir();
+  }
+
+  private removeCyclesDir(): void {
+    if (this.cyclesDir) rmSync(this.cyclesDir, { recursive: true, force: true });
   }
 }
 

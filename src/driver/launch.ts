@@ -29,13 +29,19 @@ export async function prepareRunner(project: Project, opts: AcceleratorOptions):
           : `${xclbin}: no xclbin (build it with ubimoe build, or pass --xclbin)`,
       );
   }
+  if (opts.cycles && opts.backend !== 'csim')
+    throw new UserError('cycles (the timed C-simulation) is for the csim backend');
   const weights = await packedWeightsFor(project, opts.checkpoint, log);
   if (opts.runnerCommand)
     return { ...opts.runnerCommand, args: [...opts.runnerCommand.args, '--weights', weights] };
   if (opts.backend === 'csim') {
     // the kernel engineer's csim build (same flags and cache as `ubimoe csim`), with the protocol main
-    const built = await buildCsim(project.dir, { main: 'protocol_main' });
-    if (!built.cached) log(`compiled the csim runner in ${built.seconds.toFixed(1)} s (cached from now on)`);
+    // --cycles: the timed C-simulation (-DUBIMOE_TIMED_CSIM, cached apart from the plain build)
+    const built = await buildCsim(project.dir, { main: 'protocol_main', timed: opts.cycles });
+    if (!built.cached)
+      log(
+        `compiled the ${opts.cycles ? 'timed ' : ''}csim runner in ${built.seconds.toFixed(1)} s (cached from now on)`,
+      );
     return { command: built.exe, args: ['--weights', weights], cwd: project.dir };
   }
   const exe = await buildHost(project.dir, log);

@@ -5,6 +5,8 @@
  * frame) rejects every request still outstanding with a RunnerError that says what happened.
  */
 import { execa, type ResultPromise } from 'execa';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ErrorCode,
   FrameDecoder,
@@ -28,7 +30,15 @@ export interface RunnerCommand {
   command: string;
   args: string[];
   cwd?: string;
+  /**
+   * The timed csim runner's report folder (`--cycles-dir`, passed by RunnerProcess): each response
+   * comes with DIR/<pid>-<request id>.json (ubimoe-cycles/1, one image), read and removed here.
+   */
+  cyclesDir?: string;
 }
+
+/** A response, with the timed C-simulation's report of its image when the runner writes one. */
+export type RunnerResponse = ResponseFrame & { cycles?: unknown };
 
 export type RunnerFailure = 'startup' | 'died' | 'timeout' | 'protocol' | 'request';
 
@@ -67,7 +77,7 @@ interface Pending {
   id: number;
   index: number;
   sentAt: number;
-  resolve: (r: ResponseFrame) => void;
+  resolve: (r: RunnerResponse) => void;
   reject: (e: Error) => void;
 }
 
@@ -97,6 +107,7 @@ export class RunnerProcess {
   private readonly unsubscribe: () => void;
   private helloWaiter: { resolve: (h: HelloFrame) => void; reject: (e: Error) => void } | undefined;
   private readonly done: Promise<void>;
+  private readonly cyclesDir: string | undefined;
 
   private constructor(
     cmd: RunnerCommand,
@@ -104,9 +115,11 @@ export class RunnerProcess {
     readonly timeout: RequestTimeout,
   ) {
     this.label = label;
+    this.cyclesDir = cmd.cyclesDir;
     // the limit changed (another runner's answers moved the median): hold the oldest request to it
     this.unsubscribe = timeout.onChange(() => this.armWatchdog(false));
-    this.proc = execa(cmd.command, cmd.args, {
+    const args = cmd.cyclesDir ? [...cmd.args, '--cycles-dir', cmd.cyclesDir] : cmd.args;
+    this.proc = execa(cmd.command, args, {
       cwd: cmd.cwd,
       stdin: 'pipe',
       stdout: 'pipe',
@@ -182,7 +195,7 @@ export class RunnerProcess {
   }
 
   /** Sends one request; resolves with its response (runners answer in order). */
-  request(input: RequestInput): Promise<ResponseFrame> {
+  request(input: RequestInput): Promise<RunnerResponse> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++ >>> 0;
     const frame = encodeRequest({
@@ -192,7 +205,7 @@ export class RunnerProcess {
       dims: input.dims,
       data: input.data,
     });
-    return new Promise<ResponseFrame>((resolve, reject) => {
+    return new Promise<RunnerResponse>((resolve, reject) => {
       this.pending.set(id, { id, index: input.index, sentAt: Date.now(), resolve, reject });
       for (const b of frame) this.proc.stdin.write(b);
       if (this.pending.size === 1) this.armWatchdog(true);
@@ -324,7 +337,26 @@ export class RunnerProcess {
     this.pending.delete(id);
     this.armWatchdog(true);
     if (f.type === 'response') this.timeout.record(answerMs);
-    if (f.type === 'response') p.resolve(f);
+    if (f.type === 'response' && this.cyclesDir) {
+      // the timed runner wrote the image's cycle report before answering
+      const file = join(this.cyclesDir, `${this.pid}-${id}.json`);
+      let cycles: unknown;
+      try {
+        cycles = JSON.parse(readFileSync(file, 'utf8'));
+        rmSync(file, { force: true });
+      } catch (err) {
+        this.fail(
+          new RunnerError(
+            `${this.label} answered input ${p.index} without a readable cycle report ${file} (${(err as Error).message}); stopped it`,
+            'protocol',
+            { index: p.index },
+          ),
+        );
+        this.proc.kill('SIGKILL');
+        return;
+      }
+      p.resolve({ ...f, cycles });
+    } else if (f.type === 'response') p.resolve(f);
     else {
       const e = f as ErrorFrame;
       p.reject(

@@ -8,8 +8,8 @@
  * the other runners; each input is retried once. Any other failure ends the stream.
  */
 import { checkInput, inputDims, type AcceleratorInput } from './inputs.js';
-import type { ModelShape, ResponseFrame } from './protocol.js';
-import { RunnerError, type RunnerProcess } from './runner.js';
+import type { ModelShape } from './protocol.js';
+import { RunnerError, type RunnerProcess, type RunnerResponse } from './runner.js';
 import { formatSeconds } from './timeout.js';
 
 export interface StreamOutput {
@@ -19,6 +19,8 @@ export interface StreamOutput {
   latencyMs: number; // first sent -> response received (includes queueing, and a retry's delay)
   deviceNs: number | undefined; // runner-measured compute time, when reported
   deviceCycles: number | undefined; // device cycles, when the backend knows them
+  /** The timed C-simulation's report of this image (ubimoe-cycles/1, one entry), with `cycles`. */
+  cycles?: unknown;
   worker: number; // the runner that answered
 }
 
@@ -209,7 +211,7 @@ export async function* scheduleStream(
   }
 }
 
-function toOutput(r: ResponseFrame, index: number, started: number, worker: number): StreamOutput {
+function toOutput(r: RunnerResponse, index: number, started: number, worker: number): StreamOutput {
   return {
     index,
     output: r.output,
@@ -217,6 +219,7 @@ function toOutput(r: ResponseFrame, index: number, started: number, worker: numb
     latencyMs: performance.now() - started,
     deviceNs: r.deviceNs > 0n ? Number(r.deviceNs) : undefined,
     deviceCycles: r.deviceCycles > 0n ? Number(r.deviceCycles) : undefined,
+    ...(r.cycles !== undefined ? { cycles: r.cycles } : {}),
     worker,
   };
 }

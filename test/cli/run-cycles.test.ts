@@ -1,0 +1,110 @@
+/**
+ * `ubimoe run --backend csim --cycles` as a user runs it (the built CLI): the protocol runner built
+ * timed (-DUBIMOE_TIMED_CSIM), reports/cycles.json with per_image in input order equal to
+ * `ubimoe csim --cycles` on the same images (simulated cycles are deterministic), the same outputs
+ * bit for bit as the plain run, 2 workers. Nothing here depends on the machine's speed.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeNpy } from '../../src/io/npy.js';
+import { Rng } from '../../src/model/prng.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { CSIM_CACHE } from '../csim/harness.js';
+
+const bin = join(packageRoot, 'bin', 'ubimoe.js');
+let tmp: string;
+const at = (f: string) => join(tmp, f);
+
+function ubimoe(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Cycles {
+  format: string;
+  clock_mhz: number;
+  design_hash: string;
+  per_image: Array<{ total_cycles: number; kernels: Record<string, number>; calls: unknown[] }>;
+  predicted: { per_image: unknown[] };
+}
+const readCycles = () => JSON.parse(readFileSync(at('proj/reports/cycles.json'), 'utf8')) as Cycles;
+
+const common = () => [
+  '--project',
+  at('proj'),
+  '--checkpoint',
+  at('micro.safetensors'),
+  '--input',
+  at('images.npy'),
+  '--task',
+  '1',
+];
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ubimoe-run-cycles-'));
+  const rng = new Rng(33);
+  writeNpy(
+    at('images.npy'),
+    [3, 3, 32, 32],
+    Float32Array.from({ length: 3 * 3 * 32 * 32 }, () => rng.normal()),
+  );
+  for (const args of [
+    ['checkpoint', 'synth', '--model', 'micro', '--seed', '3', '-o', at('micro.safetensors')],
+    ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
+  ])
+    expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
+}, 120000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('ubimoe run --backend csim --cycles', () => {
+  let plain: ReturnType<typeof ubimoe>;
+  let timed: ReturnType<typeof ubimoe>;
+  let csim: ReturnType<typeof ubimoe>;
+  let viaRun: Cycles;
+  let viaCsim: Cycles;
+  beforeAll(() => {
+    plain = ubimoe(['run', ...common(), '-o', at('plain.npy')]);
+    timed = ubimoe(['run', ...common(), '-o', at('timed.npy'), '--cycles', '--workers', '2']);
+    viaRun = readCycles();
+    csim = ubimoe(['csim', ...common(), '-o', at('csim.npy'), '--no-reference', '--cycles']);
+    viaCsim = readCycles();
+  }, 900000);
+
+  test('the same output tokens, bit for bit, as without --cycles (and as csim)', () => {
+    expect(`${plain.code} ${plain.stderr}`).toMatch(/^0 /);
+    expect(`${timed.code} ${timed.stderr}`).toMatch(/^0 /);
+    expect(`${csim.code} ${csim.stderr}`).toMatch(/^0 /);
+    expect(readFileSync(at('timed.npy')).equals(readFileSync(at('plain.npy')))).toBe(true);
+    expect(readFileSync(at('csim.npy')).equals(readFileSync(at('plain.npy')))).toBe(true);
+    expect(timed.stderr).toMatch(/timed csim runner/);
+  });
+
+  test('reports/cycles.json in the csim --cycles format, per image in input order, equal to csim --cycles', () => {
+    expect(viaRun.format).toBe('ubimoe-cycles/1');
+    expect(viaRun.clock_mhz).toBe(viaCsim.clock_mhz);
+    expect(viaRun.design_hash).toBe(viaCsim.design_hash);
+    expect(viaRun.per_image).toHaveLength(3);
+    // per image: the same totals, kernels and per-call detail (processes, streams, stages)
+    expect(viaRun.per_image.map((i) => i.total_cycles)).toEqual(viaCsim.per_image.map((i) => i.total_cycles));
+    expect(viaRun.per_image).toEqual(viaCsim.per_image);
+    expect(viaRun.predicted).toEqual(viaCsim.predicted);
+  });
+
+  test('prints the simulated vs predicted table', () => {
+    expect(timed.stdout).toMatch(/^kernel +stage +simulated +predicted +ratio$/m);
+    expect(timed.stdout).toMatch(/^total +\d+ +\d+ +\d+\.\d\d$/m);
+    expect(timed.stdout).toMatch(/wrote .*reports\/cycles\.json/);
+  });
+
+  test('--cycles is refused for the xrt backend', () => {
+    const r = ubimoe(['run', ...common(), '-o', at('x.npy'), '--backend', 'xrt', '--cycles']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--cycles is for --backend csim/);
+  });
+});
