@@ -17,7 +17,7 @@
  * generated project (config.h, `timing_cfg`, src/kernels/cpp/timing.ts) as the arguments of the
  * kernels' timing statements (`UBIMOE_PIPELINE(ii, lat)`, `UBIMOE_CYCLES(n)`, hls/csim/README.md
  * "Timed C-simulation"), and the cost model reads the same numbers (COST below; the lumped model
- * constants LAYERNORM_ROW_OVERHEAD and ATTN_GROUP_FILL are sums of these). A "depth" is the
+ * constant LAYERNORM_ROW_OVERHEAD is a sum of these). A "depth" is the
  * iteration latency of a pipelined loop (first read to last write), paid once per loop instance;
  * "cycles" are straight-line work.
  */
@@ -108,19 +108,6 @@ export const COST = {
     LATENCY.LAYERNORM_VAR_DEPTH +
     LATENCY.LAYERNORM_RSQRT_CYCLES +
     LATENCY.LAYERNORM_OUT_DEPTH,
-  /** Streaming attention: dataflow fill per query group (QK, softmax, AV stages, the reciprocal and normalise). */
-  ATTN_GROUP_FILL:
-    LATENCY.ATTN_QK_DEPTH +
-    LATENCY.ATTN_SCALE_CYCLES +
-    LATENCY.ATTN_AV_DEPTH +
-    LATENCY.RECIP_CYCLES +
-    LATENCY.ATTN_NORMALISE_DEPTH,
-  /**
-   * Online softmax bookkeeping per key block that does not overlap the head-dim loop: the model's
-   * guess. The kernels state what the straight-line softmax takes (latency.ts,
-   * attentionSoftmaxBlockCycles, from LATENCY above); the timed C-simulation measures it.
-   */
-  ATTN_BLOCK_OVERHEAD: 2,
   /**
    * MoE gate (gate.h): after the gate's engine pass, the one-pass softmax + top-k runs pipelined
    * over the tokens; this is its one-off depth (about 16 rescale multiply-adds, an exp, the

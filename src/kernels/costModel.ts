@@ -5,7 +5,7 @@
  */
 import { channelSlrs } from '../board/resources.js';
 import type { Board, Resources } from '../board/schema.js';
-import { COST } from './costConstants.js';
+import { COST, LATENCY } from './costConstants.js';
 import type { SharedParams } from './types.js';
 
 /** Where and how a kernel invocation runs, as far as its cost depends on it. */
@@ -116,8 +116,7 @@ export interface LinearShape {
 /**
  * Cycles to bring one tile_in × tile_out weight tile on chip through a port sustaining
  * `bytesPerCycle`: engine_read reads one AXI word per cycle, or slower when the port is. A layer's
- * tiles are one sequential burst after its biases; the AXI latency before its first tile is not
- * counted (docs/cost-model.md, "Known gaps": linear engine, first tile).
+ * tiles are one sequential burst after its biases (its AXI latency: passFetchCycles).
  */
 export function tileLoadCycles(
   tileIn: number,
@@ -132,10 +131,42 @@ export function tileLoadCycles(
 
 /** How a pass uses the engine besides its shape (linear.h). */
 export interface PassOptions {
-  /** Its biases and first tiles were read while the previous pass ran (not the kernel call's first). */
-  prefetched?: boolean;
+  /**
+   * Its biases and first tiles were read while the previous pass ran (not the kernel call's
+   * first). `true`: assume that read hid completely; a number: the cycles the previous pass still
+   * computed after the reader was free (passTailCycles), so the pass waits for whatever of its
+   * fetch (passFetchCycles) did not hide behind them.
+   */
+  prefetched?: boolean | number;
   /** Expert mode: the drain scatters one queued token per cycle (else LANES rows per cycle). */
   scatter?: boolean;
+}
+
+/**
+ * What a pass's reader fetches before its first tile can be used (linear.h engine_read): its
+ * biases (one burst), then its tiles (a second burst, a second AXI latency) up to the first tile.
+ */
+export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
+  return (
+    transferCycles((s.outDim * shared.precision.bias.width) / 8, bytesPerCycle) +
+    COST.AXI_FIRST_BEAT_CYCLES +
+    tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle)
+  );
+}
+
+/**
+ * Weight tiles the engine's reader runs ahead of the MACs: the tile FIFO (depth 2, linear.h) and
+ * the tile in use.
+ */
+export const ENGINE_TILES_AHEAD = LATENCY.DEFAULT_STREAM_DEPTH + 1;
+
+/** Cycles a pass still computes after its reader read its last tile (the last tiles, the fill, the drain). */
+export function passTailCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number, scatter = false): number {
+  if (s.tokens <= 0) return 0;
+  const tiles = ceilDiv(s.outDim, s.tileOut) * ceilDiv(s.inDim, s.tileIn);
+  const step = Math.max(tokenGroups(s.tokens, s.lanes), tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle));
+  const drain = (scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
+  return Math.min(ENGINE_TILES_AHEAD, tiles) * step + COST.LINEAR_PIPELINE_DEPTH + drain;
 }
 
 /**
@@ -144,9 +175,9 @@ export interface PassOptions {
  * padded to ACC_DEPENDENCE_DISTANCE — where a tile costs max(groups, its load) (the reader
  * prefetches tiles through a depth-2 FIFO, so a load overlaps the previous tile's compute), plus
  * the loop's fill; then the drain, LANES rows per cycle (one queued token per cycle in expert
- * mode), plus its fill. The first pass of a kernel call also waits for its biases and first tile;
- * later passes' were read while the previous pass ran (what this leaves out: docs/cost-model.md,
- * "Known gaps").
+ * mode), plus its fill. The first pass of a kernel call waits for its biases and first tile (two
+ * bursts: passFetchCycles); a later pass for what of that fetch the previous pass's tail did not
+ * hide (PassOptions.prefetched).
  */
 export function linearCycles(
   s: LinearShape,
@@ -161,9 +192,9 @@ export function linearCycles(
   const load = tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
   const step = Math.max(groups, load);
   const drain = (opts.scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
-  const start = opts.prefetched
-    ? 0
-    : transferCycles((s.outDim * shared.precision.bias.width) / 8, bytesPerCycle) + load;
+  const fetch = passFetchCycles(s, shared, bytesPerCycle);
+  const start =
+    opts.prefetched === true ? 0 : typeof opts.prefetched === 'number' ? Math.max(0, fetch - opts.prefetched) : fetch;
   return start + outTiles * (inTiles * step + COST.LINEAR_PIPELINE_DEPTH + drain);
 }
 

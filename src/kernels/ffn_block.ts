@@ -4,7 +4,8 @@
  */
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
-import { COST } from './costConstants.js';
+import { COST, LATENCY } from './costConstants.js';
+import { pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
 import { gateOut } from './cpp/ffn_block.js';
 import { formats, linearMaxShift } from './cpp/formats.js';
 import {
@@ -15,6 +16,8 @@ import {
   layerNormCycles,
   ceilDiv,
   linearCycles,
+  passFetchCycles,
+  passTailCycles,
   linearWeightBytes,
   macResources,
   weightShifterLuts,
@@ -43,8 +46,9 @@ export interface FfnCall extends CallContext {
  * Expert phase of a MoE block: the active experts run one after another on the kernel's linear
  * engine, two passes each (fc1 + GELU, fc2 scattering p · y into the residual), on their queued
  * tokens; before its fc1 an expert's tokens are gathered (tile_out elements/cycle) while the
- * engine's reader prefetches that expert's first weight tiles. Only the first pass of the call
- * waits for its biases and first tile. Expected over the routing's token counts.
+ * engine's reader prefetches that expert's first weight tiles. A pass waits for what of its fetch
+ * (biases, then its first tile: two bursts) the previous pass's tail (and the gather) did not
+ * hide. Expected over the routing's token counts.
  */
 export function expertCycles(
   params: FfnParams,
@@ -56,38 +60,28 @@ export function expertCycles(
   const { D, expertHidden: He } = dims;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   let sum = 0;
+  let first = 0;
   for (const b of load.buckets) {
     const n = b.tokens;
-    const one =
-      Math.ceil(n) * ceilDiv(D, to) +
-      linearCycles(
-        { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes },
-        shared,
-        bytesPerCycle,
-        {
-          prefetched: true,
-        },
-      ) +
-      linearCycles(
-        { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes },
-        shared,
-        bytesPerCycle,
-        {
-          prefetched: true,
-          scatter: true,
-        },
-      );
-    sum += b.experts * one;
+    const fc1Shape = { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes };
+    const fc2Shape = { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes };
+    const gather = Math.ceil(n) * ceilDiv(D, to);
+    // an expert's fc1 fetch hides behind the previous expert's fc2 tail and this expert's gather
+    // (the previous expert taken with the same token count), its fc2 fetch behind its fc1 tail
+    const hidden = passTailCycles(fc2Shape, shared, bytesPerCycle, true) + gather;
+    const fc1 = linearCycles(fc1Shape, shared, bytesPerCycle, { prefetched: hidden });
+    const fc2 = linearCycles(fc2Shape, shared, bytesPerCycle, {
+      prefetched: passTailCycles(fc1Shape, shared, bytesPerCycle),
+      scatter: true,
+    });
+    sum += b.experts * (gather + fc1 + fc2);
+    if (b === load.buckets[0]) {
+      // the phase's first expert: its fc1 fetch hides only behind its own gather
+      const fetch = passFetchCycles(fc1Shape, shared, bytesPerCycle);
+      first = Math.max(0, fetch - gather) - Math.max(0, fetch - hidden);
+    }
   }
-  // the first expert's biases and first tile are not prefetched
-  const first = load.activeExperts > 0 ? firstPassWait(He, ti, to, shared, bytesPerCycle) : 0;
   return sum + first;
-}
-
-/** What the first pass of a kernel call waits for: its biases and its first weight tile. */
-function firstPassWait(outDim: number, ti: number, to: number, shared: SharedParams, bpc: number): number {
-  const shape = { tokens: 1, inDim: ti, outDim, tileIn: ti, tileOut: to, lanes: 1 };
-  return linearCycles(shape, shared, bpc) - linearCycles(shape, shared, bpc, { prefetched: true });
 }
 
 /** Initiation interval of the per-token softmax + top-k: E logits read from B's dual-port banks. */
@@ -136,12 +130,13 @@ export function cycles(
     layerNormCycles(N, D, ti) +
     transferCycles(normBytes, bpc) +
     elementwise;
-  // the residual rounded back to activations, then x_out (and the routing) written
-  const write = elementwise + transferCycles(tokenBytes + (call.moe ? N * dims.topK * 4 : 0), bpc);
+  // the residual rounded back to activations, then x_out written (the routing is written in the gate stage)
+  const write = elementwise + transferCycles(tokenBytes, bpc);
   if (!call.moe || dims.experts === 0) {
     const H = dims.mlpHidden;
     const fc1 = linearCycles(shape(D, H), shared, bpc);
-    const fc2 = linearCycles(shape(H, D), shared, bpc, { prefetched: true });
+    // fc2's biases and first tile load while fc1's last tiles compute and drain
+    const fc2 = linearCycles(shape(H, D), shared, bpc, { prefetched: passTailCycles(shape(D, H), shared, bpc) });
     return {
       cycles: COST.KERNEL_START_CYCLES + ln + fc1 + fc2 + write,
       parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, fc1, fc2, write },
@@ -154,11 +149,22 @@ export function cycles(
   // cycles to read its E logits from B, whose columns are cyclic over max(tile_in, tile_out)
   // dual-port banks), the queues and the copy of the normalised tokens the gathers read
   const gatePass = linearCycles(shape(D, gateOut(dims, to)), shared, bpc);
-  const select = N * gateSelectII(params, dims) + COST.GATE_PIPELINE_DEPTH;
-  const gate = gatePass + select + elementwise;
+  const select = pipelinedLoopCycles(N, gateSelectII(params, dims), COST.GATE_PIPELINE_DEPTH);
   const load = call.tokensPerExpert
     ? measuredExpertLoad(call.tokensPerExpert)
     : uniformExpertLoad(N, E, dims.topK);
+  // the bookkeeping between the gate pass and the experts (ffn_block.cpp.ejs plan_experts, gate.h
+  // route): the routing written (N × k words, its own burst), the expert counters cleared, the
+  // (token, k) queueing loop, the active list, two pass descriptors per active expert
+  const routes = N * dims.topK;
+  const bookkeeping =
+    COST.AXI_FIRST_BEAT_CYCLES +
+    pipelinedLoopCycles(routes, 1, LATENCY.AXI_WRITE_DEPTH) +
+    routeClearCycles(E) +
+    pipelinedLoopCycles(routes, 1, LATENCY.ROUTE_DEPTH) +
+    routeListCycles(E) +
+    load.activeExperts * 2 * LATENCY.PLAN_PASS_CYCLES;
+  const gate = gatePass + select + bookkeeping + elementwise;
   const experts = expertCycles(params, dims, shared, load, bpc);
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + gate + experts + write,

@@ -16,6 +16,15 @@ export function rolledLoopCycles(trip: number, body: number): number {
 }
 
 /**
+ * A pipelined loop instance (UBIMOE_PIPELINE(ii, depth)): the last iteration starts (trip − 1) · II
+ * after the first and takes `depth` cycles (Vitis's loop latency; the timed C-simulation's clock).
+ */
+export function pipelinedLoopCycles(trip: number, ii: number, depth: number): number {
+  if (trip <= 0) return 0;
+  return (trip - 1) * ii + depth;
+}
+
+/**
  * attention.h `init` (per query group): the loop over the Q_PAR rows (no pragma, rolled) clears
  * each row's head_dim A·V accumulators (o is partitioned over the rows only: one store per cycle).
  */

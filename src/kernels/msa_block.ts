@@ -3,7 +3,8 @@
  */
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
-import { COST } from './costConstants.js';
+import { COST, LATENCY } from './costConstants.js';
+import { attentionInitCycles, attentionSoftmaxBlockCycles, pipelinedLoopCycles } from './latency.js';
 import { formats, linearMaxShift, PROB } from './cpp/formats.js';
 import {
   addInto,
@@ -29,22 +30,30 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
 
 /**
- * Streaming attention cycles for one block (attention.h): per head and per group of q_parallel
- * query rows, K/V stream by in key_block-wide blocks; the score stage (q_parallel × key_block MACs
- * per cycle over the head dim) and the softmax/A·V stage (same size) are a dataflow joined by a
- * FIFO of score blocks, so a key block costs headDim cycles + ATTN_BLOCK_OVERHEAD; each group
- * ends with one reciprocal and a headDim-long normalise pass, + ATTN_GROUP_FILL.
- * Not counted (docs/cost-model.md, "Known gaps"): the per-head K/V transpose copy (split_head),
- * the clearing of the A·V accumulators per group, that the normalise pass runs once per query
- * row (q_parallel times per group), not once per group, and the softmax's per-key loops.
+ * Streaming attention cycles for one block, as attention.h runs (the timed C-simulation agrees to
+ * the cycle: docs/cost-model.md, "Corrections from the timed C-simulation"). Per head: the K/V
+ * transpose `split_head` ((N + key_block) × headDim iterations, one flattened II=1 loop), then per
+ * group of q_parallel query rows a dataflow of the score stage and the softmax/A·V stage joined
+ * by a FIFO of score blocks. The softmax/A·V stage is the slower one and sets the pace: `init`
+ * clears the A·V accumulators (latency.ts attentionInitCycles; the first score block arrives
+ * meanwhile, or the stage waits for it), per key block the straight-line softmax
+ * (attentionSoftmaxBlockCycles: the SAME figure the kernel states) then the A·V loop over the head
+ * dim; per valid query row a reciprocal and the normalise loop.
  */
 export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const N = dims.numTokens;
-  const groups = ceilDiv(N, params.q_parallel);
-  const keyBlocks = ceilDiv(N, params.key_block);
+  const { q_parallel: qp, key_block: kb } = params;
   const hd = dims.headDim;
-  const perGroup = keyBlocks * (hd + COST.ATTN_BLOCK_OVERHEAD) + hd + COST.ATTN_GROUP_FILL;
-  return dims.heads * groups * perGroup;
+  const groups = ceilDiv(N, qp);
+  const keyBlocks = ceilDiv(N, kb);
+  const splitHead = pipelinedLoopCycles((N + kb) * hd, 1, LATENCY.SPLIT_HEAD_DEPTH);
+  const scoreBlock = pipelinedLoopCycles(hd, 1, LATENCY.ATTN_QK_DEPTH) + LATENCY.ATTN_SCALE_CYCLES;
+  const softmaxBlock = attentionSoftmaxBlockCycles(qp, kb) + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_AV_DEPTH);
+  const firstBlock = Math.max(attentionInitCycles(qp, hd), scoreBlock + LATENCY.FIFO_READ_LATENCY);
+  const blocks = firstBlock + keyBlocks * Math.max(softmaxBlock, scoreBlock);
+  const finishRow = LATENCY.RECIP_CYCLES + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_NORMALISE_DEPTH);
+  // every group runs all its blocks; the finish loop normalises the group's valid rows (N in all)
+  return dims.heads * (splitHead + groups * blocks + N * finishRow);
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
-import { COST } from './costConstants.js';
+import { COST, LATENCY } from './costConstants.js';
+import { pipelinedLoopCycles } from './latency.js';
 import { formats } from './cpp/formats.js';
 import {
   addInto,
@@ -27,7 +28,8 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 /**
  * Cycles of one patch_embed invocation (one image): the image is read into the on-chip pixel
  * buffer (the linear's inputs), then the weight-stationary linear runs (its weight tiles stream
- * in) while cls + pos_embed stream in and finished output tiles stream out.
+ * in), then the tail: cls + pos_embed in, the position add, the tokens out (one after another, as
+ * the kernel runs them; the model overlapped the tail with the linear before the timed C-simulation).
  */
 export function cycles(
   params: PatchEmbedParams,
@@ -51,12 +53,17 @@ export function cycles(
     { ...shared, precision: { ...p, weight: p.patch_weight } },
     bpc,
   );
-  const clsPos = transferCycles(((dims.numTokens + 1) * dims.D * p.activation.width) / 8, bpc);
-  const write = transferCycles((dims.numTokens * dims.D * p.activation.width) / 8, bpc);
-  const body = Math.max(linear, clsPos + write);
+  // the tail, after the linear (templates/kernels/patch_embed.cpp.ejs, stage "tail"): cls and
+  // pos_embed read (two read_rows bursts), the position add (one element per cycle), the tokens out
+  const rowBytes = (rows: number) => (rows * dims.D * p.activation.width) / 8;
+  const tail =
+    transferCycles(rowBytes(1), bpc) +
+    transferCycles(rowBytes(dims.numTokens), bpc) +
+    pipelinedLoopCycles(dims.numTokens * dims.D, 1, LATENCY.ELEMENTWISE_DEPTH) +
+    transferCycles(rowBytes(dims.numTokens), bpc);
   return {
-    cycles: COST.KERNEL_START_CYCLES + readPixels + body,
-    parts: { start: COST.KERNEL_START_CYCLES, read_pixels: readPixels, linear: body },
+    cycles: COST.KERNEL_START_CYCLES + readPixels + linear + tail,
+    parts: { start: COST.KERNEL_START_CYCLES, read_pixels: readPixels, linear, tail },
   };
 }
 
