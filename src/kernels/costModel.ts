@@ -161,10 +161,18 @@ export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCy
 export const ENGINE_TILES_AHEAD = LATENCY.DEFAULT_STREAM_DEPTH + 1;
 
 /** Cycles a pass still computes after its reader read its last tile (the last tiles, the fill, the drain). */
-export function passTailCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number, scatter = false): number {
+export function passTailCycles(
+  s: LinearShape,
+  shared: SharedParams,
+  bytesPerCycle: number,
+  scatter = false,
+): number {
   if (s.tokens <= 0) return 0;
   const tiles = ceilDiv(s.outDim, s.tileOut) * ceilDiv(s.inDim, s.tileIn);
-  const step = Math.max(tokenGroups(s.tokens, s.lanes), tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle));
+  const step = Math.max(
+    tokenGroups(s.tokens, s.lanes),
+    tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle),
+  );
   const drain = (scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
   return Math.min(ENGINE_TILES_AHEAD, tiles) * step + COST.LINEAR_PIPELINE_DEPTH + drain;
 }
@@ -194,7 +202,11 @@ export function linearCycles(
   const drain = (opts.scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
   const fetch = passFetchCycles(s, shared, bytesPerCycle);
   const start =
-    opts.prefetched === true ? 0 : typeof opts.prefetched === 'number' ? Math.max(0, fetch - opts.prefetched) : fetch;
+    opts.prefetched === true
+      ? 0
+      : typeof opts.prefetched === 'number'
+        ? Math.max(0, fetch - opts.prefetched)
+        : fetch;
   return start + outTiles * (inTiles * step + COST.LINEAR_PIPELINE_DEPTH + drain);
 }
 

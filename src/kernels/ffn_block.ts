@@ -136,7 +136,9 @@ export function cycles(
     const H = dims.mlpHidden;
     const fc1 = linearCycles(shape(D, H), shared, bpc);
     // fc2's biases and first tile load while fc1's last tiles compute and drain
-    const fc2 = linearCycles(shape(H, D), shared, bpc, { prefetched: passTailCycles(shape(D, H), shared, bpc) });
+    const fc2 = linearCycles(shape(H, D), shared, bpc, {
+      prefetched: passTailCycles(shape(D, H), shared, bpc),
+    });
     return {
       cycles: COST.KERNEL_START_CYCLES + ln + fc1 + fc2 + write,
       parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, fc1, fc2, write },

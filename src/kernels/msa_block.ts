@@ -48,7 +48,8 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const keyBlocks = ceilDiv(N, kb);
   const splitHead = pipelinedLoopCycles((N + kb) * hd, 1, LATENCY.SPLIT_HEAD_DEPTH);
   const scoreBlock = pipelinedLoopCycles(hd, 1, LATENCY.ATTN_QK_DEPTH) + LATENCY.ATTN_SCALE_CYCLES;
-  const softmaxBlock = attentionSoftmaxBlockCycles(qp, kb) + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_AV_DEPTH);
+  const softmaxBlock =
+    attentionSoftmaxBlockCycles(qp, kb) + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_AV_DEPTH);
   const firstBlock = Math.max(attentionInitCycles(qp, hd), scoreBlock + LATENCY.FIFO_READ_LATENCY);
   const blocks = firstBlock + keyBlocks * Math.max(softmaxBlock, scoreBlock);
   const finishRow = LATENCY.RECIP_CYCLES + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_NORMALISE_DEPTH);

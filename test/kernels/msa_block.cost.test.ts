@@ -127,7 +127,8 @@ describe('msa_block cost model', () => {
           { ...p, q_parallel: p.q_parallel + 1 },
           { ...p, key_block: p.key_block * 2 },
         ]) {
-          if (q.token_lanes !== p.token_lanes) expect(cycles(q, dims, sh, board).cycles).toBeLessThanOrEqual(c + 1e-9);
+          if (q.token_lanes !== p.token_lanes)
+            expect(cycles(q, dims, sh, board).cycles).toBeLessThanOrEqual(c + 1e-9);
           expect(resources(q, dims, sh, board).dsp).toBeGreaterThanOrEqual(d);
         }
       }
