@@ -157,28 +157,78 @@ const mean = (v: Array<number | undefined>): number | undefined => {
     : undefined;
 };
 
-/** The printed table: per kernel and stage, simulated, predicted and simulated / predicted (mean over images). */
-export function cyclesTable(images: ImageCycles[], clockMhz: number): string {
-  const rows: string[][] = [['kernel', 'stage', 'simulated', 'predicted', 'ratio']];
-  const fmt = (n: number | undefined) => (n === undefined ? '-' : String(Math.round(n)));
-  const ratio = (s: number | undefined, p: number | undefined) =>
-    s === undefined || p === undefined || p === 0 ? '-' : (s / p).toFixed(2);
+/** One row of the comparison: a kernel (stage '(all calls)'), one of its stages, or the total. */
+export interface CycleRow {
+  kernel: string; // '' for the total
+  stage: string; // '(all calls)' for a kernel's own row, '' for the total
+  simulated: number | undefined; // mean over the images (undefined: not simulated)
+  predicted: number | undefined; // mean over the images (undefined: the model has no such part)
+}
+
+/** Per kernel and stage, simulated and predicted (means over the images), then the total. */
+export function cycleRows(images: ImageCycles[]): CycleRow[] {
+  const rows: CycleRow[] = [];
   const kernels: string[] = [];
   for (const i of images)
     for (const k of Object.keys(i.simulated.kernels)) if (!kernels.includes(k)) kernels.push(k);
   for (const k of kernels) {
-    const s = mean(images.map((i) => i.simulated.kernels[k]));
-    const p = mean(images.map((i) => i.predicted.kernels[k]));
-    rows.push([k, '(all calls)', fmt(s), fmt(p), ratio(s, p)]);
-    for (const st of stageNames(images, k)) {
-      const ss = mean(images.map((i) => i.simulated.stages[k]?.[st]));
-      const ps = mean(images.map((i) => predictedStage(i.predicted.stages[k] ?? {}, st)));
-      rows.push(['', st, fmt(ss), fmt(ps), ratio(ss, ps)]);
-    }
+    rows.push({
+      kernel: k,
+      stage: '(all calls)',
+      simulated: mean(images.map((i) => i.simulated.kernels[k])),
+      predicted: mean(images.map((i) => i.predicted.kernels[k])),
+    });
+    for (const st of stageNames(images, k))
+      rows.push({
+        kernel: k,
+        stage: st,
+        simulated: mean(images.map((i) => i.simulated.stages[k]?.[st])),
+        predicted: mean(images.map((i) => predictedStage(i.predicted.stages[k] ?? {}, st))),
+      });
   }
-  const ts = mean(images.map((i) => i.simulated.total));
-  const tp = mean(images.map((i) => i.predicted.total));
-  rows.push(['total', '', fmt(ts), fmt(tp), ratio(ts, tp)]);
+  rows.push({
+    kernel: '',
+    stage: '',
+    simulated: mean(images.map((i) => i.simulated.total)),
+    predicted: mean(images.map((i) => i.predicted.total)),
+  });
+  return rows;
+}
+
+/** reports/cycles.json (as written above) read back into simulated and predicted figures per image. */
+export function imagesFromReport(report: CyclesJson & { predicted?: { per_image?: unknown[] } }): ImageCycles[] {
+  const pred = (report.predicted?.per_image ?? []) as Array<{
+    total_cycles: number;
+    kernels: Record<string, number>;
+    parts: Record<string, Record<string, number>>;
+    tokens_per_expert: number[][] | null;
+  }>;
+  return report.per_image.map((img, b) => {
+    const p = pred[b];
+    return {
+      simulated: simulatedFigures(img),
+      predicted: p
+        ? { total: p.total_cycles, kernels: { ...p.kernels }, stages: { ...p.parts } }
+        : { total: NaN, kernels: {}, stages: {} },
+      routing: p?.tokens_per_expert ? { tokensPerExpert: p.tokens_per_expert } : null,
+    };
+  });
+}
+
+/** The printed table: per kernel and stage, simulated, predicted and simulated / predicted (mean over images). */
+export function cyclesTable(images: ImageCycles[], clockMhz: number): string {
+  const fmt = (n: number | undefined) => (n === undefined ? '-' : String(Math.round(n)));
+  const ratio = (s: number | undefined, p: number | undefined) =>
+    s === undefined || p === undefined || p === 0 ? '-' : (s / p).toFixed(2);
+  const rows: string[][] = [['kernel', 'stage', 'simulated', 'predicted', 'ratio']];
+  for (const r of cycleRows(images))
+    rows.push([
+      r.kernel === '' ? 'total' : r.stage === '(all calls)' ? r.kernel : '',
+      r.stage,
+      fmt(r.simulated),
+      fmt(r.predicted),
+      ratio(r.simulated, r.predicted),
+    ]);
   const width = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) =>
     r

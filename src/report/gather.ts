@@ -6,6 +6,7 @@ import { UserError, describeError } from '../util/errors.js';
 import { parseWith } from '../util/yamlfile.js';
 import { comparePrediction } from './compare.js';
 import { readAccuracy } from './read/accuracy.js';
+import { readCycles } from './read/cycles.js';
 import { readExperts } from './read/experts.js';
 import { estimateFileSchema, readEstimate, toPrediction } from './read/estimate.js';
 import { readSearch } from './read/search.js';
@@ -18,6 +19,7 @@ export const REPORT_FILES = {
   search: 'reports/search.json',
   accuracy: 'reports/accuracy.json',
   synth: 'reports/synth.json',
+  cycles: 'reports/cycles.json', // ubimoe csim --cycles, ubimoe run --backend csim --cycles
   experts: 'reports/experts.npy', // expert choices of a csim run (ubimoe csim --experts <project>/reports/experts.npy)
 } as const;
 
@@ -118,6 +120,7 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
   const synth = readSynth(join(dir, REPORT_FILES.synth));
   const accuracy = readAccuracy(join(dir, REPORT_FILES.accuracy));
   const search = readSearch(join(dir, REPORT_FILES.search));
+  const cycles = readCycles(join(dir, REPORT_FILES.cycles), REPORT_FILES.cycles, design.dims);
   const routingSeen = readExperts(join(dir, REPORT_FILES.experts), REPORT_FILES.experts, design.dims);
   // the files the page was made from: only those that existed and were read
   const filesRead = [
@@ -127,6 +130,7 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
     search ? REPORT_FILES.search : '',
     accuracy ? REPORT_FILES.accuracy : '',
     routingSeen ? REPORT_FILES.experts : '',
+    cycles ? REPORT_FILES.cycles : '',
     synth ? REPORT_FILES.synth : '',
   ].filter(Boolean);
   return {
@@ -140,6 +144,7 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
     synth,
     comparison: synth && prediction ? comparePrediction(prediction, synth) : null,
     routingSeen,
+    cycles,
     filesRead,
     stale: staleness({ design, manifest, prediction, accuracy }, dir),
     generatedAt: (opts.now ?? new Date()).toISOString(),

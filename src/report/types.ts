@@ -111,6 +111,27 @@ export interface RoutingSeen {
   tokensPerExpert: number[][]; // [MoE block][expert], averaged over the images
 }
 
+/** The timed C-simulation's cycles against the prediction (reports/cycles.json). */
+export interface CyclesSummary {
+  file: string; // relative to the project
+  clockMhz: number;
+  images: number;
+  designHash?: string;
+  hasPrediction: boolean; // the file holds the cost model's figures per image
+  rows: Array<{ kernel: string; stage: string; simulated?: number; predicted?: number }>; // means over the images
+  /** One MoE block's ffn_block call (image 0): per region, per process busy and stall cycles. */
+  timeline: {
+    block: number;
+    callCycles: number;
+    groups: Array<{
+      title: string;
+      start: number;
+      cycles: number;
+      rows: Array<{ label: string; start: number; busy: number; stall: number }>;
+    }>;
+  } | null;
+}
+
 /** Everything the report is made of. Absent sections are null, with the reason to print. */
 export interface ReportData {
   projectDir: string;
@@ -123,6 +144,7 @@ export interface ReportData {
   synth: SynthSummary | null;
   comparison: ComparisonRow[] | null;
   routingSeen: RoutingSeen | null; // expert choices recorded by a run (reports/experts.npy)
+  cycles?: CyclesSummary | null; // the timed C-simulation (reports/cycles.json)
   filesRead: string[]; // project files the report was made from, relative to the project
   stale: { estimate?: string; accuracy?: string }; // a report file made for another design: why
   generatedAt: string; // ISO time the report was written

@@ -4,6 +4,7 @@ import type { ReportData } from '../types.js';
 import { PREDICTED, SIMULATED, cosine, esc, h, int, ms, pct, rate, sci } from './markup.js';
 import { accuracySection } from './sections/accuracy.js';
 import { boundsSection } from './sections/bounds.js';
+import { cyclesSection } from './sections/cycles.js';
 import { designSection } from './sections/design.js';
 import { latencySection } from './sections/latency.js';
 import { publishedSection } from './sections/published.js';
@@ -107,6 +108,7 @@ export function renderReport(d: ReportData): string {
     ['routing', 'Routing'],
     ['search', 'Search'],
     ['accuracy', 'Accuracy'],
+    ['cycles', 'Cycles'],
     ['synth', 'Predicted vs synthesised'],
   ];
   const header = h(
@@ -158,6 +160,7 @@ export function renderReport(d: ReportData): string {
     routingSection(d),
     searchSection(d),
     accuracySection(d),
+    cyclesSection(d),
     synthSection(d),
     footer,
   );
