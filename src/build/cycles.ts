@@ -196,7 +196,9 @@ export function cycleRows(images: ImageCycles[]): CycleRow[] {
 }
 
 /** reports/cycles.json (as written above) read back into simulated and predicted figures per image. */
-export function imagesFromReport(report: CyclesJson & { predicted?: { per_image?: unknown[] } }): ImageCycles[] {
+export function imagesFromReport(
+  report: CyclesJson & { predicted?: { per_image?: unknown[] } },
+): ImageCycles[] {
   const pred = (report.predicted?.per_image ?? []) as Array<{
     total_cycles: number;
     kernels: Record<string, number>;
