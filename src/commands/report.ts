@@ -15,7 +15,7 @@ export function registerReport(program: Command): void {
     .requiredOption('--project <dir>', 'generated project directory')
     .option('-o, --output <file>', 'where to write the report (default: <project>/report.html)')
     .action((opts: { project: string; output?: string }) => {
-      if (opts.output) checkOutputFile(opts.output, '-o');
+      if (opts.output) checkOutputFile(opts.output, '-o', 'report.html');
       const r = writeReport(opts.project, opts.output);
       if (r.comparison) process.stdout.write(r.comparison);
       const notes: string[] = [];

@@ -56,10 +56,12 @@ function probeWritable(dir: string, what: string): void {
  * Checks that the file `path` (given with `flag`, e.g. '-o') can be written: not a directory, and
  * its directory exists or can be made in a writable place. Creates nothing but a removed probe.
  */
-export function checkOutputFile(path: string, flag: string): void {
+export function checkOutputFile(path: string, flag: string, example?: string): void {
   const what = `${flag} ${path}`;
   if (existsSync(path) && statSync(path).isDirectory())
-    throw new UserError(`${what}: is a directory; give a file name`);
+    throw new UserError(
+      `${what}: is a directory; give a file name${example ? ` (e.g. ${join(path, example)})` : ''}`,
+    );
   const anc = existingAncestor(dirname(resolve(path)));
   if (!statSync(anc).isDirectory()) throw new UserError(`${what}: ${anc} is not a directory`);
   probeWritable(anc, what);

@@ -72,7 +72,9 @@ describe('ubimoe report', () => {
     const r = ubimoe('report', '--project', join(fixtures, 'zcu102-bare'), '-o', tmp);
     expect(r.code).toBe(2);
     // checked before anything is read (src/util/outputs.ts words it for every command's -o)
-    expect(r.stderr).toBe(`ubimoe: error: -o ${tmp}: is a directory; give a file name\n`);
+    expect(r.stderr).toBe(
+      `ubimoe: error: -o ${tmp}: is a directory; give a file name (e.g. ${join(tmp, 'report.html')})\n`,
+    );
   });
 
   test('outside the demo: generate --search-report copies the search into the project, and report shows it', () => {
