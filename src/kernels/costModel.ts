@@ -216,9 +216,18 @@ export function linearWeightBytes(inDim: number, outDim: number, shared: SharedP
   return (inDim * outDim * p.weight.width + outDim * p.bias.width) / 8;
 }
 
-/** LayerNorm over `tokens` tokens of `dim` at `lanes` elements per cycle (three passes per row). */
+/**
+ * LayerNorm over `tokens` tokens of `dim` at `lanes` elements per cycle (layernorm.h): per row three
+ * pipelined passes (mean, variance, normalise), each a loop instance of (steps − 1) + its depth,
+ * plus the mean and rsqrt cycles (LAYERNORM_ROW_OVERHEAD is the sum of the depths and cycles).
+ */
 export function layerNormCycles(tokens: number, dim: number, lanes: number): number {
-  return tokens * (3 * ceilDiv(dim, lanes) + COST.LAYERNORM_ROW_OVERHEAD);
+  return tokens * (3 * (ceilDiv(dim, lanes) - 1) + COST.LAYERNORM_ROW_OVERHEAD);
+}
+
+/** LayerNorm's gamma and beta (`dim` values of `normWidth` bits each): two read_vector bursts. */
+export function layerNormParamCycles(dim: number, normWidth: number, bytesPerCycle: number): number {
+  return 2 * transferCycles((dim * normWidth) / 8, bytesPerCycle);
 }
 
 // ---------------------------------------------------------------------------- off-chip memory

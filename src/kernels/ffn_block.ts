@@ -14,6 +14,7 @@ import {
   bufferCost,
   fifoCost,
   layerNormCycles,
+  layerNormParamCycles,
   ceilDiv,
   linearCycles,
   passFetchCycles,
@@ -113,7 +114,6 @@ export function cycles(
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const bpc = portBytesPerCycle(board, shared, call);
   const tokenBytes = (N * D * p.activation.width) / 8;
-  const normBytes = (2 * D * p.norm.width) / 8;
   const shape = (inDim: number, outDim: number) => ({
     tokens: N,
     inDim,
@@ -128,7 +128,7 @@ export function cycles(
   const ln =
     transferCycles(tokenBytes, bpc) +
     layerNormCycles(N, D, ti) +
-    transferCycles(normBytes, bpc) +
+    layerNormParamCycles(D, p.norm.width, bpc) +
     elementwise;
   // the residual rounded back to activations, then x_out written (the routing is written in the gate stage)
   const write = elementwise + transferCycles(tokenBytes, bpc);

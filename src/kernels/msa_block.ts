@@ -13,6 +13,7 @@ import {
   ceilDiv,
   fifoCost,
   layerNormCycles,
+  layerNormParamCycles,
   linearCycles,
   linearWeightBytes,
   macResources,
@@ -73,7 +74,6 @@ export function cycles(
   const p = shared.precision;
   const bpc = portBytesPerCycle(board, shared, call);
   const tokenBytes = (N * D * p.activation.width) / 8;
-  const normBytes = (2 * D * p.norm.width) / 8;
   const shape = (inDim: number, outDim: number) => ({
     tokens: N,
     inDim,
@@ -83,7 +83,9 @@ export function cycles(
     lanes: params.token_lanes,
   });
   const ln =
-    transferCycles(tokenBytes, bpc) + layerNormCycles(N, D, params.tile_in) + transferCycles(normBytes, bpc);
+    transferCycles(tokenBytes, bpc) +
+    layerNormCycles(N, D, params.tile_in) +
+    layerNormParamCycles(D, p.norm.width, bpc);
   const qkv = linearCycles(shape(D, 3 * D), shared, bpc);
   const attention = attentionCycles(params, dims);
   // proj's biases and first tiles load during the attention; it drains into x (the residual),

@@ -163,13 +163,13 @@ describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted
 });
 
 describe('LayerNorm cycles (layernorm.h)', () => {
-  test('per row: ln_sum, ln_var, ln_out of ceil(DIM / LANES) cycles each, + LAYERNORM_ROW_OVERHEAD 30 (estimate)', () => {
-    // micro: 17 rows × (3 × 32/8 + 30) = 17 × 42 = 714
-    expect(layerNormCycles(17, 32, 8)).toBe(714);
-    // a partly empty last step: 20 values at 8 per cycle = 3 steps: 2 × (9 + 30) = 78
-    expect(layerNormCycles(2, 20, 8)).toBe(78);
-    // m3vit-tiny at tile_in 16: 129 × (3 × 12 + 30) = 8514
-    expect(layerNormCycles(129, 192, 16)).toBe(8514);
+  test('per row: ln_sum, ln_var, ln_out of (ceil(DIM / LANES) − 1) + depth cycles each, + LAYERNORM_ROW_OVERHEAD 30 (the depths and the mean/rsqrt cycles)', () => {
+    // micro: 17 rows × (3 × (32/8 − 1) + 30) = 17 × 39 = 663
+    expect(layerNormCycles(17, 32, 8)).toBe(663);
+    // a partly empty last step: 20 values at 8 per cycle = 3 steps: 2 × (6 + 30) = 72
+    expect(layerNormCycles(2, 20, 8)).toBe(72);
+    // m3vit-tiny at tile_in 16: 129 × (3 × 11 + 30) = 8127
+    expect(layerNormCycles(129, 192, 16)).toBe(8127);
   });
 });
 

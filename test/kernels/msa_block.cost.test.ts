@@ -45,10 +45,9 @@ describe('msa_block cost model', () => {
     const c = cycles(P, dimsOf('micro'), sh, cleanBoard());
     expect(c.parts.start).toBe(300);
     // read_rows x: 17 rows × 2 words = 2176 B -> 64 + 68 = 132
-    // layernorm: 17 rows × (3 × 32/8 + 30) = 714
-    // gamma + beta: 2 × 32 × 16 bit = 128 B -> 64 + 4 = 68
-    //   (KNOWN GAP, small: read_vector runs twice, two bursts: one more AXI latency, 64)
-    expect(c.parts.layernorm).toBe(132 + 714 + 68);
+    // layernorm: 17 rows × (3 passes of (32/8 − 1) + their depths 3 + 6 + 6, + 5 + 10 = 30) = 17 × 39 = 663
+    // gamma, beta: read_vector twice, two bursts of 32 × 16 bit = 64 B -> 2 × (64 + 2) = 132
+    expect(c.parts.layernorm).toBe(132 + 663 + 132);
     // qkv, the call's first pass (32 -> 96): read_biases 96 × 16 bit = 3 words = 192 B -> 64 + 6,
     // the tiles' own burst: AXI latency 64, first tile 2 words = 128 B -> 4: 138; per out tile 4 in
     // tiles × ceil(17/2) = 9 groups = 36 + 14 + drain 9 + 10 = 69; 96/8 = 12 out tiles -> 828
@@ -57,27 +56,27 @@ describe('msa_block cost model', () => {
     // proj (32 -> 32), prefetched during the attention: 4 out tiles × 69 = 276; it drains into x
     // (the residual add), then write_rows x: 64 + 68 = 132
     expect(c.parts.proj).toBe(276 + 132);
-    expect(c.cycles).toBe(300 + 914 + 966 + 16284 + 408);
+    expect(c.cycles).toBe(300 + 927 + 966 + 16284 + 408);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
     const c = cycles({ ...P, tile_in: 16 }, dimsOf('micro'), sh, cleanBoard());
-    // LayerNorm at tile_in = 16 lanes: 17 × (3 × 2 + 30) = 612, between x (132) and gamma/beta (68)
-    expect(c.parts.layernorm).toBe(132 + 612 + 68);
+    // LayerNorm at tile_in = 16 lanes: 17 × (3 × (2 − 1) + 30) = 561, between x (132) and gamma/beta (132)
+    expect(c.parts.layernorm).toBe(132 + 561 + 132);
     // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). qkv: biases 70 + the tiles'
     // burst 64 + tile 8 = 142;
     // per out tile 2 in tiles × 9 = 18 + 14 + 9 + 10 = 51; 12 out tiles = 612
     expect(c.parts.qkv).toBe(142 + 612);
     // proj: 4 out tiles × 51 = 204; write x 132
     expect(c.parts.proj).toBe(204 + 132);
-    expect(c.cycles).toBe(300 + 812 + 754 + 16284 + 336);
+    expect(c.cycles).toBe(300 + 825 + 754 + 16284 + 336);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
     const c = cycles(UBI, dimsOf('m3vit-tiny'), sh, cleanBoard());
     // read_rows x: 129 rows × 12 words = 99072 B / 32 = 3096, + 64 = 3160
-    // layernorm: 129 × (3 × 192/16 + 30) = 129 × 66 = 8514; gamma + beta 768 B: 64 + 24 = 88
-    expect(c.parts.layernorm).toBe(3160 + 8514 + 88);
+    // layernorm: 129 × (3 × (192/16 − 1) + 30) = 129 × 63 = 8127; gamma, beta 384 B each: 2 × (64 + 12) = 152
+    expect(c.parts.layernorm).toBe(3160 + 8127 + 152);
     // qkv (192 -> 576): biases 576 × 16 bit = 18 words = 1152 B -> 64 + 36 = 100, first tile
     // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 180; per out tile 12 in tiles × ceil(129/3) = 43
     // groups = 516 (a 16-cycle tile load hides behind 43) + 14 + 43 + 10 = 583; 36 out tiles -> 20988
@@ -85,7 +84,7 @@ describe('msa_block cost model', () => {
     expect(c.parts.attention).toBe(941076);
     // proj: 12 out tiles × 583 = 6996, then write_rows x: 3160
     expect(c.parts.proj).toBe(6996 + 3160);
-    expect(c.cycles).toBe(300 + 11762 + 21168 + 941076 + 10156);
+    expect(c.cycles).toBe(300 + 11439 + 21168 + 941076 + 10156);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {
