@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpy } from '../../src/io/npy.js';
@@ -82,7 +82,6 @@ describe('ubimoe run --backend csim --cycles', () => {
     expect(`${csim.code} ${csim.stderr}`).toMatch(/^0 /);
     expect(readFileSync(at('timed.npy')).equals(readFileSync(at('plain.npy')))).toBe(true);
     expect(readFileSync(at('csim.npy')).equals(readFileSync(at('plain.npy')))).toBe(true);
-    expect(timed.stderr).toMatch(/timed csim runner/);
   });
 
   test('reports/cycles.json in the csim --cycles format, per image in input order, equal to csim --cycles', () => {
@@ -107,4 +106,30 @@ describe('ubimoe run --backend csim --cycles', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--cycles is for --backend csim/);
   });
+});
+
+describe('a FIFO deadlock under run --cycles', () => {
+  // the same edit as test/cli/csim-cycles.test.ts: the engine's reader sends a pass descriptor
+  // after that pass's tiles, which the compute process waits for before reading any tile
+  test('is one error naming the region and streams: exit 1, no output, no hang', () => {
+    cpSync(at('proj'), at('stuck'), { recursive: true });
+    const header = at('stuck/include/ubimoe/linear.h');
+    const src = readFileSync(header, 'utf8');
+    const moved = src
+      .replace('    to_mac.write(d);\n', '')
+      .replace(
+        "\n    }\n  }\n}\n\n// A tile's words",
+        "\n    }\n    to_mac.write(d);\n  }\n}\n\n// A tile's words",
+      );
+    expect(moved).not.toBe(src);
+    writeFileSync(header, moved);
+    const args = common().map((a) => (a === at('proj') ? at('stuck') : a));
+    const r = ubimoe(['run', ...args, '-o', at('stuck.npy'), '--cycles']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /input 0: csim runner #1 refused it: FORWARD: ubimoe timed csim: deadlock in dataflow region 'pe_engine' \(kernel 'patch_embed'\)/,
+    );
+    expect(r.stderr).toMatch(/streams: 'pe_weight_tiles' \(depth 2\), 'pe_passes' \(depth 2\)/);
+    expect(existsSync(at('stuck.npy'))).toBe(false);
+  }, 600000);
 });
