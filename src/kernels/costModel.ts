@@ -169,12 +169,12 @@ export function passTailCycles(
 ): number {
   if (s.tokens <= 0) return 0;
   const tiles = ceilDiv(s.outDim, s.tileOut) * ceilDiv(s.inDim, s.tileIn);
-  const step = Math.max(
-    tokenGroups(s.tokens, s.lanes),
-    tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle),
-  );
+  const groups = tokenGroups(s.tokens, s.lanes);
+  const load = tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
   const drain = (scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
-  return Math.min(ENGINE_TILES_AHEAD, tiles) * step + COST.LINEAR_PIPELINE_DEPTH + drain;
+  // memory-bound, the FIFO is empty when the reader is done: only the last tile is left
+  const left = load > groups ? 1 : Math.min(ENGINE_TILES_AHEAD, tiles);
+  return left * groups + COST.LINEAR_PIPELINE_DEPTH + drain;
 }
 
 /**
@@ -198,7 +198,6 @@ export function linearCycles(
   const inTiles = ceilDiv(s.inDim, s.tileIn);
   const groups = tokenGroups(s.tokens, s.lanes);
   const load = tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
-  const step = Math.max(groups, load);
   const drain = (opts.scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
   const fetch = passFetchCycles(s, shared, bytesPerCycle);
   const start =
@@ -207,7 +206,14 @@ export function linearCycles(
       : typeof opts.prefetched === 'number'
         ? Math.max(0, fetch - opts.prefetched)
         : fetch;
-  return start + outTiles * (inTiles * step + COST.LINEAR_PIPELINE_DEPTH + drain);
+  const fill = COST.LINEAR_PIPELINE_DEPTH + drain;
+  if (load <= groups) return start + outTiles * (inTiles * groups + fill);
+  // memory-bound (a tile loads longer than its token groups take): the reader sets the pace; it
+  // keeps loading the next out tile's first tiles into the FIFO (ENGINE_TILES_AHEAD − 1) while an
+  // out tile fills and drains, and stalls only for what of that outlasts them; the pass ends with
+  // the last tile's groups, fill and drain after the last load (the first tile's load is in start)
+  const stall = Math.max(0, groups + fill - (ENGINE_TILES_AHEAD - 1) * load);
+  return start + (outTiles * inTiles - 1) * load + (outTiles - 1) * stall + groups + fill;
 }
 
 /** Bytes of a linear layer's weights and biases. */
