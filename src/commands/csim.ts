@@ -17,7 +17,7 @@ import { editedNote, openProject } from '../driver/project.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
 import { readNpyFloat32, writeNpy } from '../io/npy.js';
 import { readCheckpoint } from '../model/checkpoint.js';
-import { forwardImages, forwardTokens } from '../model/reference.js';
+import { cachedReference } from '../model/refcache.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { checkOutputFile } from '../util/outputs.js';
 
@@ -122,9 +122,15 @@ export function registerCsim(program: Command): void {
         }
         if (!opts.reference) return;
 
-        const ref = isImages
-          ? forwardImages(ckpt, model, data, batch, { task })
-          : forwardTokens(ckpt, model, data, batch, { task });
+        // the reference's outputs, cached per (checkpoint, input, task) in <project>/build/reference
+        const refRun = await cachedReference(ckpt, model, data, batch, {
+          kind,
+          task,
+          cacheDir: join(project.dir, 'build', 'reference'),
+        });
+        if (refRun.cached)
+          process.stderr.write(`csim: reference output from the cache (${refRun.key.slice(0, 12)})\n`);
+        const ref = refRun.result;
         const tokensRef = compareRef ?? ref.tokens;
         const acc: Accuracy = {
           ...compareTokens(r.tokens, tokensRef, dims.D, batch),

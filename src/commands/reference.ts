@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { loadModel, modelDims } from '../model/config.js';
 import { readCheckpoint } from '../model/checkpoint.js';
-import { forwardImages, forwardTokens } from '../model/reference.js';
+import { cachedReference } from '../model/refcache.js';
+import { defaultWorkers } from '../model/parallel.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
 import { writeNpy } from '../io/npy.js';
 import { checkOutputFile } from '../util/outputs.js';
 import { CountProgress } from '../util/progress.js';
+import { UserError } from '../util/errors.js';
 
 export function registerReference(program: Command): void {
   program
@@ -30,33 +32,53 @@ export function registerReference(program: Command): void {
     .option('--task <t>', 'task whose gate routes the MoE blocks (0-based)', '0')
     .option('--final-norm', "apply the final LayerNorm 'norm' (default: the model config's final_norm)")
     .option('--no-final-norm', 'do not apply the final LayerNorm')
+    .option(
+      '--workers <n>',
+      'threads for a batch, this one included (default: UBIMOE_REFERENCE_WORKERS, else the CPUs available)',
+    )
+    .option(
+      '--no-cache',
+      'recompute even if the cache ($UBIMOE_CACHE/reference, else ~/.cache/ubimoe/reference) holds this output, and store nothing',
+    )
     .action(
-      (opts: {
+      async (opts: {
         model: string;
         checkpoint: string;
         input: string;
         output: string;
         task: string;
         finalNorm?: boolean;
+        workers?: string;
+        cache: boolean;
       }) => {
         const cfg = loadModel(opts.model);
         checkOutputFile(opts.output, '-o');
         const d = modelDims(cfg);
         const task = parseTask(opts.task, cfg);
+        const workers = opts.workers === undefined ? defaultWorkers() : Number(opts.workers);
+        if (!Number.isInteger(workers) || workers < 1)
+          throw new UserError(`--workers: '${opts.workers}' is not a positive integer`);
         const { kind, batch, data } = readModelInput(opts.input, cfg, 'the reference');
         const isImages = kind === 'images';
         const ckpt = readCheckpoint(opts.checkpoint, cfg);
         const progress = new CountProgress('reference', batch, isImages ? 'images' : 'token inputs');
-        const fwdOpts = { task, finalNorm: opts.finalNorm, onImage: () => progress.tick() };
         const t0 = performance.now();
-        const r = isImages
-          ? forwardImages(ckpt, cfg, data, batch, fwdOpts)
-          : forwardTokens(ckpt, cfg, data, batch, fwdOpts);
+        const r = await cachedReference(ckpt, cfg, data, batch, {
+          kind,
+          task,
+          finalNorm: opts.finalNorm,
+          workers,
+          onImage: () => progress.tick(),
+          cacheDir: opts.cache ? undefined : null,
+        });
         progress.stop();
         const ms = (performance.now() - t0) / batch;
-        writeNpy(opts.output, [batch, d.numTokens, d.D], r.tokens);
+        if (r.writeError) process.stderr.write(`reference: note: output not cached: ${r.writeError}\n`);
+        writeNpy(opts.output, [batch, d.numTokens, d.D], r.result.tokens);
         process.stdout.write(
-          `wrote ${opts.output}: tokens (${batch}, ${d.numTokens}, ${d.D}) from ${isImages ? 'images' : 'tokens'}, task ${task}, ${ms.toFixed(0)} ms/image\n`,
+          `wrote ${opts.output}: tokens (${batch}, ${d.numTokens}, ${d.D}) from ${isImages ? 'images' : 'tokens'}, task ${task}, ${ms.toFixed(0)} ms/image` +
+            (r.cached ? ` (cached output ${r.path}; --no-cache recomputes)` : '') +
+            '\n',
         );
       },
     );

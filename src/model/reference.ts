@@ -557,6 +557,48 @@ function runBatch(
 }
 
 /**
+ * The checks of forwardImages / forwardTokens on `data` ([B, C, H, W] images or [B, N, D] tokens),
+ * with their errors, in their order; returns the model index of each MoE block the run covers.
+ */
+function checkInputs(
+  w: Weights,
+  cfg: ModelConfig,
+  data: Float32Array,
+  batch: number,
+  kind: 'images' | 'tokens',
+  opts: ForwardOptions,
+): number[] {
+  const { D, numTokens: N } = w.dims;
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new UserError(`batch must be a positive integer, got ${batch}`);
+  if (kind === 'images') {
+    const per = cfg.in_chans * cfg.img_h * cfg.img_w;
+    checkLength(data, batch * per, `images [B=${batch}, C=${cfg.in_chans}, H=${cfg.img_h}, W=${cfg.img_w}]`);
+    if (opts.fromBlock !== undefined || opts.toBlock !== undefined)
+      throw new UserError('forwardImages runs the whole model; use forwardTokens for a block range');
+  } else checkLength(data, batch * N * D, `tokens [B=${batch}, N=${N}, D=${D}]`);
+  const { from, to } = resolveOptions(cfg, w.dims, batch, opts);
+  const moe: number[] = [];
+  for (let i = from; i < to; i++) if (w.dims.moeBlocks[i]) moe.push(i);
+  return moe;
+}
+
+/**
+ * What forwardImages (`kind` 'images') or forwardTokens ('tokens') would check before computing,
+ * without computing (forwardBatch, before it hands work to other threads).
+ */
+export function checkForward(
+  ckpt: Checkpoint,
+  cfg: ModelConfig,
+  data: Float32Array,
+  batch: number,
+  kind: 'images' | 'tokens',
+  opts: ForwardOptions = {},
+): { moeBlockIndices: number[] } {
+  return { moeBlockIndices: checkInputs(weightsOf(ckpt, cfg), cfg, data, batch, kind, opts) };
+}
+
+/**
  * Runs blocks [fromBlock, toBlock) (and the optional final norm) over a batch of token sequences.
  * `tokens` is [B, N, D] (not modified).
  */
@@ -568,11 +610,8 @@ export function forwardTokens(
   opts: ForwardOptions = {},
 ): ForwardResult {
   const run = prepare(ckpt, cfg);
-  const { D, numTokens: N } = run.w.dims;
-  if (!Number.isInteger(batch) || batch < 1)
-    throw new UserError(`batch must be a positive integer, got ${batch}`);
-  checkLength(tokens, batch * N * D, `tokens [B=${batch}, N=${N}, D=${D}]`);
-  const size = N * D;
+  checkInputs(run.w, cfg, tokens, batch, 'tokens', opts);
+  const size = run.w.dims.numTokens * run.w.dims.D;
   return runBatch(run, cfg, batch, opts, (b, x) => x.set(tokens.subarray(b * size, (b + 1) * size)));
 }
 
@@ -588,13 +627,9 @@ export function forwardImages(
   opts: ForwardOptions = {},
 ): ForwardResult {
   const run = prepare(ckpt, cfg);
+  checkInputs(run.w, cfg, images, batch, 'images', opts);
   const { D, numTokens: N } = run.w.dims;
-  if (!Number.isInteger(batch) || batch < 1)
-    throw new UserError(`batch must be a positive integer, got ${batch}`);
   const per = cfg.in_chans * cfg.img_h * cfg.img_w;
-  checkLength(images, batch * per, `images [B=${batch}, C=${cfg.in_chans}, H=${cfg.img_h}, W=${cfg.img_w}]`);
-  if (opts.fromBlock !== undefined || opts.toBlock !== undefined)
-    throw new UserError('forwardImages runs the whole model; use forwardTokens for a block range');
   const embed = opts.collect ? new Float32Array(batch * N * D) : undefined;
   const r = runBatch(run, cfg, batch, opts, (b, x) => {
     embedImage(run, cfg, images.subarray(b * per, (b + 1) * per), x);
