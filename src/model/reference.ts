@@ -11,6 +11,14 @@
  * sums and the MoE combination Σ p_k·expert_k accumulate in float64. Gate probabilities are
  * rounded to float32 before the top-k, as in a float32 framework.
  *
+ * Where: the products, GELU, the attention softmax and the residual adds run in this thread's
+ * engine (engine.ts: the checkpoint's weights packed once into a WebAssembly memory, the SIMD
+ * kernels of kernels.ts, one workspace per model shape); LayerNorm, the gate's softmax and top-k,
+ * the margins and the MoE sum run here. The kernels give the same bits as the plain loops of ops.ts.
+ * A checkpoint's weights are packed on its first forward and kept for the next one with the same
+ * Map and arrays: do not modify a checkpoint's arrays in place between forwards. forwardBatch
+ * (parallel.ts) spreads a batch over worker threads; refcache.ts caches outputs on disk.
+ *
  * Layouts: images [B, C, H, W]; tokens [B, N, D]; expert ids [B, moeBlocks, N, topK] (MoE blocks
  * in order, best expert first).
  */
