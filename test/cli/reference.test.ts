@@ -16,7 +16,9 @@ let tmp: string;
 const at = (f: string) => join(tmp, f);
 
 function ubimoe(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  // the reference's output cache goes to the test's own directory, never the user's ~/.cache
+  const env = { ...process.env, UBIMOE_CACHE: join(tmp, 'cache') };
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -141,7 +141,9 @@ function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
+    // UBIMOE_CACHE: the reference's output cache in the test's own (fresh) directory, so the
+    // reference is computed here, never read from a cache of an earlier run
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', UBIMOE_CACHE: at('cache') },
   });
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(' ')} -> exit ${r.status}\n${r.stderr}${r.error ?? ''}`);
