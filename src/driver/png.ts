@@ -4,6 +4,7 @@
  * with the model's mean/std. Output: float32 [C, H, W].
  */
 import { PNG } from 'pngjs';
+import { inflateSync } from 'node:zlib';
 import { normalisation, type ModelConfig } from '../model/config.js';
 import { UserError, describeError } from '../util/errors.js';
 import { readUserFile } from '../util/readfile.js';
@@ -57,6 +58,8 @@ export function pngStructureFault(b: Uint8Array): string | undefined {
   let at = 8;
   let first = true;
   let idat = false;
+  let header: Uint8Array | undefined;
+  const data: Uint8Array[] = [];
   while (at < b.length) {
     if (at + 8 > b.length) return `truncated: ${b.length} bytes, cut inside a chunk header at byte ${at}`;
     const len = view.getUint32(at);
@@ -68,15 +71,59 @@ export function pngStructureFault(b: Uint8Array): string | undefined {
       return `corrupted: the ${type} chunk at byte ${at} fails its CRC check`;
     if (first) {
       if (type !== 'IHDR') return `the first chunk is ${type}, not IHDR`;
-      const bad = headerFault(b.subarray(at + 8, at + 8 + len));
+      header = b.subarray(at + 8, at + 8 + len);
+      const bad = headerFault(header);
       if (bad) return bad;
     }
     first = false;
-    if (type === 'IDAT') idat = true;
-    if (type === 'IEND') return idat ? undefined : 'no image data (no IDAT chunk)';
+    if (type === 'IDAT') {
+      idat = true;
+      data.push(b.subarray(at + 8, at + 8 + len));
+    }
+    if (type === 'IEND') return idat ? imageDataFault(header!, data) : 'no image data (no IDAT chunk)';
     at += 12 + len;
   }
   return `truncated: ${b.length} bytes, no IEND chunk`;
+}
+
+/** Samples per pixel of each colour type (grey, RGB, palette, grey+alpha, RGBA). */
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * The IDAT stream must inflate (zlib) to at least the filtered scanlines the header promises:
+ * pngjs's synchronous reader does not reliably reject bad compressed data (it may return an image
+ * of zeros), so this is checked here, the same way every time.
+ */
+function imageDataFault(h: Uint8Array, parts: Uint8Array[]): string | undefined {
+  const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
+  const [w, ht, depth, colour, interlace] = [v.getUint32(0), v.getUint32(4), h[8], h[9], h[12]];
+  const rowBytes = (cw: number) => Math.ceil((cw * CHANNELS[colour] * depth) / 8);
+  // Adam7: seven passes over sub-images; a pass with no pixels has no scanlines
+  const passes =
+    interlace === 1
+      ? [
+          [0, 0, 8, 8],
+          [4, 0, 8, 8],
+          [0, 4, 4, 8],
+          [2, 0, 4, 4],
+          [0, 2, 2, 4],
+          [1, 0, 2, 2],
+          [0, 1, 1, 2],
+        ]
+      : [[0, 0, 1, 1]];
+  let need = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const pw = Math.ceil((w - x0) / dx);
+    const ph = Math.ceil((ht - y0) / dy);
+    if (pw > 0 && ph > 0) need += ph * (1 + rowBytes(pw));
+  }
+  let got: number;
+  try {
+    got = inflateSync(Buffer.concat(parts)).length;
+  } catch {
+    return 'its compressed image data is corrupt or too short';
+  }
+  return got < need ? 'its compressed image data is corrupt or too short' : undefined;
 }
 
 /** Bit depths PNG allows per colour type (PNG spec, IHDR). */
