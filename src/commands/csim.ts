@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   accuracyJson,
@@ -12,8 +10,8 @@ import {
 import { buildCsim } from '../build/csim.js';
 import { writeCyclesReport } from '../build/cycles.js';
 import { runCsim } from '../build/csimrun.js';
-import { clipSummary, scaleSummary, writePackedWeights } from '../driver/pack.js';
 import { editedNote, openProject } from '../driver/project.js';
+import { packedWeightsCached } from '../driver/weights.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
 import { readNpyFloat32, writeNpy } from '../io/npy.js';
 import { readCheckpoint } from '../model/checkpoint.js';
@@ -75,88 +73,80 @@ export function registerCsim(program: Command): void {
       const compareRef = opts.compare
         ? readNpyFloat32(opts.compare, [batch, dims.numTokens, dims.D]).data
         : undefined;
-      const ckpt = readCheckpoint(opts.checkpoint, model);
-
-      const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-weights-'));
-      try {
-        const weights = join(tmp, 'weights.bin');
-        const packed = writePackedWeights(weights, design, ckpt);
-        const clipped = clipSummary(packed.clipped);
-        if (clipped) process.stderr.write(`ubimoe: warning: ${clipped}\n`);
-        const scales = scaleSummary(packed.scales);
-        if (scales) process.stderr.write(`csim: ${scales}\n`);
-        const build = await buildCsim(project.dir, { timed: opts.cycles });
-        process.stderr.write(
-          build.cached
-            ? `csim: using cached build ${build.hash}\n`
-            : `csim: compiled in ${build.seconds.toFixed(1)} s\n`,
-        );
-        const r = await runCsim({
-          exe: build.exe,
-          design,
-          weights,
-          input: data,
-          batch,
-          tokens: !isImages,
-          task,
-          cycles: opts.cycles,
-        });
-        // the runner's stream report (hls::stream depths vs high-water marks), when asked for
-        if (process.env.UBIMOE_STREAM_REPORT)
-          for (const line of r.runnerLog) process.stderr.write(line + '\n');
-        writeNpy(opts.output, [batch, dims.numTokens, dims.D], r.tokens);
-        if (opts.experts) {
-          const M = dims.moeBlocks.filter((m) => m).length;
-          writeExpertsNpy(opts.experts, [batch, M, dims.numTokens, dims.topK], r.experts);
-        }
-        process.stdout.write(
-          `csim: ${batch} image(s), ${r.wallMsPerImage.toFixed(1)} ms/image (${r.cpuMsPerImage.toFixed(1)} ms cpu) -> ${opts.output}\n`,
-        );
-        if (opts.cycles) {
-          const c = writeCyclesReport(project.dir, design, r.cycles, r.experts, batch, {
-            design_hash: project.designHash,
-            task,
-            input: opts.input,
-          });
-          process.stdout.write(c.table + `wrote ${join(opts.project, 'reports', 'cycles.json')}\n`);
-        }
-        if (!opts.reference) return;
-
-        // the reference's outputs, cached per (checkpoint, input, task) in <project>/build/reference
-        const refRun = await cachedReference(ckpt, model, data, batch, {
-          kind,
-          task,
-          cacheDir: join(project.dir, 'build', 'reference'),
-        });
-        if (refRun.cached)
-          process.stderr.write(`csim: reference output from the cache (${refRun.key.slice(0, 12)})\n`);
-        const ref = refRun.result;
-        const tokensRef = compareRef ?? ref.tokens;
-        const acc: Accuracy = {
-          ...compareTokens(r.tokens, tokensRef, dims.D, batch),
-          expertAgreement: dims.topK > 0 ? expertAgreement(r.experts, ref.experts, dims.topK) : null,
-        };
-        const report = accuracyJson(acc, {
+      // packed once per (design, checkpoint) in <project>/build/weights, as `run` does
+      const packed = await packedWeightsCached(project, opts.checkpoint);
+      if (packed.cached) process.stderr.write(`csim: packed weights from the cache (${packed.path})\n`);
+      else {
+        if (packed.clipNote) process.stderr.write(`ubimoe: warning: ${packed.clipNote}\n`);
+        if (packed.scalesNote) process.stderr.write(`csim: ${packed.scalesNote}\n`);
+      }
+      const weights = packed.path;
+      const build = await buildCsim(project.dir, { timed: opts.cycles });
+      process.stderr.write(
+        build.cached
+          ? `csim: using cached build ${build.hash}\n`
+          : `csim: compiled in ${build.seconds.toFixed(1)} s\n`,
+      );
+      const r = await runCsim({
+        exe: build.exe,
+        design,
+        weights,
+        input: data,
+        batch,
+        tokens: !isImages,
+        task,
+        cycles: opts.cycles,
+      });
+      // the runner's stream report (hls::stream depths vs high-water marks), when asked for
+      if (process.env.UBIMOE_STREAM_REPORT) for (const line of r.runnerLog) process.stderr.write(line + '\n');
+      writeNpy(opts.output, [batch, dims.numTokens, dims.D], r.tokens);
+      if (opts.experts) {
+        const M = dims.moeBlocks.filter((m) => m).length;
+        writeExpertsNpy(opts.experts, [batch, M, dims.numTokens, dims.topK], r.experts);
+      }
+      process.stdout.write(
+        `csim: ${batch} image(s), ${r.wallMsPerImage.toFixed(1)} ms/image (${r.cpuMsPerImage.toFixed(1)} ms cpu) -> ${opts.output}\n`,
+      );
+      if (opts.cycles) {
+        const c = writeCyclesReport(project.dir, design, r.cycles, r.experts, batch, {
+          design_hash: project.designHash,
           task,
           input: opts.input,
-          checkpoint: opts.checkpoint,
-          reference: opts.compare ? `tokens file ${opts.compare}` : 'float32 reference model',
-          expert_agreement_note:
-            "fraction of (image, MoE block, token) whose top-k expert set equals the reference model's",
-          design_hash: project.designHash,
-          csim_ms_per_image: Number(r.wallMsPerImage.toFixed(2)),
-          csim_cpu_ms_per_image: Number(r.cpuMsPerImage.toFixed(2)),
-          saturated_weights: packed.clipped.clipped,
         });
-        writeFileAtomic(
-          join(project.dir, 'reports', 'accuracy.json'),
-          JSON.stringify(report, null, 2) + '\n',
-        );
-        process.stdout.write(accuracyText(acc));
-        process.stdout.write(`wrote ${join(opts.project, 'reports', 'accuracy.json')}\n`);
-      } finally {
-        rmSync(tmp, { recursive: true, force: true });
+        process.stdout.write(c.table + `wrote ${join(opts.project, 'reports', 'cycles.json')}\n`);
       }
+      if (!opts.reference) return;
+
+      // the reference's outputs, cached per (checkpoint, input, task) in <project>/build/reference
+      const ckpt = readCheckpoint(opts.checkpoint, model);
+      const refRun = await cachedReference(ckpt, model, data, batch, {
+        kind,
+        task,
+        cacheDir: join(project.dir, 'build', 'reference'),
+      });
+      if (refRun.cached)
+        process.stderr.write(`csim: reference output from the cache (${refRun.key.slice(0, 12)})\n`);
+      const ref = refRun.result;
+      const tokensRef = compareRef ?? ref.tokens;
+      const acc: Accuracy = {
+        ...compareTokens(r.tokens, tokensRef, dims.D, batch),
+        expertAgreement: dims.topK > 0 ? expertAgreement(r.experts, ref.experts, dims.topK) : null,
+      };
+      const report = accuracyJson(acc, {
+        task,
+        input: opts.input,
+        checkpoint: opts.checkpoint,
+        reference: opts.compare ? `tokens file ${opts.compare}` : 'float32 reference model',
+        expert_agreement_note:
+          "fraction of (image, MoE block, token) whose top-k expert set equals the reference model's",
+        design_hash: project.designHash,
+        csim_ms_per_image: Number(r.wallMsPerImage.toFixed(2)),
+        csim_cpu_ms_per_image: Number(r.cpuMsPerImage.toFixed(2)),
+        saturated_weights: packed.saturated,
+      });
+      writeFileAtomic(join(project.dir, 'reports', 'accuracy.json'), JSON.stringify(report, null, 2) + '\n');
+      process.stdout.write(accuracyText(acc));
+      process.stdout.write(`wrote ${join(opts.project, 'reports', 'accuracy.json')}\n`);
     });
 }
 

@@ -6,7 +6,6 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildCsim } from '../build/csim.js';
 import { UserError } from '../util/errors.js';
-import type { AcceleratorOptions } from './accelerator.js';
 import { buildHost } from './hostbuild.js';
 import type { Project } from './project.js';
 import type { RunnerCommand } from './runner.js';
@@ -15,7 +14,17 @@ import { packedWeightsFor } from './weights.js';
 /** The bitstream `make xclbin TARGET=hw` writes (issue 7's layout). */
 export const DEFAULT_XCLBIN = 'build/hw/ubimoe.xclbin';
 
-export async function prepareRunner(project: Project, opts: AcceleratorOptions): Promise<RunnerCommand> {
+/** What launching needs of the accelerator's options (accelerator.ts passes its own; no import back). */
+export interface LaunchOptions {
+  backend: 'csim' | 'xrt';
+  checkpoint: string;
+  xclbin?: string;
+  runnerCommand?: RunnerCommand;
+  log?: (line: string) => void;
+  cycles?: boolean;
+}
+
+export async function prepareRunner(project: Project, opts: LaunchOptions): Promise<RunnerCommand> {
   const log = opts.log ?? (() => {});
   if (!existsSync(opts.checkpoint) || !statSync(opts.checkpoint).isFile())
     throw new UserError(`${opts.checkpoint}: no such checkpoint file`);

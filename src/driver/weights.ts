@@ -3,10 +3,11 @@
  * checkpoint is read, checked against the model and packed once; later runs reuse the file.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCheckpoint } from '../model/checkpoint.js';
 import { UserError, describeError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { clipSummary, scaleSummary, writePackedWeights } from './pack.js';
 import type { Project } from './project.js';
 
@@ -31,20 +32,55 @@ export function packedWeightsPath(project: Project, checkpointHash: string): str
   );
 }
 
+/** A cached packing: its file and what packing it reported (kept beside it, for cache hits). */
+export interface CachedPacking {
+  path: string;
+  cached: boolean;
+  saturated: number; // weights saturated in packing (0: none)
+  clipNote: string | null; // clipSummary's line
+  scalesNote: string | null; // scaleSummary's line
+}
+
+type PackingNotes = Omit<CachedPacking, 'path' | 'cached'>;
+
+/**
+ * The packed weights for this project and checkpoint, packing on first use. The packing's notes
+ * are kept in <file>.json; the cache is hit only when both files exist (each written atomically,
+ * the notes last).
+ */
+export async function packedWeightsCached(project: Project, checkpoint: string): Promise<CachedPacking> {
+  const path = packedWeightsPath(project, await fileSha256(checkpoint));
+  const notesPath = `${path}.json`;
+  if (existsSync(path) && existsSync(notesPath)) {
+    try {
+      const notes = JSON.parse(readFileSync(notesPath, 'utf8')) as PackingNotes;
+      if (typeof notes.saturated === 'number') return { path, cached: true, ...notes };
+    } catch {
+      // an unreadable notes file: pack again below
+    }
+  }
+  const ckpt = readCheckpoint(checkpoint, project.design.model); // a checkpoint of another model fails here
+  const packed = writePackedWeights(path, project.design, ckpt);
+  const notes: PackingNotes = {
+    saturated: packed.clipped.clipped,
+    clipNote: clipSummary(packed.clipped),
+    scalesNote: scaleSummary(packed.scales),
+  };
+  writeFileAtomic(notesPath, JSON.stringify(notes) + '\n');
+  return { path, cached: false, ...notes };
+}
+
 /** The packed weights file for this project and checkpoint, packing it on first use. */
 export async function packedWeightsFor(
   project: Project,
   checkpoint: string,
   log: (line: string) => void = () => {},
 ): Promise<string> {
-  const path = packedWeightsPath(project, await fileSha256(checkpoint));
-  if (existsSync(path)) return path;
-  const ckpt = readCheckpoint(checkpoint, project.design.model); // a checkpoint of another model fails here
-  log(`packing ${checkpoint} for design ${project.designHash.slice(0, 12)}`);
-  const packed = writePackedWeights(path, project.design, ckpt);
-  const clipped = clipSummary(packed.clipped);
-  if (clipped) log(`note: ${clipped}`);
-  const scales = scaleSummary(packed.scales);
-  if (scales) log(scales);
-  return path;
+  const p = await packedWeightsCached(project, checkpoint);
+  if (!p.cached) {
+    log(`packed ${checkpoint} for design ${project.designHash.slice(0, 12)}`);
+    if (p.clipNote) log(`note: ${p.clipNote}`);
+    if (p.scalesNote) log(p.scalesNote);
+  }
+  return p.path;
 }

@@ -129,3 +129,12 @@ export function renderContext(design: Design): RenderContext {
   };
   return ctx;
 }
+
+/** One file of a generated project. */
+export interface ProducedFile {
+  path: string; // relative to the project root, '/'-separated
+  content: string | Uint8Array;
+}
+
+/** A function of the resolved design and the render context returning project files. */
+export type Producer = (design: Design, ctx: RenderContext) => ProducedFile[];

@@ -6,19 +6,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import type { Design } from '../design/design.js';
 import { KERNEL_NAMES } from '../kernels/params.js';
 import { hlsDir, packageRoot } from '../util/paths.js';
-import type { RenderContext } from './context.js';
-import { driverSources } from '../driver/projectfiles.js';
+import type { ProducedFile, Producer } from './context.js';
+import { driverSources } from './driverfiles.js';
 import { vitisFiles } from '../build/vitis/files.js';
 
-export interface ProducedFile {
-  path: string; // relative to the project root, '/'-separated
-  content: string | Uint8Array;
-}
-
-export type Producer = (design: Design, ctx: RenderContext) => ProducedFile[];
+export type { ProducedFile, Producer } from './context.js';
 
 /** Every file below `dir`, as project files under `prefix`. */
 export function copyTree(dir: string, prefix: string): ProducedFile[] {

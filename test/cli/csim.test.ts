@@ -1,7 +1,7 @@
 /** `ubimoe csim` as a user runs it (the built CLI), with the csim build cache the csim tests share. */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
@@ -110,6 +110,44 @@ describe('ubimoe csim', () => {
     const experts = readNpy(at('experts.npy'));
     expect(experts.shape).toEqual([2, 1, 17, 2]);
     expect(Array.from(experts.data as Int32Array)).toEqual(Array.from(ref.experts));
+  });
+
+  test('packs the weights once per (design, checkpoint), in the project, as `run` does', () => {
+    const args = (out: string) => [
+      'csim',
+      '--project',
+      at('proj'),
+      '--checkpoint',
+      at('micro.safetensors'),
+      '--input',
+      at('images.npy'),
+      '-o',
+      at(out),
+      '--no-reference',
+    ];
+    // a private TMPDIR: csim must leave nothing there (no per-call weights directory)
+    const tmpDir = at('tmpdir-pack');
+    mkdirSync(tmpDir);
+    rmSync(at('proj/build/weights'), { recursive: true, force: true });
+    const first = ubimoe(args('pack1.npy'), { TMPDIR: tmpDir });
+    expect(first.code).toBe(0);
+    expect(first.stderr).not.toMatch(/packed weights from the cache/);
+    const cached = readdirSync(at('proj/build/weights'));
+    expect(cached.filter((f) => f.endsWith('.bin'))).toHaveLength(1);
+    expect(cached.filter((f) => f.endsWith('.bin.json'))).toHaveLength(1);
+    const bin = join(
+      at('proj/build/weights'),
+      cached.find((f) => f.endsWith('.bin'))!,
+    );
+    const before = statSync(bin);
+    const second = ubimoe(args('pack2.npy'), { TMPDIR: tmpDir });
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/csim: packed weights from the cache/);
+    // the cached file was reused, not rewritten, and the outputs are the same bit for bit
+    const after = statSync(bin);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect(readFileSync(at('pack2.npy'))).toEqual(readFileSync(at('pack1.npy')));
+    expect(readdirSync(tmpDir).filter((f) => f.startsWith('ubimoe-weights-'))).toEqual([]);
   });
 
   test('--compare takes the reference tokens from a file', () => {

@@ -1,11 +1,11 @@
 /**
  * The driver's files in every generated project: the protocol runner main (runner/), the XRT host
- * program (host/), the shared protocol header in both, and docs/protocol.md. Registered in
- * src/generate/producers.ts.
+ * program (host/), the shared protocol header in both, and docs/protocol.md. Generate renders
+ * them (registered in producers.ts); src/driver only builds and runs what was rendered.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Producer } from '../generate/producers.js';
+import type { Producer } from './context.js';
 import { hlsDir, packageRoot } from '../util/paths.js';
 
 const HOST_TEMPLATES = ['main.cpp', 'device.h', 'device.cpp', 'weights.h', 'activations.h'];
