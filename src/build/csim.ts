@@ -25,6 +25,7 @@ import {
 } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 
 export interface CsimBuildOptions {
   /** runner/<main>.cpp is the main (default csim_main; the protocol runner is protocol_main). */
@@ -41,6 +42,8 @@ export interface CsimBuildOptions {
   projectTypes?: boolean;
   /** The timed C-simulation (-DUBIMOE_TIMED_CSIM, project csim/ headers): `csim_main --cycles`. */
   timed?: boolean;
+  /** Told once, before g++ starts (not on a cache hit): compiles take up to minutes. */
+  onCompile?: (what: string) => void;
 }
 
 export interface CsimBuild {
@@ -144,6 +147,8 @@ export async function buildCsim(projectDir: string, opts: CsimBuildOptions = {})
   mkdirSync(outDir, { recursive: true });
   const tmp = join(outDir, `.${main}.${process.pid}.${Date.now()}.tmp`);
   const args = [...flags, ...includes, ...sources, '-o', tmp];
+  const unregister = removeOnInterrupt(tmp); // an interrupted compile leaves no partial executable
+  opts.onCompile?.(`${cxx} ${main}${opts.timed ? ' (timed)' : ''}, ${sources.length} sources -> ${outDir}`);
   const start = Date.now();
   const r = await execa(cxx, args, { reject: false, all: true });
   const seconds = (Date.now() - start) / 1000;
@@ -156,5 +161,6 @@ export async function buildCsim(projectDir: string, opts: CsimBuildOptions = {})
     );
   }
   renameSync(tmp, exe);
+  unregister();
   return { exe, cached: false, seconds, hash };
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Design } from '../design/design.js';
 import { decodeNpy, encodeNpy } from '../io/npy.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ToolError, UserError } from '../util/errors.js';
 
@@ -40,6 +41,7 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
     ? [o.batch, dims.numTokens, dims.D]
     : [o.batch, model.in_chans, model.img_h, model.img_w];
   const dir = mkdtempSync(join(tmpdir(), 'ubimoe-csim-'));
+  const unregister = removeOnInterrupt(dir); // Ctrl-C mid-run leaves no input copy behind
   try {
     const inPath = join(dir, 'input.npy');
     const outPath = join(dir, 'tokens.npy');
@@ -106,6 +108,7 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
       cycles,
     };
   } finally {
+    unregister();
     rmSync(dir, { recursive: true, force: true });
   }
 }

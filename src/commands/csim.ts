@@ -18,6 +18,7 @@ import { readCheckpoint } from '../model/checkpoint.js';
 import { cachedReference } from '../model/refcache.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { checkOutputFile } from '../util/outputs.js';
+import { CountProgress } from '../util/progress.js';
 
 interface CsimOpts {
   project: string;
@@ -75,28 +76,40 @@ export function registerCsim(program: Command): void {
         : undefined;
       // packed once per (design, checkpoint) in <project>/build/weights, as `run` does
       const packed = await packedWeightsCached(project, opts.checkpoint);
-      if (packed.cached) process.stderr.write(`csim: packed weights from the cache (${packed.path})\n`);
-      else {
-        if (packed.clipNote) process.stderr.write(`ubimoe: warning: ${packed.clipNote}\n`);
-        if (packed.scalesNote) process.stderr.write(`csim: ${packed.scalesNote}\n`);
-      }
       const weights = packed.path;
-      const build = await buildCsim(project.dir, { timed: opts.cycles });
+      const build = await buildCsim(project.dir, {
+        timed: opts.cycles,
+        onCompile: (what) => process.stderr.write(`csim: compiling ${what} (cached by source hash)\n`),
+      });
       process.stderr.write(
         build.cached
           ? `csim: using cached build ${build.hash}\n`
           : `csim: compiled in ${build.seconds.toFixed(1)} s\n`,
       );
-      const r = await runCsim({
-        exe: build.exe,
-        design,
-        weights,
-        input: data,
-        batch,
-        tokens: !isImages,
-        task,
-        cycles: opts.cycles,
-      });
+      // the packing's notes once the build stands (a build error stays the only line)
+      if (packed.cached) process.stderr.write(`csim: packed weights from the cache (${packed.path})\n`);
+      else {
+        if (packed.clipNote) process.stderr.write(`ubimoe: warning: ${packed.clipNote}\n`);
+        if (packed.scalesNote) process.stderr.write(`csim: ${packed.scalesNote}\n`);
+      }
+      // images done, as the runner reports them: a bar on a terminal, a line per tenth elsewhere
+      const progress = new CountProgress(opts.cycles ? 'csim (timed)' : 'csim', batch, kind);
+      let r: Awaited<ReturnType<typeof runCsim>>;
+      try {
+        r = await runCsim({
+          onImage: () => progress.tick(),
+          exe: build.exe,
+          design,
+          weights,
+          input: data,
+          batch,
+          tokens: !isImages,
+          task,
+          cycles: opts.cycles,
+        });
+      } finally {
+        progress.stop();
+      }
       // the runner's stream report (hls::stream depths vs high-water marks), when asked for
       if (process.env.UBIMOE_STREAM_REPORT) for (const line of r.runnerLog) process.stderr.write(line + '\n');
       writeNpy(opts.output, [batch, dims.numTokens, dims.D], r.tokens);

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 import { openProject, type Project } from './project.js';
 import { prepareRunner } from './launch.js';
 import type { ModelShape } from './protocol.js';
@@ -91,6 +92,7 @@ export class Accelerator {
     const prepared = await prepareRunner(project, opts);
     // the timed runners' per-image reports go to a private folder, removed on close
     const cyclesDir = opts.cycles ? mkdtempSync(join(tmpdir(), 'ubimoe-cycles-')) : undefined;
+    if (cyclesDir) removeOnInterrupt(cyclesDir);
     const command = cyclesDir ? { ...prepared, cyclesDir } : prepared;
 
     const started = await Promise.allSettled(

@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { ToolError, UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { removeOnInterrupt } from '../util/interrupt.js';
 
 export const HOST_EXE = 'build/host/ubimoe_host';
 
@@ -90,6 +91,7 @@ export async function buildHost(
 
   mkdirSync(join(projectDir, 'build', 'host'), { recursive: true });
   const tmp = `${exe}.${process.pid}.tmp`;
+  removeOnInterrupt(tmp); // an interrupted compile leaves no partial executable (harmless once renamed)
   log?.(`compiling the XRT host (${sources.length} source${sources.length > 1 ? 's' : ''})`);
   const r = await execa('g++', hostCompileArgs(projectDir, sources, tmp, env), { reject: false, all: true });
   if ((r as { code?: string }).code === 'ENOENT')

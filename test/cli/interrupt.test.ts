@@ -5,12 +5,13 @@
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { descendants } from '../../src/util/interrupt.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { makeProject, writeImages, type TestProject } from '../driver/project.js';
+import { CSIM_CACHE } from '../csim/harness.js';
 
 const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let p: TestProject;
@@ -72,6 +73,44 @@ test('SIGINT while g++ compiles: one line, exit 130, no compiler left running', 
   // these kernels takes seconds, so an orphaned cc1plus would still be here)
   expect(tree.filter((pid) => liveComm(pid) !== undefined)).toEqual([]);
   expect(existsOutput()).toBe(false);
+}, 300_000);
+
+test('SIGINT while the csim runner runs: exit 130, no temporary left behind', async () => {
+  // a private TMPDIR, so what csim leaves there is visible; many images, so the run is mid-work
+  // when its first image is reported (the observable moment), whatever the machine's speed
+  const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-interrupt-tmp-'));
+  writeImages(join(p.root, 'many.npy'), p.design, 3000, 5);
+  const cli = spawn(
+    process.execPath,
+    [
+      bin,
+      'csim',
+      '--project',
+      p.dir,
+      '--checkpoint',
+      p.checkpoint,
+      '--input',
+      join(p.root, 'many.npy'),
+      '-o',
+      join(p.root, 'many-out.npy'),
+      '--no-reference',
+    ],
+    { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE, TMPDIR: tmp } },
+  );
+  let stderr = '';
+  const firstImage = new Promise<void>((resolve) =>
+    cli.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/^csim: 1\/3000 images/m.test(stderr)) resolve();
+    }),
+  );
+  const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
+  await firstImage;
+  cli.kill('SIGINT');
+  expect(await exited).toBe(130);
+  expect(stderr).toMatch(/\nubimoe: interrupted \(ubimoe csim\); stopping\n$/);
+  expect(readdirSync(tmp)).toEqual([]);
+  rmSync(tmp, { recursive: true, force: true });
 }, 300_000);
 
 function existsOutput(): boolean {
