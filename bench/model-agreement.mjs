@@ -94,6 +94,12 @@ for (const c of cases) {
       simulated: s,
       predicted: p,
       ratio: s / p,
+      // the worst single image too: the model must hold per image, not only on average
+      worstImage: sim
+        .map((i, b) =>
+          k === 'total' ? i.total_cycles / pred[b].total_cycles : i.kernels[k] / pred[b].kernels[k],
+        )
+        .reduce((w, r) => (Math.abs(r - 1) > Math.abs(w - 1) ? r : w)),
     });
   }
 }
@@ -109,8 +115,8 @@ for (const r of rows)
   );
 console.log(lines.join('\n'));
 writeFileSync(at('agreement.md'), lines.join('\n') + '\n');
-const worst = rows.reduce((w, r) => (Math.abs(r.ratio - 1) > Math.abs(w.ratio - 1) ? r : w));
+const worst = rows.reduce((w, r) => (Math.abs(r.worstImage - 1) > Math.abs(w.worstImage - 1) ? r : w));
 console.log(
-  `worst: ${worst.design} ${worst.kernel} ${worst.ratio.toFixed(3)} (${Math.abs(worst.ratio - 1) <= 0.1 ? 'within' : 'OUTSIDE'} ±10%)`,
+  `worst single image: ${worst.design} ${worst.kernel} ${worst.worstImage.toFixed(3)} (${Math.abs(worst.worstImage - 1) <= 0.1 ? 'within' : 'OUTSIDE'} ±10%)`,
 );
 if (!keep) rmSync(dir, { recursive: true, force: true });
