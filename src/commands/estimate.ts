@@ -158,6 +158,11 @@ export function formatEstimate(d: Design, e: DesignEstimate): string {
     `throughput ${e.imagesPerSecond.toFixed(1)} images/s (bound: ${e.throughputBound}), ${e.gops.toFixed(1)} GOPS ` +
     `(${e.macsPerImage >= 1e8 ? `${(e.macsPerImage / 1e9).toFixed(3)} GMAC` : `${(e.macsPerImage / 1e6).toFixed(2)} MMAC`}/image), off-chip ${(e.weightBytesPerImage / 1e6).toFixed(1)} MB/image, ` +
     `predicted fmax ≈ ${Math.floor(e.fmaxMhz)} MHz\n`;
+  const b = e.bounds;
+  out +=
+    `physical bound ${b.boundMs.toFixed(3)} ms/image (${b.boundBy}; compute ${b.computeBoundMs.toFixed(3)} ms with every DSP at ` +
+    `${b.dspPerMac} per MAC, weight traffic ${b.weightBoundMs.toFixed(3)} ms): predicted latency ${b.latencyOverBound.toFixed(1)}× the bound, ` +
+    `useful-MAC efficiency ${(100 * b.macEfficiency).toFixed(1)}% of the design's DSP MAC slots\n`;
   out += e.fits ? 'fits the board limits\n' : `does NOT fit: ${e.violations.join('; ')}\n`;
   return out;
 }

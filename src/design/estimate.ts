@@ -17,6 +17,7 @@ import type { FfnParams, KernelName, MsaParams, PatchEmbedParams } from '../kern
 import type { CycleEstimate, SharedParams } from '../kernels/types.js';
 import type { ModelDims } from '../model/config.js';
 import { UserError } from '../util/errors.js';
+import { physicalBounds, type PhysicalBounds } from './bounds.js';
 import type { Design } from './design.js';
 
 export type Placement = { patch_embed: number; msa_block: number; ffn_block: number };
@@ -123,6 +124,7 @@ export interface DesignEstimate {
   overflow: number; // 0 when the design fits every limit; else the largest relative excess
   violations: string[]; // what does not fit, and by how much
   fits: boolean;
+  bounds: PhysicalBounds; // the board's compute and weight-traffic bounds, and this design's distance to them
 }
 
 /** SLR of each compute unit: the kernel's placement, further CUs on the following SLRs in turn. */
@@ -365,6 +367,7 @@ export function combine(
     overflow,
     violations,
     fits: overflow === 0,
+    bounds: physicalBounds(dims, board, input.shared, macs, total.dsp, latencyCycles, latencyMs),
   };
 }
 
@@ -453,6 +456,16 @@ export function estimateJson(
     fmax_mhz: e.fmaxMhz,
     fits: e.fits,
     violations: e.violations,
+    physical_bounds: {
+      note: 'compute: all kernel DSPs doing one MAC each per cycle at the clock; weight traffic: every weight once per image at the total off-chip bandwidth',
+      compute_bound_ms: e.bounds.computeBoundMs,
+      weight_traffic_bound_ms: e.bounds.weightBoundMs,
+      bound_ms: e.bounds.boundMs,
+      bound_by: e.bounds.boundBy,
+      latency_over_bound: e.bounds.latencyOverBound,
+      mac_efficiency: e.bounds.macEfficiency,
+      dsp_per_mac: e.bounds.dspPerMac,
+    },
     kernels: e.kernels.map((k) => ({
       name: k.name,
       calls: k.calls,

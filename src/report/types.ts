@@ -43,6 +43,16 @@ export interface Prediction {
   macsPerImage?: number;
   offchipBytesPerImage?: number; // weights and activations moved to and from off-chip memory, one image
   fmaxMhz?: number; // predicted reachable clock (a rule of thumb of the cost model)
+  // the board's physical bounds for this model (src/design/bounds.ts), absent in older estimate.json
+  physicalBounds?: {
+    computeBoundMs: number;
+    weightBoundMs: number;
+    boundMs: number;
+    boundBy: string;
+    latencyOverBound: number;
+    macEfficiency: number;
+    dspPerMac: number;
+  };
   design?: unknown; // the design file the estimate was made for, when the file records it
   kernels: PredictedKernel[];
   stages: PredictedStage[];

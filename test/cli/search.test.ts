@@ -114,10 +114,18 @@ describe('ubimoe search', () => {
     expect(r.stdout).toMatch(/per block \(predicted\)/);
     expect(r.stdout).toMatch(/predicted latency [\d.]+ ms\/image/);
     expect(r.stdout).toMatch(/fits the board limits/);
+    expect(r.stdout).toMatch(
+      /physical bound [\d.]+ ms\/image \((compute|weight traffic); .*\): predicted latency [\d.]+× the bound, useful-MAC efficiency [\d.]+%/,
+    );
     const j = ubimoe('estimate', '--design', at('d.yaml'), '--json');
     expect(j.code).toBe(0);
     const e = JSON.parse(j.stdout);
     expect(e.latency_ms).toBeGreaterThan(0);
+    const pb = e.physical_bounds;
+    expect(pb.bound_ms).toBe(Math.max(pb.compute_bound_ms, pb.weight_traffic_bound_ms));
+    expect(pb.latency_over_bound).toBeCloseTo(e.latency_ms / pb.bound_ms, 9);
+    expect(pb.mac_efficiency).toBeGreaterThan(0);
+    expect(pb.mac_efficiency).toBeLessThan(1);
     expect(e.kernels).toHaveLength(3);
     const zcu = ubimoe('estimate', '--model', 'm3vit-tiny', '--board', 'zcu102', '-o', at('e.json'));
     expect(zcu.code).toBe(0);

@@ -9,6 +9,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { loadDesign } from '../../src/design/design.js';
+import { estimateDesign } from '../../src/design/estimate.js';
+import { ms } from '../../src/report/html/markup.js';
 import { writeReport } from '../../src/report/index.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { renderInChromium, requireChromium, type Rendered } from './browser.js';
@@ -305,15 +308,42 @@ describe('memory and compute bounds', () => {
     expect(s).toMatch(/the design clock of 300 MHz is below it/);
   });
 
+  test('the board’s physical bound, the useful-MAC efficiency and the roofline, from the estimate', async () => {
+    const dir = copy('zcu102-bare');
+    const r = await render(dir, (page) =>
+      page.evaluate(() => {
+        const dot = document.querySelector('#chart-roofline .design-point');
+        return dot
+          ? {
+              intensity: Number(dot.getAttribute('data-intensity')),
+              gmacs: Number(dot.getAttribute('data-gmacs')),
+            }
+          : null;
+      }),
+    );
+    const e = estimateDesign(loadDesign(join(dir, 'design.yaml')));
+    const b = e.bounds;
+    const s = r.sections.bounds;
+    expect(s).toContain(`physical bound of the board\t${ms(b.boundMs)} ms/image (${b.boundBy})`);
+    expect(s).toContain(`The predicted latency is ${b.latencyOverBound.toFixed(1)}× the bound`);
+    expect(s).toMatch(/useful-MAC efficiency\t[\d.]+\s?% = MACs/);
+    // the design's point: MACs per off-chip byte, MACs per second at the predicted latency
+    const point = r.probe as { intensity: number; gmacs: number };
+    // (the SVG attributes carry 6 significant digits)
+    expect(point.intensity / (e.macsPerImage / e.weightBytesPerImage)).toBeCloseTo(1, 4);
+    expect(point.gmacs / (e.macsPerImage / (e.latencyMs * 1e6))).toBeCloseTo(1, 4);
+  });
+
   test('an estimate.json without these fields says what to re-run', async () => {
     const dir = copy('u280-full');
     const e = json(join(dir, 'reports', 'estimate.json'));
     delete e.offchip_bytes_per_image;
     delete e.macs_per_image;
     delete e.fmax_mhz;
+    delete e.physical_bounds;
     writeFileSync(join(dir, 'reports', 'estimate.json'), JSON.stringify(e));
     const r = await render(dir);
-    expect(r.sections.bounds.match(/not in reports\/estimate\.json/g)).toHaveLength(3);
+    expect(r.sections.bounds.match(/not in reports\/estimate\.json/g)).toHaveLength(4);
     expect(r.sections.bounds).toMatch(/re-run ubimoe estimate --project/);
   });
 });

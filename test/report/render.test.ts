@@ -64,6 +64,7 @@ describe('report.html in headless Chromium', () => {
       'chart-latency-kernels',
       'chart-latency-stages',
       'chart-resources',
+      'chart-roofline',
     ]);
     for (const c of r.charts)
       expect({ id: c.id, w: c.width > 100, h: c.height > 100, clipped: c.textsOutside }).toEqual({
@@ -119,7 +120,7 @@ describe('report.html in headless Chromium', () => {
     const r = await renderInChromium(out, join(artifacts, 'report-edges.png'));
     expect(r.consoleErrors).toEqual([]);
     expect(r.overflowing).toEqual([]);
-    expect(r.charts).toHaveLength(5);
+    expect(r.charts).toHaveLength(6);
     for (const c of r.charts)
       expect({ id: c.id, clipped: c.textsOutside }).toEqual({ id: c.id, clipped: [] });
     // the worst token, not a rounded 1.000000

@@ -29,6 +29,18 @@ export const estimateFileSchema = z
     macs_per_image: count.optional(),
     offchip_bytes_per_image: count.optional(),
     fmax_mhz: z.number().finite().positive('must be positive').optional(),
+    physical_bounds: z
+      .object({
+        compute_bound_ms: count,
+        weight_traffic_bound_ms: count,
+        bound_ms: count,
+        bound_by: z.string(),
+        latency_over_bound: count,
+        mac_efficiency: count,
+        dsp_per_mac: count,
+      })
+      .passthrough()
+      .optional(),
     design: z.unknown().optional(),
     kernels: z
       .array(
@@ -71,6 +83,15 @@ export function toPrediction(f: EstimateFile, source: Prediction['source']): Pre
     macsPerImage: f.macs_per_image,
     offchipBytesPerImage: f.offchip_bytes_per_image,
     fmaxMhz: f.fmax_mhz,
+    physicalBounds: f.physical_bounds && {
+      computeBoundMs: f.physical_bounds.compute_bound_ms,
+      weightBoundMs: f.physical_bounds.weight_traffic_bound_ms,
+      boundMs: f.physical_bounds.bound_ms,
+      boundBy: f.physical_bounds.bound_by,
+      latencyOverBound: f.physical_bounds.latency_over_bound,
+      macEfficiency: f.physical_bounds.mac_efficiency,
+      dspPerMac: f.physical_bounds.dsp_per_mac,
+    },
     design: f.design,
     kernels: f.kernels.map((k) => {
       const slrs = k.slrs ?? Array(k.compute_units ?? 1).fill(k.slr ?? 0);

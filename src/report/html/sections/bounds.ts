@@ -4,6 +4,7 @@
  */
 import type { Design } from '../../../design/design.js';
 import type { ReportData } from '../../types.js';
+import { roofline } from '../../svg/roofline.js';
 import { PREDICTED, absent, esc, h, int, ms, pct, rate } from '../markup.js';
 
 /**
@@ -95,7 +96,7 @@ export function boundsSection(d: ReportData): string {
     const boundMs = p.macsPerImage / (total * clock * 1e3);
     rows.push([
       'MACs per image',
-      `${(p.macsPerImage / 1e9).toFixed(3)} G (top-${d.design.dims.topK || '–'} routing: only the chosen experts’ work)`,
+      `${p.macsPerImage >= 1e8 ? `${(p.macsPerImage / 1e9).toFixed(3)} G` : `${(p.macsPerImage / 1e6).toFixed(2)} M`} (top-${d.design.dims.topK || '–'} routing: only the chosen experts’ work)`,
     ]);
     rows.push([
       'compute bound',
@@ -103,6 +104,34 @@ export function boundsSection(d: ReportData): string {
         `the predicted latency is ${(p.latencyMs / boundMs).toFixed(1)}× that (${pct(boundMs / p.latencyMs)} of the peak MAC rate)`,
     ]);
   } else rows.push(['compute bound', missing('macs_per_image')]);
+
+  // ---- the board's physical bound (issue 14's yardstick) and the roofline
+  let chart = '';
+  const pb = p.physicalBounds;
+  if (pb) {
+    rows.push([
+      'physical bound of the board',
+      `<strong>${ms(pb.boundMs)} ms/image</strong> (${esc(pb.boundBy)}): every DSP the kernels may use doing a MAC each cycle ` +
+        `(${pb.dspPerMac} DSP per MAC at the linear layers’ widths) takes ${ms(pb.computeBoundMs)} ms; every weight read once at the ` +
+        `board’s peak bandwidth takes ${ms(pb.weightBoundMs)} ms. The predicted latency is <strong>${pb.latencyOverBound.toFixed(1)}×</strong> the bound`,
+    ]);
+    rows.push([
+      'useful-MAC efficiency',
+      `<strong>${pct(pb.macEfficiency)}</strong> = MACs / (the design’s DSPs / ${pb.dspPerMac} × predicted cycles): the share of the MAC slots the design pays for that do model work`,
+    ]);
+    if (p.macsPerImage !== undefined && p.offchipBytesPerImage)
+      chart = roofline({
+        id: 'chart-roofline',
+        title: 'Roofline: the predicted design against the board’s compute and bandwidth roofs',
+        computeGmacs: p.macsPerImage / (pb.computeBoundMs * 1e6),
+        bandwidthGBps: peak,
+        point: {
+          label: `this design (predicted): ${ms(p.latencyMs)} ms/image`,
+          intensity: p.macsPerImage / p.offchipBytesPerImage,
+          gmacs: p.macsPerImage / (p.latencyMs * 1e6),
+        },
+      });
+  } else rows.push(['physical bound of the board', missing('physical_bounds')]);
 
   // ---- fmax
   if (p.fmaxMhz !== undefined)
@@ -125,5 +154,6 @@ export function boundsSection(d: ReportData): string {
       'What limits the design, from the cost model: the off-chip traffic of one image and the bandwidth it takes, the best time the multipliers allow, and the clock the design is predicted to reach. Every figure here is predicted, none measured.',
     ),
     kv(rows),
+    chart,
   );
 }
