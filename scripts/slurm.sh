@@ -70,6 +70,8 @@ KillWait=5
 MinJobAge=600
 SlurmdTimeout=60
 InactiveLimit=0
+# a job without --mem gets its CPUs' share of the memory (not the whole node)
+DefMemPerCPU=$((mem / cpus))
 NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF

@@ -136,6 +136,7 @@ export function writeArrayScript(dir: string, step: string, res: SweepResources)
   ];
   const path = join(dir, 'jobs', `${step}.array.sh`);
   mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(join(dir, 'logs', 'slurm'), { recursive: true }); // slurmd fails a job whose --output it cannot open
   writeFileSync(path, lines.join('\n'));
   chmodSync(path, 0o755);
   return path;
