@@ -5,7 +5,8 @@
 # With UBIMOE_STUB_CSYNTH_DIR set, csynth_design copies <dir>/<top>.xml to the solution's
 # syn/report/csynth.xml (what Vitis HLS writes); export_design writes a placeholder .xo.
 # UBIMOE_STUB_FAIL_TOP=<kernel> makes csynth_design of that top fail.
-# A report of the project's own, <dir>/<project directory name>/<top>.xml, comes before <dir>/<top>.xml
+# A report of the project's own, <dir>/<project directory name>/<top>.xml (the project: the directory
+# holding design.yaml), comes before <dir>/<top>.xml
 # (a sweep's designs each get theirs). With UBIMOE_STUB_CSYNTH_GATE=<file>, csynth_design waits
 # until that file exists (at most 10 minutes), so a test can act on jobs while they are surely open.
 
@@ -143,7 +144,10 @@ proc csynth_design {args} {
     for {set i 0} {$i < 6000 && ![file exists $::env(UBIMOE_STUB_CSYNTH_GATE)]} {incr i} { after 100 }
   }
   if {[info exists ::env(UBIMOE_STUB_CSYNTH_DIR)]} {
-    set own [file join $::env(UBIMOE_STUB_CSYNTH_DIR) [file tail [pwd]] $::stub(top).xml]
+    # the project: the nearest directory up from here holding design.yaml
+    set proj [pwd]
+    while {![file exists [file join $proj design.yaml]] && [file dirname $proj] ne $proj} { set proj [file dirname $proj] }
+    set own [file join $::env(UBIMOE_STUB_CSYNTH_DIR) [file tail $proj] $::stub(top).xml]
     set src [expr {[file exists $own] ? $own : [file join $::env(UBIMOE_STUB_CSYNTH_DIR) $::stub(top).xml]}]
     file copy -force $src [file join $report csynth.xml]
   }
