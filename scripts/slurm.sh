@@ -13,7 +13,7 @@
 # state, logs, pid files. $UBIMOE_SLURM_PORT (default 6817) is slurmctld's port, +1 slurmd's, so a
 # second cluster (the tests') can run beside the one `npm run slurm:up` starts. When
 # /etc/slurm/slurm.conf does not exist, `up` links it to ours (plain sbatch then finds it) and
-# `down` removes that link again.
+# `down` removes that link again (UBIMOE_SLURM_ETC_LINK=0: never; the tests' cluster does not).
 set -euo pipefail
 
 DIR="${UBIMOE_SLURM_DIR:-/tmp/ubimoe-slurm}"
@@ -95,7 +95,7 @@ up() {
         --pid-file="$DIR/munge/munged.pid" --log-file="$DIR/log/munged.log" --seed-file="$DIR/munge/munge.seed"
     fi
     write_conf
-    if [ ! -e "$ETC_LINK" ] && [ -d /etc/slurm ]; then
+    if [ "${UBIMOE_SLURM_ETC_LINK:-1}" = 1 ] && [ ! -e "$ETC_LINK" ] && [ -d /etc/slurm ]; then
       ln -s "$CONF" "$ETC_LINK"
       echo "$ETC_LINK" >"$DIR/etc-link"
     fi

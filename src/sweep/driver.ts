@@ -4,7 +4,7 @@
  * progress line on stderr. Ctrl-C (or `ubimoe sweep --cancel`, which signals this process)
  * cancels every task still queued or running, so nothing is left behind.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { logTail } from '../build/vitis/runner.js';
@@ -70,8 +70,10 @@ export function refresh(dir: string, sweep: SweepFile, sched: Scheduler): boolea
   return JSON.stringify(sweep.tasks) !== before;
 }
 
-/** Marks tasks for (re)submission: clears their previous outcome. */
-function prepare(t: SweepTask, scheduler: SweepTask['scheduler']): void {
+/** Marks tasks for (re)submission: clears their previous outcome (the old exit record first). */
+function prepare(dir: string, t: SweepTask, scheduler: SweepTask['scheduler']): void {
+  const p = taskPaths(t.design, t.step);
+  for (const f of [p.record, p.started]) rmSync(join(dir, f), { force: true });
   Object.assign(t, {
     scheduler,
     state: 'queued',
@@ -111,7 +113,7 @@ export async function drive(
 ): Promise<void> {
   const out = opts.out ?? process.stderr;
   sweep.driver = { pid: process.pid, host: hostname() };
-  for (const t of toRun) prepare(t, sched.name);
+  for (const t of toRun) prepare(dir, t, sched.name);
   const onSignal = () => {
     const open = sweep.tasks.filter((t) => !TERMINAL.includes(t.state));
     sched.cancel(open);

@@ -28,7 +28,7 @@ export function startCluster(dir: string): Cluster | null {
   if (!requires('root (slurmd runs the jobs)', process.getuid?.() === 0, install)) return null;
   if (!requires('Slurm and munge (slurm-wlm, munge)', tools.every((t) => existsSync(t)), install)) return null;
   // a port of its own, so it runs beside `npm run slurm:up`'s cluster and another test run
-  const env = { ...process.env, UBIMOE_SLURM_DIR: dir, UBIMOE_SLURM_PORT: String(20000 + 2 * (process.pid % 10000)) };
+  const env = { ...process.env, UBIMOE_SLURM_DIR: dir, UBIMOE_SLURM_PORT: String(20000 + 2 * (process.pid % 10000)), UBIMOE_SLURM_ETC_LINK: '0' };
   const up = spawnSync('bash', [script, 'up'], { env, encoding: 'utf8' });
   const stop = () => {
     const r = spawnSync('bash', [script, 'down'], { env, encoding: 'utf8' });
