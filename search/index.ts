@@ -239,6 +239,9 @@ export function runSearch(opts: SearchOptions): SearchResult {
     estimate: est,
     report,
     seconds,
-    front: front.map((e) => ({ designFile: candidateDesignFile(space.decode(e.genome), opts), evaluated: e })),
+    front: front.map((e) => ({
+      designFile: candidateDesignFile(space.decode(e.genome), opts),
+      evaluated: e,
+    })),
   };
 }

@@ -6,7 +6,7 @@ export function registerCalibrate(program: Command): void {
     .command('calibrate')
     .description(
       "fit the cost model's correction factors (per kernel: latency cycles, DSP, BRAM18, URAM, LUT, FF) by least " +
-        'squares (of the log ratios) over every synthesised design of a sweep; write the board\'s calibration file, ' +
+        "squares (of the log ratios) over every synthesised design of a sweep; write the board's calibration file, " +
         'which estimate and search apply; print the residuals before and after the fit',
     )
     .argument('<dir>', 'a sweep directory (ubimoe sweep --target csynth|xo|hw)')

@@ -53,7 +53,8 @@ interface SweepOpts {
 
 function pollMs(v: string): number {
   const s = Number(v);
-  if (!(s > 0) || !Number.isFinite(s)) throw new UserError(`--poll: '${v}' is not a positive number of seconds`);
+  if (!(s > 0) || !Number.isFinite(s))
+    throw new UserError(`--poll: '${v}' is not a positive number of seconds`);
   return Math.round(s * 1000);
 }
 
@@ -62,12 +63,21 @@ function makeScheduler(name: SchedulerName, dir: string, sweep: SweepFile, jobs?
     checkSlurm();
     return new SlurmScheduler(dir);
   }
-  const n = jobs !== undefined ? parsePositiveInt(jobs, '--jobs') : Math.max(1, Math.floor(availableParallelism() / sweep.resources.cpus));
+  const n =
+    jobs !== undefined
+      ? parsePositiveInt(jobs, '--jobs')
+      : Math.max(1, Math.floor(availableParallelism() / sweep.resources.cpus));
   return new LocalPool(dir, n);
 }
 
 /** Waits for the sweep, then collects the reports into sweep.json and report.html; prints the summary. */
-async function runAndReport(dir: string, sweep: SweepFile, sched: Scheduler, toRun: SweepFile['tasks'], ms: number) {
+async function runAndReport(
+  dir: string,
+  sweep: SweepFile,
+  sched: Scheduler,
+  toRun: SweepFile['tasks'],
+  ms: number,
+) {
   await drive(dir, sweep, sched, toRun, { pollMs: ms });
   const results = gatherResults(dir, sweep);
   sweep.results = results as unknown as Record<string, unknown>;
@@ -101,7 +111,9 @@ function checkNewSweep(opts: SweepOpts): { target: SweepTarget; scheduler: Sched
   const dir = resolve(opts.output);
   checkOutputDir(opts.output, '-o');
   if (existsSync(dir) && readdirSync(dir).length)
-    throw new UserError(`-o ${opts.output}: not empty (ubimoe sweep --resume ${opts.output} continues a sweep)`);
+    throw new UserError(
+      `-o ${opts.output}: not empty (ubimoe sweep --resume ${opts.output} continues a sweep)`,
+    );
   return { target: opts.target as SweepTarget, scheduler: opts.scheduler as SchedulerName, dir };
 }
 
@@ -125,30 +137,43 @@ function cancelSweep(dirArg: string): void {
   if (alive) {
     // its handler cancels every open task, records them failed and exits
     process.kill(d!.pid, 'SIGTERM');
-    process.stdout.write(`sweep ${dirArg}: stopping its driver (pid ${d!.pid}), which cancels ${open.length} open task(s)\n`);
+    process.stdout.write(
+      `sweep ${dirArg}: stopping its driver (pid ${d!.pid}), which cancels ${open.length} open task(s)\n`,
+    );
     return;
   }
   if (sweep.scheduler === 'slurm' && open.length) {
     const sched = new SlurmScheduler(dir);
     sched.cancel(open);
   }
-  for (const t of open) Object.assign(t, { state: 'failed', reason: 'cancelled (ubimoe sweep --cancel)', finished_at: new Date().toISOString() });
+  for (const t of open)
+    Object.assign(t, {
+      state: 'failed',
+      reason: 'cancelled (ubimoe sweep --cancel)',
+      finished_at: new Date().toISOString(),
+    });
   writeSweep(dir, sweep);
-  process.stdout.write(`sweep ${dirArg}: cancelled ${open.length} open task(s)${open.length ? '; ubimoe sweep --resume resubmits them' : ''}\n`);
+  process.stdout.write(
+    `sweep ${dirArg}: cancelled ${open.length} open task(s)${open.length ? '; ubimoe sweep --resume resubmits them' : ''}\n`,
+  );
 }
 
 async function resumeSweep(dirArg: string, opts: SweepOpts): Promise<void> {
   const dir = resolve(dirArg);
   const sweep = readSweep(dir);
   if (sweep.driver && sweep.driver.host === hostname() && running(sweep.driver.pid))
-    throw new UserError(`${dirArg}: its sweep is still being driven by pid ${sweep.driver.pid} (ubimoe sweep --cancel ${dirArg} stops it)`);
+    throw new UserError(
+      `${dirArg}: its sweep is still being driven by pid ${sweep.driver.pid} (ubimoe sweep --cancel ${dirArg} stops it)`,
+    );
   const sched = makeScheduler(sweep.scheduler, dir, sweep, opts.jobs);
   // what happened since the last driver stopped: exit records, Slurm's state
   refresh(dir, sweep, sched);
   const toRun = sweep.tasks.filter(
     (t) => t.state === 'failed' || t.state === 'pending' || (t.job_id === null && t.state !== 'done'),
   );
-  process.stderr.write(`sweep --resume: resubmitting ${toRun.length} failed or missing task(s) of ${sweep.tasks.length}\n`);
+  process.stderr.write(
+    `sweep --resume: resubmitting ${toRun.length} failed or missing task(s) of ${sweep.tasks.length}\n`,
+  );
   await runAndReport(dir, sweep, sched, toRun, pollMs(opts.poll));
 }
 
@@ -156,7 +181,7 @@ export function registerSweep(program: Command): void {
   program
     .command('sweep')
     .description(
-      'generate one project per design (the N best of the search\'s Pareto front, or --designs) and run csim or ' +
+      "generate one project per design (the N best of the search's Pareto front, or --designs) and run csim or " +
         'Vitis synthesis for each as jobs: Slurm job arrays (one array per step, --dependency between steps) or a ' +
         'local pool; DIR/sweep.json records every task (job id, state, timing) and DIR/report.html shows ' +
         'predicted vs synthesised and simulated per design and kernel (docs/sweep.md)',
@@ -166,7 +191,10 @@ export function registerSweep(program: Command): void {
     .option('--top <n>', "the n best distinct designs of the search's Pareto front")
     .option('--objective <o>', 'ranking of the front: latency | throughput | dsp-efficiency', 'latency')
     .option('--designs <files...>', 'design files to sweep instead of --top')
-    .option('--target <t>', `what each job does: ${SWEEP_TARGETS.join(' | ')} (csim: accuracy and timed-csim cycles)`)
+    .option(
+      '--target <t>',
+      `what each job does: ${SWEEP_TARGETS.join(' | ')} (csim: accuracy and timed-csim cycles)`,
+    )
     .option('-o, --output <dir>', 'the sweep directory (new or empty; on a shared file system for Slurm)')
     .option('--scheduler <s>', `${SCHEDULERS.join(' | ')}`, 'slurm')
     .option('--partition <p>', 'Slurm partition (sbatch --partition)')
@@ -206,7 +234,12 @@ export function registerSweep(program: Command): void {
         designs: opts.designs,
         target,
         scheduler,
-        resources: { partition: opts.partition ?? null, time: opts.time ?? null, mem: opts.mem ?? null, cpus },
+        resources: {
+          partition: opts.partition ?? null,
+          time: opts.time ?? null,
+          mem: opts.mem ?? null,
+          cpus,
+        },
         checkpoint: opts.checkpoint && resolve(opts.checkpoint),
         input: opts.input && resolve(opts.input),
       });

@@ -21,7 +21,14 @@ import { runSearch } from '../../search/index.js';
 import { objectiveValue } from '../../search/objective.js';
 import type { Objective } from '../../search/space.js';
 import { stepsFor, taskPaths, ubimoeArgv, writeArrayScript, writeTaskScript } from './plan.js';
-import type { SchedulerName, SweepDesign, SweepFile, SweepResources, SweepTarget, SweepTask } from './sweepfile.js';
+import type {
+  SchedulerName,
+  SweepDesign,
+  SweepFile,
+  SweepResources,
+  SweepTarget,
+  SweepTask,
+} from './sweepfile.js';
 
 export interface CreateOptions {
   model: string;
@@ -56,7 +63,8 @@ function frontDesigns(opts: CreateOptions): Chosen[] {
   });
   const sign = opts.objective === 'latency' ? 1 : -1; // latency: smaller is better; the others larger
   const ranked = [...r.front].sort(
-    (a, b) => sign * (objectiveValue(opts.objective, a.evaluated) - objectiveValue(opts.objective, b.evaluated)),
+    (a, b) =>
+      sign * (objectiveValue(opts.objective, a.evaluated) - objectiveValue(opts.objective, b.evaluated)),
   );
   const seen = new Set<string>();
   const out: Chosen[] = [];
@@ -65,7 +73,10 @@ function frontDesigns(opts: CreateOptions): Chosen[] {
     if (seen.has(key)) continue;
     seen.add(key);
     const design = resolveDesign(
-      { ...f.designFile, board: isPath(opts.board) ? (board as unknown as Record<string, unknown>) : opts.board },
+      {
+        ...f.designFile,
+        board: isPath(opts.board) ? (board as unknown as Record<string, unknown>) : opts.board,
+      },
       'searched design',
     );
     validateDesign(design);
@@ -76,7 +87,9 @@ function frontDesigns(opts: CreateOptions): Chosen[] {
     if (out.length === opts.top) break;
   }
   if (out.length < opts.top!)
-    process.stderr.write(`note: the Pareto front holds ${out.length} distinct designs, fewer than --top ${opts.top}\n`);
+    process.stderr.write(
+      `note: the Pareto front holds ${out.length} distinct designs, fewer than --top ${opts.top}\n`,
+    );
   return out;
 }
 
@@ -95,17 +108,28 @@ function csimInputs(dir: string, opts: CreateOptions): SweepFile['csim_inputs'] 
   if (Boolean(opts.checkpoint) !== Boolean(opts.input))
     throw new UserError('give both --checkpoint and --input, or neither (a synthetic checkpoint and image)');
   if (opts.checkpoint && opts.input) {
-    for (const [flag, f] of [['--checkpoint', opts.checkpoint], ['--input', opts.input]])
+    for (const [flag, f] of [
+      ['--checkpoint', opts.checkpoint],
+      ['--input', opts.input],
+    ])
       if (!existsSync(f)) throw new UserError(`${flag} ${f}: no such file`);
     return { checkpoint: opts.checkpoint, input: opts.input, synthetic: false };
   }
   const model = loadModel(opts.model);
   const checkpoint = join(dir, 'inputs', 'checkpoint.safetensors');
   const input = join(dir, 'inputs', 'image.npy');
-  writeCheckpoint(checkpoint, synthCheckpoint(model, 1), { format: 'pt', ubimoe_model: model.name, ubimoe_seed: '1' });
+  writeCheckpoint(checkpoint, synthCheckpoint(model, 1), {
+    format: 'pt',
+    ubimoe_model: model.name,
+    ubimoe_seed: '1',
+  });
   const rng = new Rng(7);
   const shape = [1, model.in_chans, model.img_h, model.img_w];
-  writeNpy(input, shape, Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()));
+  writeNpy(
+    input,
+    shape,
+    Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
+  );
   return { checkpoint: 'inputs/checkpoint.safetensors', input: 'inputs/image.npy', synthetic: true };
 }
 

@@ -36,9 +36,7 @@ function finish(t: SweepTask, state: 'done' | 'failed', reason: string | null, f
   t.reason = reason;
   t.finished_at = finishedAt;
   t.seconds =
-    t.started_at !== null
-      ? Math.max(0, (Date.parse(finishedAt) - Date.parse(t.started_at)) / 1000)
-      : null;
+    t.started_at !== null ? Math.max(0, (Date.parse(finishedAt) - Date.parse(t.started_at)) / 1000) : null;
 }
 
 /** Brings every unfinished task up to date; returns whether anything changed. */
@@ -50,7 +48,12 @@ export function refresh(dir: string, sweep: SweepFile, sched: Scheduler): boolea
     if (!rec) return false;
     t.started_at ??= startedAt(dir, t);
     t.exit_code = rec.exit_code;
-    finish(t, rec.exit_code === 0 ? 'done' : 'failed', rec.exit_code === 0 ? null : `exit ${rec.exit_code}`, rec.finished_at);
+    finish(
+      t,
+      rec.exit_code === 0 ? 'done' : 'failed',
+      rec.exit_code === 0 ? null : `exit ${rec.exit_code}`,
+      rec.finished_at,
+    );
     return true;
   };
   const rest = open.filter((t) => !fromRecord(t));
@@ -123,7 +126,9 @@ export async function drive(
     }
     sweep.driver = null;
     writeSweep(dir, sweep);
-    out.write(`\nsweep: cancelled ${open.length} task(s) still queued or running; ubimoe sweep --resume ${dir} resubmits them\n`);
+    out.write(
+      `\nsweep: cancelled ${open.length} task(s) still queued or running; ubimoe sweep --resume ${dir} resubmits them\n`,
+    );
   };
   // before the CLI's own handler, which then stops what is left and exits
   process.prependOnceListener('SIGINT', onSignal);
@@ -163,9 +168,10 @@ export function failureSummary(dir: string, sweep: SweepFile, lines = 8): string
       let tail = existsSync(log) ? logTail(log, lines) : '';
       if (!tail.trim()) {
         // nothing of its own: what Slurm wrote for it, if anything
-        const slurmOut = t.job_id && /^\d+_\d+$/.test(t.job_id)
-          ? join(dir, 'logs', 'slurm', `${t.step}-${t.job_id}.out`)
-          : '';
+        const slurmOut =
+          t.job_id && /^\d+_\d+$/.test(t.job_id)
+            ? join(dir, 'logs', 'slurm', `${t.step}-${t.job_id}.out`)
+            : '';
         tail = slurmOut && existsSync(slurmOut) ? logTail(slurmOut, lines) : '(no output)';
       }
       return `FAILED ${t.id} (${t.reason ?? 'failed'}; job ${t.job_id ?? '-'}, log ${t.log}):\n${tail.replace(/^/gm, '  | ')}`;

@@ -66,7 +66,10 @@ function residuals(points: Array<{ p: number; s: number }>, f: number) {
   };
 }
 
-export function calibrateSweep(dirArg: string, opts: { replace?: boolean; env?: NodeJS.ProcessEnv } = {}): FitResult {
+export function calibrateSweep(
+  dirArg: string,
+  opts: { replace?: boolean; env?: NodeJS.ProcessEnv } = {},
+): FitResult {
   const env = opts.env ?? process.env;
   const dir = resolve(dirArg);
   const sweep = readSweep(dir);
@@ -77,7 +80,9 @@ export function calibrateSweep(dirArg: string, opts: { replace?: boolean; env?: 
     if (r.synth) perDesign.push({ id: designId(project), project, rows: r.synth });
   }
   if (!perDesign.length)
-    throw new UserError(`${dirArg}: no design has synthesis reports (run the sweep with --target csynth, xo or hw)`);
+    throw new UserError(
+      `${dirArg}: no design has synthesis reports (run the sweep with --target csynth, xo or hw)`,
+    );
 
   const board = sweep.board;
   const path = calibrationPath(board, env);

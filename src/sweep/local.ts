@@ -33,7 +33,7 @@ export class LocalPool implements Scheduler {
   /** Starts what may start: dependencies done, a free slot. */
   private start(all: SweepTask[]): void {
     const byId = new Map(all.map((t) => [t.id, t]));
-    for (let i = 0; i < this.waiting.length && this.running.size < this.jobs; ) {
+    for (let i = 0; i < this.waiting.length && this.running.size < this.jobs;) {
       const t = byId.get(this.waiting[i])!;
       const ups = upstream(t, all);
       if (ups.some((u) => u.state !== 'done')) {

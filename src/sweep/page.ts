@@ -10,7 +10,8 @@ import type { SweepFile } from './sweepfile.js';
 
 const num = (v: number | null, digits = 0) =>
   v === null ? '-' : digits ? v.toFixed(digits) : Math.round(v).toLocaleString('en-US');
-const ratio = (s: number | null, p: number | null) => (s === null || p === null || p === 0 ? '-' : (s / p).toFixed(2));
+const ratio = (s: number | null, p: number | null) =>
+  s === null || p === null || p === 0 ? '-' : (s / p).toFixed(2);
 
 function designSection(sweep: SweepFile, name: string, r: DesignResults | undefined): string {
   const d = sweep.designs.find((x) => x.name === name)!;
@@ -46,7 +47,12 @@ function designSection(sweep: SweepFile, name: string, r: DesignResults | undefi
       h('h3', {}, 'Predicted (cost model) vs simulated (timed C-simulation) cycles, per image'),
       table(
         ['kernel', 'predicted', 'simulated', 'simulated / predicted'],
-        r.cycles.map((c) => [esc(c.kernel), num(c.predicted), num(c.simulated), ratio(c.simulated, c.predicted)]),
+        r.cycles.map((c) => [
+          esc(c.kernel),
+          num(c.predicted),
+          num(c.simulated),
+          ratio(c.simulated, c.predicted),
+        ]),
         { numeric: [1, 2, 3] },
       ),
     );
@@ -60,7 +66,9 @@ function designSection(sweep: SweepFile, name: string, r: DesignResults | undefi
             r.accuracy.cosine_min.toFixed(6),
             r.accuracy.cosine_median.toFixed(6),
             `${(100 * r.accuracy.rel_l2).toFixed(3)}%`,
-            r.accuracy.expert_agreement === null ? 'n/a' : `${(100 * r.accuracy.expert_agreement).toFixed(2)}%`,
+            r.accuracy.expert_agreement === null
+              ? 'n/a'
+              : `${(100 * r.accuracy.expert_agreement).toFixed(2)}%`,
           ],
         ],
         { numeric: [0, 1, 2, 3] },
@@ -98,9 +106,20 @@ export function renderSweepPage(sweep: SweepFile, results: Record<string, Design
           { class: 'top' },
           h('p', { class: 'kicker' }, 'ubimoe sweep report'),
           h('h1', {}, esc(title)),
-          h('p', { class: 'meta' }, esc(`${sweep.designs.length} designs · ${sweep.tasks.length} tasks · scheduler ${sweep.scheduler}`)),
+          h(
+            'p',
+            { class: 'meta' },
+            esc(
+              `${sweep.designs.length} designs · ${sweep.tasks.length} tasks · scheduler ${sweep.scheduler}`,
+            ),
+          ),
         ),
-        h('main', {}, h('section', {}, h('h2', { id: 'tasks' }, 'Tasks'), tasks), ...sweep.designs.map((d) => designSection(sweep, d.name, results[d.name]))),
+        h(
+          'main',
+          {},
+          h('section', {}, h('h2', { id: 'tasks' }, 'Tasks'), tasks),
+          ...sweep.designs.map((d) => designSection(sweep, d.name, results[d.name])),
+        ),
       ),
     ) +
     '\n'

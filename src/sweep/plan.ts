@@ -71,7 +71,11 @@ export function stepsFor(target: SweepTarget, design: Design): StepSpec[] {
     })),
   );
   if (target === 'xo') return steps;
-  steps.push({ step: 'link-hw', after: TOP_KERNELS.map((k) => `xo-${k}`), argv: (c) => make('xclbin', vars(c)) });
+  steps.push({
+    step: 'link-hw',
+    after: TOP_KERNELS.map((k) => `xo-${k}`),
+    argv: (c) => make('xclbin', vars(c)),
+  });
   steps.push({ step: 'host', after: [], argv: (c) => make('host', vars(c)) });
   if (design.board.flow === 'vitis-embedded')
     steps.push({ step: 'package-hw', after: ['link-hw', 'host'], argv: (c) => make('package', vars(c)) });

@@ -21,7 +21,9 @@ function slurm(cmd: string, args: string[]): SlurmRun {
 }
 
 function failed(what: string, r: SlurmRun): never {
-  throw new ToolError(`${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n')}`);
+  throw new ToolError(
+    `${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n')}`,
+  );
 }
 
 /** Checks the controller answers (before anything is generated or submitted). */

@@ -58,10 +58,17 @@ export class SlurmScheduler implements Scheduler {
         out.set(t.id, { state: 'failed', reason: 'a step it needs failed, so it did not run' });
       } else if (QUEUED.includes(s.state)) out.set(t.id, { state: 'queued' });
       else if (RUNNING.includes(s.state)) out.set(t.id, { state: 'running' });
-      else out.set(t.id, { state: 'failed', reason: `Slurm: ${s.state}${s.reason && s.reason !== 'None' ? ` (${s.reason})` : ''}` });
+      else
+        out.set(t.id, {
+          state: 'failed',
+          reason: `Slurm: ${s.state}${s.reason && s.reason !== 'None' ? ` (${s.reason})` : ''}`,
+        });
     }
     // ended: what scontrol still remembers, else sacct where there is accounting
-    const known = new Map<string, ReturnType<typeof scontrolStates> extends Map<string, infer V> ? V : never>();
+    const known = new Map<
+      string,
+      ReturnType<typeof scontrolStates> extends Map<string, infer V> ? V : never
+    >();
     for (const job of new Set(gone.map((t) => arrayJob(t.job_id!))))
       for (const [k, v] of scontrolStates(job)) known.set(k, v);
     for (const t of gone) {

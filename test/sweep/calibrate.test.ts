@@ -35,7 +35,8 @@ function stubReport(kernel: string, values: Record<string, number>): string {
   const start = xml.indexOf('<Resources>');
   const end = xml.indexOf('</Resources>', start);
   let used = xml.slice(start, end);
-  for (const [m, tag] of Object.entries(XML_TAG)) used = used.replace(new RegExp(`<${tag}>\\d+</${tag}>`), `<${tag}>${values[m]}</${tag}>`);
+  for (const [m, tag] of Object.entries(XML_TAG))
+    used = used.replace(new RegExp(`<${tag}>\\d+</${tag}>`), `<${tag}>${values[m]}</${tag}>`);
   return xml.slice(0, start) + used + xml.slice(end);
 }
 
@@ -59,27 +60,56 @@ describe('ubimoe calibrate', () => {
       mkdirSync(dir, { recursive: true });
       for (const k of KERNELS) {
         const p = pred[k]!;
-        const values: Record<string, number> = { latency_cycles: Math.round(FACTORS[k].latency_cycles * p.cycles!) };
-        for (const m of ['dsp', 'bram18', 'lut', 'ff'] as const) values[m] = Math.round(FACTORS[k][m] * p.resources[m]);
+        const values: Record<string, number> = {
+          latency_cycles: Math.round(FACTORS[k].latency_cycles * p.cycles!),
+        };
+        for (const m of ['dsp', 'bram18', 'lut', 'ff'] as const)
+          values[m] = Math.round(FACTORS[k][m] * p.resources[m]);
         writeFileSync(join(dir, `${k}.xml`), stubReport(k, values));
       }
     });
-    const env = vitisEnv(tmp, { HOME: tmp, UBIMOE_STUB_CSYNTH_DIR: reports, UBIMOE_CALIBRATION_DIR: at('calibration') });
+    const env = vitisEnv(tmp, {
+      HOME: tmp,
+      UBIMOE_STUB_CSYNTH_DIR: reports,
+      UBIMOE_CALIBRATION_DIR: at('calibration'),
+    });
     const dir = at('sweep');
-    const s = ubimoe(env, 'sweep', '--model', 'micro', '--board', 'u280', '--designs', ...designs, '--target', 'csynth', '-o', dir, '--scheduler', 'local', '--poll', '0.2');
+    const s = ubimoe(
+      env,
+      'sweep',
+      '--model',
+      'micro',
+      '--board',
+      'u280',
+      '--designs',
+      ...designs,
+      '--target',
+      'csynth',
+      '-o',
+      dir,
+      '--scheduler',
+      'local',
+      '--poll',
+      '0.2',
+    );
     expect(s.stderr).toMatch(/^sweep: 0 queued, 0 running, 9 done, 0 failed \(of 9 tasks\)$/m);
     expect(s.code).toBe(0);
 
     const r = ubimoe(env, 'calibrate', dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^calibrate .*: 3 synthesised design\(s\) of board u280/);
-    expect(r.stdout).toMatch(/^kernel +metric +points +factor +rms before +rms after +max before +max after$/m);
+    expect(r.stdout).toMatch(
+      /^kernel +metric +points +factor +rms before +rms after +max before +max after$/m,
+    );
     const cal = readJson(join(at('calibration'), 'u280.json'));
     expect(cal.designs.length).toBe(3);
     for (const k of KERNELS)
       for (const [m, f] of Object.entries(FACTORS[k])) {
         // the printed row: 3 points, the factor, residuals that drop below 2% after the fit
-        const row = new RegExp(`^${k} +${m} +3 +([\\d.]+) +([\\d.]+)% +([\\d.]+)% +[\\d.]+% +([\\d.]+)%$`, 'm').exec(r.stdout);
+        const row = new RegExp(
+          `^${k} +${m} +3 +([\\d.]+) +([\\d.]+)% +([\\d.]+)% +[\\d.]+% +([\\d.]+)%$`,
+          'm',
+        ).exec(r.stdout);
         expect(row).not.toBeNull();
         const fitted = Number(row![1]);
         expect(Math.abs(fitted / f - 1)).toBeLessThan(0.02);
@@ -90,9 +120,12 @@ describe('ubimoe calibrate', () => {
       }
 
     // ubimoe estimate applies the fitted factors: calibrated/uncalibrated = factor
-    const est = (...a: string[]) => JSON.parse(ubimoe(env, 'estimate', '--project', join(dir, 'designs', 'd01'), '--json', ...a).stdout);
-    const cu = (e: { kernels: Array<{ name: string; resources_per_cu: Record<string, number> }> }, k: string) =>
-      e.kernels.find((x) => x.name === k)!.resources_per_cu;
+    const est = (...a: string[]) =>
+      JSON.parse(ubimoe(env, 'estimate', '--project', join(dir, 'designs', 'd01'), '--json', ...a).stdout);
+    const cu = (
+      e: { kernels: Array<{ name: string; resources_per_cu: Record<string, number> }> },
+      k: string,
+    ) => e.kernels.find((x) => x.name === k)!.resources_per_cu;
     const calibrated = est();
     const raw = est('--no-calibration');
     expect(calibrated.calibration.designs).toBe(3);

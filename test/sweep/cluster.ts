@@ -23,12 +23,25 @@ export interface Cluster {
  * this machine cannot run one: not root, slurm-wlm or munge missing, or the daemons do not start.
  */
 export function startCluster(dir: string): Cluster | null {
-  const install = 'run the tests as root with slurm-wlm and munge installed (apt-get install slurm-wlm munge)';
+  const install =
+    'run the tests as root with slurm-wlm and munge installed (apt-get install slurm-wlm munge)';
   const tools = ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/munged', '/usr/bin/sbatch'];
   if (!requires('root (slurmd runs the jobs)', process.getuid?.() === 0, install)) return null;
-  if (!requires('Slurm and munge (slurm-wlm, munge)', tools.every((t) => existsSync(t)), install)) return null;
+  if (
+    !requires(
+      'Slurm and munge (slurm-wlm, munge)',
+      tools.every((t) => existsSync(t)),
+      install,
+    )
+  )
+    return null;
   // a port of its own, so it runs beside `npm run slurm:up`'s cluster and another test run
-  const env = { ...process.env, UBIMOE_SLURM_DIR: dir, UBIMOE_SLURM_PORT: String(20000 + 2 * (process.pid % 10000)), UBIMOE_SLURM_ETC_LINK: '0' };
+  const env = {
+    ...process.env,
+    UBIMOE_SLURM_DIR: dir,
+    UBIMOE_SLURM_PORT: String(20000 + 2 * (process.pid % 10000)),
+    UBIMOE_SLURM_ETC_LINK: '0',
+  };
   const up = spawnSync('bash', [script, 'up'], { env, encoding: 'utf8' });
   const stop = () => {
     const r = spawnSync('bash', [script, 'down'], { env, encoding: 'utf8' });
@@ -36,7 +49,11 @@ export function startCluster(dir: string): Cluster | null {
   };
   if (up.status !== 0) {
     stop();
-    requires(`a one-node Slurm cluster (scripts/slurm.sh up failed: ${(up.stderr || up.stdout).trim().split('\n').slice(-6).join(' | ')})`, false, install);
+    requires(
+      `a one-node Slurm cluster (scripts/slurm.sh up failed: ${(up.stderr || up.stdout).trim().split('\n').slice(-6).join(' | ')})`,
+      false,
+      install,
+    );
     return null;
   }
   return { env: { SLURM_CONF: join(dir, 'slurm.conf') }, stop };
@@ -65,12 +82,18 @@ export interface Run {
 }
 
 export function ubimoe(env: NodeJS.ProcessEnv, ...args: string[]): Run {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The CLI in the background; `done` resolves when it exits. */
-export function ubimoeBackground(env: NodeJS.ProcessEnv, ...args: string[]): { done: Promise<Run>; pid: number } {
+export function ubimoeBackground(
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): { done: Promise<Run>; pid: number } {
   const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
@@ -81,7 +104,12 @@ export function ubimoeBackground(env: NodeJS.ProcessEnv, ...args: string[]): { d
 }
 
 /** Polls `probe` (bounded: `tries` times, every `ms`) until it returns a value; throws naming `what`. */
-export async function until<T>(what: string, probe: () => T | null | undefined | false, tries = 1200, ms = 250): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | null | undefined | false,
+  tries = 1200,
+  ms = 250,
+): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = probe();
     if (v) return v;
@@ -90,6 +118,7 @@ export async function until<T>(what: string, probe: () => T | null | undefined |
   throw new Error(`timed out waiting for ${what}`);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read report JSON loosely
 export function readJson<T = any>(path: string): T | null {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;

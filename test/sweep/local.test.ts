@@ -24,10 +24,22 @@ const oneLine = (r: { code: number | null; stderr: string }, re: RegExp) => {
 describe('ubimoe sweep: bad input', () => {
   const base = ['sweep', '--model', 'micro', '--board', 'u280', '--top', '2', '-o'];
   test('is one line, exit 2, and writes nothing', () => {
-    oneLine(ubimoe(BARE, ...base, at('x1'), '--target', 'bogus'), /--target: 'bogus' is not one of csim, csynth, xo, hw/);
-    oneLine(ubimoe(BARE, ...base, at('x2'), '--target', 'csim', '--scheduler', 'pbs'), /--scheduler: 'pbs' is not one of slurm, local/);
-    oneLine(ubimoe(BARE, ...base, at('x3'), '--target', 'csim', '--designs', 'a.yaml'), /give either --top N or --designs FILE/);
-    oneLine(ubimoe(BARE, ...base, at('x4'), '--target', 'csim', '--scheduler', 'local', '--cpus', '0'), /--cpus/);
+    oneLine(
+      ubimoe(BARE, ...base, at('x1'), '--target', 'bogus'),
+      /--target: 'bogus' is not one of csim, csynth, xo, hw/,
+    );
+    oneLine(
+      ubimoe(BARE, ...base, at('x2'), '--target', 'csim', '--scheduler', 'pbs'),
+      /--scheduler: 'pbs' is not one of slurm, local/,
+    );
+    oneLine(
+      ubimoe(BARE, ...base, at('x3'), '--target', 'csim', '--designs', 'a.yaml'),
+      /give either --top N or --designs FILE/,
+    );
+    oneLine(
+      ubimoe(BARE, ...base, at('x4'), '--target', 'csim', '--scheduler', 'local', '--cpus', '0'),
+      /--cpus/,
+    );
     oneLine(
       ubimoe(BARE, ...base, at('x5'), '--target', 'csynth', '--scheduler', 'local'),
       /--target csynth needs vitis_hls \/ vitis-run \(Vitis HLS, not on PATH\)/,
@@ -35,7 +47,10 @@ describe('ubimoe sweep: bad input', () => {
     for (const d of ['x1', 'x2', 'x3', 'x4', 'x5']) expect(existsSync(at(d))).toBe(false);
     mkdirSync(at('full'));
     writeFileSync(at('full/f'), '');
-    oneLine(ubimoe(BARE, ...base, at('full'), '--target', 'csim', '--scheduler', 'local'), /not empty \(ubimoe sweep --resume .* continues a sweep\)/);
+    oneLine(
+      ubimoe(BARE, ...base, at('full'), '--target', 'csim', '--scheduler', 'local'),
+      /not empty \(ubimoe sweep --resume .* continues a sweep\)/,
+    );
     oneLine(ubimoe(BARE, 'sweep', '--resume', at('full')), /no sweep\.json \(not a sweep directory\)/);
   });
 });
@@ -45,10 +60,28 @@ describe('ubimoe sweep --scheduler local', () => {
     const design = at('d.yaml');
     writeDesign(design, {});
     const dir = at('sweep');
-    const args = ['sweep', '--model', 'micro', '--board', 'u280', '--designs', design, '--target', 'csynth', '-o', dir, '--scheduler', 'local', '--poll', '0.2'];
+    const args = [
+      'sweep',
+      '--model',
+      'micro',
+      '--board',
+      'u280',
+      '--designs',
+      design,
+      '--target',
+      'csynth',
+      '-o',
+      dir,
+      '--scheduler',
+      'local',
+      '--poll',
+      '0.2',
+    ];
     const r = ubimoe(vitisEnv(tmp, { HOME: tmp, UBIMOE_STUB_FAIL_TOP: 'msa_block' }), ...args);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^ubimoe: 1 task\(s\) failed:\nFAILED d00\/csynth-msa_block \(exit 2; job \d+, log logs\/d00\/csynth-msa_block\.log\):\n/m);
+    expect(r.stderr).toMatch(
+      /^ubimoe: 1 task\(s\) failed:\nFAILED d00\/csynth-msa_block \(exit 2; job \d+, log logs\/d00\/csynth-msa_block\.log\):\n/m,
+    );
     expect(r.stderr).toMatch(/^ {2}\| .*Compilation errors found \(injected by the stub for msa_block\)/m);
     const s1 = readJson(join(dir, 'sweep.json'));
     expect(s1.tasks.map((t: { state: string }) => t.state)).toEqual(['done', 'failed', 'done']);
@@ -62,11 +95,14 @@ describe('ubimoe sweep --scheduler local', () => {
       ['done', 2],
       ['done', 1],
     ]);
-    expect(Object.keys(s2.results.d00.synth.reduce((a: Record<string, 1>, x: { kernel: string }) => ({ ...a, [x.kernel]: 1 }), {}))).toEqual([
-      'patch_embed',
-      'msa_block',
-      'ffn_block',
-    ]);
+    expect(
+      Object.keys(
+        s2.results.d00.synth.reduce(
+          (a: Record<string, 1>, x: { kernel: string }) => ({ ...a, [x.kernel]: 1 }),
+          {},
+        ),
+      ),
+    ).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
     // nothing to do: resume again submits nothing and succeeds
     const idle = ubimoe(vitisEnv(tmp, { HOME: tmp }), 'sweep', '--resume', dir);
     expect(idle.code).toBe(0);

@@ -11,7 +11,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDesign } from './designs.js';
-import { startCluster, readJson, touch, ubimoe, ubimoeBackground, until, vitisEnv, type Cluster } from './cluster.js';
+import {
+  startCluster,
+  readJson,
+  touch,
+  ubimoe,
+  ubimoeBackground,
+  until,
+  vitisEnv,
+  type Cluster,
+} from './cluster.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-sweep-slurm-'));
 const at = (p: string) => join(tmp, p);
@@ -31,8 +40,23 @@ const csimEnv = () => ({ ...cluster!.env, UBIMOE_CSIM_CACHE: at('csim-cache'), H
 type Sweep = {
   scheduler: string;
   driver: unknown;
-  tasks: Array<Record<string, unknown> & { id: string; state: string; job_id: string | null; reason: string | null; attempts: number }>;
-  results: Record<string, { synth: unknown[] | null; accuracy: { cosine_min: number } | null; cycles: Array<{ kernel: string; simulated: number; predicted: number }> | null }>;
+  tasks: Array<
+    Record<string, unknown> & {
+      id: string;
+      state: string;
+      job_id: string | null;
+      reason: string | null;
+      attempts: number;
+    }
+  >;
+  results: Record<
+    string,
+    {
+      synth: unknown[] | null;
+      accuracy: { cosine_min: number } | null;
+      cycles: Array<{ kernel: string; simulated: number; predicted: number }> | null;
+    }
+  >;
 };
 const sweepOf = (dir: string) => readJson<Sweep>(join(dir, 'sweep.json'));
 
@@ -43,12 +67,17 @@ function comparable(s: Sweep): unknown {
     ...s,
     scheduler: undefined,
     driver: undefined,
-    tasks: s.tasks.map((t) => Object.fromEntries(Object.entries(t).filter(([k]) => !['scheduler', 'job_id', ...TIMING].includes(k)))),
+    tasks: s.tasks.map((t) =>
+      Object.fromEntries(Object.entries(t).filter(([k]) => !['scheduler', 'job_id', ...TIMING].includes(k))),
+    ),
   };
 }
 
 function squeueIds(): string[] {
-  const r = spawnSync('squeue', ['-h', '-r', '-o', '%i'], { encoding: 'utf8', env: { ...process.env, ...cluster!.env } });
+  const r = spawnSync('squeue', ['-h', '-r', '-o', '%i'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...cluster!.env },
+  });
   return r.stdout.split('\n').filter(Boolean);
 }
 
@@ -56,7 +85,22 @@ describe('ubimoe sweep --scheduler slurm', () => {
   test('--target csim: 3 designs of the Pareto front as an array job; sweep.json and report.html; local gives the same sweep.json', async () => {
     if (!cluster) return;
     const dir = at('csim-slurm');
-    const r = ubimoe(csimEnv(), 'sweep', '--model', 'micro', '--board', 'u280', '--top', '3', '--target', 'csim', '-o', dir, '--poll', '0.5');
+    const r = ubimoe(
+      csimEnv(),
+      'sweep',
+      '--model',
+      'micro',
+      '--board',
+      'u280',
+      '--top',
+      '3',
+      '--target',
+      'csim',
+      '-o',
+      dir,
+      '--poll',
+      '0.5',
+    );
     expect(r.stderr).toMatch(/^sweep: 3 design\(s\), 3 task\(s\), --target csim, slurm/m);
     expect(r.stderr).toMatch(/^sweep: 0 queued, 0 running, 3 done, 0 failed \(of 3 tasks\)$/m);
     expect(r.code).toBe(0);
@@ -82,7 +126,22 @@ describe('ubimoe sweep --scheduler slurm', () => {
 
     // the same sweep through the local pool: the same sweep.json apart from scheduler, job ids and timings
     const local = at('csim-local');
-    const l = ubimoe(csimEnv(), 'sweep', '--model', 'micro', '--board', 'u280', '--top', '3', '--target', 'csim', '-o', local, '--scheduler', 'local');
+    const l = ubimoe(
+      csimEnv(),
+      'sweep',
+      '--model',
+      'micro',
+      '--board',
+      'u280',
+      '--top',
+      '3',
+      '--target',
+      'csim',
+      '-o',
+      local,
+      '--scheduler',
+      'local',
+    );
     expect(l.code).toBe(0);
     const ls = sweepOf(local)!;
     expect(ls.scheduler).toBe('local');
@@ -98,18 +157,45 @@ describe('ubimoe sweep --scheduler slurm', () => {
     const env = vitisEnv(tmp, { ...cluster.env, HOME: tmp, UBIMOE_STUB_CSYNTH_GATE: gate });
     const designs = ['a', 'b', 'c'].map((n) => at(`${n}.yaml`));
     designs.forEach((f, i) => writeDesign(f, { patch_embed: { tile_in: 16, tile_out: [8, 16, 32][i] } }));
-    const run = ubimoeBackground(env, 'sweep', '--model', 'micro', '--board', 'u280', '--designs', ...designs, '--target', 'csynth', '-o', dir, '--poll', '0.5', '--mem', '200M');
-    const victim = await until('the job id of d01/csynth-msa_block in sweep.json', () => sweepOf(dir)?.tasks.find((t) => t.id === 'd01/csynth-msa_block')?.job_id);
+    const run = ubimoeBackground(
+      env,
+      'sweep',
+      '--model',
+      'micro',
+      '--board',
+      'u280',
+      '--designs',
+      ...designs,
+      '--target',
+      'csynth',
+      '-o',
+      dir,
+      '--poll',
+      '0.5',
+      '--mem',
+      '200M',
+    );
+    const victim = await until(
+      'the job id of d01/csynth-msa_block in sweep.json',
+      () => sweepOf(dir)?.tasks.find((t) => t.id === 'd01/csynth-msa_block')?.job_id,
+    );
     expect(spawnSync('scancel', [victim], { env: { ...process.env, ...cluster.env } }).status).toBe(0);
-    await until('d01/csynth-msa_block failed in sweep.json', () => sweepOf(dir)?.tasks.find((t) => t.id === 'd01/csynth-msa_block')?.state === 'failed');
+    await until(
+      'd01/csynth-msa_block failed in sweep.json',
+      () => sweepOf(dir)?.tasks.find((t) => t.id === 'd01/csynth-msa_block')?.state === 'failed',
+    );
     touch(gate);
     const r = await run.done;
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^ubimoe: 1 task\(s\) failed:\nFAILED d01\/csynth-msa_block \((Slurm: CANCELLED|no longer known to Slurm)/m);
+    expect(r.stderr).toMatch(
+      /^ubimoe: 1 task\(s\) failed:\nFAILED d01\/csynth-msa_block \((Slurm: CANCELLED|no longer known to Slurm)/m,
+    );
     expect(r.stderr).toContain(`ubimoe sweep --resume ${dir} resubmits the failed tasks`);
     let s = sweepOf(dir)!;
     expect(s.tasks.filter((t) => t.state === 'done').length).toBe(8);
-    const kernels = (d: string) => [...new Set((s.results[d].synth as Array<{ kernel: string }>).map((x) => x.kernel))];
+    const kernels = (d: string) => [
+      ...new Set((s.results[d].synth as Array<{ kernel: string }>).map((x) => x.kernel)),
+    ];
     expect(kernels('d01')).toEqual(['patch_embed', 'ffn_block']); // msa_block not synthesised yet
     expect(kernels('d00')).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
 
@@ -131,7 +217,24 @@ describe('ubimoe sweep --scheduler slurm', () => {
     if (!cluster) return;
     const dir = at('cancel');
     const env = vitisEnv(tmp, { ...cluster.env, HOME: tmp, UBIMOE_STUB_CSYNTH_GATE: at('never') });
-    const run = ubimoeBackground(env, 'sweep', '--model', 'micro', '--board', 'u280', '--designs', at('a.yaml'), '--target', 'csynth', '-o', dir, '--poll', '0.5', '--mem', '200M');
+    const run = ubimoeBackground(
+      env,
+      'sweep',
+      '--model',
+      'micro',
+      '--board',
+      'u280',
+      '--designs',
+      at('a.yaml'),
+      '--target',
+      'csynth',
+      '-o',
+      dir,
+      '--poll',
+      '0.5',
+      '--mem',
+      '200M',
+    );
     // a task running (blocked at the gate) and the others queued or running
     await until('a running task', () => sweepOf(dir)?.tasks.some((t) => t.state === 'running'));
     const ids = sweepOf(dir)!.tasks.map((t) => t.job_id!);
