@@ -4,10 +4,11 @@
  * only it.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readJson, ubimoe, vitisEnv } from './cluster.js';
+import { descendants } from '../../src/util/interrupt.js';
+import { readJson, ubimoe, ubimoeBackground, until, vitisEnv } from './cluster.js';
 import { writeDesign } from './designs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-sweep-local-'));
@@ -107,5 +108,59 @@ describe('ubimoe sweep --scheduler local', () => {
     const idle = ubimoe(vitisEnv(tmp, { HOME: tmp }), 'sweep', '--resume', dir);
     expect(idle.code).toBe(0);
     expect(idle.stderr).toMatch(/resubmitting 0 failed or missing task\(s\) of 3/);
+  }, 120_000);
+
+  test('Ctrl-C cancels every open task, records them failed and leaves no process behind', async () => {
+    const design = at('ctrlc.yaml');
+    writeDesign(design, {});
+    const dir = at('ctrlc');
+    // the stub's csynth waits for a gate that never opens: the tasks are surely running
+    const env = vitisEnv(tmp, { HOME: tmp, UBIMOE_STUB_CSYNTH_GATE: at('never') });
+    const run = ubimoeBackground(
+      env,
+      'sweep',
+      '--model',
+      'micro',
+      '--board',
+      'u280',
+      '--designs',
+      design,
+      '--target',
+      'csynth',
+      '-o',
+      dir,
+      '--scheduler',
+      'local',
+      '--jobs',
+      '2',
+      '--poll',
+      '0.2',
+    );
+    await until(
+      'two running tasks',
+      () =>
+        readJson(join(dir, 'sweep.json'))?.tasks.filter((t: { state: string }) => t.state === 'running')
+          .length === 2,
+    );
+    const tree = descendants(run.pid);
+    expect(tree.length).toBeGreaterThan(2);
+    process.kill(run.pid, 'SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(
+      /sweep: cancelled 3 task\(s\) still queued or running; ubimoe sweep --resume .* resubmits them/,
+    );
+    const s = readJson(join(dir, 'sweep.json'));
+    expect(
+      s.tasks.every(
+        (t: { state: string; reason: string }) => t.state === 'failed' && /cancelled/.test(t.reason),
+      ),
+    ).toBe(true);
+    expect(s.driver).toBeNull();
+    await until("the tasks' processes to end", () =>
+      tree.every(
+        (pid) => !existsSync(`/proc/${pid}`) || /\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')),
+      ),
+    );
   }, 120_000);
 });

@@ -188,7 +188,7 @@ describe('ubimoe sweep --scheduler slurm', () => {
     const r = await run.done;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /^ubimoe: 1 task\(s\) failed:\nFAILED d01\/csynth-msa_block \((Slurm: CANCELLED|no longer known to Slurm)/m,
+      /^ubimoe: 1 task\(s\) failed:\nFAILED d01\/csynth-msa_block \((Slurm: CANCELLED|no longer known to Slurm|exit 1[0-9][0-9])/m,
     );
     expect(r.stderr).toContain(`ubimoe sweep --resume ${dir} resubmits the failed tasks`);
     let s = sweepOf(dir)!;
