@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { missingTools } from '../build/vitis/tools.js';
@@ -226,24 +226,32 @@ export function registerSweep(program: Command): void {
         }
       }
       if (scheduler === 'slurm') checkSlurm();
-      const sweep = createSweep(dir, {
-        model: opts.model!,
-        board: opts.board!,
-        top,
-        objective,
-        designs: opts.designs,
-        target,
-        scheduler,
-        resources: {
-          partition: opts.partition ?? null,
-          time: opts.time ?? null,
-          mem: opts.mem ?? null,
-          cpus,
-        },
-        checkpoint: opts.checkpoint && resolve(opts.checkpoint),
-        input: opts.input && resolve(opts.input),
-      });
-      writeSweep(dir, sweep);
+      // a sweep that cannot be laid out leaves no half-made directory behind
+      const fresh = !existsSync(dir);
+      let sweep: SweepFile;
+      try {
+        sweep = createSweep(dir, {
+          model: opts.model!,
+          board: opts.board!,
+          top,
+          objective,
+          designs: opts.designs,
+          target,
+          scheduler,
+          resources: {
+            partition: opts.partition ?? null,
+            time: opts.time ?? null,
+            mem: opts.mem ?? null,
+            cpus,
+          },
+          checkpoint: opts.checkpoint && resolve(opts.checkpoint),
+          input: opts.input && resolve(opts.input),
+        });
+        writeSweep(dir, sweep);
+      } catch (err) {
+        if (fresh) rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
       process.stderr.write(
         `sweep: ${sweep.designs.length} design(s), ${sweep.tasks.length} task(s), --target ${target}, ${scheduler}; projects and job scripts in ${dir}\n`,
       );

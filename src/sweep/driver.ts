@@ -134,7 +134,15 @@ export async function drive(
   process.prependOnceListener('SIGINT', onSignal);
   process.prependOnceListener('SIGTERM', onSignal);
   try {
-    sched.submit(toRun, sweep.tasks);
+    try {
+      sched.submit(toRun, sweep.tasks);
+    } catch (err) {
+      // a refused sbatch (a bad --partition, --time, --mem): what was submitted goes too
+      const submitted = toRun.filter((t) => t.job_id);
+      sched.cancel(submitted);
+      for (const t of toRun) finish(t, 'failed', 'not submitted: the submission failed', iso());
+      throw err;
+    }
     writeSweep(dir, sweep);
     let last = '';
     for (;;) {

@@ -247,4 +247,34 @@ describe('ubimoe sweep --scheduler slurm', () => {
     expect(s.tasks.every((t) => t.state === 'failed' && /cancelled/.test(t.reason!))).toBe(true);
     await until('the cancelled jobs to leave squeue', () => !squeueIds().some((id) => ids.includes(id)));
   }, 300_000);
+
+  test("a submission Slurm refuses (no such partition): exit 1 with sbatch's message, every task failed", () => {
+    if (!cluster) return;
+    const dir = at('bad-partition');
+    writeDesign(at('p.yaml'), {});
+    const env = vitisEnv(tmp, { ...cluster.env, HOME: tmp });
+    const r = ubimoe(
+      env,
+      'sweep',
+      '--model',
+      'micro',
+      '--board',
+      'u280',
+      '--designs',
+      at('p.yaml'),
+      '--target',
+      'csynth',
+      '-o',
+      dir,
+      '--partition',
+      'nosuch',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ubimoe: sbatch .* failed \(exit 1\): .*[Ii]nvalid partition/m);
+    expect(r.stderr).not.toMatch(/ at .*\.js:\d+/); // no stack
+    const s = sweepOf(dir)!;
+    expect(
+      s.tasks.every((t) => t.state === 'failed' && t.reason === 'not submitted: the submission failed'),
+    ).toBe(true);
+  }, 120_000);
 });
