@@ -55,6 +55,8 @@ export interface SearchResult {
   estimate: DesignEstimate;
   report: Record<string, unknown>;
   seconds: number;
+  /** the Pareto front (latency, DSP) of the feasible designs looked at, as design files (ubimoe sweep --top) */
+  front: Array<{ designFile: DesignFileInput; evaluated: Evaluated }>;
 }
 
 /** A short description of a candidate (for Pareto labels and logs). */
@@ -237,5 +239,9 @@ export function runSearch(opts: SearchOptions): SearchResult {
     estimate: est,
     report,
     seconds,
+    front: front.map((e) => ({
+      designFile: candidateDesignFile(space.decode(e.genome), opts),
+      evaluated: e,
+    })),
   };
 }

@@ -8,6 +8,8 @@ import { registerSearch } from './search.js';
 import { registerGenerate } from './generate.js';
 import { registerCsim } from './csim.js';
 import { registerBuild } from './build.js';
+import { registerSweep } from './sweep.js';
+import { registerCalibrate } from './calibrate.js';
 import { registerRun } from './run.js';
 import { registerReport } from './report.js';
 import { registerDemo } from './demo.js';
@@ -23,6 +25,8 @@ export const commands: Array<(program: Command) => void> = [
   registerGenerate,
   registerCsim,
   registerBuild,
+  registerSweep,
+  registerCalibrate,
   registerRun,
   registerReport,
   registerDemo,

@@ -5,6 +5,10 @@
 # With UBIMOE_STUB_CSYNTH_DIR set, csynth_design copies <dir>/<top>.xml to the solution's
 # syn/report/csynth.xml (what Vitis HLS writes); export_design writes a placeholder .xo.
 # UBIMOE_STUB_FAIL_TOP=<kernel> makes csynth_design of that top fail.
+# A report of the project's own, <dir>/<project directory name>/<top>.xml (the project: the directory
+# holding design.yaml), comes before <dir>/<top>.xml
+# (a sweep's designs each get theirs). With UBIMOE_STUB_CSYNTH_GATE=<file>, csynth_design waits
+# until that file exists (at most 10 minutes), so a test can act on jobs while they are surely open.
 
 set ::stub(trace) [open $::env(UBIMOE_TCL_TRACE) a]
 set ::stub(project) ""
@@ -136,8 +140,16 @@ proc csynth_design {args} {
   set ::stub(synthesised) 1
   set report [file join $::stub(project) $::stub(solution) syn report]
   file mkdir $report
+  if {[info exists ::env(UBIMOE_STUB_CSYNTH_GATE)]} {
+    for {set i 0} {$i < 6000 && ![file exists $::env(UBIMOE_STUB_CSYNTH_GATE)]} {incr i} { after 100 }
+  }
   if {[info exists ::env(UBIMOE_STUB_CSYNTH_DIR)]} {
-    file copy -force [file join $::env(UBIMOE_STUB_CSYNTH_DIR) $::stub(top).xml] [file join $report csynth.xml]
+    # the project: the nearest directory up from here holding design.yaml
+    set proj [pwd]
+    while {![file exists [file join $proj design.yaml]] && [file dirname $proj] ne $proj} { set proj [file dirname $proj] }
+    set own [file join $::env(UBIMOE_STUB_CSYNTH_DIR) [file tail $proj] $::stub(top).xml]
+    set src [expr {[file exists $own] ? $own : [file join $::env(UBIMOE_STUB_CSYNTH_DIR) $::stub(top).xml]}]
+    file copy -force $src [file join $report csynth.xml]
   }
   stub_record csynth_design $args
 }
