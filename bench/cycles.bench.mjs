@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { defaultDesignFile, resolveDesign } from '../dist/src/design/design.js';
 import { generateProject } from '../dist/src/generate/project.js';
 import { writePackedWeights } from '../dist/src/driver/pack.js';
-import { buildCsim } from '../dist/src/build/csim.js';
-import { runCsim } from '../dist/src/build/csimrun.js';
+import { buildCsim } from '../dist/src/toolchain/csim.js';
+import { runCsim } from '../dist/src/toolchain/csimrun.js';
 import { synthCheckpoint } from '../dist/src/model/checkpoint.js';
 import { Rng } from '../dist/src/model/prng.js';
 

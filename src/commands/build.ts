@@ -3,22 +3,22 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { calibrationPath, ratiosFromComparison, saveCalibration } from '../build/calibration.js';
-import { compareWithPrediction, formatComparison } from '../build/compare.js';
-import { buildCsim } from '../build/csim.js';
+import { calibrationPath, ratiosFromComparison, saveCalibration } from '../toolchain/calibration.js';
+import { compareWithPrediction, formatComparison } from '../toolchain/compare.js';
+import { buildCsim } from '../toolchain/csim.js';
 import {
   collectSynthReport,
   findCsynthReports,
   writeSynthReport,
   type SynthReport,
-} from '../build/csynth.js';
-import { predictionForDesign } from '../build/prediction.js';
-import { LAYOUT, TOP_KERNELS } from '../build/vitis/layout.js';
-import { StepProgress } from '../build/vitis/progress.js';
-import { runPlan } from '../build/vitis/runner.js';
-import { planBuild } from '../build/vitis/steps.js';
-import { TB_DATA_TITLE, checkTestbench, prepareTestbench } from '../build/vitis/tbstep.js';
-import { VITIS_TARGETS, missingTools, requireTools, type VitisTarget } from '../build/vitis/tools.js';
+} from '../toolchain/csynth.js';
+import { predictionForDesign } from '../toolchain/prediction.js';
+import { LAYOUT, TOP_KERNELS } from '../toolchain/vitis/layout.js';
+import { StepProgress } from '../toolchain/vitis/progress.js';
+import { runPlan } from '../toolchain/vitis/runner.js';
+import { planBuild } from '../toolchain/vitis/steps.js';
+import { TB_DATA_TITLE, checkTestbench, prepareTestbench } from '../toolchain/vitis/tbstep.js';
+import { VITIS_TARGETS, missingTools, requireTools, type VitisTarget } from '../toolchain/vitis/tools.js';
 import { loadDesign, type Design } from '../design/design.js';
 import { UserError } from '../util/errors.js';
 

@@ -6,10 +6,10 @@ import {
   compareTokens,
   expertAgreement,
   type Accuracy,
-} from '../build/accuracy.js';
-import { buildCsim } from '../build/csim.js';
-import { writeCyclesReport } from '../build/cycles.js';
-import { runCsim } from '../build/csimrun.js';
+} from '../toolchain/accuracy.js';
+import { buildCsim } from '../toolchain/csim.js';
+import { writeCyclesReport } from '../toolchain/cycles.js';
+import { runCsim } from '../toolchain/csimrun.js';
 import { editedNote, openProject } from '../driver/project.js';
 import { packedWeightsCached } from '../driver/weights.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';

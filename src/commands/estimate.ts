@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadBoard } from '../board/load.js';
 import { RESOURCE_KEYS, type Resources } from '../board/schema.js';
 import { defaultDesignFile, loadDesign, resolveDesign, type Design } from '../design/design.js';
-import { boardCalibration } from '../build/calibration.js';
+import { boardCalibration } from '../toolchain/calibration.js';
 import {
   checkRouting,
   estimateDesign,

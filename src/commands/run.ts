@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeCyclesReport } from '../build/cycles.js';
+import { writeCyclesReport } from '../toolchain/cycles.js';
 import { Accelerator, type Backend } from '../driver/accelerator.js';
 import { loadInputFiles } from '../driver/inputs.js';
 import { editedNote, openProject } from '../driver/project.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { missingTools } from '../build/vitis/tools.js';
+import { missingTools } from '../toolchain/vitis/tools.js';
 import { designFor } from './generate.js';
 import { parseObjective, parsePositiveInt } from '../../search/options.js';
 import { createSweep } from '../sweep/create.js';

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { loadBoard } from '../board/load.js';
 import type { Board } from '../board/schema.js';
 import { publishedFor } from '../report/published.js';
-import { accuracyJson, compareTokens, expertAgreement, type Accuracy } from '../build/accuracy.js';
+import { accuracyJson, compareTokens, expertAgreement, type Accuracy } from '../toolchain/accuracy.js';
 import { resolveDesign, type Design } from '../design/design.js';
 import { estimateDesign, estimateJson, type DesignEstimate } from '../design/estimate.js';
 import { Accelerator } from '../driver/accelerator.js';

@@ -39,7 +39,7 @@ export interface EstimateInput {
   computeUnits: ComputeUnits;
   limits?: Limits; // default: the board's
   routing?: Routing;
-  calibration?: KernelCalibration; // factors from synthesis results (src/build/calibration.ts)
+  calibration?: KernelCalibration; // factors from synthesis results (src/toolchain/calibration.ts)
 }
 
 /** Per-kernel factors (synthesised / predicted) a board's calibration applies to the model's cycles and resources. */

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildCsim } from '../build/csim.js';
+import { buildCsim } from '../toolchain/csim.js';
 import { UserError } from '../util/errors.js';
 import { buildHost } from './hostbuild.js';
 import type { Project } from './project.js';

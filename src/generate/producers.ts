@@ -10,7 +10,7 @@ import { KERNEL_NAMES } from '../kernels/params.js';
 import { hlsDir, packageRoot } from '../util/paths.js';
 import type { ProducedFile, Producer } from './context.js';
 import { driverSources } from './driverfiles.js';
-import { vitisFiles } from '../build/vitis/files.js';
+import { vitisFiles } from '../toolchain/vitis/files.js';
 
 export type { ProducedFile, Producer } from './context.js';
 

@@ -1,5 +1,5 @@
 /**
- * Predicted vs synthesised: src/build/compare.ts does the comparison (shared with `ubimoe build`);
+ * Predicted vs synthesised: src/toolchain/compare.ts does the comparison (shared with `ubimoe build`);
  * this file turns the report's prediction into its input and names the metrics for people.
  */
 import {
@@ -8,7 +8,7 @@ import {
   type ComparisonMetric,
   type ComparisonRow,
   type Prediction as BuildPrediction,
-} from '../build/compare.js';
+} from '../toolchain/compare.js';
 import { KERNEL_NAMES } from '../kernels/params.js';
 import type { Prediction, SynthSummary } from './types.js';
 

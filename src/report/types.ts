@@ -3,11 +3,11 @@
  * turn each report file into one of these; the renderers in src/report/html/ only see these.
  */
 import type { Resources } from '../board/schema.js';
-import type { ComparisonRow } from '../build/compare.js';
-import type { SynthReport } from '../build/csynth.js';
+import type { ComparisonRow } from '../toolchain/compare.js';
+import type { SynthReport } from '../toolchain/csynth.js';
 import type { Design } from '../design/design.js';
 
-export type { ComparisonRow } from '../build/compare.js';
+export type { ComparisonRow } from '../toolchain/compare.js';
 
 /** Predicted figures of one top kernel, per image. */
 export interface PredictedKernel {
@@ -110,7 +110,7 @@ export interface SynthKernel {
 
 export interface SynthSummary {
   kernels: SynthKernel[];
-  report: SynthReport; // as src/build reads it, for compareWithPrediction
+  report: SynthReport; // as src/toolchain reads it, for compareWithPrediction
 }
 
 /** Expert choices a run actually made: tokens per expert in each MoE block, per image. */

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { logTail } from '../build/vitis/runner.js';
+import { logTail } from '../toolchain/vitis/runner.js';
 import { taskPaths } from './plan.js';
 import type { Scheduler } from './scheduler.js';
 import { TERMINAL, countStates, writeSweep, type SweepFile, type SweepTask } from './sweepfile.js';

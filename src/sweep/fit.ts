@@ -5,7 +5,7 @@
  * metric; the fit minimises the squared log residuals, Σ (ln s - ln f - ln p)², because the
  * errors are relative (a kernel's LUTs span orders of magnitude across designs, and an absolute
  * fit would only see the largest design). Its solution, ln f = mean ln(s / p), is the geometric
- * mean of the ratios: exactly what the calibration file's reader (src/build/calibration.ts)
+ * mean of the ratios: exactly what the calibration file's reader (src/toolchain/calibration.ts)
  * computes from per-design ratios, so the file holds one entry per design and `estimate` and
  * `search` apply the fitted factors as they are.
  */
@@ -21,8 +21,8 @@ import {
   type CalibratedMetric,
   type Calibration,
   type KernelFactors,
-} from '../build/calibration.js';
-import type { ComparisonRow } from '../build/compare.js';
+} from '../toolchain/calibration.js';
+import type { ComparisonRow } from '../toolchain/compare.js';
 import { KERNEL_NAMES } from '../kernels/params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';

@@ -7,7 +7,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Design } from '../design/design.js';
-import { TOP_KERNELS } from '../build/vitis/layout.js';
+import { TOP_KERNELS } from '../toolchain/vitis/layout.js';
 import { packageRoot } from '../util/paths.js';
 import type { SweepResources, SweepTarget, SweepTask } from './sweepfile.js';
 

@@ -6,10 +6,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareWithPrediction, type ComparisonRow } from '../build/compare.js';
-import { collectSynthReport, findCsynthReports, writeSynthReport } from '../build/csynth.js';
-import { cycleRows, imagesFromReport, type CyclesJson } from '../build/cycles.js';
-import { predictionForDesign } from '../build/prediction.js';
+import { compareWithPrediction, type ComparisonRow } from '../toolchain/compare.js';
+import { collectSynthReport, findCsynthReports, writeSynthReport } from '../toolchain/csynth.js';
+import { cycleRows, imagesFromReport, type CyclesJson } from '../toolchain/cycles.js';
+import { predictionForDesign } from '../toolchain/prediction.js';
 import { loadDesign } from '../design/design.js';
 import { describeError } from '../util/errors.js';
 import type { SweepFile } from './sweepfile.js';

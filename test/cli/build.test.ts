@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { generateProject } from '../../src/generate/project.js';
-import { designFor, stubsDir, writeProject } from '../build/project.js';
+import { designFor, stubsDir, writeProject } from '../toolchain/project.js';
 
 const bin = join(packageRoot, 'bin', 'ubimoe.js');
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-build-'));

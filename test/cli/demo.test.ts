@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareTokens } from '../../src/build/accuracy.js';
+import { compareTokens } from '../../src/toolchain/accuracy.js';
 import { loadDesign } from '../../src/design/design.js';
 import { validateDesign } from '../../src/design/validate.js';
 import { readNpy } from '../../src/io/npy.js';

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, wri
 import { join } from 'node:path';
 import { decodeNpy } from '../../src/io/npy.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { stubsDir } from '../build/project.js';
+import { stubsDir } from '../toolchain/project.js';
 import { makeProject, type TestProject } from '../driver/project.js';
 
 const bin = join(packageRoot, 'bin', 'ubimoe.js');

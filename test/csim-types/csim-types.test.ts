@@ -108,7 +108,7 @@ describe('csim types (hls/csim) with g++', () => {
     }
   }, 600_000);
 
-  // Per-lane partial sums under the vectorising flags the csim build uses (src/build/csim.ts: -O2,
+  // Per-lane partial sums under the vectorising flags the csim build uses (src/toolchain/csim.ts: -O2,
   // plus -march=native where g++ takes it) and a few stronger ones: GCC 12.2 miscompiled this
   // pattern while the storage word was signed (docs/csim.md, "Known hazard").
   test('laned partial sums equal the serial sum under the csim build flags (-O2 -march=native)', () => {

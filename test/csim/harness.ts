@@ -7,9 +7,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { compareTokens, expertAgreement, type Accuracy } from '../../src/build/accuracy.js';
-import { buildCsim } from '../../src/build/csim.js';
-import { runCsim } from '../../src/build/csimrun.js';
+import { compareTokens, expertAgreement, type Accuracy } from '../../src/toolchain/accuracy.js';
+import { buildCsim } from '../../src/toolchain/csim.js';
+import { runCsim } from '../../src/toolchain/csimrun.js';
 import type { Design } from '../../src/design/design.js';
 import { writePackedWeights } from '../../src/driver/pack.js';
 import { lintProject, formatIssues } from '../../src/generate/lint.js';

@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCsim } from '../../src/build/csim.js';
+import { buildCsim } from '../../src/toolchain/csim.js';
 import { Accelerator } from '../../src/driver/accelerator.js';
 import type { AcceleratorInput } from '../../src/driver/inputs.js';
 import { RunnerProcess } from '../../src/driver/runner.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/model/checkpoint.js';
 import { forwardImages, forwardTokens } from '../../src/model/reference.js';
-import { compareTokens } from '../../src/build/accuracy.js';
+import { compareTokens } from '../../src/toolchain/accuracy.js';
 import { loadModel, validateModel } from '../../src/model/config.js';
 import { synthCheckpoint } from '../../src/model/synth.js';
 import { UserError } from '../../src/util/errors.js';

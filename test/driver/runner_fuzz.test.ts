@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildCsim } from '../../src/build/csim.js';
+import { buildCsim } from '../../src/toolchain/csim.js';
 import { openProject } from '../../src/driver/project.js';
 import { packedWeightsFor } from '../../src/driver/weights.js';
 import { makeProject, type TestProject } from './project.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSearch } from '../../search/index.js';
 import { loadBoard } from '../../src/board/load.js';
-import { accuracyJson, compareTokens } from '../../src/build/accuracy.js';
+import { accuracyJson, compareTokens } from '../../src/toolchain/accuracy.js';
 import { resolveDesign } from '../../src/design/design.js';
 import { estimateDesign, estimateJson } from '../../src/design/estimate.js';
 import { loadModel } from '../../src/model/config.js';

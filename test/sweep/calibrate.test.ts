@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { predictionForDesign } from '../../src/build/prediction.js';
+import { predictionForDesign } from '../../src/toolchain/prediction.js';
 import { designFor } from '../../src/commands/generate.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { readJson, ubimoe, vitisEnv } from './cluster.js';

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { requires } from '../requires.js';
-import { stubsDir } from '../build/project.js';
+import { stubsDir } from '../toolchain/project.js';
 
 export const bin = join(packageRoot, 'bin', 'ubimoe.js');
 const script = join(packageRoot, 'scripts', 'slurm.sh');

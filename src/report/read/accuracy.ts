@@ -5,7 +5,7 @@ import { readJsonReport } from './json.js';
 const finite = z.number().finite('must be a finite number');
 const fraction = finite.min(0, 'must be >= 0').max(1, 'must be <= 1');
 
-/** reports/accuracy.json as `ubimoe csim` writes it (`accuracyJson` in src/build/accuracy.ts). */
+/** reports/accuracy.json as `ubimoe csim` writes it (`accuracyJson` in src/toolchain/accuracy.ts). */
 export const accuracyFileSchema = z
   .object({
     images: z.number().int().positive().optional(),

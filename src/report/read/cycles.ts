@@ -5,7 +5,7 @@
  * (the timeline). Null when absent; a UserError naming the file when it is not that format.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { cycleRows, imagesFromReport, type CycleRow, type CyclesJson } from '../../build/cycles.js';
+import { cycleRows, imagesFromReport, type CycleRow, type CyclesJson } from '../../toolchain/cycles.js';
 import type { ModelDims } from '../../model/config.js';
 import { UserError, describeError } from '../../util/errors.js';
 import type { CyclesSummary } from '../types.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SynthKernel as BuildSynthKernel, SynthReport } from '../../build/csynth.js';
+import type { SynthKernel as BuildSynthKernel, SynthReport } from '../../toolchain/csynth.js';
 import type { SynthSummary } from '../types.js';
 import { readJsonReport } from './json.js';
 
@@ -7,7 +7,7 @@ const count = z.number().finite().min(0, 'must be >= 0');
 const cycles = count.nullable(); // null: HLS reported "undef" (variable trip count)
 const resources = z.object({ dsp: count, bram18: count, uram: count, lut: count, ff: count }).passthrough();
 
-/** reports/synth.json (format ubimoe-synth/1): each kernel's csynth.xml, parsed by `ubimoe build` (src/build/csynth.ts). */
+/** reports/synth.json (format ubimoe-synth/1): each kernel's csynth.xml, parsed by `ubimoe build` (src/toolchain/csynth.ts). */
 export const synthFileSchema = z
   .object({
     format: z.literal('ubimoe-synth/1', { errorMap: () => ({ message: "must be 'ubimoe-synth/1'" }) }),

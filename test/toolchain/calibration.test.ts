@@ -10,8 +10,8 @@ import {
   loadCalibration,
   ratiosFromComparison,
   saveCalibration,
-} from '../../src/build/calibration.js';
-import type { ComparisonRow } from '../../src/build/compare.js';
+} from '../../src/toolchain/calibration.js';
+import type { ComparisonRow } from '../../src/toolchain/compare.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ubimoe-cal-'));
 const env = { UBIMOE_CALIBRATION_DIR: dir };

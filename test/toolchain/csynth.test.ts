@@ -3,15 +3,15 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareWithPrediction, formatComparison, type Prediction } from '../../src/build/compare.js';
+import { compareWithPrediction, formatComparison, type Prediction } from '../../src/toolchain/compare.js';
 import {
   collectSynthReport,
   parseCsynthXml,
   readCsynthXml,
   readSynthReport,
   writeSynthReport,
-} from '../../src/build/csynth.js';
-import { parseXml } from '../../src/build/xml.js';
+} from '../../src/toolchain/csynth.js';
+import { parseXml } from '../../src/toolchain/xml.js';
 import { readSynth } from '../../src/report/read/synth.js';
 import { UserError } from '../../src/util/errors.js';
 import { packageRoot } from '../../src/util/paths.js';

@@ -1,13 +1,13 @@
 /**
  * The generated hls/<kernel>.tcl scripts, run under plain tclsh with stand-ins for the Vitis HLS
- * commands (test/build/vitis-stubs/stubs.tcl) that check each command's options and record the
+ * commands (test/toolchain/vitis-stubs/stubs.tcl) that check each command's options and record the
  * call sequence. Needs tclsh (`apt-get install tcl`; .ci/run installs it).
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TB_ARGV } from '../../src/build/vitis/testbench.js';
+import { TB_ARGV } from '../../src/toolchain/vitis/testbench.js';
 import { stubsDir, writeProject } from './project.js';
 
 const dirs: string[] = [];

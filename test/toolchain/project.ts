@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { defaultDesignFile, resolveDesign, type Design } from '../../src/design/design.js';
 import type { DesignFileInput } from '../../src/design/schema.js';
-import { vitisFiles } from '../../src/build/vitis/files.js';
+import { vitisFiles } from '../../src/toolchain/vitis/files.js';
 import { packageRoot } from '../../src/util/paths.js';
 
-export const stubsDir = join(packageRoot, 'test', 'build', 'vitis-stubs');
+export const stubsDir = join(packageRoot, 'test', 'toolchain', 'vitis-stubs');
 
 export function designFor(model: string, board: string, patch: Partial<DesignFileInput> = {}): Design {
   return resolveDesign({ ...defaultDesignFile(model, board), ...patch }, `test design ${model}/${board}`);

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { StepProgress } from '../../src/build/vitis/progress.js';
-import { runPlan } from '../../src/build/vitis/runner.js';
-import type { BuildPlan } from '../../src/build/vitis/steps.js';
+import { StepProgress } from '../../src/toolchain/vitis/progress.js';
+import { runPlan } from '../../src/toolchain/vitis/runner.js';
+import type { BuildPlan } from '../../src/toolchain/vitis/steps.js';
 import { ToolError } from '../../src/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ubimoe-runner-'));

@@ -7,8 +7,8 @@ import {
   bankName,
   boardBanks,
   kernelBundles,
-} from '../../src/build/vitis/connectivity.js';
-import { vitisFiles } from '../../src/build/vitis/files.js';
+} from '../../src/toolchain/vitis/connectivity.js';
+import { vitisFiles } from '../../src/toolchain/vitis/files.js';
 import type { Design } from '../../src/design/design.js';
 import { KERNEL_NAMES } from '../../src/kernels/params.js';
 import { designFor } from './project.js';

@@ -1,7 +1,7 @@
 // The accuracy metrics against hand-computed cases (every expected number below is worked out in
 // the comment beside it, not by the code under test).
 import { describe, expect, test } from '@jest/globals';
-import { accuracyJson, compareTokens, expertAgreement, median } from '../../src/build/accuracy.js';
+import { accuracyJson, compareTokens, expertAgreement, median } from '../../src/toolchain/accuracy.js';
 
 const f32 = (v: number[]) => Float32Array.from(v);
 const i32 = (v: number[]) => Int32Array.from(v);
