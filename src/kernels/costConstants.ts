@@ -81,8 +81,6 @@ export const COST = {
   CHANNEL_EFFICIENCY: { hbm: 0.9, ddr: 0.85, lpddr: 0.8, 'ps-ddr': 0.8, plram: 1 } as Record<string, number>,
   /** Bandwidth factor of a port whose memory channel is on another SLR (SLR-crossing pipeline). */
   SLR_CROSSING_BANDWIDTH: 0.9,
-  /** A dataflow FIFO shallower than this stalls the burst reader proportionally (depth / this). */
-  FULL_RATE_STREAM_DEPTH: 32,
   /** Cycles from a burst request to its first beat (AXI + interconnect + controller latency). */
   AXI_FIRST_BEAT_CYCLES: 64,
 

@@ -240,12 +240,13 @@ export function layerNormParamCycles(dim: number, normWidth: number, bytesPerCyc
 
 /**
  * Sustained bytes per kernel cycle of one m_axi port of this design on `slr`: the AXI width ×
- * burst efficiency (throttled by shallow FIFOs), capped by the best memory channel the port can
+ * burst efficiency, capped by the best memory channel the port can
  * reach (local channels at full rate, others through the SLR crossing), times its share.
  */
 export function portBytesPerCycle(board: Board, shared: SharedParams, call: CallContext = {}): number {
-  const depthFactor = Math.min(1, shared.streamDepth / COST.FULL_RATE_STREAM_DEPTH);
-  const axi = (shared.axiWidthBits / 8) * COST.BURST_EFFICIENCY * depthFactor;
+  // (the stream depth does not enter: the kernels' weight readers feed depth-2 FIFOs whatever it
+  // is, and the m_axi adapter's own buffering covers the burst latency)
+  const axi = (shared.axiWidthBits / 8) * COST.BURST_EFFICIENCY;
   const slr = call.slr ?? 0;
   let bestGBps = 0;
   for (const m of board.memory) {
