@@ -32,8 +32,11 @@ export async function prepareRunner(project: Project, opts: AcceleratorOptions):
   if (opts.cycles && opts.backend !== 'csim')
     throw new UserError('cycles (the timed C-simulation) is for the csim backend');
   const weights = await packedWeightsFor(project, opts.checkpoint, log);
+  const power = opts.powerLog
+    ? ['--power-log', opts.powerLog.path, '--power-interval-ms', String(opts.powerLog.intervalMs)]
+    : [];
   if (opts.runnerCommand)
-    return { ...opts.runnerCommand, args: [...opts.runnerCommand.args, '--weights', weights] };
+    return { ...opts.runnerCommand, args: [...opts.runnerCommand.args, '--weights', weights, ...power] };
   if (opts.backend === 'csim') {
     // the kernel engineer's csim build (same flags and cache as `ubimoe csim`), with the protocol main
     // --cycles: the timed C-simulation (-DUBIMOE_TIMED_CSIM, cached apart from the plain build)
@@ -44,6 +47,8 @@ export async function prepareRunner(project: Project, opts: AcceleratorOptions):
       );
     return { command: built.exe, args: ['--weights', weights], cwd: project.dir };
   }
-  const exe = await buildHost(project.dir, log);
-  return { command: exe, args: ['--xclbin', xclbin!, '--weights', weights], cwd: project.dir };
+  if (opts.hostExe !== undefined && !existsSync(opts.hostExe))
+    throw new UserError(`--host-exe: ${opts.hostExe}: no such file`);
+  const exe = opts.hostExe !== undefined ? resolve(opts.hostExe) : await buildHost(project.dir, log);
+  return { command: exe, args: ['--xclbin', xclbin!, '--weights', weights, ...power], cwd: project.dir };
 }
