@@ -226,6 +226,10 @@ export function registerEstimate(program: Command): void {
       validateDesign(design); // a design the generator refuses has no estimate either
       const { rest: limitText, powerW: powerLimitW } = splitPowerLimit(opts.limit);
       design.board = { ...design.board, limits: parseLimits(limitText, design.board) };
+      if (powerLimitW !== undefined && !design.board.power)
+        throw new UserError(
+          `--limit power: board ${design.board.name} has no power facts (power: static_w, platform_w), so no predicted power to cap`,
+        );
       let routing: Routing | undefined;
       if (opts.routing && opts.routingCheckpoint)
         throw new UserError('use either --routing or --routing-checkpoint, not both');
