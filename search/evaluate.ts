@@ -25,6 +25,7 @@ export interface EvaluatorOptions {
   limits: Limits;
   precision?: Precision;
   routing?: Routing;
+  powerLimitW?: number; // --limit power=W
 }
 
 /** Per-image cycles of msa (all blocks) and ffn (dense + MoE blocks) for given parameters. */
@@ -115,13 +116,20 @@ export class Evaluator {
     const probe = space.decode(space.genes.map(() => 0));
     this.clockGene = space.genes.findIndex((g) => g.name === 'clock_mhz');
     this.fixedClock = probe.clockMhz;
-    this.scorer = new Scorer(space.dims, space.board, opts.limits, opts.objective, {
-      shared: this.shared(probe),
-      routing: opts.routing,
-      kernels: probe.kernels,
-      placement: probe.placement,
-      computeUnits: probe.computeUnits,
-    });
+    this.scorer = new Scorer(
+      space.dims,
+      space.board,
+      opts.limits,
+      opts.objective,
+      {
+        shared: this.shared(probe),
+        routing: opts.routing,
+        kernels: probe.kernels,
+        placement: probe.placement,
+        computeUnits: probe.computeUnits,
+      },
+      opts.powerLimitW,
+    );
   }
 
   shared(c: Pick<Candidate, 'clockMhz' | 'axiWidthBits' | 'streamDepth'>): SharedParams {

@@ -36,6 +36,7 @@ export interface SearchOptions {
   board: Board; // limits already merged with --limit
   boardRef: string | Record<string, unknown>;
   objective: Objective;
+  powerLimitW?: number; // --limit power=W: cap on the predicted board power
   seed: number;
   exhaustive?: boolean;
   clockMhz?: number;
@@ -116,6 +117,7 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
     computeUnits: c.computeUnits,
     limits,
     routing: opts.routing,
+    powerLimitW: opts.powerLimitW,
   });
 }
 
@@ -134,6 +136,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
     limits,
     routing: opts.routing,
     precision: PRECISIONS[opts.precision ?? 'w16a32'],
+    powerLimitW: opts.powerLimitW,
   });
 
   // bad input first: a board with no room for even the cheapest design
@@ -210,11 +213,14 @@ export function runSearch(opts: SearchOptions): SearchResult {
         ? 'ms'
         : opts.objective === 'throughput'
           ? 'ms per image (1000 / images/s)'
-          : 'DSP per GOPS',
+          : opts.objective === 'energy'
+            ? 'J per image (latency breaks ties)'
+            : 'DSP per GOPS',
     seed: opts.seed,
     model: opts.model.name,
     board: opts.board.name,
     limits,
+    ...(opts.powerLimitW !== undefined ? { power_limit_w: opts.powerLimitW } : {}),
     method: opts.exhaustive ? 'exhaustive' : 'two-stage (genetic algorithm, then binary-search refinement)',
     space: { size: space.size, genes: space.genes.map((g) => ({ name: g.name, values: g.values })) },
     seconds,

@@ -8,6 +8,8 @@ import { RESOURCE_KEYS, type Board, type Limits, type Resources } from '../src/b
 import { macsPerImage, weightBytesPerImage, type EstimateInput } from '../src/design/estimate.js';
 import { COST } from '../src/kernels/costConstants.js';
 import type { ModelDims } from '../src/model/config.js';
+import { UserError } from '../src/util/errors.js';
+import { designPower } from '../src/design/power.js';
 import type { Objective } from './space.js';
 
 /** One kernel's figures for a design: cycles per image of each compute unit (on its SLR) and resources per CU. */
@@ -18,12 +20,15 @@ export interface KernelCost {
 }
 
 export interface Scored {
-  score: number; // the objective, minimised: latency ms | ms per image at steady state | DSP per GOPS
+  score: number; // the objective, minimised: latency ms | ms per image at steady state | DSP per GOPS | J per image
+  tie: number; // breaks exact ties of score (energy: latency ms; else 0)
   overflow: number; // 0 = fits
   latencyMs: number;
   imagesPerSecond: number;
   gops: number;
   dsp: number;
+  powerW: number | null; // predicted board power, computed for the energy objective and --limit power only
+  energyJ: number | null; // predicted J per image (idem)
   cycles: { patch_embed: number; msa_block: number; ffn_block: number };
 }
 
@@ -31,6 +36,7 @@ export interface Scored {
 export function objectiveValue(objective: Objective, s: Scored): number {
   if (objective === 'latency') return s.latencyMs;
   if (objective === 'throughput') return s.imagesPerSecond;
+  if (objective === 'energy') return s.energyJ ?? NaN;
   return s.dsp > 0 ? s.gops / s.dsp : 0;
 }
 
@@ -38,6 +44,7 @@ export const OBJECTIVE_UNITS: Record<Objective, string> = {
   latency: 'ms (predicted latency)',
   throughput: 'images/s (predicted)',
   'dsp-efficiency': 'GOPS per DSP (predicted)',
+  energy: 'J/image (predicted, one image at a time)',
 };
 
 export class Scorer {
@@ -49,6 +56,8 @@ export class Scorer {
   private readonly calls: number;
   private readonly fmaxBase: number;
   private readonly used: Float64Array;
+  private readonly bytes: number;
+  private readonly needPower: boolean;
 
   constructor(
     readonly dims: ModelDims,
@@ -56,6 +65,7 @@ export class Scorer {
     readonly limits: Limits,
     readonly objective: Objective,
     sharedForBytes: Pick<EstimateInput, 'shared' | 'routing' | 'kernels' | 'placement' | 'computeUnits'>,
+    readonly powerLimitW?: number, // --limit power=W
   ) {
     this.avail = slrResources(board);
     this.limit = this.avail.map((a) => {
@@ -68,6 +78,12 @@ export class Scorer {
     );
     this.macs = macsPerImage(dims);
     const bytes = weightBytesPerImage({ dims, board, ...sharedForBytes });
+    this.bytes = bytes;
+    this.needPower = objective === 'energy' || powerLimitW !== undefined;
+    if (this.needPower && !board.power)
+      throw new UserError(
+        `board ${board.name} has no power facts (power: static_w, platform_w): no energy objective or power limit on it`,
+      );
     const memGBps = board.memory.reduce(
       (a, m) => a + m.count * m.gbps_each * (COST.CHANNEL_EFFICIENCY[m.kind] ?? 0.8),
       0,
@@ -82,10 +98,14 @@ export class Scorer {
     const used = this.used;
     used.fill(0);
     let dsp = 0;
+    let infraLut = 0;
+    let infraFf = 0;
     for (const k of [patch, msa, ffn]) {
       const r = k.resources;
       for (const s of k.slrs) {
         const o = s * 5;
+        infraLut += 2 * COST.INFRA_LUT_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_LUT);
+        infraFf += 2 * COST.INFRA_FF_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_FF);
         used[o] += r.dsp;
         used[o + 1] += r.bram18;
         used[o + 2] += r.uram;
@@ -125,19 +145,51 @@ export class Scorer {
       this.memRate,
     );
     const gops = (2 * this.macs) / (latencyMs * 1e6);
+    let powerW: number | null = null;
+    let energyJ: number | null = null;
+    if (this.needPower) {
+      const kernels = [
+        { name: 'patch_embed', k: patch },
+        { name: 'msa_block', k: msa },
+        { name: 'ffn_block', k: ffn },
+      ].map(({ name, k }) => ({
+        name,
+        resourcesPerCu: k.resources,
+        computeUnits: k.slrs.length,
+        busyCycles: k.cycles[0],
+      }));
+      const p = designPower({
+        board: this.board,
+        clockMhz,
+        latencyMs,
+        gops,
+        kernels,
+        overhead: { dsp: 0, bram18: 0, uram: 0, lut: infraLut, ff: infraFf },
+        offchipBytes: this.bytes,
+      })!;
+      powerW = p.powerW;
+      energyJ = p.energyJPerImage;
+      if (this.powerLimitW !== undefined && powerW > this.powerLimitW)
+        overflow = Math.max(overflow, powerW / this.powerLimitW - 1);
+    }
     const score =
       this.objective === 'latency'
         ? latencyMs
         : this.objective === 'throughput'
           ? 1000 / imagesPerSecond
-          : dsp / gops;
+          : this.objective === 'energy'
+            ? energyJ!
+            : dsp / gops;
     return {
       score,
+      tie: this.objective === 'energy' ? latencyMs : 0,
       overflow,
       latencyMs,
       imagesPerSecond,
       gops,
       dsp,
+      powerW,
+      energyJ,
       cycles: { patch_embed: patch.cycles[0], msa_block: msa.cycles[0], ffn_block: ffn.cycles[0] },
     };
   }
@@ -145,7 +197,8 @@ export class Scorer {
 
 /** Deb's rules: a feasible design beats an infeasible one; infeasible ones by overflow; feasible ones by score. */
 export function better(a: Scored, b: Scored): boolean {
-  if (a.overflow === 0 && b.overflow === 0) return a.score < b.score;
+  if (a.overflow === 0 && b.overflow === 0)
+    return a.score < b.score || (a.score === b.score && a.tie < b.tie);
   if (a.overflow === 0 || b.overflow === 0) return a.overflow === 0;
   return a.overflow < b.overflow || (a.overflow === b.overflow && a.score < b.score);
 }

@@ -56,3 +56,28 @@ export function parsePositiveInt(text: string, flag: string): number {
     throw new UserError(`${flag}: '${text}' must be a positive integer`);
   return Number(text);
 }
+
+/**
+ * Takes `power=W` (watts, predicted board power) out of a `--limit` list; the rest is for
+ * parseLimits. `power=25`, `power=25W`.
+ */
+export function splitPowerLimit(text: string | undefined): { rest?: string; powerW?: number } {
+  if (text === undefined) return {};
+  let powerW: number | undefined;
+  const rest: string[] = [];
+  for (const item of text.split(',').map((s) => s.trim())) {
+    const m = /^power\s*=\s*(.*)$/i.exec(item);
+    if (!m) {
+      rest.push(item);
+      continue;
+    }
+    const v = /^([0-9]*\.?[0-9]+)\s*w?$/i.exec(m[1]);
+    const w = v ? Number(v[1]) : NaN;
+    if (!(w > 0) || !Number.isFinite(w))
+      throw new UserError(`--limit: power=${m[1]} must be a positive number of watts (e.g. power=25)`);
+    if (powerW !== undefined && powerW !== w)
+      throw new UserError(`--limit: contradictory limits for power: ${powerW} W and ${w} W`);
+    powerW = w;
+  }
+  return { rest: rest.length ? rest.join(',') : undefined, powerW };
+}

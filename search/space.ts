@@ -8,8 +8,8 @@ import type { ComputeUnits, KernelParams, Placement } from '../src/design/estima
 import type { ModelDims } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 
-export type Objective = 'latency' | 'throughput' | 'dsp-efficiency';
-export const OBJECTIVES: Objective[] = ['latency', 'throughput', 'dsp-efficiency'];
+export type Objective = 'latency' | 'throughput' | 'dsp-efficiency' | 'energy';
+export const OBJECTIVES: Objective[] = ['latency', 'throughput', 'dsp-efficiency', 'energy'];
 
 export type KernelOfGene = 'shared' | 'patch_embed' | 'msa_block' | 'ffn_block';
 

@@ -36,6 +36,19 @@ export const memorySchema = z
     path: ['slr'],
   });
 
+/**
+ * Power facts of a board (docs/power.md): the part's static power at its temperature grade, what the
+ * platform burns besides the kernels (Alveo: shell, PCIe, memory controllers, card; Zynq: the PS
+ * running Linux and the board), and for Zynq boards the INA226 rails (hwmon `name`) by domain.
+ */
+export const boardPowerSchema = z
+  .object({
+    static_w: nonNeg,
+    platform_w: nonNeg,
+    rails: z.record(z.string().min(1), z.enum(['ps', 'pl', 'ddr', 'other'])).optional(),
+  })
+  .strict();
+
 export const boardSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . or -'),
@@ -56,6 +69,7 @@ export const boardSchema = z
     shell: resourcesSchema.partial().optional(),
     limits: limitsSchema.partial().optional(),
     memory: z.array(memorySchema).min(1),
+    power: boardPowerSchema.optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -89,6 +103,7 @@ export const boardSchema = z
 export type Resources = z.infer<typeof resourcesSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
 export type Memory = z.infer<typeof memorySchema>;
+export type BoardPower = z.infer<typeof boardPowerSchema>;
 export type BoardInput = z.infer<typeof boardSchema>;
 /** A loaded board: limits filled with defaults. */
 export type Board = Omit<BoardInput, 'limits'> & { limits: Limits };

@@ -15,7 +15,8 @@ import { loadModel } from '../model/config.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { readYaml } from '../util/yamlfile.js';
-import { parseLimits } from '../../search/options.js';
+import { parseLimits, splitPowerLimit } from '../../search/options.js';
+import { formatPower } from './powerText.js';
 import { measureRouting, readRouting } from '../../search/routing.js';
 import { checkOutputFile } from '../util/outputs.js';
 import { validateDesign } from '../design/validate.js';
@@ -163,6 +164,7 @@ export function formatEstimate(d: Design, e: DesignEstimate): string {
     `physical bound ${b.boundMs.toFixed(3)} ms/image (${b.boundBy}; compute ${b.computeBoundMs.toFixed(3)} ms with every DSP at ` +
     `${b.dspPerMac} per MAC, weight traffic ${b.weightBoundMs.toFixed(3)} ms): predicted latency ${b.latencyOverBound.toFixed(1)}× the bound, ` +
     `useful-MAC efficiency ${(100 * b.macEfficiency).toFixed(1)}% of the design's DSP MAC slots\n`;
+  out += formatPower(e);
   out += e.fits ? 'fits the board limits\n' : `does NOT fit: ${e.violations.join('; ')}\n`;
   return out;
 }
@@ -195,7 +197,8 @@ export function registerEstimate(program: Command): void {
   program
     .command('estimate')
     .description(
-      "predict a design's cycles, latency, throughput, GOPS and resources per kernel and per block from the cost model " +
+      "predict a design's cycles, latency, throughput, GOPS, resources per kernel and per block, and board power, " +
+        'energy per image, GOPS/W and images/J from the cost and power models ' +
         "(without --design: UbiMoE's published parameters on the board)",
     )
     .option('--model <name|file.yaml>', 'model preset or model YAML')
@@ -210,7 +213,10 @@ export function registerEstimate(program: Command): void {
     )
     .option('--json', 'print the estimate as JSON')
     .option('-o, --output <file.json>', 'also write the JSON estimate to this file (atomically)')
-    .option('--limit <key=frac,...>', 'override the board utilisation limits, e.g. dsp=0.6,bram=0.7')
+    .option(
+      '--limit <key=value,...>',
+      'override the board utilisation limits, e.g. dsp=0.6,bram=0.7; power=W caps the predicted board power',
+    )
     .option('--routing <file.json>', 'measured MoE routing: {"tokens_per_expert": [[...] per MoE block]}')
     .option(
       '--routing-checkpoint <file.safetensors>',
@@ -223,7 +229,12 @@ export function registerEstimate(program: Command): void {
       if (opts.output) checkOutputFile(opts.output, '-o');
       const design = designFrom(opts);
       validateDesign(design); // a design the generator refuses has no estimate either
-      design.board = { ...design.board, limits: parseLimits(opts.limit, design.board) };
+      const { rest: limitText, powerW: powerLimitW } = splitPowerLimit(opts.limit);
+      design.board = { ...design.board, limits: parseLimits(limitText, design.board) };
+      if (powerLimitW !== undefined && !design.board.power)
+        throw new UserError(
+          `--limit power: board ${design.board.name} has no power facts (power: static_w, platform_w), so no predicted power to cap`,
+        );
       let routing: Routing | undefined;
       if (opts.routing && opts.routingCheckpoint)
         throw new UserError('use either --routing or --routing-checkpoint, not both');
@@ -238,7 +249,7 @@ export function registerEstimate(program: Command): void {
       }
       if (routing) checkRouting(routing, design.dims, opts.routing ?? 'measured routing');
       const cal = opts.calibration ? boardCalibration(design.board.name) : null;
-      const e = estimateDesign(design, { routing, calibration: cal?.factors });
+      const e = estimateDesign(design, { routing, calibration: cal?.factors, powerLimitW });
       const json = estimateJson(e, {
         model: design.model.name,
         board: design.board.name,

@@ -7,10 +7,11 @@ export function registerReport(program: Command): void {
     .command('report')
     .description(
       'write a self-contained HTML report of a generated project (design, predicted latency, bounds and resources, ' +
-        'published figures, MoE routing, search, csim accuracy, synthesis). It reads what exists of design.yaml, ' +
+        'published figures, power and energy, MoE routing, search, csim accuracy, synthesis). It reads what exists of design.yaml, ' +
         'manifest.json and reports/: estimate.json (ubimoe estimate --project), search.json (ubimoe generate ' +
         '--search-report, or demo), accuracy.json (ubimoe csim), experts.npy (ubimoe csim --experts ' +
-        '<project>/reports/experts.npy) and synth.json (ubimoe build)',
+        '<project>/reports/experts.npy), synth.json (ubimoe build) and power.json (ubimoe run --power; shown ' +
+        'beside the predicted power)',
     )
     .requiredOption('--project <dir>', 'generated project directory')
     .option('-o, --output <file>', 'where to write the report (default: <project>/report.html)')

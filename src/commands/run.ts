@@ -10,6 +10,7 @@ import { summarise, formatSummary } from '../driver/summary.js';
 import { writeNpy } from '../io/npy.js';
 import { UserError } from '../util/errors.js';
 import { CountProgress } from '../util/progress.js';
+import { preparePowerRun, type PowerRun } from '../driver/powerRun.js';
 import { checkOutputFile } from '../util/outputs.js';
 
 interface RunOptions {
@@ -24,6 +25,9 @@ interface RunOptions {
   finalNorm?: boolean;
   timeout?: string;
   cycles?: boolean;
+  power?: boolean;
+  powerInterval: string;
+  hostExe?: string;
 }
 
 function positiveInt(value: string, flag: string, min = 0): number {
@@ -63,6 +67,17 @@ export function registerRun(program: Command): void {
         "image's simulated cycles; writes <project>/reports/cycles.json (as csim --cycles, per_image in input " +
         'order) and prints simulated vs predicted cycles per kernel and stage; same outputs bit for bit',
     )
+    .option(
+      '--power',
+      'xrt: measure board power during the run (Alveo: XRT electrical info; Zynq: INA226 rails under ' +
+        '/sys/class/hwmon or $UBIMOE_HWMON_ROOT) and print mean W and J/image beside the prediction; ' +
+        'writes <project>/reports/power.json',
+    )
+    .option('--power-interval <ms>', 'with --power: milliseconds between samples', '100')
+    .option(
+      '--host-exe <file>',
+      'xrt: a prebuilt host program (e.g. cross-compiled for the board) instead of building host/',
+    )
     .action(async (opts: RunOptions) => {
       checkOutputFile(opts.output, '-o');
       const task = positiveInt(opts.task, '--task');
@@ -79,6 +94,9 @@ export function registerRun(program: Command): void {
         throw new UserError('--xclbin is for --backend xrt');
       if (opts.cycles && opts.backend !== 'csim')
         throw new UserError('--cycles is for --backend csim (the timed C-simulation)');
+      if ((opts.power || opts.hostExe !== undefined) && opts.backend !== 'xrt')
+        throw new UserError(`${opts.power ? '--power' : '--host-exe'} is for --backend xrt`);
+      const powerInterval = positiveInt(opts.powerInterval, '--power-interval', 1);
       if (opts.xclbin !== undefined && !existsSync(opts.xclbin))
         throw new UserError(`${opts.xclbin}: no such xclbin file`);
 
@@ -106,7 +124,10 @@ export function registerRun(program: Command): void {
       const finalNorm =
         opts.finalNorm || model.final_norm ? loadFinalNorm(opts.checkpoint, model) : undefined;
 
+      const power: PowerRun | undefined = opts.power ? preparePowerRun(project, powerInterval) : undefined;
       const acc = await Accelerator.open({
+        ...power?.acceleratorOptions,
+        hostExe: opts.hostExe,
         project: opts.project,
         backend: opts.backend,
         checkpoint: opts.checkpoint,
@@ -116,6 +137,9 @@ export function registerRun(program: Command): void {
         cycles: opts.cycles,
         // on a terminal, clear the progress bar's line first (it redraws on its next update)
         log: (line) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`),
+      }).catch((err: unknown) => {
+        power?.dispose();
+        throw err;
       });
       const per = dims.numTokens * dims.D;
       const out = new Float32Array(inputs.length * per);
@@ -125,6 +149,7 @@ export function registerRun(program: Command): void {
       const expertsPer = shape.moeBlocks * dims.numTokens * dims.topK;
       const experts = new Int32Array(opts.cycles ? inputs.length * expertsPer : 0);
       const started = Date.now();
+      power?.start();
       const kind = inputs[0].kind === 'image' ? 'images' : 'token inputs';
       const progress = new CountProgress('running', inputs.length, kind);
       try {
@@ -137,11 +162,24 @@ export function registerRun(program: Command): void {
           latencies.push(r.latencyMs);
           progress.tick();
         }
+      } catch (err) {
+        power?.dispose();
+        throw err;
       } finally {
         progress.stop();
         await acc.close();
       }
       const wallMs = Date.now() - started;
+      let powerText = '';
+      try {
+        if (power)
+          powerText = power.finish(inputs.length, wallMs / 1e3, {
+            design_hash: project.designHash,
+            input: opts.input.length === 1 ? opts.input[0] : opts.input,
+          });
+      } finally {
+        power?.dispose();
+      }
       if (finalNorm) applyFinalNorm(out, inputs.length * dims.numTokens, dims.D, finalNorm);
       writeNpy(opts.output, [inputs.length, dims.numTokens, dims.D], out);
       process.stdout.write(
@@ -149,7 +187,9 @@ export function registerRun(program: Command): void {
           summarise(latencies, wallMs),
           kind,
           `${opts.backend}, ${workers} worker${workers > 1 ? 's' : ''}`,
-        ) + ` -> ${opts.output}\n`,
+        ) +
+          ` -> ${opts.output}\n` +
+          powerText,
       );
       if (opts.cycles) {
         const raw = mergeCycleReports(cycleReports);

@@ -7,7 +7,14 @@ import { validateDesign } from '../design/validate.js';
 import { loadModel } from '../model/config.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { parseLimits, parseObjective, parsePositiveInt, parseSeed } from '../../search/options.js';
+import {
+  parseLimits,
+  parseObjective,
+  parsePositiveInt,
+  parseSeed,
+  splitPowerLimit,
+} from '../../search/options.js';
+import { formatPower } from './powerText.js';
 import { describeCandidate, runSearch, type SearchResult } from '../../search/index.js';
 import { objectiveValue, OBJECTIVE_UNITS } from '../../search/objective.js';
 import { measureRouting, readRouting } from '../../search/routing.js';
@@ -77,9 +84,16 @@ export function registerSearch(program: Command): void {
       '-o, --output <design.yaml>',
       'the chosen design (written atomically; `ubimoe generate --design` reads it)',
     )
-    .option('--objective <o>', 'latency | throughput | dsp-efficiency', 'latency')
+    .option(
+      '--objective <o>',
+      'latency | throughput | dsp-efficiency | energy (predicted J/image, latency breaks ties)',
+      'latency',
+    )
     .option('--seed <n>', 'random seed (same seed, same result)', '1')
-    .option('--limit <key=frac,...>', 'override the board utilisation limits, e.g. dsp=0.6,bram=0.7')
+    .option(
+      '--limit <key=value,...>',
+      'override the board utilisation limits, e.g. dsp=0.6,bram=0.7; power=W caps the predicted board power',
+    )
     .option(
       '--exhaustive',
       'enumerate the whole space instead (only for spaces small enough, e.g. with --clock)',
@@ -111,7 +125,8 @@ export function registerSearch(program: Command): void {
       checkOutputFile(opts.output, '-o');
       if (opts.report) checkOutputFile(opts.report, '--report');
       const board0 = loadBoard(opts.board);
-      const board = { ...board0, limits: parseLimits(opts.limit, board0) };
+      const { rest: limitText, powerW: powerLimitW } = splitPowerLimit(opts.limit);
+      const board = { ...board0, limits: parseLimits(limitText, board0) };
       const clockMhz = opts.clock !== undefined ? parsePositiveInt(opts.clock, '--clock') : undefined;
       const axiWidthBits =
         opts.axiWidth !== undefined ? parsePositiveInt(opts.axiWidth, '--axi-width') : undefined;
@@ -144,6 +159,7 @@ export function registerSearch(program: Command): void {
         board,
         boardRef: isPath(opts.board) ? (board0 as unknown as Record<string, unknown>) : opts.board,
         objective,
+        powerLimitW,
         seed,
         exhaustive: opts.exhaustive,
         clockMhz,
@@ -181,6 +197,7 @@ export function registerSearch(program: Command): void {
           `predicted: latency ${e.latencyMs.toFixed(3)} ms/image, ${e.imagesPerSecond.toFixed(1)} images/s, ${e.gops.toFixed(1)} GOPS, ` +
           `DSP ${e.resources.dsp} (${(100 * e.utilisation.dsp).toFixed(1)}%), LUT ${(100 * e.utilisation.lut).toFixed(1)}%, ` +
           `BRAM18 ${(100 * e.utilisation.bram18).toFixed(1)}% — objective ${objectiveValue(objective, r.best).toPrecision(5)} ${OBJECTIVE_UNITS[objective]}\n` +
+          formatPower(e) +
           `wrote ${opts.output}${opts.report ? ` and ${opts.report}` : ''}\n`,
       );
     });

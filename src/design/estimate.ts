@@ -19,6 +19,7 @@ import type { ModelDims } from '../model/config.js';
 import { UserError } from '../util/errors.js';
 import { physicalBounds, type PhysicalBounds } from './bounds.js';
 import type { Design } from './design.js';
+import { designPower, powerJson, type PowerEstimate } from './power.js';
 
 export type Placement = { patch_embed: number; msa_block: number; ffn_block: number };
 export type ComputeUnits = { msa_block: number; ffn_block: number };
@@ -40,6 +41,7 @@ export interface EstimateInput {
   limits?: Limits; // default: the board's
   routing?: Routing;
   calibration?: KernelCalibration; // factors from synthesis results (src/toolchain/calibration.ts)
+  powerLimitW?: number; // --limit power=W: the predicted board power may not exceed it
 }
 
 /** Per-kernel factors (synthesised / predicted) a board's calibration applies to the model's cycles and resources. */
@@ -125,6 +127,7 @@ export interface DesignEstimate {
   violations: string[]; // what does not fit, and by how much
   fits: boolean;
   bounds: PhysicalBounds; // the board's compute and weight-traffic bounds, and this design's distance to them
+  power: PowerEstimate | null; // predicted (src/design/power.ts); null without the board's power facts
 }
 
 /** SLR of each compute unit: the kernel's placement, further CUs on the following SLRs in turn. */
@@ -345,6 +348,28 @@ export function combine(
   rates.push({ what: 'off-chip bandwidth', rate: (memGBps * 1e9) / bytes });
   const bound = rates.reduce((a, b) => (b.rate < a.rate ? b : a));
 
+  const gops = (2 * macs) / (latencyMs * 1e6);
+  const power = designPower({
+    board,
+    clockMhz: clock,
+    latencyMs,
+    gops,
+    kernels: kernels.map((k) => ({
+      name: k.name,
+      resourcesPerCu: k.resourcesPerCu,
+      computeUnits: k.computeUnits,
+      busyCycles: k.cycles,
+    })),
+    overhead: infra.reduce((a, r) => addInto(a, r), zeroResources()),
+    offchipBytes: bytes,
+  });
+  if (input.powerLimitW !== undefined && power && power.powerW > input.powerLimitW) {
+    overflow = Math.max(overflow, power.powerW / input.powerLimitW - 1);
+    violations.push(
+      `power: predicted ${power.powerW.toFixed(1)} W, limit ${input.powerLimitW} W, over by ${(power.powerW - input.powerLimitW).toFixed(1)} W`,
+    );
+  }
+
   return {
     clockMhz: clock,
     latencyCycles,
@@ -352,7 +377,7 @@ export function combine(
     imagesPerSecond: bound.rate,
     throughputBound: bound.what,
     macsPerImage: macs,
-    gops: (2 * macs) / (latencyMs * 1e6),
+    gops,
     weightBytesPerImage: bytes,
     kernels,
     stages,
@@ -368,6 +393,7 @@ export function combine(
     violations,
     fits: overflow === 0,
     bounds: physicalBounds(dims, board, input.shared, macs, total.dsp, latencyCycles, latencyMs),
+    power,
   };
 }
 
@@ -422,7 +448,7 @@ function sumFfn(dims: ModelDims, f: KernelFigures): number {
 /** The estimate of a resolved design. */
 export function estimateDesign(
   design: Design,
-  opts: { routing?: Routing; limits?: Limits; calibration?: KernelCalibration } = {},
+  opts: { routing?: Routing; limits?: Limits; calibration?: KernelCalibration; powerLimitW?: number } = {},
 ): DesignEstimate {
   return estimate({
     dims: design.dims,
@@ -434,6 +460,7 @@ export function estimateDesign(
     limits: opts.limits,
     routing: opts.routing,
     calibration: opts.calibration,
+    powerLimitW: opts.powerLimitW,
   });
 }
 
@@ -466,6 +493,7 @@ export function estimateJson(
       mac_efficiency: e.bounds.macEfficiency,
       dsp_per_mac: e.bounds.dspPerMac,
     },
+    ...powerJson(e.power),
     kernels: e.kernels.map((k) => ({
       name: k.name,
       calls: k.calls,

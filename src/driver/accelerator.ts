@@ -45,6 +45,10 @@ export interface AcceleratorOptions {
    * with one image), the same outputs bit for bit.
    */
   cycles?: boolean;
+  /** xrt: the host samples the card's power into this file (--power-log; src/driver/power.ts). */
+  powerLog?: { path: string; intervalMs: number };
+  /** xrt: a prebuilt host program (e.g. cross-compiled for the board) instead of building host/. */
+  hostExe?: string;
 }
 
 export type AcceleratorOutput = StreamOutput;

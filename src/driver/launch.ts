@@ -22,6 +22,8 @@ export interface LaunchOptions {
   runnerCommand?: RunnerCommand;
   log?: (line: string) => void;
   cycles?: boolean;
+  powerLog?: { path: string; intervalMs: number };
+  hostExe?: string;
 }
 
 export async function prepareRunner(project: Project, opts: LaunchOptions): Promise<RunnerCommand> {
@@ -41,8 +43,11 @@ export async function prepareRunner(project: Project, opts: LaunchOptions): Prom
   if (opts.cycles && opts.backend !== 'csim')
     throw new UserError('cycles (the timed C-simulation) is for the csim backend');
   const weights = await packedWeightsFor(project, opts.checkpoint, log);
+  const power = opts.powerLog
+    ? ['--power-log', opts.powerLog.path, '--power-interval-ms', String(opts.powerLog.intervalMs)]
+    : [];
   if (opts.runnerCommand)
-    return { ...opts.runnerCommand, args: [...opts.runnerCommand.args, '--weights', weights] };
+    return { ...opts.runnerCommand, args: [...opts.runnerCommand.args, '--weights', weights, ...power] };
   if (opts.backend === 'csim') {
     // the kernel engineer's csim build (same flags and cache as `ubimoe csim`), with the protocol main
     // --cycles: the timed C-simulation (-DUBIMOE_TIMED_CSIM, cached apart from the plain build)
@@ -53,6 +58,8 @@ export async function prepareRunner(project: Project, opts: LaunchOptions): Prom
       );
     return { command: built.exe, args: ['--weights', weights], cwd: project.dir };
   }
-  const exe = await buildHost(project.dir, log);
-  return { command: exe, args: ['--xclbin', xclbin!, '--weights', weights], cwd: project.dir };
+  if (opts.hostExe !== undefined && !existsSync(opts.hostExe))
+    throw new UserError(`--host-exe: ${opts.hostExe}: no such file`);
+  const exe = opts.hostExe !== undefined ? resolve(opts.hostExe) : await buildHost(project.dir, log);
+  return { command: exe, args: ['--xclbin', xclbin!, '--weights', weights, ...power], cwd: project.dir };
 }

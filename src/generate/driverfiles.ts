@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Producer } from './context.js';
 import { hlsDir, packageRoot } from '../util/paths.js';
 
-const HOST_TEMPLATES = ['main.cpp', 'device.h', 'device.cpp', 'weights.h', 'activations.h'];
+const HOST_TEMPLATES = ['main.cpp', 'device.h', 'device.cpp', 'weights.h', 'activations.h', 'power.h'];
 
 export const driverSources: Producer = (_design, ctx) => {
   const protocolHeader = readFileSync(join(hlsDir, 'runner', 'ubimoe_protocol.h'));

@@ -11,11 +11,13 @@ import { readExperts } from './read/experts.js';
 import { estimateFileSchema, readEstimate, toPrediction } from './read/estimate.js';
 import { readSearch } from './read/search.js';
 import { readSynth } from './read/synth.js';
+import { readPower } from './read/power.js';
 import type { Prediction, ReportData } from './types.js';
 
 /** The report files of a project, relative to its root. */
 export const REPORT_FILES = {
   estimate: 'reports/estimate.json',
+  power: 'reports/power.json',
   search: 'reports/search.json',
   accuracy: 'reports/accuracy.json',
   synth: 'reports/synth.json',
@@ -122,6 +124,7 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
   const search = readSearch(join(dir, REPORT_FILES.search));
   const cycles = readCycles(join(dir, REPORT_FILES.cycles), REPORT_FILES.cycles, design.dims);
   const routingSeen = readExperts(join(dir, REPORT_FILES.experts), REPORT_FILES.experts, design.dims);
+  const power = readPower(join(dir, REPORT_FILES.power));
   // the files the page was made from: only those that existed and were read
   const filesRead = [
     'design.yaml',
@@ -132,6 +135,7 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
     routingSeen ? REPORT_FILES.experts : '',
     cycles ? REPORT_FILES.cycles : '',
     synth ? REPORT_FILES.synth : '',
+    power ? REPORT_FILES.power : '',
   ].filter(Boolean);
   return {
     projectDir: dir,
@@ -145,6 +149,7 @@ export function gatherReport(dir: string, opts: { version: string; now?: Date })
     comparison: synth && prediction ? comparePrediction(prediction, synth) : null,
     routingSeen,
     cycles,
+    power,
     filesRead,
     stale: staleness({ design, manifest, prediction, accuracy }, dir),
     generatedAt: (opts.now ?? new Date()).toISOString(),

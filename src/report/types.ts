@@ -2,6 +2,7 @@
  * What the report shows, independent of the files it came from. The readers in src/report/read/
  * turn each report file into one of these; the renderers in src/report/html/ only see these.
  */
+import type { PowerFile } from './read/power.js';
 import type { Resources } from '../board/schema.js';
 import type { ComparisonRow } from '../toolchain/compare.js';
 import type { SynthReport } from '../toolchain/csynth.js';
@@ -155,6 +156,7 @@ export interface ReportData {
   comparison: ComparisonRow[] | null;
   routingSeen: RoutingSeen | null; // expert choices recorded by a run (reports/experts.npy)
   cycles?: CyclesSummary | null; // the timed C-simulation (reports/cycles.json)
+  power?: PowerFile | null; // board power measured by ubimoe run --power (reports/power.json)
   filesRead: string[]; // project files the report was made from, relative to the project
   stale: { estimate?: string; accuracy?: string }; // a report file made for another design: why
   generatedAt: string; // ISO time the report was written

@@ -43,6 +43,7 @@ figcaption { font-size: 13px; color: var(--muted); margin-top: 6px; }
 .badge.simulated { background: #e5f5ef; color: #00704f; }
 .badge.synthesised { background: #fdf3dc; color: #7a4f00; }
 .badge.published { background: #efe6f5; color: #5b2a86; }
+.badge.measured { background: #fde8ec; color: #8c1230; }
 .badge.none { background: #eef1f4; color: var(--muted); }
 .badge.warn { background: #fbe7df; color: #a33d00; }
 .ratio { font-weight: 700; padding: 1px 6px; border-radius: 4px; }

@@ -1,0 +1,61 @@
+// The search's energy objective and power cap (predicted figures of src/design/power.ts).
+import { describe, expect, test } from '@jest/globals';
+import { loadModel } from '../../src/model/config.js';
+import { runSearch, type SearchOptions } from '../../search/index.js';
+import { splitPowerLimit } from '../../search/options.js';
+import { tinyBoard } from './helpers.js';
+
+const micro = loadModel('micro');
+// little static power, so that the dynamic power of more DSPs outweighs the time they save
+const board = tinyBoard({ power: { static_w: 0.02, platform_w: 0.02 } });
+const opts = (over: Partial<SearchOptions> = {}): SearchOptions => ({
+  model: micro,
+  modelRef: 'micro',
+  board,
+  boardRef: 'tiny',
+  objective: 'latency',
+  seed: 1,
+  clockMhz: 200,
+  axiWidthBits: 128,
+  streamDepth: 64,
+  ga: { population: 30, generations: 10 },
+  ...over,
+});
+
+describe('search --objective energy', () => {
+  const latency = runSearch(opts());
+  const energy = runSearch(opts({ objective: 'energy' }));
+
+  test('picks a design with fewer predicted J/image than the latency objective (the two differ here)', () => {
+    const jLat = latency.estimate.power!.energyJPerImage;
+    const jEn = energy.estimate.power!.energyJPerImage;
+    expect(jEn).toBeLessThan(jLat);
+    expect(energy.estimate.latencyMs).toBeGreaterThan(latency.estimate.latencyMs);
+    // the search's fast scorer and the full estimate agree on the chosen design's energy (the scorer
+    // counts the off-chip bytes of one probe design, as for its bandwidth bound: a few hundred bytes apart)
+    expect(Math.abs(energy.best.energyJ! / jEn - 1)).toBeLessThan(1e-3);
+    expect(Math.abs(energy.best.powerW! / energy.estimate.power!.powerW - 1)).toBeLessThan(1e-3);
+    expect(energy.report.objective_unit).toMatch(/J\/image/);
+  });
+
+  test('--limit power=W: the chosen design stays under the cap', () => {
+    const cap = (latency.estimate.power!.powerW + energy.estimate.power!.powerW) / 2;
+    const capped = runSearch(opts({ powerLimitW: cap }));
+    expect(capped.estimate.power!.powerW).toBeLessThanOrEqual(cap);
+    expect(capped.estimate.latencyMs).toBeGreaterThanOrEqual(latency.estimate.latencyMs);
+    expect(() => runSearch(opts({ powerLimitW: 0.1 }))).toThrow(/no room|no design that fits/);
+  });
+
+  test('a board without power facts refuses the energy objective in one line', () => {
+    expect(() => runSearch(opts({ board: tinyBoard(), objective: 'energy' }))).toThrow(
+      /board tiny has no power facts/,
+    );
+  });
+});
+
+test('--limit parsing: power=W is taken out of the utilisation limits', () => {
+  expect(splitPowerLimit('dsp=0.5,power=25W')).toEqual({ rest: 'dsp=0.5', powerW: 25 });
+  expect(splitPowerLimit('power=7.5')).toEqual({ rest: undefined, powerW: 7.5 });
+  expect(() => splitPowerLimit('power=-3')).toThrow(/power=-3 must be a positive number of watts/);
+  expect(() => splitPowerLimit('power=3,power=4')).toThrow(/contradictory limits for power/);
+});
