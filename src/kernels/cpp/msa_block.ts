@@ -107,8 +107,10 @@ export function templateContext(
       sColBanks: params.tile_in,
       bRowBanks: Math.max(lanes, params.q_parallel),
       bColBanks: params.tile_out,
-      rRowBanks: lanes,
-      rColBanks: params.tile_out,
+      // x (R) in the lane layout [groups][LANES][D]; its columns serve the AXI row reader/writer,
+      // LayerNorm1 (tile_in) and proj's drain (tile_out)
+      xGroups: Math.ceil(N / lanes),
+      xCols: Math.max(Math.floor(axi / f.act.width), params.tile_in, params.tile_out),
     },
     structs: [
       tokensStruct('msa_tokens_cfg', f, axi, D, N),
