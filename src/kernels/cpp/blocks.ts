@@ -143,7 +143,11 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
       ),
       k('SHIFT_BITS', Math.max(1, clog2(maxShift + 1)), 'bits of a weight exponent'),
       k('HAS_GELU', s.gelu ?? false),
-      k('GELU_UNITS', engineGeluUnits(s.gelu ?? false, s.lanes, s.tileOut), 'GELU units of the drain (each with its ROM)'),
+      k(
+        'GELU_UNITS',
+        engineGeluUnits(s.gelu ?? false, s.lanes, s.tileOut),
+        'GELU units of the drain (each with its ROM)',
+      ),
     ],
   };
 }
