@@ -5,7 +5,7 @@
  */
 import { channelSlrs } from '../board/resources.js';
 import type { Board, Resources } from '../board/schema.js';
-import { tableShape } from '../generate/tables.js';
+import { tableShape } from './cpp/tables.js';
 import { COST, LATENCY } from './costConstants.js';
 import type { SharedParams } from './types.js';
 

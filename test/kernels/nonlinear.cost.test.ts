@@ -7,7 +7,7 @@ import { describe, expect, test } from '@jest/globals';
 import { engineGeluUnits, gateUnits } from '../../src/kernels/cpp/blocks.js';
 import { nonlinearUnit, romBram18 } from '../../src/kernels/costModel.js';
 import { resources } from '../../src/kernels/ffn_block.js';
-import { tableShape } from '../../src/generate/tables.js';
+import { tableShape } from '../../src/kernels/cpp/tables.js';
 import { dimsOf, shared, testBoard } from './costHelpers.js';
 
 describe('non-linear units', () => {
