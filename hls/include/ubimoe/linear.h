@@ -15,12 +15,13 @@
 // pass boundaries, so the next layer's / next expert's first tiles load while the current pass
 // computes, drains, or while the kernel gathers the next expert's tokens / runs attention.
 //
-// Arrays the engine works on (the kernel owns them):
-//   S [rows][S_DIM]  a source (LayerNorm output, gathered expert tokens, attention output);
-//   B [rows][B_DIM]  a buffer: a pass stores into it (qkv, fc1's hidden) and, when B_IS_SOURCE,
-//                    a later pass reads it (fc2);
-//   R [rows][R_DIM]  the residual (HAS_R): a pass drains into it, R[r] += y (dense, proj), or
-//                    scatters R[queue[e][r]] += p · y (expert mode, SCATTER).
+// Arrays the engine works on (the kernel owns and partitions them), each [rows][DIM] or in the
+// lane layout [rows/LANES][LANES][DIM] (tokens.h), which makes the lane a static bank for any LANES:
+//   S  a source (LayerNorm output, gathered expert tokens, attention output);
+//   B  a buffer: a pass stores into it (qkv, fc1's hidden) and, when B_IS_SOURCE, a later pass
+//      reads it (fc2);
+//   R  the residual (HAS_R): a pass drains into it, R[r] += y (dense, proj), or scatters
+//      R[queue[e][r]] += p · y (expert mode, SCATTER).
 //
 // Weight layout (docs/weights.md): per layer, tiles in (out tile, in tile) order, each TILE_WORDS
 // words, elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the layer's biases;
