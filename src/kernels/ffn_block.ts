@@ -6,7 +6,7 @@ import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
-import { engineGeluUnits, gateUnits } from './cpp/blocks.js';
+import { engineGeluUnits, gateUnits, LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
 import { ffnArrays, gateOut } from './cpp/ffn_block.js';
 import { formats, linearMaxShift } from './cpp/formats.js';
 import {
@@ -197,7 +197,7 @@ export function resources(
   // LayerNorm2 at tile_in lanes + rsqrt; GELU in the drain (LANES rows × tile_out outputs per cycle)
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
-  addInto(r, nonlinearUnit('rsqrt', A, board));
+  addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
   addInto(r, nonlinearUnit('gelu', A, board), engineGeluUnits(true, lanes, to));
   const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
   const hidden = Math.max(

@@ -6,6 +6,7 @@ import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { attentionInitCycles, attentionSoftmaxBlockCycles, pipelinedLoopCycles } from './latency.js';
 import { formats, linearMaxShift, PROB } from './cpp/formats.js';
+import { LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
 import { msaXCols } from './cpp/msa_block.js';
 import {
   addInto,
@@ -127,7 +128,7 @@ export function resources(
   // LayerNorm1 at tile_in lanes: x², (x − mean)·rstd, ·gamma; one rsqrt
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
-  addInto(r, nonlinearUnit('rsqrt', A, board));
+  addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
   // on-chip buffers: x (the residual the proj pass drains into), LayerNorm1 output / attention
   // output, qkv (drained LANES rows per cycle, read Q_PAR rows per cycle), one head's K and V
   addInto(

@@ -85,5 +85,6 @@ describe('token lanes, partitions and non-linear units in the generated code (LA
     expect(config).toMatch(/struct ffn_engine_cfg[^}]*HAS_GELU = true;[^}]*GELU_UNITS = 24u;/s); // 3 lanes × 8
     expect(config).toMatch(/struct msa_engine_cfg[^}]*GELU_UNITS = 0u;/s);
     expect(config).toMatch(/struct ffn_gate_cfg[^}]*EXP_UNITS = 5u;[^}]*RECIP_UNITS = 1u;/s); // 4 − 1 + 2
+    expect(config).toMatch(/struct ffn_ln_cfg[^}]*RSQRT_UNITS = 1u;/s);
   });
 });

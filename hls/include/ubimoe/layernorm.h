@@ -23,7 +23,7 @@ namespace ubimoe {
 
 // CFG: word_t in_t norm_t sum_t sum32_t invd_t mean_t diff_t isd_t dn_t var_t mant_t scaled_t
 // xhat_t out_t; AXI_BITS DIM MAX_ROWS LANES NORM_BITS NORM_PER_WORD VECTOR_WORDS INV_DIM_BITS INV_DIM_RAW
-// INV_SQRT_DIM_BITS INV_SQRT_DIM_RAW EPS_RAW VAR_BITS VAR_FRAC SCALED_BITS.
+// INV_SQRT_DIM_BITS INV_SQRT_DIM_RAW EPS_RAW VAR_BITS VAR_FRAC SCALED_BITS RSQRT_UNITS (one rsqrt unit, nonlinear.h).
 // γ at word `off`, β at `off + VECTOR_WORDS`.
 // x and y: [MAX_ROWS][DIM] or [groups][lanes][DIM] (tokens.h; X, Y their row types), DIM cyclic by >= LANES (the
 // kernel partitions them where it declares them).
@@ -33,6 +33,7 @@ void layernorm(const X *x, unsigned rows, const typename CFG::word_t *w, unsigne
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::MAX_ROWS, L = CFG::LANES;
   const unsigned steps = (CFG::DIM + L - 1) / L;  // the last step may be partly empty
+  static_assert(CFG::RSQRT_UNITS == 1, "one rsqrt unit per LayerNorm");
   typename CFG::norm_t gamma[CFG::DIM], beta[CFG::DIM];
 #pragma HLS ARRAY_PARTITION variable=gamma cyclic factor=L
 #pragma HLS ARRAY_PARTITION variable=beta cyclic factor=L

@@ -71,6 +71,9 @@ export function engineGeluUnits(gelu: boolean, lanes: number, tileOut: number): 
   return gelu ? lanes * tileOut : 0;
 }
 
+/** rsqrt units of one LayerNorm instance (layernorm.h): one per row, between its passes. */
+export const LAYERNORM_RSQRT_UNITS = 1;
+
 /** Exp and reciprocal units of gate_select (gate.h), pipelined over tokens: E − 1 + k exps, 1 reciprocal. */
 export function gateUnits(experts: number, topK: number): { exp: number; recip: number } {
   return { exp: experts - 1 + topK, recip: 1 };
@@ -248,6 +251,7 @@ export function layerNormStruct(
       k('VAR_BITS', v.width),
       k('VAR_FRAC', frac(v)),
       k('SCALED_BITS', scaled.width),
+      k('RSQRT_UNITS', LAYERNORM_RSQRT_UNITS, 'rsqrt units (each with its ROM)'),
     ],
   };
 }
