@@ -130,7 +130,7 @@ export const COST = {
   /** Per MAC lane: adder-tree share, accumulator, operand routing and pipeline registers. */
   LUT_PER_MAC: 106,
   FF_PER_MAC: 105,
-  /** Per non-linear unit (tables in LUTROM, range reduction, interpolation). */
+  /** Per non-linear unit: range reduction, interpolation, pipeline registers (its table is a BRAM ROM: nonlinearUnit). */
   LUT_PER_NONLINEAR: 450,
   FF_PER_NONLINEAR: 600,
   /** Per kernel: control FSMs, s_axilite register file, loop counters, stream glue. */
@@ -160,6 +160,8 @@ export const COST = {
     [1024, 18],
     [512, 36],
   ] as Array<[number, number]>,
+  /** Widest BRAM18 aspect with two read/write ports (true dual port): a dual-port ROM's limit. */
+  BRAM18_TDP_MAX_WIDTH: 18,
   /** URAM: 4096 × 72. */
   URAM_DEPTH: 4096,
   URAM_WIDTH: 72,

@@ -5,6 +5,7 @@
  */
 import { channelSlrs } from '../board/resources.js';
 import type { Board, Resources } from '../board/schema.js';
+import { tableShape } from './cpp/tables.js';
 import { COST, LATENCY } from './costConstants.js';
 import type { SharedParams } from './types.js';
 
@@ -296,11 +297,49 @@ export function weightShifterLuts(sums: number, maxShift: number): number {
   return sums * 64 * Math.ceil(Math.log2(maxShift + 1));
 }
 
-/** A non-linear function unit (exp, GELU, reciprocal, rsqrt) with `mults` multiplies of wa × wb. */
-export function nonlinearUnit(mults: number, wa: number, wb: number, board: Board): Resources {
+export type NonlinearKind = 'exp' | 'gelu' | 'recip' | 'rsqrt';
+
+/** Each kind's ROM (hls/include/ubimoe/tables.h) and its multiplies (operands: `A` the activation width). */
+const NONLINEAR: Record<
+  NonlinearKind,
+  {
+    table: Parameters<typeof tableShape>[0];
+    mults: number;
+    wa: (A: number) => number;
+    wb: (A: number) => number;
+  }
+> = {
+  exp: { table: 'EXP2_NEG_TABLE', mults: COST.EXP_MULTS, wa: (A) => A, wb: () => 16 },
+  gelu: { table: 'GELU_TABLE', mults: COST.GELU_MULTS, wa: (A) => A, wb: () => 16 },
+  recip: { table: 'RECIP_TABLE', mults: COST.RECIP_MULTS, wa: (A) => A, wb: (A) => A },
+  rsqrt: { table: 'RSQRT_TABLE', mults: COST.RSQRT_MULTS, wa: (A) => A, wb: (A) => A },
+};
+
+/**
+ * BRAM18 of a dual-port ROM (bind_storage type=rom_np impl=bram) of `entries` × `bits`: both
+ * ports read, so only the true-dual-port aspects (width <= 18) serve; the cheapest tiling of them.
+ * E.g. the GELU table, 2049 × 29 bits: 2 × 1K×18 wide, 3 deep = 6 BRAM18.
+ */
+export function romBram18(entries: number, bits: number): number {
+  let best = Infinity;
+  for (const [d, w] of COST.BRAM18_ASPECTS)
+    if (w <= COST.BRAM18_TDP_MAX_WIDTH) best = Math.min(best, Math.ceil(bits / w) * Math.ceil(entries / d));
+  return best;
+}
+
+/**
+ * One non-linear unit (nonlinear.h: exp, GELU, reciprocal or rsqrt; `inline off`, its own table):
+ * its multiplies (DSP), its logic (range reduction, interpolation, pipeline registers: LUT/FF)
+ * and its ROM (BRAM18). The kernels build as many units as their configs say (engineGeluUnits,
+ * gateUnits in src/kernels/cpp/blocks.ts), and the estimate counts each. `actBits`: the
+ * activation width (operand width of the multiplies).
+ */
+export function nonlinearUnit(kind: NonlinearKind, actBits: number, board: Board): Resources {
+  const u = NONLINEAR[kind];
+  const t = tableShape(u.table);
   return {
-    dsp: mults * dspPerMultiply(wa, wb, board.dsp_kind),
-    bram18: 0,
+    dsp: u.mults * dspPerMultiply(u.wa(actBits), u.wb(actBits), board.dsp_kind),
+    bram18: romBram18(t.entries, t.bits),
     uram: 0,
     lut: COST.LUT_PER_NONLINEAR,
     ff: COST.FF_PER_NONLINEAR,

@@ -6,7 +6,8 @@ import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
-import { gateOut } from './cpp/ffn_block.js';
+import { engineGeluUnits, gateUnits, LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
+import { ffnArrays, gateOut } from './cpp/ffn_block.js';
 import { formats, linearMaxShift } from './cpp/formats.js';
 import {
   addInto,
@@ -196,20 +197,23 @@ export function resources(
   // LayerNorm2 at tile_in lanes + rsqrt; GELU in the drain (LANES rows × tile_out outputs per cycle)
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
-  addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
-  addInto(r, nonlinearUnit(COST.GELU_MULTS, A, 16, board), to * lanes);
+  addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
+  addInto(r, nonlinearUnit('gelu', A, board), engineGeluUnits(true, lanes, to));
   const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
   const hidden = Math.max(
     dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0,
     moeBlocks ? dims.expertHidden : 0,
   );
-  const banks = Math.max(ti, to) * lanes;
-  // buffers: x, the engine's source (LayerNorm2 output / gathered tokens), hidden, the residual
-  // accumulator, the accumulators of the engine (every row × tile_out)
-  addInto(r, bufferCost(A, N * dims.D, to, board));
-  addInto(r, bufferCost(A, N * dims.D, banks, board));
-  addInto(r, bufferCost(A, N * hidden, banks, board));
-  addInto(r, bufferCost(p.accum.width, N * dims.D, to * lanes, board));
+  // buffers, partitioned as the kernel declares them (ffnArrays; the presets have no final norm):
+  // x, the engine's source s (LayerNorm2 output / gathered tokens), hidden and the residual res
+  // (s, hidden, res in the lane layout: rows padded to whole groups, lanes × cols banks), the
+  // accumulators of the engine (every row × tile_out)
+  const arr = ffnArrays(params, A, shared.axiWidthBits, false);
+  const laneRows = Math.ceil(N / lanes) * lanes;
+  addInto(r, bufferCost(A, N * dims.D, arr.xCols, board));
+  addInto(r, bufferCost(A, laneRows * dims.D, arr.sCols * lanes, board));
+  addInto(r, bufferCost(A, laneRows * hidden, arr.hiddenCols * lanes, board));
+  addInto(r, bufferCost(p.accum.width, laneRows * dims.D, arr.resCols * lanes, board));
   addInto(
     r,
     bufferCost(
@@ -222,15 +226,16 @@ export function resources(
   if (moeBlocks) {
     const E = dims.experts;
     // the gate's logits are an engine pass (no MACs of their own); gate.h's one-pass softmax
-    // unrolled over the experts: E exps + E − 1 rescale multiplies (24-bit fractions), k exps for
-    // the chosen, one reciprocal; top-k compare network; the scatter drain's score × output
-    // (tile_out per cycle); the kept LayerNorm2 output
-    addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board), E + dims.topK);
+    // unrolled over the experts: E − 1 exps + E − 1 rescale multiplies (24-bit fractions), k exps
+    // for the chosen, one reciprocal (gateUnits); top-k compare network; the scatter drain's
+    // score × output (tile_out per cycle); the kept LayerNorm2 output
+    const gu = gateUnits(E, dims.topK);
+    addInto(r, nonlinearUnit('exp', A, board), gu.exp);
     addInto(r, macResources(E - 1, 25, 25, board));
-    addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
+    addInto(r, nonlinearUnit('recip', A, board), gu.recip);
     r.lut += dims.topK * E * A;
     addInto(r, macResources(to, A, A, board));
-    addInto(r, bufferCost(A, N * dims.D, to, board));
+    addInto(r, bufferCost(A, N * dims.D, arr.hCols, board));
     // per-expert token queues: (token index, score) for up to N tokens each
     addInto(r, bufferCost(16 + A, E * N, 1, board));
   }

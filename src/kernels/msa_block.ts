@@ -6,6 +6,8 @@ import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { attentionInitCycles, attentionSoftmaxBlockCycles, pipelinedLoopCycles } from './latency.js';
 import { formats, linearMaxShift, PROB } from './cpp/formats.js';
+import { LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
+import { msaXCols } from './cpp/msa_block.js';
 import {
   addInto,
   axiPortResources,
@@ -121,15 +123,23 @@ export function resources(
   addInto(r, macResources(qp * kb, Q, Q, board));
   addInto(r, macResources(qp * kb, PROB.width + 1, Q, board)); // unsigned prob: one more bit in a signed port
   // softmax: enough exp units for q_parallel × key_block scores per headDim cycles; one reciprocal
-  addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board), ceilDiv(qp * kb, dims.headDim));
-  addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
+  addInto(r, nonlinearUnit('exp', A, board), ceilDiv(qp * kb, dims.headDim));
+  addInto(r, nonlinearUnit('recip', A, board));
   // LayerNorm1 at tile_in lanes: x², (x − mean)·rstd, ·gamma; one rsqrt
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
-  addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
+  addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
   // on-chip buffers: x (the residual the proj pass drains into), LayerNorm1 output / attention
   // output, qkv (drained LANES rows per cycle, read Q_PAR rows per cycle), one head's K and V
-  addInto(r, bufferCost(A, tokensDim, to * lanes, board));
+  addInto(
+    r,
+    bufferCost(
+      A,
+      Math.ceil(dims.numTokens / lanes) * lanes * dims.D,
+      msaXCols(params, A, shared.axiWidthBits) * lanes,
+      board,
+    ),
+  );
   addInto(r, bufferCost(A, tokensDim, ti * lanes, board));
   addInto(r, bufferCost(Q, 3 * tokensDim, Math.max(lanes, qp) * to, board));
   addInto(r, bufferCost(Q, (dims.numTokens + kb) * dims.headDim, kb, board), 2);

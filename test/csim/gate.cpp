@@ -34,6 +34,7 @@ struct gate_cfg {
   static const unsigned DIM = DIM_, EXPERTS = E_, TOP_K = K_, MAX_ROWS = 64;  // DIM: this test's token width
   static const unsigned SCORE_BITS = 32, SCORE_FRAC = 20, PROB_BITS = 18, PROB_FRAC = 17;
   static const unsigned ESUM_BITS = 25 + (E_ <= 1 ? 0 : E_ <= 2 ? 1 : E_ <= 4 ? 2 : E_ <= 8 ? 3 : E_ <= 16 ? 4 : 5);
+  static const unsigned EXP_UNITS = E_ - 1 + K_, RECIP_UNITS = 1;  // gateUnits
 };
 
 static const int H_FRAC = 22, W_FRAC = 14, S_FRAC = 20;

@@ -11,7 +11,8 @@ import {
 describe('fixed-point ROM tables', () => {
   test('hls/include/ubimoe/tables.h is what tables.ts renders (regenerate: node dist/src/generate/tables.js --write)', () => {
     expect(tablesHeaderIsCurrent()).toBe(true);
-    expect(renderTablesHeader()).toContain('static const int GELU_TABLE[2049]');
+    expect(renderTablesHeader()).toContain('static const unsigned GELU_TABLE_SIZE = 2049;');
+    expect(renderTablesHeader()).toContain('static const int GELU_TABLE_BITS = 29;');
   });
 
   test('erf and the exact GELU', () => {

@@ -35,13 +35,18 @@ namespace ubimoe {
 // ties, ascending runs, ±500 ranges): max |p - p_double| 4.7e-6 (two-pass 4.8e-6), error beyond
 // p's rounding 9.3e-7·p (two-pass 1.0e-6·p), choices exact; 0.07% of p differ from the two-pass
 // gate's, by one step (2^-17).
-// CFG: score_t prob_t; EXPERTS TOP_K MAX_ROWS SCORE_BITS SCORE_FRAC PROB_BITS PROB_FRAC ESUM_BITS.
+// Units (nonlinear.h; the kernel pipelines this over tokens at II=1, so every call below is its
+// own unit with its own ROM): E - 1 exps in the expert loop, K for the chosen, one reciprocal;
+// CFG::EXP_UNITS and CFG::RECIP_UNITS (computed in TypeScript, priced by the cost model) say so.
+// CFG: score_t prob_t; EXPERTS TOP_K MAX_ROWS SCORE_BITS SCORE_FRAC PROB_BITS PROB_FRAC ESUM_BITS
+// EXP_UNITS RECIP_UNITS.
 template <class CFG>
 void gate_select(const typename CFG::score_t s[CFG::EXPERTS], unsigned choice[CFG::TOP_K],
                  typename CFG::prob_t choice_p[CFG::TOP_K]) {
 #pragma HLS INLINE
   typedef typename CFG::score_t score_t;
   const unsigned E = CFG::EXPERTS, K = CFG::TOP_K;
+  static_assert(CFG::EXP_UNITS == E - 1 + K && CFG::RECIP_UNITS == 1, "the units gate_select builds");
   const int SB = CFG::SCORE_BITS, EB = CFG::ESUM_BITS;
   typedef ap_int<SB + 1> diff_t;  // raw score differences (SCORE_FRAC fractional bits), exact
   score_t m = s[0];

@@ -23,17 +23,17 @@ namespace ubimoe {
 
 // CFG: word_t in_t norm_t sum_t sum32_t invd_t mean_t diff_t isd_t dn_t var_t mant_t scaled_t
 // xhat_t out_t; AXI_BITS DIM MAX_ROWS LANES NORM_BITS NORM_PER_WORD VECTOR_WORDS INV_DIM_BITS INV_DIM_RAW
-// INV_SQRT_DIM_BITS INV_SQRT_DIM_RAW EPS_RAW VAR_BITS VAR_FRAC SCALED_BITS.
+// INV_SQRT_DIM_BITS INV_SQRT_DIM_RAW EPS_RAW VAR_BITS VAR_FRAC SCALED_BITS RSQRT_UNITS (one rsqrt unit, nonlinear.h).
 // γ at word `off`, β at `off + VECTOR_WORDS`.
-template <class CFG>
-void layernorm(const typename CFG::in_t x[CFG::MAX_ROWS][CFG::DIM], unsigned rows, const typename CFG::word_t *w,
-               unsigned off, typename CFG::out_t y[CFG::MAX_ROWS][CFG::DIM]) {
+// x and y: [MAX_ROWS][DIM] or [groups][lanes][DIM] (tokens.h; X, Y their row types), DIM cyclic by >= LANES (the
+// kernel partitions them where it declares them).
+template <class CFG, class X, class Y>
+void layernorm(const X *x, unsigned rows, const typename CFG::word_t *w, unsigned off, Y *y) {
   typedef typename CFG::diff_t diff_t;
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::MAX_ROWS, L = CFG::LANES;
   const unsigned steps = (CFG::DIM + L - 1) / L;  // the last step may be partly empty
-#pragma HLS ARRAY_PARTITION variable=x cyclic factor=L dim=2
-#pragma HLS ARRAY_PARTITION variable=y cyclic factor=L dim=2
+  static_assert(CFG::RSQRT_UNITS == 1, "one rsqrt unit per LayerNorm");
   typename CFG::norm_t gamma[CFG::DIM], beta[CFG::DIM];
 #pragma HLS ARRAY_PARTITION variable=gamma cyclic factor=L
 #pragma HLS ARRAY_PARTITION variable=beta cyclic factor=L
@@ -45,6 +45,7 @@ void layernorm(const typename CFG::in_t x[CFG::MAX_ROWS][CFG::DIM], unsigned row
   const typename CFG::isd_t inv_sqrt_dim =
       from_bits<typename CFG::isd_t, CFG::INV_SQRT_DIM_BITS>(ap_uint<CFG::INV_SQRT_DIM_BITS>(CFG::INV_SQRT_DIM_RAW));
   const typename CFG::var_t eps = from_bits<typename CFG::var_t, CFG::VAR_BITS>(ap_uint<CFG::VAR_BITS>(CFG::EPS_RAW));
+  unsigned gx = 0, lx = 0, gy = 0, ly = 0;  // row r of x and of y (tokens.h)
 
 ln_rows:
   for (unsigned r = 0; r < rows; r++) {
@@ -65,7 +66,7 @@ ln_rows:
       for (unsigned l = 0; l < L; l++) {
 #pragma HLS UNROLL
         const unsigned d = s * L + l;
-        if (d < CFG::DIM) sum_lane[l] += x[r][d];
+        if (d < CFG::DIM) sum_lane[l] += row_elem(x, gx, lx, d);
       }
     }
     typename CFG::sum_t sum = 0;
@@ -83,7 +84,7 @@ ln_rows:
 #pragma HLS UNROLL
         const unsigned d = s * L + l;
         if (d < CFG::DIM) {
-          const diff_t dd = x[r][d] - mean;
+          const diff_t dd = row_elem(x, gx, lx, d) - mean;
           const typename CFG::dn_t dn = dd * inv_sqrt_dim;
           var_lane[l] += dn * dn;
         }
@@ -107,17 +108,19 @@ ln_rows:
 #pragma HLS UNROLL
         const unsigned d = s * L + l;
         if (d < CFG::DIM) {
-          const diff_t dd = x[r][d] - mean;
+          const diff_t dd = row_elem(x, gx, lx, d) - mean;
           // d · rsqrt = (d · mant) · 2^exp2, the power of two applied as a shift of the raw bits
           const typename CFG::scaled_t scaled = dd * mant;
           ap_int<CFG::SCALED_BITS> raw = ap_int<CFG::SCALED_BITS>(bits_of<CFG::SCALED_BITS>(scaled));
           raw = exp2 >= 0 ? ap_int<CFG::SCALED_BITS>(raw << exp2) : ap_int<CFG::SCALED_BITS>(raw >> -exp2);
           const typename CFG::xhat_t xhat =
               from_bits<typename CFG::scaled_t, CFG::SCALED_BITS>(ap_uint<CFG::SCALED_BITS>(raw));
-          y[r][d] = xhat * gamma[d] + beta[d];
+          row_elem(y, gy, ly, d) = xhat * gamma[d] + beta[d];
         }
       }
     }
+    next_row<X>(gx, lx);
+    next_row<Y>(gy, ly);
   }
 }
 

@@ -15,12 +15,13 @@
 // pass boundaries, so the next layer's / next expert's first tiles load while the current pass
 // computes, drains, or while the kernel gathers the next expert's tokens / runs attention.
 //
-// Arrays the engine works on (the kernel owns them):
-//   S [rows][S_DIM]  a source (LayerNorm output, gathered expert tokens, attention output);
-//   B [rows][B_DIM]  a buffer: a pass stores into it (qkv, fc1's hidden) and, when B_IS_SOURCE,
-//                    a later pass reads it (fc2);
-//   R [rows][R_DIM]  the residual (HAS_R): a pass drains into it, R[r] += y (dense, proj), or
-//                    scatters R[queue[e][r]] += p · y (expert mode, SCATTER).
+// Arrays the engine works on (the kernel owns and partitions them), each [rows][DIM] or in the
+// lane layout [rows/LANES][LANES][DIM] (tokens.h), which makes the lane a static bank for any LANES:
+//   S  a source (LayerNorm output, gathered expert tokens, attention output);
+//   B  a buffer: a pass stores into it (qkv, fc1's hidden) and, when B_IS_SOURCE, a later pass
+//      reads it (fc2);
+//   R  the residual (HAS_R): a pass drains into it, R[r] += y (dense, proj), or scatters
+//      R[queue[e][r]] += p · y (expert mode, SCATTER).
 //
 // Weight layout (docs/weights.md): per layer, tiles in (out tile, in tile) order, each TILE_WORDS
 // words, elements [i][o] row-major packed WEIGHTS_PER_WORD to a word; then the layer's biases;
@@ -94,7 +95,7 @@ struct bias_chunk {
 // CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
 // LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_R
 // SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
-// MAX_WEIGHT_SHIFT SHIFT_BITS.
+// MAX_WEIGHT_SHIFT SHIFT_BITS HAS_GELU GELU_UNITS.
 
 // Dataflow process 1: for every pass in order, its descriptor (with the weight exponent from the
 // layer's scale word, read in the same burst as the biases), then per output tile its biases and
@@ -185,12 +186,25 @@ inline void unpack_tile(const weight_words<CFG> &t, typename CFG::weight_t tile[
   }
 }
 
-// bias + accumulator -> (GELU) -> the activation type.
+// bias + accumulator -> (GELU) -> the activation type. An engine without GELU layers (HAS_GELU
+// false) builds no GELU unit.
 template <class CFG>
 inline typename CFG::y_t engine_output(const typename CFG::acc_t &acc, const typename CFG::bias_t &bias, bool gelu_on) {
   const typename CFG::pre_t v = acc + bias;
-  if (gelu_on) return gelu<typename CFG::pre_t, CFG::PRE_BITS, CFG::PRE_FRAC>(v);
+  if (CFG::HAS_GELU && gelu_on) return gelu<typename CFG::pre_t, CFG::PRE_BITS, CFG::PRE_FRAC>(v);
   return v;
+}
+
+// Row g·LANES + l of an engine array, element c. The lane layout [groups][LANES][DIM] (tokens.h)
+// makes l a static bank index for any LANES; [rows][DIM] (cyclic by LANES over rows) only when
+// LANES is a power of two (kept for arrays another header still takes as [rows][DIM]).
+template <unsigned LANES, class T, unsigned C>
+inline T &lane_elem(T (*a)[C], unsigned g, unsigned l, unsigned c) {
+  return a[g * LANES + l][c];
+}
+template <unsigned LANES, class T, unsigned C>
+inline T &lane_elem(T (*a)[LANES][C], unsigned g, unsigned l, unsigned c) {
+  return a[g][l][c];
 }
 
 // Dataflow process 2 (called once per descriptor by the kernel's compute process): the MAC array.
@@ -198,27 +212,32 @@ inline typename CFG::y_t engine_output(const typename CFG::acc_t &acc, const typ
 // count of groups is padded to MIN_GROUPS so an accumulator is re-read no sooner than MIN_GROUPS
 // iterations after it was written (the wide adder's latency: II=1 with few tokens). Then the
 // drain: LANES rows per cycle into B or R, or in expert mode one queued token per cycle
-// (scattered rows may share a bank).
-// For II=1 the kernel partitions: S and B cyclic by >= LANES (dim 1) and by >= max(TILE_IN,
-// TILE_OUT) (dim 2); R cyclic by >= LANES (dim 1) and >= TILE_OUT (dim 2).
-template <class CFG>
+// (scattered rows may share a bank). Both drains are one loop with ONE set of LANES·TILE_OUT
+// output units (bias + GELU: CFG::GELU_UNITS GELU units, each with its own ROM, nonlinear.h);
+// in expert mode it computes a whole group and keeps the queued token's lane.
+// S, B, R: [MAX_ROWS][DIM] or [groups][LANES][DIM] (lane_elem; SA, BA, RA their row types). For II=1 the kernel partitions
+// (at the declarations): the lane dimension complete (or rows cyclic by LANES), S and B columns
+// cyclic by >= max(TILE_IN, TILE_OUT), R columns by >= TILE_OUT.
+template <class CFG, class SA, class BA, class RA>
 void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
-                 hls::stream<weight_words<CFG>, 2> &tiles, const typename CFG::in_t S[CFG::MAX_ROWS][CFG::S_DIM],
-                 typename CFG::b_t B[CFG::MAX_ROWS][CFG::B_DIM], typename CFG::r_t R[CFG::MAX_ROWS][CFG::R_DIM],
+                 hls::stream<weight_words<CFG>, 2> &tiles, const SA *S, BA *B, RA *R,
                  const unsigned queue[CFG::QUEUES][CFG::MAX_ROWS],
                  const typename CFG::prob_t queue_p[CFG::QUEUES][CFG::MAX_ROWS]) {
   typedef typename CFG::TIMING TM;
   typedef typename CFG::acc_t acc_t;
   typedef typename CFG::tsum_t tsum_t;
   typedef typename CFG::in_t in_t;
-  const unsigned lane_count = CFG::LANES, max_rows = CFG::MAX_ROWS;
+  typedef typename CFG::y_t y_t;
+  const unsigned L = CFG::LANES, max_rows = CFG::MAX_ROWS;
   const unsigned max_out_tiles = CFG::MAX_OUT / CFG::TILE_OUT;
   const unsigned max_groups = CFG::ACC_ROWS / CFG::LANES;
   const unsigned max_iters = max_groups * (CFG::S_DIM > CFG::B_DIM ? CFG::S_DIM : CFG::B_DIM) / CFG::TILE_IN;
   static_assert(CFG::MIN_GROUPS >= 4, "the DEPENDENCE pragma below promises a RAW distance of 4 on acc");
-  static acc_t acc[CFG::ACC_ROWS][CFG::TILE_OUT];
+  static_assert(CFG::GELU_UNITS == (CFG::HAS_GELU ? CFG::LANES * CFG::TILE_OUT : 0),
+                "one GELU unit per drain output per cycle");
+  static acc_t acc[CFG::ACC_ROWS / CFG::LANES][CFG::LANES][CFG::TILE_OUT];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=2
-#pragma HLS ARRAY_PARTITION variable=acc cyclic factor=lane_count dim=1
+#pragma HLS ARRAY_PARTITION variable=acc complete dim=3
 
   // the layer's weight exponent: each exact tile sum is shifted right by it (a barrel shift of at
   // most MAX_WEIGHT_SHIFT; tsum_t carries that many extra fractional bits, so no bit is lost and
@@ -247,13 +266,12 @@ out_tiles:
     lanes:
       for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL
-        const unsigned r = g * CFG::LANES + l;
-        if (r < d.rows) {
+        if (g * CFG::LANES + l < d.rows) {
           // quantised to the MAC operand type here (a no-op when mac_in_t is in_t)
           typename CFG::mac_in_t x[CFG::TILE_IN];
           for (unsigned i = 0; i < CFG::TILE_IN; i++) {
 #pragma HLS UNROLL
-            x[i] = from_b ? in_t(B[r][c0 + i]) : S[r][c0 + i];
+            x[i] = from_b ? in_t(lane_elem<L>(B, g, l, c0 + i)) : lane_elem<L>(S, g, l, c0 + i);
           }
           tsum_t s[CFG::TILE_OUT];
           for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
@@ -270,7 +288,7 @@ out_tiles:
           for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
             const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(s[o] >> shift) : s[o];
-            acc[r][o] = (ti == 0 ? acc_t(0) : acc[r][o]) + acc_t(v);
+            acc[g][l][o] = (ti == 0 ? acc_t(0) : acc[g][l][o]) + acc_t(v);
           }
         }
       }
@@ -280,37 +298,50 @@ out_tiles:
       }
     }
 
+    // the drain: a group per cycle (LANES rows into B or R), or in expert mode one queued token per
+    // cycle, row dg·LANES + dl of acc scattered to R[queue[expert][r]] += p · y
     const unsigned c0 = to * CFG::TILE_OUT;
-    if (scatter) {
-    drain_scatter:
-      for (unsigned r = 0; r < d.rows; r++) {
+    const unsigned drain_iters = scatter ? d.rows : used_groups;
+    unsigned dg = 0, dl = 0;
+  drain:
+    for (unsigned it = 0; it < drain_iters; it++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-        UBIMOE_PIPELINE(1, TM::LINEAR_DRAIN_DEPTH);
+      UBIMOE_PIPELINE(1, TM::LINEAR_DRAIN_DEPTH);
 #pragma HLS DEPENDENCE variable=R type=inter false
-        // the tokens of one expert's queue are distinct: no two iterations touch the same row
-        const unsigned t = queue[d.expert][r];
-        const typename CFG::prob_t p = queue_p[d.expert][r];
+#pragma HLS DEPENDENCE variable=B type=inter false
+      // every iteration writes rows no other iteration touches (an expert's queued tokens are distinct)
+      const unsigned g2 = scatter ? dg : it;
+      y_t y[CFG::LANES][CFG::TILE_OUT];
+#pragma HLS ARRAY_PARTITION variable=y complete dim=0
+      for (unsigned l = 0; l < CFG::LANES; l++) {
+#pragma HLS UNROLL
         for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-          R[t][c0 + o] += p * engine_output<CFG>(acc[r][o], bc.b[o], d.gelu);
+          y[l][o] = engine_output<CFG>(acc[g2][l][o], bc.b[o], d.gelu);
         }
       }
-    } else {
-    drain_rows:
-      for (unsigned g2 = 0; g2 < used_groups; g2++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_groups
-        UBIMOE_PIPELINE(1, TM::LINEAR_DRAIN_DEPTH);
+      if (scatter) {
+        const unsigned t = queue[d.expert][it];
+        const typename CFG::prob_t p = queue_p[d.expert][it];
+        const unsigned tg = t / CFG::LANES, tl = t % CFG::LANES;  // one run-time row per cycle
+        for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+          lane_elem<L>(R, tg, tl, c0 + o) += p * y[dl][o];
+        }
+        if (++dl == CFG::LANES) {
+          dl = 0;
+          dg++;
+        }
+      } else {
         for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL
-          const unsigned r = g2 * CFG::LANES + l;
-          if (r < d.rows) {
+          if (g2 * CFG::LANES + l < d.rows) {
             for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-              const typename CFG::y_t y = engine_output<CFG>(acc[r][o], bc.b[o], d.gelu);
               if (to_r)
-                R[r][c0 + o] = R[r][c0 + o] + y;
+                lane_elem<L>(R, g2, l, c0 + o) = lane_elem<L>(R, g2, l, c0 + o) + y[l][o];
               else
-                B[r][c0 + o] = y;
+                lane_elem<L>(B, g2, l, c0 + o) = y[l][o];
             }
           }
         }

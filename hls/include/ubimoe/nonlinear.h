@@ -3,6 +3,13 @@
 // interpolation, in integer arithmetic only: C-simulation and RTL compute the same bits, and
 // nothing calls hls::exp/std::exp. Every function takes raw fixed-point bits with the
 // width/fraction given as template arguments (the generated config structs supply them).
+//
+// Each function is one hardware UNIT with its own ROM: `INLINE off` keeps it a module, and its
+// table is a function-local static const copy bound to a dual-port ROM (rom_np, block RAM), so
+// every call site an unrolled loop creates reads its own table (2 reads per call: the two
+// entries of the interpolation) instead of all sharing one 2-port global array. The kernels build
+// as many units as their configs say (GELU_UNITS, EXP_UNITS, ...; computed in TypeScript) and the
+// cost model prices each unit with its table (nonlinearUnit, src/kernels/costModel.ts).
 #ifndef UBIMOE_NONLINEAR_H
 #define UBIMOE_NONLINEAR_H
 
@@ -41,6 +48,9 @@ inline ap_uint<26> interp_u(unsigned a, unsigned b, const ap_uint<INTERP_BITS> &
 // t = -z·log2(e) = n + f; 2^-f from EXP2_NEG_TABLE, then shifted right by n.
 template <int ZW, int ZF>
 ap_uint<25> exp_neg_q24(const ap_int<ZW> &z) {
+#pragma HLS INLINE off
+  static const ap_uint<EXP2_TABLE_BITS> table[EXP2_TABLE_SIZE] = UBIMOE_EXP2_NEG_TABLE;
+#pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
   if (z >= 0) return ap_uint<25>(1) << TABLE_FRAC;
   const ap_uint<ZW> mag = ap_uint<ZW>(-z);
   const ap_uint<ZW + 25> t = mag * ap_uint<25>(LOG2E_Q24);  // ZF + 24 fractional bits
@@ -50,7 +60,7 @@ ap_uint<25> exp_neg_q24(const ap_int<ZW> &z) {
   unsigned j;
   ap_uint<INTERP_BITS> w;
   split_fraction<TABLE_FRAC, EXP2_SEGMENT_BITS>(ap_uint<TABLE_FRAC>(t24), j, w);
-  const ap_uint<26> m = interp_u(EXP2_NEG_TABLE[j], EXP2_NEG_TABLE[j + 1], w);
+  const ap_uint<26> m = interp_u(table[j].to_uint(), table[j + 1].to_uint(), w);
   return ap_uint<25>(m >> n.to_uint());
 }
 
@@ -58,12 +68,15 @@ ap_uint<25> exp_neg_q24(const ap_int<ZW> &z) {
 // 1/x = mant · 2^exp2 with mant (24 fractional bits) in (0.5, 1].
 template <int XW, int XF>
 void recip_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
+#pragma HLS INLINE off
+  static const ap_uint<RECIP_TABLE_BITS> table[RECIP_TABLE_SIZE] = UBIMOE_RECIP_TABLE;
+#pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
   const unsigned lz = count_leading_zeros<XW>(x);
   const ap_uint<XW> norm = x << lz;  // x = (norm / 2^(XW-1)) · 2^(XW-1-lz-XF), mantissa in [1, 2)
   unsigned j;
   ap_uint<INTERP_BITS> w;
   split_fraction<XW - 1, RECIP_SEGMENT_BITS>(ap_uint<XW - 1>(norm), j, w);
-  mant = ap_uint<25>(interp_u(RECIP_TABLE[j], RECIP_TABLE[j + 1], w));
+  mant = ap_uint<25>(interp_u(table[j].to_uint(), table[j + 1].to_uint(), w));
   exp2 = int(lz) + XF + 1 - XW;
 }
 
@@ -72,6 +85,9 @@ void recip_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
 // x = m · 4^k with m in [1, 4): rsqrt(x) = rsqrt(m) · 2^-k, rsqrt(m) from RSQRT_TABLE.
 template <int XW, int XF>
 void rsqrt_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
+#pragma HLS INLINE off
+  static const ap_uint<RSQRT_TABLE_BITS> table[RSQRT_TABLE_SIZE] = UBIMOE_RSQRT_TABLE;
+#pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
   const unsigned lz = count_leading_zeros<XW>(x);
   const ap_uint<XW> norm = x << lz;  // x = u · 2^p, u = norm / 2^(XW-1) in [1, 2)
   const int p = XW - 1 - int(lz) - XF;
@@ -86,7 +102,7 @@ void rsqrt_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
     split_fraction<XW - 1, RSQRT_SEGMENT_BITS + 1>(ap_uint<XW - 1>(norm), j, w);
     j += 1u << RSQRT_SEGMENT_BITS;
   }
-  mant = ap_uint<25>(interp_u(RSQRT_TABLE[j], RSQRT_TABLE[j + 1], w));
+  mant = ap_uint<25>(interp_u(table[j].to_uint(), table[j + 1].to_uint(), w));
   const int even_p = odd ? p - 1 : p;
   exp2 = -(even_p / 2);
 }
@@ -95,6 +111,9 @@ void rsqrt_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
 // ROM on [-GELU_RANGE, GELU_RANGE] with linear interpolation; x above, 0 below.
 template <class T, int XW, int XF>
 T gelu(const T &x) {
+#pragma HLS INLINE off
+  static const ap_int<GELU_TABLE_BITS> table[GELU_TABLE_SIZE] = UBIMOE_GELU_TABLE;
+#pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
   if (x >= T(GELU_RANGE)) return x;
   if (x < T(-GELU_RANGE)) return T(0);
   // x's raw pattern as the integer x · 2^XF (exact; a constant shift in hardware, and in C-simulation
@@ -105,7 +124,7 @@ T gelu(const T &x) {
   // table steps are 1/GELU_STEPS_PER_UNIT = 2^-GELU_STEP_BITS apart: index = pos >> (XF - GELU_STEP_BITS)
   const unsigned j = (pos >> (XF - GELU_STEP_BITS)).to_uint();
   const ap_uint<INTERP_BITS> w = interp_weight<XF - GELU_STEP_BITS>(ap_uint<XF - GELU_STEP_BITS>(pos));
-  const ap_int<33> a = GELU_TABLE[j], b = GELU_TABLE[j + 1];
+  const ap_int<33> a = table[j], b = table[j + 1];
   const ap_int<33> diff = b - a;
   const ap_int<33 + INTERP_BITS + 1> step = diff * ap_int<INTERP_BITS + 1>(w);
   const ap_int<34> g = a + ap_int<34>(step >> INTERP_BITS);  // TABLE_FRAC fractional bits

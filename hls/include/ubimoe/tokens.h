@@ -15,13 +15,58 @@
 
 namespace ubimoe {
 
+// Token arrays come in two layouts: [rows][DIM], or [rows/LANES][LANES][DIM] when a linear
+// engine (linear.h) reads or writes LANES rows per cycle: its lane dimension is completely
+// partitioned, so row r = g·LANES + l sits in bank l, a static index for any LANES (with a
+// cyclic partition by LANES over [rows], HLS cannot prove the bank of g·LANES + l unless LANES
+// is a power of two). The helpers below take either (as the pointer an array argument is, to
+// its row type R: T[DIM] or T[LANES][DIM]) and walk rows one at a time: row_lanes<R> is the
+// layout's lane count (1 for [rows][DIM]); a row is addressed as (group, lane).
+// The partitions are the kernel's, at the arrays' declarations (never on these arguments).
+template <class R>
+struct row_lanes {
+  static const unsigned value = 1;
+};
+template <class T, unsigned L, unsigned C>
+struct row_lanes<T[L][C]> {
+  static const unsigned value = L;
+};
+
+// Element c of row (g, l): [rows][DIM] has one lane (l is 0).
+template <class T, unsigned C>
+inline T &row_elem(T (*a)[C], unsigned g, unsigned l, unsigned c) {
+  (void)l;
+  return a[g][c];
+}
+template <class T, unsigned L, unsigned C>
+inline T &row_elem(T (*a)[L][C], unsigned g, unsigned l, unsigned c) {
+  return a[g][l][c];
+}
+
+// Row t as (group, lane) (a run-time row: one row per loop instance).
+template <class R>
+inline void row_of(unsigned t, unsigned &g, unsigned &l) {
+  g = t / row_lanes<R>::value;
+  l = t % row_lanes<R>::value;
+}
+
+// The next row's (group, lane).
+template <class R>
+inline void next_row(unsigned &g, unsigned &l) {
+  if (++l == row_lanes<R>::value) {
+    l = 0;
+    g++;
+  }
+}
+
 // CFG: word_t, act_t, AXI_BITS, ACT_BITS, ACTS_PER_WORD, ROW_WORDS, DIM, MAX_ROWS.
 // Reads `rows` rows of DIM activations (one burst of rows·ROW_WORDS words).
-template <class CFG>
-void read_rows(const typename CFG::word_t *src, unsigned rows, typename CFG::act_t dst[CFG::MAX_ROWS][CFG::DIM]) {
+template <class CFG, class D>
+void read_rows(const typename CFG::word_t *src, unsigned rows, D *dst) {
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::MAX_ROWS;
   UBIMOE_CYCLES(0);
+  unsigned g = 0, l0 = 0;
 read_rows_loop:
   for (unsigned r = 0; r < rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
@@ -35,18 +80,20 @@ read_rows_loop:
       for (unsigned l = 0; l < CFG::ACTS_PER_WORD; l++) {
 #pragma HLS UNROLL
         const unsigned d = wi * CFG::ACTS_PER_WORD + l;
-        if (d < CFG::DIM) dst[r][d] = fields[l];
+        if (d < CFG::DIM) row_elem(dst, g, l0, d) = fields[l];
       }
     }
+    next_row<D>(g, l0);
   }
 }
 
 // Writes `rows` rows of DIM activations (unused high fields of a row's last word are zero).
-template <class CFG>
-void write_rows(const typename CFG::act_t src[CFG::MAX_ROWS][CFG::DIM], unsigned rows, typename CFG::word_t *dst) {
+template <class CFG, class S>
+void write_rows(const S *src, unsigned rows, typename CFG::word_t *dst) {
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::MAX_ROWS;
   UBIMOE_CYCLES(0);
+  unsigned g = 0, l0 = 0;
 write_rows_loop:
   for (unsigned r = 0; r < rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
@@ -59,10 +106,12 @@ write_rows_loop:
       for (unsigned l = 0; l < CFG::ACTS_PER_WORD; l++) {
 #pragma HLS UNROLL
         const unsigned d = wi * CFG::ACTS_PER_WORD + l;
-        if (d < CFG::DIM) set_word_field<CFG::ACT_BITS, CFG::AXI_BITS>(word, l, bits_of<CFG::ACT_BITS>(src[r][d]));
+        if (d < CFG::DIM)
+          set_word_field<CFG::ACT_BITS, CFG::AXI_BITS>(word, l, bits_of<CFG::ACT_BITS>(row_elem(src, g, l0, d)));
       }
       dst[r * CFG::ROW_WORDS + wi] = word;
     }
+    next_row<S>(g, l0);
   }
 }
 
@@ -89,62 +138,16 @@ read_vector_words:
 // Element-wise row operations of the top kernels (residual adds, copies, expert gather/scatter):
 // ELEM_LANES elements of a row per cycle (the kernel's tile_out), each element computed exactly
 // as a one-lane loop would. CFG: TOKENS DIM ELEM_LANES. The last step of a row may be partly
-// empty (validation makes tile_out divide DIM, but the loops do not rely on it).
-
-// acc[t] = acc[t] + b[t] for the first `rows` rows.
-template <class CFG, class A, class B>
-void add_rows_into(A acc[CFG::TOKENS][CFG::DIM], const B b[CFG::TOKENS][CFG::DIM], unsigned rows) {
-  typedef typename CFG::TIMING TM;
-  const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
-  UBIMOE_CYCLES(0);
-#pragma HLS ARRAY_PARTITION variable=acc cyclic factor=L dim=2
-#pragma HLS ARRAY_PARTITION variable=b cyclic factor=L dim=2
-add_rows_into_rows:
-  for (unsigned r = 0; r < rows; r++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-    for (unsigned s = 0; s < steps; s++) {
-      UBIMOE_PIPELINE(1, TM::ELEMENTWISE_DEPTH);
-      for (unsigned l = 0; l < L; l++) {
-#pragma HLS UNROLL
-        const unsigned d = s * L + l;
-        if (d < CFG::DIM) acc[r][d] = acc[r][d] + b[r][d];
-      }
-    }
-  }
-}
-
-// out[t] = a[t] + b[t] for the first `rows` rows.
-template <class CFG, class A, class B, class O>
-void add_rows(const A a[CFG::TOKENS][CFG::DIM], const B b[CFG::TOKENS][CFG::DIM], unsigned rows,
-              O out[CFG::TOKENS][CFG::DIM]) {
-  typedef typename CFG::TIMING TM;
-  const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
-  UBIMOE_CYCLES(0);
-#pragma HLS ARRAY_PARTITION variable=a cyclic factor=L dim=2
-#pragma HLS ARRAY_PARTITION variable=b cyclic factor=L dim=2
-#pragma HLS ARRAY_PARTITION variable=out cyclic factor=L dim=2
-add_rows_rows:
-  for (unsigned r = 0; r < rows; r++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-    for (unsigned s = 0; s < steps; s++) {
-      UBIMOE_PIPELINE(1, TM::ELEMENTWISE_DEPTH);
-      for (unsigned l = 0; l < L; l++) {
-#pragma HLS UNROLL
-        const unsigned d = s * L + l;
-        if (d < CFG::DIM) out[r][d] = a[r][d] + b[r][d];
-      }
-    }
-  }
-}
+// empty (validation makes tile_out divide DIM, but the loops do not rely on it). The arrays need
+// dim DIM cyclic by >= ELEM_LANES (the kernel's partitions).
 
 // dst[t] = src[t] (converted to dst's type) for the first `rows` rows.
 template <class CFG, class S, class D>
-void copy_rows(const S src[CFG::TOKENS][CFG::DIM], unsigned rows, D dst[CFG::TOKENS][CFG::DIM]) {
+void copy_rows(const S *src, unsigned rows, D *dst) {
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
   UBIMOE_CYCLES(0);
-#pragma HLS ARRAY_PARTITION variable=src cyclic factor=L dim=2
-#pragma HLS ARRAY_PARTITION variable=dst cyclic factor=L dim=2
+  unsigned gs = 0, ls = 0, gd = 0, ld = 0;
 copy_rows_rows:
   for (unsigned r = 0; r < rows; r++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
@@ -153,60 +156,37 @@ copy_rows_rows:
       for (unsigned l = 0; l < L; l++) {
 #pragma HLS UNROLL
         const unsigned d = s * L + l;
-        if (d < CFG::DIM) dst[r][d] = src[r][d];
+        if (d < CFG::DIM) row_elem(dst, gd, ld, d) = row_elem(src, gs, ls, d);
       }
     }
+    next_row<S>(gs, ls);
+    next_row<D>(gd, ld);
   }
 }
 
-// dst[i] = src[idx[i]] for i < rows (an expert's queued tokens).
-template <class CFG, class T>
-void gather_rows(const T src[CFG::TOKENS][CFG::DIM], const unsigned idx[CFG::TOKENS], unsigned rows,
-                 T dst[CFG::TOKENS][CFG::DIM]) {
+// dst[i] = src[idx[which][i]] for i < rows (expert `which`'s queued tokens). The queue array and
+// its index are passed, not a row of it at a run-time offset.
+template <class CFG, class S, class D, unsigned T>
+void gather_rows(const S *src, const unsigned (*idx)[T], unsigned which, unsigned rows, D *dst) {
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
   UBIMOE_CYCLES(0);
-#pragma HLS ARRAY_PARTITION variable=src cyclic factor=L dim=2
-#pragma HLS ARRAY_PARTITION variable=dst cyclic factor=L dim=2
+  unsigned gd = 0, ld = 0;
 gather_rows_rows:
   for (unsigned i = 0; i < rows; i++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-    const unsigned t = idx[i];
+    unsigned gs, ls;
+    row_of<S>(idx[which][i], gs, ls);
     UBIMOE_CYCLES(0);  // not flattened: one loop instance per row
     for (unsigned s = 0; s < steps; s++) {
       UBIMOE_PIPELINE(1, TM::ELEMENTWISE_DEPTH);
       for (unsigned l = 0; l < L; l++) {
 #pragma HLS UNROLL
         const unsigned d = s * L + l;
-        if (d < CFG::DIM) dst[i][d] = src[t][d];
+        if (d < CFG::DIM) row_elem(dst, gd, ld, d) = row_elem(src, gs, ls, d);
       }
     }
-  }
-}
-
-// acc[idx[i]] += p[i] · y[i] for i < rows (an expert's score-weighted output, scattered back).
-template <class CFG, class A, class P, class Y>
-void scatter_add_rows(A acc[CFG::TOKENS][CFG::DIM], const unsigned idx[CFG::TOKENS], const P p[CFG::TOKENS],
-                      const Y y[CFG::TOKENS][CFG::DIM], unsigned rows) {
-  typedef typename CFG::TIMING TM;
-  const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
-  UBIMOE_CYCLES(0);
-#pragma HLS ARRAY_PARTITION variable=acc cyclic factor=L dim=2
-#pragma HLS ARRAY_PARTITION variable=y cyclic factor=L dim=2
-scatter_add_rows_rows:
-  for (unsigned i = 0; i < rows; i++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-    const unsigned t = idx[i];
-    const P pi = p[i];
-    UBIMOE_CYCLES(0);  // not flattened: one loop instance per row
-    for (unsigned s = 0; s < steps; s++) {
-      UBIMOE_PIPELINE(1, TM::ELEMENTWISE_DEPTH);
-      for (unsigned l = 0; l < L; l++) {
-#pragma HLS UNROLL
-        const unsigned d = s * L + l;
-        if (d < CFG::DIM) acc[t][d] += pi * y[i][d];
-      }
-    }
+    next_row<D>(gd, ld);
   }
 }
 

@@ -63,6 +63,20 @@ export interface EngineSpec {
   weightFx: Fx;
   weightType: string;
   what: string; // design field for errors, e.g. kernels.ffn_block
+  gelu?: boolean; // some layer applies GELU: the drain builds engineGeluUnits() GELU units
+}
+
+/** GELU units an engine's drain builds (linear.h): one per output per cycle, LANES rows × TILE_OUT. */
+export function engineGeluUnits(gelu: boolean, lanes: number, tileOut: number): number {
+  return gelu ? lanes * tileOut : 0;
+}
+
+/** rsqrt units of one LayerNorm instance (layernorm.h): one per row, between its passes. */
+export const LAYERNORM_RSQRT_UNITS = 1;
+
+/** Exp and reciprocal units of gate_select (gate.h), pipelined over tokens: E − 1 + k exps, 1 reciprocal. */
+export function gateUnits(experts: number, topK: number): { exp: number; recip: number } {
+  return { exp: experts - 1 + topK, recip: 1 };
 }
 
 /** Token groups a pass is padded to: the accumulator read-after-write distance (linear.h). */
@@ -131,6 +145,12 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
         maxShift ? "per-layer weight exponents: a scale word after each layer's biases" : 'no weight scales',
       ),
       k('SHIFT_BITS', Math.max(1, clog2(maxShift + 1)), 'bits of a weight exponent'),
+      k('HAS_GELU', s.gelu ?? false),
+      k(
+        'GELU_UNITS',
+        engineGeluUnits(s.gelu ?? false, s.lanes, s.tileOut),
+        'GELU units of the drain (each with its ROM)',
+      ),
     ],
   };
 }
@@ -231,6 +251,7 @@ export function layerNormStruct(
       k('VAR_BITS', v.width),
       k('VAR_FRAC', frac(v)),
       k('SCALED_BITS', scaled.width),
+      k('RSQRT_UNITS', LAYERNORM_RSQRT_UNITS, 'rsqrt units (each with its ROM)'),
     ],
   };
 }
@@ -334,6 +355,8 @@ export function gateStruct(
       k('PROB_BITS', PROB.width),
       k('PROB_FRAC', frac(PROB)),
       k('ESUM_BITS', 25 + clog2(experts)),
+      k('EXP_UNITS', gateUnits(experts, topK).exp, 'exp units of gate_select (each with its ROM)'),
+      k('RECIP_UNITS', gateUnits(experts, topK).recip),
       k('CLEAR_CYCLES', routeClearCycles(experts), 'timing: route() clears the expert counters'),
       k('LIST_CYCLES', routeListCycles(experts), 'timing: route() lists the experts with tokens'),
     ],

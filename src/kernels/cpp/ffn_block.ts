@@ -28,6 +28,34 @@ export const gateOut = (dims: ModelDims, tileOut: number) => Math.ceil(dims.expe
 const hasDense = (dims: ModelDims) => dims.moeBlocks.some((m) => !m);
 const hasMoe = (dims: ModelDims) => dims.moeBlocks.some((m) => m);
 
+/**
+ * The kernel's token arrays and their partitions (item: one partition per array, at its
+ * declaration, the largest need of all its users). s, hidden and res are the engine's S, B and R
+ * in the lane layout [groups][LANES][dim] (tokens.h, linear.h): the lane dimension is completely
+ * partitioned, the columns cyclic by `cols`. x and h are [N][D] (read one row at a time).
+ * Needs per cycle: the AXI row reader/writer ACTS_PER_WORD elements (x; s when the final norm's
+ * output is written from s), LayerNorm tile_in (x, s), the engine tile_in reads and tile_out
+ * writes (s, hidden), its drain tile_out (res), the row copies / gathers tile_out (x, s, res, h).
+ * The cost model prices the same banks (ffn_block.ts resources).
+ */
+export function ffnArrays(
+  params: FfnParams,
+  actBits: number,
+  axiBits: number,
+  finalNorm: boolean,
+): { lanes: number; xCols: number; sCols: number; hiddenCols: number; resCols: number; hCols: number } {
+  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
+  const apw = Math.floor(axiBits / actBits);
+  return {
+    lanes,
+    xCols: Math.max(apw, ti, to),
+    sCols: Math.max(ti, to, finalNorm ? apw : 1),
+    hiddenCols: Math.max(ti, to),
+    resCols: to,
+    hCols: to,
+  };
+}
+
 export function validate(params: FfnParams, dims: ModelDims): void {
   const { tile_in: ti, tile_out: to } = params;
   mustDivide(`${F}.tile_in`, ti, 'embed_dim', dims.D);
@@ -203,6 +231,7 @@ export function templateContext(
         weightFx: f.weight,
         weightType: 'weight_t',
         what: F,
+        gelu: true,
       },
       f,
       axi,
@@ -243,6 +272,8 @@ export function templateContext(
       k('TOKENS', N),
       k('DIM', D),
       k('ELEM_LANES', params.tile_out, 'elements per cycle of residual adds and row copies (tile_out)'),
+      k('LANES', lanes, "token lanes: the engine arrays' lane dimension"),
+      k('ROW_GROUPS', Math.ceil(N / lanes), 'groups of LANES token rows'),
       k('DEPTH', dims.depth),
       k('EXPERTS', dims.experts),
       k('TOP_K', dims.topK),
@@ -272,12 +303,9 @@ export function templateContext(
       blockOffsets: weights.blocks.map((b) => b.offset),
       // index of each block among the MoE blocks (its slice of routing_out), -1 when dense
       moeIndex: dims.moeBlocks.map((m) => (m ? moeIndex++ : -1)),
-      // banks of the engine's arrays (linear.h): S and B are read LANES rows x TILE_IN and written
-      // LANES rows x TILE_OUT per cycle (cyclic by the larger tile serves both: any run of that many
-      // consecutive features falls in distinct banks); R is drained LANES rows x TILE_OUT per cycle
-      rowBanks: lanes,
-      colBanks: Math.max(params.tile_in, params.tile_out),
-      rColBanks: params.tile_out,
+      // the arrays' partitions (ffnArrays): cyclic by the larger need serves every user, as any
+      // run of that many consecutive features falls in distinct banks
+      ...ffnArrays(params, f.act.width, axi, model.final_norm),
     },
   };
 }

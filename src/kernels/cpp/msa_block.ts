@@ -67,6 +67,11 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
   return { kernel: 'msa_block', words: offset, blocks };
 }
 
+/** Column banks of x (the engine's R): the AXI row reader/writer, LayerNorm1 (tile_in), proj's drain (tile_out). */
+export function msaXCols(params: MsaParams, actBits: number, axiBits: number): number {
+  return Math.max(Math.floor(axiBits / actBits), params.tile_in, params.tile_out);
+}
+
 export function templateContext(
   params: MsaParams,
   dims: ModelDims,
@@ -107,8 +112,10 @@ export function templateContext(
       sColBanks: params.tile_in,
       bRowBanks: Math.max(lanes, params.q_parallel),
       bColBanks: params.tile_out,
-      rRowBanks: lanes,
-      rColBanks: params.tile_out,
+      // x (R) in the lane layout [groups][LANES][D]; its columns serve the AXI row reader/writer,
+      // LayerNorm1 (tile_in) and proj's drain (tile_out)
+      xGroups: Math.ceil(N / lanes),
+      xCols: msaXCols(params, f.act.width, axi),
     },
     structs: [
       tokensStruct('msa_tokens_cfg', f, axi, D, N),
