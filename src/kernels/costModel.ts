@@ -97,7 +97,9 @@ export interface Buffer {
 
 /** The arrays of `buffers` the model puts in URAM: the template binds each (BIND_STORAGE impl=uram). */
 export const bindsUram = (buffers: Buffer[], board: Board): string[] =>
-  buffers.filter((b) => b.words > 0 && bufferStorage(b.widthBits, b.words, b.banks, board) === 'uram').map((b) => b.name);
+  buffers
+    .filter((b) => b.words > 0 && bufferStorage(b.widthBits, b.words, b.banks, board) === 'uram')
+    .map((b) => b.name);
 
 /** A dataflow FIFO (hls::stream) of width × depth: SRL in LUTs when shallow, BRAM otherwise. */
 export function fifoCost(widthBits: number, depth: number): Resources {

@@ -93,7 +93,8 @@ export function resources(
   const r = zeroResources();
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
   addInto(r, macResources(ti * to, formats(p).linIn.width, p.patch_weight.width, board));
-  for (const b of patchBuffers(params, dims, shared)) addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
+  for (const b of patchBuffers(params, dims, shared))
+    addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   // the weight tile in registers; the drain's bias and position adders on the output tile
   addInto(r, registers(ti * to * p.patch_weight.width));
   r.lut += 2 * to * p.activation.width;

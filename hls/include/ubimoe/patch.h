@@ -56,6 +56,7 @@ pixel_rows:
 }
 
 // ROW: one row of DIM activations (MAX_ROWS = 1); ROWS: the patch rows (MAX_ROWS = PATCHES).
+// read_rows stores ACTS_PER_WORD elements a cycle: head and body come partitioned by at least that.
 // The token rows before the linear: head = cls_token + pos_embed[0]; body = pos_embed[1..], which
 // the linear's drain then adds the projection into (R += y: the same sum as y + pos).
 // Timing: three m_axi bursts (cls, pos_embed row 0, the other rows) and the D-element add.
@@ -64,7 +65,9 @@ void position_rows(const typename ROW::word_t *cls, const typename ROW::word_t *
                    typename ROW::act_t head[1][ROW::DIM], typename ROWS::act_t body[ROWS::MAX_ROWS][ROWS::DIM]) {
   UBIMOE_PROCESS("position_rows");
   typedef typename ROW::TIMING TM;
+  const unsigned word_fields = ROW::ACTS_PER_WORD;
   typename ROW::act_t pos0[1][ROW::DIM];
+#pragma HLS ARRAY_PARTITION variable=pos0 cyclic factor=word_fields dim=2
   read_rows<ROW>(cls, 1, head);
   read_rows<ROW>(pos, 1, pos0);
   read_rows<ROWS>(pos + ROW::ROW_WORDS, ROWS::MAX_ROWS, body);

@@ -9,7 +9,13 @@ import { bindsUram, type Buffer } from '../costModel.js';
 import type { PatchEmbedParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import { formats, linearMaxShift } from './formats.js';
-import { linearEngineStruct, linearLayerStruct, MIN_TOKEN_GROUPS, patchStruct, tokensStruct } from './blocks.js';
+import {
+  linearEngineStruct,
+  linearLayerStruct,
+  MIN_TOKEN_GROUPS,
+  patchStruct,
+  tokensStruct,
+} from './blocks.js';
 import { mustDivide, type ArrayPartition, type KernelContext } from './common.js';
 import { LayoutBuilder, perWord, type KernelWeights } from './layout.js';
 import { k } from './struct.js';
@@ -40,23 +46,30 @@ export function gatherWriteLanes(tileIn: number, patch: number, actsPerWord: num
 export function patchBuffers(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams): Buffer[] {
   const p = shared.precision;
   const A = p.activation.width;
+  const apw = perWord(A, shared.axiWidthBits);
   const accRows = Math.max(dims.numPatches, MIN_TOKEN_GROUPS);
+  const banks = (name: string) => patchPartitions(params, apw).find((q) => q.name === name)?.factor ?? 1;
   return [
-    { name: 'patches', widthBits: A, words: dims.numPatches * dims.patchInputs, banks: params.tile_in },
-    { name: 'body', widthBits: A, words: dims.numPatches * dims.D, banks: params.tile_out },
-    { name: 'head', widthBits: A, words: dims.D, banks: 1 },
-    { name: 'pos0', widthBits: A, words: dims.D, banks: 1 }, // position_rows: pos_embed[0]
+    { name: 'patches', widthBits: A, words: dims.numPatches * dims.patchInputs, banks: banks('patches') },
+    { name: 'body', widthBits: A, words: dims.numPatches * dims.D, banks: banks('body') },
+    { name: 'head', widthBits: A, words: dims.D, banks: banks('head') },
+    { name: 'pos0', widthBits: A, words: dims.D, banks: apw }, // position_rows: pos_embed[0]
     { name: 'no_buffer', widthBits: A, words: dims.numPatches, banks: 1 }, // the engine's unused B
     { name: 'acc', widthBits: p.accum.width, words: accRows * params.tile_out, banks: params.tile_out },
     { name: 'bias', widthBits: p.bias.width, words: dims.D, banks: params.tile_out }, // engine_read
   ];
 }
 
-/** The partitions the template emits (factor 1 is no partition: nothing emitted). */
-export function patchPartitions(params: PatchEmbedParams): ArrayPartition[] {
+/**
+ * The partitions the template emits at its arrays' declarations (factor 1 is no partition: nothing
+ * emitted): the engine reads tile_in patch inputs and drains tile_out features a cycle; the token
+ * rows also move one AXI word (acts per word) a cycle (read_rows, write_rows).
+ */
+export function patchPartitions(params: PatchEmbedParams, actsPerWord: number): ArrayPartition[] {
   return [
     { name: 'patches', dim: 2, factor: params.tile_in },
-    { name: 'body', dim: 2, factor: params.tile_out },
+    { name: 'body', dim: 2, factor: Math.max(params.tile_out, actsPerWord) },
+    { name: 'head', dim: 2, factor: actsPerWord },
   ].filter((q) => q.factor > 1);
 }
 
@@ -109,7 +122,7 @@ export function templateContext(
     kernel: 'patch_embed',
     weights,
     values: {
-      partitions: patchPartitions(params),
+      partitions: patchPartitions(params, perWord(f.act.width, axi)),
       uram: board ? bindsUram(patchBuffers(params, dims, shared), board).filter((n) => own.has(n)) : [],
     },
     structs: [
