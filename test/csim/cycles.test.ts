@@ -2,8 +2,9 @@
  * Model against simulation on M³ViT-tiny (docs/cost-model.md, "Corrections from the timed
  * C-simulation"): the timed C-simulation of the default m3vit-tiny design on u280 (one N(0, 1)
  * image, a synthetic checkpoint) against the cost model evaluated with that image's routing
- * (reports/cycles.json carries both): every kernel and the total within ±10%. The micro case is
- * in test/cli/csim-cycles.test.ts. Cycle counts are deterministic; one timed build (~30 s).
+ * (reports/cycles.json carries both): every kernel and the total within ±10%; patch_embed's
+ * stages on u280 and zcu102 too. The micro case is in test/cli/csim-cycles.test.ts. Cycle counts
+ * are deterministic; two timed builds (~30-80 s each).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 let run: { status: number | null; stdout: string; stderr: string };
+let runZcu: { status: number | null; stdout: string; stderr: string };
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-tiny-cycles-'));
@@ -31,35 +33,50 @@ beforeAll(() => {
   for (const args of [
     ['checkpoint', 'synth', '--model', 'm3vit-tiny', '--seed', '1', '-o', at('tiny.safetensors')],
     ['generate', '--model', 'm3vit-tiny', '--board', 'u280', '-o', at('proj')],
+    ['generate', '--model', 'm3vit-tiny', '--board', 'zcu102', '-o', at('zcu')],
   ])
     expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
-  const r = spawnSync(
-    process.execPath,
-    [
-      bin,
-      'csim',
-      '--project',
-      at('proj'),
-      '--checkpoint',
-      at('tiny.safetensors'),
-      '--input',
-      at('image.npy'),
-      '-o',
-      at('out.npy'),
-      '--task',
-      '1',
-      '--no-reference',
-      '--cycles',
-    ],
-    { encoding: 'utf8', env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } },
-  );
-  run = { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const csim = (project: string) => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'csim',
+        '--project',
+        at(project),
+        '--checkpoint',
+        at('tiny.safetensors'),
+        '--input',
+        at('image.npy'),
+        '-o',
+        at(`${project}.npy`),
+        '--task',
+        '1',
+        '--no-reference',
+        '--cycles',
+      ],
+      { encoding: 'utf8', env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } },
+    );
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  run = csim('proj');
+  runZcu = csim('zcu');
 }, 600000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface Cycles {
-  per_image: Array<{ total_cycles: number; kernels: Record<string, number> }>;
-  predicted: { per_image: Array<{ total_cycles: number; kernels: Record<string, number> }> };
+  per_image: Array<{
+    total_cycles: number;
+    kernels: Record<string, number>;
+    calls: Array<{ kernel: string; stages: Array<{ name: string; cycles: number }> }>;
+  }>;
+  predicted: {
+    per_image: Array<{
+      total_cycles: number;
+      kernels: Record<string, number>;
+      parts: Record<string, Record<string, number>>;
+    }>;
+  };
 }
 
 describe('m3vit-tiny, u280: model against simulation', () => {
@@ -77,5 +94,28 @@ describe('m3vit-tiny, u280: model against simulation', () => {
       expect(total).toBeGreaterThanOrEqual(0.9);
       expect(total).toBeLessThanOrEqual(1.1);
     });
+  });
+});
+
+describe.each([
+  ['u280', 'proj'],
+  ['zcu102', 'zcu'],
+])('m3vit-tiny, %s: patch_embed, model against simulation', (_board, project) => {
+  test('every stage within ±10% (inputs beside each other, the position add in the drain, then the write)', () => {
+    const r = project === 'proj' ? run : runZcu;
+    expect([r.status, r.stderr]).toEqual([0, expect.any(String)]);
+    const c = JSON.parse(readFileSync(at(`${project}/reports/cycles.json`), 'utf8')) as Cycles;
+    const sim = c.per_image[0].calls[0];
+    const pred = c.predicted.per_image[0].parts.patch_embed;
+    expect(sim.kernel).toBe('patch_embed');
+    // the stages the kernel runs since issue 13 item 7: no element-per-cycle tail after the linear
+    expect(sim.stages.map((s) => s.name)).toEqual(['start', 'inputs', 'linear', 'write']);
+    for (const s of sim.stages) {
+      const ratio = s.cycles / pred[s.name];
+      expect([s.name, ratio >= 0.9 && ratio <= 1.1]).toEqual([s.name, true]);
+    }
+    const total = c.per_image[0].kernels.patch_embed / c.predicted.per_image[0].kernels.patch_embed;
+    expect(total).toBeGreaterThanOrEqual(0.9);
+    expect(total).toBeLessThanOrEqual(1.1);
   });
 });
