@@ -32,6 +32,7 @@ import {
   type CallContext,
   type ExpertLoad,
 } from './costModel.js';
+import { ffnBuffers } from './buffers.js';
 import type { FfnParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
@@ -188,7 +189,6 @@ export function resources(
   const p = shared.precision;
   const A = p.activation.width;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
-  const N = dims.numTokens;
   const r = zeroResources();
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
   addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
@@ -199,26 +199,11 @@ export function resources(
   addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
   addInto(r, nonlinearUnit(COST.GELU_MULTS, A, 16, board), to * lanes);
   const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
-  const hidden = Math.max(
-    dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0,
-    moeBlocks ? dims.expertHidden : 0,
-  );
-  const banks = Math.max(ti, to) * lanes;
-  // buffers: x, the engine's source (LayerNorm2 output / gathered tokens), hidden, the residual
-  // accumulator, the accumulators of the engine (every row × tile_out)
-  addInto(r, bufferCost(A, N * dims.D, to, board));
-  addInto(r, bufferCost(A, N * dims.D, banks, board));
-  addInto(r, bufferCost(A, N * hidden, banks, board));
-  addInto(r, bufferCost(p.accum.width, N * dims.D, to * lanes, board));
-  addInto(
-    r,
-    bufferCost(
-      p.accum.width,
-      Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes * to,
-      to * lanes,
-      board,
-    ),
-  );
+  // buffers (buffers.ts): x, the engine's source (LayerNorm2 output / gathered tokens), hidden,
+  // the residual accumulator, the engine's accumulators; with MoE the kept LayerNorm2 output and
+  // the expert queues
+  for (const b of ffnBuffers(params, dims, shared))
+    addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   if (moeBlocks) {
     const E = dims.experts;
     // the gate's logits are an engine pass (no MACs of their own); gate.h's one-pass softmax
@@ -230,9 +215,6 @@ export function resources(
     addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
     r.lut += dims.topK * E * A;
     addInto(r, macResources(to, A, A, board));
-    addInto(r, bufferCost(A, N * dims.D, to, board));
-    // per-expert token queues: (token index, score) for up to N tokens each
-    addInto(r, bufferCost(16 + A, E * N, 1, board));
   }
   addInto(r, registers(ti * to * p.weight.width)); // the tile in use (the next waits in the FIFO)
   r.lut += 2 * to * lanes * A; // bias and residual adders

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configValues, lintBanks } from '../../src/generate/banks.js';
@@ -42,6 +42,31 @@ describe('synthesisability lint', () => {
       generateProject(design, dir);
       expect(formatIssues(lintProject(dir).filter((i) => /patch/.test(i.file)))).toBe('');
     }
+  });
+
+  test('no factor-1 partitions, and URAM bound where the model prices it (issue 13 items 8, 9)', () => {
+    // one lane, tiles of 1 on patch_embed: every factor-1 partition left out
+    const dir = join(tmp, 'lanes1');
+    generateProject(
+      testDesign('m3vit-tiny', 'u280', {
+        patch_embed: { tile_in: 1 },
+        msa_block: { token_lanes: 1 },
+        ffn_block: { token_lanes: 1 },
+      }),
+      dir,
+    );
+    const sources = ['patch_embed', 'msa_block', 'ffn_block'].map((k) =>
+      readFileSync(join(dir, 'kernels', `${k}.cpp`), 'utf8'),
+    );
+    for (const text of sources) {
+      expect(text).not.toMatch(/factor=1\b/);
+      expect(text).not.toMatch(/= 1u?;\n#pragma HLS ARRAY_PARTITION/);
+    }
+    // m3vit-tiny on u280: the model puts the pixel buffer, qkv, hidden and res in URAM
+    expect(sources[0]).toMatch(/BIND_STORAGE variable=patches type=ram_t2p impl=uram/);
+    expect(sources[1]).toMatch(/BIND_STORAGE variable=qkv type=ram_t2p impl=uram/);
+    expect(sources[2]).toMatch(/BIND_STORAGE variable=hidden type=ram_t2p impl=uram/);
+    expect(sources[2]).toMatch(/BIND_STORAGE variable=res type=ram_t2p impl=uram/);
   });
 
   test('every known site names a library header and a reason', () => {

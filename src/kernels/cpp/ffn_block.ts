@@ -8,6 +8,9 @@ import { gateName } from '../../model/spec.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { FfnParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
+import type { Board } from '../../board/schema.js';
+import { ffnBuffers } from '../buffers.js';
+import { bindsUram } from '../costModel.js';
 import {
   gateStruct,
   layerNormStruct,
@@ -146,6 +149,7 @@ export function templateContext(
   dims: ModelDims,
   shared: SharedParams,
   model: ModelConfig,
+  board?: Board,
 ): KernelContext {
   validate(params, dims);
   const f = formats(shared.precision);
@@ -269,6 +273,12 @@ export function templateContext(
     weights,
     structs,
     values: {
+      // the template's arrays the model puts in URAM (bound there: BIND_STORAGE impl=uram)
+      uram: board
+        ? bindsUram(ffnBuffers(params, dims, shared), board).filter((n) =>
+            ['x', 's', 'hidden', 'res', 'h'].includes(n),
+          )
+        : [],
       blockOffsets: weights.blocks.map((b) => b.offset),
       // index of each block among the MoE blocks (its slice of routing_out), -1 when dense
       moeIndex: dims.moeBlocks.map((m) => (m ? moeIndex++ : -1)),

@@ -5,6 +5,9 @@
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { MsaParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
+import type { Board } from '../../board/schema.js';
+import { msaBuffers } from '../buffers.js';
+import { bindsUram } from '../costModel.js';
 import {
   attentionStruct,
   layerNormStruct,
@@ -72,6 +75,7 @@ export function templateContext(
   dims: ModelDims,
   shared: SharedParams,
   _model?: ModelConfig,
+  board?: Board,
 ): KernelContext {
   validate(params, dims);
   const f = formats(shared.precision);
@@ -99,6 +103,10 @@ export function templateContext(
     kernel: 'msa_block',
     weights,
     values: {
+      // the template's arrays the model puts in URAM (bound there: BIND_STORAGE impl=uram)
+      uram: board
+        ? bindsUram(msaBuffers(params, dims, shared), board).filter((n) => ['x', 's', 'qkv'].includes(n))
+        : [],
       blockOffsets: weights.blocks.map((b) => b.offset),
       // banks of the engine's arrays (linear.h): S = h, then the attention output (LANES rows x
       // TILE_IN per cycle); B = qkv (LANES rows drained, Q_PAR query rows read by the attention);
