@@ -108,7 +108,7 @@ export function defaultDesignFile(model: string | ModelConfig, board: string | B
     precision: 'w16a32',
     kernels: {
       patch_embed: { tile_in: 16, tile_out: 16 },
-      msa_block: { tile_in: 16, tile_out: 16, token_lanes: 3, q_parallel: 4, key_block: 8 },
+      msa_block: { tile_in: 16, tile_out: 16, token_lanes: 1, q_parallel: 4, key_block: 8 },
       ffn_block: { tile_in: 16, tile_out: 16, token_lanes: 3 },
     },
     ...placement,

@@ -130,8 +130,8 @@ export const COST = {
 
   // ---- LUT / FF (fitted: LUT_PER_MAC, FF_PER_MAC; the rest are estimates) ------------------
   /** Per MAC lane: adder-tree share, accumulator, operand routing and pipeline registers. */
-  LUT_PER_MAC: 106,
-  FF_PER_MAC: 105,
+  LUT_PER_MAC: 146,
+  FF_PER_MAC: 146,
   /** Per non-linear unit (tables in LUTROM, range reduction, interpolation). */
   LUT_PER_NONLINEAR: 450,
   FF_PER_NONLINEAR: 600,
