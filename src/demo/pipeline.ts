@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadBoard } from '../board/load.js';
 import type { Board } from '../board/schema.js';
-import { publishedFor } from '../report/published.js';
+import { msPerImageNote, predictedMsPerImage, publishedFor } from '../report/published.js';
 import { accuracyJson, compareTokens, expertAgreement, type Accuracy } from '../toolchain/accuracy.js';
 import { resolveDesign, type Design } from '../design/design.js';
 import { estimateDesign, estimateJson, type DesignEstimate } from '../design/estimate.js';
@@ -268,9 +268,13 @@ export function demoSummary(r: DemoResult): string {
   for (const c of publishedFor(r.design)) {
     const p = c.point;
     const figures = `${p.latencyMs} ms/image at ${p.clockMhz} MHz, DSP ${p.dsp}, BRAM ${p.bram}, LUT ${p.lut}, FF ${p.ff}`;
+    const like = predictedMsPerImage(p, e);
     lines.push(
       c.comparable
-        ? `published: ${p.who} on ${p.boardLabel}, ${p.model} ${p.precision.label}: ${figures}`
+        ? `published: ${p.who} on ${p.boardLabel}, ${p.model} ${p.precision.label}: ${figures}; ${msPerImageNote(p)}` +
+            (like !== undefined && p.msPerImageIs === 'throughput'
+              ? ` (predicted ${like.toFixed(2)} ms/image at throughput)`
+              : '')
         : `published: ${p.who} on ${p.boardLabel}, ${p.model} ${p.precision.label} (${figures}) is not comparable: ${c.reasons.join('; ')}`,
     );
   }

@@ -88,8 +88,9 @@ export function loadDesign(path: string): Design {
 }
 
 /**
- * UbiMoE's published architecture parameters (linear 16×16, 3 token lanes, attention 4 query
- * rows × 8-wide key blocks): the starting point when no searched design is given.
+ * UbiMoE's published architecture parameters as its public code runs them (linear 16×16, ONE
+ * token lane on the attention side, 3 on the FFN side, attention 4 query rows × 8-wide key
+ * blocks): the starting point when no searched design is given.
  */
 export function defaultDesignFile(model: string | ModelConfig, board: string | Board): DesignFileInput {
   const b = typeof board === 'string' ? loadBoard(board) : board;
@@ -108,7 +109,7 @@ export function defaultDesignFile(model: string | ModelConfig, board: string | B
     precision: 'w16a32',
     kernels: {
       patch_embed: { tile_in: 16, tile_out: 16 },
-      msa_block: { tile_in: 16, tile_out: 16, token_lanes: 3, q_parallel: 4, key_block: 8 },
+      msa_block: { tile_in: 16, tile_out: 16, token_lanes: 1, q_parallel: 4, key_block: 8 },
       ffn_block: { tile_in: 16, tile_out: 16, token_lanes: 3 },
     },
     ...placement,

@@ -64,9 +64,9 @@ export function renderContext(design: Design): RenderContext {
   // every kernel's config structs carry its timing constants (typedef <kernel>_timing_cfg TIMING)
   const timed = (c: KernelContext): KernelContext => ({ ...c, structs: withTiming(c.structs, c.kernel) });
   const kernels: Record<KernelName, KernelContext> = {
-    patch_embed: timed(patchContext(design.kernels.patch_embed, dims, shared, model)),
-    msa_block: timed(msaContext(design.kernels.msa_block, dims, shared, model)),
-    ffn_block: timed(ffnContext(design.kernels.ffn_block, dims, shared, model)),
+    patch_embed: timed(patchContext(design.kernels.patch_embed, dims, shared, model, design.board)),
+    msa_block: timed(msaContext(design.kernels.msa_block, dims, shared, model, design.board)),
+    ffn_block: timed(ffnContext(design.kernels.ffn_block, dims, shared, model, design.board)),
   };
   const globalTypes: CppType[] = [
     t('word_t', `ap_uint<${axi}>`, 'one AXI word'),

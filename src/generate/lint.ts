@@ -1,20 +1,226 @@
 /**
  * Synthesisability lint of a generated project's kernel sources (kernels/*.cpp, kernels/config.h,
  * include/ubimoe/*.h): no dynamic memory, no STL or std:: at all, no float/double (types or
- * literals), no recursion, and every loop whose bound is not a compile-time constant carries a
- * LOOP_TRIPCOUNT pragma. Conventions it relies on (the kernel library follows them): constant
+ * literals), no recursion, every loop whose bound is not a compile-time constant carries a
+ * LOOP_TRIPCOUNT pragma, and the memory-port rules of banks.ts (docs/hls-rules.md). Conventions it relies on (the kernel library follows them): constant
  * bounds are literals, ALL_CAPS names, qualified names (cfg::X) or `const` locals initialised
  * from those.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { configValues, lintBanks, type BankRule } from './banks.js';
 
 export interface LintIssue {
   file: string;
   line: number;
-  rule: 'heap' | 'stl' | 'float' | 'recursion' | 'tripcount' | 'include';
+  rule: 'heap' | 'stl' | 'float' | 'recursion' | 'tripcount' | 'include' | BankRule;
   message: string;
+  site?: string; // function/loop label (the memory-port rules)
+  known?: boolean; // a KNOWN_SITES entry: reported, not fatal
 }
+
+/**
+ * Memory-port findings in library code other branches are fixing (issue 13 items 1-3, 5), kept
+ * reported but not fatal until those fixes land; each entry is the exact header, rule and
+ * function/loop label. Remove an entry once its fix is merged (the lint then holds it fixed).
+ */
+export const KNOWN_SITES: Array<{ file: string; rule: BankRule; site: string; why: string }> = [
+  {
+    file: 'include/ubimoe/attention.h',
+    rule: 'bank-index',
+    site: 'attention_scores/qk_queries',
+    why: 'item 1: query rows at min(q0+qp, N-1) (branch i-attn)',
+  },
+  {
+    file: 'include/ubimoe/attention.h',
+    rule: 'pow2-factor',
+    site: 'attention_softmax_av/normalise',
+    why: 'item 1: rows by Q_PAR, not a power of two (branch i-attn)',
+  },
+  {
+    file: 'include/ubimoe/attention.h',
+    rule: 'pow2-factor',
+    site: 'attention_scores/qk_queries',
+    why: 'item 1 (branch i-attn)',
+  },
+  {
+    file: 'include/ubimoe/attention.h',
+    rule: 'pow2-factor',
+    site: 'attention_scores/qk_keys',
+    why: 'key blocks of 5 or 17 (branch i-attn)',
+  },
+  {
+    file: 'include/ubimoe/attention.h',
+    rule: 'pow2-factor',
+    site: 'attention_softmax_av/av_keys',
+    why: 'key blocks (branch i-attn)',
+  },
+  {
+    file: 'include/ubimoe/attention.h',
+    rule: 'pow2-factor',
+    site: 'attention/split_head',
+    why: 'item 4: split_head (branch i-attn)',
+  },
+  {
+    file: 'include/ubimoe/linear.h',
+    rule: 'bank-index',
+    site: 'engine_pass/lanes',
+    why: "item 5: S banked for one user's tile, read with another's (branch i-linear)",
+  },
+  {
+    file: 'include/ubimoe/layernorm.h',
+    rule: 'arg-partition',
+    site: 'layernorm',
+    why: 'item 5: partitions on arguments (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/layernorm.h',
+    rule: 'bank-index',
+    site: 'layernorm/ln_var',
+    why: "item 5: the caller's partition of x (branch i-linear)",
+  },
+  {
+    file: 'include/ubimoe/layernorm.h',
+    rule: 'bank-index',
+    site: 'layernorm/ln_out',
+    why: 'item 5 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/layernorm.h',
+    rule: 'pow2-factor',
+    site: 'layernorm/ln_sum',
+    why: 'item 2: rows by LANES (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/layernorm.h',
+    rule: 'pow2-factor',
+    site: 'layernorm/ln_var',
+    why: 'item 2 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/layernorm.h',
+    rule: 'pow2-factor',
+    site: 'layernorm/ln_out',
+    why: 'item 2 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/linear.h',
+    rule: 'bank-index',
+    site: 'engine_read/read_biases',
+    why: 'a bias word has more fields than the bias vector has banks (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/linear.h',
+    rule: 'pow2-factor',
+    site: 'engine_pass/lanes',
+    why: 'item 2: r = g·LANES + l (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/linear.h',
+    rule: 'pow2-factor',
+    site: 'engine_pass/drain_rows',
+    why: 'item 2 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/linear.h',
+    rule: 'pow2-factor',
+    site: 'engine_pass/drain_scatter',
+    why: 'item 2 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/linear.h',
+    rule: 'rom-replication',
+    site: 'engine_pass/drain_rows',
+    why: "item 3: the drain's GELU units share one table (branch i-linear)",
+  },
+  {
+    file: 'include/ubimoe/linear.h',
+    rule: 'rom-replication',
+    site: 'engine_pass/drain_scatter',
+    why: 'item 3 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'arg-partition',
+    site: 'add_rows',
+    why: 'item 5 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'arg-partition',
+    site: 'add_rows_into',
+    why: 'item 5 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'arg-partition',
+    site: 'copy_rows',
+    why: 'item 5 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'arg-partition',
+    site: 'gather_rows',
+    why: 'item 5 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'arg-partition',
+    site: 'scatter_add_rows',
+    why: 'item 5 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'bank-index',
+    site: 'read_rows/unpack',
+    why: 'item 5: msa/ffn callers pass unpartitioned rows (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'bank-index',
+    site: 'write_rows/pack',
+    why: 'item 5 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'bank-index',
+    site: 'copy_rows/copy_rows_rows',
+    why: 'item 5 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'pow2-factor',
+    site: 'read_rows/unpack',
+    why: 'item 2: rows by LANES (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'pow2-factor',
+    site: 'write_rows/pack',
+    why: 'item 2 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'pow2-factor',
+    site: 'copy_rows/copy_rows_rows',
+    why: 'item 2 (branch i-linear)',
+  },
+  {
+    file: 'include/ubimoe/tokens.h',
+    rule: 'pow2-factor',
+    site: 'gather_rows/gather_rows_rows',
+    why: 'item 2 (branch i-linear)',
+  },
+  {
+    file: 'kernels/ffn_block.cpp',
+    rule: 'pow2-factor',
+    site: 'plan_experts',
+    why: 'item 2: logits rows by LANES (branch i-linear)',
+  },
+];
+
+const isKnown = (i: LintIssue) =>
+  KNOWN_SITES.some((k) => k.file === i.file && k.rule === i.rule && k.site === i.site);
 
 /** Comments and string/char literals blanked out (newlines kept, so line numbers stay right). */
 export function stripCode(text: string): string {
@@ -210,9 +416,25 @@ export function lintProject(dir: string): LintIssue[] {
     codes.push({ file: f, code: stripCode(text) });
   }
   issues.push(...lintRecursion(codes));
+  // the constants' values: config.h's structs, and the kernels' typedefs of them (typedef X ENG;)
+  const cfg = configValues(
+    files
+      .filter((f) => f.startsWith('kernels'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('\n'),
+  );
+  for (const i of lintBanks(codes, cfg)) issues.push(isKnown(i) ? { ...i, known: true } : i);
   return issues;
 }
 
+/** The findings that fail a project (everything but the KNOWN_SITES entries). */
+export const fatalIssues = (issues: LintIssue[]): LintIssue[] => issues.filter((i) => !i.known);
+
 export function formatIssues(issues: LintIssue[]): string {
-  return issues.map((i) => `${i.file}:${i.line}: ${i.rule}: ${i.message}`).join('\n');
+  return issues
+    .map(
+      (i) =>
+        `${i.file}:${i.line}: ${i.rule}${i.known ? ' (known site)' : ''}: ${i.message}${i.site ? ` [${i.site}]` : ''}`,
+    )
+    .join('\n');
 }

@@ -56,28 +56,51 @@ export function bram18ForBank(widthBits: number, depth: number): number {
   return best;
 }
 
+/** Where HLS puts one on-chip array (the template binds 'uram' explicitly: BIND_STORAGE impl=uram). */
+export type Storage = 'lutram' | 'bram' | 'uram';
+
+/**
+ * The storage of an array of `words` words of `widthBits` in `banks` banks: tiny banks become
+ * LUTRAM, buffers of at least URAM_MIN_BUFFER_BITS go to URAM when the board has some, the rest to
+ * BRAM18. Decided once here; bufferCost prices it and the templates bind it (bindsUram).
+ */
+export function bufferStorage(widthBits: number, words: number, banks: number, board: Board): Storage {
+  const b = Math.max(1, Math.min(banks, words));
+  if (Math.ceil(words / b) * widthBits <= COST.LUTRAM_MAX_BITS) return 'lutram';
+  if (board.resources.uram > 0 && widthBits * words >= COST.URAM_MIN_BUFFER_BITS) return 'uram';
+  return 'bram';
+}
+
 /**
  * Storage cost of an on-chip array of `words` words of `widthBits`, cyclically partitioned into
- * `banks` banks (HLS array_partition): tiny banks become LUTRAM, large buffers go to URAM when the
- * board has some (bind_storage impl=uram), the rest to BRAM18.
+ * `banks` banks (HLS array_partition), where bufferStorage puts it.
  */
 export function bufferCost(widthBits: number, words: number, banks: number, board: Board): Resources {
   const r = zeroResources();
   if (words <= 0) return r;
   const b = Math.max(1, Math.min(banks, words));
   const depth = Math.ceil(words / b);
-  const bankBits = depth * widthBits;
-  if (bankBits <= COST.LUTRAM_MAX_BITS) {
-    r.lut = b * Math.ceil(bankBits / 64);
-    return r;
-  }
-  if (board.resources.uram > 0 && widthBits * words >= COST.URAM_MIN_BUFFER_BITS) {
+  const storage = bufferStorage(widthBits, words, banks, board);
+  if (storage === 'lutram') r.lut = b * Math.ceil((depth * widthBits) / 64);
+  else if (storage === 'uram')
     r.uram = b * Math.ceil(widthBits / COST.URAM_WIDTH) * Math.ceil(depth / COST.URAM_DEPTH);
-    return r;
-  }
-  r.bram18 = b * bram18ForBank(widthBits, depth);
+  else r.bram18 = b * bram18ForBank(widthBits, depth);
   return r;
 }
+
+/** An on-chip array a kernel declares: its name in the template and its shape, priced once. */
+export interface Buffer {
+  name: string;
+  widthBits: number;
+  words: number;
+  banks: number;
+}
+
+/** The arrays of `buffers` the model puts in URAM: the template binds each (BIND_STORAGE impl=uram). */
+export const bindsUram = (buffers: Buffer[], board: Board): string[] =>
+  buffers
+    .filter((b) => b.words > 0 && bufferStorage(b.widthBits, b.words, b.banks, board) === 'uram')
+    .map((b) => b.name);
 
 /** A dataflow FIFO (hls::stream) of width × depth: SRL in LUTs when shallow, BRAM otherwise. */
 export function fifoCost(widthBits: number, depth: number): Resources {

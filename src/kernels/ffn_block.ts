@@ -7,7 +7,7 @@ import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
 import { engineGeluUnits, gateUnits, LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
-import { ffnArrays, gateOut } from './cpp/ffn_block.js';
+import { gateOut } from './cpp/ffn_block.js';
 import { formats, linearMaxShift } from './cpp/formats.js';
 import {
   addInto,
@@ -33,6 +33,7 @@ import {
   type CallContext,
   type ExpertLoad,
 } from './costModel.js';
+import { ffnBuffers } from './buffers.js';
 import type { FfnParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
@@ -189,7 +190,6 @@ export function resources(
   const p = shared.precision;
   const A = p.activation.width;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
-  const N = dims.numTokens;
   const r = zeroResources();
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
   addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
@@ -200,29 +200,11 @@ export function resources(
   addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
   addInto(r, nonlinearUnit('gelu', A, board), engineGeluUnits(true, lanes, to));
   const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
-  const hidden = Math.max(
-    dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0,
-    moeBlocks ? dims.expertHidden : 0,
-  );
-  // buffers, partitioned as the kernel declares them (ffnArrays; the presets have no final norm):
-  // x, the engine's source s (LayerNorm2 output / gathered tokens), hidden and the residual res
-  // (s, hidden, res in the lane layout: rows padded to whole groups, lanes × cols banks), the
-  // accumulators of the engine (every row × tile_out)
-  const arr = ffnArrays(params, A, shared.axiWidthBits, false);
-  const laneRows = Math.ceil(N / lanes) * lanes;
-  addInto(r, bufferCost(A, N * dims.D, arr.xCols, board));
-  addInto(r, bufferCost(A, laneRows * dims.D, arr.sCols * lanes, board));
-  addInto(r, bufferCost(A, laneRows * hidden, arr.hiddenCols * lanes, board));
-  addInto(r, bufferCost(p.accum.width, laneRows * dims.D, arr.resCols * lanes, board));
-  addInto(
-    r,
-    bufferCost(
-      p.accum.width,
-      Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes * to,
-      to * lanes,
-      board,
-    ),
-  );
+  // buffers (buffers.ts): x, the engine's source (LayerNorm2 output / gathered tokens), hidden,
+  // the residual accumulator, the engine's accumulators; with MoE the kept LayerNorm2 output and
+  // the expert queues
+  for (const b of ffnBuffers(params, dims, shared))
+    addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   if (moeBlocks) {
     const E = dims.experts;
     // the gate's logits are an engine pass (no MACs of their own); gate.h's one-pass softmax
@@ -235,9 +217,6 @@ export function resources(
     addInto(r, nonlinearUnit('recip', A, board), gu.recip);
     r.lut += dims.topK * E * A;
     addInto(r, macResources(to, A, A, board));
-    addInto(r, bufferCost(A, N * dims.D, arr.hCols, board));
-    // per-expert token queues: (token index, score) for up to N tokens each
-    addInto(r, bufferCost(16 + A, E * N, 1, board));
   }
   addInto(r, registers(ti * to * p.weight.width)); // the tile in use (the next waits in the FIFO)
   r.lut += 2 * to * lanes * A; // bias and residual adders

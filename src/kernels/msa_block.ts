@@ -7,7 +7,6 @@ import { COST, LATENCY } from './costConstants.js';
 import { attentionInitCycles, attentionSoftmaxBlockCycles, pipelinedLoopCycles } from './latency.js';
 import { formats, linearMaxShift, PROB } from './cpp/formats.js';
 import { LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
-import { msaXCols } from './cpp/msa_block.js';
 import {
   addInto,
   axiPortResources,
@@ -27,6 +26,7 @@ import {
   zeroResources,
   type CallContext,
 } from './costModel.js';
+import { msaBuffers } from './buffers.js';
 import type { MsaParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
@@ -109,15 +109,12 @@ export function resources(
   const p = shared.precision;
   const A = p.activation.width;
   const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
-  const tokensDim = dims.numTokens * dims.D;
   const r = zeroResources();
   const Q = formats(p).qkv.width;
   // ONE linear engine runs qkv and proj: tile_in × tile_out × lanes MACs; its accumulators hold
   // tile_out outputs of every token row
   addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
   r.lut += weightShifterLuts(to * lanes, linearMaxShift(formats(p), formats(p).weight, ti));
-  const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
-  addInto(r, bufferCost(p.accum.width, accRows * to, to * lanes, board));
   // attention.h: per cycle q_parallel × key_block score MACs (q·k, both qkv_t) and as many A·V MACs
   // (prob_t × v); the operand widths are the generated kernel's (src/kernels/cpp/formats.ts)
   addInto(r, macResources(qp * kb, Q, Q, board));
@@ -129,20 +126,9 @@ export function resources(
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
   addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
-  // on-chip buffers: x (the residual the proj pass drains into), LayerNorm1 output / attention
-  // output, qkv (drained LANES rows per cycle, read Q_PAR rows per cycle), one head's K and V
-  addInto(
-    r,
-    bufferCost(
-      A,
-      Math.ceil(dims.numTokens / lanes) * lanes * dims.D,
-      msaXCols(params, A, shared.axiWidthBits) * lanes,
-      board,
-    ),
-  );
-  addInto(r, bufferCost(A, tokensDim, ti * lanes, board));
-  addInto(r, bufferCost(Q, 3 * tokensDim, Math.max(lanes, qp) * to, board));
-  addInto(r, bufferCost(Q, (dims.numTokens + kb) * dims.headDim, kb, board), 2);
+  // on-chip buffers (buffers.ts: the engine's accumulators, x, s, qkv, one head's K and V)
+  for (const b of msaBuffers(params, dims, shared))
+    addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   // registers: the weight tile in use, Q rows of a group, scores, A·V accumulators, softmax state
   addInto(
     r,

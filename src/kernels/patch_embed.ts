@@ -7,6 +7,8 @@ import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { pipelinedLoopCycles } from './latency.js';
 import { formats } from './cpp/formats.js';
+import { perWord, wordsFor } from './cpp/layout.js';
+import { gatherWriteLanes, patchBuffers } from './cpp/patch_embed.js';
 import {
   addInto,
   axiPortResources,
@@ -26,10 +28,11 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
 
 /**
- * Cycles of one patch_embed invocation (one image): the image is read into the on-chip pixel
- * buffer (the linear's inputs), then the weight-stationary linear runs (its weight tiles stream
- * in), then the tail: cls + pos_embed in, the position add, the tokens out (one after another, as
- * the kernel runs them; the model overlapped the tail with the linear before the timed C-simulation).
+ * Cycles of one patch_embed invocation (one image), as templates/kernels/patch_embed.cpp.ejs runs
+ * it: the inputs (a dataflow region: the pixels gathered into the patch array on one port while
+ * the token rows, cls + pos_embed, are read on the other), then the weight-stationary linear,
+ * whose drain adds the projection into the pos_embed rows (the position add costs no cycles of
+ * its own), then the write of the tokens.
  */
 export function cycles(
   params: PatchEmbedParams,
@@ -39,8 +42,25 @@ export function cycles(
   call: CallContext = {},
 ): CycleEstimate {
   const p = shared.precision;
+  const axi = shared.axiWidthBits;
   const bpc = portBytesPerCycle(board, shared, call);
-  const readPixels = transferCycles((dims.numPatches * dims.patchInputs * p.activation.width) / 8, bpc);
+  const f = formats(p);
+  // gather_patches: one II=1 loop over (channel, row, word × chunk), throttled by the burst
+  const apw = perWord(f.act.width, axi);
+  const P = dims.patchSize;
+  const pixelWords = dims.inChans * dims.patchesH * P * wordsFor(dims.patchesW * P, f.act.width, axi);
+  const chunks = apw / gatherWriteLanes(params.tile_in, P, apw);
+  const gather = Math.max(
+    transferCycles((pixelWords * axi) / 8, bpc),
+    COST.AXI_FIRST_BEAT_CYCLES + pipelinedLoopCycles(pixelWords * chunks, 1, LATENCY.AXI_READ_DEPTH),
+  );
+  // position_rows: three bursts (cls, pos_embed row 0, rows 1..) and the cls row's add
+  const rowBytes = (rows: number) => (rows * wordsFor(dims.D, f.act.width, axi) * axi) / 8;
+  const positions =
+    2 * transferCycles(rowBytes(1), bpc) +
+    transferCycles(rowBytes(dims.numPatches), bpc) +
+    pipelinedLoopCycles(dims.D, 1, LATENCY.ELEMENTWISE_DEPTH);
+  const inputs = Math.max(gather, positions);
   const linear = linearCycles(
     {
       tokens: dims.numPatches,
@@ -53,21 +73,15 @@ export function cycles(
     { ...shared, precision: { ...p, weight: p.patch_weight } },
     bpc,
   );
-  // the tail, after the linear (templates/kernels/patch_embed.cpp.ejs, stage "tail"): cls and
-  // pos_embed read (two read_rows bursts), the position add (one element per cycle), the tokens out
-  const rowBytes = (rows: number) => (rows * dims.D * p.activation.width) / 8;
-  const tail =
-    transferCycles(rowBytes(1), bpc) +
-    transferCycles(rowBytes(dims.numTokens), bpc) +
-    pipelinedLoopCycles(dims.numTokens * dims.D, 1, LATENCY.ELEMENTWISE_DEPTH) +
-    transferCycles(rowBytes(dims.numTokens), bpc);
+  // the tail: the cls row and the patch rows out (two bursts)
+  const write = transferCycles(rowBytes(1), bpc) + transferCycles(rowBytes(dims.numPatches), bpc);
   return {
-    cycles: COST.KERNEL_START_CYCLES + readPixels + linear + tail,
-    parts: { start: COST.KERNEL_START_CYCLES, read_pixels: readPixels, linear, tail },
+    cycles: COST.KERNEL_START_CYCLES + inputs + linear + write,
+    parts: { start: COST.KERNEL_START_CYCLES, inputs, linear, write },
   };
 }
 
-/** Resources of one patch_embed compute unit. */
+/** Resources of one patch_embed compute unit: the MACs, every on-chip array (patchBuffers), FIFOs, ports. */
 export function resources(
   params: PatchEmbedParams,
   dims: ModelDims,
@@ -79,10 +93,10 @@ export function resources(
   const r = zeroResources();
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
   addInto(r, macResources(ti * to, formats(p).linIn.width, p.patch_weight.width, board));
-  // pixel buffer: every patch's C·P·P inputs, tile_in of them read per cycle
-  addInto(r, bufferCost(p.activation.width, dims.numPatches * dims.patchInputs, ti, board));
-  // double-buffered weight tile, accumulators, bias + pos_embed adders on the output tile
-  addInto(r, registers(2 * ti * to * p.patch_weight.width + to * p.accum.width));
+  for (const b of patchBuffers(params, dims, shared))
+    addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
+  // the weight tile in registers; the drain's bias and position adders on the output tile
+  addInto(r, registers(ti * to * p.patch_weight.width));
   r.lut += 2 * to * p.activation.width;
   addInto(r, fifoCost(shared.axiWidthBits, shared.streamDepth), 2);
   addInto(r, axiPortResources(shared.axiWidthBits), 2);

@@ -75,6 +75,8 @@ export interface ModelDims {
   numPatches: number;
   numTokens: number; // patches + cls
   patchInputs: number; // in_chans × P × P
+  inChans: number; // C
+  patchSize: number; // P
   mlpHidden: number; // D × mlp_ratio (dense blocks)
   experts: number;
   topK: number;
@@ -98,6 +100,8 @@ export function modelDims(m: ModelConfig): ModelDims {
     numPatches: patchesH * patchesW,
     numTokens: patchesH * patchesW + 1,
     patchInputs: m.in_chans * m.patch_size * m.patch_size,
+    inChans: m.in_chans,
+    patchSize: m.patch_size,
     mlpHidden: Math.round(m.embed_dim * m.mlp_ratio),
     experts,
     topK: experts > 0 ? (m.top_k ?? 0) : 0,

@@ -148,7 +148,15 @@ describe('ubimoe csim --cycles', () => {
       // the regions each kernel runs (the engine's reader and compute process; attention groups)
       const regions = (k: string) =>
         new Set(img.calls.filter((x) => x.kernel === k).flatMap((x) => x.regions.map((r) => r.name)));
-      expect(regions('patch_embed')).toEqual(new Set(['pe_engine']));
+      expect(regions('patch_embed')).toEqual(new Set(['pe_inputs', 'pe_engine']));
+      // patch_embed (issue 13 item 7): the token rows are read beside the pixel gather (the
+      // region ends before the two processes' busy cycles added up), the position add rides on
+      // the linear's drain, so after the linear only the write is left
+      const pe = img.calls[0];
+      expect(pe.stages.map((st) => st.name)).toEqual(['start', 'inputs', 'linear', 'write']);
+      const inputs = pe.regions.find((r) => r.name === 'pe_inputs')!;
+      expect(inputs.processes.map((p) => p.name).sort()).toEqual(['gather_patches', 'position_rows']);
+      expect(inputs.cycles).toBeLessThan(inputs.processes.reduce((a, p) => a + p.busy, 0));
       expect(regions('msa_block')).toEqual(new Set(['msa_engine', 'attention_group']));
       expect(regions('ffn_block')).toEqual(new Set(['ffn_engine']));
     }

@@ -98,6 +98,16 @@ describe('ubimoe build --target tb (g++ only)', () => {
     expect(payload(join(tb, 'golden.npy')).equals(payload(out))).toBe(true);
   });
 
+  test('each kernel has the golden of its first call alone (the HLS test bench is ONE call of it)', () => {
+    // tokens after the first patch_embed, msa_block and ffn_block call: all of the forward's shape,
+    // each different from the others and from the whole forward's output
+    const goldens = ['patch_embed', 'msa_block', 'ffn_block'].map((k) => join(tb, `golden-${k}.npy`));
+    const shape = decodeNpy(readFileSync(join(tb, 'golden.npy')), 'golden').shape;
+    for (const g of goldens) expect(decodeNpy(readFileSync(g), g).shape).toEqual(shape);
+    const all = [...goldens, join(tb, 'golden.npy')].map((f) => payload(f).toString('hex'));
+    expect(new Set(all).size).toBe(4);
+  });
+
   test('a second build finds tb/ up to date, keeps it and checks it again', () => {
     const before = statSync(join(tb, 'golden.npy')).mtimeMs;
     const r = buildTb();
@@ -190,12 +200,15 @@ describe('the Vitis steps that run the test bench (Vitis HLS stood in for by the
     expect(existsSync(join(tb, 'golden.npy'))).toBe(true);
     const cosims = calls('cosim_design');
     expect(cosims).toHaveLength(3);
-    for (const c of cosims)
-      expect(c.slice(-2)).toEqual([
-        '-argv',
-        readFileSync(join(tb, 'argv.txt'), 'utf8').trim().replaceAll('@TB@', tb),
-      ]);
-    expect(cosims[0].at(-1)).toContain(`--golden ${tb}/golden.npy`);
+    // one call of the kernel under test: its own golden, the forward stops after it
+    const argvOf = (k: string) =>
+      readFileSync(join(tb, 'argv.txt'), 'utf8')
+        .trim()
+        .replaceAll('@TB@', tb)
+        .replace('/golden.npy', `/golden-${k}.npy`) + ` --stop-after ${k}`;
+    const kernelOf = (c: string[]) => /--stop-after (\w+)$/.exec(c.at(-1)!)?.[1] ?? '';
+    expect(cosims.map(kernelOf).sort()).toEqual(['ffn_block', 'msa_block', 'patch_embed']);
+    for (const c of cosims) expect(c.slice(-2)).toEqual(['-argv', argvOf(kernelOf(c))]);
     const log = readFileSync(join(p.dir, 'logs', 'cosim-ffn_block.log'), 'utf8');
     expect(log).toContain('UBIMOE_STEPS="csynth cosim"');
     expect(log).toContain('ubimoe: HLS step cosim of ffn_block');
@@ -210,7 +223,8 @@ describe('the Vitis steps that run the test bench (Vitis HLS stood in for by the
     expect(r.stderr).toMatch(/^ {2}✓ {2}HLS C-simulation msa_block /m);
     const csims = calls('csim_design');
     expect(csims).toHaveLength(3);
-    for (const c of csims) expect(c.at(-1)).toContain(`--golden ${tb}/golden.npy`);
+    for (const c of csims)
+      expect(c.at(-1)).toMatch(new RegExp(`--golden ${tb}/golden-(\\w+)\\.npy --stop-after \\1$`));
     expect(r.stdout).not.toMatch(/synthesis results/);
   });
 });

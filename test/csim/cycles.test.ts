@@ -1,10 +1,11 @@
 /**
  * Model against simulation on M³ViT-tiny (docs/cost-model.md, "Corrections from the timed
- * C-simulation", "Searched designs"): the timed C-simulation of the default m3vit-tiny design on
- * u280 and of the design the search picks on zcu102 at W8A8 (one N(0, 1) image, a synthetic
- * checkpoint) against the cost model evaluated with that image's routing (reports/cycles.json
- * carries both): every kernel and the total within ±10%. The micro case is in
- * test/cli/csim-cycles.test.ts. Cycle counts are deterministic; two timed builds (~30 s each).
+ * C-simulation", "Searched designs"): the timed C-simulation of the default m3vit-tiny designs on
+ * u280 and zcu102 and of the design the search picks on zcu102 at W8A8 (one N(0, 1) image, a
+ * synthetic checkpoint) against the cost model evaluated with that image's routing
+ * (reports/cycles.json carries both): every kernel and the total within ±10%; patch_embed's
+ * stages on u280 and zcu102 too. The micro case is in test/cli/csim-cycles.test.ts. Cycle counts
+ * are deterministic; three timed builds (~30-80 s each).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import { CSIM_CACHE } from './harness.js';
 const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
-const PROJECTS = ['default-u280', 'searched-zcu102-w8a8'];
+const PROJECTS = ['default-u280', 'default-zcu102', 'searched-zcu102-w8a8'];
 const runs: Record<string, { status: number | null; stdout: string; stderr: string }> = {};
 
 beforeAll(() => {
@@ -38,6 +39,7 @@ beforeAll(() => {
   for (const args of [
     ['checkpoint', 'synth', '--model', 'm3vit-tiny', '--seed', '1', '-o', at('tiny.safetensors')],
     ['generate', '--model', 'm3vit-tiny', '--board', 'u280', '-o', at('default-u280')],
+    ['generate', '--model', 'm3vit-tiny', '--board', 'zcu102', '-o', at('default-zcu102')],
     // the search's pick (its engines' token lanes need not be powers of two)
     [
       'search',
@@ -76,8 +78,18 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface Cycles {
-  per_image: Array<{ total_cycles: number; kernels: Record<string, number> }>;
-  predicted: { per_image: Array<{ total_cycles: number; kernels: Record<string, number> }> };
+  per_image: Array<{
+    total_cycles: number;
+    kernels: Record<string, number>;
+    calls: Array<{ kernel: string; stages: Array<{ name: string; cycles: number }> }>;
+  }>;
+  predicted: {
+    per_image: Array<{
+      total_cycles: number;
+      kernels: Record<string, number>;
+      parts: Record<string, Record<string, number>>;
+    }>;
+  };
 }
 
 describe.each(PROJECTS)('m3vit-tiny, %s: model against simulation', (proj) => {
@@ -96,5 +108,25 @@ describe.each(PROJECTS)('m3vit-tiny, %s: model against simulation', (proj) => {
       expect(total).toBeGreaterThanOrEqual(0.9);
       expect(total).toBeLessThanOrEqual(1.1);
     });
+  });
+});
+
+describe.each(['default-u280', 'default-zcu102'])('m3vit-tiny, %s: patch_embed, model against simulation', (project) => {
+  test('every stage within ±10% (inputs beside each other, the position add in the drain, then the write)', () => {
+    const r = runs[project];
+    expect([r.status, r.stderr]).toEqual([0, expect.any(String)]);
+    const c = JSON.parse(readFileSync(at(`${project}/reports/cycles.json`), 'utf8')) as Cycles;
+    const sim = c.per_image[0].calls[0];
+    const pred = c.predicted.per_image[0].parts.patch_embed;
+    expect(sim.kernel).toBe('patch_embed');
+    // the stages the kernel runs since issue 13 item 7: no element-per-cycle tail after the linear
+    expect(sim.stages.map((s) => s.name)).toEqual(['start', 'inputs', 'linear', 'write']);
+    for (const s of sim.stages) {
+      const ratio = s.cycles / pred[s.name];
+      expect([s.name, ratio >= 0.9 && ratio <= 1.1]).toEqual([s.name, true]);
+    }
+    const total = c.per_image[0].kernels.patch_embed / c.predicted.per_image[0].kernels.patch_embed;
+    expect(total).toBeGreaterThanOrEqual(0.9);
+    expect(total).toBeLessThanOrEqual(1.1);
   });
 });

@@ -12,7 +12,7 @@ import { buildCsim } from '../../src/toolchain/csim.js';
 import { runCsim } from '../../src/toolchain/csimrun.js';
 import type { Design } from '../../src/design/design.js';
 import { writePackedWeights } from '../../src/driver/pack.js';
-import { lintProject, formatIssues } from '../../src/generate/lint.js';
+import { fatalIssues, formatIssues, lintProject } from '../../src/generate/lint.js';
 import { generateProject } from '../../src/generate/project.js';
 import { synthCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
 import { Rng } from '../../src/model/prng.js';
@@ -55,7 +55,7 @@ export async function prepare(design: Design, root: string, seed = 1): Promise<C
   const weights = join(root, 'weights.bin');
   writePackedWeights(weights, design, ckpt);
   const build = await buildCsim(dir, { cacheDir: CSIM_CACHE });
-  return { dir, exe: build.exe, weights, ckpt, lint: formatIssues(lintProject(dir)) };
+  return { dir, exe: build.exe, weights, ckpt, lint: formatIssues(fatalIssues(lintProject(dir))) };
 }
 
 /**

@@ -11,43 +11,68 @@ const sh = shared({ axiWidthBits: 512 });
 describe('patch_embed cost model', () => {
   test('hand count: micro (3×32×32 image, 16 patches of 3·8·8 = 192 inputs -> 32), tile 8 × 8', () => {
     const c = cycles({ tile_in: 8, tile_out: 8 }, dimsOf('micro'), sh, cleanBoard());
-    // gather_patches: 3 channels × 32 rows × ROW_WORDS 2 = 192 words = 12288 B at 32 B/cycle = 384,
-    // + AXI latency 64 = 448
-    expect(c.parts.read_pixels).toBe(448);
+    // inputs, a dataflow region of two processes on the two ports, the longer one counts:
+    //   gather_patches: 3 channels × 32 rows × ROW_WORDS 2 = 192 words; a word's 16 pixels cover
+    //   two patches' 8 columns, written 8 a cycle (WRITE_LANES = gcd(P 8, 16, tile_in 8) = 8): 2
+    //   chunks a word, 384 iterations: 64 + 383 + 3 = 450 (the burst alone: 64 + 12288 B / 32 = 448)
+    //   position_rows: cls and pos_embed row 0 (128 B each: 64 + 4 = 68), rows 1..16 (2048 B:
+    //   64 + 64 = 128), the cls row's add 32 at II=1 (31 + 3 = 34): 298
+    expect(c.parts.inputs).toBe(450);
     // pe_engine, one pass on the engine with LANES = 1 (a patch per cycle):
     //   read_biases: 32 biases = 1 word = 64 B -> 64 + 2 = 66; the tiles' burst 64; first tile
     //   8·8·16 bit = 2 words -> 4: 134
     //   per out tile: mac 24 in tiles × 16 groups (16 patches) = 384 (a 4-cycle tile load hides
-    //   behind 16) + 14 + drain 16 + 10 = 424; 4 out tiles = 1696  -> 1830
+    //   behind 16) + 14 + drain 16 + 10 = 424; 4 out tiles = 1696  -> 1830 (the drain adds into
+    //   the pos_embed rows: the position add costs nothing more)
     expect(c.parts.linear).toBe(1830);
-    // the tail, after the linear: read_rows cls (1 row, 128 B) 64 + 4 = 68; read_rows pos (17 rows,
-    // 2176 B) 64 + 68 = 132; add_position 17 × 32 iterations at II=1, (544 − 1) + 3 = 546;
-    // write_rows 132 -> 878 (the timed C-simulation on u280: 827, the port's rate differs)
-    expect(c.parts.tail).toBe(68 + 132 + 546 + 132);
-    // + KERNEL_START_CYCLES 300 (estimate) = 300 + 448 + 1830 + 878
-    expect(c.cycles).toBe(3456);
+    // the write: the cls row 68, the 16 patch rows 128
+    expect(c.parts.write).toBe(68 + 128);
+    // + KERNEL_START_CYCLES 300 (estimate)
+    expect(c.cycles).toBe(300 + 450 + 1830 + 196);
+    // before issue 13 item 7 the tail ran after the linear: + 878, the add at one element a cycle
+    expect(c.parts).not.toHaveProperty('tail');
   });
 
   test('hand count: m3vit-tiny (3×128×256 image, 128 patches of 768 inputs -> 192), tile 16 × 16', () => {
     const c = cycles({ tile_in: 16, tile_out: 16 }, dimsOf('m3vit-tiny'), sh, cleanBoard());
-    // gather_patches: 3 × 128 rows × 16 words = 6144 words = 393216 B / 32 = 12288, + 64
-    expect(c.parts.read_pixels).toBe(12352);
+    // gather_patches: 3 × 128 rows × 16 words = 6144 words, one patch's 16 columns a word (1 chunk):
+    // the burst sets the pace, 393216 B / 32 = 12288, + 64 = 12352; position_rows: 88 + 88 + (98304
+    // B: 64 + 3072 = 3136) + (191 + 3) = 3506, hidden beside it
+    expect(c.parts.inputs).toBe(12352);
     // read_biases: 192 biases = 6 words = 384 B -> 64 + 12 = 76; the tiles' burst 64; first tile
     // 16·16·16 bit = 8 words = 512 B -> 16: 156. Per out tile: 48 in tiles × 128 groups = 6144 + 14
     // + 128 + 10 = 6296; 12 out tiles = 75552 -> 75708
     expect(c.parts.linear).toBe(75708);
-    // tail: cls 768 B 64 + 24 = 88; pos 129 rows = 99072 B, 64 + 3096 = 3160; add_position
-    // 129 × 192 = 24768 iterations, 24767 + 3 = 24770; write_rows 3160
-    expect(c.parts.tail).toBe(88 + 3160 + 24770 + 3160);
-    expect(c.cycles).toBe(300 + 12352 + 75708 + 31178);
+    // write: cls row 768 B (64 + 24 = 88), 128 rows 98304 B (64 + 3072 = 3136)
+    expect(c.parts.write).toBe(88 + 3136);
+    expect(c.cycles).toBe(300 + 12352 + 75708 + 3224);
+  });
+
+  test('tile_in = 1: one bank, so the gather writes one pixel a cycle (16 chunks a word)', () => {
+    const c = cycles({ tile_in: 1, tile_out: 16 }, dimsOf('m3vit-tiny'), sh, cleanBoard());
+    // 6144 words × 16 chunks = 98304 iterations: 64 + 98303 + 3
+    expect(c.parts.inputs).toBe(98370);
   });
 
   test('hand-worked resources: 64 MACs of 32-bit pixel × 16-bit weight = 128 DSP48E2', () => {
     const r = resources({ tile_in: 8, tile_out: 8 }, dimsOf('micro'), shared(), testBoard());
     expect(r.dsp).toBe(64 * 2);
-    // pixel buffer: 16 × 192 words of 32 bit in 8 banks of 384 -> 8 BRAM18; 2 FIFOs (64 deep × 128 bit: 4 each); 2 AXI ports (2 each)
-    expect(r.bram18).toBe(8 + 2 * 4 + 2 * 2);
+    // 128-bit AXI (4 activations a word). Pixel buffer: 16 × 192 words of 32 bit in 8 banks of 384
+    // -> 8 BRAM18; the patch rows 16 × 32 in 8 banks (max(tile_out 8, 4)) of 64 × 32 = 2048 bit -> 8;
+    // head, pos0 (32 in 4 banks), the engine's B stub, accumulators (16 rows × 8) and biases are
+    // LUTRAM; 2 FIFOs (64 deep × 128 bit: 4 each); 2 AXI ports (2 each)
+    expect(r.bram18).toBe(8 + 8 + 2 * 4 + 2 * 2);
     expect(r.uram).toBe(0);
+  });
+
+  test('every buffer is priced: m3vit-tiny, tile 16 × 16', () => {
+    const r = resources({ tile_in: 16, tile_out: 16 }, dimsOf('m3vit-tiny'), shared(), testBoard());
+    // 128-bit AXI. Patches 128 × 768 in 16 banks of 6144 × 32 bit: 12 BRAM18 each (512 × 36) = 192;
+    // the patch rows 128 × 192 in 16 banks of 1536: 3 each = 48; the accumulators 128 × 16 of 48 bit
+    // in 16 banks of 128: 2 each (512 × 36) = 32; head and pos0, 192 in 4 banks of 48 × 32 bit: 1
+    // each = 8; the B stub 128 × 32 bit: 1; biases LUTRAM; FIFOs 8, ports 4. (Before issue 13 item 7
+    // the model counted the pixel buffer alone.)
+    expect(r.bram18).toBe(192 + 48 + 32 + 8 + 1 + 8 + 4);
   });
 
   test('larger tiles: never fewer DSP', () => {

@@ -2,6 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { axiBundles, templateContext, validate } from '../../src/kernels/cpp/patch_embed.js';
 import { loadModel, modelDims } from '../../src/model/config.js';
 import { PRECISIONS } from '../../src/design/design.js';
+import { loadBoard } from '../../src/board/load.js';
+import { resources } from '../../src/kernels/patch_embed.js';
 
 const model = loadModel('m3vit-tiny');
 const dims = modelDims(model);
@@ -25,8 +27,19 @@ describe('patch_embed validation', () => {
     const e = (n: string) => eng.consts.find((c) => c.name === n)!.value;
     const v = (n: string) => lin.consts.find((c) => c.name === n)!.value;
     expect([v('IN'), v('OUT'), v('IN_TILES'), v('OUT_TILES')]).toEqual([768, 192, 48, 12]);
-    expect([e('S_DIM'), e('B_DIM'), e('TILE_IN'), e('TILE_OUT'), e('LANES'), e('MAX_ROWS')]).toEqual([
-      768, 192, 16, 16, 1, 128,
+    // the pass drains into R (the patch rows, which start as pos_embed rows 1..): B is a stub
+    expect([e('S_DIM'), e('B_DIM'), e('R_DIM'), e('HAS_R'), e('TILE_IN'), e('TILE_OUT'), e('LANES')]).toEqual(
+      [768, 1, 192, true, 16, 16, 1],
+    );
+    expect(e('MAX_ROWS')).toBe(128);
+    // gather_patches: 256-bit words of 8 pixels, one patch's 8 columns a cycle into 16 banks
+    const px = ctx.structs.find((s) => s.name === 'pe_pixels_cfg')!;
+    const g = (n: string) => px.consts.find((c) => c.name === n)!.value;
+    expect([g('ACTS_PER_WORD'), g('WRITE_LANES'), g('CHUNKS')]).toEqual([8, 8, 1]);
+    expect(ctx.values.partitions).toEqual([
+      { name: 'patches', dim: 2, factor: 16 },
+      { name: 'body', dim: 2, factor: 16 },
+      { name: 'head', dim: 2, factor: 8 },
     ]);
     expect(e('TILE_WORDS')).toBe(16);
     // 16x16 16-bit weights = 16 words of 256 bits per tile; 48 x 12 tiles; 192 16-bit biases = 12 words
@@ -36,6 +49,19 @@ describe('patch_embed validation', () => {
     expect(off('CLS_OFFSET')).toBe(48 * 12 * 16 + 12);
     expect(off('POS_OFFSET')).toBe(48 * 12 * 16 + 12 + 24); // cls: 192 x 32 bits = 24 words
     expect(ctx.weights.words).toBe(48 * 12 * 16 + 12 + 24 + 129 * 24);
+  });
+
+  test('URAM: the template binds exactly the arrays the model prices as URAM (issue 13 item 8)', () => {
+    const p = { tile_in: 16, tile_out: 16 };
+    // u280 has URAM: the 128 × 768 × 32-bit pixel buffer (3.1 Mbit) goes there; the 0.79 Mbit
+    // patch rows and the small rows stay in BRAM / LUTRAM
+    const u280 = loadBoard('u280');
+    expect(templateContext(p, dims, shared, model, u280).values.uram).toEqual(['patches']);
+    expect(resources(p, dims, shared, u280).uram).toBeGreaterThan(0);
+    // zcu102 has none: nothing bound, nothing priced
+    const zcu = loadBoard('zcu102');
+    expect(templateContext(p, dims, shared, model, zcu).values.uram).toEqual([]);
+    expect(resources(p, dims, shared, zcu).uram).toBe(0);
   });
 
   test('AXI bundles', () => {

@@ -93,6 +93,7 @@ describe.each(['u280', 'zcu102'])('a generated micro project for %s', (board) =>
         'tb/golden.npy',
         'tb/input.npy',
         'tb/weights.bin',
+        `tb/golden-${kernel}.npy`, // the golden of ONE call of this kernel (--stop-after)
       ]);
     }
   });

@@ -50,8 +50,13 @@ describe.each([
   mkdirSync(join(dir, 'tb'), { recursive: true });
   for (const f of ['weights.bin', 'input.npy', 'golden.npy', 'output.npy', 'stamp.json'])
     writeFileSync(join(dir, 'tb', f), f);
+  for (const k of ['patch_embed', 'msa_block', 'ffn_block'])
+    writeFileSync(join(dir, 'tb', `golden-${k}.npy`), k);
   writeFileSync(join(dir, 'tb', 'argv.txt'), TB_ARGV + '\n');
-  const tbArgv = TB_ARGV.replaceAll('@TB@', join(dir, 'tb'));
+  // each kernel's test bench is ONE call of it: its own golden, and the forward stops after it
+  const tbArgvOf = (kernel: string) =>
+    TB_ARGV.replaceAll('@TB@', join(dir, 'tb')).replace('/golden.npy', `/golden-${kernel}.npy`) +
+    ` --stop-after ${kernel}`;
 
   test.each(['patch_embed', 'msa_block', 'ffn_block'])(
     '%s: every step, in order, with the documented options',
@@ -62,6 +67,7 @@ describe.each([
       expect(names(r.calls)).toEqual([
         'open_project',
         'set_top',
+        'add_files',
         'add_files',
         'add_files',
         'add_files',
@@ -90,6 +96,7 @@ describe.each([
         golden,
         input,
         weights,
+        kernelGolden,
         openSolution,
         setPart,
         clock,
@@ -115,6 +122,7 @@ describe.each([
       expect(golden).toEqual(['add_files', '-tb', `${dir}/tb/golden.npy`]);
       expect(input).toEqual(['add_files', '-tb', `${dir}/tb/input.npy`]);
       expect(weights).toEqual(['add_files', '-tb', `${dir}/tb/weights.bin`]);
+      expect(kernelGolden).toEqual(['add_files', '-tb', `${dir}/tb/golden-${kernel}.npy`]);
       expect(openSolution).toEqual(['open_solution', '-reset', '-flow_target', 'vitis', 'sol']);
       expect(setPart).toEqual(['set_part', part]);
       expect(clock).toEqual(['create_clock', '-period', periodNs, '-name', 'default']);
@@ -127,7 +135,8 @@ describe.each([
         axi,
       ]);
       // the test bench checks its output against the golden: its return value is the verdict
-      expect(tbArgv).toContain(`--golden ${dir}/tb/golden.npy`);
+      const tbArgv = tbArgvOf(kernel);
+      expect(tbArgv).toContain(`--golden ${dir}/tb/golden-${kernel}.npy --stop-after ${kernel}`);
       expect(csim).toEqual(['csim_design', '-O', '-argv', tbArgv]);
       expect(cosim).toEqual(['cosim_design', '-rtl', 'verilog', '-trace_level', 'none', '-argv', tbArgv]);
       expect(exportXo).toEqual(['export_design', '-format', 'xo', '-output', `${dir}/build/xo/${kernel}.xo`]);

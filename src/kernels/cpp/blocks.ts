@@ -368,6 +368,7 @@ export interface PatchSpec {
   height: number;
   width: number;
   patch: number;
+  writeLanes: number; // patch elements written per cycle (patch.h gather_patches; gatherWriteLanes)
 }
 
 /** gather_patches<CFG> (patch.h). */
@@ -390,6 +391,8 @@ export function patchStruct(name: string, f: Formats, axi: number, s: PatchSpec)
       k('PATCHES', patches),
       k('PATCH_INPUTS', s.channels * s.patch * s.patch),
       k('ROW_WORDS', wordsFor(s.width, f.act.width, axi)),
+      k('WRITE_LANES', s.writeLanes, 'patch elements written per cycle (one per bank)'),
+      k('CHUNKS', perWord(f.act.width, axi) / s.writeLanes, 'cycles per pixel word'),
     ],
   };
 }

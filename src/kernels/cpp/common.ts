@@ -11,7 +11,14 @@ export interface KernelContext {
   kernel: KernelName;
   structs: CppStruct[];
   weights: KernelWeights;
-  values: Record<string, number | boolean | number[]>;
+  values: Record<string, number | boolean | number[] | string[] | ArrayPartition[]>;
+}
+
+/** One ARRAY_PARTITION a template emits at an array's declaration (only for factors > 1). */
+export interface ArrayPartition {
+  name: string;
+  dim: number;
+  factor: number;
 }
 
 export type TemplateContextFn<P> = (

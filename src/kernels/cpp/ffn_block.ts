@@ -8,6 +8,9 @@ import { gateName } from '../../model/spec.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { FfnParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
+import type { Board } from '../../board/schema.js';
+import { ffnArrays, ffnBuffers } from '../buffers.js';
+import { bindsUram } from '../costModel.js';
 import {
   gateStruct,
   layerNormStruct,
@@ -27,34 +30,6 @@ export const gateOut = (dims: ModelDims, tileOut: number) => Math.ceil(dims.expe
 
 const hasDense = (dims: ModelDims) => dims.moeBlocks.some((m) => !m);
 const hasMoe = (dims: ModelDims) => dims.moeBlocks.some((m) => m);
-
-/**
- * The kernel's token arrays and their partitions (item: one partition per array, at its
- * declaration, the largest need of all its users). s, hidden and res are the engine's S, B and R
- * in the lane layout [groups][LANES][dim] (tokens.h, linear.h): the lane dimension is completely
- * partitioned, the columns cyclic by `cols`. x and h are [N][D] (read one row at a time).
- * Needs per cycle: the AXI row reader/writer ACTS_PER_WORD elements (x; s when the final norm's
- * output is written from s), LayerNorm tile_in (x, s), the engine tile_in reads and tile_out
- * writes (s, hidden), its drain tile_out (res), the row copies / gathers tile_out (x, s, res, h).
- * The cost model prices the same banks (ffn_block.ts resources).
- */
-export function ffnArrays(
-  params: FfnParams,
-  actBits: number,
-  axiBits: number,
-  finalNorm: boolean,
-): { lanes: number; xCols: number; sCols: number; hiddenCols: number; resCols: number; hCols: number } {
-  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
-  const apw = Math.floor(axiBits / actBits);
-  return {
-    lanes,
-    xCols: Math.max(apw, ti, to),
-    sCols: Math.max(ti, to, finalNorm ? apw : 1),
-    hiddenCols: Math.max(ti, to),
-    resCols: to,
-    hCols: to,
-  };
-}
 
 export function validate(params: FfnParams, dims: ModelDims): void {
   const { tile_in: ti, tile_out: to } = params;
@@ -174,6 +149,7 @@ export function templateContext(
   dims: ModelDims,
   shared: SharedParams,
   model: ModelConfig,
+  board?: Board,
 ): KernelContext {
   validate(params, dims);
   const f = formats(shared.precision);
@@ -300,6 +276,12 @@ export function templateContext(
     weights,
     structs,
     values: {
+      // the template's arrays the model puts in URAM (bound there: BIND_STORAGE impl=uram)
+      uram: board
+        ? bindsUram(ffnBuffers(params, dims, shared), board).filter((n) =>
+            ['x', 's', 'hidden', 'res', 'h'].includes(n),
+          )
+        : [],
       blockOffsets: weights.blocks.map((b) => b.offset),
       // index of each block among the MoE blocks (its slice of routing_out), -1 when dense
       moeIndex: dims.moeBlocks.map((m) => (m ? moeIndex++ : -1)),

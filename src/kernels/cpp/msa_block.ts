@@ -5,6 +5,9 @@
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { MsaParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
+import type { Board } from '../../board/schema.js';
+import { msaBuffers, msaXCols } from '../buffers.js';
+import { bindsUram } from '../costModel.js';
 import {
   attentionStruct,
   layerNormStruct,
@@ -67,16 +70,12 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
   return { kernel: 'msa_block', words: offset, blocks };
 }
 
-/** Column banks of x (the engine's R): the AXI row reader/writer, LayerNorm1 (tile_in), proj's drain (tile_out). */
-export function msaXCols(params: MsaParams, actBits: number, axiBits: number): number {
-  return Math.max(Math.floor(axiBits / actBits), params.tile_in, params.tile_out);
-}
-
 export function templateContext(
   params: MsaParams,
   dims: ModelDims,
   shared: SharedParams,
   _model?: ModelConfig,
+  board?: Board,
 ): KernelContext {
   validate(params, dims);
   const f = formats(shared.precision);
@@ -104,6 +103,10 @@ export function templateContext(
     kernel: 'msa_block',
     weights,
     values: {
+      // the template's arrays the model puts in URAM (bound there: BIND_STORAGE impl=uram)
+      uram: board
+        ? bindsUram(msaBuffers(params, dims, shared), board).filter((n) => ['x', 's', 'qkv'].includes(n))
+        : [],
       blockOffsets: weights.blocks.map((b) => b.offset),
       // banks of the engine's arrays (linear.h): S = h, then the attention output (LANES rows x
       // TILE_IN per cycle); B = qkv (LANES rows drained, Q_PAR query rows read by the attention);

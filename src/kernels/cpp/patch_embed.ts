@@ -1,14 +1,23 @@
 /**
- * patch_embed, generator side: validation, config structs and weight layout.
- * Pixels -> patches (gather) -> one linear over the C·P·P patch inputs -> + cls, + pos_embed.
+ * patch_embed, generator side: validation, config structs, weight layout and the kernel's arrays.
+ * Pixels -> patches (gather) -> one linear over the C·P·P patch inputs, drained into rows that
+ * start as pos_embed[1..]; the cls row is cls_token + pos_embed[0].
  */
+import type { Board } from '../../board/schema.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
+import { bindsUram, type Buffer } from '../costModel.js';
 import type { PatchEmbedParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import { formats, linearMaxShift } from './formats.js';
-import { linearEngineStruct, linearLayerStruct, patchStruct, tokensStruct } from './blocks.js';
-import { mustDivide, type KernelContext } from './common.js';
-import { LayoutBuilder, type KernelWeights } from './layout.js';
+import {
+  linearEngineStruct,
+  linearLayerStruct,
+  MIN_TOKEN_GROUPS,
+  patchStruct,
+  tokensStruct,
+} from './blocks.js';
+import { mustDivide, type ArrayPartition, type KernelContext } from './common.js';
+import { LayoutBuilder, perWord, type KernelWeights } from './layout.js';
 import { k } from './struct.js';
 
 const F = 'kernels.patch_embed';
@@ -16,6 +25,52 @@ const F = 'kernels.patch_embed';
 export function validate(params: PatchEmbedParams, dims: ModelDims): void {
   mustDivide(`${F}.tile_in`, params.tile_in, 'the patch inputs C·P·P', dims.patchInputs);
   mustDivide(`${F}.tile_out`, params.tile_out, 'embed_dim', dims.D);
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Patch elements gather_patches writes per cycle: a chunk of consecutive columns of one patch, one
+ * per bank of the patch array (cyclic by tile_in), so it divides the patch width, the pixels per
+ * AXI word and tile_in.
+ */
+export function gatherWriteLanes(tileIn: number, patch: number, actsPerWord: number): number {
+  return gcd(gcd(patch, actsPerWord), tileIn);
+}
+
+/**
+ * Every on-chip array of one patch_embed unit (the template's names; the engine's accumulators and
+ * bias vector as linear.h declares them), priced by resources() and bound by the template where
+ * the model says URAM.
+ */
+export function patchBuffers(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams): Buffer[] {
+  const p = shared.precision;
+  const A = p.activation.width;
+  const apw = perWord(A, shared.axiWidthBits);
+  const accRows = Math.max(dims.numPatches, MIN_TOKEN_GROUPS);
+  const banks = (name: string) => patchPartitions(params, apw).find((q) => q.name === name)?.factor ?? 1;
+  return [
+    { name: 'patches', widthBits: A, words: dims.numPatches * dims.patchInputs, banks: banks('patches') },
+    { name: 'body', widthBits: A, words: dims.numPatches * dims.D, banks: banks('body') },
+    { name: 'head', widthBits: A, words: dims.D, banks: banks('head') },
+    { name: 'pos0', widthBits: A, words: dims.D, banks: apw }, // position_rows: pos_embed[0]
+    { name: 'no_buffer', widthBits: A, words: dims.numPatches, banks: 1 }, // the engine's unused B
+    { name: 'acc', widthBits: p.accum.width, words: accRows * params.tile_out, banks: params.tile_out },
+    { name: 'bias', widthBits: p.bias.width, words: dims.D, banks: params.tile_out }, // engine_read
+  ];
+}
+
+/**
+ * The partitions the template emits at its arrays' declarations (factor 1 is no partition: nothing
+ * emitted): the engine reads tile_in patch inputs and drains tile_out features a cycle; the token
+ * rows also move one AXI word (acts per word) a cycle (read_rows, write_rows).
+ */
+export function patchPartitions(params: PatchEmbedParams, actsPerWord: number): ArrayPartition[] {
+  return [
+    { name: 'patches', dim: 2, factor: params.tile_in },
+    { name: 'body', dim: 2, factor: Math.max(params.tile_out, actsPerWord) },
+    { name: 'head', dim: 2, factor: actsPerWord },
+  ].filter((q) => q.factor > 1);
 }
 
 export function weightLayout(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams): KernelWeights {
@@ -47,6 +102,7 @@ export function templateContext(
   dims: ModelDims,
   shared: SharedParams,
   model: ModelConfig,
+  board?: Board,
 ): KernelContext {
   validate(params, dims);
   const f = formats(shared.precision);
@@ -58,30 +114,36 @@ export function templateContext(
     height: model.img_h,
     width: model.img_w,
     patch: model.patch_size,
+    writeLanes: gatherWriteLanes(params.tile_in, model.patch_size, perWord(f.act.width, axi)),
   });
+  // the template's own arrays (the engine binds nothing: its acc and bias stay below URAM size)
+  const own = new Set(['patches', 'body', 'head']);
   return {
     kernel: 'patch_embed',
     weights,
-    values: {},
+    values: {
+      partitions: patchPartitions(params, perWord(f.act.width, axi)),
+      uram: board ? bindsUram(patchBuffers(params, dims, shared), board).filter((n) => own.has(n)) : [],
+    },
     structs: [
       patch,
       linearEngineStruct(
         {
           name: 'pe_engine_cfg',
-          comment: `the linear engine: the patch projection (S -> B), ${params.tile_in}x${params.tile_out} x 1 lane`,
+          comment: `the linear engine: the patch projection (S -> R += y), ${params.tile_in}x${params.tile_out} x 1 lane`,
           tileIn: params.tile_in,
           tileOut: params.tile_out,
           lanes: 1,
           maxRows: dims.numPatches,
           sDim: dims.patchInputs,
-          bDim: dims.D,
-          rDim: 1,
+          bDim: 1,
+          rDim: dims.D,
           maxOut: dims.D,
           maxWeights: dims.patchInputs * dims.D,
           queues: 1,
           maxPasses: 1,
           bIsSource: false,
-          hasR: false,
+          hasR: true,
           scatter: false,
           bType: 'act_t',
           rType: 'act_t',
@@ -106,7 +168,8 @@ export function templateContext(
         f,
         axi,
       ),
-      tokensStruct('pe_tokens_cfg', f, axi, dims.D, dims.numTokens),
+      tokensStruct('pe_row_cfg', f, axi, dims.D, 1),
+      tokensStruct('pe_tokens_cfg', f, axi, dims.D, dims.numPatches),
       {
         name: 'pe_cfg',
         comment: 'patch_embed: weight offsets (words from the region start)',

@@ -40,7 +40,10 @@ function keyFigures(d: ReportData): string {
         `${ms(p.latencyMs)} ms`,
         `per image at ${p.clockMhz} MHz` +
           (pub
-            ? `; ${esc(pub.who)} published ${pub.latencyMs} ms at ${pub.clockMhz} MHz (same model, board, precision)`
+            ? `; ${esc(pub.who)} published ${pub.latencyMs} ms at ${pub.clockMhz} MHz (same model, board, precision)` +
+              (pub.msPerImageIs === 'throughput' && p.imagesPerSecond
+                ? `, most likely 1 / throughput: compare ${ms(1000 / p.imagesPerSecond)} ms predicted at throughput`
+                : '')
             : ''),
       ),
     );

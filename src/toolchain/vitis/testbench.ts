@@ -1,7 +1,9 @@
 /**
  * The HLS test bench's data in <project>/tb/: packed weights of a synthetic checkpoint, one image,
- * the golden output tokens the g++ C-simulation computes from them, and argv.txt, the arguments
- * Vitis HLS gives runner/csim_main.cpp in csim_design and cosim_design. With --golden the runner
+ * the golden output tokens the g++ C-simulation computes from them (golden.npy: the whole forward;
+ * golden-<kernel>.npy: the tokens after that kernel's first call), and argv.txt, the arguments
+ * Vitis HLS gives runner/csim_main.cpp in csim_design and cosim_design (each kernel's script swaps
+ * in its own golden and adds --stop-after <kernel>: ONE call of the kernel under test). With --golden the runner
  * compares its output bit for bit and returns 1 on any difference; Vitis takes that return value as
  * pass/fail, so RTL that computes anything but what the C computes fails co-simulation.
  */
@@ -25,7 +27,16 @@ export const TB_ARGV =
   '--weights @TB@/weights.bin --input @TB@/input.npy --output @TB@/output.npy --golden @TB@/golden.npy';
 
 const STAMP = 'stamp.json';
-const TB_FILES = ['weights.bin', 'input.npy', 'golden.npy', 'argv.txt', STAMP];
+/** The kernels an HLS test bench checks one call of (tb/golden-<kernel>.npy, --stop-after). */
+export const TB_KERNELS = ['patch_embed', 'msa_block', 'ffn_block'] as const;
+const TB_FILES = [
+  'weights.bin',
+  'input.npy',
+  'golden.npy',
+  ...TB_KERNELS.map((k) => `golden-${k}.npy`),
+  'argv.txt',
+  STAMP,
+];
 
 /**
  * A hash of what tb/ is made from: the seed, the arguments, manifest.json (ubimoe version, weight
@@ -93,12 +104,19 @@ export async function writeTestbench(
     writePackedWeights(weights, design, synthCheckpoint(design.model, seed));
     const { in_chans: c, img_h: h, img_w: w } = design.model;
     writeNpy(input, [1, c, h, w], testImage(design, seed));
-    const args = ['--weights', weights, '--input', input, '--output', join(dir, 'golden.npy')];
-    const code = await runTestbenchProgram(exe, args, log);
-    if (code !== 0)
-      throw new ToolError(
-        `the g++ C-simulation writing the golden output tb/golden.npy failed (exit ${code}); log: ${log}\n--- last lines ---\n${logTail(log, 25)}`,
-      );
+    // the whole forward (the g++ test bench, `--target tb`), then each kernel's first call alone
+    // (the tokens after it: what Vitis HLS checks one call of that kernel against)
+    for (const [golden, more] of [
+      ['golden.npy', []],
+      ...TB_KERNELS.map((k) => [`golden-${k}.npy`, ['--stop-after', k]] as const),
+    ] as const) {
+      const args = ['--weights', weights, '--input', input, '--output', join(dir, golden), ...more];
+      const code = await runTestbenchProgram(exe, args, log);
+      if (code !== 0)
+        throw new ToolError(
+          `the g++ C-simulation writing the golden output tb/${golden} failed (exit ${code}); log: ${log}\n--- last lines ---\n${logTail(log, 25)}`,
+        );
+    }
     writeFileSync(join(dir, 'argv.txt'), TB_ARGV + '\n');
     writeFileSync(join(dir, STAMP), JSON.stringify({ seed, stamp }) + '\n');
   });

@@ -3,7 +3,7 @@
  * precision); otherwise the page says they are not comparable, and why.
  */
 import { RESOURCE_KEYS, type Resources } from '../../../board/schema.js';
-import { publishedFor, type Comparability } from '../../published.js';
+import { msPerImageNote, predictedMsPerImage, publishedFor, type Comparability } from '../../published.js';
 import type { Prediction, ReportData } from '../../types.js';
 import { PREDICTED, PUBLISHED, esc, h, int, table } from '../markup.js';
 
@@ -33,7 +33,12 @@ function comparableTable(c: Comparability, p: Prediction | null): string {
     table(
       ['', `${esc(pt.who)} (published)`, 'this design (predicted)', 'predicted / published'],
       [
-        row('latency (ms/image)', pt.latencyMs, (v) => v.toFixed(2), p?.latencyMs),
+        row(
+          pt.msPerImageIs === 'throughput' ? 'ms/image at throughput²' : 'latency (ms/image)',
+          pt.latencyMs,
+          (v) => v.toFixed(2),
+          p ? predictedMsPerImage(pt, p) : undefined,
+        ),
         row('clock (MHz)', pt.clockMhz, (v) => String(v), p?.clockMhz),
         row('DSP', pt.dsp, int, t?.dsp),
         row('BRAM', pt.bram, (v) => `${int(v)} BRAM18`, t?.bram18, false),
@@ -46,6 +51,12 @@ function comparableTable(c: Comparability, p: Prediction | null): string {
       'p',
       { class: 'note' },
       '¹ The paper gives 974 BRAM without saying whether it counts 18 Kb or 36 Kb blocks; the prediction counts 18 Kb blocks.',
+    ) +
+    h(
+      'p',
+      { class: 'note' },
+      `² ${esc(msPerImageNote(pt))}` +
+        (p ? ` (this design: one image alone takes a predicted ${p.latencyMs.toFixed(2)} ms).` : '.'),
     )
   );
 }

@@ -1,0 +1,101 @@
+/**
+ * The on-chip arrays of msa_block and ffn_block, by the names the templates and headers give them:
+ * priced by each kernel's resources() (bufferCost) and, where bufferStorage says URAM, bound by
+ * the template (BIND_STORAGE impl=uram) — one list, so the code and the model agree (issue 13
+ * item 8). patch_embed's list is patchBuffers (cpp/patch_embed.ts).
+ */
+import type { ModelDims } from '../model/config.js';
+import { COST } from './costConstants.js';
+import type { Buffer } from './costModel.js';
+import { formats } from './cpp/formats.js';
+import type { FfnParams, MsaParams } from './params.js';
+import type { SharedParams } from './types.js';
+
+/** msa_block: the engine's accumulators (linear.h), x, s, qkv (the template), one head's K and V (attention.h). */
+export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedParams): Buffer[] {
+  const p = shared.precision;
+  const A = p.activation.width;
+  const Q = formats(p).qkv.width;
+  const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
+  const tokensDim = dims.numTokens * dims.D;
+  const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
+  const head = (dims.numTokens + kb) * dims.headDim;
+  return [
+    { name: 'acc', widthBits: p.accum.width, words: accRows * to, banks: to * lanes },
+    // x: the residual the proj pass drains into; s: LayerNorm1 output / attention output;
+    // qkv: drained LANES rows per cycle, read Q_PAR rows per cycle
+    // (x in the lane layout [groups][LANES][D]: rows padded to whole groups, lanes × cols banks)
+    {
+      name: 'x',
+      widthBits: A,
+      words: Math.ceil(dims.numTokens / lanes) * lanes * dims.D,
+      banks: msaXCols(params, A, shared.axiWidthBits) * lanes,
+    },
+    { name: 's', widthBits: A, words: tokensDim, banks: ti * lanes },
+    { name: 'qkv', widthBits: Q, words: 3 * tokensDim, banks: Math.max(lanes, qp) * to },
+    { name: 'kt', widthBits: Q, words: head, banks: kb },
+    { name: 'vt', widthBits: Q, words: head, banks: kb },
+  ];
+}
+
+/** ffn_block: x, s, hidden, res (the template), the engine's accumulators; with MoE h and the queues. */
+export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedParams): Buffer[] {
+  const p = shared.precision;
+  const A = p.activation.width;
+  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
+  const N = dims.numTokens;
+  const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
+  const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
+  // s, hidden, res in the lane layout (rows padded to whole groups, lanes × cols banks); the
+  // presets have no final norm (ffnArrays' finalNorm only widens s for its AXI writer)
+  const arr = ffnArrays(params, A, shared.axiWidthBits, false);
+  const laneRows = Math.ceil(N / lanes) * lanes;
+  const accRows = Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
+  return [
+    { name: 'x', widthBits: A, words: N * dims.D, banks: arr.xCols },
+    { name: 's', widthBits: A, words: laneRows * dims.D, banks: arr.sCols * lanes },
+    { name: 'hidden', widthBits: A, words: laneRows * hidden, banks: arr.hiddenCols * lanes },
+    { name: 'res', widthBits: p.accum.width, words: laneRows * dims.D, banks: arr.resCols * lanes },
+    { name: 'acc', widthBits: p.accum.width, words: accRows * to, banks: to * lanes },
+    ...(moe
+      ? [
+          // the kept LayerNorm2 output; per-expert token queues: (token index, score) for up to N tokens
+          { name: 'h', widthBits: A, words: N * dims.D, banks: arr.hCols },
+          { name: 'queue', widthBits: 16 + A, words: dims.experts * N, banks: 1 },
+        ]
+      : []),
+  ];
+}
+
+/** Column banks of x (the engine's R): the AXI row reader/writer, LayerNorm1 (tile_in), proj's drain (tile_out). */
+export function msaXCols(params: MsaParams, actBits: number, axiBits: number): number {
+  return Math.max(Math.floor(axiBits / actBits), params.tile_in, params.tile_out);
+}
+
+/**
+ * The kernel's token arrays and their partitions (item: one partition per array, at its
+ * declaration, the largest need of all its users). s, hidden and res are the engine's S, B and R
+ * in the lane layout [groups][LANES][dim] (tokens.h, linear.h): the lane dimension is completely
+ * partitioned, the columns cyclic by `cols`. x and h are [N][D] (read one row at a time).
+ * Needs per cycle: the AXI row reader/writer ACTS_PER_WORD elements (x; s when the final norm's
+ * output is written from s), LayerNorm tile_in (x, s), the engine tile_in reads and tile_out
+ * writes (s, hidden), its drain tile_out (res), the row copies / gathers tile_out (x, s, res, h).
+ * The cost model prices the same banks (ffn_block.ts resources).
+ */
+export function ffnArrays(
+  params: FfnParams,
+  actBits: number,
+  axiBits: number,
+  finalNorm: boolean,
+): { lanes: number; xCols: number; sCols: number; hiddenCols: number; resCols: number; hCols: number } {
+  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
+  const apw = Math.floor(axiBits / actBits);
+  return {
+    lanes,
+    xCols: Math.max(apw, ti, to),
+    sCols: Math.max(ti, to, finalNorm ? apw : 1),
+    hiddenCols: Math.max(ti, to),
+    resCols: to,
+    hCols: to,
+  };
+}
