@@ -46,6 +46,14 @@ export const LATENCY = {
   ATTN_SCALE_CYCLES: 3,
   /** Attention A·V loop over the head dim (load v, multiply, adder tree over the key block, rescale, add). */
   ATTN_AV_DEPTH: 8,
+  /** Attention query loader: a group's query rows read from qkv (load, store into the row's lane). */
+  ATTN_QUERY_LOAD_DEPTH: 2,
+  /** Attention query loader: a head-dim column of the group's rows sent to the score stage (load, write). */
+  ATTN_QUERY_SEND_DEPTH: 2,
+  /** One compare level of the softmax's block-max tree (compare, select). */
+  ATTN_COMPARE_CYCLES: 1,
+  /** Attention softmax step on the exp units (operand select, exp (EXP_CYCLES), add into the row's sum, l·corr + sum). */
+  ATTN_SOFTMAX_DEPTH: 15,
   /** One reciprocal (recip_q24: leading zeros, normalise, table, interpolation). */
   RECIP_CYCLES: 8,
   /** Attention: the per-row normalise loop (· mantissa, shift, store). */
@@ -122,6 +130,15 @@ export const COST = {
   // ---- DSP primitives ----------------------------------------------------------------------
   /** Signed multiplier port widths (A × B) of each DSP kind: DSP48E2 27×18, DSP58 27×24. */
   DSP_PORTS: { dsp48e2: [27, 18], dsp58: [27, 24] } as Record<string, [number, number]>,
+  /**
+   * One attention exp unit (attention.h attention_softmax: EXP_UNITS of them, each with its own copy
+   * of the exp table EXP2_NEG_TABLE, 1025 × 25 bits = 3 BRAM18 (2048 × 9 aspect: 3 wide, 1 deep; or
+   * 512 × 36: 1 wide, 3 deep); its two reads per cycle (the interpolation's neighbours) use the
+   * BRAM's two ports). LUT/FF as any non-linear unit; one interpolation multiply.
+   */
+  EXP_UNIT: { LUT: 450, FF: 600, BRAM18: 3, MULTS: 1 },
+  /** Accesses per cycle of one BRAM bank (true dual port): the attention's query loads and output writes. */
+  BRAM_PORTS: 2,
   /** Multiplies per non-linear unit (table + linear interpolation = 1 mult; Newton step = 2). */
   EXP_MULTS: 1,
   GELU_MULTS: 2,

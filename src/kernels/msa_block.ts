@@ -4,8 +4,16 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
-import { attentionInitCycles, attentionSoftmaxBlockCycles, pipelinedLoopCycles } from './latency.js';
-import { formats, linearMaxShift, PROB } from './cpp/formats.js';
+import {
+  attentionExpChunks,
+  attentionExpUnits,
+  attentionOutRows,
+  attentionOutRowSteps,
+  attentionQueryReads,
+  attentionSoftmaxBlockCycles,
+  pipelinedLoopCycles,
+} from './latency.js';
+import { formats, linearMaxShift, MANT, PROB, WIDE } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
@@ -19,6 +27,7 @@ import {
   macResources,
   weightShifterLuts,
   nonlinearUnit,
+  dspPerMultiply,
   portBytesPerCycle,
   registers,
   transferCycles,
@@ -31,15 +40,14 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
 
 /**
- * Streaming attention cycles for one block, as attention.h runs (the timed C-simulation agrees to
- * the cycle: docs/cost-model.md, "Corrections from the timed C-simulation"). Per head: the K/V
- * transpose `split_head` ((N + key_block) × headDim iterations, one flattened II=1 loop), then per
- * group of q_parallel query rows a dataflow of the score stage and the softmax/A·V stage joined
- * by a FIFO of score blocks. The softmax/A·V stage is the slower one and sets the pace: `init`
- * clears the A·V accumulators (latency.ts attentionInitCycles; the first score block arrives
- * meanwhile, or the stage waits for it), per key block the straight-line softmax
- * (attentionSoftmaxBlockCycles: the SAME figure the kernel states) then the A·V loop over the head
- * dim; per valid query row a reciprocal and the normalise loop.
+ * Streaming attention cycles for one block, as attention.h runs (checked against the timed
+ * C-simulation: docs/cost-model.md, "The attention"). Per head: the K/V split (key_blocks ·
+ * key_block · headDim iterations, one flattened II=1 loop), then one dataflow region through which
+ * all query groups pass: query loader -> scores -> softmax -> A·V -> finish. Per key block the
+ * slowest of the score pass, the softmax (block max + the exp pass on EXP_UNITS units: the SAME
+ * figures the kernel renders, latency.ts) and the A·V pass sets the pace; per group the slower of
+ * its blocks, the loader and the finish. The region's fill is one block through every stage after
+ * the first group's query load; its tail the last group's finish beyond its last A·V pass.
  */
 export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const N = dims.numTokens;
@@ -47,15 +55,23 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const hd = dims.headDim;
   const groups = ceilDiv(N, qp);
   const keyBlocks = ceilDiv(N, kb);
-  const splitHead = pipelinedLoopCycles((N + kb) * hd, 1, LATENCY.SPLIT_HEAD_DEPTH);
-  const scoreBlock = pipelinedLoopCycles(hd, 1, LATENCY.ATTN_QK_DEPTH) + LATENCY.ATTN_SCALE_CYCLES;
-  const softmaxBlock =
-    attentionSoftmaxBlockCycles(qp, kb) + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_AV_DEPTH);
-  const firstBlock = Math.max(attentionInitCycles(qp, hd), scoreBlock + LATENCY.FIFO_READ_LATENCY);
-  const blocks = firstBlock + keyBlocks * Math.max(softmaxBlock, scoreBlock);
-  const finishRow = LATENCY.RECIP_CYCLES + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_NORMALISE_DEPTH);
-  // every group runs all its blocks; the finish loop normalises the group's valid rows (N in all)
-  return dims.heads * (splitHead + groups * blocks + N * finishRow);
+  const L = LATENCY;
+  const split = pipelinedLoopCycles(keyBlocks * kb * hd, 1, L.SPLIT_HEAD_DEPTH);
+  // per group: the loader (rows in, columns out) and the finish (reciprocals, normalise)
+  const load = pipelinedLoopCycles((qp * hd) / attentionQueryReads(hd), 1, L.ATTN_QUERY_LOAD_DEPTH);
+  const loadGroup = load + pipelinedLoopCycles(hd, 1, L.ATTN_QUERY_SEND_DEPTH);
+  const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp), 1, L.ATTN_NORMALISE_DEPTH);
+  const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
+  // per key block
+  const score = pipelinedLoopCycles(hd, 1, L.ATTN_QK_DEPTH) + L.ATTN_SCALE_CYCLES;
+  const softmax = attentionSoftmaxBlockCycles(attentionExpChunks(qp, kb, hd), kb);
+  const av = pipelinedLoopCycles(hd, 1, L.ATTN_AV_DEPTH);
+  const pace = Math.max(score, softmax, av);
+  const groupPace = Math.max(keyBlocks * pace, loadGroup, finishGroup);
+  const fill = load + L.ATTN_QUERY_SEND_DEPTH + score + softmax + av + 2 * L.FIFO_READ_LATENCY;
+  const tail = Math.max(0, normalise - av) + L.ATTN_NORMALISE_DEPTH;
+  const region = fill + (keyBlocks - 1) * pace + (groups - 1) * groupPace + tail;
+  return dims.heads * (split + region);
 }
 
 /**
@@ -120,34 +136,44 @@ export function resources(
   // (prob_t × v); the operand widths are the generated kernel's (src/kernels/cpp/formats.ts)
   addInto(r, macResources(qp * kb, Q, Q, board));
   addInto(r, macResources(qp * kb, PROB.width + 1, Q, board)); // unsigned prob: one more bit in a signed port
-  // softmax: enough exp units for q_parallel × key_block scores per headDim cycles; one reciprocal
-  addInto(r, nonlinearUnit(COST.EXP_MULTS, A, 16, board), ceilDiv(qp * kb, dims.headDim));
+  // softmax: EXP_UNITS exp units (latency.ts, rendered into the kernel), each with its table;
+  // finish: one reciprocal, OUT_ROWS normalise multipliers (onorm_t × 25-bit mantissa)
+  const expUnits = attentionExpUnits(qp, kb, dims.headDim);
+  const EU = COST.EXP_UNIT;
+  r.lut += expUnits * EU.LUT;
+  r.ff += expUnits * EU.FF;
+  r.bram18 += expUnits * EU.BRAM18;
+  r.dsp += expUnits * EU.MULTS * dspPerMultiply(A, 16, board.dsp_kind);
   addInto(r, nonlinearUnit(COST.RECIP_MULTS, A, A, board));
+  const oaccW = WIDE - PROB.width;
+  addInto(r, macResources(attentionOutRows(qp), WIDE - MANT.width, MANT.width + 1, board));
   // LayerNorm1 at tile_in lanes: x², (x − mean)·rstd, ·gamma; one rsqrt
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
   addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
   // on-chip buffers: x (the residual the proj pass drains into), LayerNorm1 output / attention
-  // output, qkv (drained LANES rows per cycle, read Q_PAR rows per cycle), one head's K and V
+  // output, qkv (drained LANES rows per cycle; the attention reads one row per cycle), one head's
+  // K and V (a bank per key of a block), the query loader's rows and the score stage's copy (a
+  // bank per row), the A·V accumulators (a bank per row)
+  const hd = dims.headDim;
+  const keyBlocks = ceilDiv(dims.numTokens, kb);
   addInto(r, bufferCost(A, tokensDim, to * lanes, board));
   addInto(r, bufferCost(A, tokensDim, ti * lanes, board));
-  addInto(r, bufferCost(Q, 3 * tokensDim, Math.max(lanes, qp) * to, board));
-  addInto(r, bufferCost(Q, (dims.numTokens + kb) * dims.headDim, kb, board), 2);
-  // registers: the weight tile in use, Q rows of a group, scores, A·V accumulators, softmax state
-  addInto(
-    r,
-    registers(
-      ti * to * p.weight.width +
-        qp * dims.headDim * A +
-        2 * qp * kb * A +
-        qp * dims.headDim * p.accum.width +
-        2 * qp * A,
-    ),
-  );
+  addInto(r, bufferCost(Q, 3 * tokensDim, lanes * to, board));
+  addInto(r, bufferCost(Q, keyBlocks * kb * hd, kb, board), 2);
+  addInto(r, bufferCost(Q, qp * hd, qp, board), 2);
+  addInto(r, bufferCost(oaccW, qp * hd, qp, board));
+  // registers: the weight tile in use, scores and probabilities of a block, softmax state
+  addInto(r, registers(ti * to * p.weight.width + 2 * qp * kb * A + 4 * qp * A));
   r.lut += 2 * to * lanes * A; // bias and residual adders
   addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
   addInto(r, fifoCost(to * p.bias.width, 2));
-  addInto(r, fifoCost(qp * kb * A, shared.streamDepth)); // the attention's score blocks
+  // the attention's FIFOs: query columns, score blocks, probability blocks, l, A·V columns
+  addInto(r, fifoCost(qp * Q, hd));
+  addInto(r, fifoCost(qp * kb * A, shared.streamDepth));
+  addInto(r, fifoCost(qp * (kb + 1) * PROB.width, 2));
+  addInto(r, fifoCost(qp * 32, 2));
+  addInto(r, fifoCost(qp * oaccW, hd));
   addInto(r, axiPortResources(shared.axiWidthBits), 2);
   r.lut += COST.LUT_PER_KERNEL;
   r.ff += COST.FF_PER_KERNEL;

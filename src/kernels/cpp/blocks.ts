@@ -6,8 +6,12 @@
 import { UserError } from '../../util/errors.js';
 import { COST } from '../costConstants.js';
 import {
-  attentionInitCycles,
-  attentionSoftmaxBlockCycles,
+  attentionBlockMaxCycles,
+  attentionExpChunks,
+  attentionExpUnits,
+  attentionOutRows,
+  attentionOutRowSteps,
+  attentionQueryReads,
   routeClearCycles,
   routeListCycles,
 } from '../latency.js';
@@ -252,6 +256,7 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
   const dotr = fx(40, 2 * q.int + clog2(s.headDim));
   const scale = fx(24, 1, false);
   const score = f.score;
+  const expUnits = attentionExpUnits(s.qParallel, s.keyBlock, s.headDim);
   const psum = fx(PROB.width + clog2(s.keyBlock), PROB.int + clog2(s.keyBlock), false);
   const lsum = fx(32, clog2(s.tokens + 1) + 1, false);
   const pv = wideSumOf(PROB, q, `${what}: A·V`);
@@ -296,15 +301,16 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
       k('ONORM_BITS', onorm.width),
       k('ONORM_FRAC', frac(onorm)),
       k('STREAM_DEPTH', s.streamDepth),
+      k('KEY_BLOCKS', Math.ceil(s.tokens / s.keyBlock), 'key blocks (the K/V copies hold KEY_BLOCKS x KEY_BLOCK keys)'),
+      k('EXP_UNITS', expUnits, 'exp units of the softmax (each with its own exp table)'),
+      k('EXP_CHUNKS', attentionExpChunks(s.qParallel, s.keyBlock, s.headDim), 'chunks of EXP_UNITS rows per key block'),
+      k('Q_READS', attentionQueryReads(s.headDim), 'query elements loaded per cycle'),
+      k('OUT_ROWS', attentionOutRows(s.qParallel), 'output rows written per cycle'),
+      k('OUT_ROW_STEPS', attentionOutRowSteps(s.qParallel), 'steps per output column'),
       k(
-        'INIT_CYCLES',
-        attentionInitCycles(s.qParallel, s.headDim),
-        'timing: the A.V accumulators cleared per group',
-      ),
-      k(
-        'SOFTMAX_BLOCK_CYCLES',
-        attentionSoftmaxBlockCycles(s.qParallel, s.keyBlock),
-        'timing: the straight-line softmax of one key block',
+        'BLOCK_MAX_CYCLES',
+        attentionBlockMaxCycles(s.keyBlock),
+        "timing: a block's max (compare tree, then the running max)",
       ),
     ],
   };

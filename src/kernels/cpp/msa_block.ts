@@ -101,11 +101,11 @@ export function templateContext(
     values: {
       blockOffsets: weights.blocks.map((b) => b.offset),
       // banks of the engine's arrays (linear.h): S = h, then the attention output (LANES rows x
-      // TILE_IN per cycle); B = qkv (LANES rows drained, Q_PAR query rows read by the attention);
+      // TILE_IN per cycle); B = qkv (LANES rows drained; the attention reads one row per cycle);
       // R = x (LANES rows x TILE_OUT per cycle)
       sRowBanks: lanes,
       sColBanks: params.tile_in,
-      bRowBanks: Math.max(lanes, params.q_parallel),
+      bRowBanks: lanes,
       bColBanks: params.tile_out,
       rRowBanks: lanes,
       rColBanks: params.tile_out,
