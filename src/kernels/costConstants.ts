@@ -148,7 +148,7 @@ export const COST = {
   // ---- LUT / FF (fitted: LUT_PER_MAC, FF_PER_MAC; the rest are estimates) ------------------
   /** Per MAC lane: adder-tree share, accumulator, operand routing and pipeline registers. */
   LUT_PER_MAC: 106,
-  FF_PER_MAC: 105,
+  FF_PER_MAC: 115, // refitted (was 105) when the attention's q rows and A·V accumulators became memory banks, not registers
   /** Per non-linear unit (tables in LUTROM, range reduction, interpolation). */
   LUT_PER_NONLINEAR: 450,
   FF_PER_NONLINEAR: 600,

@@ -211,8 +211,8 @@ query_groups:
           v[kb] = k0 + kb < N ? blk.s[qp][kb] : lowest;
         }
         for (unsigned stride = 1; stride < KB; stride *= 2)
-          for (unsigned i = 0; i + stride < KB; i += 2 * stride)
-            if (v[i + stride] > v[i]) v[i] = v[i + stride];
+          for (unsigned i = 0; i < KB; i += 2 * stride)
+            if (i + stride < KB && v[i + stride] > v[i]) v[i] = v[i + stride];
         m_old[qp] = b == 0 ? lowest : m[qp];
         l_old[qp] = b == 0 ? typename CFG::lsum_t(0) : l[qp];
         m_new[qp] = v[0] > m_old[qp] ? v[0] : m_old[qp];
