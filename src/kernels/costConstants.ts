@@ -28,8 +28,6 @@ export const LATENCY = {
   AXI_WRITE_DEPTH: 3,
   /** Row copies, adds, gathers, scatter-adds and the patch tail's position add (load, add, round/saturate, store). */
   ELEMENTWISE_DEPTH: 3,
-  /** Attention's per-head K/V transpose copy (split_head: load, store). */
-  SPLIT_HEAD_DEPTH: 2,
   /** LayerNorm: the mean pass (load, add into the lane's partial sum). */
   LAYERNORM_SUM_DEPTH: 3,
   /** LayerNorm: the lane partial sums added (adder tree) and multiplied by 1/D. */
@@ -46,10 +44,8 @@ export const LATENCY = {
   ATTN_SCALE_CYCLES: 3,
   /** Attention A·V loop over the head dim (load v, multiply, adder tree over the key block, rescale, add). */
   ATTN_AV_DEPTH: 8,
-  /** Attention query loader: a group's query rows read from qkv (load, store into the row's lane). */
-  ATTN_QUERY_LOAD_DEPTH: 2,
-  /** Attention query loader: a head-dim column of the group's rows sent to the score stage (load, write). */
-  ATTN_QUERY_SEND_DEPTH: 2,
+  /** Attention reader: a step of its row loop (load from qkv, store into the row's lane; or load a column, write it out). */
+  ATTN_READ_DEPTH: 3,
   /** One compare level of the softmax's block-max tree (compare, select). */
   ATTN_COMPARE_CYCLES: 1,
   /** Attention softmax step on the exp units (operand select, exp (EXP_CYCLES), add into the row's sum, l·corr + sum). */

@@ -41,13 +41,14 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 /**
  * Streaming attention cycles for one block, as attention.h runs (checked against the timed
- * C-simulation: docs/cost-model.md, "The attention"). Per head: the K/V split (key_blocks ·
- * key_block · headDim iterations, one flattened II=1 loop), then one dataflow region through which
- * all query groups pass: query loader -> scores -> softmax -> A·V -> finish. Per key block the
- * slowest of the score pass, the softmax (block max + the exp pass on EXP_UNITS units: the SAME
- * figures the kernel renders, latency.ts) and the A·V pass sets the pace; per group the slower of
- * its blocks, the loader and the finish. The region's fill is one block through every stage after
- * the first group's query load; its tail the last group's finish beyond its last A·V pass.
+ * C-simulation: docs/cost-model.md, "The attention"). One dataflow region: the reader (per head
+ * (key_blocks · key_block + 1) rows of headDim + headDim / Q_READS steps: the K/V split and the
+ * query rows), then per query group the key blocks through scores -> softmax -> A·V and the
+ * finish. Per key block the slowest of the score pass, the softmax (block max + the exp pass on
+ * EXP_UNITS units: the SAME figures the kernel renders, latency.ts) and the A·V pass sets the
+ * pace; per group the slower of its blocks and the finish. The first head's first group waits for
+ * the reader; every later head was read during the previous one (or waits for the reader, if that
+ * is slower). Fill: one block through every stage; tail: the last finish beyond its A·V pass.
  */
 export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const N = dims.numTokens;
@@ -56,10 +57,8 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const groups = ceilDiv(N, qp);
   const keyBlocks = ceilDiv(N, kb);
   const L = LATENCY;
-  const split = pipelinedLoopCycles(keyBlocks * kb * hd, 1, L.SPLIT_HEAD_DEPTH);
-  // per group: the loader (rows in, columns out) and the finish (reciprocals, normalise)
-  const load = pipelinedLoopCycles((qp * hd) / attentionQueryReads(hd), 1, L.ATTN_QUERY_LOAD_DEPTH);
-  const loadGroup = load + pipelinedLoopCycles(hd, 1, L.ATTN_QUERY_SEND_DEPTH);
+  // the reader: per head (key_blocks · key_block + 1) rows of headDim + headDim / Q_READS steps
+  const readHead = (keyBlocks * kb + 1) * (hd + hd / attentionQueryReads(hd));
   const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp), 1, L.ATTN_NORMALISE_DEPTH);
   const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
   // per key block
@@ -67,11 +66,12 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const softmax = attentionSoftmaxBlockCycles(attentionExpChunks(qp, kb, hd), kb);
   const av = pipelinedLoopCycles(hd, 1, L.ATTN_AV_DEPTH);
   const pace = Math.max(score, softmax, av);
-  const groupPace = Math.max(keyBlocks * pace, loadGroup, finishGroup);
-  const fill = load + L.ATTN_QUERY_SEND_DEPTH + score + softmax + av + 2 * L.FIFO_READ_LATENCY;
+  const groupPace = Math.max(keyBlocks * pace, finishGroup);
+  const headGroups = groups * groupPace;
+  const fill = L.ATTN_READ_DEPTH + score + softmax + av + 2 * L.FIFO_READ_LATENCY;
   const tail = Math.max(0, normalise - av) + L.ATTN_NORMALISE_DEPTH;
-  const region = fill + (keyBlocks - 1) * pace + (groups - 1) * groupPace + tail;
-  return dims.heads * (split + region);
+  // the first head's first group waits for the reader; later heads were read during the previous one
+  return readHead + (groups - 1) * groupPace + (dims.heads - 1) * Math.max(headGroups, readHead) + fill + tail;
 }
 
 /**
@@ -152,24 +152,30 @@ export function resources(
   addInto(r, macResources(ti, A, p.norm.width, board));
   addInto(r, nonlinearUnit(COST.RSQRT_MULTS, A, A, board));
   // on-chip buffers: x (the residual the proj pass drains into), LayerNorm1 output / attention
-  // output, qkv (drained LANES rows per cycle; the attention reads one row per cycle), one head's
-  // K and V (a bank per key of a block), the query loader's rows and the score stage's copy (a
-  // bank per row), the A·V accumulators (a bank per row)
+  // output, qkv (drained LANES rows per cycle; the attention's reader reads one row per cycle);
+  // the attention's reader's double buffers (K and V of a block: a bank per key; the queries of a
+  // group: a bank per row), the score stage's K and query rows and the A·V stage's V (a bank per
+  // key / row), the A·V accumulators (a bank per row)
   const hd = dims.headDim;
   const keyBlocks = ceilDiv(dims.numTokens, kb);
+  const groups = ceilDiv(dims.numTokens, qp);
   addInto(r, bufferCost(A, tokensDim, to * lanes, board));
   addInto(r, bufferCost(A, tokensDim, ti * lanes, board));
   addInto(r, bufferCost(Q, 3 * tokensDim, lanes * to, board));
+  addInto(r, bufferCost(Q, 2 * hd * kb, 2 * kb, board), 2);
+  addInto(r, bufferCost(Q, 2 * qp * hd, 2 * qp, board));
   addInto(r, bufferCost(Q, keyBlocks * kb * hd, kb, board), 2);
-  addInto(r, bufferCost(Q, qp * hd, qp, board), 2);
+  addInto(r, bufferCost(Q, qp * hd, qp, board));
   addInto(r, bufferCost(oaccW, qp * hd, qp, board));
   // registers: the weight tile in use, scores and probabilities of a block, softmax state
   addInto(r, registers(ti * to * p.weight.width + 2 * qp * kb * A + 4 * qp * A));
   r.lut += 2 * to * lanes * A; // bias and residual adders
   addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
   addInto(r, fifoCost(to * p.bias.width, 2));
-  // the attention's FIFOs: query columns, score blocks, probability blocks, l, A·V columns
-  addInto(r, fifoCost(qp * Q, hd));
+  // the attention's FIFOs: query columns and K, V columns (a head each: the reader runs a head
+  // ahead), score blocks, probability blocks, l, A·V columns
+  addInto(r, fifoCost(qp * Q, groups * hd));
+  addInto(r, fifoCost(kb * Q, keyBlocks * hd), 2);
   addInto(r, fifoCost(qp * kb * A, shared.streamDepth));
   addInto(r, fifoCost(qp * (kb + 1) * PROB.width, 2));
   addInto(r, fifoCost(qp * 32, 2));

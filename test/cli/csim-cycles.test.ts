@@ -156,7 +156,7 @@ describe('ubimoe csim --cycles', () => {
       const regions = (k: string) =>
         new Set(img.calls.filter((x) => x.kernel === k).flatMap((x) => x.regions.map((r) => r.name)));
       expect(regions('patch_embed')).toEqual(new Set(['pe_engine']));
-      expect(regions('msa_block')).toEqual(new Set(['msa_engine', 'attention_head']));
+      expect(regions('msa_block')).toEqual(new Set(['msa_engine', 'attention']));
       expect(regions('ffn_block')).toEqual(new Set(['ffn_engine']));
     }
   });

@@ -16,36 +16,35 @@ const UBI: MsaParams = { tile_in: 16, tile_out: 16, token_lanes: 3, q_parallel: 
 const sh = shared({ axiWidthBits: 512 });
 
 describe('msa_block cost model', () => {
-  test('attention (attention.h): per head the K/V split, then every query group through one five-stage dataflow', () => {
-    // LATENCY (costConstants.ts): SPLIT_HEAD_DEPTH 2, ATTN_QUERY_LOAD_DEPTH 2, ATTN_QUERY_SEND_DEPTH 2,
-    // ATTN_QK_DEPTH 6, ATTN_SCALE_CYCLES 3, ATTN_COMPARE_CYCLES 1, ATTN_SOFTMAX_DEPTH 15,
-    // ATTN_AV_DEPTH 8, RECIP_CYCLES 8, ATTN_NORMALISE_DEPTH 5, FIFO_READ_LATENCY 1; BRAM_PORTS 2.
-    // A pipelined loop instance: (trip − 1) · II + depth.
-    // Per head: the split, one flattened II=1 loop over KEY_BLOCKS · KEY_BLOCK · HEAD_DIM.
-    // The region: per group the loader (Q_PAR · HD / 2 reads, then HD columns sent) and the finish
-    // (Q_PAR reciprocals pipelined, then HD · ceil(Q_PAR / 2) normalise steps); per key block the
-    // score pass (HD − 1 + 6 + scale 3), the softmax (compare tree ceil(log2 KB) + 1, then the exp
-    // pass EXP_CHUNKS · (KB + 1) − 1 + 15) and the A·V pass (HD − 1 + 8). The block pace is the
-    // slowest of the three, a group the slowest of its blocks, the loader and the finish; fill = the
-    // first load + send depth + one block through each stage + 2 FIFO reads; tail = the finish's
-    // normalise beyond the last A·V pass + its depth.
+  test('attention (attention.h): one five-stage dataflow; the reader splits the next head during this one', () => {
+    // LATENCY (costConstants.ts): ATTN_READ_DEPTH 3, ATTN_QK_DEPTH 6, ATTN_SCALE_CYCLES 3,
+    // ATTN_COMPARE_CYCLES 1, ATTN_SOFTMAX_DEPTH 15, ATTN_AV_DEPTH 8, RECIP_CYCLES 8,
+    // ATTN_NORMALISE_DEPTH 5, FIFO_READ_LATENCY 1; BRAM_PORTS 2. A pipelined loop instance:
+    // (trip − 1) · II + depth.
+    // The reader, per head: (KEY_BLOCKS · KEY_BLOCK + 1) rows × (HD + HD / 2) steps (K and V at
+    // d, then the query two elements per cycle; the last row only sends).
+    // Per key block the score pass (HD − 1 + 6 + scale 3), the softmax (compare tree
+    // ceil(log2 KB) + 1, then the exp pass EXP_CHUNKS · (KB + 1) − 1 + 15) and the A·V pass
+    // (HD − 1 + 8): the pace is the slowest; per group the slower of its blocks and the finish
+    // (Q_PAR reciprocals pipelined, then HD · ceil(Q_PAR / 2) normalise steps).
+    // attention = reader head + (groups − 1) · group + (heads − 1) · max(groups · group, reader
+    // head) + fill (read depth + a block through every stage + 2 FIFO reads) + tail (the finish's
+    // normalise beyond the last A·V pass + its depth).
     // micro: 17 tokens, 2 heads of 16, 4 × 8: 3 key blocks, 5 groups. EXP_UNITS: the A·V pass is
     // 15 + 8 = 23 cycles, minus the max 4 and the exp depth 15, + 1 = 5 steps < 9 (one row's
     // KB + 1) -> 1 chunk: 4 units (one per row).
-    //   split 24 × 16 − 1 + 2 = 385; load 31 + 2 = 33, group 33 + 17 = 50; finish 11 + 36 = 47
-    //   score 24, softmax 4 + 8 + 15 = 27, A·V 23: pace 27; group max(81, 50, 47) = 81
-    //   fill 33 + 2 + 24 + 27 + 23 + 2 = 111; tail 36 − 23 + 5 = 18
-    //   2 × (385 + 111 + 2 × 27 + 4 × 81 + 18) = 2 × 892 = 1784
-    // (the timed C-simulation of the default micro design: 3596 for micro's 2 blocks, 1798 a call)
-    expect(attentionCycles(P, dimsOf('micro'))).toBe(1784);
+    //   reader 25 × 24 = 600; score 24, softmax 4 + 8 + 15 = 27, A·V 23: pace 27;
+    //   finish 11 + 36 = 47; group max(81, 47) = 81; a head's groups 405 < 600
+    //   600 + 4 × 81 + 1 × 600 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 1621
+    // (the timed C-simulation of the default micro design: 3208 for micro's 2 blocks, 1604 a call)
+    expect(attentionCycles(P, dimsOf('micro'))).toBe(1621);
     // m3vit-tiny: 129 tokens, 3 heads of 64, 4 × 8: 17 key blocks, 33 groups. EXP_UNITS: 71 − 4 −
     // 15 + 1 = 53 steps -> 5 chunks of 9 -> ceil(4 / 5) = 1 unit, 4 chunks.
-    //   split 136 × 64 − 1 + 2 = 8705; load 127 + 2 = 129, group 129 + 65 = 194; finish 11 + 132 = 143
-    //   score 72, softmax 4 + 35 + 15 = 54, A·V 71: pace 72; group max(17 × 72 = 1224, 194, 143) = 1224
-    //   fill 129 + 2 + 72 + 54 + 71 + 2 = 330; tail 132 − 71 + 5 = 66
-    //   3 × (8705 + 330 + 16 × 72 + 32 × 1224 + 66) = 3 × 49421 = 148263
-    // (simulated: 148284 per msa_block call, 1779408 for the 12 blocks)
-    expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(148263);
+    //   reader 137 × 96 = 13152; score 72, softmax 4 + 35 + 15 = 54, A·V 71: pace 72;
+    //   finish 11 + 132 = 143; group max(17 × 72 = 1224, 143) = 1224; a head's groups 40392
+    //   13152 + 32 × 1224 + 2 × 40392 + (3 + 72 + 54 + 71 + 2 = 202) + (132 − 71 + 5 = 66) = 133372
+    // (simulated: 133283 per msa_block call, 1599396 for the 12 blocks)
+    expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(133372);
   });
 
   test('exp units: the fewest that keep the softmax of a key block within the A·V pass', () => {
@@ -80,11 +79,11 @@ describe('msa_block cost model', () => {
     // the tiles' own burst: AXI latency 64, first tile 2 words = 128 B -> 4: 138; per out tile 4 in
     // tiles × ceil(17/2) = 9 groups = 36 + 14 + drain 9 + 10 = 69; 96/8 = 12 out tiles -> 828
     expect(c.parts.qkv).toBe(138 + 828);
-    expect(c.parts.attention).toBe(1784);
+    expect(c.parts.attention).toBe(1621);
     // proj (32 -> 32), prefetched during the attention: 4 out tiles × 69 = 276; it drains into x
     // (the residual add), then write_rows x: 64 + 68 = 132
     expect(c.parts.proj).toBe(276 + 132);
-    expect(c.cycles).toBe(300 + 927 + 966 + 1784 + 408);
+    expect(c.cycles).toBe(300 + 927 + 966 + 1621 + 408);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -97,7 +96,7 @@ describe('msa_block cost model', () => {
     expect(c.parts.qkv).toBe(142 + 612);
     // proj: 4 out tiles × 51 = 204; write x 132
     expect(c.parts.proj).toBe(204 + 132);
-    expect(c.cycles).toBe(300 + 825 + 754 + 1784 + 336);
+    expect(c.cycles).toBe(300 + 825 + 754 + 1621 + 336);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
@@ -109,10 +108,10 @@ describe('msa_block cost model', () => {
     // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 180; per out tile 12 in tiles × ceil(129/3) = 43
     // groups = 516 (a 16-cycle tile load hides behind 43) + 14 + 43 + 10 = 583; 36 out tiles -> 20988
     expect(c.parts.qkv).toBe(180 + 20988);
-    expect(c.parts.attention).toBe(148263);
+    expect(c.parts.attention).toBe(133372);
     // proj: 12 out tiles × 583 = 6996, then write_rows x: 3160
     expect(c.parts.proj).toBe(6996 + 3160);
-    expect(c.cycles).toBe(300 + 11439 + 21168 + 148263 + 10156);
+    expect(c.cycles).toBe(300 + 11439 + 21168 + 133372 + 10156);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {

@@ -4,13 +4,15 @@
 // running sum l rescaled by e^(m_old - m_new)), A·V is accumulated on the fly with the same
 // rescaling, and one reciprocal per query row finishes it. No N×N score matrix exists.
 //
-// Structure and timing (ubimoe/timing.h; CFG::TIMING: latencies; docs/cost-model.md): per head
-// the K/V split (one flattened II=1 loop), then one dataflow region in which every query group
-// goes through five stages joined by FIFOs: query loader -> scores -> softmax (EXP_UNITS exp
-// units, each with its own table) -> A·V -> finish (reciprocals, normalise), so a group's loading
-// and finishing overlap its neighbours' blocks. Every loop with a lane dimension reaches its
-// lanes with unrolled indices (query rows, keys of a block, exp units); the figures the stages
-// use (EXP_UNITS, EXP_CHUNKS, Q_READS, OUT_ROWS, BLOCK_MAX_CYCLES) come from src/kernels/latency.ts.
+// Structure and timing (ubimoe/timing.h; CFG::TIMING: latencies; docs/cost-model.md): one
+// dataflow region of five stages joined by FIFOs, every head and query group passing through it
+// in order: reader (the only reader of qkv: K/V split into key blocks, query rows into groups, a
+// head ahead of the rest) -> scores -> softmax (EXP_UNITS exp units, each with its own table) ->
+// A·V -> finish (reciprocals, normalise). A group's finish overlaps the next group's blocks, the
+// next head's split this head's groups. Every loop with a lane dimension reaches its lanes with
+// unrolled indices (query rows, keys of a block, exp units) or writes one lane per cycle; the
+// figures the stages use (EXP_UNITS, EXP_CHUNKS, Q_READS, OUT_ROWS, the FIFO depths,
+// BLOCK_MAX_CYCLES) come from src/kernels/latency.ts and cpp/blocks.ts.
 #ifndef UBIMOE_ATTENTION_H
 #define UBIMOE_ATTENTION_H
 
@@ -23,8 +25,8 @@
 namespace ubimoe {
 
 // CFG: qkv_t dot_t dotr_t scale_t score_t prob_t psum_t lsum_t pv_t oacc_t onorm_t mant_t out_t;
-// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK KEY_BLOCKS EXP_UNITS EXP_CHUNKS Q_READS OUT_ROWS
-// OUT_ROW_STEPS BLOCK_MAX_CYCLES SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
+// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK KEY_BLOCKS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
+// KV_FIFO_DEPTH OUT_ROWS OUT_ROW_STEPS BLOCK_MAX_CYCLES SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
 // PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS ONORM_FRAC STREAM_DEPTH.
 // qkv[t] = [q | k | v] (3·DIM, head h at h·HEAD_DIM in each); out[t] = heads concatenated.
 
@@ -44,6 +46,12 @@ inline typename CFG::prob_t attention_exp(const typename CFG::score_t &a, const 
 template <class CFG>
 struct query_col {
   typename CFG::qkv_t q[CFG::Q_PAR];
+};
+
+// One head-dim column of a key block (KEY_BLOCK keys, or values): reader -> score / A·V stage.
+template <class CFG>
+struct kv_col {
+  typename CFG::qkv_t k[CFG::KEY_BLOCK];
 };
 
 // The scores of Q_PAR query rows against one block of KEY_BLOCK keys: what streams from the
@@ -73,50 +81,98 @@ struct oacc_col {
   typename CFG::oacc_t o[CFG::Q_PAR];
 };
 
-// Stage 0: the query rows of every group of head h, read from qkv two elements per cycle (one
-// row at a time: the row's bank is the only run-time one, and two accesses fit a BRAM's two
-// ports), then streamed as columns. It runs a group ahead of the score stage (the stream holds
-// a group's head-dim columns), so only the first group waits for it.
+// Stage 0: the only reader of qkv. Per head, row after row (KEY_BLOCKS · KEY_BLOCK rows, zero
+// past the last token, then a flush row), one flattened II=1 loop of HEAD_DIM + HEAD_DIM / Q_READS
+// steps per row: first the row's key and value at d (two reads per cycle: a BRAM's two ports) into
+// the block buffer of its parity, lane kb, while the previous block's column d leaves for the
+// score and A·V stages (at the first row of the next block) and the previous query group's column
+// d for the score stage (at the first row after the group); then the row's query, Q_READS
+// elements per cycle, into the group buffer, lane qp. The FIFOs hold a head, so the reader runs
+// up to a head ahead: the next head's split overlaps this head's query groups.
 template <class CFG>
-void attention_queries(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], unsigned h,
-                       hls::stream<query_col<CFG>, CFG::HEAD_DIM> &qcols) {
-  UBIMOE_PROCESS("attention_queries");
+void attention_reader(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM],
+                      hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
+                      hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
+                      hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols) {
+  UBIMOE_PROCESS("attention_reader");
   typedef typename CFG::TIMING TM;
-  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, QR = CFG::Q_READS;
-  typename CFG::qkv_t qbuf[QP][HD];
+  typedef typename CFG::qkv_t qkv_t;
+  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
+  const unsigned ROWS = CFG::KEY_BLOCKS * CFG::KEY_BLOCK, QR = CFG::Q_READS, STEPS = HD + HD / QR;
+  qkv_t kbuf[2][HD][KB];
+  qkv_t vbuf[2][HD][KB];
+  qkv_t qbuf[2][QP][HD];
+#pragma HLS ARRAY_PARTITION variable=kbuf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=kbuf complete dim=3
+#pragma HLS ARRAY_PARTITION variable=vbuf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=vbuf complete dim=3
 #pragma HLS ARRAY_PARTITION variable=qbuf complete dim=1
-query_groups:
-  for (unsigned q0 = 0; q0 < N; q0 += QP) {
-  load_rows:
-    for (unsigned qp = 0; qp < QP; qp++) {
-      for (unsigned d0 = 0; d0 < HD; d0 += QR) {
-        UBIMOE_PIPELINE(1, TM::ATTN_QUERY_LOAD_DEPTH);
-        const unsigned q = q0 + qp < N ? q0 + qp : N - 1;  // rows past the end are computed and ignored
-      load_cols:
-        for (unsigned j = 0; j < QR; j++) {
+#pragma HLS ARRAY_PARTITION variable=qbuf complete dim=2
+  unsigned kb = 0, qp = 0, kpar = 0, qpar = 0;  // the row's lanes and buffer parities (no div/mod)
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++) {
+  rows:
+    for (unsigned t = 0; t <= ROWS; t++) {
+      for (unsigned j = 0; j < STEPS; j++) {
+        UBIMOE_PIPELINE(1, TM::ATTN_READ_DEPTH);
+        const bool row = t < ROWS;  // else the flush row: it only sends
+        const bool valid = t < N;
+        const unsigned tv = valid ? t : 0;
+        if (j < HD) {
+          const unsigned d = j;
+          if (row) {
+            kbuf[kpar][d][kb] = valid ? qkv[tv][CFG::DIM + h * HD + d] : qkv_t(0);
+            vbuf[kpar][d][kb] = valid ? qkv[tv][2 * CFG::DIM + h * HD + d] : qkv_t(0);
+          }
+          if (t > 0 && kb == 0) {
+            kv_col<CFG> kc, vc;
+            for (unsigned e = 0; e < KB; e++) {
 #pragma HLS UNROLL
-          qbuf[qp][d0 + j] = qkv[q][h * HD + d0 + j];
+              kc.k[e] = kbuf[kpar ^ 1][d][e];
+              vc.k[e] = vbuf[kpar ^ 1][d][e];
+            }
+            kcols.write(kc);
+            vcols.write(vc);
+          }
+          if (t > 0 && t <= N && (qp == 0 || t == N)) {
+            const unsigned spar = qp == 0 ? qpar ^ 1 : qpar;  // a whole group, or the last, partial one
+            query_col<CFG> qc;
+            for (unsigned e = 0; e < QP; e++) {
+#pragma HLS UNROLL
+              qc.q[e] = qbuf[spar][e][d];
+            }
+            qcols.write(qc);
+          }
+        } else if (valid) {
+          // rows past the end of the last group repeat the last row (computed and ignored)
+          const unsigned d0 = (j - HD) * QR;
+          for (unsigned r = 0; r < QR; r++) {
+#pragma HLS UNROLL
+            const qkv_t x = qkv[tv][h * HD + d0 + r];
+            for (unsigned e = 0; e < QP; e++) {
+#pragma HLS UNROLL
+              if (e == qp || (t == N - 1 && e > qp)) qbuf[qpar][e][d0 + r] = x;
+            }
+          }
+        }
+        if (j == STEPS - 1) {  // the next row's lanes
+          const bool kwrap = kb == KB - 1, qwrap = qp == QP - 1;
+          kb = t == ROWS || kwrap ? 0 : kb + 1;
+          kpar = t == ROWS ? 0 : kwrap ? kpar ^ 1 : kpar;
+          qp = t == ROWS || qwrap ? 0 : qp + 1;
+          qpar = t == ROWS ? 0 : qwrap ? qpar ^ 1 : qpar;
         }
       }
-    }
-  send_cols:
-    for (unsigned d = 0; d < HD; d++) {
-      UBIMOE_PIPELINE(1, TM::ATTN_QUERY_SEND_DEPTH);
-      query_col<CFG> c;
-      for (unsigned qp = 0; qp < QP; qp++) {
-#pragma HLS UNROLL
-        c.q[qp] = qbuf[qp][d];
-      }
-      qcols.write(c);
     }
   }
 }
 
 // Stage 1: per group, the scores of its Q_PAR query rows, one key block after another. The first
-// block takes the query columns from the loader and keeps them (qreg: one register lane per row).
+// block takes the query columns from the reader and keeps them (qreg: one bank per row); the first
+// group takes the key columns and keeps them (kt: one bank per key of a block).
 template <class CFG>
-void attention_scores(hls::stream<query_col<CFG>, CFG::HEAD_DIM> &qcols,
-                      const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::KEY_BLOCKS][CFG::KEY_BLOCK],
+void attention_scores(hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
+                      hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
                       hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores) {
   UBIMOE_PROCESS("attention_scores");
   typedef typename CFG::TIMING TM;
@@ -125,8 +181,13 @@ void attention_scores(hls::stream<query_col<CFG>, CFG::HEAD_DIM> &qcols,
   const typename CFG::scale_t scale =
       from_bits<typename CFG::scale_t, CFG::SCALE_BITS>(ap_uint<CFG::SCALE_BITS>(CFG::SCALE_RAW));
   typename CFG::qkv_t qreg[QP][HD];
+  // the head's keys, d-major, a bank per key of a block (kept from the first group's pass)
+  static typename CFG::qkv_t kt[HD][NB][KB];
 #pragma HLS ARRAY_PARTITION variable=qreg complete dim=1
-query_groups:
+#pragma HLS ARRAY_PARTITION variable=kt complete dim=3
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++)
+  query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   score_blocks:
     for (unsigned b = 0; b < NB; b++) {
@@ -141,6 +202,8 @@ query_groups:
         UBIMOE_PIPELINE(1, TM::ATTN_QK_DEPTH);
         query_col<CFG> c;
         if (b == 0) c = qcols.read();
+        kv_col<CFG> kc;
+        if (q0 == 0) kc = kcols.read();
       qk_queries:
         for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
@@ -149,8 +212,10 @@ query_groups:
         qk_keys:
           for (unsigned kb = 0; kb < KB; kb++) {
 #pragma HLS UNROLL
+            const typename CFG::qkv_t key = q0 == 0 ? kc.k[kb] : kt[d][b][kb];
+            if (q0 == 0 && qp == 0) kt[d][b][kb] = key;
             const typename CFG::dot_t prev = d == 0 ? typename CFG::dot_t(0) : dot[qp][kb];
-            dot[qp][kb] = prev + qd * kt[d][b][kb];
+            dot[qp][kb] = prev + qd * key;
           }
         }
       }
@@ -186,7 +251,9 @@ void attention_softmax(hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores,
   typename CFG::lsum_t l[QP];
 #pragma HLS ARRAY_PARTITION variable=m complete
 #pragma HLS ARRAY_PARTITION variable=l complete
-query_groups:
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++)
+  query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   softmax_blocks:
     for (unsigned b = 0; b < NB; b++) {
@@ -273,16 +340,20 @@ query_groups:
 // d: Q_PAR x KEY_BLOCK products per cycle; each pv sums over kb in increasing order. The first block
 // of a group starts from o = 0; the last one sends its columns on to the finish stage.
 template <class CFG>
-void attention_av(hls::stream<prob_block<CFG>, 2> &probs,
-                  const typename CFG::qkv_t vt[CFG::HEAD_DIM][CFG::KEY_BLOCKS][CFG::KEY_BLOCK],
+void attention_av(hls::stream<prob_block<CFG>, 2> &probs, hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols,
                   hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols) {
   UBIMOE_PROCESS("attention_av");
   typedef typename CFG::TIMING TM;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
   const unsigned NB = CFG::KEY_BLOCKS;
   typename CFG::oacc_t o[QP][HD];
+  // the head's values, d-major, a bank per key of a block (kept from the first group's pass)
+  static typename CFG::qkv_t vt[HD][NB][KB];
 #pragma HLS ARRAY_PARTITION variable=o complete dim=1
-query_groups:
+#pragma HLS ARRAY_PARTITION variable=vt complete dim=3
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++)
+  query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   av_blocks:
     for (unsigned b = 0; b < NB; b++) {
@@ -291,6 +362,14 @@ query_groups:
       for (unsigned d = 0; d < HD; d++) {
         UBIMOE_PIPELINE(1, TM::ATTN_AV_DEPTH);
         oacc_col<CFG> col;
+        kv_col<CFG> vc;
+        if (q0 == 0) {
+          vc = vcols.read();
+          for (unsigned kb = 0; kb < KB; kb++) {
+#pragma HLS UNROLL
+            vt[d][b][kb] = vc.k[kb];
+          }
+        }
       av_queries:
         for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
@@ -298,7 +377,7 @@ query_groups:
         av_keys:
           for (unsigned kb = 0; kb < KB; kb++) {
 #pragma HLS UNROLL
-            pv += pb.p[qp][kb] * vt[d][b][kb];
+            pv += pb.p[qp][kb] * (q0 == 0 ? vc.k[kb] : vt[d][b][kb]);
           }
           // o starts at 0: o·corr + pv is then exactly pv
           const typename CFG::oacc_t acc =
@@ -318,7 +397,7 @@ query_groups:
 // a BRAM's two ports). It overlaps the next group's blocks.
 template <class CFG>
 void attention_finish(hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
-                      unsigned h, typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+                      typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
   UBIMOE_PROCESS("attention_finish");
   typedef typename CFG::TIMING TM;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR;
@@ -332,7 +411,9 @@ void attention_finish(hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_co
 #pragma HLS ARRAY_PARTITION variable=exp2 complete
 #pragma HLS ARRAY_PARTITION variable=l complete
 #pragma HLS ARRAY_PARTITION variable=o complete
-query_groups:
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++)
+  query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
     const lsum_rows<CFG> ls = lsums.read();
   unpack_lsums:
@@ -372,54 +453,24 @@ query_groups:
   }
 }
 
-// One head after its K/V split: every query group through the dataflow of the five stages above
-// (the groups follow each other through it: a group's finish overlaps the next group's blocks).
+// The whole attention: one dataflow region of the five stages above, every head and query group
+// passing through it in order (a group's load and finish overlap its neighbours' blocks; the
+// reader splits the next head while this one's groups run).
 template <class CFG>
-void attention_head(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], unsigned h,
-                    const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::KEY_BLOCKS][CFG::KEY_BLOCK],
-                    const typename CFG::qkv_t vt[CFG::HEAD_DIM][CFG::KEY_BLOCKS][CFG::KEY_BLOCK],
-                    typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
-  UBIMOE_DATAFLOW_REGION("attention_head");
-  hls::stream<query_col<CFG>, CFG::HEAD_DIM> qcols("attention_queries");
+void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+  UBIMOE_DATAFLOW_REGION("attention");
+  hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> qcols("attention_qcols");
+  hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> kcols("attention_kcols");
+  hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> vcols("attention_vcols");
   hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> scores("attention_scores");
   hls::stream<prob_block<CFG>, 2> probs("attention_probs");
   hls::stream<lsum_rows<CFG>, 2> lsums("attention_lsums");
   hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> ocols("attention_ocols");
-  attention_queries<CFG>(qkv, h, qcols);
-  attention_scores<CFG>(qcols, kt, scores);
+  attention_reader<CFG>(qkv, qcols, kcols, vcols);
+  attention_scores<CFG>(qcols, kcols, scores);
   attention_softmax<CFG>(scores, probs, lsums);
-  attention_av<CFG>(probs, vt, ocols);
-  attention_finish<CFG>(lsums, ocols, h, out);
-}
-
-template <class CFG>
-void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
-  typedef typename CFG::TIMING TM;
-  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, KB = CFG::KEY_BLOCK, NB = CFG::KEY_BLOCKS;
-heads:
-  for (unsigned h = 0; h < CFG::HEADS; h++) {
-    // this head's keys and values, both transposed (d-major: a step over d meets one key block)
-    // and split into blocks whose KEY_BLOCK keys are separate registers/banks (a static lane per
-    // key); zero past the last token
-    static typename CFG::qkv_t kt[HD][NB][KB];
-    static typename CFG::qkv_t vt[HD][NB][KB];
-#pragma HLS ARRAY_PARTITION variable=kt complete dim=3
-#pragma HLS ARRAY_PARTITION variable=vt complete dim=3
-    UBIMOE_CYCLES(0);  // a loop instance per head (the heads loop is not a perfect nest)
-  split_head:
-    for (unsigned b = 0; b < NB; b++) {
-      for (unsigned kb = 0; kb < KB; kb++) {
-        for (unsigned d = 0; d < HD; d++) {
-          UBIMOE_PIPELINE(1, TM::SPLIT_HEAD_DEPTH);
-          const unsigned t = b * KB + kb;
-          const bool valid = t < N;
-          kt[d][b][kb] = valid ? qkv[valid ? t : 0][CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
-          vt[d][b][kb] = valid ? qkv[valid ? t : 0][2 * CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
-        }
-      }
-    }
-    attention_head<CFG>(qkv, h, kt, vt, out);
-  }
+  attention_av<CFG>(probs, vcols, ocols);
+  attention_finish<CFG>(lsums, ocols, out);
 }
 
 }  // namespace ubimoe

@@ -305,6 +305,8 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
       k('EXP_UNITS', expUnits, 'exp units of the softmax (each with its own exp table)'),
       k('EXP_CHUNKS', attentionExpChunks(s.qParallel, s.keyBlock, s.headDim), 'chunks of EXP_UNITS rows per key block'),
       k('Q_READS', attentionQueryReads(s.headDim), 'query elements loaded per cycle'),
+      k('Q_FIFO_DEPTH', Math.ceil(s.tokens / s.qParallel) * s.headDim, "query columns: a head's groups"),
+      k('KV_FIFO_DEPTH', Math.ceil(s.tokens / s.keyBlock) * s.headDim, "key / value columns: a head's blocks"),
       k('OUT_ROWS', attentionOutRows(s.qParallel), 'output rows written per cycle'),
       k('OUT_ROW_STEPS', attentionOutRowSteps(s.qParallel), 'steps per output column'),
       k(
