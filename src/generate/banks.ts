@@ -7,9 +7,9 @@
  * conventions of the kernel library: one statement per line, pragmas right after what they name,
  * CFG::X constants whose values the project's config.h lists).
  */
-import type { LintIssue } from './lint.js';
+import type { BankRule, LintIssue } from './lintTypes.js';
 
-export type BankRule = 'arg-partition' | 'bank-index' | 'rom-replication' | 'pow2-factor';
+export type { BankRule } from './lintTypes.js';
 
 /** Values of the constants of a project's config.h: `STRUCT::MEMBER` and, for template code, every value a MEMBER name has. */
 export interface ConfigValues {

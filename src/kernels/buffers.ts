@@ -7,11 +7,11 @@
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
 import type { Buffer } from './costModel.js';
-import { formats } from './cpp/formats.js';
+import { formats, PROB, WIDE } from './cpp/formats.js';
 import type { FfnParams, MsaParams } from './params.js';
 import type { SharedParams } from './types.js';
 
-/** msa_block: the engine's accumulators (linear.h), x, s, qkv (the template), one head's K and V (attention.h). */
+/** msa_block: the engine's accumulators (linear.h), x, s, qkv (the template), the attention's arrays (attention.h). */
 export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedParams): Buffer[] {
   const p = shared.precision;
   const A = p.activation.width;
@@ -19,11 +19,12 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
   const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
   const tokensDim = dims.numTokens * dims.D;
   const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
-  const head = (dims.numTokens + kb) * dims.headDim;
+  const hd = dims.headDim;
+  const keyBlocks = Math.ceil(dims.numTokens / kb);
   return [
     { name: 'acc', widthBits: p.accum.width, words: accRows * to, banks: to * lanes },
     // x: the residual the proj pass drains into; s: LayerNorm1 output / attention output;
-    // qkv: drained LANES rows per cycle, read Q_PAR rows per cycle
+    // qkv: drained LANES rows per cycle, read one row per cycle by the attention's reader
     // (x in the lane layout [groups][LANES][D]: rows padded to whole groups, lanes × cols banks)
     {
       name: 'x',
@@ -32,9 +33,17 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
       banks: msaXCols(params, A, shared.axiWidthBits) * lanes,
     },
     { name: 's', widthBits: A, words: tokensDim, banks: ti * lanes },
-    { name: 'qkv', widthBits: Q, words: 3 * tokensDim, banks: Math.max(lanes, qp) * to },
-    { name: 'kt', widthBits: Q, words: head, banks: kb },
-    { name: 'vt', widthBits: Q, words: head, banks: kb },
+    { name: 'qkv', widthBits: Q, words: 3 * tokensDim, banks: lanes * to },
+    // attention.h: the reader's double buffers (K and V of a block: a bank per key; the queries of
+    // a group: a bank per row), the score stage's K and the A·V stage's V (a bank per key), the
+    // group's query rows and the A·V accumulators (a bank per row)
+    { name: 'k_block', widthBits: Q, words: 2 * hd * kb, banks: 2 * kb },
+    { name: 'v_block', widthBits: Q, words: 2 * hd * kb, banks: 2 * kb },
+    { name: 'q_block', widthBits: Q, words: 2 * qp * hd, banks: 2 * qp },
+    { name: 'kt', widthBits: Q, words: keyBlocks * kb * hd, banks: kb },
+    { name: 'vt', widthBits: Q, words: keyBlocks * kb * hd, banks: kb },
+    { name: 'qreg', widthBits: Q, words: qp * hd, banks: qp },
+    { name: 'o', widthBits: WIDE - PROB.width, words: qp * hd, banks: qp },
   ];
 }
 

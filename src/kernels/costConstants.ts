@@ -30,8 +30,6 @@ export const LATENCY = {
   AXI_WRITE_DEPTH: 3,
   /** Row copies, adds, gathers, scatter-adds and the patch tail's position add (load, add, round/saturate, store). */
   ELEMENTWISE_DEPTH: 3,
-  /** Attention's per-head K/V transpose copy (split_head: load, store). */
-  SPLIT_HEAD_DEPTH: 2,
   /** LayerNorm: the mean pass (load, add into the lane's partial sum). */
   LAYERNORM_SUM_DEPTH: 3,
   /** LayerNorm: the lane partial sums added (adder tree) and multiplied by 1/D. */
@@ -48,6 +46,12 @@ export const LATENCY = {
   ATTN_SCALE_CYCLES: 3,
   /** Attention A·V loop over the head dim (load v, multiply, adder tree over the key block, rescale, add). */
   ATTN_AV_DEPTH: 8,
+  /** Attention reader: a step of its row loop (load from qkv, store into the row's lane; or load a column, write it out). */
+  ATTN_READ_DEPTH: 3,
+  /** One compare level of the softmax's block-max tree (compare, select). */
+  ATTN_COMPARE_CYCLES: 1,
+  /** Attention softmax step on the exp units (operand select, exp (EXP_CYCLES), add into the row's sum, l·corr + sum). */
+  ATTN_SOFTMAX_DEPTH: 15,
   /** One reciprocal (recip_q24: leading zeros, normalise, table, interpolation). */
   RECIP_CYCLES: 8,
   /** Attention: the per-row normalise loop (· mantissa, shift, store). */
@@ -122,6 +126,8 @@ export const COST = {
   // ---- DSP primitives ----------------------------------------------------------------------
   /** Signed multiplier port widths (A × B) of each DSP kind: DSP48E2 27×18, DSP58 27×24. */
   DSP_PORTS: { dsp48e2: [27, 18], dsp58: [27, 24] } as Record<string, [number, number]>,
+  /** Accesses per cycle of one BRAM bank (true dual port): the attention's query loads and output writes. */
+  BRAM_PORTS: 2,
   /** Multiplies per non-linear unit (table + linear interpolation = 1 mult; Newton step = 2). */
   EXP_MULTS: 1,
   GELU_MULTS: 2,
@@ -131,12 +137,13 @@ export const COST = {
   // ---- LUT / FF (fitted: LUT_PER_MAC, FF_PER_MAC; the rest are estimates) ------------------
   /**
    * Per MAC lane: adder-tree share, accumulator, operand routing and pipeline registers. Fitted
-   * (issue 13 item 10) with the attention-side engine at one lane: 1471 MACs in the design, the
-   * rest of the model 101.4K LUT / 170.8K FF -> (316.1K − 101.4K) / 1471 = 146 LUT, (385.9K −
-   * 170.8K) / 1471 = 146 FF (under the old 3-lane reading: 106 / 105).
+   * (issue 13 item 10) with the attention-side engine at one lane, after the issue 13 kernels
+   * (per-unit ROMs, the streaming attention, the lane layout): 1473 MACs in the design, the rest
+   * of the model 102.0K LUT / 152.1K FF -> (316.1K − 102.0K) / 1473 = 145 LUT, (385.9K − 152.1K)
+   * / 1473 = 159 FF (under the old 3-lane reading and kernels: 106 / 105).
    */
-  LUT_PER_MAC: 146,
-  FF_PER_MAC: 146,
+  LUT_PER_MAC: 145,
+  FF_PER_MAC: 159,
   /** Per non-linear unit: range reduction, interpolation, pipeline registers (its table is a BRAM ROM: nonlinearUnit). */
   LUT_PER_NONLINEAR: 450,
   FF_PER_NONLINEAR: 600,

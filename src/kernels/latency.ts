@@ -4,7 +4,7 @@
  * arguments of the kernels' `UBIMOE_CYCLES` statements (the timed C-simulation advances its clock
  * by them), so the cost model can read the same figures.
  */
-import { LATENCY } from './costConstants.js';
+import { COST, LATENCY } from './costConstants.js';
 
 /**
  * A loop without a PIPELINE pragma: rolled (trip count × its body's latency) unless Vitis
@@ -25,29 +25,51 @@ export function pipelinedLoopCycles(trip: number, ii: number, depth: number): nu
 }
 
 /**
- * attention.h `init` (per query group): the loop over the Q_PAR rows (no pragma, rolled) clears
- * each row's head_dim A·V accumulators (o is partitioned over the rows only: one store per cycle).
+ * attention.h `attention_softmax` block max (per key block): a compare tree over the key block
+ * (ceil(log2 key_block) levels), then one compare against the running max.
  */
-export function attentionInitCycles(qParallel: number, headDim: number): number {
-  return rolledLoopCycles(qParallel, rolledLoopCycles(headDim, LATENCY.ROLLED_STEP_CYCLES));
+export function attentionBlockMaxCycles(keyBlock: number): number {
+  return (Math.ceil(Math.log2(Math.max(1, keyBlock))) + 1) * LATENCY.ATTN_COMPARE_CYCLES;
+}
+
+/** attention.h `attention_softmax` exp pass (per key block): chunks of rows × (key_block + 1) steps. */
+export function attentionSoftmaxBlockCycles(expChunks: number, keyBlock: number): number {
+  return (
+    attentionBlockMaxCycles(keyBlock) + pipelinedLoopCycles(expChunks * (keyBlock + 1), 1, LATENCY.ATTN_SOFTMAX_DEPTH)
+  );
 }
 
 /**
- * attention.h `softmax_queries` (per key block): straight-line code unrolled over the Q_PAR rows,
- * but each row's two loops over the key block (the block max, then one exp and an add per key)
- * carry no pragma and are short, so they stay rolled; the unrolled copies are FSM regions one
- * after another (Vitis does not overlap sequential loops outside a dataflow region). Per row: the
- * max (a compare per key), e^(m_old − m_new), the probabilities (an exp and an add per key),
- * l·corr + psum.
+ * How many exp units attention.h builds (EXP_UNITS): the fewest that let the softmax of a key
+ * block (q_parallel × (key_block + 1) exps: a rescaling and key_block probabilities per row) keep
+ * pace with the A·V pass of the block (head_dim cycles), so the softmax never sets the pace while
+ * the units stay few. Rows go through the units in chunks of EXP_UNITS rows.
  */
-export function attentionSoftmaxBlockCycles(qParallel: number, keyBlock: number): number {
-  const row =
-    rolledLoopCycles(keyBlock, LATENCY.ROLLED_STEP_CYCLES) +
-    LATENCY.EXP_CYCLES +
-    rolledLoopCycles(keyBlock, LATENCY.EXP_CYCLES + LATENCY.ROLLED_STEP_CYCLES) +
-    LATENCY.MULTIPLY_CYCLES +
-    LATENCY.ROLLED_STEP_CYCLES;
-  return qParallel * row;
+export function attentionExpUnits(qParallel: number, keyBlock: number, headDim: number): number {
+  const avBlock = pipelinedLoopCycles(headDim, 1, LATENCY.ATTN_AV_DEPTH);
+  const budget = avBlock - attentionBlockMaxCycles(keyBlock) - LATENCY.ATTN_SOFTMAX_DEPTH + 1;
+  const chunks = Math.max(1, Math.floor(budget / (keyBlock + 1)));
+  return Math.min(qParallel, Math.ceil(qParallel / chunks));
+}
+
+/** The chunks of rows the exp units take per key block (EXP_CHUNKS). */
+export function attentionExpChunks(qParallel: number, keyBlock: number, headDim: number): number {
+  return Math.ceil(qParallel / attentionExpUnits(qParallel, keyBlock, headDim));
+}
+
+/** attention.h query loader: elements of a query row read per cycle (Q_READS: a BRAM's ports, dividing head_dim). */
+export function attentionQueryReads(headDim: number): number {
+  let r = Math.min(COST.BRAM_PORTS, headDim);
+  while (headDim % r !== 0) r--;
+  return r;
+}
+
+/** attention.h finish: output rows written per cycle (OUT_ROWS: a BRAM's ports) and the steps per column. */
+export function attentionOutRows(qParallel: number): number {
+  return Math.min(COST.BRAM_PORTS, qParallel);
+}
+export function attentionOutRowSteps(qParallel: number): number {
+  return Math.ceil(qParallel / attentionOutRows(qParallel));
 }
 
 /** gate.h `route`: the expert counters cleared (a rolled loop over the experts). */

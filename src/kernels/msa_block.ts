@@ -4,8 +4,16 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
-import { attentionInitCycles, attentionSoftmaxBlockCycles, pipelinedLoopCycles } from './latency.js';
-import { formats, linearMaxShift, PROB } from './cpp/formats.js';
+import {
+  attentionExpChunks,
+  attentionExpUnits,
+  attentionOutRows,
+  attentionOutRowSteps,
+  attentionQueryReads,
+  attentionSoftmaxBlockCycles,
+  pipelinedLoopCycles,
+} from './latency.js';
+import { formats, linearMaxShift, MANT, PROB, WIDE } from './cpp/formats.js';
 import { LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
 import {
   addInto,
@@ -20,6 +28,7 @@ import {
   macResources,
   weightShifterLuts,
   nonlinearUnit,
+  dspPerMultiply,
   portBytesPerCycle,
   registers,
   transferCycles,
@@ -33,15 +42,15 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
 
 /**
- * Streaming attention cycles for one block, as attention.h runs (the timed C-simulation agrees to
- * the cycle: docs/cost-model.md, "Corrections from the timed C-simulation"). Per head: the K/V
- * transpose `split_head` ((N + key_block) × headDim iterations, one flattened II=1 loop), then per
- * group of q_parallel query rows a dataflow of the score stage and the softmax/A·V stage joined
- * by a FIFO of score blocks. The softmax/A·V stage is the slower one and sets the pace: `init`
- * clears the A·V accumulators (latency.ts attentionInitCycles; the first score block arrives
- * meanwhile, or the stage waits for it), per key block the straight-line softmax
- * (attentionSoftmaxBlockCycles: the SAME figure the kernel states) then the A·V loop over the head
- * dim; per valid query row a reciprocal and the normalise loop.
+ * Streaming attention cycles for one block, as attention.h runs (checked against the timed
+ * C-simulation: docs/cost-model.md, "The attention"). One dataflow region: the reader (per head
+ * (key_blocks · key_block + 1) rows of headDim + headDim / Q_READS steps: the K/V split and the
+ * query rows), then per query group the key blocks through scores -> softmax -> A·V and the
+ * finish. Per key block the slowest of the score pass, the softmax (block max + the exp pass on
+ * EXP_UNITS units: the SAME figures the kernel renders, latency.ts) and the A·V pass sets the
+ * pace; per group the slower of its blocks and the finish. The first head's first group waits for
+ * the reader; every later head was read during the previous one (or waits for the reader, if that
+ * is slower). Fill: one block through every stage; tail: the last finish beyond its A·V pass.
  */
 export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const N = dims.numTokens;
@@ -49,15 +58,24 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const hd = dims.headDim;
   const groups = ceilDiv(N, qp);
   const keyBlocks = ceilDiv(N, kb);
-  const splitHead = pipelinedLoopCycles((N + kb) * hd, 1, LATENCY.SPLIT_HEAD_DEPTH);
-  const scoreBlock = pipelinedLoopCycles(hd, 1, LATENCY.ATTN_QK_DEPTH) + LATENCY.ATTN_SCALE_CYCLES;
-  const softmaxBlock =
-    attentionSoftmaxBlockCycles(qp, kb) + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_AV_DEPTH);
-  const firstBlock = Math.max(attentionInitCycles(qp, hd), scoreBlock + LATENCY.FIFO_READ_LATENCY);
-  const blocks = firstBlock + keyBlocks * Math.max(softmaxBlock, scoreBlock);
-  const finishRow = LATENCY.RECIP_CYCLES + pipelinedLoopCycles(hd, 1, LATENCY.ATTN_NORMALISE_DEPTH);
-  // every group runs all its blocks; the finish loop normalises the group's valid rows (N in all)
-  return dims.heads * (splitHead + groups * blocks + N * finishRow);
+  const L = LATENCY;
+  // the reader: per head (key_blocks · key_block + 1) rows of headDim + headDim / Q_READS steps
+  const readHead = (keyBlocks * kb + 1) * (hd + hd / attentionQueryReads(hd));
+  const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp), 1, L.ATTN_NORMALISE_DEPTH);
+  const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
+  // per key block
+  const score = pipelinedLoopCycles(hd, 1, L.ATTN_QK_DEPTH) + L.ATTN_SCALE_CYCLES;
+  const softmax = attentionSoftmaxBlockCycles(attentionExpChunks(qp, kb, hd), kb);
+  const av = pipelinedLoopCycles(hd, 1, L.ATTN_AV_DEPTH);
+  const pace = Math.max(score, softmax, av);
+  const groupPace = Math.max(keyBlocks * pace, finishGroup);
+  const headGroups = groups * groupPace;
+  const fill = L.ATTN_READ_DEPTH + score + softmax + av + 2 * L.FIFO_READ_LATENCY;
+  const tail = Math.max(0, normalise - av) + L.ATTN_NORMALISE_DEPTH;
+  // the first head's first group waits for the reader; later heads were read during the previous one
+  return (
+    readHead + (groups - 1) * groupPace + (dims.heads - 1) * Math.max(headGroups, readHead) + fill + tail
+  );
 }
 
 /**
@@ -119,31 +137,35 @@ export function resources(
   // (prob_t × v); the operand widths are the generated kernel's (src/kernels/cpp/formats.ts)
   addInto(r, macResources(qp * kb, Q, Q, board));
   addInto(r, macResources(qp * kb, PROB.width + 1, Q, board)); // unsigned prob: one more bit in a signed port
-  // softmax: enough exp units for q_parallel × key_block scores per headDim cycles; one reciprocal
-  addInto(r, nonlinearUnit('exp', A, board), ceilDiv(qp * kb, dims.headDim));
+  // softmax: EXP_UNITS exp units (latency.ts, rendered into the kernel), each with its own table;
+  // finish: one reciprocal, OUT_ROWS normalise multipliers (onorm_t × 25-bit mantissa)
+  addInto(r, nonlinearUnit('exp', A, board), attentionExpUnits(qp, kb, dims.headDim));
   addInto(r, nonlinearUnit('recip', A, board));
+  addInto(r, macResources(attentionOutRows(qp), WIDE - MANT.width, MANT.width + 1, board));
   // LayerNorm1 at tile_in lanes: x², (x − mean)·rstd, ·gamma; one rsqrt
   addInto(r, macResources(2 * ti, A, A, board));
   addInto(r, macResources(ti, A, p.norm.width, board));
   addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
-  // on-chip buffers (buffers.ts: the engine's accumulators, x, s, qkv, one head's K and V)
+  // on-chip buffers (buffers.ts: the engine's accumulators, x, s, qkv and the attention's)
   for (const b of msaBuffers(params, dims, shared))
     addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
-  // registers: the weight tile in use, Q rows of a group, scores, A·V accumulators, softmax state
-  addInto(
-    r,
-    registers(
-      ti * to * p.weight.width +
-        qp * dims.headDim * A +
-        2 * qp * kb * A +
-        qp * dims.headDim * p.accum.width +
-        2 * qp * A,
-    ),
-  );
+  // registers: the weight tile in use, scores and probabilities of a block, softmax state
+  addInto(r, registers(ti * to * p.weight.width + 2 * qp * kb * A + 4 * qp * A));
   r.lut += 2 * to * lanes * A; // bias and residual adders
   addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
   addInto(r, fifoCost(to * p.bias.width, 2));
-  addInto(r, fifoCost(qp * kb * A, shared.streamDepth)); // the attention's score blocks
+  const hd = dims.headDim;
+  const groups = ceilDiv(dims.numTokens, qp);
+  const keyBlocks = ceilDiv(dims.numTokens, kb);
+  const oaccW = WIDE - PROB.width;
+  // the attention's FIFOs: query columns and K, V columns (a head each: the reader runs a head
+  // ahead), score blocks, probability blocks, l, A·V columns
+  addInto(r, fifoCost(qp * Q, groups * hd));
+  addInto(r, fifoCost(kb * Q, keyBlocks * hd), 2);
+  addInto(r, fifoCost(qp * kb * A, shared.streamDepth));
+  addInto(r, fifoCost(qp * (kb + 1) * PROB.width, 2));
+  addInto(r, fifoCost(qp * 32, 2));
+  addInto(r, fifoCost(qp * oaccW, hd));
   addInto(r, axiPortResources(shared.axiWidthBits), 2);
   r.lut += COST.LUT_PER_KERNEL;
   r.ff += COST.FF_PER_KERNEL;

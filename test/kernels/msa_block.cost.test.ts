@@ -5,6 +5,7 @@
 // AXI_FIRST_BEAT_CYCLES 64, KERNEL_START_CYCLES 300; attention from the LATENCY block).
 import { describe, expect, test } from '@jest/globals';
 import { attentionCycles, cycles, resources } from '../../src/kernels/msa_block.js';
+import { attentionExpChunks, attentionExpUnits, attentionSoftmaxBlockCycles } from '../../src/kernels/latency.js';
 import type { MsaParams } from '../../src/kernels/params.js';
 import { cleanBoard, dimsOf, lcg, pick, propertyCases, shared, testBoard } from './costHelpers.js';
 
@@ -15,30 +16,56 @@ const UBI: MsaParams = { tile_in: 16, tile_out: 16, token_lanes: 3, q_parallel: 
 const sh = shared({ axiWidthBits: 512 });
 
 describe('msa_block cost model', () => {
-  test('attention (attention.h): split_head per head, then per query group init, the key blocks, a finish per valid row', () => {
-    // LATENCY (costConstants.ts): SPLIT_HEAD_DEPTH 2, ATTN_QK_DEPTH 6, ATTN_SCALE_CYCLES 3,
-    // ATTN_AV_DEPTH 8, RECIP_CYCLES 8, ATTN_NORMALISE_DEPTH 5, EXP_CYCLES 10, MULTIPLY_CYCLES 3,
-    // ROLLED_STEP_CYCLES 1, FIFO_READ_LATENCY 1. A pipelined loop instance: (trip − 1) · II + depth.
-    // Per head: split_head, one flattened II=1 loop over (TOKENS + KEY_BLOCK) × HEAD_DIM.
-    // Per group (a dataflow; the softmax/A·V stage is the slower one and sets the pace):
-    //   init: Q_PAR × HEAD_DIM stores, rolled (o partitioned over the rows only), or the first
-    //   score block (qk (HD − 1) + 6, scale 3, FIFO read 1) if that comes later;
-    //   per key block: the softmax, straight-line, its two key loops rolled (latency.ts
-    //   attentionSoftmaxBlockCycles): Q_PAR × (KB compare steps + exp 10 + KB × (exp 10 + add 1)
-    //   + multiply 3 + 1) = 4 × (8 + 10 + 88 + 3 + 1) = 440; then the av loop (HD − 1) + 8.
-    // Per valid query row (TOKENS per head): the reciprocal 8 + the normalise loop (HD − 1) + 5.
-    // micro: 17 tokens, 2 heads of 16; 5 groups × 3 key blocks:
-    //   split_head 25 × 16 − 1 + 2 = 401; init max(4 × 16 = 64, 15 + 6 + 3 + 1 = 25) = 64;
-    //   block 440 + 15 + 8 = 463; row 8 + 15 + 5 = 28
-    //   2 × (401 + 5 × (64 + 3 × 463) + 17 × 28) = 2 × (401 + 7265 + 476) = 16284
-    // (the timed C-simulation of the default micro design: 32568 for micro's 2 blocks, = 2 × 16284)
-    expect(attentionCycles(P, dimsOf('micro'))).toBe(16284);
-    // m3vit-tiny: 129 tokens, 3 heads of 64; 33 groups × 17 key blocks:
-    //   split_head 137 × 64 − 1 + 2 = 8769; init max(4 × 64 = 256, 63 + 6 + 3 + 1 = 73) = 256;
-    //   block 440 + 63 + 8 = 511; row 8 + 63 + 5 = 76
-    //   3 × (8769 + 33 × (256 + 17 × 511) + 129 × 76) = 3 × (8769 + 295119 + 9804) = 941076
-    // (simulated: 941076 per msa_block call)
-    expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(941076);
+  test('attention (attention.h): one five-stage dataflow; the reader splits the next head during this one', () => {
+    // LATENCY (costConstants.ts): ATTN_READ_DEPTH 3, ATTN_QK_DEPTH 6, ATTN_SCALE_CYCLES 3,
+    // ATTN_COMPARE_CYCLES 1, ATTN_SOFTMAX_DEPTH 15, ATTN_AV_DEPTH 8, RECIP_CYCLES 8,
+    // ATTN_NORMALISE_DEPTH 5, FIFO_READ_LATENCY 1; BRAM_PORTS 2. A pipelined loop instance:
+    // (trip − 1) · II + depth.
+    // The reader, per head: (KEY_BLOCKS · KEY_BLOCK + 1) rows × (HD + HD / 2) steps (K and V at
+    // d, then the query two elements per cycle; the last row only sends).
+    // Per key block the score pass (HD − 1 + 6 + scale 3), the softmax (compare tree
+    // ceil(log2 KB) + 1, then the exp pass EXP_CHUNKS · (KB + 1) − 1 + 15) and the A·V pass
+    // (HD − 1 + 8): the pace is the slowest; per group the slower of its blocks and the finish
+    // (Q_PAR reciprocals pipelined, then HD · ceil(Q_PAR / 2) normalise steps).
+    // attention = reader head + (groups − 1) · group + (heads − 1) · max(groups · group, reader
+    // head) + fill (read depth + a block through every stage + 2 FIFO reads) + tail (the finish's
+    // normalise beyond the last A·V pass + its depth).
+    // micro: 17 tokens, 2 heads of 16, 4 × 8: 3 key blocks, 5 groups. EXP_UNITS: the A·V pass is
+    // 15 + 8 = 23 cycles, minus the max 4 and the exp depth 15, + 1 = 5 steps < 9 (one row's
+    // KB + 1) -> 1 chunk: 4 units (one per row).
+    //   reader 25 × 24 = 600; score 24, softmax 4 + 8 + 15 = 27, A·V 23: pace 27;
+    //   finish 11 + 36 = 47; group max(81, 47) = 81; a head's groups 405 < 600
+    //   600 + 4 × 81 + 1 × 600 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 1621
+    // (the timed C-simulation of the default micro design: 3208 for micro's 2 blocks, 1604 a call)
+    expect(attentionCycles(P, dimsOf('micro'))).toBe(1621);
+    // m3vit-tiny: 129 tokens, 3 heads of 64, 4 × 8: 17 key blocks, 33 groups. EXP_UNITS: 71 − 4 −
+    // 15 + 1 = 53 steps -> 5 chunks of 9 -> ceil(4 / 5) = 1 unit, 4 chunks.
+    //   reader 137 × 96 = 13152; score 72, softmax 4 + 35 + 15 = 54, A·V 71: pace 72;
+    //   finish 11 + 132 = 143; group max(17 × 72 = 1224, 143) = 1224; a head's groups 40392
+    //   13152 + 32 × 1224 + 2 × 40392 + (3 + 72 + 54 + 71 + 2 = 202) + (132 − 71 + 5 = 66) = 133372
+    // (simulated: 133283 per msa_block call, 1599396 for the 12 blocks)
+    expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(133372);
+  });
+
+  test('exp units: the fewest that keep the softmax of a key block within the A·V pass', () => {
+    // head dim 64: the A·V pass of a block is 71 cycles; the softmax's exp pass has
+    // 71 − (ceil(log2 KB) + 1) − 15 + 1 cycles for chunks of KB + 1 steps
+    expect(attentionExpUnits(4, 8, 64)).toBe(1); // 53 / 9 -> 5 chunks
+    expect(attentionExpUnits(13, 8, 64)).toBe(3); // 5 chunks of 3 rows
+    expect(attentionExpUnits(5, 16, 64)).toBe(2); // 52 / 17 -> 3 chunks
+    expect(attentionExpUnits(10, 16, 64)).toBe(4);
+    expect(attentionExpUnits(4, 8, 16)).toBe(4); // micro: no room for a second chunk
+    expect(attentionExpUnits(1, 64, 64)).toBe(1);
+    for (const [qp, kb] of [
+      [4, 8],
+      [13, 8],
+      [5, 16],
+      [10, 16],
+    ]) {
+      const chunks = attentionExpChunks(qp, kb, 64);
+      expect(chunks * attentionExpUnits(qp, kb, 64)).toBeGreaterThanOrEqual(qp);
+      expect(attentionSoftmaxBlockCycles(chunks, kb)).toBeLessThanOrEqual(63 + 8);
+    }
   });
 
   test('hand count: micro block (17 tokens, D 32), linear 8 × 8 × 2 lanes, attention 4 × 8', () => {
@@ -52,11 +79,11 @@ describe('msa_block cost model', () => {
     // the tiles' own burst: AXI latency 64, first tile 2 words = 128 B -> 4: 138; per out tile 4 in
     // tiles × ceil(17/2) = 9 groups = 36 + 14 + drain 9 + 10 = 69; 96/8 = 12 out tiles -> 828
     expect(c.parts.qkv).toBe(138 + 828);
-    expect(c.parts.attention).toBe(16284);
+    expect(c.parts.attention).toBe(1621);
     // proj (32 -> 32), prefetched during the attention: 4 out tiles × 69 = 276; it drains into x
     // (the residual add), then write_rows x: 64 + 68 = 132
     expect(c.parts.proj).toBe(276 + 132);
-    expect(c.cycles).toBe(300 + 927 + 966 + 16284 + 408);
+    expect(c.cycles).toBe(300 + 927 + 966 + 1621 + 408);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -69,7 +96,7 @@ describe('msa_block cost model', () => {
     expect(c.parts.qkv).toBe(142 + 612);
     // proj: 4 out tiles × 51 = 204; write x 132
     expect(c.parts.proj).toBe(204 + 132);
-    expect(c.cycles).toBe(300 + 825 + 754 + 16284 + 336);
+    expect(c.cycles).toBe(300 + 825 + 754 + 1621 + 336);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
@@ -81,10 +108,10 @@ describe('msa_block cost model', () => {
     // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 180; per out tile 12 in tiles × ceil(129/3) = 43
     // groups = 516 (a 16-cycle tile load hides behind 43) + 14 + 43 + 10 = 583; 36 out tiles -> 20988
     expect(c.parts.qkv).toBe(180 + 20988);
-    expect(c.parts.attention).toBe(941076);
+    expect(c.parts.attention).toBe(133372);
     // proj: 12 out tiles × 583 = 6996, then write_rows x: 3160
     expect(c.parts.proj).toBe(6996 + 3160);
-    expect(c.cycles).toBe(300 + 11439 + 21168 + 941076 + 10156);
+    expect(c.cycles).toBe(300 + 11439 + 21168 + 133372 + 10156);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {
@@ -92,22 +119,20 @@ describe('msa_block cost model', () => {
     const linear = 8 * 8 * 2 * 2; // ONE engine runs qkv and proj; 32-bit × 16-bit: 2 DSP48E2
     // score MACs q·k (24 × 24 bits) and A·V MACs (unsigned 18-bit prob × 24): 2 DSP48E2 each
     const attention = 4 * 8 * 2 + 4 * 8 * 2;
-    // the model's non-linear units (estimates: EXP_MULTS 1, RECIP_MULTS 2, RSQRT_MULTS 2; nonlinear.h's
-    // exp has a constant multiply by log2(e) and one interpolation multiply, recip and rsqrt one
-    // interpolation multiply each): exp units for 32 scores per 16-cycle block -> 2 units × 1 × 2 DSP;
-    // one reciprocal 2 × 4 DSP (32 × 32)
-    const exp = 2 * 1 * 2;
+    // the exp units attention.h builds (EXP_UNITS: 4 for 4 × 8 with head dim 16, one per row),
+    // COST.EXP_UNIT.MULTS 1 each (32 × 16: 2 DSP); one reciprocal (RECIP_MULTS 2 × 4 DSP, 32 × 32);
+    // the finish's OUT_ROWS = 2 normalise multipliers (onorm_t 39 bits × 26-bit signed mantissa: 3 DSP)
+    const exp = 4 * 1 * 2;
     const recip = 2 * 4;
+    const normalise = 2 * 3;
     // LayerNorm at 8 lanes: x² and (x − mean)·rstd (32 × 32: 4 DSP), ·gamma (32 × 16: 2 DSP), rsqrt 2 × 4
     const layerNorm = 2 * 8 * 4 + 8 * 2 + 2 * 4;
-    expect(r.dsp).toBe(linear + attention + exp + recip + layerNorm);
-    expect(r.dsp).toBe(484);
+    expect(r.dsp).toBe(linear + attention + exp + recip + normalise + layerNorm);
+    expect(r.dsp).toBe(494);
   });
 
-  // only more lanes are in the cycles property: the softmax's per-row copies run one after another
-  // and the A·V accumulators are cleared row by row, so more query rows do not shorten the
-  // attention (padding of the last group can lengthen it), and a longer key block lengthens
-  // split_head (TOKENS + KEY_BLOCK rows) and the rolled softmax loops as much as it saves blocks
+  // only more lanes are in the cycles property: padding of the last group or key block can make
+  // more query rows or a longer key block slower (a longer block also pads the K/V split)
   test('property: more lanes never more cycles; more lanes / query rows / key block never fewer DSP', () => {
     const r = lcg(11);
     for (const { board, dims, sh } of propertyCases())

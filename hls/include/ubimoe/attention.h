@@ -4,10 +4,15 @@
 // running sum l rescaled by e^(m_old - m_new)), A·V is accumulated on the fly with the same
 // rescaling, and one reciprocal per query row finishes it. No N×N score matrix exists.
 //
-// Timing (ubimoe/timing.h; CFG::TIMING: latencies): per head the K/V transpose (one flattened
-// II=1 loop), then per query group a dataflow region of the score and softmax/A·V stages. The
-// per-block softmax and the per-group clearing of the accumulators are unpipelined: their cycles
-// (CFG::SOFTMAX_BLOCK_CYCLES, CFG::INIT_CYCLES) are computed by src/kernels/latency.ts.
+// Structure and timing (ubimoe/timing.h; CFG::TIMING: latencies; docs/cost-model.md): one
+// dataflow region of five stages joined by FIFOs, every head and query group passing through it
+// in order: reader (the only reader of qkv: K/V split into key blocks, query rows into groups, a
+// head ahead of the rest) -> scores -> softmax (EXP_UNITS exp units, each with its own table) ->
+// A·V -> finish (reciprocals, normalise). A group's finish overlaps the next group's blocks, the
+// next head's split this head's groups. Every loop with a lane dimension reaches its lanes with
+// unrolled indices (query rows, keys of a block, exp units) or writes one lane per cycle; the
+// figures the stages use (EXP_UNITS, EXP_CHUNKS, Q_READS, OUT_ROWS, the FIFO depths,
+// BLOCK_MAX_CYCLES) come from src/kernels/latency.ts and cpp/blocks.ts.
 #ifndef UBIMOE_ATTENTION_H
 #define UBIMOE_ATTENTION_H
 
@@ -20,7 +25,8 @@
 namespace ubimoe {
 
 // CFG: qkv_t dot_t dotr_t scale_t score_t prob_t psum_t lsum_t pv_t oacc_t onorm_t mant_t out_t;
-// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
+// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK KEY_BLOCKS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
+// KV_FIFO_DEPTH OUT_ROWS OUT_ROW_STEPS BLOCK_MAX_CYCLES SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
 // PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS ONORM_FRAC STREAM_DEPTH.
 // qkv[t] = [q | k | v] (3·DIM, head h at h·HEAD_DIM in each); out[t] = heads concatenated.
 
@@ -35,6 +41,19 @@ inline typename CFG::prob_t attention_exp(const typename CFG::score_t &a, const 
   return from_bits<typename CFG::prob_t, CFG::PROB_BITS>(ap_uint<CFG::PROB_BITS>(rounded >> (TABLE_FRAC - CFG::PROB_FRAC)));
 }
 
+// The query rows of a group, one head-dim column (Q_PAR values) per element: what the query loader
+// streams to the score stage (which keeps them in registers, one lane per row).
+template <class CFG>
+struct query_col {
+  typename CFG::qkv_t q[CFG::Q_PAR];
+};
+
+// One head-dim column of a key block (KEY_BLOCK keys, or values): reader -> score / A·V stage.
+template <class CFG>
+struct kv_col {
+  typename CFG::qkv_t k[CFG::KEY_BLOCK];
+};
+
 // The scores of Q_PAR query rows against one block of KEY_BLOCK keys: what streams from the
 // score stage to the softmax stage (one block per step; the N x N matrix never exists).
 template <class CFG>
@@ -42,182 +61,416 @@ struct score_block {
   typename CFG::score_t s[CFG::Q_PAR][CFG::KEY_BLOCK];
 };
 
-// Stage 1: scores of the query rows q0 .. q0+Q_PAR-1 of head h, one key block after another.
+// One block's probabilities under the new running max, and each row's rescaling e^(m_old - m_new)
+// of what was accumulated before: what streams from the softmax stage to the A·V stage.
 template <class CFG>
-void attention_scores(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], unsigned h, unsigned q0,
-                      const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
+struct prob_block {
+  typename CFG::prob_t p[CFG::Q_PAR][CFG::KEY_BLOCK];
+  typename CFG::prob_t corr[CFG::Q_PAR];
+};
+
+// A group's running sums l (softmax stage -> finish stage, once per group).
+template <class CFG>
+struct lsum_rows {
+  typename CFG::lsum_t l[CFG::Q_PAR];
+};
+
+// One head-dim column of a group's finished A·V accumulators (A·V stage -> finish stage).
+template <class CFG>
+struct oacc_col {
+  typename CFG::oacc_t o[CFG::Q_PAR];
+};
+
+// Stage 0: the only reader of qkv. Per head, row after row (KEY_BLOCKS · KEY_BLOCK rows, zero
+// past the last token, then a flush row), one flattened II=1 loop of HEAD_DIM + HEAD_DIM / Q_READS
+// steps per row: first the row's key and value at d (two reads per cycle: a BRAM's two ports) into
+// the block buffer of its parity, lane kb, while the previous block's column d leaves for the
+// score and A·V stages (at the first row of the next block) and the previous query group's column
+// d for the score stage (at the first row after the group); then the row's query, Q_READS
+// elements per cycle, into the group buffer, lane qp. The FIFOs hold a head, so the reader runs
+// up to a head ahead: the next head's split overlaps this head's query groups.
+template <class CFG>
+void attention_reader(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM],
+                      hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
+                      hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
+                      hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols) {
+  UBIMOE_PROCESS("attention_reader");
+  typedef typename CFG::TIMING TM;
+  typedef typename CFG::qkv_t qkv_t;
+  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
+  const unsigned ROWS = CFG::KEY_BLOCKS * CFG::KEY_BLOCK, QR = CFG::Q_READS, STEPS = HD + HD / QR;
+  qkv_t kbuf[2][HD][KB];
+  qkv_t vbuf[2][HD][KB];
+  qkv_t qbuf[2][QP][HD];
+#pragma HLS ARRAY_PARTITION variable=kbuf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=kbuf complete dim=3
+#pragma HLS ARRAY_PARTITION variable=vbuf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=vbuf complete dim=3
+#pragma HLS ARRAY_PARTITION variable=qbuf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=qbuf complete dim=2
+  unsigned kb = 0, qp = 0, kpar = 0, qpar = 0;  // the row's lanes and buffer parities (no div/mod)
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++) {
+  rows:
+    for (unsigned t = 0; t <= ROWS; t++) {
+      for (unsigned j = 0; j < STEPS; j++) {
+        UBIMOE_PIPELINE(1, TM::ATTN_READ_DEPTH);
+        const bool row = t < ROWS;  // else the flush row: it only sends
+        const bool valid = t < N;
+        const unsigned tv = valid ? t : 0;
+        if (j < HD) {
+          const unsigned d = j;
+          if (row) {
+            kbuf[kpar][d][kb] = valid ? qkv[tv][CFG::DIM + h * HD + d] : qkv_t(0);
+            vbuf[kpar][d][kb] = valid ? qkv[tv][2 * CFG::DIM + h * HD + d] : qkv_t(0);
+          }
+          if (t > 0 && kb == 0) {
+            kv_col<CFG> kc, vc;
+            for (unsigned e = 0; e < KB; e++) {
+#pragma HLS UNROLL
+              kc.k[e] = kbuf[kpar ^ 1][d][e];
+              vc.k[e] = vbuf[kpar ^ 1][d][e];
+            }
+            kcols.write(kc);
+            vcols.write(vc);
+          }
+          if (t > 0 && t <= N && (qp == 0 || t == N)) {
+            const unsigned spar = qp == 0 ? qpar ^ 1 : qpar;  // a whole group, or the last, partial one
+            query_col<CFG> qc;
+            for (unsigned e = 0; e < QP; e++) {
+#pragma HLS UNROLL
+              qc.q[e] = qbuf[spar][e][d];
+            }
+            qcols.write(qc);
+          }
+        } else if (valid) {
+          // rows past the end of the last group repeat the last row (computed and ignored)
+          const unsigned d0 = (j - HD) * QR;
+          for (unsigned r = 0; r < QR; r++) {
+#pragma HLS UNROLL
+            const qkv_t x = qkv[tv][h * HD + d0 + r];
+            for (unsigned e = 0; e < QP; e++) {
+#pragma HLS UNROLL
+              if (e == qp || (t == N - 1 && e > qp)) qbuf[qpar][e][d0 + r] = x;
+            }
+          }
+        }
+        if (j == STEPS - 1) {  // the next row's lanes
+          const bool kwrap = kb == KB - 1, qwrap = qp == QP - 1;
+          kb = t == ROWS || kwrap ? 0 : kb + 1;
+          kpar = t == ROWS ? 0 : kwrap ? kpar ^ 1 : kpar;
+          qp = t == ROWS || qwrap ? 0 : qp + 1;
+          qpar = t == ROWS ? 0 : qwrap ? qpar ^ 1 : qpar;
+        }
+      }
+    }
+  }
+}
+
+// Stage 1: per group, the scores of its Q_PAR query rows, one key block after another. The first
+// block takes the query columns from the reader and keeps them (qreg: one bank per row); the first
+// group takes the key columns and keeps them (kt: one bank per key of a block).
+template <class CFG>
+void attention_scores(hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
+                      hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
                       hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores) {
   UBIMOE_PROCESS("attention_scores");
   typedef typename CFG::TIMING TM;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
+  const unsigned NB = CFG::KEY_BLOCKS;
   const typename CFG::scale_t scale =
       from_bits<typename CFG::scale_t, CFG::SCALE_BITS>(ap_uint<CFG::SCALE_BITS>(CFG::SCALE_RAW));
-score_blocks:
-  for (unsigned k0 = 0; k0 < N; k0 += KB) {
-    score_block<CFG> blk;
-    // exact dot products of all Q_PAR rows with KEY_BLOCK keys at once: one pipelined pass over
-    // d reads Q_PAR query elements and KEY_BLOCK key elements per cycle (each dot product still
-    // sums over d in increasing order), then the head_dim^-0.5 scaling
-    typename CFG::dot_t dot[QP][KB];
+  typename CFG::qkv_t qreg[QP][HD];
+  // the head's keys, d-major, a bank per key of a block (kept from the first group's pass)
+  static typename CFG::qkv_t kt[HD][NB][KB];
+#pragma HLS ARRAY_PARTITION variable=qreg complete dim=1
+#pragma HLS ARRAY_PARTITION variable=kt complete dim=3
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++)
+  query_groups:
+  for (unsigned q0 = 0; q0 < N; q0 += QP) {
+  score_blocks:
+    for (unsigned b = 0; b < NB; b++) {
+      score_block<CFG> blk;
+      // exact dot products of all Q_PAR rows with KEY_BLOCK keys at once: one pipelined pass over
+      // d reads Q_PAR query elements and KEY_BLOCK key elements per cycle (each dot product still
+      // sums over d in increasing order), then the head_dim^-0.5 scaling
+      typename CFG::dot_t dot[QP][KB];
 #pragma HLS ARRAY_PARTITION variable=dot complete dim=0
-  clear_dot:
-    for (unsigned qp = 0; qp < QP; qp++) {
+    qk:
+      for (unsigned d = 0; d < HD; d++) {
+        UBIMOE_PIPELINE(1, TM::ATTN_QK_DEPTH);
+        query_col<CFG> c;
+        if (b == 0) c = qcols.read();
+        kv_col<CFG> kc;
+        if (q0 == 0) kc = kcols.read();
+      qk_queries:
+        for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-      for (unsigned kb = 0; kb < KB; kb++) dot[qp][kb] = 0;
-    }
-  qk:
-    for (unsigned d = 0; d < HD; d++) {
-      UBIMOE_PIPELINE(1, TM::ATTN_QK_DEPTH);
-    qk_queries:
-      for (unsigned qp = 0; qp < QP; qp++) {
+          const typename CFG::qkv_t qd = b == 0 ? c.q[qp] : qreg[qp][d];
+          if (b == 0) qreg[qp][d] = qd;
+        qk_keys:
+          for (unsigned kb = 0; kb < KB; kb++) {
 #pragma HLS UNROLL
-        const unsigned q = q0 + qp < N ? q0 + qp : N - 1;  // rows past the end are computed and ignored
-        const typename CFG::qkv_t qd = qkv[q][h * HD + d];
-      qk_keys:
-        for (unsigned kb = 0; kb < KB; kb++) {
-#pragma HLS UNROLL
-          dot[qp][kb] += qd * kt[d][k0 + kb];
+            const typename CFG::qkv_t key = q0 == 0 ? kc.k[kb] : kt[d][b][kb];
+            if (q0 == 0 && qp == 0) kt[d][b][kb] = key;
+            const typename CFG::dot_t prev = d == 0 ? typename CFG::dot_t(0) : dot[qp][kb];
+            dot[qp][kb] = prev + qd * key;
+          }
         }
       }
-    }
-  scale_scores:
-    for (unsigned qp = 0; qp < QP; qp++) {
+    scale_scores:
+      for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-      for (unsigned kb = 0; kb < KB; kb++) blk.s[qp][kb] = typename CFG::dotr_t(dot[qp][kb]) * scale;
+        for (unsigned kb = 0; kb < KB; kb++) blk.s[qp][kb] = typename CFG::dotr_t(dot[qp][kb]) * scale;
+      }
+      UBIMOE_CYCLES(TM::ATTN_SCALE_CYCLES);
+      scores.write(blk);
     }
-    UBIMOE_CYCLES(TM::ATTN_SCALE_CYCLES);
-    scores.write(blk);
   }
 }
 
-// Stage 2: online softmax and A·V over the streamed score blocks, then one reciprocal per row.
+// Stage 2: the online softmax of each score block on EXP_UNITS exp units. Per block: each row's
+// block max (a compare tree over the keys, then against the running max), then one pipelined pass
+// of EXP_CHUNKS x (KEY_BLOCK + 1) steps: a chunk of EXP_UNITS rows at a time, step 0 computes the
+// rows' rescaling e^(m_old - m_new), step 1 + kb the probability of key kb; each row's sum of its
+// probabilities (in key order) updates l = l·corr + psum at the row's last step. The first block of
+// a group starts from m = lowest, l = 0 (no clearing pass).
 template <class CFG>
-void attention_softmax_av(hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores, unsigned h, unsigned q0,
-                          const typename CFG::qkv_t vt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
-                          typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
-  UBIMOE_PROCESS("attention_softmax_av");
+void attention_softmax(hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores,
+                       hls::stream<prob_block<CFG>, 2> &probs, hls::stream<lsum_rows<CFG>, 2> &lsums) {
+  UBIMOE_PROCESS("attention_softmax");
   typedef typename CFG::TIMING TM;
   typedef typename CFG::score_t score_t;
   typedef typename CFG::prob_t prob_t;
-  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
+  const unsigned N = CFG::TOKENS, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK, NB = CFG::KEY_BLOCKS;
+  const unsigned EU = CFG::EXP_UNITS, CHUNKS = CFG::EXP_CHUNKS;
   score_t lowest;  // the most negative score: the running max before any key
   lowest.range(CFG::SCORE_BITS - 1, 0) = ap_uint<CFG::SCORE_BITS>(1) << (CFG::SCORE_BITS - 1);
   score_t m[QP];
   typename CFG::lsum_t l[QP];
-  typename CFG::oacc_t o[QP][HD];
 #pragma HLS ARRAY_PARTITION variable=m complete
 #pragma HLS ARRAY_PARTITION variable=l complete
-#pragma HLS ARRAY_PARTITION variable=o complete dim=1
-init:
-  for (unsigned qp = 0; qp < QP; qp++) {
-    m[qp] = lowest;
-    l[qp] = 0;
-    for (unsigned d = 0; d < HD; d++) o[qp][d] = 0;
-  }
-  UBIMOE_CYCLES(CFG::INIT_CYCLES);  // rolled loops: one store per cycle
-softmax_blocks:
-  for (unsigned k0 = 0; k0 < N; k0 += KB) {
-    const score_block<CFG> blk = scores.read();
-    UBIMOE_CYCLES(CFG::SOFTMAX_BLOCK_CYCLES);  // softmax_queries below: straight-line, its loops rolled
-    prob_t p[QP][KB];   // this block's probabilities under the new running max
-    prob_t corr[QP];    // e^(m_old - m_new): the rescaling of what was accumulated so far
-#pragma HLS ARRAY_PARTITION variable=p complete dim=0
-#pragma HLS ARRAY_PARTITION variable=corr complete
-  softmax_queries:
-    for (unsigned qp = 0; qp < QP; qp++) {
-#pragma HLS UNROLL
-      score_t block_max = lowest;
-      for (unsigned kb = 0; kb < KB; kb++)
-        if (k0 + kb < N && blk.s[qp][kb] > block_max) block_max = blk.s[qp][kb];
-      const score_t m_new = block_max > m[qp] ? block_max : m[qp];
-      corr[qp] = attention_exp<CFG>(m[qp], m_new);
-      typename CFG::psum_t psum = 0;
-    probs:
-      for (unsigned kb = 0; kb < KB; kb++) {
-        p[qp][kb] = k0 + kb < N ? attention_exp<CFG>(blk.s[qp][kb], m_new) : prob_t(0);
-        psum += p[qp][kb];
-      }
-      l[qp] = l[qp] * corr[qp] + psum;
-      m[qp] = m_new;
-    }
-    // A·V for the block and the rescaling in one pipelined pass over d: Q_PAR x KEY_BLOCK
-    // products per cycle (vt is banked by KEY_BLOCK); each pv sums over kb in increasing order
-  av:
-    for (unsigned d = 0; d < HD; d++) {
-      UBIMOE_PIPELINE(1, TM::ATTN_AV_DEPTH);
-    av_queries:
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++)
+  query_groups:
+  for (unsigned q0 = 0; q0 < N; q0 += QP) {
+  softmax_blocks:
+    for (unsigned b = 0; b < NB; b++) {
+      const score_block<CFG> blk = scores.read();
+      const unsigned k0 = b * KB;
+      score_t s[QP][KB];  // the block's scores, registers (the exp units pick theirs by row and key)
+      score_t m_new[QP];
+      score_t m_old[QP];
+      typename CFG::lsum_t l_old[QP];
+#pragma HLS ARRAY_PARTITION variable=s complete dim=0
+#pragma HLS ARRAY_PARTITION variable=m_new complete
+#pragma HLS ARRAY_PARTITION variable=m_old complete
+#pragma HLS ARRAY_PARTITION variable=l_old complete
+    block_max:
       for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-        typename CFG::pv_t pv = 0;
-      av_keys:
+        // a compare tree over the valid keys (the max does not depend on the order)
+        score_t v[KB];
+#pragma HLS ARRAY_PARTITION variable=v complete
         for (unsigned kb = 0; kb < KB; kb++) {
-#pragma HLS UNROLL
-          pv += p[qp][kb] * vt[d][k0 + kb];
+          s[qp][kb] = blk.s[qp][kb];
+          v[kb] = k0 + kb < N ? blk.s[qp][kb] : lowest;
         }
-        o[qp][d] = typename CFG::oacc_t(o[qp][d] * corr[qp]) + typename CFG::oacc_t(pv);
+        for (unsigned stride = 1; stride < KB; stride *= 2)
+          for (unsigned i = 0; i < KB; i += 2 * stride)
+            if (i + stride < KB && v[i + stride] > v[i]) v[i] = v[i + stride];
+        m_old[qp] = b == 0 ? lowest : m[qp];
+        l_old[qp] = b == 0 ? typename CFG::lsum_t(0) : l[qp];
+        m_new[qp] = v[0] > m_old[qp] ? v[0] : m_old[qp];
+        m[qp] = m_new[qp];
       }
-    }
-  }
-  // out = o / l (l >= 1: the max key contributes e^0)
-finish:
-  for (unsigned qp = 0; qp < QP; qp++) {
-    const unsigned q = q0 + qp;
-    if (q < N) {
-      ap_uint<25> mant_bits;
-      int exp2;
-      recip_q24<CFG::LSUM_BITS, CFG::LSUM_FRAC>(bits_of<CFG::LSUM_BITS>(l[qp]), mant_bits, exp2);
-      const typename CFG::mant_t mant = from_bits<typename CFG::mant_t, 25>(mant_bits);
-      UBIMOE_CYCLES(TM::RECIP_CYCLES);
-    normalise:
-      for (unsigned d = 0; d < HD; d++) {
-        UBIMOE_PIPELINE(1, TM::ATTN_NORMALISE_DEPTH);
-        typedef ap_fixed<CFG::ONORM_BITS + 25, CFG::ONORM_BITS + 25 - CFG::ONORM_FRAC - 24> prod_t;
-        const prod_t v = typename CFG::onorm_t(o[qp][d]) * mant;
-        out[q][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2);
+      UBIMOE_CYCLES(CFG::BLOCK_MAX_CYCLES);
+      prob_t p[QP][KB];
+      prob_t corr[QP];
+      typename CFG::psum_t psum[EU];
+#pragma HLS ARRAY_PARTITION variable=p complete dim=0
+#pragma HLS ARRAY_PARTITION variable=corr complete
+#pragma HLS ARRAY_PARTITION variable=psum complete
+    exps:
+      for (unsigned c = 0; c < CHUNKS; c++) {
+        for (unsigned j = 0; j <= KB; j++) {
+          UBIMOE_PIPELINE(1, TM::ATTN_SOFTMAX_DEPTH);
+        exp_units:
+          for (unsigned e = 0; e < EU; e++) {
+#pragma HLS UNROLL
+            const unsigned r = c * EU + e;
+            if (r < QP) {
+              const unsigned kb = j == 0 ? 0 : j - 1;
+              const prob_t x = attention_exp<CFG>(j == 0 ? m_old[r] : s[r][kb], m_new[r]);
+              if (j == 0) {
+                corr[r] = x;
+                psum[e] = 0;
+              } else {
+                const prob_t pk = k0 + kb < N ? x : prob_t(0);
+                p[r][kb] = pk;
+                const typename CFG::psum_t sum = psum[e] + pk;
+                psum[e] = sum;
+                if (j == KB) l[r] = l_old[r] * corr[r] + sum;
+              }
+            }
+          }
+        }
       }
+      prob_block<CFG> pb;
+    pack_probs:
+      for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+        pb.corr[qp] = corr[qp];
+        for (unsigned kb = 0; kb < KB; kb++) pb.p[qp][kb] = p[qp][kb];
+      }
+      probs.write(pb);
     }
+    lsum_rows<CFG> ls;
+  pack_lsums:
+    for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+      ls.l[qp] = l[qp];
+    }
+    lsums.write(ls);
   }
 }
 
-// One group of query rows: the score stage and the softmax/A·V stage run as a dataflow pipeline
-// connected by a FIFO of score blocks.
+// Stage 3: A·V of each block and the rescaling of what was accumulated, in one pipelined pass over
+// d: Q_PAR x KEY_BLOCK products per cycle; each pv sums over kb in increasing order. The first block
+// of a group starts from o = 0; the last one sends its columns on to the finish stage.
 template <class CFG>
-void attention_group(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], unsigned h, unsigned q0,
-                     const typename CFG::qkv_t kt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
-                     const typename CFG::qkv_t vt[CFG::HEAD_DIM][CFG::TOKENS + CFG::KEY_BLOCK],
-                     typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
-  UBIMOE_DATAFLOW_REGION("attention_group");
-  hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> scores("attention_scores");
-  attention_scores<CFG>(qkv, h, q0, kt, scores);
-  attention_softmax_av<CFG>(scores, h, q0, vt, out);
-}
-
-template <class CFG>
-void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+void attention_av(hls::stream<prob_block<CFG>, 2> &probs, hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols,
+                  hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols) {
+  UBIMOE_PROCESS("attention_av");
   typedef typename CFG::TIMING TM;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
+  const unsigned NB = CFG::KEY_BLOCKS;
+  typename CFG::oacc_t o[QP][HD];
+  // the head's values, d-major, a bank per key of a block (kept from the first group's pass)
+  static typename CFG::qkv_t vt[HD][NB][KB];
+#pragma HLS ARRAY_PARTITION variable=o complete dim=1
+#pragma HLS ARRAY_PARTITION variable=vt complete dim=3
 heads:
-  for (unsigned h = 0; h < CFG::HEADS; h++) {
-    // this head's keys and values, both transposed (d-major: a step over d meets KEY_BLOCK
-    // consecutive keys, which C-simulation reads as one contiguous run) and banked by KEY_BLOCK
-    // so one key block is read per cycle; zero past the last token
-    static typename CFG::qkv_t kt[HD][N + KB];
-    static typename CFG::qkv_t vt[HD][N + KB];
-#pragma HLS ARRAY_PARTITION variable=kt cyclic factor=KB dim=2
-#pragma HLS ARRAY_PARTITION variable=vt cyclic factor=KB dim=2
-    UBIMOE_CYCLES(0);  // a loop instance per head (the heads loop is not a perfect nest)
-  split_head:
-    for (unsigned t = 0; t < N + KB; t++) {
+  for (unsigned h = 0; h < CFG::HEADS; h++)
+  query_groups:
+  for (unsigned q0 = 0; q0 < N; q0 += QP) {
+  av_blocks:
+    for (unsigned b = 0; b < NB; b++) {
+      const prob_block<CFG> pb = probs.read();
+    av:
       for (unsigned d = 0; d < HD; d++) {
-        UBIMOE_PIPELINE(1, TM::SPLIT_HEAD_DEPTH);
-        const bool valid = t < N;
-        kt[d][t] = valid ? qkv[valid ? t : 0][CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
-        vt[d][t] = valid ? qkv[valid ? t : 0][2 * CFG::DIM + h * HD + d] : typename CFG::qkv_t(0);
+        UBIMOE_PIPELINE(1, TM::ATTN_AV_DEPTH);
+        oacc_col<CFG> col;
+        kv_col<CFG> vc;
+        if (q0 == 0) {
+          vc = vcols.read();
+          for (unsigned kb = 0; kb < KB; kb++) {
+#pragma HLS UNROLL
+            vt[d][b][kb] = vc.k[kb];
+          }
+        }
+      av_queries:
+        for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+          typename CFG::pv_t pv = 0;
+        av_keys:
+          for (unsigned kb = 0; kb < KB; kb++) {
+#pragma HLS UNROLL
+            pv += pb.p[qp][kb] * (q0 == 0 ? vc.k[kb] : vt[d][b][kb]);
+          }
+          // o starts at 0: o·corr + pv is then exactly pv
+          const typename CFG::oacc_t acc =
+              b == 0 ? typename CFG::oacc_t(pv)
+                     : typename CFG::oacc_t(typename CFG::oacc_t(o[qp][d] * pb.corr[qp]) + typename CFG::oacc_t(pv));
+          o[qp][d] = acc;
+          col.o[qp] = acc;
+        }
+        if (b == NB - 1) ocols.write(col);
       }
     }
-  query_groups:
-    for (unsigned q0 = 0; q0 < N; q0 += QP) attention_group<CFG>(qkv, h, q0, kt, vt, out);
   }
+}
+
+// Stage 4: out = o / l (l >= 1: the max key contributes e^0). Per group: the rows' reciprocals on
+// one pipelined reciprocal unit, then the normalise pass, OUT_ROWS rows per cycle (two writes fit
+// a BRAM's two ports). It overlaps the next group's blocks.
+template <class CFG>
+void attention_finish(hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
+                      typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+  UBIMOE_PROCESS("attention_finish");
+  typedef typename CFG::TIMING TM;
+  const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR;
+  const unsigned OR = CFG::OUT_ROWS, ROW_STEPS = CFG::OUT_ROW_STEPS;
+  typedef ap_fixed<CFG::ONORM_BITS + 25, CFG::ONORM_BITS + 25 - CFG::ONORM_FRAC - 24> prod_t;
+  typename CFG::mant_t mant[QP];
+  int exp2[QP];
+  typename CFG::lsum_t l[QP];
+  typename CFG::oacc_t o[QP];  // the column being normalised
+#pragma HLS ARRAY_PARTITION variable=mant complete
+#pragma HLS ARRAY_PARTITION variable=exp2 complete
+#pragma HLS ARRAY_PARTITION variable=l complete
+#pragma HLS ARRAY_PARTITION variable=o complete
+heads:
+  for (unsigned h = 0; h < CFG::HEADS; h++)
+  query_groups:
+  for (unsigned q0 = 0; q0 < N; q0 += QP) {
+    const lsum_rows<CFG> ls = lsums.read();
+  unpack_lsums:
+    for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+      l[qp] = ls.l[qp];
+    }
+  recips:
+    for (unsigned qp = 0; qp < QP; qp++) {
+      UBIMOE_PIPELINE(1, TM::RECIP_CYCLES);
+      ap_uint<25> mant_bits;
+      recip_q24<CFG::LSUM_BITS, CFG::LSUM_FRAC>(bits_of<CFG::LSUM_BITS>(l[qp]), mant_bits, exp2[qp]);
+      mant[qp] = from_bits<typename CFG::mant_t, 25>(mant_bits);
+    }
+  normalise:
+    for (unsigned d = 0; d < HD; d++) {
+      for (unsigned s = 0; s < ROW_STEPS; s++) {
+        UBIMOE_PIPELINE(1, TM::ATTN_NORMALISE_DEPTH);
+        if (s == 0) {
+          const oacc_col<CFG> col = ocols.read();
+          for (unsigned qp = 0; qp < QP; qp++) {
+#pragma HLS UNROLL
+            o[qp] = col.o[qp];
+          }
+        }
+      normalise_rows:
+        for (unsigned e = 0; e < OR; e++) {
+#pragma HLS UNROLL
+          const unsigned qp = s * OR + e;
+          if (qp < QP && q0 + qp < N) {
+            const prod_t v = typename CFG::onorm_t(o[qp]) * mant[qp];
+            out[q0 + qp][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2[qp]);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The whole attention: one dataflow region of the five stages above, every head and query group
+// passing through it in order (a group's load and finish overlap its neighbours' blocks; the
+// reader splits the next head while this one's groups run).
+template <class CFG>
+void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+  UBIMOE_DATAFLOW_REGION("attention");
+  hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> qcols("attention_qcols");
+  hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> kcols("attention_kcols");
+  hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> vcols("attention_vcols");
+  hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> scores("attention_scores");
+  hls::stream<prob_block<CFG>, 2> probs("attention_probs");
+  hls::stream<lsum_rows<CFG>, 2> lsums("attention_lsums");
+  hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> ocols("attention_ocols");
+  attention_reader<CFG>(qkv, qcols, kcols, vcols);
+  attention_scores<CFG>(qcols, kcols, scores);
+  attention_softmax<CFG>(scores, probs, lsums);
+  attention_av<CFG>(probs, vcols, ocols);
+  attention_finish<CFG>(lsums, ocols, out);
 }
 
 }  // namespace ubimoe

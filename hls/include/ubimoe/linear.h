@@ -110,8 +110,9 @@ void engine_read(const typename CFG::word_t *w, const linear_pass passes[CFG::MA
   const unsigned max_layer_words = CFG::MAX_LAYER_WORDS;
   const unsigned scale_words = CFG::MAX_WEIGHT_SHIFT > 0 ? 1 : 0;  // the scale word after the biases
   const unsigned max_bias_words = (CFG::MAX_OUT + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD + scale_words;
+  const unsigned bias_banks = CFG::BIAS_BANKS;  // written BIASES_PER_WORD a cycle, read TILE_OUT a cycle
   typename CFG::bias_t bias[CFG::MAX_OUT];
-#pragma HLS ARRAY_PARTITION variable=bias cyclic factor=tile_out
+#pragma HLS ARRAY_PARTITION variable=bias cyclic factor=bias_banks
 read_passes:
   for (unsigned p = 0; p < n; p++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_passes

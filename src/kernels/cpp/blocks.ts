@@ -6,8 +6,12 @@
 import { UserError } from '../../util/errors.js';
 import { COST } from '../costConstants.js';
 import {
-  attentionInitCycles,
-  attentionSoftmaxBlockCycles,
+  attentionBlockMaxCycles,
+  attentionExpChunks,
+  attentionExpUnits,
+  attentionOutRows,
+  attentionOutRowSteps,
+  attentionQueryReads,
   routeClearCycles,
   routeListCycles,
 } from '../latency.js';
@@ -137,6 +141,11 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
       k('TILE_WORDS', tileWords),
       k('BIAS_BITS', f.bias.width),
       k('BIASES_PER_WORD', perWord(f.bias.width, axi)),
+      k(
+        'BIAS_BANKS',
+        lcm(s.tileOut, perWord(f.bias.width, axi)),
+        'banks of the bias buffer: the reader writes BIASES_PER_WORD a cycle, the drain reads TILE_OUT',
+      ),
       k('PRE_BITS', f.act.width),
       k('PRE_FRAC', frac(f.act)),
       k(
@@ -273,6 +282,7 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
   const dotr = fx(40, 2 * q.int + clog2(s.headDim));
   const scale = fx(24, 1, false);
   const score = f.score;
+  const expUnits = attentionExpUnits(s.qParallel, s.keyBlock, s.headDim);
   const psum = fx(PROB.width + clog2(s.keyBlock), PROB.int + clog2(s.keyBlock), false);
   const lsum = fx(32, clog2(s.tokens + 1) + 1, false);
   const pv = wideSumOf(PROB, q, `${what}: A·V`);
@@ -318,14 +328,29 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
       k('ONORM_FRAC', frac(onorm)),
       k('STREAM_DEPTH', s.streamDepth),
       k(
-        'INIT_CYCLES',
-        attentionInitCycles(s.qParallel, s.headDim),
-        'timing: the A.V accumulators cleared per group',
+        'KEY_BLOCKS',
+        Math.ceil(s.tokens / s.keyBlock),
+        'key blocks (the K/V copies hold KEY_BLOCKS x KEY_BLOCK keys)',
       ),
+      k('EXP_UNITS', expUnits, 'exp units of the softmax (each with its own exp table)'),
       k(
-        'SOFTMAX_BLOCK_CYCLES',
-        attentionSoftmaxBlockCycles(s.qParallel, s.keyBlock),
-        'timing: the straight-line softmax of one key block',
+        'EXP_CHUNKS',
+        attentionExpChunks(s.qParallel, s.keyBlock, s.headDim),
+        'chunks of EXP_UNITS rows per key block',
+      ),
+      k('Q_READS', attentionQueryReads(s.headDim), 'query elements loaded per cycle'),
+      k('Q_FIFO_DEPTH', Math.ceil(s.tokens / s.qParallel) * s.headDim, "query columns: a head's groups"),
+      k(
+        'KV_FIFO_DEPTH',
+        Math.ceil(s.tokens / s.keyBlock) * s.headDim,
+        "key / value columns: a head's blocks",
+      ),
+      k('OUT_ROWS', attentionOutRows(s.qParallel), 'output rows written per cycle'),
+      k('OUT_ROW_STEPS', attentionOutRowSteps(s.qParallel), 'steps per output column'),
+      k(
+        'BLOCK_MAX_CYCLES',
+        attentionBlockMaxCycles(s.keyBlock),
+        "timing: a block's max (compare tree, then the running max)",
       ),
     ],
   };
@@ -396,3 +421,7 @@ export function patchStruct(name: string, f: Formats, axi: number, s: PatchSpec)
     ],
   };
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+/** Least common multiple: a bank count that serves two access widths at once. */
+export const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;

@@ -109,11 +109,11 @@ export function templateContext(
         : [],
       blockOffsets: weights.blocks.map((b) => b.offset),
       // banks of the engine's arrays (linear.h): S = h, then the attention output (LANES rows x
-      // TILE_IN per cycle); B = qkv (LANES rows drained, Q_PAR query rows read by the attention);
+      // TILE_IN per cycle); B = qkv (LANES rows drained; the attention reads one row per cycle);
       // R = x (LANES rows x TILE_OUT per cycle)
       sRowBanks: lanes,
       sColBanks: params.tile_in,
-      bRowBanks: Math.max(lanes, params.q_parallel),
+      bRowBanks: lanes,
       bColBanks: params.tile_out,
       // x (R) in the lane layout [groups][LANES][D]; its columns serve the AXI row reader/writer,
       // LayerNorm1 (tile_in) and proj's drain (tile_out)
