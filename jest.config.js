@@ -11,7 +11,8 @@ export default {
     ],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testTimeout: 120000,
+  // a hang guard, never a speed bound: csim builds take minutes on a loaded 2-core machine
+  testTimeout: 900000,
   // both cores: many suites mostly wait on child processes (g++, runners, Chromium), and every
   // test waits on events rather than time, so running two files at once is safe
   maxWorkers: 2,

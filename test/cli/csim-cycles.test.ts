@@ -61,7 +61,7 @@ beforeAll(() => {
     ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
   ])
     expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
-}, 120000);
+}, 900_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 // The cycles of one stage of one kernel, summed over the image's calls of it.
@@ -107,7 +107,7 @@ describe('ubimoe csim --cycles', () => {
   beforeAll(() => {
     plain = ubimoe(csimArgs('proj', 'plain.npy', 'plain-experts.npy'));
     timed = ubimoe(csimArgs('proj', 'timed.npy', 'timed-experts.npy', ['--cycles']));
-  }, 600000);
+  }, 900_000);
 
   test('the same tokens and expert choices, bit for bit, as without --cycles', () => {
     expect(`${plain.code} ${plain.stderr}`).toMatch(/^0 /);
@@ -256,7 +256,7 @@ describe('ubimoe csim --cycles', () => {
     ]);
     expect(runner.status).toBe(2);
     expect(runner.stderr.toString()).toMatch(/--cycles needs the timed C-simulation/);
-  }, 120000);
+  }, 900_000);
 });
 
 describe('a FIFO deadlock', () => {
@@ -295,5 +295,5 @@ describe('a FIFO deadlock', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.stdout).not.toMatch(/wrote/);
     expect(existsSync(at('stuck.npy'))).toBe(false);
-  }, 600000);
+  }, 900_000);
 });

@@ -60,7 +60,7 @@ beforeAll(() => {
     spawnSync(process.execPath, [bin, 'generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')])
       .status,
   ).toBe(0);
-}, 120000);
+}, 900_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ubimoe csim', () => {

@@ -104,7 +104,7 @@ describe('ubimoe demo (micro on u280, 2 images)', () => {
   const out = () => at('demo');
   beforeAll(() => {
     r = ubimoe('demo', '--model', 'micro', '--board', 'u280', '--images', '2', '--task', '1', '-o', out());
-  }, 600_000);
+  }, 900_000);
 
   test('exit 0, the eight steps in order, a summary', () => {
     expect(r.stderr).not.toMatch(/error|\n\s+at /);

@@ -73,7 +73,7 @@ test('SIGINT while g++ compiles: one line, exit 130, no compiler left running', 
   // these kernels takes seconds, so an orphaned cc1plus would still be here)
   expect(tree.filter((pid) => liveComm(pid) !== undefined)).toEqual([]);
   expect(existsOutput()).toBe(false);
-}, 300_000);
+}, 900_000);
 
 test('SIGINT while the csim runner runs: exit 130, no temporary left behind', async () => {
   // a private TMPDIR, so what csim leaves there is visible; many images, so the run is mid-work
@@ -111,7 +111,7 @@ test('SIGINT while the csim runner runs: exit 130, no temporary left behind', as
   expect(stderr).toMatch(/\nubimoe: interrupted \(ubimoe csim\); stopping\n$/);
   expect(readdirSync(tmp)).toEqual([]);
   rmSync(tmp, { recursive: true, force: true });
-}, 300_000);
+}, 900_000);
 
 function existsOutput(): boolean {
   try {

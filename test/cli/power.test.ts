@@ -21,7 +21,7 @@ afterAll(() => {
 function ubimoe(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
-    timeout: 240_000,
+    timeout: 900_000,
     env: { ...process.env, ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -50,7 +50,7 @@ test('estimate --json carries power_w, energy_j_per_image and gops_per_w for eve
     expect(j.energy_j_per_image).toBeCloseTo((j.power_w * j.latency_ms) / 1e3, 12);
     expect(j.gops_per_w).toBeCloseTo(j.gops / j.power_w, 12);
   });
-}, 120_000);
+}, 900_000);
 
 async function setUp(
   board: string,
@@ -127,7 +127,7 @@ describe('run --power on an Alveo card (u280): XRT electrical info of the stand-
     const bad = ubimoe(runArgs(s), { FAKE_XRT_POWER_W: 'missing' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/measured power unavailable: no power_consumption_watts/);
-  }, 300_000);
+  }, 900_000);
 });
 
 describe('run --power on a Zynq board (zcu102): INA226 rails of a fake hwmon tree', () => {
@@ -166,5 +166,5 @@ describe('run --power on a Zynq board (zcu102): INA226 rails of a fake hwmon tre
     const none = ubimoe(runArgs(s), { UBIMOE_HWMON_ROOT: join(s.p.root, 'nothing') });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--power: .*nothing does not exist/);
-  }, 300_000);
+  }, 900_000);
 });

@@ -47,7 +47,7 @@ test('an edited generated file is named in a note; the run goes on', () => {
     'note: kernels/ffn_block.cpp was edited after generation (the content differs from manifest.json)\n',
   );
   expect(r.code).toBe(0);
-}, 300_000);
+}, 900_000);
 
 test('missing generated files: one line naming them, exit 2', () => {
   unlinkSync(join(p.dir, 'kernels', 'msa_block.cpp'));

@@ -59,7 +59,7 @@ beforeAll(() => {
     ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
   ])
     expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
-}, 120000);
+}, 900_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ubimoe run --backend csim --cycles', () => {
@@ -131,5 +131,5 @@ describe('a FIFO deadlock under run --cycles', () => {
     );
     expect(r.stderr).toMatch(/streams: 'pe_weight_tiles' \(depth 2\), 'pe_passes' \(depth 2\)/);
     expect(existsSync(at('stuck.npy'))).toBe(false);
-  }, 600000);
+  }, 900_000);
 });

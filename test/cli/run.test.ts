@@ -24,7 +24,7 @@ afterAll(() => {
   for (const t of projects) rmSync(t.root, { recursive: true, force: true });
 });
 
-function ubimoe(args: string[], timeout = 240_000) {
+function ubimoe(args: string[], timeout = 900_000) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -48,7 +48,7 @@ describe('ubimoe run (micro)', () => {
     projects.push(p);
     images = join(p.root, 'images.npy');
     writeImages(images, p.design, 6, 11);
-  }, 60_000);
+  }, 900_000);
 
   test('equals ubimoe csim bit for bit, in order, with 2 workers; summary line', () => {
     const viaRun = join(p.root, 'run.npy');
@@ -90,7 +90,7 @@ describe('ubimoe run (micro)', () => {
     expect(c.code).toBe(0);
     expect(readNpy(viaRun).shape).toEqual([6, 17, 32]);
     expect(sameBytes(viaRun, viaCsim)).toBe(true);
-  }, 240_000);
+  }, 900_000);
 
   test('PNG frames and npy inputs in one run; --final-norm applies the final LayerNorm on the host', () => {
     const png = new PNG({ width: 40, height: 24 });
@@ -130,7 +130,7 @@ describe('ubimoe run (micro)', () => {
       new Float32Array(7 * 17 * 32),
     );
     expect(Array.from(readNpy(normed).data)).toEqual(Array.from(expected));
-  }, 120_000);
+  }, 900_000);
 
   test('bad inputs: exit 2 with one line, no output written', () => {
     const out = join(p.root, 'never.npy');
@@ -184,7 +184,7 @@ describe('ubimoe run (micro)', () => {
       /micro-wide\.safetensors: tensor '.*' has shape .*, expected .* for model micro/,
     );
     expect(existsSync(out)).toBe(false);
-  }, 120_000);
+  }, 900_000);
 
   test('a runner killed mid-run: exit 1, names the input and the signal, no output, no runner left', async () => {
     const many = join(p.root, 'many.npy');
@@ -232,7 +232,7 @@ describe('ubimoe run (micro)', () => {
     expect(stderr).not.toMatch(/internal error|\n\s+at /);
     expect(existsSync(out)).toBe(false);
     for (const pid of runners) expect(processExists(pid)).toBe(false);
-  }, 120_000);
+  }, 900_000);
 
   test('a runner stopped mid-run (SIGSTOP): one stderr line, its images retried on the other runner, exit 0, the same bits', async () => {
     const many = join(p.root, 'many-stop.npy');
@@ -276,7 +276,7 @@ describe('ubimoe run (micro)', () => {
     expect(stdout).toMatch(/^3000 images in .* -> .*stopped\.npy\n$/);
     expect(sameBytes(out, healthy)).toBe(true);
     for (const pid of runners) expect(processExists(pid)).toBe(false); // the stopped one was killed
-  }, 120_000);
+  }, 900_000);
 });
 
 describe('ubimoe run (m3vit-tiny)', () => {
@@ -318,5 +318,5 @@ describe('ubimoe run (m3vit-tiny)', () => {
     expect(c.code).toBe(0);
     expect(readNpy(viaRun).shape).toEqual([16, 129, 192]);
     expect(sameBytes(viaRun, viaCsim)).toBe(true);
-  }, 300_000);
+  }, 900_000);
 });

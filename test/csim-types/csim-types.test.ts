@@ -71,7 +71,7 @@ describe('csim types (hls/csim) with g++', () => {
       expect(e.signal).toBe('SIGABRT');
       expect(e.stderr).toContain(`ubimoe csim: ${message}`);
     }
-  }, 600_000);
+  }, 900_000);
 
   test('hls::stream: FIFO semantics, depths, report; reading an empty stream aborts with its name', () => {
     const exe = compile(join(here, 'stream.cpp'), 'stream', ASAN);
@@ -94,7 +94,7 @@ describe('csim types (hls/csim) with g++', () => {
     const e = spawnSync(exe, ['empty'], { encoding: 'utf8', env: runEnv });
     expect(e.signal).toBe('SIGABRT');
     expect(e.stderr).toContain("hls::stream 'weights_in': read from an empty stream");
-  }, 600_000);
+  }, 900_000);
 
   test('each header compiles on its own, HLS pragmas ignored', () => {
     const headers = ['ap_int.h', 'ap_fixed.h', 'hls_stream.h', 'hls_math.h'];
@@ -106,7 +106,7 @@ describe('csim types (hls/csim) with g++', () => {
       );
       compile(src, `only_${h}`, ['-fsyntax-only']);
     }
-  }, 600_000);
+  }, 900_000);
 
   // Per-lane partial sums under the vectorising flags the csim build uses (src/toolchain/csim.ts: -O2,
   // plus -march=native where g++ takes it) and a few stronger ones: GCC 12.2 miscompiled this
@@ -125,7 +125,7 @@ describe('csim types (hls/csim) with g++', () => {
       expect(r.stdout).toMatch(/^\d+ checks, 0 failed/);
       expect(r.status).toBe(0);
     }
-  }, 600_000);
+  }, 900_000);
 
   test('thousands of random operations agree with a BigInt model', () => {
     // UBSan (shift/overflow UB in any path the random inputs reach); -O0 keeps the compile short.
@@ -151,7 +151,7 @@ describe('csim types (hls/csim) with g++', () => {
     });
     expect(bad).toEqual([]);
     expect(cases.length).toBeGreaterThan(15000);
-  }, 600_000);
+  }, 900_000);
 });
 
 // ---- the property-test cases: type lists mirror property.cpp ----

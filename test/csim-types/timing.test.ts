@@ -122,7 +122,7 @@ describe('timed C-simulation (hls/csim/ubimoe_csim/timing.h)', () => {
     ]);
     const inner = second.calls[2].regions.find((g: { name: string }) => g.name === 'inner');
     expect(inner).toMatchObject({ calls: 3, cycles: 18 });
-  }, 600_000);
+  }, 900_000);
 
   test('the plain build (no UBIMOE_TIMED_CSIM) computes the same data and runs no timing code', () => {
     const exe = compile(source, 'timing_plain', ['-O2']);
@@ -135,7 +135,7 @@ describe('timed C-simulation (hls/csim/ubimoe_csim/timing.h)', () => {
     const d = spawnSync(exe, ['deadlock1'], { encoding: 'utf8' });
     expect(d.status).toBe(0);
     expect(d.stdout).toBe('data deadlock1 308\n');
-  }, 600_000);
+  }, 900_000);
 
   test.each(failures)('%s: exit 1 with one clear message, at once', (mode, parts) => {
     const exe = timed();
@@ -149,7 +149,7 @@ describe('timed C-simulation (hls/csim/ubimoe_csim/timing.h)', () => {
     expect(r.stderr.match(/ubimoe timed csim:/g)).toHaveLength(1);
     // deadlock_big: 400 000 FIFO writes simulated, then stuck at the first element of the resolution
     expect(ms).toBeLessThan(2000);
-  }, 600_000);
+  }, 900_000);
 
   test('under ASan and UBSan: same checks, errors still exit 1 cleanly', () => {
     const exe = compile(source, 'timing_asan', [...TIMED, ...ASAN]);
@@ -164,7 +164,7 @@ describe('timed C-simulation (hls/csim/ubimoe_csim/timing.h)', () => {
       expect(e.stderr).toContain(parts[0]);
       expect(e.stderr).not.toMatch(/Sanitizer|runtime error/);
     }
-  }, 600_000);
+  }, 900_000);
 
   test('the macros are their HLS pragmas only under __SYNTHESIS__ and in plain csim', () => {
     const src = join(dir, 'macros.cpp');
@@ -204,7 +204,7 @@ describe('timed C-simulation (hls/csim/ubimoe_csim/timing.h)', () => {
     expect(t.stdout).toContain('::ubimoe_csim::timing::iteration ubimoe_pipeline_iteration_');
     const c = spawnSync('g++', [...WARN, ...TIMED, '-fsyntax-only', src], { encoding: 'utf8' });
     expect(c.stderr).toBe('');
-  }, 600_000);
+  }, 900_000);
 
   test('each timing header compiles on its own', () => {
     const headers: Array<[string, string[]]> = [
@@ -220,5 +220,5 @@ describe('timed C-simulation (hls/csim/ubimoe_csim/timing.h)', () => {
       const r = spawnSync('g++', [...WARN, ...defs, '-fsyntax-only', src], { encoding: 'utf8' });
       expect({ h, defs, stderr: r.stderr }).toEqual({ h, defs, stderr: '' });
     });
-  }, 600_000);
+  }, 900_000);
 });

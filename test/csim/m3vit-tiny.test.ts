@@ -41,7 +41,7 @@ describe('m3vit-tiny W16A32 csim vs the float32 reference', () => {
     const root = scratch();
     roots.push(root);
     c = await prepare(design, root);
-  }, 600000);
+  }, 900_000);
 
   test('the generated project is lint-clean', () => {
     expect(c.lint).toBe('');

@@ -21,7 +21,7 @@ import { makeProject, processExists, randomImages, type TestProject } from './pr
 let p: TestProject;
 beforeAll(() => {
   p = makeProject('micro');
-}, 60_000);
+}, 900_000);
 afterAll(() => {
   if (p) rmSync(p.root, { recursive: true, force: true });
 });
@@ -87,7 +87,7 @@ describe('Accelerator (csim backend, micro)', () => {
     expect(b.flatMap((o) => Array.from(o.experts))).toEqual(Array.from(ref.experts));
     // packed once, cached by (design, checkpoint)
     expect(readdirSync(join(p.dir, 'build', 'weights')).filter((f) => f.endsWith('.bin'))).toHaveLength(1);
-  }, 180_000);
+  }, 900_000);
 
   test('token inputs skip the patch embedding', async () => {
     const acc = await Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint });
@@ -102,7 +102,7 @@ describe('Accelerator (csim backend, micro)', () => {
     expect(a.cosineMin).toBeGreaterThan(0.9999);
     expect(a.relL2).toBeLessThan(0.002);
     expect(Array.from(o.experts)).toEqual(Array.from(ref.experts));
-  }, 60_000);
+  }, 900_000);
 
   test('a runner killed mid-stream: error names the input, the signal; every runner is reaped', async () => {
     const acc = await Accelerator.open({
@@ -129,7 +129,7 @@ describe('Accelerator (csim backend, micro)', () => {
     for (const pid of pids) expect(processExists(pid)).toBe(false);
     expect(seen).toBeLessThan(40);
     await acc.close(); // idempotent after a failure
-  }, 60_000);
+  }, 900_000);
 
   test('a runner stopped (SIGSTOP) beside a healthy one: the default timeout adapts, the stopped runner is killed, its inputs retried; same bits as a healthy run', async () => {
     const inputs = images(8);
@@ -166,7 +166,7 @@ describe('Accelerator (csim backend, micro)', () => {
     );
     expect(acc.timeout.answersSeen).toBe(8);
     for (const pid of pids) expect(processExists(pid)).toBe(false);
-  }, 120_000);
+  }, 900_000);
 
   test('a stopped runner with no other to retry on: the timeout trips, the stream fails naming the input and the runner, nothing is left behind', async () => {
     const acc = await Accelerator.open({
@@ -182,7 +182,7 @@ describe('Accelerator (csim backend, micro)', () => {
       /^input 0 \(request 0\) got no answer from csim runner #1 within 5\.0 s; stopped the runner \(raise the limit with --timeout\)$/,
     );
     for (const pid of pids) expect(processExists(pid)).toBe(false);
-  }, 60_000);
+  }, 900_000);
 
   test('bad setups are one-line user errors', async () => {
     const open = (o: Partial<Parameters<typeof Accelerator.open>[0]>) =>
@@ -206,7 +206,7 @@ describe('Accelerator (csim backend, micro)', () => {
     const acc = await open({});
     await expect(runAll(acc, images(1), 7)).rejects.toThrow(/task 7 out of range: the model has 2 task/);
     await acc.close();
-  }, 120_000);
+  }, 900_000);
 
   test('the runner refuses weights packed for another design (before its hello)', async () => {
     const acc = await Accelerator.open({ project: p.dir, backend: 'csim', checkpoint: p.checkpoint });
@@ -226,5 +226,5 @@ describe('Accelerator (csim backend, micro)', () => {
       ),
     ).rejects.toThrow(/runner could not start: packed weights are for design 0000/);
     expect(existsSync(exe)).toBe(true);
-  }, 60_000);
+  }, 900_000);
 });

@@ -201,7 +201,7 @@ describe.each([
   let s: Setup;
   beforeAll(async () => {
     s = await setUpOnce(board, computeUnits);
-  }, 300_000);
+  }, 900_000);
 
   test('through the driver: answers in order with the same bits as the csim runner; every sync and bank right', async () => {
     const log = newLog(s);
@@ -211,7 +211,7 @@ describe.each([
     expect(host.map((o) => o.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expectSameBits(host, s.csim);
     for (const o of host) expect(o.deviceNs).toBeGreaterThan(0);
-  }, 300_000);
+  }, 900_000);
 
   test('all requests at once: two images in flight on every compute unit, same bits, every sync and bank right', async () => {
     const r = await runHost(s, s.host, ['--trace']);
@@ -231,7 +231,7 @@ describe.each([
     expect(r.stderr).toMatch(
       /step \d+: slot\d\(request \d\) ffn_block\[\d\] slot\d\(request \d\) msa_block\[\d\]/,
     );
-  }, 300_000);
+  }, 900_000);
 });
 
 describe('the stand-in XRT catches host bugs (u280, one compute unit per kernel)', () => {
@@ -264,7 +264,7 @@ describe('the stand-in XRT catches host bugs (u280, one compute unit per kernel)
         });
       }),
     );
-  }, 300_000);
+  }, 900_000);
 
   test('a missing host-to-device sync of the pixels: the kernel reads stale memory', async () => {
     const r = await runHost(s, mutants['no-pixel-sync']);

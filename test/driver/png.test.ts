@@ -24,7 +24,7 @@ let p: TestProject;
 
 beforeAll(() => {
   p = makeProject('micro');
-}, 60_000);
+}, 900_000);
 afterAll(() => rmSync(p.root, { recursive: true, force: true }));
 
 function pngBytes(width: number, height: number): Buffer {
@@ -168,7 +168,7 @@ describe('ubimoe run with PNG frames', () => {
     const r = spawnSync(
       process.execPath,
       [bin, 'run', '--project', p.dir, '--checkpoint', p.checkpoint, ...args],
-      { encoding: 'utf8', timeout: 240_000 },
+      { encoding: 'utf8', timeout: 900_000 },
     );
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
@@ -197,5 +197,5 @@ describe('ubimoe run with PNG frames', () => {
       `note: ${a} (and 1 more frame of that size) is 48×24 (2:1), the model takes 32×32 (1:1): resized to 32×32 by bilinear interpolation, aspect ratio not kept`,
     ]);
     expect(r.stdout).toMatch(/^2 images in /);
-  }, 240_000);
+  }, 900_000);
 });

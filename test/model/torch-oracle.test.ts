@@ -234,7 +234,7 @@ if (!haveTorch && inCI) {
     }));
     writeFileSync(at('routes.json'), JSON.stringify(routes));
     run(process.execPath, ['--input-type=module', '-e', LIBRARY_ROUTES, at('routes.json')]);
-  }, 600_000);
+  }, 900_000);
   afterAll(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });

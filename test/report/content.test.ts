@@ -64,7 +64,7 @@ const g = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u2009');
 let full: Rendered;
 beforeAll(async () => {
   full = await render(copy('u280-full'), undefined, join(artifacts, 'report-content.png'));
-}, 60_000);
+}, 900_000);
 
 describe('accuracy', () => {
   test('the headline shows the minimum cosine and the relative L2 with the error visible; the CDF marks a planted outlier', async () => {

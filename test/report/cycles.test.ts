@@ -152,7 +152,7 @@ describe('report: cycles (simulated vs predicted)', () => {
     expect(read.busyW / compute.busyW).toBeCloseTo(500 / 700, 1);
     expect(read.stallW / read.busyW).toBeCloseTo(0.5, 1);
     expect(r.footer).toMatch(/reports\/cycles\.json/);
-  }, 120_000);
+  }, 900_000);
 
   test('without reports/cycles.json the section says how to make it', async () => {
     const dir = join(tmp, 'bare');
@@ -163,5 +163,5 @@ describe('report: cycles (simulated vs predicted)', () => {
     expect(r.sections.cycles).toMatch(/No timed C-simulation for this project/);
     expect(r.sections.cycles).toMatch(/--cycles/);
     expect(r.footer).not.toMatch(/cycles\.json/);
-  }, 120_000);
+  }, 900_000);
 });

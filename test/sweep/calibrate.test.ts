@@ -136,5 +136,5 @@ describe('ubimoe calibrate', () => {
     const none = ubimoe(env, 'calibrate', at('nowhere'));
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^ubimoe: error: .*nowhere: no sweep\.json \(not a sweep directory\)\n$/);
-  }, 300_000);
+  }, 900_000);
 });

@@ -108,7 +108,7 @@ describe('ubimoe sweep --scheduler local', () => {
     const idle = ubimoe(vitisEnv(tmp, { HOME: tmp }), 'sweep', '--resume', dir);
     expect(idle.code).toBe(0);
     expect(idle.stderr).toMatch(/resubmitting 0 failed or missing task\(s\) of 3/);
-  }, 120_000);
+  }, 900_000);
 
   test('Ctrl-C cancels every open task, records them failed and leaves no process behind', async () => {
     const design = at('ctrlc.yaml');
@@ -162,5 +162,5 @@ describe('ubimoe sweep --scheduler local', () => {
         (pid) => !existsSync(`/proc/${pid}`) || /\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')),
       ),
     );
-  }, 120_000);
+  }, 900_000);
 });

@@ -28,7 +28,7 @@ let cluster: Cluster | null = null;
 
 beforeAll(() => {
   cluster = startCluster(at('cluster'));
-}, 300_000);
+}, 900_000);
 afterAll(() => {
   cluster?.stop();
   rmSync(tmp, { recursive: true, force: true });
@@ -211,7 +211,7 @@ describe('ubimoe sweep --scheduler slurm', () => {
     const page = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(page).toContain('Predicted (cost model) vs synthesised (Vitis HLS)');
     expect(existsSync(join(dir, 'designs', 'd01', 'reports', 'synth.json'))).toBe(true);
-  }, 600_000);
+  }, 900_000);
 
   test('--cancel stops the driver, which cancels every open task: nothing is left queued or running', async () => {
     if (!cluster) return;
@@ -246,7 +246,7 @@ describe('ubimoe sweep --scheduler slurm', () => {
     const s = sweepOf(dir)!;
     expect(s.tasks.every((t) => t.state === 'failed' && /cancelled/.test(t.reason!))).toBe(true);
     await until('the cancelled jobs to leave squeue', () => !squeueIds().some((id) => ids.includes(id)));
-  }, 300_000);
+  }, 900_000);
 
   test("a submission Slurm refuses (no such partition): exit 1 with sbatch's message, every task failed", () => {
     if (!cluster) return;
@@ -276,5 +276,5 @@ describe('ubimoe sweep --scheduler slurm', () => {
     expect(
       s.tasks.every((t) => t.state === 'failed' && t.reason === 'not submitted: the submission failed'),
     ).toBe(true);
-  }, 120_000);
+  }, 900_000);
 });
