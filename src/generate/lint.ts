@@ -17,25 +17,9 @@ export type { LintIssue } from './lintTypes.js';
  * Memory-port findings in library code other branches are fixing (issue 13 items 1-3, 5), kept
  * reported but not fatal until those fixes land; each entry is the exact header, rule and
  * function/loop label. Remove an entry once its fix is merged (the lint then holds it fixed).
+ * Empty since attention.h takes qkv and its output in the lane layout (issue 13 item 1).
  */
-export const KNOWN_SITES: Array<{ file: string; rule: BankRule; site: string; why: string }> = [
-  {
-    file: 'include/ubimoe/attention.h',
-    rule: 'pow2-factor',
-    site: 'attention_reader/rows',
-    why:
-      'issue 13 item 1, left: the reader reads one qkv row per cycle at a run-time row, and qkv is ' +
-      'cyclic by token_lanes (the drain writes LANES rows a cycle); with 3, 5, 6 or 7 lanes that is ' +
-      "bank-select logic on the reader's address (one access, no port conflict); the fix is qkv in " +
-      'the lane layout [groups][LANES][3D], as x, s and the ffn arrays already are',
-  },
-  {
-    file: 'include/ubimoe/attention.h',
-    rule: 'pow2-factor',
-    site: 'attention_finish/normalise_rows',
-    why: 'the same for the attention output rows written into s (cyclic by the lane count): 2 rows a cycle',
-  },
-];
+export const KNOWN_SITES: Array<{ file: string; rule: BankRule; site: string; why: string }> = [];
 
 const isKnown = (i: LintIssue) =>
   KNOWN_SITES.some((k) => k.file === i.file && k.rule === i.rule && k.site === i.site);

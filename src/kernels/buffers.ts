@@ -17,23 +17,23 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
   const A = p.activation.width;
   const Q = formats(p).qkv.width;
   const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
-  const tokensDim = dims.numTokens * dims.D;
+  const laneRows = Math.ceil(dims.numTokens / lanes) * lanes; // rows padded to whole groups
   const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
   const hd = dims.headDim;
   const keyBlocks = Math.ceil(dims.numTokens / kb);
   return [
     { name: 'acc', widthBits: p.accum.width, words: accRows * to, banks: to * lanes },
     // x: the residual the proj pass drains into; s: LayerNorm1 output / attention output;
-    // qkv: drained LANES rows per cycle, read one row per cycle by the attention's reader
-    // (x in the lane layout [groups][LANES][D]: rows padded to whole groups, lanes × cols banks)
+    // qkv: drained LANES rows per cycle, read one row per cycle by the attention's reader. All
+    // three in the lane layout [groups][LANES][...]: rows padded to whole groups, lanes × cols banks
     {
       name: 'x',
       widthBits: A,
-      words: Math.ceil(dims.numTokens / lanes) * lanes * dims.D,
+      words: laneRows * dims.D,
       banks: msaXCols(params, A, shared.axiWidthBits) * lanes,
     },
-    { name: 's', widthBits: A, words: tokensDim, banks: ti * lanes },
-    { name: 'qkv', widthBits: Q, words: 3 * tokensDim, banks: lanes * to },
+    { name: 's', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
+    { name: 'qkv', widthBits: Q, words: laneRows * 3 * dims.D, banks: lanes * to },
     // attention.h: the reader's double buffers (K and V of a block: a bank per key; the queries of
     // a group: a bank per row), the score stage's K and the A·V stage's V (a bank per key), the
     // group's query rows and the A·V accumulators (a bank per row)

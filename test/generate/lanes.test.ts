@@ -51,9 +51,18 @@ describe('token lanes, partitions and non-linear units in the generated code (LA
     for (const v of ['s', 'hidden', 'res'])
       expect(p).toContainEqual({ v, kind: 'complete', factor: '', dim: '2' });
     expect(p.filter((x) => x.kind === 'cyclic' && x.factor === '3')).toEqual([]);
-    // msa_block's x (the proj drain's R) too; its s and qkv stay as attention.h takes them
-    expect(msa).toContain('static act_t x[XG][XL][msa_cfg::DIM]');
-    expect(partitions(msa)).toContainEqual({ v: 'x', kind: 'complete', factor: '', dim: '2' });
+    // msa_block's S, B, R (s, qkv, x) too, as attention.h takes s and qkv (issue 13 item 1)
+    for (const a of [
+      'act_t x[G][L][msa_cfg::DIM]',
+      'act_t s[G][L][msa_cfg::DIM]',
+      'qkv_t qkv[G][L][3 * msa_cfg::DIM]',
+    ])
+      expect(msa).toContain(`static ${a}`);
+    expect(config).toMatch(/struct msa_attn_cfg[^}]*LANES = 3u;[^}]*ROW_GROUPS = 6u;/s);
+    const pm = partitions(msa);
+    for (const v of ['x', 's', 'qkv'])
+      expect(pm).toContainEqual({ v, kind: 'complete', factor: '', dim: '2' });
+    expect(pm.filter((x) => x.kind === 'cyclic' && x.factor === '3')).toEqual([]);
   });
 
   test('linear.h: the accumulators are lane-indexed statically (no cyclic partition by the lane count)', () => {

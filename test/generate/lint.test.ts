@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configValues, lintBanks } from '../../src/generate/banks.js';
@@ -67,6 +67,38 @@ describe('synthesisability lint', () => {
     expect(sources[1]).toMatch(/BIND_STORAGE variable=qkv type=ram_t2p impl=uram/);
     expect(sources[2]).toMatch(/BIND_STORAGE variable=hidden type=ram_t2p impl=uram/);
     expect(sources[2]).toMatch(/BIND_STORAGE variable=res type=ram_t2p impl=uram/);
+  });
+
+  test('msa with 6 and 7 token lanes: qkv and s in the lane layout, no memory-port finding (issue 13 item 1)', () => {
+    for (const [name, design] of [
+      ['msa-l6', testDesign('micro', 'u280', { msa_block: { token_lanes: 6, q_parallel: 5, key_block: 4 } })],
+      // the searched m3vit-tiny design on zcu102: msa 8 x 4 x 7 lanes, 15 query rows, 4-key blocks
+      [
+        'msa-l7',
+        testDesign('m3vit-tiny', 'zcu102', {
+          msa_block: { tile_in: 8, tile_out: 4, token_lanes: 7, q_parallel: 15, key_block: 4 },
+        }),
+      ],
+    ] as const) {
+      const dir = join(tmp, name);
+      generateProject(design, dir);
+      expect(formatIssues(lintProject(dir).filter((i) => /attention|msa/.test(i.file)))).toBe('');
+      // the hazard put back: qkv's and s's lanes cyclic by the lane count instead of complete
+      const kernel = join(dir, 'kernels', 'msa_block.cpp');
+      const text = readFileSync(kernel, 'utf8');
+      const lanes = design.kernels.msa_block.token_lanes;
+      for (const [arr, site] of [
+        ['qkv', 'attention_reader/rows'],
+        ['s', 'attention_finish/normalise_rows'],
+      ]) {
+        const pragma = `#pragma HLS ARRAY_PARTITION variable=${arr} complete dim=2`;
+        expect(text).toContain(pragma);
+        writeFileSync(kernel, text.replace(pragma, pragma.replace('complete', `cyclic factor=${lanes}`)));
+        const found = lintProject(dir).filter((i) => i.rule === 'pow2-factor' && !i.known);
+        expect(found.map((i) => `${i.file} ${i.site}`)).toContain(`include/ubimoe/attention.h ${site}`);
+      }
+      writeFileSync(kernel, text);
+    }
   });
 
   test('every known site names a library header and a reason', () => {

@@ -25,10 +25,13 @@
 namespace ubimoe {
 
 // CFG: qkv_t dot_t dotr_t scale_t score_t prob_t psum_t lsum_t pv_t oacc_t onorm_t mant_t out_t;
-// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK KEY_BLOCKS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
+// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK LANES ROW_GROUPS KEY_BLOCKS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
 // KV_FIFO_DEPTH OUT_ROWS OUT_ROW_STEPS BLOCK_MAX_CYCLES SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
 // PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS ONORM_FRAC STREAM_DEPTH.
 // qkv[t] = [q | k | v] (3·DIM, head h at h·HEAD_DIM in each); out[t] = heads concatenated.
+// Both are the kernel's linear-engine arrays in the lane layout [ROW_GROUPS][LANES][...] (tokens.h:
+// the LANES dimension completely partitioned): row t is (t / LANES, t % LANES), reached only by
+// (group, lane) counters that step one row at a time, so a lane is a mux select, never a division.
 
 // e^(a - b) for scores a <= b, as a probability (PROB_FRAC fractional bits, rounded).
 template <class CFG>
@@ -88,9 +91,10 @@ struct oacc_col {
 // score and A·V stages (at the first row of the next block) and the previous query group's column
 // d for the score stage (at the first row after the group); then the row's query, Q_READS
 // elements per cycle, into the group buffer, lane qp. The FIFOs hold a head, so the reader runs
-// up to a head ahead: the next head's split overlaps this head's query groups.
+// up to a head ahead: the next head's split overlaps this head's query groups. Row t of qkv is
+// (tg, tl), counted along with the rows.
 template <class CFG>
-void attention_reader(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM],
+void attention_reader(const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES][3 * CFG::DIM],
                       hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
                       hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
                       hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols) {
@@ -99,6 +103,7 @@ void attention_reader(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM],
   typedef typename CFG::qkv_t qkv_t;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
   const unsigned ROWS = CFG::KEY_BLOCKS * CFG::KEY_BLOCK, QR = CFG::Q_READS, STEPS = HD + HD / QR;
+  const unsigned L = CFG::LANES;
   qkv_t kbuf[2][HD][KB];
   qkv_t vbuf[2][HD][KB];
   qkv_t qbuf[2][QP][HD];
@@ -109,6 +114,7 @@ void attention_reader(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM],
 #pragma HLS ARRAY_PARTITION variable=qbuf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=qbuf complete dim=2
   unsigned kb = 0, qp = 0, kpar = 0, qpar = 0;  // the row's lanes and buffer parities (no div/mod)
+  unsigned tg = 0, tl = 0;                       // the row in qkv: group, lane (read while t < N)
 heads:
   for (unsigned h = 0; h < CFG::HEADS; h++) {
   rows:
@@ -117,12 +123,11 @@ heads:
         UBIMOE_PIPELINE(1, TM::ATTN_READ_DEPTH);
         const bool row = t < ROWS;  // else the flush row: it only sends
         const bool valid = t < N;
-        const unsigned tv = valid ? t : 0;
         if (j < HD) {
           const unsigned d = j;
           if (row) {
-            kbuf[kpar][d][kb] = valid ? qkv[tv][CFG::DIM + h * HD + d] : qkv_t(0);
-            vbuf[kpar][d][kb] = valid ? qkv[tv][2 * CFG::DIM + h * HD + d] : qkv_t(0);
+            kbuf[kpar][d][kb] = valid ? qkv[tg][tl][CFG::DIM + h * HD + d] : qkv_t(0);
+            vbuf[kpar][d][kb] = valid ? qkv[tg][tl][2 * CFG::DIM + h * HD + d] : qkv_t(0);
           }
           if (t > 0 && kb == 0) {
             kv_col<CFG> kc, vc;
@@ -148,7 +153,7 @@ heads:
           const unsigned d0 = (j - HD) * QR;
           for (unsigned r = 0; r < QR; r++) {
 #pragma HLS UNROLL
-            const qkv_t x = qkv[tv][h * HD + d0 + r];
+            const qkv_t x = qkv[tg][tl][h * HD + d0 + r];
             for (unsigned e = 0; e < QP; e++) {
 #pragma HLS UNROLL
               if (e == qp || (t == N - 1 && e > qp)) qbuf[qpar][e][d0 + r] = x;
@@ -156,11 +161,13 @@ heads:
           }
         }
         if (j == STEPS - 1) {  // the next row's lanes
-          const bool kwrap = kb == KB - 1, qwrap = qp == QP - 1;
+          const bool kwrap = kb == KB - 1, qwrap = qp == QP - 1, twrap = tl == L - 1;
           kb = t == ROWS || kwrap ? 0 : kb + 1;
           kpar = t == ROWS ? 0 : kwrap ? kpar ^ 1 : kpar;
           qp = t == ROWS || qwrap ? 0 : qp + 1;
           qpar = t == ROWS ? 0 : qwrap ? qpar ^ 1 : qpar;
+          tl = t == ROWS || twrap ? 0 : tl + 1;
+          tg = t == ROWS ? 0 : twrap ? tg + 1 : tg;
         }
       }
     }
@@ -393,59 +400,70 @@ heads:
 }
 
 // Stage 4: out = o / l (l >= 1: the max key contributes e^0). Per group: the rows' reciprocals on
-// one pipelined reciprocal unit, then the normalise pass, OUT_ROWS rows per cycle (two writes fit
-// a BRAM's two ports). It overlaps the next group's blocks.
+// one pipelined reciprocal unit, which also counts each row's place in out (group, lane: og, ol ->
+// rg[qp], rl[qp]), then the normalise pass, OUT_ROWS rows per cycle (two writes fit a BRAM's two
+// ports; a row's lane is a register, the lane dimension complete). It overlaps the next group's blocks.
 template <class CFG>
 void attention_finish(hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
-                      typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+                      typename CFG::out_t out[CFG::ROW_GROUPS][CFG::LANES][CFG::DIM]) {
   UBIMOE_PROCESS("attention_finish");
   typedef typename CFG::TIMING TM;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR;
-  const unsigned OR = CFG::OUT_ROWS, ROW_STEPS = CFG::OUT_ROW_STEPS;
+  const unsigned OR = CFG::OUT_ROWS, ROW_STEPS = CFG::OUT_ROW_STEPS, L = CFG::LANES;
   typedef ap_fixed<CFG::ONORM_BITS + 25, CFG::ONORM_BITS + 25 - CFG::ONORM_FRAC - 24> prod_t;
   typename CFG::mant_t mant[QP];
   int exp2[QP];
   typename CFG::lsum_t l[QP];
   typename CFG::oacc_t o[QP];  // the column being normalised
+  unsigned rg[QP], rl[QP];     // the group's rows in out: group, lane
+#pragma HLS ARRAY_PARTITION variable=rg complete
+#pragma HLS ARRAY_PARTITION variable=rl complete
 #pragma HLS ARRAY_PARTITION variable=mant complete
 #pragma HLS ARRAY_PARTITION variable=exp2 complete
 #pragma HLS ARRAY_PARTITION variable=l complete
 #pragma HLS ARRAY_PARTITION variable=o complete
 heads:
-  for (unsigned h = 0; h < CFG::HEADS; h++)
+  for (unsigned h = 0; h < CFG::HEADS; h++) {
+    unsigned og = 0, ol = 0;  // row q0 + qp of the recips loop in out: group, lane
   query_groups:
-  for (unsigned q0 = 0; q0 < N; q0 += QP) {
-    const lsum_rows<CFG> ls = lsums.read();
-  unpack_lsums:
-    for (unsigned qp = 0; qp < QP; qp++) {
+    for (unsigned q0 = 0; q0 < N; q0 += QP) {
+      const lsum_rows<CFG> ls = lsums.read();
+    unpack_lsums:
+      for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-      l[qp] = ls.l[qp];
-    }
-  recips:
-    for (unsigned qp = 0; qp < QP; qp++) {
-      UBIMOE_PIPELINE(1, TM::RECIP_CYCLES);
-      ap_uint<25> mant_bits;
-      recip_q24<CFG::LSUM_BITS, CFG::LSUM_FRAC>(bits_of<CFG::LSUM_BITS>(l[qp]), mant_bits, exp2[qp]);
-      mant[qp] = from_bits<typename CFG::mant_t, 25>(mant_bits);
-    }
-  normalise:
-    for (unsigned d = 0; d < HD; d++) {
-      for (unsigned s = 0; s < ROW_STEPS; s++) {
-        UBIMOE_PIPELINE(1, TM::ATTN_NORMALISE_DEPTH);
-        if (s == 0) {
-          const oacc_col<CFG> col = ocols.read();
-          for (unsigned qp = 0; qp < QP; qp++) {
+        l[qp] = ls.l[qp];
+      }
+    recips:
+      for (unsigned qp = 0; qp < QP; qp++) {
+        UBIMOE_PIPELINE(1, TM::RECIP_CYCLES);
+        ap_uint<25> mant_bits;
+        recip_q24<CFG::LSUM_BITS, CFG::LSUM_FRAC>(bits_of<CFG::LSUM_BITS>(l[qp]), mant_bits, exp2[qp]);
+        mant[qp] = from_bits<typename CFG::mant_t, 25>(mant_bits);
+        rg[qp] = og;
+        rl[qp] = ol;
+        const bool wrap = ol == L - 1;
+        ol = wrap ? 0 : ol + 1;
+        og = wrap ? og + 1 : og;
+      }
+    normalise:
+      for (unsigned d = 0; d < HD; d++) {
+        for (unsigned s = 0; s < ROW_STEPS; s++) {
+          UBIMOE_PIPELINE(1, TM::ATTN_NORMALISE_DEPTH);
+          if (s == 0) {
+            const oacc_col<CFG> col = ocols.read();
+            for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-            o[qp] = col.o[qp];
+              o[qp] = col.o[qp];
+            }
           }
-        }
-      normalise_rows:
-        for (unsigned e = 0; e < OR; e++) {
+        normalise_rows:
+          for (unsigned e = 0; e < OR; e++) {
 #pragma HLS UNROLL
-          const unsigned qp = s * OR + e;
-          if (qp < QP && q0 + qp < N) {
-            const prod_t v = typename CFG::onorm_t(o[qp]) * mant[qp];
-            out[q0 + qp][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2[qp]);
+            const unsigned qp = s * OR + e;
+            if (qp < QP && q0 + qp < N) {
+              const prod_t v = typename CFG::onorm_t(o[qp]) * mant[qp];
+              out[rg[qp]][rl[qp]][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2[qp]);
+            }
           }
         }
       }
@@ -457,7 +475,8 @@ heads:
 // passing through it in order (a group's load and finish overlap its neighbours' blocks; the
 // reader splits the next head while this one's groups run).
 template <class CFG>
-void attention(const typename CFG::qkv_t qkv[CFG::TOKENS][3 * CFG::DIM], typename CFG::out_t out[CFG::TOKENS][CFG::DIM]) {
+void attention(const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES][3 * CFG::DIM],
+               typename CFG::out_t out[CFG::ROW_GROUPS][CFG::LANES][CFG::DIM]) {
   UBIMOE_DATAFLOW_REGION("attention");
   hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> qcols("attention_qcols");
   hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> kcols("attention_kcols");

@@ -273,6 +273,7 @@ export interface AttentionSpec {
   headDim: number;
   qParallel: number;
   keyBlock: number;
+  lanes: number; // token lanes of the kernel's linear engine: qkv and out are [groups][LANES][...]
 }
 
 /** attention<CFG> (attention.h). */
@@ -316,6 +317,8 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
       k('HEAD_DIM', s.headDim),
       k('Q_PAR', s.qParallel),
       k('KEY_BLOCK', s.keyBlock),
+      k('LANES', s.lanes, 'token lanes: qkv and out are [ROW_GROUPS][LANES][...], the lanes complete'),
+      k('ROW_GROUPS', Math.ceil(s.tokens / s.lanes), 'groups of LANES token rows'),
       k('SCALE_BITS', scale.width),
       k('SCALE_RAW', ufixedRaw(1 / Math.sqrt(s.headDim), scale.width), `head_dim^-0.5`),
       k('SCORE_BITS', score.width),

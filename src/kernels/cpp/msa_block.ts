@@ -108,16 +108,14 @@ export function templateContext(
         ? bindsUram(msaBuffers(params, dims, shared), board).filter((n) => ['x', 's', 'qkv'].includes(n))
         : [],
       blockOffsets: weights.blocks.map((b) => b.offset),
-      // banks of the engine's arrays (linear.h): S = h, then the attention output (LANES rows x
-      // TILE_IN per cycle); B = qkv (LANES rows drained; the attention reads one row per cycle);
-      // R = x (LANES rows x TILE_OUT per cycle)
-      sRowBanks: lanes,
+      // s, qkv and x are the engine's S, B and R in the lane layout [groups][LANES][...]
+      // (msa_attn_cfg::ROW_GROUPS, LANES; tokens.h): the lanes completely partitioned, the columns
+      // cyclic: s by tile_in (the engine reads TILE_IN columns of LANES rows per cycle; LayerNorm1
+      // writes tile_in, the attention one), qkv by tile_out (the drain writes TILE_OUT columns;
+      // the attention's reader reads its K and V element and Q_READS query elements of one row),
+      // x by xCols (the AXI row reader/writer, LayerNorm1 (tile_in) and proj's drain (tile_out))
       sColBanks: params.tile_in,
-      bRowBanks: lanes,
       bColBanks: params.tile_out,
-      // x (R) in the lane layout [groups][LANES][D]; its columns serve the AXI row reader/writer,
-      // LayerNorm1 (tile_in) and proj's drain (tile_out)
-      xGroups: Math.ceil(N / lanes),
       xCols: msaXCols(params, f.act.width, axi),
     },
     structs: [
@@ -162,6 +160,7 @@ export function templateContext(
           headDim: dims.headDim,
           qParallel: params.q_parallel,
           keyBlock: params.key_block,
+          lanes,
         },
         F,
       ),
