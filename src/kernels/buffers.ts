@@ -51,7 +51,7 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
 export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedParams): Buffer[] {
   const p = shared.precision;
   const A = p.activation.width;
-  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
+  const { tile_out: to, token_lanes: lanes } = params;
   const N = dims.numTokens;
   const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
   const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);

@@ -28,7 +28,6 @@ import {
   macResources,
   weightShifterLuts,
   nonlinearUnit,
-  dspPerMultiply,
   portBytesPerCycle,
   registers,
   transferCycles,
