@@ -49,7 +49,7 @@ inline ap_uint<26> interp_u(unsigned a, unsigned b, const ap_uint<INTERP_BITS> &
 template <int ZW, int ZF>
 ap_uint<25> exp_neg_q24(const ap_int<ZW> &z) {
 #pragma HLS INLINE off
-  static const ap_uint<EXP2_TABLE_BITS> table[EXP2_TABLE_SIZE] = UBIMOE_EXP2_NEG_TABLE;
+  static const unsigned table[EXP2_TABLE_SIZE] = UBIMOE_EXP2_NEG_TABLE;  // EXP2_TABLE_BITS-bit entries
 #pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
   if (z >= 0) return ap_uint<25>(1) << TABLE_FRAC;
   const ap_uint<ZW> mag = ap_uint<ZW>(-z);
@@ -60,7 +60,7 @@ ap_uint<25> exp_neg_q24(const ap_int<ZW> &z) {
   unsigned j;
   ap_uint<INTERP_BITS> w;
   split_fraction<TABLE_FRAC, EXP2_SEGMENT_BITS>(ap_uint<TABLE_FRAC>(t24), j, w);
-  const ap_uint<26> m = interp_u(table[j].to_uint(), table[j + 1].to_uint(), w);
+  const ap_uint<26> m = interp_u(table[j], table[j + 1], w);
   return ap_uint<25>(m >> n.to_uint());
 }
 
@@ -69,14 +69,14 @@ ap_uint<25> exp_neg_q24(const ap_int<ZW> &z) {
 template <int XW, int XF>
 void recip_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
 #pragma HLS INLINE off
-  static const ap_uint<RECIP_TABLE_BITS> table[RECIP_TABLE_SIZE] = UBIMOE_RECIP_TABLE;
+  static const unsigned table[RECIP_TABLE_SIZE] = UBIMOE_RECIP_TABLE;  // RECIP_TABLE_BITS-bit entries
 #pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
   const unsigned lz = count_leading_zeros<XW>(x);
   const ap_uint<XW> norm = x << lz;  // x = (norm / 2^(XW-1)) · 2^(XW-1-lz-XF), mantissa in [1, 2)
   unsigned j;
   ap_uint<INTERP_BITS> w;
   split_fraction<XW - 1, RECIP_SEGMENT_BITS>(ap_uint<XW - 1>(norm), j, w);
-  mant = ap_uint<25>(interp_u(table[j].to_uint(), table[j + 1].to_uint(), w));
+  mant = ap_uint<25>(interp_u(table[j], table[j + 1], w));
   exp2 = int(lz) + XF + 1 - XW;
 }
 
@@ -86,7 +86,7 @@ void recip_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
 template <int XW, int XF>
 void rsqrt_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
 #pragma HLS INLINE off
-  static const ap_uint<RSQRT_TABLE_BITS> table[RSQRT_TABLE_SIZE] = UBIMOE_RSQRT_TABLE;
+  static const unsigned table[RSQRT_TABLE_SIZE] = UBIMOE_RSQRT_TABLE;  // RSQRT_TABLE_BITS-bit entries
 #pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
   const unsigned lz = count_leading_zeros<XW>(x);
   const ap_uint<XW> norm = x << lz;  // x = u · 2^p, u = norm / 2^(XW-1) in [1, 2)
@@ -102,7 +102,7 @@ void rsqrt_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
     split_fraction<XW - 1, RSQRT_SEGMENT_BITS + 1>(ap_uint<XW - 1>(norm), j, w);
     j += 1u << RSQRT_SEGMENT_BITS;
   }
-  mant = ap_uint<25>(interp_u(table[j].to_uint(), table[j + 1].to_uint(), w));
+  mant = ap_uint<25>(interp_u(table[j], table[j + 1], w));
   const int even_p = odd ? p - 1 : p;
   exp2 = -(even_p / 2);
 }
@@ -112,7 +112,7 @@ void rsqrt_q24(const ap_uint<XW> &x, ap_uint<25> &mant, int &exp2) {
 template <class T, int XW, int XF>
 T gelu(const T &x) {
 #pragma HLS INLINE off
-  static const ap_int<GELU_TABLE_BITS> table[GELU_TABLE_SIZE] = UBIMOE_GELU_TABLE;
+  static const int table[GELU_TABLE_SIZE] = UBIMOE_GELU_TABLE;  // GELU_TABLE_BITS-bit signed entries
 #pragma HLS BIND_STORAGE variable=table type=rom_np impl=bram
   if (x >= T(GELU_RANGE)) return x;
   if (x < T(-GELU_RANGE)) return T(0);
