@@ -15,20 +15,13 @@ import { estimateDesign } from '../../src/design/estimate.js';
 import { COST } from '../../src/kernels/costConstants.js';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { CSIM_CACHE } from '../csim/harness.js';
+import { runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (args: string[]) => runCli(args, { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } });
 
 const csimArgs = (project: string, out: string, experts: string, more: string[] = []) => [
   'csim',
@@ -60,7 +53,7 @@ beforeAll(() => {
     ['checkpoint', 'synth', '--model', 'micro', '--seed', '3', '-o', at('micro.safetensors')],
     ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
   ])
-    expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
+    expect(runCli(args).code).toBe(0);
 }, 120000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

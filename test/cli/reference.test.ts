@@ -1,33 +1,25 @@
 /** `ubimoe checkpoint synth|check` and `ubimoe reference` as a user runs them (the built CLI). */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/util/paths.js';
 import { loadModel } from '../../src/model/config.js';
 import { readCheckpoint } from '../../src/model/checkpoint.js';
 import { forwardImages, forwardTokens } from '../../src/model/reference.js';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
+import { expectUserError, runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
 function ubimoe(...args: string[]) {
   // the reference's output cache goes to the test's own directory, never the user's ~/.cache
   const env = { ...process.env, UBIMOE_CACHE: join(tmp, 'cache') };
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { env });
 }
 
 /** A user error: exit 2 and one line on stderr matching `re`. */
-function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
-  expect(`${r.code} ${r.stderr}`).toMatch(/^2 /);
-  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
-  expect(r.stderr).toMatch(re);
-}
 
 const micro = loadModel('micro');
 const rng = new Rng(3);

@@ -6,8 +6,7 @@
  * one line, exit 2.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -17,20 +16,16 @@ import { loadModel } from '../../src/model/config.js';
 import { Rng } from '../../src/model/prng.js';
 import { forwardImages } from '../../src/model/reference.js';
 import { synthCheckpoint } from '../../src/model/synth.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { tinyBoardYaml } from '../search/helpers.js';
+import { runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp = '';
 const at = (f: string) => join(tmp, f);
 const micro = loadModel('micro');
 // micro: 17 tokens, top-2 of 4 experts, one MoE block (block 1)
 let expected: number[][] = [];
 
-function ubimoe(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (...args: string[]) => runCli(args, { cwd: tmp });
 function json(...args: string[]) {
   const r = ubimoe(...args, '--json');
   expect(r.stderr).toBe('');

@@ -5,26 +5,18 @@
  * bit for bit as the plain run, 2 workers. Nothing here depends on the machine's speed.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { CSIM_CACHE } from '../csim/harness.js';
+import { runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (args: string[]) => runCli(args, { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } });
 
 interface Cycles {
   format: string;
@@ -58,7 +50,7 @@ beforeAll(() => {
     ['checkpoint', 'synth', '--model', 'micro', '--seed', '3', '-o', at('micro.safetensors')],
     ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
   ])
-    expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
+    expect(runCli(args).code).toBe(0);
 }, 120000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -13,24 +13,14 @@ import { validateDesign } from '../../src/design/validate.js';
 import { writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
 import { readSearch } from '../../src/report/read/search.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { tinyBoardYaml } from '../search/helpers.js';
 import { requires } from '../requires.js';
+import { expectUserError, runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
-  expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
-  expect(r.stderr).toMatch(re);
-}
+const ubimoe = (...args: string[]) => runCli(args, { cwd: tmp });
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-search-'));
