@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openProject } from '../../src/driver/project.js';
@@ -16,6 +16,7 @@ import { COST } from '../../src/kernels/costConstants.js';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
 import { CSIM_CACHE } from '../csim/harness.js';
+import { writeDeadlockedCopy } from './deadlock.js';
 import { runCli } from './helpers.js';
 
 let tmp: string;
@@ -253,24 +254,10 @@ describe('ubimoe csim --cycles', () => {
 });
 
 describe('a FIFO deadlock', () => {
-  // No generated design can deadlock (each region's processes use their FIFOs in one order), so
-  // the engine's reader is edited in a copy of the project: it sends a pass descriptor after that
-  // pass's tiles, which the compute process waits for before reading any tile. Plain csim (with
-  // unbounded FIFOs) would still run; the hardware, and the timed C-simulation, cannot.
+  // a copy of the project edited so that it deadlocks (test/cli/deadlock.ts): plain csim would
+  // still run; the hardware, and the timed C-simulation, cannot
   test('is reported: exit 1, the region, processes and streams with their depths named, no outputs', () => {
-    cpSync(at('proj'), at('stuck'), { recursive: true });
-    const header = at('stuck/include/ubimoe/linear.h');
-    const src = readFileSync(header, 'utf8');
-    // the descriptor's write moved from before the pass's tile loop to after it
-    const moved = src
-      .replace('    to_mac.write(d);\n', '')
-      .replace(
-        "\n    }\n  }\n}\n\n// A tile's words",
-        "\n    }\n    to_mac.write(d);\n  }\n}\n\n// A tile's words",
-      );
-    expect(moved).not.toBe(src);
-    expect(moved.match(/to_mac\.write\(d\)/g)).toHaveLength(1);
-    writeFileSync(header, moved);
+    writeDeadlockedCopy(at('proj'), at('stuck'));
     const r = ubimoe(csimArgs('stuck', 'stuck.npy', 'stuck-experts.npy', ['--cycles']));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(

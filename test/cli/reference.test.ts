@@ -73,6 +73,9 @@ describe('ubimoe checkpoint synth / check', () => {
 });
 
 describe('ubimoe reference', () => {
+  const reference = (checkpoint: string, input: string, out: string, ...more: string[]) =>
+    ubimoe('reference', '--model', 'micro', '--checkpoint', checkpoint, '--input', input, '-o', out, ...more);
+
   beforeAll(() => {
     expect(
       ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '1', '-o', at('m.safetensors')).code,
@@ -80,19 +83,7 @@ describe('ubimoe reference', () => {
   });
 
   test('images -> tokens .npy equal to the in-process reference', () => {
-    const r = ubimoe(
-      'reference',
-      '--model',
-      'micro',
-      '--checkpoint',
-      at('m.safetensors'),
-      '--input',
-      at('images.npy'),
-      '-o',
-      at('out.npy'),
-      '--task',
-      '1',
-    );
+    const r = reference(at('m.safetensors'), at('images.npy'), at('out.npy'), '--task', '1');
     // progress off a terminal: the first image, then each tenth (here: both)
     expect(r.stderr).toMatch(
       /^reference: 1\/2 images \([\d.]+ images\/s\)\nreference: 2\/2 images \([\d.]+ images\/s\)\n$/,
@@ -107,36 +98,13 @@ describe('ubimoe reference', () => {
 
   test('--final-norm; tokens input [B, N, D]', () => {
     const ck = readCheckpoint(at('m.safetensors'), micro);
-    expect(
-      ubimoe(
-        'reference',
-        '--model',
-        'micro',
-        '--checkpoint',
-        at('m.safetensors'),
-        '--input',
-        at('images.npy'),
-        '-o',
-        at('fn.npy'),
-        '--final-norm',
-      ).code,
-    ).toBe(0);
+    expect(reference(at('m.safetensors'), at('images.npy'), at('fn.npy'), '--final-norm').code).toBe(0);
     expect(Array.from(readNpy(at('fn.npy')).data)).toEqual(
       Array.from(forwardImages(ck, micro, images, 2, { finalNorm: true }).tokens),
     );
     const tokens = Float32Array.from({ length: 17 * 32 }, (_, i) => Math.sin(i));
     writeNpy(at('tokens.npy'), [1, 17, 32], tokens);
-    const r = ubimoe(
-      'reference',
-      '--model',
-      'micro',
-      '--checkpoint',
-      at('m.safetensors'),
-      '--input',
-      at('tokens.npy'),
-      '-o',
-      at('t.npy'),
-    );
+    const r = reference(at('m.safetensors'), at('tokens.npy'), at('t.npy'));
     expect(r.code).toBe(0);
     expect(Array.from(readNpy(at('t.npy')).data)).toEqual(
       Array.from(forwardTokens(ck, micro, tokens, 1).tokens),
@@ -145,18 +113,7 @@ describe('ubimoe reference', () => {
 
   test('bad inputs -> exit 2 with one line, and no output file', () => {
     const run = (input: string, ...extra: string[]) =>
-      ubimoe(
-        'reference',
-        '--model',
-        'micro',
-        '--checkpoint',
-        at('m.safetensors'),
-        '--input',
-        input,
-        '-o',
-        at('bad-out.npy'),
-        ...extra,
-      );
+      reference(at('m.safetensors'), input, at('bad-out.npy'), ...extra);
     writeNpy(at('wrong.npy'), [2, 3, 16, 16], new Float32Array(2 * 3 * 16 * 16));
     expectUserError(
       run(at('wrong.npy')),
@@ -177,17 +134,7 @@ describe('ubimoe reference', () => {
     const truncated = readFileSync(at('m.safetensors')).subarray(0, 5000);
     writeFileSync(at('trunc.safetensors'), truncated);
     expectUserError(
-      ubimoe(
-        'reference',
-        '--model',
-        'micro',
-        '--checkpoint',
-        at('trunc.safetensors'),
-        '--input',
-        at('images.npy'),
-        '-o',
-        at('bad-out.npy'),
-      ),
+      reference(at('trunc.safetensors'), at('images.npy'), at('bad-out.npy')),
       /trunc.safetensors: not a valid safetensors file: .*truncated\?/,
     );
     const unknown = run(at('images.npy'), '--bogus');

@@ -5,12 +5,13 @@
  * bit for bit as the plain run, 2 workers. Nothing here depends on the machine's speed.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
 import { CSIM_CACHE } from '../csim/harness.js';
+import { writeDeadlockedCopy } from './deadlock.js';
 import { runCli } from './helpers.js';
 
 let tmp: string;
@@ -101,20 +102,9 @@ describe('ubimoe run --backend csim --cycles', () => {
 });
 
 describe('a FIFO deadlock under run --cycles', () => {
-  // the same edit as test/cli/csim-cycles.test.ts: the engine's reader sends a pass descriptor
-  // after that pass's tiles, which the compute process waits for before reading any tile
+  // the project edited as in test/cli/csim-cycles.test.ts (test/cli/deadlock.ts)
   test('is one error naming the region and streams: exit 1, no output, no hang', () => {
-    cpSync(at('proj'), at('stuck'), { recursive: true });
-    const header = at('stuck/include/ubimoe/linear.h');
-    const src = readFileSync(header, 'utf8');
-    const moved = src
-      .replace('    to_mac.write(d);\n', '')
-      .replace(
-        "\n    }\n  }\n}\n\n// A tile's words",
-        "\n    }\n    to_mac.write(d);\n  }\n}\n\n// A tile's words",
-      );
-    expect(moved).not.toBe(src);
-    writeFileSync(header, moved);
+    writeDeadlockedCopy(at('proj'), at('stuck'));
     const args = common().map((a) => (a === at('proj') ? at('stuck') : a));
     const r = ubimoe(['run', ...args, '-o', at('stuck.npy'), '--cycles']);
     expect(r.code).toBe(1);

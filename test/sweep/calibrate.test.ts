@@ -42,7 +42,7 @@ function stubReport(kernel: string, values: Record<string, number>): string {
 
 describe('ubimoe calibrate', () => {
   test('recovers known factors within 2% from stub synthesis reports made with them', () => {
-    const variants = [
+    const variants: Array<Record<string, Record<string, number>>> = [
       { patch_embed: { tile_out: 8 }, msa_block: { q_parallel: 2 } },
       { patch_embed: { tile_out: 32 }, ffn_block: { tile_in: 8 } },
       { msa_block: { tile_out: 32 }, ffn_block: { tile_out: 32 } },
