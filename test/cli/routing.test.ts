@@ -32,6 +32,20 @@ function json(...args: string[]) {
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout);
 }
+/** `estimate --json` of micro on u280 with the routing measured on images.npy. */
+const measured = (...more: string[]) =>
+  json(
+    'estimate',
+    '--model',
+    'micro',
+    '--board',
+    'u280',
+    '--routing-checkpoint',
+    at('micro.safetensors'),
+    '--routing-input',
+    at('images.npy'),
+    ...more,
+  );
 const kernelCycles = (e: { kernels: { name: string; cycles: number }[] }, name: string) =>
   e.kernels.find((k) => k.name === name)!.cycles;
 
@@ -52,19 +66,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('measured routing', () => {
   test("estimate --routing-checkpoint: the table is the reference model's choices averaged over the images", () => {
-    const e = json(
-      'estimate',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--routing-checkpoint',
-      at('micro.safetensors'),
-      '--routing-input',
-      at('images.npy'),
-      '--task',
-      '1',
-    );
+    const e = measured('--task', '1');
     expect(e.routing).toBe(`measured with ${at('micro.safetensors')}`);
     expect(e.tokens_per_expert).toHaveLength(1);
     e.tokens_per_expert[0].forEach((n: number, i: number) => expect(n).toBeCloseTo(expected[0][i], 9));
@@ -75,17 +77,7 @@ describe('measured routing', () => {
     expect(f.routing).toBe(`file ${at('routing.json')}`);
     expect(f.latency_cycles).toBeCloseTo(e.latency_cycles, 6);
     // another task routes differently (task 0's gate), so its table differs
-    const t0 = json(
-      'estimate',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--routing-checkpoint',
-      at('micro.safetensors'),
-      '--routing-input',
-      at('images.npy'),
-    );
+    const t0 = measured();
     expect(t0.tokens_per_expert).not.toEqual(e.tokens_per_expert);
   });
 
