@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { openProject } from '../../src/driver/project.js';
 import { estimateDesign } from '../../src/design/estimate.js';
 import { COST } from '../../src/kernels/costConstants.js';
-import { readNpy, writeNpy } from '../../src/io/npy.js';
-import { Rng } from '../../src/model/prng.js';
+import { readNpy } from '../../src/io/npy.js';
 import { CSIM_CACHE } from '../csim/harness.js';
 import { writeDeadlockedCopy } from './deadlock.js';
-import { runCli } from './helpers.js';
+import { runCli, writeMicroSetup } from './helpers.js';
 
 let tmp: string;
 const at = (f: string) => join(tmp, f);
@@ -44,17 +43,7 @@ const csimArgs = (project: string, out: string, experts: string, more: string[] 
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-cycles-'));
-  const rng = new Rng(21);
-  writeNpy(
-    at('images.npy'),
-    [2, 3, 32, 32],
-    Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()),
-  );
-  for (const args of [
-    ['checkpoint', 'synth', '--model', 'micro', '--seed', '3', '-o', at('micro.safetensors')],
-    ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
-  ])
-    expect(runCli(args).code).toBe(0);
+  writeMicroSetup(tmp, 2, 21, 3);
 }, 120000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

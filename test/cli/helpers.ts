@@ -5,6 +5,8 @@
 import { expect } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
+import { writeNpy } from '../../src/io/npy.js';
+import { Rng } from '../../src/model/prng.js';
 import { packageRoot } from '../../src/util/paths.js';
 
 export const bin = join(packageRoot, 'bin', 'ubimoe.js');
@@ -86,4 +88,32 @@ export function inferenceArgs(command: 'csim' | 'run', f: Inference, ...more: st
 /** The Inference of a test project (test/driver/project.ts's makeProject) on `input`, writing `out`. */
 export function onProject(p: { dir: string; checkpoint: string }, input: string, out: string): Inference {
   return { project: p.dir, checkpoint: p.checkpoint, input, out };
+}
+
+/**
+ * What the micro csim/run tests start from, in `dir`: images.npy (`count` images of Rng(`imageSeed`)),
+ * micro.safetensors (seed `checkpointSeed`) and proj/, the default micro design for u280.
+ */
+export function writeMicroSetup(dir: string, count: number, imageSeed: number, checkpointSeed: number): void {
+  const rng = new Rng(imageSeed);
+  const shape = [count, 3, 32, 32];
+  writeNpy(
+    join(dir, 'images.npy'),
+    shape,
+    Float32Array.from({ length: count * 3 * 32 * 32 }, () => rng.normal()),
+  );
+  for (const args of [
+    [
+      'checkpoint',
+      'synth',
+      '--model',
+      'micro',
+      '--seed',
+      String(checkpointSeed),
+      '-o',
+      join(dir, 'micro.safetensors'),
+    ],
+    ['generate', '--model', 'micro', '--board', 'u280', '-o', join(dir, 'proj')],
+  ])
+    expect(runCli(args).code).toBe(0);
 }

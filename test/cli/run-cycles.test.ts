@@ -8,11 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeNpy } from '../../src/io/npy.js';
-import { Rng } from '../../src/model/prng.js';
 import { CSIM_CACHE } from '../csim/harness.js';
 import { writeDeadlockedCopy } from './deadlock.js';
-import { runCli } from './helpers.js';
+import { runCli, writeMicroSetup } from './helpers.js';
 
 let tmp: string;
 const at = (f: string) => join(tmp, f);
@@ -41,17 +39,7 @@ const common = () => [
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-run-cycles-'));
-  const rng = new Rng(33);
-  writeNpy(
-    at('images.npy'),
-    [3, 3, 32, 32],
-    Float32Array.from({ length: 3 * 3 * 32 * 32 }, () => rng.normal()),
-  );
-  for (const args of [
-    ['checkpoint', 'synth', '--model', 'micro', '--seed', '3', '-o', at('micro.safetensors')],
-    ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
-  ])
-    expect(runCli(args).code).toBe(0);
+  writeMicroSetup(tmp, 3, 33, 3);
 }, 120000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
