@@ -13,7 +13,7 @@ import { decodeNpy } from '../../src/io/npy.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { stubsDir } from '../toolchain/project.js';
 import { makeProject, type TestProject } from '../driver/project.js';
-import { runCli } from './helpers.js';
+import { inferenceArgs, onProject, runCli } from './helpers.js';
 
 let p: TestProject;
 let tb: string;
@@ -73,18 +73,7 @@ describe('ubimoe build --target tb (g++ only)', () => {
     );
 
     const out = join(p.root, 'csim-tokens.npy');
-    const csim = ubimoe([
-      'csim',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      join(tb, 'input.npy'),
-      '-o',
-      out,
-      '--no-reference',
-    ]);
+    const csim = ubimoe(inferenceArgs('csim', onProject(p, join(tb, 'input.npy'), out), '--no-reference'));
     expect(csim.code).toBe(0);
     expect(decodeNpy(readFileSync(out), out).shape).toEqual(
       decodeNpy(readFileSync(join(tb, 'golden.npy')), 'golden').shape,
