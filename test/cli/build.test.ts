@@ -5,7 +5,6 @@
  * progress, reports/synth.json, xclbin / SD card, and a failing step exits 1 with its log tail.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -20,8 +19,8 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { generateProject } from '../../src/generate/project.js';
 import { designFor, stubsDir, writeProject } from '../toolchain/project.js';
+import { runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-build-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -61,10 +60,7 @@ function vitisEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   });
 }
 
-function ubimoe(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (env: NodeJS.ProcessEnv, ...args: string[]) => runCli(args, { env });
 
 let n = 0;
 const project = (model: string, board: string) =>

@@ -7,28 +7,21 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openProject } from '../../src/driver/project.js';
 import { estimateDesign } from '../../src/design/estimate.js';
 import { COST } from '../../src/kernels/costConstants.js';
-import { readNpy, writeNpy } from '../../src/io/npy.js';
-import { Rng } from '../../src/model/prng.js';
-import { packageRoot } from '../../src/util/paths.js';
+import { readNpy } from '../../src/io/npy.js';
 import { CSIM_CACHE } from '../csim/harness.js';
+import { writeDeadlockedCopy } from './deadlock.js';
+import { runCli, writeMicroSetup } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (args: string[]) => runCli(args, { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } });
 
 const csimArgs = (project: string, out: string, experts: string, more: string[] = []) => [
   'csim',
@@ -50,17 +43,7 @@ const csimArgs = (project: string, out: string, experts: string, more: string[] 
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-cycles-'));
-  const rng = new Rng(21);
-  writeNpy(
-    at('images.npy'),
-    [2, 3, 32, 32],
-    Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()),
-  );
-  for (const args of [
-    ['checkpoint', 'synth', '--model', 'micro', '--seed', '3', '-o', at('micro.safetensors')],
-    ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
-  ])
-    expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
+  writeMicroSetup(tmp, 2, 21, 3);
 }, 900_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -260,24 +243,10 @@ describe('ubimoe csim --cycles', () => {
 });
 
 describe('a FIFO deadlock', () => {
-  // No generated design can deadlock (each region's processes use their FIFOs in one order), so
-  // the engine's reader is edited in a copy of the project: it sends a pass descriptor after that
-  // pass's tiles, which the compute process waits for before reading any tile. Plain csim (with
-  // unbounded FIFOs) would still run; the hardware, and the timed C-simulation, cannot.
+  // a copy of the project edited so that it deadlocks (test/cli/deadlock.ts): plain csim would
+  // still run; the hardware, and the timed C-simulation, cannot
   test('is reported: exit 1, the region, processes and streams with their depths named, no outputs', () => {
-    cpSync(at('proj'), at('stuck'), { recursive: true });
-    const header = at('stuck/include/ubimoe/linear.h');
-    const src = readFileSync(header, 'utf8');
-    // the descriptor's write moved from before the pass's tile loop to after it
-    const moved = src
-      .replace('    to_mac.write(d);\n', '')
-      .replace(
-        "\n    }\n  }\n}\n\n// A tile's words",
-        "\n    }\n    to_mac.write(d);\n  }\n}\n\n// A tile's words",
-      );
-    expect(moved).not.toBe(src);
-    expect(moved.match(/to_mac\.write\(d\)/g)).toHaveLength(1);
-    writeFileSync(header, moved);
+    writeDeadlockedCopy(at('proj'), at('stuck'));
     const r = ubimoe(csimArgs('stuck', 'stuck.npy', 'stuck-experts.npy', ['--cycles']));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(

@@ -1,6 +1,5 @@
 /** `ubimoe csim` as a user runs it (the built CLI), with the csim build cache the csim tests share. */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,81 +7,53 @@ import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { loadModel } from '../../src/model/config.js';
 import { readCheckpoint } from '../../src/model/checkpoint.js';
 import { forwardImages } from '../../src/model/reference.js';
-import { Rng } from '../../src/model/prng.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { CSIM_CACHE } from '../csim/harness.js';
+import { expectUserError, inferenceArgs, runCli, writeMicroSetup, type Inference } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE, ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE, ...env } });
 
-function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
-  expect(`${r.code} ${r.stderr}`).toMatch(/^2 /);
-  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
-  expect(r.stderr).toMatch(re);
-}
+/** `csim` of the micro project on images.npy, writing tmp/`out`, unless `over` says otherwise. */
+const csim = (out: string, over: Partial<Inference> = {}, ...more: string[]) =>
+  inferenceArgs(
+    'csim',
+    {
+      project: at('proj'),
+      checkpoint: at('micro.safetensors'),
+      input: at('images.npy'),
+      out: at(out),
+      ...over,
+    },
+    ...more,
+  );
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-csim-'));
-  const rng = new Rng(11);
-  writeNpy(
-    at('images.npy'),
-    [2, 3, 32, 32],
-    Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()),
-  );
+  writeMicroSetup(tmp, 2, 11, 1);
   writeNpy(at('tiny-shaped.npy'), [1, 3, 128, 256], new Float32Array(3 * 128 * 256));
-  for (const [m, s] of [
-    ['micro', '1'],
-    ['m3vit-tiny', '1'],
-  ])
-    expect(
-      spawnSync(process.execPath, [
-        bin,
-        'checkpoint',
-        'synth',
-        '--model',
-        m,
-        '--seed',
-        s,
-        '-o',
-        at(`${m}.safetensors`),
-      ]).status,
-    ).toBe(0);
   expect(
-    spawnSync(process.execPath, [bin, 'generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')])
-      .status,
+    runCli([
+      'checkpoint',
+      'synth',
+      '--model',
+      'm3vit-tiny',
+      '--seed',
+      '1',
+      '-o',
+      at('m3vit-tiny.safetensors'),
+    ]).code,
   ).toBe(0);
 }, 900_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ubimoe csim', () => {
   test('runs a batch, writes tokens, expert choices and reports/accuracy.json', () => {
-    const r = ubimoe(
-      [
-        'csim',
-        '--project',
-        at('proj'),
-        '--checkpoint',
-        at('micro.safetensors'),
-        '--input',
-        at('images.npy'),
-        '-o',
-        at('out.npy'),
-        '--task',
-        '1',
-        '--experts',
-        at('experts.npy'),
-      ],
-      { UBIMOE_STREAM_REPORT: '1' },
-    );
+    const r = ubimoe(csim('out.npy', {}, '--task', '1', '--experts', at('experts.npy')), {
+      UBIMOE_STREAM_REPORT: '1',
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/csim: 2 image\(s\), [\d.]+ ms\/image/);
     // asked for: every hls::stream's declared depth and the high-water mark csim reached
@@ -113,18 +84,7 @@ describe('ubimoe csim', () => {
   });
 
   test('packs the weights once per (design, checkpoint), in the project, as `run` does', () => {
-    const args = (out: string) => [
-      'csim',
-      '--project',
-      at('proj'),
-      '--checkpoint',
-      at('micro.safetensors'),
-      '--input',
-      at('images.npy'),
-      '-o',
-      at(out),
-      '--no-reference',
-    ];
+    const args = (out: string) => csim(out, {}, '--no-reference');
     // a private TMPDIR: csim must leave nothing there (no per-call weights directory)
     const tmpDir = at('tmpdir-pack');
     mkdirSync(tmpDir);
@@ -151,21 +111,7 @@ describe('ubimoe csim', () => {
   });
 
   test('--compare takes the reference tokens from a file', () => {
-    const r = ubimoe([
-      'csim',
-      '--project',
-      at('proj'),
-      '--checkpoint',
-      at('micro.safetensors'),
-      '--input',
-      at('images.npy'),
-      '-o',
-      at('out2.npy'),
-      '--task',
-      '1',
-      '--compare',
-      at('out.npy'),
-    ]);
+    const r = ubimoe(csim('out2.npy', {}, '--task', '1', '--compare', at('out.npy')));
     expect(r.code).toBe(0);
     const acc = JSON.parse(readFileSync(at('proj/reports/accuracy.json'), 'utf8'));
     expect(acc.rel_l2).toBe(0); // same inputs, same design: bit-identical
@@ -173,87 +119,26 @@ describe('ubimoe csim', () => {
   });
 
   test('a checkpoint for another model: one line, exit 2', () => {
-    const r = ubimoe([
-      'csim',
-      '--project',
-      at('proj'),
-      '--checkpoint',
-      at('m3vit-tiny.safetensors'),
-      '--input',
-      at('images.npy'),
-      '-o',
-      at('x.npy'),
-    ]);
+    const r = ubimoe(csim('x.npy', { checkpoint: at('m3vit-tiny.safetensors') }));
     expectUserError(r, /tensor '.*' has shape .*expected .*for model micro/);
     expect(existsSync(at('x.npy'))).toBe(false);
   });
 
   test('a directory that is not a project: one line, exit 2', () => {
     mkdirSync(at('empty'), { recursive: true });
-    expectUserError(
-      ubimoe([
-        'csim',
-        '--project',
-        at('empty'),
-        '--checkpoint',
-        at('micro.safetensors'),
-        '--input',
-        at('images.npy'),
-        '-o',
-        at('x.npy'),
-      ]),
-      /not a ubimoe project/,
-    );
+    expectUserError(ubimoe(csim('x.npy', { project: at('empty') })), /not a ubimoe project/);
   });
 
   test('a missing compiler: one line, exit 2', () => {
-    const r = ubimoe(
-      [
-        'csim',
-        '--project',
-        at('proj'),
-        '--checkpoint',
-        at('micro.safetensors'),
-        '--input',
-        at('images.npy'),
-        '-o',
-        at('x.npy'),
-      ],
-      { CXX: join(tmp, 'no-such-g++') },
-    );
+    const r = ubimoe(csim('x.npy'), { CXX: join(tmp, 'no-such-g++') });
     expectUserError(r, /C\+\+ compiler '.*no-such-g\+\+' not found: install g\+\+/);
   });
 
   test('inputs of the wrong shape, a task out of range: one line, exit 2', () => {
     expectUserError(
-      ubimoe([
-        'csim',
-        '--project',
-        at('proj'),
-        '--checkpoint',
-        at('micro.safetensors'),
-        '--input',
-        at('tiny-shaped.npy'),
-        '-o',
-        at('x.npy'),
-      ]),
+      ubimoe(csim('x.npy', { input: at('tiny-shaped.npy') })),
       /shape \(1, 3, 128, 256\) fits model micro neither as images/,
     );
-    expectUserError(
-      ubimoe([
-        'csim',
-        '--project',
-        at('proj'),
-        '--checkpoint',
-        at('micro.safetensors'),
-        '--input',
-        at('images.npy'),
-        '-o',
-        at('x.npy'),
-        '--task',
-        '2',
-      ]),
-      /--task: '2' is not a task of model micro/,
-    );
+    expectUserError(ubimoe(csim('x.npy', {}, '--task', '2')), /--task: '2' is not a task of model micro/);
   });
 });

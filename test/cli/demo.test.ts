@@ -4,7 +4,6 @@
  * here, a summary that agrees with the reports it wrote. `models` against MODEL.md's preset table.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,16 +14,12 @@ import { readNpy } from '../../src/io/npy.js';
 import { readCheckpoint } from '../../src/model/checkpoint.js';
 import { loadModel } from '../../src/model/config.js';
 import { forwardImages } from '../../src/model/reference.js';
-import { packageRoot } from '../../src/util/paths.js';
+import { runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp = '';
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, timeout: 600_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (...args: string[]) => runCli(args, { cwd: tmp, timeout: 600_000 });
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-demo-'));

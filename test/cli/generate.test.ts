@@ -1,27 +1,16 @@
 /** `ubimoe generate` as a user runs it (the built CLI). */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { defaultDesignFile } from '../../src/design/design.js';
-import { packageRoot } from '../../src/util/paths.js';
+import { expectUserError, runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
-  expect(`${r.code} ${r.stderr}`).toMatch(/^2 /);
-  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
-  expect(r.stderr).toMatch(re);
-}
+const ubimoe = (...args: string[]) => runCli(args);
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-generate-'));

@@ -4,18 +4,22 @@
  * behind. The moment to interrupt is observed (the compiler process appears), never timed.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { descendants } from '../../src/util/interrupt.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { makeProject, writeImages, type TestProject } from '../driver/project.js';
 import { CSIM_CACHE } from '../csim/harness.js';
+import { inferenceArgs, onProject, spawnCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let p: TestProject;
 let cache = '';
+
+/** `ubimoe csim` of the project on p.root/`input`, writing p.root/`out`, in the background. */
+const csim = (input: string, out: string, env: NodeJS.ProcessEnv, ...more: string[]) =>
+  spawnCli(inferenceArgs('csim', onProject(p, join(p.root, input), join(p.root, out)), ...more), {
+    env: { ...process.env, ...env },
+  });
 
 /** The process's command name, or undefined when it is gone or a zombie. */
 function liveComm(pid: number): string | undefined {
@@ -39,22 +43,7 @@ afterAll(() => {
 });
 
 test('SIGINT while g++ compiles: one line, exit 130, no compiler left running', async () => {
-  const cli = spawn(
-    process.execPath,
-    [
-      bin,
-      'csim',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      join(p.root, 'images.npy'),
-      '-o',
-      join(p.root, 'o.npy'),
-    ],
-    { env: { ...process.env, UBIMOE_CSIM_CACHE: cache } },
-  );
+  const cli = csim('images.npy', 'o.npy', { UBIMOE_CSIM_CACHE: cache });
   let stderr = '';
   cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
@@ -80,22 +69,11 @@ test('SIGINT while the csim runner runs: exit 130, no temporary left behind', as
   // when its first image is reported (the observable moment), whatever the machine's speed
   const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-interrupt-tmp-'));
   writeImages(join(p.root, 'many.npy'), p.design, 3000, 5);
-  const cli = spawn(
-    process.execPath,
-    [
-      bin,
-      'csim',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      join(p.root, 'many.npy'),
-      '-o',
-      join(p.root, 'many-out.npy'),
-      '--no-reference',
-    ],
-    { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE, TMPDIR: tmp } },
+  const cli = csim(
+    'many.npy',
+    'many-out.npy',
+    { UBIMOE_CSIM_CACHE: CSIM_CACHE, TMPDIR: tmp },
+    '--no-reference',
   );
   let stderr = '';
   const firstImage = new Promise<void>((resolve) =>

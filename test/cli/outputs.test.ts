@@ -5,13 +5,11 @@
  * run: the project's build cache stays empty), and leaves nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/util/paths.js';
 import { makeProject, writeImages, type TestProject } from '../driver/project.js';
+import { expectUserError, inferenceArgs, onProject, runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let p: TestProject;
 let images = '';
 const at = (f: string) => join(p.root, f);
@@ -20,14 +18,7 @@ function ubimoe(...args: string[]) {
   // no shared csim cache: a compile would show up in the project's own build/ directory
   const env = { ...process.env, UBIMOE_CSIM_CACHE: '' };
   delete (env as Record<string, string | undefined>).UBIMOE_CSIM_CACHE;
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: p.root, env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectOneLine(r: ReturnType<typeof ubimoe>, re: RegExp) {
-  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
-  expect(r.stderr).toMatch(re);
-  expect(r.code).toBe(2);
+  return runCli(args, { cwd: p.root, env });
 }
 
 beforeAll(() => {
@@ -55,9 +46,9 @@ describe('unwritable -o: one line, exit 2, checked before any work', () => {
     '%s',
     (name) => {
       const args = fileCommands().find(([n]) => n === name)![1];
-      expectOneLine(ubimoe(...args, '-o', at('adir')), /-o .*adir: is a directory; give a file name/);
-      expectOneLine(ubimoe(...args, '-o', join(at('afile'), 'out.x')), /-o .*: .*afile is not a directory/);
-      expectOneLine(
+      expectUserError(ubimoe(...args, '-o', at('adir')), /-o .*adir: is a directory; give a file name/);
+      expectUserError(ubimoe(...args, '-o', join(at('afile'), 'out.x')), /-o .*: .*afile is not a directory/);
+      expectUserError(
         ubimoe(...args, '-o', '/sys/ubimoe-out.x'),
         /-o \/sys\/ubimoe-out\.x: cannot write in \/sys: /,
       );
@@ -68,39 +59,27 @@ describe('unwritable -o: one line, exit 2, checked before any work', () => {
   );
 
   test('--report of search and --experts of csim are checked the same way', () => {
-    expectOneLine(
+    expectUserError(
       ubimoe('search', '--model', 'micro', '--board', 'u280', '-o', at('d.yaml'), '--report', at('adir')),
       /--report .*adir: is a directory/,
     );
     expect(existsSync(at('d.yaml'))).toBe(false);
-    expectOneLine(
-      ubimoe(
-        'csim',
-        '--project',
-        p.dir,
-        '--checkpoint',
-        p.checkpoint,
-        '--input',
-        images,
-        '-o',
-        at('t.npy'),
-        '--experts',
-        '/sys/e.npy',
-      ),
+    expectUserError(
+      ubimoe(...inferenceArgs('csim', onProject(p, images, at('t.npy')), '--experts', '/sys/e.npy')),
       /--experts \/sys\/e\.npy: cannot write in \/sys/,
     );
   });
 
   test('directory outputs (generate, demo): a file in the way, or no right to create it', () => {
-    expectOneLine(
+    expectUserError(
       ubimoe('generate', '--model', 'micro', '--board', 'u280', '-o', at('afile')),
       /-o .*afile: is a file, not a directory/,
     );
-    expectOneLine(
+    expectUserError(
       ubimoe('generate', '--model', 'micro', '--board', 'u280', '-o', '/sys/proj'),
       /cannot write in \/sys/,
     );
-    expectOneLine(
+    expectUserError(
       ubimoe('demo', '--model', 'micro', '-o', '/sys/demo'),
       /-o \/sys\/demo: cannot write in \/sys/,
     );

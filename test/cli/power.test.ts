@@ -4,40 +4,23 @@
 // prints measured W and J/image beside the prediction and saves reports/power.json; `ubimoe report`
 // then shows measured beside predicted. Also `estimate --json` carries the power fields on every board.
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { boardNames } from '../../src/board/load.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { makeProject, writeImages, type TestProject } from '../driver/project.js';
 import { buildFakeHost, writeFakeXclbin } from '../driver/fixtures/fake_xrt/fake_xrt.js';
+import { runCli, runCliBackground } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 const projects: TestProject[] = [];
 afterAll(() => {
   for (const t of projects) rmSync(t.root, { recursive: true, force: true });
 });
 
-function ubimoe(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    timeout: 900_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { timeout: 900_000, env: { ...process.env, ...env } });
 
 /** Like ubimoe() without blocking the event loop (the estimate runs of all boards in parallel). */
-function ubimoeAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b) => (stdout += b));
-    p.stderr.on('data', (b) => (stderr += b));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ubimoeAsync = (args: string[]) => runCliBackground(args).done;
 
 test('estimate --json carries power_w, energy_j_per_image and gops_per_w for every board', async () => {
   const runs = await Promise.all(

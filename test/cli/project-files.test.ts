@@ -3,35 +3,15 @@
  * line naming it (exit 2) before any compile; an edited one is named in a note and the run goes on.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/util/paths.js';
 import { makeProject, writeImages, type TestProject } from '../driver/project.js';
+import { inferenceArgs, onProject, runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let p: TestProject;
 let images = '';
 
-function csim() {
-  const r = spawnSync(
-    process.execPath,
-    [
-      bin,
-      'csim',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      images,
-      '-o',
-      join(p.root, 'o.npy'),
-    ],
-    { encoding: 'utf8' },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const csim = () => runCli(inferenceArgs('csim', onProject(p, images, join(p.root, 'o.npy'))));
 
 beforeAll(() => {
   p = makeProject('micro');

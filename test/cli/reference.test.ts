@@ -1,33 +1,25 @@
 /** `ubimoe checkpoint synth|check` and `ubimoe reference` as a user runs them (the built CLI). */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/util/paths.js';
 import { loadModel } from '../../src/model/config.js';
 import { readCheckpoint } from '../../src/model/checkpoint.js';
 import { forwardImages, forwardTokens } from '../../src/model/reference.js';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
+import { expectUserError, runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
 function ubimoe(...args: string[]) {
   // the reference's output cache goes to the test's own directory, never the user's ~/.cache
   const env = { ...process.env, UBIMOE_CACHE: join(tmp, 'cache') };
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { env });
 }
 
 /** A user error: exit 2 and one line on stderr matching `re`. */
-function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
-  expect(`${r.code} ${r.stderr}`).toMatch(/^2 /);
-  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
-  expect(r.stderr).toMatch(re);
-}
 
 const micro = loadModel('micro');
 const rng = new Rng(3);
@@ -81,6 +73,9 @@ describe('ubimoe checkpoint synth / check', () => {
 });
 
 describe('ubimoe reference', () => {
+  const reference = (checkpoint: string, input: string, out: string, ...more: string[]) =>
+    ubimoe('reference', '--model', 'micro', '--checkpoint', checkpoint, '--input', input, '-o', out, ...more);
+
   beforeAll(() => {
     expect(
       ubimoe('checkpoint', 'synth', '--model', 'micro', '--seed', '1', '-o', at('m.safetensors')).code,
@@ -88,19 +83,7 @@ describe('ubimoe reference', () => {
   });
 
   test('images -> tokens .npy equal to the in-process reference', () => {
-    const r = ubimoe(
-      'reference',
-      '--model',
-      'micro',
-      '--checkpoint',
-      at('m.safetensors'),
-      '--input',
-      at('images.npy'),
-      '-o',
-      at('out.npy'),
-      '--task',
-      '1',
-    );
+    const r = reference(at('m.safetensors'), at('images.npy'), at('out.npy'), '--task', '1');
     // progress off a terminal: the first image, then each tenth (here: both)
     expect(r.stderr).toMatch(
       /^reference: 1\/2 images \([\d.]+ images\/s\)\nreference: 2\/2 images \([\d.]+ images\/s\)\n$/,
@@ -115,36 +98,13 @@ describe('ubimoe reference', () => {
 
   test('--final-norm; tokens input [B, N, D]', () => {
     const ck = readCheckpoint(at('m.safetensors'), micro);
-    expect(
-      ubimoe(
-        'reference',
-        '--model',
-        'micro',
-        '--checkpoint',
-        at('m.safetensors'),
-        '--input',
-        at('images.npy'),
-        '-o',
-        at('fn.npy'),
-        '--final-norm',
-      ).code,
-    ).toBe(0);
+    expect(reference(at('m.safetensors'), at('images.npy'), at('fn.npy'), '--final-norm').code).toBe(0);
     expect(Array.from(readNpy(at('fn.npy')).data)).toEqual(
       Array.from(forwardImages(ck, micro, images, 2, { finalNorm: true }).tokens),
     );
     const tokens = Float32Array.from({ length: 17 * 32 }, (_, i) => Math.sin(i));
     writeNpy(at('tokens.npy'), [1, 17, 32], tokens);
-    const r = ubimoe(
-      'reference',
-      '--model',
-      'micro',
-      '--checkpoint',
-      at('m.safetensors'),
-      '--input',
-      at('tokens.npy'),
-      '-o',
-      at('t.npy'),
-    );
+    const r = reference(at('m.safetensors'), at('tokens.npy'), at('t.npy'));
     expect(r.code).toBe(0);
     expect(Array.from(readNpy(at('t.npy')).data)).toEqual(
       Array.from(forwardTokens(ck, micro, tokens, 1).tokens),
@@ -153,18 +113,7 @@ describe('ubimoe reference', () => {
 
   test('bad inputs -> exit 2 with one line, and no output file', () => {
     const run = (input: string, ...extra: string[]) =>
-      ubimoe(
-        'reference',
-        '--model',
-        'micro',
-        '--checkpoint',
-        at('m.safetensors'),
-        '--input',
-        input,
-        '-o',
-        at('bad-out.npy'),
-        ...extra,
-      );
+      reference(at('m.safetensors'), input, at('bad-out.npy'), ...extra);
     writeNpy(at('wrong.npy'), [2, 3, 16, 16], new Float32Array(2 * 3 * 16 * 16));
     expectUserError(
       run(at('wrong.npy')),
@@ -185,17 +134,7 @@ describe('ubimoe reference', () => {
     const truncated = readFileSync(at('m.safetensors')).subarray(0, 5000);
     writeFileSync(at('trunc.safetensors'), truncated);
     expectUserError(
-      ubimoe(
-        'reference',
-        '--model',
-        'micro',
-        '--checkpoint',
-        at('trunc.safetensors'),
-        '--input',
-        at('images.npy'),
-        '-o',
-        at('bad-out.npy'),
-      ),
+      reference(at('trunc.safetensors'), at('images.npy'), at('bad-out.npy')),
       /trunc.safetensors: not a valid safetensors file: .*truncated\?/,
     );
     const unknown = run(at('images.npy'), '--bogus');

@@ -6,7 +6,6 @@
  * one line, exit 2.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,26 +16,36 @@ import { loadModel } from '../../src/model/config.js';
 import { Rng } from '../../src/model/prng.js';
 import { forwardImages } from '../../src/model/reference.js';
 import { synthCheckpoint } from '../../src/model/synth.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { tinyBoardYaml } from '../search/helpers.js';
+import { runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp = '';
 const at = (f: string) => join(tmp, f);
 const micro = loadModel('micro');
 // micro: 17 tokens, top-2 of 4 experts, one MoE block (block 1)
 let expected: number[][] = [];
 
-function ubimoe(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (...args: string[]) => runCli(args, { cwd: tmp });
 function json(...args: string[]) {
   const r = ubimoe(...args, '--json');
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout);
 }
+/** `estimate --json` of micro on u280 with the routing measured on images.npy. */
+const measured = (...more: string[]) =>
+  json(
+    'estimate',
+    '--model',
+    'micro',
+    '--board',
+    'u280',
+    '--routing-checkpoint',
+    at('micro.safetensors'),
+    '--routing-input',
+    at('images.npy'),
+    ...more,
+  );
 const kernelCycles = (e: { kernels: { name: string; cycles: number }[] }, name: string) =>
   e.kernels.find((k) => k.name === name)!.cycles;
 
@@ -57,19 +66,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('measured routing', () => {
   test("estimate --routing-checkpoint: the table is the reference model's choices averaged over the images", () => {
-    const e = json(
-      'estimate',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--routing-checkpoint',
-      at('micro.safetensors'),
-      '--routing-input',
-      at('images.npy'),
-      '--task',
-      '1',
-    );
+    const e = measured('--task', '1');
     expect(e.routing).toBe(`measured with ${at('micro.safetensors')}`);
     expect(e.tokens_per_expert).toHaveLength(1);
     e.tokens_per_expert[0].forEach((n: number, i: number) => expect(n).toBeCloseTo(expected[0][i], 9));
@@ -80,17 +77,7 @@ describe('measured routing', () => {
     expect(f.routing).toBe(`file ${at('routing.json')}`);
     expect(f.latency_cycles).toBeCloseTo(e.latency_cycles, 6);
     // another task routes differently (task 0's gate), so its table differs
-    const t0 = json(
-      'estimate',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--routing-checkpoint',
-      at('micro.safetensors'),
-      '--routing-input',
-      at('images.npy'),
-    );
+    const t0 = measured();
     expect(t0.tokens_per_expert).not.toEqual(e.tokens_per_expert);
   });
 

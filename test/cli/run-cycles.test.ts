@@ -5,26 +5,17 @@
  * bit for bit as the plain run, 2 workers. Nothing here depends on the machine's speed.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeNpy } from '../../src/io/npy.js';
-import { Rng } from '../../src/model/prng.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { CSIM_CACHE } from '../csim/harness.js';
+import { writeDeadlockedCopy } from './deadlock.js';
+import { runCli, writeMicroSetup } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (args: string[]) => runCli(args, { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } });
 
 interface Cycles {
   format: string;
@@ -48,17 +39,7 @@ const common = () => [
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-run-cycles-'));
-  const rng = new Rng(33);
-  writeNpy(
-    at('images.npy'),
-    [3, 3, 32, 32],
-    Float32Array.from({ length: 3 * 3 * 32 * 32 }, () => rng.normal()),
-  );
-  for (const args of [
-    ['checkpoint', 'synth', '--model', 'micro', '--seed', '3', '-o', at('micro.safetensors')],
-    ['generate', '--model', 'micro', '--board', 'u280', '-o', at('proj')],
-  ])
-    expect(spawnSync(process.execPath, [bin, ...args]).status).toBe(0);
+  writeMicroSetup(tmp, 3, 33, 3);
 }, 900_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -109,20 +90,9 @@ describe('ubimoe run --backend csim --cycles', () => {
 });
 
 describe('a FIFO deadlock under run --cycles', () => {
-  // the same edit as test/cli/csim-cycles.test.ts: the engine's reader sends a pass descriptor
-  // after that pass's tiles, which the compute process waits for before reading any tile
+  // the project edited as in test/cli/csim-cycles.test.ts (test/cli/deadlock.ts)
   test('is one error naming the region and streams: exit 1, no output, no hang', () => {
-    cpSync(at('proj'), at('stuck'), { recursive: true });
-    const header = at('stuck/include/ubimoe/linear.h');
-    const src = readFileSync(header, 'utf8');
-    const moved = src
-      .replace('    to_mac.write(d);\n', '')
-      .replace(
-        "\n    }\n  }\n}\n\n// A tile's words",
-        "\n    }\n    to_mac.write(d);\n  }\n}\n\n// A tile's words",
-      );
-    expect(moved).not.toBe(src);
-    writeFileSync(header, moved);
+    writeDeadlockedCopy(at('proj'), at('stuck'));
     const args = common().map((a) => (a === at('proj') ? at('stuck') : a));
     const r = ubimoe(['run', ...args, '-o', at('stuck.npy'), '--cycles']);
     expect(r.code).toBe(1);

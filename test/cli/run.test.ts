@@ -6,7 +6,6 @@
  * stopped mid-run (SIGSTOP): killed after the timeout, its images retried on the other, exit 0.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -15,18 +14,43 @@ import { readCheckpoint, writeCheckpoint } from '../../src/model/checkpoint.js';
 import { loadModel, validateModel } from '../../src/model/config.js';
 import { synthCheckpoint } from '../../src/model/synth.js';
 import { layerNorm } from '../../src/model/reference.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { childPids, makeProject, processExists, writeImages, type TestProject } from '../driver/project.js';
+import { inferenceArgs, onProject, runCli, spawnCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 const projects: TestProject[] = [];
 afterAll(() => {
   for (const t of projects) rmSync(t.root, { recursive: true, force: true });
 });
 
-function ubimoe(args: string[], timeout = 900_000) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+const ubimoe = (args: string[], timeout = 900_000) => runCli(args, { timeout });
+
+/**
+ * `ubimoe run` of 3000 images in the background, returned at the observable point "the runners are
+ * up and mid-work": the first result's progress line (2999 images remain, so every runner holds
+ * requests in flight whatever the machine's speed). `runners` are its csim runners' pids then;
+ * `output()` is what it has written so far.
+ */
+async function midRun(args: string[]) {
+  const cli = spawnCli(args);
+  let stderr = '';
+  let stdout = '';
+  cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const firstResult = new Promise<void>((resolve) => {
+    cli.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/running: 1\/3000 images/.test(stderr)) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
+  await Promise.race([firstResult, exited]);
+  const runners = childPids(cli.pid!).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('protocol_main');
+    } catch {
+      return false;
+    }
+  });
+  return { exited, runners, output: () => ({ stderr, stdout }) };
 }
 
 function sameBytes(a: string, b: string): boolean {
@@ -53,40 +77,13 @@ describe('ubimoe run (micro)', () => {
   test('equals ubimoe csim bit for bit, in order, with 2 workers; summary line', () => {
     const viaRun = join(p.root, 'run.npy');
     const viaCsim = join(p.root, 'csim.npy');
-    const r = ubimoe([
-      'run',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      images,
-      '-o',
-      viaRun,
-      '--workers',
-      '2',
-      '--task',
-      '1',
-    ]);
+    const r = ubimoe(inferenceArgs('run', onProject(p, images, viaRun), '--workers', '2', '--task', '1'));
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /^6 images in [\d.]+ m?s \(csim, 2 workers\): [\d.]+ images\/s, latency mean .*, p50 .*, p99 .* -> .*run\.npy\n$/,
     );
-    const c = ubimoe([
-      'csim',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      images,
-      '-o',
-      viaCsim,
-      '--task',
-      '1',
-      '--no-reference',
-    ]);
+    const c = ubimoe(inferenceArgs('csim', onProject(p, images, viaCsim), '--task', '1', '--no-reference'));
     expect(c.code).toBe(0);
     expect(readNpy(viaRun).shape).toEqual([6, 17, 32]);
     expect(sameBytes(viaRun, viaCsim)).toBe(true);
@@ -159,17 +156,9 @@ describe('ubimoe run (micro)', () => {
     );
     bad(['--input', images, '--workers', '0'], /--workers must be an integer >= 1/);
     bad(['--input', images, '--timeout', 'soon'], /--timeout must be a positive number/);
-    const r = ubimoe([
-      'run',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      join(p.root, 'none.safetensors'),
-      '--input',
-      images,
-      '-o',
-      out,
-    ]);
+    const r = ubimoe(
+      inferenceArgs('run', { ...onProject(p, images, out), checkpoint: join(p.root, 'none.safetensors') }),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/none\.safetensors: no such checkpoint file/);
     // a checkpoint of another model
@@ -178,7 +167,7 @@ describe('ubimoe run (micro)', () => {
       wide,
       synthCheckpoint(validateModel({ ...loadModel('micro'), name: 'micro-wide', embed_dim: 48 }, 'test'), 1),
     );
-    const w = ubimoe(['run', '--project', p.dir, '--checkpoint', wide, '--input', images, '-o', out]);
+    const w = ubimoe(inferenceArgs('run', { ...onProject(p, images, out), checkpoint: wide }));
     expect(w.code).toBe(2);
     expect(w.stderr).toMatch(
       /micro-wide\.safetensors: tensor '.*' has shape .*, expected .* for model micro/,
@@ -190,42 +179,14 @@ describe('ubimoe run (micro)', () => {
     const many = join(p.root, 'many.npy');
     writeImages(many, p.design, 3000, 5);
     const out = join(p.root, 'killed.npy');
-    const cli = spawn(process.execPath, [
-      bin,
-      'run',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      many,
-      '-o',
-      out,
-      '--workers',
-      '2',
-    ]);
-    let stderr = '';
-    // The first result's progress line is the observable point "both runners are up and mid-work":
-    // 2999 images remain, so every runner holds requests in flight whatever the machine's speed.
-    const firstResult = new Promise<void>((resolve) => {
-      cli.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (/running: 1\/3000 images/.test(stderr)) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
-    await Promise.race([firstResult, exited]);
-    const runners = childPids(cli.pid!).filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('protocol_main');
-      } catch {
-        return false;
-      }
-    });
+    const { exited, runners, output } = await midRun(
+      inferenceArgs('run', onProject(p, many, out), '--workers', '2'),
+    );
     expect(runners).toHaveLength(2);
     process.kill(runners[0], 'SIGKILL');
     const code = await exited;
     expect(code).toBe(1);
+    const { stderr } = output();
     expect(stderr).toMatch(
       /csim runner #\d \(pid \d+\) was killed by signal SIGKILL while processing input \d+/,
     );
@@ -237,36 +198,19 @@ describe('ubimoe run (micro)', () => {
   test('a runner stopped mid-run (SIGSTOP): one stderr line, its images retried on the other runner, exit 0, the same bits', async () => {
     const many = join(p.root, 'many-stop.npy');
     writeImages(many, p.design, 3000, 6);
-    const args = ['run', '--project', p.dir, '--checkpoint', p.checkpoint, '--input', many];
     const healthy = join(p.root, 'healthy.npy');
-    expect(ubimoe([...args, '-o', healthy]).code).toBe(0);
+    expect(ubimoe(inferenceArgs('run', onProject(p, many, healthy))).code).toBe(0);
     const out = join(p.root, 'stopped.npy');
     // no --timeout: the default adapts to the answers (10x the median, at least 5 s)
-    const cli = spawn(process.execPath, [bin, ...args, '-o', out, '--workers', '2']);
-    let stderr = '';
-    let stdout = '';
-    cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    // as in the test above: after the first result, both runners are up and mid-work
-    const firstResult = new Promise<void>((resolve) => {
-      cli.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (/running: 1\/3000 images/.test(stderr)) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
-    await Promise.race([firstResult, exited]);
-    const runners = childPids(cli.pid!).filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('protocol_main');
-      } catch {
-        return false;
-      }
-    });
+    const { exited, runners, output } = await midRun(
+      inferenceArgs('run', onProject(p, many, out), '--workers', '2'),
+    );
     expect(runners).toHaveLength(2);
     // a stopped runner never answers again: the stream can only end through the timeout and retry
     process.kill(runners[0], 'SIGSTOP');
     const code = await exited;
     expect(code).toBe(0);
+    const { stderr, stdout } = output();
     const hung = stderr.split('\n').filter((l) => /hung/.test(l));
     expect(hung).toHaveLength(1);
     expect(hung[0]).toMatch(
@@ -287,34 +231,11 @@ describe('ubimoe run (m3vit-tiny)', () => {
     writeImages(images, p.design, 16, 21);
     const viaRun = join(p.root, 'run.npy');
     const viaCsim = join(p.root, 'csim.npy');
-    const r = ubimoe([
-      'run',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      images,
-      '-o',
-      viaRun,
-      '--workers',
-      '2',
-    ]);
+    const r = ubimoe(inferenceArgs('run', onProject(p, images, viaRun), '--workers', '2'));
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^16 images in /);
-    const c = ubimoe([
-      'csim',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      images,
-      '-o',
-      viaCsim,
-      '--no-reference',
-    ]);
+    const c = ubimoe(inferenceArgs('csim', onProject(p, images, viaCsim), '--no-reference'));
     expect(c.code).toBe(0);
     expect(readNpy(viaRun).shape).toEqual([16, 129, 192]);
     expect(sameBytes(viaRun, viaCsim)).toBe(true);

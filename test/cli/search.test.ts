@@ -13,24 +13,17 @@ import { validateDesign } from '../../src/design/validate.js';
 import { writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
 import { readSearch } from '../../src/report/read/search.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { tinyBoardYaml } from '../search/helpers.js';
 import { requires } from '../requires.js';
+import { expectUserError, inferenceArgs, runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
 
-function ubimoe(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectUserError(r: ReturnType<typeof ubimoe>, re: RegExp) {
-  expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/^ubimoe: error: [^\n]+\n$/);
-  expect(r.stderr).toMatch(re);
-}
+const ubimoe = (...args: string[]) => runCli(args, { cwd: tmp });
+/** `ubimoe search --model micro --board <board> ...more`. */
+const searchMicro = (board: string, ...more: string[]) =>
+  ubimoe('search', '--model', 'micro', '--board', board, ...more);
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-search-'));
@@ -40,19 +33,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('ubimoe search', () => {
   test('writes a design.yaml that resolves and validates, and a report the HTML report reads', () => {
-    const r = ubimoe(
-      'search',
-      '--model',
-      'micro',
-      '--board',
-      at('tiny.yaml'),
-      '--seed',
-      '3',
-      '-o',
-      at('d.yaml'),
-      '--report',
-      at('s.json'),
-    );
+    const r = searchMicro(at('tiny.yaml'), '--seed', '3', '-o', at('d.yaml'), '--report', at('s.json'));
     expect(r.stderr).toBe(''); // quiet when not a terminal
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/predicted: latency [\d.]+ ms\/image/);
@@ -68,19 +49,12 @@ describe('ubimoe search', () => {
     expect(s.front.length).toBeGreaterThan(0);
     expect(s.chosen!.latencyMs).toBeGreaterThan(0);
     // same seed, same design
-    expect(
-      ubimoe('search', '--model', 'micro', '--board', at('tiny.yaml'), '--seed', '3', '-o', at('d2.yaml'))
-        .code,
-    ).toBe(0);
+    expect(searchMicro(at('tiny.yaml'), '--seed', '3', '-o', at('d2.yaml')).code).toBe(0);
     expect(readFileSync(at('d2.yaml'), 'utf8')).toBe(text);
   });
 
   test('--exhaustive says how the whole space was covered (not "2 designs evaluated")', () => {
-    const r = ubimoe(
-      'search',
-      '--model',
-      'micro',
-      '--board',
+    const r = searchMicro(
       at('tiny.yaml'),
       '--exhaustive',
       '--clock',
@@ -139,20 +113,10 @@ describe('ubimoe search', () => {
   });
 
   test('--precision w8a8: every candidate is costed with 8-bit weights and MAC inputs', () => {
-    const r = ubimoe(
-      'search',
-      '--model',
-      'micro',
-      '--board',
-      'zcu102',
-      '--precision',
-      'w8a8',
-      '-o',
-      at('w8.yaml'),
-    );
+    const r = searchMicro('zcu102', '--precision', 'w8a8', '-o', at('w8.yaml'));
     expect(r.code).toBe(0);
     expect(loadDesign(at('w8.yaml')).file.precision).toBe('w8a8');
-    const w16 = ubimoe('search', '--model', 'micro', '--board', 'zcu102', '-o', at('w16.yaml'));
+    const w16 = searchMicro('zcu102', '-o', at('w16.yaml'));
     expect(loadDesign(at('w16.yaml')).file.precision).toBe('w16a32');
     // 8 × 8 MACs take one DSP48E2 slice, 32 × 16 two: the same latency needs fewer DSP, so the
     // search reaches a lower predicted latency under the same limits
@@ -162,29 +126,19 @@ describe('ubimoe search', () => {
 
   test('bad input: exit 2 with one line naming the problem; nothing written', () => {
     expectUserError(
-      ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--objective', 'speed', '-o', at('x.yaml')),
+      searchMicro('zcu102', '--objective', 'speed', '-o', at('x.yaml')),
       /--objective: 'speed' is not one of/,
     );
     expectUserError(
-      ubimoe(
-        'search',
-        '--model',
-        'micro',
-        '--board',
-        'zcu102',
-        '--limit',
-        'dsp=0.5,dsp=0.6',
-        '-o',
-        at('x.yaml'),
-      ),
+      searchMicro('zcu102', '--limit', 'dsp=0.5,dsp=0.6', '-o', at('x.yaml')),
       /contradictory limits for dsp/,
     );
     expectUserError(
-      ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--limit', 'lut=2', '-o', at('x.yaml')),
+      searchMicro('zcu102', '--limit', 'lut=2', '-o', at('x.yaml')),
       /lut=2 must be a fraction/,
     );
     expectUserError(
-      ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--clock', '333', '-o', at('x.yaml')),
+      searchMicro('zcu102', '--clock', '333', '-o', at('x.yaml')),
       /--clock 333: board zcu102 allows/,
     );
     expectUserError(
@@ -195,12 +149,9 @@ describe('ubimoe search', () => {
       ubimoe('search', '--model', 'm3vit-tiny', '--board', 'u280', '--exhaustive', '-o', at('x.yaml')),
       /--exhaustive: the space has/,
     );
+    expectUserError(searchMicro('nope', '-o', at('x.yaml')), /unknown board 'nope'/);
     expectUserError(
-      ubimoe('search', '--model', 'micro', '--board', 'nope', '-o', at('x.yaml')),
-      /unknown board 'nope'/,
-    );
-    expectUserError(
-      ubimoe('search', '--model', 'micro', '--board', 'zcu102', '--precision', 'w4a4', '-o', at('x.yaml')),
+      searchMicro('zcu102', '--precision', 'w4a4', '-o', at('x.yaml')),
       /--precision: 'w4a4' is not a preset \(w16a32, w8a8\)/,
     );
     expect(existsSync(at('x.yaml'))).toBe(false);
@@ -233,17 +184,7 @@ describe('a searched design runs', () => {
       ).toBe(0);
       for (const seed of ['1', '4']) {
         const design = at(`searched-${seed}.yaml`);
-        const s = ubimoe(
-          'search',
-          '--model',
-          'micro',
-          '--board',
-          at('tiny.yaml'),
-          '--seed',
-          seed,
-          '-o',
-          design,
-        );
+        const s = searchMicro(at('tiny.yaml'), '--seed', seed, '-o', design);
         expect(s.code).toBe(0);
         const project = at(`project-${seed}`);
         const g = ubimoe(
@@ -260,15 +201,12 @@ describe('a searched design runs', () => {
         expect(g.stderr).toBe('');
         expect(g.code).toBe(0);
         const c = ubimoe(
-          'csim',
-          '--project',
-          project,
-          '--checkpoint',
-          at('ck.safetensors'),
-          '--input',
-          at('images.npy'),
-          '-o',
-          at(`out-${seed}.npy`),
+          ...inferenceArgs('csim', {
+            project,
+            checkpoint: at('ck.safetensors'),
+            input: at('images.npy'),
+            out: at(`out-${seed}.npy`),
+          }),
         );
         expect(c.code).toBe(0);
         const acc = JSON.parse(readFileSync(join(project, 'reports', 'accuracy.json'), 'utf8'));

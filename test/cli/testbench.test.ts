@@ -7,28 +7,22 @@
  * csim_design / cosim_design its --golden.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeNpy } from '../../src/io/npy.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { stubsDir } from '../toolchain/project.js';
 import { makeProject, type TestProject } from '../driver/project.js';
+import { inferenceArgs, onProject, runCli } from './helpers.js';
 
-const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let p: TestProject;
 let tb: string;
 /** Values of the output tokens [1, N, D], and where value i sits. */
 const values = () => p.design.dims.numTokens * p.design.dims.D;
 const place = (i: number) => ['0', String(Math.floor(i / p.design.dims.D)), String(i % p.design.dims.D)];
 
-function ubimoe(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const ubimoe = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { env: { ...process.env, ...env } });
 
 const buildTb = () => ubimoe(['build', '--project', p.dir, '--target', 'tb']);
 
@@ -79,18 +73,7 @@ describe('ubimoe build --target tb (g++ only)', () => {
     );
 
     const out = join(p.root, 'csim-tokens.npy');
-    const csim = ubimoe([
-      'csim',
-      '--project',
-      p.dir,
-      '--checkpoint',
-      p.checkpoint,
-      '--input',
-      join(tb, 'input.npy'),
-      '-o',
-      out,
-      '--no-reference',
-    ]);
+    const csim = ubimoe(inferenceArgs('csim', onProject(p, join(tb, 'input.npy'), out), '--no-reference'));
     expect(csim.code).toBe(0);
     expect(decodeNpy(readFileSync(out), out).shape).toEqual(
       decodeNpy(readFileSync(join(tb, 'golden.npy')), 'golden').shape,

@@ -11,7 +11,7 @@ import { predictionForDesign } from '../../src/toolchain/prediction.js';
 import { designFor } from '../../src/commands/generate.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { readJson, ubimoe, vitisEnv } from './cluster.js';
-import { writeDesign } from './designs.js';
+import { sweepArgs, writeDesign } from './designs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-calibrate-'));
 const at = (p: string) => join(tmp, p);
@@ -42,7 +42,7 @@ function stubReport(kernel: string, values: Record<string, number>): string {
 
 describe('ubimoe calibrate', () => {
   test('recovers known factors within 2% from stub synthesis reports made with them', () => {
-    const variants = [
+    const variants: Array<Record<string, Record<string, number>>> = [
       { patch_embed: { tile_out: 8 }, msa_block: { q_parallel: 2 } },
       { patch_embed: { tile_out: 32 }, ffn_block: { tile_in: 8 } },
       { msa_block: { tile_out: 32 }, ffn_block: { tile_out: 32 } },
@@ -76,21 +76,7 @@ describe('ubimoe calibrate', () => {
     const dir = at('sweep');
     const s = ubimoe(
       env,
-      'sweep',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--designs',
-      ...designs,
-      '--target',
-      'csynth',
-      '-o',
-      dir,
-      '--scheduler',
-      'local',
-      '--poll',
-      '0.2',
+      ...sweepArgs(['--designs', ...designs], 'csynth', dir, '--scheduler', 'local', '--poll', '0.2'),
     );
     expect(s.stderr).toMatch(/^sweep: 0 queued, 0 running, 9 done, 0 failed \(of 9 tasks\)$/m);
     expect(s.code).toBe(0);

@@ -3,14 +3,14 @@
  * private directory and port, stopped at the end: only what it started), stand-ins for Vitis, and
  * the CLI run synchronously or in the background.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { requires } from '../requires.js';
 import { stubsDir } from '../toolchain/project.js';
+import { runCli, runCliBackground, type CliRun } from '../cli/helpers.js';
 
-export const bin = join(packageRoot, 'bin', 'ubimoe.js');
 const script = join(packageRoot, 'scripts', 'slurm.sh');
 
 export interface Cluster {
@@ -75,32 +75,17 @@ export function vitisEnv(tmp: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
   };
 }
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** The CLI with `env` added to this process's environment. */
+export function ubimoe(env: NodeJS.ProcessEnv, ...args: string[]): CliRun {
+  return runCli(args, { env: { ...process.env, ...env } });
 }
 
-export function ubimoe(env: NodeJS.ProcessEnv, ...args: string[]): Run {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The CLI in the background; `done` resolves when it exits. */
+/** The same in the background; `done` resolves when it exits. */
 export function ubimoeBackground(
   env: NodeJS.ProcessEnv,
   ...args: string[]
-): { done: Promise<Run>; pid: number } {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { done, pid: child.pid! };
+): { done: Promise<CliRun>; pid: number } {
+  return runCliBackground(args, { env: { ...process.env, ...env } });
 }
 
 /** Polls `probe` (bounded: `tries` times, every `ms`) until it returns a value; throws naming `what`. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { descendants } from '../../src/util/interrupt.js';
 import { readJson, ubimoe, ubimoeBackground, until, vitisEnv } from './cluster.js';
-import { writeDesign } from './designs.js';
+import { sweepArgs, writeDesign } from './designs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-sweep-local-'));
 const at = (p: string) => join(tmp, p);
@@ -61,23 +61,7 @@ describe('ubimoe sweep --scheduler local', () => {
     const design = at('d.yaml');
     writeDesign(design, {});
     const dir = at('sweep');
-    const args = [
-      'sweep',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--designs',
-      design,
-      '--target',
-      'csynth',
-      '-o',
-      dir,
-      '--scheduler',
-      'local',
-      '--poll',
-      '0.2',
-    ];
+    const args = sweepArgs(['--designs', design], 'csynth', dir, '--scheduler', 'local', '--poll', '0.2');
     const r = ubimoe(vitisEnv(tmp, { HOME: tmp, UBIMOE_STUB_FAIL_TOP: 'msa_block' }), ...args);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
@@ -118,23 +102,17 @@ describe('ubimoe sweep --scheduler local', () => {
     const env = vitisEnv(tmp, { HOME: tmp, UBIMOE_STUB_CSYNTH_GATE: at('never') });
     const run = ubimoeBackground(
       env,
-      'sweep',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--designs',
-      design,
-      '--target',
-      'csynth',
-      '-o',
-      dir,
-      '--scheduler',
-      'local',
-      '--jobs',
-      '2',
-      '--poll',
-      '0.2',
+      ...sweepArgs(
+        ['--designs', design],
+        'csynth',
+        dir,
+        '--scheduler',
+        'local',
+        '--jobs',
+        '2',
+        '--poll',
+        '0.2',
+      ),
     );
     await until(
       'two running tasks',
@@ -142,8 +120,10 @@ describe('ubimoe sweep --scheduler local', () => {
         readJson(join(dir, 'sweep.json'))?.tasks.filter((t: { state: string }) => t.state === 'running')
           .length === 2,
     );
+    // the two tasks' scripts are up (each a shell plus what it runs): an observable state, not a
+    // moment in time (sweep.json says running before the scripts' children have started)
+    await until("the two tasks' processes", () => descendants(run.pid).length > 2);
     const tree = descendants(run.pid);
-    expect(tree.length).toBeGreaterThan(2);
     process.kill(run.pid, 'SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);

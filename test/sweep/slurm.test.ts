@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeDesign } from './designs.js';
+import { sweepArgs, writeDesign } from './designs.js';
 import {
   startCluster,
   readJson,
@@ -85,22 +85,7 @@ describe('ubimoe sweep --scheduler slurm', () => {
   test('--target csim: 3 designs of the Pareto front as an array job; sweep.json and report.html; local gives the same sweep.json', async () => {
     if (!cluster) return;
     const dir = at('csim-slurm');
-    const r = ubimoe(
-      csimEnv(),
-      'sweep',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--top',
-      '3',
-      '--target',
-      'csim',
-      '-o',
-      dir,
-      '--poll',
-      '0.5',
-    );
+    const r = ubimoe(csimEnv(), ...sweepArgs(['--top', '3'], 'csim', dir, '--poll', '0.5'));
     expect(r.stderr).toMatch(/^sweep: 3 design\(s\), 3 task\(s\), --target csim, slurm/m);
     expect(r.stderr).toMatch(/^sweep: 0 queued, 0 running, 3 done, 0 failed \(of 3 tasks\)$/m);
     expect(r.code).toBe(0);
@@ -126,22 +111,7 @@ describe('ubimoe sweep --scheduler slurm', () => {
 
     // the same sweep through the local pool: the same sweep.json apart from scheduler, job ids and timings
     const local = at('csim-local');
-    const l = ubimoe(
-      csimEnv(),
-      'sweep',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--top',
-      '3',
-      '--target',
-      'csim',
-      '-o',
-      local,
-      '--scheduler',
-      'local',
-    );
+    const l = ubimoe(csimEnv(), ...sweepArgs(['--top', '3'], 'csim', local, '--scheduler', 'local'));
     expect(l.code).toBe(0);
     const ls = sweepOf(local)!;
     expect(ls.scheduler).toBe('local');
@@ -159,21 +129,7 @@ describe('ubimoe sweep --scheduler slurm', () => {
     designs.forEach((f, i) => writeDesign(f, { patch_embed: { tile_in: 16, tile_out: [8, 16, 32][i] } }));
     const run = ubimoeBackground(
       env,
-      'sweep',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--designs',
-      ...designs,
-      '--target',
-      'csynth',
-      '-o',
-      dir,
-      '--poll',
-      '0.5',
-      '--mem',
-      '200M',
+      ...sweepArgs(['--designs', ...designs], 'csynth', dir, '--poll', '0.5', '--mem', '200M'),
     );
     const victim = await until(
       'the job id of d01/csynth-msa_block in sweep.json',
@@ -219,21 +175,7 @@ describe('ubimoe sweep --scheduler slurm', () => {
     const env = vitisEnv(tmp, { ...cluster.env, HOME: tmp, UBIMOE_STUB_CSYNTH_GATE: at('never') });
     const run = ubimoeBackground(
       env,
-      'sweep',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--designs',
-      at('a.yaml'),
-      '--target',
-      'csynth',
-      '-o',
-      dir,
-      '--poll',
-      '0.5',
-      '--mem',
-      '200M',
+      ...sweepArgs(['--designs', at('a.yaml')], 'csynth', dir, '--poll', '0.5', '--mem', '200M'),
     );
     // a task running (blocked at the gate) and the others queued or running
     await until('a running task', () => sweepOf(dir)?.tasks.some((t) => t.state === 'running'));
@@ -253,22 +195,7 @@ describe('ubimoe sweep --scheduler slurm', () => {
     const dir = at('bad-partition');
     writeDesign(at('p.yaml'), {});
     const env = vitisEnv(tmp, { ...cluster.env, HOME: tmp });
-    const r = ubimoe(
-      env,
-      'sweep',
-      '--model',
-      'micro',
-      '--board',
-      'u280',
-      '--designs',
-      at('p.yaml'),
-      '--target',
-      'csynth',
-      '-o',
-      dir,
-      '--partition',
-      'nosuch',
-    );
+    const r = ubimoe(env, ...sweepArgs(['--designs', at('p.yaml')], 'csynth', dir, '--partition', 'nosuch'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^ubimoe: sbatch .* failed \(exit 1\): .*[Ii]nvalid partition/m);
     expect(r.stderr).not.toMatch(/ at .*\.js:\d+/); // no stack
