@@ -198,7 +198,8 @@ export function registerEstimate(program: Command): void {
     .command('estimate')
     .description(
       "predict a design's cycles, latency, throughput, GOPS, resources per kernel and per block, and board power, " +
-        'energy per image, GOPS/W and images/J from the cost and power models ' +
+        "energy per image, GOPS/W and images/J from the cost and power models, and the board's physical bound " +
+        '(every DSP doing MACs, every weight read once) with the useful-MAC efficiency ' +
         "(without --design: UbiMoE's published parameters on the board)",
     )
     .option('--model <name|file.yaml>', 'model preset or model YAML')
