@@ -49,20 +49,27 @@ function matching(text: string, open: number, a: string, b: string): number {
   return -1;
 }
 
-/** Splits at top-level commas (not inside (), <>, [] or {}). */
-function splitTop(s: string): string[] {
+/** The pieces of `s` between occurrences of `sep` outside the brackets `opens`/`closes`. */
+function splitAtDepth0(s: string, sep: string, opens: string, closes: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let cur = '';
   for (const c of s) {
-    if ('([{<'.includes(c)) depth++;
-    else if (')]}>'.includes(c)) depth--;
-    if (c === ',' && depth === 0) {
+    if (opens.includes(c)) depth++;
+    else if (closes.includes(c)) depth--;
+    if (c === sep && depth === 0) {
       out.push(cur);
       cur = '';
     } else cur += c;
   }
-  if (cur.trim()) out.push(cur);
+  out.push(cur);
+  return out;
+}
+
+/** Splits at top-level commas (not inside (), <>, [] or {}). */
+function splitTop(s: string): string[] {
+  const out = splitAtDepth0(s, ',', '([{<', ')]}>');
+  if (!out[out.length - 1].trim()) out.pop();
   return out;
 }
 
@@ -173,18 +180,7 @@ function additiveIn(e: string, u: string): boolean {
 function splitAdd(e: string): string[] {
   let s = e;
   while (/^\(.*\)$/.test(s) && matching(s, 0, '(', ')') === s.length - 1) s = s.slice(1, -1).trim();
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const c of s) {
-    if ('([<'.includes(c)) depth++;
-    else if (')]>'.includes(c)) depth--;
-    if (c === '+' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
+  const out = splitAtDepth0(s, '+', '([<', ')]>');
   // nested parenthesised sums flatten into the same terms
   return out.flatMap((t) =>
     /^\s*\(.*\)\s*$/.test(t) && matching(t.trim(), 0, '(', ')') === t.trim().length - 1
