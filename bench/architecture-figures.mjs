@@ -30,7 +30,15 @@ for (const boardName of ['zcu102', 'u280']) {
   const board = loadBoard(boardName);
   for (const precision of ['w16a32', 'w8a8'])
     for (const objective of ['latency', 'throughput']) {
-      const r = runSearch({ model, modelRef: 'm3vit-tiny', board, boardRef: boardName, objective, seed: 1, precision });
+      const r = runSearch({
+        model,
+        modelRef: 'm3vit-tiny',
+        board,
+        boardRef: boardName,
+        objective,
+        seed: 1,
+        precision,
+      });
       const e = r.estimate;
       const b = e.bounds;
       const target =
