@@ -6,6 +6,7 @@
  */
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
+import { attentionReaderPlan } from './latency.js';
 import type { Buffer } from './costModel.js';
 import { formats, PROB, WIDE } from './cpp/formats.js';
 import type { FfnParams, MsaParams } from './params.js';
@@ -21,6 +22,7 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
   const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
   const hd = dims.headDim;
   const keyBlocks = Math.ceil(dims.numTokens / kb);
+  const reader = attentionReaderPlan(dims.numTokens, hd, qp, kb, msaQkvCols(params));
   return [
     { name: 'acc', widthBits: p.accum.width, words: accRows * to, banks: to * lanes },
     // x: the residual the proj pass drains into; s: LayerNorm1 output / attention output;
@@ -33,12 +35,12 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
       banks: msaXCols(params, A, shared.axiWidthBits) * lanes,
     },
     { name: 's', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
-    { name: 'qkv', widthBits: Q, words: laneRows * 3 * dims.D, banks: lanes * to },
-    // attention.h: the reader's double buffers (K and V of a block: a bank per key; the queries of
+    { name: 'qkv', widthBits: Q, words: laneRows * 3 * dims.D, banks: lanes * msaQkvCols(params) },
+    // attention.h: the reader's double buffers (K and V of a block: a bank per key and column read per cycle; the queries of
     // a group: a bank per row), the score stage's K and the A·V stage's V (a bank per key), the
     // group's query rows and the A·V accumulators (a bank per row)
-    { name: 'k_block', widthBits: Q, words: 2 * hd * kb, banks: 2 * kb },
-    { name: 'v_block', widthBits: Q, words: 2 * hd * kb, banks: 2 * kb },
+    { name: 'k_block', widthBits: Q, words: 2 * hd * kb, banks: 2 * kb * reader.kvReads },
+    { name: 'v_block', widthBits: Q, words: 2 * hd * kb, banks: 2 * kb * reader.kvReads },
     { name: 'q_block', widthBits: Q, words: 2 * qp * hd, banks: 2 * qp },
     { name: 'kt', widthBits: Q, words: keyBlocks * kb * hd, banks: kb },
     { name: 'vt', widthBits: Q, words: keyBlocks * kb * hd, banks: kb },
@@ -75,6 +77,9 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
       : []),
   ];
 }
+
+/** Column banks of qkv (the engine's B): the drain writes tile_out columns; the attention's reader reads as many (attentionReaderPlan). */
+export const msaQkvCols = (params: MsaParams): number => params.tile_out;
 
 /** Column banks of x (the engine's R): the AXI row reader/writer, LayerNorm1 (tile_in), proj's drain (tile_out). */
 export function msaXCols(params: MsaParams, actBits: number, axiBits: number): number {

@@ -35,7 +35,8 @@ export function attentionBlockMaxCycles(keyBlock: number): number {
 /** attention.h `attention_softmax` exp pass (per key block): chunks of rows × (key_block + 1) steps. */
 export function attentionSoftmaxBlockCycles(expChunks: number, keyBlock: number): number {
   return (
-    attentionBlockMaxCycles(keyBlock) + pipelinedLoopCycles(expChunks * (keyBlock + 1), 1, LATENCY.ATTN_SOFTMAX_DEPTH)
+    attentionBlockMaxCycles(keyBlock) +
+    pipelinedLoopCycles(expChunks * (keyBlock + 1), 1, LATENCY.ATTN_SOFTMAX_DEPTH)
   );
 }
 
@@ -57,11 +58,55 @@ export function attentionExpChunks(qParallel: number, keyBlock: number, headDim:
   return Math.ceil(qParallel / attentionExpUnits(qParallel, keyBlock, headDim));
 }
 
-/** attention.h query loader: elements of a query row read per cycle (Q_READS: a BRAM's ports, dividing head_dim). */
+/** attention.h query loader: elements of a query row read per cycle from ONE bank (a BRAM's ports, dividing head_dim). */
 export function attentionQueryReads(headDim: number): number {
   let r = Math.min(COST.BRAM_PORTS, headDim);
   while (headDim % r !== 0) r--;
   return r;
+}
+
+/** How attention.h's reader walks one head (per row: K/V reads, then query reads; the emissions beside them). */
+export interface AttentionReaderPlan {
+  kvReads: number; // KV_READS: key (and value) elements of a row read per cycle, one per qkv column bank
+  qReads: number; // Q_READS: query elements of a row read per cycle
+  rows: number; // ROWS: key_blocks · key_block rows (zero past the last token)
+  rowSteps: number; // ROW_STEPS: steps per row
+  flushSteps: number; // FLUSH_STEPS: the steps after the last row (the last block's and group's columns leave)
+  headSteps: number; // rows · rowSteps + flushSteps
+}
+
+/**
+ * attention.h `attention_reader`: per row, head_dim / KV_READS steps read the row's key and value
+ * (KV_READS consecutive columns each: one per column bank of qkv, both through a bank's two ports),
+ * then head_dim / Q_READS steps its query. A finished key block leaves (one column per cycle to
+ * the score and A·V FIFOs) over the following steps, as does a finished query group, so a row has
+ * at least head_dim / key_block and head_dim / q_parallel steps (a block's or a group's columns
+ * have left before the next one is complete). The last, partial query group (tokens not a
+ * multiple of q_parallel) may wait for the previous group's columns; the flush steps after the last
+ * row let the last block and the last group leave.
+ */
+export function attentionReaderPlan(
+  tokens: number,
+  headDim: number,
+  qParallel: number,
+  keyBlock: number,
+  qkvColBanks: number,
+): AttentionReaderPlan {
+  let kvReads = Math.max(1, Math.min(qkvColBanks, headDim));
+  while (headDim % kvReads !== 0) kvReads--;
+  const qReads = kvReads > 1 ? kvReads : attentionQueryReads(headDim);
+  const rows = Math.ceil(tokens / keyBlock) * keyBlock;
+  const rowSteps = Math.max(
+    headDim / kvReads + headDim / qReads,
+    Math.ceil(headDim / keyBlock),
+    Math.ceil(headDim / qParallel),
+  );
+  // the last query group starts leaving at row `tokens`, or when the group before it has left
+  const partial = tokens % qParallel;
+  const lastStart =
+    partial > 0 ? Math.max(tokens * rowSteps, (tokens - partial) * rowSteps + headDim) : tokens * rowSteps;
+  const flushSteps = Math.max(headDim, lastStart + headDim - rows * rowSteps);
+  return { kvReads, qReads, rows, rowSteps, flushSteps, headSteps: rows * rowSteps + flushSteps };
 }
 
 /** attention.h finish: output rows written per cycle (OUT_ROWS: a BRAM's ports) and the steps per column. */

@@ -9,7 +9,7 @@ import {
   attentionExpUnits,
   attentionOutRows,
   attentionOutRowSteps,
-  attentionQueryReads,
+  attentionReaderPlan,
   attentionSoftmaxBlockCycles,
   pipelinedLoopCycles,
 } from './latency.js';
@@ -34,7 +34,7 @@ import {
   zeroResources,
   type CallContext,
 } from './costModel.js';
-import { msaBuffers } from './buffers.js';
+import { msaBuffers, msaQkvCols } from './buffers.js';
 import type { MsaParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
@@ -43,8 +43,8 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 /**
  * Streaming attention cycles for one block, as attention.h runs (checked against the timed
  * C-simulation: docs/cost-model.md, "The attention"). One dataflow region: the reader (per head
- * (key_blocks · key_block + 1) rows of headDim + headDim / Q_READS steps: the K/V split and the
- * query rows), then per query group the key blocks through scores -> softmax -> A·V and the
+ * attentionReaderPlan's steps: the K/V split and the query rows, KV_READS / Q_READS elements a
+ * cycle), then per query group the key blocks through scores -> softmax -> A·V and the
  * finish. Per key block the slowest of the score pass, the softmax (block max + the exp pass on
  * EXP_UNITS units: the SAME figures the kernel renders, latency.ts) and the A·V pass sets the
  * pace; per group the slower of its blocks and the finish. The first head's first group waits for
@@ -58,8 +58,9 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const groups = ceilDiv(N, qp);
   const keyBlocks = ceilDiv(N, kb);
   const L = LATENCY;
-  // the reader: per head (key_blocks · key_block + 1) rows of headDim + headDim / Q_READS steps
-  const readHead = (keyBlocks * kb + 1) * (hd + hd / attentionQueryReads(hd));
+  // the reader: per head its rows of ROW_STEPS steps, then the flush steps (latency.ts)
+  const reader = attentionReaderPlan(N, hd, qp, kb, msaQkvCols(params));
+  const readHead = reader.headSteps;
   const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp), 1, L.ATTN_NORMALISE_DEPTH);
   const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
   // per key block
@@ -71,9 +72,18 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const headGroups = groups * groupPace;
   const fill = L.ATTN_READ_DEPTH + score + softmax + av + 2 * L.FIFO_READ_LATENCY;
   const tail = Math.max(0, normalise - av) + L.ATTN_NORMALISE_DEPTH;
-  // the first head's first group waits for the reader; later heads were read during the previous one
+  // the first head's first group waits until its last key block has left the reader (at the end of
+  // the head's rows, or later when its blocks pass the score stage slower than the reader sends
+  // them: the first block and query group at row max(q_parallel, key_block)); later heads were read
+  // during the previous one
+  const firstGroupReady =
+    Math.max(reader.rows * reader.rowSteps, Math.max(qp, kb) * reader.rowSteps + (keyBlocks - 1) * pace) + hd;
   return (
-    readHead + (groups - 1) * groupPace + (dims.heads - 1) * Math.max(headGroups, readHead) + fill + tail
+    firstGroupReady +
+    (groups - 1) * groupPace +
+    (dims.heads - 1) * Math.max(headGroups, readHead) +
+    fill +
+    tail
   );
 }
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openProject } from '../../src/driver/project.js';
@@ -240,6 +240,51 @@ describe('ubimoe csim --cycles', () => {
     expect(runner.status).toBe(2);
     expect(runner.stderr.toString()).toMatch(/--cycles needs the timed C-simulation/);
   }, 900_000);
+});
+
+// attention.h's reader at 16 columns a cycle (tile_out 16): 8-row query groups and ONE block of all
+// 17 keys, so the last query group (17 % 8 = 1 row) waits for the group before it and the flush
+// after the last row (30 steps) outlasts the block's 16 columns (latency.ts attentionReaderPlan)
+const READER_DESIGN = `format: ubimoe-design/1
+model: micro
+board: zcu102
+clock_mhz: 300
+axi_width_bits: 128
+stream_depth: 32
+precision: w16a32
+kernels:
+  patch_embed: { tile_in: 4, tile_out: 16 }
+  msa_block: { tile_in: 16, tile_out: 16, token_lanes: 1, q_parallel: 8, key_block: 17 }
+  ffn_block: { tile_in: 4, tile_out: 16, token_lanes: 1 }
+`;
+
+describe('the attention reader with a waiting query group and a long flush', () => {
+  let plain: ReturnType<typeof ubimoe>;
+  let timed: ReturnType<typeof ubimoe>;
+  beforeAll(() => {
+    writeFileSync(at('reader.yaml'), READER_DESIGN);
+    expect(ubimoe(['generate', '--design', at('reader.yaml'), '-o', at('reader')]).code).toBe(0);
+    // the same design with one query row per group: the same arithmetic (query rows are independent),
+    // no waiting group, a flush of 16 steps
+    writeFileSync(at('reader1.yaml'), READER_DESIGN.replace('q_parallel: 8', 'q_parallel: 1'));
+    expect(ubimoe(['generate', '--design', at('reader1.yaml'), '-o', at('reader1')]).code).toBe(0);
+    expect(ubimoe(csimArgs('reader1', 'reader1.npy', 'reader1-experts.npy')).code).toBe(0);
+    plain = ubimoe(csimArgs('reader', 'reader-plain.npy', 'reader-plain-experts.npy'));
+    timed = ubimoe(csimArgs('reader', 'reader-timed.npy', 'reader-timed-experts.npy', ['--cycles']));
+  }, 900_000);
+
+  test('runs (no FIFO deadlock), the same tokens as with one query row per group and as the plain C-simulation, the attention within ±3% of the model', () => {
+    expect([plain.code, plain.stderr]).toEqual([0, plain.stderr]);
+    expect([timed.code, timed.stderr]).toEqual([0, timed.stderr]);
+    expect(readFileSync(at('reader-plain.npy'))).toEqual(readFileSync(at('reader1.npy')));
+    expect(readFileSync(at('reader-timed.npy'))).toEqual(readFileSync(at('reader-plain.npy')));
+    const c = JSON.parse(readFileSync(at('reader/reports/cycles.json'), 'utf8')) as Cycles;
+    c.per_image.forEach((img, b) => {
+      const attention =
+        sumStage(img, 'msa_block', 'attention') / c.predicted.per_image[b].parts.msa_block.attention;
+      expect([attention > 0.97 && attention < 1.03, attention]).toEqual([true, attention]);
+    });
+  });
 });
 
 describe('a FIFO deadlock', () => {

@@ -5,7 +5,12 @@
 // AXI_FIRST_BEAT_CYCLES 64, KERNEL_START_CYCLES 300; attention from the LATENCY block).
 import { describe, expect, test } from '@jest/globals';
 import { attentionCycles, cycles, resources } from '../../src/kernels/msa_block.js';
-import { attentionExpChunks, attentionExpUnits, attentionSoftmaxBlockCycles } from '../../src/kernels/latency.js';
+import {
+  attentionExpChunks,
+  attentionExpUnits,
+  attentionReaderPlan,
+  attentionSoftmaxBlockCycles,
+} from '../../src/kernels/latency.js';
 import type { MsaParams } from '../../src/kernels/params.js';
 import { cleanBoard, dimsOf, lcg, pick, propertyCases, shared, testBoard } from './costHelpers.js';
 
@@ -21,8 +26,12 @@ describe('msa_block cost model', () => {
     // ATTN_COMPARE_CYCLES 1, ATTN_SOFTMAX_DEPTH 15, ATTN_AV_DEPTH 8, RECIP_CYCLES 8,
     // ATTN_NORMALISE_DEPTH 5, FIFO_READ_LATENCY 1; BRAM_PORTS 2. A pipelined loop instance:
     // (trip − 1) · II + depth.
-    // The reader, per head: (KEY_BLOCKS · KEY_BLOCK + 1) rows × (HD + HD / 2) steps (K and V at
-    // d, then the query two elements per cycle; the last row only sends).
+    // The reader, per head (latency.ts attentionReaderPlan): ROWS = KEY_BLOCKS · KEY_BLOCK rows
+    // of ROW_STEPS steps, then FLUSH_STEPS. KV_READS = the largest divisor of HD <= the qkv column
+    // banks (tile_out), Q_READS the same (2, a BRAM's ports, when KV_READS is 1); ROW_STEPS = max(HD /
+    // KV_READS + HD / Q_READS, ceil(HD / KB), ceil(HD / Q_PAR)); the last, partial query group leaves
+    // at max(N · ROW_STEPS, (N − partial) · ROW_STEPS + HD), and FLUSH_STEPS = max(HD, that + HD −
+    // ROWS · ROW_STEPS).
     // Per key block the score pass (HD − 1 + 6 + scale 3), the softmax (compare tree
     // ceil(log2 KB) + 1, then the exp pass EXP_CHUNKS · (KB + 1) − 1 + 15) and the A·V pass
     // (HD − 1 + 8): the pace is the slowest; per group the slower of its blocks and the finish
@@ -33,18 +42,52 @@ describe('msa_block cost model', () => {
     // micro: 17 tokens, 2 heads of 16, 4 × 8: 3 key blocks, 5 groups. EXP_UNITS: the A·V pass is
     // 15 + 8 = 23 cycles, minus the max 4 and the exp depth 15, + 1 = 5 steps < 9 (one row's
     // KB + 1) -> 1 chunk: 4 units (one per row).
-    //   reader 25 × 24 = 600; score 24, softmax 4 + 8 + 15 = 27, A·V 23: pace 27;
-    //   finish 11 + 36 = 47; group max(81, 47) = 81; a head's groups 405 < 600
-    //   600 + 4 × 81 + 1 × 600 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 1621
-    // (the timed C-simulation of the default micro design: 3208 for micro's 2 blocks, 1604 a call)
-    expect(attentionCycles(P, dimsOf('micro'))).toBe(1621);
+    //   reader: tile_out 8 -> KV_READS = Q_READS = 8; ROWS 24; ROW_STEPS max(2 + 2, 2, 4) = 4; 17 % 4 =
+    //   1 row in the last group: it leaves at max(68, 16 · 4 + 16 = 80), FLUSH_STEPS max(16, 80 + 16
+    //   − 96) = 16: 24 × 4 + 16 = 112 per head;
+    //   score 24, softmax 4 + 8 + 15 = 27, A·V 23: pace 27;
+    //   finish 11 + 36 = 47; group max(81, 47) = 81; a head's groups 405 > 112
+    //   112 + 4 × 81 + 1 × 405 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 938
+    expect(attentionCycles(P, dimsOf('micro'))).toBe(938);
     // m3vit-tiny: 129 tokens, 3 heads of 64, 4 × 8: 17 key blocks, 33 groups. EXP_UNITS: 71 − 4 −
     // 15 + 1 = 53 steps -> 5 chunks of 9 -> ceil(4 / 5) = 1 unit, 4 chunks.
-    //   reader 137 × 96 = 13152; score 72, softmax 4 + 35 + 15 = 54, A·V 71: pace 72;
+    //   reader: tile_out 16 -> KV_READS = Q_READS = 16; ROWS 136; ROW_STEPS max(4 + 4, 8, 16) = 16;
+    //   129 % 4 = 1: the last group leaves at max(2064, 128 · 16 + 64 = 2112), FLUSH_STEPS max(64,
+    //   2112 + 64 − 2176) = 64: 136 × 16 + 64 = 2240 per head (one element a cycle: 13152);
+    //   score 72, softmax 4 + 35 + 15 = 54, A·V 71: pace 72;
     //   finish 11 + 132 = 143; group max(17 × 72 = 1224, 143) = 1224; a head's groups 40392
-    //   13152 + 32 × 1224 + 2 × 40392 + (3 + 72 + 54 + 71 + 2 = 202) + (132 − 71 + 5 = 66) = 133372
-    // (simulated: 133283 per msa_block call, 1599396 for the 12 blocks)
-    expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(133372);
+    //   2240 + 32 × 1224 + 2 × 40392 + (3 + 72 + 54 + 71 + 2 = 202) + (132 − 71 + 5 = 66) = 122460
+    expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(122460);
+  });
+
+  test("the attention reader's plan: reads per cycle from qkv's column banks, steps per row, flush", () => {
+    // m3vit-tiny head dim 64. One column bank (tile_out 1): K and V one element a cycle, the query
+    // two (a BRAM's ports): 64 + 32 = 96 steps a row (the reader before issue 14: every design)
+    expect(attentionReaderPlan(129, 64, 4, 8, 1)).toEqual({
+      kvReads: 1,
+      qReads: 2,
+      rows: 136,
+      rowSteps: 96,
+      flushSteps: 64, // the last group (1 row) leaves at step max(129 · 96, 128 · 96 + 64) = 12384: flush max(64, 12384 + 64 − 13056)
+      headSteps: 136 * 96 + 64,
+    });
+    // tile_out 24 (not a divisor of 64): 16 columns a cycle; 4 + 4 = 8 steps, but a 4-row group
+    // needs 16 steps to leave
+    expect(attentionReaderPlan(129, 64, 4, 8, 24)).toMatchObject({ kvReads: 16, qReads: 16, rowSteps: 16 });
+    // 32 banks, 8-row groups, one block of 129 keys: 2 + 2 = 4 steps a row, 64 / 8 = 8 for a
+    // group. The last group (129 % 8 = 1 row) waits for the group before it, which leaves from
+    // row 128 (step 1024) for 64 steps: it leaves at 1088 and is gone at 1152; the rows end at
+    // 129 · 8 = 1032, so the flush is 1152 − 1032 = 120 steps (more than the block's 64)
+    expect(attentionReaderPlan(129, 64, 8, 129, 32)).toEqual({
+      kvReads: 32,
+      qReads: 32,
+      rows: 129,
+      rowSteps: 8,
+      flushSteps: 120,
+      headSteps: 129 * 8 + 120,
+    });
+    // 16-key blocks with 32 banks: a block needs 64 / 16 = 4 steps a row to leave, the reads 2 + 2
+    expect(attentionReaderPlan(129, 64, 16, 16, 32).rowSteps).toBe(4);
   });
 
   test('exp units: the fewest that keep the softmax of a key block within the A·V pass', () => {
@@ -79,11 +122,11 @@ describe('msa_block cost model', () => {
     // the tiles' own burst: AXI latency 64, first tile 2 words = 128 B -> 4: 138; per out tile 4 in
     // tiles × ceil(17/2) = 9 groups = 36 + 14 + drain 9 + 10 = 69; 96/8 = 12 out tiles -> 828
     expect(c.parts.qkv).toBe(138 + 828);
-    expect(c.parts.attention).toBe(1621);
+    expect(c.parts.attention).toBe(938);
     // proj (32 -> 32), prefetched during the attention: 4 out tiles × 69 = 276; it drains into x
     // (the residual add), then write_rows x: 64 + 68 = 132
     expect(c.parts.proj).toBe(276 + 132);
-    expect(c.cycles).toBe(300 + 927 + 966 + 1621 + 408);
+    expect(c.cycles).toBe(300 + 927 + 966 + 938 + 408);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -96,7 +139,7 @@ describe('msa_block cost model', () => {
     expect(c.parts.qkv).toBe(142 + 612);
     // proj: 4 out tiles × 51 = 204; write x 132
     expect(c.parts.proj).toBe(204 + 132);
-    expect(c.cycles).toBe(300 + 825 + 754 + 1621 + 336);
+    expect(c.cycles).toBe(300 + 825 + 754 + 938 + 336);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
@@ -108,10 +151,10 @@ describe('msa_block cost model', () => {
     // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 180; per out tile 12 in tiles × ceil(129/3) = 43
     // groups = 516 (a 16-cycle tile load hides behind 43) + 14 + 43 + 10 = 583; 36 out tiles -> 20988
     expect(c.parts.qkv).toBe(180 + 20988);
-    expect(c.parts.attention).toBe(133372);
+    expect(c.parts.attention).toBe(122460);
     // proj: 12 out tiles × 583 = 6996, then write_rows x: 3160
     expect(c.parts.proj).toBe(6996 + 3160);
-    expect(c.cycles).toBe(300 + 11439 + 21168 + 133372 + 10156);
+    expect(c.cycles).toBe(300 + 11439 + 21168 + 122460 + 10156);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {

@@ -84,15 +84,18 @@ struct oacc_col {
   typename CFG::oacc_t o[CFG::Q_PAR];
 };
 
-// Stage 0: the only reader of qkv. Per head, row after row (KEY_BLOCKS · KEY_BLOCK rows, zero
-// past the last token, then a flush row), one flattened II=1 loop of HEAD_DIM + HEAD_DIM / Q_READS
-// steps per row: first the row's key and value at d (two reads per cycle: a BRAM's two ports) into
-// the block buffer of its parity, lane kb, while the previous block's column d leaves for the
-// score and A·V stages (at the first row of the next block) and the previous query group's column
-// d for the score stage (at the first row after the group); then the row's query, Q_READS
-// elements per cycle, into the group buffer, lane qp. The FIFOs hold a head, so the reader runs
-// up to a head ahead: the next head's split overlaps this head's query groups. Row t of qkv is
-// (tg, tl), counted along with the rows.
+// Stage 0: the only reader of qkv. Per head, row after row (ROWS = KEY_BLOCKS · KEY_BLOCK rows,
+// zero past the last token), one flattened II=1 loop of ROW_STEPS steps per row: first the row's
+// key and value, KV_READS columns each per cycle (one per column bank of qkv, K and V through a
+// bank's two ports), into the block buffer of its parity, lane kb; then the row's query, Q_READS
+// elements per cycle, into the group buffer, lane qp. Beside the reads, a finished key block's
+// columns leave for the score and A·V stages (one column a cycle, over the following steps) and a
+// finished query group's columns for the score stage; the last, partial group waits for the one
+// before it. FLUSH_STEPS after the last row let the last block and group leave. ROW_STEPS is at
+// least HEAD_DIM / KEY_BLOCK and HEAD_DIM / Q_PAR, so a block or a group has left before its
+// buffer is written again (src/kernels/latency.ts attentionReaderPlan). The FIFOs hold a head, so
+// the reader runs up to a head ahead: the next head's split overlaps this head's query groups.
+// Row t of qkv is (tg, tl), counted along with the rows.
 template <class CFG>
 void attention_reader(const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES][3 * CFG::DIM],
                       hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
@@ -102,55 +105,74 @@ void attention_reader(const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES]
   typedef typename CFG::TIMING TM;
   typedef typename CFG::qkv_t qkv_t;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
-  const unsigned ROWS = CFG::KEY_BLOCKS * CFG::KEY_BLOCK, QR = CFG::Q_READS, STEPS = HD + HD / QR;
+  const unsigned ROWS = CFG::ROWS, KR = CFG::KV_READS, QR = CFG::Q_READS;
+  const unsigned KV_STEPS = HD / KR, Q_STEPS = HD / QR;
+  const unsigned row_steps = CFG::ROW_STEPS, flush_steps = CFG::FLUSH_STEPS;
   const unsigned L = CFG::LANES;
-  qkv_t kbuf[2][HD][KB];
-  qkv_t vbuf[2][HD][KB];
+  static_assert(HD % KR == 0 && HD % QR == 0, "the reads per cycle divide the head dim");
+  static_assert(KV_STEPS + Q_STEPS <= CFG::ROW_STEPS && CFG::ROW_STEPS * KB >= HD && CFG::ROW_STEPS * QP >= HD,
+                "a row has its reads, and a block's or a group's columns leave before the next is complete");
+  static_assert(CFG::FLUSH_STEPS >= HD, "the last block leaves in the flush steps");
+  // [parity][column / KV_READS][column % KV_READS][key]: a row's KV_READS columns are static banks
+  qkv_t kbuf[2][HD / KR][KR][KB];
+  qkv_t vbuf[2][HD / KR][KR][KB];
   qkv_t qbuf[2][QP][HD];
 #pragma HLS ARRAY_PARTITION variable=kbuf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=kbuf complete dim=3
+#pragma HLS ARRAY_PARTITION variable=kbuf complete dim=4
 #pragma HLS ARRAY_PARTITION variable=vbuf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=vbuf complete dim=3
+#pragma HLS ARRAY_PARTITION variable=vbuf complete dim=4
 #pragma HLS ARRAY_PARTITION variable=qbuf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=qbuf complete dim=2
   unsigned kb = 0, qp = 0, kpar = 0, qpar = 0;  // the row's lanes and buffer parities (no div/mod)
   unsigned tg = 0, tl = 0;                       // the row in qkv: group, lane (read while t < N)
+  // the columns leaving: a key block (kpar of its buffer, column kq · KV_READS + kr) and a query
+  // group (its parity, column qd), each while its `*_left` flag is set; a query group finished
+  // while the one before it is still leaving waits in q_waiting
+  bool kv_left = false, q_left = false, q_waiting = false;
+  unsigned kv_par = 0, kq = 0, kr = 0, q_par = 0, q_wait_par = 0, qd = 0;
 heads:
   for (unsigned h = 0; h < CFG::HEADS; h++) {
   rows:
     for (unsigned t = 0; t <= ROWS; t++) {
-      for (unsigned j = 0; j < STEPS; j++) {
+      const unsigned steps = t < ROWS ? row_steps : flush_steps;
+      for (unsigned j = 0; j < steps; j++) {
+#pragma HLS LOOP_TRIPCOUNT min=row_steps max=flush_steps
         UBIMOE_PIPELINE(1, TM::ATTN_READ_DEPTH);
-        const bool row = t < ROWS;  // else the flush row: it only sends
+        const bool row = t < ROWS;  // else the flush steps: they only send
         const bool valid = t < N;
-        if (j < HD) {
-          const unsigned d = j;
-          if (row) {
-            kbuf[kpar][d][kb] = valid ? qkv[tg][tl][CFG::DIM + h * HD + d] : qkv_t(0);
-            vbuf[kpar][d][kb] = valid ? qkv[tg][tl][2 * CFG::DIM + h * HD + d] : qkv_t(0);
-          }
+        if (j == 0) {
+          // a key block finished with the previous row (or the last one, at the flush)
           if (t > 0 && kb == 0) {
-            kv_col<CFG> kc, vc;
-            for (unsigned e = 0; e < KB; e++) {
-#pragma HLS UNROLL
-              kc.k[e] = kbuf[kpar ^ 1][d][e];
-              vc.k[e] = vbuf[kpar ^ 1][d][e];
-            }
-            kcols.write(kc);
-            vcols.write(vc);
+            kv_left = true;
+            kv_par = kpar ^ 1;
+            kq = 0;
+            kr = 0;
           }
+          // a query group finished (a whole one, or the last, partial one)
           if (t > 0 && t <= N && (qp == 0 || t == N)) {
-            const unsigned spar = qp == 0 ? qpar ^ 1 : qpar;  // a whole group, or the last, partial one
-            query_col<CFG> qc;
-            for (unsigned e = 0; e < QP; e++) {
-#pragma HLS UNROLL
-              qc.q[e] = qbuf[spar][e][d];
+            const unsigned spar = qp == 0 ? qpar ^ 1 : qpar;
+            if (q_left) {
+              q_waiting = true;
+              q_wait_par = spar;
+            } else {
+              q_left = true;
+              q_par = spar;
+              qd = 0;
             }
-            qcols.write(qc);
           }
-        } else if (valid) {
+        }
+        if (row && j < KV_STEPS) {
+          for (unsigned r = 0; r < KR; r++) {
+#pragma HLS UNROLL
+            const unsigned c = j * KR + r;
+            kbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][CFG::DIM + h * HD + c] : qkv_t(0);
+            vbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][2 * CFG::DIM + h * HD + c] : qkv_t(0);
+          }
+        } else if (row && valid && j < KV_STEPS + Q_STEPS) {
           // rows past the end of the last group repeat the last row (computed and ignored)
-          const unsigned d0 = (j - HD) * QR;
+          const unsigned d0 = (j - KV_STEPS) * QR;
           for (unsigned r = 0; r < QR; r++) {
 #pragma HLS UNROLL
             const qkv_t x = qkv[tg][tl][h * HD + d0 + r];
@@ -160,7 +182,38 @@ heads:
             }
           }
         }
-        if (j == STEPS - 1) {  // the next row's lanes
+        if (kv_left) {
+          kv_col<CFG> kc, vc;
+          for (unsigned e = 0; e < KB; e++) {
+#pragma HLS UNROLL
+            kc.k[e] = kbuf[kv_par][kq][kr][e];
+            vc.k[e] = vbuf[kv_par][kq][kr][e];
+          }
+          kcols.write(kc);
+          vcols.write(vc);
+          const bool rwrap = kr == KR - 1;
+          kv_left = !(rwrap && kq == KV_STEPS - 1);
+          kr = rwrap ? 0 : kr + 1;
+          kq = rwrap ? kq + 1 : kq;
+        }
+        if (q_left) {
+          query_col<CFG> qc;
+          for (unsigned e = 0; e < QP; e++) {
+#pragma HLS UNROLL
+            qc.q[e] = qbuf[q_par][e][qd];
+          }
+          qcols.write(qc);
+          if (qd == HD - 1) {
+            // the waiting group leaves next
+            q_left = q_waiting;
+            q_par = q_wait_par;
+            q_waiting = false;
+            qd = 0;
+          } else {
+            qd++;
+          }
+        }
+        if (j == steps - 1) {  // the next row's lanes
           const bool kwrap = kb == KB - 1, qwrap = qp == QP - 1, twrap = tl == L - 1;
           kb = t == ROWS || kwrap ? 0 : kb + 1;
           kpar = t == ROWS ? 0 : kwrap ? kpar ^ 1 : kpar;

@@ -11,7 +11,7 @@ import {
   attentionExpUnits,
   attentionOutRows,
   attentionOutRowSteps,
-  attentionQueryReads,
+  attentionReaderPlan,
   routeClearCycles,
   routeListCycles,
 } from '../latency.js';
@@ -274,6 +274,7 @@ export interface AttentionSpec {
   qParallel: number;
   keyBlock: number;
   lanes: number; // token lanes of the kernel's linear engine: qkv and out are [groups][LANES][...]
+  qkvColBanks: number; // column banks of qkv (the reader reads as many columns of a row per cycle)
 }
 
 /** attention<CFG> (attention.h). */
@@ -284,6 +285,7 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
   const scale = fx(24, 1, false);
   const score = f.score;
   const expUnits = attentionExpUnits(s.qParallel, s.keyBlock, s.headDim);
+  const reader = attentionReaderPlan(s.tokens, s.headDim, s.qParallel, s.keyBlock, s.qkvColBanks);
   const psum = fx(PROB.width + clog2(s.keyBlock), PROB.int + clog2(s.keyBlock), false);
   const lsum = fx(32, clog2(s.tokens + 1) + 1, false);
   const pv = wideSumOf(PROB, q, `${what}: A·V`);
@@ -341,7 +343,11 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
         attentionExpChunks(s.qParallel, s.keyBlock, s.headDim),
         'chunks of EXP_UNITS rows per key block',
       ),
-      k('Q_READS', attentionQueryReads(s.headDim), 'query elements loaded per cycle'),
+      k('ROWS', reader.rows, 'rows the reader walks per head (key blocks, zero past the last token)'),
+      k('KV_READS', reader.kvReads, 'key and value elements of a row read per cycle (one per qkv column bank)'),
+      k('Q_READS', reader.qReads, 'query elements of a row read per cycle'),
+      k('ROW_STEPS', reader.rowSteps, "the reader's steps per row (reads; a block's / group's columns leave beside them)"),
+      k('FLUSH_STEPS', reader.flushSteps, "the reader's steps after the last row (the last block and group leave)"),
       k('Q_FIFO_DEPTH', Math.ceil(s.tokens / s.qParallel) * s.headDim, "query columns: a head's groups"),
       k(
         'KV_FIFO_DEPTH',

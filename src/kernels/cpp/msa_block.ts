@@ -6,7 +6,7 @@ import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { MsaParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import type { Board } from '../../board/schema.js';
-import { msaBuffers, msaXCols } from '../buffers.js';
+import { msaBuffers, msaQkvCols, msaXCols } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
 import {
   attentionStruct,
@@ -112,10 +112,10 @@ export function templateContext(
       // (msa_attn_cfg::ROW_GROUPS, LANES; tokens.h): the lanes completely partitioned, the columns
       // cyclic: s by tile_in (the engine reads TILE_IN columns of LANES rows per cycle; LayerNorm1
       // writes tile_in, the attention one), qkv by tile_out (the drain writes TILE_OUT columns;
-      // the attention's reader reads its K and V element and Q_READS query elements of one row),
+      // the attention's reader reads KV_READS = as many columns of one row: attentionReaderPlan),
       // x by xCols (the AXI row reader/writer, LayerNorm1 (tile_in) and proj's drain (tile_out))
       sColBanks: params.tile_in,
-      bColBanks: params.tile_out,
+      bColBanks: msaQkvCols(params),
       xCols: msaXCols(params, f.act.width, axi),
     },
     structs: [
@@ -161,6 +161,7 @@ export function templateContext(
           qParallel: params.q_parallel,
           keyBlock: params.key_block,
           lanes,
+          qkvColBanks: msaQkvCols(params),
         },
         F,
       ),
