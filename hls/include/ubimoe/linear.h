@@ -222,12 +222,13 @@ inline T &lane_elem(T (*a)[LANES][C], unsigned g, unsigned l, unsigned c) {
 // the same loop, so ONE set of LANES·TILE_OUT output units (bias + GELU: CFG::GELU_UNITS GELU
 // units, each with its own ROM, nonlinear.h) serves every drain; in expert mode it computes a
 // whole group and keeps the queued token's lane.
-// Why one merged loop and not a dataflow split (UG1399): a MAC process and a drain process joined
-// by a ping-pong acc buffer would each need their own loop over out tiles and a PIPO per
-// engine_pass call (a nested dataflow region inside the kernel's compute process, which already
-// is a dataflow process); merging the two loops keeps one pipeline, one control FSM and the
-// existing stream protocol with engine_read. Vitis does not merge the loops itself (loop_merge
-// needs constant or equal bounds and no shared arrays), so the merge is written out here.
+// Why one merged loop, written out (UG1399): LOOP_MERGE cannot do it (merged loops with variable
+// bounds must have equal trip counts, and no merged loop may read a FIFO: the MACs read `tiles`);
+// a DATAFLOW split (a MAC process and a drain process joined by a ping-pong acc) would be a
+// region nested in the kernel's compute process, itself a dataflow process, with each process
+// looping over the out tiles and the drain needing its own copy of the pass's control. One loop
+// keeps one pipeline, one control FSM, one set of output units and the stream protocol with
+// engine_read unchanged; what it costs is the second acc bank and one run with no MACs per pass.
 // S, B, R: [MAX_ROWS][DIM] or [groups][LANES][DIM] (lane_elem; SA, BA, RA their row types). For II=1 the kernel partitions
 // (at the declarations): the lane dimension complete (or rows cyclic by LANES), S and B columns
 // cyclic by >= max(TILE_IN, TILE_OUT), R columns by >= TILE_OUT.
@@ -290,11 +291,14 @@ out_tiles:
     for (unsigned it = 0; it < iters; it++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_iters
       UBIMOE_PIPELINE(1, TM::LINEAR_LOOP_DEPTH);
-      // acc: the MACs' read-modify-write of an accumulator is MIN_GROUPS >= 4 iterations apart; the
-      // drain reads the other bank, which no iteration of this run writes (so no distance bounds it)
+      // acc: the MACs' read-modify-write of an accumulator is MIN_GROUPS >= 4 iterations apart (a
+      // true dependence, its distance stated); the drain reads the other bank, which no iteration
+      // of this run writes: HLS, seeing one array with a run-time bank index, holds those reads to
+      // the same distance, which is conservative and still lets the loop run at II=1
 #pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=4 true
       // B: a pass reads B (MACs, from_b) or stores into it (drain, not to_r), never both (fc2
-      // reads the hidden rows fc1 stored in an earlier pass, which drains into R); R: every drain
+      // reads the hidden rows fc1 stored in an earlier pass, and drains into R), so the drain's
+      // stores never feed a MAC read of the same run, in this iteration or another; R: every drain
       // iteration writes rows no other iteration touches (an expert's queued tokens are distinct)
 #pragma HLS DEPENDENCE variable=B type=inter false
 #pragma HLS DEPENDENCE variable=B type=intra false
