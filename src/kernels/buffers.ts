@@ -24,7 +24,8 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
   const keyBlocks = Math.ceil(dims.numTokens / kb);
   const reader = attentionReaderPlan(dims.numTokens, hd, qp, kb, msaQkvCols(params));
   return [
-    { name: 'acc', widthBits: p.accum.width, words: accRows * to, banks: to * lanes },
+    // the engine's accumulators, double-buffered (linear.h: out tile t accumulates while t − 1 drains)
+    { name: 'acc', widthBits: p.accum.width, words: 2 * accRows * to, banks: 2 * to * lanes },
     // x: the residual the proj pass drains into; s: LayerNorm1 output / attention output;
     // qkv: drained LANES rows per cycle, read one row per cycle by the attention's reader. All
     // three in the lane layout [groups][LANES][...]: rows padded to whole groups, lanes × cols banks
@@ -67,7 +68,8 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
     { name: 's', widthBits: A, words: laneRows * dims.D, banks: arr.sCols * lanes },
     { name: 'hidden', widthBits: A, words: laneRows * hidden, banks: arr.hiddenCols * lanes },
     { name: 'res', widthBits: p.accum.width, words: laneRows * dims.D, banks: arr.resCols * lanes },
-    { name: 'acc', widthBits: p.accum.width, words: accRows * to, banks: to * lanes },
+    // the engine's accumulators, double-buffered (linear.h: out tile t accumulates while t − 1 drains)
+    { name: 'acc', widthBits: p.accum.width, words: 2 * accRows * to, banks: 2 * to * lanes },
     ...(moe
       ? [
           // the kept LayerNorm2 output; per-expert token queues: (token index, score) for up to N tokens

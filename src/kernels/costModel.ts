@@ -184,7 +184,29 @@ export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCy
  */
 export const ENGINE_TILES_AHEAD = LATENCY.DEFAULT_STREAM_DEPTH + 1;
 
-/** Cycles a pass still computes after its reader read its last tile (the last tiles, the fill, the drain). */
+/**
+ * Iteration latency of the engine's merged loop (linear.h engine_pass `mac_drain`): the MAC path
+ * and the drain path of one iteration run side by side, so the longer of the two.
+ */
+export const LINEAR_LOOP_DEPTH = Math.max(COST.LINEAR_PIPELINE_DEPTH, COST.LINEAR_DRAIN_DEPTH);
+
+/** Drain iterations per out tile: a token group (LANES rows) each, or one queued token in expert mode. */
+export const drainIterations = (s: LinearShape, scatter = false): number =>
+  scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes);
+
+/**
+ * Iterations the drain of out tile r − 1 adds to the run of out tile r beyond its MACs (the run
+ * lasts max(MAC iterations, drain iterations): few in tiles, many tokens or expert mode). Run 0
+ * drains nothing; the last run (r = out tiles) has no MACs and is counted apart.
+ */
+const drainExcess = (r: number, macIterations: number, drain: number): number =>
+  r >= 1 ? Math.max(0, drain - macIterations) : 0;
+
+/**
+ * Cycles a pass still computes after its reader read its last tile: the tiles still in the FIFO
+ * and in use, each ending MAC run among them (its drain excess and the loop's depth), and the run
+ * that only drains the last out tile.
+ */
 export function passTailCycles(
   s: LinearShape,
   shared: SharedParams,
@@ -192,24 +214,30 @@ export function passTailCycles(
   scatter = false,
 ): number {
   if (s.tokens <= 0) return 0;
-  const tiles = ceilDiv(s.outDim, s.tileOut) * ceilDiv(s.inDim, s.tileIn);
+  const outTiles = ceilDiv(s.outDim, s.tileOut);
+  const inTiles = ceilDiv(s.inDim, s.tileIn);
   const groups = tokenGroups(s.tokens, s.lanes);
   const load = tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
-  const drain = (scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
+  const drain = drainIterations(s, scatter);
   // memory-bound, the FIFO is empty when the reader is done: only the last tile is left
-  const left = load > groups ? 1 : Math.min(ENGINE_TILES_AHEAD, tiles);
-  return left * groups + COST.LINEAR_PIPELINE_DEPTH + drain;
+  const left = load > groups ? 1 : Math.min(ENGINE_TILES_AHEAD, outTiles * inTiles);
+  let tail = left * groups + drain + LINEAR_LOOP_DEPTH;
+  // the runs ending among those tiles: the last MAC run's, and one every in_tiles tiles before it
+  for (let k = 0; k <= Math.floor((left - 1) / inTiles); k++)
+    tail += drainExcess(outTiles - 1 - k, inTiles * groups, drain) + LINEAR_LOOP_DEPTH;
+  return tail;
 }
 
 /**
  * Cycles of one pass (a linear layer, tokens × inDim → tokens × outDim) on the kernel's linear
- * engine (linear.h): per out tile one II=1 loop over (in tile, token group) — the token groups
- * padded to ACC_DEPENDENCE_DISTANCE — where a tile costs max(groups, its load) (the reader
- * prefetches tiles through a depth-2 FIFO, so a load overlaps the previous tile's compute), plus
- * the loop's fill; then the drain, LANES rows per cycle (one queued token per cycle in expert
- * mode), plus its fill. The first pass of a kernel call waits for its biases and first tile (two
- * bursts: passFetchCycles); a later pass for what of that fetch the previous pass's tail did not
- * hide (PassOptions.prefetched).
+ * engine (linear.h engine_pass): per out tile r one run of the merged II=1 loop, whose iterations
+ * do the MACs of tile r over (in tile, token group) — the token groups padded to
+ * ACC_DEPENDENCE_DISTANCE, a tile costing max(groups, its load) (the reader prefetches tiles
+ * through a depth-2 FIFO) — and, side by side, the drain of tile r − 1 (LANES rows per iteration,
+ * one queued token in expert mode; the accumulators are double-buffered), for max(MACs, drain)
+ * iterations plus the loop's depth; then one run that only drains the last tile. The first pass of
+ * a kernel call waits for its biases and first tile (two bursts: passFetchCycles); a later pass
+ * for what of that fetch the previous pass's tail did not hide (PassOptions.prefetched).
  */
 export function linearCycles(
   s: LinearShape,
@@ -222,7 +250,9 @@ export function linearCycles(
   const inTiles = ceilDiv(s.inDim, s.tileIn);
   const groups = tokenGroups(s.tokens, s.lanes);
   const load = tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
-  const drain = (opts.scatter ? Math.ceil(s.tokens) : ceilDiv(s.tokens, s.lanes)) + COST.LINEAR_DRAIN_DEPTH;
+  const drain = drainIterations(s, opts.scatter);
+  const macs = inTiles * groups; // MAC iterations of one run
+  const depth = LINEAR_LOOP_DEPTH;
   const fetch = passFetchCycles(s, shared, bytesPerCycle);
   const start =
     opts.prefetched === true
@@ -230,14 +260,19 @@ export function linearCycles(
       : typeof opts.prefetched === 'number'
         ? Math.max(0, fetch - opts.prefetched)
         : fetch;
-  const fill = COST.LINEAR_PIPELINE_DEPTH + drain;
-  if (load <= groups) return start + outTiles * (inTiles * groups + fill);
+  // runs 0 .. outTiles − 1 (MACs; from run 1 on, the previous tile's drain beside them), then the
+  // run that only drains the last tile; each run pays the loop's depth
+  if (load <= groups) return start + macs + (outTiles - 1) * Math.max(macs, drain) + drain + (outTiles + 1) * depth;
   // memory-bound (a tile loads longer than its token groups take): the reader sets the pace; it
-  // keeps loading the next out tile's first tiles into the FIFO (ENGINE_TILES_AHEAD − 1) while an
-  // out tile fills and drains, and stalls only for what of that outlasts them; the pass ends with
-  // the last tile's groups, fill and drain after the last load (the first tile's load is in start)
-  const stall = Math.max(0, groups + fill - (ENGINE_TILES_AHEAD - 1) * load);
-  return start + (outTiles * inTiles - 1) * load + (outTiles - 1) * stall + groups + fill;
+  // keeps loading the next out tile's first tiles into the FIFO (ENGINE_TILES_AHEAD − 1) while a
+  // run finishes (the last tile's groups, the drain excess, the depth), and stalls only for what
+  // of that outlasts them; the pass ends with the last run's rest after the last load (the first
+  // tile's load is in start) and the drain-only run
+  const finish = (r: number) => groups + drainExcess(r, macs, drain) + depth;
+  const stall = (r: number) => Math.max(0, finish(r) - (ENGINE_TILES_AHEAD - 1) * load);
+  // stalls after runs 0 .. outTiles − 2 (run 0 has no drain excess, the others the same one)
+  const stalls = outTiles >= 2 ? stall(0) + (outTiles - 2) * stall(1) : 0;
+  return start + (outTiles * inTiles - 1) * load + stalls + finish(outTiles - 1) + drain + depth;
 }
 
 /** Bytes of a linear layer's weights and biases. */

@@ -219,6 +219,7 @@ export function resources(
     addInto(r, macResources(to, A, A, board));
   }
   addInto(r, registers(ti * to * p.weight.width)); // the tile in use (the next waits in the FIFO)
+  addInto(r, registers(2 * to * p.bias.width)); // the bias chunks of the out tile computed and the one drained
   r.lut += 2 * to * lanes * A; // bias and residual adders
   addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
   addInto(r, fifoCost(to * p.bias.width, 2));

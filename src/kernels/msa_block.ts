@@ -158,8 +158,9 @@ export function resources(
   // on-chip buffers (buffers.ts: the engine's accumulators, x, s, qkv and the attention's)
   for (const b of msaBuffers(params, dims, shared))
     addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
-  // registers: the weight tile in use, scores and probabilities of a block, softmax state
-  addInto(r, registers(ti * to * p.weight.width + 2 * qp * kb * A + 4 * qp * A));
+  // registers: the weight tile in use, the bias chunks of the out tile computed and the one
+  // drained, scores and probabilities of a block, softmax state
+  addInto(r, registers(ti * to * p.weight.width + 2 * to * p.bias.width + 2 * qp * kb * A + 4 * qp * A));
   r.lut += 2 * to * lanes * A; // bias and residual adders
   addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
   addInto(r, fifoCost(to * p.bias.width, 2));

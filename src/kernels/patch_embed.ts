@@ -95,8 +95,9 @@ export function resources(
   addInto(r, macResources(ti * to, formats(p).linIn.width, p.patch_weight.width, board));
   for (const b of patchBuffers(params, dims, shared))
     addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
-  // the weight tile in registers; the drain's bias and position adders on the output tile
-  addInto(r, registers(ti * to * p.patch_weight.width));
+  // the weight tile and the bias chunks (the out tile computed, the one drained) in registers;
+  // the drain's bias and position adders on the output tile
+  addInto(r, registers(ti * to * p.patch_weight.width + 2 * to * p.bias.width));
   r.lut += 2 * to * p.activation.width;
   addInto(r, fifoCost(shared.axiWidthBits, shared.streamDepth), 2);
   addInto(r, axiPortResources(shared.axiWidthBits), 2);

@@ -67,7 +67,10 @@ describe('token lanes, partitions and non-linear units in the generated code (LA
 
   test('linear.h: the accumulators are lane-indexed statically (no cyclic partition by the lane count)', () => {
     const p = partitions(header('linear'));
-    expect(p).toContainEqual({ v: 'acc', kind: 'complete', factor: '', dim: '2' });
+    // acc[bank][group][lane][output]: the double-buffer bank and the lane are register-file selects
+    expect(p).toContainEqual({ v: 'acc', kind: 'complete', factor: '', dim: '1' });
+    expect(p).toContainEqual({ v: 'acc', kind: 'complete', factor: '', dim: '3' });
+    expect(header('linear')).toMatch(/static acc_t acc\[2\]\[CFG::ACC_ROWS \/ CFG::LANES\]\[CFG::LANES\]\[CFG::TILE_OUT\];/);
     expect(p.filter((x) => x.kind === 'cyclic' && /lane/i.test(x.factor))).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 // ffn_block's cost model against hand counts of templates/kernels/ffn_block.cpp.ejs and
 // hls/include/ubimoe/{tokens,layernorm,linear,gate}.h (expected values are literals; see
 // costModel.cost.test.ts for the conventions: loop trip counts × II + the model's documented
-// estimates: LINEAR_PIPELINE_DEPTH 14, LINEAR_DRAIN_DEPTH 10, LAYERNORM_ROW_OVERHEAD 30,
+// estimates: LINEAR_LOOP_DEPTH 14 (the engine's merged MAC + drain loop), LAYERNORM_ROW_OVERHEAD 30,
 // GATE_PIPELINE_DEPTH 80, AXI_FIRST_BEAT_CYCLES 64, KERNEL_START_CYCLES 300).
 import { describe, expect, test } from '@jest/globals';
 import { cycles, gateSelectII, resources, weightBytes } from '../../src/kernels/ffn_block.js';
@@ -20,17 +20,18 @@ describe('ffn_block cost model', () => {
     // gamma, beta: two bursts of 64 B -> 2 × (64 + 2) = 132; copy_rows x -> res: 17 rows × 32/8 = 68
     expect(c.parts.layernorm).toBe(132 + 663 + 132 + 68);
     // fc1, the first pass: read_biases 64 × 16 bit = 2 words -> 64 + 4 = 68, the tiles' burst 64,
-    // first tile 4: 136; per out tile 4 in tiles × 9 groups = 36 + 14 + drain 9 + 10 = 69; 8 out
-    // tiles = 552
-    expect(c.parts.fc1).toBe(136 + 552);
+    // first tile 4: 136; a run of the merged loop per out tile: 4 in tiles × 9 groups = 36 MAC
+    // iterations (the previous tile's 9 drain iterations beside them) + depth 14 = 50; 8 out tiles
+    // = 400; the drain-only run 9 + 14 = 23 -> 423
+    expect(c.parts.fc1).toBe(136 + 423);
     // fc2, B -> res: its fetch (biases 32 × 16 bit = 64 B -> 66, tiles' burst 64, first tile 4:
     // 134) starts when the reader has read fc1's last tile, while fc1's last 3 tiles (3 × 9), its
-    // fill 14 and drain 9 + 10 still run: 60, so fc2 waits 134 − 60 = 74; per out tile 8 in tiles
-    // × 9 = 72 + 14 + 9 + 10 = 105; 4 out tiles = 420
-    expect(c.parts.fc2).toBe(74 + 420);
+    // last run's depth 14 and the drain-only run 9 + 14 still run: 64, so fc2 waits 134 − 64 = 70;
+    // per out tile 8 in tiles × 9 = 72 + 14 = 86; 4 out tiles = 344, + 23 = 367
+    expect(c.parts.fc2).toBe(70 + 367);
     // copy_rows res -> x: 68; write_rows: 132
     expect(c.parts.write).toBe(68 + 132);
-    expect(c.cycles).toBe(300 + 995 + 688 + 494 + 200);
+    expect(c.cycles).toBe(300 + 995 + 559 + 437 + 200);
   });
 
   test('hand count: micro dense block with tile_in ≠ tile_out (4 × 8 × 2 lanes)', () => {
@@ -41,13 +42,14 @@ describe('ffn_block cost model', () => {
     // (ELEM_LANES): 17 × 4 = 68 -> 132 + 918 + 68 + 68
     expect(c.parts.layernorm).toBe(1199);
     // tile 4·8·16 bit = 1 word = 64 B -> 2 cycles. fc1: biases 68 + tiles' burst 64 + tile 2 =
-    // 134; per out tile 32/4 = 8 in tiles × 9 = 72 + 14 + 9 + 10 = 105; 8 out tiles = 840
-    expect(c.parts.fc1).toBe(134 + 840);
-    // fc2: fetch 66 + 64 + 2 = 132 against fc1's tail 3 × 9 + 14 + 9 + 10 = 60: waits 72;
-    // 64/4 = 16 in tiles × 9 = 144 + 33 = 177; 4 out tiles = 708
-    expect(c.parts.fc2).toBe(72 + 708);
+    // 134; per out tile 32/4 = 8 in tiles × 9 = 72 + 14 = 86; 8 out tiles = 688, + the drain-only
+    // run 9 + 14 = 711
+    expect(c.parts.fc1).toBe(134 + 711);
+    // fc2: fetch 66 + 64 + 2 = 132 against fc1's tail 3 × 9 + 14 + 9 + 14 = 64: waits 68;
+    // 64/4 = 16 in tiles × 9 = 144 + 14 = 158; 4 out tiles = 632, + 23 = 655
+    expect(c.parts.fc2).toBe(68 + 655);
     expect(c.parts.write).toBe(68 + 132);
-    expect(c.cycles).toBe(300 + 1199 + 974 + 780 + 200);
+    expect(c.cycles).toBe(300 + 1199 + 845 + 723 + 200);
   });
 
   test('hand count: micro MoE block (4 experts, top-2), measured routing 10/9/8/7 tokens', () => {
@@ -55,30 +57,33 @@ describe('ffn_block cost model', () => {
     expect(c.parts.layernorm).toBe(995);
     // phase 0, the gate logits as the call's first pass (32 -> 4 padded to 8): biases 8 × 16 bit =
     // 16 B -> 64 + 1 (the reader reads a whole 64-B word: 2 cycles; 1 cycle, negligible), the
-    // tiles' burst 64, first tile 4: 133; one out tile: 4 × 9 + 14 + 9 + 10 = 69 -> 202.
+    // tiles' burst 64, first tile 4: 133; one out tile: 4 × 9 + 14 = 50, the drain-only run
+    // 9 + 14 = 23 -> 206.
     // select_tokens: 17 tokens at II = ceil(4 logits / (2 ports × 8 banks)) = 1, (17 − 1) + GATE_PIPELINE_DEPTH 80 = 96
     // bookkeeping: write_routing 17 × 2 = 34 words, its burst's AXI latency 64 + (34 − 1) + 3 = 100;
     // route(): counters cleared 4 (rolled), route_rows (34 − 1) + ROUTE_DEPTH 3 = 36, list_active 4;
     // plan_experts 2 descriptors × 4 active experts = 8 -> 152
     // copy_rows s -> h (kept for the gathers): 17 × 4 = 68
-    expect(c.parts.gate).toBe(202 + 96 + 152 + 68);
+    expect(c.parts.gate).toBe(206 + 96 + 152 + 68);
     // phase 1, per active expert with n tokens (g = max(ceil(n/2), 4) groups):
-    //   gather_rows n × 32/8; fc1 (32 -> 32) 4 out tiles × (4·g + 14 + ceil(n/2) + 10);
-    //   fc2 (32 -> 32, scatter) 4 out tiles × (4·g + 14 + n + 10). Each pass's fetch (biases
+    //   gather_rows n × 32/8; fc1 (32 -> 32) 4 runs of 4·g + 14 (the drain, ceil(n/2) <= 4·g
+    //   iterations, beside the MACs) and the drain-only run ceil(n/2) + 14; fc2 (32 -> 32,
+    //   scatter) 4 × (4·g + 14) + (n + 14) (n <= 4·g too). Each pass's fetch (biases
     //   32 × 16 bit = 64 B -> 66, tiles' burst 64, first tile 4: 134) hides behind the previous
-    //   pass's tail (3 tiles × g + 14 + drain): fc1 behind the previous fc2's (taken with the same
-    //   n: 3g + 14 + n + 10) and the gather, fc2 behind fc1's (3g + 14 + ceil(n/2) + 10):
-    //   n = 10, g = 5: fc1 waits 134 − (49 + 40) = 45, fc2 134 − 44 = 90:
-    //                  40 + (45 + 4 × 49) + (90 + 4 × 54) = 40 + 241 + 306 = 587
-    //   n =  9, g = 5: 134 − (48 + 36) = 50, 134 − 44 = 90: 36 + 246 + 302 = 584
-    //   n =  8, g = 4: 134 − (44 + 32) = 58, 134 − 40 = 94: 32 + 234 + 286 = 552
-    //   n =  7, g = 4: 134 − (43 + 28) = 63, 134 − 40 = 94: 28 + 239 + 282 = 549
-    // + the phase's first expert's fc1 hides only behind its gather: (134 − 40) − 45 = 49 more
-    expect(c.parts.experts).toBe(587 + 584 + 552 + 549 + 49);
+    //   pass's tail (3 tiles × g, the last run's depth 14, the drain-only run): fc1 behind the
+    //   previous fc2's (taken with the same n: 3g + 14 + n + 14) and the gather, fc2 behind fc1's
+    //   (3g + 14 + ceil(n/2) + 14):
+    //   n = 10, g = 5: fc1 waits 134 − (53 + 40) = 41, fc2 134 − 48 = 86:
+    //                  40 + (41 + 4 × 34 + 19) + (86 + 4 × 34 + 24) = 40 + 196 + 246 = 482
+    //   n =  9, g = 5: 134 − (52 + 36) = 46, 134 − 48 = 86: 36 + 201 + 245 = 482
+    //   n =  8, g = 4: 134 − (48 + 32) = 54, 134 − 44 = 90: 32 + (54 + 120 + 18) + (90 + 120 + 22) = 456
+    //   n =  7, g = 4: 134 − (47 + 28) = 59, 134 − 44 = 90: 28 + 197 + 231 = 456
+    // + the phase's first expert's fc1 hides only behind its gather: (134 − 40) − 41 = 53 more
+    expect(c.parts.experts).toBe(482 + 482 + 456 + 456 + 53);
     // copy_rows res -> x: 68; write_rows x_out (2176 B) -> 64 + 68 = 132 (the routing is written
     // in the gate stage)
     expect(c.parts.write).toBe(68 + 132);
-    expect(c.cycles).toBe(300 + 995 + 518 + 2321 + 200);
+    expect(c.cycles).toBe(300 + 995 + 522 + 1929 + 200);
   });
 
   test('hand count: m3vit-tiny dense block (129 tokens, 192 -> 768 -> 192), UbiMoE parameters', () => {
@@ -87,13 +92,16 @@ describe('ffn_block cost model', () => {
     // copy_rows 129 × 12 = 1548
     expect(c.parts.layernorm).toBe(3160 + 8127 + 152 + 1548);
     // fc1: biases 768 × 16 bit = 24 words = 1536 B -> 64 + 48 = 112, the tiles' burst 64, first
-    // tile 16: 192; per out tile 12 in tiles × 43 groups = 516 + 14 + 43 + 10 = 583; 48 out tiles = 27984
-    expect(c.parts.fc1).toBe(192 + 27984);
+    // tile 16: 192; per out tile 12 in tiles × 43 groups = 516 + 14 = 530 (the previous tile's 43
+    // drain iterations beside the MACs); 48 out tiles = 25440; the drain-only run 43 + 14 = 57 -> 25497
+    // (the drain in series, before: 48 × (516 + 14 + 43 + 10) = 27984)
+    expect(c.parts.fc1).toBe(192 + 25497);
     // fc2: its fetch (384 B of biases 64 + 12, + 64 + 16 = 156) hides behind fc1's tail
-    // (3 × 43 + 14 + 43 + 10 = 196); per out tile 48 × 43 = 2064 + 14 + 43 + 10 = 2131; 12 out tiles = 25572
-    expect(c.parts.fc2).toBe(25572);
+    // (3 × 43 + 14 + 43 + 14 = 200); per out tile 48 × 43 = 2064 + 14 = 2078; 12 out tiles =
+    // 24936, + 57 = 24993
+    expect(c.parts.fc2).toBe(24993);
     expect(c.parts.write).toBe(1548 + 3160);
-    expect(c.cycles).toBe(300 + 12987 + 28176 + 25572 + 4708);
+    expect(c.cycles).toBe(300 + 12987 + 25689 + 24993 + 4708);
   });
 
   test('hand count: m3vit-tiny MoE block (16 experts, top-2), measured routing 129/65/64 tokens on three experts', () => {
@@ -101,23 +109,23 @@ describe('ffn_block cost model', () => {
     const c = cycles(UBI, dimsOf('m3vit-tiny'), sh, cleanBoard(), { moe: true, tokensPerExpert: routing });
     expect(c.parts.layernorm).toBe(12987);
     // gate pass (192 -> 16, one out tile): biases 32 B -> 64 + 1, tiles' burst 64, first tile 16:
-    // 145; 12 × 43 + 14 + 43 + 10 = 583 -> 728. select_tokens 129 at II ceil(16 / (2 × 16)) = 1:
+    // 145; 12 × 43 + 14 = 530, the drain-only run 43 + 14 = 57 -> 732. select_tokens 129 at II ceil(16 / (2 × 16)) = 1:
     // 128 + 80 = 208. Bookkeeping: write_routing 258 words 64 + 257 + 3 = 324; route() clear 16,
     // route_rows 257 + 3 = 260, list 16; plan 2 × 3 active = 6 -> 622. copy_rows 1548
-    expect(c.parts.gate).toBe(728 + 208 + 622 + 1548);
+    expect(c.parts.gate).toBe(732 + 208 + 622 + 1548);
     // per expert (fc1 192 -> 384: 12 in × 24 out tiles; fc2 384 -> 192: 24 in × 12 out tiles):
-    //   n = 129, g = 43: gather 129 × 12 = 1548; fc1 24 × (516 + 14 + 43 + 10) = 13992;
-    //                    fc2 12 × (24 × 43 + 14 + 129 + 10) = 12 × 1185 = 14220      -> 29760
-    //   n = 65, g = 22:  780 + 24 × (264 + 14 + 22 + 10) = 7440 + 12 × (528 + 14 + 65 + 10) = 7404 -> 15624
-    //   n = 64, g = 22:  768 + 7440 + 12 × (528 + 14 + 64 + 10) = 7392                -> 15600
-    // (every g >= 16, the tile load: compute-bound). Fetches: fc1 768 B of biases 64 + 24, + 64
-    // + 16 = 168, hidden behind each gather (≥ 768); fc2 384 B: 76 + 64 + 16 = 156 against fc1's
-    // tail 3g + 14 + ceil(n/3) + 10: n = 129: 196 (hidden); n = 65, 64: 66 + 14 + 22 + 10 = 112,
-    // so each of those fc2 waits 156 − 112 = 44
-    expect(c.parts.experts).toBe(29760 + (15624 + 44) + (15600 + 44));
+    //   n = 129, g = 43: gather 129 × 12 = 1548; fc1 24 × (516 + 14) + (43 + 14) = 12777;
+    //                    fc2 12 × (24 × 43 + 14) + (129 + 14) = 12552 + 143 = 12695   -> 27020
+    //   n = 65, g = 22:  780 + 24 × (264 + 14) + (22 + 14) = 6708 + 12 × (528 + 14) + (65 + 14) = 6583 -> 14071
+    //   n = 64, g = 22:  768 + 6708 + 6504 + (64 + 14) = 6582                          -> 14058
+    // (every g >= 16, the tile load: compute-bound; every drain shorter than a run's MACs).
+    // Fetches: fc1 768 B of biases 64 + 24, + 64 + 16 = 168, hidden behind each gather (≥ 768);
+    // fc2 384 B: 76 + 64 + 16 = 156 against fc1's tail 3g + 14 + ceil(n/3) + 14: n = 129: 200
+    // (hidden); n = 65, 64: 66 + 14 + 22 + 14 = 116, so each of those fc2 waits 156 − 116 = 40
+    expect(c.parts.experts).toBe(27020 + (14071 + 40) + (14058 + 40));
     // copy_rows 1548; write_rows 99072 B -> 64 + 3096
     expect(c.parts.write).toBe(1548 + 3160);
-    expect(c.cycles).toBe(300 + 12987 + 3106 + 61072 + 4708);
+    expect(c.cycles).toBe(300 + 12987 + 3110 + 55229 + 4708);
   });
 
   // The MoE bookkeeping and the prefetch of short passes, known gaps before the timed

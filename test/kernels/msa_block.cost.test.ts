@@ -1,7 +1,7 @@
 // msa_block's cost model against hand counts of templates/kernels/msa_block.cpp.ejs and
 // hls/include/ubimoe/{tokens,layernorm,linear,attention}.h (expected values are literals; see
 // costModel.cost.test.ts for the conventions: loop trip counts × II + the model's documented
-// estimates: LINEAR_PIPELINE_DEPTH 14, LINEAR_DRAIN_DEPTH 10, LAYERNORM_ROW_OVERHEAD 30,
+// estimates: LINEAR_LOOP_DEPTH 14 (the engine's merged MAC + drain loop), LAYERNORM_ROW_OVERHEAD 30,
 // AXI_FIRST_BEAT_CYCLES 64, KERNEL_START_CYCLES 300; attention from the LATENCY block).
 import { describe, expect, test } from '@jest/globals';
 import { attentionCycles, cycles, resources } from '../../src/kernels/msa_block.js';
@@ -120,13 +120,15 @@ describe('msa_block cost model', () => {
     expect(c.parts.layernorm).toBe(132 + 663 + 132);
     // qkv, the call's first pass (32 -> 96): read_biases 96 × 16 bit = 3 words = 192 B -> 64 + 6,
     // the tiles' own burst: AXI latency 64, first tile 2 words = 128 B -> 4: 138; per out tile 4 in
-    // tiles × ceil(17/2) = 9 groups = 36 + 14 + drain 9 + 10 = 69; 96/8 = 12 out tiles -> 828
-    expect(c.parts.qkv).toBe(138 + 828);
+    // tiles × ceil(17/2) = 9 groups = 36 MAC iterations (the previous tile's 9 drain iterations
+    // beside them) + the merged loop's depth 14 = 50; 96/8 = 12 out tiles -> 600; the drain-only
+    // run 9 + 14 = 23 -> 623
+    expect(c.parts.qkv).toBe(138 + 623);
     expect(c.parts.attention).toBe(938);
-    // proj (32 -> 32), prefetched during the attention: 4 out tiles × 69 = 276; it drains into x
-    // (the residual add), then write_rows x: 64 + 68 = 132
-    expect(c.parts.proj).toBe(276 + 132);
-    expect(c.cycles).toBe(300 + 927 + 966 + 938 + 408);
+    // proj (32 -> 32), prefetched during the attention: 4 out tiles × 50 + 23 = 223; it drains
+    // into x (the residual add), then write_rows x: 64 + 68 = 132
+    expect(c.parts.proj).toBe(223 + 132);
+    expect(c.cycles).toBe(300 + 927 + 761 + 938 + 355);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -135,11 +137,12 @@ describe('msa_block cost model', () => {
     expect(c.parts.layernorm).toBe(132 + 561 + 132);
     // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). qkv: biases 70 + the tiles'
     // burst 64 + tile 8 = 142;
-    // per out tile 2 in tiles × 9 = 18 + 14 + 9 + 10 = 51; 12 out tiles = 612
-    expect(c.parts.qkv).toBe(142 + 612);
-    // proj: 4 out tiles × 51 = 204; write x 132
-    expect(c.parts.proj).toBe(204 + 132);
-    expect(c.cycles).toBe(300 + 825 + 754 + 938 + 336);
+    // per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations beside them) + 14 = 32; 12 out
+    // tiles = 384, + the drain-only run 9 + 14 = 407
+    expect(c.parts.qkv).toBe(142 + 407);
+    // proj: 4 out tiles × 32 + 23 = 151; write x 132
+    expect(c.parts.proj).toBe(151 + 132);
+    expect(c.cycles).toBe(300 + 825 + 549 + 938 + 283);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
@@ -149,12 +152,13 @@ describe('msa_block cost model', () => {
     expect(c.parts.layernorm).toBe(3160 + 8127 + 152);
     // qkv (192 -> 576): biases 576 × 16 bit = 18 words = 1152 B -> 64 + 36 = 100, first tile
     // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 180; per out tile 12 in tiles × ceil(129/3) = 43
-    // groups = 516 (a 16-cycle tile load hides behind 43) + 14 + 43 + 10 = 583; 36 out tiles -> 20988
-    expect(c.parts.qkv).toBe(180 + 20988);
+    // groups = 516 (a 16-cycle tile load hides behind 43) + 14 = 530; 36 out tiles -> 19080; the
+    // drain-only run 43 + 14 = 57 -> 19137 (the drain in series, before: 36 × (516 + 14 + 43 + 10) = 20988)
+    expect(c.parts.qkv).toBe(180 + 19137);
     expect(c.parts.attention).toBe(122460);
-    // proj: 12 out tiles × 583 = 6996, then write_rows x: 3160
-    expect(c.parts.proj).toBe(6996 + 3160);
-    expect(c.cycles).toBe(300 + 11439 + 21168 + 122460 + 10156);
+    // proj: 12 out tiles × 530 + 57 = 6417, then write_rows x: 3160
+    expect(c.parts.proj).toBe(6417 + 3160);
+    expect(c.cycles).toBe(300 + 11439 + 19317 + 122460 + 9577);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {

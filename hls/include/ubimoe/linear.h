@@ -209,13 +209,26 @@ inline T &lane_elem(T (*a)[LANES][C], unsigned g, unsigned l, unsigned c) {
 }
 
 // Dataflow process 2 (called once per descriptor by the kernel's compute process): the MAC array.
-// Per output tile, one pipelined loop over (in tile, token group): a group is LANES rows, and the
-// count of groups is padded to MIN_GROUPS so an accumulator is re-read no sooner than MIN_GROUPS
-// iterations after it was written (the wide adder's latency: II=1 with few tokens). Then the
-// drain: LANES rows per cycle into B or R, or in expert mode one queued token per cycle
-// (scattered rows may share a bank). Both drains are one loop with ONE set of LANES·TILE_OUT
-// output units (bias + GELU: CFG::GELU_UNITS GELU units, each with its own ROM, nonlinear.h);
-// in expert mode it computes a whole group and keeps the queued token's lane.
+// Per output tile, ONE pipelined loop (II=1) does two things at once:
+//  - the MACs of this tile: iterations over (in tile, token group); a group is LANES rows, and the
+//    count of groups is padded to MIN_GROUPS so an accumulator is re-read no sooner than MIN_GROUPS
+//    iterations after it was written (the wide adder's latency: II=1 with few tokens);
+//  - the drain of the PREVIOUS output tile: LANES rows per iteration into B or R, or in expert
+//    mode one queued token per iteration (scattered rows may share a bank).
+// The accumulators are double-buffered by out-tile parity (acc[2]: out tile t accumulates in bank
+// t & 1 while the drain of t − 1 reads bank (t − 1) & 1), so the MAC array never idles while a tile
+// drains. The loop runs max(MAC iterations, drain iterations) (few in tiles: the drain may be the
+// longer). One more run of the loop after the last out tile, with no MACs, drains the last tile:
+// the same loop, so ONE set of LANES·TILE_OUT output units (bias + GELU: CFG::GELU_UNITS GELU
+// units, each with its own ROM, nonlinear.h) serves every drain; in expert mode it computes a
+// whole group and keeps the queued token's lane.
+// Why one merged loop, written out (UG1399): LOOP_MERGE cannot do it (merged loops with variable
+// bounds must have equal trip counts, and no merged loop may read a FIFO: the MACs read `tiles`);
+// a DATAFLOW split (a MAC process and a drain process joined by a ping-pong acc) would be a
+// region nested in the kernel's compute process, itself a dataflow process, with each process
+// looping over the out tiles and the drain needing its own copy of the pass's control. One loop
+// keeps one pipeline, one control FSM, one set of output units and the stream protocol with
+// engine_read unchanged; what it costs is the second acc bank and one run with no MACs per pass.
 // S, B, R: [MAX_ROWS][DIM] or [groups][LANES][DIM] (lane_elem; SA, BA, RA their row types). For II=1 the kernel partitions
 // (at the declarations): the lane dimension complete (or rows cyclic by LANES), S and B columns
 // cyclic by >= max(TILE_IN, TILE_OUT), R columns by >= TILE_OUT.
@@ -229,16 +242,20 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
   typedef typename CFG::tsum_t tsum_t;
   typedef typename CFG::in_t in_t;
   typedef typename CFG::y_t y_t;
-  const unsigned L = CFG::LANES, max_rows = CFG::MAX_ROWS;
-  const unsigned max_out_tiles = CFG::MAX_OUT / CFG::TILE_OUT;
+  const unsigned L = CFG::LANES;
+  const unsigned max_out_tiles = CFG::MAX_OUT / CFG::TILE_OUT + 1;  // + the last tile's drain
   const unsigned max_groups = CFG::ACC_ROWS / CFG::LANES;
-  const unsigned max_iters = max_groups * (CFG::S_DIM > CFG::B_DIM ? CFG::S_DIM : CFG::B_DIM) / CFG::TILE_IN;
+  const unsigned max_mac = max_groups * (CFG::S_DIM > CFG::B_DIM ? CFG::S_DIM : CFG::B_DIM) / CFG::TILE_IN;
+  const unsigned max_iters = max_mac > CFG::MAX_ROWS ? max_mac : CFG::MAX_ROWS;
   static_assert(CFG::MIN_GROUPS >= 4, "the DEPENDENCE pragma below promises a RAW distance of 4 on acc");
   static_assert(CFG::GELU_UNITS == (CFG::HAS_GELU ? CFG::LANES * CFG::TILE_OUT : 0),
                 "one GELU unit per drain output per cycle");
-  static acc_t acc[CFG::ACC_ROWS / CFG::LANES][CFG::LANES][CFG::TILE_OUT];
-#pragma HLS ARRAY_PARTITION variable=acc complete dim=2
+  // [bank][group][lane][output]: the bank (out-tile parity) and the lane are static register-file
+  // selects; MACs and drain touch different banks in every run of the loop
+  static acc_t acc[2][CFG::ACC_ROWS / CFG::LANES][CFG::LANES][CFG::TILE_OUT];
+#pragma HLS ARRAY_PARTITION variable=acc complete dim=1
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=3
+#pragma HLS ARRAY_PARTITION variable=acc complete dim=4
 
   // the layer's weight exponent: each exact tile sum is shifted right by it (a barrel shift of at
   // most MAX_WEIGHT_SHIFT; tsum_t carries that many extra fractional bits, so no bit is lost and
@@ -249,100 +266,118 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
   const bool from_b = CFG::B_IS_SOURCE && d.from_b;
   const bool to_r = CFG::HAS_R && d.to_r;
   const bool scatter = CFG::SCATTER && to_r && d.scatter;
+  const unsigned drain_iters = scatter ? d.rows : used_groups;  // per out tile
+  bias_chunk<CFG> bc = bias_chunk<CFG>();  // the biases of the last out tile read (drained in the next run)
 
 out_tiles:
-  for (unsigned to = 0; to < d.out_tiles; to++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_out_tiles
-    const bias_chunk<CFG> bc = biases.read();
+  for (unsigned to = 0; to <= d.out_tiles; to++) {
+#pragma HLS LOOP_TRIPCOUNT min=2 max=max_out_tiles
+    // a loop run per out tile (not flattened: the bias read below sits between the runs); stated
+    // so the timed C-simulation starts a new loop instance here even when no stream is read
+    UBIMOE_CYCLES(0);
+    const bool macs = to < d.out_tiles;  // the last run only drains
+    const bool drains = to > 0;
+    const unsigned bank = to & 1;  // the MACs' bank; the drain reads the other
+    const unsigned mac_iters = macs ? d.in_tiles * groups : 0;
+    const unsigned drain_now = drains ? drain_iters : 0;
+    const unsigned iters = mac_iters > drain_now ? mac_iters : drain_now;
+    const bias_chunk<CFG> drain_bc = bc;
+    if (macs) bc = biases.read();
+    const unsigned dc0 = (to - 1) * CFG::TILE_OUT;  // the drained tile's first output column
     typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT];
 #pragma HLS ARRAY_PARTITION variable=tile complete dim=0
-    unsigned ti = 0, g = 0;
-  mac:
-    for (unsigned it = 0; it < d.in_tiles * groups; it++) {
+    unsigned ti = 0, g = 0, dg = 0, dl = 0;
+  mac_drain:
+    for (unsigned it = 0; it < iters; it++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_iters
-      UBIMOE_PIPELINE(1, TM::LINEAR_PIPELINE_DEPTH);
+      UBIMOE_PIPELINE(1, TM::LINEAR_LOOP_DEPTH);
+      // acc: the MACs' read-modify-write of an accumulator is MIN_GROUPS >= 4 iterations apart (a
+      // true dependence, its distance stated); the drain reads the other bank, which no iteration
+      // of this run writes: HLS, seeing one array with a run-time bank index, holds those reads to
+      // the same distance, which is conservative and still lets the loop run at II=1
 #pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=4 true
-      if (g == 0) unpack_tile<CFG>(tiles.read(), tile);
-      const unsigned c0 = ti * CFG::TILE_IN;
-    lanes:
-      for (unsigned l = 0; l < CFG::LANES; l++) {
-#pragma HLS UNROLL
-        if (g * CFG::LANES + l < d.rows) {
-          // quantised to the MAC operand type here (a no-op when mac_in_t is in_t)
-          typename CFG::mac_in_t x[CFG::TILE_IN];
-          for (unsigned i = 0; i < CFG::TILE_IN; i++) {
-#pragma HLS UNROLL
-            x[i] = from_b ? in_t(lane_elem<L>(B, g, l, c0 + i)) : lane_elem<L>(S, g, l, c0 + i);
-          }
-          tsum_t s[CFG::TILE_OUT];
-          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-            s[o] = 0;
-          }
-          for (unsigned i = 0; i < CFG::TILE_IN; i++) {
-#pragma HLS UNROLL
-            for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-              s[o] += tile[i][o] * x[i];
-            }
-          }
-          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-            const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(s[o] >> shift) : s[o];
-            acc[g][l][o] = (ti == 0 ? acc_t(0) : acc[g][l][o]) + acc_t(v);
-          }
-        }
-      }
-      if (++g == groups) {
-        g = 0;
-        ti++;
-      }
-    }
-
-    // the drain: a group per cycle (LANES rows into B or R), or in expert mode one queued token per
-    // cycle, row dg·LANES + dl of acc scattered to R[queue[expert][r]] += p · y
-    const unsigned c0 = to * CFG::TILE_OUT;
-    const unsigned drain_iters = scatter ? d.rows : used_groups;
-    unsigned dg = 0, dl = 0;
-  drain:
-    for (unsigned it = 0; it < drain_iters; it++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-      UBIMOE_PIPELINE(1, TM::LINEAR_DRAIN_DEPTH);
-#pragma HLS DEPENDENCE variable=R type=inter false
+      // B: a pass reads B (MACs, from_b) or stores into it (drain, not to_r), never both (fc2
+      // reads the hidden rows fc1 stored in an earlier pass, and drains into R), so the drain's
+      // stores never feed a MAC read of the same run, in this iteration or another; R: every drain
+      // iteration writes rows no other iteration touches (an expert's queued tokens are distinct)
 #pragma HLS DEPENDENCE variable=B type=inter false
-      // every iteration writes rows no other iteration touches (an expert's queued tokens are distinct)
-      const unsigned g2 = scatter ? dg : it;
-      y_t y[CFG::LANES][CFG::TILE_OUT];
-#pragma HLS ARRAY_PARTITION variable=y complete dim=0
-      for (unsigned l = 0; l < CFG::LANES; l++) {
-#pragma HLS UNROLL
-        for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-          y[l][o] = engine_output<CFG>(acc[g2][l][o], bc.b[o], d.gelu);
-        }
-      }
-      if (scatter) {
-        const unsigned t = queue[d.expert][it];
-        const typename CFG::prob_t p = queue_p[d.expert][it];
-        const unsigned tg = t / CFG::LANES, tl = t % CFG::LANES;  // one run-time row per cycle
-        for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-          lane_elem<L>(R, tg, tl, c0 + o) += p * y[dl][o];
-        }
-        if (++dl == CFG::LANES) {
-          dl = 0;
-          dg++;
-        }
-      } else {
+#pragma HLS DEPENDENCE variable=B type=intra false
+#pragma HLS DEPENDENCE variable=R type=inter false
+      if (it < mac_iters) {
+        if (g == 0) unpack_tile<CFG>(tiles.read(), tile);
+        const unsigned c0 = ti * CFG::TILE_IN;
+      lanes:
         for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL
-          if (g2 * CFG::LANES + l < d.rows) {
+          if (g * CFG::LANES + l < d.rows) {
+            // quantised to the MAC operand type here (a no-op when mac_in_t is in_t)
+            typename CFG::mac_in_t x[CFG::TILE_IN];
+            for (unsigned i = 0; i < CFG::TILE_IN; i++) {
+#pragma HLS UNROLL
+              x[i] = from_b ? in_t(lane_elem<L>(B, g, l, c0 + i)) : lane_elem<L>(S, g, l, c0 + i);
+            }
+            tsum_t s[CFG::TILE_OUT];
             for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-              if (to_r)
-                lane_elem<L>(R, g2, l, c0 + o) = lane_elem<L>(R, g2, l, c0 + o) + y[l][o];
-              else
-                lane_elem<L>(B, g2, l, c0 + o) = y[l][o];
+              s[o] = 0;
+            }
+            for (unsigned i = 0; i < CFG::TILE_IN; i++) {
+#pragma HLS UNROLL
+              for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+                s[o] += tile[i][o] * x[i];
+              }
+            }
+            for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+              const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(s[o] >> shift) : s[o];
+              acc[bank][g][l][o] = (ti == 0 ? acc_t(0) : acc[bank][g][l][o]) + acc_t(v);
+            }
+          }
+        }
+        if (++g == groups) {
+          g = 0;
+          ti++;
+        }
+      }
+
+      // the drain of the previous out tile: a group per iteration (LANES rows into B or R), or in
+      // expert mode one queued token per iteration, row dg·LANES + dl of acc scattered to
+      // R[queue[expert][r]] += p · y
+      if (it < drain_now) {
+        const unsigned g2 = scatter ? dg : it;
+        y_t y[CFG::LANES][CFG::TILE_OUT];
+#pragma HLS ARRAY_PARTITION variable=y complete dim=0
+        for (unsigned l = 0; l < CFG::LANES; l++) {
+#pragma HLS UNROLL
+          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+            y[l][o] = engine_output<CFG>(acc[bank ^ 1][g2][l][o], drain_bc.b[o], d.gelu);
+          }
+        }
+        if (scatter) {
+          const unsigned t = queue[d.expert][it];
+          const typename CFG::prob_t p = queue_p[d.expert][it];
+          const unsigned tg = t / CFG::LANES, tl = t % CFG::LANES;  // one run-time row per cycle
+          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+            lane_elem<L>(R, tg, tl, dc0 + o) += p * y[dl][o];
+          }
+          if (++dl == CFG::LANES) {
+            dl = 0;
+            dg++;
+          }
+        } else {
+          for (unsigned l = 0; l < CFG::LANES; l++) {
+#pragma HLS UNROLL
+            if (g2 * CFG::LANES + l < d.rows) {
+              for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+                if (to_r)
+                  lane_elem<L>(R, g2, l, dc0 + o) = lane_elem<L>(R, g2, l, dc0 + o) + y[l][o];
+                else
+                  lane_elem<L>(B, g2, l, dc0 + o) = y[l][o];
+              }
             }
           }
         }

@@ -55,7 +55,8 @@ export function patchBuffers(params: PatchEmbedParams, dims: ModelDims, shared: 
     { name: 'head', widthBits: A, words: dims.D, banks: banks('head') },
     { name: 'pos0', widthBits: A, words: dims.D, banks: apw }, // position_rows: pos_embed[0]
     { name: 'no_buffer', widthBits: A, words: dims.numPatches, banks: 1 }, // the engine's unused B
-    { name: 'acc', widthBits: p.accum.width, words: accRows * params.tile_out, banks: params.tile_out },
+    // the engine's accumulators, double-buffered (linear.h: out tile t accumulates while t − 1 drains)
+    { name: 'acc', widthBits: p.accum.width, words: 2 * accRows * params.tile_out, banks: 2 * params.tile_out },
     { name: 'bias', widthBits: p.bias.width, words: dims.D, banks: params.tile_out }, // engine_read
   ];
 }

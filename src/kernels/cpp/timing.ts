@@ -8,7 +8,7 @@
  */
 import type { Board } from '../../board/schema.js';
 import { COST, LATENCY } from '../costConstants.js';
-import { portBytesPerCycle } from '../costModel.js';
+import { LINEAR_LOOP_DEPTH, portBytesPerCycle } from '../costModel.js';
 import type { KernelName } from '../params.js';
 import type { SharedParams } from '../types.js';
 import { k, t, type CppStruct } from './struct.js';
@@ -49,8 +49,7 @@ export function timingStructs(input: TimingInput): CppStruct[] {
       k('AXI_FIRST_BEAT_CYCLES', COST.AXI_FIRST_BEAT_CYCLES, 'm_axi: from a burst request to its first beat'),
       k('BYTE_UNITS', BYTE_UNITS, 'm_axi rates and burst sizes are counted in 1/BYTE_UNITS byte'),
       k('KERNEL_START_CYCLES', COST.KERNEL_START_CYCLES, 'per kernel call: start/done handshake, arguments'),
-      k('LINEAR_PIPELINE_DEPTH', COST.LINEAR_PIPELINE_DEPTH, 'the linear engine MAC loop'),
-      k('LINEAR_DRAIN_DEPTH', COST.LINEAR_DRAIN_DEPTH, 'the linear engine drain loop'),
+      k('LINEAR_LOOP_DEPTH', LINEAR_LOOP_DEPTH, "the linear engine's merged MAC + drain loop (its longer path)"),
       k('GATE_PIPELINE_DEPTH', COST.GATE_PIPELINE_DEPTH, 'the per-token softmax + top-k loop'),
       ...Object.entries(LATENCY).map(([name, value]) => k(name, value)),
     ],
