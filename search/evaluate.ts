@@ -176,7 +176,7 @@ export class Evaluator {
   ): KernelCost {
     const slrs = cuSlrs(first, units, this.nSlr);
     const figs = slrs.map((s) => this.kernelFigure(kernel, params, shared, s));
-    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources };
+    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + (shared.weightPorts ?? 1) };
   }
 
   /** Like kernelCost, without filling the cache (the exhaustive search costs millions once each). */
@@ -202,7 +202,7 @@ export class Evaluator {
         bySlr.set(s, (c = kernelCycles(kernel, params, dims, shared, board, s, this.opts.routing)));
       return c;
     });
-    return { cycles, slrs, resources };
+    return { cycles, slrs, resources, ports: 1 + (shared.weightPorts ?? 1) };
   }
 
   scoreCandidate(c: Candidate): Scored {

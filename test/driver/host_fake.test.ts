@@ -38,8 +38,12 @@ interface Setup {
 
 const TASK = 1;
 
-async function setUp(board: string, computeUnits: DesignFileInput['compute_units']): Promise<Setup> {
-  const p = makeProject('micro', board, { compute_units: computeUnits });
+async function setUp(
+  board: string,
+  computeUnits: DesignFileInput['compute_units'],
+  weightPorts = 1,
+): Promise<Setup> {
+  const p = makeProject('micro', board, { compute_units: computeUnits, weight_ports: weightPorts });
   const xclbin = join(p.root, 'fake.xclbin');
   writeFakeXclbin(p, xclbin);
   const objDir = join(p.root, 'obj');
@@ -179,9 +183,13 @@ async function runHost(s: Setup, exe: string, extra: string[] = []) {
 
 // one project per board and compute-unit count, shared by the describes below
 const setups = new Map<string, Promise<Setup>>();
-function setUpOnce(board: string, computeUnits: { msa_block: number; ffn_block: number }): Promise<Setup> {
-  const key = `${board} ${computeUnits.msa_block} ${computeUnits.ffn_block}`;
-  if (!setups.has(key)) setups.set(key, setUp(board, computeUnits));
+function setUpOnce(
+  board: string,
+  computeUnits: { msa_block: number; ffn_block: number },
+  weightPorts = 1,
+): Promise<Setup> {
+  const key = `${board} ${computeUnits.msa_block} ${computeUnits.ffn_block} ${weightPorts}`;
+  if (!setups.has(key)) setups.set(key, setUp(board, computeUnits, weightPorts));
   return setups.get(key)!;
 }
 afterAll(async () => {
@@ -197,10 +205,13 @@ describe.each([
     'zcu102',
     { msa_block: 2, ffn_block: 1 },
   ],
-] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits) => {
+  // weight_ports: one buffer per (region, port, CU), each in its port's bank (the fake checks every bank)
+  ['zcu102, four weight ports (HP1, HP2, HP3, HP0), two msa_block units', 'zcu102', { msa_block: 2, ffn_block: 1 }, 4],
+  ['u280, two weight ports, two ffn_block units', 'u280', { msa_block: 1, ffn_block: 2 }, 2],
+] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits, weightPorts = 1) => {
   let s: Setup;
   beforeAll(async () => {
-    s = await setUpOnce(board, computeUnits);
+    s = await setUpOnce(board, computeUnits, weightPorts);
   }, 900_000);
 
   test('through the driver: answers in order with the same bits as the csim runner; every sync and bank right', async () => {

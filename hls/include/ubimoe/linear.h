@@ -135,22 +135,23 @@ read_passes:
                        TM::AXI_FIRST_BEAT_CYCLES);
       word_t words[4];
       weight_row<P>(w0, w1, w2, w3, (d.w_off + d.bias_off) / P + br, words);
+      // the row's P words unpacked side by side: field k is bias br·ROW_BIASES + k
+      const unsigned row_biases = P * CFG::BIASES_PER_WORD;
+      typename CFG::bias_t fields[P * CFG::BIASES_PER_WORD];
       for (unsigned q = 0; q < P; q++) {
 #pragma HLS UNROLL
-        const unsigned wi = br * P + q;
-        if (wi == bias_words && scale_words) {
+        unpack_word<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::AXI_BITS>(
+            words[q], fields + q * CFG::BIASES_PER_WORD);
+        if (scale_words && br * P + q == bias_words) {
           // the scale word: s in its low bits, clamped to the bound the shifter is built for
           const unsigned s = ap_uint<32>(words[q].range(31, 0)).to_uint();
           d.shift = s < CFG::MAX_WEIGHT_SHIFT ? s : CFG::MAX_WEIGHT_SHIFT;
-        } else if (wi < bias_words) {
-          typename CFG::bias_t fields[CFG::BIASES_PER_WORD];
-          unpack_word<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::AXI_BITS>(words[q], fields);
-          for (unsigned l = 0; l < CFG::BIASES_PER_WORD; l++) {
-#pragma HLS UNROLL
-            const unsigned c = wi * CFG::BIASES_PER_WORD + l;
-            if (c < out && c < CFG::MAX_OUT) bias[c] = fields[l];
-          }
         }
+      }
+      for (unsigned k = 0; k < row_biases; k++) {
+#pragma HLS UNROLL
+        const unsigned c = br * row_biases + k;  // beyond `out`: the scale word or padding
+        if (c < out && c < CFG::MAX_OUT) bias[c] = fields[k];
       }
     }
     to_mac.write(d);
