@@ -117,7 +117,7 @@ void engine_read(const typename CFG::word_t *w0, const typename CFG::word_t *w1,
   const unsigned scale_words = CFG::MAX_WEIGHT_SHIFT > 0 ? 1 : 0;  // the scale word after the biases
   const unsigned max_bias_rows =
       ((CFG::MAX_OUT + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD + scale_words + P - 1) / P;
-  const unsigned bias_banks = CFG::BIAS_BANKS;  // written BIASES_PER_WORD a cycle, read TILE_OUT a cycle
+  const unsigned bias_banks = CFG::BIAS_BANKS;  // written P·BIASES_PER_WORD a cycle, read TILE_OUT a cycle
   typename CFG::bias_t bias[CFG::MAX_OUT];
 #pragma HLS ARRAY_PARTITION variable=bias cyclic factor=bias_banks
 read_passes:
@@ -135,7 +135,7 @@ read_passes:
                        TM::AXI_FIRST_BEAT_CYCLES);
       word_t words[4];
       weight_row<P>(w0, w1, w2, w3, (d.w_off + d.bias_off) / P + br, words);
-      // the row's P words unpacked side by side: field k is bias br·ROW_BIASES + k
+      // the row's P words unpacked side by side: field k is bias br·row_biases + k
       const unsigned row_biases = P * CFG::BIASES_PER_WORD;
       typename CFG::bias_t fields[P * CFG::BIASES_PER_WORD];
       for (unsigned q = 0; q < P; q++) {
