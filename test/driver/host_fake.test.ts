@@ -135,8 +135,10 @@ function expectCleanLog(s: Setup, report: SyncReport): void {
   expect(report.violations).toEqual([]);
   const requests = inputs(s.p).length;
   const cus = Object.values(parseLinkConfig(linkConfigText(s.p.dir)).units).flat();
-  // weights once per CU that ran, then one input per request; tokens and expert routing out per request
-  expect(report.inputsSynced).toBe(Object.keys(report.starts).length + requests);
+  // weights once per CU that ran and weight port (one buffer each), then one input per request;
+  // tokens and expert routing out per request
+  const ports = s.p.design.shared.weightPorts ?? 1;
+  expect(report.inputsSynced).toBe(Object.keys(report.starts).length * ports + requests);
   expect(report.outputsSynced).toBe(2 * requests);
   expect(Object.values(report.starts).reduce((a, b) => a + b, 0)).toBe(expectedStarts(s));
   for (const cu of Object.keys(report.starts)) expect(cus).toContain(cu);
