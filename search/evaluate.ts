@@ -99,7 +99,7 @@ export class Evaluator {
     // kernel costs are cached by the mixed-radix number of the genes they depend on (exact below 2^53)
     if (space.size > Number.MAX_SAFE_INTEGER)
       throw new Error(`search space of ${space.size} designs is too large to index`);
-    const sharedShape = ['clock_mhz', 'axi_width_bits', 'stream_depth'];
+    const sharedShape = ['clock_mhz', 'axi_width_bits', 'stream_depth', 'weight_ports'];
     const forKernel = (k: KernelName) =>
       strides(
         (name, kernel) =>
@@ -132,11 +132,12 @@ export class Evaluator {
     );
   }
 
-  shared(c: Pick<Candidate, 'clockMhz' | 'axiWidthBits' | 'streamDepth'>): SharedParams {
+  shared(c: Pick<Candidate, 'clockMhz' | 'axiWidthBits' | 'streamDepth' | 'weightPorts'>): SharedParams {
     return {
       clockMhz: c.clockMhz,
       axiWidthBits: c.axiWidthBits,
       streamDepth: c.streamDepth,
+      weightPorts: c.weightPorts,
       precision: this.precision,
     };
   }
@@ -148,7 +149,7 @@ export class Evaluator {
     shared: SharedParams,
     slr: number,
   ): { cycles: number; resources: KernelCost['resources'] } {
-    const key = `${kernel}|${Object.values(params).join(',')}|${shared.clockMhz},${shared.axiWidthBits},${shared.streamDepth}|${slr}`;
+    const key = `${kernel}|${Object.values(params).join(',')}|${shared.clockMhz},${shared.axiWidthBits},${shared.streamDepth},${shared.weightPorts ?? 1}|${slr}`;
     let f = this.kernelCache.get(key);
     if (!f) {
       this.kernelEvaluations++;
@@ -175,7 +176,7 @@ export class Evaluator {
   ): KernelCost {
     const slrs = cuSlrs(first, units, this.nSlr);
     const figs = slrs.map((s) => this.kernelFigure(kernel, params, shared, s));
-    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources };
+    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + (shared.weightPorts ?? 1) };
   }
 
   /** Like kernelCost, without filling the cache (the exhaustive search costs millions once each). */
@@ -201,7 +202,7 @@ export class Evaluator {
         bySlr.set(s, (c = kernelCycles(kernel, params, dims, shared, board, s, this.opts.routing)));
       return c;
     });
-    return { cycles, slrs, resources };
+    return { cycles, slrs, resources, ports: 1 + (shared.weightPorts ?? 1) };
   }
 
   scoreCandidate(c: Candidate): Scored {

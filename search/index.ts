@@ -42,6 +42,7 @@ export interface SearchOptions {
   clockMhz?: number;
   axiWidthBits?: number;
   streamDepth?: number;
+  weightPorts?: number;
   routing?: Routing;
   /** precision preset of every candidate (default w16a32) */
   precision?: PrecisionPreset;
@@ -66,7 +67,7 @@ export function describeCandidate(c: Candidate): string {
   const m = k.msa_block;
   const f = k.ffn_block;
   return (
-    `${c.clockMhz}MHz axi${c.axiWidthBits} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}` +
+    `${c.clockMhz}MHz axi${c.axiWidthBits} w${c.weightPorts} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}` +
     ` msa ${m.tile_in}x${m.tile_out}x${m.token_lanes} attn ${m.q_parallel}x${m.key_block}` +
     ` ffn ${f.tile_in}x${f.tile_out}x${f.token_lanes}`
   );
@@ -86,6 +87,7 @@ export function candidateDesignFile(
     clock_mhz: c.clockMhz,
     axi_width_bits: c.axiWidthBits,
     stream_depth: c.streamDepth,
+    weight_ports: c.weightPorts,
     precision: opts.precision ?? 'w16a32',
     kernels: c.kernels,
     ...(multiSlr ? { placement: c.placement } : {}),
@@ -110,6 +112,7 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
       clockMhz: c.clockMhz,
       axiWidthBits: c.axiWidthBits,
       streamDepth: c.streamDepth,
+      weightPorts: c.weightPorts,
       precision: PRECISIONS[opts.precision ?? 'w16a32'],
     },
     kernels: c.kernels,
@@ -130,6 +133,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
     clockMhz: opts.clockMhz,
     axiWidthBits: opts.axiWidthBits,
     streamDepth: opts.streamDepth,
+    weightPorts: opts.weightPorts,
   });
   const ev = new Evaluator(space, {
     objective: opts.objective,

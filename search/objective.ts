@@ -17,6 +17,7 @@ export interface KernelCost {
   cycles: number[]; // per compute unit, in CU order (first = the latency path)
   slrs: number[]; // SLR of each compute unit
   resources: Resources; // one compute unit
+  ports: number; // m_axi ports of one compute unit (gmem_act and the weight ports): the platform interconnect
 }
 
 export interface Scored {
@@ -104,13 +105,15 @@ export class Scorer {
       const r = k.resources;
       for (const s of k.slrs) {
         const o = s * 5;
-        infraLut += 2 * COST.INFRA_LUT_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_LUT);
-        infraFf += 2 * COST.INFRA_FF_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_FF);
+        const lut = k.ports * COST.INFRA_LUT_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_LUT);
+        const ff = k.ports * COST.INFRA_FF_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_FF);
+        infraLut += lut;
+        infraFf += ff;
         used[o] += r.dsp;
         used[o + 1] += r.bram18;
         used[o + 2] += r.uram;
-        used[o + 3] += r.lut + 2 * COST.INFRA_LUT_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_LUT);
-        used[o + 4] += r.ff + 2 * COST.INFRA_FF_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_FF);
+        used[o + 3] += r.lut + lut;
+        used[o + 4] += r.ff + ff;
         dsp += r.dsp;
       }
     }

@@ -2,7 +2,8 @@
  * The design space: one gene per design.yaml parameter that matters for speed, each with its
  * legal values in increasing order of parallelism/speed (so "up" is always "faster, bigger").
  */
-import { slrCount } from '../src/board/resources.js';
+import { kernelMemory, slrCount } from '../src/board/resources.js';
+import { WEIGHT_PORTS } from '../src/design/schema.js';
 import type { Board } from '../src/board/schema.js';
 import type { ComputeUnits, KernelParams, Placement } from '../src/design/estimate.js';
 import type { ModelDims } from '../src/model/config.js';
@@ -24,6 +25,7 @@ export interface Candidate {
   clockMhz: number;
   axiWidthBits: number;
   streamDepth: number;
+  weightPorts: number;
   kernels: KernelParams;
   placement: Placement;
   computeUnits: ComputeUnits;
@@ -34,6 +36,7 @@ export interface SpaceOptions {
   clockMhz?: number; // fix the clock
   axiWidthBits?: number; // fix the AXI width
   streamDepth?: number; // fix the stream depth
+  weightPorts?: number; // fix the weight ports
   maxComputeUnits?: number; // replication searched for the throughput objective (default 4)
 }
 
@@ -58,6 +61,12 @@ export function pow2Divisors(dims: number[], cap: number): number[] {
 const range = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 
 export const AXI_WIDTHS = [64, 128, 256, 512];
+
+/** The weight port counts a board allows: those the kernels take, up to its kernel memory's channels. */
+export function boardWeightPorts(board: Board): number[] {
+  const channels = kernelMemory(board).count;
+  return WEIGHT_PORTS.filter((p) => p <= channels);
+}
 export const STREAM_DEPTHS = [16, 32, 64, 128, 256];
 export const MAX_TILE = 256;
 export const MAX_LANES = 8;
@@ -111,6 +120,11 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
   );
   add('axi_width_bits', 'shared', opts.axiWidthBits !== undefined ? [opts.axiWidthBits] : AXI_WIDTHS);
   add('stream_depth', 'shared', opts.streamDepth !== undefined ? [opts.streamDepth] : STREAM_DEPTHS);
+  if (opts.weightPorts !== undefined && !boardWeightPorts(board).includes(opts.weightPorts))
+    throw new UserError(
+      `--weight-ports ${opts.weightPorts}: board ${board.name} allows ${boardWeightPorts(board).join(', ')}`,
+    );
+  add('weight_ports', 'shared', opts.weightPorts !== undefined ? [opts.weightPorts] : boardWeightPorts(board));
   for (const [name, values] of Object.entries(legalKernelValues(dims)))
     add(name, name.split('.')[1] as KernelOfGene, values);
   const nSlr = slrCount(board);
@@ -128,6 +142,7 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
     clockMhz: get(genome, 'clock_mhz'),
     axiWidthBits: get(genome, 'axi_width_bits'),
     streamDepth: get(genome, 'stream_depth'),
+    weightPorts: get(genome, 'weight_ports'),
     kernels: {
       patch_embed: {
         tile_in: get(genome, 'kernels.patch_embed.tile_in'),

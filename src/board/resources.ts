@@ -50,3 +50,13 @@ export function localMemory(board: Board, slr: number): Array<{ memory: Memory; 
 export function totalBandwidthGBps(board: Board): number {
   return board.memory.reduce((a, m) => a + m.count * m.gbps_each, 0);
 }
+
+/**
+ * The memory group the kernels use: the group with the most bandwidth (HBM on U280/U50, DDR on
+ * U250, the HP ports on Zynq). Its channel count bounds a design's weight_ports.
+ */
+export function kernelMemory(board: Board): Memory {
+  const usable = board.memory.filter((m) => m.kind !== 'plram');
+  const pool = usable.length ? usable : board.memory;
+  return pool.reduce((best, m) => (m.count * m.gbps_each > best.count * best.gbps_each ? m : best));
+}

@@ -59,7 +59,8 @@ const resCells = (r: Resources) => RESOURCE_KEYS.map((k) => int(r[k]));
 export function formatEstimate(d: Design, e: DesignEstimate): string {
   const ms = (c: number) => (c / (e.clockMhz * 1e3)).toFixed(3);
   const multi = e.slrs.length > 1;
-  let out = `ubimoe estimate: ${d.model.name} on ${d.board.name} at ${e.clockMhz} MHz — every figure is PREDICTED by the cost model (docs/cost-model.md), not measured\n\n`;
+  const ports = d.shared.weightPorts ?? 1;
+  let out = `ubimoe estimate: ${d.model.name} on ${d.board.name} at ${e.clockMhz} MHz, AXI ${d.shared.axiWidthBits}-bit, ${ports} weight port${ports > 1 ? 's' : ''} per kernel — every figure is PREDICTED by the cost model (docs/cost-model.md), not measured\n\n`;
   const head = [
     'per kernel (predicted)',
     'calls',

@@ -33,6 +33,7 @@ interface SearchOpts {
   clock?: string;
   axiWidth?: string;
   streamDepth?: string;
+  weightPorts?: string;
   routing?: string;
   routingCheckpoint?: string;
   routingInput?: string;
@@ -100,6 +101,10 @@ export function registerSearch(program: Command): void {
     )
     .option('--clock <MHz>', "fix the clock (one of the board's allowed clocks)")
     .option('--axi-width <bits>', `fix the AXI width (${AXI_WIDTHS.join(', ')})`)
+    .option(
+      '--weight-ports <n>',
+      "fix the weight ports per kernel (1, 2 or 4; at most the channels of the board's kernel memory)",
+    )
     .option('--stream-depth <n>', `fix the stream depth (${STREAM_DEPTHS.join(', ')})`)
     .option(
       '--precision <preset>',
@@ -134,6 +139,8 @@ export function registerSearch(program: Command): void {
         throw new UserError(`--axi-width: ${axiWidthBits} must be one of ${AXI_WIDTHS.join(', ')}`);
       const streamDepth =
         opts.streamDepth !== undefined ? parsePositiveInt(opts.streamDepth, '--stream-depth') : undefined;
+      const weightPorts =
+        opts.weightPorts !== undefined ? parsePositiveInt(opts.weightPorts, '--weight-ports') : undefined;
       if (!(PRECISION_PRESETS as readonly string[]).includes(opts.precision))
         throw new UserError(
           `--precision: '${opts.precision}' is not a preset (${PRECISION_PRESETS.join(', ')})`,
@@ -165,6 +172,7 @@ export function registerSearch(program: Command): void {
         clockMhz,
         axiWidthBits,
         streamDepth,
+        weightPorts,
         routing,
         precision: opts.precision as (typeof PRECISION_PRESETS)[number],
         onProgress: tty

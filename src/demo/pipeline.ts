@@ -258,7 +258,7 @@ export function demoSummary(r: DemoResult): string {
   const k = r.design.kernels;
   const lines = [
     '',
-    `design for ${r.board.name} (${r.board.part}), ${r.model.name}, ${r.design.shared.clockMhz} MHz, AXI ${r.design.shared.axiWidthBits}-bit:`,
+    `design for ${r.board.name} (${r.board.part}), ${r.model.name}, ${r.design.shared.clockMhz} MHz, AXI ${r.design.shared.axiWidthBits}-bit, ${weightPortsText(r.design.shared.weightPorts ?? 1)}:`,
     `  msa_block ${k.msa_block.tile_in}x${k.msa_block.tile_out} tile x ${k.msa_block.token_lanes} lanes, attention ${k.msa_block.q_parallel} rows x ${k.msa_block.key_block} keys;` +
       ` ffn_block ${k.ffn_block.tile_in}x${k.ffn_block.tile_out} x ${k.ffn_block.token_lanes} lanes; patch_embed ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}`,
     `predicted (cost model, not measured): ${e.latencyMs.toFixed(2)} ms/image, ${e.imagesPerSecond.toFixed(1)} images/s, ${e.gops.toFixed(1)} GOPS`,
@@ -286,4 +286,9 @@ export function demoSummary(r: DemoResult): string {
     `report: ${r.reportPath}`,
   );
   return lines.join('\n') + '\n';
+}
+
+/** "1 weight port" / "2 weight ports" (per kernel). */
+function weightPortsText(ports: number): string {
+  return `${ports} weight port${ports > 1 ? 's' : ''}`;
 }

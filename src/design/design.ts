@@ -74,6 +74,7 @@ export function resolveDesign(value: unknown, what: string): Design {
       clockMhz: file.clock_mhz,
       axiWidthBits: file.axi_width_bits,
       streamDepth: file.stream_depth,
+      weightPorts: file.weight_ports,
       precision,
     },
     kernels: file.kernels,

@@ -283,9 +283,11 @@ export function combine(
   for (const k of kernels)
     for (const s of k.slrs) {
       addInto(used[s], k.resourcesPerCu);
-      // platform interconnect for the CU's two m_axi ports; SLR-crossing slices if no local memory
-      infra[s].lut += 2 * COST.INFRA_LUT_PER_PORT;
-      infra[s].ff += 2 * COST.INFRA_FF_PER_PORT;
+      // platform interconnect for the CU's m_axi ports (gmem_act and the weight ports); SLR-crossing
+      // slices if no local memory
+      const ports = 1 + (shared.weightPorts ?? 1);
+      infra[s].lut += ports * COST.INFRA_LUT_PER_PORT;
+      infra[s].ff += ports * COST.INFRA_FF_PER_PORT;
       const local = board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === s));
       if (!local) {
         infra[s].lut += COST.SLR_CROSSING_LUT;

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import type { Design } from './design.js';
 
 /** Version of the packed weights layout (docs/weights.md); part of the hash. */
-export const WEIGHTS_FORMAT_VERSION = 2; // 2: the MoE gates as tiled linear layers on the engine
+// 2: the MoE gates as tiled linear layers on the engine; 3: the weight port count in the header
+// (word 100), segments and tiles padded to whole multiples of it
+export const WEIGHTS_FORMAT_VERSION = 3;
 
 /** JSON with object keys sorted at every level (a canonical form to hash). */
 export function canonicalJson(value: unknown): string {
@@ -30,6 +32,7 @@ export function designHash(design: Design): string {
     clock_mhz: design.shared.clockMhz,
     axi_width_bits: design.shared.axiWidthBits,
     stream_depth: design.shared.streamDepth,
+    weight_ports: design.shared.weightPorts ?? 1,
     precision: design.shared.precision,
     kernels: design.kernels,
     placement: design.placement,

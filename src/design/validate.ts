@@ -7,6 +7,7 @@ import * as ffn from '../kernels/cpp/ffn_block.js';
 import * as msa from '../kernels/cpp/msa_block.js';
 import * as patch from '../kernels/cpp/patch_embed.js';
 import { formats } from '../kernels/cpp/formats.js';
+import { kernelMemory } from '../board/resources.js';
 import { UserError } from '../util/errors.js';
 import type { Design } from './design.js';
 
@@ -29,6 +30,7 @@ function checkDesign(design: Design): void {
       `clock_mhz: ${shared.clockMhz} MHz is not a clock of board ${design.board.name} (allowed: ${clocks.join(', ')})`,
     );
   checkPlacement(design);
+  checkWeightPorts(design);
   const p = shared.precision;
   for (const [name, t] of Object.entries(p))
     if (t.width > shared.axiWidthBits)
@@ -49,6 +51,16 @@ function checkDesign(design: Design): void {
   patch.templateContext(kernels.patch_embed, dims, shared, design.model);
   msa.templateContext(kernels.msa_block, dims, shared, design.model);
   ffn.templateContext(kernels.ffn_block, dims, shared, design.model);
+}
+
+/** At most one weight port per channel of the memory group the kernels use (connectivity.ts). */
+export function checkWeightPorts(design: Design): void {
+  const ports = design.shared.weightPorts ?? 1;
+  const mem = kernelMemory(design.board);
+  if (ports > mem.count)
+    throw new UserError(
+      `weight_ports: ${ports} ports need ${ports} memory channels; board ${design.board.name} has ${mem.count} (${mem.kind}${mem.count > 1 ? ` ${mem.bank_prefix}0..${mem.count - 1}` : ''})`,
+    );
 }
 
 /** Every kernel placed on an SLR the board has. */

@@ -9,6 +9,7 @@ import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { weightLayout as ffnLayout } from '../kernels/cpp/ffn_block.js';
 import { frac, type Fx } from '../kernels/cpp/fixed.js';
 import {
+  linearWords,
   perWord,
   wordsFor,
   type KernelWeights,
@@ -143,6 +144,7 @@ class Packer {
   constructor(
     private readonly ckpt: Checkpoint,
     private readonly axi: number,
+    private readonly ports = 1,
   ) {}
 
   private source(slice: TensorSlice, count: number): { data: Float32Array; label: string } {
@@ -201,9 +203,12 @@ class Packer {
     }
   }
 
-  /** The scale word (docs/weights.md): the exponent in the low 32 bits of the segment's last word. */
-  private putScaleWord(buf: Uint8Array, base: number, seg: Segment): void {
-    if (seg.maxShift > 0) putField(buf, (base + seg.offset + seg.words - 1) * this.axi, 32, this.shift);
+  /**
+   * The scale word (docs/weights.md): the exponent in the low 32 bits of word `at` of the segment
+   * (right after its biases or rows; the words after it, if any, pad the segment to the weight ports).
+   */
+  private putScaleWord(buf: Uint8Array, base: number, seg: Segment, at: number): void {
+    if (seg.maxShift > 0) putField(buf, (base + seg.offset + at) * this.axi, 32, this.shift);
     this.shift = 0;
   }
 
@@ -219,7 +224,17 @@ class Packer {
         : (o: number, c: number) => w[o * seg.in + c];
       const wb = seg.weightFx.width;
       const wpw = perWord(wb, axi);
-      const tileWords = wordsFor(seg.tileIn * seg.tileOut, wb, axi);
+      const { tileWords, weightWords, biasWords } = linearWords(
+        seg.in,
+        seg.out,
+        seg.tileIn,
+        seg.tileOut,
+        seg.weightFx,
+        seg.biasFx,
+        axi,
+        seg.maxShift,
+        this.ports,
+      );
       const inTiles = seg.in / seg.tileIn;
       const { tileIn: TI, tileOut: TO } = seg;
       const wr = fieldWriter(buf, seg.weightFx);
@@ -239,10 +254,10 @@ class Packer {
           }
         }
       this.record(label, seg.weightFx, seg.in * seg.used);
-      this.putScaleWord(buf, base, seg);
+      this.putScaleWord(buf, base, seg, weightWords + biasWords);
       const bw = seg.biasFx.width;
       const bpw = perWord(bw, axi);
-      const biasBase = base + seg.offset + (seg.out / TO) * inTiles * tileWords;
+      const biasBase = base + seg.offset + weightWords;
       if (b) {
         const br = fieldWriter(buf, seg.biasFx);
         for (let c = 0; c < seg.used; c++)
@@ -265,7 +280,7 @@ class Packer {
             seg.transpose ? data[c * rows + r] : data[r * cols + c],
           );
       this.record(label, seg.fx, rows * cols);
-      this.putScaleWord(buf, base, seg);
+      this.putScaleWord(buf, base, seg, rows * rowWords);
     }
   }
 }
@@ -296,6 +311,7 @@ export function packWeights(design: Design, ckpt: Checkpoint): PackedWeights {
   dv.setUint32(88, axi, true);
   dv.setUint32(92, layouts.length, true);
   dv.setUint32(96, depth, true);
+  dv.setUint32(100, design.shared.weightPorts ?? 1, true);
   regions.forEach((r, i) => {
     const e = FIXED_HEADER_BYTES + i * REGION_ENTRY_BYTES;
     for (let j = 0; j < 16; j++) bytes[e + j] = j < r.name.length ? r.name.charCodeAt(j) : 0;
@@ -310,7 +326,7 @@ export function packWeights(design: Design, ckpt: Checkpoint): PackedWeights {
     dv.setUint32(table + 8 * b + 4, ffn.blocks[b].offset, true);
   }
 
-  const packer = new Packer(ckpt, axi);
+  const packer = new Packer(ckpt, axi, design.shared.weightPorts ?? 1);
   layouts.forEach((l, i) => {
     const region = bytes.subarray(regions[i].offset, regions[i].offset + regions[i].bytes);
     for (const blk of l.blocks) for (const seg of blk.segments) packer.segment(region, blk.offset, seg);

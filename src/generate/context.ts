@@ -18,6 +18,7 @@ import { templateContext as msaContext } from '../kernels/cpp/msa_block.js';
 import { templateContext as patchContext } from '../kernels/cpp/patch_embed.js';
 import { cType, k, renderStruct, t, type CppStruct, type CppType } from '../kernels/cpp/struct.js';
 import { timingStructs, withTiming } from '../kernels/cpp/timing.js';
+import { weightPortNames } from '../kernels/cpp/common.js';
 import type { KernelName } from '../kernels/params.js';
 import type { ModelConfig, ModelDims } from '../model/config.js';
 import { packageRoot, templatesDir } from '../util/paths.js';
@@ -34,6 +35,7 @@ export interface RenderContext {
   modelStruct: CppStruct;
   timingStructs: CppStruct[]; // timing_cfg and each kernel's <kernel>_timing_cfg (src/kernels/cpp/timing.ts)
   values: { tokenWords: number; pixelWords: number; routingWords: number };
+  weightPorts: WeightPortsContext;
   /** Renders templates/<template> (ejs) with this context plus `extra`. */
   render(template: string, extra?: Record<string, unknown>): string;
 }
@@ -51,6 +53,31 @@ export const templateHelpers = {
   cType,
   renderStruct,
 };
+
+/**
+ * How the templates spell a kernel's weight ports (design weight_ports): the top function's
+ * arguments (`params`, `names`), and the four port pointers every weight reader takes (`args4`:
+ * the spare ones repeat the first; ubimoe/common.h).
+ */
+export interface WeightPortsContext {
+  count: number;
+  names: string[];
+  bundles: string[];
+  params: string;
+  args4: string;
+}
+
+export function weightPortsContext(ports: number): WeightPortsContext {
+  const ws = weightPortNames(ports);
+  const names = ws.map((w) => w.arg);
+  return {
+    count: ports,
+    names,
+    bundles: ws.map((w) => w.bundle),
+    params: names.map((n) => `const word_t *${n}`).join(', '),
+    args4: [0, 1, 2, 3].map((i) => names[i] ?? names[0]).join(', '),
+  };
+}
 
 export function ubimoeVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -118,6 +145,7 @@ export function renderContext(design: Design): RenderContext {
       pixelWords: model.in_chans * model.img_h * wordsFor(model.img_w, f.act.width, axi),
       routingWords: Math.max(1, moeBlocks * dims.numTokens * dims.topK),
     },
+    weightPorts: weightPortsContext(shared.weightPorts ?? 1),
     render(template: string, extra: Record<string, unknown> = {}): string {
       const file = join(templatesDir, template);
       return ejs.render(

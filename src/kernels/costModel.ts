@@ -3,7 +3,7 @@
  * patch_embed.ts, msa_block.ts and ffn_block.ts. Pure functions of numbers, the board and the
  * design-wide SharedParams; every constant comes from costConstants.ts.
  */
-import { channelSlrs } from '../board/resources.js';
+import { channelSlrs, kernelMemory } from '../board/resources.js';
 import type { Board, Resources } from '../board/schema.js';
 import { tableShape } from './cpp/tables.js';
 import { COST, LATENCY } from './costConstants.js';
@@ -137,10 +137,15 @@ export interface LinearShape {
   lanes: number;
 }
 
+/** The weight ports of a design (weight_ports; 1 when absent). */
+export const weightPortCount = (shared: SharedParams): number => shared.weightPorts ?? 1;
+
 /**
- * Cycles to bring one tile_in × tile_out weight tile on chip through a port sustaining
- * `bytesPerCycle`: engine_read reads one AXI word per cycle, or slower when the port is. A layer's
- * tiles are one sequential burst after its biases (its AXI latency: passFetchCycles).
+ * Cycles to bring one tile_in × tile_out weight tile on chip through the weight ports sustaining
+ * `bytesPerCycle` together (weightBytesPerCycle): engine_read reads one row of P words (one per
+ * port) per cycle, or slower when the ports are; a tile is padded to whole rows (layout.ts), and
+ * the padding crosses AXI too. A layer's tiles are one sequential burst per port after its
+ * biases (its AXI latency: passFetchCycles).
  */
 export function tileLoadCycles(
   tileIn: number,
@@ -148,9 +153,12 @@ export function tileLoadCycles(
   shared: SharedParams,
   bytesPerCycle: number,
 ): number {
+  const ports = weightPortCount(shared);
   const bits = tileIn * tileOut * shared.precision.weight.width;
   const words = Math.ceil(bits / shared.axiWidthBits);
-  return Math.max(words, bits / 8 / bytesPerCycle);
+  const rows = Math.ceil(words / ports);
+  const padBits = (rows * ports - words) * shared.axiWidthBits;
+  return Math.max(rows, (bits + padBits) / 8 / bytesPerCycle);
 }
 
 /** How a pass uses the engine besides its shape (linear.h). */
@@ -171,8 +179,13 @@ export interface PassOptions {
  * biases (one burst), then its tiles (a second burst, a second AXI latency) up to the first tile.
  */
 export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
+  const biasWords = Math.ceil(s.outDim / Math.floor(shared.axiWidthBits / shared.precision.bias.width));
   return (
-    transferCycles((s.outDim * shared.precision.bias.width) / 8, bytesPerCycle) +
+    weightTransferCycles(
+      (s.outDim * shared.precision.bias.width) / 8,
+      Math.ceil(biasWords / weightPortCount(shared)),
+      bytesPerCycle,
+    ) +
     COST.AXI_FIRST_BEAT_CYCLES +
     tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle)
   );
@@ -290,9 +303,13 @@ export function layerNormCycles(tokens: number, dim: number, lanes: number): num
   return tokens * (3 * (ceilDiv(dim, lanes) - 1) + COST.LAYERNORM_ROW_OVERHEAD);
 }
 
-/** LayerNorm's gamma and beta (`dim` values of `normWidth` bits each): two read_vector bursts. */
-export function layerNormParamCycles(dim: number, normWidth: number, bytesPerCycle: number): number {
-  return 2 * transferCycles((dim * normWidth) / 8, bytesPerCycle);
+/**
+ * LayerNorm's gamma and beta (`dim` values of `normWidth` bits each): two read_vector bursts, one
+ * word per cycle from the weight ports sustaining `bytesPerCycle` together (weightBytesPerCycle).
+ */
+export function layerNormParamCycles(dim: number, normWidth: number, bytesPerCycle: number, axiBits: number): number {
+  const words = Math.ceil(dim / Math.floor(axiBits / normWidth));
+  return 2 * weightTransferCycles((dim * normWidth) / 8, words, bytesPerCycle);
 }
 
 // ---------------------------------------------------------------------------- off-chip memory
@@ -316,6 +333,26 @@ export function portBytesPerCycle(board: Board, shared: SharedParams, call: Call
   }
   const channel = (bestGBps * 1e9) / (shared.clockMhz * 1e6);
   return Math.min(axi, channel) * (call.bandwidthShare ?? 1);
+}
+
+/**
+ * Sustained bytes per kernel cycle of a kernel's weight reads: weight_ports ports, each on its own
+ * channel of the kernels' memory group (connectivity.ts), so P times one port's rate; capped at
+ * the channels the group has (validation keeps P within them). The activations keep one port.
+ */
+export function weightBytesPerCycle(board: Board, shared: SharedParams, call: CallContext = {}): number {
+  const ports = Math.min(weightPortCount(shared), kernelMemory(board).count);
+  return ports * portBytesPerCycle(board, shared, call);
+}
+
+/**
+ * Cycles of a weight read loop taking `cycles` iterations at II=1 (one word, or one row of P words,
+ * per cycle) for `bytes` through ports sustaining `bytesPerCycle`: the slower of the two, after
+ * the AXI latency. With one port the port is the slower (it sustains less than a word a cycle).
+ */
+export function weightTransferCycles(bytes: number, cycles: number, bytesPerCycle: number): number {
+  if (bytes <= 0) return 0;
+  return COST.AXI_FIRST_BEAT_CYCLES + Math.max(cycles, Math.ceil(bytes / bytesPerCycle));
 }
 
 /** Cycles to stream `bytes` through a port sustaining `bytesPerCycle` (one long burst sequence). */

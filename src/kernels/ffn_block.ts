@@ -26,6 +26,8 @@ import {
   measuredExpertLoad,
   nonlinearUnit,
   portBytesPerCycle,
+  weightBytesPerCycle,
+  weightPortCount,
   registers,
   transferCycles,
   uniformExpertLoad,
@@ -114,7 +116,8 @@ export function cycles(
   const { D, numTokens: N } = dims;
   const p = shared.precision;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
-  const bpc = portBytesPerCycle(board, shared, call);
+  const bpc = portBytesPerCycle(board, shared, call); // the activations' port
+  const wbpc = weightBytesPerCycle(board, shared, call); // the weight ports together
   const tokenBytes = (N * D * p.activation.width) / 8;
   const shape = (inDim: number, outDim: number) => ({
     tokens: N,
@@ -130,16 +133,16 @@ export function cycles(
   const ln =
     transferCycles(tokenBytes, bpc) +
     layerNormCycles(N, D, ti) +
-    layerNormParamCycles(D, p.norm.width, bpc) +
+    layerNormParamCycles(D, p.norm.width, wbpc, shared.axiWidthBits) +
     elementwise;
   // the residual rounded back to activations, then x_out written (the routing is written in the gate stage)
   const write = elementwise + transferCycles(tokenBytes, bpc);
   if (!call.moe || dims.experts === 0) {
     const H = dims.mlpHidden;
-    const fc1 = linearCycles(shape(D, H), shared, bpc);
+    const fc1 = linearCycles(shape(D, H), shared, wbpc);
     // fc2's biases and first tile load while fc1's last tiles compute and drain
-    const fc2 = linearCycles(shape(H, D), shared, bpc, {
-      prefetched: passTailCycles(shape(D, H), shared, bpc),
+    const fc2 = linearCycles(shape(H, D), shared, wbpc, {
+      prefetched: passTailCycles(shape(D, H), shared, wbpc),
     });
     return {
       cycles: COST.KERNEL_START_CYCLES + ln + fc1 + fc2 + write,
@@ -152,7 +155,7 @@ export function cycles(
   // engine's two phases, each token's one-pass softmax + top-k (pipelined over tokens: II = the
   // cycles to read its E logits from B, whose columns are cyclic over max(tile_in, tile_out)
   // dual-port banks), the queues and the copy of the normalised tokens the gathers read
-  const gatePass = linearCycles(shape(D, gateOut(dims, to)), shared, bpc);
+  const gatePass = linearCycles(shape(D, gateOut(dims, to)), shared, wbpc);
   const select = pipelinedLoopCycles(N, gateSelectII(params, dims), COST.GATE_PIPELINE_DEPTH);
   const load = call.tokensPerExpert
     ? measuredExpertLoad(call.tokensPerExpert)
@@ -169,7 +172,7 @@ export function cycles(
     routeListCycles(E) +
     load.activeExperts * 2 * LATENCY.PLAN_PASS_CYCLES;
   const gate = gatePass + select + bookkeeping + elementwise;
-  const experts = expertCycles(params, dims, shared, load, bpc);
+  const experts = expertCycles(params, dims, shared, load, wbpc);
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + gate + experts + write,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, gate, experts, write },
@@ -223,7 +226,8 @@ export function resources(
   r.lut += 2 * to * lanes * A; // bias and residual adders
   addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
   addInto(r, fifoCost(to * p.bias.width, 2));
-  addInto(r, axiPortResources(shared.axiWidthBits), 2);
+  // gmem_act and the weight ports
+  addInto(r, axiPortResources(shared.axiWidthBits), 1 + weightPortCount(shared));
   r.lut += COST.LUT_PER_KERNEL;
   r.ff += COST.FF_PER_KERNEL;
   return r;

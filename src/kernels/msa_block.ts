@@ -29,6 +29,8 @@ import {
   weightShifterLuts,
   nonlinearUnit,
   portBytesPerCycle,
+  weightBytesPerCycle,
+  weightPortCount,
   registers,
   transferCycles,
   zeroResources,
@@ -101,7 +103,8 @@ export function cycles(
 ): CycleEstimate {
   const { D, numTokens: N } = dims;
   const p = shared.precision;
-  const bpc = portBytesPerCycle(board, shared, call);
+  const bpc = portBytesPerCycle(board, shared, call); // the activations' port
+  const wbpc = weightBytesPerCycle(board, shared, call); // the weight ports together
   const tokenBytes = (N * D * p.activation.width) / 8;
   const shape = (inDim: number, outDim: number) => ({
     tokens: N,
@@ -114,12 +117,12 @@ export function cycles(
   const ln =
     transferCycles(tokenBytes, bpc) +
     layerNormCycles(N, D, params.tile_in) +
-    layerNormParamCycles(D, p.norm.width, bpc);
-  const qkv = linearCycles(shape(D, 3 * D), shared, bpc);
+    layerNormParamCycles(D, p.norm.width, wbpc, shared.axiWidthBits);
+  const qkv = linearCycles(shape(D, 3 * D), shared, wbpc);
   const attention = attentionCycles(params, dims);
   // proj's biases and first tiles load during the attention; it drains into x (the residual),
   // which then leaves
-  const proj = linearCycles(shape(D, D), shared, bpc, { prefetched: true }) + transferCycles(tokenBytes, bpc);
+  const proj = linearCycles(shape(D, D), shared, wbpc, { prefetched: true }) + transferCycles(tokenBytes, bpc);
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + qkv + attention + proj,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv, attention, proj },
@@ -176,7 +179,8 @@ export function resources(
   addInto(r, fifoCost(qp * (kb + 1) * PROB.width, 2));
   addInto(r, fifoCost(qp * 32, 2));
   addInto(r, fifoCost(qp * oaccW, hd));
-  addInto(r, axiPortResources(shared.axiWidthBits), 2);
+  // gmem_act and the weight ports
+  addInto(r, axiPortResources(shared.axiWidthBits), 1 + weightPortCount(shared));
   r.lut += COST.LUT_PER_KERNEL;
   r.ff += COST.FF_PER_KERNEL;
   return r;

@@ -17,6 +17,9 @@ import {
   linearCycles,
   macResources,
   portBytesPerCycle,
+  weightBytesPerCycle,
+  weightPortCount,
+  weightTransferCycles,
   registers,
   transferCycles,
   zeroResources,
@@ -43,7 +46,8 @@ export function cycles(
 ): CycleEstimate {
   const p = shared.precision;
   const axi = shared.axiWidthBits;
-  const bpc = portBytesPerCycle(board, shared, call);
+  const bpc = portBytesPerCycle(board, shared, call); // the activations' port
+  const wbpc = weightBytesPerCycle(board, shared, call); // the weight ports together
   const f = formats(p);
   // gather_patches: one II=1 loop over (channel, row, word × chunk), throttled by the burst
   const apw = perWord(f.act.width, axi);
@@ -54,11 +58,13 @@ export function cycles(
     transferCycles((pixelWords * axi) / 8, bpc),
     COST.AXI_FIRST_BEAT_CYCLES + pipelinedLoopCycles(pixelWords * chunks, 1, LATENCY.AXI_READ_DEPTH),
   );
-  // position_rows: three bursts (cls, pos_embed row 0, rows 1..) and the cls row's add
-  const rowBytes = (rows: number) => (rows * wordsFor(dims.D, f.act.width, axi) * axi) / 8;
+  // position_rows: three bursts (cls, pos_embed row 0, rows 1..) from the weight ports, a word a
+  // cycle, and the cls row's add
+  const rowWords = wordsFor(dims.D, f.act.width, axi);
+  const rowBytes = (rows: number) => (rows * rowWords * axi) / 8;
   const positions =
-    2 * transferCycles(rowBytes(1), bpc) +
-    transferCycles(rowBytes(dims.numPatches), bpc) +
+    2 * weightTransferCycles(rowBytes(1), rowWords, wbpc) +
+    weightTransferCycles(rowBytes(dims.numPatches), dims.numPatches * rowWords, wbpc) +
     pipelinedLoopCycles(dims.D, 1, LATENCY.ELEMENTWISE_DEPTH);
   const inputs = Math.max(gather, positions);
   const linear = linearCycles(
@@ -71,7 +77,7 @@ export function cycles(
       lanes: 1,
     },
     { ...shared, precision: { ...p, weight: p.patch_weight } },
-    bpc,
+    wbpc,
   );
   // the tail: the cls row and the patch rows out (two bursts)
   const write = transferCycles(rowBytes(1), bpc) + transferCycles(rowBytes(dims.numPatches), bpc);
@@ -100,7 +106,8 @@ export function resources(
   addInto(r, registers(ti * to * p.patch_weight.width + 2 * to * p.bias.width));
   r.lut += 2 * to * p.activation.width;
   addInto(r, fifoCost(shared.axiWidthBits, shared.streamDepth), 2);
-  addInto(r, axiPortResources(shared.axiWidthBits), 2);
+  // gmem_act and the weight ports
+  addInto(r, axiPortResources(shared.axiWidthBits), 1 + weightPortCount(shared));
   r.lut += COST.LUT_PER_KERNEL;
   r.ff += COST.FF_PER_KERNEL;
   return r;

@@ -31,6 +31,9 @@ export interface SharedParams {
   clockMhz: number;
   axiWidthBits: number;
   streamDepth: number;
+  // m_axi ports each top kernel reads its weights through, each on its own memory channel (word
+  // j of a weight region on port j % P; docs/weights.md); 1 when absent
+  weightPorts?: number;
   precision: Precision;
 }
 

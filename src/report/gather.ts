@@ -65,6 +65,7 @@ const HARDWARE_KEYS = [
   'clock_mhz',
   'axi_width_bits',
   'stream_depth',
+  'weight_ports',
   'precision',
   'types',
   'kernels',
@@ -84,8 +85,16 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+// (weight_ports absent is 1: a design file from before the field means one port)
 const hardwareOf = (file: unknown) =>
-  canonical(Object.fromEntries(HARDWARE_KEYS.map((k) => [k, (file as Record<string, unknown>)?.[k]])));
+  canonical(
+    Object.fromEntries(
+      HARDWARE_KEYS.map((k) => {
+        const v = (file as Record<string, unknown>)?.[k];
+        return [k, k === 'weight_ports' ? (v ?? 1) : v];
+      }),
+    ),
+  );
 
 /** Report files written for another design than this project's: say so rather than mislead. */
 function staleness(

@@ -6,8 +6,10 @@
  * within ±3%, patch_embed's stages within ±10%. Three designs: the default u280 one; the design
  * the search picks on zcu102 at W8A8 (searched here: its engines' token lanes need not be powers
  * of two); and a u280 attention shape the search picked (13 query rows, not a power of two, ×
- * 8-key blocks; 6 token lanes), which runs three exp units. The micro case is in
- * test/cli/csim-cycles.test.ts. Cycle counts are deterministic; one timed build each (~30-80 s).
+ * 8-key blocks; 6 token lanes), which runs three exp units; and the zcu102 W8A8 search's design
+ * with four weight ports (weight_ports: 4, HP0..HP3), whose outputs must be the one-port design's
+ * bit for bit. The micro case is in test/cli/csim-cycles.test.ts (weight ports: test/cli/weight-
+ * ports.test.ts). Cycle counts are deterministic; one timed build each (~30-80 s).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -22,7 +24,7 @@ import { CSIM_CACHE } from './harness.js';
 const bin = join(packageRoot, 'bin', 'ubimoe.js');
 let tmp: string;
 const at = (f: string) => join(tmp, f);
-const PROJECTS = ['default-u280', 'searched-zcu102-w8a8', 'u280-13x8'];
+const PROJECTS = ['default-u280', 'searched-zcu102-w8a8', 'u280-13x8', 'searched-zcu102-w8a8-ports4'];
 const runs: Record<string, { status: number | null; stdout: string; stderr: string }> = {};
 
 // the u280 search's attention shape (ubimoe search --model m3vit-tiny --board u280, seed 1)
@@ -73,6 +75,11 @@ beforeAll(() => {
     ['generate', '--design', at('s.yaml'), '-o', at('searched-zcu102-w8a8')],
   ])
     expect(ubimoe(args).status).toBe(0);
+  // the same design with its weights on four ports (the search may have picked 1 or 2)
+  const searched = readFileSync(at('s.yaml'), 'utf8');
+  expect(searched).toMatch(/^weight_ports: \d$/m);
+  writeFileSync(at('s4.yaml'), searched.replace(/^weight_ports: \d$/m, 'weight_ports: 4'));
+  expect(ubimoe(['generate', '--design', at('s4.yaml'), '-o', at('searched-zcu102-w8a8-ports4')]).status).toBe(0);
   for (const proj of PROJECTS) {
     const r = ubimoe([
       'csim',
@@ -155,3 +162,12 @@ describe.each(['default-u280', 'searched-zcu102-w8a8'])(
     });
   },
 );
+
+describe('m3vit-tiny, zcu102 W8A8 with four weight ports', () => {
+  test('the same output tokens as the one-port design, bit for bit (only where the words come from changed)', () => {
+    for (const proj of ['searched-zcu102-w8a8', 'searched-zcu102-w8a8-ports4'])
+      expect([proj, runs[proj].status]).toEqual([proj, 0]);
+    const four = readFileSync(at('searched-zcu102-w8a8-ports4.npy'));
+    expect(four.equals(readFileSync(at('searched-zcu102-w8a8.npy')))).toBe(true);
+  });
+});

@@ -38,8 +38,12 @@ interface Setup {
 
 const TASK = 1;
 
-async function setUp(board: string, computeUnits: DesignFileInput['compute_units']): Promise<Setup> {
-  const p = makeProject('micro', board, { compute_units: computeUnits });
+async function setUp(
+  board: string,
+  computeUnits: DesignFileInput['compute_units'],
+  weightPorts = 1,
+): Promise<Setup> {
+  const p = makeProject('micro', board, { compute_units: computeUnits, weight_ports: weightPorts });
   const xclbin = join(p.root, 'fake.xclbin');
   writeFakeXclbin(p, xclbin);
   const objDir = join(p.root, 'obj');
@@ -131,8 +135,10 @@ function expectCleanLog(s: Setup, report: SyncReport): void {
   expect(report.violations).toEqual([]);
   const requests = inputs(s.p).length;
   const cus = Object.values(parseLinkConfig(linkConfigText(s.p.dir)).units).flat();
-  // weights once per CU that ran, then one input per request; tokens and expert routing out per request
-  expect(report.inputsSynced).toBe(Object.keys(report.starts).length + requests);
+  // weights once per CU that ran and weight port (one buffer each), then one input per request;
+  // tokens and expert routing out per request
+  const ports = s.p.design.shared.weightPorts ?? 1;
+  expect(report.inputsSynced).toBe(Object.keys(report.starts).length * ports + requests);
   expect(report.outputsSynced).toBe(2 * requests);
   expect(Object.values(report.starts).reduce((a, b) => a + b, 0)).toBe(expectedStarts(s));
   for (const cu of Object.keys(report.starts)) expect(cus).toContain(cu);
@@ -179,9 +185,13 @@ async function runHost(s: Setup, exe: string, extra: string[] = []) {
 
 // one project per board and compute-unit count, shared by the describes below
 const setups = new Map<string, Promise<Setup>>();
-function setUpOnce(board: string, computeUnits: { msa_block: number; ffn_block: number }): Promise<Setup> {
-  const key = `${board} ${computeUnits.msa_block} ${computeUnits.ffn_block}`;
-  if (!setups.has(key)) setups.set(key, setUp(board, computeUnits));
+function setUpOnce(
+  board: string,
+  computeUnits: { msa_block: number; ffn_block: number },
+  weightPorts = 1,
+): Promise<Setup> {
+  const key = `${board} ${computeUnits.msa_block} ${computeUnits.ffn_block} ${weightPorts}`;
+  if (!setups.has(key)) setups.set(key, setUp(board, computeUnits, weightPorts));
   return setups.get(key)!;
 }
 afterAll(async () => {
@@ -197,10 +207,13 @@ describe.each([
     'zcu102',
     { msa_block: 2, ffn_block: 1 },
   ],
-] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits) => {
+  // weight_ports: one buffer per (region, port, CU), each in its port's bank (the fake checks every bank)
+  ['zcu102, four weight ports (HP1, HP2, HP3, HP0), two msa_block units', 'zcu102', { msa_block: 2, ffn_block: 1 }, 4],
+  ['u280, two weight ports, two ffn_block units', 'u280', { msa_block: 1, ffn_block: 2 }, 2],
+] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits, weightPorts = 1) => {
   let s: Setup;
   beforeAll(async () => {
-    s = await setUpOnce(board, computeUnits);
+    s = await setUpOnce(board, computeUnits, weightPorts);
   }, 900_000);
 
   test('through the driver: answers in order with the same bits as the csim runner; every sync and bank right', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { loadBoard } from '../../src/board/load.js';
+import type { Board } from '../../src/board/schema.js';
 import { PRECISIONS, resolveDesign } from '../../src/design/design.js';
 import { estimate } from '../../src/design/estimate.js';
 import { validateDesign } from '../../src/design/validate.js';
@@ -81,6 +82,7 @@ describe('search space', () => {
             clockMhz: c.clockMhz,
             axiWidthBits: c.axiWidthBits,
             streamDepth: c.streamDepth,
+            weightPorts: c.weightPorts,
             precision: PRECISIONS.w16a32,
           },
           kernels: c.kernels,
@@ -152,6 +154,7 @@ describe('two-stage search', () => {
     // (UbiMoE's published 10.33 ms on U280 shares one linear engine per kernel; the generated kernels
     // have one per linear layer, so their predicted best is not ahead of it: docs/cost-model.md)
     const latency: Record<string, number> = {};
+    const ports: Record<string, number> = {};
     for (const board of ['zcu102', 'u280']) {
       const r = runSearch({
         model: loadModel('m3vit-tiny'),
@@ -164,8 +167,23 @@ describe('two-stage search', () => {
       expect(r.estimate.fits).toBe(true);
       // (its time is a benchmark figure: bench/search.bench.mjs)
       latency[board] = r.estimate.latencyMs;
+      ports[board] = r.designFile.weight_ports!;
     }
     expect(latency.u280).toBeLessThan(latency.zcu102);
+    // the weight-bound zcu102 design reads its weights through more than one port (HP0..HP3)
+    expect(ports.zcu102).toBeGreaterThan(1);
+  });
+
+  test('weight_ports: the values the board allows; one channel in the kernel memory: one port', () => {
+    const dims = modelDims(loadModel('m3vit-tiny'));
+    const gene = (b: Board) => buildSpace(dims, b, { objective: 'latency' }).genes.find((g) => g.name === 'weight_ports');
+    expect(gene(loadBoard('zcu102'))!.values).toEqual([1, 2, 4]);
+    expect(gene(tinyBoard())!.values).toEqual([1, 2]); // two DDR channels
+    const one = tinyBoard({ memory: [{ kind: 'ddr', bank_prefix: 'DDR', count: 1, gbps_each: 12.8, axi_width_bits: 128 }] });
+    expect(gene(one)).toBeUndefined(); // fixed
+    const r = runSearch(tiny({ board: one }));
+    expect(r.designFile.weight_ports).toBe(1);
+    expect(() => buildSpace(dims, one, { objective: 'latency', weightPorts: 2 })).toThrow(/--weight-ports 2: board tiny allows 1/);
   });
 });
 

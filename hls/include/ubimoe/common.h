@@ -81,6 +81,36 @@ inline T scale_pow2(const T &v, int e) {
   return from_bits<T, W>(ap_uint<W>(raw));
 }
 
+// Weight ports (design weight_ports, docs/weights.md): a kernel reads its weight region through
+// P m_axi ports, each on its own memory channel; word j of the region is word j / P of port j % P.
+// Every weight reader takes the four port pointers w0..w3 (a fixed argument list: no run-time
+// pointer arrays); below four ports the spare ones are copies of w0 and are never read.
+
+// Word j of a weight region (one word per cycle: the port is a mux on j's low bits, P a power of two).
+template <unsigned P, class W>
+inline W weight_word(const W *w0, const W *w1, const W *w2, const W *w3, unsigned j) {
+  static_assert(P == 1 || P == 2 || P == 4, "1, 2 or 4 weight ports");
+  if (P == 1) return w0[j];
+  const unsigned i = j / P, port = j % P;
+  if (port == 0) return w0[i];
+  if (port == 1) return w1[i];
+  if (port == 2) return w2[i];
+  return w3[i];
+}
+
+// Row `row` of a weight region: words row·P .. row·P + P − 1, one from each port (index `row` of
+// every port; P words per cycle). words[P..3] are left alone.
+template <unsigned P, class W>
+inline void weight_row(const W *w0, const W *w1, const W *w2, const W *w3, unsigned row, W words[4]) {
+  static_assert(P == 1 || P == 2 || P == 4, "1, 2 or 4 weight ports");
+  words[0] = w0[row];
+  if (P > 1) words[1] = w1[row];
+  if (P > 2) {
+    words[2] = w2[row];
+    words[3] = w3[row];
+  }
+}
+
 }  // namespace ubimoe
 
 #endif

@@ -24,11 +24,13 @@ namespace ubimoe {
 // CFG: word_t in_t norm_t sum_t sum32_t invd_t mean_t diff_t isd_t dn_t var_t mant_t scaled_t
 // xhat_t out_t; AXI_BITS DIM MAX_ROWS LANES NORM_BITS NORM_PER_WORD VECTOR_WORDS INV_DIM_BITS INV_DIM_RAW
 // INV_SQRT_DIM_BITS INV_SQRT_DIM_RAW EPS_RAW VAR_BITS VAR_FRAC SCALED_BITS RSQRT_UNITS (one rsqrt unit, nonlinear.h).
-// γ at word `off`, β at `off + VECTOR_WORDS`.
+// γ at word `off`, β at `off + BETA_OFFSET` of the kernel's weight region on WEIGHT_PORTS ports
+// (w0..w3, common.h).
 // x and y: [MAX_ROWS][DIM] or [groups][lanes][DIM] (tokens.h; X, Y their row types), DIM cyclic by >= LANES (the
 // kernel partitions them where it declares them).
 template <class CFG, class X, class Y>
-void layernorm(const X *x, unsigned rows, const typename CFG::word_t *w, unsigned off, Y *y) {
+void layernorm(const X *x, unsigned rows, const typename CFG::word_t *w0, const typename CFG::word_t *w1,
+               const typename CFG::word_t *w2, const typename CFG::word_t *w3, unsigned off, Y *y) {
   typedef typename CFG::diff_t diff_t;
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::MAX_ROWS, L = CFG::LANES;
@@ -37,9 +39,10 @@ void layernorm(const X *x, unsigned rows, const typename CFG::word_t *w, unsigne
   typename CFG::norm_t gamma[CFG::DIM], beta[CFG::DIM];
 #pragma HLS ARRAY_PARTITION variable=gamma cyclic factor=L
 #pragma HLS ARRAY_PARTITION variable=beta cyclic factor=L
-  read_vector<TM, typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS>(w, off, gamma);
-  read_vector<TM, typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS>(
-      w, off + CFG::VECTOR_WORDS, beta);
+  read_vector<TM, typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS, CFG::WEIGHT_PORTS>(
+      w0, w1, w2, w3, off, gamma);
+  read_vector<TM, typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS, CFG::WEIGHT_PORTS>(
+      w0, w1, w2, w3, off + CFG::BETA_OFFSET, beta);
   const typename CFG::invd_t inv_dim =
       from_bits<typename CFG::invd_t, CFG::INV_DIM_BITS>(ap_uint<CFG::INV_DIM_BITS>(CFG::INV_DIM_RAW));
   const typename CFG::isd_t inv_sqrt_dim =

@@ -95,22 +95,29 @@ struct bias_chunk {
 // CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
 // LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_R
 // SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
-// MAX_WEIGHT_SHIFT SHIFT_BITS HAS_GELU GELU_UNITS.
+// MAX_WEIGHT_SHIFT SHIFT_BITS HAS_GELU GELU_UNITS WEIGHT_PORTS.
 
 // Dataflow process 1: for every pass in order, its descriptor (with the weight exponent from the
 // layer's scale word, read in the same burst as the biases), then per output tile its biases and
-// its in_tiles weight tiles.
+// its in_tiles weight tiles. The region is on WEIGHT_PORTS = P ports (w0..w3, common.h): every
+// cycle reads one row of P words, one from each port (a layer's offset, its biases' offset and
+// TILE_WORDS are multiples of P, docs/weights.md), so each port streams its share as one burst.
 template <class CFG>
-void engine_read(const typename CFG::word_t *w, const linear_pass passes[CFG::MAX_PASSES], unsigned n,
+void engine_read(const typename CFG::word_t *w0, const typename CFG::word_t *w1, const typename CFG::word_t *w2,
+                 const typename CFG::word_t *w3, const linear_pass passes[CFG::MAX_PASSES], unsigned n,
                  hls::stream<linear_pass, 2> &to_mac, hls::stream<bias_chunk<CFG>, 2> &biases,
                  hls::stream<weight_words<CFG>, 2> &tiles) {
   UBIMOE_PROCESS("engine_read");
   typedef typename CFG::TIMING TM;
+  typedef typename CFG::word_t word_t;
+  const unsigned P = CFG::WEIGHT_PORTS;
+  static_assert(CFG::TILE_WORDS % CFG::WEIGHT_PORTS == 0, "a tile is whole rows of the weight ports");
   const unsigned max_passes = CFG::MAX_PASSES, tile_out = CFG::TILE_OUT;
-  const unsigned max_layer_words = CFG::MAX_LAYER_WORDS;
+  const unsigned max_layer_rows = CFG::MAX_LAYER_WORDS / P;
   const unsigned scale_words = CFG::MAX_WEIGHT_SHIFT > 0 ? 1 : 0;  // the scale word after the biases
-  const unsigned max_bias_words = (CFG::MAX_OUT + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD + scale_words;
-  const unsigned bias_banks = CFG::BIAS_BANKS;  // written BIASES_PER_WORD a cycle, read TILE_OUT a cycle
+  const unsigned max_bias_rows =
+      ((CFG::MAX_OUT + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD + scale_words + P - 1) / P;
+  const unsigned bias_banks = CFG::BIAS_BANKS;  // written P·BIASES_PER_WORD a cycle, read TILE_OUT a cycle
   typename CFG::bias_t bias[CFG::MAX_OUT];
 #pragma HLS ARRAY_PARTITION variable=bias cyclic factor=bias_banks
 read_passes:
@@ -119,38 +126,47 @@ read_passes:
     linear_pass d = passes[p];
     const unsigned out = d.out_tiles * CFG::TILE_OUT;
     const unsigned bias_words = (out + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD;
+    const unsigned bias_rows = (bias_words + scale_words + P - 1) / P;  // the last row's spare words are padding
   read_biases:
-    for (unsigned wi = 0; wi < bias_words + scale_words; wi++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_bias_words
+    for (unsigned br = 0; br < bias_rows; br++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_bias_rows
       UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
-      UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
-      const typename CFG::word_t word = w[d.w_off + d.bias_off + wi];
-      if (wi == bias_words) {
-        // the scale word: s in its low bits, clamped to the bound the shifter is built for
-        const unsigned s = ap_uint<32>(word.range(31, 0)).to_uint();
-        d.shift = s < CFG::MAX_WEIGHT_SHIFT ? s : CFG::MAX_WEIGHT_SHIFT;
-      } else {
-        typename CFG::bias_t fields[CFG::BIASES_PER_WORD];
-        unpack_word<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::AXI_BITS>(word, fields);
-        for (unsigned l = 0; l < CFG::BIASES_PER_WORD; l++) {
+      UBIMOE_AXI_BURST(TM::BYTE_UNITS * P * (CFG::AXI_BITS / 8), TM::WEIGHT_BYTE_UNITS_PER_CYCLE,
+                       TM::AXI_FIRST_BEAT_CYCLES);
+      word_t words[4];
+      weight_row<P>(w0, w1, w2, w3, (d.w_off + d.bias_off) / P + br, words);
+      // the row's P words unpacked side by side: field k is bias br·row_biases + k
+      const unsigned row_biases = P * CFG::BIASES_PER_WORD;
+      typename CFG::bias_t fields[P * CFG::BIASES_PER_WORD];
+      for (unsigned q = 0; q < P; q++) {
 #pragma HLS UNROLL
-          const unsigned c = wi * CFG::BIASES_PER_WORD + l;
-          if (c < out && c < CFG::MAX_OUT) bias[c] = fields[l];
+        unpack_word<typename CFG::bias_t, CFG::BIAS_BITS, CFG::BIASES_PER_WORD, CFG::AXI_BITS>(
+            words[q], fields + q * CFG::BIASES_PER_WORD);
+        if (scale_words && br * P + q == bias_words) {
+          // the scale word: s in its low bits, clamped to the bound the shifter is built for
+          const unsigned s = ap_uint<32>(words[q].range(31, 0)).to_uint();
+          d.shift = s < CFG::MAX_WEIGHT_SHIFT ? s : CFG::MAX_WEIGHT_SHIFT;
         }
+      }
+      for (unsigned k = 0; k < row_biases; k++) {
+#pragma HLS UNROLL
+        const unsigned c = br * row_biases + k;  // beyond `out`: the scale word or padding
+        if (c < out && c < CFG::MAX_OUT) bias[c] = fields[k];
       }
     }
     to_mac.write(d);
-    // the layer's tiles as ONE sequential burst (max_read_burst_length splits it; outstanding
-    // requests hide the AXI latency): a tile leaves every TILE_WORDS words, an output tile's
-    // biases just before its first tile
-    const unsigned total = d.out_tiles * d.in_tiles * CFG::TILE_WORDS;
+    // the layer's tiles as ONE sequential burst per port (max_read_burst_length splits it;
+    // outstanding requests hide the AXI latency): a row of P words a cycle, a tile leaves every
+    // TILE_WORDS words, an output tile's biases just before its first tile
+    const unsigned total = d.out_tiles * d.in_tiles * (CFG::TILE_WORDS / P);
     unsigned wi = 0, ti = 0, to = 0;
     weight_words<CFG> t;
   read_layer_words:
     for (unsigned k = 0; k < total; k++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_layer_words
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_layer_rows
       UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
-      UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
+      UBIMOE_AXI_BURST(TM::BYTE_UNITS * P * (CFG::AXI_BITS / 8), TM::WEIGHT_BYTE_UNITS_PER_CYCLE,
+                       TM::AXI_FIRST_BEAT_CYCLES);
       if (ti == 0 && wi == 0) {
         bias_chunk<CFG> chunk;
         for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
@@ -159,8 +175,14 @@ read_passes:
         }
         biases.write(chunk);
       }
-      t.w[wi] = w[d.w_off + k];
-      if (++wi == CFG::TILE_WORDS) {
+      word_t words[4];
+      weight_row<P>(w0, w1, w2, w3, d.w_off / P + k, words);
+      for (unsigned q = 0; q < P; q++) {
+#pragma HLS UNROLL
+        t.w[wi + q] = words[q];
+      }
+      wi += P;
+      if (wi == CFG::TILE_WORDS) {
         wi = 0;
         tiles.write(t);
         if (++ti == d.in_tiles) {

@@ -60,17 +60,19 @@ pixel_rows:
 // The token rows before the linear: head = cls_token + pos_embed[0]; body = pos_embed[1..], which
 // the linear's drain then adds the projection into (R += y: the same sum as y + pos).
 // Timing: three m_axi bursts (cls, pos_embed row 0, the other rows) and the D-element add.
-template <class ROW, class ROWS>
-void position_rows(const typename ROW::word_t *cls, const typename ROW::word_t *pos,
-                   typename ROW::act_t head[1][ROW::DIM], typename ROWS::act_t body[ROWS::MAX_ROWS][ROWS::DIM]) {
+// cls at word `cls` and pos_embed at word `pos` of the weight region on P ports (w0..w3, common.h).
+template <class ROW, class ROWS, unsigned P>
+void position_rows(const typename ROW::word_t *w0, const typename ROW::word_t *w1, const typename ROW::word_t *w2,
+                   const typename ROW::word_t *w3, unsigned cls, unsigned pos, typename ROW::act_t head[1][ROW::DIM],
+                   typename ROWS::act_t body[ROWS::MAX_ROWS][ROWS::DIM]) {
   UBIMOE_PROCESS("position_rows");
   typedef typename ROW::TIMING TM;
   const unsigned word_fields = ROW::ACTS_PER_WORD;
   typename ROW::act_t pos0[1][ROW::DIM];
 #pragma HLS ARRAY_PARTITION variable=pos0 cyclic factor=word_fields dim=2
-  read_rows<ROW>(cls, 1, head);
-  read_rows<ROW>(pos, 1, pos0);
-  read_rows<ROWS>(pos + ROW::ROW_WORDS, ROWS::MAX_ROWS, body);
+  read_weight_rows<ROW, P>(w0, w1, w2, w3, cls, 1, head);
+  read_weight_rows<ROW, P>(w0, w1, w2, w3, pos, 1, pos0);
+  read_weight_rows<ROWS, P>(w0, w1, w2, w3, pos + ROW::ROW_WORDS, ROWS::MAX_ROWS, body);
   UBIMOE_CYCLES(0);
 cls_position:
   for (unsigned d = 0; d < ROW::DIM; d++) {

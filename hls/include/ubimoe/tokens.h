@@ -87,6 +87,36 @@ read_rows_loop:
   }
 }
 
+// read_rows for rows in a weight region on P ports (patch_embed's cls_token and pos_embed): rows
+// of DIM activations from word `off`, one word per cycle (common.h weight_word).
+template <class CFG, unsigned P, class D>
+void read_weight_rows(const typename CFG::word_t *w0, const typename CFG::word_t *w1, const typename CFG::word_t *w2,
+                      const typename CFG::word_t *w3, unsigned off, unsigned rows, D *dst) {
+  typedef typename CFG::TIMING TM;
+  const unsigned max_rows = CFG::MAX_ROWS;
+  UBIMOE_CYCLES(0);
+  unsigned g = 0, l0 = 0;
+read_weight_rows_loop:
+  for (unsigned r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+  read_weight_words:
+    for (unsigned wi = 0; wi < CFG::ROW_WORDS; wi++) {
+      UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
+      UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::WEIGHT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
+      typename CFG::act_t fields[CFG::ACTS_PER_WORD];
+      unpack_word<typename CFG::act_t, CFG::ACT_BITS, CFG::ACTS_PER_WORD, CFG::AXI_BITS>(
+          weight_word<P>(w0, w1, w2, w3, off + r * CFG::ROW_WORDS + wi), fields);
+    unpack:
+      for (unsigned l = 0; l < CFG::ACTS_PER_WORD; l++) {
+#pragma HLS UNROLL
+        const unsigned d = wi * CFG::ACTS_PER_WORD + l;
+        if (d < CFG::DIM) row_elem(dst, g, l0, d) = fields[l];
+      }
+    }
+    next_row<D>(g, l0);
+  }
+}
+
 // Writes `rows` rows of DIM activations (unused high fields of a row's last word are zero).
 template <class CFG, class S>
 void write_rows(const S *src, unsigned rows, typename CFG::word_t *dst) {
@@ -115,17 +145,19 @@ write_rows_loop:
   }
 }
 
-// Reads a vector of N values of type T (BITS wide, PER_WORD to a word) starting at word `off`
-// (one burst; TM: the kernel's timing struct).
-template <class TM, class T, int BITS, unsigned PER_WORD, unsigned N, int AXI>
-void read_vector(const ap_uint<AXI> *src, unsigned off, T dst[N]) {
+// Reads a vector of N weights of type T (BITS wide, PER_WORD to a word) starting at word `off` of a
+// weight region on P ports (common.h weight_word; one word per cycle, one burst per port; TM: the
+// kernel's timing struct, WEIGHT_BYTE_UNITS_PER_CYCLE the P ports together).
+template <class TM, class T, int BITS, unsigned PER_WORD, unsigned N, int AXI, unsigned P>
+void read_vector(const ap_uint<AXI> *w0, const ap_uint<AXI> *w1, const ap_uint<AXI> *w2, const ap_uint<AXI> *w3,
+                 unsigned off, T dst[N]) {
   UBIMOE_CYCLES(0);
 read_vector_words:
   for (unsigned wi = 0; wi < (N + PER_WORD - 1) / PER_WORD; wi++) {
     UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
-    UBIMOE_AXI_BURST(TM::BYTE_UNITS * (AXI / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
+    UBIMOE_AXI_BURST(TM::BYTE_UNITS * (AXI / 8), TM::WEIGHT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
     T fields[PER_WORD];
-    unpack_word<T, BITS, PER_WORD, AXI>(src[off + wi], fields);
+    unpack_word<T, BITS, PER_WORD, AXI>(weight_word<P>(w0, w1, w2, w3, off + wi), fields);
   unpack:
     for (unsigned l = 0; l < PER_WORD; l++) {
 #pragma HLS UNROLL

@@ -17,7 +17,7 @@ import {
 } from '../latency.js';
 import { clog2, ensureWidth, frac, fx, productOf, type Fx } from './fixed.js';
 import { cppAct, cppRaw, linearMaxShift, MANT, PROB, WIDE, wideSumOf, type Formats } from './formats.js';
-import { linearWords, perWord, wordsFor } from './layout.js';
+import { linearWords, padToPorts, perWord, wordsFor } from './layout.js';
 import { k, t, type CppStruct } from './struct.js';
 
 /** ap_ufixed<W,1> constant c as raw bits (W-1 fractional bits). */
@@ -87,7 +87,7 @@ export function gateUnits(experts: number, topK: number): { exp: number; recip: 
 export const MIN_TOKEN_GROUPS = COST.ACC_DEPENDENCE_DISTANCE;
 
 /** engine_read / engine_pass<CFG> (linear.h). */
-export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppStruct {
+export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports = 1): CppStruct {
   // the MACs multiply lin_in_t operands: every engine input is an activation, quantised to the
   // linear-input class where the engine reads it (the same type as act_t unless types.linear_input)
   // with per-layer weight scales the tile sum is shifted right by up to maxShift bits in tsum_t,
@@ -96,7 +96,8 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
   const exact = wideSumOf(f.linIn, s.weightFx, `${s.what}: linear products`);
   const tsum = fx(exact.width, exact.int - maxShift);
   const accRows = s.lanes * Math.max(Math.ceil(s.maxRows / s.lanes), MIN_TOKEN_GROUPS);
-  const tileWords = wordsFor(s.tileIn * s.tileOut, s.weightFx.width, axi);
+  // a tile is whole rows of one word per weight port (layout.ts): each reader cycle takes one row
+  const tileWords = padToPorts(wordsFor(s.tileIn * s.tileOut, s.weightFx.width, axi), ports);
   return {
     name: s.name,
     comment: s.comment,
@@ -138,13 +139,14 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number): CppS
       k('SCATTER', s.scatter),
       k('WEIGHT_BITS', s.weightFx.width),
       k('WEIGHTS_PER_WORD', perWord(s.weightFx.width, axi)),
-      k('TILE_WORDS', tileWords),
+      k('TILE_WORDS', tileWords, ports > 1 ? `padded to a multiple of the ${ports} weight ports` : undefined),
+      k('WEIGHT_PORTS', ports, 'the reader takes one word from each weight port per cycle'),
       k('BIAS_BITS', f.bias.width),
       k('BIASES_PER_WORD', perWord(f.bias.width, axi)),
       k(
         'BIAS_BANKS',
-        lcm(s.tileOut, perWord(f.bias.width, axi)),
-        'banks of the bias buffer: the reader writes BIASES_PER_WORD a cycle, the drain reads TILE_OUT',
+        lcm(s.tileOut, perWord(f.bias.width, axi) * ports),
+        'banks of the bias buffer: the reader writes BIASES_PER_WORD a cycle per weight port, the drain reads TILE_OUT',
       ),
       k('PRE_BITS', f.act.width),
       k('PRE_FRAC', frac(f.act)),
@@ -176,11 +178,11 @@ export interface LayerSpec {
 }
 
 /** One layer's shape on its kernel's engine (layer_pass<LAYER>, linear.h). */
-export function linearLayerStruct(s: LayerSpec, f: Formats, axi: number): CppStruct {
+export function linearLayerStruct(s: LayerSpec, f: Formats, axi: number, ports = 1): CppStruct {
   if (frac(f.act) <= 7 && s.gelu)
     throw new UserError(`types.activation: GELU needs more than 7 fractional bits`);
   const maxShift = linearMaxShift(f, s.weightFx, s.tileIn);
-  const lw = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, s.weightFx, f.bias, axi, maxShift);
+  const lw = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, s.weightFx, f.bias, axi, maxShift, ports);
   return {
     name: s.name,
     comment: s.comment,
@@ -209,6 +211,7 @@ export function layerNormStruct(
   maxRows: number,
   lanes: number,
   what: string,
+  ports = 1,
 ): CppStruct {
   const a = f.act;
   const lg = clog2(dim);
@@ -252,6 +255,8 @@ export function layerNormStruct(
       k('NORM_BITS', f.norm.width),
       k('NORM_PER_WORD', perWord(f.norm.width, axi)),
       k('VECTOR_WORDS', wordsFor(dim, f.norm.width, axi)),
+      k('BETA_OFFSET', padToPorts(wordsFor(dim, f.norm.width, axi), ports), 'words from gamma to beta (the gamma segment)'),
+      k('WEIGHT_PORTS', ports),
       k('INV_DIM_BITS', invDim.width),
       k('INV_DIM_RAW', ufixedRaw(1 / dim, invDim.width), `1/${dim}`),
       k('INV_SQRT_DIM_BITS', isd.width),

@@ -18,7 +18,7 @@ import {
   linearLayerStruct,
   tokensStruct,
 } from './blocks.js';
-import { atMost, mustDivide, type KernelContext } from './common.js';
+import { atMost, mustDivide, weightBundles, type KernelContext } from './common.js';
 import { formats, linearMaxShift } from './formats.js';
 import { LayoutBuilder, linearWords, type BlockWeights, type KernelWeights } from './layout.js';
 import { k, type CppStruct } from './struct.js';
@@ -59,7 +59,7 @@ export function weightLayout(
   const blocks: BlockWeights[] = [];
   let offset = 0;
   for (let i = 0; i < dims.depth; i++) {
-    const b = new LayoutBuilder(shared.axiWidthBits);
+    const b = new LayoutBuilder(shared.axiWidthBits, shared.weightPorts ?? 1);
     const p = `blocks.${i}`;
     b.rows('norm2.weight', { name: `${p}.norm2.weight` }, 1, D, f.norm);
     b.rows('norm2.bias', { name: `${p}.norm2.bias` }, 1, D, f.norm);
@@ -176,6 +176,7 @@ export function templateContext(
       },
       f,
       axi,
+      shared.weightPorts ?? 1,
     );
   const lanes = params.token_lanes;
   const hidden = Math.max(hasDense(dims) ? dims.mlpHidden : 0, hasMoe(dims) ? dims.expertHidden : 0);
@@ -183,7 +184,7 @@ export function templateContext(
   const bDim = Math.max(hidden, hasMoe(dims) ? gateOut(dims, params.tile_out) : 0);
   const structs: CppStruct[] = [
     tokensStruct('ffn_tokens_cfg', f, axi, D, N),
-    layerNormStruct('ffn_ln_cfg', f, axi, D, N, params.tile_in, F),
+    layerNormStruct('ffn_ln_cfg', f, axi, D, N, params.tile_in, F, shared.weightPorts ?? 1),
     linearEngineStruct(
       {
         name: 'ffn_engine_cfg',
@@ -211,6 +212,7 @@ export function templateContext(
       },
       f,
       axi,
+      shared.weightPorts ?? 1,
     ),
   ];
   if (hasDense(dims))
@@ -235,10 +237,10 @@ export function templateContext(
     );
     const shift = linearMaxShift(f, f.weight, params.tile_in);
     expertWords =
-      linearWords(D, He, params.tile_in, params.tile_out, f.weight, f.bias, axi, shift).words +
-      linearWords(He, D, params.tile_in, params.tile_out, f.weight, f.bias, axi, shift).words;
+      linearWords(D, He, params.tile_in, params.tile_out, f.weight, f.bias, axi, shift, shared.weightPorts).words +
+      linearWords(He, D, params.tile_in, params.tile_out, f.weight, f.bias, axi, shift, shared.weightPorts).words;
   }
-  if (model.final_norm) structs.push(layerNormStruct('final_ln_cfg', f, axi, D, N, params.tile_in, F));
+  if (model.final_norm) structs.push(layerNormStruct('final_ln_cfg', f, axi, D, N, params.tile_in, F, shared.weightPorts ?? 1));
   const gate0 = segIn(moe, 'gate.0');
   structs.push({
     name: 'ffn_cfg',
@@ -292,9 +294,9 @@ export function templateContext(
   };
 }
 
-export function axiBundles(): AxiBundle[] {
+export function axiBundles(ports = 1): AxiBundle[] {
   return [
     { name: 'gmem_act', args: ['x_in', 'x_out', 'routing_out'], role: 'activations' },
-    { name: 'gmem_w', args: ['weights'], role: 'weights' },
+    ...weightBundles(ports),
   ];
 }

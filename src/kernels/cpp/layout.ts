@@ -23,6 +23,9 @@ export interface TensorSlice {
  * `maxShift` > 0 (per-layer weight scales): the weights are stored as w·2^s, and one more word
  *   follows the segment (after the biases of a linear, after the last row): the scale word, s as
  *   an unsigned integer in its low 32 bits (0 <= s <= maxShift; the packer picks s).
+ * With P weight ports (`weight_ports`), every tile takes a multiple of P words and every segment
+ *   is padded with zero words to a multiple of P (so every offset is one too): word j of a region
+ *   sits on port j % P at index j / P, and each port reads its share of a layer as one burst.
  */
 export type Segment =
   | {
@@ -67,12 +70,37 @@ export function wordsFor(count: number, bits: number, axiBits: number): number {
   return Math.ceil(count / perWord(bits, axiBits));
 }
 
+/** `words` rounded up to whole rows of `ports` words (one word on each weight port). */
+export function padToPorts(words: number, ports = 1): number {
+  return Math.ceil(words / ports) * ports;
+}
+
+/** Where word `j` of a region lives with `ports` weight ports: port j % P, index j / P. */
+export function portOf(j: number, ports: number): { port: number; index: number } {
+  return { port: j % ports, index: Math.floor(j / ports) };
+}
+
+/**
+ * Splits a region (`words` words of `wordBytes` bytes) into its `ports` per-port buffers (the
+ * runner and the XRT host do the same when they load a packed file).
+ */
+export function splitRegion(region: Uint8Array, wordBytes: number, ports: number): Uint8Array[] {
+  const words = region.length / wordBytes;
+  if (!Number.isInteger(words / ports)) throw new Error(`a region of ${words} words does not split over ${ports} ports`);
+  const out = Array.from({ length: ports }, () => new Uint8Array((words / ports) * wordBytes));
+  for (let j = 0; j < words; j++) {
+    const { port, index } = portOf(j, ports);
+    out[port].set(region.subarray(j * wordBytes, (j + 1) * wordBytes), index * wordBytes);
+  }
+  return out;
+}
+
 export interface LinearWords {
-  tileWords: number;
+  tileWords: number; // a multiple of the weight ports
   weightWords: number; // all tiles; the biases start here
   biasWords: number;
   scaleWords: number; // 1 when the layer carries a scale word (after the biases), else 0
-  words: number;
+  words: number; // with the zero words padding the segment to a multiple of the weight ports
 }
 
 export function linearWords(
@@ -84,19 +112,23 @@ export function linearWords(
   b: Fx,
   axi: number,
   maxShift = 0,
+  ports = 1,
 ): LinearWords {
-  const tileWords = wordsFor(tileIn * tileOut, w.width, axi);
+  const tileWords = padToPorts(wordsFor(tileIn * tileOut, w.width, axi), ports);
   const weightWords = (inDim / tileIn) * (outDim / tileOut) * tileWords;
   const biasWords = wordsFor(outDim, b.width, axi);
   const scaleWords = maxShift > 0 ? 1 : 0;
-  return { tileWords, weightWords, biasWords, scaleWords, words: weightWords + biasWords + scaleWords };
+  return { tileWords, weightWords, biasWords, scaleWords, words: padToPorts(weightWords + biasWords + scaleWords, ports) };
 }
 
 /** Appends segments at increasing word offsets. */
 export class LayoutBuilder {
   readonly segments: Segment[] = [];
   words = 0;
-  constructor(readonly axiBits: number) {}
+  constructor(
+    readonly axiBits: number,
+    readonly ports = 1,
+  ) {}
 
   linear(
     name: string,
@@ -112,7 +144,7 @@ export class LayoutBuilder {
     opts: { used?: number; transposed?: boolean } = {},
   ): number {
     const offset = this.words;
-    const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits, maxShift);
+    const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits, maxShift, this.ports);
     this.segments.push({
       kind: 'linear',
       name,
@@ -144,7 +176,7 @@ export class LayoutBuilder {
     maxShift = 0,
   ): number {
     const offset = this.words;
-    const words = rows * wordsFor(cols, f.width, this.axiBits) + (maxShift > 0 ? 1 : 0);
+    const words = padToPorts(rows * wordsFor(cols, f.width, this.axiBits) + (maxShift > 0 ? 1 : 0), this.ports);
     this.segments.push({ kind: 'rows', name, offset, words, tensor, rows, cols, fx: f, transpose, maxShift });
     this.words += words;
     return offset;

@@ -15,7 +15,7 @@ import {
   linearLayerStruct,
   tokensStruct,
 } from './blocks.js';
-import { atMost, mustDivide, type KernelContext } from './common.js';
+import { atMost, mustDivide, weightBundles, type KernelContext } from './common.js';
 import { formats, linearMaxShift } from './formats.js';
 import { LayoutBuilder, type BlockWeights, type KernelWeights } from './layout.js';
 import { k } from './struct.js';
@@ -36,7 +36,7 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
   const blocks: BlockWeights[] = [];
   let offset = 0;
   for (let i = 0; i < dims.depth; i++) {
-    const b = new LayoutBuilder(shared.axiWidthBits);
+    const b = new LayoutBuilder(shared.axiWidthBits, shared.weightPorts ?? 1);
     const p = `blocks.${i}`;
     b.rows('norm1.weight', { name: `${p}.norm1.weight` }, 1, D, f.norm);
     b.rows('norm1.bias', { name: `${p}.norm1.bias` }, 1, D, f.norm);
@@ -97,6 +97,7 @@ export function templateContext(
       },
       f,
       axi,
+      shared.weightPorts ?? 1,
     );
   const lanes = params.token_lanes;
   return {
@@ -120,7 +121,7 @@ export function templateContext(
     },
     structs: [
       tokensStruct('msa_tokens_cfg', f, axi, D, N),
-      layerNormStruct('msa_ln_cfg', f, axi, D, N, params.tile_in, F),
+      layerNormStruct('msa_ln_cfg', f, axi, D, N, params.tile_in, F, shared.weightPorts ?? 1),
       linearEngineStruct(
         {
           name: 'msa_engine_cfg',
@@ -147,6 +148,7 @@ export function templateContext(
         },
         f,
         axi,
+        shared.weightPorts ?? 1,
       ),
       layer('msa_qkv_layer', `qkv projection ${D} -> ${3 * D}`, D, 3 * D),
       attentionStruct(
@@ -187,9 +189,9 @@ export function templateContext(
   };
 }
 
-export function axiBundles(): AxiBundle[] {
+export function axiBundles(ports = 1): AxiBundle[] {
   return [
     { name: 'gmem_act', args: ['x_in', 'x_out'], role: 'activations' },
-    { name: 'gmem_w', args: ['weights'], role: 'weights' },
+    ...weightBundles(ports),
   ];
 }

@@ -16,7 +16,7 @@ import {
   patchStruct,
   tokensStruct,
 } from './blocks.js';
-import { mustDivide, type ArrayPartition, type KernelContext } from './common.js';
+import { mustDivide, weightBundles, type ArrayPartition, type KernelContext } from './common.js';
 import { LayoutBuilder, perWord, type KernelWeights } from './layout.js';
 import { k } from './struct.js';
 
@@ -76,7 +76,7 @@ export function patchPartitions(params: PatchEmbedParams, actsPerWord: number): 
 
 export function weightLayout(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams): KernelWeights {
   const f = formats(shared.precision);
-  const b = new LayoutBuilder(shared.axiWidthBits);
+  const b = new LayoutBuilder(shared.axiWidthBits, shared.weightPorts ?? 1);
   b.linear(
     'proj',
     { name: 'patch_embed.proj.weight' },
@@ -154,6 +154,7 @@ export function templateContext(
         },
         f,
         axi,
+        shared.weightPorts ?? 1,
       ),
       linearLayerStruct(
         {
@@ -168,6 +169,7 @@ export function templateContext(
         },
         f,
         axi,
+        shared.weightPorts ?? 1,
       ),
       tokensStruct('pe_row_cfg', f, axi, dims.D, 1),
       tokensStruct('pe_tokens_cfg', f, axi, dims.D, dims.numPatches),
@@ -189,9 +191,9 @@ export function templateContext(
   };
 }
 
-export function axiBundles(): AxiBundle[] {
+export function axiBundles(ports = 1): AxiBundle[] {
   return [
     { name: 'gmem_act', args: ['pixels', 'tokens_out'], role: 'activations' },
-    { name: 'gmem_w', args: ['weights'], role: 'weights' },
+    ...weightBundles(ports),
   ];
 }

@@ -59,7 +59,14 @@ export function timingStructs(input: TimingInput): CppStruct[] {
     comment: `${kernel} on SLR ${input.placement[kernel]}: its m_axi ports sustain ${(portRateUnits(input, kernel) / BYTE_UNITS).toFixed(3)} bytes per cycle (costModel.ts portBytesPerCycle)`,
     base: 'timing_cfg',
     types: [],
-    consts: [k('PORT_BYTE_UNITS_PER_CYCLE', portRateUnits(input, kernel))],
+    consts: [
+      k('PORT_BYTE_UNITS_PER_CYCLE', portRateUnits(input, kernel)),
+      k(
+        'WEIGHT_BYTE_UNITS_PER_CYCLE',
+        (input.shared.weightPorts ?? 1) * portRateUnits(input, kernel),
+        'the weight reads: weight_ports ports, each on its own channel (costModel.ts weightBytesPerCycle)',
+      ),
+    ],
   }));
   return [shared, ...perKernel];
 }

@@ -1,3 +1,4 @@
+import { kernelMemory } from '../../board/resources.js';
 import type { Board, Memory } from '../../board/schema.js';
 import type { Design } from '../../design/design.js';
 import type { KernelName } from '../../kernels/params.js';
@@ -34,17 +35,18 @@ export interface Connectivity {
   computeUnits: ComputeUnit[];
   clockHz: number;
   activationBank: string;
-  weightBank: string;
+  weightBank: string; // weight port 0's bank
+  weightBanks: string[]; // the bank of each weight port (weight_ports of them)
 }
 
 /** The m_axi bundles of each top kernel, as the kernel declares them (src/kernels/cpp/<kernel>.ts). */
-export function kernelBundles(kernel: KernelName): AxiBundle[] {
-  const bundles: Record<KernelName, () => AxiBundle[]> = {
+export function kernelBundles(kernel: KernelName, weightPorts = 1): AxiBundle[] {
+  const bundles: Record<KernelName, (ports: number) => AxiBundle[]> = {
     patch_embed: patchBundles,
     msa_block: msaBundles,
     ffn_block: ffnBundles,
   };
-  return bundles[kernel]();
+  return bundles[kernel](weightPorts);
 }
 
 function slrList(m: Memory): (number | null)[] {
@@ -77,12 +79,6 @@ export function slrCount(board: Board): number {
   return board.slrs?.length ?? 1;
 }
 
-/** The memory kernels use: the group with the most bandwidth (HBM on U280/U50, DDR on U250, HP ports on Zynq). */
-function kernelMemory(board: Board): Memory {
-  const usable = board.memory.filter((m) => m.kind !== 'plram');
-  const pool = usable.length ? usable : board.memory;
-  return pool.reduce((best, m) => (m.count * m.gbps_each > best.count * best.gbps_each ? m : best));
-}
 
 function computeUnitCount(design: Design, k: KernelName): number {
   return k === 'patch_embed' ? 1 : design.computeUnits[k];
@@ -96,7 +92,10 @@ function computeUnitCount(design: Design, k: KernelName): number {
  * weight buffer, and XRT can only hand a buffer to ports connected to the bank it lives in. The
  * kernels run one after another, so sharing costs no bandwidth; two banks (when the board has
  * two) keep weight bursts and activation traffic apart. The banks are taken near the SLR that
- * holds most CUs.
+ * holds most CUs. With P weight ports, weight port k of every CU is on the (k+1)-th nearest bank
+ * (cyclically): P distinct channels, so the weights stream at P times one port's rate; port 0
+ * keeps the single-port bank, and only when P is the whole group does the last port share the
+ * activations' bank (the activations move little next to the weights).
  */
 export function assignConnectivity(design: Design): Connectivity {
   const board = design.board;
@@ -114,7 +113,11 @@ export function assignConnectivity(design: Design): Connectivity {
     return da - db || a - b;
   });
   const activationBank = bankName(mem, order[0]);
-  const weightBank = bankName(mem, order[Math.min(1, order.length - 1)]);
+  const ports = design.shared.weightPorts ?? 1;
+  const weightBanks = Array.from({ length: ports }, (_, k) =>
+    bankName(mem, order[order.length > 1 ? (1 + k) % order.length : 0]),
+  );
+  const weightBank = weightBanks[0];
 
   const computeUnits: ComputeUnit[] = [];
   for (const k of TOP_KERNELS) {
@@ -123,14 +126,21 @@ export function assignConnectivity(design: Design): Connectivity {
         kernel: k,
         name: `${k}_${n}`,
         slr: nSlr > 1 ? design.placement[k] : null,
-        ports: kernelBundles(k).map((b) => ({
+        ports: kernelBundles(k, ports).map((b) => ({
           bundle: b.name,
           port: `m_axi_${b.name}`,
           role: b.role,
-          bank: b.role === 'weights' ? weightBank : activationBank,
+          bank: b.role === 'weights' ? weightBanks[weightPortIndex(b.name)] : activationBank,
         })),
       });
     }
   }
-  return { computeUnits, clockHz: Math.round(design.shared.clockMhz * 1e6), activationBank, weightBank };
+  return { computeUnits, clockHz: Math.round(design.shared.clockMhz * 1e6), activationBank, weightBank, weightBanks };
+}
+
+/** Port index of a weight bundle: gmem_w (the only one) is 0, gmem_w<k> is k. */
+function weightPortIndex(bundle: string): number {
+  const m = /^gmem_w(\d*)$/.exec(bundle);
+  if (!m) throw new Error(`${bundle} is not a weight bundle`);
+  return m[1] === '' ? 0 : Number(m[1]);
 }

@@ -44,6 +44,7 @@ export function designSection(d: ReportData): string {
     ['flow', esc(b.flow)],
     ['kernel clock', `${design.shared.clockMhz} MHz`],
     ['AXI width / stream depth', `${design.shared.axiWidthBits} bit / ${design.shared.streamDepth}`],
+    ['weight ports per kernel', String(design.shared.weightPorts ?? 1)],
     [
       'precision',
       `${esc(design.file.precision)}: activations ${fixed(p.activation)}, weights ${fixed(p.weight)}, accumulators ${fixed(p.accum)}`,
