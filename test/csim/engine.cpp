@@ -26,7 +26,8 @@ typedef ap_ufixed<18, 1> prob_t;
 struct tm_cfg {
   static const unsigned AXI_FIRST_BEAT_CYCLES = 64;
   static const unsigned BYTE_UNITS = 1000;
-  static const unsigned PORT_BYTE_UNITS_PER_CYCLE = 32000;  // 32 B/cycle
+  static const unsigned PORT_BYTE_UNITS_PER_CYCLE = 32000;    // 32 B/cycle
+  static const unsigned WEIGHT_BYTE_UNITS_PER_CYCLE = 32000;  // one weight port
   static const unsigned AXI_READ_DEPTH = 3;
   static const unsigned LINEAR_LOOP_DEPTH = ENGINE_LOOP_DEPTH;  // from engine.test.ts (costModel.ts)
 };
@@ -57,6 +58,7 @@ struct eng_cfg {
   static const unsigned PRE_BITS = 32, PRE_FRAC = 22, MAX_WEIGHT_SHIFT = 0, SHIFT_BITS = 1;
   static const bool HAS_GELU = false;
   static const unsigned GELU_UNITS = 0;
+  static const unsigned WEIGHT_PORTS = 1;  // engine_read's w1..w3 are copies of w0
 };
 
 static const unsigned G = eng_cfg::ACC_ROWS / eng_cfg::LANES, L = eng_cfg::LANES;
@@ -106,7 +108,7 @@ static void engine(const ubimoe::linear_pass plan[2]) {
   hls::stream<ubimoe::linear_pass, 2> passes("passes");
   hls::stream<ubimoe::bias_chunk<eng_cfg>, 2> biases("biases");
   hls::stream<ubimoe::weight_words<eng_cfg>, 2> tiles("tiles");
-  ubimoe::engine_read<eng_cfg>(W, plan, 2, passes, biases, tiles);
+  ubimoe::engine_read<eng_cfg>(W, W, W, W, plan, 2, passes, biases, tiles);
   compute(2, passes, biases, tiles);
 }
 
