@@ -59,6 +59,20 @@ inline void next_row(unsigned &g, unsigned &l) {
   }
 }
 
+// Word `wi` of a row of DIM activations, unpacked into row (g, l) of dst (read_rows and
+// read_weight_rows differ only in where the word comes from and at what rate).
+template <class CFG, class D>
+inline void store_row_word(const typename CFG::word_t &word, unsigned wi, D *dst, unsigned g, unsigned l) {
+  typename CFG::act_t fields[CFG::ACTS_PER_WORD];
+  unpack_word<typename CFG::act_t, CFG::ACT_BITS, CFG::ACTS_PER_WORD, CFG::AXI_BITS>(word, fields);
+unpack:
+  for (unsigned k = 0; k < CFG::ACTS_PER_WORD; k++) {
+#pragma HLS UNROLL
+    const unsigned d = wi * CFG::ACTS_PER_WORD + k;
+    if (d < CFG::DIM) row_elem(dst, g, l, d) = fields[k];
+  }
+}
+
 // CFG: word_t, act_t, AXI_BITS, ACT_BITS, ACTS_PER_WORD, ROW_WORDS, DIM, MAX_ROWS.
 // Reads `rows` rows of DIM activations (one burst of rows·ROW_WORDS words).
 template <class CFG, class D>
@@ -74,14 +88,7 @@ read_rows_loop:
     for (unsigned wi = 0; wi < CFG::ROW_WORDS; wi++) {
       UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
       UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
-      typename CFG::act_t fields[CFG::ACTS_PER_WORD];
-      unpack_word<typename CFG::act_t, CFG::ACT_BITS, CFG::ACTS_PER_WORD, CFG::AXI_BITS>(src[r * CFG::ROW_WORDS + wi], fields);
-    unpack:
-      for (unsigned l = 0; l < CFG::ACTS_PER_WORD; l++) {
-#pragma HLS UNROLL
-        const unsigned d = wi * CFG::ACTS_PER_WORD + l;
-        if (d < CFG::DIM) row_elem(dst, g, l0, d) = fields[l];
-      }
+      store_row_word<CFG>(src[r * CFG::ROW_WORDS + wi], wi, dst, g, l0);
     }
     next_row<D>(g, l0);
   }
@@ -103,15 +110,7 @@ read_weight_rows_loop:
     for (unsigned wi = 0; wi < CFG::ROW_WORDS; wi++) {
       UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
       UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::WEIGHT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
-      typename CFG::act_t fields[CFG::ACTS_PER_WORD];
-      unpack_word<typename CFG::act_t, CFG::ACT_BITS, CFG::ACTS_PER_WORD, CFG::AXI_BITS>(
-          weight_word<P>(w0, w1, w2, w3, off + r * CFG::ROW_WORDS + wi), fields);
-    unpack:
-      for (unsigned l = 0; l < CFG::ACTS_PER_WORD; l++) {
-#pragma HLS UNROLL
-        const unsigned d = wi * CFG::ACTS_PER_WORD + l;
-        if (d < CFG::DIM) row_elem(dst, g, l0, d) = fields[l];
-      }
+      store_row_word<CFG>(weight_word<P>(w0, w1, w2, w3, off + r * CFG::ROW_WORDS + wi), wi, dst, g, l0);
     }
     next_row<D>(g, l0);
   }
