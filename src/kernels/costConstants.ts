@@ -30,13 +30,15 @@ export const LATENCY = {
   AXI_WRITE_DEPTH: 3,
   /** Row copies, adds, gathers, scatter-adds and the patch tail's position add (load, add, round/saturate, store). */
   ELEMENTWISE_DEPTH: 3,
+  /** LayerNorm: splitting an AXI word into chunks (select the fields, write the chunk). */
+  LAYERNORM_SPLIT_DEPTH: 2,
   /** LayerNorm: the mean pass (load, add into the lane's partial sum). */
   LAYERNORM_SUM_DEPTH: 3,
-  /** LayerNorm: the lane partial sums added (adder tree) and multiplied by 1/D. */
+  /** LayerNorm: the lane partial sums added (adder tree) and multiplied by 1/D (the mean process's tail). */
   LAYERNORM_MEAN_CYCLES: 5,
-  /** LayerNorm: the variance pass (load, subtract, scale, square, accumulate). */
+  /** LayerNorm: the variance pass (load, subtract, scale, square, accumulate; the lane sums added, + eps). */
   LAYERNORM_VAR_DEPTH: 6,
-  /** LayerNorm: the lane sums of the variance added, + eps, rsqrt (leading zeros, table, interpolation). */
+  /** LayerNorm: one rsqrt (leading zeros, table, interpolation), the depth of the rsqrt process. */
   LAYERNORM_RSQRT_CYCLES: 10,
   /** LayerNorm: the normalise pass (load, subtract, · mantissa, shift, · gamma + beta, store). */
   LAYERNORM_OUT_DEPTH: 6,
@@ -101,17 +103,6 @@ export const COST = {
    * generated kernels use it too (linear.h MIN_GROUPS, its DEPENDENCE pragma).
    */
   ACC_DEPENDENCE_DISTANCE: 4,
-  /**
-   * LayerNorm (layernorm.h): per row three passes (mean, variance, normalise) at tile_in elements
-   * per cycle, plus this per-row latency (three pipeline fills, the lane adds, the mean multiply,
-   * the rsqrt; an estimate).
-   */
-  LAYERNORM_ROW_OVERHEAD:
-    LATENCY.LAYERNORM_SUM_DEPTH +
-    LATENCY.LAYERNORM_MEAN_CYCLES +
-    LATENCY.LAYERNORM_VAR_DEPTH +
-    LATENCY.LAYERNORM_RSQRT_CYCLES +
-    LATENCY.LAYERNORM_OUT_DEPTH,
   /**
    * MoE gate (gate.h): after the gate's engine pass, the one-pass softmax + top-k runs pipelined
    * over the tokens; this is its one-off depth (about 16 rescale multiply-adds, an exp, the

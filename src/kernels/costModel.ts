@@ -7,6 +7,7 @@ import { channelSlrs, kernelMemory } from '../board/resources.js';
 import type { Board, Resources } from '../board/schema.js';
 import { tableShape } from './cpp/tables.js';
 import { COST, LATENCY } from './costConstants.js';
+import type { LayerNormPlan } from './latency.js';
 import type { SharedParams } from './types.js';
 
 /** Where and how a kernel invocation runs, as far as its cost depends on it. */
@@ -295,21 +296,67 @@ export function linearWeightBytes(inDim: number, outDim: number, shared: SharedP
 }
 
 /**
- * LayerNorm over `tokens` tokens of `dim` at `lanes` elements per cycle (layernorm.h): per row three
- * pipelined passes (mean, variance, normalise), each a loop instance of (steps − 1) + its depth,
- * plus the mean and rsqrt cycles (LAYERNORM_ROW_OVERHEAD is the sum of the depths and cycles).
+ * A read_vector loop (tokens.h: `words` AXI words of `wordBytes`, one per cycle, one burst through
+ * ports sustaining `bytesPerCycle`), up to the next statement: the burst latency, the slower of
+ * the words and the bytes, the loop's depth.
  */
-export function layerNormCycles(tokens: number, dim: number, lanes: number): number {
-  return tokens * (3 * (ceilDiv(dim, lanes) - 1) + COST.LAYERNORM_ROW_OVERHEAD);
+export function vectorReadCycles(words: number, wordBytes: number, bytesPerCycle: number): number {
+  if (words <= 0) return 0;
+  return (
+    COST.AXI_FIRST_BEAT_CYCLES + Math.max(words, Math.ceil((words * wordBytes) / bytesPerCycle)) - 1 + LATENCY.AXI_READ_DEPTH
+  );
 }
 
+/** Where layernorm.h's rows come from: the kernel's token port (read_layernorm) or an on-chip array (layernorm). */
+export type LayerNormSource = { kind: 'axi'; bytesPerCycle: number; wordBytes: number } | { kind: 'array' };
+
 /**
- * LayerNorm's gamma and beta (`dim` values of `normWidth` bits each): two read_vector bursts, one
- * word per cycle from the weight ports sustaining `bytesPerCycle` together (weightBytesPerCycle).
+ * The streaming LayerNorm region (layernorm.h) over `rows` rows: every process takes a chunk a
+ * cycle, so rows overlap and the region lasts the source's chunks, then the last row through the
+ * mean, the variance, the rsqrt and the output (the variance of a row waits for its mean, the
+ * output for its rsqrt: two passes of a row after the source is done). From the token port the
+ * source is the m_axi reader (a word a cycle after the burst latency, or the port's rate) split
+ * into chunks; from an array a chunk a cycle. γ and β load at the output process's start: if
+ * that is later than the first row's rsqrt, the output runs behind from its start.
  */
-export function layerNormParamCycles(dim: number, normWidth: number, bytesPerCycle: number, axiBits: number): number {
-  const words = Math.ceil(dim / Math.floor(axiBits / normWidth));
-  return 2 * weightTransferCycles((dim * normWidth) / 8, words, bytesPerCycle);
+export function layerNormCycles(
+  rows: number,
+  plan: LayerNormPlan,
+  source: LayerNormSource,
+  params: { words: number; wordBytes: number; bytesPerCycle: number },
+): number {
+  if (rows <= 0) return 0;
+  const L = LATENCY;
+  const C = plan.chunksPerRow;
+  const chunks = rows * C;
+  // the mean process's last iteration
+  let meanLast: number;
+  if (source.kind === 'axi') {
+    const words = rows * plan.rowWords;
+    const wordReady = (n: number) => COST.AXI_FIRST_BEAT_CYCLES + Math.ceil((n * source.wordBytes) / source.bytesPerCycle) - 1;
+    const arrives = L.AXI_READ_DEPTH + L.FIFO_READ_LATENCY; // a word's issue to its read by the splitter
+    const splitLast = Math.max(
+      Math.max(0, wordReady(1)) + arrives + chunks - 1, // the splitter's pace after the first word
+      Math.max(words - 1, wordReady(words)) + arrives + plan.wordChunks - 1, // the last word's arrival
+    );
+    meanLast = splitLast + L.LAYERNORM_SPLIT_DEPTH + L.FIFO_READ_LATENCY;
+  } else {
+    meanLast = chunks - 1 + L.ELEMENTWISE_DEPTH + L.FIFO_READ_LATENCY;
+  }
+  const steady =
+    meanLast +
+    L.LAYERNORM_SUM_DEPTH +
+    L.LAYERNORM_MEAN_CYCLES +
+    L.FIFO_READ_LATENCY +
+    C +
+    L.LAYERNORM_VAR_DEPTH +
+    L.LAYERNORM_RSQRT_CYCLES +
+    L.FIFO_READ_LATENCY +
+    C -
+    1 +
+    L.LAYERNORM_OUT_DEPTH;
+  const paramsDone = 2 * vectorReadCycles(params.words, params.wordBytes, params.bytesPerCycle);
+  return Math.max(steady, paramsDone + chunks - 1 + L.LAYERNORM_OUT_DEPTH);
 }
 
 // ---------------------------------------------------------------------------- off-chip memory

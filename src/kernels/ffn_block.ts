@@ -6,7 +6,7 @@ import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
-import { engineGeluUnits, gateUnits, LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
+import { engineGeluUnits, gateUnits } from './cpp/blocks.js';
 import { gateOut } from './cpp/ffn_block.js';
 import { formats, linearMaxShift } from './cpp/formats.js';
 import {
@@ -14,8 +14,6 @@ import {
   axiPortResources,
   bufferCost,
   fifoCost,
-  layerNormCycles,
-  layerNormParamCycles,
   ceilDiv,
   linearCycles,
   passFetchCycles,
@@ -36,6 +34,7 @@ import {
   type ExpertLoad,
 } from './costModel.js';
 import { ffnBuffers } from './buffers.js';
+import { kernelLayerNormPlan, layerNormResources, tokenLayerNormCycles } from './layernorm.js';
 import type { FfnParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
@@ -129,12 +128,9 @@ export function cycles(
   });
   // elementwise passes (residual copies, the gate's routing copy) run at tile_out elements per cycle
   const elementwise = N * ceilDiv(D, to);
-  // x in, LayerNorm2, then x copied into the residual accumulator the MLP drains into
-  const ln =
-    transferCycles(tokenBytes, bpc) +
-    layerNormCycles(N, D, ti) +
-    layerNormParamCycles(D, p.norm.width, wbpc, shared.axiWidthBits) +
-    elementwise;
+  // x read and LayerNorm2 as one streaming region (layernorm.h), then x copied into the residual
+  // accumulator the MLP drains into
+  const ln = tokenLayerNormCycles(dims, ti, shared, bpc, wbpc) + elementwise;
   // the residual rounded back to activations, then x_out written (the routing is written in the gate stage)
   const write = elementwise + transferCycles(tokenBytes, bpc);
   if (!call.moe || dims.experts === 0) {
@@ -197,10 +193,8 @@ export function resources(
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
   addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
   r.lut += weightShifterLuts(to * lanes, linearMaxShift(formats(p), formats(p).weight, ti));
-  // LayerNorm2 at tile_in lanes + rsqrt; GELU in the drain (LANES rows × tile_out outputs per cycle)
-  addInto(r, macResources(2 * ti, A, A, board));
-  addInto(r, macResources(ti, A, p.norm.width, board));
-  addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
+  // LayerNorm2's streaming region (layernorm.ts); GELU in the drain (LANES rows × tile_out outputs per cycle)
+  addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board));
   addInto(r, nonlinearUnit('gelu', A, board), engineGeluUnits(true, lanes, to));
   const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
   // buffers (buffers.ts): x, the engine's source (LayerNorm2 output / gathered tokens), hidden,

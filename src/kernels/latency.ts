@@ -126,3 +126,32 @@ export function routeClearCycles(experts: number): number {
 export function routeListCycles(experts: number): number {
   return rolledLoopCycles(experts, LATENCY.ROLLED_STEP_CYCLES);
 }
+
+/** How layernorm.h's streaming region cuts a row (its processes take CHUNK elements a cycle). */
+export interface LayerNormPlan {
+  chunk: number; // CHUNK: elements per cycle in every process
+  wordChunks: number; // WORD_CHUNKS: chunks per AXI word of the token reader
+  chunksPerRow: number; // CHUNKS_PER_ROW: chunks per row (a row's words, the last one's padding too)
+  rowWords: number; // AXI words per row (tokens.h ROW_WORDS)
+  fifoDepth: number; // FIFO_DEPTH: the chunk FIFOs before the variance and the output
+}
+
+/**
+ * layernorm.h's plan: CHUNK is the largest divisor of an AXI word's fields (the reader's word is
+ * split into whole chunks) up to `lanes` (the kernel's tile_in: the banks of its arrays). A row's
+ * chunks wait in the FIFO before the variance until the row's mean is out, and in the one before
+ * the output until its rsqrt is: a row plus the latencies between (the mean's, the variance's,
+ * the rsqrt's, the FIFO hops), so no process stalls on a full FIFO in steady state.
+ */
+export function layerNormPlan(dim: number, actBits: number, axiBits: number, lanes: number): LayerNormPlan {
+  const perWord = Math.max(1, Math.floor(axiBits / actBits));
+  let chunk = Math.max(1, Math.min(lanes, perWord));
+  while (perWord % chunk !== 0) chunk--;
+  const rowWords = Math.ceil(dim / perWord);
+  const wordChunks = perWord / chunk;
+  const chunksPerRow = rowWords * wordChunks;
+  const L = LATENCY;
+  const slack =
+    L.LAYERNORM_SUM_DEPTH + L.LAYERNORM_MEAN_CYCLES + L.LAYERNORM_VAR_DEPTH + L.LAYERNORM_RSQRT_CYCLES + 4 * L.FIFO_READ_LATENCY;
+  return { chunk, wordChunks, chunksPerRow, rowWords, fifoDepth: chunksPerRow + slack };
+}

@@ -14,15 +14,12 @@ import {
   pipelinedLoopCycles,
 } from './latency.js';
 import { formats, linearMaxShift, MANT, PROB, WIDE } from './cpp/formats.js';
-import { LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
 import {
   addInto,
   axiPortResources,
   bufferCost,
   ceilDiv,
   fifoCost,
-  layerNormCycles,
-  layerNormParamCycles,
   linearCycles,
   linearWeightBytes,
   macResources,
@@ -37,6 +34,7 @@ import {
   type CallContext,
 } from './costModel.js';
 import { msaBuffers, msaQkvCols } from './buffers.js';
+import { kernelLayerNormPlan, layerNormResources, tokenLayerNormCycles } from './layernorm.js';
 import type { MsaParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
@@ -114,10 +112,8 @@ export function cycles(
     tileOut: params.tile_out,
     lanes: params.token_lanes,
   });
-  const ln =
-    transferCycles(tokenBytes, bpc) +
-    layerNormCycles(N, D, params.tile_in) +
-    layerNormParamCycles(D, p.norm.width, wbpc, shared.axiWidthBits);
+  // x read into the residual and LayerNorm1 as one streaming region (layernorm.h)
+  const ln = tokenLayerNormCycles(dims, params.tile_in, shared, bpc, wbpc);
   const qkv = linearCycles(shape(D, 3 * D), shared, wbpc);
   const attention = attentionCycles(params, dims);
   // proj's biases and first tiles load during the attention; it drains into x (the residual),
@@ -154,10 +150,8 @@ export function resources(
   addInto(r, nonlinearUnit('exp', A, board), attentionExpUnits(qp, kb, dims.headDim));
   addInto(r, nonlinearUnit('recip', A, board));
   addInto(r, macResources(attentionOutRows(qp), WIDE - MANT.width, MANT.width + 1, board));
-  // LayerNorm1 at tile_in lanes: x², (x − mean)·rstd, ·gamma; one rsqrt
-  addInto(r, macResources(2 * ti, A, A, board));
-  addInto(r, macResources(ti, A, p.norm.width, board));
-  addInto(r, nonlinearUnit('rsqrt', A, board), LAYERNORM_RSQRT_UNITS);
+  // LayerNorm1's streaming region (layernorm.ts)
+  addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board));
   // on-chip buffers (buffers.ts: the engine's accumulators, x, s, qkv and the attention's)
   for (const b of msaBuffers(params, dims, shared))
     addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));

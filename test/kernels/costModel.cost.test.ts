@@ -1,7 +1,8 @@
 // The cost model's building blocks against hand counts. Every expected number is a literal: a
 // count of the loops in hls/include/ubimoe/*.h (trip count × II) plus the model's documented
 // estimates (LINEAR_PIPELINE_DEPTH 14, LINEAR_DRAIN_DEPTH 10 — the engine's merged loop is
-// LINEAR_LOOP_DEPTH = max of the two = 14 —, LAYERNORM_ROW_OVERHEAD 30,
+// LINEAR_LOOP_DEPTH = max of the two = 14 —, the LayerNorm depths (split 2, mean 3 + 5, variance
+// 6, rsqrt 10, output 6),
 // AXI_FIRST_BEAT_CYCLES 64: no synthesis has measured them), so a changed formula fails here
 // instead of being re-derived from the same code. Known gaps between the model and the HLS are
 // named where they occur and listed in docs/cost-model.md ("Known gaps").
@@ -21,6 +22,7 @@ import {
   transferCycles,
   uniformExpertLoad,
 } from '../../src/kernels/costModel.js';
+import { layerNormPlan } from '../../src/kernels/latency.js';
 import { cleanBoard, shared, testBoard } from './costHelpers.js';
 
 describe('DSP per multiply from operand widths', () => {
@@ -183,14 +185,45 @@ describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted
   });
 });
 
-describe('LayerNorm cycles (layernorm.h)', () => {
-  test('per row: ln_sum, ln_var, ln_out of (ceil(DIM / LANES) − 1) + depth cycles each, + LAYERNORM_ROW_OVERHEAD 30 (the depths and the mean/rsqrt cycles)', () => {
-    // micro: 17 rows × (3 × (32/8 − 1) + 30) = 17 × 39 = 663
-    expect(layerNormCycles(17, 32, 8)).toBe(663);
-    // a partly empty last step: 20 values at 8 per cycle = 3 steps: 2 × (6 + 30) = 72
-    expect(layerNormCycles(2, 20, 8)).toBe(72);
-    // m3vit-tiny at tile_in 16: 129 × (3 × 11 + 30) = 8127
-    expect(layerNormCycles(129, 192, 16)).toBe(8127);
+describe('LayerNorm (layernorm.h, one streaming region)', () => {
+  test('plan: CHUNK the largest divisor of a word\'s fields up to tile_in; the row FIFOs a row + 28', () => {
+    // 512-bit words of 16 activations, tile_in 8: chunks of 8, 2 a word, 2 words a row
+    expect(layerNormPlan(32, 32, 512, 8)).toEqual({ chunk: 8, wordChunks: 2, chunksPerRow: 4, rowWords: 2, fifoDepth: 32 });
+    // 128-bit words of 4, tile_in 16: the word caps the chunk
+    expect(layerNormPlan(192, 32, 128, 16)).toEqual({ chunk: 4, wordChunks: 1, chunksPerRow: 48, rowWords: 48, fifoDepth: 76 });
+    // 24-bit activations, 5 to a 128-bit word, tile_in 4: 4 does not divide 5, so chunks of 1; a
+    // row of 20 is 4 words, 20 chunks (slack: mean 3 + 5, variance 6, rsqrt 10, four FIFO hops)
+    expect(layerNormPlan(20, 24, 128, 4)).toEqual({ chunk: 1, wordChunks: 5, chunksPerRow: 20, rowWords: 4, fifoDepth: 48 });
+  });
+
+  test('from the token port: the reader, then the last row through mean, variance, rsqrt and output; or γ/β first', () => {
+    // micro (17 rows of 32) on 512-bit words at 32 B/cycle, tile_in 8: 4 chunks a row, 68 in all.
+    // The reader's word n (1-based) is ready at 64 + 2n − 1; the splitter takes a chunk a cycle
+    // from the first word (ready 65, + read depth 3 + FIFO 1): last chunk 65 + 4 + 67 = 136 (the
+    // last word, ready 131, arrives earlier). The mean's last chunk 136 + split depth 2 + 1 = 139;
+    // then + mean 3 + 5 + 1, the last row's 4 chunks, variance 6, rsqrt 10, + 1, 4 − 1 chunks, out 6:
+    // 139 + 9 + 4 + 16 + 1 + 3 + 6 = 178. γ and β, one 64-B word each at 32 B/cycle: 2 × (64 + 2 − 1
+    // + 3) = 136, then the 68 chunks: 136 + 67 + 6 = 209, later than 178.
+    const micro = layerNormPlan(32, 32, 512, 8);
+    const port32 = { kind: 'axi', bytesPerCycle: 32, wordBytes: 64 } as const;
+    expect(layerNormCycles(17, micro, port32, { words: 1, wordBytes: 64, bytesPerCycle: 32 })).toBe(209);
+    // m3vit-tiny (129 rows of 192) at tile_in 16 on the same port: 12 chunks (words) a row, 1548
+    // words at 2 cycles each: the last ready at 64 + 3096 − 1 = 3159, + 4 = the splitter's last
+    // 3163; mean 3166; + 9 + 12 + 16 + 1 + 11 + 6 = 3221. γ/β (6 words each, 12 cycles): 2 × 78 + 1547 + 6 = 1709.
+    const tiny = layerNormPlan(192, 32, 512, 16);
+    expect(layerNormCycles(129, tiny, port32, { words: 6, wordBytes: 64, bytesPerCycle: 32 })).toBe(3221);
+    // at 64 B/cycle the reader keeps up (a word a cycle): splitter 64 + 4 + 1547 = 1615, mean 1618,
+    // steady 1618 + 55 = 1673; γ/β 2 × (64 + 6 − 1 + 3) = 144 + 1547 + 6 = 1697 is later
+    const port64 = { kind: 'axi', bytesPerCycle: 64, wordBytes: 64 } as const;
+    expect(layerNormCycles(129, tiny, port64, { words: 6, wordBytes: 64, bytesPerCycle: 64 })).toBe(1697);
+  });
+
+  test('from an array (the final norm): a chunk a cycle from the start', () => {
+    // micro at chunk 8: the source's last chunk 67, + elementwise depth 3 + 1 = the mean's last 71;
+    // + 39 = 110; γ/β bound 209 as above
+    const micro = layerNormPlan(32, 32, 512, 8);
+    expect(layerNormCycles(17, micro, { kind: 'array' }, { words: 1, wordBytes: 64, bytesPerCycle: 32 })).toBe(209);
+    expect(layerNormCycles(17, micro, { kind: 'array' }, { words: 0, wordBytes: 64, bytesPerCycle: 32 })).toBe(110);
   });
 });
 

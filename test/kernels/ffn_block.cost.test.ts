@@ -1,7 +1,7 @@
 // ffn_block's cost model against hand counts of templates/kernels/ffn_block.cpp.ejs and
 // hls/include/ubimoe/{tokens,layernorm,linear,gate}.h (expected values are literals; see
 // costModel.cost.test.ts for the conventions: loop trip counts × II + the model's documented
-// estimates: LINEAR_LOOP_DEPTH 14 (the engine's merged MAC + drain loop), LAYERNORM_ROW_OVERHEAD 30,
+// estimates: LINEAR_LOOP_DEPTH 14 (the engine's merged MAC + drain loop), the LayerNorm depths (costModel.cost.test.ts),
 // GATE_PIPELINE_DEPTH 80, AXI_FIRST_BEAT_CYCLES 64, KERNEL_START_CYCLES 300).
 import { describe, expect, test } from '@jest/globals';
 import { cycles, gateSelectII, resources, weightBytes } from '../../src/kernels/ffn_block.js';
@@ -16,9 +16,9 @@ const sh = shared({ axiWidthBits: 512 });
 describe('ffn_block cost model', () => {
   test('hand count: micro dense block (17 tokens, 32 -> 64 -> 32), 8 × 8 × 2 lanes', () => {
     const c = cycles(P, dimsOf('micro'), sh, cleanBoard(), { moe: false });
-    // read_rows x: 17 × 2 words = 2176 B -> 64 + 68 = 132; layernorm 17 × (3 × (4 − 1) + 30) = 663;
-    // gamma, beta: two bursts of 64 B -> 2 × (64 + 2) = 132; copy_rows x -> res: 17 rows × 32/8 = 68
-    expect(c.parts.layernorm).toBe(132 + 663 + 132 + 68);
+    // read_layernorm at chunk 8 (costModel.cost.test.ts: γ/β first, 136, then 68 chunks + out
+    // depth 6: 209); copy_rows x -> res: 17 rows × 32/8 = 68
+    expect(c.parts.layernorm).toBe(209 + 68);
     // fc1, the first pass: read_biases 64 × 16 bit = 2 words -> 64 + 4 = 68, the tiles' burst 64,
     // first tile 4: 136; a run of the merged loop per out tile: 4 in tiles × 9 groups = 36 MAC
     // iterations (the previous tile's 9 drain iterations beside them) + depth 14 = 50; 8 out tiles
@@ -31,16 +31,17 @@ describe('ffn_block cost model', () => {
     expect(c.parts.fc2).toBe(70 + 367);
     // copy_rows res -> x: 68; write_rows: 132
     expect(c.parts.write).toBe(68 + 132);
-    expect(c.cycles).toBe(300 + 995 + 559 + 437 + 200);
+    expect(c.cycles).toBe(300 + 277 + 559 + 437 + 200);
   });
 
   test('hand count: micro dense block with tile_in ≠ tile_out (4 × 8 × 2 lanes)', () => {
     const c = cycles({ tile_in: 4, tile_out: 8, token_lanes: 2 }, dimsOf('micro'), sh, cleanBoard(), {
       moe: false,
     });
-    // LayerNorm at tile_in = 4 lanes: 17 × (3 × 32/4 + 30) = 918; copy_rows at tile_out = 8
-    // (ELEM_LANES): 17 × 4 = 68 -> 132 + 918 + 68 + 68
-    expect(c.parts.layernorm).toBe(1199);
+    // LayerNorm at chunk 4 (tile_in): 8 chunks a row, 136; γ/β 136 + 135 + 6 = 277 (the reader's
+    // pace, 65 + 4 + 135 = 204 + 3 + 47 = 254, is earlier); copy_rows at tile_out = 8 (ELEM_LANES):
+    // 17 × 4 = 68
+    expect(c.parts.layernorm).toBe(277 + 68);
     // tile 4·8·16 bit = 1 word = 64 B -> 2 cycles. fc1: biases 68 + tiles' burst 64 + tile 2 =
     // 134; per out tile 32/4 = 8 in tiles × 9 = 72 + 14 = 86; 8 out tiles = 688, + the drain-only
     // run 9 + 14 = 711
@@ -49,12 +50,12 @@ describe('ffn_block cost model', () => {
     // 64/4 = 16 in tiles × 9 = 144 + 14 = 158; 4 out tiles = 632, + 23 = 655
     expect(c.parts.fc2).toBe(68 + 655);
     expect(c.parts.write).toBe(68 + 132);
-    expect(c.cycles).toBe(300 + 1199 + 845 + 723 + 200);
+    expect(c.cycles).toBe(300 + 345 + 845 + 723 + 200);
   });
 
   test('hand count: micro MoE block (4 experts, top-2), measured routing 10/9/8/7 tokens', () => {
     const c = cycles(P, dimsOf('micro'), sh, cleanBoard(), { moe: true, tokensPerExpert: [10, 9, 8, 7] });
-    expect(c.parts.layernorm).toBe(995);
+    expect(c.parts.layernorm).toBe(277);
     // phase 0, the gate logits as the call's first pass (32 -> 4 padded to 8): biases 8 × 16 bit =
     // 16 B -> 64 + 1 (the reader reads a whole 64-B word: 2 cycles; 1 cycle, negligible), the
     // tiles' burst 64, first tile 4: 133; one out tile: 4 × 9 + 14 = 50, the drain-only run
@@ -83,14 +84,13 @@ describe('ffn_block cost model', () => {
     // copy_rows res -> x: 68; write_rows x_out (2176 B) -> 64 + 68 = 132 (the routing is written
     // in the gate stage)
     expect(c.parts.write).toBe(68 + 132);
-    expect(c.cycles).toBe(300 + 995 + 522 + 1929 + 200);
+    expect(c.cycles).toBe(300 + 277 + 522 + 1929 + 200);
   });
 
   test('hand count: m3vit-tiny dense block (129 tokens, 192 -> 768 -> 192), UbiMoE parameters', () => {
     const c = cycles(UBI, dimsOf('m3vit-tiny'), sh, cleanBoard(), { moe: false });
-    // read_rows x 3160; layernorm 129 × (3 × 11 + 30) = 8127; gamma, beta 2 × (64 + 12) = 152;
-    // copy_rows 129 × 12 = 1548
-    expect(c.parts.layernorm).toBe(3160 + 8127 + 152 + 1548);
+    // read_layernorm at chunk 16, port-bound (costModel.cost.test.ts): 3221; copy_rows 129 × 12 = 1548
+    expect(c.parts.layernorm).toBe(3221 + 1548);
     // fc1: biases 768 × 16 bit = 24 words = 1536 B -> 64 + 48 = 112, the tiles' burst 64, first
     // tile 16: 192; per out tile 12 in tiles × 43 groups = 516 + 14 = 530 (the previous tile's 43
     // drain iterations beside the MACs); 48 out tiles = 25440; the drain-only run 43 + 14 = 57 -> 25497
@@ -101,13 +101,13 @@ describe('ffn_block cost model', () => {
     // 24936, + 57 = 24993
     expect(c.parts.fc2).toBe(24993);
     expect(c.parts.write).toBe(1548 + 3160);
-    expect(c.cycles).toBe(300 + 12987 + 25689 + 24993 + 4708);
+    expect(c.cycles).toBe(300 + 4769 + 25689 + 24993 + 4708);
   });
 
   test('hand count: m3vit-tiny MoE block (16 experts, top-2), measured routing 129/65/64 tokens on three experts', () => {
     const routing = [129, 65, 64, ...new Array(13).fill(0)];
     const c = cycles(UBI, dimsOf('m3vit-tiny'), sh, cleanBoard(), { moe: true, tokensPerExpert: routing });
-    expect(c.parts.layernorm).toBe(12987);
+    expect(c.parts.layernorm).toBe(4769);
     // gate pass (192 -> 16, one out tile): biases 32 B -> 64 + 1, tiles' burst 64, first tile 16:
     // 145; 12 × 43 + 14 = 530, the drain-only run 43 + 14 = 57 -> 732. select_tokens 129 at II ceil(16 / (2 × 16)) = 1:
     // 128 + 80 = 208. Bookkeeping: write_routing 258 words 64 + 257 + 3 = 324; route() clear 16,
@@ -125,7 +125,7 @@ describe('ffn_block cost model', () => {
     expect(c.parts.experts).toBe(27020 + (14071 + 40) + (14058 + 40));
     // copy_rows 1548; write_rows 99072 B -> 64 + 3096
     expect(c.parts.write).toBe(1548 + 3160);
-    expect(c.cycles).toBe(300 + 12987 + 3110 + 55229 + 4708);
+    expect(c.cycles).toBe(300 + 4769 + 3110 + 55229 + 4708);
   });
 
   // The MoE bookkeeping and the prefetch of short passes, known gaps before the timed
@@ -150,9 +150,9 @@ describe('ffn_block cost model', () => {
     const r = resources(P, dimsOf('micro'), shared(), testBoard());
     // ONE engine runs dense fc1/fc2, the gate's logits and expert fc1/fc2: 8·8·2 MACs, 32 × 16 bit: 2 DSP
     const linear = 8 * 8 * 2 * 2;
-    // LayerNorm at 8 lanes: 2 × 8 products of 32 × 32 (4 DSP), 8 of 32 × 16 (2), rsqrt (2 multiplies
-    // of 32 × 32, the model's RSQRT_MULTS estimate)
-    const layerNorm = 2 * 8 * 4 + 8 * 2 + 2 * 4;
+    // LayerNorm at chunk 4 (a 128-bit word's 4 activations; tile_in 8): 2 × 4 products of 32 × 32
+    // (4 DSP), 4 of 32 × 16 (2), rsqrt (2 multiplies of 32 × 32, the model's RSQRT_MULTS estimate)
+    const layerNorm = 2 * 4 * 4 + 4 * 2 + 2 * 4;
     // GELU in the drain: 2 rows × 8 outputs per cycle, each 2 multiplies (GELU_MULTS, an estimate)
     // of 32 × 16 bits (2 DSP)
     const gelu = 8 * 2 * 2 * 2;
@@ -161,7 +161,7 @@ describe('ffn_block cost model', () => {
     const gate = 5 * 1 * 2 + 3 * 2 + 2 * 4;
     const scatter = 8 * 4; // the scatter drain's score × output, tile_out of them, 32 × 32
     expect(r.dsp).toBe(linear + layerNorm + gelu + gate + scatter);
-    expect(r.dsp).toBe(464);
+    expect(r.dsp).toBe(424);
   });
 
   test('measured routing: all tokens on two experts is cheaper than uniform routing over four', () => {

@@ -1,7 +1,7 @@
 // msa_block's cost model against hand counts of templates/kernels/msa_block.cpp.ejs and
 // hls/include/ubimoe/{tokens,layernorm,linear,attention}.h (expected values are literals; see
 // costModel.cost.test.ts for the conventions: loop trip counts × II + the model's documented
-// estimates: LINEAR_LOOP_DEPTH 14 (the engine's merged MAC + drain loop), LAYERNORM_ROW_OVERHEAD 30,
+// estimates: LINEAR_LOOP_DEPTH 14 (the engine's merged MAC + drain loop), the LayerNorm depths (costModel.cost.test.ts),
 // AXI_FIRST_BEAT_CYCLES 64, KERNEL_START_CYCLES 300; attention from the LATENCY block).
 import { describe, expect, test } from '@jest/globals';
 import { attentionCycles, cycles, resources } from '../../src/kernels/msa_block.js';
@@ -114,10 +114,10 @@ describe('msa_block cost model', () => {
   test('hand count: micro block (17 tokens, D 32), linear 8 × 8 × 2 lanes, attention 4 × 8', () => {
     const c = cycles(P, dimsOf('micro'), sh, cleanBoard());
     expect(c.parts.start).toBe(300);
-    // read_rows x: 17 rows × 2 words = 2176 B -> 64 + 68 = 132
-    // layernorm: 17 rows × (3 passes of (32/8 − 1) + their depths 3 + 6 + 6, + 5 + 10 = 30) = 17 × 39 = 663
-    // gamma, beta: read_vector twice, two bursts of 32 × 16 bit = 64 B -> 2 × (64 + 2) = 132
-    expect(c.parts.layernorm).toBe(132 + 663 + 132);
+    // read_layernorm (x in and LayerNorm1 streamed) at chunk 8: γ/β first (two bursts of 64 B:
+    // 2 × (64 + 2 − 1 + 3) = 136), then the 68 chunks: 136 + 67 + out depth 6 = 209
+    // (costModel.cost.test.ts; the reader's pace gives 178)
+    expect(c.parts.layernorm).toBe(209);
     // qkv, the call's first pass (32 -> 96): read_biases 96 × 16 bit = 3 words = 192 B -> 64 + 6,
     // the tiles' own burst: AXI latency 64, first tile 2 words = 128 B -> 4: 138; per out tile 4 in
     // tiles × ceil(17/2) = 9 groups = 36 MAC iterations (the previous tile's 9 drain iterations
@@ -128,13 +128,14 @@ describe('msa_block cost model', () => {
     // proj (32 -> 32), prefetched during the attention: 4 out tiles × 50 + 23 = 223; it drains
     // into x (the residual add), then write_rows x: 64 + 68 = 132
     expect(c.parts.proj).toBe(223 + 132);
-    expect(c.cycles).toBe(300 + 927 + 761 + 938 + 355);
+    expect(c.cycles).toBe(300 + 209 + 761 + 938 + 355);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
     const c = cycles({ ...P, tile_in: 16 }, dimsOf('micro'), sh, cleanBoard());
-    // LayerNorm at tile_in = 16 lanes: 17 × (3 × (2 − 1) + 30) = 561, between x (132) and gamma/beta (132)
-    expect(c.parts.layernorm).toBe(132 + 561 + 132);
+    // LayerNorm at chunk 16 (a word a chunk, 2 a row): the reader's last word 64 + 68 − 1 = 131,
+    // + 4 = the splitter's 135, mean 138, + 9 + 2 + 16 + 1 + 1 + 6 = 173; γ/β 136 + 33 + 6 = 175
+    expect(c.parts.layernorm).toBe(175);
     // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). qkv: biases 70 + the tiles'
     // burst 64 + tile 8 = 142;
     // per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations beside them) + 14 = 32; 12 out
@@ -142,14 +143,14 @@ describe('msa_block cost model', () => {
     expect(c.parts.qkv).toBe(142 + 407);
     // proj: 4 out tiles × 32 + 23 = 151; write x 132
     expect(c.parts.proj).toBe(151 + 132);
-    expect(c.cycles).toBe(300 + 825 + 549 + 938 + 283);
+    expect(c.cycles).toBe(300 + 175 + 549 + 938 + 283);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
     const c = cycles(UBI, dimsOf('m3vit-tiny'), sh, cleanBoard());
-    // read_rows x: 129 rows × 12 words = 99072 B / 32 = 3096, + 64 = 3160
-    // layernorm: 129 × (3 × (192/16 − 1) + 30) = 129 × 63 = 8127; gamma, beta 384 B each: 2 × (64 + 12) = 152
-    expect(c.parts.layernorm).toBe(3160 + 8127 + 152);
+    // read_layernorm, port-bound: 1548 words at 2 cycles, the last ready at 64 + 3096 − 1, + 55 for
+    // the last row's chunks through the stages: 3221 (costModel.cost.test.ts)
+    expect(c.parts.layernorm).toBe(3221);
     // qkv (192 -> 576): biases 576 × 16 bit = 18 words = 1152 B -> 64 + 36 = 100, first tile
     // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 180; per out tile 12 in tiles × ceil(129/3) = 43
     // groups = 516 (a 16-cycle tile load hides behind 43) + 14 = 530; 36 out tiles -> 19080; the
@@ -158,7 +159,7 @@ describe('msa_block cost model', () => {
     expect(c.parts.attention).toBe(122460);
     // proj: 12 out tiles × 530 + 57 = 6417, then write_rows x: 3160
     expect(c.parts.proj).toBe(6417 + 3160);
-    expect(c.cycles).toBe(300 + 11439 + 19317 + 122460 + 9577);
+    expect(c.cycles).toBe(300 + 3221 + 19317 + 122460 + 9577);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {
@@ -172,10 +173,11 @@ describe('msa_block cost model', () => {
     const exp = 4 * 1 * 2;
     const recip = 2 * 4;
     const normalise = 2 * 3;
-    // LayerNorm at 8 lanes: x² and (x − mean)·rstd (32 × 32: 4 DSP), ·gamma (32 × 16: 2 DSP), rsqrt 2 × 4
-    const layerNorm = 2 * 8 * 4 + 8 * 2 + 2 * 4;
+    // LayerNorm at chunk 4 (a 128-bit word's 4 activations; tile_in 8): x² and (x − mean)·rstd
+    // (32 × 32: 4 DSP), ·gamma (32 × 16: 2 DSP), rsqrt 2 × 4
+    const layerNorm = 2 * 4 * 4 + 4 * 2 + 2 * 4;
     expect(r.dsp).toBe(linear + attention + exp + recip + normalise + layerNorm);
-    expect(r.dsp).toBe(494);
+    expect(r.dsp).toBe(454);
   });
 
   // only more lanes are in the cycles property: padding of the last group or key block can make

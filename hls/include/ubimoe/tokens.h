@@ -10,6 +10,8 @@
 #ifndef UBIMOE_TOKENS_H
 #define UBIMOE_TOKENS_H
 
+#include <hls_stream.h>
+
 #include "common.h"
 #include "timing.h"
 
@@ -74,12 +76,13 @@ unpack:
 }
 
 // CFG: word_t, act_t, AXI_BITS, ACT_BITS, ACTS_PER_WORD, ROW_WORDS, DIM, MAX_ROWS.
-// Reads `rows` rows of DIM activations (one burst of rows·ROW_WORDS words).
+// Reads `rows` rows of DIM activations (one burst of rows·ROW_WORDS words) into dst, and passes
+// every word on to `words` (a process of layernorm.h read_layernorm's region).
 template <class CFG, class D>
-void read_rows(const typename CFG::word_t *src, unsigned rows, D *dst) {
+void read_rows(const typename CFG::word_t *src, unsigned rows, D *dst, hls::stream<typename CFG::word_t, 2> &words) {
+  UBIMOE_PROCESS("read_rows");
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::MAX_ROWS;
-  UBIMOE_CYCLES(0);
   unsigned g = 0, l0 = 0;
 read_rows_loop:
   for (unsigned r = 0; r < rows; r++) {
@@ -88,7 +91,9 @@ read_rows_loop:
     for (unsigned wi = 0; wi < CFG::ROW_WORDS; wi++) {
       UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
       UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
-      store_row_word<CFG>(src[r * CFG::ROW_WORDS + wi], wi, dst, g, l0);
+      const typename CFG::word_t word = src[r * CFG::ROW_WORDS + wi];
+      store_row_word<CFG>(word, wi, dst, g, l0);
+      words.write(word);
     }
     next_row<D>(g, l0);
   }

@@ -12,6 +12,7 @@ import {
   attentionOutRows,
   attentionOutRowSteps,
   attentionReaderPlan,
+  layerNormPlan,
   routeClearCycles,
   routeListCycles,
 } from '../latency.js';
@@ -202,7 +203,7 @@ export function linearLayerStruct(s: LayerSpec, f: Formats, axi: number, ports =
   };
 }
 
-/** layernorm<CFG> (layernorm.h), eps = 1e-6; `lanes` elements per cycle (the kernel's tile_in). */
+/** layernorm<CFG> / read_layernorm<CFG> (layernorm.h), eps = 1e-6; `lanes`: the kernel's tile_in (the plan's CHUNK is at most it). */
 export function layerNormStruct(
   name: string,
   f: Formats,
@@ -214,6 +215,7 @@ export function layerNormStruct(
   ports = 1,
 ): CppStruct {
   const a = f.act;
+  const plan = layerNormPlan(dim, a.width, axi, lanes);
   const lg = clog2(dim);
   const sum = ensureWidth(fx(a.width + lg, a.int + lg), `${what}: LayerNorm sum`);
   const sum32 = fx(Math.min(32, sum.width), sum.int);
@@ -251,7 +253,12 @@ export function layerNormStruct(
       k('AXI_BITS', axi),
       k('DIM', dim),
       k('MAX_ROWS', maxRows),
-      k('LANES', lanes, 'elements per cycle (the kernel tile_in)'),
+      k('LANES', lanes, 'the banks of its arrays (the kernel tile_in)'),
+      k('ACT_BITS', a.width),
+      k('CHUNK', plan.chunk, 'elements per cycle in every process (latency.ts layerNormPlan)'),
+      k('WORD_CHUNKS', plan.wordChunks, 'chunks per AXI word of the token reader'),
+      k('CHUNKS_PER_ROW', plan.chunksPerRow),
+      k('FIFO_DEPTH', plan.fifoDepth, 'the row FIFOs before the variance and the output'),
       k('NORM_BITS', f.norm.width),
       k('NORM_PER_WORD', perWord(f.norm.width, axi)),
       k('VECTOR_WORDS', wordsFor(dim, f.norm.width, axi)),
