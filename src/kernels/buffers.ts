@@ -50,7 +50,7 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
   ];
 }
 
-/** ffn_block: x, s, hidden, res (the template), the engine's accumulators; with MoE h and the queues. */
+/** ffn_block: s, hidden, res (the template), the engine's accumulators; with MoE h and the queues. */
 export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedParams): Buffer[] {
   const p = shared.precision;
   const A = p.activation.width;
@@ -64,7 +64,6 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
   const laneRows = Math.ceil(N / lanes) * lanes;
   const accRows = Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
   return [
-    { name: 'x', widthBits: A, words: N * dims.D, banks: arr.xCols },
     { name: 's', widthBits: A, words: laneRows * dims.D, banks: arr.sCols * lanes },
     { name: 'hidden', widthBits: A, words: laneRows * hidden, banks: arr.hiddenCols * lanes },
     { name: 'res', widthBits: p.accum.width, words: laneRows * dims.D, banks: arr.resCols * lanes },
@@ -92,10 +91,11 @@ export function msaXCols(params: MsaParams, actBits: number, axiBits: number): n
  * The kernel's token arrays and their partitions (item: one partition per array, at its
  * declaration, the largest need of all its users). s, hidden and res are the engine's S, B and R
  * in the lane layout [groups][LANES][dim] (tokens.h, linear.h): the lane dimension is completely
- * partitioned, the columns cyclic by `cols`. x and h are [N][D] (read one row at a time).
- * Needs per cycle: the AXI row reader/writer ACTS_PER_WORD elements (x; s when the final norm's
- * output is written from s), LayerNorm tile_in (x, s), the engine tile_in reads and tile_out
- * writes (s, hidden), its drain tile_out (res), the row copies / gathers tile_out (x, s, res, h).
+ * partitioned, the columns cyclic by `cols`. h is [N][D] (read one row at a time).
+ * Needs per cycle: the AXI row writer ACTS_PER_WORD elements (res; s when the final norm's
+ * output is written from s), LayerNorm its CHUNK (at most ACTS_PER_WORD and tile_in: res as the
+ * residual lands, s), the engine tile_in reads and tile_out writes (s, hidden), its drain
+ * tile_out (res), the row copies / gathers tile_out (s, h).
  * The cost model prices the same banks (ffn_block.ts resources).
  */
 export function ffnArrays(
@@ -103,15 +103,14 @@ export function ffnArrays(
   actBits: number,
   axiBits: number,
   finalNorm: boolean,
-): { lanes: number; xCols: number; sCols: number; hiddenCols: number; resCols: number; hCols: number } {
+): { lanes: number; sCols: number; hiddenCols: number; resCols: number; hCols: number } {
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const apw = Math.floor(axiBits / actBits);
   return {
     lanes,
-    xCols: Math.max(apw, ti, to),
     sCols: Math.max(ti, to, finalNorm ? apw : 1),
     hiddenCols: Math.max(ti, to),
-    resCols: to,
+    resCols: Math.max(to, apw),
     hCols: to,
   };
 }

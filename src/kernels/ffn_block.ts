@@ -128,11 +128,11 @@ export function cycles(
   });
   // elementwise passes (residual copies, the gate's routing copy) run at tile_out elements per cycle
   const elementwise = N * ceilDiv(D, to);
-  // x read and LayerNorm2 as one streaming region (layernorm.h), then x copied into the residual
-  // accumulator the MLP drains into
-  const ln = tokenLayerNormCycles(dims, ti, shared, bpc, wbpc) + elementwise;
-  // the residual rounded back to activations, then x_out written (the routing is written in the gate stage)
-  const write = elementwise + transferCycles(tokenBytes, bpc);
+  // x read into the residual accumulator the MLP drains into and LayerNorm2, as one streaming
+  // region (layernorm.h)
+  const ln = tokenLayerNormCycles(dims, ti, shared, bpc, wbpc);
+  // x_out written from the residual, rounded to activations on the way (the routing is written in the gate stage)
+  const write = transferCycles(tokenBytes, bpc);
   if (!call.moe || dims.experts === 0) {
     const H = dims.mlpHidden;
     const fc1 = linearCycles(shape(D, H), shared, wbpc);

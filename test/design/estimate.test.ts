@@ -35,20 +35,23 @@ describe('design estimate', () => {
     expect(Math.abs(e.resources.ff / 385.9e3 - 1)).toBeLessThan(0.03);
   });
 
-  test('DSP (structural, nothing fitted) of UbiMoE’s parameters: 3368, within 1.4% of the published 3413', () => {
+  test('DSP (structural, nothing fitted) of UbiMoE’s parameters: 3208, 6.0% under the published 3413', () => {
     // UbiMoE's public code runs its attention-side linear engine with ONE token lane (only the FFN
     // side has 3; issue 13 item 10): patch 512; msa one 256-MAC engine (512 DSP) + attention (products, 1 exp unit, a reciprocal, 2
     // normalise multipliers of 3 DSP) / LayerNorm; ffn one 3-lane engine (also running the gate's logits) + LayerNorm + GELU
     // in the drain (3 lanes × 16 outputs) + gate softmax (15 + 2 exp units, 15 rescale multiplies, a
-    // reciprocal) + scatter
+    // reciprocal) + scatter. ubimoe's streaming LayerNorm takes a 256-bit word's 8 activations a
+    // cycle (2 × 8 products of 4 DSP, 8 of 2, the rsqrt's 8) where UbiMoE's takes tile_in = 16
+    // (3368 DSP, 1.3% under the published figure, before the streaming LayerNorm).
     const e = estimateDesign(ubimoe());
+    const layerNorm = 2 * 8 * 4 + 8 * 2 + 8;
     expect(e.resources.dsp).toBe(
       512 +
-        (512 + 128 + 2 + 8 + 6 + 128 + 32 + 8) +
-        (1536 + 128 + 32 + 8 + 3 * 64 + 2 * 17 + 2 * 15 + 8 + 64),
+        (512 + 128 + 2 + 8 + 6 + layerNorm) +
+        (1536 + layerNorm + 3 * 64 + 2 * 17 + 2 * 15 + 8 + 64),
     );
-    expect(e.resources.dsp).toBe(3368);
-    expect(Math.abs(e.resources.dsp / 3413 - 1)).toBeLessThan(0.015);
+    expect(e.resources.dsp).toBe(3208);
+    expect(Math.abs(e.resources.dsp / 3413 - 1)).toBeLessThan(0.065);
   });
 
   test('latency = the stages back to back, plus the host overhead per call', () => {

@@ -3,8 +3,8 @@
 // rsqrt(var + eps) as a normalised mantissa/exponent pair (nonlinear.h); y = d·rsqrt·γ + β.
 // |d·rsqrt| <= √D, so the shift by the exponent cannot overflow.
 // Streaming: one dataflow region whose processes each take a row CHUNK elements per cycle, so
-// rows overlap: the source (an m_axi reader that also stores the residual, or an array), mean,
-// variance, rsqrt and output. The variance of row r waits for its mean, the output for its rsqrt:
+// rows overlap: the source (an m_axi reader and a splitter that also stores the residual, or an
+// array), mean, variance, rsqrt and output. The variance of row r waits for its mean, the output for its rsqrt:
 // the chunks of a row wait in FIFOs of FIFO_DEPTH (CHUNKS_PER_ROW plus the stages' latencies,
 // src/kernels/latency.ts layerNormPlan), so a row costs CHUNKS_PER_ROW cycles in steady state.
 // CHUNK divides the AXI word's fields (a reader word is split into WORD_CHUNKS chunks) and is at
@@ -52,27 +52,34 @@ struct ln_scale {
   int exp2;
 };
 
-// Source: the AXI words of `rows` rows (tokens.h read_rows forwards them) split into chunks.
-template <class CFG>
-void ln_split(unsigned rows, hls::stream<typename CFG::word_t, 2> &words, hls::stream<ln_chunk<CFG>, 2> &out) {
+// Source: the AXI words of `rows` rows (tokens.h read_rows streams them) split into chunks, each
+// also stored into x (the kernel's residual, any element type: converted).
+template <class CFG, class X>
+void ln_split(unsigned rows, hls::stream<typename CFG::word_t, 2> &words, X *x, hls::stream<ln_chunk<CFG>, 2> &out) {
   UBIMOE_PROCESS("ln_split");
   typedef typename CFG::TIMING TM;
   const unsigned max_chunks = CFG::MAX_ROWS * CFG::CHUNKS_PER_ROW;
   typename CFG::word_t cur = 0;
-  unsigned k = 0;  // chunk of the current word
+  unsigned k = 0, c = 0, g = 0, l0 = 0;  // chunk k of the current word, chunk c of row (g, l0)
 ln_split_chunks:
   for (unsigned i = 0; i < rows * CFG::CHUNKS_PER_ROW; i++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=max_chunks
     UBIMOE_PIPELINE(1, TM::LAYERNORM_SPLIT_DEPTH);
     if (k == 0) cur = words.read();
-    ln_chunk<CFG> c;
+    ln_chunk<CFG> v;
     for (unsigned l = 0; l < CFG::CHUNK; l++) {
 #pragma HLS UNROLL
-      c.v[l] = from_bits<typename CFG::in_t, CFG::ACT_BITS>(word_field<CFG::ACT_BITS, CFG::AXI_BITS>(cur, l));
+      v.v[l] = from_bits<typename CFG::in_t, CFG::ACT_BITS>(word_field<CFG::ACT_BITS, CFG::AXI_BITS>(cur, l));
+      const unsigned d = c * CFG::CHUNK + l;
+      if (d < CFG::DIM) row_elem(x, g, l0, d) = v.v[l];
     }
-    out.write(c);
+    out.write(v);
     if (CFG::WORD_CHUNKS > 1) cur = cur >> (CFG::CHUNK * CFG::ACT_BITS);
     k = k + 1 == CFG::WORD_CHUNKS ? 0 : k + 1;
+    if (++c == CFG::CHUNKS_PER_ROW) {
+      c = 0;
+      next_row<X>(g, l0);
+    }
   }
 }
 
@@ -249,7 +256,8 @@ ln_out_chunks:
 }
 
 // LayerNorm of `rows` rows read from m_axi (TOK: the token layout, tokens.h read_rows), which
-// also land in x (the kernel's residual, any element type) as they arrive; y gets the output.
+// also land in x (the kernel's residual, any element type; CHUNK elements a cycle) as they are
+// split; y gets the output.
 template <class CFG, class TOK, class X, class Y>
 void read_layernorm(const typename CFG::word_t *src, unsigned rows, X *x, const typename CFG::word_t *w0,
                     const typename CFG::word_t *w1, const typename CFG::word_t *w2, const typename CFG::word_t *w3,
@@ -264,8 +272,8 @@ void read_layernorm(const typename CFG::word_t *src, unsigned rows, X *x, const 
   hls::stream<typename CFG::mean_t, 2> means("ln_means");
   hls::stream<ln_stats<CFG>, 2> stats("ln_stats");
   hls::stream<ln_scale<CFG>, 2> scales("ln_scales");
-  read_rows<TOK>(src, rows, x, words);
-  ln_split<CFG>(rows, words, split);
+  read_rows<TOK>(src, rows, words);
+  ln_split<CFG>(rows, words, x, split);
   ln_mean<CFG>(rows, split, to_var, means);
   ln_var<CFG>(rows, to_var, means, to_out, stats);
   ln_rsqrt<CFG>(rows, stats, scales);

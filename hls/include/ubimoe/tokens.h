@@ -76,26 +76,19 @@ unpack:
 }
 
 // CFG: word_t, act_t, AXI_BITS, ACT_BITS, ACTS_PER_WORD, ROW_WORDS, DIM, MAX_ROWS.
-// Reads `rows` rows of DIM activations (one burst of rows·ROW_WORDS words) into dst, and passes
-// every word on to `words` (a process of layernorm.h read_layernorm's region).
-template <class CFG, class D>
-void read_rows(const typename CFG::word_t *src, unsigned rows, D *dst, hls::stream<typename CFG::word_t, 2> &words) {
+// Streams the words of `rows` rows of DIM activations (one burst of rows·ROW_WORDS words): the
+// first process of layernorm.h read_layernorm's region, which unpacks them.
+template <class CFG>
+void read_rows(const typename CFG::word_t *src, unsigned rows, hls::stream<typename CFG::word_t, 2> &words) {
   UBIMOE_PROCESS("read_rows");
   typedef typename CFG::TIMING TM;
-  const unsigned max_rows = CFG::MAX_ROWS;
-  unsigned g = 0, l0 = 0;
-read_rows_loop:
-  for (unsigned r = 0; r < rows; r++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
-  read_words:
-    for (unsigned wi = 0; wi < CFG::ROW_WORDS; wi++) {
-      UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
-      UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
-      const typename CFG::word_t word = src[r * CFG::ROW_WORDS + wi];
-      store_row_word<CFG>(word, wi, dst, g, l0);
-      words.write(word);
-    }
-    next_row<D>(g, l0);
+  const unsigned max_words = CFG::MAX_ROWS * CFG::ROW_WORDS;
+read_rows_words:
+  for (unsigned i = 0; i < rows * CFG::ROW_WORDS; i++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_words
+    UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
+    UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
+    words.write(src[i]);
   }
 }
 
@@ -121,7 +114,8 @@ read_weight_rows_loop:
   }
 }
 
-// Writes `rows` rows of DIM activations (unused high fields of a row's last word are zero).
+// Writes `rows` rows of DIM activations (unused high fields of a row's last word are zero); a wider
+// source (ffn_block's residual accumulator) is rounded and saturated to act_t on the way.
 template <class CFG, class S>
 void write_rows(const S *src, unsigned rows, typename CFG::word_t *dst) {
   typedef typename CFG::TIMING TM;
@@ -141,7 +135,8 @@ write_rows_loop:
 #pragma HLS UNROLL
         const unsigned d = wi * CFG::ACTS_PER_WORD + l;
         if (d < CFG::DIM)
-          set_word_field<CFG::ACT_BITS, CFG::AXI_BITS>(word, l, bits_of<CFG::ACT_BITS>(row_elem(src, g, l0, d)));
+          set_word_field<CFG::ACT_BITS, CFG::AXI_BITS>(
+              word, l, bits_of<CFG::ACT_BITS>(typename CFG::act_t(row_elem(src, g, l0, d))));
       }
       dst[r * CFG::ROW_WORDS + wi] = word;
     }
