@@ -147,8 +147,15 @@ describe('ubimoe csim --cycles', () => {
       const inputs = pe.regions.find((r) => r.name === 'pe_inputs')!;
       expect(inputs.processes.map((p) => p.name).sort()).toEqual(['gather_patches', 'position_rows']);
       expect(inputs.cycles).toBeLessThan(inputs.processes.reduce((a, p) => a + p.busy, 0));
-      expect(regions('msa_block')).toEqual(new Set(['msa_engine', 'attention']));
-      expect(regions('ffn_block')).toEqual(new Set(['ffn_engine']));
+      expect(regions('msa_block')).toEqual(new Set(['layernorm', 'msa_engine', 'attention']));
+      expect(regions('ffn_block')).toEqual(new Set(['layernorm', 'ffn_engine']));
+      // the streaming LayerNorm (layernorm.h): x read and normalised by six processes whose rows
+      // overlap (the region ends before half their busy cycles added up)
+      for (const call of img.calls.filter((x) => x.kernel !== 'patch_embed')) {
+        const ln = call.regions.find((r) => r.name === 'layernorm')!;
+        expect(ln.processes.map((p) => p.name)).toEqual(['read_rows', 'ln_split', 'ln_mean', 'ln_var', 'ln_rsqrt', 'ln_out']);
+        expect(2 * ln.cycles).toBeLessThan(ln.processes.reduce((a, p) => a + p.busy, 0));
+      }
     }
   });
 

@@ -27,7 +27,7 @@
 namespace ubimoe {
 
 // CFG: word_t in_t norm_t sum_t sum32_t invd_t mean_t diff_t isd_t dn_t var_t mant_t scaled_t
-// xhat_t out_t; AXI_BITS DIM MAX_ROWS LANES CHUNK WORD_CHUNKS CHUNKS_PER_ROW FIFO_DEPTH NORM_BITS
+// xhat_t out_t; AXI_BITS DIM MAX_ROWS LANES CHUNK WORD_CHUNKS CHUNKS_PER_ROW FIFO_DEPTH PARAM_BANKS NORM_BITS
 // NORM_PER_WORD VECTOR_WORDS INV_DIM_BITS INV_DIM_RAW INV_SQRT_DIM_BITS INV_SQRT_DIM_RAW EPS_RAW
 // VAR_BITS VAR_FRAC SCALED_BITS RSQRT_UNITS (one rsqrt unit, nonlinear.h).
 // γ at word `off`, β at `off + BETA_OFFSET` of the kernel's weight region on WEIGHT_PORTS ports
@@ -214,10 +214,10 @@ void ln_out(unsigned rows, const typename CFG::word_t *w0, const typename CFG::w
   UBIMOE_PROCESS("ln_out");
   typedef typename CFG::diff_t diff_t;
   typedef typename CFG::TIMING TM;
-  const unsigned max_chunks = CFG::MAX_ROWS * CFG::CHUNKS_PER_ROW, P = CFG::CHUNK;
+  const unsigned max_chunks = CFG::MAX_ROWS * CFG::CHUNKS_PER_ROW, F = CFG::PARAM_BANKS;
   typename CFG::norm_t gamma[CFG::DIM], beta[CFG::DIM];
-#pragma HLS ARRAY_PARTITION variable=gamma cyclic factor=P
-#pragma HLS ARRAY_PARTITION variable=beta cyclic factor=P
+#pragma HLS ARRAY_PARTITION variable=gamma cyclic factor=F
+#pragma HLS ARRAY_PARTITION variable=beta cyclic factor=F
   read_vector<TM, typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS, CFG::WEIGHT_PORTS>(
       w0, w1, w2, w3, off, gamma);
   read_vector<TM, typename CFG::norm_t, CFG::NORM_BITS, CFG::NORM_PER_WORD, CFG::DIM, CFG::AXI_BITS, CFG::WEIGHT_PORTS>(

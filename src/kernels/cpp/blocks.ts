@@ -259,6 +259,11 @@ export function layerNormStruct(
       k('WORD_CHUNKS', plan.wordChunks, 'chunks per AXI word of the token reader'),
       k('CHUNKS_PER_ROW', plan.chunksPerRow),
       k('FIFO_DEPTH', plan.fifoDepth, 'the row FIFOs before the variance and the output'),
+      k(
+        'PARAM_BANKS',
+        2 ** clog2(Math.max(plan.chunk, perWord(f.norm.width, axi))),
+        'banks of gamma and beta: the output reads CHUNK, read_vector writes NORM_PER_WORD a cycle',
+      ),
       k('NORM_BITS', f.norm.width),
       k('NORM_PER_WORD', perWord(f.norm.width, axi)),
       k('VECTOR_WORDS', wordsFor(dim, f.norm.width, axi)),
