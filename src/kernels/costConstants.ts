@@ -5,8 +5,9 @@
  * W16A32, 200 MHz, linear 16×16 with ONE token lane on the attention side and 3 on the FFN side
  * (as UbiMoE's public code runs them), attention 4 × 8, 256-bit AXI: 316.1K LUT, 385.9K FF).
  * Only the LUT/FF-per-MAC constants below were fitted to it (see LUT_PER_MAC / FF_PER_MAC). DSP
- * counts are structural (operand widths and the DSP primitive), never fitted: 3364 for that point,
- * 1.4% under the published 3413. Cycle counts come from loop trip counts and documented pipeline
+ * counts are structural (operand widths and the DSP primitive), never fitted: 3208 for that point,
+ * 6.0% under the published 3413 (3368 before ubimoe's streaming LayerNorm took a 256-bit word's 8
+ * activations a cycle instead of tile_in's 16). Cycle counts come from loop trip counts and documented pipeline
  * depths, not fitted to the published 10.33 ms, which is most likely 1 / throughput (MSA and FFN
  * of successive images overlapped), not one image's latency; it compares with the model's
  * images/s, not its latency (src/report/published.ts).
@@ -18,8 +19,7 @@
  * estimates until a synthesis report says otherwise). ONE place: they are rendered into every
  * generated project (config.h, `timing_cfg`, src/kernels/cpp/timing.ts) as the arguments of the
  * kernels' timing statements (`UBIMOE_PIPELINE(ii, lat)`, `UBIMOE_CYCLES(n)`, hls/csim/README.md
- * "Timed C-simulation"), and the cost model reads the same numbers (COST below; the lumped model
- * constant LAYERNORM_ROW_OVERHEAD is a sum of these). A "depth" is the
+ * "Timed C-simulation"), and the cost model reads the same numbers (COST below). A "depth" is the
  * iteration latency of a pipelined loop (first read to last write), paid once per loop instance;
  * "cycles" are straight-line work.
  */
