@@ -218,8 +218,8 @@ const drainExcess = (r: number, macIterations: number, drain: number): number =>
 
 /**
  * Cycles a pass still computes after its reader read its last tile: the tiles still in the FIFO
- * and in use, each ending MAC run among them (its drain excess and the loop's depth), and the run
- * that only drains the last out tile.
+ * and in use, each ending MAC run among them (its drain excess), the run that only drains the last
+ * out tile and the loop's depth (once: the runs are one loop).
  */
 export function passTailCycles(
   s: LinearShape,
@@ -238,20 +238,21 @@ export function passTailCycles(
   let tail = left * groups + drain + LINEAR_LOOP_DEPTH;
   // the runs ending among those tiles: the last MAC run's, and one every in_tiles tiles before it
   for (let k = 0; k <= Math.floor((left - 1) / inTiles); k++)
-    tail += drainExcess(outTiles - 1 - k, inTiles * groups, drain) + LINEAR_LOOP_DEPTH;
+    tail += drainExcess(outTiles - 1 - k, inTiles * groups, drain);
   return tail;
 }
 
 /**
  * Cycles of one pass (a linear layer, tokens × inDim → tokens × outDim) on the kernel's linear
- * engine (linear.h engine_pass): per out tile r one run of the merged II=1 loop, whose iterations
- * do the MACs of tile r over (in tile, token group) — the token groups padded to
+ * engine (linear.h engine_pass): per out tile r one run of iterations of the merged II=1 loop,
+ * which do the MACs of tile r over (in tile, token group) — the token groups padded to
  * ACC_DEPENDENCE_DISTANCE, a tile costing max(groups, its load) (the reader prefetches tiles
  * through a depth-2 FIFO) — and, side by side, the drain of tile r − 1 (LANES rows per iteration,
  * one queued token in expert mode; the accumulators are double-buffered), for max(MACs, drain)
- * iterations plus the loop's depth; then one run that only drains the last tile. The first pass of
- * a kernel call waits for its biases and first tile (two bursts: passFetchCycles); a later pass
- * for what of that fetch the previous pass's tail did not hide (PassOptions.prefetched).
+ * iterations; then one run that only drains the last tile. The runs are ONE loop: the pass pays
+ * its depth once. The first pass of a kernel call waits for its biases and first tile (two
+ * bursts: passFetchCycles); a later pass for what of that fetch the previous pass's tail did not
+ * hide (PassOptions.prefetched).
  */
 export function linearCycles(
   s: LinearShape,
@@ -275,14 +276,14 @@ export function linearCycles(
         ? Math.max(0, fetch - opts.prefetched)
         : fetch;
   // runs 0 .. outTiles − 1 (MACs; from run 1 on, the previous tile's drain beside them), then the
-  // run that only drains the last tile; each run pays the loop's depth
-  if (load <= groups) return start + macs + (outTiles - 1) * Math.max(macs, drain) + drain + (outTiles + 1) * depth;
+  // run that only drains the last tile, then the loop's depth
+  if (load <= groups) return start + macs + (outTiles - 1) * Math.max(macs, drain) + drain + depth;
   // memory-bound (a tile loads longer than its token groups take): the reader sets the pace; it
   // keeps loading the next out tile's first tiles into the FIFO (ENGINE_TILES_AHEAD − 1) while a
-  // run finishes (the last tile's groups, the drain excess, the depth), and stalls only for what
-  // of that outlasts them; the pass ends with the last run's rest after the last load (the first
-  // tile's load is in start) and the drain-only run
-  const finish = (r: number) => groups + drainExcess(r, macs, drain) + depth;
+  // run finishes (the last tile's groups, the drain excess), and stalls only for what of that
+  // outlasts them; the pass ends with the last run's rest after the last load (the first tile's
+  // load is in start), the drain-only run and the loop's depth
+  const finish = (r: number) => groups + drainExcess(r, macs, drain);
   const stall = (r: number) => Math.max(0, finish(r) - (ENGINE_TILES_AHEAD - 1) * load);
   // stalls after runs 0 .. outTiles − 2 (run 0 has no drain excess, the others the same one)
   const stalls = outTiles >= 2 ? stall(0) + (outTiles - 2) * stall(1) : 0;

@@ -46,29 +46,30 @@ describe('linear engine in the timed C-simulation (merged MAC + drain loop)', ()
     const sh = shared({ axiWidthBits: 512 });
     const pass0 = { tokens: 17, inDim: 32, outDim: 64, tileIn: 8, tileOut: 16, lanes: 2 };
     const pass1 = { tokens: 16, inDim: 8, outDim: 32, tileIn: 8, tileOut: 16, lanes: 2 };
-    // pass 0, the call's first: its fetch 140, 4 runs of 36 + 14 and the drain-only run 9 + 14:
-    // 363 (test/kernels/costModel.cost.test.ts); pass 1 waits for what of its fetch (138) pass 0's
-    // tail (64) leaves, 74, then run 0: 8 + 14, run 1: max(8 MACs, 16 drained tokens) + 14, the
-    // drain-only run 16 + 14: 74 + 82 = 156
+    // pass 0, the call's first: its fetch 140, then ONE loop of runs: run 0's 36 MAC iterations,
+    // runs 1..3 of 36 (the previous tile's 9-group drain beside the MACs), the drain-only run 9,
+    // and the loop's depth 14 once: 140 + 36 + 108 + 9 + 14 = 307 (test/kernels/costModel.cost.test.ts);
+    // pass 1 waits for what of its fetch (138) pass 0's tail leaves (the 3 tiles in the FIFO and
+    // in use, 27 groups, + the drain 9 + depth 14 = 50): 88, then run 0: 8, run 1: max(8 MACs,
+    // 16 drained tokens) = 16, the drain-only run 16, depth 14: 88 + 54 = 142
     const model =
       linearCycles(pass0, sh, 32) +
       linearCycles(pass1, sh, 32, { prefetched: passTailCycles(pass0, sh, 32), scatter: true });
-    expect(model).toBe(363 + 156);
+    expect(model).toBe(307 + 142);
     // hand count of the simulation for pass 0 (hls/csim/README.md "Timing rules"): engine_read's
     // bias burst (2 words: issues at 64 + 2 − 1 = 65 and 67, depth 3) ends at 70 and writes the
     // descriptor, which the compute process reads at 71 (FIFO latency 1; the stage starts there);
     // the tile burst starts at 70, its 4th word issues at 70 + 64 + 8 − 1 = 141 and the tile is
-    // written at 141 + 3 = 144, read by run 0's first iteration at 145; run 0: 36 iterations at
-    // II=1, ends 145 + 35 + 14 = 194 (the next tiles load 8 cycles each, ahead of the 9 groups);
-    // runs 1..3: 35 + 14 = 49 each (the previous tile's 9-group drain beside the MACs) -> 341; the
-    // drain-only run: 8 + 14 -> 363; 363 − 71 = 292. A drain-only run without its instance
-    // boundary (UBIMOE_CYCLES(0)) would continue run 3's instance: 279.
-    expect(r.pass0).toBe(292);
-    // the whole call against the model: the simulation counts a run (trip − 1) + depth where the
-    // model counts trip + depth, and pass 1's fetch starts from where the reader left pass 0
-    // (measured 524 simulated, 519 predicted). The engine before issue 14 (the drain in series
-    // after each out tile's MACs) simulated 591 on this driver, pass 0's stage 342.
+    // written at 141 + 3 = 144, read by the loop's first iteration at 145; 36 + 3 × 36 + 9 = 153
+    // iterations at II=1 (the next tiles load 8 cycles each, ahead of the 9 groups): the last
+    // issues at 145 + 152 = 297, + depth 14 = 311; 311 − 71 = 240. With a loop instance per run
+    // (before the fourth session) it was 292; before issue 14's overlapped drain, 342.
+    expect(r.pass0).toBe(240);
+    // the whole call against the model: the simulation's fetch of a pass is 5 cycles longer (each
+    // burst's loop depth, the FIFO hop: 145 against 140 above), and pass 1's fetch starts from
+    // where the reader left pass 0, when a FIFO slot freed (measured 460 simulated, 449 predicted;
+    // 524 / 519 with a loop instance per run; 591 simulated before issue 14)
     expect(r.cycles - model).toBeGreaterThanOrEqual(0);
-    expect(r.cycles - model).toBeLessThanOrEqual(8);
+    expect(r.cycles - model).toBeLessThanOrEqual(12);
   }, 300_000);
 });

@@ -109,79 +109,79 @@ describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted
     expect(tokenGroups(0, 8)).toBe(0);
   });
 
-  test('compute-bound pass: per out tile one run of the merged loop (MACs of t beside the drain of t − 1), then a drain-only run', () => {
-    // engine_pass runs its merged loop `mac_drain` once per out tile and once more to drain the
-    // last one (out_tiles + 1 runs); run r has max(MAC iterations of tile r, drain iterations of
-    // tile r − 1) iterations at II=1 plus LINEAR_LOOP_DEPTH = max(14, 10) = 14 (estimates):
+  test('compute-bound pass: per out tile a run of the merged loop (MACs of t beside the drain of t − 1), then a drain-only run, ONE loop', () => {
+    // engine_pass runs its merged loop `mac_drain` once per pass: a run per out tile and one
+    // more to drain the last one (out_tiles + 1 runs back to back, no pipeline drain between
+    // them); run r has max(MAC iterations of tile r, drain iterations of tile r − 1) iterations at
+    // II=1; the pass pays LINEAR_LOOP_DEPTH = max(14, 10) = 14 (estimates) once:
     //   MAC iterations: in_tiles × groups = (32/8 = 4) × (ceil(17/2) = 9) = 36 (each in tile's
     //        8-cycle load, above, overlaps the previous tile's 9 cycles: depth-2 FIFO)
     //   drain iterations: used_groups = 9 (NOT padded to MIN_GROUPS)
-    //   run 0: 36 + 14 = 50; runs 1..3: max(36, 9) + 14 = 50 each; run 4 (drain only): 9 + 14 = 23
-    //   = 4 × 50 + 23 = 223 (the drain in series, before: 4 × (36 + 14 + 9 + 10) = 276)
+    //   run 0: 36; runs 1..3: max(36, 9) = 36 each; run 4 (drain only): 9; + 14
+    //   = 4 × 36 + 9 + 14 = 167 (a loop instance per run, before: 4 × 50 + 23 = 223; the drain in
+    //   series, before that: 4 × (36 + 14 + 9 + 10) = 276)
     expect(LINEAR_LOOP_DEPTH).toBe(14);
-    expect(linearCycles(shape, sh, 32, { prefetched: true })).toBe(223);
+    expect(linearCycles(shape, sh, 32, { prefetched: true })).toBe(167);
     // the first pass of a kernel call waits in engine_read for read_biases: 64 biases × 16 bit =
     // 128 B = 2 words -> AXI latency 64 + 128 / 32 = 68, then read_layer_words starts a second
     // burst (at w_off, the biases sit after the weights): AXI latency 64, the first tile 8 -> 140;
-    // 140 + 223 = 363
+    // 140 + 167 = 307
     expect(passFetchCycles(shape, sh, 32)).toBe(140);
-    expect(linearCycles(shape, sh, 32)).toBe(363);
+    expect(linearCycles(shape, sh, 32)).toBe(307);
     // the reader is free for the next pass once it read this pass's last tile: the MACs still run
     // the tiles in the depth-2 FIFO and the one in use (3 × max(9 groups, 8-cycle load) = 27),
-    // all three in the last out tile's run (4 in tiles): its depth 14, then the drain-only run
-    // 9 + 14: 27 + 14 + 23 = 64
-    expect(passTailCycles(shape, sh, 32)).toBe(64);
-    // a pass after one with that tail waits for the rest of its fetch: 140 − 64 = 76; 76 + 223 = 299
-    expect(linearCycles(shape, sh, 32, { prefetched: 64 })).toBe(299);
-    expect(linearCycles(shape, sh, 32, { prefetched: 200 })).toBe(223);
+    // then the drain-only run 9 and the depth 14: 27 + 9 + 14 = 50
+    expect(passTailCycles(shape, sh, 32)).toBe(50);
+    // a pass after one with that tail waits for the rest of its fetch: 140 − 50 = 90; 90 + 167 = 257
+    expect(linearCycles(shape, sh, 32, { prefetched: 50 })).toBe(257);
+    expect(linearCycles(shape, sh, 32, { prefetched: 200 })).toBe(167);
     // expert mode (the scatter drain): one queued token per iteration, 17 instead of 9, still
-    // under the 36 MAC iterations: runs 0..3 50 each, run 4 17 + 14 = 31 -> 231 (before: 308)
-    expect(linearCycles(shape, sh, 32, { prefetched: true, scatter: true })).toBe(231);
+    // under the 36 MAC iterations: runs 0..3 36 each, run 4 17, + 14 -> 175
+    expect(linearCycles(shape, sh, 32, { prefetched: true, scatter: true })).toBe(175);
   });
 
   test('few in tiles: a run lasts as long as the drain of the previous tile when that is longer than its MACs', () => {
     // 17 tokens, 8 -> 32 features (1 in tile, 2 out tiles), tile 8 × 16, 2 lanes, expert mode:
     //   MAC iterations 1 × 9 = 9; drain iterations 17 (one queued token each)
-    //   run 0: 9 + 14 = 23 (nothing to drain yet)
-    //   run 1: max(9, 17) = 17 + 14 = 31 (tile 1's MACs end after 9; tile 0's drain runs on to 17)
-    //   run 2: drain only, 17 + 14 = 31
-    //   = 85
+    //   run 0: 9 (nothing to drain yet)
+    //   run 1: max(9, 17) = 17 (tile 1's MACs end after 9; tile 0's drain runs on to 17)
+    //   run 2: drain only, 17; + depth 14
+    //   = 57
     const few = { ...shape, inDim: 8, outDim: 32 };
-    expect(linearCycles(few, sh, 32, { prefetched: true, scatter: true })).toBe(85);
-    // LANES rows a drain iteration: 9 ≤ 9 MAC iterations, no excess: 23 + 23 + (9 + 14) = 69
-    expect(linearCycles(few, sh, 32, { prefetched: true })).toBe(69);
-    // the tail: all 2 tiles are left (min(3, tiles)): 2 × 9 = 18, run 1's end (excess 8 + 14 = 22)
-    // and run 0's end inside them (one in tile per run: 0 + 14), the drain-only run 17 + 14 = 31:
-    // 18 + 22 + 14 + 31 = 85 (the whole pass: nothing of it overlaps a fetch)
-    expect(passTailCycles(few, sh, 32, true)).toBe(85);
+    expect(linearCycles(few, sh, 32, { prefetched: true, scatter: true })).toBe(57);
+    // LANES rows a drain iteration: 9 ≤ 9 MAC iterations, no excess: 9 + 9 + 9 + 14 = 41
+    expect(linearCycles(few, sh, 32, { prefetched: true })).toBe(41);
+    // the tail: all 2 tiles are left (min(3, tiles)): 2 × 9 = 18, run 1's drain excess 8 (run 0's
+    // end inside them has none), the drain-only run 17, the depth 14: 18 + 8 + 17 + 14 = 57 (the
+    // whole pass: nothing of it overlaps a fetch)
+    expect(passTailCycles(few, sh, 32, true)).toBe(57);
   });
 
   test('few tokens: the MAC loop still runs MIN_GROUPS groups per in tile, the drain only the real ones', () => {
     // 3 tokens, 2 lanes, tile 8 × 8 (2 words = 128 B: a 4-cycle load, hidden behind 4 groups):
     // groups = max(ceil(3/2) = 2, 4) = 4; MAC iterations 4 × 4 = 16, drain 2 (real groups);
-    // 64/8 = 8 out tiles: 8 runs of 16 + 14 = 30, the drain-only run 2 + 14 = 16 -> 256 (before: 336)
-    expect(linearCycles({ ...shape, tokens: 3, tileOut: 8 }, sh, 32, { prefetched: true })).toBe(256);
+    // 64/8 = 8 out tiles: 8 runs of 16, the drain-only run 2, + 14 -> 144 (a loop instance per
+    // run: 256; the drain in series: 336)
+    expect(linearCycles({ ...shape, tokens: 3, tileOut: 8 }, sh, 32, { prefetched: true })).toBe(144);
     expect(linearCycles({ ...shape, tokens: 0 }, sh, 32)).toBe(0); // no pass is planned for no rows
   });
 
-  test('memory-bound pass: the reader sets the pace, overlapping the ends of the runs', () => {
+  test('memory-bound pass: the reader sets the pace, the FIFO covering the ends of the runs', () => {
     // 128-bit port at 8 B/cycle: a tile is 16 words = 256 B -> 32 cycles > 9 groups: the reader is
     // the bottleneck. Hand count of the HLS (reader = one sequential burst per layer, depth-2 FIFO):
     //   biases: 64 + 128 / 8 = 80; the tiles' own burst: AXI latency 64, then the 16 tiles back to
     //   back, tile k ready at 144 + 32·(k+1); the MAC array takes each tile 9 cycles after it
-    //   arrives; every run ends with the loop's depth 14 (the drain of the previous tile, 9
-    //   iterations, runs beside the 36 MAC iterations), which the reader overlaps with the next
-    //   tiles' loads: the last tile is ready at 144 + 16·32 = 656, its 9 groups and the depth:
-    //   679, then the drain-only run 9 + 14: 702.
+    //   arrives (the drain of the previous tile, 9 iterations, runs beside the 36 MAC
+    //   iterations of a run; a run follows the last without a break): the last tile is ready at
+    //   144 + 16·32 = 656, its 9 groups: 665, then the drain-only run 9 and the depth 14: 688.
     //   The model: the first tile's load is in the fetch (176), the reader's other 15 loads, at each
-    //   of the 3 out-tile boundaries a stall of max(0, 9 + 0 + 14 − 2 × 32) = 0 (the FIFO's 2 tiles
-    //   load during the run's end), then the last run's 9 + 14 and the drain-only run 9 + 14:
-    //   176 + 15 × 32 + 0 + 23 + 23 = 702 (4 more than with the drain in series, 698: the
-    //   drain-only run pays the merged loop's depth 14, the old drain loop 10)
+    //   of the 3 out-tile boundaries a stall of max(0, 9 + 0 − 2 × 32) = 0, then the last run's 9,
+    //   the drain-only run 9 and the depth 14: 176 + 15 × 32 + 0 + 9 + 9 + 14 = 688 (702 with a
+    //   loop instance per run)
     const slow = linearCycles(shape, shared(), 8);
-    expect(slow).toBe(702);
-    // what it leaves for the next pass: the last tile's 9 groups and depth 14, the drain-only run 9 + 14
-    expect(passTailCycles(shape, shared(), 8)).toBe(46);
+    expect(slow).toBe(688);
+    // what it leaves for the next pass: the last tile's 9 groups, the drain-only run 9, the depth 14
+    expect(passTailCycles(shape, shared(), 8)).toBe(32);
   });
 });
 

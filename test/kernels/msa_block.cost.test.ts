@@ -121,14 +121,14 @@ describe('msa_block cost model', () => {
     // qkv, the call's first pass (32 -> 96): read_biases 96 × 16 bit = 3 words = 192 B -> 64 + 6,
     // the tiles' own burst: AXI latency 64, first tile 2 words = 128 B -> 4: 138; per out tile 4 in
     // tiles × ceil(17/2) = 9 groups = 36 MAC iterations (the previous tile's 9 drain iterations
-    // beside them) + the merged loop's depth 14 = 50; 96/8 = 12 out tiles -> 600; the drain-only
-    // run 9 + 14 = 23 -> 623
-    expect(c.parts.qkv).toBe(138 + 623);
+    // beside them); 96/8 = 12 out tiles -> 432; the drain-only run 9; the merged loop's depth 14
+    // once (the runs are one loop) -> 455
+    expect(c.parts.qkv).toBe(138 + 455);
     expect(c.parts.attention).toBe(938);
-    // proj (32 -> 32), prefetched during the attention: 4 out tiles × 50 + 23 = 223; it drains
+    // proj (32 -> 32), prefetched during the attention: 4 out tiles × 36 + 9 + 14 = 167; it drains
     // into x (the residual add), then write_rows x: 64 + 68 = 132
-    expect(c.parts.proj).toBe(223 + 132);
-    expect(c.cycles).toBe(300 + 209 + 761 + 938 + 355);
+    expect(c.parts.proj).toBe(167 + 132);
+    expect(c.cycles).toBe(300 + 209 + 593 + 938 + 299);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -138,12 +138,12 @@ describe('msa_block cost model', () => {
     expect(c.parts.layernorm).toBe(175);
     // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). qkv: biases 70 + the tiles'
     // burst 64 + tile 8 = 142;
-    // per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations beside them) + 14 = 32; 12 out
-    // tiles = 384, + the drain-only run 9 + 14 = 407
-    expect(c.parts.qkv).toBe(142 + 407);
-    // proj: 4 out tiles × 32 + 23 = 151; write x 132
-    expect(c.parts.proj).toBe(151 + 132);
-    expect(c.cycles).toBe(300 + 175 + 549 + 938 + 283);
+    // per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations beside them); 12 out tiles =
+    // 216, + the drain-only run 9 + the depth 14 = 239
+    expect(c.parts.qkv).toBe(142 + 239);
+    // proj: 4 out tiles × 18 + 9 + 14 = 95; write x 132
+    expect(c.parts.proj).toBe(95 + 132);
+    expect(c.cycles).toBe(300 + 175 + 381 + 938 + 227);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
@@ -153,13 +153,14 @@ describe('msa_block cost model', () => {
     expect(c.parts.layernorm).toBe(3221);
     // qkv (192 -> 576): biases 576 × 16 bit = 18 words = 1152 B -> 64 + 36 = 100, first tile
     // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 180; per out tile 12 in tiles × ceil(129/3) = 43
-    // groups = 516 (a 16-cycle tile load hides behind 43) + 14 = 530; 36 out tiles -> 19080; the
-    // drain-only run 43 + 14 = 57 -> 19137 (the drain in series, before: 36 × (516 + 14 + 43 + 10) = 20988)
-    expect(c.parts.qkv).toBe(180 + 19137);
+    // groups = 516 (a 16-cycle tile load hides behind 43); 36 out tiles -> 18576; the drain-only
+    // run 43 and the depth 14 -> 18633 (a loop instance per run: 19137; the drain in series,
+    // before that: 36 × (516 + 14 + 43 + 10) = 20988)
+    expect(c.parts.qkv).toBe(180 + 18633);
     expect(c.parts.attention).toBe(122460);
-    // proj: 12 out tiles × 530 + 57 = 6417, then write_rows x: 3160
-    expect(c.parts.proj).toBe(6417 + 3160);
-    expect(c.cycles).toBe(300 + 3221 + 19317 + 122460 + 9577);
+    // proj: 12 out tiles × 516 + 57 = 6249, then write_rows x: 3160
+    expect(c.parts.proj).toBe(6249 + 3160);
+    expect(c.cycles).toBe(300 + 3221 + 18813 + 122460 + 9409);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {

@@ -30,7 +30,8 @@
 //
 // Timing (ubimoe/timing.h; CFG::TIMING holds the latencies and the kernel's port rate): the
 // reader's two loops per pass are two m_axi bursts (biases + scale word, then the tiles), each
-// paying the AXI latency; the MAC loop and the drain are II=1 loops per output tile.
+// paying the AXI latency; the MACs and the drain of a pass are ONE II=1 loop over its out tiles'
+// runs (the loop's depth once per pass).
 #ifndef UBIMOE_LINEAR_H
 #define UBIMOE_LINEAR_H
 
@@ -268,7 +269,8 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
   const unsigned max_out_tiles = CFG::MAX_OUT / CFG::TILE_OUT + 1;  // + the last tile's drain
   const unsigned max_groups = CFG::ACC_ROWS / CFG::LANES;
   const unsigned max_mac = max_groups * (CFG::S_DIM > CFG::B_DIM ? CFG::S_DIM : CFG::B_DIM) / CFG::TILE_IN;
-  const unsigned max_iters = max_mac > CFG::MAX_ROWS ? max_mac : CFG::MAX_ROWS;
+  const unsigned max_iters = max_mac > CFG::MAX_ROWS ? max_mac : CFG::MAX_ROWS;  // one run
+  const unsigned max_total = max_out_tiles * max_iters;
   static_assert(CFG::MIN_GROUPS >= 4, "the DEPENDENCE pragma below promises a RAW distance of 4 on acc");
   static_assert(CFG::GELU_UNITS == (CFG::HAS_GELU ? CFG::LANES * CFG::TILE_OUT : 0),
                 "one GELU unit per drain output per cycle");
@@ -289,121 +291,132 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
   const bool to_r = CFG::HAS_R && d.to_r;
   const bool scatter = CFG::SCATTER && to_r && d.scatter;
   const unsigned drain_iters = scatter ? d.rows : used_groups;  // per out tile
-  bias_chunk<CFG> bc = bias_chunk<CFG>();  // the biases of the last out tile read (drained in the next run)
-
-out_tiles:
-  for (unsigned to = 0; to <= d.out_tiles; to++) {
-#pragma HLS LOOP_TRIPCOUNT min=2 max=max_out_tiles
-    // a loop run per out tile (not flattened: the bias read below sits between the runs); stated
-    // so the timed C-simulation starts a new loop instance here even when no stream is read
-    UBIMOE_CYCLES(0);
-    const bool macs = to < d.out_tiles;  // the last run only drains
-    const bool drains = to > 0;
-    const unsigned bank = to & 1;  // the MACs' bank; the drain reads the other
-    const unsigned mac_iters = macs ? d.in_tiles * groups : 0;
-    const unsigned drain_now = drains ? drain_iters : 0;
-    const unsigned iters = mac_iters > drain_now ? mac_iters : drain_now;
-    const bias_chunk<CFG> drain_bc = bc;
-    if (macs) bc = biases.read();
-    const unsigned dc0 = (to - 1) * CFG::TILE_OUT;  // the drained tile's first output column
-    typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT];
+  const unsigned mac_iters = d.in_tiles * groups;                // per out tile
+  const unsigned full_run = mac_iters > drain_iters ? mac_iters : drain_iters;
+  // run r (0 .. out_tiles) does the MACs of out tile r (r < out_tiles) beside the drain of tile
+  // r − 1 (r > 0) for max(MACs, drain) iterations; the runs are ONE pipelined loop, so the pass
+  // pays the loop's depth once
+  const unsigned total = mac_iters + (d.out_tiles - 1) * full_run + drain_iters;
+  bias_chunk<CFG> bc = bias_chunk<CFG>();        // the biases of the out tile the MACs compute
+  bias_chunk<CFG> drain_bc = bias_chunk<CFG>();  // the biases of the out tile drained
+  typename CFG::weight_t tile[CFG::TILE_IN][CFG::TILE_OUT];
 #pragma HLS ARRAY_PARTITION variable=tile complete dim=0
-    unsigned ti = 0, g = 0, dg = 0, dl = 0;
-  mac_drain:
-    for (unsigned it = 0; it < iters; it++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=max_iters
-      UBIMOE_PIPELINE(1, TM::LINEAR_LOOP_DEPTH);
-      // acc: the MACs' read-modify-write of an accumulator is MIN_GROUPS >= 4 iterations apart (a
-      // true dependence, its distance stated); the drain reads the other bank, which no iteration
-      // of this run writes: HLS, seeing one array with a run-time bank index, holds those reads to
-      // the same distance, which is conservative and still lets the loop run at II=1
+  unsigned to = 0, it = 0, run = mac_iters;  // run `to`, its iteration `it` of `run`
+  unsigned ti = 0, g = 0, dg = 0, dl = 0;
+  UBIMOE_CYCLES(0);  // a loop instance per pass (not the previous pass's)
+mac_drain:
+  for (unsigned k = 0; k < total; k++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_total
+    UBIMOE_PIPELINE(1, TM::LINEAR_LOOP_DEPTH);
+    // acc: the MACs' read-modify-write of an accumulator is MIN_GROUPS >= 4 iterations apart (a
+    // true dependence, its distance stated); the drain reads the other bank, last written by the
+    // previous run's MACs at least `groups` iterations before: HLS, seeing one array with a
+    // run-time bank index, holds those reads to the same distance, which is conservative and
+    // still lets the loop run at II=1
 #pragma HLS DEPENDENCE variable=acc type=inter direction=RAW distance=4 true
-      // B: a pass reads B (MACs, from_b) or stores into it (drain, not to_r), never both (fc2
-      // reads the hidden rows fc1 stored in an earlier pass, and drains into R), so the drain's
-      // stores never feed a MAC read of the same run, in this iteration or another; R: every drain
-      // iteration writes rows no other iteration touches (an expert's queued tokens are distinct)
+    // B: a pass reads B (MACs, from_b) or stores into it (drain, not to_r), never both (fc2
+    // reads the hidden rows fc1 stored in an earlier pass, and drains into R), so the drain's
+    // stores never feed a MAC read of the same pass, in this iteration or another; R: every drain
+    // iteration writes rows no other iteration touches (an expert's queued tokens are distinct)
 #pragma HLS DEPENDENCE variable=B type=inter false
 #pragma HLS DEPENDENCE variable=B type=intra false
 #pragma HLS DEPENDENCE variable=R type=inter false
-      if (it < mac_iters) {
-        if (g == 0) unpack_tile<CFG>(tiles.read(), tile);
-        const unsigned c0 = ti * CFG::TILE_IN;
-      lanes:
-        for (unsigned l = 0; l < CFG::LANES; l++) {
+    const bool macs = to < d.out_tiles;  // the last run only drains
+    const unsigned bank = to & 1;        // the MACs' bank; the drain reads the other
+    const unsigned mac_now = macs ? mac_iters : 0;
+    const unsigned drain_now = to > 0 ? drain_iters : 0;
+    const unsigned dc0 = (to - 1) * CFG::TILE_OUT;  // the drained tile's first output column
+    if (it == 0) {  // a run starts: its MACs' biases in, the previous tile's out to the drain
+      drain_bc = bc;
+      if (macs) bc = biases.read();
+    }
+    if (it < mac_now) {
+      if (g == 0) unpack_tile<CFG>(tiles.read(), tile);
+      const unsigned c0 = ti * CFG::TILE_IN;
+    lanes:
+      for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL
-          if (g * CFG::LANES + l < d.rows) {
-            // quantised to the MAC operand type here (a no-op when mac_in_t is in_t)
-            typename CFG::mac_in_t x[CFG::TILE_IN];
-            for (unsigned i = 0; i < CFG::TILE_IN; i++) {
+        if (g * CFG::LANES + l < d.rows) {
+          // quantised to the MAC operand type here (a no-op when mac_in_t is in_t)
+          typename CFG::mac_in_t x[CFG::TILE_IN];
+          for (unsigned i = 0; i < CFG::TILE_IN; i++) {
 #pragma HLS UNROLL
-              x[i] = from_b ? in_t(lane_elem<L>(B, g, l, c0 + i)) : lane_elem<L>(S, g, l, c0 + i);
-            }
-            tsum_t s[CFG::TILE_OUT];
+            x[i] = from_b ? in_t(lane_elem<L>(B, g, l, c0 + i)) : lane_elem<L>(S, g, l, c0 + i);
+          }
+          tsum_t s[CFG::TILE_OUT];
+          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+            s[o] = 0;
+          }
+          for (unsigned i = 0; i < CFG::TILE_IN; i++) {
+#pragma HLS UNROLL
             for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-              s[o] = 0;
-            }
-            for (unsigned i = 0; i < CFG::TILE_IN; i++) {
-#pragma HLS UNROLL
-              for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-                s[o] += tile[i][o] * x[i];
-              }
-            }
-            for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-              const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(s[o] >> shift) : s[o];
-              acc[bank][g][l][o] = (ti == 0 ? acc_t(0) : acc[bank][g][l][o]) + acc_t(v);
+              s[o] += tile[i][o] * x[i];
             }
           }
-        }
-        if (++g == groups) {
-          g = 0;
-          ti++;
+          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+            const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(s[o] >> shift) : s[o];
+            acc[bank][g][l][o] = (ti == 0 ? acc_t(0) : acc[bank][g][l][o]) + acc_t(v);
+          }
         }
       }
+      if (++g == groups) {
+        g = 0;
+        ti++;
+      }
+    }
 
-      // the drain of the previous out tile: a group per iteration (LANES rows into B or R), or in
-      // expert mode one queued token per iteration, row dg·LANES + dl of acc scattered to
-      // R[queue[expert][r]] += p · y
-      if (it < drain_now) {
-        const unsigned g2 = scatter ? dg : it;
-        y_t y[CFG::LANES][CFG::TILE_OUT];
+    // the drain of the previous out tile: a group per iteration (LANES rows into B or R), or in
+    // expert mode one queued token per iteration, row dg·LANES + dl of acc scattered to
+    // R[queue[expert][r]] += p · y
+    if (it < drain_now) {
+      const unsigned g2 = scatter ? dg : it;
+      y_t y[CFG::LANES][CFG::TILE_OUT];
 #pragma HLS ARRAY_PARTITION variable=y complete dim=0
+      for (unsigned l = 0; l < CFG::LANES; l++) {
+#pragma HLS UNROLL
+        for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+          y[l][o] = engine_output<CFG>(acc[bank ^ 1][g2][l][o], drain_bc.b[o], d.gelu);
+        }
+      }
+      if (scatter) {
+        const unsigned t = queue[d.expert][it];
+        const typename CFG::prob_t p = queue_p[d.expert][it];
+        const unsigned tg = t / CFG::LANES, tl = t % CFG::LANES;  // one run-time row per cycle
+        for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+#pragma HLS UNROLL
+          lane_elem<L>(R, tg, tl, dc0 + o) += p * y[dl][o];
+        }
+        if (++dl == CFG::LANES) {
+          dl = 0;
+          dg++;
+        }
+      } else {
         for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL
-          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
+          if (g2 * CFG::LANES + l < d.rows) {
+            for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-            y[l][o] = engine_output<CFG>(acc[bank ^ 1][g2][l][o], drain_bc.b[o], d.gelu);
-          }
-        }
-        if (scatter) {
-          const unsigned t = queue[d.expert][it];
-          const typename CFG::prob_t p = queue_p[d.expert][it];
-          const unsigned tg = t / CFG::LANES, tl = t % CFG::LANES;  // one run-time row per cycle
-          for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-            lane_elem<L>(R, tg, tl, dc0 + o) += p * y[dl][o];
-          }
-          if (++dl == CFG::LANES) {
-            dl = 0;
-            dg++;
-          }
-        } else {
-          for (unsigned l = 0; l < CFG::LANES; l++) {
-#pragma HLS UNROLL
-            if (g2 * CFG::LANES + l < d.rows) {
-              for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
-#pragma HLS UNROLL
-                if (to_r)
-                  lane_elem<L>(R, g2, l, dc0 + o) = lane_elem<L>(R, g2, l, dc0 + o) + y[l][o];
-                else
-                  lane_elem<L>(B, g2, l, dc0 + o) = y[l][o];
-              }
+              if (to_r)
+                lane_elem<L>(R, g2, l, dc0 + o) = lane_elem<L>(R, g2, l, dc0 + o) + y[l][o];
+              else
+                lane_elem<L>(B, g2, l, dc0 + o) = y[l][o];
             }
           }
         }
       }
+    }
+    if (++it == run) {  // the next run: the next tile's MACs (the last run: the drain only)
+      it = 0;
+      to++;
+      run = to < d.out_tiles ? full_run : drain_iters;
+      ti = 0;
+      g = 0;
+      dg = 0;
+      dl = 0;
     }
   }
 }
