@@ -126,7 +126,8 @@ export function cycles(
     tileOut: to,
     lanes,
   });
-  // elementwise passes (residual copies, the gate's routing copy) run at tile_out elements per cycle
+  // elementwise passes (the gate stage's copy of the LayerNorm2 output the gathers read) run at
+  // tile_out elements per cycle
   const elementwise = N * ceilDiv(D, to);
   // x read into the residual accumulator the MLP drains into and LayerNorm2, as one streaming
   // region (layernorm.h)
@@ -197,7 +198,7 @@ export function resources(
   addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board));
   addInto(r, nonlinearUnit('gelu', A, board), engineGeluUnits(true, lanes, to));
   const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
-  // buffers (buffers.ts): x, the engine's source (LayerNorm2 output / gathered tokens), hidden,
+  // buffers (buffers.ts): the engine's source (LayerNorm2 output / gathered tokens), hidden,
   // the residual accumulator, the engine's accumulators; with MoE the kept LayerNorm2 output and
   // the expert queues
   for (const b of ffnBuffers(params, dims, shared))
