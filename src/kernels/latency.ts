@@ -5,6 +5,7 @@
  * by them), so the cost model can read the same figures.
  */
 import { COST, LATENCY } from './costConstants.js';
+import { wordsFor } from './cpp/layout.js';
 
 /**
  * A loop without a PIPELINE pragma: rolled (trip count × its body's latency) unless Vitis
@@ -134,6 +135,7 @@ export interface LayerNormPlan {
   chunksPerRow: number; // CHUNKS_PER_ROW: chunks per row (a row's words, the last one's padding too)
   rowWords: number; // AXI words per row (tokens.h ROW_WORDS)
   fifoDepth: number; // FIFO_DEPTH: the chunk FIFOs before the variance and the output
+  paramWords: number; // VECTOR_WORDS: AXI words of γ (and of β) at the norm width
 }
 
 /**
@@ -143,7 +145,13 @@ export interface LayerNormPlan {
  * the output until its rsqrt is: a row plus the latencies between (the mean's, the variance's,
  * the rsqrt's, the FIFO hops), so no process stalls on a full FIFO in steady state.
  */
-export function layerNormPlan(dim: number, actBits: number, axiBits: number, lanes: number): LayerNormPlan {
+export function layerNormPlan(
+  dim: number,
+  actBits: number,
+  normBits: number,
+  axiBits: number,
+  lanes: number,
+): LayerNormPlan {
   const perWord = Math.max(1, Math.floor(axiBits / actBits));
   let chunk = Math.max(1, Math.min(lanes, perWord));
   while (perWord % chunk !== 0) chunk--;
@@ -153,5 +161,6 @@ export function layerNormPlan(dim: number, actBits: number, axiBits: number, lan
   const L = LATENCY;
   const slack =
     L.LAYERNORM_SUM_DEPTH + L.LAYERNORM_MEAN_CYCLES + L.LAYERNORM_VAR_DEPTH + L.LAYERNORM_RSQRT_CYCLES + 4 * L.FIFO_READ_LATENCY;
-  return { chunk, wordChunks, chunksPerRow, rowWords, fifoDepth: chunksPerRow + slack };
+  const paramWords = wordsFor(dim, normBits, axiBits);
+  return { chunk, wordChunks, chunksPerRow, rowWords, fifoDepth: chunksPerRow + slack, paramWords };
 }

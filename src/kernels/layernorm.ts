@@ -8,14 +8,14 @@
 import type { Board, Resources } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { LAYERNORM_RSQRT_UNITS } from './cpp/blocks.js';
-import { wordsFor } from './cpp/layout.js';
 import { addInto, fifoCost, layerNormCycles, macResources, nonlinearUnit, zeroResources } from './costModel.js';
 import { layerNormPlan, type LayerNormPlan } from './latency.js';
 import type { Precision, SharedParams } from './types.js';
 
 /** The kernel's LayerNorm plan: its tile_in lanes, its token port's words. */
 export function kernelLayerNormPlan(dims: ModelDims, tileIn: number, shared: SharedParams): LayerNormPlan {
-  return layerNormPlan(dims.D, shared.precision.activation.width, shared.axiWidthBits, tileIn);
+  const p = shared.precision;
+  return layerNormPlan(dims.D, p.activation.width, p.norm.width, shared.axiWidthBits, tileIn);
 }
 
 /**
@@ -30,14 +30,13 @@ export function tokenLayerNormCycles(
   weightBytesPerCycle: number,
 ): number {
   const axi = shared.axiWidthBits;
-  const normBits = shared.precision.norm.width;
+  const plan = kernelLayerNormPlan(dims, tileIn, shared);
   // γ and β: one read_vector of their words each
-  const words = wordsFor(dims.D, normBits, axi);
   return layerNormCycles(
     dims.numTokens,
-    kernelLayerNormPlan(dims, tileIn, shared),
+    plan,
     { kind: 'axi', bytesPerCycle: portBytesPerCycle, wordBytes: axi / 8 },
-    { words, wordBytes: axi / 8, bytesPerCycle: weightBytesPerCycle },
+    { words: plan.paramWords, wordBytes: axi / 8, bytesPerCycle: weightBytesPerCycle },
   );
 }
 

@@ -188,12 +188,13 @@ describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted
 describe('LayerNorm (layernorm.h, one streaming region)', () => {
   test('plan: CHUNK the largest divisor of a word\'s fields up to tile_in; the row FIFOs a row + 28', () => {
     // 512-bit words of 16 activations, tile_in 8: chunks of 8, 2 a word, 2 words a row
-    expect(layerNormPlan(32, 32, 512, 8)).toEqual({ chunk: 8, wordChunks: 2, chunksPerRow: 4, rowWords: 2, fifoDepth: 32 });
-    // 128-bit words of 4, tile_in 16: the word caps the chunk
-    expect(layerNormPlan(192, 32, 128, 16)).toEqual({ chunk: 4, wordChunks: 1, chunksPerRow: 48, rowWords: 48, fifoDepth: 76 });
+    expect(layerNormPlan(32, 32, 16, 512, 8)).toEqual({ chunk: 8, wordChunks: 2, chunksPerRow: 4, rowWords: 2, fifoDepth: 32, paramWords: 1 });
+    // 128-bit words of 4, tile_in 16: the word caps the chunk; γ at 16 bits, 8 a word: 24 words
+    expect(layerNormPlan(192, 32, 16, 128, 16)).toEqual({ chunk: 4, wordChunks: 1, chunksPerRow: 48, rowWords: 48, fifoDepth: 76, paramWords: 24 });
     // 24-bit activations, 5 to a 128-bit word, tile_in 4: 4 does not divide 5, so chunks of 1; a
-    // row of 20 is 4 words, 20 chunks (slack: mean 3 + 5, variance 6, rsqrt 10, four FIFO hops)
-    expect(layerNormPlan(20, 24, 128, 4)).toEqual({ chunk: 1, wordChunks: 5, chunksPerRow: 20, rowWords: 4, fifoDepth: 48 });
+    // row of 20 is 4 words, 20 chunks (slack: mean 3 + 5, variance 6, rsqrt 10, four FIFO hops);
+    // γ at 24 bits, 5 a word: 4 words
+    expect(layerNormPlan(20, 24, 24, 128, 4)).toEqual({ chunk: 1, wordChunks: 5, chunksPerRow: 20, rowWords: 4, fifoDepth: 48, paramWords: 4 });
   });
 
   test('from the token port: the reader, then the last row through mean, variance, rsqrt and output; or γ/β first', () => {
@@ -204,13 +205,15 @@ describe('LayerNorm (layernorm.h, one streaming region)', () => {
     // then + mean 3 + 5 + 1, the last row's 4 chunks, variance 6, rsqrt 10, + 1, 4 − 1 chunks, out 6:
     // 139 + 9 + 4 + 16 + 1 + 3 + 6 = 178. γ and β, one 64-B word each at 32 B/cycle: 2 × (64 + 2 − 1
     // + 3) = 136, then the 68 chunks: 136 + 67 + 6 = 209, later than 178.
-    const micro = layerNormPlan(32, 32, 512, 8);
+    const micro = layerNormPlan(32, 32, 16, 512, 8);
     const port32 = { kind: 'axi', bytesPerCycle: 32, wordBytes: 64 } as const;
+    expect(micro.paramWords).toBe(1);
     expect(layerNormCycles(17, micro, port32, { words: 1, wordBytes: 64, bytesPerCycle: 32 })).toBe(209);
     // m3vit-tiny (129 rows of 192) at tile_in 16 on the same port: 12 chunks (words) a row, 1548
     // words at 2 cycles each: the last ready at 64 + 3096 − 1 = 3159, + 4 = the splitter's last
     // 3163; mean 3166; + 9 + 12 + 16 + 1 + 11 + 6 = 3221. γ/β (6 words each, 12 cycles): 2 × 78 + 1547 + 6 = 1709.
-    const tiny = layerNormPlan(192, 32, 512, 16);
+    const tiny = layerNormPlan(192, 32, 16, 512, 16);
+    expect(tiny.paramWords).toBe(6);
     expect(layerNormCycles(129, tiny, port32, { words: 6, wordBytes: 64, bytesPerCycle: 32 })).toBe(3221);
     // at 64 B/cycle the reader keeps up (a word a cycle): splitter 64 + 4 + 1547 = 1615, mean 1618,
     // steady 1618 + 55 = 1673; γ/β 2 × (64 + 6 − 1 + 3) = 144 + 1547 + 6 = 1697 is later
@@ -221,7 +224,7 @@ describe('LayerNorm (layernorm.h, one streaming region)', () => {
   test('from an array (the final norm): a chunk a cycle from the start', () => {
     // micro at chunk 8: the source's last chunk 67, + elementwise depth 3 + 1 = the mean's last 71;
     // + 39 = 110; γ/β bound 209 as above
-    const micro = layerNormPlan(32, 32, 512, 8);
+    const micro = layerNormPlan(32, 32, 16, 512, 8);
     expect(layerNormCycles(17, micro, { kind: 'array' }, { words: 1, wordBytes: 64, bytesPerCycle: 32 })).toBe(209);
     expect(layerNormCycles(17, micro, { kind: 'array' }, { words: 0, wordBytes: 64, bytesPerCycle: 32 })).toBe(110);
   });

@@ -215,7 +215,7 @@ export function layerNormStruct(
   ports = 1,
 ): CppStruct {
   const a = f.act;
-  const plan = layerNormPlan(dim, a.width, axi, lanes);
+  const plan = layerNormPlan(dim, a.width, f.norm.width, axi, lanes);
   const lg = clog2(dim);
   const sum = ensureWidth(fx(a.width + lg, a.int + lg), `${what}: LayerNorm sum`);
   const sum32 = fx(Math.min(32, sum.width), sum.int);
@@ -266,8 +266,8 @@ export function layerNormStruct(
       ),
       k('NORM_BITS', f.norm.width),
       k('NORM_PER_WORD', perWord(f.norm.width, axi)),
-      k('VECTOR_WORDS', wordsFor(dim, f.norm.width, axi)),
-      k('BETA_OFFSET', padToPorts(wordsFor(dim, f.norm.width, axi), ports), 'words from gamma to beta (the gamma segment)'),
+      k('VECTOR_WORDS', plan.paramWords),
+      k('BETA_OFFSET', padToPorts(plan.paramWords, ports), 'words from gamma to beta (the gamma segment)'),
       k('WEIGHT_PORTS', ports),
       k('INV_DIM_BITS', invDim.width),
       k('INV_DIM_RAW', ufixedRaw(1 / dim, invDim.width), `1/${dim}`),
