@@ -147,6 +147,10 @@ class Packer {
     private readonly ports = 1,
   ) {}
 
+  private length(slice: TensorSlice): number {
+    return this.ckpt.get(slice.name)?.data.length ?? 0;
+  }
+
   private source(slice: TensorSlice, count: number): { data: Float32Array; label: string } {
     const t = this.ckpt.get(slice.name);
     if (!t) throw new UserError(`checkpoint: missing tensor '${slice.name}'`);
@@ -215,13 +219,19 @@ class Packer {
   segment(buf: Uint8Array, base: number, seg: Segment): void {
     const axi = this.axi;
     if (seg.kind === 'linear') {
-      // `used` outputs come from the tensor ([out, in], or [in, used] when transposed); the
+      // `used` outputs come from the tensor ([out, in], or [in, used] when transposed), or the
+      // listed `rows` of an [out, in] tensor (the exponent below still over the whole tensor); the
       // padding columns and a missing bias stay zero (the buffer starts zeroed)
-      const { data: w, label } = this.source(seg.weight, seg.in * seg.used);
-      const b = seg.bias ? this.source(seg.bias, seg.used) : null;
+      const rows = seg.rows;
+      // with `rows`: the whole tensor (the listed rows must lie in it)
+      const tensorRows = rows ? Math.max(Math.max(...rows) + 1, this.length(seg.weight) / seg.in) : seg.used;
+      const { data: w, label: tensorLabel } = this.source(seg.weight, seg.in * tensorRows);
+      const b = seg.bias ? this.source(seg.bias, tensorRows) : null;
+      const row = rows ? (o: number) => rows[o] : (o: number) => o;
+      const label = rows ? `${tensorLabel} (${seg.name})` : tensorLabel;
       const wAt = seg.transposed
         ? (o: number, c: number) => w[c * seg.used + o]
-        : (o: number, c: number) => w[o * seg.in + c];
+        : (o: number, c: number) => w[row(o) * seg.in + c];
       const wb = seg.weightFx.width;
       const wpw = perWord(wb, axi);
       const { tileWords, weightWords, biasWords } = linearWords(
@@ -261,8 +271,8 @@ class Packer {
       if (b) {
         const br = fieldWriter(buf, seg.biasFx);
         for (let c = 0; c < seg.used; c++)
-          this.put(br, (biasBase + Math.floor(c / bpw)) * axi + (c % bpw) * bw, b.data[c]);
-        this.record(b.label, seg.biasFx, seg.used);
+          this.put(br, (biasBase + Math.floor(c / bpw)) * axi + (c % bpw) * bw, b.data[row(c)]);
+        this.record(rows ? `${b.label} (${seg.name})` : b.label, seg.biasFx, seg.used);
       }
     } else {
       const { data, label } = this.source(seg.tensor, seg.rows * seg.cols);

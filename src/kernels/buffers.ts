@@ -26,9 +26,11 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
   return [
     // the engine's accumulators, double-buffered (linear.h: out tile t accumulates while t − 1 drains)
     { name: 'acc', widthBits: p.accum.width, words: 2 * accRows * to, banks: 2 * to * lanes },
-    // x: the residual the proj pass drains into; s: LayerNorm1 output / attention output;
-    // qkv: drained LANES rows per cycle, read one row per cycle by the attention's reader. All
-    // three in the lane layout [groups][LANES][...]: rows padded to whole groups, lanes × cols banks
+    // x: the residual the proj pass drains into; s: LayerNorm1 output; o: the attention output
+    // (proj's source: the attention writes it while the next head's qkv pass still reads s);
+    // qkv: drained LANES rows per cycle (head h's q | k | v at columns h·3·head_dim), read one row
+    // per cycle by the attention's reader. All four in the lane layout [groups][LANES][...]: rows
+    // padded to whole groups, lanes × cols banks
     {
       name: 'x',
       widthBits: A,
@@ -36,6 +38,7 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
       banks: msaXCols(params, A, shared.axiWidthBits) * lanes,
     },
     { name: 's', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
+    { name: 'o', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
     { name: 'qkv', widthBits: Q, words: laneRows * 3 * dims.D, banks: lanes * msaQkvCols(params) },
     // attention.h: the reader's double buffers (K and V of a block: a bank per key and column read per cycle; the queries of
     // a group: a bank per row), the score stage's K and the A·V stage's V (a bank per key), the

@@ -22,6 +22,7 @@ import {
   fifoCost,
   linearCycles,
   linearWeightBytes,
+  passTailCycles,
   macResources,
   weightShifterLuts,
   nonlinearUnit,
@@ -40,18 +41,16 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
 
-/**
- * Streaming attention cycles for one block, as attention.h runs (checked against the timed
- * C-simulation: docs/cost-model.md, "The attention"). One dataflow region: the reader (per head
- * attentionReaderPlan's steps: the K/V split and the query rows, KV_READS / Q_READS elements a
- * cycle), then per query group the key blocks through scores -> softmax -> A·V and the
- * finish. Per key block the slowest of the score pass, the softmax (block max + the exp pass on
- * EXP_UNITS units: the SAME figures the kernel renders, latency.ts) and the A·V pass sets the
- * pace; per group the slower of its blocks and the finish. The first head's first group waits for
- * the reader; every later head was read during the previous one (or waits for the reader, if that
- * is slower). Fill: one block through every stage; tail: the last finish beyond its A·V pass.
- */
-export function attentionCycles(params: MsaParams, dims: ModelDims): number {
+/** The attention's schedule figures (attention.h, per head): see attentionCycles. */
+interface AttentionSchedule {
+  readHead: number; // the reader's steps per head
+  firstGroupReady: number; // from the reader's start of a head until its first group has its last key block
+  groupPace: number; // one query group: the slower of its key blocks and its finish
+  groups: number;
+  fillTail: number; // one block through every stage, and the last finish beyond its A·V pass
+}
+
+function attentionSchedule(params: MsaParams, dims: ModelDims): AttentionSchedule {
   const N = dims.numTokens;
   const { q_parallel: qp, key_block: kb } = params;
   const hd = dims.headDim;
@@ -60,7 +59,6 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const L = LATENCY;
   // the reader: per head its rows of ROW_STEPS steps, then the flush steps (latency.ts)
   const reader = attentionReaderPlan(N, hd, qp, kb, msaQkvCols(params));
-  const readHead = reader.headSteps;
   const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp), 1, L.ATTN_NORMALISE_DEPTH);
   const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
   // per key block
@@ -68,29 +66,55 @@ export function attentionCycles(params: MsaParams, dims: ModelDims): number {
   const softmax = attentionSoftmaxBlockCycles(attentionExpChunks(qp, kb, hd), kb);
   const av = pipelinedLoopCycles(hd, 1, L.ATTN_AV_DEPTH);
   const pace = Math.max(score, softmax, av);
-  const groupPace = Math.max(keyBlocks * pace, finishGroup);
-  const headGroups = groups * groupPace;
   const fill = L.ATTN_READ_DEPTH + score + softmax + av + 2 * L.FIFO_READ_LATENCY;
   const tail = Math.max(0, normalise - av) + L.ATTN_NORMALISE_DEPTH;
-  // the first head's first group waits until its last key block has left the reader (at the end of
-  // the head's rows, or later when its blocks pass the score stage slower than the reader sends
-  // them: the first block and query group at row max(q_parallel, key_block)); later heads were read
-  // during the previous one
+  // a head's first group waits until its last key block has left the reader (at the end of the
+  // head's rows, or later when its blocks pass the score stage slower than the reader sends them:
+  // the first block and query group at row max(q_parallel, key_block))
   const firstGroupReady =
     Math.max(reader.rows * reader.rowSteps, Math.max(qp, kb) * reader.rowSteps + (keyBlocks - 1) * pace) + hd;
-  return (
-    firstGroupReady +
-    (groups - 1) * groupPace +
-    (dims.heads - 1) * Math.max(headGroups, readHead) +
-    fill +
-    tail
-  );
+  return {
+    readHead: reader.headSteps,
+    firstGroupReady,
+    groupPace: Math.max(keyBlocks * pace, finishGroup),
+    groups,
+    fillTail: fill + tail,
+  };
 }
 
 /**
- * Cycles of one msa_block invocation (one block of one image). Stages run one after another;
- * inside a stage the compute, its weight tiles and its activation traffic overlap, so a stage
- * costs the largest of them.
+ * Streaming attention cycles for one block, as attention.h runs (checked against the timed
+ * C-simulation: docs/cost-model.md, "The attention"), the reader starting head h at `ready[h]`
+ * (the cycle its q | k | v are in qkv; all 0: every head there from the start). Five dataflow
+ * processes: the reader (per head attentionReaderPlan's steps: the K/V split and the query rows,
+ * KV_READS / Q_READS elements a cycle), then per query group the key blocks through scores ->
+ * softmax -> A·V and the finish. Per key block the slowest of the score pass, the softmax (block
+ * max + the exp pass on EXP_UNITS units: the SAME figures the kernel renders, latency.ts) and the
+ * A·V pass sets the pace; per group the slower of its blocks and the finish. Head h's reader
+ * starts once its head is ready and the reader is done with head h − 1; its groups end
+ * firstGroupReady + (groups − 1) group paces after that, or a head of groups after head h − 1's,
+ * if later. Fill: one block through every stage; tail: the last finish beyond its A·V pass.
+ */
+export function attentionCycles(params: MsaParams, dims: ModelDims, ready: number[] = []): number {
+  const a = attentionSchedule(params, dims);
+  const headGroups = a.groups * a.groupPace;
+  let readerFree = 0;
+  let groupsEnd = 0;
+  for (let h = 0; h < dims.heads; h++) {
+    const start = Math.max(ready[h] ?? 0, readerFree);
+    readerFree = start + a.readHead;
+    const own = start + a.firstGroupReady + (a.groups - 1) * a.groupPace;
+    groupsEnd = h === 0 ? own : Math.max(groupsEnd + headGroups, own);
+  }
+  return groupsEnd + a.fillTail;
+}
+
+/**
+ * Cycles of one msa_block invocation (one block of one image). LayerNorm1 (x read into the
+ * residual as it streams), then the kernel's region twice: first the qkv passes, one per head
+ * (each D -> 3·head_dim; a pass's fetch hides behind the previous pass's tail), with the
+ * attention beside them (head h's reader starts when head h's pass has drained: its token, one
+ * FIFO hop later); then proj (its fetch not hidden: a new region call) and x leaving.
  */
 export function cycles(
   params: MsaParams,
@@ -99,7 +123,7 @@ export function cycles(
   board: Board,
   call: CallContext = {},
 ): CycleEstimate {
-  const { D, numTokens: N } = dims;
+  const { D, numTokens: N, headDim: hd } = dims;
   const p = shared.precision;
   const bpc = portBytesPerCycle(board, shared, call); // the activations' port
   const wbpc = weightBytesPerCycle(board, shared, call); // the weight ports together
@@ -114,14 +138,18 @@ export function cycles(
   });
   // x read into the residual and LayerNorm1 as one streaming region (layernorm.h)
   const ln = tokenLayerNormCycles(dims, params.tile_in, shared, bpc, wbpc);
-  const qkv = linearCycles(shape(D, 3 * D), shared, wbpc);
-  const attention = attentionCycles(params, dims);
-  // proj's biases and first tiles load during the attention; it drains into x (the residual),
-  // which then leaves
-  const proj = linearCycles(shape(D, D), shared, wbpc, { prefetched: true }) + transferCycles(tokenBytes, bpc);
+  const head = shape(D, 3 * hd);
+  const ready: number[] = [];
+  let engine = 0;
+  for (let h = 0; h < dims.heads; h++) {
+    engine += linearCycles(head, shared, wbpc, h === 0 ? {} : { prefetched: passTailCycles(head, shared, wbpc) });
+    ready.push(engine + LATENCY.FIFO_READ_LATENCY);
+  }
+  const qkvAttention = Math.max(engine, attentionCycles(params, dims, ready));
+  const proj = linearCycles(shape(D, D), shared, wbpc) + transferCycles(tokenBytes, bpc);
   return {
-    cycles: COST.KERNEL_START_CYCLES + ln + qkv + attention + proj,
-    parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv, attention, proj },
+    cycles: COST.KERNEL_START_CYCLES + ln + qkvAttention + proj,
+    parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv_attention: qkvAttention, proj },
   };
 }
 

@@ -4,12 +4,15 @@
 // running sum l rescaled by e^(m_old - m_new)), A·V is accumulated on the fly with the same
 // rescaling, and one reciprocal per query row finishes it. No N×N score matrix exists.
 //
-// Structure and timing (ubimoe/timing.h; CFG::TIMING: latencies; docs/cost-model.md): one
-// dataflow region of five stages joined by FIFOs, every head and query group passing through it
-// in order: reader (the only reader of qkv: K/V split into key blocks, query rows into groups, a
-// head ahead of the rest) -> scores -> softmax (EXP_UNITS exp units, each with its own table) ->
-// A·V -> finish (reciprocals, normalise). A group's finish overlaps the next group's blocks, the
-// next head's split this head's groups. Every loop with a lane dimension reaches its lanes with
+// Structure and timing (ubimoe/timing.h; CFG::TIMING: latencies; docs/cost-model.md): five
+// dataflow processes joined by FIFOs, every head and query group passing through them in order:
+// reader (the only reader of qkv: K/V split into key blocks, query rows into groups, a head ahead
+// of the rest) -> scores -> softmax (EXP_UNITS exp units, each with its own table) -> A·V ->
+// finish (reciprocals, normalise). A group's finish overlaps the next group's blocks, the next
+// head's split this head's groups. The kernel calls the five in ITS dataflow region, beside the
+// linear engine that writes qkv one head at a time: the reader takes a head only once the engine
+// has sent that head's token on `ready` (msa_block.cpp: the attention of head h runs while the
+// qkv pass of head h + 1 does). `heads`: the heads of this call (HEADS, or 0: nothing to do). Every loop with a lane dimension reaches its lanes with
 // unrolled indices (query rows, keys of a block, exp units) or writes one lane per cycle; the
 // figures the stages use (EXP_UNITS, EXP_CHUNKS, Q_READS, OUT_ROWS, the FIFO depths,
 // BLOCK_MAX_CYCLES) come from src/kernels/latency.ts and cpp/blocks.ts.
@@ -28,7 +31,8 @@ namespace ubimoe {
 // TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK LANES ROW_GROUPS KEY_BLOCKS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
 // KV_FIFO_DEPTH OUT_ROWS OUT_ROW_STEPS BLOCK_MAX_CYCLES SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
 // PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS ONORM_FRAC STREAM_DEPTH.
-// qkv[t] = [q | k | v] (3·DIM, head h at h·HEAD_DIM in each); out[t] = heads concatenated.
+// qkv[t] = head after head, each [q | k | v] (head h's q at h·3·HEAD_DIM, its k HEAD_DIM and its v
+// 2·HEAD_DIM further: the qkv projection runs one pass per head); out[t] = heads concatenated.
 // Both are the kernel's linear-engine arrays in the lane layout [ROW_GROUPS][LANES][...] (tokens.h:
 // the LANES dimension completely partitioned): row t is (t / LANES, t % LANES), reached only by
 // (group, lane) counters that step one row at a time, so a lane is a mux select, never a division.
@@ -95,9 +99,11 @@ struct oacc_col {
 // least HEAD_DIM / KEY_BLOCK and HEAD_DIM / Q_PAR, so a block or a group has left before its
 // buffer is written again (src/kernels/latency.ts attentionReaderPlan). The FIFOs hold a head, so
 // the reader runs up to a head ahead: the next head's split overlaps this head's query groups.
-// Row t of qkv is (tg, tl), counted along with the rows.
+// A head starts with its token from `ready` (its q | k | v are in qkv). Row t of qkv is (tg, tl),
+// counted along with the rows.
 template <class CFG>
-void attention_reader(const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES][3 * CFG::DIM],
+void attention_reader(unsigned heads, hls::stream<unsigned, CFG::HEADS> &ready,
+                      const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES][3 * CFG::DIM],
                       hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
                       hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
                       hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols) {
@@ -132,8 +138,12 @@ void attention_reader(const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES]
   // while the one before it is still leaving waits in q_waiting
   bool kv_left = false, q_left = false, q_waiting = false;
   unsigned kv_par = 0, kq = 0, kr = 0, q_par = 0, q_wait_par = 0, qd = 0;
+  const unsigned max_heads = CFG::HEADS;
 heads:
-  for (unsigned h = 0; h < CFG::HEADS; h++) {
+  for (unsigned h = 0; h < heads; h++) {
+#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
+    ready.read();  // the engine has written this head's q | k | v
+    const unsigned hq = h * 3 * HD, hk = hq + HD, hv = hq + 2 * HD;  // its columns in qkv
   rows:
     for (unsigned t = 0; t <= ROWS; t++) {
       const unsigned steps = t < ROWS ? row_steps : flush_steps;
@@ -167,15 +177,15 @@ heads:
           for (unsigned r = 0; r < KR; r++) {
 #pragma HLS UNROLL
             const unsigned c = j * KR + r;
-            kbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][CFG::DIM + h * HD + c] : qkv_t(0);
-            vbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][2 * CFG::DIM + h * HD + c] : qkv_t(0);
+            kbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][hk + c] : qkv_t(0);
+            vbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][hv + c] : qkv_t(0);
           }
         } else if (row && valid && j < KV_STEPS + Q_STEPS) {
           // rows past the end of the last group repeat the last row (computed and ignored)
           const unsigned d0 = (j - KV_STEPS) * QR;
           for (unsigned r = 0; r < QR; r++) {
 #pragma HLS UNROLL
-            const qkv_t x = qkv[tg][tl][h * HD + d0 + r];
+            const qkv_t x = qkv[tg][tl][hq + d0 + r];
             for (unsigned e = 0; e < QP; e++) {
 #pragma HLS UNROLL
               if (e == qp || (t == N - 1 && e > qp)) qbuf[qpar][e][d0 + r] = x;
@@ -231,7 +241,7 @@ heads:
 // block takes the query columns from the reader and keeps them (qreg: one bank per row); the first
 // group takes the key columns and keeps them (kt: one bank per key of a block).
 template <class CFG>
-void attention_scores(hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
+void attention_scores(unsigned heads, hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
                       hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
                       hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores) {
   UBIMOE_PROCESS("attention_scores");
@@ -245,8 +255,10 @@ void attention_scores(hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
   static typename CFG::qkv_t kt[HD][NB][KB];
 #pragma HLS ARRAY_PARTITION variable=qreg complete dim=1
 #pragma HLS ARRAY_PARTITION variable=kt complete dim=3
+  const unsigned max_heads = CFG::HEADS;
 heads:
-  for (unsigned h = 0; h < CFG::HEADS; h++)
+  for (unsigned h = 0; h < heads; h++) {
+#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
   query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   score_blocks:
@@ -288,6 +300,7 @@ heads:
       scores.write(blk);
     }
   }
+  }
 }
 
 // Stage 2: the online softmax of each score block on EXP_UNITS exp units. Per block: each row's
@@ -297,7 +310,7 @@ heads:
 // probabilities (in key order) updates l = l·corr + psum at the row's last step. The first block of
 // a group starts from m = lowest, l = 0 (no clearing pass).
 template <class CFG>
-void attention_softmax(hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores,
+void attention_softmax(unsigned heads, hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores,
                        hls::stream<prob_block<CFG>, 2> &probs, hls::stream<lsum_rows<CFG>, 2> &lsums) {
   UBIMOE_PROCESS("attention_softmax");
   typedef typename CFG::TIMING TM;
@@ -311,8 +324,10 @@ void attention_softmax(hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores,
   typename CFG::lsum_t l[QP];
 #pragma HLS ARRAY_PARTITION variable=m complete
 #pragma HLS ARRAY_PARTITION variable=l complete
+  const unsigned max_heads = CFG::HEADS;
 heads:
-  for (unsigned h = 0; h < CFG::HEADS; h++)
+  for (unsigned h = 0; h < heads; h++) {
+#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
   query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   softmax_blocks:
@@ -394,13 +409,14 @@ heads:
     }
     lsums.write(ls);
   }
+  }
 }
 
 // Stage 3: A·V of each block and the rescaling of what was accumulated, in one pipelined pass over
 // d: Q_PAR x KEY_BLOCK products per cycle; each pv sums over kb in increasing order. The first block
 // of a group starts from o = 0; the last one sends its columns on to the finish stage.
 template <class CFG>
-void attention_av(hls::stream<prob_block<CFG>, 2> &probs, hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols,
+void attention_av(unsigned heads, hls::stream<prob_block<CFG>, 2> &probs, hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols,
                   hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols) {
   UBIMOE_PROCESS("attention_av");
   typedef typename CFG::TIMING TM;
@@ -411,8 +427,10 @@ void attention_av(hls::stream<prob_block<CFG>, 2> &probs, hls::stream<kv_col<CFG
   static typename CFG::qkv_t vt[HD][NB][KB];
 #pragma HLS ARRAY_PARTITION variable=o complete dim=1
 #pragma HLS ARRAY_PARTITION variable=vt complete dim=3
+  const unsigned max_heads = CFG::HEADS;
 heads:
-  for (unsigned h = 0; h < CFG::HEADS; h++)
+  for (unsigned h = 0; h < heads; h++) {
+#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
   query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   av_blocks:
@@ -450,6 +468,7 @@ heads:
       }
     }
   }
+  }
 }
 
 // Stage 4: out = o / l (l >= 1: the max key contributes e^0). Per group: the rows' reciprocals on
@@ -457,7 +476,7 @@ heads:
 // rg[qp], rl[qp]), then the normalise pass, OUT_ROWS rows per cycle (two writes fit a BRAM's two
 // ports; a row's lane is a register, the lane dimension complete). It overlaps the next group's blocks.
 template <class CFG>
-void attention_finish(hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
+void attention_finish(unsigned heads, hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
                       typename CFG::out_t out[CFG::ROW_GROUPS][CFG::LANES][CFG::DIM]) {
   UBIMOE_PROCESS("attention_finish");
   typedef typename CFG::TIMING TM;
@@ -475,8 +494,10 @@ void attention_finish(hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_co
 #pragma HLS ARRAY_PARTITION variable=exp2 complete
 #pragma HLS ARRAY_PARTITION variable=l complete
 #pragma HLS ARRAY_PARTITION variable=o complete
+  const unsigned max_heads = CFG::HEADS;
 heads:
-  for (unsigned h = 0; h < CFG::HEADS; h++) {
+  for (unsigned h = 0; h < heads; h++) {
+#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
     unsigned og = 0, ol = 0;  // row q0 + qp of the recips loop in out: group, lane
   query_groups:
     for (unsigned q0 = 0; q0 < N; q0 += QP) {
@@ -522,27 +543,6 @@ heads:
       }
     }
   }
-}
-
-// The whole attention: one dataflow region of the five stages above, every head and query group
-// passing through it in order (a group's load and finish overlap its neighbours' blocks; the
-// reader splits the next head while this one's groups run).
-template <class CFG>
-void attention(const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES][3 * CFG::DIM],
-               typename CFG::out_t out[CFG::ROW_GROUPS][CFG::LANES][CFG::DIM]) {
-  UBIMOE_DATAFLOW_REGION("attention");
-  hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> qcols("attention_qcols");
-  hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> kcols("attention_kcols");
-  hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> vcols("attention_vcols");
-  hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> scores("attention_scores");
-  hls::stream<prob_block<CFG>, 2> probs("attention_probs");
-  hls::stream<lsum_rows<CFG>, 2> lsums("attention_lsums");
-  hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> ocols("attention_ocols");
-  attention_reader<CFG>(qkv, qcols, kcols, vcols);
-  attention_scores<CFG>(qcols, kcols, scores);
-  attention_softmax<CFG>(scores, probs, lsums);
-  attention_av<CFG>(probs, vcols, ocols);
-  attention_finish<CFG>(lsums, ocols, out);
 }
 
 }  // namespace ubimoe

@@ -17,7 +17,9 @@
 //
 // Arrays the engine works on (the kernel owns and partitions them), each [rows][DIM] or in the
 // lane layout [rows/LANES][LANES][DIM] (tokens.h), which makes the lane a static bank for any LANES:
-//   S  a source (LayerNorm output, gathered expert tokens, attention output);
+//   S  a source (LayerNorm output, gathered expert tokens);
+//   S2 a second source (HAS_S2: msa_block's attention output, which proj reads while S still
+//      holds the LayerNorm output the next head's qkv pass reads);
 //   B  a buffer: a pass stores into it (qkv, fc1's hidden) and, when B_IS_SOURCE, a later pass
 //      reads it (fc2);
 //   R  the residual (HAS_R): a pass drains into it, R[r] += y (dense, proj), or scatters
@@ -54,7 +56,9 @@ struct linear_pass {
   unsigned expert;     // queue the SCATTER drain reads (expert mode)
   unsigned tag;        // the kernel's name for this step (which hook runs before it)
   bool gelu;           // GELU on the output
-  bool from_b;         // input rows from B (else S)
+  bool from_b;         // input rows from B (else S2 or S)
+  bool from_s2;        // input rows from S2 (HAS_S2; else S)
+  unsigned out_tile0;  // the drain's first column in B or R, in out tiles (a head's columns of qkv)
   bool to_r;           // drain into R (else store into B)
   bool scatter;        // with to_r: R[queue[expert][r]] += queue_p[expert][r] · y
   unsigned shift;      // weight exponent s (<= MAX_WEIGHT_SHIFT): set by engine_read from the scale word
@@ -74,6 +78,8 @@ linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b,
   p.tag = tag;
   p.gelu = LAYER::GELU;
   p.from_b = from_b;
+  p.from_s2 = false;
+  p.out_tile0 = 0;
   p.to_r = to_r;
   p.scatter = scatter;
   p.shift = 0;
@@ -94,7 +100,7 @@ struct bias_chunk {
 };
 
 // CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
-// LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_R
+// LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_S2 HAS_R
 // SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
 // MAX_WEIGHT_SHIFT SHIFT_BITS HAS_GELU GELU_UNITS WEIGHT_PORTS.
 
@@ -252,12 +258,13 @@ inline T &lane_elem(T (*a)[LANES][C], unsigned g, unsigned l, unsigned c) {
 // looping over the out tiles and the drain needing its own copy of the pass's control. One loop
 // keeps one pipeline, one control FSM, one set of output units and the stream protocol with
 // engine_read unchanged; what it costs is the second acc bank and one run with no MACs per pass.
-// S, B, R: [MAX_ROWS][DIM] or [groups][LANES][DIM] (lane_elem; SA, BA, RA their row types). For II=1 the kernel partitions
-// (at the declarations): the lane dimension complete (or rows cyclic by LANES), S and B columns
-// cyclic by >= max(TILE_IN, TILE_OUT), R columns by >= TILE_OUT.
-template <class CFG, class SA, class BA, class RA>
+// S, S2, B, R: [MAX_ROWS][DIM] or [groups][LANES][DIM] (lane_elem; SA, S2A, BA, RA their row types;
+// a kernel without HAS_S2 passes any small array as S2, never read). For II=1 the kernel partitions
+// (at the declarations): the lane dimension complete (or rows cyclic by LANES), S, S2 and B
+// columns cyclic by >= max(TILE_IN, TILE_OUT), R columns by >= TILE_OUT.
+template <class CFG, class SA, class S2A, class BA, class RA>
 void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
-                 hls::stream<weight_words<CFG>, 2> &tiles, const SA *S, BA *B, RA *R,
+                 hls::stream<weight_words<CFG>, 2> &tiles, const SA *S, const S2A *S2, BA *B, RA *R,
                  const unsigned queue[CFG::QUEUES][CFG::MAX_ROWS],
                  const typename CFG::prob_t queue_p[CFG::QUEUES][CFG::MAX_ROWS]) {
   typedef typename CFG::TIMING TM;
@@ -288,6 +295,7 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
   const unsigned used_groups = (d.rows + CFG::LANES - 1) / CFG::LANES;
   const unsigned groups = used_groups > CFG::MIN_GROUPS ? used_groups : CFG::MIN_GROUPS;
   const bool from_b = CFG::B_IS_SOURCE && d.from_b;
+  const bool from_s2 = CFG::HAS_S2 && d.from_s2;
   const bool to_r = CFG::HAS_R && d.to_r;
   const bool scatter = CFG::SCATTER && to_r && d.scatter;
   const unsigned drain_iters = scatter ? d.rows : used_groups;  // per out tile
@@ -325,7 +333,7 @@ mac_drain:
     const unsigned bank = to & 1;        // the MACs' bank; the drain reads the other
     const unsigned mac_now = macs ? mac_iters : 0;
     const unsigned drain_now = to > 0 ? drain_iters : 0;
-    const unsigned dc0 = (to - 1) * CFG::TILE_OUT;  // the drained tile's first output column
+    const unsigned dc0 = (d.out_tile0 + to - 1) * CFG::TILE_OUT;  // the drained tile's first output column
     if (it == 0) {  // a run starts: its MACs' biases in, the previous tile's out to the drain
       drain_bc = bc;
       if (macs) bc = biases.read();
@@ -341,7 +349,9 @@ mac_drain:
           typename CFG::mac_in_t x[CFG::TILE_IN];
           for (unsigned i = 0; i < CFG::TILE_IN; i++) {
 #pragma HLS UNROLL
-            x[i] = from_b ? in_t(lane_elem<L>(B, g, l, c0 + i)) : lane_elem<L>(S, g, l, c0 + i);
+            x[i] = from_b    ? in_t(lane_elem<L>(B, g, l, c0 + i))
+                   : from_s2 ? lane_elem<L>(S2, g, l, c0 + i)
+                             : lane_elem<L>(S, g, l, c0 + i);
           }
           tsum_t s[CFG::TILE_OUT];
           for (unsigned o = 0; o < CFG::TILE_OUT; o++) {

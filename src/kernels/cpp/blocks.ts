@@ -61,6 +61,7 @@ export interface EngineSpec {
   queues: number; // expert queues the scatter drain may read (1 without experts)
   maxPasses: number; // layers per kernel call
   bIsSource: boolean;
+  hasS2?: boolean; // a second source array S2 (msa_block: proj reads the attention output)
   hasR: boolean;
   scatter: boolean;
   bType: string; // element types (global typedefs) of B and R
@@ -136,6 +137,7 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
       k('QUEUES', s.queues),
       k('MAX_PASSES', s.maxPasses),
       k('B_IS_SOURCE', s.bIsSource),
+      k('HAS_S2', s.hasS2 ?? false),
       k('HAS_R', s.hasR),
       k('SCATTER', s.scatter),
       k('WEIGHT_BITS', s.weightFx.width),

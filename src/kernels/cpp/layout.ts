@@ -18,6 +18,9 @@ export interface TensorSlice {
  *   with `transposed` [in, used] (MoE gates: w_gate [D, E]). Only the first `used` (<= out) outputs
  *   come from the tensor: the rest are zero columns padding out to a multiple of tileOut (a gate's
  *   E experts). `bias` null: zero biases (the gate has none; the engine reads biases every pass).
+ *   `rows` (a list of output rows of the [out, in] tensor): the layer's outputs are those rows and
+ *   their biases, in that order (one head's q, k and v rows of the qkv projection); a scaled
+ *   layer's exponent is still chosen over the whole tensor, so splitting a layer changes no value.
  * `rows`: `rows` rows of `cols` values, every row starting on a word. `transpose`: the tensor is
  *   [cols, rows] and row r is its column r (MoE gates: w_gate [D, E] stored per expert).
  * `maxShift` > 0 (per-layer weight scales): the weights are stored as w·2^s, and one more word
@@ -39,6 +42,7 @@ export type Segment =
       out: number;
       used: number;
       transposed: boolean;
+      rows?: number[];
       tileIn: number;
       tileOut: number;
       weightFx: Fx;
@@ -141,7 +145,7 @@ export class LayoutBuilder {
     weightFx: Fx,
     biasFx: Fx,
     maxShift = 0,
-    opts: { used?: number; transposed?: boolean } = {},
+    opts: { used?: number; transposed?: boolean; rows?: number[] } = {},
   ): number {
     const offset = this.words;
     const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits, maxShift, this.ports);
@@ -156,6 +160,7 @@ export class LayoutBuilder {
       out: outDim,
       used: opts.used ?? outDim,
       transposed: opts.transposed ?? false,
+      ...(opts.rows ? { rows: opts.rows } : {}),
       tileIn,
       tileOut,
       weightFx,

@@ -25,14 +25,23 @@ const F = 'kernels.msa_block';
 export function validate(params: MsaParams, dims: ModelDims): void {
   mustDivide(`${F}.tile_in`, params.tile_in, 'embed_dim', dims.D);
   mustDivide(`${F}.tile_out`, params.tile_out, 'embed_dim', dims.D);
+  // one qkv pass per head: a head's q | k | v columns are whole out tiles and whole column banks
+  mustDivide(`${F}.tile_out`, params.tile_out, "a head's q, k and v columns (3 x head_dim)", 3 * dims.headDim);
   atMost(`${F}.token_lanes`, params.token_lanes, 'the token count', dims.numTokens);
   atMost(`${F}.q_parallel`, params.q_parallel, 'the token count', dims.numTokens);
   atMost(`${F}.key_block`, params.key_block, 'the token count', dims.numTokens);
 }
 
+/** The rows of the qkv tensor ([3D, D]: q, k, v of every head) that make head h's q | k | v. */
+export function qkvHeadRows(D: number, hd: number, h: number): number[] {
+  const rows: number[] = [];
+  for (let part = 0; part < 3; part++) for (let j = 0; j < hd; j++) rows.push(part * D + h * hd + j);
+  return rows;
+}
+
 export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedParams): KernelWeights {
   const f = formats(shared.precision);
-  const { D } = dims;
+  const { D, headDim: hd } = dims;
   const blocks: BlockWeights[] = [];
   let offset = 0;
   for (let i = 0; i < dims.depth; i++) {
@@ -40,18 +49,23 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
     const p = `blocks.${i}`;
     b.rows('norm1.weight', { name: `${p}.norm1.weight` }, 1, D, f.norm);
     b.rows('norm1.bias', { name: `${p}.norm1.bias` }, 1, D, f.norm);
-    b.linear(
-      'qkv',
-      { name: `${p}.attn.qkv.weight` },
-      { name: `${p}.attn.qkv.bias` },
-      D,
-      3 * D,
-      params.tile_in,
-      params.tile_out,
-      f.weight,
-      f.bias,
-      linearMaxShift(f, f.weight, params.tile_in),
-    );
+    // the qkv projection as one layer per head (D -> 3·head_dim: the head's q, k and v rows), so
+    // the head's attention can start while the next head's pass runs (the same values as one
+    // layer: the exponent of a scaled layer is still the whole tensor's)
+    for (let h = 0; h < dims.heads; h++)
+      b.linear(
+        `qkv.h${h}`,
+        { name: `${p}.attn.qkv.weight` },
+        { name: `${p}.attn.qkv.bias` },
+        D,
+        3 * hd,
+        params.tile_in,
+        params.tile_out,
+        f.weight,
+        f.bias,
+        linearMaxShift(f, f.weight, params.tile_in),
+        { rows: qkvHeadRows(D, hd, h) },
+      );
     b.linear(
       'proj',
       { name: `${p}.attn.proj.weight` },
@@ -70,6 +84,15 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
   return { kernel: 'msa_block', words: offset, blocks };
 }
 
+/** Words of one head's qkv layer (every head's the same; the layout puts them back to back). */
+function headWords(weights: KernelWeights): number {
+  const segs = weights.blocks[0].segments.filter((s) => s.name.startsWith('qkv.h'));
+  for (let h = 1; h < segs.length; h++)
+    if (segs[h].offset !== segs[0].offset + h * segs[0].words || segs[h].words !== segs[0].words)
+      throw new Error('msa_block: the heads\' qkv layers are not back to back');
+  return segs[0].words;
+}
+
 export function templateContext(
   params: MsaParams,
   dims: ModelDims,
@@ -80,7 +103,7 @@ export function templateContext(
   validate(params, dims);
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;
-  const { D, numTokens: N } = dims;
+  const { D, numTokens: N, headDim: hd } = dims;
   const weights = weightLayout(params, dims, shared);
   const seg = (n: string) => weights.blocks[0].segments.find((s) => s.name === n)!.offset;
   const layer = (name: string, comment: string, inDim: number, outDim: number) =>
@@ -106,7 +129,7 @@ export function templateContext(
     values: {
       // the template's arrays the model puts in URAM (bound there: BIND_STORAGE impl=uram)
       uram: board
-        ? bindsUram(msaBuffers(params, dims, shared), board).filter((n) => ['x', 's', 'qkv'].includes(n))
+        ? bindsUram(msaBuffers(params, dims, shared), board).filter((n) => ['x', 's', 'o', 'qkv'].includes(n))
         : [],
       blockOffsets: weights.blocks.map((b) => b.offset),
       // s, qkv and x are the engine's S, B and R in the lane layout [groups][LANES][...]
@@ -125,7 +148,7 @@ export function templateContext(
       linearEngineStruct(
         {
           name: 'msa_engine_cfg',
-          comment: `the linear engine: qkv (S -> B) and proj (S -> R += y), ${params.tile_in}x${params.tile_out} x ${lanes} lanes`,
+          comment: `the linear engine: qkv, a pass per head (S -> B), and proj (S2 -> R += y), ${params.tile_in}x${params.tile_out} x ${lanes} lanes`,
           tileIn: params.tile_in,
           tileOut: params.tile_out,
           lanes,
@@ -133,11 +156,12 @@ export function templateContext(
           sDim: D,
           bDim: 3 * D,
           rDim: D,
-          maxOut: 3 * D,
-          maxWeights: 3 * D * D,
+          maxOut: Math.max(3 * hd, D),
+          maxWeights: Math.max(3 * hd, D) * D,
           queues: 1,
-          maxPasses: 2,
+          maxPasses: dims.heads,
           bIsSource: false,
+          hasS2: true,
           hasR: true,
           scatter: false,
           bType: 'qkv_t',
@@ -150,7 +174,7 @@ export function templateContext(
         axi,
         shared.weightPorts ?? 1,
       ),
-      layer('msa_qkv_layer', `qkv projection ${D} -> ${3 * D}`, D, 3 * D),
+      layer('msa_qkv_layer', `one head's qkv projection ${D} -> ${3 * hd} (q | k | v)`, D, 3 * hd),
       attentionStruct(
         'msa_attn_cfg',
         f,
@@ -177,9 +201,11 @@ export function templateContext(
           k('DIM', D),
           k('ELEM_LANES', params.tile_out, 'elements per cycle of the residual add (tile_out)'),
           k('DEPTH', dims.depth),
+          k('HEADS', dims.heads),
           k('NORM_GAMMA_OFFSET', seg('norm1.weight')),
           k('NORM_BETA_OFFSET', seg('norm1.bias')),
-          k('QKV_OFFSET', seg('qkv')),
+          k('QKV_OFFSET', seg('qkv.h0'), "head 0's qkv layer; head h's at + h * QKV_HEAD_WORDS"),
+          k('QKV_HEAD_WORDS', headWords(weights)),
           k('PROJ_OFFSET', seg('proj')),
           k('BLOCK_WORDS', weights.blocks[0].words),
           k('WORDS', weights.words),
