@@ -181,18 +181,30 @@ class Packer {
     wr.write(pos, raw);
   }
 
+  // per tensor (a tensor split over several segments, qkv's heads, is one entry): its report
+  // entry, listed once it has a saturated value
+  private readonly tensorEntries = new Map<string, ClipReport['tensors'][number]>();
+
   private record(label: string, f: Fx, values: number): void {
     this.report.values += values;
-    if (this.clip.count) {
-      this.report.clipped += this.clip.count;
-      this.report.tensors.push({
+    let entry = this.tensorEntries.get(label);
+    if (!entry) {
+      entry = {
         tensor: label,
-        values,
-        clipped: this.clip.count,
-        maxAbs: this.clip.maxAbs,
+        values: 0,
+        clipped: 0,
+        maxAbs: 0,
         limit: 2 ** (f.int - 1 - this.shift),
         format: `ap_fixed<${f.width},${f.int}>` + (this.shift ? ` x 2^-${this.shift}` : ''),
-      });
+      };
+      this.tensorEntries.set(label, entry);
+    }
+    entry.values += values;
+    if (this.clip.count) {
+      this.report.clipped += this.clip.count;
+      if (entry.clipped === 0) this.report.tensors.push(entry);
+      entry.clipped += this.clip.count;
+      entry.maxAbs = Math.max(entry.maxAbs, this.clip.maxAbs);
     }
     this.clip = { count: 0, maxAbs: 0 };
   }
@@ -200,7 +212,7 @@ class Packer {
   /** Picks the exponent of a scaled tensor (maxShift > 0), records it; `put` then applies it. */
   private scaleFor(data: Float32Array, label: string, f: Fx, maxShift: number): void {
     this.shift = maxShift > 0 ? weightExponent(data, f, maxShift) : 0;
-    if (maxShift > 0) {
+    if (maxShift > 0 && !this.scales.some((x) => x.tensor === label)) {
       let maxAbs = 0;
       for (let i = 0; i < data.length; i++) maxAbs = Math.max(maxAbs, Math.abs(data[i]));
       this.scales.push({ tensor: label, shift: this.shift, maxShift, maxAbs });
@@ -228,7 +240,7 @@ class Packer {
       const { data: w, label: tensorLabel } = this.source(seg.weight, seg.in * tensorRows);
       const b = seg.bias ? this.source(seg.bias, tensorRows) : null;
       const row = rows ? (o: number) => rows[o] : (o: number) => o;
-      const label = rows ? `${tensorLabel} (${seg.name})` : tensorLabel;
+      const label = tensorLabel;
       const wAt = seg.transposed
         ? (o: number, c: number) => w[c * seg.used + o]
         : (o: number, c: number) => w[row(o) * seg.in + c];
@@ -272,7 +284,7 @@ class Packer {
         const br = fieldWriter(buf, seg.biasFx);
         for (let c = 0; c < seg.used; c++)
           this.put(br, (biasBase + Math.floor(c / bpw)) * axi + (c % bpw) * bw, b.data[row(c)]);
-        this.record(rows ? `${b.label} (${seg.name})` : b.label, seg.biasFx, seg.used);
+        this.record(b.label, seg.biasFx, seg.used);
       }
     } else {
       const { data, label } = this.source(seg.tensor, seg.rows * seg.cols);

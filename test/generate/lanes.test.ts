@@ -51,16 +51,12 @@ describe('token lanes, partitions and non-linear units in the generated code (LA
     for (const v of ['s', 'hidden', 'res'])
       expect(p).toContainEqual({ v, kind: 'complete', factor: '', dim: '2' });
     expect(p.filter((x) => x.kind === 'cyclic' && x.factor === '3')).toEqual([]);
-    // msa_block's S, B, R (s, qkv, x) too, as attention.h takes s and qkv (issue 13 item 1)
-    for (const a of [
-      'act_t x[G][L][msa_cfg::DIM]',
-      'act_t s[G][L][msa_cfg::DIM]',
-      'qkv_t qkv[G][L][3 * msa_cfg::DIM]',
-    ])
+    // msa_block's S, S2, B, R (s, o, qkv, x) too, as attention.h takes qkv and o (issue 13 item 1)
+    for (const a of ['act_t x[G][L][D]', 'act_t s[G][L][D]', 'act_t o[G][L][D]', 'qkv_t qkv[G][L][3 * D]'])
       expect(msa).toContain(`static ${a}`);
     expect(config).toMatch(/struct msa_attn_cfg[^}]*LANES = 3u;[^}]*ROW_GROUPS = 6u;/s);
     const pm = partitions(msa);
-    for (const v of ['x', 's', 'qkv'])
+    for (const v of ['x', 's', 'o', 'qkv'])
       expect(pm).toContainEqual({ v, kind: 'complete', factor: '', dim: '2' });
     expect(pm.filter((x) => x.kind === 'cyclic' && x.factor === '3')).toEqual([]);
   });

@@ -69,7 +69,7 @@ describe('synthesisability lint', () => {
     expect(sources[2]).toMatch(/BIND_STORAGE variable=res type=ram_t2p impl=uram/);
   });
 
-  test('msa with 6 and 7 token lanes: qkv and s in the lane layout, no memory-port finding (issue 13 item 1)', () => {
+  test('msa with 6 and 7 token lanes: qkv and o in the lane layout, no memory-port finding (issue 13 item 1)', () => {
     for (const [name, design] of [
       ['msa-l6', testDesign('micro', 'u280', { msa_block: { token_lanes: 6, q_parallel: 5, key_block: 4 } })],
       // the searched m3vit-tiny design on zcu102: msa 8 x 4 x 7 lanes, 15 query rows, 4-key blocks
@@ -83,13 +83,13 @@ describe('synthesisability lint', () => {
       const dir = join(tmp, name);
       generateProject(design, dir);
       expect(formatIssues(lintProject(dir).filter((i) => /attention|msa/.test(i.file)))).toBe('');
-      // the hazard put back: qkv's and s's lanes cyclic by the lane count instead of complete
+      // the hazard put back: qkv's and o's lanes cyclic by the lane count instead of complete
       const kernel = join(dir, 'kernels', 'msa_block.cpp');
       const text = readFileSync(kernel, 'utf8');
       const lanes = design.kernels.msa_block.token_lanes;
       for (const [arr, site] of [
         ['qkv', 'attention_reader/rows'],
-        ['s', 'attention_finish/normalise_rows'],
+        ['o', 'attention_finish/normalise_rows'],
       ]) {
         const pragma = `#pragma HLS ARRAY_PARTITION variable=${arr} complete dim=2`;
         expect(text).toContain(pragma);

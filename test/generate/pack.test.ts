@@ -10,6 +10,8 @@ import {
 } from '../../src/driver/pack.js';
 import { synthCheckpoint } from '../../src/model/checkpoint.js';
 import { UserError } from '../../src/util/errors.js';
+import { qkvHeadRows } from '../../src/kernels/cpp/msa_block.js';
+import { linearWords } from '../../src/kernels/cpp/layout.js';
 import { testDesign } from './helpers.js';
 
 /** Field `lane` (width bits, two's complement) of word `word` of a region. */
@@ -165,6 +167,32 @@ describe('per-layer weight scales (w8a8)', () => {
     expect(scaleSummary(packed.scales)).toMatch(
       /^per-layer weight scales 2\^s of 16 tensors \(stored w·2\^s\): s=0: \d+, s=1: \d+, s=2: \d+; e\.g\./,
     );
+  });
+
+  test("qkv as one layer per head: head h's q, k and v rows, the whole tensor's exponent in each", () => {
+    const w = ckpt.get('blocks.1.attn.qkv.weight')!.data; // [out 3·32][in 32]: q, k, v of heads 0, 1
+    const s = weightExponent(w, w8, 7);
+    const D = 32;
+    const hd = 16;
+    for (const h of [0, 1]) {
+      const { base, seg } = segOf(1, 1, `qkv.h${h}`);
+      if (seg.kind !== 'linear') throw new Error('qkv.h* is a linear segment');
+      expect([seg.in, seg.out]).toEqual([D, 3 * hd]);
+      expect(seg.rows).toEqual(qkvHeadRows(D, hd, h));
+      // output 16 + 2 of the head (its k, element 2) is tensor row D + h·hd + 2; input 1
+      const o = hd + 2;
+      const i = 1;
+      const { tileWords } = linearWords(D, 3 * hd, seg.tileIn, seg.tileOut, seg.weightFx, seg.biasFx, 128, 7);
+      const tile = Math.floor(o / seg.tileOut) * (D / seg.tileIn) + Math.floor(i / seg.tileIn);
+      const k = (i % seg.tileIn) * seg.tileOut + (o % seg.tileOut);
+      const v = w[(D + h * hd + 2) * D + i];
+      const raw = Math.sign(v) * Math.round(Math.abs(v) * 2 ** (7 + s));
+      const region = packed.regions[1].offset;
+      expect(field(packed.bytes, region, 128, base + tile * tileWords + Math.floor(k / 16), k % 16, 8)).toBe(raw);
+      expect(field(packed.bytes, region, 128, base + seg.words - 1, 0, 32)).toBe(s);
+    }
+    // one scale and one clip entry per tensor, not per head
+    expect(packed.scales.filter((x) => x.tensor === 'blocks.1.attn.qkv.weight')).toHaveLength(1);
   });
 
   test('a gate: one exponent per task in the word after its (zero) biases; the patch projection has none', () => {

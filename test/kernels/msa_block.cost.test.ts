@@ -111,6 +111,18 @@ describe('msa_block cost model', () => {
     }
   });
 
+  test('attention with heads ready later: head h starts once its qkv pass has drained', () => {
+    // micro, P (as above): reader head 112 = firstGroupReady, 5 groups at 81, a head's groups 405,
+    // fill + tail 97. Heads ready at 375 and 699: head 0's groups end 375 + 112 + 4 × 81 = 811;
+    // head 1's reader starts at 699 (the reader is free from 487): its groups end at max(811 +
+    // 405, 699 + 436) = 1216; + 97 = 1313
+    expect(attentionCycles(P, dimsOf('micro'), [375, 699])).toBe(1313);
+    // a head ready late enough sets the end alone: head 1 at 2000 -> 2000 + 436 + 97
+    expect(attentionCycles(P, dimsOf('micro'), [375, 2000])).toBe(2533);
+    // every head ready at 0: the attention alone (938 above)
+    expect(attentionCycles(P, dimsOf('micro'), [0, 0])).toBe(938);
+  });
+
   test('hand count: micro block (17 tokens, D 32), linear 8 × 8 × 2 lanes, attention 4 × 8', () => {
     const c = cycles(P, dimsOf('micro'), sh, cleanBoard());
     expect(c.parts.start).toBe(300);
@@ -118,17 +130,19 @@ describe('msa_block cost model', () => {
     // 2 × (64 + 2 − 1 + 3) = 136), then the 68 chunks: 136 + 67 + out depth 6 = 209
     // (costModel.cost.test.ts; the reader's pace gives 178)
     expect(c.parts.layernorm).toBe(209);
-    // qkv, the call's first pass (32 -> 96): read_biases 96 × 16 bit = 3 words = 192 B -> 64 + 6,
-    // the tiles' own burst: AXI latency 64, first tile 2 words = 128 B -> 4: 138; per out tile 4 in
-    // tiles × ceil(17/2) = 9 groups = 36 MAC iterations (the previous tile's 9 drain iterations
-    // beside them); 96/8 = 12 out tiles -> 432; the drain-only run 9; the merged loop's depth 14
-    // once (the runs are one loop) -> 455
-    expect(c.parts.qkv).toBe(138 + 455);
-    expect(c.parts.attention).toBe(938);
-    // proj (32 -> 32), prefetched during the attention: 4 out tiles × 36 + 9 + 14 = 167; it drains
-    // into x (the residual add), then write_rows x: 64 + 68 = 132
-    expect(c.parts.proj).toBe(167 + 132);
-    expect(c.cycles).toBe(300 + 209 + 593 + 938 + 299);
+    // qkv, one pass per head (32 -> 48: the head's q | k | v). Head 0, the region call's first
+    // pass: read_biases 48 × 16 bit = 2 words, 96 B -> 64 + 3, the tiles' own burst: AXI latency
+    // 64, first tile 2 words = 128 B -> 4: 135; per out tile 4 in tiles × ceil(17/2) = 9 groups = 36
+    // MAC iterations (the previous tile's 9 drain iterations beside them); 48/8 = 6 out tiles -> 216;
+    // the drain-only run 9; the merged loop's depth 14 once -> 239: 374. Head 1: its fetch (135)
+    // behind head 0's tail (3 tiles ahead × 9 + drain 9 + depth 14 = 50): 85 + 239 = 324. Tokens
+    // (one FIFO hop later): 375, 699 -> the attention ends at 1313 (test above), after the engine (698)
+    expect(c.parts.qkv_attention).toBe(1313);
+    // proj (32 -> 32) in the region's second call, so not prefetched: biases 1 word, 64 B -> 64 + 2,
+    // + 64 + first tile 4 = 134; 4 out tiles × 36 + 9 + 14 = 167; it drains into x (the residual
+    // add), then write_rows x: 64 + 68 = 132
+    expect(c.parts.proj).toBe(134 + 167 + 132);
+    expect(c.cycles).toBe(300 + 209 + 1313 + 433);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -136,14 +150,15 @@ describe('msa_block cost model', () => {
     // LayerNorm at chunk 16 (a word a chunk, 2 a row): the reader's last word 64 + 68 − 1 = 131,
     // + 4 = the splitter's 135, mean 138, + 9 + 2 + 16 + 1 + 1 + 6 = 173; γ/β 136 + 33 + 6 = 175
     expect(c.parts.layernorm).toBe(175);
-    // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). qkv: biases 70 + the tiles'
-    // burst 64 + tile 8 = 142;
-    // per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations beside them); 12 out tiles =
-    // 216, + the drain-only run 9 + the depth 14 = 239
-    expect(c.parts.qkv).toBe(142 + 239);
-    // proj: 4 out tiles × 18 + 9 + 14 = 95; write x 132
-    expect(c.parts.proj).toBe(95 + 132);
-    expect(c.cycles).toBe(300 + 175 + 381 + 938 + 227);
+    // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). Head 0: biases 67 + the
+    // tiles' burst 64 + tile 8 = 139; per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations
+    // beside them); 6 out tiles = 108, + the drain-only run 9 + the depth 14 = 131: 270. Head 1:
+    // 139 − tail 50 = 89 + 131 = 220. Tokens at 271, 491: head 0's groups end 271 + 112 + 324 =
+    // 707, head 1's max(707 + 405, 491 + 436) = 1112; + 97
+    expect(c.parts.qkv_attention).toBe(1209);
+    // proj: 66 + 64 + 8 = 138, 4 out tiles × 18 + 9 + 14 = 95; write x 132
+    expect(c.parts.proj).toBe(138 + 95 + 132);
+    expect(c.cycles).toBe(300 + 175 + 1209 + 365);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
@@ -151,16 +166,19 @@ describe('msa_block cost model', () => {
     // read_layernorm, port-bound: 1548 words at 2 cycles, the last ready at 64 + 3096 − 1, + 55 for
     // the last row's chunks through the stages: 3221 (costModel.cost.test.ts)
     expect(c.parts.layernorm).toBe(3221);
-    // qkv (192 -> 576): biases 576 × 16 bit = 18 words = 1152 B -> 64 + 36 = 100, first tile
-    // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 180; per out tile 12 in tiles × ceil(129/3) = 43
-    // groups = 516 (a 16-cycle tile load hides behind 43); 36 out tiles -> 18576; the drain-only
-    // run 43 and the depth 14 -> 18633 (a loop instance per run: 19137; the drain in series,
-    // before that: 36 × (516 + 14 + 43 + 10) = 20988)
-    expect(c.parts.qkv).toBe(180 + 18633);
-    expect(c.parts.attention).toBe(122460);
-    // proj: 12 out tiles × 516 + 57 = 6249, then write_rows x: 3160
-    expect(c.parts.proj).toBe(6249 + 3160);
-    expect(c.cycles).toBe(300 + 3221 + 18813 + 122460 + 9409);
+    // qkv per head (192 -> 192): biases 192 × 16 bit = 6 words = 384 B -> 64 + 12 = 76, first tile
+    // (its own burst: + 64) 16·16·16 bit = 8 words = 512 B -> 16: 156; per out tile 12 in tiles ×
+    // ceil(129/3) = 43 groups = 516 (a 16-cycle tile load hides behind 43); 12 out tiles -> 6192;
+    // the drain-only run 43 and the depth 14 -> 6249: head 0 6405, heads 1 and 2 6249 each (their
+    // fetch, 156, behind the tail 3 × 43 + 43 + 14 = 186). Tokens at 6406, 12655, 18904.
+    // The attention (reader head 2240, 33 groups at 1224, a head's groups 40392, fill + tail 268):
+    // head 0's groups end 6406 + 2240 + 32 × 1224 = 47814; heads 1 and 2 a head of groups later
+    // each (their own starts are earlier): 88206, 128598; + 268 = 128866 (122460 from 0: the
+    // attention, not the qkv passes, sets the pace; before, qkv and attention in series: 18813 + 122460)
+    expect(c.parts.qkv_attention).toBe(128866);
+    // proj: 156 + 6249 = 6405 (not prefetched: the region's second call), then write_rows x: 3160
+    expect(c.parts.proj).toBe(6405 + 3160);
+    expect(c.cycles).toBe(300 + 3221 + 128866 + 9565);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {
