@@ -75,7 +75,8 @@ export const MAX_KEY_BLOCK = 64;
 
 /**
  * Legal values per kernel parameter (what the kernels accept): tile_in divides every input
- * dimension it tiles and tile_out every output dimension, both powers of two; lanes 1..8;
+ * dimension it tiles and tile_out every output dimension (msa_block's qkv: a head's 3·head_dim
+ * columns), both powers of two; lanes 1..8;
  * q_parallel 1..16 (a partial last group is handled); key_block a power of two 1..64; lanes,
  * q_parallel and key_block at most the token count (src/kernels/cpp/*.ts validate()).
  */
@@ -91,7 +92,8 @@ export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
     'kernels.patch_embed.tile_in': pow2Divisors([dims.patchInputs], MAX_TILE),
     'kernels.patch_embed.tile_out': pow2Divisors([dims.D], MAX_TILE),
     'kernels.msa_block.tile_in': pow2Divisors([dims.D], MAX_TILE),
-    'kernels.msa_block.tile_out': pow2Divisors([dims.D, 3 * dims.D], MAX_TILE),
+    // qkv runs a pass per head: tile_out divides a head's q | k | v columns too
+    'kernels.msa_block.tile_out': pow2Divisors([dims.D, 3 * dims.headDim], MAX_TILE),
     'kernels.msa_block.token_lanes': range(1, Math.min(MAX_LANES, N)),
     'kernels.msa_block.q_parallel': range(1, Math.min(MAX_Q_PARALLEL, N)),
     'kernels.msa_block.key_block': pow2Divisors([MAX_KEY_BLOCK], Math.min(MAX_KEY_BLOCK, N)),
