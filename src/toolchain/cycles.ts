@@ -249,9 +249,10 @@ export function cyclesTable(images: ImageCycles[], clockMhz: number): string {
       ),
     );
   out.push(
-    "stages: the kernels' UBIMOE_STAGE scopes at the resolved times (their FIFO waits included); msa_block qkv, " +
-      "attention, proj and ffn_block fc1, fc2, gate_logits, expert_* run inside the engine's compute process, " +
-      'ffn_block mlp/gate/experts and patch_embed linear hold whole dataflow region calls',
+    "stages: the kernels' UBIMOE_STAGE scopes at the resolved times (their FIFO waits included); ffn_block fc1, " +
+      "fc2, gate_logits, expert_* run inside the engine's compute process; msa_block qkv_attention (the qkv " +
+      'passes beside the attention) and proj, ffn_block mlp/gate/experts and patch_embed linear hold whole ' +
+      'dataflow region calls',
   );
   return out.join('\n') + '\n';
 }

@@ -147,7 +147,27 @@ describe('ubimoe csim --cycles', () => {
       const inputs = pe.regions.find((r) => r.name === 'pe_inputs')!;
       expect(inputs.processes.map((p) => p.name).sort()).toEqual(['gather_patches', 'position_rows']);
       expect(inputs.cycles).toBeLessThan(inputs.processes.reduce((a, p) => a + p.busy, 0));
-      expect(regions('msa_block')).toEqual(new Set(['layernorm', 'msa_engine', 'attention']));
+      expect(regions('msa_block')).toEqual(new Set(['layernorm', 'msa_step']));
+      // msa_block's msa_step region (called twice: the qkv passes beside the attention, then proj):
+      // the engine and the attention's five processes; the attention's reader takes a head before
+      // the engine has drained the last one (the head tokens never all wait in their FIFO at once,
+      // as they would if the attention started after every qkv pass)
+      for (const call of img.calls.filter((x) => x.kernel === 'msa_block')) {
+        const step = call.regions.find((r) => r.name === 'msa_step')!;
+        expect(step.calls).toBe(2);
+        expect(step.processes.map((p) => p.name)).toEqual([
+          'engine_read',
+          'msa_compute',
+          'attention_reader',
+          'attention_scores',
+          'attention_softmax',
+          'attention_av',
+          'attention_finish',
+        ]);
+        const ready = step.streams.find((s) => s.name === 'msa_heads_ready')!;
+        expect(ready.writes).toBe(design.dims.heads);
+        expect(ready.max_occupancy).toBeLessThan(ready.writes);
+      }
       expect(regions('ffn_block')).toEqual(new Set(['layernorm', 'ffn_engine']));
       // the streaming LayerNorm (layernorm.h): x read and normalised by six processes whose rows
       // overlap (the region ends before half their busy cycles added up)
@@ -201,7 +221,7 @@ describe('ubimoe csim --cycles', () => {
       expect(total).toBeLessThanOrEqual(1.1);
       // the attention (its own formula, msa_block.ts attentionCycles) agrees much closer: a stage
       // the kernel adds or drops (an unpipelined loop, a stage that stops overlapping) shows here
-      const attention = sumStage(img, 'msa_block', 'attention') / p.parts.msa_block.attention;
+      const attention = sumStage(img, 'msa_block', 'qkv_attention') / p.parts.msa_block.qkv_attention;
       expect([attention > 0.97 && attention < 1.03, attention]).toEqual([true, attention]);
     });
   });
@@ -288,7 +308,7 @@ describe('the attention reader with a waiting query group and a long flush', () 
     const c = JSON.parse(readFileSync(at('reader/reports/cycles.json'), 'utf8')) as Cycles;
     c.per_image.forEach((img, b) => {
       const attention =
-        sumStage(img, 'msa_block', 'attention') / c.predicted.per_image[b].parts.msa_block.attention;
+        sumStage(img, 'msa_block', 'qkv_attention') / c.predicted.per_image[b].parts.msa_block.qkv_attention;
       expect([attention > 0.97 && attention < 1.03, attention]).toEqual([true, attention]);
     });
   });

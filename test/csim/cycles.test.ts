@@ -133,8 +133,8 @@ describe.each(PROJECTS)('m3vit-tiny, %s: model against simulation', (proj) => {
       const attention =
         img.calls
           .filter((x) => x.kernel === 'msa_block')
-          .flatMap((x) => x.stages.filter((s) => s.name === 'attention'))
-          .reduce((a, s) => a + s.cycles, 0) / p.parts.msa_block.attention;
+          .flatMap((x) => x.stages.filter((s) => s.name === 'qkv_attention'))
+          .reduce((a, s) => a + s.cycles, 0) / p.parts.msa_block.qkv_attention;
       expect([attention > 0.97 && attention < 1.03, attention]).toEqual([true, attention]);
       // the streaming LayerNorm (layernorm.h): its FIFOs hold a row plus the stages' latencies, so
       // no process stalls and the model's pace holds (a FIFO of one row makes it 1.66× on u280)

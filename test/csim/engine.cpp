@@ -52,7 +52,7 @@ struct eng_cfg {
   static const unsigned MAX_ROWS = ROWS, MIN_GROUPS = 4, ACC_ROWS = 18;  // 9 groups of 2
   static const unsigned S_DIM = IN, B_DIM = OUT, R_DIM = OUT, MAX_OUT = OUT;
   static const unsigned MAX_LAYER_WORDS = 64, QUEUES = 1, MAX_PASSES = 2;
-  static const bool B_IS_SOURCE = false, HAS_R = true, SCATTER = true;
+  static const bool B_IS_SOURCE = false, HAS_S2 = false, HAS_R = true, SCATTER = true;
   static const unsigned WEIGHT_BITS = 16, WEIGHTS_PER_WORD = 32, TILE_WORDS = 4;
   static const unsigned BIAS_BITS = 16, BIASES_PER_WORD = 32, BIAS_BANKS = 32;
   static const unsigned PRE_BITS = 32, PRE_FRAC = 22, MAX_WEIGHT_SHIFT = 0, SHIFT_BITS = 1;
@@ -99,7 +99,8 @@ static void compute(unsigned n, hls::stream<ubimoe::linear_pass, 2> &passes, hls
   for (unsigned p = 0; p < n; p++) {
     const ubimoe::linear_pass d = passes.read();
     UBIMOE_STAGE(p == 0 ? "pass0" : "pass1");
-    ubimoe::engine_pass<eng_cfg>(d, biases, tiles, S, B, R, queue, queue_p);
+    static const act_t no_s2[1][1] = {};  // no second source
+    ubimoe::engine_pass<eng_cfg>(d, biases, tiles, S, no_s2, B, R, queue, queue_p);
   }
 }
 

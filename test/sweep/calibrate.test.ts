@@ -45,7 +45,7 @@ describe('ubimoe calibrate', () => {
     const variants: Array<Record<string, Record<string, number>>> = [
       { patch_embed: { tile_out: 8 }, msa_block: { q_parallel: 2 } },
       { patch_embed: { tile_out: 32 }, ffn_block: { tile_in: 8 } },
-      { msa_block: { tile_out: 32 }, ffn_block: { tile_out: 32 } },
+      { msa_block: { tile_out: 4 }, ffn_block: { tile_out: 32 } },
     ];
     const designs = variants.map((v, i) => {
       const f = at(`design${i}.yaml`);
