@@ -237,10 +237,9 @@ class Packer {
       const rows = seg.rows;
       // with `rows`: the whole tensor (the listed rows must lie in it)
       const tensorRows = rows ? Math.max(Math.max(...rows) + 1, this.length(seg.weight) / seg.in) : seg.used;
-      const { data: w, label: tensorLabel } = this.source(seg.weight, seg.in * tensorRows);
+      const { data: w, label } = this.source(seg.weight, seg.in * tensorRows);
       const b = seg.bias ? this.source(seg.bias, tensorRows) : null;
       const row = rows ? (o: number) => rows[o] : (o: number) => o;
-      const label = tensorLabel;
       const wAt = seg.transposed
         ? (o: number, c: number) => w[c * seg.used + o]
         : (o: number, c: number) => w[row(o) * seg.in + c];

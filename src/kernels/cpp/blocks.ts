@@ -296,7 +296,7 @@ export interface AttentionSpec {
   qkvColBanks: number; // column banks of qkv (the reader reads as many columns of a row per cycle)
 }
 
-/** attention<CFG> (attention.h). */
+/** The CFG of attention.h's five processes (attention_reader<CFG> .. attention_finish<CFG>). */
 export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what: string): CppStruct {
   const q = f.qkv;
   const dot = wideSumOf(q, q, `${what}: q·k`);
