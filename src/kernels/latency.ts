@@ -42,14 +42,23 @@ export function attentionSoftmaxBlockCycles(expChunks: number, keyBlock: number)
 }
 
 /**
+ * attention.h `attention_av`: the steps of a key block (AV_STEPS), its head_dim columns, or more
+ * where head_dim is below the A·V iteration's latency, so an accumulator o[q][d] is read again no
+ * sooner than its update lands. The score and A·V loops are flattened over a call's blocks (one
+ * pipeline each), so a block costs these steps, the depth is paid once.
+ */
+export function attentionAvSteps(headDim: number): number {
+  return Math.max(headDim, LATENCY.ATTN_AV_DEPTH);
+}
+
+/**
  * How many exp units attention.h builds (EXP_UNITS): the fewest that let the softmax of a key
  * block (q_parallel × (key_block + 1) exps: a rescaling and key_block probabilities per row) keep
- * pace with the A·V pass of the block (head_dim cycles), so the softmax never sets the pace while
+ * pace with the A·V pass of the block (attentionAvSteps cycles), so the softmax never sets the pace while
  * the units stay few. Rows go through the units in chunks of EXP_UNITS rows.
  */
 export function attentionExpUnits(qParallel: number, keyBlock: number, headDim: number): number {
-  const avBlock = pipelinedLoopCycles(headDim, 1, LATENCY.ATTN_AV_DEPTH);
-  const budget = avBlock - attentionBlockMaxCycles(keyBlock) - LATENCY.ATTN_SOFTMAX_DEPTH + 1;
+  const budget = attentionAvSteps(headDim) - attentionBlockMaxCycles(keyBlock) - LATENCY.ATTN_SOFTMAX_DEPTH + 1;
   const chunks = Math.max(1, Math.floor(budget / (keyBlock + 1)));
   return Math.min(qParallel, Math.ceil(qParallel / chunks));
 }

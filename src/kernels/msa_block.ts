@@ -5,6 +5,7 @@ import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import {
+  attentionAvSteps,
   attentionExpChunks,
   attentionExpUnits,
   attentionOutRows,
@@ -61,11 +62,13 @@ function attentionSchedule(params: MsaParams, dims: ModelDims): AttentionSchedul
   const reader = attentionReaderPlan(N, hd, qp, kb, msaQkvCols(params));
   const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp), 1, L.ATTN_NORMALISE_DEPTH);
   const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
-  // per key block
-  const score = pipelinedLoopCycles(hd, 1, L.ATTN_QK_DEPTH) + L.ATTN_SCALE_CYCLES;
+  // per key block: the score and A·V loops are one flattened pipeline each (a block is head_dim /
+  // AV_STEPS iterations; the depths below count once, in the fill); the softmax pays its own per block
+  const avSteps = attentionAvSteps(hd);
+  const score = pipelinedLoopCycles(hd, 1, L.ATTN_QK_DEPTH + L.ATTN_SCALE_CYCLES); // a block's scores out
   const softmax = attentionSoftmaxBlockCycles(attentionExpChunks(qp, kb, hd), kb);
-  const av = pipelinedLoopCycles(hd, 1, L.ATTN_AV_DEPTH);
-  const pace = Math.max(score, softmax, av);
+  const av = pipelinedLoopCycles(hd, 1, L.ATTN_AV_DEPTH); // a block's last column out
+  const pace = Math.max(hd, softmax, avSteps);
   const fill = L.ATTN_READ_DEPTH + score + softmax + av + 2 * L.FIFO_READ_LATENCY;
   const tail = Math.max(0, normalise - av) + L.ATTN_NORMALISE_DEPTH;
   // a head's first group waits until its last key block has left the reader (at the end of the

@@ -6,6 +6,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { attentionCycles, cycles, resources } from '../../src/kernels/msa_block.js';
 import {
+  attentionAvSteps,
   attentionExpChunks,
   attentionExpUnits,
   attentionReaderPlan,
@@ -32,32 +33,36 @@ describe('msa_block cost model', () => {
     // KV_READS + HD / Q_READS, ceil(HD / KB), ceil(HD / Q_PAR)); the last, partial query group leaves
     // at max(N · ROW_STEPS, (N − partial) · ROW_STEPS + HD), and FLUSH_STEPS = max(HD, that + HD −
     // ROWS · ROW_STEPS).
-    // Per key block the score pass (HD − 1 + 6 + scale 3), the softmax (compare tree
-    // ceil(log2 KB) + 1, then the exp pass EXP_CHUNKS · (KB + 1) − 1 + 15) and the A·V pass
-    // (HD − 1 + 8): the pace is the slowest; per group the slower of its blocks and the finish
-    // (Q_PAR reciprocals pipelined, then HD · ceil(Q_PAR / 2) normalise steps).
+    // Per key block: the score and A·V loops are ONE flattened pipeline each, so a block takes HD
+    // (score) and AV_STEPS = max(HD, 8) (A·V) steps, their depths paid once (in the fill: a
+    // block's scores out after HD − 1 + 6 + scale 3, its last A·V column after HD − 1 + 8); the
+    // softmax pays per block its compare tree ceil(log2 KB) + 1, then the exp pass EXP_CHUNKS ·
+    // (KB + 1) − 1 + 15. The pace is the slowest; per group the slower of its blocks and the
+    // finish (Q_PAR reciprocals pipelined, then HD · ceil(Q_PAR / 2) normalise steps).
     // attention = reader head + (groups − 1) · group + (heads − 1) · max(groups · group, reader
     // head) + fill (read depth + a block through every stage + 2 FIFO reads) + tail (the finish's
     // normalise beyond the last A·V pass + its depth).
-    // micro: 17 tokens, 2 heads of 16, 4 × 8: 3 key blocks, 5 groups. EXP_UNITS: the A·V pass is
-    // 15 + 8 = 23 cycles, minus the max 4 and the exp depth 15, + 1 = 5 steps < 9 (one row's
-    // KB + 1) -> 1 chunk: 4 units (one per row).
+    // micro: 17 tokens, 2 heads of 16, 4 × 8: 3 key blocks, 5 groups. EXP_UNITS: the A·V block is
+    // 16 steps, minus the max 4 and the exp depth 15, + 1 = −2 steps < 9 (one row's KB + 1) -> 1
+    // chunk: 4 units (one per row).
     //   reader: tile_out 8 -> KV_READS = Q_READS = 8; ROWS 24; ROW_STEPS max(2 + 2, 2, 4) = 4; 17 % 4 =
     //   1 row in the last group: it leaves at max(68, 16 · 4 + 16 = 80), FLUSH_STEPS max(16, 80 + 16
     //   − 96) = 16: 24 × 4 + 16 = 112 per head;
-    //   score 24, softmax 4 + 8 + 15 = 27, A·V 23: pace 27;
+    //   score 16 steps (24 to the first block out), softmax 4 + 8 + 15 = 27, A·V 16 steps (23):
+    //   pace 27 (the softmax: as before the flattening);
     //   finish 11 + 36 = 47; group max(81, 47) = 81; a head's groups 405 > 112
     //   112 + 4 × 81 + 1 × 405 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 938
     expect(attentionCycles(P, dimsOf('micro'))).toBe(938);
-    // m3vit-tiny: 129 tokens, 3 heads of 64, 4 × 8: 17 key blocks, 33 groups. EXP_UNITS: 71 − 4 −
-    // 15 + 1 = 53 steps -> 5 chunks of 9 -> ceil(4 / 5) = 1 unit, 4 chunks.
+    // m3vit-tiny: 129 tokens, 3 heads of 64, 4 × 8: 17 key blocks, 33 groups. EXP_UNITS: 64 − 4 −
+    // 15 + 1 = 46 steps -> 5 chunks of 9 -> ceil(4 / 5) = 1 unit, 4 chunks.
     //   reader: tile_out 16 -> KV_READS = Q_READS = 16; ROWS 136; ROW_STEPS max(4 + 4, 8, 16) = 16;
     //   129 % 4 = 1: the last group leaves at max(2064, 128 · 16 + 64 = 2112), FLUSH_STEPS max(64,
     //   2112 + 64 − 2176) = 64: 136 × 16 + 64 = 2240 per head (one element a cycle: 13152);
-    //   score 72, softmax 4 + 35 + 15 = 54, A·V 71: pace 72;
-    //   finish 11 + 132 = 143; group max(17 × 72 = 1224, 143) = 1224; a head's groups 40392
-    //   2240 + 32 × 1224 + 2 × 40392 + (3 + 72 + 54 + 71 + 2 = 202) + (132 − 71 + 5 = 66) = 122460
-    expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(122460);
+    //   score 64 steps (72 to the first block out), softmax 4 + 35 + 15 = 54, A·V 64 (71): pace 64
+    //   (72 before the flattening, the score pass's depth and scaling paid per block);
+    //   finish 11 + 132 = 143; group max(17 × 64 = 1088, 143) = 1088; a head's groups 35904
+    //   2240 + 32 × 1088 + 2 × 35904 + (3 + 72 + 54 + 71 + 2 = 202) + (132 − 71 + 5 = 66) = 109132
+    expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(109132);
   });
 
   test("the attention reader's plan: reads per cycle from qkv's column banks, steps per row, flush", () => {
@@ -91,12 +96,12 @@ describe('msa_block cost model', () => {
   });
 
   test('exp units: the fewest that keep the softmax of a key block within the A·V pass', () => {
-    // head dim 64: the A·V pass of a block is 71 cycles; the softmax's exp pass has
-    // 71 − (ceil(log2 KB) + 1) − 15 + 1 cycles for chunks of KB + 1 steps
-    expect(attentionExpUnits(4, 8, 64)).toBe(1); // 53 / 9 -> 5 chunks
+    // head dim 64: the A·V pass of a block is 64 steps (AV_STEPS); the softmax's exp pass has
+    // 64 − (ceil(log2 KB) + 1) − 15 + 1 cycles for chunks of KB + 1 steps
+    expect(attentionExpUnits(4, 8, 64)).toBe(1); // 46 / 9 -> 5 chunks
     expect(attentionExpUnits(13, 8, 64)).toBe(3); // 5 chunks of 3 rows
-    expect(attentionExpUnits(5, 16, 64)).toBe(2); // 52 / 17 -> 3 chunks
-    expect(attentionExpUnits(10, 16, 64)).toBe(4);
+    expect(attentionExpUnits(5, 16, 64)).toBe(3); // 45 / 17 -> 2 chunks
+    expect(attentionExpUnits(10, 16, 64)).toBe(5);
     expect(attentionExpUnits(4, 8, 16)).toBe(4); // micro: no room for a second chunk
     expect(attentionExpUnits(1, 64, 64)).toBe(1);
     for (const [qp, kb] of [
@@ -107,7 +112,7 @@ describe('msa_block cost model', () => {
     ]) {
       const chunks = attentionExpChunks(qp, kb, 64);
       expect(chunks * attentionExpUnits(qp, kb, 64)).toBeGreaterThanOrEqual(qp);
-      expect(attentionSoftmaxBlockCycles(chunks, kb)).toBeLessThanOrEqual(63 + 8);
+      expect(attentionSoftmaxBlockCycles(chunks, kb)).toBeLessThanOrEqual(attentionAvSteps(64));
     }
   });
 
@@ -171,14 +176,14 @@ describe('msa_block cost model', () => {
     // ceil(129/3) = 43 groups = 516 (a 16-cycle tile load hides behind 43); 12 out tiles -> 6192;
     // the drain-only run 43 and the depth 14 -> 6249: head 0 6405, heads 1 and 2 6249 each (their
     // fetch, 156, behind the tail 3 × 43 + 43 + 14 = 186). Tokens at 6406, 12655, 18904.
-    // The attention (reader head 2240, 33 groups at 1224, a head's groups 40392, fill + tail 268):
-    // head 0's groups end 6406 + 2240 + 32 × 1224 = 47814; heads 1 and 2 a head of groups later
-    // each (their own starts are earlier): 88206, 128598; + 268 = 128866 (122460 from 0: the
-    // attention, not the qkv passes, sets the pace; before, qkv and attention in series: 18813 + 122460)
-    expect(c.parts.qkv_attention).toBe(128866);
+    // The attention (reader head 2240, 33 groups at 1088, a head's groups 35904, fill + tail 268):
+    // head 0's groups end 6406 + 2240 + 32 × 1088 = 43462; heads 1 and 2 a head of groups later
+    // each (their own starts are earlier): 79366, 115270; + 268 = 115538 (109132 from 0: the
+    // attention, not the qkv passes, sets the pace; before, qkv and attention in series: 18813 + 109132)
+    expect(c.parts.qkv_attention).toBe(115538);
     // proj: 156 + 6249 = 6405 (not prefetched: the region's second call), then write_rows x: 3160
     expect(c.parts.proj).toBe(6405 + 3160);
-    expect(c.cycles).toBe(300 + 3221 + 128866 + 9565);
+    expect(c.cycles).toBe(300 + 3221 + 115538 + 9565);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {

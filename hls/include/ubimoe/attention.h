@@ -28,7 +28,7 @@
 namespace ubimoe {
 
 // CFG: qkv_t dot_t dotr_t scale_t score_t prob_t psum_t lsum_t pv_t oacc_t onorm_t mant_t out_t;
-// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK LANES ROW_GROUPS KEY_BLOCKS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
+// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK LANES ROW_GROUPS KEY_BLOCKS AV_STEPS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
 // KV_FIFO_DEPTH OUT_ROWS OUT_ROW_STEPS BLOCK_MAX_CYCLES SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
 // PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS ONORM_FRAC STREAM_DEPTH.
 // qkv[t] = head after head, each [q | k | v] (head h's q at h·3·HEAD_DIM, its k HEAD_DIM and its v
@@ -253,8 +253,10 @@ void attention_scores(unsigned heads, hls::stream<query_col<CFG>, CFG::Q_FIFO_DE
   typename CFG::qkv_t qreg[QP][HD];
   // the head's keys, d-major, a bank per key of a block (kept from the first group's pass)
   static typename CFG::qkv_t kt[HD][NB][KB];
+  typename CFG::dot_t dot[QP][KB];  // the block's dot products (registers)
 #pragma HLS ARRAY_PARTITION variable=qreg complete dim=1
 #pragma HLS ARRAY_PARTITION variable=kt complete dim=3
+#pragma HLS ARRAY_PARTITION variable=dot complete dim=0
   const unsigned max_heads = CFG::HEADS;
 heads:
   for (unsigned h = 0; h < heads; h++) {
@@ -263,15 +265,15 @@ heads:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   score_blocks:
     for (unsigned b = 0; b < NB; b++) {
-      score_block<CFG> blk;
-      // exact dot products of all Q_PAR rows with KEY_BLOCK keys at once: one pipelined pass over
+      // exact dot products of all Q_PAR rows with KEY_BLOCK keys at once: a pipelined pass over
       // d reads Q_PAR query elements and KEY_BLOCK key elements per cycle (each dot product still
-      // sums over d in increasing order), then the head_dim^-0.5 scaling
-      typename CFG::dot_t dot[QP][KB];
-#pragma HLS ARRAY_PARTITION variable=dot complete dim=0
+      // sums over d in increasing order); its last step scales the block by head_dim^-0.5 and
+      // sends it. The loops are a perfect nest (no code between them), so Vitis flattens heads,
+      // groups, blocks and d into ONE pipeline: a block takes HEAD_DIM cycles, the depth is paid
+      // once per call, not per block (issue 14).
     qk:
       for (unsigned d = 0; d < HD; d++) {
-        UBIMOE_PIPELINE(1, TM::ATTN_QK_DEPTH);
+        UBIMOE_PIPELINE(1, TM::ATTN_QK_DEPTH + TM::ATTN_SCALE_CYCLES);
         query_col<CFG> c;
         if (b == 0) c = qcols.read();
         kv_col<CFG> kc;
@@ -290,14 +292,16 @@ heads:
             dot[qp][kb] = prev + qd * key;
           }
         }
-      }
-    scale_scores:
-      for (unsigned qp = 0; qp < QP; qp++) {
+        if (d == HD - 1) {
+          score_block<CFG> blk;
+        scale_scores:
+          for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-        for (unsigned kb = 0; kb < KB; kb++) blk.s[qp][kb] = typename CFG::dotr_t(dot[qp][kb]) * scale;
+            for (unsigned kb = 0; kb < KB; kb++) blk.s[qp][kb] = typename CFG::dotr_t(dot[qp][kb]) * scale;
+          }
+          scores.write(blk);
+        }
       }
-      UBIMOE_CYCLES(TM::ATTN_SCALE_CYCLES);
-      scores.write(blk);
     }
   }
   }
@@ -414,17 +418,22 @@ heads:
 
 // Stage 3: A·V of each block and the rescaling of what was accumulated, in one pipelined pass over
 // d: Q_PAR x KEY_BLOCK products per cycle; each pv sums over kb in increasing order. The first block
-// of a group starts from o = 0; the last one sends its columns on to the finish stage.
+// of a group starts from o = 0; the last one sends its columns on to the finish stage. A block
+// takes AV_STEPS = max(HEAD_DIM, ATTN_AV_DEPTH) steps (its first HEAD_DIM do the work), so o[qp][d]
+// is read again no sooner than its update's latency; the loops are a perfect nest that Vitis
+// flattens into ONE pipeline per call (the block's probabilities are taken at its step 0).
 template <class CFG>
 void attention_av(unsigned heads, hls::stream<prob_block<CFG>, 2> &probs, hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols,
                   hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols) {
   UBIMOE_PROCESS("attention_av");
   typedef typename CFG::TIMING TM;
   const unsigned N = CFG::TOKENS, HD = CFG::HEAD_DIM, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK;
-  const unsigned NB = CFG::KEY_BLOCKS;
+  const unsigned NB = CFG::KEY_BLOCKS, AV_STEPS = CFG::AV_STEPS;
+  static_assert(AV_STEPS >= HD && AV_STEPS >= TM::ATTN_AV_DEPTH, "a block's steps cover head_dim and o's update latency");
   typename CFG::oacc_t o[QP][HD];
   // the head's values, d-major, a bank per key of a block (kept from the first group's pass)
   static typename CFG::qkv_t vt[HD][NB][KB];
+  prob_block<CFG> pb;  // the block's probabilities, taken at its first step
 #pragma HLS ARRAY_PARTITION variable=o complete dim=1
 #pragma HLS ARRAY_PARTITION variable=vt complete dim=3
   const unsigned max_heads = CFG::HEADS;
@@ -435,36 +444,41 @@ heads:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   av_blocks:
     for (unsigned b = 0; b < NB; b++) {
-      const prob_block<CFG> pb = probs.read();
     av:
-      for (unsigned d = 0; d < HD; d++) {
+      for (unsigned d = 0; d < AV_STEPS; d++) {
         UBIMOE_PIPELINE(1, TM::ATTN_AV_DEPTH);
-        oacc_col<CFG> col;
-        kv_col<CFG> vc;
-        if (q0 == 0) {
-          vc = vcols.read();
-          for (unsigned kb = 0; kb < KB; kb++) {
+        // o[qp][d] is read again AV_STEPS iterations after it is read and written, at least the
+        // iteration's latency (the static_assert above): the dependence never binds at II=1
+#pragma HLS DEPENDENCE variable=o type=inter direction=RAW false
+        if (d == 0) pb = probs.read();
+        if (d < HD) {
+          oacc_col<CFG> col;
+          kv_col<CFG> vc;
+          if (q0 == 0) {
+            vc = vcols.read();
+            for (unsigned kb = 0; kb < KB; kb++) {
 #pragma HLS UNROLL
-            vt[d][b][kb] = vc.k[kb];
+              vt[d][b][kb] = vc.k[kb];
+            }
           }
-        }
-      av_queries:
-        for (unsigned qp = 0; qp < QP; qp++) {
+        av_queries:
+          for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-          typename CFG::pv_t pv = 0;
-        av_keys:
-          for (unsigned kb = 0; kb < KB; kb++) {
+            typename CFG::pv_t pv = 0;
+          av_keys:
+            for (unsigned kb = 0; kb < KB; kb++) {
 #pragma HLS UNROLL
-            pv += pb.p[qp][kb] * (q0 == 0 ? vc.k[kb] : vt[d][b][kb]);
+              pv += pb.p[qp][kb] * (q0 == 0 ? vc.k[kb] : vt[d][b][kb]);
+            }
+            // o starts at 0: o·corr + pv is then exactly pv
+            const typename CFG::oacc_t acc =
+                b == 0 ? typename CFG::oacc_t(pv)
+                       : typename CFG::oacc_t(typename CFG::oacc_t(o[qp][d] * pb.corr[qp]) + typename CFG::oacc_t(pv));
+            o[qp][d] = acc;
+            col.o[qp] = acc;
           }
-          // o starts at 0: o·corr + pv is then exactly pv
-          const typename CFG::oacc_t acc =
-              b == 0 ? typename CFG::oacc_t(pv)
-                     : typename CFG::oacc_t(typename CFG::oacc_t(o[qp][d] * pb.corr[qp]) + typename CFG::oacc_t(pv));
-          o[qp][d] = acc;
-          col.o[qp] = acc;
+          if (b == NB - 1) ocols.write(col);
         }
-        if (b == NB - 1) ocols.write(col);
       }
     }
   }

@@ -7,6 +7,7 @@ import { UserError } from '../../util/errors.js';
 import { COST } from '../costConstants.js';
 import {
   attentionBlockMaxCycles,
+  attentionAvSteps,
   attentionExpChunks,
   attentionExpUnits,
   attentionOutRows,
@@ -356,6 +357,7 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
         Math.ceil(s.tokens / s.keyBlock),
         'key blocks (the K/V copies hold KEY_BLOCKS x KEY_BLOCK keys)',
       ),
+      k('AV_STEPS', attentionAvSteps(s.headDim), "A·V steps per key block (head_dim, or the A·V latency if longer)"),
       k('EXP_UNITS', expUnits, 'exp units of the softmax (each with its own exp table)'),
       k(
         'EXP_CHUNKS',
