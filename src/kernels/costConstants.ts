@@ -54,6 +54,8 @@ export const LATENCY = {
   ATTN_COMPARE_CYCLES: 1,
   /** Attention softmax step on the exp units (operand select, exp (EXP_CYCLES), add into the row's sum, l·corr + sum). */
   ATTN_SOFTMAX_DEPTH: 15,
+  /** Attention softmax: its loop-carried path, the running sum's update l·corr + psum (a multiply, an add). */
+  ATTN_SOFTMAX_CARRY: 4,
   /** One reciprocal (recip_q24: leading zeros, normalise, table, interpolation). */
   RECIP_CYCLES: 8,
   /** Attention: the per-row normalise loop (· mantissa, shift, store). */

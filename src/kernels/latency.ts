@@ -26,19 +26,12 @@ export function pipelinedLoopCycles(trip: number, ii: number, depth: number): nu
 }
 
 /**
- * attention.h `attention_softmax` block max (per key block): a compare tree over the key block
- * (ceil(log2 key_block) levels), then one compare against the running max.
+ * attention.h `attention_softmax` block max: a compare tree over the key block (ceil(log2
+ * key_block) levels), then one compare against the running max; the first stages of the
+ * softmax's iteration (part of its latency, paid once per call).
  */
 export function attentionBlockMaxCycles(keyBlock: number): number {
   return (Math.ceil(Math.log2(Math.max(1, keyBlock))) + 1) * LATENCY.ATTN_COMPARE_CYCLES;
-}
-
-/** attention.h `attention_softmax` exp pass (per key block): chunks of rows × (key_block + 1) steps. */
-export function attentionSoftmaxBlockCycles(expChunks: number, keyBlock: number): number {
-  return (
-    attentionBlockMaxCycles(keyBlock) +
-    pipelinedLoopCycles(expChunks * (keyBlock + 1), 1, LATENCY.ATTN_SOFTMAX_DEPTH)
-  );
 }
 
 /**
@@ -54,18 +47,27 @@ export function attentionAvSteps(headDim: number): number {
 /**
  * How many exp units attention.h builds (EXP_UNITS): the fewest that let the softmax of a key
  * block (q_parallel × (key_block + 1) exps: a rescaling and key_block probabilities per row) keep
- * pace with the A·V pass of the block (attentionAvSteps cycles), so the softmax never sets the pace while
- * the units stay few. Rows go through the units in chunks of EXP_UNITS rows.
+ * pace with the A·V pass of the block (attentionAvSteps steps), so the softmax does not set the
+ * pace (unless one row's key_block + 1 steps are already longer) while the units stay few. Rows go
+ * through the units in chunks of EXP_UNITS rows.
  */
 export function attentionExpUnits(qParallel: number, keyBlock: number, headDim: number): number {
-  const budget = attentionAvSteps(headDim) - attentionBlockMaxCycles(keyBlock) - LATENCY.ATTN_SOFTMAX_DEPTH + 1;
-  const chunks = Math.max(1, Math.floor(budget / (keyBlock + 1)));
+  const chunks = Math.max(1, Math.floor(attentionAvSteps(headDim) / (keyBlock + 1)));
   return Math.min(qParallel, Math.ceil(qParallel / chunks));
 }
 
 /** The chunks of rows the exp units take per key block (EXP_CHUNKS). */
 export function attentionExpChunks(qParallel: number, keyBlock: number, headDim: number): number {
   return Math.ceil(qParallel / attentionExpUnits(qParallel, keyBlock, headDim));
+}
+
+/**
+ * attention.h `attention_softmax`: the steps of a key block (SM_STEPS) in its flattened loop, the
+ * exp chunks' steps, or more where they are fewer than the running sum's update latency (l and m
+ * are read again a block later).
+ */
+export function attentionSoftmaxSteps(qParallel: number, keyBlock: number, headDim: number): number {
+  return Math.max(attentionExpChunks(qParallel, keyBlock, headDim) * (keyBlock + 1), LATENCY.ATTN_SOFTMAX_CARRY);
 }
 
 /** attention.h query loader: elements of a query row read per cycle from ONE bank (a BRAM's ports, dividing head_dim). */

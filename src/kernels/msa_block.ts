@@ -6,12 +6,12 @@ import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import {
   attentionAvSteps,
-  attentionExpChunks,
+  attentionBlockMaxCycles,
   attentionExpUnits,
   attentionOutRows,
   attentionOutRowSteps,
   attentionReaderPlan,
-  attentionSoftmaxBlockCycles,
+  attentionSoftmaxSteps,
   pipelinedLoopCycles,
 } from './latency.js';
 import { formats, linearMaxShift, MANT, PROB, WIDE } from './cpp/formats.js';
@@ -62,13 +62,14 @@ function attentionSchedule(params: MsaParams, dims: ModelDims): AttentionSchedul
   const reader = attentionReaderPlan(N, hd, qp, kb, msaQkvCols(params));
   const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp), 1, L.ATTN_NORMALISE_DEPTH);
   const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
-  // per key block: the score and A·V loops are one flattened pipeline each (a block is head_dim /
-  // AV_STEPS iterations; the depths below count once, in the fill); the softmax pays its own per block
+  // per key block: the score, softmax and A·V loops are one flattened pipeline each (a block is
+  // head_dim / SM_STEPS / AV_STEPS iterations; their depths count once, in the fill)
+  const smSteps = attentionSoftmaxSteps(qp, kb, hd);
   const avSteps = attentionAvSteps(hd);
   const score = pipelinedLoopCycles(hd, 1, L.ATTN_QK_DEPTH + L.ATTN_SCALE_CYCLES); // a block's scores out
-  const softmax = attentionSoftmaxBlockCycles(attentionExpChunks(qp, kb, hd), kb);
+  const softmax = pipelinedLoopCycles(smSteps, 1, attentionBlockMaxCycles(kb) + L.ATTN_SOFTMAX_DEPTH); // its probabilities out
   const av = pipelinedLoopCycles(hd, 1, L.ATTN_AV_DEPTH); // a block's last column out
-  const pace = Math.max(hd, softmax, avSteps);
+  const pace = Math.max(hd, smSteps, avSteps);
   const fill = L.ATTN_READ_DEPTH + score + softmax + av + 2 * L.FIFO_READ_LATENCY;
   const tail = Math.max(0, normalise - av) + L.ATTN_NORMALISE_DEPTH;
   // a head's first group waits until its last key block has left the reader (at the end of the

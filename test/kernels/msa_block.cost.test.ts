@@ -10,7 +10,7 @@ import {
   attentionExpChunks,
   attentionExpUnits,
   attentionReaderPlan,
-  attentionSoftmaxBlockCycles,
+  attentionSoftmaxSteps,
 } from '../../src/kernels/latency.js';
 import type { MsaParams } from '../../src/kernels/params.js';
 import { cleanBoard, dimsOf, lcg, pick, propertyCases, shared, testBoard } from './costHelpers.js';
@@ -33,33 +33,32 @@ describe('msa_block cost model', () => {
     // KV_READS + HD / Q_READS, ceil(HD / KB), ceil(HD / Q_PAR)); the last, partial query group leaves
     // at max(N · ROW_STEPS, (N − partial) · ROW_STEPS + HD), and FLUSH_STEPS = max(HD, that + HD −
     // ROWS · ROW_STEPS).
-    // Per key block: the score and A·V loops are ONE flattened pipeline each, so a block takes HD
-    // (score) and AV_STEPS = max(HD, 8) (A·V) steps, their depths paid once (in the fill: a
-    // block's scores out after HD − 1 + 6 + scale 3, its last A·V column after HD − 1 + 8); the
-    // softmax pays per block its compare tree ceil(log2 KB) + 1, then the exp pass EXP_CHUNKS ·
-    // (KB + 1) − 1 + 15. The pace is the slowest; per group the slower of its blocks and the
-    // finish (Q_PAR reciprocals pipelined, then HD · ceil(Q_PAR / 2) normalise steps).
+    // Per key block: the score, softmax and A·V loops are ONE flattened pipeline each, so a block
+    // takes HD (score), SM_STEPS = max(EXP_CHUNKS · (KB + 1), 4) (softmax) and AV_STEPS = max(HD,
+    // 8) (A·V) steps, their depths paid once (in the fill: a block's scores out after HD − 1 + 6 +
+    // scale 3, its probabilities after SM_STEPS − 1 + the compare tree ceil(log2 KB) + 1 + 15, its
+    // last A·V column after HD − 1 + 8). The pace is the slowest; per group the slower of its
+    // blocks and the finish (Q_PAR reciprocals pipelined, then HD · ceil(Q_PAR / 2) normalise steps).
     // attention = reader head + (groups − 1) · group + (heads − 1) · max(groups · group, reader
     // head) + fill (read depth + a block through every stage + 2 FIFO reads) + tail (the finish's
     // normalise beyond the last A·V pass + its depth).
     // micro: 17 tokens, 2 heads of 16, 4 × 8: 3 key blocks, 5 groups. EXP_UNITS: the A·V block is
-    // 16 steps, minus the max 4 and the exp depth 15, + 1 = −2 steps < 9 (one row's KB + 1) -> 1
-    // chunk: 4 units (one per row).
+    // 16 steps, floor(16 / 9) = 1 chunk (one row's KB + 1 = 9 steps): 4 units (one per row).
     //   reader: tile_out 8 -> KV_READS = Q_READS = 8; ROWS 24; ROW_STEPS max(2 + 2, 2, 4) = 4; 17 % 4 =
     //   1 row in the last group: it leaves at max(68, 16 · 4 + 16 = 80), FLUSH_STEPS max(16, 80 + 16
     //   − 96) = 16: 24 × 4 + 16 = 112 per head;
-    //   score 16 steps (24 to the first block out), softmax 4 + 8 + 15 = 27, A·V 16 steps (23):
-    //   pace 27 (the softmax: as before the flattening);
-    //   finish 11 + 36 = 47; group max(81, 47) = 81; a head's groups 405 > 112
-    //   112 + 4 × 81 + 1 × 405 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 938
-    expect(attentionCycles(P, dimsOf('micro'))).toBe(938);
-    // m3vit-tiny: 129 tokens, 3 heads of 64, 4 × 8: 17 key blocks, 33 groups. EXP_UNITS: 64 − 4 −
-    // 15 + 1 = 46 steps -> 5 chunks of 9 -> ceil(4 / 5) = 1 unit, 4 chunks.
+    //   score 16 steps (24 to the first block out), softmax 9 (8 + 4 + 15 = 27), A·V 16 (23):
+    //   pace 16 (27 before the flattening: the softmax's block max and depth paid per block);
+    //   finish 11 + 36 = 47; group max(3 × 16 = 48, 47) = 48; a head's groups 240 > 112
+    //   112 + 4 × 48 + 1 × 240 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 641
+    expect(attentionCycles(P, dimsOf('micro'))).toBe(641);
+    // m3vit-tiny: 129 tokens, 3 heads of 64, 4 × 8: 17 key blocks, 33 groups. EXP_UNITS: floor(64 /
+    // 9) = 7 chunks -> ceil(4 / 7) = 1 unit, 4 chunks: SM_STEPS 36.
     //   reader: tile_out 16 -> KV_READS = Q_READS = 16; ROWS 136; ROW_STEPS max(4 + 4, 8, 16) = 16;
     //   129 % 4 = 1: the last group leaves at max(2064, 128 · 16 + 64 = 2112), FLUSH_STEPS max(64,
     //   2112 + 64 − 2176) = 64: 136 × 16 + 64 = 2240 per head (one element a cycle: 13152);
-    //   score 64 steps (72 to the first block out), softmax 4 + 35 + 15 = 54, A·V 64 (71): pace 64
-    //   (72 before the flattening, the score pass's depth and scaling paid per block);
+    //   score 64 steps (72 to the first block out), softmax 36 (35 + 4 + 15 = 54), A·V 64 (71):
+    //   pace 64 (72 before the flattening, the score pass's depth and scaling paid per block);
     //   finish 11 + 132 = 143; group max(17 × 64 = 1088, 143) = 1088; a head's groups 35904
     //   2240 + 32 × 1088 + 2 × 35904 + (3 + 72 + 54 + 71 + 2 = 202) + (132 − 71 + 5 = 66) = 109132
     expect(attentionCycles(UBI, dimsOf('m3vit-tiny'))).toBe(109132);
@@ -96,12 +95,12 @@ describe('msa_block cost model', () => {
   });
 
   test('exp units: the fewest that keep the softmax of a key block within the A·V pass', () => {
-    // head dim 64: the A·V pass of a block is 64 steps (AV_STEPS); the softmax's exp pass has
-    // 64 − (ceil(log2 KB) + 1) − 15 + 1 cycles for chunks of KB + 1 steps
-    expect(attentionExpUnits(4, 8, 64)).toBe(1); // 46 / 9 -> 5 chunks
-    expect(attentionExpUnits(13, 8, 64)).toBe(3); // 5 chunks of 3 rows
-    expect(attentionExpUnits(5, 16, 64)).toBe(3); // 45 / 17 -> 2 chunks
-    expect(attentionExpUnits(10, 16, 64)).toBe(5);
+    // head dim 64: the A·V pass of a block is 64 steps (AV_STEPS); the softmax's flattened loop
+    // has them for chunks of KB + 1 steps (its block max and exp depth are paid once per call)
+    expect(attentionExpUnits(4, 8, 64)).toBe(1); // 64 / 9 -> 7 chunks
+    expect(attentionExpUnits(13, 8, 64)).toBe(2); // 7 chunks of 2 rows
+    expect(attentionExpUnits(5, 16, 64)).toBe(2); // 64 / 17 -> 3 chunks
+    expect(attentionExpUnits(10, 16, 64)).toBe(4);
     expect(attentionExpUnits(4, 8, 16)).toBe(4); // micro: no room for a second chunk
     expect(attentionExpUnits(1, 64, 64)).toBe(1);
     for (const [qp, kb] of [
@@ -112,20 +111,21 @@ describe('msa_block cost model', () => {
     ]) {
       const chunks = attentionExpChunks(qp, kb, 64);
       expect(chunks * attentionExpUnits(qp, kb, 64)).toBeGreaterThanOrEqual(qp);
-      expect(attentionSoftmaxBlockCycles(chunks, kb)).toBeLessThanOrEqual(attentionAvSteps(64));
+      expect(attentionSoftmaxSteps(qp, kb, 64)).toBe(chunks * (kb + 1));
+      expect(attentionSoftmaxSteps(qp, kb, 64)).toBeLessThanOrEqual(attentionAvSteps(64));
     }
   });
 
   test('attention with heads ready later: head h starts once its qkv pass has drained', () => {
-    // micro, P (as above): reader head 112 = firstGroupReady, 5 groups at 81, a head's groups 405,
-    // fill + tail 97. Heads ready at 375 and 699: head 0's groups end 375 + 112 + 4 × 81 = 811;
-    // head 1's reader starts at 699 (the reader is free from 487): its groups end at max(811 +
-    // 405, 699 + 436) = 1216; + 97 = 1313
-    expect(attentionCycles(P, dimsOf('micro'), [375, 699])).toBe(1313);
-    // a head ready late enough sets the end alone: head 1 at 2000 -> 2000 + 436 + 97
-    expect(attentionCycles(P, dimsOf('micro'), [375, 2000])).toBe(2533);
-    // every head ready at 0: the attention alone (938 above)
-    expect(attentionCycles(P, dimsOf('micro'), [0, 0])).toBe(938);
+    // micro, P (as above): reader head 112 = firstGroupReady, 5 groups at 48, a head's groups 240,
+    // fill + tail 97. Heads ready at 375 and 699: head 0's groups end 375 + 112 + 4 × 48 = 679;
+    // head 1's reader starts at 699 (the reader is free from 487): its groups end at max(679 +
+    // 240, 699 + 304) = 1003; + 97 = 1100
+    expect(attentionCycles(P, dimsOf('micro'), [375, 699])).toBe(1100);
+    // a head ready late enough sets the end alone: head 1 at 2000 -> 2000 + 304 + 97
+    expect(attentionCycles(P, dimsOf('micro'), [375, 2000])).toBe(2401);
+    // every head ready at 0: the attention alone (641 above)
+    expect(attentionCycles(P, dimsOf('micro'), [0, 0])).toBe(641);
   });
 
   test('hand count: micro block (17 tokens, D 32), linear 8 × 8 × 2 lanes, attention 4 × 8', () => {
@@ -141,13 +141,13 @@ describe('msa_block cost model', () => {
     // MAC iterations (the previous tile's 9 drain iterations beside them); 48/8 = 6 out tiles -> 216;
     // the drain-only run 9; the merged loop's depth 14 once -> 239: 374. Head 1: its fetch (135)
     // behind head 0's tail (3 tiles ahead × 9 + drain 9 + depth 14 = 50): 85 + 239 = 324. Tokens
-    // (one FIFO hop later): 375, 699 -> the attention ends at 1313 (test above), after the engine (698)
-    expect(c.parts.qkv_attention).toBe(1313);
+    // (one FIFO hop later): 375, 699 -> the attention ends at 1100 (test above), after the engine (698)
+    expect(c.parts.qkv_attention).toBe(1100);
     // proj (32 -> 32) in the region's second call, so not prefetched: biases 1 word, 64 B -> 64 + 2,
     // + 64 + first tile 4 = 134; 4 out tiles × 36 + 9 + 14 = 167; it drains into x (the residual
     // add), then write_rows x: 64 + 68 = 132
     expect(c.parts.proj).toBe(134 + 167 + 132);
-    expect(c.cycles).toBe(300 + 209 + 1313 + 433);
+    expect(c.cycles).toBe(300 + 209 + 1100 + 433);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -158,12 +158,12 @@ describe('msa_block cost model', () => {
     // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). Head 0: biases 67 + the
     // tiles' burst 64 + tile 8 = 139; per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations
     // beside them); 6 out tiles = 108, + the drain-only run 9 + the depth 14 = 131: 270. Head 1:
-    // 139 − tail 50 = 89 + 131 = 220. Tokens at 271, 491: head 0's groups end 271 + 112 + 324 =
-    // 707, head 1's max(707 + 405, 491 + 436) = 1112; + 97
-    expect(c.parts.qkv_attention).toBe(1209);
+    // 139 − tail 50 = 89 + 131 = 220. Tokens at 271, 491: head 0's groups end 271 + 112 + 192 =
+    // 575, head 1's max(575 + 240, 491 + 304) = 815; + 97
+    expect(c.parts.qkv_attention).toBe(912);
     // proj: 66 + 64 + 8 = 138, 4 out tiles × 18 + 9 + 14 = 95; write x 132
     expect(c.parts.proj).toBe(138 + 95 + 132);
-    expect(c.cycles).toBe(300 + 175 + 1209 + 365);
+    expect(c.cycles).toBe(300 + 175 + 912 + 365);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {

@@ -307,12 +307,17 @@ heads:
   }
 }
 
-// Stage 2: the online softmax of each score block on EXP_UNITS exp units. Per block: each row's
-// block max (a compare tree over the keys, then against the running max), then one pipelined pass
-// of EXP_CHUNKS x (KEY_BLOCK + 1) steps: a chunk of EXP_UNITS rows at a time, step 0 computes the
-// rows' rescaling e^(m_old - m_new), step 1 + kb the probability of key kb; each row's sum of its
-// probabilities (in key order) updates l = l·corr + psum at the row's last step. The first block of
-// a group starts from m = lowest, l = 0 (no clearing pass).
+// Stage 2: the online softmax of each score block on EXP_UNITS exp units. A block is SM_STEPS
+// steps of ONE pipelined loop: step 0 takes the block and each row's block max (a compare tree
+// over the keys, then against the running max m: the iteration's first stages); the exp steps
+// follow, EXP_CHUNKS x (KEY_BLOCK + 1) of them, a chunk of EXP_UNITS rows at a time: step
+// c·(KEY_BLOCK + 1) computes the chunk's rescaling e^(m_old - m_new), the next KEY_BLOCK steps the
+// probabilities of its keys; each row's sum of its probabilities (in key order) updates
+// l = l·corr + psum at the chunk's last step; the block's last step sends it (and, at the group's
+// last block, the rows' sums). The first block of a group starts from m = lowest, l = 0. m and l
+// are read again SM_STEPS steps after their update, at least its latency (SM_STEPS >= the
+// multiply-add; latency.ts attentionSoftmaxSteps). The loops are a perfect nest that Vitis
+// flattens: the depth (block max and exp) is paid once per call, not per block (issue 14).
 template <class CFG>
 void attention_softmax(unsigned heads, hls::stream<score_block<CFG>, CFG::STREAM_DEPTH> &scores,
                        hls::stream<prob_block<CFG>, 2> &probs, hls::stream<lsum_rows<CFG>, 2> &lsums) {
@@ -321,13 +326,27 @@ void attention_softmax(unsigned heads, hls::stream<score_block<CFG>, CFG::STREAM
   typedef typename CFG::score_t score_t;
   typedef typename CFG::prob_t prob_t;
   const unsigned N = CFG::TOKENS, QP = CFG::Q_PAR, KB = CFG::KEY_BLOCK, NB = CFG::KEY_BLOCKS;
-  const unsigned EU = CFG::EXP_UNITS, CHUNKS = CFG::EXP_CHUNKS;
+  const unsigned EU = CFG::EXP_UNITS, SM_STEPS = CFG::SM_STEPS;
+  static_assert(SM_STEPS >= CFG::EXP_CHUNKS * (KB + 1), "a block's steps hold its exp chunks");
   score_t lowest;  // the most negative score: the running max before any key
   lowest.range(CFG::SCORE_BITS - 1, 0) = ap_uint<CFG::SCORE_BITS>(1) << (CFG::SCORE_BITS - 1);
   score_t m[QP];
   typename CFG::lsum_t l[QP];
+  score_t s[QP][KB];  // the block's scores, registers (the exp units pick theirs by row and key)
+  score_t m_new[QP];
+  score_t m_old[QP];
+  prob_t p[QP][KB];
+  prob_t corr[QP];
+  typename CFG::psum_t psum[EU];
+  unsigned c = 0, j = 0;  // the step's chunk of rows and its step in the chunk
 #pragma HLS ARRAY_PARTITION variable=m complete
 #pragma HLS ARRAY_PARTITION variable=l complete
+#pragma HLS ARRAY_PARTITION variable=s complete dim=0
+#pragma HLS ARRAY_PARTITION variable=m_new complete
+#pragma HLS ARRAY_PARTITION variable=m_old complete
+#pragma HLS ARRAY_PARTITION variable=p complete dim=0
+#pragma HLS ARRAY_PARTITION variable=corr complete
+#pragma HLS ARRAY_PARTITION variable=psum complete
   const unsigned max_heads = CFG::HEADS;
 heads:
   for (unsigned h = 0; h < heads; h++) {
@@ -336,45 +355,34 @@ heads:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   softmax_blocks:
     for (unsigned b = 0; b < NB; b++) {
-      const score_block<CFG> blk = scores.read();
-      const unsigned k0 = b * KB;
-      score_t s[QP][KB];  // the block's scores, registers (the exp units pick theirs by row and key)
-      score_t m_new[QP];
-      score_t m_old[QP];
-      typename CFG::lsum_t l_old[QP];
-#pragma HLS ARRAY_PARTITION variable=s complete dim=0
-#pragma HLS ARRAY_PARTITION variable=m_new complete
-#pragma HLS ARRAY_PARTITION variable=m_old complete
-#pragma HLS ARRAY_PARTITION variable=l_old complete
-    block_max:
-      for (unsigned qp = 0; qp < QP; qp++) {
+    softmax_steps:
+      for (unsigned st = 0; st < SM_STEPS; st++) {
+        UBIMOE_PIPELINE(1, CFG::BLOCK_MAX_CYCLES + TM::ATTN_SOFTMAX_DEPTH);
+        // m and l: the next read is SM_STEPS steps after the update (the static_assert above)
+#pragma HLS DEPENDENCE variable=m type=inter direction=RAW false
+#pragma HLS DEPENDENCE variable=l type=inter direction=RAW false
+        const unsigned k0 = b * KB;
+        if (st == 0) {
+          const score_block<CFG> blk = scores.read();
+        block_max:
+          for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-        // a compare tree over the valid keys (the max does not depend on the order)
-        score_t v[KB];
+            // a compare tree over the valid keys (the max does not depend on the order)
+            score_t v[KB];
 #pragma HLS ARRAY_PARTITION variable=v complete
-        for (unsigned kb = 0; kb < KB; kb++) {
-          s[qp][kb] = blk.s[qp][kb];
-          v[kb] = k0 + kb < N ? blk.s[qp][kb] : lowest;
+            for (unsigned kb = 0; kb < KB; kb++) {
+              s[qp][kb] = blk.s[qp][kb];
+              v[kb] = k0 + kb < N ? blk.s[qp][kb] : lowest;
+            }
+            for (unsigned stride = 1; stride < KB; stride *= 2)
+              for (unsigned i = 0; i < KB; i += 2 * stride)
+                if (i + stride < KB && v[i + stride] > v[i]) v[i] = v[i + stride];
+            m_old[qp] = b == 0 ? lowest : m[qp];
+            m_new[qp] = v[0] > m_old[qp] ? v[0] : m_old[qp];
+            m[qp] = m_new[qp];
+          }
         }
-        for (unsigned stride = 1; stride < KB; stride *= 2)
-          for (unsigned i = 0; i < KB; i += 2 * stride)
-            if (i + stride < KB && v[i + stride] > v[i]) v[i] = v[i + stride];
-        m_old[qp] = b == 0 ? lowest : m[qp];
-        l_old[qp] = b == 0 ? typename CFG::lsum_t(0) : l[qp];
-        m_new[qp] = v[0] > m_old[qp] ? v[0] : m_old[qp];
-        m[qp] = m_new[qp];
-      }
-      UBIMOE_CYCLES(CFG::BLOCK_MAX_CYCLES);
-      prob_t p[QP][KB];
-      prob_t corr[QP];
-      typename CFG::psum_t psum[EU];
-#pragma HLS ARRAY_PARTITION variable=p complete dim=0
-#pragma HLS ARRAY_PARTITION variable=corr complete
-#pragma HLS ARRAY_PARTITION variable=psum complete
-    exps:
-      for (unsigned c = 0; c < CHUNKS; c++) {
-        for (unsigned j = 0; j <= KB; j++) {
-          UBIMOE_PIPELINE(1, TM::ATTN_SOFTMAX_DEPTH);
+        if (c < CFG::EXP_CHUNKS) {
         exp_units:
           for (unsigned e = 0; e < EU; e++) {
 #pragma HLS UNROLL
@@ -390,28 +398,36 @@ heads:
                 p[r][kb] = pk;
                 const typename CFG::psum_t sum = psum[e] + pk;
                 psum[e] = sum;
-                if (j == KB) l[r] = l_old[r] * corr[r] + sum;
+                if (j == KB) l[r] = (b == 0 ? typename CFG::lsum_t(0) : l[r]) * corr[r] + sum;
               }
             }
           }
         }
-      }
-      prob_block<CFG> pb;
-    pack_probs:
-      for (unsigned qp = 0; qp < QP; qp++) {
+        if (st == SM_STEPS - 1) {
+          prob_block<CFG> pb;
+        pack_probs:
+          for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-        pb.corr[qp] = corr[qp];
-        for (unsigned kb = 0; kb < KB; kb++) pb.p[qp][kb] = p[qp][kb];
-      }
-      probs.write(pb);
-    }
-    lsum_rows<CFG> ls;
-  pack_lsums:
-    for (unsigned qp = 0; qp < QP; qp++) {
+            pb.corr[qp] = corr[qp];
+            for (unsigned kb = 0; kb < KB; kb++) pb.p[qp][kb] = p[qp][kb];
+          }
+          probs.write(pb);
+          if (b == NB - 1) {
+            lsum_rows<CFG> ls;
+          pack_lsums:
+            for (unsigned qp = 0; qp < QP; qp++) {
 #pragma HLS UNROLL
-      ls.l[qp] = l[qp];
+              ls.l[qp] = l[qp];
+            }
+            lsums.write(ls);
+          }
+        }
+        // the next step's chunk and step in it (no division; back to 0 after the block's last step)
+        const bool cwrap = j == KB, last = st == SM_STEPS - 1;
+        j = last || cwrap ? 0 : j + 1;
+        c = last ? 0 : cwrap ? c + 1 : c;
+      }
     }
-    lsums.write(ls);
   }
   }
 }

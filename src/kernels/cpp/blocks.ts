@@ -13,6 +13,7 @@ import {
   attentionOutRows,
   attentionOutRowSteps,
   attentionReaderPlan,
+  attentionSoftmaxSteps,
   layerNormPlan,
   routeClearCycles,
   routeListCycles,
@@ -364,6 +365,11 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
         attentionExpChunks(s.qParallel, s.keyBlock, s.headDim),
         'chunks of EXP_UNITS rows per key block',
       ),
+      k(
+        'SM_STEPS',
+        attentionSoftmaxSteps(s.qParallel, s.keyBlock, s.headDim),
+        "the softmax's steps per key block (its exp chunks, at least the running sum's update latency)",
+      ),
       k('ROWS', reader.rows, 'rows the reader walks per head (key blocks, zero past the last token)'),
       k('KV_READS', reader.kvReads, 'key and value elements of a row read per cycle (one per qkv column bank)'),
       k('Q_READS', reader.qReads, 'query elements of a row read per cycle'),
@@ -380,7 +386,7 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
       k(
         'BLOCK_MAX_CYCLES',
         attentionBlockMaxCycles(s.keyBlock),
-        "timing: a block's max (compare tree, then the running max)",
+        "timing: a block's max (compare tree, then the running max), in the softmax's iteration latency",
       ),
     ],
   };
