@@ -91,7 +91,8 @@ export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
   return {
     'kernels.patch_embed.tile_in': pow2Divisors([dims.patchInputs], MAX_TILE),
     'kernels.patch_embed.tile_out': pow2Divisors([dims.D], MAX_TILE),
-    'kernels.msa_block.tile_in': pow2Divisors([dims.D], MAX_TILE),
+    // proj's passes split o's columns by head: tile_in divides the head dim too
+    'kernels.msa_block.tile_in': pow2Divisors([dims.D, dims.headDim], MAX_TILE),
     // qkv runs a pass per head: tile_out divides a head's q | k | v columns too
     'kernels.msa_block.tile_out': pow2Divisors([dims.D, 3 * dims.headDim], MAX_TILE),
     'kernels.msa_block.token_lanes': range(1, Math.min(MAX_LANES, N)),

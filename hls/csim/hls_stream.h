@@ -102,6 +102,17 @@ template <typename T, int DEPTH = 0> class stream {
   explicit stream(const std::string &name) : stats_(attach(name)) {}
   stream(const stream &) = delete;
   stream &operator=(const stream &) = delete;
+  // A stream that goes out of scope holding data: in hardware the FIFO keeps it for the next call
+  // of its dataflow region, where a consumer would read stale elements (Vitis's csim only warns).
+  ~stream() {
+    if (fifo_.empty()) return;
+    std::fprintf(stderr,
+                 "ubimoe csim: hls::stream '%s': %u element(s) left when it went out of scope (the hardware "
+                 "would keep them for the region's next call; a producer wrote more than its consumer read)\n",
+                 stats_->name.c_str(), unsigned(fifo_.size()));
+    std::fflush(stderr);
+    std::abort();
+  }
 
   // csim-only: record the FIFO depth the hardware will have (what `#pragma HLS stream depth=` says).
   void csim_set_depth(unsigned long depth) { stats_->declared_depth = depth; }

@@ -232,17 +232,19 @@ class Packer {
     const axi = this.axi;
     if (seg.kind === 'linear') {
       // `used` outputs come from the tensor ([out, in], or [in, used] when transposed), or the
-      // listed `rows` of an [out, in] tensor (the exponent below still over the whole tensor); the
+      // listed `rows` / `cols` of an [out, in] tensor (the exponent below still over the whole tensor); the
       // padding columns and a missing bias stay zero (the buffer starts zeroed)
-      const rows = seg.rows;
-      // with `rows`: the whole tensor (the listed rows must lie in it)
-      const tensorRows = rows ? Math.max(Math.max(...rows) + 1, this.length(seg.weight) / seg.in) : seg.used;
-      const { data: w, label } = this.source(seg.weight, seg.in * tensorRows);
+      const { rows, cols } = seg;
+      // with `rows` or `cols`: the whole tensor (the listed rows and columns must lie in it)
+      const tensorIn = cols ? Math.max(Math.max(...cols) + 1, this.length(seg.weight) / seg.used) : seg.in;
+      const tensorRows = rows ? Math.max(Math.max(...rows) + 1, this.length(seg.weight) / tensorIn) : seg.used;
+      const { data: w, label } = this.source(seg.weight, tensorIn * tensorRows);
       const b = seg.bias ? this.source(seg.bias, tensorRows) : null;
       const row = rows ? (o: number) => rows[o] : (o: number) => o;
+      const column = cols ? (c: number) => cols[c] : (c: number) => c;
       const wAt = seg.transposed
         ? (o: number, c: number) => w[c * seg.used + o]
-        : (o: number, c: number) => w[row(o) * seg.in + c];
+        : (o: number, c: number) => w[row(o) * tensorIn + column(c)];
       const wb = seg.weightFx.width;
       const wpw = perWord(wb, axi);
       const { tileWords, weightWords, biasWords } = linearWords(

@@ -1,5 +1,6 @@
 /**
- * msa_block: LayerNorm1 -> qkv linear (D -> 3D) -> streaming attention -> proj linear -> residual.
+ * msa_block: LayerNorm1 -> qkv linear (D -> 3D, a pass per head) -> streaming attention -> proj
+ * linear (two passes split by the heads they read) -> residual.
  */
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
@@ -87,24 +88,31 @@ function attentionSchedule(params: MsaParams, dims: ModelDims): AttentionSchedul
 }
 
 /**
- * Streaming attention cycles for one block, as attention.h runs (checked against the timed
- * C-simulation: docs/cost-model.md, "The attention"), the reader starting head h at `ready[h]`
- * (the cycle its q | k | v are in qkv; all 0: every head there from the start). Five dataflow
- * processes: the reader (per head attentionReaderPlan's steps: the K/V split and the query rows,
- * KV_READS / Q_READS elements a cycle), then per query group the key blocks through scores ->
- * softmax -> A·V and the finish. Per key block the slowest of the score pass, the softmax (block
- * max + the exp pass on EXP_UNITS units: the SAME figures the kernel renders, latency.ts) and the
- * A·V pass sets the pace; per group the slower of its blocks and the finish. Head h's reader
+ * Streaming attention cycles of `heads` heads (one region call), as attention.h runs (checked
+ * against the timed C-simulation: docs/cost-model.md, "The attention"), the reader starting head
+ * h at `ready[h]` (the cycle its q | k | v are in qkv; all 0: every head there from the start).
+ * Five dataflow processes: the reader (per head attentionReaderPlan's steps: the K/V split and the
+ * query rows, KV_READS / Q_READS elements a cycle), then per query group the key blocks through
+ * scores -> softmax -> A·V and the finish. The score, softmax and A·V loops are each one
+ * flattened pipeline over the call's blocks: per key block the slowest of their steps (head_dim,
+ * SM_STEPS: the exp chunks on EXP_UNITS units, the SAME figures the kernel renders, latency.ts;
+ * AV_STEPS) sets the pace; per group the slower of its blocks and the finish. Head h's reader
  * starts once its head is ready and the reader is done with head h − 1; its groups end
  * firstGroupReady + (groups − 1) group paces after that, or a head of groups after head h − 1's,
  * if later. Fill: one block through every stage; tail: the last finish beyond its A·V pass.
  */
-export function attentionCycles(params: MsaParams, dims: ModelDims, ready: number[] = []): number {
+export function attentionCycles(
+  params: MsaParams,
+  dims: ModelDims,
+  ready: number[] = [],
+  heads: number = dims.heads,
+): number {
+  if (heads === 0) return 0;
   const a = attentionSchedule(params, dims);
   const headGroups = a.groups * a.groupPace;
   let readerFree = 0;
   let groupsEnd = 0;
-  for (let h = 0; h < dims.heads; h++) {
+  for (let h = 0; h < heads; h++) {
     const start = Math.max(ready[h] ?? 0, readerFree);
     readerFree = start + a.readHead;
     const own = start + a.firstGroupReady + (a.groups - 1) * a.groupPace;
@@ -115,10 +123,12 @@ export function attentionCycles(params: MsaParams, dims: ModelDims, ready: numbe
 
 /**
  * Cycles of one msa_block invocation (one block of one image). LayerNorm1 (x read into the
- * residual as it streams), then the kernel's region twice: first the qkv passes, one per head
- * (each D -> 3·head_dim; a pass's fetch hides behind the previous pass's tail), with the
- * attention beside them (head h's reader starts when head h's pass has drained: its token, one
- * FIFO hop later); then proj (its fetch not hidden: a new region call) and x leaving.
+ * residual as it streams), then the kernel's region three times: first the qkv passes, one per
+ * head (each D -> 3·head_dim; a pass's fetch hides behind the previous pass's tail), with the
+ * attention of every head but the last beside them (head h's reader starts when head h's pass has
+ * drained: its token, one FIFO hop later); then the last head's attention (its token sent at the
+ * call's start) beside proj over the other heads' columns of o; then proj over the last head's
+ * columns (each proj pass with its fetch: a new region call) and x leaving.
  */
 export function cycles(
   params: MsaParams,
@@ -149,11 +159,19 @@ export function cycles(
     engine += linearCycles(head, shared, wbpc, h === 0 ? {} : { prefetched: passTailCycles(head, shared, wbpc) });
     ready.push(engine + LATENCY.FIFO_READ_LATENCY);
   }
-  const qkvAttention = Math.max(engine, attentionCycles(params, dims, ready));
-  const proj = linearCycles(shape(D, D), shared, wbpc) + transferCycles(tokenBytes, bpc);
+  // the first call runs the attention of every head but the last
+  const qkvAttention = Math.max(engine, attentionCycles(params, dims, ready, dims.heads - 1));
+  // the second: the last head's attention (its token sent at the call's start) beside proj's
+  // passes over the other heads' columns of o; the third: proj over the last head's columns
+  const leadIn = (dims.heads - 1) * hd;
+  const lastHead = Math.max(
+    attentionCycles(params, dims, [LATENCY.FIFO_READ_LATENCY], 1),
+    leadIn > 0 ? linearCycles(shape(leadIn, D), shared, wbpc) : 0,
+  );
+  const proj = linearCycles(shape(hd, D), shared, wbpc) + transferCycles(tokenBytes, bpc);
   return {
-    cycles: COST.KERNEL_START_CYCLES + ln + qkvAttention + proj,
-    parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv_attention: qkvAttention, proj },
+    cycles: COST.KERNEL_START_CYCLES + ln + qkvAttention + lastHead + proj,
+    parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, qkv_attention: qkvAttention, last_head: lastHead, proj },
   };
 }
 

@@ -89,9 +89,14 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
     const timed = other.findIndex((l) => l.startsWith('ubimoe timed csim: '));
     if (r.exitCode === 1 && timed >= 0) throw new ToolError(other.slice(timed).join('\n'));
     if (r.exitCode !== 0) {
-      const msg = (other.pop() ?? '').replace(/^csim_main: /, '');
-      if (r.exitCode === 2) throw new UserError(`csim runner: ${msg}`);
-      throw new Error(`csim runner ${o.exe} failed (exit ${r.exitCode ?? r.signal}): ${msg}`);
+      if (r.exitCode === 2) throw new UserError(`csim runner: ${(other.pop() ?? '').replace(/^csim_main: /, '')}`);
+      // the kernels' own failure (a stream read empty or left holding data: hls/csim) or a crash:
+      // the runner's last lines, from its first `ubimoe csim:` message if it printed one
+      const csim = other.findIndex((l) => l.startsWith('ubimoe csim: '));
+      const tail = csim >= 0 ? other.slice(csim) : other.slice(-10);
+      throw new ToolError(
+        `csim runner ${o.exe} failed (${r.exitCode ?? r.signal})${tail.length ? `:\n${tail.join('\n')}` : ''}`,
+      );
     }
     const tokens = decodeNpy(readFileSync(outPath), outPath).data as Float32Array;
     const expertsNpy = decodeNpy(readFileSync(expPath), expPath);

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openProject } from '../../src/driver/project.js';
@@ -148,13 +148,15 @@ describe('ubimoe csim --cycles', () => {
       expect(inputs.processes.map((p) => p.name).sort()).toEqual(['gather_patches', 'position_rows']);
       expect(inputs.cycles).toBeLessThan(inputs.processes.reduce((a, p) => a + p.busy, 0));
       expect(regions('msa_block')).toEqual(new Set(['layernorm', 'msa_step']));
-      // msa_block's msa_step region (called twice: the qkv passes beside the attention, then proj):
-      // the engine and the attention's five processes; the attention's reader takes a head before
+      // msa_block's msa_step region (called three times: the qkv passes beside the attention of
+      // every head but the last, then the last head's attention beside proj over the other heads'
+      // columns, then proj over the last head's): the engine and the attention's five processes;
+      // one token per head (none left over in a call); the attention's reader takes a head before
       // the engine has drained the last one (the head tokens never all wait in their FIFO at once,
       // as they would if the attention started after every qkv pass)
       for (const call of img.calls.filter((x) => x.kernel === 'msa_block')) {
         const step = call.regions.find((r) => r.name === 'msa_step')!;
-        expect(step.calls).toBe(2);
+        expect(step.calls).toBe(3);
         expect(step.processes.map((p) => p.name)).toEqual([
           'engine_read',
           'msa_compute',
@@ -221,8 +223,10 @@ describe('ubimoe csim --cycles', () => {
       expect(total).toBeLessThanOrEqual(1.1);
       // the attention (its own formula, msa_block.ts attentionCycles) agrees much closer: a stage
       // the kernel adds or drops (an unpipelined loop, a stage that stops overlapping) shows here
-      const attention = sumStage(img, 'msa_block', 'qkv_attention') / p.parts.msa_block.qkv_attention;
-      expect([attention > 0.97 && attention < 1.03, attention]).toEqual([true, attention]);
+      for (const stage of ['qkv_attention', 'last_head']) {
+        const attention = sumStage(img, 'msa_block', stage) / p.parts.msa_block[stage];
+        expect([stage, attention > 0.97 && attention < 1.03, attention]).toEqual([stage, true, attention]);
+      }
     });
   });
 
@@ -336,5 +340,26 @@ describe('a FIFO deadlock', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.stdout).not.toMatch(/wrote/);
     expect(existsSync(at('stuck.npy'))).toBe(false);
+  }, 900_000);
+});
+
+describe('a token left in a FIFO', () => {
+  // a copy of the project whose msa_block sends a head token after its LAST qkv pass too (the
+  // attention of that call never reads it): the hardware would keep it for the region's next call,
+  // where the reader would take the last head before its token; ubimoe's csim stops on it
+  test('is reported: exit 1, the stream named, no JS stack, no outputs', () => {
+    cpSync(at('proj'), at('leftover'), { recursive: true });
+    const kernel = join(at('leftover'), 'kernels', 'msa_block.cpp');
+    const src = readFileSync(kernel, 'utf8');
+    const edited = src.replace('d.tag == QKV_PASS && p + 1 < H', 'd.tag == QKV_PASS');
+    expect(edited).not.toBe(src);
+    writeFileSync(kernel, edited);
+    const r = ubimoe(csimArgs('leftover', 'leftover.npy', 'leftover-experts.npy'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^ubimoe csim: hls::stream 'msa_heads_ready': 1 element\(s\) left when it went out of scope/m,
+    );
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(at('leftover.npy'))).toBe(false);
   }, 900_000);
 });

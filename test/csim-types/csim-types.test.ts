@@ -73,7 +73,7 @@ describe('csim types (hls/csim) with g++', () => {
     }
   }, 900_000);
 
-  test('hls::stream: FIFO semantics, depths, report; reading an empty stream aborts with its name', () => {
+  test('hls::stream: FIFO semantics, depths, report; reading an empty stream or dropping a non-empty one aborts with its name', () => {
     const exe = compile(join(here, 'stream.cpp'), 'stream', ASAN);
     const r = spawnSync(exe, [], { encoding: 'utf8', env: runEnv });
     expect(r.stderr).toBe('');
@@ -94,6 +94,9 @@ describe('csim types (hls/csim) with g++', () => {
     const e = spawnSync(exe, ['empty'], { encoding: 'utf8', env: runEnv });
     expect(e.signal).toBe('SIGABRT');
     expect(e.stderr).toContain("hls::stream 'weights_in': read from an empty stream");
+    const left = spawnSync(exe, ['leftover'], { encoding: 'utf8', env: runEnv });
+    expect(left.signal).toBe('SIGABRT');
+    expect(left.stderr).toContain("hls::stream 'heads_ready': 2 element(s) left when it went out of scope");
   }, 900_000);
 
   test('each header compiles on its own, HLS pragmas ignored', () => {

@@ -1,6 +1,7 @@
 // hls::stream of the csim headers (hls/csim/hls_stream.h).
 // No argument: run the checks, then print the FIFO report to stdout (the jest test reads it).
 // Argument "empty": read from an empty stream named "weights_in" (must abort with that name).
+// Argument "leftover": a stream named "heads_ready" goes out of scope with 2 elements (must abort).
 #include <cstdio>
 #include <cstring>
 
@@ -37,6 +38,16 @@ int main(int argc, char **argv) {
     s.read();  // aborts
     return 0;
   }
+  if (argc > 1 && std::strcmp(argv[1], "leftover") == 0) {
+    {
+      hls::stream<unsigned> s("heads_ready");
+      s.write(1);
+      s.write(2);
+      s.write(3);
+      s.read();
+    }  // aborts: 2 left
+    return 0;
+  }
 
   hls::stream<data_t> a("a");
   CHECK(a.empty());
@@ -68,6 +79,8 @@ int main(int argc, char **argv) {
   CHECK(b.size() == 3);
   int v = 0;
   CHECK(b.read_nb(v) && v == 1);
+  while (b.read_nb(v)) {  // a stream must be empty when it goes out of scope
+  }
 
   // Depth from the csim-only macro, and a shared record across calls.
   stage(5);

@@ -147,7 +147,7 @@ describe('per-layer weight scales (w8a8)', () => {
   };
 
   test('a scaled linear: weights stored as w·2^s, s in the word after the biases, reported', () => {
-    const { base, seg } = segOf(1, 1, 'proj');
+    const { base, seg } = segOf(1, 1, 'proj.lead'); // proj over head 0's columns of o (0 .. 15)
     expect(seg.kind === 'linear' && seg.maxShift).toBe(7);
     const w = ckpt.get('blocks.1.attn.proj.weight')!.data; // [out 32][in 32]
     const s = weightExponent(w, w8, 7);
@@ -193,6 +193,37 @@ describe('per-layer weight scales (w8a8)', () => {
     }
     // one scale and one clip entry per tensor, not per head
     expect(packed.scales.filter((x) => x.tensor === 'blocks.1.attn.qkv.weight')).toHaveLength(1);
+  });
+
+  test("proj as two layers split by the heads they read: the last head's columns apart, with the bias", () => {
+    const w = ckpt.get('blocks.1.attn.proj.weight')!.data; // [out 32][in 32]: in = heads 0, 1 (16 each)
+    const bias = ckpt.get('blocks.1.attn.proj.bias')!.data;
+    const s = weightExponent(w, w8, 7);
+    const D = 32;
+    const hd = 16;
+    const region = packed.regions[1].offset;
+    const fx8 = { width: 8, int: 1 };
+    for (const [name, first, withBias] of [
+      ['proj.lead', 0, false],
+      ['proj.last', hd, true],
+    ] as const) {
+      const { base, seg } = segOf(1, 1, name);
+      if (seg.kind !== 'linear') throw new Error(`${name} is a linear segment`);
+      expect([seg.in, seg.out]).toEqual([hd, D]);
+      expect(seg.cols).toEqual(Array.from({ length: hd }, (_, c) => first + c));
+      // input 3 of the part (tensor column first + 3), output 5: tile (0, 0), element [3][5]
+      const { tileWords, weightWords } = linearWords(hd, D, seg.tileIn, seg.tileOut, fx8, seg.biasFx, 128, 7);
+      expect(tileWords).toBeGreaterThan(0);
+      const k = 3 * seg.tileOut + 5;
+      const v = w[5 * D + first + 3];
+      const raw = Math.sign(v) * Math.round(Math.abs(v) * 2 ** (7 + s));
+      expect(field(packed.bytes, region, 128, base + Math.floor(k / 16), k % 16, 8)).toBe(raw);
+      // the biases (16-bit, 8 a word): the last part has proj's, the first zeros
+      const b5 = field(packed.bytes, region, 128, base + weightWords, 5, 16);
+      expect(b5).toBe(withBias ? Math.round(bias[5] * 2 ** 11) : 0);
+      expect(field(packed.bytes, region, 128, base + seg.words - 1, 0, 32)).toBe(s);
+    }
+    expect(packed.scales.filter((x) => x.tensor === 'blocks.1.attn.proj.weight')).toHaveLength(1);
   });
 
   test('a gate: one exponent per task in the word after its (zero) biases; the patch projection has none', () => {

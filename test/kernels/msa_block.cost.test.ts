@@ -141,13 +141,18 @@ describe('msa_block cost model', () => {
     // MAC iterations (the previous tile's 9 drain iterations beside them); 48/8 = 6 out tiles -> 216;
     // the drain-only run 9; the merged loop's depth 14 once -> 239: 374. Head 1: its fetch (135)
     // behind head 0's tail (3 tiles ahead × 9 + drain 9 + depth 14 = 50): 85 + 239 = 324. Tokens
-    // (one FIFO hop later): 375, 699 -> the attention ends at 1100 (test above), after the engine (698)
-    expect(c.parts.qkv_attention).toBe(1100);
-    // proj (32 -> 32) in the region's second call, so not prefetched: biases 1 word, 64 B -> 64 + 2,
-    // + 64 + first tile 4 = 134; 4 out tiles × 36 + 9 + 14 = 167; it drains into x (the residual
-    // add), then write_rows x: 64 + 68 = 132
-    expect(c.parts.proj).toBe(134 + 167 + 132);
-    expect(c.cycles).toBe(300 + 209 + 1100 + 433);
+    // (one FIFO hop later): 375, 699. This call's attention runs every head but the last: head 0's
+    // groups end 375 + 112 + 4 × 48 = 679; + fill and tail 97 = 776, after the engine (698)
+    expect(c.parts.qkv_attention).toBe(776);
+    // the second call: the last head's attention (its token at the call's start, read a cycle
+    // later: 1 + 112 + 4 × 48 + 97 = 402) beside proj over head 0's columns of o (16 -> 32, its
+    // own fetch: zero biases 1 word, 64 B -> 64 + 2, + 64 + first tile 4 = 134; 4 out tiles of 2 in
+    // tiles × 9 groups = 18 MAC iterations: 18 + 3 × 18 + the drain-only run 9 + depth 14 = 95: 229)
+    expect(c.parts.last_head).toBe(402);
+    // the third: proj over the last head's columns (16 -> 32, with the bias: the same 229); it
+    // drains into x (the residual add), then write_rows x: 64 + 68 = 132
+    expect(c.parts.proj).toBe(229 + 132);
+    expect(c.cycles).toBe(300 + 209 + 776 + 402 + 361);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -159,11 +164,14 @@ describe('msa_block cost model', () => {
     // tiles' burst 64 + tile 8 = 139; per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations
     // beside them); 6 out tiles = 108, + the drain-only run 9 + the depth 14 = 131: 270. Head 1:
     // 139 − tail 50 = 89 + 131 = 220. Tokens at 271, 491: head 0's groups end 271 + 112 + 192 =
-    // 575, head 1's max(575 + 240, 491 + 304) = 815; + 97
-    expect(c.parts.qkv_attention).toBe(912);
-    // proj: 66 + 64 + 8 = 138, 4 out tiles × 18 + 9 + 14 = 95; write x 132
-    expect(c.parts.proj).toBe(138 + 95 + 132);
-    expect(c.cycles).toBe(300 + 175 + 912 + 365);
+    // 575; + 97 (head 1 runs in the second call)
+    expect(c.parts.qkv_attention).toBe(672);
+    // the last head's attention 402 beside proj over head 0's columns (16 -> 32: 66 + 64 + 8 = 138,
+    // 4 out tiles of 1 in tile × 9 = 9 iterations: 9 + 3 × 9 + 9 + 14 = 59: 197)
+    expect(c.parts.last_head).toBe(402);
+    // proj over the last head's columns: 197; write x 132
+    expect(c.parts.proj).toBe(197 + 132);
+    expect(c.cycles).toBe(300 + 175 + 672 + 402 + 329);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
@@ -176,14 +184,20 @@ describe('msa_block cost model', () => {
     // ceil(129/3) = 43 groups = 516 (a 16-cycle tile load hides behind 43); 12 out tiles -> 6192;
     // the drain-only run 43 and the depth 14 -> 6249: head 0 6405, heads 1 and 2 6249 each (their
     // fetch, 156, behind the tail 3 × 43 + 43 + 14 = 186). Tokens at 6406, 12655, 18904.
-    // The attention (reader head 2240, 33 groups at 1088, a head's groups 35904, fill + tail 268):
-    // head 0's groups end 6406 + 2240 + 32 × 1088 = 43462; heads 1 and 2 a head of groups later
-    // each (their own starts are earlier): 79366, 115270; + 268 = 115538 (109132 from 0: the
-    // attention, not the qkv passes, sets the pace; before, qkv and attention in series: 18813 + 109132)
-    expect(c.parts.qkv_attention).toBe(115538);
-    // proj: 156 + 6249 = 6405 (not prefetched: the region's second call), then write_rows x: 3160
-    expect(c.parts.proj).toBe(6405 + 3160);
-    expect(c.cycles).toBe(300 + 3221 + 115538 + 9565);
+    // The attention of heads 0 and 1 (reader head 2240, 33 groups at 1088, a head's groups 35904,
+    // fill + tail 268): head 0's groups end 6406 + 2240 + 32 × 1088 = 43462, head 1's a head of
+    // groups later (its own start is earlier): 79366; + 268 = 79634 (the attention, not the qkv
+    // passes, sets the pace)
+    expect(c.parts.qkv_attention).toBe(79634);
+    // the second call: head 2's attention from its token (1 + 2240 + 32 × 1088 + 268 = 37325)
+    // beside proj over heads 0 and 1's columns (128 -> 192: zero biases 76 + 64 + 16 = 156; 12 out
+    // tiles of 8 in tiles × 43 = 344: 12 × 344 + 43 + 14 = 4185: 4341)
+    expect(c.parts.last_head).toBe(37325);
+    // the third: proj over head 2's columns (64 -> 192: 156 + 12 × 172 + 43 + 14 = 2277), then
+    // write_rows x: 3160. Before the split: the three heads' attention in one call (115538), then
+    // proj (6405 + 3160): 2707 cycles more
+    expect(c.parts.proj).toBe(2277 + 3160);
+    expect(c.cycles).toBe(300 + 3221 + 79634 + 37325 + 5437);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {

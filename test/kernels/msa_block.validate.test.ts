@@ -10,8 +10,10 @@ const ok = { tile_in: 16, tile_out: 16, token_lanes: 3, q_parallel: 4, key_block
 
 describe('msa_block validation', () => {
   test.each([
-    [{ tile_in: 24 }, null],
+    [{ tile_in: 32 }, null],
     [{ tile_in: 10 }, 'kernels.msa_block.tile_in: 10 must divide embed_dim 192'],
+    // proj's passes split o's columns by head: 24 divides 192, not the head dim 64
+    [{ tile_in: 24 }, 'kernels.msa_block.tile_in: 24 must divide the head dim 64'],
     [{ tile_out: 40 }, 'kernels.msa_block.tile_out: 40 must divide embed_dim 192'],
     [{ token_lanes: 130 }, 'kernels.msa_block.token_lanes: 130 must be <= the token count 129'],
     [{ q_parallel: 200 }, 'kernels.msa_block.q_parallel: 200 must be <= the token count 129'],

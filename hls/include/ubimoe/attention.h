@@ -12,7 +12,8 @@
 // head's split this head's groups. The kernel calls the five in ITS dataflow region, beside the
 // linear engine that writes qkv one head at a time: the reader takes a head only once the engine
 // has sent that head's token on `ready` (msa_block.cpp: the attention of head h runs while the
-// qkv pass of head h + 1 does). `heads`: the heads of this call (HEADS, or 0: nothing to do). Every loop with a lane dimension reaches its lanes with
+// qkv pass of head h + 1 does). `heads`: how many heads this call runs (0: nothing to do); the
+// reader and the finish, which index qkv and out by head, take them from head `h0` on. Every loop with a lane dimension reaches its lanes with
 // unrolled indices (query rows, keys of a block, exp units) or writes one lane per cycle; the
 // figures the stages use (EXP_UNITS, EXP_CHUNKS, Q_READS, OUT_ROWS, the FIFO depths,
 // BLOCK_MAX_CYCLES) come from src/kernels/latency.ts and cpp/blocks.ts.
@@ -102,7 +103,7 @@ struct oacc_col {
 // A head starts with its token from `ready` (its q | k | v are in qkv). Row t of qkv is (tg, tl),
 // counted along with the rows.
 template <class CFG>
-void attention_reader(unsigned heads, hls::stream<unsigned, CFG::HEADS> &ready,
+void attention_reader(unsigned h0, unsigned heads, hls::stream<unsigned, CFG::HEADS> &ready,
                       const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES][3 * CFG::DIM],
                       hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
                       hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
@@ -140,8 +141,8 @@ void attention_reader(unsigned heads, hls::stream<unsigned, CFG::HEADS> &ready,
   unsigned kv_par = 0, kq = 0, kr = 0, q_par = 0, q_wait_par = 0, qd = 0;
   const unsigned max_heads = CFG::HEADS;
 heads:
-  for (unsigned h = 0; h < heads; h++) {
-#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
+  for (unsigned h = h0; h < h0 + heads; h++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_heads
     ready.read();  // the engine has written this head's q | k | v
     const unsigned hq = h * 3 * HD, hk = hq + HD, hv = hq + 2 * HD;  // its columns in qkv
   rows:
@@ -260,7 +261,7 @@ void attention_scores(unsigned heads, hls::stream<query_col<CFG>, CFG::Q_FIFO_DE
   const unsigned max_heads = CFG::HEADS;
 heads:
   for (unsigned h = 0; h < heads; h++) {
-#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_heads
   query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   score_blocks:
@@ -350,7 +351,7 @@ void attention_softmax(unsigned heads, hls::stream<score_block<CFG>, CFG::STREAM
   const unsigned max_heads = CFG::HEADS;
 heads:
   for (unsigned h = 0; h < heads; h++) {
-#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_heads
   query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   softmax_blocks:
@@ -455,7 +456,7 @@ void attention_av(unsigned heads, hls::stream<prob_block<CFG>, 2> &probs, hls::s
   const unsigned max_heads = CFG::HEADS;
 heads:
   for (unsigned h = 0; h < heads; h++) {
-#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_heads
   query_groups:
   for (unsigned q0 = 0; q0 < N; q0 += QP) {
   av_blocks:
@@ -506,7 +507,7 @@ heads:
 // rg[qp], rl[qp]), then the normalise pass, OUT_ROWS rows per cycle (two writes fit a BRAM's two
 // ports; a row's lane is a register, the lane dimension complete). It overlaps the next group's blocks.
 template <class CFG>
-void attention_finish(unsigned heads, hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
+void attention_finish(unsigned h0, unsigned heads, hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
                       typename CFG::out_t out[CFG::ROW_GROUPS][CFG::LANES][CFG::DIM]) {
   UBIMOE_PROCESS("attention_finish");
   typedef typename CFG::TIMING TM;
@@ -526,8 +527,8 @@ void attention_finish(unsigned heads, hls::stream<lsum_rows<CFG>, 2> &lsums, hls
 #pragma HLS ARRAY_PARTITION variable=o complete
   const unsigned max_heads = CFG::HEADS;
 heads:
-  for (unsigned h = 0; h < heads; h++) {
-#pragma HLS LOOP_TRIPCOUNT min=max_heads max=max_heads
+  for (unsigned h = h0; h < h0 + heads; h++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_heads
     unsigned og = 0, ol = 0;  // row q0 + qp of the recips loop in out: group, lane
   query_groups:
     for (unsigned q0 = 0; q0 < N; q0 += QP) {

@@ -58,6 +58,7 @@ struct linear_pass {
   bool gelu;           // GELU on the output
   bool from_b;         // input rows from B (else S2 or S)
   bool from_s2;        // input rows from S2 (HAS_S2; else S)
+  unsigned in_tile0;   // the MACs' first input column in the source, in in tiles (proj over some heads)
   unsigned out_tile0;  // the drain's first column in B or R, in out tiles (a head's columns of qkv)
   bool to_r;           // drain into R (else store into B)
   bool scatter;        // with to_r: R[queue[expert][r]] += queue_p[expert][r] · y
@@ -79,6 +80,7 @@ linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b,
   p.gelu = LAYER::GELU;
   p.from_b = from_b;
   p.from_s2 = false;
+  p.in_tile0 = 0;
   p.out_tile0 = 0;
   p.to_r = to_r;
   p.scatter = scatter;
@@ -340,7 +342,7 @@ mac_drain:
     }
     if (it < mac_now) {
       if (g == 0) unpack_tile<CFG>(tiles.read(), tile);
-      const unsigned c0 = ti * CFG::TILE_IN;
+      const unsigned c0 = (d.in_tile0 + ti) * CFG::TILE_IN;
     lanes:
       for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL

@@ -21,6 +21,9 @@ export interface TensorSlice {
  *   `rows` (a list of output rows of the [out, in] tensor): the layer's outputs are those rows and
  *   their biases, in that order (one head's q, k and v rows of the qkv projection); a scaled
  *   layer's exponent is still chosen over the whole tensor, so splitting a layer changes no value.
+ *   `cols` (a list of input columns of the [out, in] tensor): likewise, the layer's inputs are
+ *   those columns (the attention output projection split by the heads it reads); the partial
+ *   layers' outputs add up to the whole layer's, each rounded on its own (the bias in one of them).
  * `rows`: `rows` rows of `cols` values, every row starting on a word. `transpose`: the tensor is
  *   [cols, rows] and row r is its column r (MoE gates: w_gate [D, E] stored per expert).
  * `maxShift` > 0 (per-layer weight scales): the weights are stored as w·2^s, and one more word
@@ -43,6 +46,7 @@ export type Segment =
       used: number;
       transposed: boolean;
       rows?: number[];
+      cols?: number[];
       tileIn: number;
       tileOut: number;
       weightFx: Fx;
@@ -145,7 +149,7 @@ export class LayoutBuilder {
     weightFx: Fx,
     biasFx: Fx,
     maxShift = 0,
-    opts: { used?: number; transposed?: boolean; rows?: number[] } = {},
+    opts: { used?: number; transposed?: boolean; rows?: number[]; cols?: number[] } = {},
   ): number {
     const offset = this.words;
     const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits, maxShift, this.ports);
@@ -161,6 +165,7 @@ export class LayoutBuilder {
       used: opts.used ?? outDim,
       transposed: opts.transposed ?? false,
       ...(opts.rows ? { rows: opts.rows } : {}),
+      ...(opts.cols ? { cols: opts.cols } : {}),
       tileIn,
       tileOut,
       weightFx,

@@ -6,7 +6,7 @@ import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { MsaParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import type { Board } from '../../board/schema.js';
-import { msaBuffers, msaQkvCols, msaXCols } from '../buffers.js';
+import { msaBuffers, msaOGroupBanks, msaQkvCols, msaXCols } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
 import {
   attentionStruct,
@@ -27,9 +27,20 @@ export function validate(params: MsaParams, dims: ModelDims): void {
   mustDivide(`${F}.tile_out`, params.tile_out, 'embed_dim', dims.D);
   // one qkv pass per head: a head's q | k | v columns are whole out tiles and whole column banks
   mustDivide(`${F}.tile_out`, params.tile_out, "a head's q, k and v columns (3 x head_dim)", 3 * dims.headDim);
+  // proj runs in two passes split by the heads it reads (the last head's columns apart)
+  mustDivide(`${F}.tile_in`, params.tile_in, 'the head dim', dims.headDim);
   atMost(`${F}.token_lanes`, params.token_lanes, 'the token count', dims.numTokens);
   atMost(`${F}.q_parallel`, params.q_parallel, 'the token count', dims.numTokens);
   atMost(`${F}.key_block`, params.key_block, 'the token count', dims.numTokens);
+}
+
+/**
+ * proj's two partial layers, split by the heads of the attention output they read: `lead` the
+ * columns of heads 0 .. H − 2 (none with one head), `last` head H − 1's, which carries the bias.
+ */
+export function projParts(D: number, hd: number): { lead: number[]; last: number[] } {
+  const cols = Array.from({ length: D }, (_, c) => c);
+  return { lead: cols.slice(0, D - hd), last: cols.slice(D - hd) };
 }
 
 /** The rows of the qkv tensor ([3D, D]: q, k, v of every head) that make head h's q | k | v. */
@@ -66,18 +77,27 @@ export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedP
         linearMaxShift(f, f.weight, params.tile_in),
         { rows: qkvHeadRows(D, hd, h) },
       );
-    b.linear(
-      'proj',
-      { name: `${p}.attn.proj.weight` },
-      { name: `${p}.attn.proj.bias` },
-      D,
-      D,
-      params.tile_in,
-      params.tile_out,
-      f.weight,
-      f.bias,
-      linearMaxShift(f, f.weight, params.tile_in),
-    );
+    // proj as two layers split by the heads it reads (projParts): the heads but the last run
+    // beside the last head's attention, the last head's columns after it (with the bias)
+    const parts = projParts(D, hd);
+    for (const [part, cols] of [
+      ['lead', parts.lead],
+      ['last', parts.last],
+    ] as const)
+      if (cols.length > 0)
+        b.linear(
+          `proj.${part}`,
+          { name: `${p}.attn.proj.weight` },
+          part === 'last' ? { name: `${p}.attn.proj.bias` } : null,
+          cols.length,
+          D,
+          params.tile_in,
+          params.tile_out,
+          f.weight,
+          f.bias,
+          linearMaxShift(f, f.weight, params.tile_in),
+          { cols },
+        );
     blocks.push({ block: i, offset, words: b.words, segments: b.segments });
     offset += b.words;
   }
@@ -139,6 +159,9 @@ export function templateContext(
       // the attention's reader reads KV_READS = as many columns of one row: attentionReaderPlan),
       // x by xCols (the AXI row reader/writer, LayerNorm1 (tile_in) and proj's drain (tile_out))
       sColBanks: params.tile_in,
+      oGroupBanks: msaOGroupBanks(params),
+      // proj's first pass (the heads but the last) exists with more than one head
+      projLead: dims.heads > 1,
       bColBanks: msaQkvCols(params),
       xCols: msaXCols(params, f.act.width, axi),
     },
@@ -148,7 +171,7 @@ export function templateContext(
       linearEngineStruct(
         {
           name: 'msa_engine_cfg',
-          comment: `the linear engine: qkv, a pass per head (S -> B), and proj (S2 -> R += y), ${params.tile_in}x${params.tile_out} x ${lanes} lanes`,
+          comment: `the linear engine: qkv, a pass per head (S -> B), and proj in two passes (S2 -> R += y), ${params.tile_in}x${params.tile_out} x ${lanes} lanes`,
           tileIn: params.tile_in,
           tileOut: params.tile_out,
           lanes,
@@ -191,7 +214,10 @@ export function templateContext(
         },
         F,
       ),
-      layer('msa_proj_layer', `attention output projection ${D} -> ${D}`, D, D),
+      ...(dims.heads > 1
+        ? [layer('msa_proj_lead_layer', `output projection, heads 0..${dims.heads - 2}'s columns ${D - hd} -> ${D}`, D - hd, D)]
+        : []),
+      layer('msa_proj_last_layer', `output projection, the last head's columns ${hd} -> ${D} (with the bias)`, hd, D),
       {
         name: 'msa_cfg',
         comment: 'msa_block: weight offsets within a block (words)',
@@ -206,7 +232,9 @@ export function templateContext(
           k('NORM_BETA_OFFSET', seg('norm1.bias')),
           k('QKV_OFFSET', seg('qkv.h0'), "head 0's qkv layer; head h's at + h * QKV_HEAD_WORDS"),
           k('QKV_HEAD_WORDS', headWords(weights)),
-          k('PROJ_OFFSET', seg('proj')),
+          ...(dims.heads > 1 ? [k('PROJ_LEAD_OFFSET', seg('proj.lead'), "proj over heads 0 .. HEADS - 2's columns of o")] : []),
+          k('PROJ_LAST_OFFSET', seg('proj.last'), "proj over the last head's columns of o (the bias)"),
+          k('PROJ_LAST_IN_TILE0', (D - hd) / params.tile_in, "the last head's first column of o, in in tiles"),
           k('BLOCK_WORDS', weights.blocks[0].words),
           k('WORDS', weights.words),
         ],
