@@ -6,7 +6,7 @@
  */
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
-import { attentionOutRows, attentionReaderPlan } from './latency.js';
+import { attentionReaderPlan } from './latency.js';
 import type { Buffer } from './costModel.js';
 import { formats, PROB, WIDE } from './cpp/formats.js';
 import type { FfnParams, MsaParams } from './params.js';
@@ -28,7 +28,8 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
     { name: 'acc', widthBits: p.accum.width, words: 2 * accRows * to, banks: 2 * to * lanes },
     // x: the residual the proj passes drain into; s: LayerNorm1 output; o: the attention output
     // (proj's source: the attention writes it while the next head's qkv pass still reads s, and
-    // the last head's columns while proj reads the others': msaOGroupBanks);
+    // the last head's columns while proj reads the others': a row per lane bank a cycle each,
+    // latency.ts attentionOutRows);
     // qkv: drained LANES rows per cycle (head h's q | k | v at columns h·3·head_dim), read one row
     // per cycle by the attention's reader. All four in the lane layout [groups][LANES][...]: rows
     // padded to whole groups, lanes × cols banks
@@ -39,7 +40,7 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
       banks: msaXCols(params, A, shared.axiWidthBits) * lanes,
     },
     { name: 's', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
-    { name: 'o', widthBits: A, words: laneRows * dims.D, banks: ti * lanes * msaOGroupBanks(params) },
+    { name: 'o', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
     { name: 'qkv', widthBits: Q, words: laneRows * 3 * dims.D, banks: lanes * msaQkvCols(params) },
     // attention.h: the reader's double buffers (K and V of a block: a bank per key and column read per cycle; the queries of
     // a group: a bank per row), the score stage's K and the A·V stage's V (a bank per key), the
@@ -85,16 +86,6 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
 
 /** Column banks of qkv (the engine's B): the drain writes tile_out columns; the attention's reader reads as many (attentionReaderPlan). */
 export const msaQkvCols = (params: MsaParams): number => params.tile_out;
-
-/**
- * Group banks of o (the attention output, proj's source): while the finish writes the last head's
- * columns (OUT_ROWS rows a cycle) the engine reads the other heads' (a row a cycle) in the same
- * region call. With one lane the finish's two rows are in one lane bank: o's groups are then split
- * in two (cyclic), so every bank sees at most one write and one read a cycle (a BRAM's two ports).
- */
-export function msaOGroupBanks(params: MsaParams): number {
-  return params.token_lanes < attentionOutRows(params.q_parallel) ? attentionOutRows(params.q_parallel) : 1;
-}
 
 /** Column banks of x (the engine's R): the AXI row reader/writer, LayerNorm1 (tile_in), proj's drain (tile_out). */
 export function msaXCols(params: MsaParams, actBits: number, axiBits: number): number {

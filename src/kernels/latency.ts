@@ -121,12 +121,18 @@ export function attentionReaderPlan(
   return { kvReads, qReads, rows, rowSteps, flushSteps, headSteps: rows * rowSteps + flushSteps };
 }
 
-/** attention.h finish: output rows written per cycle (OUT_ROWS: a BRAM's ports) and the steps per column. */
-export function attentionOutRows(qParallel: number): number {
-  return Math.min(COST.BRAM_PORTS, qParallel);
+/**
+ * attention.h finish: output rows written per cycle (OUT_ROWS) and the steps per column. Rows of a
+ * group are in different lane banks of `out` with two lanes or more: a row each per bank, up to
+ * BRAM_PORTS rows; with one lane they share a bank, and msa_block's proj reads `out` (o) in the
+ * same region call as the finish writes the last head: one row a cycle leaves the bank's second
+ * port to the engine.
+ */
+export function attentionOutRows(qParallel: number, lanes: number): number {
+  return lanes > 1 ? Math.min(COST.BRAM_PORTS, qParallel) : 1;
 }
-export function attentionOutRowSteps(qParallel: number): number {
-  return Math.ceil(qParallel / attentionOutRows(qParallel));
+export function attentionOutRowSteps(qParallel: number, lanes: number): number {
+  return Math.ceil(qParallel / attentionOutRows(qParallel, lanes));
 }
 
 /** gate.h `route`: the expert counters cleared (a rolled loop over the experts). */

@@ -61,7 +61,7 @@ function attentionSchedule(params: MsaParams, dims: ModelDims): AttentionSchedul
   const L = LATENCY;
   // the reader: per head its rows of ROW_STEPS steps, then the flush steps (latency.ts)
   const reader = attentionReaderPlan(N, hd, qp, kb, msaQkvCols(params));
-  const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp), 1, L.ATTN_NORMALISE_DEPTH);
+  const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp, params.token_lanes), 1, L.ATTN_NORMALISE_DEPTH);
   const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
   // per key block: the score, softmax and A·V loops are one flattened pipeline each (a block is
   // head_dim / SM_STEPS / AV_STEPS iterations; their depths count once, in the fill)
@@ -199,7 +199,7 @@ export function resources(
   // finish: one reciprocal, OUT_ROWS normalise multipliers (onorm_t × 25-bit mantissa)
   addInto(r, nonlinearUnit('exp', A, board), attentionExpUnits(qp, kb, dims.headDim));
   addInto(r, nonlinearUnit('recip', A, board));
-  addInto(r, macResources(attentionOutRows(qp), WIDE - MANT.width, MANT.width + 1, board));
+  addInto(r, macResources(attentionOutRows(qp, params.token_lanes), WIDE - MANT.width, MANT.width + 1, board));
   // LayerNorm1's streaming region (layernorm.ts)
   addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board));
   // on-chip buffers (buffers.ts: the engine's accumulators, x, s, qkv and the attention's)

@@ -66,7 +66,7 @@ describe('weight layout with P weight ports', () => {
     const four = packWeights(design(4, 'w8a8'), ckpt);
     const dv = new DataView(four.bytes.buffer, four.bytes.byteOffset);
     expect(dv.getUint32(8, true)).toBe(WEIGHTS_FORMAT_VERSION);
-    expect(WEIGHTS_FORMAT_VERSION).toBe(4);
+    expect(WEIGHTS_FORMAT_VERSION).toBe(5);
     expect(dv.getUint32(100, true)).toBe(4);
     expect(new DataView(one.bytes.buffer, one.bytes.byteOffset).getUint32(100, true)).toBe(1);
     // every segment: its words at P = 1 appear at P = 4 in order with the tiles re-spaced; the

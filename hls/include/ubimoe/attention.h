@@ -504,8 +504,10 @@ heads:
 
 // Stage 4: out = o / l (l >= 1: the max key contributes e^0). Per group: the rows' reciprocals on
 // one pipelined reciprocal unit, which also counts each row's place in out (group, lane: og, ol ->
-// rg[qp], rl[qp]), then the normalise pass, OUT_ROWS rows per cycle (two writes fit a BRAM's two
-// ports; a row's lane is a register, the lane dimension complete). It overlaps the next group's blocks.
+// rg[qp], rl[qp]), then the normalise pass, OUT_ROWS rows per cycle (consecutive rows, so each in
+// its own lane bank: a port of each, the other left to msa_block's proj, which reads out in the
+// same region call; one row with one lane, latency.ts attentionOutRows; a row's lane is a register,
+// the lane dimension complete). It overlaps the next group's blocks.
 template <class CFG>
 void attention_finish(unsigned h0, unsigned heads, hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
                       typename CFG::out_t out[CFG::ROW_GROUPS][CFG::LANES][CFG::DIM]) {

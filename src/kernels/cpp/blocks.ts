@@ -381,8 +381,8 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
         Math.ceil(s.tokens / s.keyBlock) * s.headDim,
         "key / value columns: a head's blocks",
       ),
-      k('OUT_ROWS', attentionOutRows(s.qParallel), 'output rows written per cycle'),
-      k('OUT_ROW_STEPS', attentionOutRowSteps(s.qParallel), 'steps per output column'),
+      k('OUT_ROWS', attentionOutRows(s.qParallel, s.lanes), 'output rows written per cycle (one per lane bank)'),
+      k('OUT_ROW_STEPS', attentionOutRowSteps(s.qParallel, s.lanes), 'steps per output column'),
       k(
         'BLOCK_MAX_CYCLES',
         attentionBlockMaxCycles(s.keyBlock),

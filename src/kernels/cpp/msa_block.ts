@@ -6,7 +6,7 @@ import type { ModelConfig, ModelDims } from '../../model/config.js';
 import type { MsaParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import type { Board } from '../../board/schema.js';
-import { msaBuffers, msaOGroupBanks, msaQkvCols, msaXCols } from '../buffers.js';
+import { msaBuffers, msaQkvCols, msaXCols } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
 import {
   attentionStruct,
@@ -159,7 +159,6 @@ export function templateContext(
       // the attention's reader reads KV_READS = as many columns of one row: attentionReaderPlan),
       // x by xCols (the AXI row reader/writer, LayerNorm1 (tile_in) and proj's drain (tile_out))
       sColBanks: params.tile_in,
-      oGroupBanks: msaOGroupBanks(params),
       // proj's first pass (the heads but the last) exists with more than one head
       projLead: dims.heads > 1,
       bColBanks: msaQkvCols(params),
