@@ -70,17 +70,10 @@ export function attentionSoftmaxSteps(qParallel: number, keyBlock: number, headD
   return Math.max(attentionExpChunks(qParallel, keyBlock, headDim) * (keyBlock + 1), LATENCY.ATTN_SOFTMAX_CARRY);
 }
 
-/** attention.h query loader: elements of a query row read per cycle from ONE bank (a BRAM's ports, dividing head_dim). */
-export function attentionQueryReads(headDim: number): number {
-  let r = Math.min(COST.BRAM_PORTS, headDim);
-  while (headDim % r !== 0) r--;
-  return r;
-}
-
 /** How attention.h's reader walks one head (per row: K/V reads, then query reads; the emissions beside them). */
 export interface AttentionReaderPlan {
-  kvReads: number; // KV_READS: key (and value) elements of a row read per cycle, one per qkv column bank
-  qReads: number; // Q_READS: query elements of a row read per cycle
+  kvReads: number; // KV_READS: key (or value) elements of a row read per cycle, one per qkv column bank
+  qReads: number; // Q_READS: query elements of a row read per cycle (as many)
   rows: number; // ROWS: key_blocks · key_block rows (zero past the last token)
   rowSteps: number; // ROW_STEPS: steps per row
   flushSteps: number; // FLUSH_STEPS: the steps after the last row (the last block's and group's columns leave)
@@ -88,9 +81,11 @@ export interface AttentionReaderPlan {
 }
 
 /**
- * attention.h `attention_reader`: per row, head_dim / KV_READS steps read the row's key and value
- * (KV_READS consecutive columns each: one per column bank of qkv, both through a bank's two ports),
- * then head_dim / Q_READS steps its query. A finished key block leaves (one column per cycle to
+ * attention.h `attention_reader`: per row, head_dim / KV_READS steps read the row's key, as many its
+ * value, then head_dim / Q_READS its query (KV_READS = Q_READS consecutive columns a step: one per
+ * column bank of qkv, through ONE port of the bank; the engine's drain may write the next head's
+ * columns through the other in the same cycle, and a row's key and value columns share banks
+ * whenever the banks divide head_dim). A finished key block leaves (one column per cycle to
  * the score and A·V FIFOs) over the following steps, as does a finished query group, so a row has
  * at least head_dim / key_block and head_dim / q_parallel steps (a block's or a group's columns
  * have left before the next one is complete). The last, partial query group (tokens not a
@@ -106,10 +101,10 @@ export function attentionReaderPlan(
 ): AttentionReaderPlan {
   let kvReads = Math.max(1, Math.min(qkvColBanks, headDim));
   while (headDim % kvReads !== 0) kvReads--;
-  const qReads = kvReads > 1 ? kvReads : attentionQueryReads(headDim);
+  const qReads = kvReads;
   const rows = Math.ceil(tokens / keyBlock) * keyBlock;
   const rowSteps = Math.max(
-    headDim / kvReads + headDim / qReads,
+    (2 * headDim) / kvReads + headDim / qReads,
     Math.ceil(headDim / keyBlock),
     Math.ceil(headDim / qParallel),
   );

@@ -251,8 +251,9 @@ export function cyclesTable(images: ImageCycles[], clockMhz: number): string {
   out.push(
     "stages: the kernels' UBIMOE_STAGE scopes at the resolved times (their FIFO waits included); ffn_block fc1, " +
       "fc2, gate_logits, expert_* run inside the engine's compute process; msa_block qkv_attention (the qkv " +
-      'passes beside the attention) and proj, ffn_block mlp/gate/experts and patch_embed linear hold whole ' +
-      'dataflow region calls',
+      "passes beside the attention of every head but the last), last_head (the last head's attention beside " +
+      "proj over the other heads' columns) and proj, ffn_block mlp/gate/experts and patch_embed linear hold " +
+      'whole dataflow region calls',
   );
   return out.join('\n') + '\n';
 }

@@ -29,8 +29,9 @@ describe('msa_block cost model', () => {
     // (trip − 1) · II + depth.
     // The reader, per head (latency.ts attentionReaderPlan): ROWS = KEY_BLOCKS · KEY_BLOCK rows
     // of ROW_STEPS steps, then FLUSH_STEPS. KV_READS = the largest divisor of HD <= the qkv column
-    // banks (tile_out), Q_READS the same (2, a BRAM's ports, when KV_READS is 1); ROW_STEPS = max(HD /
-    // KV_READS + HD / Q_READS, ceil(HD / KB), ceil(HD / Q_PAR)); the last, partial query group leaves
+    // banks (tile_out), Q_READS the same (one port of a bank: the engine's drain may use the
+    // other); ROW_STEPS = max(2 · HD / KV_READS + HD / Q_READS (the key, the value, the query),
+    // ceil(HD / KB), ceil(HD / Q_PAR)); the last, partial query group leaves
     // at max(N · ROW_STEPS, (N − partial) · ROW_STEPS + HD), and FLUSH_STEPS = max(HD, that + HD −
     // ROWS · ROW_STEPS).
     // Per key block: the score, softmax and A·V loops are ONE flattened pipeline each, so a block
@@ -44,17 +45,18 @@ describe('msa_block cost model', () => {
     // normalise beyond the last A·V pass + its depth).
     // micro: 17 tokens, 2 heads of 16, 4 × 8: 3 key blocks, 5 groups. EXP_UNITS: the A·V block is
     // 16 steps, floor(16 / 9) = 1 chunk (one row's KB + 1 = 9 steps): 4 units (one per row).
-    //   reader: tile_out 8 -> KV_READS = Q_READS = 8; ROWS 24; ROW_STEPS max(2 + 2, 2, 4) = 4; 17 % 4 =
-    //   1 row in the last group: it leaves at max(68, 16 · 4 + 16 = 80), FLUSH_STEPS max(16, 80 + 16
-    //   − 96) = 16: 24 × 4 + 16 = 112 per head;
+    //   reader: tile_out 8 -> KV_READS = Q_READS = 8; ROWS 24; ROW_STEPS max(2 + 2 + 2, 2, 4) = 6;
+    //   17 % 4 = 1 row in the last group: it leaves at max(102, 16 · 6 + 16 = 112), FLUSH_STEPS
+    //   max(16, 112 + 16 − 144) = 16: 24 × 6 + 16 = 160 per head (the first group ready then too:
+    //   max(144, 8 · 6 + 2 · 16) + 16);
     //   score 16 steps (24 to the first block out), softmax 9 (8 + 4 + 15 = 27), A·V 16 (23):
     //   pace 16 (27 before the flattening: the softmax's block max and depth paid per block);
-    //   finish 11 + 36 = 47; group max(3 × 16 = 48, 47) = 48; a head's groups 240 > 112
-    //   112 + 4 × 48 + 1 × 240 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 641
-    expect(attentionCycles(P, dimsOf('micro'))).toBe(641);
+    //   finish 11 + 36 = 47; group max(3 × 16 = 48, 47) = 48; a head's groups 240 > 160
+    //   160 + 4 × 48 + 1 × 240 + (3 + 24 + 27 + 23 + 2 = 79) + (36 − 23 + 5 = 18) = 689
+    expect(attentionCycles(P, dimsOf('micro'))).toBe(689);
     // m3vit-tiny: 129 tokens, 3 heads of 64, 4 × 8: 17 key blocks, 33 groups. EXP_UNITS: floor(64 /
     // 9) = 7 chunks -> ceil(4 / 7) = 1 unit, 4 chunks: SM_STEPS 36.
-    //   reader: tile_out 16 -> KV_READS = Q_READS = 16; ROWS 136; ROW_STEPS max(4 + 4, 8, 16) = 16;
+    //   reader: tile_out 16 -> KV_READS = Q_READS = 16; ROWS 136; ROW_STEPS max(4 + 4 + 4, 8, 16) = 16;
     //   129 % 4 = 1: the last group leaves at max(2064, 128 · 16 + 64 = 2112), FLUSH_STEPS max(64,
     //   2112 + 64 − 2176) = 64: 136 × 16 + 64 = 2240 per head (one element a cycle: 13152);
     //   score 64 steps (72 to the first block out), softmax 36 (35 + 4 + 15 = 54), A·V 64 (71):
@@ -65,20 +67,20 @@ describe('msa_block cost model', () => {
   });
 
   test("the attention reader's plan: reads per cycle from qkv's column banks, steps per row, flush", () => {
-    // m3vit-tiny head dim 64. One column bank (tile_out 1): K and V one element a cycle, the query
-    // two (a BRAM's ports): 64 + 32 = 96 steps a row (the reader before issue 14: every design)
+    // m3vit-tiny head dim 64. One column bank (tile_out 1): the key, the value and the query one
+    // element a cycle each (one port of the bank): 192 steps a row
     expect(attentionReaderPlan(129, 64, 4, 8, 1)).toEqual({
       kvReads: 1,
-      qReads: 2,
+      qReads: 1,
       rows: 136,
-      rowSteps: 96,
-      flushSteps: 64, // the last group (1 row) leaves at step max(129 · 96, 128 · 96 + 64) = 12384: flush max(64, 12384 + 64 − 13056)
-      headSteps: 136 * 96 + 64,
+      rowSteps: 192,
+      flushSteps: 64, // the last group (1 row) leaves at step max(129 · 192, 128 · 192 + 64) = 24768: flush max(64, 24768 + 64 − 26112)
+      headSteps: 136 * 192 + 64,
     });
-    // tile_out 24 (not a divisor of 64): 16 columns a cycle; 4 + 4 = 8 steps, but a 4-row group
-    // needs 16 steps to leave
+    // tile_out 24 (not a divisor of 64): 16 columns a cycle; 4 + 4 + 4 = 12 steps, but a 4-row
+    // group needs 16 steps to leave
     expect(attentionReaderPlan(129, 64, 4, 8, 24)).toMatchObject({ kvReads: 16, qReads: 16, rowSteps: 16 });
-    // 32 banks, 8-row groups, one block of 129 keys: 2 + 2 = 4 steps a row, 64 / 8 = 8 for a
+    // 32 banks, 8-row groups, one block of 129 keys: 2 + 2 + 2 = 6 steps a row, 64 / 8 = 8 for a
     // group. The last group (129 % 8 = 1 row) waits for the group before it, which leaves from
     // row 128 (step 1024) for 64 steps: it leaves at 1088 and is gone at 1152; the rows end at
     // 129 · 8 = 1032, so the flush is 1152 − 1032 = 120 steps (more than the block's 64)
@@ -90,8 +92,8 @@ describe('msa_block cost model', () => {
       flushSteps: 120,
       headSteps: 129 * 8 + 120,
     });
-    // 16-key blocks with 32 banks: a block needs 64 / 16 = 4 steps a row to leave, the reads 2 + 2
-    expect(attentionReaderPlan(129, 64, 16, 16, 32).rowSteps).toBe(4);
+    // 16-key blocks with 32 banks: a block needs 64 / 16 = 4 steps a row to leave, the reads 2 + 2 + 2
+    expect(attentionReaderPlan(129, 64, 16, 16, 32).rowSteps).toBe(6);
   });
 
   test('exp units: the fewest that keep the softmax of a key block within the A·V pass', () => {
@@ -117,15 +119,15 @@ describe('msa_block cost model', () => {
   });
 
   test('attention with heads ready later: head h starts once its qkv pass has drained', () => {
-    // micro, P (as above): reader head 112 = firstGroupReady, 5 groups at 48, a head's groups 240,
-    // fill + tail 97. Heads ready at 375 and 699: head 0's groups end 375 + 112 + 4 × 48 = 679;
-    // head 1's reader starts at 699 (the reader is free from 487): its groups end at max(679 +
-    // 240, 699 + 304) = 1003; + 97 = 1100
-    expect(attentionCycles(P, dimsOf('micro'), [375, 699])).toBe(1100);
-    // a head ready late enough sets the end alone: head 1 at 2000 -> 2000 + 304 + 97
-    expect(attentionCycles(P, dimsOf('micro'), [375, 2000])).toBe(2401);
-    // every head ready at 0: the attention alone (641 above)
-    expect(attentionCycles(P, dimsOf('micro'), [0, 0])).toBe(641);
+    // micro, P (as above): reader head 160 = firstGroupReady, 5 groups at 48, a head's groups 240,
+    // fill + tail 97. Heads ready at 375 and 699: head 0's groups end 375 + 160 + 4 × 48 = 727;
+    // head 1's reader starts at 699 (the reader is free from 535): its groups end at max(727 +
+    // 240, 699 + 352) = 1051; + 97 = 1148
+    expect(attentionCycles(P, dimsOf('micro'), [375, 699])).toBe(1148);
+    // a head ready late enough sets the end alone: head 1 at 2000 -> 2000 + 352 + 97
+    expect(attentionCycles(P, dimsOf('micro'), [375, 2000])).toBe(2449);
+    // every head ready at 0: the attention alone (689 above)
+    expect(attentionCycles(P, dimsOf('micro'), [0, 0])).toBe(689);
   });
 
   test('hand count: micro block (17 tokens, D 32), linear 8 × 8 × 2 lanes, attention 4 × 8', () => {
@@ -142,17 +144,17 @@ describe('msa_block cost model', () => {
     // the drain-only run 9; the merged loop's depth 14 once -> 239: 374. Head 1: its fetch (135)
     // behind head 0's tail (3 tiles ahead × 9 + drain 9 + depth 14 = 50): 85 + 239 = 324. Tokens
     // (one FIFO hop later): 375, 699. This call's attention runs every head but the last: head 0's
-    // groups end 375 + 112 + 4 × 48 = 679; + fill and tail 97 = 776, after the engine (698)
-    expect(c.parts.qkv_attention).toBe(776);
+    // groups end 375 + 160 + 4 × 48 = 727; + fill and tail 97 = 824, after the engine (698)
+    expect(c.parts.qkv_attention).toBe(824);
     // the second call: the last head's attention (its token at the call's start, read a cycle
-    // later: 1 + 112 + 4 × 48 + 97 = 402) beside proj over head 0's columns of o (16 -> 32, its
+    // later: 1 + 160 + 4 × 48 + 97 = 450) beside proj over head 0's columns of o (16 -> 32, its
     // own fetch: zero biases 1 word, 64 B -> 64 + 2, + 64 + first tile 4 = 134; 4 out tiles of 2 in
     // tiles × 9 groups = 18 MAC iterations: 18 + 3 × 18 + the drain-only run 9 + depth 14 = 95: 229)
-    expect(c.parts.last_head).toBe(402);
+    expect(c.parts.last_head).toBe(450);
     // the third: proj over the last head's columns (16 -> 32, with the bias: the same 229); it
     // drains into x (the residual add), then write_rows x: 64 + 68 = 132
     expect(c.parts.proj).toBe(229 + 132);
-    expect(c.cycles).toBe(300 + 209 + 776 + 402 + 361);
+    expect(c.cycles).toBe(300 + 209 + 824 + 450 + 361);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -163,15 +165,15 @@ describe('msa_block cost model', () => {
     // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). Head 0: biases 67 + the
     // tiles' burst 64 + tile 8 = 139; per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations
     // beside them); 6 out tiles = 108, + the drain-only run 9 + the depth 14 = 131: 270. Head 1:
-    // 139 − tail 50 = 89 + 131 = 220. Tokens at 271, 491: head 0's groups end 271 + 112 + 192 =
-    // 575; + 97 (head 1 runs in the second call)
-    expect(c.parts.qkv_attention).toBe(672);
-    // the last head's attention 402 beside proj over head 0's columns (16 -> 32: 66 + 64 + 8 = 138,
+    // 139 − tail 50 = 89 + 131 = 220. Tokens at 271, 491: head 0's groups end 271 + 160 + 192 =
+    // 623; + 97 (head 1 runs in the second call)
+    expect(c.parts.qkv_attention).toBe(720);
+    // the last head's attention 450 beside proj over head 0's columns (16 -> 32: 66 + 64 + 8 = 138,
     // 4 out tiles of 1 in tile × 9 = 9 iterations: 9 + 3 × 9 + 9 + 14 = 59: 197)
-    expect(c.parts.last_head).toBe(402);
+    expect(c.parts.last_head).toBe(450);
     // proj over the last head's columns: 197; write x 132
     expect(c.parts.proj).toBe(197 + 132);
-    expect(c.cycles).toBe(300 + 175 + 672 + 402 + 329);
+    expect(c.cycles).toBe(300 + 175 + 720 + 450 + 329);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {

@@ -91,9 +91,10 @@ struct oacc_col {
 
 // Stage 0: the only reader of qkv. Per head, row after row (ROWS = KEY_BLOCKS · KEY_BLOCK rows,
 // zero past the last token), one flattened II=1 loop of ROW_STEPS steps per row: first the row's
-// key and value, KV_READS columns each per cycle (one per column bank of qkv, K and V through a
-// bank's two ports), into the block buffer of its parity, lane kb; then the row's query, Q_READS
-// elements per cycle, into the group buffer, lane qp. Beside the reads, a finished key block's
+// key, then its value, KV_READS columns per cycle (one per column bank of qkv, through one port of
+// the bank: the engine's drain may write through the other), into the block buffers of its parity,
+// lane kb; then the row's query, Q_READS (= KV_READS) elements per cycle, into the group buffer,
+// lane qp. Beside the reads, a finished key block's
 // columns leave for the score and A·V stages (one column a cycle, over the following steps) and a
 // finished query group's columns for the score stage; the last, partial group waits for the one
 // before it. FLUSH_STEPS after the last row let the last block and group leave. ROW_STEPS is at
@@ -117,7 +118,7 @@ void attention_reader(unsigned h0, unsigned heads, hls::stream<unsigned, CFG::HE
   const unsigned row_steps = CFG::ROW_STEPS, flush_steps = CFG::FLUSH_STEPS;
   const unsigned L = CFG::LANES;
   static_assert(HD % KR == 0 && HD % QR == 0, "the reads per cycle divide the head dim");
-  static_assert(KV_STEPS + Q_STEPS <= CFG::ROW_STEPS && CFG::ROW_STEPS * KB >= HD && CFG::ROW_STEPS * QP >= HD,
+  static_assert(2 * KV_STEPS + Q_STEPS <= CFG::ROW_STEPS && CFG::ROW_STEPS * KB >= HD && CFG::ROW_STEPS * QP >= HD,
                 "a row has its reads, and a block's or a group's columns leave before the next is complete");
   static_assert(CFG::FLUSH_STEPS >= HD, "the last block leaves in the flush steps");
   // [parity][column / KV_READS][column % KV_READS][key]: a row's KV_READS columns are static banks
@@ -174,16 +175,23 @@ heads:
             }
           }
         }
+        // one port of each qkv column bank a step (the engine's drain may write the next head's
+        // columns through the other): the key's columns, then the value's (the same banks), then
+        // the query's
         if (row && j < KV_STEPS) {
           for (unsigned r = 0; r < KR; r++) {
 #pragma HLS UNROLL
-            const unsigned c = j * KR + r;
-            kbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][hk + c] : qkv_t(0);
-            vbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][hv + c] : qkv_t(0);
+            kbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][hk + j * KR + r] : qkv_t(0);
           }
-        } else if (row && valid && j < KV_STEPS + Q_STEPS) {
+        } else if (row && j < 2 * KV_STEPS) {
+          const unsigned jv = j - KV_STEPS;
+          for (unsigned r = 0; r < KR; r++) {
+#pragma HLS UNROLL
+            vbuf[kpar][jv][r][kb] = valid ? qkv[tg][tl][hv + jv * KR + r] : qkv_t(0);
+          }
+        } else if (row && valid && j < 2 * KV_STEPS + Q_STEPS) {
           // rows past the end of the last group repeat the last row (computed and ignored)
-          const unsigned d0 = (j - KV_STEPS) * QR;
+          const unsigned d0 = (j - 2 * KV_STEPS) * QR;
           for (unsigned r = 0; r < QR; r++) {
 #pragma HLS UNROLL
             const qkv_t x = qkv[tg][tl][hq + d0 + r];
