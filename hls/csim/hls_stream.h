@@ -106,6 +106,13 @@ template <typename T, int DEPTH = 0> class stream {
   // of its dataflow region, where a consumer would read stale elements (Vitis's csim only warns).
   ~stream() {
     if (fifo_.empty()) return;
+#ifdef UBIMOE_TIMED_CSIM
+    // in a timed region call: reported when the call ends (after its deadlock check)
+    if (::ubimoe_csim::timing::hot.cur && timing_.serial == ::ubimoe_csim::timing::hot.serial) {
+      ::ubimoe_csim::timing::note_leftover(stats_->name.c_str(), fifo_.size());
+      return;
+    }
+#endif
     std::fprintf(stderr,
                  "ubimoe csim: hls::stream '%s': %u element(s) left when it went out of scope (the hardware "
                  "would keep them for the region's next call; a producer wrote more than its consumer read)\n",

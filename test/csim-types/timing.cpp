@@ -16,8 +16,8 @@
 //
 // No argument: every scenario that completes; prints "data ..." lines, then (timed) the checks
 // and the JSON report. Arguments (timed build): "deadlock1", "deadlock7", "deadlock_big",
-// "seq_deadlock", "unread", "outside", "two_writers": a deadlock / misuse, reported on stderr
-// with exit status 1.
+// "seq_deadlock", "unread", "outside", "two_writers", "leftover": a deadlock / misuse / a stream left
+// holding data, reported on stderr with exit status 1.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -488,6 +488,33 @@ static void unread_region(bool two_writers, long long &out) {
   early_consumer(s, out);
 }
 
+// A token left over: 3 values into a depth-4 FIFO, 2 read (no deadlock; the hardware would keep
+// the third for the region's next call).
+static void token_producer(hls::stream<int, 4> &s) {
+  UBIMOE_PROCESS("token_producer");
+  for (int i = 0; i < 3; i++) s.write(i);
+}
+
+static void token_consumer(hls::stream<int, 4> &s, long long &out) {
+  UBIMOE_PROCESS("token_consumer");
+  out = s.read();
+  out += s.read();
+}
+
+static void tokens_region(long long &out) {
+  UBIMOE_DATAFLOW_REGION("tokens");
+  hls::stream<int, 4> s("tokens_ready");
+  token_producer(s);
+  token_consumer(s, out);
+}
+
+static long long leftover_kernel() {
+  UBIMOE_KERNEL("leftover_kernel");
+  long long v = 0;
+  tokens_region(v);
+  return v;
+}
+
 static long long unread_kernel(bool two_writers) {
   UBIMOE_KERNEL("unread_kernel");
   long long v = 0;
@@ -506,6 +533,7 @@ static int run(int argc, char **argv) {
   else if (mode == "outside") std::printf("data outside %lld\n", outside_kernel());
   else if (mode == "unread") std::printf("data unread %lld\n", unread_kernel(false));
   else if (mode == "two_writers") std::printf("data two_writers %lld\n", unread_kernel(true));
+  else if (mode == "leftover") std::printf("data leftover %lld\n", leftover_kernel());
   if (!mode.empty()) return 0;
 
 #ifdef UBIMOE_TIMED_CSIM

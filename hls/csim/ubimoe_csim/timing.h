@@ -111,6 +111,7 @@ struct engine {
   call_report call;
   std::vector<image_report> images;
   bool image_open = false;
+  std::string leftover;  // a stream of the innermost region call went out of scope holding data
 
   process *new_process(const char *name, region *r) {
     process *p;
@@ -170,6 +171,7 @@ struct engine {
     hot.cur = nullptr;
     hot.serial = 0;
     in_call = false;
+    leftover.clear();
   }
 };
 
@@ -623,6 +625,16 @@ class kernel_scope {
 
 // UBIMOE_DATAFLOW_REGION: a dataflow function's call. Its processes start together at the
 // caller's time; it ends when the last one ends; the caller's clock continues from there.
+// An hls::stream of the live region call went out of scope holding `n` elements (hls_stream.h):
+// reported when the region call ends, after its deadlock check, which explains more.
+inline void note_leftover(const char *stream, unsigned long n) {
+  engine &e = eng();
+  if (!e.leftover.empty() || e.stack.empty()) return;
+  e.leftover = "hls::stream " + quoted(stream) + " holds " + std::to_string(n) +
+               " element(s) at the end of a call of dataflow region " + quoted(e.stack.back()->name) +
+               " (the hardware would keep them for the region's next call; a producer wrote more than its consumer read)";
+}
+
 class region_scope {
  public:
   explicit region_scope(const char *name) : parent_(hot.cur), unwinding_(std::uncaught_exceptions()) {
@@ -641,13 +653,17 @@ class region_scope {
     engine &e = eng();
     if (std::uncaught_exceptions() > unwinding_) {
       if (!e.stack.empty() && e.stack.back()->parent == parent_) e.pop_region();
+      e.leftover.clear();
       return;
     }
     region *r = e.stack.back();
     region_stats *out = e.in_call ? &detail::by_name(e.call.regions, r->name) : nullptr;
     const resolution res = resolve(*r, e.cfg, out, e.in_call ? &e.call.stages : nullptr);
     e.pop_region();  // the parent's clock runs again
-    if (!res.error.empty()) fail(res.error);
+    std::string left;
+    left.swap(e.leftover);
+    if (!res.error.empty()) fail(res.error);  // a deadlock first: it explains what was left
+    if (!left.empty()) fail(left);
     parent_->now += res.span;
   }
   region_scope(const region_scope &) = delete;
