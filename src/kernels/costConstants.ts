@@ -5,8 +5,8 @@
  * W16A32, 200 MHz, linear 16×16 with ONE token lane on the attention side and 3 on the FFN side
  * (as UbiMoE's public code runs them), attention 4 × 8, 256-bit AXI: 316.1K LUT, 385.9K FF).
  * Only the LUT/FF-per-MAC constants below were fitted to it (see LUT_PER_MAC / FF_PER_MAC). DSP
- * counts are structural (operand widths and the DSP primitive), never fitted: 3208 for that point,
- * 6.0% under the published 3413 (3368 before ubimoe's streaming LayerNorm took a 256-bit word's 8
+ * counts are structural (operand widths and the DSP primitive), never fitted: 3205 for that point,
+ * 6.1% under the published 3413 (3368 before ubimoe's streaming LayerNorm took a 256-bit word's 8
  * activations a cycle instead of tile_in's 16). Cycle counts come from loop trip counts and documented pipeline
  * depths, not fitted to the published 10.33 ms, which is most likely 1 / throughput (MSA and FFN
  * of successive images overlapped), not one image's latency; it compares with the model's
