@@ -133,6 +133,7 @@ int main() {
   plan[0].w_off = 0, plan[0].bias_off = (OUT / 16) * (IN / 8) * 4, plan[0].in_tiles = IN / 8, plan[0].out_tiles = OUT / 16;
   plan[0].rows = ROWS, plan[0].expert = 0, plan[0].tag = 0, plan[0].gelu = false;
   plan[0].from_b = false, plan[0].to_r = false, plan[0].scatter = false, plan[0].shift = 0;
+  plan[0].from_s2 = false, plan[0].in_tile0 = 0, plan[0].out_tile0 = 0;
   plan[1] = plan[0];
   plan[1].w_off = words0, plan[1].bias_off = (out1 / 16) * (in1 / 8) * 4, plan[1].in_tiles = in1 / 8;
   plan[1].out_tiles = out1 / 16, plan[1].rows = n1, plan[1].to_r = true, plan[1].scatter = true;
