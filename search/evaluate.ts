@@ -8,7 +8,7 @@ import { PRECISIONS } from '../src/design/design.js';
 import * as ffn from '../src/kernels/ffn_block.js';
 import * as msa from '../src/kernels/msa_block.js';
 import * as patch from '../src/kernels/patch_embed.js';
-import type { FfnParams, MsaParams, PatchEmbedParams } from '../src/kernels/params.js';
+import { kernelShared, type FfnParams, type MsaParams, type PatchEmbedParams } from '../src/kernels/params.js';
 import type { Precision, SharedParams } from '../src/kernels/types.js';
 import type { ModelDims } from '../src/model/config.js';
 import { Scorer, type KernelCost, type Scored } from './objective.js';
@@ -99,7 +99,7 @@ export class Evaluator {
     // kernel costs are cached by the mixed-radix number of the genes they depend on (exact below 2^53)
     if (space.size > Number.MAX_SAFE_INTEGER)
       throw new Error(`search space of ${space.size} designs is too large to index`);
-    const sharedShape = ['clock_mhz', 'axi_width_bits', 'stream_depth', 'weight_ports'];
+    const sharedShape = ['clock_mhz', 'axi_width_bits', 'stream_depth'];
     const forKernel = (k: KernelName) =>
       strides(
         (name, kernel) =>
@@ -132,12 +132,11 @@ export class Evaluator {
     );
   }
 
-  shared(c: Pick<Candidate, 'clockMhz' | 'axiWidthBits' | 'streamDepth' | 'weightPorts'>): SharedParams {
+  shared(c: Pick<Candidate, 'clockMhz' | 'axiWidthBits' | 'streamDepth'>): SharedParams {
     return {
       clockMhz: c.clockMhz,
       axiWidthBits: c.axiWidthBits,
       streamDepth: c.streamDepth,
-      weightPorts: c.weightPorts,
       precision: this.precision,
     };
   }
@@ -176,7 +175,7 @@ export class Evaluator {
   ): KernelCost {
     const slrs = cuSlrs(first, units, this.nSlr);
     const figs = slrs.map((s) => this.kernelFigure(kernel, params, shared, s));
-    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + (shared.weightPorts ?? 1) };
+    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + (kernelShared(shared, params).weightPorts ?? 1) };
   }
 
   /** Like kernelCost, without filling the cache (the exhaustive search costs millions once each). */
@@ -202,7 +201,7 @@ export class Evaluator {
         bySlr.set(s, (c = kernelCycles(kernel, params, dims, shared, board, s, this.opts.routing)));
       return c;
     });
-    return { cycles, slrs, resources, ports: 1 + (shared.weightPorts ?? 1) };
+    return { cycles, slrs, resources, ports: 1 + (kernelShared(shared, params).weightPorts ?? 1) };
   }
 
   scoreCandidate(c: Candidate): Scored {

@@ -66,8 +66,11 @@ export function describeCandidate(c: Candidate): string {
   const k = c.kernels;
   const m = k.msa_block;
   const f = k.ffn_block;
+  // weight ports: one figure when every kernel has the same, else patch_embed/msa_block/ffn_block
+  const ports = [k.patch_embed, m, f].map((p) => p.weight_ports ?? 1);
+  const w = ports.every((p) => p === ports[0]) ? `${ports[0]}` : ports.join('/');
   return (
-    `${c.clockMhz}MHz axi${c.axiWidthBits} w${c.weightPorts} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}` +
+    `${c.clockMhz}MHz axi${c.axiWidthBits} w${w} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}` +
     ` msa ${m.tile_in}x${m.tile_out}x${m.token_lanes} attn ${m.q_parallel}x${m.key_block}` +
     ` ffn ${f.tile_in}x${f.tile_out}x${f.token_lanes}`
   );
@@ -87,7 +90,6 @@ export function candidateDesignFile(
     clock_mhz: c.clockMhz,
     axi_width_bits: c.axiWidthBits,
     stream_depth: c.streamDepth,
-    weight_ports: c.weightPorts,
     precision: opts.precision ?? 'w16a32',
     kernels: c.kernels,
     ...(multiSlr ? { placement: c.placement } : {}),
@@ -112,7 +114,6 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
       clockMhz: c.clockMhz,
       axiWidthBits: c.axiWidthBits,
       streamDepth: c.streamDepth,
-      weightPorts: c.weightPorts,
       precision: PRECISIONS[opts.precision ?? 'w16a32'],
     },
     kernels: c.kernels,

@@ -25,8 +25,8 @@ export interface Candidate {
   clockMhz: number;
   axiWidthBits: number;
   streamDepth: number;
-  weightPorts: number;
-  kernels: KernelParams;
+  kernels: KernelParams; // each with its weight_ports
+
   placement: Placement;
   computeUnits: ComputeUnits;
 }
@@ -36,7 +36,7 @@ export interface SpaceOptions {
   clockMhz?: number; // fix the clock
   axiWidthBits?: number; // fix the AXI width
   streamDepth?: number; // fix the stream depth
-  weightPorts?: number; // fix the weight ports
+  weightPorts?: number; // fix every kernel's weight ports
   maxComputeUnits?: number; // replication searched for the throughput objective (default 4)
 }
 
@@ -127,7 +127,9 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
     throw new UserError(
       `--weight-ports ${opts.weightPorts}: board ${board.name} allows ${boardWeightPorts(board).join(', ')}`,
     );
-  add('weight_ports', 'shared', opts.weightPorts !== undefined ? [opts.weightPorts] : boardWeightPorts(board));
+  // each kernel its own weight ports: the weight-bound experts may want more than the others
+  for (const k of ['patch_embed', 'msa_block', 'ffn_block'] as const)
+    add(`kernels.${k}.weight_ports`, k, opts.weightPorts !== undefined ? [opts.weightPorts] : boardWeightPorts(board));
   for (const [name, values] of Object.entries(legalKernelValues(dims)))
     add(name, name.split('.')[1] as KernelOfGene, values);
   const nSlr = slrCount(board);
@@ -145,11 +147,11 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
     clockMhz: get(genome, 'clock_mhz'),
     axiWidthBits: get(genome, 'axi_width_bits'),
     streamDepth: get(genome, 'stream_depth'),
-    weightPorts: get(genome, 'weight_ports'),
     kernels: {
       patch_embed: {
         tile_in: get(genome, 'kernels.patch_embed.tile_in'),
         tile_out: get(genome, 'kernels.patch_embed.tile_out'),
+        weight_ports: get(genome, 'kernels.patch_embed.weight_ports'),
       },
       msa_block: {
         tile_in: get(genome, 'kernels.msa_block.tile_in'),
@@ -157,11 +159,13 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
         token_lanes: get(genome, 'kernels.msa_block.token_lanes'),
         q_parallel: get(genome, 'kernels.msa_block.q_parallel'),
         key_block: get(genome, 'kernels.msa_block.key_block'),
+        weight_ports: get(genome, 'kernels.msa_block.weight_ports'),
       },
       ffn_block: {
         tile_in: get(genome, 'kernels.ffn_block.tile_in'),
         tile_out: get(genome, 'kernels.ffn_block.tile_out'),
         token_lanes: get(genome, 'kernels.ffn_block.token_lanes'),
+        weight_ports: get(genome, 'kernels.ffn_block.weight_ports'),
       },
     },
     placement: {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { loadBoard } from '../board/load.js';
 import { RESOURCE_KEYS, type Resources } from '../board/schema.js';
-import { defaultDesignFile, loadDesign, resolveDesign, type Design } from '../design/design.js';
+import { defaultDesignFile, loadDesign, resolveDesign, weightPortsText, type Design } from '../design/design.js';
 import { boardCalibration } from '../toolchain/calibration.js';
 import {
   checkRouting,
@@ -59,8 +59,7 @@ const resCells = (r: Resources) => RESOURCE_KEYS.map((k) => int(r[k]));
 export function formatEstimate(d: Design, e: DesignEstimate): string {
   const ms = (c: number) => (c / (e.clockMhz * 1e3)).toFixed(3);
   const multi = e.slrs.length > 1;
-  const ports = d.shared.weightPorts ?? 1;
-  let out = `ubimoe estimate: ${d.model.name} on ${d.board.name} at ${e.clockMhz} MHz, AXI ${d.shared.axiWidthBits}-bit, ${ports} weight port${ports > 1 ? 's' : ''} per kernel — every figure is PREDICTED by the cost model (docs/cost-model.md), not measured\n\n`;
+  let out = `ubimoe estimate: ${d.model.name} on ${d.board.name} at ${e.clockMhz} MHz, AXI ${d.shared.axiWidthBits}-bit, ${weightPortsText(d)} — every figure is PREDICTED by the cost model (docs/cost-model.md), not measured\n\n`;
   const head = [
     'per kernel (predicted)',
     'calls',

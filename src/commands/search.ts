@@ -103,7 +103,7 @@ export function registerSearch(program: Command): void {
     .option('--axi-width <bits>', `fix the AXI width (${AXI_WIDTHS.join(', ')})`)
     .option(
       '--weight-ports <n>',
-      "fix the weight ports per kernel (1, 2 or 4; at most the channels of the board's kernel memory)",
+      "fix every kernel's weight ports (1, 2 or 4; at most the channels of the board's kernel memory); by default the search picks each kernel's",
     )
     .option('--stream-depth <n>', `fix the stream depth (${STREAM_DEPTHS.join(', ')})`)
     .option(

@@ -10,7 +10,7 @@ import { loadBoard } from '../board/load.js';
 import type { Board } from '../board/schema.js';
 import { msPerImageNote, predictedMsPerImage, publishedFor } from '../report/published.js';
 import { accuracyJson, compareTokens, expertAgreement, type Accuracy } from '../toolchain/accuracy.js';
-import { resolveDesign, type Design } from '../design/design.js';
+import { resolveDesign, weightPortsText, type Design } from '../design/design.js';
 import { estimateDesign, estimateJson, type DesignEstimate } from '../design/estimate.js';
 import { Accelerator } from '../driver/accelerator.js';
 import { generateProject } from '../generate/project.js';
@@ -258,7 +258,7 @@ export function demoSummary(r: DemoResult): string {
   const k = r.design.kernels;
   const lines = [
     '',
-    `design for ${r.board.name} (${r.board.part}), ${r.model.name}, ${r.design.shared.clockMhz} MHz, AXI ${r.design.shared.axiWidthBits}-bit, ${weightPortsText(r.design.shared.weightPorts ?? 1)}:`,
+    `design for ${r.board.name} (${r.board.part}), ${r.model.name}, ${r.design.shared.clockMhz} MHz, AXI ${r.design.shared.axiWidthBits}-bit, ${weightPortsText(r.design)}:`,
     `  msa_block ${k.msa_block.tile_in}x${k.msa_block.tile_out} tile x ${k.msa_block.token_lanes} lanes, attention ${k.msa_block.q_parallel} rows x ${k.msa_block.key_block} keys;` +
       ` ffn_block ${k.ffn_block.tile_in}x${k.ffn_block.tile_out} x ${k.ffn_block.token_lanes} lanes; patch_embed ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}`,
     `predicted (cost model, not measured): ${e.latencyMs.toFixed(2)} ms/image, ${e.imagesPerSecond.toFixed(1)} images/s, ${e.gops.toFixed(1)} GOPS`,
@@ -288,7 +288,3 @@ export function demoSummary(r: DemoResult): string {
   return lines.join('\n') + '\n';
 }
 
-/** "1 weight port" / "2 weight ports" (per kernel). */
-function weightPortsText(ports: number): string {
-  return `${ports} weight port${ports > 1 ? 's' : ''}`;
-}

@@ -1,7 +1,7 @@
 import { loadBoard, validateBoard } from '../board/load.js';
 import type { Board } from '../board/schema.js';
 import { loadModel, modelDims, validateModel, type ModelConfig, type ModelDims } from '../model/config.js';
-import type { FfnParams, MsaParams, PatchEmbedParams } from '../kernels/params.js';
+import { KERNEL_NAMES, type FfnParams, type KernelName, type MsaParams, type PatchEmbedParams } from '../kernels/params.js';
 import type { Precision, SharedParams } from '../kernels/types.js';
 import { parseWith, readYaml } from '../util/yamlfile.js';
 import { designFileSchema, type DesignFile, type DesignFileInput } from './schema.js';
@@ -57,6 +57,27 @@ function resolveModel(m: DesignFile['model'], what: string): ModelConfig {
 }
 function resolveBoard(b: DesignFile['board'], what: string): Board {
   return typeof b === 'string' ? loadBoard(b) : validateBoard(b, `${what}: board`);
+}
+
+/**
+ * The weight ports of one kernel: its own `kernels.<k>.weight_ports`, else the design's
+ * `weight_ports` (1 when absent).
+ */
+export function kernelWeightPorts(design: Pick<Design, 'shared' | 'kernels'>, kernel: KernelName): number {
+  return design.kernels[kernel].weight_ports ?? design.shared.weightPorts ?? 1;
+}
+
+/** Each kernel's weight ports. */
+export function designWeightPorts(design: Pick<Design, 'shared' | 'kernels'>): Record<KernelName, number> {
+  return Object.fromEntries(KERNEL_NAMES.map((k) => [k, kernelWeightPorts(design, k)])) as Record<KernelName, number>;
+}
+
+/** "2 weight ports per kernel", or each kernel's when they differ ("weight ports: patch_embed 1, ..."). */
+export function weightPortsText(design: Pick<Design, 'shared' | 'kernels'>): string {
+  const ports = designWeightPorts(design);
+  const p = ports.patch_embed;
+  if (KERNEL_NAMES.every((k) => ports[k] === p)) return `${p} weight port${p > 1 ? 's' : ''} per kernel`;
+  return `weight ports: ${KERNEL_NAMES.map((k) => `${k} ${ports[k]}`).join(', ')}`;
 }
 
 /** Builds a Design from a design-file object (validated). `what` names the source in errors. */

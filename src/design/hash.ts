@@ -10,8 +10,9 @@ import type { Design } from './design.js';
 // 2: the MoE gates as tiled linear layers on the engine; 3: the weight port count in the header
 // (word 100), segments and tiles padded to whole multiples of it; 4: msa_block's qkv as one layer
 // per head (D -> 3·head_dim: the head's q, k and v rows); 5: msa_block's proj as two layers split
-// by the heads they read (proj.lead: heads 0 .. H − 2's columns; proj.last: the last head's, the bias)
-export const WEIGHTS_FORMAT_VERSION = 5;
+// by the heads they read (proj.lead: heads 0 .. H − 2's columns; proj.last: the last head's, the bias);
+// 6: weight ports per region (kernels.<k>.weight_ports): byte r of word 100 is region r's
+export const WEIGHTS_FORMAT_VERSION = 6;
 
 /** JSON with object keys sorted at every level (a canonical form to hash). */
 export function canonicalJson(value: unknown): string {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WEIGHT_SCALES } from '../kernels/types.js';
-import { ffnParamsSchema, msaParamsSchema, patchEmbedParamsSchema } from '../kernels/params.js';
+import { ffnParamsSchema, msaParamsSchema, patchEmbedParamsSchema, weightPortsSchema } from '../kernels/params.js';
 
 const posInt = z.number().int('must be an integer').positive('must be a positive integer');
 const fixedType = z
@@ -11,8 +11,7 @@ const fixedType = z
   .strict()
   .refine((t) => t.int <= t.width, 'int must be <= width');
 
-/** The weight port counts the kernels are written for (the helpers in ubimoe/common.h take 4 pointers). */
-export const WEIGHT_PORTS = [1, 2, 4] as const;
+export { WEIGHT_PORTS } from '../kernels/params.js';
 
 export const PRECISION_PRESETS = ['w16a32', 'w8a8'] as const;
 
@@ -31,12 +30,9 @@ export const designFileSchema = z
       .int()
       .refine((w) => [64, 128, 256, 512].includes(w), 'must be 64, 128, 256 or 512'),
     stream_depth: posInt.default(64),
-    // m_axi ports (each on its own memory channel) every top kernel reads its weights through
-    weight_ports: z
-      .number()
-      .int('must be an integer')
-      .refine((p) => (WEIGHT_PORTS as readonly number[]).includes(p), `must be one of ${WEIGHT_PORTS.join(', ')}`)
-      .default(1),
+    // m_axi ports (each on its own memory channel) a top kernel reads its weights through, unless
+    // the kernel sets its own (kernels.<k>.weight_ports)
+    weight_ports: weightPortsSchema.default(1),
     precision: z.enum(PRECISION_PRESETS).default('w16a32'),
     // overrides of the preset's types, per tensor class
     types: z

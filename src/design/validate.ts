@@ -9,7 +9,8 @@ import * as patch from '../kernels/cpp/patch_embed.js';
 import { formats } from '../kernels/cpp/formats.js';
 import { kernelMemory } from '../board/resources.js';
 import { UserError } from '../util/errors.js';
-import type { Design } from './design.js';
+import { kernelWeightPorts, type Design } from './design.js';
+import { KERNEL_NAMES } from '../kernels/params.js';
 
 export function validateDesign(design: Design): void {
   try {
@@ -55,12 +56,15 @@ function checkDesign(design: Design): void {
 
 /** At most one weight port per channel of the memory group the kernels use (connectivity.ts). */
 export function checkWeightPorts(design: Design): void {
-  const ports = design.shared.weightPorts ?? 1;
   const mem = kernelMemory(design.board);
-  if (ports > mem.count)
-    throw new UserError(
-      `weight_ports: ${ports} ports need ${ports} memory channels; board ${design.board.name} has ${mem.count} (${mem.kind}${mem.count > 1 ? ` ${mem.bank_prefix}0..${mem.count - 1}` : ''})`,
-    );
+  for (const k of KERNEL_NAMES) {
+    const ports = kernelWeightPorts(design, k);
+    const field = design.kernels[k].weight_ports === undefined ? 'weight_ports' : `kernels.${k}.weight_ports`;
+    if (ports > mem.count)
+      throw new UserError(
+        `${field}: ${ports} ports need ${ports} memory channels; board ${design.board.name} has ${mem.count} (${mem.kind}${mem.count > 1 ? ` ${mem.bank_prefix}0..${mem.count - 1}` : ''})`,
+      );
+  }
 }
 
 /** Every kernel placed on an SLR the board has. */

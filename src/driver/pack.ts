@@ -4,7 +4,8 @@
  * tiled and word-aligned exactly as the kernels read it (src/kernels/cpp/layout.ts segments),
  * behind a header carrying the design hash the runner checks.
  */
-import type { Design } from '../design/design.js';
+import { designWeightPorts, type Design } from '../design/design.js';
+import type { KernelName } from '../kernels/params.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { weightLayout as ffnLayout } from '../kernels/cpp/ffn_block.js';
 import { frac, type Fx } from '../kernels/cpp/fixed.js';
@@ -144,8 +145,10 @@ class Packer {
   constructor(
     private readonly ckpt: Checkpoint,
     private readonly axi: number,
-    private readonly ports = 1,
   ) {}
+
+  /** The weight ports of the region being packed (its segments are padded to whole rows of them). */
+  ports = 1;
 
   private length(slice: TensorSlice): number {
     return this.ckpt.get(slice.name)?.data.length ?? 0;
@@ -334,7 +337,9 @@ export function packWeights(design: Design, ckpt: Checkpoint): PackedWeights {
   dv.setUint32(88, axi, true);
   dv.setUint32(92, layouts.length, true);
   dv.setUint32(96, depth, true);
-  dv.setUint32(100, design.shared.weightPorts ?? 1, true);
+  // byte r: region r's weight ports (its kernel's weight_ports)
+  const ports = designWeightPorts(design);
+  dv.setUint32(100, ports.patch_embed | (ports.msa_block << 8) | (ports.ffn_block << 16), true);
   regions.forEach((r, i) => {
     const e = FIXED_HEADER_BYTES + i * REGION_ENTRY_BYTES;
     for (let j = 0; j < 16; j++) bytes[e + j] = j < r.name.length ? r.name.charCodeAt(j) : 0;
@@ -349,8 +354,9 @@ export function packWeights(design: Design, ckpt: Checkpoint): PackedWeights {
     dv.setUint32(table + 8 * b + 4, ffn.blocks[b].offset, true);
   }
 
-  const packer = new Packer(ckpt, axi, design.shared.weightPorts ?? 1);
+  const packer = new Packer(ckpt, axi);
   layouts.forEach((l, i) => {
+    packer.ports = ports[l.kernel as KernelName];
     const region = bytes.subarray(regions[i].offset, regions[i].offset + regions[i].bytes);
     for (const blk of l.blocks) for (const seg of blk.segments) packer.segment(region, blk.offset, seg);
   });

@@ -6,7 +6,7 @@
 import ejs from 'ejs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Design } from '../design/design.js';
+import { designWeightPorts, type Design } from '../design/design.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { validateDesign } from '../design/validate.js';
 import { templateContext as ffnContext } from '../kernels/cpp/ffn_block.js';
@@ -35,7 +35,7 @@ export interface RenderContext {
   modelStruct: CppStruct;
   timingStructs: CppStruct[]; // timing_cfg and each kernel's <kernel>_timing_cfg (src/kernels/cpp/timing.ts)
   values: { tokenWords: number; pixelWords: number; routingWords: number };
-  weightPorts: WeightPortsContext;
+  weightPorts: Record<KernelName, WeightPortsContext>; // per kernel: its own weight_ports
   /** Renders templates/<template> (ejs) with this context plus `extra`. */
   render(template: string, extra?: Record<string, unknown>): string;
 }
@@ -55,7 +55,7 @@ export const templateHelpers = {
 };
 
 /**
- * How the templates spell a kernel's weight ports (design weight_ports): the top function's
+ * How the templates spell a kernel's weight ports (its weight_ports): the top function's
  * arguments (`params`, `names`), and the four port pointers every weight reader takes (`args4`:
  * the spare ones repeat the first; ubimoe/common.h).
  */
@@ -88,6 +88,7 @@ export function renderContext(design: Design): RenderContext {
   const { dims, shared, model } = design;
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;
+  const ports = designWeightPorts(design);
   // every kernel's config structs carry its timing constants (typedef <kernel>_timing_cfg TIMING)
   const timed = (c: KernelContext): KernelContext => ({ ...c, structs: withTiming(c.structs, c.kernel) });
   const kernels: Record<KernelName, KernelContext> = {
@@ -139,13 +140,17 @@ export function renderContext(design: Design): RenderContext {
     kernels,
     globalTypes,
     modelStruct,
-    timingStructs: timingStructs({ board: design.board, shared, placement: design.placement }),
+    timingStructs: timingStructs({ board: design.board, shared, placement: design.placement, weightPorts: ports }),
     values: {
       tokenWords: dims.numTokens * wordsFor(dims.D, f.act.width, axi),
       pixelWords: model.in_chans * model.img_h * wordsFor(model.img_w, f.act.width, axi),
       routingWords: Math.max(1, moeBlocks * dims.numTokens * dims.topK),
     },
-    weightPorts: weightPortsContext(shared.weightPorts ?? 1),
+    weightPorts: {
+      patch_embed: weightPortsContext(ports.patch_embed),
+      msa_block: weightPortsContext(ports.msa_block),
+      ffn_block: weightPortsContext(ports.ffn_block),
+    },
     render(template: string, extra: Record<string, unknown> = {}): string {
       const file = join(templatesDir, template);
       return ejs.render(

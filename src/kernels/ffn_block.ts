@@ -35,7 +35,7 @@ import {
 } from './costModel.js';
 import { ffnBuffers } from './buffers.js';
 import { kernelLayerNormPlan, layerNormResources, tokenLayerNormCycles } from './layernorm.js';
-import type { FfnParams } from './params.js';
+import { kernelShared, type FfnParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
@@ -108,10 +108,11 @@ export function expertWeightBytes(dims: ModelDims, shared: SharedParams): number
 export function cycles(
   params: FfnParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   board: Board,
   call: FfnCall,
 ): CycleEstimate {
+  const shared = kernelShared(designShared, params);
   const { D, numTokens: N } = dims;
   const p = shared.precision;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
@@ -184,9 +185,10 @@ export function cycles(
 export function resources(
   params: FfnParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   board: Board,
 ): ResourceEstimate {
+  const shared = kernelShared(designShared, params);
   const p = shared.precision;
   const A = p.activation.width;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
@@ -229,7 +231,8 @@ export function resources(
 }
 
 /** Bytes of weights one ffn_block call streams: dense fc1+fc2, or gate (padded, zero biases) + the active experts'. */
-export function weightBytes(params: FfnParams, dims: ModelDims, shared: SharedParams, call: FfnCall): number {
+export function weightBytes(params: FfnParams, dims: ModelDims, designShared: SharedParams, call: FfnCall): number {
+  const shared = kernelShared(designShared, params);
   const normBytes = (2 * dims.D * shared.precision.norm.width) / 8;
   if (!call.moe || dims.experts === 0)
     return (

@@ -38,7 +38,7 @@ import {
 } from './costModel.js';
 import { msaBuffers, msaQkvCols } from './buffers.js';
 import { kernelLayerNormPlan, layerNormResources, tokenLayerNormCycles } from './layernorm.js';
-import type { MsaParams } from './params.js';
+import { kernelShared, type MsaParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
@@ -133,10 +133,11 @@ export function attentionCycles(
 export function cycles(
   params: MsaParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   board: Board,
   call: CallContext = {},
 ): CycleEstimate {
+  const shared = kernelShared(designShared, params);
   const { D, numTokens: N, headDim: hd } = dims;
   const p = shared.precision;
   const bpc = portBytesPerCycle(board, shared, call); // the activations' port
@@ -179,9 +180,10 @@ export function cycles(
 export function resources(
   params: MsaParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   board: Board,
 ): ResourceEstimate {
+  const shared = kernelShared(designShared, params);
   const p = shared.precision;
   const A = p.activation.width;
   const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;

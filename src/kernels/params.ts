@@ -1,9 +1,25 @@
 import { z } from 'zod';
 
+import type { SharedParams } from './types.js';
+
 const posInt = z.number().int('must be an integer').positive('must be a positive integer');
 
+/** The weight port counts the kernels are written for (the helpers in ubimoe/common.h take 4 pointers). */
+export const WEIGHT_PORTS = [1, 2, 4] as const;
+
+/**
+ * m_axi ports (each on its own memory channel) a kernel reads its weights through; absent: the
+ * design's top-level `weight_ports` (docs/weights.md, "Weight ports").
+ */
+export const weightPortsSchema = z
+  .number()
+  .int('must be an integer')
+  .refine((p) => (WEIGHT_PORTS as readonly number[]).includes(p), `must be one of ${WEIGHT_PORTS.join(', ')}`);
+
 /** Parameters of each top kernel, as they appear under `kernels:` in design.yaml. */
-export const patchEmbedParamsSchema = z.object({ tile_in: posInt, tile_out: posInt }).strict();
+export const patchEmbedParamsSchema = z
+  .object({ tile_in: posInt, tile_out: posInt, weight_ports: weightPortsSchema.optional() })
+  .strict();
 
 export const msaParamsSchema = z
   .object({
@@ -12,10 +28,13 @@ export const msaParamsSchema = z
     token_lanes: posInt, // tokens sharing one weight tile per cycle
     q_parallel: posInt, // query rows processed in parallel by the streaming attention
     key_block: posInt, // keys per streamed K/V block
+    weight_ports: weightPortsSchema.optional(),
   })
   .strict();
 
-export const ffnParamsSchema = z.object({ tile_in: posInt, tile_out: posInt, token_lanes: posInt }).strict();
+export const ffnParamsSchema = z
+  .object({ tile_in: posInt, tile_out: posInt, token_lanes: posInt, weight_ports: weightPortsSchema.optional() })
+  .strict();
 
 export type PatchEmbedParams = z.infer<typeof patchEmbedParamsSchema>;
 export type MsaParams = z.infer<typeof msaParamsSchema>;
@@ -23,3 +42,14 @@ export type FfnParams = z.infer<typeof ffnParamsSchema>;
 
 export const KERNEL_NAMES = ['patch_embed', 'msa_block', 'ffn_block'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/**
+ * The design-wide facts as one kernel sees them: its own weight ports (`kernels.<k>.weight_ports`)
+ * replace the design's default. Every kernel model and C++ context starts from this, so a kernel's
+ * port count is decided in one place.
+ */
+export function kernelShared(shared: SharedParams, params: { weight_ports?: number }): SharedParams {
+  return params.weight_ports === undefined || params.weight_ports === shared.weightPorts
+    ? shared
+    : { ...shared, weightPorts: params.weight_ports };
+}

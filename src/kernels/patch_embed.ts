@@ -25,7 +25,7 @@ import {
   zeroResources,
   type CallContext,
 } from './costModel.js';
-import type { PatchEmbedParams } from './params.js';
+import { kernelShared, type PatchEmbedParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 // ---- cost model (cycles, resources): docs/cost-model.md ------------------------------------
@@ -40,10 +40,11 @@ import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 export function cycles(
   params: PatchEmbedParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   board: Board,
   call: CallContext = {},
 ): CycleEstimate {
+  const shared = kernelShared(designShared, params);
   const p = shared.precision;
   const axi = shared.axiWidthBits;
   const bpc = portBytesPerCycle(board, shared, call); // the activations' port
@@ -91,9 +92,10 @@ export function cycles(
 export function resources(
   params: PatchEmbedParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   board: Board,
 ): ResourceEstimate {
+  const shared = kernelShared(designShared, params);
   const p = shared.precision;
   const { tile_in: ti, tile_out: to } = params;
   const r = zeroResources();

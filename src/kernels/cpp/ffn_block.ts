@@ -6,7 +6,7 @@
  */
 import { gateName } from '../../model/spec.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
-import type { FfnParams } from '../params.js';
+import { kernelShared, type FfnParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import type { Board } from '../../board/schema.js';
 import { ffnArrays, ffnBuffers } from '../buffers.js';
@@ -49,9 +49,10 @@ export function validate(params: FfnParams, dims: ModelDims): void {
 export function weightLayout(
   params: FfnParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   model: ModelConfig,
 ): KernelWeights {
+  const shared = kernelShared(designShared, params);
   const f = formats(shared.precision);
   const { D } = dims;
   const { tile_in: ti, tile_out: to } = params;
@@ -147,10 +148,11 @@ export function weightLayout(
 export function templateContext(
   params: FfnParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   model: ModelConfig,
   board?: Board,
 ): KernelContext {
+  const shared = kernelShared(designShared, params);
   validate(params, dims);
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;

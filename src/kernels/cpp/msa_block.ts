@@ -3,7 +3,7 @@
  * LayerNorm1 -> qkv linear (D -> 3D) -> streaming attention -> proj linear -> + residual.
  */
 import type { ModelConfig, ModelDims } from '../../model/config.js';
-import type { MsaParams } from '../params.js';
+import { kernelShared, type MsaParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import type { Board } from '../../board/schema.js';
 import { msaBuffers, msaQkvCols, msaXCols } from '../buffers.js';
@@ -50,7 +50,8 @@ export function qkvHeadRows(D: number, hd: number, h: number): number[] {
   return rows;
 }
 
-export function weightLayout(params: MsaParams, dims: ModelDims, shared: SharedParams): KernelWeights {
+export function weightLayout(params: MsaParams, dims: ModelDims, designShared: SharedParams): KernelWeights {
+  const shared = kernelShared(designShared, params);
   const f = formats(shared.precision);
   const { D, headDim: hd } = dims;
   const blocks: BlockWeights[] = [];
@@ -116,10 +117,11 @@ function headWords(weights: KernelWeights): number {
 export function templateContext(
   params: MsaParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   _model?: ModelConfig,
   board?: Board,
 ): KernelContext {
+  const shared = kernelShared(designShared, params);
   validate(params, dims);
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;

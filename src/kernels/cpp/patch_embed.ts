@@ -6,7 +6,7 @@
 import type { Board } from '../../board/schema.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import { bindsUram, type Buffer } from '../costModel.js';
-import type { PatchEmbedParams } from '../params.js';
+import { kernelShared, type PatchEmbedParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import { formats, linearMaxShift } from './formats.js';
 import {
@@ -43,7 +43,8 @@ export function gatherWriteLanes(tileIn: number, patch: number, actsPerWord: num
  * bias vector as linear.h declares them), priced by resources() and bound by the template where
  * the model says URAM.
  */
-export function patchBuffers(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams): Buffer[] {
+export function patchBuffers(params: PatchEmbedParams, dims: ModelDims, designShared: SharedParams): Buffer[] {
+  const shared = kernelShared(designShared, params);
   const p = shared.precision;
   const A = p.activation.width;
   const apw = perWord(A, shared.axiWidthBits);
@@ -74,7 +75,8 @@ export function patchPartitions(params: PatchEmbedParams, actsPerWord: number): 
   ].filter((q) => q.factor > 1);
 }
 
-export function weightLayout(params: PatchEmbedParams, dims: ModelDims, shared: SharedParams): KernelWeights {
+export function weightLayout(params: PatchEmbedParams, dims: ModelDims, designShared: SharedParams): KernelWeights {
+  const shared = kernelShared(designShared, params);
   const f = formats(shared.precision);
   const b = new LayoutBuilder(shared.axiWidthBits, shared.weightPorts ?? 1);
   b.linear(
@@ -101,10 +103,11 @@ export function weightLayout(params: PatchEmbedParams, dims: ModelDims, shared: 
 export function templateContext(
   params: PatchEmbedParams,
   dims: ModelDims,
-  shared: SharedParams,
+  designShared: SharedParams,
   model: ModelConfig,
   board?: Board,
 ): KernelContext {
+  const shared = kernelShared(designShared, params);
   validate(params, dims);
   const f = formats(shared.precision);
   const axi = shared.axiWidthBits;

@@ -28,6 +28,7 @@ export interface TimingInput {
   board: Board;
   shared: SharedParams;
   placement: Record<KernelName, number>; // SLR of each kernel's (first) compute unit
+  weightPorts: Record<KernelName, number>; // each kernel's weight ports (design.ts designWeightPorts)
 }
 
 /** The port rate of a kernel, as the cost model computes it, in 1/BYTE_UNITS byte per cycle. */
@@ -63,8 +64,8 @@ export function timingStructs(input: TimingInput): CppStruct[] {
       k('PORT_BYTE_UNITS_PER_CYCLE', portRateUnits(input, kernel)),
       k(
         'WEIGHT_BYTE_UNITS_PER_CYCLE',
-        (input.shared.weightPorts ?? 1) * portRateUnits(input, kernel),
-        'the weight reads: weight_ports ports, each on its own channel (costModel.ts weightBytesPerCycle)',
+        input.weightPorts[kernel] * portRateUnits(input, kernel),
+        `the weight reads: ${input.weightPorts[kernel]} port(s), each on its own channel (costModel.ts weightBytesPerCycle)`,
       ),
     ],
   }));

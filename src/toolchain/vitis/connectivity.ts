@@ -1,6 +1,6 @@
 import { kernelMemory } from '../../board/resources.js';
 import type { Board, Memory } from '../../board/schema.js';
-import type { Design } from '../../design/design.js';
+import { designWeightPorts, type Design } from '../../design/design.js';
 import type { KernelName } from '../../kernels/params.js';
 import { axiBundles as ffnBundles } from '../../kernels/cpp/ffn_block.js';
 import { axiBundles as msaBundles } from '../../kernels/cpp/msa_block.js';
@@ -113,8 +113,9 @@ export function assignConnectivity(design: Design): Connectivity {
     return da - db || a - b;
   });
   const activationBank = bankName(mem, order[0]);
-  const ports = design.shared.weightPorts ?? 1;
-  const weightBanks = Array.from({ length: ports }, (_, k) =>
+  // a kernel with P weight ports uses the first P of these banks
+  const ports = designWeightPorts(design);
+  const weightBanks = Array.from({ length: Math.max(...TOP_KERNELS.map((k) => ports[k])) }, (_, k) =>
     bankName(mem, order[order.length > 1 ? (1 + k) % order.length : 0]),
   );
   const weightBank = weightBanks[0];
@@ -126,7 +127,7 @@ export function assignConnectivity(design: Design): Connectivity {
         kernel: k,
         name: `${k}_${n}`,
         slr: nSlr > 1 ? design.placement[k] : null,
-        ports: kernelBundles(k, ports).map((b) => ({
+        ports: kernelBundles(k, ports[k]).map((b) => ({
           bundle: b.name,
           port: `m_axi_${b.name}`,
           role: b.role,

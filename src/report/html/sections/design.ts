@@ -1,4 +1,5 @@
 /** The design summary: what was built, for which model and board, with which parameters. */
+import { weightPortsText } from '../../../design/design.js';
 import type { FixedType } from '../../../kernels/types.js';
 import type { ReportData } from '../../types.js';
 import { esc, h, int, table } from '../markup.js';
@@ -44,7 +45,7 @@ export function designSection(d: ReportData): string {
     ['flow', esc(b.flow)],
     ['kernel clock', `${design.shared.clockMhz} MHz`],
     ['AXI width / stream depth', `${design.shared.axiWidthBits} bit / ${design.shared.streamDepth}`],
-    ['weight ports per kernel', String(design.shared.weightPorts ?? 1)],
+    ['weight ports', weightPortsText(design)],
     [
       'precision',
       `${esc(design.file.precision)}: activations ${fixed(p.activation)}, weights ${fixed(p.weight)}, accumulators ${fixed(p.accum)}`,
