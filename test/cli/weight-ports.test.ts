@@ -1,8 +1,9 @@
 /**
- * weight_ports as a user runs it (the built CLI): micro on zcu102 with 1, 2 and 4 weight ports
- * computes the same bits (only where the words come from changes), with 16-bit 16×16 tiles and
- * with 8-bit 4×4 tiles (padded tiles, per-layer scale words); the timed C-simulation of the P = 4
- * design agrees with the cost model; the generated project lints clean; a bad weight_ports is one
+ * weight_ports as a user runs it (the built CLI): micro on zcu102 with 1, 2 and 4 weight ports,
+ * the same for every kernel or each kernel its own (kernels.<k>.weight_ports), computes the same
+ * bits (only where the words come from changes), with 16-bit 16×16 tiles and with 8-bit 4×4 tiles
+ * (padded tiles, per-layer scale words); the timed C-simulation of the P = 4 design and of a
+ * mixed one agrees with the cost model; the generated project lints clean; a bad weight_ports is one
  * line naming the field, exit 2. Cycle counts are deterministic.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -18,31 +19,37 @@ let tmp: string;
 const at = (f: string) => join(tmp, f);
 const ubimoe = (args: string[]) => runCli(args, { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } });
 
-const designYaml = (ports: number | null, precision: string, tile: number) =>
-  [
+// ports: one count for every kernel (the top-level field), null (left out), or [patch_embed, msa_block, ffn_block]
+type Ports = number | null | readonly [number, number, number];
+const designYaml = (ports: Ports, precision: string, tile: number) => {
+  const own = (i: number) => (Array.isArray(ports) ? `, weight_ports: ${ports[i]}` : '');
+  return [
     'format: ubimoe-design/1',
     'model: micro',
     'board: zcu102',
     'clock_mhz: 300',
     'axi_width_bits: 128',
     `precision: ${precision}`,
-    ...(ports === null ? [] : [`weight_ports: ${ports}`]),
+    ...(typeof ports === 'number' ? [`weight_ports: ${ports}`] : []),
     'kernels:',
-    `  patch_embed: { tile_in: ${tile}, tile_out: ${tile} }`,
-    `  msa_block: { tile_in: ${tile}, tile_out: ${tile}, token_lanes: 1, q_parallel: 4, key_block: 8 }`,
-    `  ffn_block: { tile_in: ${tile}, tile_out: ${tile}, token_lanes: 3 }`,
+    `  patch_embed: { tile_in: ${tile}, tile_out: ${tile}${own(0)} }`,
+    `  msa_block: { tile_in: ${tile}, tile_out: ${tile}, token_lanes: 1, q_parallel: 4, key_block: 8${own(1)} }`,
+    `  ffn_block: { tile_in: ${tile}, tile_out: ${tile}, token_lanes: 3${own(2)} }`,
     '',
   ].join('\n');
+};
 
-// [name, weight_ports (null: the field left out), precision, tile]
-const CASES = [
+// [name, weight ports, precision, tile]
+const CASES: ReadonlyArray<readonly [string, Ports, string, number]> = [
   ['w16-none', null, 'w16a32', 16],
   ['w16-p1', 1, 'w16a32', 16],
   ['w16-p2', 2, 'w16a32', 16],
   ['w16-p4', 4, 'w16a32', 16],
   ['w8t4-p1', 1, 'w8a8', 4],
   ['w8t4-p4', 4, 'w8a8', 4],
-] as const;
+  ['w16-mixed', [1, 2, 4], 'w16a32', 16],
+  ['w8t4-mixed', [4, 1, 2], 'w8a8', 4],
+];
 const runs: Record<string, { code: number | null; stderr: string; stdout: string }> = {};
 
 const csim = (name: string, more: string[] = []) =>
@@ -73,6 +80,7 @@ beforeAll(() => {
     runs[name] = csim(name);
   }
   runs['w16-p4-timed'] = csim('w16-p4', ['--cycles']);
+  runs['w16-mixed-timed'] = csim('w16-mixed', ['--cycles']);
 }, 1_500_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -84,16 +92,21 @@ describe('micro on zcu102 with 1, 2 and 4 weight ports', () => {
   });
 
   test('the same output tokens and expert choices, bit for bit, whatever the ports', () => {
-    for (const name of ['w16-p1', 'w16-p2', 'w16-p4', 'w16-p4-timed']) {
+    for (const name of ['w16-p1', 'w16-p2', 'w16-p4', 'w16-p4-timed', 'w16-mixed', 'w16-mixed-timed']) {
       expect([name, bytes(`${name}.npy`).equals(bytes('w16-none.npy'))]).toEqual([name, true]);
       expect([name, bytes(`${name}-experts.npy`).equals(bytes('w16-none-experts.npy'))]).toEqual([name, true]);
     }
     expect(bytes('w8t4-p4.npy').equals(bytes('w8t4-p1.npy'))).toBe(true);
     expect(bytes('w8t4-p4-experts.npy').equals(bytes('w8t4-p1-experts.npy'))).toBe(true);
+    expect(bytes('w8t4-mixed.npy').equals(bytes('w8t4-p1.npy'))).toBe(true);
+    expect(bytes('w8t4-mixed-experts.npy').equals(bytes('w8t4-p1-experts.npy'))).toBe(true);
   });
 
-  test('P = 4: the timed C-simulation within ±10% of the cost model per kernel; the weight rate is 4 ports', () => {
-    const c = JSON.parse(readFileSync(at('w16-p4/reports/cycles.json'), 'utf8')) as {
+  test.each([
+    ['w16-p4', [4, 4, 4]],
+    ['w16-mixed', [1, 2, 4]],
+  ] as const)('%s: the timed C-simulation within ±10%% of the cost model per kernel; each kernel\'s weight rate is its ports', (name, ports) => {
+    const c = JSON.parse(readFileSync(at(`${name}/reports/cycles.json`), 'utf8')) as {
       per_image: Array<{ kernels: Record<string, number> }>;
       predicted: { per_image: Array<{ kernels: Record<string, number> }> };
     };
@@ -103,11 +116,25 @@ describe('micro on zcu102 with 1, 2 and 4 weight ports', () => {
         expect([k, ratio >= 0.9 && ratio <= 1.1, ratio]).toEqual([k, true, ratio]);
       }
     });
-    // the config header renders P × one port's rate for the weight reads
-    const config = readFileSync(at('w16-p4/kernels/config.h'), 'utf8');
-    const rate = (name: string) => Number(new RegExp(`${name} = (\\d+)`).exec(config)![1]);
-    expect(rate('WEIGHT_BYTE_UNITS_PER_CYCLE')).toBe(4 * rate('PORT_BYTE_UNITS_PER_CYCLE'));
-    expect(config).toMatch(/#define UBIMOE_WEIGHT_PORTS 4/);
+    // the config header renders P × one port's rate for each kernel's weight reads
+    const config = readFileSync(at(`${name}/kernels/config.h`), 'utf8');
+    ['pe', 'msa', 'ffn'].forEach((k, i) => {
+      const body = new RegExp(`struct ${k}_timing_cfg[^}]*}`).exec(config)![0];
+      const rate = (field: string) => Number(new RegExp(`${field} = (\\d+)`).exec(body)![1]);
+      expect([k, rate('WEIGHT_BYTE_UNITS_PER_CYCLE')]).toEqual([k, ports[i] * rate('PORT_BYTE_UNITS_PER_CYCLE')]);
+      expect(config).toMatch(new RegExp(`#define UBIMOE_${k.toUpperCase()}_WEIGHT_PORTS ${ports[i]}\\b`));
+    });
+  });
+
+  test('the mixed project: each top function takes its own ports; the link config connects only those', () => {
+    const top = (k: string) => readFileSync(at(`w16-mixed/kernels/${k}.cpp`), 'utf8');
+    expect(top('patch_embed')).toMatch(/INTERFACE m_axi port=weights bundle=gmem_w offset=slave/);
+    expect(top('msa_block')).toMatch(/INTERFACE m_axi port=weights1 bundle=gmem_w1 offset=slave/);
+    expect(top('msa_block')).not.toMatch(/port=weights2 /);
+    expect(top('ffn_block')).toMatch(/INTERFACE m_axi port=weights3 bundle=gmem_w3 offset=slave/);
+    const link = readFileSync(at('w16-mixed/link/zcu102.cfg'), 'utf8');
+    expect(link).toMatch(/sp=ffn_block_1\.m_axi_gmem_w3:/);
+    expect(link).not.toMatch(/sp=msa_block_1\.m_axi_gmem_w2:/);
   });
 
   test('the P = 4 project lints clean; its top functions take weights0..weights3 on gmem_w0..gmem_w3', () => {

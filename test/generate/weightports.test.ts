@@ -66,9 +66,10 @@ describe('weight layout with P weight ports', () => {
     const four = packWeights(design(4, 'w8a8'), ckpt);
     const dv = new DataView(four.bytes.buffer, four.bytes.byteOffset);
     expect(dv.getUint32(8, true)).toBe(WEIGHTS_FORMAT_VERSION);
-    expect(WEIGHTS_FORMAT_VERSION).toBe(5);
-    expect(dv.getUint32(100, true)).toBe(4);
-    expect(new DataView(one.bytes.buffer, one.bytes.byteOffset).getUint32(100, true)).toBe(1);
+    expect(WEIGHTS_FORMAT_VERSION).toBe(6);
+    // byte r of word 100: region r's weight ports
+    expect(dv.getUint32(100, true)).toBe(0x040404);
+    expect(new DataView(one.bytes.buffer, one.bytes.byteOffset).getUint32(100, true)).toBe(0x010101);
     // every segment: its words at P = 1 appear at P = 4 in order with the tiles re-spaced; the
     // scale word right after the biases (not at the segment's end), the pad words zero
     const l1 = designWeightLayout(design(1, 'w8a8'));
@@ -103,6 +104,34 @@ describe('weight layout with P weight ports', () => {
     expect(scaleWords).toBeGreaterThan(0); // w8a8: the scale words were checked
   });
 
+  test('each kernel its own ports: its region is laid out and packed as that kernel alone would be', () => {
+    const mixed = testDesign(
+      'micro',
+      'zcu102',
+      {
+        patch_embed: { ...small.patch_embed, weight_ports: 4 },
+        msa_block: { ...testDesign('micro', 'zcu102', small).kernels.msa_block, weight_ports: 1 },
+        ffn_block: { ...small.ffn_block, weight_ports: 2 },
+      },
+      { weight_ports: 1 },
+    );
+    const ckpt = synthCheckpoint(mixed.model, 3);
+    const packed = packWeights(mixed, ckpt);
+    expect(new DataView(packed.bytes.buffer, packed.bytes.byteOffset).getUint32(100, true)).toBe(0x020104);
+    const region = (p: typeof packed, r: number) =>
+      Buffer.from(p.bytes.subarray(p.regions[r].offset, p.regions[r].offset + p.regions[r].bytes));
+    [4, 1, 2].forEach((ports, r) => {
+      const alone = packWeights(design(ports), ckpt);
+      expect([r, region(packed, r).equals(region(alone, r))]).toEqual([r, true]);
+      expect(designWeightLayout(mixed)[r]).toEqual(designWeightLayout(design(ports))[r]);
+    });
+    // each engine's config carries its own kernel's ports
+    const ctx = renderContext(mixed);
+    const enginePorts = (k: 'patch_embed' | 'msa_block' | 'ffn_block', s: string) =>
+      ctx.kernels[k].structs.find((x) => x.name === s)!.consts.find((c) => c.name === 'WEIGHT_PORTS')!.value;
+    expect([enginePorts('patch_embed', 'pe_engine_cfg'), enginePorts('msa_block', 'msa_engine_cfg'), enginePorts('ffn_block', 'ffn_engine_cfg')]).toEqual([4, 1, 2]);
+  });
+
   test('a region splits over its ports (word j to port j % P at j / P) and interleaves back', () => {
     const d = design(4);
     const packed = packWeights(d, synthCheckpoint(d.model, 3));
@@ -135,6 +164,11 @@ describe('validation', () => {
       /weight_ports: 2 ports need 2 memory channels; board zcu102-1hp has 1/,
     );
     expect(() => validateDesign(design(4))).not.toThrow();
+    // a kernel's own weight_ports is checked and named as such
+    const own = testDesign('micro', 'zcu102', { ffn_block: { ...small.ffn_block, weight_ports: 2 } });
+    expect(() => validateDesign({ ...own, board: oneChannel })).toThrow(
+      /kernels\.ffn_block\.weight_ports: 2 ports need 2 memory channels; board zcu102-1hp has 1/,
+    );
   });
 });
 
