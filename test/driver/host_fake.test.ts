@@ -14,6 +14,8 @@ import { FrameDecoder, encodeRequest, type Frame, type ResponseFrame } from '../
 import { packedWeightsFor } from '../../src/driver/weights.js';
 import type { AcceleratorInput } from '../../src/driver/inputs.js';
 import type { DesignFileInput } from '../../src/design/schema.js';
+import { defaultDesignFile, kernelWeightPorts } from '../../src/design/design.js';
+import type { KernelName } from '../../src/kernels/params.js';
 import {
   buildFakeHost,
   checkSyncDiscipline,
@@ -38,12 +40,26 @@ interface Setup {
 
 const TASK = 1;
 
-async function setUp(
-  board: string,
-  computeUnits: DesignFileInput['compute_units'],
-  weightPorts = 1,
-): Promise<Setup> {
-  const p = makeProject('micro', board, { compute_units: computeUnits, weight_ports: weightPorts });
+// weight ports: one count for every kernel, or [patch_embed, msa_block, ffn_block] (kernels.<k>.weight_ports)
+type Ports = number | readonly [number, number, number];
+
+async function setUp(board: string, computeUnits: DesignFileInput['compute_units'], weightPorts: Ports = 1): Promise<Setup> {
+  const def = defaultDesignFile('micro', board);
+  const own = (i: number) => (typeof weightPorts === 'number' ? {} : { weight_ports: weightPorts[i] });
+  const p = makeProject(
+    'micro',
+    board,
+    typeof weightPorts === 'number'
+      ? { compute_units: computeUnits, weight_ports: weightPorts }
+      : {
+          compute_units: computeUnits,
+          kernels: {
+            patch_embed: { ...def.kernels.patch_embed, ...own(0) },
+            msa_block: { ...def.kernels.msa_block, ...own(1) },
+            ffn_block: { ...def.kernels.ffn_block, ...own(2) },
+          },
+        },
+  );
   const xclbin = join(p.root, 'fake.xclbin');
   writeFakeXclbin(p, xclbin);
   const objDir = join(p.root, 'obj');
@@ -135,10 +151,12 @@ function expectCleanLog(s: Setup, report: SyncReport): void {
   expect(report.violations).toEqual([]);
   const requests = inputs(s.p).length;
   const cus = Object.values(parseLinkConfig(linkConfigText(s.p.dir)).units).flat();
-  // weights once per CU that ran and weight port (one buffer each), then one input per request;
-  // tokens and expert routing out per request
-  const ports = s.p.design.shared.weightPorts ?? 1;
-  expect(report.inputsSynced).toBe(Object.keys(report.starts).length * ports + requests);
+  // weights once per CU that ran and weight port of its kernel (one buffer each), then one input per
+  // request; tokens and expert routing out per request
+  const weightBuffers = Object.keys(report.starts)
+    .map((cu) => kernelWeightPorts(s.p.design, cu.replace(/_\d+$/, '') as KernelName))
+    .reduce((a, b) => a + b, 0);
+  expect(report.inputsSynced).toBe(weightBuffers + requests);
   expect(report.outputsSynced).toBe(2 * requests);
   expect(Object.values(report.starts).reduce((a, b) => a + b, 0)).toBe(expectedStarts(s));
   for (const cu of Object.keys(report.starts)) expect(cus).toContain(cu);
@@ -188,9 +206,9 @@ const setups = new Map<string, Promise<Setup>>();
 function setUpOnce(
   board: string,
   computeUnits: { msa_block: number; ffn_block: number },
-  weightPorts = 1,
+  weightPorts: Ports = 1,
 ): Promise<Setup> {
-  const key = `${board} ${computeUnits.msa_block} ${computeUnits.ffn_block} ${weightPorts}`;
+  const key = `${board} ${computeUnits.msa_block} ${computeUnits.ffn_block} ${String(weightPorts)}`;
   if (!setups.has(key)) setups.set(key, setUp(board, computeUnits, weightPorts));
   return setups.get(key)!;
 }
@@ -209,8 +227,9 @@ describe.each([
   ],
   // weight_ports: one buffer per (region, port, CU), each in its port's bank (the fake checks every bank)
   ['zcu102, four weight ports (HP1, HP2, HP3, HP0), two msa_block units', 'zcu102', { msa_block: 2, ffn_block: 1 }, 4],
-  ['u280, two weight ports, two ffn_block units', 'u280', { msa_block: 1, ffn_block: 2 }, 2],
-] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits, weightPorts = 1) => {
+  // each kernel its own ports: the host's argument indices (the output after the kernel's own ports)
+  ['u280, weight ports 1 / 2 / 4 (patch_embed / msa_block / ffn_block), two ffn_block units', 'u280', { msa_block: 1, ffn_block: 2 }, [1, 2, 4]],
+] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits, weightPorts: Ports = 1) => {
   let s: Setup;
   beforeAll(async () => {
     s = await setUpOnce(board, computeUnits, weightPorts);

@@ -34,7 +34,9 @@ describe('search --objective energy', () => {
     const jLat = latency.estimate.power!.energyJPerImage;
     const jEn = energy.estimate.power!.energyJPerImage;
     expect(jEn).toBeLessThan(jLat);
-    expect(energy.estimate.latencyMs).toBeGreaterThan(latency.estimate.latencyMs);
+    // not faster than the latency design (with per-kernel weight ports the two tie on latency here:
+    // the energy design drops a port where it costs no time)
+    expect(energy.estimate.latencyMs).toBeGreaterThanOrEqual(latency.estimate.latencyMs);
     // the search's fast scorer and the full estimate agree on the chosen design's energy (the scorer
     // counts the off-chip bytes of one probe design, as for its bandwidth bound: a few hundred bytes apart)
     expect(Math.abs(energy.best.energyJ! / jEn - 1)).toBeLessThan(1e-3);
