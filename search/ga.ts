@@ -15,6 +15,9 @@ export interface GaOptions {
   crossover: number; // probability a child mixes two parents (else copies one)
   mutation: number; // per-gene mutation probability (scaled by 1/genes when < 0)
   elites: number;
+  // independent populations, each from its own random start (the first from the search's seed):
+  // one population converges into one basin, and which basin depends on the seed
+  restarts: number;
   onGeneration?: (generation: number, best: Evaluated) => void;
 }
 
@@ -26,7 +29,13 @@ export const DEFAULT_GA: GaOptions = {
   crossover: 0.9,
   mutation: -3, // 3 genes per child on average
   elites: 2,
+  restarts: 4,
 };
+
+/** The seed of restart i of a search with seed `seed` (restart 0 is the search's own seed). */
+export function restartSeed(seed: number, i: number): number {
+  return i === 0 ? seed : (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) + i * 0x9e3779b1) >>> 0;
+}
 
 export interface GaResult {
   best: Evaluated;

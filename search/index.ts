@@ -15,7 +15,7 @@ import { modelDims, type ModelConfig } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 import { Evaluator, type Evaluated } from './evaluate.js';
 import { exhaustive } from './exhaustive.js';
-import { DEFAULT_GA, runGa, type GaOptions } from './ga.js';
+import { DEFAULT_GA, restartSeed, runGa, type GaOptions } from './ga.js';
 import { better, objectiveValue, OBJECTIVE_UNITS } from './objective.js';
 import { paretoFront } from './pareto.js';
 import { refine, type RefineStep } from './refine.js';
@@ -158,7 +158,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
   }
 
   let best: Evaluated;
-  let history: Array<{ generation: number; best: number; overflow: number; evaluations: number }> = [];
+  const history: Array<{ generation: number; best: number; overflow: number; evaluations: number; population?: number }> = [];
   let steps: RefineStep[] = [];
   let exhaustiveInfo: Record<string, unknown> | undefined;
   if (opts.exhaustive) {
@@ -171,21 +171,31 @@ export function runSearch(opts: SearchOptions): SearchResult {
       combinations: r.combinations,
     };
   } else {
-    const rng = new Rng(opts.seed);
-    const gaOpts: GaOptions = {
-      ...DEFAULT_GA,
-      ...opts.ga,
-      onGeneration: (g, b) =>
-        opts.onProgress?.(
-          `stage 1 generation ${g}/${opts.ga?.generations ?? DEFAULT_GA.generations}: best ${objectiveValue(opts.objective, b).toPrecision(5)} ${OBJECTIVE_UNITS[opts.objective]}${b.overflow > 0 ? ' (does not fit yet)' : ''}`,
-        ),
-    };
-    const ga = runGa(ev, rng, gaOpts, [cheapest]);
-    history = ga.history;
+    const gaOpts: GaOptions = { ...DEFAULT_GA, ...opts.ga };
+    // stage 1 from several random starts; stage 2 refines the best distinct designs of each
+    const perRestart = REFINE_STARTS;
+    const starts: Evaluated[] = [];
+    for (let i = 0; i < gaOpts.restarts; i++) {
+      const tag = gaOpts.restarts > 1 ? `stage 1 population ${i + 1}/${gaOpts.restarts}, ` : 'stage 1 ';
+      const ga = runGa(ev, new Rng(restartSeed(opts.seed, i)), {
+        ...gaOpts,
+        onGeneration: (g, b) =>
+          opts.onProgress?.(
+            `${tag}generation ${g}/${gaOpts.generations}: best ${objectiveValue(opts.objective, b).toPrecision(5)} ${OBJECTIVE_UNITS[opts.objective]}${b.overflow > 0 ? ' (does not fit yet)' : ''}`,
+          ),
+      }, [cheapest]);
+      history.push(...ga.history.map((h) => ({ ...h, population: i })));
+      starts.push(ga.best, ...ga.finalists.slice(1, perRestart)); // finalists[0] is the best
+    }
     opts.onProgress?.('stage 2: refining the bottleneck kernels…');
-    // refine the stage-1 winner and the next best distinct designs of the last generation
-    let r = refine(ev, ga.best);
-    for (const start of ga.finalists.slice(1, REFINE_STARTS)) {
+    // (populations often end in the same designs: each is refined once)
+    const seen = new Set<string>();
+    let r = refine(ev, starts[0]);
+    for (const start of starts) {
+      const key = start.genome.join(',');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (start === starts[0]) continue;
       const alt = refine(ev, start);
       if (better(alt.best, r.best)) r = alt;
     }

@@ -74,7 +74,7 @@ export interface SearchSummary {
   seed?: number;
   seconds?: number;
   evaluations?: number;
-  history: Array<{ generation: number; best: number }>; // stage 1, best objective per generation
+  history: Array<{ generation: number; best: number; population: number }>; // stage 1, best objective per generation of each population
   steps: Array<{ description: string; objective?: number }>; // stage 2
   front: DesignPoint[];
   chosen?: DesignPoint;

@@ -7,7 +7,7 @@
  * the search picks on zcu102 at W8A8 (searched here: its engines' token lanes need not be powers
  * of two); and a u280 attention shape the search picked (13 query rows, not a power of two, ×
  * 8-key blocks; 6 token lanes), which runs three exp units; and the zcu102 W8A8 search's design
- * with four weight ports (weight_ports: 4, HP0..HP3), whose outputs must be the one-port design's
+ * with every kernel on four weight ports (weight_ports: 4, HP0..HP3), whose outputs must be the one-port design's
  * bit for bit. The micro case is in test/cli/csim-cycles.test.ts (weight ports: test/cli/weight-
  * ports.test.ts). Cycle counts are deterministic; one timed build each (~30-80 s).
  */
@@ -75,10 +75,10 @@ beforeAll(() => {
     ['generate', '--design', at('s.yaml'), '-o', at('searched-zcu102-w8a8')],
   ])
     expect(ubimoe(args).status).toBe(0);
-  // the same design with its weights on four ports (the search may have picked 1 or 2)
+  // the same design with every kernel's weights on four ports (the search picks each kernel's: 1 or 2 here)
   const searched = readFileSync(at('s.yaml'), 'utf8');
-  expect(searched).toMatch(/^weight_ports: \d$/m);
-  writeFileSync(at('s4.yaml'), searched.replace(/^weight_ports: \d$/m, 'weight_ports: 4'));
+  expect(searched).toMatch(/^ {4}weight_ports: \d$/m);
+  writeFileSync(at('s4.yaml'), searched.replace(/^ {4}weight_ports: \d$/gm, '    weight_ports: 4'));
   expect(ubimoe(['generate', '--design', at('s4.yaml'), '-o', at('searched-zcu102-w8a8-ports4')]).status).toBe(0);
   for (const proj of PROJECTS) {
     const r = ubimoe([

@@ -22,12 +22,10 @@ const opts = (over: Partial<SearchOptions> = {}): SearchOptions => ({
 });
 
 describe('search --objective energy', () => {
-  // the latency objective's fastest design over three seeds: the two-stage search is a heuristic
-  // (seed 1 alone lands 1.2% above seeds 2 and 3 here with issue 14's sixth-session model), and
-  // both checks below compare against the fastest design, not one search's luck
-  const latency = [1, 2, 3]
-    .map((seed) => runSearch(opts({ seed })))
-    .reduce((a, b) => (b.estimate.latencyMs < a.estimate.latencyMs ? b : a));
+  // the latency objective's design: the two-stage search is a heuristic (with one GA population,
+  // seed 1 landed 1.2% above seeds 2 and 3 here under issue 14's sixth-session model; the default
+  // four populations find the fastest of those), and both checks below compare against it
+  const latency = runSearch(opts());
   const energy = runSearch(opts({ objective: 'energy' }));
 
   test('picks a design with fewer predicted J/image than the latency objective (the two differ here)', () => {

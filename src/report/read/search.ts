@@ -52,7 +52,12 @@ export function readSearch(path: string): SearchSummary | null {
     seed: f.seed,
     seconds: f.seconds,
     evaluations: f.evaluations,
-    history: f.stage1?.history.map((h) => ({ generation: h.generation, best: h.best })) ?? [],
+    history:
+      f.stage1?.history.map((h) => ({
+        generation: h.generation,
+        best: h.best,
+        population: typeof h.population === 'number' ? h.population : 0,
+      })) ?? [],
     steps: f.stage2?.steps.map((s) => ({ description: s.description, objective: s.objective })) ?? [],
     front: f.pareto.map(toPoint),
     chosen: f.chosen ? toPoint(f.chosen) : undefined,

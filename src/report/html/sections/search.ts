@@ -54,7 +54,11 @@ export function searchSection(d: ReportData): string {
   if (s.objective) facts.push(`objective <strong>${esc(s.objective)}</strong>`);
   if (s.seed !== undefined) facts.push(`seed ${esc(String(s.seed))}`);
   if (s.evaluations !== undefined) facts.push(`${int(s.evaluations)} designs evaluated`);
-  if (s.history.length) facts.push(`${s.history.length} generations of the genetic algorithm`);
+  const populations = new Set(s.history.map((x) => x.population)).size;
+  if (s.history.length)
+    facts.push(
+      `${s.history.length} generations of the genetic algorithm${populations > 1 ? ` in ${populations} populations` : ''}`,
+    );
   if (s.steps.length) facts.push(`${s.steps.length} refinement steps`);
   if (s.seconds !== undefined) facts.push(`${s.seconds.toFixed(2)} s`);
   const steps = s.steps.length
