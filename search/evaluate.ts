@@ -8,7 +8,7 @@ import { PRECISIONS } from '../src/design/design.js';
 import * as ffn from '../src/kernels/ffn_block.js';
 import * as msa from '../src/kernels/msa_block.js';
 import * as patch from '../src/kernels/patch_embed.js';
-import { kernelShared, type FfnParams, type MsaParams, type PatchEmbedParams } from '../src/kernels/params.js';
+import { kernelPortCount, type FfnParams, type MsaParams, type PatchEmbedParams } from '../src/kernels/params.js';
 import type { Precision, SharedParams } from '../src/kernels/types.js';
 import type { ModelDims } from '../src/model/config.js';
 import { Scorer, type KernelCost, type Scored } from './objective.js';
@@ -175,7 +175,7 @@ export class Evaluator {
   ): KernelCost {
     const slrs = cuSlrs(first, units, this.nSlr);
     const figs = slrs.map((s) => this.kernelFigure(kernel, params, shared, s));
-    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + (kernelShared(shared, params).weightPorts ?? 1) };
+    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + kernelPortCount(shared, params) };
   }
 
   /** Like kernelCost, without filling the cache (the exhaustive search costs millions once each). */
@@ -201,7 +201,7 @@ export class Evaluator {
         bySlr.set(s, (c = kernelCycles(kernel, params, dims, shared, board, s, this.opts.routing)));
       return c;
     });
-    return { cycles, slrs, resources, ports: 1 + (kernelShared(shared, params).weightPorts ?? 1) };
+    return { cycles, slrs, resources, ports: 1 + kernelPortCount(shared, params) };
   }
 
   scoreCandidate(c: Candidate): Scored {

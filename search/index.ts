@@ -18,7 +18,7 @@ import { exhaustive } from './exhaustive.js';
 import { DEFAULT_GA, restartSeed, runGa, type GaOptions } from './ga.js';
 import { better, objectiveValue, OBJECTIVE_UNITS } from './objective.js';
 import { paretoFront } from './pareto.js';
-import { refine, type RefineStep } from './refine.js';
+import { refine, type RefineResult, type RefineStep } from './refine.js';
 import { Rng } from './rng.js';
 import { buildSpace, type Candidate, type Objective, type Space } from './space.js';
 
@@ -190,17 +190,16 @@ export function runSearch(opts: SearchOptions): SearchResult {
     opts.onProgress?.('stage 2: refining the bottleneck kernels…');
     // (populations often end in the same designs: each is refined once)
     const seen = new Set<string>();
-    let r = refine(ev, starts[0]);
+    let r: RefineResult | undefined;
     for (const start of starts) {
       const key = start.genome.join(',');
       if (seen.has(key)) continue;
       seen.add(key);
-      if (start === starts[0]) continue;
       const alt = refine(ev, start);
-      if (better(alt.best, r.best)) r = alt;
+      if (!r || better(alt.best, r.best)) r = alt;
     }
-    best = r.best;
-    steps = r.steps;
+    best = r!.best;
+    steps = r!.steps;
   }
   if (best.overflow > 0)
     throw new UserError(`search found no design that fits board ${opts.board.name}'s limits`);

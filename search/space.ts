@@ -26,7 +26,6 @@ export interface Candidate {
   axiWidthBits: number;
   streamDepth: number;
   kernels: KernelParams; // each with its weight_ports
-
   placement: Placement;
   computeUnits: ComputeUnits;
 }

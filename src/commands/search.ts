@@ -51,11 +51,11 @@ const isPath = (s: string) => s.includes('/') || s.endsWith('.yaml') || s.endsWi
 /** design.yaml text: a comment header with the predicted figures, then the design. */
 export function designYaml(
   r: SearchResult,
-  opts: { model: string; board: string; objective: string; seed: number; exhaustive?: boolean },
+  opts: { model: string; board: string; objective: string; seed: number; exhaustive?: boolean; populations?: number },
 ): string {
   const e = r.estimate;
   const header = [
-    `# written by ubimoe search: ${opts.exhaustive ? 'exhaustive' : 'two-stage'} search, objective ${opts.objective}, seed ${opts.seed}`,
+    `# written by ubimoe search: ${opts.exhaustive ? 'exhaustive search' : `two-stage search (${opts.populations ?? DEFAULT_GA.restarts} GA populations)`}, objective ${opts.objective}, seed ${opts.seed}`,
     `# model ${opts.model}, board ${opts.board}; predicted (cost model, not measured):`,
     `#   latency ${e.latencyMs.toFixed(3)} ms/image, ${e.imagesPerSecond.toFixed(1)} images/s, ${e.gops.toFixed(1)} GOPS`,
     `#   DSP ${e.resources.dsp}, BRAM18 ${e.resources.bram18}, URAM ${e.resources.uram}, LUT ${e.resources.lut}, FF ${e.resources.ff}`,
@@ -203,7 +203,7 @@ export function registerSearch(program: Command): void {
       );
       writeFileAtomic(
         opts.output,
-        designYaml(r, { model: model.name, board: board.name, objective, seed, exhaustive: opts.exhaustive }),
+        designYaml(r, { model: model.name, board: board.name, objective, seed, exhaustive: opts.exhaustive, populations }),
       );
       if (opts.report) writeFileAtomic(opts.report, JSON.stringify(r.report, null, 2) + '\n');
       const e = r.estimate;

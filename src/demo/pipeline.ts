@@ -22,6 +22,7 @@ import { writeReport } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ensure } from '../util/errors.js';
 import { runSearch } from '../../search/index.js';
+import { DEFAULT_GA } from '../../search/ga.js';
 import { demoImages } from './images.js';
 
 export interface DemoOptions {
@@ -117,7 +118,7 @@ export async function runDemo(
   );
   writeFileAtomic(
     join(out, 'design.yaml'),
-    `# written by ubimoe demo (two-stage search, objective latency, seed ${o.seed})\n${stringify(search.designFile)}`,
+    `# written by ubimoe demo (two-stage search, ${DEFAULT_GA.restarts} GA populations, objective latency, seed ${o.seed})\n${stringify(search.designFile)}`,
   );
   const design = resolveDesign(search.designFile, 'searched design');
 

@@ -1,7 +1,7 @@
 import { loadBoard, validateBoard } from '../board/load.js';
 import type { Board } from '../board/schema.js';
 import { loadModel, modelDims, validateModel, type ModelConfig, type ModelDims } from '../model/config.js';
-import { KERNEL_NAMES, type FfnParams, type KernelName, type MsaParams, type PatchEmbedParams } from '../kernels/params.js';
+import { KERNEL_NAMES, kernelPortCount, type FfnParams, type KernelName, type MsaParams, type PatchEmbedParams } from '../kernels/params.js';
 import type { Precision, SharedParams } from '../kernels/types.js';
 import { parseWith, readYaml } from '../util/yamlfile.js';
 import { designFileSchema, type DesignFile, type DesignFileInput } from './schema.js';
@@ -64,7 +64,7 @@ function resolveBoard(b: DesignFile['board'], what: string): Board {
  * `weight_ports` (1 when absent).
  */
 export function kernelWeightPorts(design: Pick<Design, 'shared' | 'kernels'>, kernel: KernelName): number {
-  return design.kernels[kernel].weight_ports ?? design.shared.weightPorts ?? 1;
+  return kernelPortCount(design.shared, design.kernels[kernel]);
 }
 
 /** Each kernel's weight ports. */

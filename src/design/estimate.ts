@@ -13,7 +13,7 @@ import { addInto, zeroResources } from '../kernels/costModel.js';
 import * as ffn from '../kernels/ffn_block.js';
 import * as msa from '../kernels/msa_block.js';
 import * as patch from '../kernels/patch_embed.js';
-import { kernelShared, type FfnParams, type KernelName, type MsaParams, type PatchEmbedParams } from '../kernels/params.js';
+import { kernelPortCount, type FfnParams, type KernelName, type MsaParams, type PatchEmbedParams } from '../kernels/params.js';
 import type { CycleEstimate, SharedParams } from '../kernels/types.js';
 import type { ModelDims } from '../model/config.js';
 import { UserError } from '../util/errors.js';
@@ -285,7 +285,7 @@ export function combine(
       addInto(used[s], k.resourcesPerCu);
       // platform interconnect for the CU's m_axi ports (gmem_act and the weight ports); SLR-crossing
       // slices if no local memory
-      const ports = 1 + (kernelShared(shared, input.kernels[k.name]).weightPorts ?? 1);
+      const ports = 1 + kernelPortCount(shared, input.kernels[k.name]);
       infra[s].lut += ports * COST.INFRA_LUT_PER_PORT;
       infra[s].ff += ports * COST.INFRA_FF_PER_PORT;
       const local = board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === s));

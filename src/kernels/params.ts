@@ -53,3 +53,8 @@ export function kernelShared(shared: SharedParams, params: { weight_ports?: numb
     ? shared
     : { ...shared, weightPorts: params.weight_ports };
 }
+
+/** A kernel's weight port count (kernelShared's; 1 when neither the kernel nor the design sets one). */
+export function kernelPortCount(shared: SharedParams, params: { weight_ports?: number }): number {
+  return kernelShared(shared, params).weightPorts ?? 1;
+}

@@ -38,7 +38,7 @@ describe('ubimoe search', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/predicted: latency [\d.]+ ms\/image/);
     const text = readFileSync(at('d.yaml'), 'utf8');
-    expect(text).toMatch(/^# written by ubimoe search: two-stage search, objective latency, seed 3\n/);
+    expect(text).toMatch(/^# written by ubimoe search: two-stage search \(4 GA populations\), objective latency, seed 3\n/);
     const d = loadDesign(at('d.yaml'));
     expect(() => validateDesign(d)).not.toThrow();
     expect(d.board.name).toBe('tiny'); // a board given as a path is inlined: the design is self-contained
