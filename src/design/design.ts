@@ -72,6 +72,15 @@ export function designWeightPorts(design: Pick<Design, 'shared' | 'kernels'>): R
   return Object.fromEntries(KERNEL_NAMES.map((k) => [k, kernelWeightPorts(design, k)])) as Record<KernelName, number>;
 }
 
+/**
+ * The packed weights' header word for the ports (docs/weights.md, offset 100): byte r holds region
+ * r's (patch_embed, msa_block, ffn_block). The packer writes it; config.h carries it for the readers.
+ */
+export function weightPortsWord(design: Pick<Design, 'shared' | 'kernels'>): number {
+  const p = designWeightPorts(design);
+  return p.patch_embed | (p.msa_block << 8) | (p.ffn_block << 16);
+}
+
 /** "2 weight ports per kernel", or each kernel's when they differ ("weight ports: patch_embed 1, ..."). */
 export function weightPortsText(design: Pick<Design, 'shared' | 'kernels'>): string {
   const ports = designWeightPorts(design);

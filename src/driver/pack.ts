@@ -4,7 +4,7 @@
  * tiled and word-aligned exactly as the kernels read it (src/kernels/cpp/layout.ts segments),
  * behind a header carrying the design hash the runner checks.
  */
-import { designWeightPorts, type Design } from '../design/design.js';
+import { designWeightPorts, weightPortsWord, type Design } from '../design/design.js';
 import type { KernelName } from '../kernels/params.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { weightLayout as ffnLayout } from '../kernels/cpp/ffn_block.js';
@@ -337,9 +337,8 @@ export function packWeights(design: Design, ckpt: Checkpoint): PackedWeights {
   dv.setUint32(88, axi, true);
   dv.setUint32(92, layouts.length, true);
   dv.setUint32(96, depth, true);
-  // byte r: region r's weight ports (its kernel's weight_ports)
   const ports = designWeightPorts(design);
-  dv.setUint32(100, ports.patch_embed | (ports.msa_block << 8) | (ports.ffn_block << 16), true);
+  dv.setUint32(100, weightPortsWord(design), true);
   regions.forEach((r, i) => {
     const e = FIXED_HEADER_BYTES + i * REGION_ENTRY_BYTES;
     for (let j = 0; j < 16; j++) bytes[e + j] = j < r.name.length ? r.name.charCodeAt(j) : 0;

@@ -6,7 +6,7 @@
 import ejs from 'ejs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { designWeightPorts, type Design } from '../design/design.js';
+import { designWeightPorts, weightPortsWord, type Design } from '../design/design.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { validateDesign } from '../design/validate.js';
 import { templateContext as ffnContext } from '../kernels/cpp/ffn_block.js';
@@ -36,6 +36,7 @@ export interface RenderContext {
   timingStructs: CppStruct[]; // timing_cfg and each kernel's <kernel>_timing_cfg (src/kernels/cpp/timing.ts)
   values: { tokenWords: number; pixelWords: number; routingWords: number };
   weightPorts: Record<KernelName, WeightPortsContext>; // per kernel: its own weight_ports
+  weightPortsHeader: { word: number; max: number }; // the packed file's ports word (design.ts weightPortsWord), the most ports of a kernel
   /** Renders templates/<template> (ejs) with this context plus `extra`. */
   render(template: string, extra?: Record<string, unknown>): string;
 }
@@ -146,6 +147,7 @@ export function renderContext(design: Design): RenderContext {
       pixelWords: model.in_chans * model.img_h * wordsFor(model.img_w, f.act.width, axi),
       routingWords: Math.max(1, moeBlocks * dims.numTokens * dims.topK),
     },
+    weightPortsHeader: { word: weightPortsWord(design), max: Math.max(...Object.values(ports)) },
     weightPorts: {
       patch_embed: weightPortsContext(ports.patch_embed),
       msa_block: weightPortsContext(ports.msa_block),
