@@ -28,12 +28,14 @@
 
 namespace ubimoe {
 
-// CFG: qkv_t dot_t dotr_t scale_t score_t prob_t psum_t lsum_t pv_t oacc_t onorm_t mant_t out_t;
-// TOKENS DIM HEADS HEAD_DIM Q_PAR KEY_BLOCK LANES ROW_GROUPS KEY_BLOCKS AV_STEPS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
+// CFG: qkv_t qkv_store_t dot_t dotr_t scale_t score_t prob_t psum_t lsum_t pv_t oacc_t onorm_t mant_t out_t;
+// TOKENS DIM HEADS QKV_COLS HEAD_DIM Q_PAR KEY_BLOCK LANES ROW_GROUPS KEY_BLOCKS AV_STEPS EXP_UNITS EXP_CHUNKS Q_READS Q_FIFO_DEPTH
 // KV_FIFO_DEPTH OUT_ROWS OUT_ROW_STEPS BLOCK_MAX_CYCLES SCALE_BITS SCALE_RAW SCORE_BITS SCORE_FRAC PROB_BITS
 // PROB_FRAC LSUM_BITS LSUM_FRAC ONORM_BITS ONORM_FRAC STREAM_DEPTH.
 // qkv[t] = head after head, each [q | k | v] (head h's q at h·3·HEAD_DIM, its k HEAD_DIM and its v
-// 2·HEAD_DIM further: the qkv projection runs one pass per head); out[t] = heads concatenated.
+// 2·HEAD_DIM further: the qkv projection runs one pass per head), in an array of qkv_store_t
+// [..][QKV_COLS] (msa_block's own qkv_t [..][3·DIM]; a fused block's engine B, which the MLP's
+// hidden layer shares, read exactly as qkv_t); out[t] = heads concatenated.
 // Both are the kernel's linear-engine arrays in the lane layout [ROW_GROUPS][LANES][...] (tokens.h:
 // the LANES dimension completely partitioned): row t is (t / LANES, t % LANES), reached only by
 // (group, lane) counters that step one row at a time, so a lane is a mux select, never a division.
@@ -105,7 +107,7 @@ struct oacc_col {
 // counted along with the rows.
 template <class CFG>
 void attention_reader(unsigned h0, unsigned heads, hls::stream<unsigned, CFG::HEADS> &ready,
-                      const typename CFG::qkv_t qkv[CFG::ROW_GROUPS][CFG::LANES][3 * CFG::DIM],
+                      const typename CFG::qkv_store_t qkv[CFG::ROW_GROUPS][CFG::LANES][CFG::QKV_COLS],
                       hls::stream<query_col<CFG>, CFG::Q_FIFO_DEPTH> &qcols,
                       hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &kcols,
                       hls::stream<kv_col<CFG>, CFG::KV_FIFO_DEPTH> &vcols) {
@@ -181,20 +183,20 @@ heads:
         if (row && j < KV_STEPS) {
           for (unsigned r = 0; r < KR; r++) {
 #pragma HLS UNROLL
-            kbuf[kpar][j][r][kb] = valid ? qkv[tg][tl][hk + j * KR + r] : qkv_t(0);
+            kbuf[kpar][j][r][kb] = valid ? qkv_t(qkv[tg][tl][hk + j * KR + r]) : qkv_t(0);
           }
         } else if (row && j < 2 * KV_STEPS) {
           const unsigned jv = j - KV_STEPS;
           for (unsigned r = 0; r < KR; r++) {
 #pragma HLS UNROLL
-            vbuf[kpar][jv][r][kb] = valid ? qkv[tg][tl][hv + jv * KR + r] : qkv_t(0);
+            vbuf[kpar][jv][r][kb] = valid ? qkv_t(qkv[tg][tl][hv + jv * KR + r]) : qkv_t(0);
           }
         } else if (row && valid && j < 2 * KV_STEPS + Q_STEPS) {
           // rows past the end of the last group repeat the last row (computed and ignored)
           const unsigned d0 = (j - 2 * KV_STEPS) * QR;
           for (unsigned r = 0; r < QR; r++) {
 #pragma HLS UNROLL
-            const qkv_t x = qkv[tg][tl][hq + d0 + r];
+            const qkv_t x = qkv_t(qkv[tg][tl][hq + d0 + r]);
             for (unsigned e = 0; e < QP; e++) {
 #pragma HLS UNROLL
               if (e == qp || (t == N - 1 && e > qp)) qbuf[qpar][e][d0 + r] = x;

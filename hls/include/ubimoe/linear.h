@@ -62,6 +62,8 @@ struct linear_pass {
   unsigned out_tile0;  // the drain's first column in B or R, in out tiles (a head's columns of qkv)
   bool to_r;           // drain into R (else store into B)
   bool scatter;        // with to_r: R[queue[expert][r]] += queue_p[expert][r] · y
+  bool act_residual;   // MIXED_R: the drain into R adds in r_act_t (else r_acc_t): a fused block's attention half
+  bool narrow_b;       // NARROW_B: y is stored into B through b_narrow_t (a fused block's q | k | v)
   unsigned shift;      // weight exponent s (<= MAX_WEIGHT_SHIFT): set by engine_read from the scale word
 };
 
@@ -84,6 +86,8 @@ linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b,
   p.out_tile0 = 0;
   p.to_r = to_r;
   p.scatter = scatter;
+  p.act_residual = false;
+  p.narrow_b = false;
   p.shift = 0;
   return p;
 }
@@ -103,7 +107,7 @@ struct bias_chunk {
 
 // CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
 // LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_S2 HAS_R
-// SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
+// MIXED_R (types r_act_t r_acc_t) NARROW_B (type b_narrow_t) SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
 // MAX_WEIGHT_SHIFT SHIFT_BITS HAS_GELU GELU_UNITS WEIGHT_PORTS.
 
 // Dataflow process 1: for every pass in order, its descriptor (with the weight exponent from the
@@ -225,6 +229,20 @@ inline typename CFG::y_t engine_output(const typename CFG::acc_t &acc, const typ
   const typename CFG::pre_t v = acc + bias;
   if (CFG::HAS_GELU && gelu_on) return gelu<typename CFG::pre_t, CFG::PRE_BITS, CFG::PRE_FRAC>(v);
   return v;
+}
+
+// A drain's residual add, r += v. One kernel's residual has one type (r_t: msa's act_t, ffn's
+// acc_t). A fused block keeps ONE residual array for both halves (r_t wide enough to hold act_t
+// and acc_t values exactly: MIXED_R), so the sum is taken in the half's own type: r_act_t for the
+// attention's proj (act_residual), r_acc_t for the MLP, the same bits as the two kernels apart.
+template <class CFG, class R, class V>
+inline void residual_add(R &r, const V &v, bool act_residual) {
+  if (!CFG::MIXED_R)
+    r = r + v;
+  else if (act_residual)
+    r = typename CFG::r_act_t(typename CFG::r_act_t(r) + v);
+  else
+    r = typename CFG::r_acc_t(typename CFG::r_acc_t(r) + v);
 }
 
 // Row g·LANES + l of an engine array, element c. The lane layout [groups][LANES][DIM] (tokens.h)
@@ -400,7 +418,7 @@ mac_drain:
         const unsigned tg = t / CFG::LANES, tl = t % CFG::LANES;  // one run-time row per cycle
         for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-          lane_elem<L>(R, tg, tl, dc0 + o) += p * y[dl][o];
+          residual_add<CFG>(lane_elem<L>(R, tg, tl, dc0 + o), p * y[dl][o], false);
         }
         if (++dl == CFG::LANES) {
           dl = 0;
@@ -413,7 +431,9 @@ mac_drain:
             for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
               if (to_r)
-                lane_elem<L>(R, g2, l, dc0 + o) = lane_elem<L>(R, g2, l, dc0 + o) + y[l][o];
+                residual_add<CFG>(lane_elem<L>(R, g2, l, dc0 + o), y[l][o], d.act_residual);
+              else if (CFG::NARROW_B && d.narrow_b)
+                lane_elem<L>(B, g2, l, dc0 + o) = typename CFG::b_narrow_t(y[l][o]);
               else
                 lane_elem<L>(B, g2, l, dc0 + o) = y[l][o];
             }

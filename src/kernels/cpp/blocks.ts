@@ -68,6 +68,10 @@ export interface EngineSpec {
   scatter: boolean;
   bType: string; // element types (global typedefs) of B and R
   rType: string;
+  /** A fused block's residual (linear.h MIXED_R): R holds both halves' sums, added in these types (act, acc). */
+  mixedR?: { act: string; acc: string };
+  /** A fused block's B (linear.h NARROW_B): passes with narrow_b store through this type (qkv_t). */
+  narrowB?: string;
   weightFx: Fx;
   weightType: string;
   what: string; // design field for errors, e.g. kernels.ffn_block
@@ -111,6 +115,9 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
       t('mac_in_t', 'lin_in_t', 'an input as the MACs read it (rounded, saturating)'),
       t('b_t', s.bType),
       t('r_t', s.rType),
+      t('r_act_t', s.mixedR?.act ?? s.rType, s.mixedR ? "the attention half's residual sums" : undefined),
+      t('r_acc_t', s.mixedR?.acc ?? s.rType, s.mixedR ? "the MLP half's residual sums" : undefined),
+      t('b_narrow_t', s.narrowB ?? s.bType, s.narrowB ? 'q | k | v as the attention reads them' : undefined),
       t('prob_t', 'prob_t'),
       t('weight_t', s.weightType),
       t('bias_t', 'bias_t'),
@@ -141,6 +148,8 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
       k('B_IS_SOURCE', s.bIsSource),
       k('HAS_S2', s.hasS2 ?? false),
       k('HAS_R', s.hasR),
+      k('MIXED_R', s.mixedR !== undefined),
+      k('NARROW_B', s.narrowB !== undefined),
       k('SCATTER', s.scatter),
       k('WEIGHT_BITS', s.weightFx.width),
       k('WEIGHTS_PER_WORD', perWord(s.weightFx.width, axi)),
@@ -296,6 +305,8 @@ export interface AttentionSpec {
   keyBlock: number;
   lanes: number; // token lanes of the kernel's linear engine: qkv and out are [groups][LANES][...]
   qkvColBanks: number; // column banks of qkv (the reader reads as many columns of a row per cycle)
+  /** The array q | k | v are read from when it is not qkv_t[..][3·dim] (a fused block's engine B). */
+  store?: { type: string; cols: number };
 }
 
 /** The CFG of attention.h's five processes (attention_reader<CFG> .. attention_finish<CFG>). */
@@ -320,6 +331,7 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
     comment: `streaming attention: ${s.heads} heads x ${s.headDim}, ${s.qParallel} query rows x ${s.keyBlock}-key blocks`,
     types: [
       t('qkv_t', 'qkv_t'),
+      t('qkv_store_t', s.store?.type ?? 'qkv_t', 'elements of the array q | k | v are read from'),
       t('dot_t', cppRaw(dot)),
       t('dotr_t', cppRaw(dotr)),
       t('scale_t', cppRaw(scale)),
@@ -337,6 +349,7 @@ export function attentionStruct(name: string, f: Formats, s: AttentionSpec, what
       k('TOKENS', s.tokens),
       k('DIM', s.dim),
       k('HEADS', s.heads),
+      k('QKV_COLS', s.store?.cols ?? 3 * s.dim, 'columns of the array q | k | v are read from'),
       k('HEAD_DIM', s.headDim),
       k('Q_PAR', s.qParallel),
       k('KEY_BLOCK', s.keyBlock),
