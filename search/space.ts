@@ -5,7 +5,8 @@
 import { kernelMemory, slrCount } from '../src/board/resources.js';
 import { WEIGHT_PORTS } from '../src/design/schema.js';
 import type { Board } from '../src/board/schema.js';
-import type { ComputeUnits, KernelParams, Placement } from '../src/design/estimate.js';
+import type { ComputeUnits, Placement } from '../src/design/estimate.js';
+import type { FfnParams, MsaParams, PatchEmbedParams } from '../src/kernels/params.js';
 import type { ModelDims } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 
@@ -25,7 +26,7 @@ export interface Candidate {
   clockMhz: number;
   axiWidthBits: number;
   streamDepth: number;
-  kernels: KernelParams; // each with its weight_ports
+  kernels: { patch_embed: PatchEmbedParams; msa_block: MsaParams; ffn_block: FfnParams }; // each with its weight_ports
   placement: Placement;
   computeUnits: ComputeUnits;
 }
@@ -171,10 +172,12 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
       patch_embed: get(genome, 'placement.patch_embed'),
       msa_block: get(genome, 'placement.msa_block'),
       ffn_block: get(genome, 'placement.ffn_block'),
+      vit_block: 0,
     },
     computeUnits: {
       msa_block: get(genome, 'compute_units.msa_block'),
       ffn_block: get(genome, 'compute_units.ffn_block'),
+      vit_block: 1,
     },
   });
   return { genes, dims, board, decode, size: genes.reduce((a, g) => a * g.values.length, 1) };

@@ -13,13 +13,13 @@ import {
   type SynthReport,
 } from '../toolchain/csynth.js';
 import { predictionForDesign } from '../toolchain/prediction.js';
-import { LAYOUT, TOP_KERNELS } from '../toolchain/vitis/layout.js';
+import { LAYOUT } from '../toolchain/vitis/layout.js';
 import { StepProgress } from '../toolchain/vitis/progress.js';
 import { runPlan } from '../toolchain/vitis/runner.js';
 import { planBuild } from '../toolchain/vitis/steps.js';
 import { TB_DATA_TITLE, checkTestbench, prepareTestbench } from '../toolchain/vitis/tbstep.js';
 import { VITIS_TARGETS, missingTools, requireTools, type VitisTarget } from '../toolchain/vitis/tools.js';
-import { loadDesign, type Design } from '../design/design.js';
+import { designKernels, loadDesign, type Design } from '../design/design.js';
 import { UserError } from '../util/errors.js';
 
 const TARGETS = ['csim', 'tb', ...VITIS_TARGETS] as const;
@@ -53,7 +53,7 @@ function loadProject(dir: string): Design {
 function checkVitisFiles(dir: string, design: Design): void {
   const needed = [
     'Makefile',
-    ...TOP_KERNELS.map((k) => LAYOUT.hlsScript(k)),
+    ...designKernels(design).map((k) => LAYOUT.hlsScript(k)),
     LAYOUT.linkConfig(design.board),
   ];
   const absent = needed.filter((f) => !existsSync(join(dir, f)));

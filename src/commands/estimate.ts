@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { loadBoard } from '../board/load.js';
 import { RESOURCE_KEYS, type Resources } from '../board/schema.js';
-import { defaultDesignFile, loadDesign, resolveDesign, weightPortsText, type Design } from '../design/design.js';
+import { blockKernels, defaultDesignFile, loadDesign, resolveDesign, weightPortsText, type Design } from '../design/design.js';
 import { boardCalibration } from '../toolchain/calibration.js';
 import {
   checkRouting,
@@ -96,7 +96,7 @@ export function formatEstimate(d: Design, e: DesignEstimate): string {
     ]);
   rows.push([
     'total',
-    String(1 + 2 * d.dims.depth),
+    String(e.kernels.reduce((a, k) => a + k.calls, 0)),
     '',
     int(e.latencyCycles),
     ms(e.latencyCycles),
@@ -141,19 +141,19 @@ export function formatEstimate(d: Design, e: DesignEstimate): string {
     );
   }
   out += '\n';
-  const brows = [['per block (predicted)', 'kind', 'msa_block cycles', 'ffn_block cycles', 'ms']];
+  const blockNames = blockKernels(d);
+  const brows = [['per block (predicted)', 'kind', ...blockNames.map((k) => `${k} cycles`), 'ms']];
   for (const s of e.stages) {
     const c = s.cycles;
-    const sum = (c.patch_embed ?? 0) + (c.msa_block ?? 0) + (c.ffn_block ?? 0);
+    const sum = Object.values(c).reduce((a, v) => a + (v ?? 0), 0);
     brows.push([
       s.label === 'patch' ? 'patch embedding' : `block ${s.label}`,
       s.kind,
-      c.msa_block !== undefined ? int(c.msa_block) : '',
-      c.ffn_block !== undefined ? int(c.ffn_block) : '',
+      ...blockNames.map((k) => (c[k] !== undefined ? int(c[k]) : '')),
       ms(sum),
     ]);
   }
-  out += table(brows, [false, false, true, true, true]);
+  out += table(brows, [false, false, ...blockNames.map(() => true), true]);
   out +=
     `\npredicted latency ${e.latencyMs.toFixed(3)} ms/image (${int(e.latencyCycles)} cycles + host call overhead), ` +
     `throughput ${e.imagesPerSecond.toFixed(1)} images/s (bound: ${e.throughputBound}), ${e.gops.toFixed(1)} GOPS ` +

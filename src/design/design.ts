@@ -1,7 +1,16 @@
 import { loadBoard, validateBoard } from '../board/load.js';
 import type { Board } from '../board/schema.js';
 import { loadModel, modelDims, validateModel, type ModelConfig, type ModelDims } from '../model/config.js';
-import { KERNEL_NAMES, kernelPortCount, type FfnParams, type KernelName, type MsaParams, type PatchEmbedParams } from '../kernels/params.js';
+import {
+  KERNEL_NAMES,
+  kernelPortCount,
+  type BlockArchitecture,
+  type FfnParams,
+  type KernelName,
+  type MsaParams,
+  type PatchEmbedParams,
+  type VitParams,
+} from '../kernels/params.js';
 import type { Precision, SharedParams } from '../kernels/types.js';
 import { parseWith, readYaml } from '../util/yamlfile.js';
 import { designFileSchema, type DesignFile, type DesignFileInput } from './schema.js';
@@ -45,11 +54,50 @@ export interface Design {
   dims: ModelDims;
   board: Board;
   shared: SharedParams;
-  kernels: { patch_embed: PatchEmbedParams; msa_block: MsaParams; ffn_block: FfnParams };
-  placement: { patch_embed: number; msa_block: number; ffn_block: number };
-  computeUnits: { msa_block: number; ffn_block: number };
+  /** The block's kernels: split (msa_block, ffn_block) or fused (vit_block); designKernels lists them. */
+  block: BlockArchitecture;
+  kernels: DesignKernels;
+  placement: Record<KernelName, number>; // every kernel's SLR (0 when not given; only designKernels' matter)
+  computeUnits: Record<BlockKernelName, number>; // 1 when not given
   /** Where it came from (e.g. "design d.yaml"): the prefix of validation errors. */
   source: string;
+}
+
+/** The kernels' parameters: patch_embed and either msa_block + ffn_block or vit_block. */
+export interface DesignKernels {
+  patch_embed: PatchEmbedParams;
+  msa_block?: MsaParams;
+  ffn_block?: FfnParams;
+  vit_block?: VitParams;
+}
+
+/** The kernels that run a block (and may have several compute units). */
+export type BlockKernelName = Exclude<KernelName, 'patch_embed'>;
+
+/** The top kernels of a design, in call order: patch_embed, then the block's. */
+export function designKernels(design: Pick<Design, 'kernels'>): KernelName[] {
+  return design.kernels.vit_block !== undefined ? ['patch_embed', 'vit_block'] : ['patch_embed', 'msa_block', 'ffn_block'];
+}
+
+/** The block kernels of a design, in call order. */
+export const blockKernels = (design: Pick<Design, 'kernels'>): BlockKernelName[] =>
+  designKernels(design).filter((k): k is BlockKernelName => k !== 'patch_embed');
+
+/** Split or fused block, from the kernels a design file lists. */
+export const blockArchitecture = (kernels: DesignKernels): BlockArchitecture =>
+  kernels.vit_block !== undefined ? 'fused' : 'split';
+
+/** A split design's two block kernels (an internal error on a fused design: callers check design.block). */
+export function splitKernels(design: Pick<Design, 'kernels'>): { msa: MsaParams; ffn: FfnParams } {
+  const { msa_block: msa, ffn_block: ffn } = design.kernels;
+  if (!msa || !ffn) throw new Error('internal: a fused design has no msa_block/ffn_block parameters');
+  return { msa, ffn };
+}
+
+/** A fused design's vit_block parameters (an internal error on a split design). */
+export function fusedKernel(design: Pick<Design, 'kernels'>): VitParams {
+  if (!design.kernels.vit_block) throw new Error('internal: a split design has no vit_block parameters');
+  return design.kernels.vit_block;
 }
 
 function resolveModel(m: DesignFile['model'], what: string): ModelConfig {
@@ -64,29 +112,30 @@ function resolveBoard(b: DesignFile['board'], what: string): Board {
  * `weight_ports` (1 when absent).
  */
 export function kernelWeightPorts(design: Pick<Design, 'shared' | 'kernels'>, kernel: KernelName): number {
-  return kernelPortCount(design.shared, design.kernels[kernel]);
+  return kernelPortCount(design.shared, design.kernels[kernel] ?? {});
 }
 
-/** Each kernel's weight ports. */
+/** Each kernel's weight ports (a kernel the design does not have: the design's default). */
 export function designWeightPorts(design: Pick<Design, 'shared' | 'kernels'>): Record<KernelName, number> {
   return Object.fromEntries(KERNEL_NAMES.map((k) => [k, kernelWeightPorts(design, k)])) as Record<KernelName, number>;
 }
 
 /**
  * The packed weights' header word for the ports (docs/weights.md, offset 100): byte r holds region
- * r's (patch_embed, msa_block, ffn_block). The packer writes it; config.h carries it for the readers.
+ * r's (the design's kernels in call order). The packer writes it; config.h carries it for the readers.
  */
 export function weightPortsWord(design: Pick<Design, 'shared' | 'kernels'>): number {
   const p = designWeightPorts(design);
-  return p.patch_embed | (p.msa_block << 8) | (p.ffn_block << 16);
+  return designKernels(design).reduce((word, k, r) => word + p[k] * 2 ** (8 * r), 0);
 }
 
 /** "2 weight ports per kernel", or each kernel's when they differ ("weight ports: patch_embed 1, ..."). */
 export function weightPortsText(design: Pick<Design, 'shared' | 'kernels'>): string {
   const ports = designWeightPorts(design);
   const p = ports.patch_embed;
-  if (KERNEL_NAMES.every((k) => ports[k] === p)) return `${p} weight port${p > 1 ? 's' : ''} per kernel`;
-  return `weight ports: ${KERNEL_NAMES.map((k) => `${k} ${ports[k]}`).join(', ')}`;
+  const kernels = designKernels(design);
+  if (kernels.every((k) => ports[k] === p)) return `${p} weight port${p > 1 ? 's' : ''} per kernel`;
+  return `weight ports: ${kernels.map((k) => `${k} ${ports[k]}`).join(', ')}`;
 }
 
 /** Builds a Design from a design-file object (validated). `what` names the source in errors. */
@@ -107,9 +156,10 @@ export function resolveDesign(value: unknown, what: string): Design {
       weightPorts: file.weight_ports,
       precision,
     },
+    block: blockArchitecture(file.kernels),
     kernels: file.kernels,
-    placement: file.placement ?? { patch_embed: 0, msa_block: 0, ffn_block: 0 },
-    computeUnits: file.compute_units ?? { msa_block: 1, ffn_block: 1 },
+    placement: { patch_embed: 0, msa_block: 0, ffn_block: 0, vit_block: 0, ...file.placement },
+    computeUnits: { msa_block: 1, ffn_block: 1, vit_block: 1, ...file.compute_units },
     source: what,
   };
 }

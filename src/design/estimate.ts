@@ -13,17 +13,19 @@ import { addInto, zeroResources } from '../kernels/costModel.js';
 import * as ffn from '../kernels/ffn_block.js';
 import * as msa from '../kernels/msa_block.js';
 import * as patch from '../kernels/patch_embed.js';
-import { kernelPortCount, type FfnParams, type KernelName, type MsaParams, type PatchEmbedParams } from '../kernels/params.js';
+import { kernelPortCount, type KernelName } from '../kernels/params.js';
+import * as vit from '../kernels/vit_block.js';
 import type { CycleEstimate, SharedParams } from '../kernels/types.js';
 import type { ModelDims } from '../model/config.js';
 import { UserError } from '../util/errors.js';
 import { physicalBounds, type PhysicalBounds } from './bounds.js';
-import type { Design } from './design.js';
+import { blockKernels, type BlockKernelName, type Design, type DesignKernels } from './design.js';
 import { designPower, powerJson, type PowerEstimate } from './power.js';
 
-export type Placement = { patch_embed: number; msa_block: number; ffn_block: number };
-export type ComputeUnits = { msa_block: number; ffn_block: number };
-export type KernelParams = { patch_embed: PatchEmbedParams; msa_block: MsaParams; ffn_block: FfnParams };
+export type Placement = Record<KernelName, number>;
+export type ComputeUnits = Record<BlockKernelName, number>;
+/** patch_embed and the block's kernels: msa_block + ffn_block (split) or vit_block (fused). */
+export type KernelParams = DesignKernels;
 
 /** Measured routing: for each MoE block (in block order), the tokens each expert received (may be an average over images). */
 export interface Routing {
@@ -60,25 +62,35 @@ function calibrateFigures(fig: KernelFigures, c: KernelCalibration): KernelFigur
   };
   const res = (r: Resources, k: KernelName): Resources =>
     Object.fromEntries(RESOURCE_KEYS.map((key) => [key, r[key] * (c[k]?.[key] ?? 1)])) as Resources;
+  const blocks: KernelFigures['blocks'] = {};
+  for (const [k, b] of Object.entries(fig.blocks) as [BlockKernelName, BlockKernelFigures][])
+    blocks[k] = {
+      dense: b.dense && cyc(b.dense, k),
+      moe: b.moe.map((m) => cyc(m, k)),
+      resources: res(b.resources, k),
+    };
   return {
-    patch: {
-      cycles: cyc(fig.patch.cycles, 'patch_embed'),
-      resources: res(fig.patch.resources, 'patch_embed'),
-    },
-    msa: { cycles: cyc(fig.msa.cycles, 'msa_block'), resources: res(fig.msa.resources, 'msa_block') },
-    ffn: {
-      dense: fig.ffn.dense && cyc(fig.ffn.dense, 'ffn_block'),
-      moe: fig.ffn.moe.map((m) => cyc(m, 'ffn_block')),
-      resources: res(fig.ffn.resources, 'ffn_block'),
-    },
+    patch: { cycles: cyc(fig.patch.cycles, 'patch_embed'), resources: res(fig.patch.resources, 'patch_embed') },
+    blocks,
   };
+}
+
+/** A block kernel's figures on one SLR: its cycles per dense block and per MoE block, its resources per compute unit. */
+export interface BlockKernelFigures {
+  dense: CycleEstimate | null; // null: the model has no dense block
+  moe: CycleEstimate[]; // one (uniform routing) or one per MoE block (measured routing); [] without MoE blocks
+  resources: Resources;
 }
 
 /** Figures of one kernel on one SLR: cycles per call kind and resources of one compute unit. */
 export interface KernelFigures {
   patch: { cycles: CycleEstimate; resources: Resources };
-  msa: { cycles: CycleEstimate; resources: Resources };
-  ffn: { dense: CycleEstimate | null; moe: CycleEstimate[]; resources: Resources };
+  blocks: Partial<Record<BlockKernelName, BlockKernelFigures>>; // the design's block kernels
+}
+
+/** A block kernel's cycles for block i (the m-th MoE block when MoE). */
+function blockCycles(f: BlockKernelFigures, isMoe: boolean, moeIndex: number): CycleEstimate {
+  return isMoe ? f.moe[Math.min(moeIndex, f.moe.length - 1)] : f.dense!;
 }
 
 export interface KernelReport {
@@ -139,24 +151,39 @@ export function cuSlrs(first: number, units: number, slrs: number): number[] {
 export function kernelFigures(input: EstimateInput): KernelFigures {
   const { dims, board, shared, kernels, placement } = input;
   const moeCalls = ffnMoeCalls(input);
+  const hasDense = dims.moeBlocks.some((m) => !m);
+  const blocks: KernelFigures['blocks'] = {};
+  for (const k of blockKernels(input)) {
+    const slr = placement[k];
+    if (k === 'msa_block') {
+      const c = msa.cycles(kernels.msa_block!, dims, shared, board, { slr });
+      blocks.msa_block = {
+        dense: hasDense ? c : null,
+        moe: moeCalls.length > 0 ? [c] : [],
+        resources: msa.resources(kernels.msa_block!, dims, shared, board),
+      };
+    } else if (k === 'ffn_block') {
+      const params = kernels.ffn_block!;
+      blocks[k] = {
+        dense: hasDense ? ffn.cycles(params, dims, shared, board, { moe: false, slr }) : null,
+        moe: moeCalls.map((c) => ffn.cycles(params, dims, shared, board, { ...c, slr })),
+        resources: ffn.resources(params, dims, shared, board),
+      };
+    } else {
+      const params = kernels.vit_block!;
+      blocks[k] = {
+        dense: hasDense ? vit.cycles(params, dims, shared, board, { moe: false, slr }) : null,
+        moe: moeCalls.map((c) => vit.cycles(params, dims, shared, board, { ...c, slr })),
+        resources: vit.resources(params, dims, shared, board),
+      };
+    }
+  }
   const fig: KernelFigures = {
     patch: {
       cycles: patch.cycles(kernels.patch_embed, dims, shared, board, { slr: placement.patch_embed }),
       resources: patch.resources(kernels.patch_embed, dims, shared, board),
     },
-    msa: {
-      cycles: msa.cycles(kernels.msa_block, dims, shared, board, { slr: placement.msa_block }),
-      resources: msa.resources(kernels.msa_block, dims, shared, board),
-    },
-    ffn: {
-      dense: dims.moeBlocks.some((m) => !m)
-        ? ffn.cycles(kernels.ffn_block, dims, shared, board, { moe: false, slr: placement.ffn_block })
-        : null,
-      moe: moeCalls.map((c) =>
-        ffn.cycles(kernels.ffn_block, dims, shared, board, { ...c, slr: placement.ffn_block }),
-      ),
-      resources: ffn.resources(kernels.ffn_block, dims, shared, board),
-    },
+    blocks,
   };
   return input.calibration ? calibrateFigures(fig, input.calibration) : fig;
 }
@@ -210,62 +237,53 @@ const scaled = (r: Resources, k: number): Resources => addInto(zeroResources(), 
 export function combine(
   input: EstimateInput,
   fig: KernelFigures,
-  slrFigures?: (kernel: 'msa_block' | 'ffn_block', slr: number) => number,
+  slrFigures?: (kernel: BlockKernelName, slr: number) => number,
 ): DesignEstimate {
   const { dims, board, shared, placement, computeUnits } = input;
   const limits = input.limits ?? board.limits;
   const clock = shared.clockMhz;
   const nSlr = slrCount(board);
 
-  // ---- latency: patch_embed once, then msa_block and ffn_block per block, back to back
+  // ---- latency: patch_embed once, then the block kernels per block, back to back
+  const names = blockKernels(input);
   const stages: StageReport[] = [
     { label: 'patch', kind: 'patch embed', cycles: { patch_embed: fig.patch.cycles.cycles } },
   ];
-  const msaParts: Record<string, number> = {};
-  const ffnParts: Record<string, number> = {};
-  const addParts = (into: Record<string, number>, parts: Record<string, number>) => {
-    for (const [k, v] of Object.entries(parts)) into[k] = (into[k] ?? 0) + v;
-  };
-  let msaTotal = 0;
-  let ffnTotal = 0;
+  const parts = Object.fromEntries(names.map((k) => [k, {} as Record<string, number>]));
+  const totals = Object.fromEntries(names.map((k) => [k, 0])) as Record<BlockKernelName, number>;
   let moeIndex = 0;
   dims.moeBlocks.forEach((isMoe, i) => {
-    const f = isMoe ? fig.ffn.moe[Math.min(moeIndex++, fig.ffn.moe.length - 1)] : fig.ffn.dense!;
-    msaTotal += fig.msa.cycles.cycles;
-    ffnTotal += f.cycles;
-    addParts(msaParts, fig.msa.cycles.parts);
-    addParts(ffnParts, f.parts);
-    stages.push({
-      label: String(i),
-      kind: isMoe ? 'MoE' : 'dense',
-      cycles: { msa_block: fig.msa.cycles.cycles, ffn_block: f.cycles },
-    });
+    const cycles: StageReport['cycles'] = {};
+    for (const k of names) {
+      const c = blockCycles(fig.blocks[k]!, isMoe, moeIndex);
+      totals[k] += c.cycles;
+      cycles[k] = c.cycles;
+      for (const [p, v] of Object.entries(c.parts)) parts[k][p] = (parts[k][p] ?? 0) + v;
+    }
+    if (isMoe) moeIndex++;
+    stages.push({ label: String(i), kind: isMoe ? 'MoE' : 'dense', cycles });
   });
-  const calls = 1 + 2 * dims.depth;
-  const latencyCycles = fig.patch.cycles.cycles + msaTotal + ffnTotal;
+  const calls = 1 + names.length * dims.depth;
+  const latencyCycles = fig.patch.cycles.cycles + names.reduce((a, k) => a + totals[k], 0);
   const latencyMs = latencyCycles / (clock * 1e3) + (calls * COST.INVOCATION_OVERHEAD_US) / 1e3;
   const macs = macsPerImage(dims);
 
   // ---- placement of compute units and resources per SLR
-  const slrsOf = {
-    patch_embed: cuSlrs(placement.patch_embed, 1, nSlr),
-    msa_block: cuSlrs(placement.msa_block, computeUnits.msa_block, nSlr),
-    ffn_block: cuSlrs(placement.ffn_block, computeUnits.ffn_block, nSlr),
-  };
+  const slrsOf: Partial<Record<KernelName, number[]>> = { patch_embed: cuSlrs(placement.patch_embed, 1, nSlr) };
+  for (const k of names) slrsOf[k] = cuSlrs(placement[k], computeUnits[k], nSlr);
   const kernels: KernelReport[] = [
     {
-      name: 'patch_embed',
+      name: 'patch_embed' as KernelName,
       calls: 1,
       cycles: fig.patch.cycles.cycles,
       parts: { ...fig.patch.cycles.parts },
       res: fig.patch.resources,
     },
-    { name: 'msa_block', calls: dims.depth, cycles: msaTotal, parts: msaParts, res: fig.msa.resources },
-    { name: 'ffn_block', calls: dims.depth, cycles: ffnTotal, parts: ffnParts, res: fig.ffn.resources },
+    ...names.map((k) => ({ name: k, calls: dims.depth, cycles: totals[k], parts: parts[k], res: fig.blocks[k]!.resources })),
   ].map((k) => {
-    const slrs = slrsOf[k.name as KernelName];
+    const slrs = slrsOf[k.name]!;
     return {
-      name: k.name as KernelName,
+      name: k.name,
       calls: k.calls,
       cycles: k.cycles,
       parts: k.parts,
@@ -285,7 +303,7 @@ export function combine(
       addInto(used[s], k.resourcesPerCu);
       // platform interconnect for the CU's m_axi ports (gmem_act and the weight ports); SLR-crossing
       // slices if no local memory
-      const ports = 1 + kernelPortCount(shared, input.kernels[k.name]);
+      const ports = 1 + kernelPortCount(shared, input.kernels[k.name] ?? {});
       infra[s].lut += ports * COST.INFRA_LUT_PER_PORT;
       infra[s].ff += ports * COST.INFRA_FF_PER_PORT;
       const local = board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === s));
@@ -334,12 +352,11 @@ export function combine(
   }
 
   // ---- throughput: kernels of different images overlap; each kernel's CUs work in parallel
-  const perCu = (name: 'msa_block' | 'ffn_block', total: number, slrs: number[]) =>
+  const perCu = (name: BlockKernelName, total: number, slrs: number[]) =>
     slrs.reduce((acc, s, i) => acc + 1 / (i === 0 || !slrFigures ? total : slrFigures(name, s)), 0);
   const rates = [
     { what: 'patch_embed', rate: (clock * 1e6) / fig.patch.cycles.cycles },
-    { what: 'msa_block', rate: clock * 1e6 * perCu('msa_block', msaTotal, slrsOf.msa_block) },
-    { what: 'ffn_block', rate: clock * 1e6 * perCu('ffn_block', ffnTotal, slrsOf.ffn_block) },
+    ...names.map((k) => ({ what: k as string, rate: clock * 1e6 * perCu(k, totals[k], slrsOf[k]!) })),
     { what: 'host call overhead', rate: 1e6 / (calls * COST.INVOCATION_OVERHEAD_US) },
   ];
   const bytes = weightBytesPerImage(input);
@@ -410,12 +427,11 @@ export function weightBytesPerImage(input: EstimateInput): number {
   const moeCalls = ffnMoeCalls(input);
   let m = 0;
   for (const isMoe of dims.moeBlocks) {
-    bytes += msa.weightBytes(dims, shared) + 3 * act;
-    bytes +=
-      (isMoe
-        ? ffn.weightBytes(kernels.ffn_block, dims, shared, moeCalls[Math.min(m++, moeCalls.length - 1)])
-        : ffn.weightBytes(kernels.ffn_block, dims, shared, { moe: false })) +
-      2 * act;
+    const call = isMoe ? moeCalls[Math.min(m++, moeCalls.length - 1)] : { moe: false };
+    if (kernels.vit_block)
+      // x in and out once per block: the fused block keeps it on chip between the halves
+      bytes += vit.weightBytes(kernels.vit_block, dims, shared, call) + 2 * act;
+    else bytes += msa.weightBytes(dims, shared) + 3 * act + ffn.weightBytes(kernels.ffn_block!, dims, shared, call) + 2 * act;
   }
   return bytes;
 }
@@ -425,26 +441,18 @@ export function estimate(input: EstimateInput): DesignEstimate {
   if (input.routing) checkRouting(input.routing, input.dims);
   const fig = kernelFigures(input);
   const cache = new Map<string, number>();
-  const onSlr = (kernel: 'msa_block' | 'ffn_block', slr: number): number => {
+  const onSlr = (kernel: BlockKernelName, slr: number): number => {
     const key = `${kernel}@${slr}`;
     let v = cache.get(key);
     if (v === undefined) {
       const f = kernelFigures({ ...input, placement: { ...input.placement, [kernel]: slr } });
-      v = kernel === 'msa_block' ? f.msa.cycles.cycles * input.dims.depth : sumFfn(input.dims, f);
+      let m = 0;
+      v = input.dims.moeBlocks.reduce((acc, isMoe) => acc + blockCycles(f.blocks[kernel]!, isMoe, isMoe ? m++ : m).cycles, 0);
       cache.set(key, v);
     }
     return v;
   };
   return combine(input, fig, onSlr);
-}
-
-function sumFfn(dims: ModelDims, f: KernelFigures): number {
-  let m = 0;
-  return dims.moeBlocks.reduce(
-    (acc, isMoe) =>
-      acc + (isMoe ? f.ffn.moe[Math.min(m++, f.ffn.moe.length - 1)].cycles : f.ffn.dense!.cycles),
-    0,
-  );
 }
 
 /** The estimate of a resolved design. */

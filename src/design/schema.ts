@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { WEIGHT_SCALES } from '../kernels/types.js';
-import { ffnParamsSchema, msaParamsSchema, patchEmbedParamsSchema, weightPortsSchema } from '../kernels/params.js';
+import {
+  ffnParamsSchema,
+  msaParamsSchema,
+  patchEmbedParamsSchema,
+  vitParamsSchema,
+  weightPortsSchema,
+} from '../kernels/params.js';
 
 const posInt = z.number().int('must be an integer').positive('must be a positive integer');
 const fixedType = z
@@ -50,20 +56,44 @@ export const designFileSchema = z
       .partial()
       .strict()
       .optional(),
+    // patch_embed and the block: split (msa_block then ffn_block, an engine each) or fused
+    // (vit_block: both halves on one engine, x on chip between them)
     kernels: z
-      .object({ patch_embed: patchEmbedParamsSchema, msa_block: msaParamsSchema, ffn_block: ffnParamsSchema })
-      .strict(),
+      .object({
+        patch_embed: patchEmbedParamsSchema,
+        msa_block: msaParamsSchema.optional(),
+        ffn_block: ffnParamsSchema.optional(),
+        vit_block: vitParamsSchema.optional(),
+      })
+      .strict()
+      .superRefine((k, ctx) => {
+        const split = k.msa_block !== undefined || k.ffn_block !== undefined;
+        if (k.vit_block !== undefined && split)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: 'either msa_block and ffn_block (split block) or vit_block (fused block), not both',
+          });
+        else if (k.vit_block === undefined && (k.msa_block === undefined || k.ffn_block === undefined))
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: `needs ${k.msa_block === undefined && k.ffn_block === undefined ? 'msa_block and ffn_block (split block) or vit_block (fused block)' : k.msa_block === undefined ? 'msa_block beside ffn_block' : 'ffn_block beside msa_block'}`,
+          });
+      }),
     // SLR of each kernel (multi-SLR boards); its memory ports go to that SLR's channels
     placement: z
       .object({
         patch_embed: z.number().int().min(0),
-        msa_block: z.number().int().min(0),
-        ffn_block: z.number().int().min(0),
+        msa_block: z.number().int().min(0).optional(),
+        ffn_block: z.number().int().min(0).optional(),
+        vit_block: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),
     // compute units per kernel (replication where the board has room)
-    compute_units: z.object({ msa_block: posInt, ffn_block: posInt }).strict().optional(),
+    compute_units: z
+      .object({ msa_block: posInt.optional(), ffn_block: posInt.optional(), vit_block: posInt.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -6,11 +6,11 @@
 import * as ffn from '../kernels/cpp/ffn_block.js';
 import * as msa from '../kernels/cpp/msa_block.js';
 import * as patch from '../kernels/cpp/patch_embed.js';
+import * as vit from '../kernels/cpp/vit_block.js';
 import { formats } from '../kernels/cpp/formats.js';
 import { kernelMemory } from '../board/resources.js';
 import { UserError } from '../util/errors.js';
-import { kernelWeightPorts, type Design } from './design.js';
-import { KERNEL_NAMES } from '../kernels/params.js';
+import { designKernels, kernelWeightPorts, splitKernels, type Design } from './design.js';
 
 export function validateDesign(design: Design): void {
   try {
@@ -46,20 +46,25 @@ function checkDesign(design: Design): void {
     );
   formats(p);
   patch.validate(kernels.patch_embed, dims);
-  msa.validate(kernels.msa_block, dims);
-  ffn.validate(kernels.ffn_block, dims);
   // building the contexts checks every derived width
   patch.templateContext(kernels.patch_embed, dims, shared, design.model);
-  msa.templateContext(kernels.msa_block, dims, shared, design.model);
-  ffn.templateContext(kernels.ffn_block, dims, shared, design.model);
+  if (design.block === 'fused') {
+    vit.templateContext(kernels.vit_block!, dims, shared, design.model);
+  } else {
+    const split = splitKernels(design);
+    msa.validate(split.msa, dims);
+    ffn.validate(split.ffn, dims);
+    msa.templateContext(split.msa, dims, shared, design.model);
+    ffn.templateContext(split.ffn, dims, shared, design.model);
+  }
 }
 
 /** At most one weight port per channel of the memory group the kernels use (connectivity.ts). */
 export function checkWeightPorts(design: Design): void {
   const mem = kernelMemory(design.board);
-  for (const k of KERNEL_NAMES) {
+  for (const k of designKernels(design)) {
     const ports = kernelWeightPorts(design, k);
-    const field = design.kernels[k].weight_ports === undefined ? 'weight_ports' : `kernels.${k}.weight_ports`;
+    const field = design.kernels[k]?.weight_ports === undefined ? 'weight_ports' : `kernels.${k}.weight_ports`;
     if (ports > mem.count)
       throw new UserError(
         `${field}: ${ports} ports need ${ports} memory channels; board ${design.board.name} has ${mem.count} (${mem.kind}${mem.count > 1 ? ` ${mem.bank_prefix}0..${mem.count - 1}` : ''})`,
@@ -70,9 +75,19 @@ export function checkWeightPorts(design: Design): void {
 /** Every kernel placed on an SLR the board has. */
 export function checkPlacement(design: Design): void {
   const nSlr = design.board.slrs?.length ?? 1;
-  for (const [k, slr] of Object.entries(design.placement))
+  const kernels = designKernels(design);
+  // placement and compute units only for the kernels the design has (split or fused block)
+  for (const field of ['placement', 'compute_units'] as const)
+    for (const k of Object.keys(design.file[field] ?? {}))
+      if (!(kernels as string[]).includes(k))
+        throw new UserError(
+          `${field}.${k}: this design has no ${k} kernel (its kernels: ${kernels.join(', ')})`,
+        );
+  for (const k of kernels) {
+    const slr = design.placement[k];
     if (slr >= nSlr)
       throw new UserError(
         `placement.${k}: SLR ${slr} does not exist (board ${design.board.name} has ${nSlr} SLR${nSlr > 1 ? 's' : ''}: 0..${nSlr - 1})`,
       );
+  }
 }

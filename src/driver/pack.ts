@@ -4,7 +4,7 @@
  * tiled and word-aligned exactly as the kernels read it (src/kernels/cpp/layout.ts segments),
  * behind a header carrying the design hash the runner checks.
  */
-import { designWeightPorts, weightPortsWord, type Design } from '../design/design.js';
+import { designWeightPorts, fusedKernel, splitKernels, weightPortsWord, type Design } from '../design/design.js';
 import type { KernelName } from '../kernels/params.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { weightLayout as ffnLayout } from '../kernels/cpp/ffn_block.js';
@@ -19,6 +19,7 @@ import {
 } from '../kernels/cpp/layout.js';
 import { weightLayout as msaLayout } from '../kernels/cpp/msa_block.js';
 import { weightLayout as patchLayout } from '../kernels/cpp/patch_embed.js';
+import { weightLayout as vitLayout } from '../kernels/cpp/vit_block.js';
 import { validateCheckpoint, type Checkpoint } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -81,14 +82,28 @@ export function weightExponent(data: Float32Array, f: Fx, maxShift: number): num
   return 0;
 }
 
-/** The three kernels' weight regions of a design, in file order. */
+/** The weight regions of a design, one per kernel in call order (designKernels), in file order. */
 export function designWeightLayout(design: Design): KernelWeights[] {
   const { dims, shared, kernels, model } = design;
-  return [
-    patchLayout(kernels.patch_embed, dims, shared),
-    msaLayout(kernels.msa_block, dims, shared),
-    ffnLayout(kernels.ffn_block, dims, shared, model),
-  ];
+  const patch = patchLayout(kernels.patch_embed, dims, shared);
+  if (design.block === 'fused') return [patch, vitLayout(fusedKernel(design), dims, shared, model)];
+  const split = splitKernels(design);
+  return [patch, msaLayout(split.msa, dims, shared), ffnLayout(split.ffn, dims, shared, model)];
+}
+
+/**
+ * The block table's two offsets of block b (words): where its attention half and its MLP half
+ * start in their region (split: msa_block's and ffn_block's regions; fused: both in vit_block's,
+ * the MLP half after the attention half).
+ */
+function blockHalves(layouts: KernelWeights[], b: number): [number, number] {
+  const block = layouts[1].blocks[b];
+  if (layouts.length === 2) {
+    const mlp = block.segments.find((s) => s.name === 'norm2.weight');
+    if (!mlp) throw new Error('internal: a vit_block block without its MLP half');
+    return [block.offset, block.offset + mlp.offset];
+  }
+  return [block.offset, layouts[2].blocks[b].offset];
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
@@ -346,11 +361,10 @@ export function packWeights(design: Design, ckpt: Checkpoint): PackedWeights {
     dv.setBigUint64(e + 24, BigInt(r.bytes), true);
   });
   const table = FIXED_HEADER_BYTES + layouts.length * REGION_ENTRY_BYTES;
-  const msa = layouts[1];
-  const ffn = layouts[2];
   for (let b = 0; b < depth; b++) {
-    dv.setUint32(table + 8 * b, msa.blocks[b].offset, true);
-    dv.setUint32(table + 8 * b + 4, ffn.blocks[b].offset, true);
+    const [attention, mlp] = blockHalves(layouts, b);
+    dv.setUint32(table + 8 * b, attention, true);
+    dv.setUint32(table + 8 * b + 4, mlp, true);
   }
 
   const packer = new Packer(ckpt, axi);

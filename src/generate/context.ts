@@ -6,7 +6,7 @@
 import ejs from 'ejs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { designWeightPorts, weightPortsWord, type Design } from '../design/design.js';
+import { designKernels, designWeightPorts, splitKernels, weightPortsWord, type Design } from '../design/design.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { validateDesign } from '../design/validate.js';
 import { templateContext as ffnContext } from '../kernels/cpp/ffn_block.js';
@@ -16,6 +16,7 @@ import { cComment, cIdent, cInt, cUint } from '../kernels/cpp/ident.js';
 import { wordsFor } from '../kernels/cpp/layout.js';
 import { templateContext as msaContext } from '../kernels/cpp/msa_block.js';
 import { templateContext as patchContext } from '../kernels/cpp/patch_embed.js';
+import { templateContext as vitContext } from '../kernels/cpp/vit_block.js';
 import { cType, k, renderStruct, t, type CppStruct, type CppType } from '../kernels/cpp/struct.js';
 import { timingStructs, withTiming } from '../kernels/cpp/timing.js';
 import { weightPortNames } from '../kernels/cpp/common.js';
@@ -30,13 +31,16 @@ export interface RenderContext {
   hash: string; // design hash (hex sha256)
   version: string; // ubimoe version
   weightsFormatVersion: number;
-  kernels: Record<KernelName, KernelContext>;
+  kernelNames: KernelName[]; // the design's top kernels in call order (design.ts designKernels)
+  kernels: Partial<Record<KernelName, KernelContext>>; // those kernels' contexts
   globalTypes: CppType[];
   modelStruct: CppStruct;
   timingStructs: CppStruct[]; // timing_cfg and each kernel's <kernel>_timing_cfg (src/kernels/cpp/timing.ts)
   values: { tokenWords: number; pixelWords: number; routingWords: number };
-  weightPorts: Record<KernelName, WeightPortsContext>; // per kernel: its own weight_ports
+  weightPorts: Partial<Record<KernelName, WeightPortsContext>>; // per kernel of the design: its own weight_ports
   weightPortsHeader: { word: number; max: number }; // the packed file's ports word (design.ts weightPortsWord), the most ports of a kernel
+  /** The weight regions, one per top kernel in call order (docs/weights.md): its name, its config struct (WORDS), its ports macro. */
+  regions: Array<{ kernel: KernelName; cfg: string; portsMacro: string }>;
   /** Renders templates/<template> (ejs) with this context plus `extra`. */
   render(template: string, extra?: Record<string, unknown>): string;
 }
@@ -84,6 +88,10 @@ export function ubimoeVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** Each kernel's config struct with its region's WORDS, and its short name in macros. */
+const KERNEL_CFG: Record<KernelName, string> = { patch_embed: 'pe_cfg', msa_block: 'msa_cfg', ffn_block: 'ffn_cfg', vit_block: 'vit_cfg' };
+const KERNEL_SHORT: Record<KernelName, string> = { patch_embed: 'PE', msa_block: 'MSA', ffn_block: 'FFN', vit_block: 'VIT' };
+
 export function renderContext(design: Design): RenderContext {
   validateDesign(design);
   const { dims, shared, model } = design;
@@ -92,11 +100,17 @@ export function renderContext(design: Design): RenderContext {
   const ports = designWeightPorts(design);
   // every kernel's config structs carry its timing constants (typedef <kernel>_timing_cfg TIMING)
   const timed = (c: KernelContext): KernelContext => ({ ...c, structs: withTiming(c.structs, c.kernel) });
-  const kernels: Record<KernelName, KernelContext> = {
+  const kernelNames = designKernels(design);
+  const kernels: Partial<Record<KernelName, KernelContext>> = {
     patch_embed: timed(patchContext(design.kernels.patch_embed, dims, shared, model, design.board)),
-    msa_block: timed(msaContext(design.kernels.msa_block, dims, shared, model, design.board)),
-    ffn_block: timed(ffnContext(design.kernels.ffn_block, dims, shared, model, design.board)),
   };
+  if (design.block === 'fused') {
+    kernels.vit_block = timed(vitContext(design.kernels.vit_block!, dims, shared, model, design.board));
+  } else {
+    const { msa, ffn } = splitKernels(design);
+    kernels.msa_block = timed(msaContext(msa, dims, shared, model, design.board));
+    kernels.ffn_block = timed(ffnContext(ffn, dims, shared, model, design.board));
+  }
   const globalTypes: CppType[] = [
     t('word_t', `ap_uint<${axi}>`, 'one AXI word'),
     t('act_t', cppAct(f.act), 'activations (rounded, saturating)'),
@@ -138,21 +152,25 @@ export function renderContext(design: Design): RenderContext {
     hash: designHash(design),
     version: ubimoeVersion(),
     weightsFormatVersion: WEIGHTS_FORMAT_VERSION,
+    kernelNames,
     kernels,
     globalTypes,
     modelStruct,
-    timingStructs: timingStructs({ board: design.board, shared, placement: design.placement, weightPorts: ports }),
+    timingStructs: timingStructs({
+      board: design.board,
+      shared,
+      kernels: kernelNames,
+      placement: design.placement,
+      weightPorts: ports,
+    }),
     values: {
       tokenWords: dims.numTokens * wordsFor(dims.D, f.act.width, axi),
       pixelWords: model.in_chans * model.img_h * wordsFor(model.img_w, f.act.width, axi),
       routingWords: Math.max(1, moeBlocks * dims.numTokens * dims.topK),
     },
-    weightPortsHeader: { word: weightPortsWord(design), max: Math.max(...Object.values(ports)) },
-    weightPorts: {
-      patch_embed: weightPortsContext(ports.patch_embed),
-      msa_block: weightPortsContext(ports.msa_block),
-      ffn_block: weightPortsContext(ports.ffn_block),
-    },
+    weightPortsHeader: { word: weightPortsWord(design), max: Math.max(...kernelNames.map((k) => ports[k])) },
+    weightPorts: Object.fromEntries(kernelNames.map((k) => [k, weightPortsContext(ports[k])])),
+    regions: kernelNames.map((k) => ({ kernel: k, cfg: KERNEL_CFG[k], portsMacro: `UBIMOE_${KERNEL_SHORT[k]}_WEIGHT_PORTS` })),
     render(template: string, extra: Record<string, unknown> = {}): string {
       const file = join(templatesDir, template);
       return ejs.render(

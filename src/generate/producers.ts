@@ -6,7 +6,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import { KERNEL_NAMES } from '../kernels/params.js';
 import { hlsDir, packageRoot } from '../util/paths.js';
 import type { ProducedFile, Producer } from './context.js';
 import { driverSources } from './driverfiles.js';
@@ -29,10 +28,10 @@ export function copyTree(dir: string, prefix: string): ProducedFile[] {
   return out;
 }
 
-/** kernels/: config.h and the three top kernels. */
+/** kernels/: config.h and the design's top kernels (designKernels). */
 export const kernelSources: Producer = (_design, ctx) => [
   { path: 'kernels/config.h', content: ctx.render('kernels/config.h.ejs') },
-  ...KERNEL_NAMES.map((k) => ({ path: `kernels/${k}.cpp`, content: ctx.render(`kernels/${k}.cpp.ejs`) })),
+  ...ctx.kernelNames.map((k) => ({ path: `kernels/${k}.cpp`, content: ctx.render(`kernels/${k}.cpp.ejs`) })),
 ];
 
 /** include/ubimoe/: the synthesisable building blocks; csim/: the csim-only ap_* / hls_stream headers. */

@@ -8,8 +8,8 @@ import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
 import { attentionReaderPlan } from './latency.js';
 import type { Buffer } from './costModel.js';
-import { formats, PROB, WIDE } from './cpp/formats.js';
-import type { FfnParams, MsaParams } from './params.js';
+import { formats, PROB, residualFx, WIDE } from './cpp/formats.js';
+import { vitFfnParams, type FfnParams, type MsaParams, type VitParams } from './params.js';
 import type { SharedParams } from './types.js';
 
 /** msa_block: the engine's accumulators (linear.h), x, s, qkv (the template), the attention's arrays (attention.h). */
@@ -17,12 +17,9 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
   const p = shared.precision;
   const A = p.activation.width;
   const Q = formats(p).qkv.width;
-  const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
+  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const laneRows = Math.ceil(dims.numTokens / lanes) * lanes; // rows padded to whole groups
   const accRows = Math.max(Math.ceil(dims.numTokens / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
-  const hd = dims.headDim;
-  const keyBlocks = Math.ceil(dims.numTokens / kb);
-  const reader = attentionReaderPlan(dims.numTokens, hd, qp, kb, msaQkvCols(params));
   return [
     // the engine's accumulators, double-buffered (linear.h: out tile t accumulates while t − 1 drains)
     { name: 'acc', widthBits: p.accum.width, words: 2 * accRows * to, banks: 2 * to * lanes },
@@ -42,6 +39,18 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
     { name: 's', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
     { name: 'o', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
     { name: 'qkv', widthBits: Q, words: laneRows * 3 * dims.D, banks: lanes * msaQkvCols(params) },
+    ...attentionBuffers(params, dims, shared),
+  ];
+}
+
+/** attention.h's own arrays (msa_block's and vit_block's attention). */
+function attentionBuffers(params: MsaParams, dims: ModelDims, shared: SharedParams): Buffer[] {
+  const Q = formats(shared.precision).qkv.width;
+  const { q_parallel: qp, key_block: kb } = params;
+  const hd = dims.headDim;
+  const keyBlocks = Math.ceil(dims.numTokens / kb);
+  const reader = attentionReaderPlan(dims.numTokens, hd, qp, kb, msaQkvCols(params));
+  return [
     // attention.h: the reader's double buffers (K and V of a block: a bank per key and column read per cycle; the queries of
     // a group: a bank per row), the score stage's K and the A·V stage's V (a bank per key), the
     // group's query rows and the A·V accumulators (a bank per row)
@@ -82,6 +91,69 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
         ]
       : []),
   ];
+}
+
+/**
+ * vit_block (the fused block): ONE engine's accumulators; s (LayerNorm1 then LayerNorm2 output,
+ * then each expert's gathered tokens), o (the attention output), B (q | k | v, then the hidden
+ * layer or the gate's logits), R (the residual through both halves, in residualFx: both halves'
+ * sums exactly); the attention's arrays; with MoE h and the queues. Partitions: vitArrays.
+ */
+export function vitBuffers(params: VitParams, dims: ModelDims, shared: SharedParams, finalNorm = false): Buffer[] {
+  const p = shared.precision;
+  const f = formats(p);
+  const A = p.activation.width;
+  const { tile_out: to, token_lanes: lanes } = params;
+  const N = dims.numTokens;
+  const laneRows = Math.ceil(N / lanes) * lanes;
+  const accRows = Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
+  const arr = vitArrays(params, dims, A, shared.axiWidthBits, finalNorm);
+  const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
+  return [
+    { name: 'acc', widthBits: p.accum.width, words: 2 * accRows * to, banks: 2 * to * lanes },
+    { name: 's', widthBits: A, words: laneRows * dims.D, banks: arr.sCols * lanes },
+    { name: 'o', widthBits: A, words: laneRows * dims.D, banks: arr.oCols * lanes },
+    { name: 'b', widthBits: A, words: laneRows * arr.bDim, banks: arr.bCols * lanes },
+    { name: 'r', widthBits: residualFx(f).width, words: laneRows * dims.D, banks: arr.rCols * lanes },
+    ...attentionBuffers(params, dims, shared),
+    ...(moe
+      ? [
+          { name: 'h', widthBits: A, words: N * dims.D, banks: arr.hCols },
+          { name: 'queue', widthBits: 16 + A, words: dims.experts * N, banks: 1 },
+        ]
+      : []),
+  ];
+}
+
+/**
+ * vit_block's token arrays and their column partitions (the largest need of each array's users,
+ * as ffnArrays): s the engine's tile_in reads, LayerNorm's chunk writes (at most tile_in) and the
+ * gathers' tile_out writes (with a final norm, the AXI writer); o the engine's tile_in reads (the
+ * attention writes one column); B the drain's tile_out writes, the engine's tile_in reads (fc2)
+ * and the attention reader's tile_out reads; R the AXI reader and writer, LayerNorm's chunks and
+ * the drain's tile_out; h the gathers' tile_out. bDim: q | k | v, the hidden layer or the gate's
+ * logits, whichever is widest.
+ */
+export function vitArrays(
+  params: VitParams,
+  dims: ModelDims,
+  actBits: number,
+  axiBits: number,
+  finalNorm: boolean,
+): { sCols: number; oCols: number; bCols: number; rCols: number; hCols: number; bDim: number } {
+  const { tile_in: ti, tile_out: to } = params;
+  const ffn = ffnArrays(vitFfnParams(params), actBits, axiBits, finalNorm);
+  const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
+  const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
+  const gateCols = moe ? Math.ceil(dims.experts / to) * to : 0;
+  return {
+    sCols: ffn.sCols,
+    oCols: ti,
+    bCols: Math.max(ti, to),
+    rCols: Math.max(ffn.resCols, ti),
+    hCols: ffn.hCols,
+    bDim: Math.max(3 * dims.D, hidden, gateCols),
+  };
 }
 
 /** Column banks of qkv (the engine's B): the drain writes tile_out columns; the attention's reader reads as many (attentionReaderPlan). */

@@ -8,25 +8,21 @@ import { COST, LATENCY } from './costConstants.js';
 import { pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
 import { engineGeluUnits, gateUnits } from './cpp/blocks.js';
 import { gateOut } from './cpp/ffn_block.js';
-import { formats, linearMaxShift } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
   bufferCost,
-  fifoCost,
   ceilDiv,
   linearCycles,
   passFetchCycles,
   passTailCycles,
   linearWeightBytes,
   macResources,
-  weightShifterLuts,
   measuredExpertLoad,
   nonlinearUnit,
   portBytesPerCycle,
   weightBytesPerCycle,
   weightPortCount,
-  registers,
   transferCycles,
   uniformExpertLoad,
   zeroResources,
@@ -34,6 +30,7 @@ import {
   type ExpertLoad,
 } from './costModel.js';
 import { ffnBuffers } from './buffers.js';
+import { engineResources } from './engineCost.js';
 import { kernelLayerNormPlan, layerNormResources, tokenLayerNormCycles } from './layernorm.js';
 import { kernelShared, type FfnParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
@@ -194,39 +191,41 @@ export function resources(
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const r = zeroResources();
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
-  addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
-  r.lut += weightShifterLuts(to * lanes, linearMaxShift(formats(p), formats(p).weight, ti));
+  addInto(r, engineResources(ti, to, lanes, shared, board));
   // LayerNorm2's streaming region (layernorm.ts); GELU in the drain (LANES rows × tile_out outputs per cycle)
   addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board));
   addInto(r, nonlinearUnit('gelu', A, board), engineGeluUnits(true, lanes, to));
-  const moeBlocks = dims.experts > 0 && dims.moeBlocks.some((m) => m);
   // buffers (buffers.ts): the engine's source (LayerNorm2 output / gathered tokens), hidden,
   // the residual accumulator, the engine's accumulators; with MoE the kept LayerNorm2 output and
   // the expert queues
   for (const b of ffnBuffers(params, dims, shared))
     addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
-  if (moeBlocks) {
-    const E = dims.experts;
-    // the gate's logits are an engine pass (no MACs of their own); gate.h's one-pass softmax
-    // unrolled over the experts: E − 1 exps + E − 1 rescale multiplies (24-bit fractions), k exps
-    // for the chosen, one reciprocal (gateUnits); top-k compare network; the scatter drain's
-    // score × output (tile_out per cycle); the kept LayerNorm2 output
-    const gu = gateUnits(E, dims.topK);
-    addInto(r, nonlinearUnit('exp', A, board), gu.exp);
-    addInto(r, macResources(E - 1, 25, 25, board));
-    addInto(r, nonlinearUnit('recip', A, board), gu.recip);
-    r.lut += dims.topK * E * A;
-    addInto(r, macResources(to, A, A, board));
-  }
-  addInto(r, registers(ti * to * p.weight.width)); // the tile in use (the next waits in the FIFO)
-  addInto(r, registers(2 * to * p.bias.width)); // the bias chunks of the out tile computed and the one drained
-  r.lut += 2 * to * lanes * A; // bias and residual adders
-  addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
-  addInto(r, fifoCost(to * p.bias.width, 2));
+  addInto(r, gateResources(to, dims, shared, board));
   // gmem_act and the weight ports
   addInto(r, axiPortResources(shared.axiWidthBits), 1 + weightPortCount(shared));
   r.lut += COST.LUT_PER_KERNEL;
   r.ff += COST.FF_PER_KERNEL;
+  return r;
+}
+
+/**
+ * The MoE gate's own units (ffn_block's, and the fused vit_block's; none without MoE blocks): the
+ * logits are an engine pass (no MACs of their own); gate.h's one-pass softmax unrolled over the
+ * experts: E − 1 exps + E − 1 rescale multiplies (24-bit fractions), k exps for the chosen, one
+ * reciprocal (gateUnits); the top-k compare network; the scatter drain's score × output (tile_out
+ * per cycle).
+ */
+export function gateResources(tileOut: number, dims: ModelDims, shared: SharedParams, board: Board): ResourceEstimate {
+  const r = zeroResources();
+  if (!(dims.experts > 0 && dims.moeBlocks.some((m) => m))) return r;
+  const A = shared.precision.activation.width;
+  const E = dims.experts;
+  const gu = gateUnits(E, dims.topK);
+  addInto(r, nonlinearUnit('exp', A, board), gu.exp);
+  addInto(r, macResources(E - 1, 25, 25, board));
+  addInto(r, nonlinearUnit('recip', A, board), gu.recip);
+  r.lut += dims.topK * E * A;
+  addInto(r, macResources(tileOut, A, A, board));
   return r;
 }
 

@@ -15,7 +15,7 @@ import {
   attentionSoftmaxSteps,
   pipelinedLoopCycles,
 } from './latency.js';
-import { formats, linearMaxShift, MANT, PROB, WIDE } from './cpp/formats.js';
+import { formats, MANT, PROB, WIDE } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
@@ -26,7 +26,6 @@ import {
   linearWeightBytes,
   passTailCycles,
   macResources,
-  weightShifterLuts,
   nonlinearUnit,
   portBytesPerCycle,
   weightBytesPerCycle,
@@ -37,6 +36,7 @@ import {
   type CallContext,
 } from './costModel.js';
 import { msaBuffers, msaQkvCols } from './buffers.js';
+import { engineResources } from './engineCost.js';
 import { kernelLayerNormPlan, layerNormResources, tokenLayerNormCycles } from './layernorm.js';
 import { kernelShared, type MsaParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
@@ -185,15 +185,40 @@ export function resources(
 ): ResourceEstimate {
   const shared = kernelShared(designShared, params);
   const p = shared.precision;
-  const A = p.activation.width;
-  const { tile_in: ti, tile_out: to, token_lanes: lanes, q_parallel: qp, key_block: kb } = params;
   const r = zeroResources();
-  const Q = formats(p).qkv.width;
   // ONE linear engine runs qkv and proj: tile_in × tile_out × lanes MACs; its accumulators hold
   // tile_out outputs of every token row
-  addInto(r, macResources(ti * to * lanes, formats(p).linIn.width, p.weight.width, board));
-  r.lut += weightShifterLuts(to * lanes, linearMaxShift(formats(p), formats(p).weight, ti));
-  // attention.h: per cycle q_parallel × key_block score MACs (q·k, both qkv_t) and as many A·V MACs
+  addInto(r, engineResources(params.tile_in, params.tile_out, params.token_lanes, shared, board));
+  addInto(r, attentionResources(params, dims, shared, board));
+  // LayerNorm1's streaming region (layernorm.ts)
+  addInto(r, layerNormResources(kernelLayerNormPlan(dims, params.tile_in, shared), p, shared.axiWidthBits, board));
+  // on-chip buffers (buffers.ts: the engine's accumulators, x, s, qkv and the attention's)
+  for (const b of msaBuffers(params, dims, shared))
+    addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
+  // gmem_act and the weight ports
+  addInto(r, axiPortResources(shared.axiWidthBits), 1 + weightPortCount(shared));
+  r.lut += COST.LUT_PER_KERNEL;
+  r.ff += COST.FF_PER_KERNEL;
+  return r;
+}
+
+/**
+ * attention.h's units (msa_block's, and the fused vit_block's): the score and A·V MACs, the exp
+ * units, the reciprocal and the output normalisers, the block's registers and the FIFOs between
+ * its five processes (its arrays are in buffers.ts).
+ */
+export function attentionResources(
+  params: MsaParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  board: Board,
+): ResourceEstimate {
+  const p = shared.precision;
+  const A = p.activation.width;
+  const { q_parallel: qp, key_block: kb } = params;
+  const r = zeroResources();
+  const Q = formats(p).qkv.width;
+  // per cycle q_parallel × key_block score MACs (q·k, both qkv_t) and as many A·V MACs
   // (prob_t × v); the operand widths are the generated kernel's (src/kernels/cpp/formats.ts)
   addInto(r, macResources(qp * kb, Q, Q, board));
   addInto(r, macResources(qp * kb, PROB.width + 1, Q, board)); // unsigned prob: one more bit in a signed port
@@ -202,33 +227,20 @@ export function resources(
   addInto(r, nonlinearUnit('exp', A, board), attentionExpUnits(qp, kb, dims.headDim));
   addInto(r, nonlinearUnit('recip', A, board));
   addInto(r, macResources(attentionOutRows(qp, params.token_lanes), WIDE - MANT.width, MANT.width + 1, board));
-  // LayerNorm1's streaming region (layernorm.ts)
-  addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board));
-  // on-chip buffers (buffers.ts: the engine's accumulators, x, s, qkv and the attention's)
-  for (const b of msaBuffers(params, dims, shared))
-    addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
-  // registers: the weight tile in use, the bias chunks of the out tile computed and the one
-  // drained, scores and probabilities of a block, softmax state
-  addInto(r, registers(ti * to * p.weight.width + 2 * to * p.bias.width + 2 * qp * kb * A + 4 * qp * A));
-  r.lut += 2 * to * lanes * A; // bias and residual adders
-  addInto(r, fifoCost(ti * to * p.weight.width, 2)); // weight tiles, double-buffered
-  addInto(r, fifoCost(to * p.bias.width, 2));
+  // registers: scores and probabilities of a block, softmax state
+  addInto(r, registers(2 * qp * kb * A + 4 * qp * A));
   const hd = dims.headDim;
   const groups = ceilDiv(dims.numTokens, qp);
   const keyBlocks = ceilDiv(dims.numTokens, kb);
   const oaccW = WIDE - PROB.width;
-  // the attention's FIFOs: query columns and K, V columns (a head each: the reader runs a head
-  // ahead), score blocks, probability blocks, l, A·V columns
+  // the FIFOs: query columns and K, V columns (a head each: the reader runs a head ahead), score
+  // blocks, probability blocks, l, A·V columns
   addInto(r, fifoCost(qp * Q, groups * hd));
   addInto(r, fifoCost(kb * Q, keyBlocks * hd), 2);
   addInto(r, fifoCost(qp * kb * A, shared.streamDepth));
   addInto(r, fifoCost(qp * (kb + 1) * PROB.width, 2));
   addInto(r, fifoCost(qp * 32, 2));
   addInto(r, fifoCost(qp * oaccW, hd));
-  // gmem_act and the weight ports
-  addInto(r, axiPortResources(shared.axiWidthBits), 1 + weightPortCount(shared));
-  r.lut += COST.LUT_PER_KERNEL;
-  r.ff += COST.FF_PER_KERNEL;
   return r;
 }
 

@@ -36,12 +36,35 @@ export const ffnParamsSchema = z
   .object({ tile_in: posInt, tile_out: posInt, token_lanes: posInt, weight_ports: weightPortsSchema.optional() })
   .strict();
 
+/**
+ * vit_block: a whole transformer block (the attention half and the MLP half) in ONE kernel with
+ * ONE linear engine, x kept on chip between the halves (issue 14): the engine's parameters and the
+ * attention's, as msa_block has them.
+ */
+export const vitParamsSchema = msaParamsSchema;
+
 export type PatchEmbedParams = z.infer<typeof patchEmbedParamsSchema>;
 export type MsaParams = z.infer<typeof msaParamsSchema>;
 export type FfnParams = z.infer<typeof ffnParamsSchema>;
+export type VitParams = z.infer<typeof vitParamsSchema>;
 
-export const KERNEL_NAMES = ['patch_embed', 'msa_block', 'ffn_block'] as const;
+/** The fused block's attention half as msa_block's parameters (the same engine and attention). */
+export const vitMsaParams = (v: VitParams): MsaParams => ({ ...v });
+/** The fused block's MLP half as ffn_block's parameters (the same engine). */
+export function vitFfnParams(v: VitParams): FfnParams {
+  const { tile_in, tile_out, token_lanes, weight_ports } = v;
+  return weight_ports === undefined ? { tile_in, tile_out, token_lanes } : { tile_in, tile_out, token_lanes, weight_ports };
+}
+
+/**
+ * Every top kernel ubimoe generates. A design has patch_embed and either the split block
+ * (msa_block then ffn_block, each with its own engine) or the fused one (vit_block):
+ * design.ts designKernels.
+ */
+export const KERNEL_NAMES = ['patch_embed', 'msa_block', 'ffn_block', 'vit_block'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
+/** The kernels a block is made of, split or fused. */
+export type BlockArchitecture = 'split' | 'fused';
 
 /**
  * The design-wide facts as one kernel sees them: its own weight ports (`kernels.<k>.weight_ports`)

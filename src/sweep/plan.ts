@@ -6,8 +6,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Design } from '../design/design.js';
-import { TOP_KERNELS } from '../toolchain/vitis/layout.js';
+import { designKernels, type Design } from '../design/design.js';
 import { packageRoot } from '../util/paths.js';
 import type { SweepResources, SweepTarget, SweepTask } from './sweepfile.js';
 
@@ -57,14 +56,15 @@ export function stepsFor(target: SweepTarget, design: Design): StepSpec[] {
       },
     ];
   const vars = (c: StepContext) => ({ TARGET: 'hw', JOBS: String(c.makeJobs) });
-  const steps: StepSpec[] = TOP_KERNELS.map((k) => ({
+  const kernels = designKernels(design);
+  const steps: StepSpec[] = kernels.map((k) => ({
     step: `csynth-${k}`,
     after: [],
     argv: (c) => make(`csynth-${k}`, vars(c)),
   }));
   if (target === 'csynth') return steps;
   steps.push(
-    ...TOP_KERNELS.map((k) => ({
+    ...kernels.map((k) => ({
       step: `xo-${k}`,
       after: [`csynth-${k}`],
       argv: (c: StepContext) => make(`xo-${k}`, vars(c)),
@@ -73,7 +73,7 @@ export function stepsFor(target: SweepTarget, design: Design): StepSpec[] {
   if (target === 'xo') return steps;
   steps.push({
     step: 'link-hw',
-    after: TOP_KERNELS.map((k) => `xo-${k}`),
+    after: kernels.map((k) => `xo-${k}`),
     argv: (c) => make('xclbin', vars(c)),
   });
   steps.push({ step: 'host', after: [], argv: (c) => make('host', vars(c)) });

@@ -23,7 +23,8 @@ import { formats, linearMaxShift } from './formats.js';
 import { LayoutBuilder, linearWords, type BlockWeights, type KernelWeights } from './layout.js';
 import { k, type CppStruct } from './struct.js';
 
-const F = 'kernels.ffn_block';
+const FIELD = 'kernels.ffn_block';
+const F = FIELD;
 
 /** The gate's output columns: the E experts padded up to whole output tiles. */
 export const gateOut = (dims: ModelDims, tileOut: number) => Math.ceil(dims.experts / tileOut) * tileOut;
@@ -31,7 +32,8 @@ export const gateOut = (dims: ModelDims, tileOut: number) => Math.ceil(dims.expe
 const hasDense = (dims: ModelDims) => dims.moeBlocks.some((m) => !m);
 const hasMoe = (dims: ModelDims) => dims.moeBlocks.some((m) => m);
 
-export function validate(params: FfnParams, dims: ModelDims): void {
+/** `F`: the design field errors name (kernels.ffn_block, or kernels.vit_block for the fused block's MLP half). */
+export function validate(params: FfnParams, dims: ModelDims, F = FIELD): void {
   const { tile_in: ti, tile_out: to } = params;
   mustDivide(`${F}.tile_in`, ti, 'embed_dim', dims.D);
   mustDivide(`${F}.tile_out`, to, 'embed_dim', dims.D);

@@ -51,6 +51,17 @@ export function formats(p: Precision): Formats {
   return formatsOut;
 }
 
+/**
+ * A fused block's residual (vit_block's R): holds the attention half's act values and the MLP
+ * half's acc sums exactly (the larger integer part, the larger fraction), so each half adds in its
+ * own type and the bits are those of msa_block and ffn_block apart (linear.h residual_add).
+ */
+export function residualFx(f: Formats): Fx {
+  const int = Math.max(f.act.int, f.acc.int);
+  const fr = Math.max(frac(f.act), frac(f.acc));
+  return fx(int + fr, int);
+}
+
 /** C++ spellings: activation-like values round and saturate; weights and sums truncate and wrap. */
 export const cppAct = (f: Fx) => cppFixed(f, 'AP_RND', 'AP_SAT');
 export const cppRaw = (f: Fx) => cppFixed(f);

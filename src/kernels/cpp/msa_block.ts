@@ -20,9 +20,11 @@ import { formats, linearMaxShift } from './formats.js';
 import { LayoutBuilder, type BlockWeights, type KernelWeights } from './layout.js';
 import { k } from './struct.js';
 
-const F = 'kernels.msa_block';
+const FIELD = 'kernels.msa_block';
+const F = FIELD;
 
-export function validate(params: MsaParams, dims: ModelDims): void {
+/** `F`: the design field errors name (kernels.msa_block, or kernels.vit_block for the fused block's attention half). */
+export function validate(params: MsaParams, dims: ModelDims, F = FIELD): void {
   mustDivide(`${F}.tile_in`, params.tile_in, 'embed_dim', dims.D);
   mustDivide(`${F}.tile_out`, params.tile_out, 'embed_dim', dims.D);
   // one qkv pass per head: a head's q | k | v columns are whole out tiles and whole column banks

@@ -21,12 +21,14 @@ export const TIMING_STRUCT: Record<KernelName, string> = {
   patch_embed: 'pe_timing_cfg',
   msa_block: 'msa_timing_cfg',
   ffn_block: 'ffn_timing_cfg',
+  vit_block: 'vit_timing_cfg',
 };
 
 /** What the timing constants depend on besides the cost constants. */
 export interface TimingInput {
   board: Board;
   shared: SharedParams;
+  kernels: KernelName[]; // the design's top kernels (design.ts designKernels)
   placement: Record<KernelName, number>; // SLR of each kernel's (first) compute unit
   weightPorts: Record<KernelName, number>; // each kernel's weight ports (design.ts designWeightPorts)
 }
@@ -55,7 +57,7 @@ export function timingStructs(input: TimingInput): CppStruct[] {
       ...Object.entries(LATENCY).map(([name, value]) => k(name, value)),
     ],
   };
-  const perKernel = (Object.keys(TIMING_STRUCT) as KernelName[]).map((kernel): CppStruct => ({
+  const perKernel = input.kernels.map((kernel): CppStruct => ({
     name: TIMING_STRUCT[kernel],
     comment: `${kernel} on SLR ${input.placement[kernel]}: its m_axi ports sustain ${(portRateUnits(input, kernel) / BYTE_UNITS).toFixed(3)} bytes per cycle (costModel.ts portBytesPerCycle)`,
     base: 'timing_cfg',

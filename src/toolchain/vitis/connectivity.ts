@@ -1,12 +1,12 @@
 import { kernelMemory } from '../../board/resources.js';
 import type { Board, Memory } from '../../board/schema.js';
-import { designWeightPorts, type Design } from '../../design/design.js';
+import { designKernels, designWeightPorts, type Design } from '../../design/design.js';
 import type { KernelName } from '../../kernels/params.js';
 import { axiBundles as ffnBundles } from '../../kernels/cpp/ffn_block.js';
 import { axiBundles as msaBundles } from '../../kernels/cpp/msa_block.js';
 import { axiBundles as patchBundles } from '../../kernels/cpp/patch_embed.js';
+import { axiBundles as vitBundles } from '../../kernels/cpp/vit_block.js';
 import type { AxiBundle } from '../../kernels/types.js';
-import { TOP_KERNELS } from './layout.js';
 import { checkPlacement } from '../../design/validate.js';
 
 /** One memory bank as v++ names it (`HBM[3]`, `DDR[1]`, `HP2`), with the SLR it is attached to. */
@@ -45,6 +45,7 @@ export function kernelBundles(kernel: KernelName, weightPorts = 1): AxiBundle[] 
     patch_embed: patchBundles,
     msa_block: msaBundles,
     ffn_block: ffnBundles,
+    vit_block: vitBundles,
   };
   return bundles[kernel](weightPorts);
 }
@@ -102,7 +103,8 @@ export function assignConnectivity(design: Design): Connectivity {
   const nSlr = slrCount(board);
   checkPlacement(design);
   const perSlr = new Array<number>(nSlr).fill(0);
-  for (const k of TOP_KERNELS) perSlr[design.placement[k]] += computeUnitCount(design, k);
+  const kernels = designKernels(design);
+  for (const k of kernels) perSlr[design.placement[k]] += computeUnitCount(design, k);
   const homeSlr = perSlr.indexOf(Math.max(...perSlr));
 
   const mem = kernelMemory(board);
@@ -115,13 +117,13 @@ export function assignConnectivity(design: Design): Connectivity {
   const activationBank = bankName(mem, order[0]);
   // a kernel with P weight ports uses the first P of these banks
   const ports = designWeightPorts(design);
-  const weightBanks = Array.from({ length: Math.max(...TOP_KERNELS.map((k) => ports[k])) }, (_, k) =>
+  const weightBanks = Array.from({ length: Math.max(...kernels.map((k) => ports[k])) }, (_, k) =>
     bankName(mem, order[order.length > 1 ? (1 + k) % order.length : 0]),
   );
   const weightBank = weightBanks[0];
 
   const computeUnits: ComputeUnit[] = [];
-  for (const k of TOP_KERNELS) {
+  for (const k of kernels) {
     for (let n = 1; n <= computeUnitCount(design, k); n++) {
       computeUnits.push({
         kernel: k,

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Design } from '../../design/design.js';
 import { templatesDir, packageRoot } from '../../util/paths.js';
 import { assignConnectivity, type Connectivity } from './connectivity.js';
-import { HLS_STEPS, LAYOUT, TOP_KERNELS, isVersal } from './layout.js';
+import { HLS_STEPS, LAYOUT, isVersal } from './layout.js';
+import { designKernels } from '../../design/design.js';
+import type { KernelName } from '../../kernels/params.js';
 
 /** A file a producer adds to a generated project (path relative to the project root). */
 export interface ProjectFile {
@@ -28,7 +30,7 @@ export function clockPeriodNs(clockMhz: number): string {
   return (1000 / clockMhz).toFixed(3).replace(/\.?0+$/, '');
 }
 
-function hlsScript(design: Design, kernel: (typeof TOP_KERNELS)[number], version: string): ProjectFile {
+function hlsScript(design: Design, kernel: KernelName, version: string): ProjectFile {
   const axiWidthBits = design.shared.axiWidthBits;
   return {
     path: LAYOUT.hlsScript(kernel),
@@ -45,7 +47,7 @@ function hlsScript(design: Design, kernel: (typeof TOP_KERNELS)[number], version
       kernelSource: LAYOUT.kernelSource(kernel),
       testbenchSources: [
         ...LAYOUT.testbenchSources,
-        ...TOP_KERNELS.filter((k) => k !== kernel).map((k) => LAYOUT.kernelSource(k)),
+        ...designKernels(design).filter((k) => k !== kernel).map((k) => LAYOUT.kernelSource(k)),
       ],
       runnerDir: LAYOUT.runnerDir,
       tbDataDir: LAYOUT.tbDataDir,
@@ -60,7 +62,7 @@ function hlsScript(design: Design, kernel: (typeof TOP_KERNELS)[number], version
 }
 
 function linkConfig(design: Design, conn: Connectivity, version: string): ProjectFile {
-  const kernels = TOP_KERNELS.map((k) => ({
+  const kernels = designKernels(design).map((k) => ({
     kernel: k,
     units: conn.computeUnits.filter((cu) => cu.kernel === k).map((cu) => cu.name),
   }));
@@ -92,7 +94,7 @@ function makefile(design: Design, conn: Connectivity, version: string): ProjectF
       board: design.board,
       clockMhz: design.shared.clockMhz,
       clockHz: conn.clockHz,
-      kernels: TOP_KERNELS,
+      kernels: designKernels(design),
       embedded,
       versal: isVersal(design.board),
       includeDirs: LAYOUT.includeDirs,
@@ -136,7 +138,7 @@ function packageConfig(design: Design, version: string): ProjectFile {
 export function vitisFiles(design: Design, _ctx?: unknown): ProjectFile[] {
   const version = ubimoeVersion();
   const conn = assignConnectivity(design);
-  const files = TOP_KERNELS.map((k) => hlsScript(design, k, version));
+  const files = designKernels(design).map((k) => hlsScript(design, k, version));
   files.push(linkConfig(design, conn, version), makefile(design, conn, version));
   if (design.board.flow === 'vitis-embedded') files.push(packageConfig(design, version));
   return files;

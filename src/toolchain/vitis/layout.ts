@@ -1,5 +1,5 @@
 import type { Board } from '../../board/schema.js';
-import { KERNEL_NAMES, type KernelName } from '../../kernels/params.js';
+import type { KernelName } from '../../kernels/params.js';
 
 /**
  * Where the Vitis flow reads and writes inside a generated project (paths relative to the project
@@ -37,7 +37,7 @@ export const LAYOUT = {
 export const HLS_STEPS = ['csim', 'csynth', 'cosim', 'export'] as const;
 export type HlsStep = (typeof HLS_STEPS)[number];
 
-export const TOP_KERNELS: readonly KernelName[] = KERNEL_NAMES;
+
 
 /** Versal devices (xcvc/xcvm/xcve/xcvp/xcvh parts) link to an .xsa that `v++ -p` turns into the xclbin. */
 export function isVersal(board: Board): boolean {

@@ -1,5 +1,4 @@
-import type { Design } from '../../design/design.js';
-import { TOP_KERNELS } from './layout.js';
+import { designKernels, type Design } from '../../design/design.js';
 import type { VitisTarget } from './tools.js';
 
 /** One step of a Vitis build: a target of the project's Makefile, logged to logs/<id>.log. */
@@ -19,8 +18,8 @@ export interface BuildPlan {
   makeVars: Record<string, string>;
 }
 
-function perKernel(prefix: string, title: string, group = 'kernels'): BuildStep[] {
-  return TOP_KERNELS.map((k) => ({
+function perKernel(design: Design, prefix: string, title: string, group = 'kernels'): BuildStep[] {
+  return designKernels(design).map((k) => ({
     id: `${prefix}-${k}`,
     title: `${title} ${k}`,
     makeTarget: `${prefix}-${k}`,
@@ -38,11 +37,11 @@ export function planBuild(design: Design, target: VitisTarget, jobs: number): Bu
   const embedded = design.board.flow === 'vitis-embedded';
   const linkTarget = target === 'hw_emu' || target === 'hw' ? target : 'hw';
   const steps: BuildStep[] = [];
-  if (target === 'hls-csim') steps.push(...perKernel('hls-csim', 'HLS C-simulation'));
-  if (target === 'csynth') steps.push(...perKernel('csynth', 'HLS synthesis'));
-  if (target === 'cosim') steps.push(...perKernel('cosim', 'HLS synthesis + C/RTL co-simulation'));
+  if (target === 'hls-csim') steps.push(...perKernel(design, 'hls-csim', 'HLS C-simulation'));
+  if (target === 'csynth') steps.push(...perKernel(design, 'csynth', 'HLS synthesis'));
+  if (target === 'cosim') steps.push(...perKernel(design, 'cosim', 'HLS synthesis + C/RTL co-simulation'));
   if (target === 'xo' || target === 'hw_emu' || target === 'hw')
-    steps.push(...perKernel('xo', 'kernel object'));
+    steps.push(...perKernel(design, 'xo', 'kernel object'));
   if (target === 'hw_emu' || target === 'hw') {
     steps.push({ id: `link-${target}`, title: `v++ link (${target})`, makeTarget: 'xclbin' });
     steps.push({ id: 'host', title: 'XRT host program', makeTarget: 'host' });

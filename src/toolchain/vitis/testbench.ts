@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import type { Design } from '../../design/design.js';
+import { basename, join, relative } from 'node:path';
+import { designKernels, type Design } from '../../design/design.js';
 import { writePackedWeights } from '../../driver/pack.js';
 import { writeNpy } from '../../io/npy.js';
 import { synthCheckpoint } from '../../model/synth.js';
@@ -27,16 +27,22 @@ export const TB_ARGV =
   '--weights @TB@/weights.bin --input @TB@/input.npy --output @TB@/output.npy --golden @TB@/golden.npy';
 
 const STAMP = 'stamp.json';
-/** The kernels an HLS test bench checks one call of (tb/golden-<kernel>.npy, --stop-after). */
-export const TB_KERNELS = ['patch_embed', 'msa_block', 'ffn_block'] as const;
-const TB_FILES = [
-  'weights.bin',
-  'input.npy',
-  'golden.npy',
-  ...TB_KERNELS.map((k) => `golden-${k}.npy`),
-  'argv.txt',
-  STAMP,
-];
+/**
+ * The files of tb/: the weights, the image, the whole forward's golden output and, per top kernel
+ * of the project (its kernels/<kernel>.cpp), the tokens after that kernel's first call alone
+ * (tb/golden-<kernel>.npy, --stop-after): what Vitis HLS checks one call of that kernel against.
+ */
+function tbFiles(kernels: string[]): string[] {
+  return ['weights.bin', 'input.npy', 'golden.npy', ...kernels.map((k) => `golden-${k}.npy`), 'argv.txt', STAMP];
+}
+
+/** The project's top kernels, from its kernels/ directory. */
+function projectKernels(projectDir: string): string[] {
+  return listFiles(join(projectDir, 'kernels'))
+    .map((f) => basename(f))
+    .filter((f) => f.endsWith('.cpp'))
+    .map((f) => f.slice(0, -4));
+}
 
 /**
  * A hash of what tb/ is made from: the seed, the arguments, manifest.json (ubimoe version, weight
@@ -58,7 +64,7 @@ export function testbenchStamp(projectDir: string, seed: number): string {
 /** Is tb/ complete and made from the project's current sources? */
 export function testbenchIsCurrent(projectDir: string, seed = 0): boolean {
   const dir = join(projectDir, LAYOUT.tbDataDir);
-  if (!TB_FILES.every((f) => existsSync(join(dir, f)))) return false;
+  if (!tbFiles(projectKernels(projectDir)).every((f) => existsSync(join(dir, f)))) return false;
   try {
     const stamp = (JSON.parse(readFileSync(join(dir, STAMP), 'utf8')) as { stamp?: unknown }).stamp;
     return stamp === testbenchStamp(projectDir, seed);
@@ -108,7 +114,7 @@ export async function writeTestbench(
     // (the tokens after it: what Vitis HLS checks one call of that kernel against)
     for (const [golden, more] of [
       ['golden.npy', []],
-      ...TB_KERNELS.map((k) => [`golden-${k}.npy`, ['--stop-after', k]] as const),
+      ...designKernels(design).map((k) => [`golden-${k}.npy`, ['--stop-after', k]] as const),
     ] as const) {
       const args = ['--weights', weights, '--input', input, '--output', join(dir, golden), ...more];
       const code = await runTestbenchProgram(exe, args, log);

@@ -2,7 +2,7 @@
  * Memory and compute bounds of the predicted design: off-chip traffic per image and the bandwidth
  * it takes, the time the multipliers need at best (compute bound), and the predicted fmax.
  */
-import type { Design } from '../../../design/design.js';
+import { splitKernels, type Design } from '../../../design/design.js';
 import type { ReportData } from '../../types.js';
 import { roofline } from '../../svg/roofline.js';
 import { PREDICTED, absent, esc, h, int, ms, pct, rate } from '../markup.js';
@@ -15,21 +15,20 @@ import { PREDICTED, absent, esc, h, int, ms, pct, rate } from '../markup.js';
  */
 export function macLanes(d: Design): Array<{ kernel: string; lanes: number; units: number }> {
   const k = d.kernels;
-  return [
-    { kernel: 'patch_embed', lanes: k.patch_embed.tile_in * k.patch_embed.tile_out, units: 1 },
-    {
-      kernel: 'msa_block',
-      lanes:
-        k.msa_block.tile_in * k.msa_block.tile_out * k.msa_block.token_lanes +
-        2 * k.msa_block.q_parallel * k.msa_block.key_block,
-      units: d.computeUnits.msa_block,
-    },
-    {
-      kernel: 'ffn_block',
-      lanes: k.ffn_block.tile_in * k.ffn_block.tile_out * k.ffn_block.token_lanes,
-      units: d.computeUnits.ffn_block,
-    },
-  ];
+  // an engine's MACs, plus the attention's score and A·V MACs
+  const engine = (p: { tile_in: number; tile_out: number; token_lanes: number }) => p.tile_in * p.tile_out * p.token_lanes;
+  const attention = (p: { q_parallel: number; key_block: number }) => 2 * p.q_parallel * p.key_block;
+  const rows = [{ kernel: 'patch_embed', lanes: k.patch_embed.tile_in * k.patch_embed.tile_out, units: 1 }];
+  if (k.vit_block)
+    rows.push({ kernel: 'vit_block', lanes: engine(k.vit_block) + attention(k.vit_block), units: d.computeUnits.vit_block });
+  else {
+    const { msa, ffn } = splitKernels(d);
+    rows.push(
+      { kernel: 'msa_block', lanes: engine(msa) + attention(msa), units: d.computeUnits.msa_block },
+      { kernel: 'ffn_block', lanes: engine(ffn), units: d.computeUnits.ffn_block },
+    );
+  }
+  return rows;
 }
 
 function kv(rows: Array<[string, string]>): string {

@@ -1,5 +1,5 @@
 /** The design summary: what was built, for which model and board, with which parameters. */
-import { weightPortsText } from '../../../design/design.js';
+import { designKernels, weightPortsText } from '../../../design/design.js';
 import type { FixedType } from '../../../kernels/types.js';
 import type { ReportData } from '../../types.js';
 import { esc, h, int, table } from '../markup.js';
@@ -58,21 +58,12 @@ export function designSection(d: ReportData): string {
       .join(', ');
   const kernels = table(
     ['kernel', 'parameters', 'SLR', 'compute units'],
-    [
-      [h('code', {}, 'patch_embed'), params(k.patch_embed), String(design.placement.patch_embed), '1'],
-      [
-        h('code', {}, 'msa_block'),
-        params(k.msa_block),
-        String(design.placement.msa_block),
-        int(design.computeUnits.msa_block),
-      ],
-      [
-        h('code', {}, 'ffn_block'),
-        params(k.ffn_block),
-        String(design.placement.ffn_block),
-        int(design.computeUnits.ffn_block),
-      ],
-    ],
+    designKernels(design).map((name) => [
+      h('code', {}, name),
+      params(k[name] ?? {}),
+      String(design.placement[name]),
+      name === 'patch_embed' ? '1' : int(design.computeUnits[name]),
+    ]),
     { numeric: [2, 3] },
   );
   return h(

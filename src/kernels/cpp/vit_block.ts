@@ -1,0 +1,179 @@
+/**
+ * vit_block (the fused block), generator side: validation, config structs and weight layout.
+ * One call = one transformer block: msa_block's work, then ffn_block's, on ONE linear engine with
+ * x kept on chip (R, the residual) between the halves. The halves keep their own structs
+ * (msa_cfg, msa_attn_cfg, the layers, ffn_cfg, ffn_gate_cfg, ...: offsets within their half of a
+ * block) from msa_block.ts and ffn_block.ts on the same parameters; the engine is vit_engine_cfg
+ * (every pass of both halves), and a block's weights are its attention half then its MLP half.
+ */
+import type { Board } from '../../board/schema.js';
+import type { ModelConfig, ModelDims } from '../../model/config.js';
+import { UserError } from '../../util/errors.js';
+import { vitArrays, vitBuffers } from '../buffers.js';
+import { bindsUram } from '../costModel.js';
+import { kernelShared, vitFfnParams, vitMsaParams, type VitParams } from '../params.js';
+import type { AxiBundle, SharedParams } from '../types.js';
+import { attentionStruct, linearEngineStruct } from './blocks.js';
+import { weightBundles, type KernelContext } from './common.js';
+import * as ffn from './ffn_block.js';
+import { ensureWidth } from './fixed.js';
+import { cppRaw, formats, frac, residualFx } from './formats.js';
+import type { BlockWeights, KernelWeights } from './layout.js';
+import * as msa from './msa_block.js';
+import { k, type CppStruct } from './struct.js';
+
+const F = 'kernels.vit_block';
+
+const hasMoe = (dims: ModelDims) => dims.experts > 0 && dims.moeBlocks.some((m) => m);
+
+export function validate(params: VitParams, dims: ModelDims): void {
+  msa.validate(vitMsaParams(params), dims, F);
+  ffn.validate(vitFfnParams(params), dims, F);
+}
+
+/** The fused block keeps q, k, v in the activation type (its engine's one B): qkv_t must fit it exactly. */
+function checkFormats(shared: SharedParams): void {
+  const f = formats(shared.precision);
+  if (f.qkv.int > f.act.int || frac(f.qkv) > frac(f.act))
+    throw new UserError(
+      `${F}: the fused block keeps q, k and v in the activation type; types.activation (${f.act.width} bits, ${f.act.int} integer) cannot hold the attention's ${f.qkv.width}-bit q/k/v (${f.qkv.int} integer bits) exactly`,
+    );
+  ensureWidth(residualFx(f), `${F}: the residual (activations and accumulators exactly)`);
+}
+
+/** A block's weights: its attention half (msa_block's layout) then its MLP half (ffn_block's). */
+export function weightLayout(
+  params: VitParams,
+  dims: ModelDims,
+  designShared: SharedParams,
+  model: ModelConfig,
+): KernelWeights {
+  const shared = kernelShared(designShared, params);
+  const att = msa.weightLayout(vitMsaParams(params), dims, shared);
+  const mlp = ffn.weightLayout(vitFfnParams(params), dims, shared, model);
+  const blocks: BlockWeights[] = [];
+  let offset = 0;
+  for (let i = 0; i < dims.depth; i++) {
+    const a = att.blocks[i];
+    const m = mlp.blocks[i];
+    blocks.push({
+      block: i,
+      offset,
+      words: a.words + m.words,
+      segments: [...a.segments, ...m.segments.map((s) => ({ ...s, offset: s.offset + a.words }))],
+    });
+    offset += a.words + m.words;
+  }
+  return { kernel: 'vit_block', words: offset, blocks };
+}
+
+export function templateContext(
+  params: VitParams,
+  dims: ModelDims,
+  designShared: SharedParams,
+  model: ModelConfig,
+  board?: Board,
+): KernelContext {
+  const shared = kernelShared(designShared, params);
+  validate(params, dims);
+  checkFormats(shared);
+  const f = formats(shared.precision);
+  const axi = shared.axiWidthBits;
+  const ports = shared.weightPorts ?? 1;
+  const { D, numTokens: N, headDim: hd } = dims;
+  const att = msa.templateContext(vitMsaParams(params), dims, shared, model);
+  const mlp = ffn.templateContext(vitFfnParams(params), dims, shared, model);
+  const weights = weightLayout(params, dims, shared, model);
+  const arr = vitArrays(params, dims, f.act.width, axi, model.final_norm);
+  const msaWords = att.weights.blocks[0].words;
+  const ffnEngine = mlp.structs.find((s) => s.name === 'ffn_engine_cfg');
+  const ffnBDim = Number(ffnEngine?.consts.find((c) => c.name === 'B_DIM')?.value ?? 0);
+  const engine = linearEngineStruct(
+    {
+      name: 'vit_engine_cfg',
+      comment: `the ONE linear engine of both halves: qkv (S -> B, a pass per head), proj (S2 -> R += y), ${hasMoe(dims) ? 'gate (S -> B logits), ' : ''}fc1 (S -> B, GELU), fc2 (B -> R += y or expert scatter), ${params.tile_in}x${params.tile_out} x ${params.token_lanes} lanes`,
+      tileIn: params.tile_in,
+      tileOut: params.tile_out,
+      lanes: params.token_lanes,
+      maxRows: N,
+      sDim: D,
+      bDim: arr.bDim,
+      rDim: D,
+      maxOut: Math.max(3 * hd, D, ffnBDim),
+      maxWeights: Math.max(3 * hd, D, ffnBDim) * D,
+      queues: hasMoe(dims) ? dims.experts : 1,
+      maxPasses: Math.max(dims.heads, hasMoe(dims) ? 2 * dims.experts : 2),
+      bIsSource: true,
+      hasS2: true,
+      hasR: true,
+      scatter: hasMoe(dims),
+      bType: 'act_t',
+      rType: cppRaw(residualFx(f)),
+      mixedR: { act: 'act_t', acc: 'acc_t' },
+      narrowB: 'qkv_t',
+      weightFx: f.weight,
+      weightType: 'weight_t',
+      what: F,
+      gelu: true,
+    },
+    f,
+    axi,
+    ports,
+  );
+  const attention = attentionStruct(
+    'msa_attn_cfg',
+    f,
+    {
+      streamDepth: shared.streamDepth,
+      tokens: N,
+      dim: D,
+      heads: dims.heads,
+      headDim: hd,
+      qParallel: params.q_parallel,
+      keyBlock: params.key_block,
+      lanes: params.token_lanes,
+      qkvColBanks: params.tile_out,
+      store: { type: 'act_t', cols: arr.bDim },
+    },
+    F,
+  );
+  // the halves' structs but their engines (and msa's attention, rebuilt to read q | k | v from B)
+  const own = (structs: CppStruct[], drop: string[]) => structs.filter((s) => !drop.includes(s.name));
+  const structs: CppStruct[] = [
+    ...own(att.structs, ['msa_engine_cfg', 'msa_attn_cfg']),
+    attention,
+    ...own(mlp.structs, ['ffn_engine_cfg']),
+    engine,
+    {
+      name: 'vit_cfg',
+      comment: "vit_block: a block's weights are its attention half (msa_cfg's offsets) then its MLP half (ffn_cfg's)",
+      types: [],
+      consts: [
+        k('DEPTH', dims.depth),
+        k('MSA_WORDS', msaWords, "words of a block's attention half: its MLP half's offset"),
+        k('WORDS', weights.words),
+      ],
+    },
+  ];
+  return {
+    kernel: 'vit_block',
+    weights,
+    structs,
+    values: {
+      uram: board
+        ? bindsUram(vitBuffers(params, dims, shared, model.final_norm), board).filter((n) => ['s', 'o', 'b', 'r', 'h'].includes(n))
+        : [],
+      blockOffsets: weights.blocks.map((b) => b.offset),
+      moeIndex: mlp.values.moeIndex,
+      projLead: dims.heads > 1,
+      ...arr,
+    },
+  };
+}
+
+export function axiBundles(ports = 1): AxiBundle[] {
+  return [
+    { name: 'gmem_act', args: ['x_in', 'x_out', 'routing_out'], role: 'activations' },
+    ...weightBundles(ports),
+  ];
+}
