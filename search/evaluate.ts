@@ -8,7 +8,15 @@ import { PRECISIONS } from '../src/design/design.js';
 import * as ffn from '../src/kernels/ffn_block.js';
 import * as msa from '../src/kernels/msa_block.js';
 import * as patch from '../src/kernels/patch_embed.js';
-import { kernelPortCount, type FfnParams, type MsaParams, type PatchEmbedParams } from '../src/kernels/params.js';
+import * as vit from '../src/kernels/vit_block.js';
+import {
+  kernelPortCount,
+  type FfnParams,
+  type KernelName,
+  type MsaParams,
+  type PatchEmbedParams,
+  type VitParams,
+} from '../src/kernels/params.js';
 import type { Precision, SharedParams } from '../src/kernels/types.js';
 import type { ModelDims } from '../src/model/config.js';
 import { Scorer, type KernelCost, type Scored } from './objective.js';
@@ -28,10 +36,12 @@ export interface EvaluatorOptions {
   powerLimitW?: number; // --limit power=W
 }
 
-/** Per-image cycles of msa (all blocks) and ffn (dense + MoE blocks) for given parameters. */
+type AnyParams = PatchEmbedParams | MsaParams | FfnParams | VitParams;
+
+/** Per-image cycles of a kernel: patch_embed once, msa_block per block, ffn_block / vit_block per dense and MoE block. */
 export function kernelCycles(
-  kernel: 'patch_embed' | 'msa_block' | 'ffn_block',
-  params: PatchEmbedParams | MsaParams | FfnParams,
+  kernel: KernelName,
+  params: AnyParams,
   dims: ModelDims,
   shared: SharedParams,
   board: Board,
@@ -42,25 +52,35 @@ export function kernelCycles(
     return patch.cycles(params as PatchEmbedParams, dims, shared, board, { slr }).cycles;
   if (kernel === 'msa_block')
     return dims.depth * msa.cycles(params as MsaParams, dims, shared, board, { slr }).cycles;
-  const p = params as FfnParams;
+  const model = (call: ffn.FfnCall) =>
+    kernel === 'vit_block'
+      ? vit.cycles(params as VitParams, dims, shared, board, call).cycles
+      : ffn.cycles(params as FfnParams, dims, shared, board, call).cycles;
   let total = 0;
   let dense: number | undefined;
   let uniformMoe: number | undefined;
   let m = 0;
   for (const isMoe of dims.moeBlocks) {
-    if (!isMoe) total += dense ??= ffn.cycles(p, dims, shared, board, { moe: false, slr }).cycles;
-    else if (routing)
-      total += ffn.cycles(p, dims, shared, board, {
-        moe: true,
-        slr,
-        tokensPerExpert: routing.tokensPerExpert[m++],
-      }).cycles;
-    else total += uniformMoe ??= ffn.cycles(p, dims, shared, board, { moe: true, slr }).cycles;
+    if (!isMoe) total += dense ??= model({ moe: false, slr });
+    else if (routing) total += model({ moe: true, slr, tokensPerExpert: routing.tokensPerExpert[m++] });
+    else total += uniformMoe ??= model({ moe: true, slr });
   }
   return total;
 }
 
-type KernelName = 'patch_embed' | 'msa_block' | 'ffn_block';
+/** One compute unit's resources. */
+function kernelResources(kernel: KernelName, params: AnyParams, dims: ModelDims, shared: SharedParams, board: Board) {
+  switch (kernel) {
+    case 'patch_embed':
+      return patch.resources(params as PatchEmbedParams, dims, shared, board);
+    case 'msa_block':
+      return msa.resources(params as MsaParams, dims, shared, board);
+    case 'ffn_block':
+      return ffn.resources(params as FfnParams, dims, shared, board);
+    default:
+      return vit.resources(params as VitParams, dims, shared, board);
+  }
+}
 
 export class Evaluator {
   readonly scorer: Scorer;
@@ -70,12 +90,8 @@ export class Evaluator {
   /** Scored genomes by a 30-bit hash of the genome (a bucket holds the rare collisions). */
   private readonly cache = new Map<number, Evaluated[]>();
   /** Mixed-radix weights: per kernel, the number of the genes its cost depends on. */
-  private readonly kernelStride: Record<KernelName, number[]>;
-  private readonly kernelCostCache: Record<KernelName, Map<number, KernelCost>> = {
-    patch_embed: new Map(),
-    msa_block: new Map(),
-    ffn_block: new Map(),
-  };
+  private readonly kernelStride: Partial<Record<KernelName, number[]>>;
+  private readonly kernelCostCache: Partial<Record<KernelName, Map<number, KernelCost>>> = {};
   private readonly kernelCache = new Map<string, { cycles: number; resources: KernelCost['resources'] }>();
   readonly nSlr: number;
   private readonly clockGene: number;
@@ -108,11 +124,8 @@ export class Evaluator {
           name === `placement.${k}` ||
           name === `compute_units.${k}`,
       );
-    this.kernelStride = {
-      patch_embed: forKernel('patch_embed'),
-      msa_block: forKernel('msa_block'),
-      ffn_block: forKernel('ffn_block'),
-    };
+    this.kernelStride = Object.fromEntries(space.kernels.map((k) => [k, forKernel(k)]));
+    for (const k of space.kernels) this.kernelCostCache[k] = new Map();
     const probe = space.decode(space.genes.map(() => 0));
     this.clockGene = space.genes.findIndex((g) => g.name === 'clock_mhz');
     this.fixedClock = probe.clockMhz;
@@ -143,8 +156,8 @@ export class Evaluator {
 
   /** Cycles per image and resources of one kernel on one SLR (cached). */
   kernelFigure(
-    kernel: 'patch_embed' | 'msa_block' | 'ffn_block',
-    params: PatchEmbedParams | MsaParams | FfnParams,
+    kernel: KernelName,
+    params: AnyParams,
     shared: SharedParams,
     slr: number,
   ): { cycles: number; resources: KernelCost['resources'] } {
@@ -153,12 +166,7 @@ export class Evaluator {
     if (!f) {
       this.kernelEvaluations++;
       const { dims, board } = this.space;
-      const resources =
-        kernel === 'patch_embed'
-          ? patch.resources(params as PatchEmbedParams, dims, shared, board)
-          : kernel === 'msa_block'
-            ? msa.resources(params as MsaParams, dims, shared, board)
-            : ffn.resources(params as FfnParams, dims, shared, board);
+      const resources = kernelResources(kernel, params, dims, shared, board);
       f = { cycles: kernelCycles(kernel, params, dims, shared, board, slr, this.opts.routing), resources };
       this.kernelCache.set(key, f);
     }
@@ -167,8 +175,8 @@ export class Evaluator {
 
   /** KernelCost of a kernel with `units` compute units starting on SLR `first`. */
   kernelCost(
-    kernel: 'patch_embed' | 'msa_block' | 'ffn_block',
-    params: PatchEmbedParams | MsaParams | FfnParams,
+    kernel: KernelName,
+    params: AnyParams,
     shared: SharedParams,
     first: number,
     units: number,
@@ -180,20 +188,15 @@ export class Evaluator {
 
   /** Like kernelCost, without filling the cache (the exhaustive search costs millions once each). */
   kernelCostUncached(
-    kernel: 'patch_embed' | 'msa_block' | 'ffn_block',
-    params: PatchEmbedParams | MsaParams | FfnParams,
+    kernel: KernelName,
+    params: AnyParams,
     shared: SharedParams,
     first: number,
     units: number,
   ): KernelCost {
     const { dims, board } = this.space;
     const slrs = cuSlrs(first, units, this.nSlr);
-    const resources =
-      kernel === 'patch_embed'
-        ? patch.resources(params as PatchEmbedParams, dims, shared, board)
-        : kernel === 'msa_block'
-          ? msa.resources(params as MsaParams, dims, shared, board)
-          : ffn.resources(params as FfnParams, dims, shared, board);
+    const resources = kernelResources(kernel, params, dims, shared, board);
     const bySlr = new Map<number, number>();
     const cycles = slrs.map((s) => {
       let c = bySlr.get(s);
@@ -206,24 +209,9 @@ export class Evaluator {
 
   scoreCandidate(c: Candidate): Scored {
     const shared = this.shared(c);
-    return this.scorer.score(
-      c.clockMhz,
-      this.kernelCost('patch_embed', c.kernels.patch_embed, shared, c.placement.patch_embed, 1),
-      this.kernelCost(
-        'msa_block',
-        c.kernels.msa_block,
-        shared,
-        c.placement.msa_block,
-        c.computeUnits.msa_block,
-      ),
-      this.kernelCost(
-        'ffn_block',
-        c.kernels.ffn_block,
-        shared,
-        c.placement.ffn_block,
-        c.computeUnits.ffn_block,
-      ),
-    );
+    const cost = (k: KernelName) =>
+      this.kernelCost(k, c.kernels[k]!, shared, c.placement[k], k === 'patch_embed' ? 1 : c.computeUnits[k]);
+    return this.scorer.score(c.clockMhz, cost('patch_embed'), this.space.kernels.slice(1).map(cost));
   }
 
   private number(genome: number[], stride: number[]): number {
@@ -234,13 +222,14 @@ export class Evaluator {
 
   /** The KernelCost of one kernel for a genome (cached by the genes it depends on). */
   private genomeKernelCost(kernel: KernelName, genome: number[], decoded: { c?: Candidate }): KernelCost {
-    const key = this.number(genome, this.kernelStride[kernel]);
-    let k = this.kernelCostCache[kernel].get(key);
+    const key = this.number(genome, this.kernelStride[kernel]!);
+    const cache = this.kernelCostCache[kernel]!;
+    let k = cache.get(key);
     if (!k) {
       const c = (decoded.c ??= this.space.decode(genome));
       const units = kernel === 'patch_embed' ? 1 : c.computeUnits[kernel];
-      k = this.kernelCost(kernel, c.kernels[kernel], this.shared(c), c.placement[kernel], units);
-      this.kernelCostCache[kernel].set(key, k);
+      k = this.kernelCost(kernel, c.kernels[kernel]!, this.shared(c), c.placement[kernel], units);
+      cache.set(key, k);
     }
     return k;
   }
@@ -263,11 +252,12 @@ export class Evaluator {
     this.evaluations++;
     const decoded: { c?: Candidate } = {};
     const p = this.genomeKernelCost('patch_embed', genome, decoded);
-    const m = this.genomeKernelCost('msa_block', genome, decoded);
-    const f = this.genomeKernelCost('ffn_block', genome, decoded);
+    const blocks: KernelCost[] = [];
+    for (let i = 1; i < this.space.kernels.length; i++)
+      blocks.push(this.genomeKernelCost(this.space.kernels[i], genome, decoded));
     const clock =
       this.clockGene < 0 ? this.fixedClock : this.space.genes[this.clockGene].values[genome[this.clockGene]];
-    const e = this.scorer.score(clock, p, m, f) as Evaluated;
+    const e = this.scorer.score(clock, p, blocks) as Evaluated;
     e.genome = genome;
     if (bucket) bucket.push(e);
     else this.cache.set(h, [e]);

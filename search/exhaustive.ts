@@ -10,8 +10,7 @@
 import { UserError } from '../src/util/errors.js';
 import { better, type KernelCost } from './objective.js';
 import type { Evaluated, Evaluator } from './evaluate.js';
-
-type KernelName = 'patch_embed' | 'msa_block' | 'ffn_block';
+import type { KernelName } from '../src/kernels/params.js';
 
 interface Option {
   genes: number[]; // indices for this kernel's genes
@@ -62,16 +61,15 @@ function prune(options: Option[]): Option[] {
 }
 
 export function exhaustive(ev: Evaluator): ExhaustiveResult {
-  const { genes } = ev.space;
+  const { genes, kernels } = ev.space;
   const sharedIdx = genes.map((g, i) => (g.kernel === 'shared' ? i : -1)).filter((i) => i >= 0);
-  const kernelIdx: Record<KernelName, number[]> = { patch_embed: [], msa_block: [], ffn_block: [] };
+  const kernelIdx = Object.fromEntries(kernels.map((k) => [k, [] as number[]])) as Record<KernelName, number[]>;
   genes.forEach((g, i) => {
     if (g.kernel !== 'shared') kernelIdx[g.kernel].push(i);
   });
   const count = (idx: number[]) => idx.reduce((a, i) => a * genes[i].values.length, 1);
   const sharedCount = count(sharedIdx);
-  const runs =
-    sharedCount * (count(kernelIdx.patch_embed) + count(kernelIdx.msa_block) + count(kernelIdx.ffn_block));
+  const runs = sharedCount * kernels.reduce((a, k) => a + count(kernelIdx[k]), 0);
   if (runs > MAX_KERNEL_RUNS)
     throw new UserError(
       `--exhaustive: the space has ${ev.space.size.toExponential(2)} designs (${runs.toExponential(2)} kernel configurations to cost, limit ${MAX_KERNEL_RUNS.toExponential(0)}); fix the clock (--clock) or use the two-stage search`,
@@ -85,8 +83,8 @@ export function exhaustive(ev: Evaluator): ExhaustiveResult {
     sharedIdx.forEach((gi, k) => (base[gi] = sharedValues[k]));
     const cand = ev.space.decode(base);
     const shared = ev.shared(cand);
-    const lists = {} as Record<KernelName, Option[]>;
-    for (const kernel of ['patch_embed', 'msa_block', 'ffn_block'] as KernelName[]) {
+    // each kernel's options (pruned), in the space's kernel order
+    const lists: Option[][] = kernels.map((kernel) => {
       const idx = kernelIdx[kernel];
       const options: Option[] = [];
       for (const values of mixedRadix(idx.map((i) => genes[i].values.length))) {
@@ -97,41 +95,51 @@ export function exhaustive(ev: Evaluator): ExhaustiveResult {
         kernelConfigurations++;
         options.push({
           genes: values,
-          cost: ev.kernelCostUncached(kernel, c.kernels[kernel], shared, c.placement[kernel], units),
+          cost: ev.kernelCostUncached(kernel, c.kernels[kernel]!, shared, c.placement[kernel], units),
         });
       }
-      lists[kernel] = prune(options);
-    }
+      return prune(options);
+    });
     const latency = ev.opts.objective === 'latency';
-    const toGenome = (p: Option, m: Option, f: Option) => {
+    const toGenome = (chosen: Option[]) => {
       const g = [...base];
-      kernelIdx.patch_embed.forEach((gi, k) => (g[gi] = p.genes[k]));
-      kernelIdx.msa_block.forEach((gi, k) => (g[gi] = m.genes[k]));
-      kernelIdx.ffn_block.forEach((gi, k) => (g[gi] = f.genes[k]));
+      kernels.forEach((k, i) => kernelIdx[k].forEach((gi, j) => (g[gi] = chosen[i].genes[j])));
       return g;
     };
     // cycle budget that can still beat the best latency at this clock (fixed per-call overhead aside)
     const budget = () => {
       if (!latency || !best || best.overflow > 0) return Infinity;
-      const bestCycles = best.cycles.patch_embed + best.cycles.msa_block + best.cycles.ffn_block;
+      const bestCycles = kernels.reduce((a, k) => a + (best!.cycles[k] ?? 0), 0);
       const overhead = best.latencyMs - bestCycles / (ev.space.decode(best.genome).clockMhz * 1e3);
       return (best.latencyMs - overhead) * cand.clockMhz * 1e3;
     };
-    const ffnMin = lists.ffn_block.length ? lists.ffn_block[0].cost.cycles[0] : 0;
-    for (const p of lists.patch_embed) {
-      if (p.cost.cycles[0] + ffnMin > budget()) break;
-      for (const m of lists.msa_block) {
-        const pm = p.cost.cycles[0] + m.cost.cycles[0];
-        if (pm + ffnMin > budget()) break;
-        for (const f of lists.ffn_block) {
-          if (pm + f.cost.cycles[0] > budget()) break;
-          combinations++;
-          const s = ev.scorer.score(cand.clockMhz, p.cost, m.cost, f.cost);
-          if (!best || better(s as Evaluated, best)) best = { ...s, genome: toGenome(p, m, f) };
+    // the least cycles the kernels after position i can add (their fastest options: lists are sorted by cycles)
+    const minAfter = lists.map((_, i) =>
+      lists.slice(i + 1).reduce((a, l) => a + (l.length ? l[0].cost.cycles[0] : 0), 0),
+    );
+    const chosen: Option[] = [];
+    const walk = (i: number, cycles: number): void => {
+      for (const o of lists[i]) {
+        const c = cycles + o.cost.cycles[0];
+        if (c + minAfter[i] > budget()) break;
+        chosen[i] = o;
+        if (i + 1 < lists.length) {
+          walk(i + 1, c);
+          continue;
         }
+        combinations++;
+        const s = ev.scorer.score(
+          cand.clockMhz,
+          chosen[0].cost,
+          chosen.slice(1).map((x) => x.cost),
+        );
+        if (!best || better(s as Evaluated, best)) best = { ...s, genome: toGenome(chosen) };
       }
-    }
+    };
+    walk(0, 0);
   }
-  if (!best) throw new UserError('--exhaustive: the space is empty');
-  return { best: ev.evaluate(best.genome), points: ev.space.size, kernelConfigurations, combinations };
+  // (set inside walk: the compiler cannot see it)
+  const found = best as Evaluated | null;
+  if (!found) throw new UserError('--exhaustive: the space is empty');
+  return { best: ev.evaluate(found.genome), points: ev.space.size, kernelConfigurations, combinations };
 }

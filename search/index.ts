@@ -5,13 +5,14 @@
  */
 import { slrCount } from '../src/board/resources.js';
 import type { Board, Limits } from '../src/board/schema.js';
-import { PRECISIONS } from '../src/design/design.js';
+import { blockKernels, designKernels, PRECISIONS } from '../src/design/design.js';
 import { estimate, type DesignEstimate, type Routing } from '../src/design/estimate.js';
 import type { DesignFileInput } from '../src/design/schema.js';
 import type { PRECISION_PRESETS } from '../src/design/schema.js';
 
 type PrecisionPreset = (typeof PRECISION_PRESETS)[number];
 import { modelDims, type ModelConfig } from '../src/model/config.js';
+import type { BlockArchitecture } from '../src/kernels/params.js';
 import { UserError } from '../src/util/errors.js';
 import { Evaluator, type Evaluated } from './evaluate.js';
 import { exhaustive } from './exhaustive.js';
@@ -43,6 +44,8 @@ export interface SearchOptions {
   axiWidthBits?: number;
   streamDepth?: number;
   weightPorts?: number;
+  /** the block architectures searched (default both: split and fused; the better design is chosen) */
+  blocks?: BlockArchitecture[];
   routing?: Routing;
   /** precision preset of every candidate (default w16a32) */
   precision?: PrecisionPreset;
@@ -64,14 +67,16 @@ export interface SearchResult {
 /** A short description of a candidate (for Pareto labels and logs). */
 export function describeCandidate(c: Candidate): string {
   const k = c.kernels;
-  const m = k.msa_block;
-  const f = k.ffn_block;
-  // weight ports: one figure when every kernel has the same, else patch_embed/msa_block/ffn_block
-  const ports = [k.patch_embed, m, f].map((p) => p.weight_ports ?? 1);
+  const v = k.vit_block;
+  // weight ports: one figure when every kernel has the same, else per kernel in call order
+  const ports = (v ? [k.patch_embed, v] : [k.patch_embed, k.msa_block!, k.ffn_block!]).map((p) => p.weight_ports ?? 1);
   const w = ports.every((p) => p === ports[0]) ? `${ports[0]}` : ports.join('/');
+  const head = `${c.clockMhz}MHz axi${c.axiWidthBits} w${w} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}`;
+  if (v) return `${head} vit ${v.tile_in}x${v.tile_out}x${v.token_lanes} attn ${v.q_parallel}x${v.key_block}`;
+  const m = k.msa_block!;
+  const f = k.ffn_block!;
   return (
-    `${c.clockMhz}MHz axi${c.axiWidthBits} w${w} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}` +
-    ` msa ${m.tile_in}x${m.tile_out}x${m.token_lanes} attn ${m.q_parallel}x${m.key_block}` +
+    `${head} msa ${m.tile_in}x${m.tile_out}x${m.token_lanes} attn ${m.q_parallel}x${m.key_block}` +
     ` ffn ${f.tile_in}x${f.tile_out}x${f.token_lanes}`
   );
 }
@@ -82,7 +87,9 @@ export function candidateDesignFile(
   opts: Pick<SearchOptions, 'modelRef' | 'boardRef' | 'board' | 'precision'>,
 ): DesignFileInput {
   const multiSlr = slrCount(opts.board) > 1;
-  const replicated = c.computeUnits.msa_block > 1 || c.computeUnits.ffn_block > 1;
+  const kernels = designKernels(c);
+  const blocks = blockKernels(c);
+  const replicated = blocks.some((k) => c.computeUnits[k] > 1);
   return {
     format: 'ubimoe-design/1',
     model: opts.modelRef,
@@ -92,8 +99,10 @@ export function candidateDesignFile(
     stream_depth: c.streamDepth,
     precision: opts.precision ?? 'w16a32',
     kernels: c.kernels,
-    ...(multiSlr ? { placement: c.placement } : {}),
-    ...(replicated ? { compute_units: c.computeUnits } : {}),
+    ...(multiSlr ? { placement: Object.fromEntries(kernels.map((k) => [k, c.placement[k]])) as DesignFileInput['placement'] } : {}),
+    ...(replicated
+      ? { compute_units: Object.fromEntries(blocks.map((k) => [k, c.computeUnits[k]])) as DesignFileInput['compute_units'] }
+      : {}),
   };
 }
 
@@ -101,7 +110,7 @@ export function candidateDesignFile(
 function cheapestGenome(space: Space): number[] {
   const nSlr = slrCount(space.board);
   return space.genes.map((g) => {
-    const k = ['placement.patch_embed', 'placement.msa_block', 'placement.ffn_block'].indexOf(g.name);
+    const k = space.kernels.map((n) => `placement.${n}`).indexOf(g.name);
     return k >= 0 ? Math.min(k % nSlr, g.values.length - 1) : 0;
   });
 }
@@ -125,8 +134,21 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
   });
 }
 
-export function runSearch(opts: SearchOptions): SearchResult {
-  const t0 = performance.now();
+/** One block architecture's search: its space, evaluator, best design and the stages' records. */
+interface ArchitectureRun {
+  block: BlockArchitecture;
+  space: Space;
+  ev: Evaluator;
+  best: Evaluated;
+  history: Array<{ generation: number; best: number; overflow: number; evaluations: number; population?: number }>;
+  steps: RefineStep[];
+  exhaustiveInfo?: Record<string, unknown>;
+}
+
+/** The block architectures searched by default: both, the better one chosen. */
+export const BLOCK_ARCHITECTURES: BlockArchitecture[] = ['split', 'fused'];
+
+function searchArchitecture(opts: SearchOptions, block: BlockArchitecture, tagAll: boolean): ArchitectureRun | string {
   const dims = modelDims(opts.model);
   const limits = opts.board.limits;
   const space = buildSpace(dims, opts.board, {
@@ -135,6 +157,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
     axiWidthBits: opts.axiWidthBits,
     streamDepth: opts.streamDepth,
     weightPorts: opts.weightPorts,
+    block,
   });
   const ev = new Evaluator(space, {
     objective: opts.objective,
@@ -143,6 +166,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
     precision: PRECISIONS[opts.precision ?? 'w16a32'],
     powerLimitW: opts.powerLimitW,
   });
+  const arch = tagAll ? `${block} block: ` : '';
 
   // bad input first: a board with no room for even the cheapest design
   const cheapest = cheapestGenome(space);
@@ -152,17 +176,15 @@ export function runSearch(opts: SearchOptions): SearchResult {
     const memory = e.violations.some((v) => /^(bram18|uram)/.test(v))
       ? ` (its on-chip token buffers do not shrink with the tiling: ${dims.numTokens} tokens × ${dims.D} × 32-bit per buffer; a smaller model or a bigger board is needed)`
       : '';
-    throw new UserError(
-      `board ${opts.board.name} has no room for even the smallest ${opts.model.name} design (all tiles 1, 1 lane, attention 1×1, ${space.decode(cheapest).clockMhz} MHz): ${e.violations.join('; ')}${memory}`,
-    );
+    return `board ${opts.board.name} has no room for even the smallest ${opts.model.name} design${tagAll ? ` with a ${block} block` : ''} (all tiles 1, 1 lane, attention 1×1, ${space.decode(cheapest).clockMhz} MHz): ${e.violations.join('; ')}${memory}`;
   }
 
   let best: Evaluated;
-  const history: Array<{ generation: number; best: number; overflow: number; evaluations: number; population?: number }> = [];
+  const history: ArchitectureRun['history'] = [];
   let steps: RefineStep[] = [];
   let exhaustiveInfo: Record<string, unknown> | undefined;
   if (opts.exhaustive) {
-    opts.onProgress?.(`exhaustive search over ${space.size.toExponential(2)} designs…`);
+    opts.onProgress?.(`${arch}exhaustive search over ${space.size.toExponential(2)} designs…`);
     const r = exhaustive(ev);
     best = r.best;
     exhaustiveInfo = {
@@ -176,7 +198,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
     const perRestart = REFINE_STARTS;
     const starts: Evaluated[] = [];
     for (let i = 0; i < gaOpts.restarts; i++) {
-      const tag = gaOpts.restarts > 1 ? `stage 1 population ${i + 1}/${gaOpts.restarts}, ` : 'stage 1 ';
+      const tag = `${arch}${gaOpts.restarts > 1 ? `stage 1 population ${i + 1}/${gaOpts.restarts}, ` : 'stage 1 '}`;
       const ga = runGa(ev, new Rng(restartSeed(opts.seed, i)), {
         ...gaOpts,
         onGeneration: (g, b) =>
@@ -187,7 +209,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
       history.push(...ga.history.map((h) => ({ ...h, population: i })));
       starts.push(ga.best, ...ga.finalists.slice(1, perRestart)); // finalists[0] is the best
     }
-    opts.onProgress?.('stage 2: refining the bottleneck kernels…');
+    opts.onProgress?.(`${arch}stage 2: refining the bottleneck kernels…`);
     // (populations often end in the same designs: each is refined once)
     const seen = new Set<string>();
     let r: RefineResult | undefined;
@@ -201,17 +223,39 @@ export function runSearch(opts: SearchOptions): SearchResult {
     best = r!.best;
     steps = r!.steps;
   }
+  return { block, space, ev, best, history, steps, exhaustiveInfo };
+}
+
+export function runSearch(opts: SearchOptions): SearchResult {
+  const t0 = performance.now();
+  const limits = opts.board.limits;
+  const blocks = opts.blocks ?? BLOCK_ARCHITECTURES;
+  // each block architecture searched on its own (its own genes), the better design kept
+  const runs: ArchitectureRun[] = [];
+  const refusals: string[] = [];
+  for (const block of blocks) {
+    const r = searchArchitecture(opts, block, blocks.length > 1);
+    if (typeof r === 'string') refusals.push(r);
+    else runs.push(r);
+  }
+  if (runs.length === 0) throw new UserError(refusals.join('; '));
+  const run = runs.reduce((a, b) => (better(b.best, a.best) ? b : a));
+  const { space, best, history, steps, exhaustiveInfo } = run;
   if (best.overflow > 0)
     throw new UserError(`search found no design that fits board ${opts.board.name}'s limits`);
 
   const candidate = space.decode(best.genome);
   const est = estimateOf(space, candidate, opts, limits);
   const seconds = (performance.now() - t0) / 1000;
-  const feasible = ev.all().filter((e) => e.overflow === 0);
+  // every architecture's feasible designs (each decoded by its own space)
+  const spaceOf = new Map<Evaluated, Space>();
+  for (const r of runs) for (const e of r.ev.all()) if (e.overflow === 0) spaceOf.set(e, r.space);
+  const feasible = [...spaceOf.keys()];
+  const decode = (e: Evaluated) => spaceOf.get(e)!.decode(e.genome);
   const point = (e: Evaluated) => ({
     latency_ms: e.latencyMs,
     dsp: e.dsp,
-    label: describeCandidate(space.decode(e.genome)),
+    label: describeCandidate(decode(e)),
   });
   const front = paretoFront(feasible);
   // the report lists at most this many evaluated designs (every k-th, deterministic)
@@ -236,10 +280,17 @@ export function runSearch(opts: SearchOptions): SearchResult {
     limits,
     ...(opts.powerLimitW !== undefined ? { power_limit_w: opts.powerLimitW } : {}),
     method: opts.exhaustive ? 'exhaustive' : 'two-stage (genetic algorithm, then binary-search refinement)',
+    block: run.block,
+    architectures: runs.map((r) => ({
+      block: r.block,
+      best_objective: r.best.overflow === 0 ? objectiveValue(opts.objective, r.best) : null,
+      label: describeCandidate(r.space.decode(r.best.genome)),
+      evaluations: r.ev.evaluations,
+    })),
     space: { size: space.size, genes: space.genes.map((g) => ({ name: g.name, values: g.values })) },
     seconds,
-    evaluations: ev.evaluations,
-    kernel_evaluations: ev.kernelEvaluations,
+    evaluations: runs.reduce((a, r) => a + r.ev.evaluations, 0),
+    kernel_evaluations: runs.reduce((a, r) => a + r.ev.kernelEvaluations, 0),
     stage1: { history },
     stage2: { steps },
     ...(exhaustiveInfo ? { exhaustive: exhaustiveInfo } : {}),
@@ -260,7 +311,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
     report,
     seconds,
     front: front.map((e) => ({
-      designFile: candidateDesignFile(space.decode(e.genome), opts),
+      designFile: candidateDesignFile(decode(e), opts),
       evaluated: e,
     })),
   };

@@ -10,6 +10,8 @@ import { COST } from '../src/kernels/costConstants.js';
 import type { ModelDims } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 import { designPower } from '../src/design/power.js';
+import { blockKernels, type BlockKernelName } from '../src/design/design.js';
+import type { KernelName } from '../src/kernels/params.js';
 import type { Objective } from './space.js';
 
 /** One kernel's figures for a design: cycles per image of each compute unit (on its SLR) and resources per CU. */
@@ -30,7 +32,7 @@ export interface Scored {
   dsp: number;
   powerW: number | null; // predicted board power, computed for the energy objective and --limit power only
   energyJ: number | null; // predicted J per image (idem)
-  cycles: { patch_embed: number; msa_block: number; ffn_block: number };
+  cycles: Partial<Record<KernelName, number>>; // per image, each kernel's first compute unit
 }
 
 /** The objective in its natural unit and direction, for people (ms, images/s, GOPS/DSP). */
@@ -59,6 +61,7 @@ export class Scorer {
   private readonly used: Float64Array;
   private readonly bytes: number;
   private readonly needPower: boolean;
+  private readonly blockKernels: BlockKernelName[];
 
   constructor(
     readonly dims: ModelDims,
@@ -90,18 +93,21 @@ export class Scorer {
       0,
     );
     this.memRate = (memGBps * 1e9) / bytes;
-    this.calls = 1 + 2 * dims.depth;
+    this.blockKernels = blockKernels(sharedForBytes);
+    this.calls = 1 + this.blockKernels.length * dims.depth;
     this.fmaxBase = COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400;
     this.used = new Float64Array(this.avail.length * 5);
   }
 
-  score(clockMhz: number, patch: KernelCost, msa: KernelCost, ffn: KernelCost): Scored {
+  /** Scores a design from its kernels' costs: patch_embed's, then the block kernels' (the space's order). */
+  score(clockMhz: number, patch: KernelCost, blocks: KernelCost[]): Scored {
     const used = this.used;
     used.fill(0);
     let dsp = 0;
     let infraLut = 0;
     let infraFf = 0;
-    for (const k of [patch, msa, ffn]) {
+    for (let i = 0; i <= blocks.length; i++) {
+      const k = i === 0 ? patch : blocks[i - 1];
       const r = k.resources;
       for (const s of k.slrs) {
         const o = s * 5;
@@ -133,28 +139,24 @@ export class Scorer {
     const fmax = this.fmaxBase * (1 - COST.FMAX_CONGESTION * fullest * fullest);
     if (clockMhz > fmax) overflow = Math.max(overflow, clockMhz / fmax - 1);
 
-    const latencyCycles = patch.cycles[0] + msa.cycles[0] + ffn.cycles[0];
+    let latencyCycles = patch.cycles[0];
+    for (const b of blocks) latencyCycles += b.cycles[0];
     const latencyMs = latencyCycles / (clockMhz * 1e3) + (this.calls * COST.INVOCATION_OVERHEAD_US) / 1e3;
     const hz = clockMhz * 1e6;
-    let msaRate = 0;
-    for (const c of msa.cycles) msaRate += hz / c;
-    let ffnRate = 0;
-    for (const c of ffn.cycles) ffnRate += hz / c;
-    const imagesPerSecond = Math.min(
-      hz / patch.cycles[0],
-      msaRate,
-      ffnRate,
-      1e6 / (this.calls * COST.INVOCATION_OVERHEAD_US),
-      this.memRate,
-    );
+    // kernels of different images overlap: each block kernel's compute units together
+    let imagesPerSecond = Math.min(hz / patch.cycles[0], 1e6 / (this.calls * COST.INVOCATION_OVERHEAD_US), this.memRate);
+    for (const b of blocks) {
+      let rate = 0;
+      for (const c of b.cycles) rate += hz / c;
+      imagesPerSecond = Math.min(imagesPerSecond, rate);
+    }
     const gops = (2 * this.macs) / (latencyMs * 1e6);
     let powerW: number | null = null;
     let energyJ: number | null = null;
     if (this.needPower) {
       const kernels = [
         { name: 'patch_embed', k: patch },
-        { name: 'msa_block', k: msa },
-        { name: 'ffn_block', k: ffn },
+        ...this.blockKernels.map((name, i) => ({ name, k: blocks[i] })),
       ].map(({ name, k }) => ({
         name,
         resourcesPerCu: k.resources,
@@ -193,7 +195,10 @@ export class Scorer {
       dsp,
       powerW,
       energyJ,
-      cycles: { patch_embed: patch.cycles[0], msa_block: msa.cycles[0], ffn_block: ffn.cycles[0] },
+      cycles: Object.fromEntries([
+        ['patch_embed', patch.cycles[0]],
+        ...this.blockKernels.map((k, i) => [k, blocks[i].cycles[0]]),
+      ]),
     };
   }
 }

@@ -7,6 +7,7 @@
 import { better } from './objective.js';
 import type { Evaluated, Evaluator } from './evaluate.js';
 import type { KernelOfGene } from './space.js';
+import type { KernelName } from '../src/kernels/params.js';
 
 export interface RefineStep {
   description: string;
@@ -20,18 +21,12 @@ export interface RefineResult {
 
 /** Kernels ordered by their share of the objective (the bottleneck first), then the shared genes. */
 function bottleneckOrder(ev: Evaluator, e: Evaluated): KernelOfGene[] {
-  const c = e.cycles;
-  const ks: Array<['patch_embed' | 'msa_block' | 'ffn_block', number]> = [
-    ['patch_embed', c.patch_embed],
-    ['msa_block', c.msa_block],
-    ['ffn_block', c.ffn_block],
-  ];
-  if (ev.opts.objective === 'throughput') {
-    // the slowest pipeline stage per compute unit limits throughput
-    const units = ev.space.decode(e.genome).computeUnits;
-    ks[1][1] /= units.msa_block;
-    ks[2][1] /= units.ffn_block;
-  }
+  const units = ev.space.decode(e.genome).computeUnits;
+  const ks: Array<[KernelName, number]> = ev.space.kernels.map((k) => [
+    k,
+    // for throughput the slowest pipeline stage per compute unit is the limit
+    (e.cycles[k] ?? 0) / (ev.opts.objective === 'throughput' && k !== 'patch_embed' ? units[k] : 1),
+  ]);
   ks.sort((a, b) => b[1] - a[1]);
   return [...ks.map((k) => k[0]), 'shared'];
 }

@@ -5,15 +5,16 @@
 import { kernelMemory, slrCount } from '../src/board/resources.js';
 import { WEIGHT_PORTS } from '../src/design/schema.js';
 import type { Board } from '../src/board/schema.js';
+import type { DesignKernels } from '../src/design/design.js';
 import type { ComputeUnits, Placement } from '../src/design/estimate.js';
-import type { FfnParams, MsaParams, PatchEmbedParams } from '../src/kernels/params.js';
+import type { BlockArchitecture, KernelName } from '../src/kernels/params.js';
 import type { ModelDims } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 
 export type Objective = 'latency' | 'throughput' | 'dsp-efficiency' | 'energy';
 export const OBJECTIVES: Objective[] = ['latency', 'throughput', 'dsp-efficiency', 'energy'];
 
-export type KernelOfGene = 'shared' | 'patch_embed' | 'msa_block' | 'ffn_block';
+export type KernelOfGene = 'shared' | KernelName;
 
 export interface Gene {
   name: string; // design.yaml path, e.g. kernels.msa_block.token_lanes
@@ -26,7 +27,7 @@ export interface Candidate {
   clockMhz: number;
   axiWidthBits: number;
   streamDepth: number;
-  kernels: { patch_embed: PatchEmbedParams; msa_block: MsaParams; ffn_block: FfnParams }; // each with its weight_ports
+  kernels: DesignKernels; // the space's kernels (split or fused block), each with its weight_ports
   placement: Placement;
   computeUnits: ComputeUnits;
 }
@@ -38,9 +39,12 @@ export interface SpaceOptions {
   streamDepth?: number; // fix the stream depth
   weightPorts?: number; // fix every kernel's weight ports
   maxComputeUnits?: number; // replication searched for the throughput objective (default 4)
+  block?: BlockArchitecture; // the block's kernels: split (msa_block + ffn_block, default) or fused (vit_block)
 }
 
 export interface Space {
+  block: BlockArchitecture;
+  kernels: KernelName[]; // patch_embed, then the block's kernels (call order)
   genes: Gene[];
   dims: ModelDims;
   board: Board;
@@ -101,8 +105,18 @@ export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
     'kernels.ffn_block.tile_in': pow2Divisors(ffnDims, MAX_TILE),
     'kernels.ffn_block.tile_out': pow2Divisors(ffnDims, MAX_TILE),
     'kernels.ffn_block.token_lanes': range(1, Math.min(MAX_LANES, N)),
+    // the fused block: one engine for both halves (both halves' constraints), msa_block's attention
+    'kernels.vit_block.tile_in': pow2Divisors([dims.D, dims.headDim, ...ffnDims], MAX_TILE),
+    'kernels.vit_block.tile_out': pow2Divisors([dims.D, 3 * dims.headDim, ...ffnDims], MAX_TILE),
+    'kernels.vit_block.token_lanes': range(1, Math.min(MAX_LANES, N)),
+    'kernels.vit_block.q_parallel': range(1, Math.min(MAX_Q_PARALLEL, N)),
+    'kernels.vit_block.key_block': pow2Divisors([MAX_KEY_BLOCK], Math.min(MAX_KEY_BLOCK, N)),
   };
 }
+
+/** The kernels of a design of block architecture `block`, in call order. */
+export const spaceKernels = (block: BlockArchitecture): KernelName[] =>
+  block === 'fused' ? ['patch_embed', 'vit_block'] : ['patch_embed', 'msa_block', 'ffn_block'];
 
 export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): Space {
   const genes: Gene[] = [];
@@ -127,60 +141,51 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
     throw new UserError(
       `--weight-ports ${opts.weightPorts}: board ${board.name} allows ${boardWeightPorts(board).join(', ')}`,
     );
+  const block = opts.block ?? 'split';
+  const kernels = spaceKernels(block);
   // each kernel its own weight ports: the weight-bound experts may want more than the others
-  for (const k of ['patch_embed', 'msa_block', 'ffn_block'] as const)
+  for (const k of kernels)
     add(`kernels.${k}.weight_ports`, k, opts.weightPorts !== undefined ? [opts.weightPorts] : boardWeightPorts(board));
   for (const [name, values] of Object.entries(legalKernelValues(dims)))
-    add(name, name.split('.')[1] as KernelOfGene, values);
+    if ((kernels as string[]).includes(name.split('.')[1])) add(name, name.split('.')[1] as KernelOfGene, values);
   const nSlr = slrCount(board);
-  for (const k of ['patch_embed', 'msa_block', 'ffn_block'])
-    add(`placement.${k}`, 'shared', range(0, nSlr - 1));
+  for (const k of kernels) add(`placement.${k}`, 'shared', range(0, nSlr - 1));
   const maxCu = opts.objective === 'throughput' ? (opts.maxComputeUnits ?? 4) : 1;
-  for (const k of ['msa_block', 'ffn_block']) add(`compute_units.${k}`, 'shared', range(1, maxCu));
+  for (const k of kernels.slice(1)) add(`compute_units.${k}`, 'shared', range(1, maxCu));
 
   const index = new Map(genes.map((g, i) => [g.name, i]));
   const get = (genome: number[], name: string): number => {
     const i = index.get(name);
     return i === undefined ? fixed[name] : genes[i].values[genome[i]];
   };
-  const decode = (genome: number[]): Candidate => ({
-    clockMhz: get(genome, 'clock_mhz'),
-    axiWidthBits: get(genome, 'axi_width_bits'),
-    streamDepth: get(genome, 'stream_depth'),
-    kernels: {
-      patch_embed: {
-        tile_in: get(genome, 'kernels.patch_embed.tile_in'),
-        tile_out: get(genome, 'kernels.patch_embed.tile_out'),
-        weight_ports: get(genome, 'kernels.patch_embed.weight_ports'),
-      },
-      msa_block: {
-        tile_in: get(genome, 'kernels.msa_block.tile_in'),
-        tile_out: get(genome, 'kernels.msa_block.tile_out'),
-        token_lanes: get(genome, 'kernels.msa_block.token_lanes'),
-        q_parallel: get(genome, 'kernels.msa_block.q_parallel'),
-        key_block: get(genome, 'kernels.msa_block.key_block'),
-        weight_ports: get(genome, 'kernels.msa_block.weight_ports'),
-      },
-      ffn_block: {
-        tile_in: get(genome, 'kernels.ffn_block.tile_in'),
-        tile_out: get(genome, 'kernels.ffn_block.tile_out'),
-        token_lanes: get(genome, 'kernels.ffn_block.token_lanes'),
-        weight_ports: get(genome, 'kernels.ffn_block.weight_ports'),
-      },
-    },
-    placement: {
-      patch_embed: get(genome, 'placement.patch_embed'),
-      msa_block: get(genome, 'placement.msa_block'),
-      ffn_block: get(genome, 'placement.ffn_block'),
-      vit_block: 0,
-    },
-    computeUnits: {
-      msa_block: get(genome, 'compute_units.msa_block'),
-      ffn_block: get(genome, 'compute_units.ffn_block'),
-      vit_block: 1,
-    },
-  });
-  return { genes, dims, board, decode, size: genes.reduce((a, g) => a * g.values.length, 1) };
+  // each kernel's parameters (design.yaml's order: the legal values', then weight_ports)
+  const paramNames = Object.fromEntries(
+    kernels.map((k) => [
+      k,
+      [...Object.keys(legalKernelValues(dims)).filter((n) => n.startsWith(`kernels.${k}.`)), `kernels.${k}.weight_ports`],
+    ]),
+  ) as Record<KernelName, string[]>;
+  const decode = (genome: number[]): Candidate => {
+    const ks: Record<string, Record<string, number>> = {};
+    for (const k of kernels) {
+      const p: Record<string, number> = {};
+      for (const n of paramNames[k]) p[n.slice(`kernels.${k}.`.length)] = get(genome, n);
+      ks[k] = p;
+    }
+    const placement: Placement = { patch_embed: 0, msa_block: 0, ffn_block: 0, vit_block: 0 };
+    const computeUnits: ComputeUnits = { msa_block: 1, ffn_block: 1, vit_block: 1 };
+    for (const k of kernels) placement[k] = get(genome, `placement.${k}`);
+    for (const k of kernels.slice(1)) computeUnits[k as keyof ComputeUnits] = get(genome, `compute_units.${k}`);
+    return {
+      clockMhz: get(genome, 'clock_mhz'),
+      axiWidthBits: get(genome, 'axi_width_bits'),
+      streamDepth: get(genome, 'stream_depth'),
+      kernels: ks as unknown as DesignKernels,
+      placement,
+      computeUnits,
+    };
+  };
+  return { block, kernels, genes, dims, board, decode, size: genes.reduce((a, g) => a * g.values.length, 1) };
 }
 
 /** The genome whose every gene is at its smallest value (the cheapest design). */

@@ -15,7 +15,8 @@ import {
   splitPowerLimit,
 } from '../../search/options.js';
 import { formatPower } from './powerText.js';
-import { describeCandidate, runSearch, type SearchResult } from '../../search/index.js';
+import { BLOCK_ARCHITECTURES, describeCandidate, runSearch, type SearchResult } from '../../search/index.js';
+import type { BlockArchitecture } from '../kernels/params.js';
 import { objectiveValue, OBJECTIVE_UNITS } from '../../search/objective.js';
 import { measureRouting, readRouting } from '../../search/routing.js';
 import { checkRouting, type Routing } from '../design/estimate.js';
@@ -36,6 +37,7 @@ interface SearchOpts {
   axiWidth?: string;
   streamDepth?: string;
   weightPorts?: string;
+  block: string;
   routing?: string;
   routingCheckpoint?: string;
   routingInput?: string;
@@ -49,6 +51,13 @@ interface SearchOpts {
 const isPath = (s: string) => s.includes('/') || s.endsWith('.yaml') || s.endsWith('.yml');
 
 /** design.yaml text: a comment header with the predicted figures, then the design. */
+/** --block: split, fused or both. */
+function parseBlocks(text: string): BlockArchitecture[] {
+  if (text === 'both') return [...BLOCK_ARCHITECTURES];
+  if (text === 'split' || text === 'fused') return [text];
+  throw new UserError(`--block: '${text}' must be split, fused or both`);
+}
+
 export function designYaml(
   r: SearchResult,
   opts: { model: string; board: string; objective: string; seed: number; exhaustive?: boolean; populations?: number },
@@ -113,6 +122,11 @@ export function registerSearch(program: Command): void {
     )
     .option('--stream-depth <n>', `fix the stream depth (${STREAM_DEPTHS.join(', ')})`)
     .option(
+      '--block <arch>',
+      'the block kernels searched: split (msa_block + ffn_block, an engine each), fused (vit_block: one engine for both halves, x on chip) or both (each searched, the better design kept)',
+      'both',
+    )
+    .option(
       '--precision <preset>',
       `precision preset of every candidate (${PRECISION_PRESETS.join(', ')}; default w16a32)`,
       'w16a32',
@@ -149,6 +163,7 @@ export function registerSearch(program: Command): void {
         opts.populations !== undefined ? parsePositiveInt(opts.populations, '--populations') : undefined;
       const weightPorts =
         opts.weightPorts !== undefined ? parsePositiveInt(opts.weightPorts, '--weight-ports') : undefined;
+      const blocks = parseBlocks(opts.block);
       if (!(PRECISION_PRESETS as readonly string[]).includes(opts.precision))
         throw new UserError(
           `--precision: '${opts.precision}' is not a preset (${PRECISION_PRESETS.join(', ')})`,
@@ -182,6 +197,7 @@ export function registerSearch(program: Command): void {
         axiWidthBits,
         streamDepth,
         weightPorts,
+        blocks,
         routing,
         precision: opts.precision as (typeof PRECISION_PRESETS)[number],
         onProgress: tty
