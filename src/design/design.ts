@@ -173,13 +173,25 @@ export function loadDesign(path: string): Design {
  * token lane on the attention side, 3 on the FFN side, attention 4 query rows × 8-wide key
  * blocks): the starting point when no searched design is given.
  */
-export function defaultDesignFile(model: string | ModelConfig, board: string | Board): DesignFileInput {
+export function defaultDesignFile(
+  model: string | ModelConfig,
+  board: string | Board,
+  block: BlockArchitecture = 'split',
+): DesignFileInput {
   const b = typeof board === 'string' ? loadBoard(board) : board;
   const axi = Math.max(...b.memory.map((m) => m.axi_width_bits));
-  // on multi-SLR boards one kernel per SLR, so no SLR carries all three
+  // on multi-SLR boards one kernel per SLR, so no SLR carries them all
   const slrs = b.slrs?.length ?? 1;
+  const msa = { tile_in: 16, tile_out: 16, token_lanes: 1, q_parallel: 4, key_block: 8 };
   const placement =
-    slrs > 1 ? { placement: { patch_embed: 0, msa_block: 1 % slrs, ffn_block: 2 % slrs } } : {};
+    slrs > 1
+      ? {
+          placement:
+            block === 'fused'
+              ? { patch_embed: 0, vit_block: 1 % slrs }
+              : { patch_embed: 0, msa_block: 1 % slrs, ffn_block: 2 % slrs },
+        }
+      : {};
   return {
     format: 'ubimoe-design/1',
     model: typeof model === 'string' ? model : (model as unknown as Record<string, unknown>),
@@ -188,11 +200,15 @@ export function defaultDesignFile(model: string | ModelConfig, board: string | B
     axi_width_bits: Math.min(axi, 512),
     stream_depth: 64,
     precision: 'w16a32',
-    kernels: {
-      patch_embed: { tile_in: 16, tile_out: 16 },
-      msa_block: { tile_in: 16, tile_out: 16, token_lanes: 1, q_parallel: 4, key_block: 8 },
-      ffn_block: { tile_in: 16, tile_out: 16, token_lanes: 3 },
-    },
+    // the fused block: msa_block's engine and attention for the whole block
+    kernels:
+      block === 'fused'
+        ? { patch_embed: { tile_in: 16, tile_out: 16 }, vit_block: msa }
+        : {
+            patch_embed: { tile_in: 16, tile_out: 16 },
+            msa_block: msa,
+            ffn_block: { tile_in: 16, tile_out: 16, token_lanes: 3 },
+          },
     ...placement,
   };
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadDesign } from '../../src/design/design.js';
+import { designKernels, loadDesign } from '../../src/design/design.js';
 import { validateDesign } from '../../src/design/validate.js';
 import { writeNpy } from '../../src/io/npy.js';
 import { Rng } from '../../src/model/prng.js';
@@ -100,7 +100,8 @@ describe('ubimoe search', () => {
     expect(pb.latency_over_bound).toBeCloseTo(e.latency_ms / pb.bound_ms, 9);
     expect(pb.mac_efficiency).toBeGreaterThan(0);
     expect(pb.mac_efficiency).toBeLessThan(1);
-    expect(e.kernels).toHaveLength(3);
+    // the searched design's kernels (the tiny board's best block may be split or fused)
+    expect(e.kernels.map((k: { name: string }) => k.name)).toEqual(designKernels(loadDesign(at('d.yaml'))));
     const zcu = ubimoe('estimate', '--model', 'm3vit-tiny', '--board', 'zcu102', '-o', at('e.json'));
     expect(zcu.code).toBe(0);
     expect(zcu.stdout).toMatch(/does NOT fit: dsp: needs/); // UbiMoE's U280 parameters do not fit a ZCU102

@@ -44,19 +44,22 @@ const TASK = 1;
 type Ports = number | readonly [number, number, number];
 
 async function setUp(board: string, computeUnits: DesignFileInput['compute_units'], weightPorts: Ports = 1): Promise<Setup> {
-  const def = defaultDesignFile('micro', board);
+  const fused = computeUnits?.vit_block !== undefined;
+  const def = defaultDesignFile('micro', board, fused ? 'fused' : 'split');
   const own = (i: number) => (typeof weightPorts === 'number' ? {} : { weight_ports: weightPorts[i] });
   const p = makeProject(
     'micro',
     board,
-    typeof weightPorts === 'number'
+    fused
+      ? { ...def, compute_units: computeUnits, weight_ports: weightPorts as number }
+      : typeof weightPorts === 'number'
       ? { compute_units: computeUnits, weight_ports: weightPorts }
       : {
           compute_units: computeUnits,
           kernels: {
             patch_embed: { ...def.kernels.patch_embed, ...own(0) },
-            msa_block: { ...def.kernels.msa_block, ...own(1) },
-            ffn_block: { ...def.kernels.ffn_block, ...own(2) },
+            msa_block: { ...def.kernels.msa_block!, ...own(1) },
+            ffn_block: { ...def.kernels.ffn_block!, ...own(2) },
           },
         },
   );
@@ -90,10 +93,11 @@ function inputs(p: TestProject): AcceleratorInput[] {
   return list;
 }
 
-/** Kernel runs the host must start for `inputs`: patch_embed for images, msa+ffn per block for all. */
+/** Kernel runs the host must start for `inputs`: patch_embed for images, the block kernels (msa+ffn, or vit) per block for all. */
 function expectedStarts(s: Setup): number {
   const depth = s.p.design.model.depth;
-  return inputs(s.p).reduce((n, x) => n + (x.kind === 'image' ? 1 : 0) + 2 * depth, 0);
+  const perBlock = s.p.design.block === 'fused' ? 1 : 2;
+  return inputs(s.p).reduce((n, x) => n + (x.kind === 'image' ? 1 : 0) + perBlock * depth, 0);
 }
 
 async function collect(
@@ -205,10 +209,10 @@ async function runHost(s: Setup, exe: string, extra: string[] = []) {
 const setups = new Map<string, Promise<Setup>>();
 function setUpOnce(
   board: string,
-  computeUnits: { msa_block: number; ffn_block: number },
+  computeUnits: NonNullable<DesignFileInput['compute_units']>,
   weightPorts: Ports = 1,
 ): Promise<Setup> {
-  const key = `${board} ${computeUnits.msa_block} ${computeUnits.ffn_block} ${String(weightPorts)}`;
+  const key = `${board} ${JSON.stringify(computeUnits)} ${String(weightPorts)}`;
   if (!setups.has(key)) setups.set(key, setUp(board, computeUnits, weightPorts));
   return setups.get(key)!;
 }
@@ -229,6 +233,8 @@ describe.each([
   ['zcu102, four weight ports (HP1, HP2, HP3, HP0), two msa_block units', 'zcu102', { msa_block: 2, ffn_block: 1 }, 4],
   // each kernel its own ports: the host's argument indices (the output after the kernel's own ports)
   ['u280, weight ports 1 / 2 / 4 (patch_embed / msa_block / ffn_block), two ffn_block units', 'u280', { msa_block: 1, ffn_block: 2 }, [1, 2, 4]],
+  // the fused block: one kernel per block, its token buffers swapped from block to block
+  ['zcu102, the fused block (vit_block), two compute units, two weight ports', 'zcu102', { vit_block: 2 }, 2],
 ] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits, weightPorts: Ports = 1) => {
   let s: Setup;
   beforeAll(async () => {
@@ -256,6 +262,13 @@ describe.each([
     // every CU of the link config ran (slot n uses CU n % units)
     const cus = Object.values(parseLinkConfig(linkConfigText(s.p.dir)).units).flat();
     expect(Object.keys(report.starts).sort()).toEqual([...cus].sort());
+    if (s.p.design.block === 'fused') {
+      // the two images' blocks run together, one on each vit_block unit
+      expect(r.stderr).toMatch(
+        /step \d+: slot\d\(request \d\) vit_block\[\d\] slot\d\(request \d\) vit_block\[\d\]/,
+      );
+      return;
+    }
     // msa_block of one image overlaps ffn_block of the other, both ways round
     expect(r.stderr).toMatch(
       /step \d+: slot\d\(request \d\) msa_block\[\d\] slot\d\(request \d\) ffn_block\[\d\]/,
@@ -273,7 +286,7 @@ describe('the stand-in XRT catches host bugs (u280, one compute unit per kernel)
       'slot.pixels.write(bytes.data());\n    slot.pixels.sync(XCL_BO_SYNC_BO_TO_DEVICE);',
       'slot.pixels.write(bytes.data());',
     ],
-    'no-output-sync': ['  slot.tokens_a.sync(XCL_BO_SYNC_BO_FROM_DEVICE);\n', ''],
+    'no-output-sync': ['  out.sync(XCL_BO_SYNC_BO_FROM_DEVICE);\n', ''],
     'pixels-in-weight-bank': [
       'xrt::bo(device_, kPixelBytes, pe.group_id(0))',
       'xrt::bo(device_, kPixelBytes, pe.group_id(1))',

@@ -10,7 +10,7 @@ import {
 } from '../../src/toolchain/vitis/connectivity.js';
 import { vitisFiles } from '../../src/toolchain/vitis/files.js';
 import type { Design } from '../../src/design/design.js';
-import { KERNEL_NAMES } from '../../src/kernels/params.js';
+import { designKernels } from '../../src/design/design.js';
 import { designFor } from './project.js';
 
 interface LinkConfig {
@@ -62,14 +62,10 @@ function linkConfigOf(design: Design): LinkConfig {
 
 function checkLinkConfig(design: Design, cfg: LinkConfig): void {
   const board: Board = design.board;
-  const units: Record<string, number> = {
-    patch_embed: 1,
-    msa_block: design.computeUnits.msa_block,
-    ffn_block: design.computeUnits.ffn_block,
-  };
+  const units: Record<string, number> = { patch_embed: 1, ...design.computeUnits };
   expect(cfg.sections).toEqual(['connectivity', 'clock']);
-  // every top kernel instantiated with its compute units, names unique
-  expect(cfg.nk.map((n) => n.kernel).sort()).toEqual([...KERNEL_NAMES].sort());
+  // every top kernel of the design instantiated with its compute units, names unique
+  expect(cfg.nk.map((n) => n.kernel).sort()).toEqual([...designKernels(design)].sort());
   const cus = cfg.nk.flatMap((n) => {
     expect(n.names).toHaveLength(n.count);
     expect(n.count).toBe(units[n.kernel]);

@@ -13,7 +13,7 @@ import { kernelBundles } from '../../src/toolchain/vitis/connectivity.js';
 import { buildTestbenchProgram } from '../../src/toolchain/vitis/tbprogram.js';
 import { testbenchArgs, writeTestbench } from '../../src/toolchain/vitis/testbench.js';
 import { generateProject } from '../../src/generate/project.js';
-import { KERNEL_NAMES } from '../../src/kernels/params.js';
+import { designKernels } from '../../src/design/design.js';
 import { designFor, stubsDir } from './project.js';
 
 // compiled csim runners are cached by content hash, shared with the other csim tests
@@ -21,20 +21,25 @@ process.env.UBIMOE_CSIM_CACHE ??= join(tmpdir(), 'ubimoe-test-csim-cache');
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-vitis-generated-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe.each(['u280', 'zcu102'])('a generated micro project for %s', (board) => {
-  const design = designFor('micro', board);
-  const dir = join(tmp, board);
+describe.each([
+  ['u280', 'split'],
+  ['zcu102', 'split'],
+  ['u280', 'fused'],
+] as const)('a generated micro project for %s, %s block', (board, block) => {
+  const design = designFor('micro', board, {}, block);
+  const dir = join(tmp, `${board}-${block}`);
   generateProject(design, dir);
+  const KERNELS = designKernels(design);
 
   test('holds the HLS scripts, the link config, the Makefile (and the package config on Zynq)', () => {
-    const expected = ['Makefile', `link/${board}.cfg`, ...KERNEL_NAMES.map((k) => `hls/${k}.tcl`)];
+    const expected = ['Makefile', `link/${board}.cfg`, ...KERNELS.map((k) => `hls/${k}.tcl`)];
     if (board === 'zcu102') expected.push('package/zcu102.cfg');
     for (const f of expected) expect(existsSync(join(dir, f))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     for (const f of expected) expect(manifest.files[f]).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  test.each(KERNEL_NAMES)(
+  test.each(KERNELS)(
     '%s: the link config maps exactly the m_axi bundles the C++ top declares',
     (kernel) => {
       const src = readFileSync(join(dir, 'kernels', `${kernel}.cpp`), 'utf8');
@@ -71,8 +76,8 @@ describe.each(['u280', 'zcu102'])('a generated micro project for %s', (board) =>
   });
 
   test('every HLS script finds the files it adds (sources, test bench, data) and runs every step', () => {
-    for (const kernel of KERNEL_NAMES) {
-      const trace = join(tmp, `${board}-${kernel}.trace`);
+    for (const kernel of KERNELS) {
+      const trace = join(tmp, `${board}-${block}-${kernel}.trace`);
       const r = spawnSync('tclsh', [join(stubsDir, 'run.tcl'), join(dir, 'hls', `${kernel}.tcl`)], {
         env: { ...process.env, UBIMOE_TCL_TRACE: trace, UBIMOE_STEPS: 'csim csynth cosim export' },
         encoding: 'utf8',
@@ -89,7 +94,7 @@ describe.each(['u280', 'zcu102'])('a generated micro project for %s', (board) =>
         `kernels/${kernel}.cpp`,
         'runner/forward.cpp',
         'runner/csim_main.cpp',
-        ...KERNEL_NAMES.filter((k) => k !== kernel).map((k) => `kernels/${k}.cpp`),
+        ...KERNELS.filter((k) => k !== kernel).map((k) => `kernels/${k}.cpp`),
         'tb/golden.npy',
         'tb/input.npy',
         'tb/weights.bin',
@@ -101,12 +106,12 @@ describe.each(['u280', 'zcu102'])('a generated micro project for %s', (board) =>
 
 describe('the host recipe of the Makefile', () => {
   const xrt = process.env.XILINX_XRT ? join(process.env.XILINX_XRT, 'include') : '/usr/include/xrt';
-  test('compiles the generated XRT host (needs XRT headers: libxrt-dev or $XILINX_XRT)', () => {
+  test.each(['u280-split', 'u280-fused'])('compiles the generated XRT host of %s (needs XRT headers: libxrt-dev or $XILINX_XRT)', (project) => {
     if (!existsSync(join(xrt, 'xrt', 'xrt_device.h')))
       throw new Error(
         `no XRT headers in ${xrt}: apt-get install libxrt-dev (as .ci/run does) or source /opt/xilinx/xrt/setup.sh`,
       );
-    const dir = join(tmp, 'u280');
+    const dir = join(tmp, project);
     const make = spawnSync('make', ['--no-print-directory', 'host'], { cwd: dir, encoding: 'utf8' });
     expect(make.stderr.split('\n').filter((l) => /error/i.test(l))).toEqual([]);
     expect(make.status).toBe(0);

@@ -1,4 +1,5 @@
 /** Test helpers: a project directory holding a design and its Vitis build files. */
+import type { BlockArchitecture } from '../../src/kernels/params.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,8 +11,13 @@ import { packageRoot } from '../../src/util/paths.js';
 
 export const stubsDir = join(packageRoot, 'test', 'toolchain', 'vitis-stubs');
 
-export function designFor(model: string, board: string, patch: Partial<DesignFileInput> = {}): Design {
-  return resolveDesign({ ...defaultDesignFile(model, board), ...patch }, `test design ${model}/${board}`);
+export function designFor(
+  model: string,
+  board: string,
+  patch: Partial<DesignFileInput> = {},
+  block: BlockArchitecture = 'split',
+): Design {
+  return resolveDesign({ ...defaultDesignFile(model, board, block), ...patch }, `test design ${model}/${board}`);
 }
 
 /**

@@ -1,0 +1,111 @@
+/**
+ * The fused block (vit_block, issue 14): msa_block's and ffn_block's work on ONE linear engine, x
+ * kept on chip. With the same engine and attention parameters as a split design, its arithmetic
+ * is the split design's (each half adds into the residual in its own type: linear.h
+ * residual_add), so `ubimoe csim` must give the same tokens and expert choices bit for bit, at
+ * W16A32 (the residual is acc_t) and at W8A8 (a 36-bit residual holding act_t and acc_t values).
+ * The timed C-simulation of the fused kernel agrees with the cost model (vit_block.ts: the halves
+ * composed) stage by stage. Cycle counts are deterministic; nothing depends on the machine's speed.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { defaultDesignFile } from '../../src/design/design.js';
+import { CSIM_CACHE } from '../csim/harness.js';
+import { runCli, writeMicroSetup } from './helpers.js';
+
+let tmp: string;
+const at = (f: string) => join(tmp, f);
+const ubimoe = (args: string[]) => runCli(args, { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } });
+
+// one engine and attention shape for both architectures (3 token lanes, 4x8 tiles, 6x4 attention)
+const ENGINE = { tile_in: 4, tile_out: 8, token_lanes: 3 };
+const ATTENTION = { q_parallel: 6, key_block: 4 };
+
+function writeDesign(name: string, precision: 'w16a32' | 'w8a8', fused: boolean): void {
+  const base = defaultDesignFile('micro', 'zcu102', fused ? 'fused' : 'split');
+  const kernels = fused
+    ? { patch_embed: base.kernels.patch_embed, vit_block: { ...ENGINE, ...ATTENTION } }
+    : { patch_embed: base.kernels.patch_embed, msa_block: { ...ENGINE, ...ATTENTION }, ffn_block: ENGINE };
+  writeFileSync(at(`${name}.yaml`), stringify({ ...base, precision, weight_ports: 2, kernels }));
+  expect(ubimoe(['generate', '--design', at(`${name}.yaml`), '-o', at(name)]).code).toBe(0);
+}
+
+const csim = (project: string, more: string[] = []) =>
+  ubimoe([
+    'csim',
+    '--project',
+    at(project),
+    '--checkpoint',
+    at('micro.safetensors'),
+    '--input',
+    at('images.npy'),
+    '-o',
+    at(`${project}.npy`),
+    '--experts',
+    at(`${project}-experts.npy`),
+    '--task',
+    '1',
+    '--no-reference',
+    ...more,
+  ]);
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-fused-'));
+  writeMicroSetup(tmp, 2, 33, 5);
+  for (const p of ['w16a32', 'w8a8'] as const) {
+    writeDesign(`split-${p}`, p, false);
+    writeDesign(`fused-${p}`, p, true);
+  }
+}, 900_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe.each(['w16a32', 'w8a8'] as const)('the fused block at %s', (precision) => {
+  test('the same tokens and expert choices as the split design, bit for bit', () => {
+    for (const arch of ['split', 'fused']) {
+      const r = csim(`${arch}-${precision}`);
+      expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+    }
+    const same = (suffix: string) =>
+      readFileSync(at(`fused-${precision}${suffix}`)).equals(readFileSync(at(`split-${precision}${suffix}`)));
+    expect(same('.npy')).toBe(true);
+    expect(same('-experts.npy')).toBe(true);
+    // the fused project has the fused kernel only
+    const config = readFileSync(at(`fused-${precision}/kernels/config.h`), 'utf8');
+    expect(config).toMatch(/void vit_block\(/);
+    expect(config).not.toMatch(/void msa_block\(|void ffn_block\(/);
+  }, 900_000);
+});
+
+describe('the fused block, timed', () => {
+  test('one vit_block call per block; every stage within 5% of the cost model, the kernel within 3%', () => {
+    const r = csim('fused-w16a32', ['--cycles']);
+    expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+    const c = JSON.parse(readFileSync(at('fused-w16a32/reports/cycles.json'), 'utf8')) as {
+      per_image: Array<{
+        kernels: Record<string, number>;
+        calls: Array<{ kernel: string; stages: Array<{ name: string; cycles: number }> }>;
+      }>;
+      predicted: { per_image: Array<{ kernels: Record<string, number>; parts: Record<string, Record<string, number>> }> };
+    };
+    // the kernel's own stages (the model's parts; the engine's per-pass stages are its process's)
+    const stages = ['layernorm', 'qkv_attention', 'last_head', 'proj', 'layernorm2', 'mlp', 'gate', 'experts', 'write'];
+    c.per_image.forEach((img, b) => {
+      expect(img.calls.map((k) => k.kernel)).toEqual(['patch_embed', 'vit_block', 'vit_block']);
+      const pred = c.predicted.per_image[b];
+      expect(img.kernels.vit_block / pred.kernels.vit_block).toBeGreaterThan(0.97);
+      expect(img.kernels.vit_block / pred.kernels.vit_block).toBeLessThan(1.03);
+      for (const s of stages) {
+        const sim = img.calls
+          .filter((k) => k.kernel === 'vit_block')
+          .flatMap((k) => k.stages.filter((x) => x.name === s))
+          .reduce((a, x) => a + x.cycles, 0);
+        const model = s === 'mlp' ? pred.parts.vit_block.fc1 + pred.parts.vit_block.fc2 : pred.parts.vit_block[s];
+        expect([s, sim > 0, model > 0]).toEqual([s, true, true]);
+        expect([s, Math.abs(sim / model - 1) < 0.05]).toEqual([s, true]);
+      }
+    });
+  }, 900_000);
+});

@@ -1,0 +1,148 @@
+/**
+ * The fused block (vit_block): its validation names its own design field, its design file is
+ * either split or fused, its weights are each block's attention half then its MLP half, and its
+ * cost is the two halves' on one engine without what the fusion removes (the csim side is
+ * test/cli/fused-block.test.ts).
+ */
+import { describe, expect, test } from '@jest/globals';
+import { loadBoard } from '../../src/board/load.js';
+import { defaultDesignFile, designKernels, resolveDesign } from '../../src/design/design.js';
+import { estimateDesign } from '../../src/design/estimate.js';
+import { validateDesign } from '../../src/design/validate.js';
+import { designWeightLayout } from '../../src/driver/pack.js';
+import { residualFx, formats } from '../../src/kernels/cpp/formats.js';
+import { engineResources } from '../../src/kernels/engineCost.js';
+import * as ffn from '../../src/kernels/ffn_block.js';
+import * as msa from '../../src/kernels/msa_block.js';
+import { vitFfnParams, vitMsaParams } from '../../src/kernels/params.js';
+import * as vit from '../../src/kernels/vit_block.js';
+import { loadModel, modelDims } from '../../src/model/config.js';
+import { PRECISIONS } from '../../src/design/design.js';
+
+const model = loadModel('m3vit-tiny');
+const dims = modelDims(model);
+const board = loadBoard('zcu102');
+const shared = { clockMhz: 300, axiWidthBits: 128, streamDepth: 64, weightPorts: 2, precision: PRECISIONS.w16a32 };
+const params = { tile_in: 16, tile_out: 8, token_lanes: 3, q_parallel: 12, key_block: 8 };
+
+const design = (patch: Record<string, unknown>) =>
+  resolveDesign({ ...defaultDesignFile('m3vit-tiny', 'zcu102', 'fused'), ...patch }, 'design d.yaml');
+
+describe('vit_block design files', () => {
+  test('the fused default has patch_embed and vit_block; the split one msa_block and ffn_block', () => {
+    expect(designKernels(design({}))).toEqual(['patch_embed', 'vit_block']);
+    const split = resolveDesign(defaultDesignFile('m3vit-tiny', 'zcu102'), 'd');
+    expect(designKernels(split)).toEqual(['patch_embed', 'msa_block', 'ffn_block']);
+    expect(split.block).toBe('split');
+    expect(design({}).block).toBe('fused');
+  });
+
+  test.each([
+    [
+      { kernels: { patch_embed: { tile_in: 16, tile_out: 16 }, vit_block: params, msa_block: params } },
+      'either msa_block and ffn_block (split block) or vit_block (fused block), not both',
+    ],
+    [{ kernels: { patch_embed: { tile_in: 16, tile_out: 16 } } }, 'needs msa_block and ffn_block (split block) or vit_block (fused block)'],
+    [{ kernels: { patch_embed: { tile_in: 16, tile_out: 16 }, msa_block: params } }, 'needs ffn_block beside msa_block'],
+  ])('bad kernels: %j', (patch, message) => {
+    expect(() => design(patch)).toThrow(message);
+  });
+
+  test.each([
+    // the MLP half's constraints name the fused kernel's field
+    [{ tile_in: 24 }, 'kernels.vit_block.tile_in: 24 must divide the head dim 64'],
+    [{ token_lanes: 130 }, 'kernels.vit_block.token_lanes: 130 must be <= the token count 129'],
+    [{ tile_out: 64, tile_in: 64 }, null],
+  ])('vit_block parameters %j', (patch, message) => {
+    const d = design({ kernels: { patch_embed: { tile_in: 16, tile_out: 16 }, vit_block: { ...params, ...patch } } });
+    const run = () => validateDesign(d);
+    if (message) expect(run).toThrow(message);
+    else expect(run).not.toThrow();
+  });
+
+  test('placement and compute units only for kernels the design has', () => {
+    const d = resolveDesign(
+      { ...defaultDesignFile('m3vit-tiny', 'u280', 'fused'), compute_units: { msa_block: 2 } },
+      'design d.yaml',
+    );
+    expect(() => validateDesign(d)).toThrow(
+      'design d.yaml: compute_units.msa_block: this design has no msa_block kernel (its kernels: patch_embed, vit_block)',
+    );
+  });
+
+  test('an activation type that cannot hold q, k, v exactly is refused, naming the fused kernel', () => {
+    // 24-bit activations with 12 integer bits: qkv_t (24 bits, 8 integer) has 16 fractional bits, act_t 12
+    const d = design({ types: { activation: { width: 24, int: 12 } } });
+    expect(() => validateDesign(d)).toThrow(/kernels\.vit_block: the fused block keeps q, k and v in the activation type/);
+  });
+
+  test("the residual holds both halves' values exactly: acc_t at W16A32, 36 bits at W8A8", () => {
+    expect(residualFx(formats(PRECISIONS.w16a32))).toEqual({ width: 48, int: 16, signed: true });
+    expect(residualFx(formats(PRECISIONS.w8a8))).toEqual({ width: 36, int: 14, signed: true });
+  });
+});
+
+describe('vit_block weights', () => {
+  test("one region; a block is msa_block's block then ffn_block's, the block table pointing at both halves", () => {
+    const d = design({ kernels: { patch_embed: { tile_in: 16, tile_out: 16 }, vit_block: params } });
+    const layouts = designWeightLayout(d);
+    expect(layouts.map((l) => l.kernel)).toEqual(['patch_embed', 'vit_block']);
+    const att = msa.weightLayout(vitMsaParams(params), dims, d.shared);
+    const mlp = ffn.weightLayout(vitFfnParams(params), dims, d.shared, model);
+    const v = layouts[1];
+    expect(v.words).toBe(att.words + mlp.words);
+    v.blocks.forEach((b, i) => {
+      expect(b.words).toBe(att.blocks[i].words + mlp.blocks[i].words);
+      const norm2 = b.segments.find((s) => s.name === 'norm2.weight')!;
+      expect(norm2.offset).toBe(att.blocks[i].words);
+    });
+  });
+});
+
+describe('vit_block cost', () => {
+  test("cycles: the two halves' on one engine, without the x_out write, the x_in read and a kernel start", () => {
+    for (const moe of [false, true]) {
+      const v = vit.cycles(params, dims, shared, board, { moe });
+      const a = msa.cycles(vitMsaParams(params), dims, shared, board);
+      const m = ffn.cycles(vitFfnParams(params), dims, shared, board, { moe });
+      const write = m.parts.write; // the same x_out transfer msa_block's proj ends with
+      expect(v.parts.proj).toBe(a.parts.proj - write);
+      expect(v.cycles).toBeCloseTo(a.cycles - write + v.parts.layernorm2 + m.cycles - m.parts.start - m.parts.layernorm, 6);
+      // LayerNorm2 streams from the residual array: faster than from the token port
+      expect(v.parts.layernorm2).toBeLessThan(m.parts.layernorm);
+    }
+  });
+
+  test('resources: one engine, one set of arrays: fewer LUT, FF and BRAM than the split pair at the same parameters', () => {
+    const v = vit.resources(params, dims, shared, board);
+    const a = msa.resources(vitMsaParams(params), dims, shared, board);
+    const m = ffn.resources(vitFfnParams(params), dims, shared, board);
+    for (const k of ['lut', 'ff', 'bram18', 'dsp'] as const) expect(v[k]).toBeLessThan(a[k] + m[k]);
+    // exactly one engine's DSPs are gone (both LayerNorms, the attention's and the gate's stay)
+    expect(a.dsp + m.dsp - v.dsp).toBe(engineResources(params.tile_in, params.tile_out, params.token_lanes, shared, board).dsp);
+  });
+
+  test('the estimate: patch_embed then one vit_block call per block; 1 + depth calls', () => {
+    const d = design({ kernels: { patch_embed: { tile_in: 16, tile_out: 4 }, vit_block: params }, weight_ports: 2 });
+    const e = estimateDesign(d);
+    expect(e.kernels.map((k) => [k.name, k.calls])).toEqual([
+      ['patch_embed', 1],
+      ['vit_block', 12],
+    ]);
+    expect(e.stages.slice(1).every((s) => Object.keys(s.cycles).join() === 'vit_block')).toBe(true);
+    const split = resolveDesign(
+      {
+        ...defaultDesignFile('m3vit-tiny', 'zcu102'),
+        weight_ports: 2,
+        kernels: { patch_embed: { tile_in: 16, tile_out: 4 }, msa_block: params, ffn_block: vitFfnParams(params) },
+      },
+      'split',
+    );
+    const s = estimateDesign(split);
+    // the same engine does both halves one after the other: the latency is the split design's less
+    // the x round trip and a LayerNorm read from the port (a few percent), the resources far fewer
+    expect(e.latencyCycles).toBeLessThan(s.latencyCycles);
+    expect(e.latencyCycles).toBeGreaterThan(0.9 * s.latencyCycles);
+    expect(e.resources.lut).toBeLessThan(0.8 * s.resources.lut);
+  });
+});
