@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { defaultDesignFile } from '../../src/design/design.js';
+import { writeNpy } from '../../src/io/npy.js';
+import { Rng } from '../../src/model/prng.js';
 import { CSIM_CACHE } from '../csim/harness.js';
 import { runCli, writeMicroSetup } from './helpers.js';
 
@@ -33,7 +35,7 @@ function writeDesign(name: string, precision: 'w16a32' | 'w8a8', fused: boolean)
   expect(ubimoe(['generate', '--design', at(`${name}.yaml`), '-o', at(name)]).code).toBe(0);
 }
 
-const csim = (project: string, more: string[] = []) =>
+const csim = (project: string, more: string[] = [], input = 'images', out = project) =>
   ubimoe([
     'csim',
     '--project',
@@ -41,11 +43,11 @@ const csim = (project: string, more: string[] = []) =>
     '--checkpoint',
     at('micro.safetensors'),
     '--input',
-    at('images.npy'),
+    at(`${input}.npy`),
     '-o',
-    at(`${project}.npy`),
+    at(`${out}.npy`),
     '--experts',
-    at(`${project}-experts.npy`),
+    at(`${out}-experts.npy`),
     '--task',
     '1',
     '--no-reference',
@@ -55,6 +57,10 @@ const csim = (project: string, more: string[] = []) =>
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-fused-'));
   writeMicroSetup(tmp, 2, 33, 5);
+  // tokens near the activation type's range (±512): x + proj(...) saturates there, which an add in
+  // the accumulator's wider type would not (the fused residual must add the attention half in act_t)
+  const rng = new Rng(8);
+  writeNpy(at('tokens.npy'), [1, 17, 32], Float32Array.from({ length: 17 * 32 }, (_, i) => (i % 2 ? 1 : -1) * (505 + 6 * rng.normal())));
   for (const p of ['w16a32', 'w8a8'] as const) {
     writeDesign(`split-${p}`, p, false);
     writeDesign(`fused-${p}`, p, true);
@@ -63,15 +69,18 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.each(['w16a32', 'w8a8'] as const)('the fused block at %s', (precision) => {
-  test('the same tokens and expert choices as the split design, bit for bit', () => {
-    for (const arch of ['split', 'fused']) {
-      const r = csim(`${arch}-${precision}`);
-      expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+  test('the same tokens and expert choices as the split design, bit for bit (images, and tokens at the edge of the range)', () => {
+    for (const arch of ['split', 'fused'])
+      for (const input of ['images', 'tokens']) {
+        const r = csim(`${arch}-${precision}`, [], input, `${arch}-${precision}-${input}`);
+        expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+      }
+    const same = (name: string) =>
+      readFileSync(at(`fused-${precision}-${name}`)).equals(readFileSync(at(`split-${precision}-${name}`)));
+    for (const input of ['images', 'tokens']) {
+      expect([input, same(`${input}.npy`)]).toEqual([input, true]);
+      expect([input, same(`${input}-experts.npy`)]).toEqual([input, true]);
     }
-    const same = (suffix: string) =>
-      readFileSync(at(`fused-${precision}${suffix}`)).equals(readFileSync(at(`split-${precision}${suffix}`)));
-    expect(same('.npy')).toBe(true);
-    expect(same('-experts.npy')).toBe(true);
     // the fused project has the fused kernel only
     const config = readFileSync(at(`fused-${precision}/kernels/config.h`), 'utf8');
     expect(config).toMatch(/void vit_block\(/);

@@ -43,7 +43,6 @@ struct eng_cfg {
   typedef act_t r_t;
   typedef act_t r_act_t;
   typedef act_t r_acc_t;
-  typedef act_t b_narrow_t;
   typedef ::prob_t prob_t;
   typedef ::weight_t weight_t;
   typedef ::bias_t bias_t;
@@ -56,7 +55,7 @@ struct eng_cfg {
   static const unsigned S_DIM = IN, B_DIM = OUT, R_DIM = OUT, MAX_OUT = OUT;
   static const unsigned MAX_LAYER_WORDS = 64, QUEUES = 1, MAX_PASSES = 2;
   static const bool B_IS_SOURCE = false, HAS_S2 = false, HAS_R = true, SCATTER = true;
-  static const bool MIXED_R = false, NARROW_B = false;
+  static const bool MIXED_R = false;
   static const unsigned WEIGHT_BITS = 16, WEIGHTS_PER_WORD = 32, TILE_WORDS = 4;
   static const unsigned BIAS_BITS = 16, BIASES_PER_WORD = 32, BIAS_BANKS = 32;
   static const unsigned PRE_BITS = 32, PRE_FRAC = 22, MAX_WEIGHT_SHIFT = 0, SHIFT_BITS = 1;
@@ -138,7 +137,7 @@ int main() {
   plan[0].rows = ROWS, plan[0].expert = 0, plan[0].tag = 0, plan[0].gelu = false;
   plan[0].from_b = false, plan[0].to_r = false, plan[0].scatter = false, plan[0].shift = 0;
   plan[0].from_s2 = false, plan[0].in_tile0 = 0, plan[0].out_tile0 = 0;
-  plan[0].act_residual = false, plan[0].narrow_b = false;
+  plan[0].act_residual = false;
   plan[1] = plan[0];
   plan[1].w_off = words0, plan[1].bias_off = (out1 / 16) * (in1 / 8) * 4, plan[1].in_tiles = in1 / 8;
   plan[1].out_tiles = out1 / 16, plan[1].rows = n1, plan[1].to_r = true, plan[1].scatter = true;

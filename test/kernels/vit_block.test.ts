@@ -70,10 +70,10 @@ describe('vit_block design files', () => {
     );
   });
 
-  test('an activation type that cannot hold q, k, v exactly is refused, naming the fused kernel', () => {
-    // 24-bit activations with 12 integer bits: qkv_t (24 bits, 8 integer) has 16 fractional bits, act_t 12
-    const d = design({ types: { activation: { width: 24, int: 12 } } });
-    expect(() => validateDesign(d)).toThrow(/kernels\.vit_block: the fused block keeps q, k and v in the activation type/);
+  test('a residual wider than 64 bits is refused, naming the fused kernel', () => {
+    // 30 integer bits of accumulator and 38 fractional bits of activation: 68 bits to hold both exactly
+    const d = design({ types: { activation: { width: 48, int: 10 }, accum: { width: 64, int: 30 } } });
+    expect(() => validateDesign(d)).toThrow(/kernels\.vit_block: the residual/);
   });
 
   test("the residual holds both halves' values exactly: acc_t at W16A32, 36 bits at W8A8", () => {

@@ -63,7 +63,6 @@ struct linear_pass {
   bool to_r;           // drain into R (else store into B)
   bool scatter;        // with to_r: R[queue[expert][r]] += queue_p[expert][r] · y
   bool act_residual;   // MIXED_R: the drain into R adds in r_act_t (else r_acc_t): a fused block's attention half
-  bool narrow_b;       // NARROW_B: y is stored into B through b_narrow_t (a fused block's q | k | v)
   unsigned shift;      // weight exponent s (<= MAX_WEIGHT_SHIFT): set by engine_read from the scale word
 };
 
@@ -87,7 +86,6 @@ linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b,
   p.to_r = to_r;
   p.scatter = scatter;
   p.act_residual = false;
-  p.narrow_b = false;
   p.shift = 0;
   return p;
 }
@@ -107,7 +105,7 @@ struct bias_chunk {
 
 // CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
 // LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_S2 HAS_R
-// MIXED_R (types r_act_t r_acc_t) NARROW_B (type b_narrow_t) SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
+// MIXED_R (types r_act_t r_acc_t) SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
 // MAX_WEIGHT_SHIFT SHIFT_BITS HAS_GELU GELU_UNITS WEIGHT_PORTS.
 
 // Dataflow process 1: for every pass in order, its descriptor (with the weight exponent from the
@@ -432,8 +430,6 @@ mac_drain:
 #pragma HLS UNROLL
               if (to_r)
                 residual_add<CFG>(lane_elem<L>(R, g2, l, dc0 + o), y[l][o], d.act_residual);
-              else if (CFG::NARROW_B && d.narrow_b)
-                lane_elem<L>(B, g2, l, dc0 + o) = typename CFG::b_narrow_t(y[l][o]);
               else
                 lane_elem<L>(B, g2, l, dc0 + o) = y[l][o];
             }

@@ -70,8 +70,6 @@ export interface EngineSpec {
   rType: string;
   /** A fused block's residual (linear.h MIXED_R): R holds both halves' sums, added in these types (act, acc). */
   mixedR?: { act: string; acc: string };
-  /** A fused block's B (linear.h NARROW_B): passes with narrow_b store through this type (qkv_t). */
-  narrowB?: string;
   weightFx: Fx;
   weightType: string;
   what: string; // design field for errors, e.g. kernels.ffn_block
@@ -117,7 +115,6 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
       t('r_t', s.rType),
       t('r_act_t', s.mixedR?.act ?? s.rType, s.mixedR ? "the attention half's residual sums" : undefined),
       t('r_acc_t', s.mixedR?.acc ?? s.rType, s.mixedR ? "the MLP half's residual sums" : undefined),
-      t('b_narrow_t', s.narrowB ?? s.bType, s.narrowB ? 'q | k | v as the attention reads them' : undefined),
       t('prob_t', 'prob_t'),
       t('weight_t', s.weightType),
       t('bias_t', 'bias_t'),
@@ -149,7 +146,6 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
       k('HAS_S2', s.hasS2 ?? false),
       k('HAS_R', s.hasR),
       k('MIXED_R', s.mixedR !== undefined),
-      k('NARROW_B', s.narrowB !== undefined),
       k('SCATTER', s.scatter),
       k('WEIGHT_BITS', s.weightFx.width),
       k('WEIGHTS_PER_WORD', perWord(s.weightFx.width, axi)),

@@ -8,7 +8,6 @@
  */
 import type { Board } from '../../board/schema.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
-import { UserError } from '../../util/errors.js';
 import { vitArrays, vitBuffers } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
 import { kernelShared, vitFfnParams, vitMsaParams, type VitParams } from '../params.js';
@@ -17,7 +16,7 @@ import { attentionStruct, linearEngineStruct } from './blocks.js';
 import { weightBundles, type KernelContext } from './common.js';
 import * as ffn from './ffn_block.js';
 import { ensureWidth } from './fixed.js';
-import { cppRaw, formats, frac, residualFx } from './formats.js';
+import { cppRaw, formats, residualFx } from './formats.js';
 import type { BlockWeights, KernelWeights } from './layout.js';
 import * as msa from './msa_block.js';
 import { k, type CppStruct } from './struct.js';
@@ -31,14 +30,9 @@ export function validate(params: VitParams, dims: ModelDims): void {
   ffn.validate(vitFfnParams(params), dims, F);
 }
 
-/** The fused block keeps q, k, v in the activation type (its engine's one B): qkv_t must fit it exactly. */
+/** The residual holds both halves' values exactly: at most 64 bits. */
 function checkFormats(shared: SharedParams): void {
-  const f = formats(shared.precision);
-  if (f.qkv.int > f.act.int || frac(f.qkv) > frac(f.act))
-    throw new UserError(
-      `${F}: the fused block keeps q, k and v in the activation type; types.activation (${f.act.width} bits, ${f.act.int} integer) cannot hold the attention's ${f.qkv.width}-bit q/k/v (${f.qkv.int} integer bits) exactly`,
-    );
-  ensureWidth(residualFx(f), `${F}: the residual (activations and accumulators exactly)`);
+  ensureWidth(residualFx(formats(shared.precision)), `${F}: the residual (activations and accumulators exactly)`);
 }
 
 /** A block's weights: its attention half (msa_block's layout) then its MLP half (ffn_block's). */
@@ -110,7 +104,6 @@ export function templateContext(
       bType: 'act_t',
       rType: cppRaw(residualFx(f)),
       mixedR: { act: 'act_t', acc: 'acc_t' },
-      narrowB: 'qkv_t',
       weightFx: f.weight,
       weightType: 'weight_t',
       what: F,
