@@ -132,7 +132,7 @@ export function vitBuffers(params: VitParams, dims: ModelDims, shared: SharedPar
  * attention writes one column); B the drain's tile_out writes, the engine's tile_in reads (fc2)
  * and the attention reader's tile_out reads; R the AXI reader and writer, LayerNorm's chunks and
  * the drain's tile_out; h the gathers' tile_out. bDim: q | k | v, the hidden layer or the gate's
- * logits, whichever is widest.
+ * logits, whichever is widest; mlpOut: the hidden layer or the logits.
  */
 export function vitArrays(
   params: VitParams,
@@ -140,7 +140,7 @@ export function vitArrays(
   actBits: number,
   axiBits: number,
   finalNorm: boolean,
-): { sCols: number; oCols: number; bCols: number; rCols: number; hCols: number; bDim: number } {
+): { sCols: number; oCols: number; bCols: number; rCols: number; hCols: number; bDim: number; mlpOut: number } {
   const { tile_in: ti, tile_out: to } = params;
   const ffn = ffnArrays(vitFfnParams(params), actBits, axiBits, finalNorm);
   const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
@@ -153,6 +153,7 @@ export function vitArrays(
     rCols: Math.max(ffn.resCols, ti),
     hCols: ffn.hCols,
     bDim: Math.max(3 * dims.D, hidden, gateCols),
+    mlpOut: Math.max(hidden, gateCols), // the MLP half's widest layer output (into B)
   };
 }
 

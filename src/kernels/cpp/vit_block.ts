@@ -80,8 +80,6 @@ export function templateContext(
   const weights = weightLayout(params, dims, shared, model);
   const arr = vitArrays(params, dims, f.act.width, axi, model.final_norm);
   const msaWords = att.weights.blocks[0].words;
-  const ffnEngine = mlp.structs.find((s) => s.name === 'ffn_engine_cfg');
-  const ffnBDim = Number(ffnEngine?.consts.find((c) => c.name === 'B_DIM')?.value ?? 0);
   const engine = linearEngineStruct(
     {
       name: 'vit_engine_cfg',
@@ -93,8 +91,9 @@ export function templateContext(
       sDim: D,
       bDim: arr.bDim,
       rDim: D,
-      maxOut: Math.max(3 * hd, D, ffnBDim),
-      maxWeights: Math.max(3 * hd, D, ffnBDim) * D,
+      // the widest layer output: a head's q | k | v, proj's D, the hidden layer or the logits
+      maxOut: Math.max(3 * hd, D, arr.mlpOut),
+      maxWeights: Math.max(3 * hd, D, arr.mlpOut) * D,
       queues: hasMoe(dims) ? dims.experts : 1,
       maxPasses: Math.max(dims.heads, hasMoe(dims) ? 2 * dims.experts : 2),
       bIsSource: true,
