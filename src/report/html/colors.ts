@@ -5,6 +5,7 @@ const KERNEL_COLORS: Record<string, string> = {
   patch_embed: '#56B4E9',
   msa_block: '#0072B2',
   ffn_block: '#E69F00',
+  vit_block: '#009E73',
 };
 const OVERHEAD_COLOR = '#9aa5b1';
 
