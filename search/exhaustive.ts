@@ -106,34 +106,37 @@ export function exhaustive(ev: Evaluator): ExhaustiveResult {
       kernels.forEach((k, i) => kernelIdx[k].forEach((gi, j) => (g[gi] = chosen[i].genes[j])));
       return g;
     };
-    // cycle budget that can still beat the best latency at this clock (fixed per-call overhead aside)
-    const budget = () => {
+    // cycle budget that can still beat the best latency at this clock (fixed per-call overhead
+    // aside); recomputed when the best changes
+    const budgetOf = (): number => {
       if (!latency || !best || best.overflow > 0) return Infinity;
       const bestCycles = kernels.reduce((a, k) => a + (best!.cycles[k] ?? 0), 0);
       const overhead = best.latencyMs - bestCycles / (ev.space.decode(best.genome).clockMhz * 1e3);
       return (best.latencyMs - overhead) * cand.clockMhz * 1e3;
     };
+    let budget = budgetOf();
     // the least cycles the kernels after position i can add (their fastest options: lists are sorted by cycles)
     const minAfter = lists.map((_, i) =>
       lists.slice(i + 1).reduce((a, l) => a + (l.length ? l[0].cost.cycles[0] : 0), 0),
     );
     const chosen: Option[] = [];
+    const blockCosts: KernelCost[] = new Array(lists.length - 1); // reused: the scorer keeps no reference
     const walk = (i: number, cycles: number): void => {
       for (const o of lists[i]) {
         const c = cycles + o.cost.cycles[0];
-        if (c + minAfter[i] > budget()) break;
+        if (c + minAfter[i] > budget) break;
         chosen[i] = o;
+        if (i > 0) blockCosts[i - 1] = o.cost;
         if (i + 1 < lists.length) {
           walk(i + 1, c);
           continue;
         }
         combinations++;
-        const s = ev.scorer.score(
-          cand.clockMhz,
-          chosen[0].cost,
-          chosen.slice(1).map((x) => x.cost),
-        );
-        if (!best || better(s as Evaluated, best)) best = { ...s, genome: toGenome(chosen) };
+        const s = ev.scorer.score(cand.clockMhz, chosen[0].cost, blockCosts);
+        if (!best || better(s as Evaluated, best)) {
+          best = { ...s, genome: toGenome(chosen) };
+          budget = budgetOf();
+        }
       }
     };
     walk(0, 0);

@@ -240,7 +240,12 @@ export function runSearch(opts: SearchOptions): SearchResult {
   }
   if (runs.length === 0) throw new UserError(refusals.join('; '));
   const run = runs.reduce((a, b) => (better(b.best, a.best) ? b : a));
-  const { space, best, history, steps, exhaustiveInfo } = run;
+  const { space, best, history, steps } = run;
+  // --exhaustive covers every architecture's space: the figures summed over them
+  const sum = (key: string) => runs.reduce((a, r) => a + Number(r.exhaustiveInfo?.[key] ?? 0), 0);
+  const exhaustiveInfo = run.exhaustiveInfo
+    ? { points: sum('points'), kernel_configurations: sum('kernel_configurations'), combinations: sum('combinations') }
+    : undefined;
   if (best.overflow > 0)
     throw new UserError(`search found no design that fits board ${opts.board.name}'s limits`);
 
@@ -283,6 +288,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
     block: run.block,
     architectures: runs.map((r) => ({
       block: r.block,
+      space_size: r.space.size,
       best_objective: r.best.overflow === 0 ? objectiveValue(opts.objective, r.best) : null,
       label: describeCandidate(r.space.decode(r.best.genome)),
       evaluations: r.ev.evaluations,

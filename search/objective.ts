@@ -99,6 +99,13 @@ export class Scorer {
     this.used = new Float64Array(this.avail.length * 5);
   }
 
+  /** Each kernel's first-CU cycles (a plain loop: the exhaustive search scores millions). */
+  private cyclesOf(patch: KernelCost, blocks: KernelCost[]): Partial<Record<KernelName, number>> {
+    const cycles: Partial<Record<KernelName, number>> = { patch_embed: patch.cycles[0] };
+    for (let i = 0; i < blocks.length; i++) cycles[this.blockKernels[i]] = blocks[i].cycles[0];
+    return cycles;
+  }
+
   /** Scores a design from its kernels' costs: patch_embed's, then the block kernels' (the space's order). */
   score(clockMhz: number, patch: KernelCost, blocks: KernelCost[]): Scored {
     const used = this.used;
@@ -195,10 +202,7 @@ export class Scorer {
       dsp,
       powerW,
       energyJ,
-      cycles: Object.fromEntries([
-        ['patch_embed', patch.cycles[0]],
-        ...this.blockKernels.map((k, i) => [k, blocks[i].cycles[0]]),
-      ]),
+      cycles: this.cyclesOf(patch, blocks),
     };
   }
 }
