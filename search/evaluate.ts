@@ -38,7 +38,7 @@ export interface EvaluatorOptions {
 
 type AnyParams = PatchEmbedParams | MsaParams | FfnParams | VitParams;
 
-/** Per-image cycles of a kernel: patch_embed once, msa_block per block, ffn_block / vit_block per dense and MoE block. */
+/** Per-image cycles of a kernel: patch_embed once, msa_block per block, ffn_block / vit_block per dense and MoE block (vit_block: + once per call). */
 export function kernelCycles(
   kernel: KernelName,
   params: AnyParams,
@@ -56,7 +56,8 @@ export function kernelCycles(
     kernel === 'vit_block'
       ? vit.cycles(params as VitParams, dims, shared, board, call).cycles
       : ffn.cycles(params as FfnParams, dims, shared, board, call).cycles;
-  let total = 0;
+  // vit_block: one call runs every block; its start and x in / out once
+  let total = kernel === 'vit_block' ? vit.callCycles(params as VitParams, dims, shared, board, { slr }).cycles : 0;
   let dense: number | undefined;
   let uniformMoe: number | undefined;
   let m = 0;

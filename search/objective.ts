@@ -11,7 +11,7 @@ import type { ModelDims } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 import { designPower } from '../src/design/power.js';
 import { blockKernels, type BlockKernelName } from '../src/design/design.js';
-import type { KernelName } from '../src/kernels/params.js';
+import { blockKernelCalls, type KernelName } from '../src/kernels/params.js';
 import type { Objective } from './space.js';
 
 /** One kernel's figures for a design: cycles per image of each compute unit (on its SLR) and resources per CU. */
@@ -94,7 +94,7 @@ export class Scorer {
     );
     this.memRate = (memGBps * 1e9) / bytes;
     this.blockKernels = blockKernels(sharedForBytes);
-    this.calls = 1 + this.blockKernels.length * dims.depth;
+    this.calls = 1 + this.blockKernels.reduce((a, k) => a + blockKernelCalls(k, dims.depth), 0);
     this.fmaxBase = COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400;
     this.used = new Float64Array(this.avail.length * 5);
   }

@@ -76,12 +76,15 @@ export const MAX_TILE = 256;
 export const MAX_LANES = 8;
 export const MAX_Q_PARALLEL = 16;
 export const MAX_KEY_BLOCK = 64;
+/** vit_block's array LayerNorms: 2..32 elements a cycle (each lane costs multipliers: LUT and DSP). */
+export const NORM_LANES = { min: 2, max: 32 };
 
 /**
  * Legal values per kernel parameter (what the kernels accept): tile_in divides every input
  * dimension it tiles and tile_out every output dimension (msa_block's qkv: a head's 3·head_dim
  * columns), both powers of two; lanes 1..8;
- * q_parallel 1..16 (a partial last group is handled); key_block a power of two 1..64; lanes,
+ * q_parallel 1..16 (a partial last group is handled); key_block a power of two 1..64; vit_block's
+ * norm_lanes a power of two 2..32 dividing the embedding dim; lanes,
  * q_parallel and key_block at most the token count (src/kernels/cpp/*.ts validate()).
  */
 export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
@@ -111,6 +114,8 @@ export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
     'kernels.vit_block.token_lanes': range(1, Math.min(MAX_LANES, N)),
     'kernels.vit_block.q_parallel': range(1, Math.min(MAX_Q_PARALLEL, N)),
     'kernels.vit_block.key_block': pow2Divisors([MAX_KEY_BLOCK], Math.min(MAX_KEY_BLOCK, N)),
+    // the LayerNorms that stream the residual array: a power of two (whole banks of r and s)
+    'kernels.vit_block.norm_lanes': pow2Divisors([dims.D], NORM_LANES.max).filter((v) => v >= NORM_LANES.min),
   };
 }
 

@@ -13,7 +13,7 @@ import { addInto, zeroResources } from '../kernels/costModel.js';
 import * as ffn from '../kernels/ffn_block.js';
 import * as msa from '../kernels/msa_block.js';
 import * as patch from '../kernels/patch_embed.js';
-import { kernelPortCount, type KernelName } from '../kernels/params.js';
+import { blockKernelCalls, kernelPortCount, type KernelName } from '../kernels/params.js';
 import * as vit from '../kernels/vit_block.js';
 import type { CycleEstimate, SharedParams } from '../kernels/types.js';
 import type { ModelDims } from '../model/config.js';
@@ -67,6 +67,7 @@ function calibrateFigures(fig: KernelFigures, c: KernelCalibration): KernelFigur
     blocks[k] = {
       dense: b.dense && cyc(b.dense, k),
       moe: b.moe.map((m) => cyc(m, k)),
+      call: b.call && cyc(b.call, k),
       resources: res(b.resources, k),
     };
   return {
@@ -79,6 +80,7 @@ function calibrateFigures(fig: KernelFigures, c: KernelCalibration): KernelFigur
 export interface BlockKernelFigures {
   dense: CycleEstimate | null; // null: the model has no dense block
   moe: CycleEstimate[]; // one (uniform routing) or one per MoE block (measured routing); [] without MoE blocks
+  call: CycleEstimate | null; // once per call beside its blocks (vit_block: start, x in and out); null: per-block calls
   resources: Resources;
 }
 
@@ -160,6 +162,7 @@ export function kernelFigures(input: EstimateInput): KernelFigures {
       blocks.msa_block = {
         dense: hasDense ? c : null,
         moe: moeCalls.length > 0 ? [c] : [],
+        call: null,
         resources: msa.resources(kernels.msa_block!, dims, shared, board),
       };
     } else if (k === 'ffn_block') {
@@ -167,6 +170,7 @@ export function kernelFigures(input: EstimateInput): KernelFigures {
       blocks[k] = {
         dense: hasDense ? ffn.cycles(params, dims, shared, board, { moe: false, slr }) : null,
         moe: moeCalls.map((c) => ffn.cycles(params, dims, shared, board, { ...c, slr })),
+        call: null,
         resources: ffn.resources(params, dims, shared, board),
       };
     } else {
@@ -174,6 +178,7 @@ export function kernelFigures(input: EstimateInput): KernelFigures {
       blocks[k] = {
         dense: hasDense ? vit.cycles(params, dims, shared, board, { moe: false, slr }) : null,
         moe: moeCalls.map((c) => vit.cycles(params, dims, shared, board, { ...c, slr })),
+        call: vit.callCycles(params, dims, shared, board, { slr }),
         resources: vit.resources(params, dims, shared, board),
       };
     }
@@ -256,14 +261,24 @@ export function combine(
     const cycles: StageReport['cycles'] = {};
     for (const k of names) {
       const c = blockCycles(fig.blocks[k]!, isMoe, moeIndex);
-      totals[k] += c.cycles;
-      cycles[k] = c.cycles;
+      // a call running every block (vit_block): its start and x read count with block 0, its
+      // x write with the last block
+      const once = fig.blocks[k]!.call;
+      const write = once?.parts.write ?? 0;
+      const extra = !once ? 0 : (i === 0 ? once.cycles - write : 0) + (i === dims.depth - 1 ? write : 0);
+      totals[k] += c.cycles + extra;
+      cycles[k] = c.cycles + extra;
       for (const [p, v] of Object.entries(c.parts)) parts[k][p] = (parts[k][p] ?? 0) + v;
     }
     if (isMoe) moeIndex++;
     stages.push({ label: String(i), kind: isMoe ? 'MoE' : 'dense', cycles });
   });
-  const calls = 1 + names.length * dims.depth;
+  for (const k of names) {
+    const once = fig.blocks[k]!.call;
+    if (once) for (const [p, v] of Object.entries(once.parts)) parts[k][p] = (parts[k][p] ?? 0) + v;
+  }
+  const kernelCalls = (k: BlockKernelName) => blockKernelCalls(k, dims.depth);
+  const calls = 1 + names.reduce((a, k) => a + kernelCalls(k), 0);
   const latencyCycles = fig.patch.cycles.cycles + names.reduce((a, k) => a + totals[k], 0);
   const latencyMs = latencyCycles / (clock * 1e3) + (calls * COST.INVOCATION_OVERHEAD_US) / 1e3;
   const macs = macsPerImage(dims);
@@ -279,7 +294,7 @@ export function combine(
       parts: { ...fig.patch.cycles.parts },
       res: fig.patch.resources,
     },
-    ...names.map((k) => ({ name: k, calls: dims.depth, cycles: totals[k], parts: parts[k], res: fig.blocks[k]!.resources })),
+    ...names.map((k) => ({ name: k, calls: kernelCalls(k), cycles: totals[k], parts: parts[k], res: fig.blocks[k]!.resources })),
   ].map((k) => {
     const slrs = slrsOf[k.name]!;
     return {

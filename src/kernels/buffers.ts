@@ -146,11 +146,12 @@ export function vitArrays(
   const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
   const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
   const gateCols = moe ? Math.ceil(dims.experts / to) * to : 0;
+  const norm = params.norm_lanes ?? 1; // the array LayerNorms' chunk: read from R, written to s
   return {
-    sCols: ffn.sCols,
+    sCols: Math.max(ffn.sCols, norm),
     oCols: ti,
     bCols: Math.max(ti, to),
-    rCols: Math.max(ffn.resCols, ti),
+    rCols: Math.max(ffn.resCols, ti, norm),
     hCols: ffn.hCols,
     bDim: Math.max(3 * dims.D, hidden, gateCols),
     mlpOut: Math.max(hidden, gateCols), // the MLP half's widest layer output (into B)

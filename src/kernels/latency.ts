@@ -163,13 +163,19 @@ export function layerNormPlan(
   normBits: number,
   axiBits: number,
   lanes: number,
+  arrayChunk?: number, // an array-sourced region's own CHUNK (no reader words to split): vit_block's norm_lanes
 ): LayerNormPlan {
   const perWord = Math.max(1, Math.floor(axiBits / actBits));
   let chunk = Math.max(1, Math.min(lanes, perWord));
   while (perWord % chunk !== 0) chunk--;
   const rowWords = Math.ceil(dim / perWord);
-  const wordChunks = perWord / chunk;
-  const chunksPerRow = rowWords * wordChunks;
+  let wordChunks = perWord / chunk;
+  let chunksPerRow = rowWords * wordChunks;
+  if (arrayChunk !== undefined) {
+    chunk = arrayChunk;
+    wordChunks = 1;
+    chunksPerRow = Math.ceil(dim / chunk);
+  }
   const L = LATENCY;
   const slack =
     L.LAYERNORM_SUM_DEPTH + L.LAYERNORM_MEAN_CYCLES + L.LAYERNORM_VAR_DEPTH + L.LAYERNORM_RSQRT_CYCLES + 4 * L.FIFO_READ_LATENCY;

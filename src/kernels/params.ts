@@ -41,7 +41,11 @@ export const ffnParamsSchema = z
  * ONE linear engine, x kept on chip between the halves (issue 14): the engine's parameters and the
  * attention's, as msa_block has them.
  */
-export const vitParamsSchema = msaParamsSchema;
+export const vitParamsSchema = msaParamsSchema.extend({
+  // lanes of the LayerNorms that read the residual array (LayerNorm1 of blocks 1.., every
+  // LayerNorm2): elements per cycle; default the token port's (an AXI word's activations, at most tile_in)
+  norm_lanes: posInt.optional(),
+});
 
 export type PatchEmbedParams = z.infer<typeof patchEmbedParamsSchema>;
 export type MsaParams = z.infer<typeof msaParamsSchema>;
@@ -49,7 +53,10 @@ export type FfnParams = z.infer<typeof ffnParamsSchema>;
 export type VitParams = z.infer<typeof vitParamsSchema>;
 
 /** The fused block's attention half as msa_block's parameters (the same engine and attention). */
-export const vitMsaParams = (v: VitParams): MsaParams => ({ ...v });
+export function vitMsaParams(v: VitParams): MsaParams {
+  const { norm_lanes: _, ...msa } = v;
+  return msa;
+}
 /** The fused block's MLP half as ffn_block's parameters (the same engine). */
 export function vitFfnParams(v: VitParams): FfnParams {
   const { tile_in, tile_out, token_lanes, weight_ports } = v;
@@ -65,6 +72,13 @@ export const KERNEL_NAMES = ['patch_embed', 'msa_block', 'ffn_block', 'vit_block
 export type KernelName = (typeof KERNEL_NAMES)[number];
 /** The kernels a block is made of, split or fused. */
 export type BlockArchitecture = 'split' | 'fused';
+
+/**
+ * Host calls of a block kernel per image: msa_block and ffn_block are called once per block,
+ * vit_block once (one call runs every block, x kept on chip).
+ */
+export const blockKernelCalls = (kernel: Exclude<KernelName, 'patch_embed'>, depth: number): number =>
+  kernel === 'vit_block' ? 1 : depth;
 
 /**
  * The design-wide facts as one kernel sees them: its own weight ports (`kernels.<k>.weight_ports`)

@@ -1,11 +1,13 @@
 /**
- * vit_block, the fused block (issue 14): one call = one whole transformer block, msa_block's work
- * then ffn_block's on ONE linear engine, x kept on chip between the halves:
- *   LayerNorm1 (x read into the residual R) -> qkv passes beside the attention -> proj (R += y)
- *   -> LayerNorm2 from R -> dense MLP or MoE (R += y) -> x_out written from R.
- * Its cost is the two halves' (msa_block.ts, ffn_block.ts on the same parameters) without what the
- * fusion removes: msa_block's x_out write, ffn_block's x_in read (LayerNorm2 streams from R, an
- * array, a chunk a cycle), one kernel start; its resources are one engine, the attention's and the
+ * vit_block, the fused block (issue 14): one call runs EVERY transformer block of the image, each
+ * block msa_block's work then ffn_block's on ONE linear engine, x kept on chip (in the residual R)
+ * between the halves and from block to block:
+ *   LayerNorm1 (block 0: x read into R; then from R) -> qkv passes beside the attention -> proj
+ *   (R += y) -> LayerNorm2 from R -> dense MLP or MoE (R += y); after the last block x_out from R.
+ * A block's cost is the two halves' (msa_block.ts, ffn_block.ts on the same parameters) without
+ * what the fusion removes: the x_out writes and x_in reads (LayerNorms stream from R, an array, a
+ * chunk a cycle) and the kernel starts, which happen once per call (callCycles); its resources
+ * are one engine, the attention's and the
  * gate's units, two LayerNorm regions and one set of arrays (buffers.ts vitBuffers).
  */
 import type { Board } from '../board/schema.js';
@@ -27,22 +29,23 @@ import { engineGeluUnits } from './cpp/blocks.js';
 import { vitBuffers } from './buffers.js';
 import { engineResources } from './engineCost.js';
 import * as ffn from './ffn_block.js';
-import { kernelLayerNormPlan, layerNormResources } from './layernorm.js';
+import { arrayLayerNormPlan, kernelLayerNormPlan, layerNormResources } from './layernorm.js';
 import * as msa from './msa_block.js';
 import { kernelShared, vitFfnParams, vitMsaParams, type VitParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
-/** LayerNorm2 streamed from the residual array (layernorm.h layernorm), γ and β through the weight ports. */
-export function arrayLayerNormCycles(dims: ModelDims, tileIn: number, shared: SharedParams, weightBytesPerCycle: number): number {
-  const plan = kernelLayerNormPlan(dims, tileIn, shared);
+/** A LayerNorm streamed from the residual array (layernorm.h layernorm) on norm_lanes, γ and β through the weight ports. */
+export function arrayLayerNormCycles(params: VitParams, dims: ModelDims, shared: SharedParams, weightBytesPerCycle: number): number {
+  const plan = arrayLayerNormPlan(dims, params.tile_in, shared, params.norm_lanes);
   const wordBytes = shared.axiWidthBits / 8;
   return layerNormCycles(dims.numTokens, plan, { kind: 'array' }, { words: plan.paramWords, wordBytes, bytesPerCycle: weightBytesPerCycle });
 }
 
 /**
- * Cycles of one vit_block call (one block of one image; `call.moe` selects the MLP half's kind).
- * Parts: msa_block's (start, layernorm, qkv_attention, last_head, proj without x_out), layernorm2,
- * ffn_block's MLP parts (fc1, fc2 | gate, experts) and write (x_out from R).
+ * Cycles of one block inside a vit_block call (`call.moe` selects the MLP half's kind); the call
+ * runs every block, x staying in R between them (callCycles adds what happens once per call).
+ * Parts: LayerNorm1 from R (rounding R in place), msa_block's qkv_attention, last_head and proj
+ * (without its x_out write), layernorm2 from R, ffn_block's MLP parts (fc1, fc2 | gate, experts).
  */
 export function cycles(
   params: VitParams,
@@ -54,20 +57,38 @@ export function cycles(
   const shared = kernelShared(designShared, params);
   const att = msa.cycles(vitMsaParams(params), dims, shared, board, call);
   const mlp = ffn.cycles(vitFfnParams(params), dims, shared, board, call);
-  const tokenBytes = (dims.numTokens * dims.D * shared.precision.activation.width) / 8;
-  const write = transferCycles(tokenBytes, portBytesPerCycle(board, shared, call));
-  const layernorm2 = arrayLayerNormCycles(dims, params.tile_in, shared, weightBytesPerCycle(board, shared, call));
+  const layernorm = arrayLayerNormCycles(params, dims, shared, weightBytesPerCycle(board, shared, call));
   const parts: Record<string, number> = {
-    start: att.parts.start,
-    layernorm: att.parts.layernorm,
+    layernorm,
     qkv_attention: att.parts.qkv_attention,
     last_head: att.parts.last_head,
-    proj: att.parts.proj - write,
-    layernorm2,
+    proj: att.parts.proj - tokenTransferCycles(dims, shared, board, call),
+    layernorm2: layernorm,
   };
   for (const [k, v] of Object.entries(mlp.parts)) if (!['start', 'layernorm', 'write'].includes(k)) parts[k] = v;
-  parts.write = mlp.parts.write;
   return { cycles: Object.values(parts).reduce((a, b) => a + b, 0), parts };
+}
+
+/** x's transfer through the activations' port (x_in read or x_out write, N·D activations). */
+function tokenTransferCycles(dims: ModelDims, shared: SharedParams, board: Board, call: { slr?: number }): number {
+  const tokenBytes = (dims.numTokens * dims.D * shared.precision.activation.width) / 8;
+  return transferCycles(tokenBytes, portBytesPerCycle(board, shared, call));
+}
+
+/**
+ * What one vit_block call adds once to its blocks' cycles: the kernel start, block 0's LayerNorm1
+ * from the token port instead of from R (part `layernorm`: the difference), the final x_out write.
+ */
+export function callCycles(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: { slr?: number }): CycleEstimate {
+  const shared = kernelShared(designShared, params);
+  const att = msa.cycles(vitMsaParams(params), dims, shared, board, call);
+  const fromR = arrayLayerNormCycles(params, dims, shared, weightBytesPerCycle(board, shared, call));
+  const parts = {
+    start: att.parts.start,
+    layernorm: att.parts.layernorm - fromR,
+    write: tokenTransferCycles(dims, shared, board, call),
+  };
+  return { cycles: parts.start + parts.layernorm + parts.write, parts };
 }
 
 /** Resources of one vit_block compute unit. */
@@ -81,8 +102,9 @@ export function resources(params: VitParams, dims: ModelDims, designShared: Shar
   addInto(r, nonlinearUnit('gelu', p.activation.width, board), engineGeluUnits(true, lanes, to));
   addInto(r, msa.attentionResources(vitMsaParams(params), dims, shared, board));
   addInto(r, ffn.gateResources(to, dims, shared, board));
-  // LayerNorm1 (from the token port) and LayerNorm2 (from R): two regions
-  addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board), 2);
+  // LayerNorm1 of block 0 (from the token port) and the LayerNorms from R (norm_lanes): two regions
+  addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board));
+  addInto(r, layerNormResources(arrayLayerNormPlan(dims, ti, shared, params.norm_lanes), p, shared.axiWidthBits, board));
   for (const b of vitBuffers(params, dims, shared)) addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   // gmem_act and the weight ports
   addInto(r, axiPortResources(shared.axiWidthBits), 1 + weightPortCount(shared));

@@ -100,17 +100,30 @@ describe('vit_block weights', () => {
 });
 
 describe('vit_block cost', () => {
-  test("cycles: the two halves' on one engine, without the x_out write, the x_in read and a kernel start", () => {
+  test("a block's cycles: the two halves' on one engine, without x_out, x_in and a kernel start; a call adds them once", () => {
     for (const moe of [false, true]) {
       const v = vit.cycles(params, dims, shared, board, { moe });
       const a = msa.cycles(vitMsaParams(params), dims, shared, board);
       const m = ffn.cycles(vitFfnParams(params), dims, shared, board, { moe });
       const write = m.parts.write; // the same x_out transfer msa_block's proj ends with
       expect(v.parts.proj).toBe(a.parts.proj - write);
-      expect(v.cycles).toBeCloseTo(a.cycles - write + v.parts.layernorm2 + m.cycles - m.parts.start - m.parts.layernorm, 6);
-      // LayerNorm2 streams from the residual array: faster than from the token port
+      // both LayerNorms stream from the residual array: faster than from the token port
+      expect(v.parts.layernorm2).toBe(v.parts.layernorm);
       expect(v.parts.layernorm2).toBeLessThan(m.parts.layernorm);
+      expect(v.parts.start).toBeUndefined();
+      expect(v.parts.write).toBeUndefined();
+      const mlp = m.cycles - m.parts.start - m.parts.layernorm - write;
+      expect(v.cycles).toBeCloseTo(a.cycles - a.parts.start - a.parts.layernorm - write + 2 * v.parts.layernorm + mlp, 6);
     }
+    // once per call: the start, block 0's LayerNorm1 from the port (the difference), x_out
+    const once = vit.callCycles(params, dims, shared, board, {});
+    const a = msa.cycles(vitMsaParams(params), dims, shared, board);
+    const inner = vit.cycles(params, dims, shared, board, { moe: false });
+    expect(once.parts).toEqual({
+      start: a.parts.start,
+      layernorm: a.parts.layernorm - inner.parts.layernorm,
+      write: ffn.cycles(vitFfnParams(params), dims, shared, board, { moe: false }).parts.write,
+    });
   });
 
   test('resources: one engine, one set of arrays: fewer LUT, FF and BRAM than the split pair at the same parameters', () => {
@@ -122,14 +135,24 @@ describe('vit_block cost', () => {
     expect(a.dsp + m.dsp - v.dsp).toBe(engineResources(params.tile_in, params.tile_out, params.token_lanes, shared, board).dsp);
   });
 
-  test('the estimate: patch_embed then one vit_block call per block; 1 + depth calls', () => {
+  test("the estimate: patch_embed then ONE vit_block call running every block, the call's cycles once", () => {
     const d = design({ kernels: { patch_embed: { tile_in: 16, tile_out: 4 }, vit_block: params }, weight_ports: 2 });
     const e = estimateDesign(d);
     expect(e.kernels.map((k) => [k.name, k.calls])).toEqual([
       ['patch_embed', 1],
-      ['vit_block', 12],
+      ['vit_block', 1],
     ]);
     expect(e.stages.slice(1).every((s) => Object.keys(s.cycles).join() === 'vit_block')).toBe(true);
+    const k = e.kernels[1];
+    const once = vit.callCycles(params, dims, d.shared, d.board, {}).cycles;
+    const nMoe = dims.moeBlocks.filter(Boolean).length;
+    const blocks =
+      (dims.depth - nMoe) * vit.cycles(params, dims, d.shared, d.board, { moe: false }).cycles +
+      nMoe * vit.cycles(params, dims, d.shared, d.board, { moe: true }).cycles;
+    expect(k.cycles).toBeCloseTo(once + blocks, 3);
+    // the per-block table sums to the kernel's cycles; two host calls of overhead
+    expect(e.stages.slice(1).reduce((a, st) => a + st.cycles.vit_block!, 0)).toBeCloseTo(k.cycles, 3);
+    expect(e.latencyMs - e.latencyCycles / 300e3).toBeCloseTo(2 * 0.005, 9);
     const split = resolveDesign(
       {
         ...defaultDesignFile('m3vit-tiny', 'zcu102'),

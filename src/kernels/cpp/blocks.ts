@@ -222,9 +222,10 @@ export function layerNormStruct(
   lanes: number,
   what: string,
   ports = 1,
+  arrayChunk?: number, // an array-sourced LayerNorm's own CHUNK (latency.ts layerNormPlan)
 ): CppStruct {
   const a = f.act;
-  const plan = layerNormPlan(dim, a.width, f.norm.width, axi, lanes);
+  const plan = layerNormPlan(dim, a.width, f.norm.width, axi, lanes, arrayChunk);
   const lg = clog2(dim);
   const sum = ensureWidth(fx(a.width + lg, a.int + lg), `${what}: LayerNorm sum`);
   const sum32 = fx(Math.min(32, sum.width), sum.int);

@@ -1,7 +1,7 @@
 /**
  * vit_block (the fused block), generator side: validation, config structs and weight layout.
- * One call = one transformer block: msa_block's work, then ffn_block's, on ONE linear engine with
- * x kept on chip (R, the residual) between the halves. The halves keep their own structs
+ * One call runs every transformer block: msa_block's work, then ffn_block's, on ONE linear engine
+ * with x kept on chip (R, the residual) between the halves and the blocks. The halves keep their own structs
  * (msa_cfg, msa_attn_cfg, the layers, ffn_cfg, ffn_gate_cfg, ...: offsets within their half of a
  * block) from msa_block.ts and ffn_block.ts on the same parameters; the engine is vit_engine_cfg
  * (every pass of both halves), and a block's weights are its attention half then its MLP half.
@@ -12,10 +12,11 @@ import { vitArrays, vitBuffers } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
 import { kernelShared, vitFfnParams, vitMsaParams, type VitParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { attentionStruct, linearEngineStruct } from './blocks.js';
+import { attentionStruct, layerNormStruct, linearEngineStruct } from './blocks.js';
 import { weightBundles, type KernelContext } from './common.js';
 import * as ffn from './ffn_block.js';
 import { ensureWidth } from './fixed.js';
+import { UserError } from '../../util/errors.js';
 import { cppRaw, formats, residualFx } from './formats.js';
 import type { BlockWeights, KernelWeights } from './layout.js';
 import * as msa from './msa_block.js';
@@ -28,6 +29,17 @@ const hasMoe = (dims: ModelDims) => dims.experts > 0 && dims.moeBlocks.some((m) 
 export function validate(params: VitParams, dims: ModelDims): void {
   msa.validate(vitMsaParams(params), dims, F);
   ffn.validate(vitFfnParams(params), dims, F);
+  if (params.norm_lanes !== undefined && params.norm_lanes > dims.D)
+    throw new UserError(`${F}.norm_lanes: ${params.norm_lanes} must be <= the embedding dim ${dims.D}`);
+}
+
+/** The array LayerNorms' chunk is whole banks of r and s (a chunk's elements in distinct banks, static selects). */
+function checkNormLanes(params: VitParams, arr: { rCols: number; sCols: number }): void {
+  const n = params.norm_lanes;
+  if (n !== undefined && (arr.rCols % n !== 0 || arr.sCols % n !== 0))
+    throw new UserError(
+      `${F}.norm_lanes: ${n} must divide the column banks of the residual (${arr.rCols}) and of s (${arr.sCols})`,
+    );
 }
 
 /** The residual holds both halves' values exactly: at most 64 bits. */
@@ -79,6 +91,7 @@ export function templateContext(
   const mlp = ffn.templateContext(vitFfnParams(params), dims, shared, model);
   const weights = weightLayout(params, dims, shared, model);
   const arr = vitArrays(params, dims, f.act.width, axi, model.final_norm);
+  checkNormLanes(params, arr);
   const msaWords = att.weights.blocks[0].words;
   const engine = linearEngineStruct(
     {
@@ -136,6 +149,8 @@ export function templateContext(
     attention,
     ...own(mlp.structs, ['ffn_engine_cfg']),
     engine,
+    // the LayerNorms that stream R (LayerNorm1 of blocks 1.., every LayerNorm2): norm_lanes a cycle
+    layerNormStruct('vit_ln_cfg', f, axi, D, N, params.tile_in, F, ports, params.norm_lanes),
     {
       name: 'vit_cfg',
       comment: "vit_block: a block's weights are its attention half (msa_cfg's offsets) then its MLP half (ffn_cfg's)",
