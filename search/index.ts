@@ -72,7 +72,7 @@ export function describeCandidate(c: Candidate): string {
   const ports = (v ? [k.patch_embed, v] : [k.patch_embed, k.msa_block!, k.ffn_block!]).map((p) => p.weight_ports ?? 1);
   const w = ports.every((p) => p === ports[0]) ? `${ports[0]}` : ports.join('/');
   const head = `${c.clockMhz}MHz axi${c.axiWidthBits} w${w} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}`;
-  if (v) return `${head} vit ${v.tile_in}x${v.tile_out}x${v.token_lanes} attn ${v.q_parallel}x${v.key_block}`;
+  if (v) return `${head} vit ${v.tile_in}x${v.tile_out}x${v.token_lanes} attn ${v.q_parallel}x${v.key_block}${v.norm_lanes ? ` ln ${v.norm_lanes}` : ''}`;
   const m = k.msa_block!;
   const f = k.ffn_block!;
   return (
