@@ -86,7 +86,6 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
     ...(moe
       ? [
           // the kept LayerNorm2 output; per-expert token queues: (token index, score) for up to N tokens
-          { name: 'h', widthBits: A, words: N * dims.D, banks: arr.hCols },
           { name: 'queue', widthBits: 16 + A, words: dims.experts * N, banks: 1 },
         ]
       : []),
@@ -94,10 +93,10 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
 }
 
 /**
- * vit_block (the fused block): ONE engine's accumulators; s (LayerNorm1 then LayerNorm2 output,
- * then each expert's gathered tokens), o (the attention output), B (q | k | v, then the hidden
- * layer or the gate's logits), R (the residual through both halves, in residualFx: both halves'
- * sums exactly); the attention's arrays; with MoE h and the queues. Partitions: vitArrays.
+ * vit_block (the fused block): ONE engine's accumulators; s (LayerNorm1 then LayerNorm2 output),
+ * o (the attention output), B (q | k | v, then the hidden layer or the gate's logits, and an
+ * expert's gathered tokens), R (the residual through both halves, in residualFx: both halves'
+ * sums exactly); the attention's arrays; with MoE the queues. Partitions: vitArrays.
  */
 export function vitBuffers(params: VitParams, dims: ModelDims, shared: SharedParams, finalNorm = false): Buffer[] {
   const p = shared.precision;
@@ -118,7 +117,6 @@ export function vitBuffers(params: VitParams, dims: ModelDims, shared: SharedPar
     ...attentionBuffers(params, dims, shared),
     ...(moe
       ? [
-          { name: 'h', widthBits: A, words: N * dims.D, banks: arr.hCols },
           { name: 'queue', widthBits: 16 + A, words: dims.experts * N, banks: 1 },
         ]
       : []),
@@ -127,12 +125,15 @@ export function vitBuffers(params: VitParams, dims: ModelDims, shared: SharedPar
 
 /**
  * vit_block's token arrays and their column partitions (the largest need of each array's users,
- * as ffnArrays): s the engine's tile_in reads, LayerNorm's chunk writes (at most tile_in) and the
- * gathers' tile_out writes (with a final norm, the AXI writer); o the engine's tile_in reads (the
- * attention writes one column); B the drain's tile_out writes, the engine's tile_in reads (fc2)
- * and the attention reader's tile_out reads; R the AXI reader and writer, LayerNorm's chunks and
- * the drain's tile_out; h the gathers' tile_out. bDim: q | k | v, the hidden layer or the gate's
- * logits, whichever is widest; mlpOut: the hidden layer or the logits.
+ * as ffnArrays): s the engine's tile_in reads, the array LayerNorms' chunk writes (norm_lanes),
+ * the gathers' reads (with a final norm, the AXI writer); o the engine's tile_in reads (the
+ * attention writes one column); B the drain's tile_out writes, the engine's tile_in reads (fc2,
+ * an expert's fc1), the gathers' writes and the attention reader's tile_out reads; R the AXI
+ * reader and writer, the LayerNorms' chunks and the drain's tile_out. The gathers move
+ * gatherLanes = max(tile_in, tile_out) elements a cycle from s into B's columns gatherCol0 ..
+ * gatherCol0 + D (MoE: after the hidden layer's, on a bank boundary). bDim: q | k | v, the hidden
+ * layer or the gate's logits, or the hidden layer and the gathered tokens, whichever is widest;
+ * mlpOut: the hidden layer or the logits.
  */
 export function vitArrays(
   params: VitParams,
@@ -140,23 +141,31 @@ export function vitArrays(
   actBits: number,
   axiBits: number,
   finalNorm: boolean,
-): { sCols: number; oCols: number; bCols: number; rCols: number; hCols: number; bDim: number; mlpOut: number } {
+): { sCols: number; oCols: number; bCols: number; rCols: number; bDim: number; mlpOut: number; gatherLanes: number; gatherCol0: number } {
   const { tile_in: ti, tile_out: to } = params;
   const ffn = ffnArrays(vitFfnParams(params), actBits, axiBits, finalNorm);
   const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
   const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
   const gateCols = moe ? Math.ceil(dims.experts / to) * to : 0;
   const norm = params.norm_lanes ?? 1; // the array LayerNorms' chunk: read from R, written to s
+  const gatherLanes = Math.max(ti, to);
+  const bank = lcm(ti, to); // a multiple of tile_in (fc1's in tiles) and of the gathers' lanes
+  const mlpOut = Math.max(hidden, gateCols);
+  const gatherCol0 = moe ? Math.ceil(dims.expertHidden / bank) * bank : 0;
   return {
-    sCols: Math.max(ffn.sCols, norm),
+    sCols: Math.max(ffn.sCols, norm, gatherLanes),
     oCols: ti,
-    bCols: Math.max(ti, to),
+    bCols: gatherLanes,
     rCols: Math.max(ffn.resCols, ti, norm),
-    hCols: ffn.hCols,
-    bDim: Math.max(3 * dims.D, hidden, gateCols),
-    mlpOut: Math.max(hidden, gateCols), // the MLP half's widest layer output (into B)
+    bDim: Math.max(3 * dims.D, mlpOut, moe ? gatherCol0 + dims.D : 0),
+    mlpOut, // the MLP half's widest layer output (into B)
+    gatherLanes,
+    gatherCol0,
   };
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
 /** Column banks of qkv (the engine's B): the drain writes tile_out columns; the attention's reader reads as many (attentionReaderPlan). */
 export const msaQkvCols = (params: MsaParams): number => params.tile_out;

@@ -57,6 +57,7 @@ export function expertCycles(
   shared: SharedParams,
   load: ExpertLoad,
   bytesPerCycle: number,
+  gatherLanes = params.tile_out, // elements a gather moves per cycle (ffn_block: tile_out)
 ): number {
   const { D, expertHidden: He } = dims;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
@@ -66,7 +67,7 @@ export function expertCycles(
     const n = b.tokens;
     const fc1Shape = { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes };
     const fc2Shape = { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes };
-    const gather = Math.ceil(n) * ceilDiv(D, to);
+    const gather = Math.ceil(n) * ceilDiv(D, gatherLanes);
     // an expert's fc1 fetch hides behind the previous expert's fc2 tail and this expert's gather
     // (the previous expert taken with the same token count), its fc2 fetch behind its fc1 tail
     const hidden = passTailCycles(fc2Shape, shared, bytesPerCycle, true) + gather;
@@ -108,6 +109,9 @@ export function cycles(
   designShared: SharedParams,
   board: Board,
   call: FfnCall,
+  // the fused block's MoE (vit_block.ts): the gathers read LayerNorm2's output where it is (no
+  // copy in the gate stage) and move gatherLanes elements a cycle
+  moe: { gatherLanes?: number; copyForGathers?: boolean } = {},
 ): CycleEstimate {
   const shared = kernelShared(designShared, params);
   const { D, numTokens: N } = dims;
@@ -166,8 +170,8 @@ export function cycles(
     pipelinedLoopCycles(routes, 1, LATENCY.ROUTE_DEPTH) +
     routeListCycles(E) +
     load.activeExperts * 2 * LATENCY.PLAN_PASS_CYCLES;
-  const gate = gatePass + select + bookkeeping + elementwise;
-  const experts = expertCycles(params, dims, shared, load, wbpc);
+  const gate = gatePass + select + bookkeeping + (moe.copyForGathers === false ? 0 : elementwise);
+  const experts = expertCycles(params, dims, shared, load, wbpc, moe.gatherLanes);
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + gate + experts + write,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, gate, experts, write },

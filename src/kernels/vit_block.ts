@@ -56,7 +56,11 @@ export function cycles(
 ): CycleEstimate {
   const shared = kernelShared(designShared, params);
   const att = msa.cycles(vitMsaParams(params), dims, shared, board, call);
-  const mlp = ffn.cycles(vitFfnParams(params), dims, shared, board, call);
+  // the experts' gathers read LayerNorm2's output in s (no copy) into B, max(tile_in, tile_out) a cycle
+  const mlp = ffn.cycles(vitFfnParams(params), dims, shared, board, call, {
+    gatherLanes: Math.max(params.tile_in, params.tile_out),
+    copyForGathers: false,
+  });
   const layernorm = arrayLayerNormCycles(params, dims, shared, weightBytesPerCycle(board, shared, call));
   const parts: Record<string, number> = {
     layernorm,

@@ -104,7 +104,14 @@ describe('vit_block cost', () => {
     for (const moe of [false, true]) {
       const v = vit.cycles(params, dims, shared, board, { moe });
       const a = msa.cycles(vitMsaParams(params), dims, shared, board);
-      const m = ffn.cycles(vitFfnParams(params), dims, shared, board, { moe });
+      // the MoE half's gathers read s where LayerNorm2 left it (no copy), max(tile_in, tile_out) a cycle
+      const gathers = { gatherLanes: Math.max(params.tile_in, params.tile_out), copyForGathers: false };
+      const m = ffn.cycles(vitFfnParams(params), dims, shared, board, { moe }, gathers);
+      if (moe) {
+        const split = ffn.cycles(vitFfnParams(params), dims, shared, board, { moe });
+        expect(split.parts.gate - m.parts.gate).toBeCloseTo(dims.numTokens * Math.ceil(dims.D / params.tile_out), 6);
+        expect(m.parts.experts).toBeLessThan(split.parts.experts);
+      }
       const write = m.parts.write; // the same x_out transfer msa_block's proj ends with
       expect(v.parts.proj).toBe(a.parts.proj - write);
       // both LayerNorms stream from the residual array: faster than from the token port

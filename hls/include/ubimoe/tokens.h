@@ -195,10 +195,12 @@ copy_rows_rows:
   }
 }
 
-// dst[i] = src[idx[which][i]] for i < rows (expert `which`'s queued tokens). The queue array and
-// its index are passed, not a row of it at a run-time offset.
-template <class CFG, class S, class D, unsigned T>
+// dst[i] = src[idx[which][i]] for i < rows (expert `which`'s queued tokens), into dst's columns
+// COL0 .. COL0 + DIM (a multiple of ELEM_LANES: static banks). The queue array and its index are
+// passed, not a row of it at a run-time offset.
+template <class CFG, unsigned COL0 = 0, class S, class D, unsigned T>
 void gather_rows(const S *src, const unsigned (*idx)[T], unsigned which, unsigned rows, D *dst) {
+  static_assert(COL0 % CFG::ELEM_LANES == 0, "gather_rows: the destination columns start on a bank boundary");
   typedef typename CFG::TIMING TM;
   const unsigned max_rows = CFG::TOKENS, L = CFG::ELEM_LANES, steps = (CFG::DIM + L - 1) / L;
   UBIMOE_CYCLES(0);
@@ -214,7 +216,7 @@ gather_rows_rows:
       for (unsigned l = 0; l < L; l++) {
 #pragma HLS UNROLL
         const unsigned d = s * L + l;
-        if (d < CFG::DIM) row_elem(dst, gd, ld, d) = row_elem(src, gs, ls, d);
+        if (d < CFG::DIM) row_elem(dst, gd, ld, COL0 + d) = row_elem(src, gs, ls, d);
       }
     }
     next_row<D>(gd, ld);

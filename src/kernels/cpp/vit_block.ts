@@ -151,6 +151,21 @@ export function templateContext(
     engine,
     // the LayerNorms that stream R (LayerNorm1 of blocks 1.., every LayerNorm2): norm_lanes a cycle
     layerNormStruct('vit_ln_cfg', f, axi, D, N, params.tile_in, F, ports, params.norm_lanes),
+    ...(hasMoe(dims)
+      ? [
+          {
+            name: 'vit_gather_cfg',
+            comment: "an expert's gather: its tokens' rows of s into B's columns COL0 .. COL0 + DIM (tokens.h gather_rows)",
+            types: [],
+            consts: [
+              k('TOKENS', N),
+              k('DIM', D),
+              k('ELEM_LANES', arr.gatherLanes, 'elements per cycle: max(tile_in, tile_out), the banks of s and B'),
+              k('COL0', arr.gatherCol0, "B's first gathered column: after the hidden layer's, on a bank boundary"),
+            ],
+          },
+        ]
+      : []),
     {
       name: 'vit_cfg',
       comment: "vit_block: a block's weights are its attention half (msa_cfg's offsets) then its MLP half (ffn_cfg's)",
@@ -173,7 +188,10 @@ export function templateContext(
       blockOffsets: weights.blocks.map((b) => b.offset),
       moeIndex: mlp.values.moeIndex,
       projLead: dims.heads > 1,
-      ...arr,
+      sCols: arr.sCols,
+      oCols: arr.oCols,
+      bCols: arr.bCols,
+      rCols: arr.rCols,
     },
   };
 }
