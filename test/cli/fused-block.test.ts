@@ -4,6 +4,10 @@
  * is the split design's (each half adds into the residual in its own type: linear.h
  * residual_add), so `ubimoe csim` must give the same tokens and expert choices bit for bit, at
  * W16A32 (the residual is acc_t) and at W8A8 (a 36-bit residual holding act_t and acc_t values).
+ * What the fused kernel does differently must not show in the bits: one call runs both blocks
+ * (x kept in R from block to block, LayerNorm1 of block 1 read from R), its LayerNorms that read R
+ * take norm_lanes (8, twice the token port's 4) elements a cycle, and an expert's tokens are
+ * gathered from s into B's spare columns instead of from a copy into s.
  * The timed C-simulation of the fused kernel agrees with the cost model (vit_block.ts: the halves
  * composed) stage by stage. Cycle counts are deterministic; nothing depends on the machine's speed.
  */
@@ -29,7 +33,7 @@ const ATTENTION = { q_parallel: 6, key_block: 4 };
 function writeDesign(name: string, precision: 'w16a32' | 'w8a8', fused: boolean): void {
   const base = defaultDesignFile('micro', 'zcu102', fused ? 'fused' : 'split');
   const kernels = fused
-    ? { patch_embed: base.kernels.patch_embed, vit_block: { ...ENGINE, ...ATTENTION } }
+    ? { patch_embed: base.kernels.patch_embed, vit_block: { ...ENGINE, ...ATTENTION, norm_lanes: 8 } }
     : { patch_embed: base.kernels.patch_embed, msa_block: { ...ENGINE, ...ATTENTION }, ffn_block: ENGINE };
   writeFileSync(at(`${name}.yaml`), stringify({ ...base, precision, weight_ports: 2, kernels }));
   expect(ubimoe(['generate', '--design', at(`${name}.yaml`), '-o', at(name)]).code).toBe(0);

@@ -53,6 +53,10 @@ describe('vit_block design files', () => {
     [{ tile_in: 24 }, 'kernels.vit_block.tile_in: 24 must divide the head dim 64'],
     [{ token_lanes: 130 }, 'kernels.vit_block.token_lanes: 130 must be <= the token count 129'],
     [{ tile_out: 64, tile_in: 64 }, null],
+    // the array LayerNorms' lanes: whole banks of r and s, at most the embedding dim
+    [{ norm_lanes: 256 }, 'kernels.vit_block.norm_lanes: 256 must be <= the embedding dim 192'],
+    [{ norm_lanes: 12 }, 'kernels.vit_block.norm_lanes: 12 must divide the column banks of the residual (16) and of s (16)'],
+    [{ norm_lanes: 32 }, null],
   ])('vit_block parameters %j', (patch, message) => {
     const d = design({ kernels: { patch_embed: { tile_in: 16, tile_out: 16 }, vit_block: { ...params, ...patch } } });
     const run = () => validateDesign(d);
@@ -131,6 +135,24 @@ describe('vit_block cost', () => {
       layernorm: a.parts.layernorm - inner.parts.layernorm,
       write: ffn.cycles(vitFfnParams(params), dims, shared, board, { moe: false }).parts.write,
     });
+  });
+
+  test('norm_lanes: the LayerNorms that read R take that many elements a cycle, at a price in DSP and LUT', () => {
+    const slow = vit.cycles(params, dims, shared, board, { moe: true });
+    const fast = vit.cycles({ ...params, norm_lanes: 16 }, dims, shared, board, { moe: true });
+    // the default is the token port's chunk: 4 activations of 32 bits in a 128-bit word
+    expect(vit.cycles({ ...params, norm_lanes: 4 }, dims, shared, board, { moe: true })).toEqual(slow);
+    expect(fast.parts.layernorm).toBeLessThan(0.3 * slow.parts.layernorm);
+    expect(fast.parts.layernorm2).toBe(fast.parts.layernorm);
+    expect(fast.parts.qkv_attention).toBe(slow.parts.qkv_attention);
+    const r4 = vit.resources(params, dims, shared, board);
+    const r16 = vit.resources({ ...params, norm_lanes: 16 }, dims, shared, board);
+    expect(r16.dsp).toBeGreaterThan(r4.dsp);
+    expect(r16.lut).toBeGreaterThan(r4.lut);
+    // block 0's LayerNorm1 still reads the token port at its own chunk: the call's part grows
+    const once4 = vit.callCycles(params, dims, shared, board, {});
+    const once16 = vit.callCycles({ ...params, norm_lanes: 16 }, dims, shared, board, {});
+    expect(once16.parts.layernorm).toBeGreaterThan(once4.parts.layernorm);
   });
 
   test('resources: one engine, one set of arrays: fewer LUT, FF and BRAM than the split pair at the same parameters', () => {
