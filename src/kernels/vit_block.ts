@@ -2,13 +2,13 @@
  * vit_block, the fused block (issue 14): one call runs EVERY transformer block of the image, each
  * block msa_block's work then ffn_block's on ONE linear engine, x kept on chip (in the residual R)
  * between the halves and from block to block:
- *   LayerNorm1 (block 0: x read into R; then from R) -> qkv passes beside the attention -> proj
+ *   (x read into R once) LayerNorm1 from R -> qkv passes beside the attention -> proj
  *   (R += y) -> LayerNorm2 from R -> dense MLP or MoE (R += y); after the last block x_out from R.
  * A block's cost is the two halves' (msa_block.ts, ffn_block.ts on the same parameters) without
  * what the fusion removes: the x_out writes and x_in reads (LayerNorms stream from R, an array, a
  * chunk a cycle) and the kernel starts, which happen once per call (callCycles); its resources
  * are one engine, the attention's and the
- * gate's units, two LayerNorm regions and one set of arrays (buffers.ts vitBuffers).
+ * gate's units, one LayerNorm region and one set of arrays (buffers.ts vitBuffers).
  */
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
@@ -29,7 +29,7 @@ import { engineGeluUnits } from './cpp/blocks.js';
 import { vitBuffers } from './buffers.js';
 import { engineResources } from './engineCost.js';
 import * as ffn from './ffn_block.js';
-import { arrayLayerNormPlan, kernelLayerNormPlan, layerNormResources } from './layernorm.js';
+import { arrayLayerNormPlan, layerNormResources } from './layernorm.js';
 import * as msa from './msa_block.js';
 import { kernelShared, vitFfnParams, vitMsaParams, type VitParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
@@ -80,19 +80,18 @@ function tokenTransferCycles(dims: ModelDims, shared: SharedParams, board: Board
 }
 
 /**
- * What one vit_block call adds once to its blocks' cycles: the kernel start, block 0's LayerNorm1
- * from the token port instead of from R (part `layernorm`: the difference), the final x_out write.
+ * What one vit_block call adds once to its blocks' cycles: the kernel start, x read into R (one
+ * burst through the activations' port, before block 0's LayerNorm1, which reads R like the
+ * others), the final x_out write.
  */
 export function callCycles(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: { slr?: number }): CycleEstimate {
   const shared = kernelShared(designShared, params);
-  const att = msa.cycles(vitMsaParams(params), dims, shared, board, call);
-  const fromR = arrayLayerNormCycles(params, dims, shared, weightBytesPerCycle(board, shared, call));
   const parts = {
-    start: att.parts.start,
-    layernorm: att.parts.layernorm - fromR,
+    start: COST.KERNEL_START_CYCLES,
+    x_in: tokenTransferCycles(dims, shared, board, call),
     write: tokenTransferCycles(dims, shared, board, call),
   };
-  return { cycles: parts.start + parts.layernorm + parts.write, parts };
+  return { cycles: parts.start + parts.x_in + parts.write, parts };
 }
 
 /** Resources of one vit_block compute unit. */
@@ -106,8 +105,7 @@ export function resources(params: VitParams, dims: ModelDims, designShared: Shar
   addInto(r, nonlinearUnit('gelu', p.activation.width, board), engineGeluUnits(true, lanes, to));
   addInto(r, msa.attentionResources(vitMsaParams(params), dims, shared, board));
   addInto(r, ffn.gateResources(to, dims, shared, board));
-  // LayerNorm1 of block 0 (from the token port) and the LayerNorms from R (norm_lanes): two regions
-  addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared), p, shared.axiWidthBits, board));
+  // ONE LayerNorm region, reading R (norm_lanes): every LayerNorm1 and LayerNorm2
   addInto(r, layerNormResources(arrayLayerNormPlan(dims, ti, shared, params.norm_lanes), p, shared.axiWidthBits, board));
   for (const b of vitBuffers(params, dims, shared)) addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   // gmem_act and the weight ports

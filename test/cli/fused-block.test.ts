@@ -104,7 +104,7 @@ describe('the fused block, timed', () => {
       predicted: { per_image: Array<{ kernels: Record<string, number>; parts: Record<string, Record<string, number>> }> };
     };
     // the kernel's own stages (the model's parts; the engine's per-pass stages are its process's)
-    const stages = ['layernorm', 'qkv_attention', 'last_head', 'proj', 'layernorm2', 'mlp', 'gate', 'experts', 'write'];
+    const stages = ['x_in', 'layernorm', 'qkv_attention', 'last_head', 'proj', 'layernorm2', 'mlp', 'gate', 'experts', 'write'];
     c.per_image.forEach((img, b) => {
       expect(img.calls.map((k) => k.kernel)).toEqual(['patch_embed', 'vit_block']);
       const pred = c.predicted.per_image[b];

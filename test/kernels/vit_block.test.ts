@@ -12,6 +12,7 @@ import { validateDesign } from '../../src/design/validate.js';
 import { designWeightLayout } from '../../src/driver/pack.js';
 import { residualFx, formats } from '../../src/kernels/cpp/formats.js';
 import { engineResources } from '../../src/kernels/engineCost.js';
+import { kernelLayerNormPlan, layerNormResources } from '../../src/kernels/layernorm.js';
 import * as ffn from '../../src/kernels/ffn_block.js';
 import * as msa from '../../src/kernels/msa_block.js';
 import { vitFfnParams, vitMsaParams } from '../../src/kernels/params.js';
@@ -118,7 +119,7 @@ describe('vit_block cost', () => {
       }
       const write = m.parts.write; // the same x_out transfer msa_block's proj ends with
       expect(v.parts.proj).toBe(a.parts.proj - write);
-      // both LayerNorms stream from the residual array: faster than from the token port
+      // both LayerNorms stream from the residual array (x read into it once per call): faster than from the token port
       expect(v.parts.layernorm2).toBe(v.parts.layernorm);
       expect(v.parts.layernorm2).toBeLessThan(m.parts.layernorm);
       expect(v.parts.start).toBeUndefined();
@@ -126,15 +127,12 @@ describe('vit_block cost', () => {
       const mlp = m.cycles - m.parts.start - m.parts.layernorm - write;
       expect(v.cycles).toBeCloseTo(a.cycles - a.parts.start - a.parts.layernorm - write + 2 * v.parts.layernorm + mlp, 6);
     }
-    // once per call: the start, block 0's LayerNorm1 from the port (the difference), x_out
+    // once per call: the start, x read into R (the same transfer as x_out's write), x_out
     const once = vit.callCycles(params, dims, shared, board, {});
     const a = msa.cycles(vitMsaParams(params), dims, shared, board);
-    const inner = vit.cycles(params, dims, shared, board, { moe: false });
-    expect(once.parts).toEqual({
-      start: a.parts.start,
-      layernorm: a.parts.layernorm - inner.parts.layernorm,
-      write: ffn.cycles(vitFfnParams(params), dims, shared, board, { moe: false }).parts.write,
-    });
+    const write = ffn.cycles(vitFfnParams(params), dims, shared, board, { moe: false }).parts.write;
+    expect(once.parts).toEqual({ start: a.parts.start, x_in: write, write });
+    expect(once.cycles).toBe(a.parts.start + 2 * write);
   });
 
   test('norm_lanes: the LayerNorms that read R take that many elements a cycle, at a price in DSP and LUT', () => {
@@ -149,10 +147,8 @@ describe('vit_block cost', () => {
     const r16 = vit.resources({ ...params, norm_lanes: 16 }, dims, shared, board);
     expect(r16.dsp).toBeGreaterThan(r4.dsp);
     expect(r16.lut).toBeGreaterThan(r4.lut);
-    // block 0's LayerNorm1 still reads the token port at its own chunk: the call's part grows
-    const once4 = vit.callCycles(params, dims, shared, board, {});
-    const once16 = vit.callCycles({ ...params, norm_lanes: 16 }, dims, shared, board, {});
-    expect(once16.parts.layernorm).toBeGreaterThan(once4.parts.layernorm);
+    // one LayerNorm region for all of them: 16 lanes' multipliers instead of 4's
+    expect(r16.dsp - r4.dsp).toBeGreaterThan(12 * 2);
   });
 
   test('resources: one engine, one set of arrays: fewer LUT, FF and BRAM than the split pair at the same parameters', () => {
@@ -160,8 +156,9 @@ describe('vit_block cost', () => {
     const a = msa.resources(vitMsaParams(params), dims, shared, board);
     const m = ffn.resources(vitFfnParams(params), dims, shared, board);
     for (const k of ['lut', 'ff', 'bram18', 'dsp'] as const) expect(v[k]).toBeLessThan(a[k] + m[k]);
-    // exactly one engine's DSPs are gone (both LayerNorms, the attention's and the gate's stay)
-    expect(a.dsp + m.dsp - v.dsp).toBe(engineResources(params.tile_in, params.tile_out, params.token_lanes, shared, board).dsp);
+    // exactly one engine's and one LayerNorm region's DSPs are gone (the attention's and the gate's stay)
+    const ln = layerNormResources(kernelLayerNormPlan(dims, params.tile_in, shared), shared.precision, 128, board).dsp;
+    expect(a.dsp + m.dsp - v.dsp).toBe(engineResources(params.tile_in, params.tile_out, params.token_lanes, shared, board).dsp + ln);
   });
 
   test("the estimate: patch_embed then ONE vit_block call running every block, the call's cycles once", () => {

@@ -114,6 +114,27 @@ read_weight_rows_loop:
   }
 }
 
+// Reads `rows` rows of DIM activations from src (one burst) into an array (any element type:
+// converted from act_t), the mirror of write_rows (vit_block's x into its residual).
+template <class CFG, class D>
+void load_rows(const typename CFG::word_t *src, unsigned rows, D *dst) {
+  typedef typename CFG::TIMING TM;
+  const unsigned max_rows = CFG::MAX_ROWS;
+  UBIMOE_CYCLES(0);
+  unsigned g = 0, l0 = 0;
+load_rows_loop:
+  for (unsigned r = 0; r < rows; r++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=max_rows
+  load_words:
+    for (unsigned wi = 0; wi < CFG::ROW_WORDS; wi++) {
+      UBIMOE_PIPELINE(1, TM::AXI_READ_DEPTH);
+      UBIMOE_AXI_BURST(TM::BYTE_UNITS * (CFG::AXI_BITS / 8), TM::PORT_BYTE_UNITS_PER_CYCLE, TM::AXI_FIRST_BEAT_CYCLES);
+      store_row_word<CFG>(src[r * CFG::ROW_WORDS + wi], wi, dst, g, l0);
+    }
+    next_row<D>(g, l0);
+  }
+}
+
 // Writes `rows` rows of DIM activations (unused high fields of a row's last word are zero); a wider
 // source (ffn_block's residual accumulator) is rounded and saturated to act_t on the way.
 template <class CFG, class S>
