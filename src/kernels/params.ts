@@ -42,8 +42,8 @@ export const ffnParamsSchema = z
  * attention's, as msa_block has them.
  */
 export const vitParamsSchema = msaParamsSchema.extend({
-  // lanes of the LayerNorms that read the residual array (LayerNorm1 of blocks 1.., every
-  // LayerNorm2): elements per cycle; default the token port's (an AXI word's activations, at most tile_in)
+  // lanes of the LayerNorms, which all read the residual array (every LayerNorm1 and LayerNorm2):
+  // elements per cycle; default the token port's chunk (an AXI word's activations, at most tile_in)
   norm_lanes: posInt.optional(),
 });
 

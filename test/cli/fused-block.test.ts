@@ -5,7 +5,7 @@
  * residual_add), so `ubimoe csim` must give the same tokens and expert choices bit for bit, at
  * W16A32 (the residual is acc_t) and at W8A8 (a 36-bit residual holding act_t and acc_t values).
  * What the fused kernel does differently must not show in the bits: one call runs both blocks
- * (x kept in R from block to block, LayerNorm1 of block 1 read from R), its LayerNorms that read R
+ * (x read into R once and kept there from block to block, every LayerNorm reading R), its LayerNorms
  * take norm_lanes (8, twice the token port's 4) elements a cycle, and an expert's tokens are
  * gathered from s into B's spare columns instead of from a copy into s.
  * The timed C-simulation of the fused kernel agrees with the cost model (vit_block.ts: the halves

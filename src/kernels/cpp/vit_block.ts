@@ -149,7 +149,7 @@ export function templateContext(
     attention,
     ...own(mlp.structs, ['ffn_engine_cfg']),
     engine,
-    // the LayerNorms that stream R (LayerNorm1 of blocks 1.., every LayerNorm2): norm_lanes a cycle
+    // the LayerNorms that stream R (every LayerNorm1 and LayerNorm2): norm_lanes a cycle
     layerNormStruct('vit_ln_cfg', f, axi, D, N, params.tile_in, F, ports, params.norm_lanes),
     ...(hasMoe(dims)
       ? [
