@@ -86,6 +86,7 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
     ...(moe
       ? [
           // the kept LayerNorm2 output; per-expert token queues: (token index, score) for up to N tokens
+          { name: 'h', widthBits: A, words: N * dims.D, banks: arr.hCols },
           { name: 'queue', widthBits: 16 + A, words: dims.experts * N, banks: 1 },
         ]
       : []),

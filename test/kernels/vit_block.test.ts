@@ -12,6 +12,7 @@ import { validateDesign } from '../../src/design/validate.js';
 import { designWeightLayout } from '../../src/driver/pack.js';
 import { residualFx, formats } from '../../src/kernels/cpp/formats.js';
 import { engineResources } from '../../src/kernels/engineCost.js';
+import { ffnBuffers, vitArrays, vitBuffers } from '../../src/kernels/buffers.js';
 import { kernelLayerNormPlan, layerNormResources } from '../../src/kernels/layernorm.js';
 import * as ffn from '../../src/kernels/ffn_block.js';
 import * as msa from '../../src/kernels/msa_block.js';
@@ -149,6 +150,19 @@ describe('vit_block cost', () => {
     expect(r16.lut).toBeGreaterThan(r4.lut);
     // one LayerNorm region for all of them: 16 lanes' multipliers instead of 4's
     expect(r16.dsp - r4.dsp).toBeGreaterThan(12 * 2);
+  });
+
+  test("arrays: the fused kernel gathers from s into B (no h); ffn_block keeps its copy h", () => {
+    const names = (b: Array<{ name: string }>) => b.map((x) => x.name);
+    const v = vitBuffers(params, dims, shared);
+    const f = ffnBuffers(vitFfnParams(params), dims, shared);
+    expect(names(v)).not.toContain('h');
+    expect(f.find((x) => x.name === 'h')!.words).toBe(dims.numTokens * dims.D);
+    // B holds the hidden layer and, after it on a bank boundary, the gathered tokens
+    const arr = vitArrays(params, dims, 32, 128, false);
+    expect(arr.gatherCol0).toBeGreaterThanOrEqual(dims.expertHidden);
+    expect(arr.gatherCol0 % params.tile_in).toBe(0);
+    expect(arr.bDim).toBeGreaterThanOrEqual(arr.gatherCol0 + dims.D);
   });
 
   test('resources: one engine, one set of arrays: fewer LUT, FF and BRAM than the split pair at the same parameters', () => {
