@@ -76,15 +76,19 @@ export const MAX_TILE = 256;
 export const MAX_LANES = 8;
 export const MAX_Q_PARALLEL = 16;
 export const MAX_KEY_BLOCK = 64;
-/** vit_block's array LayerNorms: 2..32 elements a cycle (each lane costs multipliers: LUT and DSP). */
-export const NORM_LANES = { min: 2, max: 32 };
+/**
+ * vit_block's LayerNorms: 4..16 elements a cycle (each lane costs multipliers: LUT and DSP). Below 4
+ * (an AXI word's 32-bit activations at 128 bits) a LayerNorm is slower than the port it replaced;
+ * 32 lanes cost 300+ DSPs on zcu102 for a part that is then 1% of the image.
+ */
+export const NORM_LANES = { min: 4, max: 16 };
 
 /**
  * Legal values per kernel parameter (what the kernels accept): tile_in divides every input
  * dimension it tiles and tile_out every output dimension (msa_block's qkv: a head's 3·head_dim
  * columns), both powers of two; lanes 1..8;
  * q_parallel 1..16 (a partial last group is handled); key_block a power of two 1..64; vit_block's
- * norm_lanes a power of two 2..32 dividing the embedding dim; lanes,
+ * norm_lanes a power of two 4..16 dividing the embedding dim; lanes,
  * q_parallel and key_block at most the token count (src/kernels/cpp/*.ts validate()).
  */
 export function legalKernelValues(dims: ModelDims): Record<string, number[]> {

@@ -79,6 +79,10 @@ beforeAll(() => {
   // the same design with every kernel's weights on four ports (the search picks each kernel's: 1 or 2 here)
   const searched = readFileSync(at('s.yaml'), 'utf8');
   expect(searched).toMatch(/^ {4}weight_ports: \d$/m);
+  // the search fuses the block on zcu102 and gives its LayerNorms (which read the on-chip
+  // residual) more lanes than the token port's 4: the lever pays there
+  expect(searched).toMatch(/^ {2}vit_block:$/m);
+  expect(Number(/^ {4}norm_lanes: (\d+)$/m.exec(searched)?.[1] ?? 0)).toBeGreaterThan(4);
   writeFileSync(at('s4.yaml'), searched.replace(/^ {4}weight_ports: \d$/gm, '    weight_ports: 4'));
   expect(ubimoe(['generate', '--design', at('s4.yaml'), '-o', at('searched-zcu102-w8a8-ports4')]).status).toBe(0);
   for (const proj of PROJECTS) {
