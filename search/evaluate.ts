@@ -52,9 +52,10 @@ export function kernelCycles(
     return patch.cycles(params as PatchEmbedParams, dims, shared, board, { slr }).cycles;
   if (kernel === 'msa_block')
     return dims.depth * msa.cycles(params as MsaParams, dims, shared, board, { slr }).cycles;
+  const att = kernel === 'vit_block' ? vit.attentionHalf(params as VitParams, dims, shared, board, { slr }) : undefined;
   const model = (call: ffn.FfnCall) =>
     kernel === 'vit_block'
-      ? vit.cycles(params as VitParams, dims, shared, board, call).cycles
+      ? vit.cycles(params as VitParams, dims, shared, board, call, att).cycles
       : ffn.cycles(params as FfnParams, dims, shared, board, call).cycles;
   // vit_block: one call runs every block; its start and x in / out once
   let total = kernel === 'vit_block' ? vit.callCycles(params as VitParams, dims, shared, board, { slr }).cycles : 0;
@@ -94,6 +95,8 @@ export class Evaluator {
   private readonly kernelStride: Partial<Record<KernelName, number[]>>;
   private readonly kernelCostCache: Partial<Record<KernelName, Map<number, KernelCost>>> = {};
   private readonly kernelCache = new Map<string, { cycles: number; resources: KernelCost['resources'] }>();
+  /** vit_block's cycles without its LayerNorms, by its parameters but norm_lanes (vitCycles). */
+  private readonly vitCoreCache = new Map<string, number>();
   readonly nSlr: number;
   private readonly clockGene: number;
   private readonly fixedClock: number;
@@ -168,10 +171,33 @@ export class Evaluator {
       this.kernelEvaluations++;
       const { dims, board } = this.space;
       const resources = kernelResources(kernel, params, dims, shared, board);
-      f = { cycles: kernelCycles(kernel, params, dims, shared, board, slr, this.opts.routing), resources };
+      const cycles =
+        kernel === 'vit_block'
+          ? this.vitCycles(params as VitParams, shared, slr)
+          : kernelCycles(kernel, params, dims, shared, board, slr, this.opts.routing);
+      f = { cycles, resources };
       this.kernelCache.set(key, f);
     }
     return f;
+  }
+
+  /**
+   * kernelCycles of vit_block, factored: norm_lanes changes only its LayerNorms (vit.normCycles),
+   * so the rest (both halves' engine passes and the attention: the costly part) is computed once
+   * for every norm_lanes value (test/search/evaluate.test.ts checks it against kernelCycles).
+   */
+  vitCycles(params: VitParams, shared: SharedParams, slr: number): number {
+    const { dims, board } = this.space;
+    const { norm_lanes: _, ...core } = params;
+    const key = `${Object.values(core).join(',')}|${shared.clockMhz},${shared.axiWidthBits},${shared.streamDepth},${shared.weightPorts ?? 1}|${slr}`;
+    let rest = this.vitCoreCache.get(key);
+    if (rest === undefined) {
+      rest =
+        kernelCycles('vit_block', core, dims, shared, board, slr, this.opts.routing) -
+        vit.normCycles(core, dims, shared, board, { slr });
+      this.vitCoreCache.set(key, rest);
+    }
+    return rest + vit.normCycles(params, dims, shared, board, { slr });
   }
 
   /** KernelCost of a kernel with `units` compute units starting on SLR `first`. */

@@ -444,10 +444,11 @@ export function weightBytesPerImage(input: EstimateInput): number {
   for (const isMoe of dims.moeBlocks) {
     const call = isMoe ? moeCalls[Math.min(m++, moeCalls.length - 1)] : { moe: false };
     if (kernels.vit_block)
-      // x in and out once per block: the fused block keeps it on chip between the halves
-      bytes += vit.weightBytes(kernels.vit_block, dims, shared, call) + 2 * act;
+      // x in and out once per image (below): the fused block keeps it on chip between the blocks
+      bytes += vit.weightBytes(kernels.vit_block, dims, shared, call);
     else bytes += msa.weightBytes(dims, shared) + 3 * act + ffn.weightBytes(kernels.ffn_block!, dims, shared, call) + 2 * act;
   }
+  if (kernels.vit_block) bytes += 2 * act;
   return bytes;
 }
 
@@ -462,7 +463,8 @@ export function estimate(input: EstimateInput): DesignEstimate {
     if (v === undefined) {
       const f = kernelFigures({ ...input, placement: { ...input.placement, [kernel]: slr } });
       let m = 0;
-      v = input.dims.moeBlocks.reduce((acc, isMoe) => acc + blockCycles(f.blocks[kernel]!, isMoe, isMoe ? m++ : m).cycles, 0);
+      const once = f.blocks[kernel]!.call?.cycles ?? 0; // vit_block: once per call (every block in it)
+      v = input.dims.moeBlocks.reduce((acc, isMoe) => acc + blockCycles(f.blocks[kernel]!, isMoe, isMoe ? m++ : m).cycles, once);
       cache.set(key, v);
     }
     return v;

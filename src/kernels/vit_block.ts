@@ -53,9 +53,10 @@ export function cycles(
   designShared: SharedParams,
   board: Board,
   call: ffn.FfnCall,
+  // the attention half: the same in a dense and a MoE block (a caller costing both passes it once)
+  att: CycleEstimate = attentionHalf(params, dims, designShared, board, call),
 ): CycleEstimate {
   const shared = kernelShared(designShared, params);
-  const att = msa.cycles(vitMsaParams(params), dims, shared, board, call);
   // the experts' gathers read LayerNorm2's output in s (no copy) into B, max(tile_in, tile_out) a cycle
   const mlp = ffn.cycles(vitFfnParams(params), dims, shared, board, call, {
     gatherLanes: Math.max(params.tile_in, params.tile_out),
@@ -71,6 +72,20 @@ export function cycles(
   };
   for (const [k, v] of Object.entries(mlp.parts)) if (!['start', 'layernorm', 'write'].includes(k)) parts[k] = v;
   return { cycles: Object.values(parts).reduce((a, b) => a + b, 0), parts };
+}
+
+/**
+ * The image's LayerNorms (two per block, all from R on norm_lanes): the only cycles norm_lanes
+ * changes, so the search caches the rest of a design's cycles across norm_lanes (search/evaluate.ts).
+ */
+export function normCycles(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: { slr?: number }): number {
+  const shared = kernelShared(designShared, params);
+  return 2 * dims.depth * arrayLayerNormCycles(params, dims, shared, weightBytesPerCycle(board, shared, call));
+}
+
+/** msa_block's cycles on the fused block's parameters: the attention half of every block (dense or MoE). */
+export function attentionHalf(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: { slr?: number }): CycleEstimate {
+  return msa.cycles(vitMsaParams(params), dims, kernelShared(designShared, params), board, call);
 }
 
 /** x's transfer through the activations' port (x_in read or x_out write, N·D activations). */

@@ -193,6 +193,7 @@ describe('vit_block cost', () => {
     // the per-block table sums to the kernel's cycles; two host calls of overhead
     expect(e.stages.slice(1).reduce((a, st) => a + st.cycles.vit_block!, 0)).toBeCloseTo(k.cycles, 3);
     expect(e.latencyMs - e.latencyCycles / 300e3).toBeCloseTo(2 * 0.005, 9);
+
     const split = resolveDesign(
       {
         ...defaultDesignFile('m3vit-tiny', 'zcu102'),
@@ -202,6 +203,10 @@ describe('vit_block cost', () => {
       'split',
     );
     const s = estimateDesign(split);
+    // off-chip: the same weights; x moves in and out of vit_block once per image, of the split
+    // kernels five times per block (the split model's count), so 5·depth − 2 token transfers more
+    const act = (dims.numTokens * dims.D * 32) / 8;
+    expect(s.weightBytesPerImage - e.weightBytesPerImage).toBeCloseTo((5 * dims.depth - 2) * act, 0);
     // the same engine does both halves one after the other: the latency is the split design's less
     // the x round trip and a LayerNorm read from the port (a few percent), the resources far fewer
     expect(e.latencyCycles).toBeLessThan(s.latencyCycles);
