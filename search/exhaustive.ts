@@ -26,7 +26,7 @@ export interface ExhaustiveResult {
 
 /**
  * Upper bound on kernel cost-model runs before --exhaustive refuses (m3vit-tiny on zcu102 at a
- * fixed clock, both block architectures: 8.3e6, about 20 minutes of CPU).
+ * fixed clock, both block architectures: 1.06e7, about 10 minutes of CPU).
  */
 export const MAX_KERNEL_RUNS = 12_000_000;
 
