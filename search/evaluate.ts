@@ -16,6 +16,7 @@ import {
   type MsaParams,
   type PatchEmbedParams,
   type VitParams,
+  vitMsaParams,
 } from '../src/kernels/params.js';
 import type { Precision, SharedParams } from '../src/kernels/types.js';
 import type { ModelDims } from '../src/model/config.js';
@@ -184,11 +185,11 @@ export class Evaluator {
   /**
    * kernelCycles of vit_block, factored: norm_lanes changes only its LayerNorms (vit.normCycles),
    * so the rest (both halves' engine passes and the attention: the costly part) is computed once
-   * for every norm_lanes value (test/search/evaluate.test.ts checks it against kernelCycles).
+   * for every norm_lanes value (test/search/search.test.ts, "the scorer agrees with the design estimate", checks it on fused designs).
    */
   vitCycles(params: VitParams, shared: SharedParams, slr: number): number {
     const { dims, board } = this.space;
-    const { norm_lanes: _, ...core } = params;
+    const core = vitMsaParams(params); // every vit_block parameter but norm_lanes
     const key = `${Object.values(core).join(',')}|${shared.clockMhz},${shared.axiWidthBits},${shared.streamDepth},${shared.weightPorts ?? 1}|${slr}`;
     let rest = this.vitCoreCache.get(key);
     if (rest === undefined) {

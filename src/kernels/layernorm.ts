@@ -12,7 +12,7 @@ import { addInto, fifoCost, layerNormCycles, macResources, nonlinearUnit, zeroRe
 import { layerNormPlan, type LayerNormPlan } from './latency.js';
 import type { Precision, SharedParams } from './types.js';
 
-/** The kernel's LayerNorm plan: its tile_in lanes, its token port's words (`arrayChunk`: an array-sourced region's own CHUNK). */
+/** The kernel's LayerNorm plan: its tile_in lanes, its token port's words (`arrayChunk`: an array-sourced region's own CHUNK, vit_block's norm_lanes; undefined: the port's). */
 export function kernelLayerNormPlan(dims: ModelDims, tileIn: number, shared: SharedParams, arrayChunk?: number): LayerNormPlan {
   const p = shared.precision;
   return layerNormPlan(dims.D, p.activation.width, p.norm.width, shared.axiWidthBits, tileIn, arrayChunk);
@@ -59,12 +59,4 @@ export function layerNormResources(plan: LayerNormPlan, precision: Precision, ax
   addInto(r, fifoCost(3 * A, 2)); // statistics, scales
   addInto(r, fifoCost(2 * A + 32, 2));
   return r;
-}
-
-/**
- * The plan of a LayerNorm that streams a kernel's residual array (vit_block: LayerNorm1 of blocks
- * 1.., every LayerNorm2): `normLanes` elements a cycle, default the token port's chunk.
- */
-export function arrayLayerNormPlan(dims: ModelDims, tileIn: number, shared: SharedParams, normLanes?: number): LayerNormPlan {
-  return kernelLayerNormPlan(dims, tileIn, shared, normLanes);
 }

@@ -54,8 +54,9 @@ export type VitParams = z.infer<typeof vitParamsSchema>;
 
 /** The fused block's attention half as msa_block's parameters (the same engine and attention). */
 export function vitMsaParams(v: VitParams): MsaParams {
-  const { norm_lanes: _, ...msa } = v;
-  return msa;
+  const { tile_in, tile_out, token_lanes, q_parallel, key_block, weight_ports } = v;
+  const msa = { tile_in, tile_out, token_lanes, q_parallel, key_block };
+  return weight_ports === undefined ? msa : { ...msa, weight_ports };
 }
 /** The fused block's MLP half as ffn_block's parameters (the same engine). */
 export function vitFfnParams(v: VitParams): FfnParams {

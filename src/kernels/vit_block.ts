@@ -29,14 +29,14 @@ import { engineGeluUnits } from './cpp/blocks.js';
 import { vitBuffers } from './buffers.js';
 import { engineResources } from './engineCost.js';
 import * as ffn from './ffn_block.js';
-import { arrayLayerNormPlan, layerNormResources } from './layernorm.js';
+import { kernelLayerNormPlan, layerNormResources } from './layernorm.js';
 import * as msa from './msa_block.js';
 import { kernelShared, vitFfnParams, vitMsaParams, type VitParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 /** A LayerNorm streamed from the residual array (layernorm.h layernorm) on norm_lanes, γ and β through the weight ports. */
 export function arrayLayerNormCycles(params: VitParams, dims: ModelDims, shared: SharedParams, weightBytesPerCycle: number): number {
-  const plan = arrayLayerNormPlan(dims, params.tile_in, shared, params.norm_lanes);
+  const plan = kernelLayerNormPlan(dims, params.tile_in, shared, params.norm_lanes);
   const wordBytes = shared.axiWidthBits / 8;
   return layerNormCycles(dims.numTokens, plan, { kind: 'array' }, { words: plan.paramWords, wordBytes, bytesPerCycle: weightBytesPerCycle });
 }
@@ -44,7 +44,7 @@ export function arrayLayerNormCycles(params: VitParams, dims: ModelDims, shared:
 /**
  * Cycles of one block inside a vit_block call (`call.moe` selects the MLP half's kind); the call
  * runs every block, x staying in R between them (callCycles adds what happens once per call).
- * Parts: LayerNorm1 from R (rounding R in place), msa_block's qkv_attention, last_head and proj
+ * Parts: LayerNorm1 from R (read rounded to act_t), msa_block's qkv_attention, last_head and proj
  * (without its x_out write), layernorm2 from R, ffn_block's MLP parts (fc1, fc2 | gate, experts).
  */
 export function cycles(
@@ -121,7 +121,7 @@ export function resources(params: VitParams, dims: ModelDims, designShared: Shar
   addInto(r, msa.attentionResources(vitMsaParams(params), dims, shared, board));
   addInto(r, ffn.gateResources(to, dims, shared, board));
   // ONE LayerNorm region, reading R (norm_lanes): every LayerNorm1 and LayerNorm2
-  addInto(r, layerNormResources(arrayLayerNormPlan(dims, ti, shared, params.norm_lanes), p, shared.axiWidthBits, board));
+  addInto(r, layerNormResources(kernelLayerNormPlan(dims, ti, shared, params.norm_lanes), p, shared.axiWidthBits, board));
   for (const b of vitBuffers(params, dims, shared)) addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   // gmem_act and the weight ports
   addInto(r, axiPortResources(shared.axiWidthBits), 1 + weightPortCount(shared));
