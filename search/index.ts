@@ -69,9 +69,11 @@ export function describeCandidate(c: Candidate): string {
   const k = c.kernels;
   const v = k.vit_block;
   // weight ports: one figure when every kernel has the same, else per kernel in call order
-  const ports = (v ? [k.patch_embed, v] : [k.patch_embed, k.msa_block!, k.ffn_block!]).map((p) => p.weight_ports ?? 1);
+  const pe = k.patch_embed;
+  const ports = [pe, ...(v ? [v] : [k.msa_block!, k.ffn_block!])].filter((p) => p !== undefined).map((p) => p.weight_ports ?? 1);
   const w = ports.every((p) => p === ports[0]) ? `${ports[0]}` : ports.join('/');
-  const head = `${c.clockMhz}MHz axi${c.axiWidthBits} w${w} pe ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}`;
+  // "pe on vit": the patch embedding runs on the fused block's engine (no patch_embed kernel)
+  const head = `${c.clockMhz}MHz axi${c.axiWidthBits} w${w} pe ${pe ? `${pe.tile_in}x${pe.tile_out}` : 'on vit'}`;
   if (v) return `${head} vit ${v.tile_in}x${v.tile_out}x${v.token_lanes} attn ${v.q_parallel}x${v.key_block}${v.norm_lanes ? ` ln ${v.norm_lanes}` : ''}`;
   const m = k.msa_block!;
   const f = k.ffn_block!;

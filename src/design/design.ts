@@ -4,6 +4,7 @@ import { loadModel, modelDims, validateModel, type ModelConfig, type ModelDims }
 import {
   KERNEL_NAMES,
   kernelPortCount,
+  patchOnEngine,
   type BlockArchitecture,
   type FfnParams,
   type KernelName,
@@ -63,9 +64,12 @@ export interface Design {
   source: string;
 }
 
-/** The kernels' parameters: patch_embed and either msa_block + ffn_block or vit_block. */
+/**
+ * The kernels' parameters: patch_embed and either msa_block + ffn_block or vit_block; or vit_block
+ * alone when it embeds the patches on its engine (patch_on_engine).
+ */
 export interface DesignKernels {
-  patch_embed: PatchEmbedParams;
+  patch_embed?: PatchEmbedParams;
   msa_block?: MsaParams;
   ffn_block?: FfnParams;
   vit_block?: VitParams;
@@ -74,9 +78,16 @@ export interface DesignKernels {
 /** The kernels that run a block (and may have several compute units). */
 export type BlockKernelName = Exclude<KernelName, 'patch_embed'>;
 
-/** The top kernels of a design, in call order: patch_embed, then the block's. */
+/** The top kernels of a design, in call order: patch_embed (unless the block engine embeds the patches), then the block's. */
 export function designKernels(design: Pick<Design, 'kernels'>): KernelName[] {
+  if (patchOnEngine(design.kernels.vit_block)) return ['vit_block'];
   return design.kernels.vit_block !== undefined ? ['patch_embed', 'vit_block'] : ['patch_embed', 'msa_block', 'ffn_block'];
+}
+
+/** A design's patch_embed parameters (an internal error when the block engine embeds the patches: callers check). */
+export function patchKernel(design: Pick<Design, 'kernels'>): PatchEmbedParams {
+  if (!design.kernels.patch_embed) throw new Error('internal: the design embeds the patches on vit_block (no patch_embed)');
+  return design.kernels.patch_embed;
 }
 
 /** The block kernels of a design, in call order. */
@@ -132,8 +143,8 @@ export function weightPortsWord(design: Pick<Design, 'shared' | 'kernels'>): num
 /** "2 weight ports per kernel", or each kernel's when they differ ("weight ports: patch_embed 1, ..."). */
 export function weightPortsText(design: Pick<Design, 'shared' | 'kernels'>): string {
   const ports = designWeightPorts(design);
-  const p = ports.patch_embed;
   const kernels = designKernels(design);
+  const p = ports[kernels[0]];
   if (kernels.every((k) => ports[k] === p)) return `${p} weight port${p > 1 ? 's' : ''} per kernel`;
   return `weight ports: ${kernels.map((k) => `${k} ${ports[k]}`).join(', ')}`;
 }

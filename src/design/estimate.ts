@@ -13,7 +13,7 @@ import { addInto, zeroResources } from '../kernels/costModel.js';
 import * as ffn from '../kernels/ffn_block.js';
 import * as msa from '../kernels/msa_block.js';
 import * as patch from '../kernels/patch_embed.js';
-import { blockKernelCalls, kernelPortCount, type KernelName } from '../kernels/params.js';
+import { blockKernelCalls, kernelPortCount, patchOnEngine, type KernelName } from '../kernels/params.js';
 import * as vit from '../kernels/vit_block.js';
 import type { CycleEstimate, SharedParams } from '../kernels/types.js';
 import type { ModelDims } from '../model/config.js';
@@ -71,7 +71,7 @@ function calibrateFigures(fig: KernelFigures, c: KernelCalibration): KernelFigur
       resources: res(b.resources, k),
     };
   return {
-    patch: { cycles: cyc(fig.patch.cycles, 'patch_embed'), resources: res(fig.patch.resources, 'patch_embed') },
+    patch: fig.patch && { cycles: cyc(fig.patch.cycles, 'patch_embed'), resources: res(fig.patch.resources, 'patch_embed') },
     blocks,
   };
 }
@@ -86,7 +86,7 @@ export interface BlockKernelFigures {
 
 /** Figures of one kernel on one SLR: cycles per call kind and resources of one compute unit. */
 export interface KernelFigures {
-  patch: { cycles: CycleEstimate; resources: Resources };
+  patch: { cycles: CycleEstimate; resources: Resources } | null; // null: vit_block embeds the patches (its call's PATCH_PARTS)
   blocks: Partial<Record<BlockKernelName, BlockKernelFigures>>; // the design's block kernels
 }
 
@@ -183,11 +183,14 @@ export function kernelFigures(input: EstimateInput): KernelFigures {
       };
     }
   }
+  const pe = kernels.patch_embed;
   const fig: KernelFigures = {
-    patch: {
-      cycles: patch.cycles(kernels.patch_embed, dims, shared, board, { slr: placement.patch_embed }),
-      resources: patch.resources(kernels.patch_embed, dims, shared, board),
-    },
+    patch: pe
+      ? {
+          cycles: patch.cycles(pe, dims, shared, board, { slr: placement.patch_embed }),
+          resources: patch.resources(pe, dims, shared, board),
+        }
+      : null,
     blocks,
   };
   return input.calibration ? calibrateFigures(fig, input.calibration) : fig;
@@ -249,13 +252,20 @@ export function combine(
   const clock = shared.clockMhz;
   const nSlr = slrCount(board);
 
-  // ---- latency: patch_embed once, then the block kernels per block, back to back
+  // ---- latency: patch_embed once (or vit_block's patch pass at the start of its call), then the
+  // block kernels per block, back to back
   const names = blockKernels(input);
+  const enginePatch = fig.patch ? 0 : vit.PATCH_PARTS.reduce((a, p) => a + (fig.blocks.vit_block?.call?.parts[p] ?? 0), 0);
   const stages: StageReport[] = [
-    { label: 'patch', kind: 'patch embed', cycles: { patch_embed: fig.patch.cycles.cycles } },
+    {
+      label: 'patch',
+      kind: 'patch embed',
+      cycles: fig.patch ? { patch_embed: fig.patch.cycles.cycles } : { vit_block: enginePatch },
+    },
   ];
   const parts = Object.fromEntries(names.map((k) => [k, {} as Record<string, number>]));
   const totals = Object.fromEntries(names.map((k) => [k, 0])) as Record<BlockKernelName, number>;
+  if (enginePatch) totals.vit_block = enginePatch;
   let moeIndex = 0;
   dims.moeBlocks.forEach((isMoe, i) => {
     const cycles: StageReport['cycles'] = {};
@@ -265,7 +275,7 @@ export function combine(
       // x write with the last block
       const once = fig.blocks[k]!.call;
       const write = once?.parts.write ?? 0;
-      const extra = !once ? 0 : (i === 0 ? once.cycles - write : 0) + (i === dims.depth - 1 ? write : 0);
+      const extra = !once ? 0 : (i === 0 ? once.cycles - write - enginePatch : 0) + (i === dims.depth - 1 ? write : 0);
       totals[k] += c.cycles + extra;
       cycles[k] = c.cycles + extra;
       for (const [p, v] of Object.entries(c.parts)) parts[k][p] = (parts[k][p] ?? 0) + v;
@@ -278,22 +288,26 @@ export function combine(
     if (once) for (const [p, v] of Object.entries(once.parts)) parts[k][p] = (parts[k][p] ?? 0) + v;
   }
   const kernelCalls = (k: BlockKernelName) => blockKernelCalls(k, dims.depth);
-  const calls = 1 + names.reduce((a, k) => a + kernelCalls(k), 0);
-  const latencyCycles = fig.patch.cycles.cycles + names.reduce((a, k) => a + totals[k], 0);
+  const calls = (fig.patch ? 1 : 0) + names.reduce((a, k) => a + kernelCalls(k), 0);
+  const latencyCycles = (fig.patch?.cycles.cycles ?? 0) + names.reduce((a, k) => a + totals[k], 0);
   const latencyMs = latencyCycles / (clock * 1e3) + (calls * COST.INVOCATION_OVERHEAD_US) / 1e3;
   const macs = macsPerImage(dims);
 
   // ---- placement of compute units and resources per SLR
-  const slrsOf: Partial<Record<KernelName, number[]>> = { patch_embed: cuSlrs(placement.patch_embed, 1, nSlr) };
+  const slrsOf: Partial<Record<KernelName, number[]>> = fig.patch ? { patch_embed: cuSlrs(placement.patch_embed, 1, nSlr) } : {};
   for (const k of names) slrsOf[k] = cuSlrs(placement[k], computeUnits[k], nSlr);
   const kernels: KernelReport[] = [
-    {
-      name: 'patch_embed' as KernelName,
-      calls: 1,
-      cycles: fig.patch.cycles.cycles,
-      parts: { ...fig.patch.cycles.parts },
-      res: fig.patch.resources,
-    },
+    ...(fig.patch
+      ? [
+          {
+            name: 'patch_embed' as KernelName,
+            calls: 1,
+            cycles: fig.patch.cycles.cycles,
+            parts: { ...fig.patch.cycles.parts },
+            res: fig.patch.resources,
+          },
+        ]
+      : []),
     ...names.map((k) => ({ name: k, calls: kernelCalls(k), cycles: totals[k], parts: parts[k], res: fig.blocks[k]!.resources })),
   ].map((k) => {
     const slrs = slrsOf[k.name]!;
@@ -370,7 +384,7 @@ export function combine(
   const perCu = (name: BlockKernelName, total: number, slrs: number[]) =>
     slrs.reduce((acc, s, i) => acc + 1 / (i === 0 || !slrFigures ? total : slrFigures(name, s)), 0);
   const rates = [
-    { what: 'patch_embed', rate: (clock * 1e6) / fig.patch.cycles.cycles },
+    ...(fig.patch ? [{ what: 'patch_embed', rate: (clock * 1e6) / fig.patch.cycles.cycles }] : []),
     ...names.map((k) => ({ what: k as string, rate: clock * 1e6 * perCu(k, totals[k], slrsOf[k]!) })),
     { what: 'host call overhead', rate: 1e6 / (calls * COST.INVOCATION_OVERHEAD_US) },
   ];
@@ -435,10 +449,11 @@ export function combine(
 export function weightBytesPerImage(input: EstimateInput): number {
   const { dims, shared, kernels } = input;
   const act = (dims.numTokens * dims.D * shared.precision.activation.width) / 8;
+  // the patch weights and the pixels, and patch_embed's tokens out (none with the patches on vit_block's engine)
   let bytes =
     patch.weightBytes(dims, shared) +
     (dims.numPatches * dims.patchInputs * shared.precision.activation.width) / 8 +
-    act;
+    (kernels.patch_embed ? act : 0);
   const moeCalls = ffnMoeCalls(input);
   let m = 0;
   for (const isMoe of dims.moeBlocks) {
@@ -448,7 +463,9 @@ export function weightBytesPerImage(input: EstimateInput): number {
       bytes += vit.weightBytes(kernels.vit_block, dims, shared, call);
     else bytes += msa.weightBytes(dims, shared) + 3 * act + ffn.weightBytes(kernels.ffn_block!, dims, shared, call) + 2 * act;
   }
-  if (kernels.vit_block) bytes += 2 * act;
+  // the fused block reads x and writes it once per image; with the patches on its engine it makes x
+  // itself (no patch_embed write, no x read)
+  if (kernels.vit_block) bytes += patchOnEngine(kernels.vit_block) ? act : 2 * act;
   return bytes;
 }
 

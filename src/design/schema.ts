@@ -60,13 +60,24 @@ export const designFileSchema = z
     // (vit_block: both halves on one engine, x on chip between them)
     kernels: z
       .object({
-        patch_embed: patchEmbedParamsSchema,
+        patch_embed: patchEmbedParamsSchema.optional(),
         msa_block: msaParamsSchema.optional(),
         ffn_block: ffnParamsSchema.optional(),
         vit_block: vitParamsSchema.optional(),
       })
       .strict()
       .superRefine((k, ctx) => {
+        const onEngine = k.vit_block?.patch_on_engine === true;
+        if (onEngine && k.patch_embed !== undefined)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: 'vit_block.patch_on_engine embeds the patches on the block engine: no patch_embed kernel then',
+          });
+        else if (!onEngine && k.patch_embed === undefined)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: 'needs patch_embed (or vit_block with patch_on_engine: true)',
+          });
         const split = k.msa_block !== undefined || k.ffn_block !== undefined;
         if (k.vit_block !== undefined && split)
           ctx.addIssue({
@@ -82,7 +93,7 @@ export const designFileSchema = z
     // SLR of each kernel (multi-SLR boards); its memory ports go to that SLR's channels
     placement: z
       .object({
-        patch_embed: z.number().int().min(0),
+        patch_embed: z.number().int().min(0).optional(),
         msa_block: z.number().int().min(0).optional(),
         ffn_block: z.number().int().min(0).optional(),
         vit_block: z.number().int().min(0).optional(),

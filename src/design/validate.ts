@@ -45,9 +45,11 @@ function checkDesign(design: Design): void {
       `types: activation (${p.activation.width} bits) × patch_weight (${p.patch_weight.width} bits) products need more than 64 bits`,
     );
   formats(p);
-  patch.validate(kernels.patch_embed, dims);
   // building the contexts checks every derived width
-  patch.templateContext(kernels.patch_embed, dims, shared, design.model);
+  if (kernels.patch_embed) {
+    patch.validate(kernels.patch_embed, dims);
+    patch.templateContext(kernels.patch_embed, dims, shared, design.model);
+  }
   if (design.block === 'fused') {
     vit.templateContext(kernels.vit_block!, dims, shared, design.model);
   } else {

@@ -85,10 +85,11 @@ export function weightExponent(data: Float32Array, f: Fx, maxShift: number): num
 /** The weight regions of a design, one per kernel in call order (designKernels), in file order. */
 export function designWeightLayout(design: Design): KernelWeights[] {
   const { dims, shared, kernels, model } = design;
-  const patch = patchLayout(kernels.patch_embed, dims, shared);
-  if (design.block === 'fused') return [patch, vitLayout(fusedKernel(design), dims, shared, model)];
+  // (no patch_embed region when vit_block embeds the patches: its region starts with them, block -1)
+  const patch = kernels.patch_embed ? [patchLayout(kernels.patch_embed, dims, shared)] : [];
+  if (design.block === 'fused') return [...patch, vitLayout(fusedKernel(design), dims, shared, model)];
   const split = splitKernels(design);
-  return [patch, msaLayout(split.msa, dims, shared), ffnLayout(split.ffn, dims, shared, model)];
+  return [...patch, msaLayout(split.msa, dims, shared), ffnLayout(split.ffn, dims, shared, model)];
 }
 
 /**
@@ -97,13 +98,17 @@ export function designWeightLayout(design: Design): KernelWeights[] {
  * the MLP half after the attention half).
  */
 function blockHalves(layouts: KernelWeights[], b: number): [number, number] {
-  const block = layouts[1].blocks[b];
-  if (layouts.length === 2) {
+  const find = (l: KernelWeights) => l.blocks.find((x) => x.block === b)!;
+  const vit = layouts.find((l) => l.kernel === 'vit_block');
+  if (vit) {
+    const block = find(vit);
     const mlp = block.segments.find((s) => s.name === 'norm2.weight');
     if (!mlp) throw new Error('internal: a vit_block block without its MLP half');
     return [block.offset, block.offset + mlp.offset];
   }
-  return [block.offset, layouts[2].blocks[b].offset];
+  const msa = layouts.find((l) => l.kernel === 'msa_block')!;
+  const ffn = layouts.find((l) => l.kernel === 'ffn_block')!;
+  return [find(msa).offset, find(ffn).offset];
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;

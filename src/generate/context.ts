@@ -101,9 +101,9 @@ export function renderContext(design: Design): RenderContext {
   // every kernel's config structs carry its timing constants (typedef <kernel>_timing_cfg TIMING)
   const timed = (c: KernelContext): KernelContext => ({ ...c, structs: withTiming(c.structs, c.kernel) });
   const kernelNames = designKernels(design);
-  const kernels: Partial<Record<KernelName, KernelContext>> = {
-    patch_embed: timed(patchContext(design.kernels.patch_embed, dims, shared, model, design.board)),
-  };
+  const kernels: Partial<Record<KernelName, KernelContext>> = {};
+  if (design.kernels.patch_embed)
+    kernels.patch_embed = timed(patchContext(design.kernels.patch_embed, dims, shared, model, design.board));
   if (design.block === 'fused') {
     kernels.vit_block = timed(vitContext(design.kernels.vit_block!, dims, shared, model, design.board));
   } else {

@@ -9,7 +9,7 @@ import { COST } from './costConstants.js';
 import { attentionReaderPlan } from './latency.js';
 import type { Buffer } from './costModel.js';
 import { formats, PROB, residualFx, WIDE } from './cpp/formats.js';
-import { vitFfnParams, type FfnParams, type MsaParams, type VitParams } from './params.js';
+import { patchOnEngine, vitFfnParams, type FfnParams, type MsaParams, type VitParams } from './params.js';
 import type { SharedParams } from './types.js';
 
 /** msa_block: the engine's accumulators (linear.h), x, s, qkv (the template), the attention's arrays (attention.h). */
@@ -121,6 +121,10 @@ export function vitBuffers(params: VitParams, dims: ModelDims, shared: SharedPar
           { name: 'queue', widthBits: 16 + A, words: dims.experts * N, banks: 1 },
         ]
       : []),
+    // patch_on_engine: position_residual's cls row (patch.h), an AXI word's activations a cycle
+    ...(patchOnEngine(params)
+      ? [{ name: 'head', widthBits: A, words: dims.D, banks: Math.floor(shared.axiWidthBits / A) }]
+      : []),
   ];
 }
 
@@ -158,7 +162,8 @@ export function vitArrays(
     oCols: ti,
     bCols: gatherLanes,
     rCols: Math.max(ffn.resCols, ti, norm),
-    bDim: Math.max(3 * dims.D, mlpOut, moe ? gatherCol0 + dims.D : 0),
+    // (with patch_on_engine the patch pass reads the gathered patches from B: C·P·P columns)
+    bDim: Math.max(3 * dims.D, mlpOut, moe ? gatherCol0 + dims.D : 0, patchOnEngine(params) ? dims.patchInputs : 0),
     mlpOut, // the MLP half's widest layer output (into B)
     gatherLanes,
     gatherCol0,

@@ -45,6 +45,10 @@ export const vitParamsSchema = msaParamsSchema.extend({
   // lanes of the LayerNorms, which all read the residual array (every LayerNorm1 and LayerNorm2):
   // elements per cycle; default the token port's chunk (an AXI word's activations, at most tile_in)
   norm_lanes: posInt.optional(),
+  // the patch embedding as one more pass of the engine (the image's first, pixels in): the design
+  // then has no patch_embed kernel (its MACs, arrays and port go to the engine). Only where the
+  // patch projection's weights have the engine's format (w16a32; w8a8 keeps 16-bit patch weights)
+  patch_on_engine: z.boolean().optional(),
 });
 
 export type PatchEmbedParams = z.infer<typeof patchEmbedParamsSchema>;
@@ -53,6 +57,9 @@ export type FfnParams = z.infer<typeof ffnParamsSchema>;
 export type VitParams = z.infer<typeof vitParamsSchema>;
 
 /** The fused block's attention half as msa_block's parameters (the same engine and attention). */
+/** The fused block embeds the patches on its engine (no patch_embed kernel). */
+export const patchOnEngine = (v: VitParams | undefined): boolean => v?.patch_on_engine === true;
+
 export function vitMsaParams(v: VitParams): MsaParams {
   const { tile_in, tile_out, token_lanes, q_parallel, key_block, weight_ports } = v;
   const msa = { tile_in, tile_out, token_lanes, q_parallel, key_block };

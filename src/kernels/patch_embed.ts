@@ -50,15 +50,7 @@ export function cycles(
   const bpc = portBytesPerCycle(board, shared, call); // the activations' port
   const wbpc = weightBytesPerCycle(board, shared, call); // the weight ports together
   const f = formats(p);
-  // gather_patches: one II=1 loop over (channel, row, word × chunk), throttled by the burst
-  const apw = perWord(f.act.width, axi);
-  const P = dims.patchSize;
-  const pixelWords = dims.inChans * dims.patchesH * P * wordsFor(dims.patchesW * P, f.act.width, axi);
-  const chunks = apw / gatherWriteLanes(params.tile_in, P, apw);
-  const gather = Math.max(
-    transferCycles((pixelWords * axi) / 8, bpc),
-    COST.AXI_FIRST_BEAT_CYCLES + pipelinedLoopCycles(pixelWords * chunks, 1, LATENCY.AXI_READ_DEPTH),
-  );
+  const gather = gatherPatchCycles(dims, shared, params.tile_in, bpc);
   // position_rows: three bursts (cls, pos_embed row 0, rows 1..) from the weight ports, a word a
   // cycle, and the cls row's add
   const rowWords = wordsFor(dims.D, f.act.width, axi);
@@ -86,6 +78,24 @@ export function cycles(
     cycles: COST.KERNEL_START_CYCLES + inputs + linear + write,
     parts: { start: COST.KERNEL_START_CYCLES, inputs, linear, write },
   };
+}
+
+/**
+ * gather_patches (patch.h): one II=1 loop over (channel, row, word × chunk), throttled by the
+ * burst on the activations' port (`bpc` bytes a cycle); a chunk is gatherWriteLanes elements of
+ * a word, for an engine with tile_in `tileIn` (patch_embed's, or vit_block's with patch_on_engine).
+ */
+export function gatherPatchCycles(dims: ModelDims, shared: SharedParams, tileIn: number, bpc: number): number {
+  const axi = shared.axiWidthBits;
+  const f = formats(shared.precision);
+  const apw = perWord(f.act.width, axi);
+  const P = dims.patchSize;
+  const pixelWords = dims.inChans * dims.patchesH * P * wordsFor(dims.patchesW * P, f.act.width, axi);
+  const chunks = apw / gatherWriteLanes(tileIn, P, apw);
+  return Math.max(
+    transferCycles((pixelWords * axi) / 8, bpc),
+    COST.AXI_FIRST_BEAT_CYCLES + pipelinedLoopCycles(pixelWords * chunks, 1, LATENCY.AXI_READ_DEPTH),
+  );
 }
 
 /** Resources of one patch_embed compute unit: the MACs, every on-chip array (patchBuffers), FIFOs, ports. */

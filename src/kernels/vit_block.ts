@@ -12,17 +12,22 @@
  */
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
-import { COST } from './costConstants.js';
+import { COST, LATENCY } from './costConstants.js';
+import { formats } from './cpp/formats.js';
+import { wordsFor } from './cpp/layout.js';
+import { pipelinedLoopCycles } from './latency.js';
 import {
   addInto,
   axiPortResources,
   bufferCost,
   layerNormCycles,
+  linearCycles,
   nonlinearUnit,
   portBytesPerCycle,
   transferCycles,
   weightBytesPerCycle,
   weightPortCount,
+  weightTransferCycles,
   zeroResources,
 } from './costModel.js';
 import { engineGeluUnits } from './cpp/blocks.js';
@@ -31,7 +36,8 @@ import { engineResources } from './engineCost.js';
 import * as ffn from './ffn_block.js';
 import { kernelLayerNormPlan, layerNormResources } from './layernorm.js';
 import * as msa from './msa_block.js';
-import { kernelShared, vitFfnParams, vitMsaParams, type VitParams } from './params.js';
+import { gatherPatchCycles } from './patch_embed.js';
+import { kernelShared, patchOnEngine, vitFfnParams, vitMsaParams, type VitParams } from './params.js';
 import type { CycleEstimate, ResourceEstimate, SharedParams } from './types.js';
 
 /** A LayerNorm streamed from the residual array (layernorm.h layernorm) on norm_lanes, γ and β through the weight ports. */
@@ -97,16 +103,45 @@ function tokenTransferCycles(dims: ModelDims, shared: SharedParams, board: Board
 /**
  * What one vit_block call adds once to its blocks' cycles: the kernel start, x read into R (one
  * burst through the activations' port, before block 0's LayerNorm1, which reads R like the
- * others), the final x_out write.
+ * others), the final x_out write. With patch_on_engine an image's call makes x itself instead of
+ * reading it: patchCycles' parts in place of x_in.
  */
 export function callCycles(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: { slr?: number }): CycleEstimate {
   const shared = kernelShared(designShared, params);
-  const parts = {
+  const input = patchOnEngine(params) ? patchCycles(params, dims, shared, board, call).parts : { x_in: tokenTransferCycles(dims, shared, board, call) };
+  const parts: Record<string, number> = {
     start: COST.KERNEL_START_CYCLES,
-    x_in: tokenTransferCycles(dims, shared, board, call),
+    ...input,
     write: tokenTransferCycles(dims, shared, board, call),
   };
-  return { cycles: parts.start + parts.x_in + parts.write, parts };
+  return { cycles: Object.values(parts).reduce((a, b) => a + b, 0), parts };
+}
+
+/** The parts of a vit_block call that embed the patches (patch_on_engine): the estimate's "patch" stage. */
+export const PATCH_PARTS = ['patch_inputs', 'patch_linear'] as const;
+
+/**
+ * The patch embedding on the block engine (vit_block.cpp.ejs with patch_on_engine): the inputs
+ * region (the pixels gathered into B's rows 1.. on the activations' port beside the token rows,
+ * cls + pos_embed, read into R on the weight ports), then ONE engine pass over C·P·P inputs into
+ * R (every token row computed, rows 1.. drained).
+ */
+export function patchCycles(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: { slr?: number }): CycleEstimate {
+  const shared = kernelShared(designShared, params);
+  const f = formats(shared.precision);
+  const axi = shared.axiWidthBits;
+  const wbpc = weightBytesPerCycle(board, shared, call);
+  const gather = gatherPatchCycles(dims, shared, params.tile_in, portBytesPerCycle(board, shared, call));
+  // position_residual: two bursts (cls, every pos_embed row) from the weight ports, a word a cycle, and the cls row's add
+  const rowWords = wordsFor(dims.D, f.act.width, axi);
+  const rowBytes = (rows: number) => (rows * rowWords * axi) / 8;
+  const positions =
+    weightTransferCycles(rowBytes(1), rowWords, wbpc) +
+    weightTransferCycles(rowBytes(dims.numTokens), dims.numTokens * rowWords, wbpc) +
+    pipelinedLoopCycles(dims.D, 1, LATENCY.ELEMENTWISE_DEPTH);
+  const shape = { tokens: dims.numTokens, inDim: dims.patchInputs, outDim: dims.D, tileIn: params.tile_in, tileOut: params.tile_out, lanes: params.token_lanes };
+  const parts = { patch_inputs: Math.max(gather, positions), patch_linear: linearCycles(shape, shared, wbpc) };
+  return { cycles: parts.patch_inputs + parts.patch_linear, parts };
 }
 
 /** Resources of one vit_block compute unit. */

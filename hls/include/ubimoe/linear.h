@@ -63,6 +63,7 @@ struct linear_pass {
   bool to_r;           // drain into R (else store into B)
   bool scatter;        // with to_r: R[queue[expert][r]] += queue_p[expert][r] · y
   bool act_residual;   // MIXED_R: the drain into R adds in r_act_t (else r_acc_t): a fused block's attention half
+  unsigned row0;       // the drain's first row (the rows before it are computed, not drained: the patch pass keeps the cls row)
   unsigned shift;      // weight exponent s (<= MAX_WEIGHT_SHIFT): set by engine_read from the scale word
 };
 
@@ -86,6 +87,7 @@ linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b,
   p.to_r = to_r;
   p.scatter = scatter;
   p.act_residual = false;
+  p.row0 = 0;
   p.shift = 0;
   return p;
 }
@@ -425,7 +427,7 @@ mac_drain:
       } else {
         for (unsigned l = 0; l < CFG::LANES; l++) {
 #pragma HLS UNROLL
-          if (g2 * CFG::LANES + l < d.rows) {
+          if (g2 * CFG::LANES + l < d.rows && g2 * CFG::LANES + l >= d.row0) {
             for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
               if (to_r)

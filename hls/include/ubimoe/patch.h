@@ -18,10 +18,13 @@ namespace ubimoe {
 // The patch array is partitioned cyclic by the engine's TILE_IN on dim 2; a pixel word is
 // written WRITE_LANES elements per cycle (CHUNKS cycles a word): WRITE_LANES divides PATCH,
 // ACTS_PER_WORD and TILE_IN, so a chunk is consecutive columns of one patch, one per bank.
+// Patch p goes to row ROW0 + p of `patches`: [rows][>= PATCH_INPUTS] (patch_embed's own array,
+// ROW0 0) or the lane layout [groups][LANES][...] (vit_block's B, ROW0 1: row 0 is the cls
+// token's, tokens.h); a run-time row, one per cycle.
 // Timing: the (channel, row, word × chunk) nest is one flattened II=1 loop and one m_axi burst
 // (a word is read on a word's first chunk).
-template <class CFG>
-void gather_patches(const typename CFG::word_t *pixels, typename CFG::act_t patches[CFG::PATCHES][CFG::PATCH_INPUTS]) {
+template <class CFG, unsigned ROW0 = 0, class D>
+void gather_patches(const typename CFG::word_t *pixels, D *patches) {
   UBIMOE_PROCESS("gather_patches");
   typedef typename CFG::TIMING TM;
   const unsigned P = CFG::PATCH, W = CFG::WRITE_LANES;
@@ -43,11 +46,13 @@ pixel_rows:
         const unsigned x0 = wi * CFG::ACTS_PER_WORD + k * W;
         const unsigned patch = (y / P) * CFG::PATCHES_W + x0 / P;
         const unsigned col0 = ((c * P + y % P) * P + x0 % P) / W;
+        unsigned g, l;
+        row_of<D>(ROW0 + patch, g, l);
       unpack:
         for (unsigned j = 0; j < W; j++) {
 #pragma HLS UNROLL
           if (x0 + j < CFG::WIDTH)
-            patches[patch][col0 * W + j] =
+            row_elem(patches, g, l, col0 * W + j) =
                 from_bits<typename CFG::act_t, CFG::ACT_BITS>(word_field<CFG::ACT_BITS, CFG::AXI_BITS>(word, k * W + j));
         }
       }
@@ -78,6 +83,31 @@ cls_position:
   for (unsigned d = 0; d < ROW::DIM; d++) {
     UBIMOE_PIPELINE(1, TM::ELEMENTWISE_DEPTH);
     head[0][d] = head[0][d] + pos0[0][d];
+  }
+}
+
+// vit_block's token rows before its patch pass, straight into its residual r (lane layout, a
+// wider type): rows 0..TOKENS-1 = pos_embed, then row 0 += cls_token, rounded to act_t as
+// position_rows rounds head (the same sum: r holds pos_embed[0] exactly). The patch pass then
+// adds the projection into rows 1.. (its drain's first row, linear.h linear_pass::row0).
+// ROW: one row (MAX_ROWS 1); ROWS: the token rows (MAX_ROWS = TOKENS). Timing: two m_axi bursts
+// (cls, then every pos_embed row) and the D-element add.
+template <class ROW, class ROWS, unsigned P, class R>
+void position_residual(const typename ROW::word_t *w0, const typename ROW::word_t *w1, const typename ROW::word_t *w2,
+                       const typename ROW::word_t *w3, unsigned cls, unsigned pos, R *r) {
+  UBIMOE_PROCESS("position_residual");
+  typedef typename ROW::TIMING TM;
+  typedef typename ROW::act_t act_t;
+  const unsigned word_fields = ROW::ACTS_PER_WORD;
+  act_t head[1][ROW::DIM];
+#pragma HLS ARRAY_PARTITION variable=head cyclic factor=word_fields dim=2
+  read_weight_rows<ROW, P>(w0, w1, w2, w3, cls, 1, head);
+  read_weight_rows<ROWS, P>(w0, w1, w2, w3, pos, ROWS::MAX_ROWS, r);
+  UBIMOE_CYCLES(0);
+cls_position:
+  for (unsigned d = 0; d < ROW::DIM; d++) {
+    UBIMOE_PIPELINE(1, TM::ELEMENTWISE_DEPTH);
+    row_elem(r, 0, 0, d) = act_t(head[0][d] + act_t(row_elem(r, 0, 0, d)));
   }
 }
 

@@ -8,7 +8,7 @@ import type { ModelConfig, ModelDims } from '../../model/config.js';
 import { bindsUram, type Buffer } from '../costModel.js';
 import { kernelShared, type PatchEmbedParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { formats, linearMaxShift } from './formats.js';
+import { formats, linearMaxShift, type Formats } from './formats.js';
 import {
   linearEngineStruct,
   linearLayerStruct,
@@ -75,24 +75,32 @@ export function patchPartitions(params: PatchEmbedParams, actsPerWord: number): 
   ].filter((q) => q.factor > 1);
 }
 
-export function weightLayout(params: PatchEmbedParams, dims: ModelDims, designShared: SharedParams): KernelWeights {
-  const shared = kernelShared(designShared, params);
-  const f = formats(shared.precision);
-  const b = new LayoutBuilder(shared.axiWidthBits, shared.weightPorts ?? 1);
+/**
+ * The patch embedding's parameters (the projection tiled for a tileIn × tileOut engine, cls_token,
+ * pos_embed) appended to `b`: patch_embed's whole region, or the head of vit_block's when its
+ * engine embeds the patches.
+ */
+export function patchSegments(b: LayoutBuilder, dims: ModelDims, f: Formats, tileIn: number, tileOut: number): void {
   b.linear(
     'proj',
     { name: 'patch_embed.proj.weight' },
     { name: 'patch_embed.proj.bias' },
     dims.patchInputs,
     dims.D,
-    params.tile_in,
-    params.tile_out,
+    tileIn,
+    tileOut,
     f.patchWeight,
     f.bias,
-    linearMaxShift(f, f.patchWeight, params.tile_in), // 0 in both presets (docs/csim.md)
+    linearMaxShift(f, f.patchWeight, tileIn), // 0 in both presets (docs/csim.md)
   );
   b.rows('cls_token', { name: 'cls_token' }, 1, dims.D, f.act);
   b.rows('pos_embed', { name: 'pos_embed' }, dims.numTokens, dims.D, f.act);
+}
+
+export function weightLayout(params: PatchEmbedParams, dims: ModelDims, designShared: SharedParams): KernelWeights {
+  const shared = kernelShared(designShared, params);
+  const b = new LayoutBuilder(shared.axiWidthBits, shared.weightPorts ?? 1);
+  patchSegments(b, dims, formats(shared.precision), params.tile_in, params.tile_out);
   return {
     kernel: 'patch_embed',
     words: b.words,

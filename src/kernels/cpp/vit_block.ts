@@ -10,15 +10,16 @@ import type { Board } from '../../board/schema.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
 import { vitArrays, vitBuffers } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
-import { kernelShared, vitFfnParams, vitMsaParams, type VitParams } from '../params.js';
+import { kernelShared, patchOnEngine, vitFfnParams, vitMsaParams, type VitParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { attentionStruct, layerNormStruct, linearEngineStruct } from './blocks.js';
-import { weightBundles, type KernelContext } from './common.js';
+import { attentionStruct, layerNormStruct, linearEngineStruct, linearLayerStruct, patchStruct, tokensStruct } from './blocks.js';
+import { mustDivide, weightBundles, type KernelContext } from './common.js';
 import * as ffn from './ffn_block.js';
 import { ensureWidth } from './fixed.js';
 import { UserError } from '../../util/errors.js';
-import { cppRaw, formats, residualFx } from './formats.js';
-import type { BlockWeights, KernelWeights } from './layout.js';
+import { cppRaw, formats, linearMaxShift, residualFx, type Formats } from './formats.js';
+import { LayoutBuilder, perWord, type BlockWeights, type KernelWeights } from './layout.js';
+import { gatherWriteLanes, patchSegments } from './patch_embed.js';
 import * as msa from './msa_block.js';
 import { k, type CppStruct } from './struct.js';
 
@@ -31,6 +32,24 @@ export function validate(params: VitParams, dims: ModelDims): void {
   ffn.validate(vitFfnParams(params), dims, F);
   if (params.norm_lanes !== undefined && params.norm_lanes > dims.D)
     throw new UserError(`${F}.norm_lanes: ${params.norm_lanes} must be <= the embedding dim ${dims.D}`);
+  if (patchOnEngine(params)) mustDivide(`${F}.tile_in`, params.tile_in, 'the patch inputs C·P·P (patch_on_engine)', dims.patchInputs);
+}
+
+/**
+ * Why the engine cannot embed the patches at this precision, or null: the patch projection's
+ * weights must have the engine's format and no weight scale (w16a32; w8a8's patch weights are 16
+ * bits on an 8-bit engine).
+ */
+export function patchOnEngineProblem(f: Formats, tileIn: number): string | null {
+  const same = f.patchWeight.width === f.weight.width && f.patchWeight.int === f.weight.int && f.patchWeight.signed === f.weight.signed;
+  if (!same) return `the patch weights (${f.patchWeight.width} bits) differ from the engine's (${f.weight.width} bits)`;
+  if (linearMaxShift(f, f.weight, tileIn) > 0) return 'the engine scales its weights per layer (the patch weights are unscaled)';
+  return null;
+}
+
+function checkPatchOnEngine(params: VitParams, f: Formats): void {
+  const problem = patchOnEngine(params) ? patchOnEngineProblem(f, params.tile_in) : null;
+  if (problem) throw new UserError(`${F}.patch_on_engine: not at this precision: ${problem}`);
 }
 
 /** The array LayerNorms' chunk is whole banks of r and s (a chunk's elements in distinct banks, static selects). */
@@ -59,6 +78,13 @@ export function weightLayout(
   const mlp = ffn.weightLayout(vitFfnParams(params), dims, shared, model);
   const blocks: BlockWeights[] = [];
   let offset = 0;
+  if (patchOnEngine(params)) {
+    // the patch embedding first (block -1): its projection tiled for this engine, cls, pos_embed
+    const b = new LayoutBuilder(shared.axiWidthBits, shared.weightPorts ?? 1);
+    patchSegments(b, dims, formats(shared.precision), params.tile_in, params.tile_out);
+    blocks.push({ block: -1, offset: 0, words: b.words, segments: b.segments });
+    offset = b.words;
+  }
   for (let i = 0; i < dims.depth; i++) {
     const a = att.blocks[i];
     const m = mlp.blocks[i];
@@ -84,6 +110,8 @@ export function templateContext(
   validate(params, dims);
   checkFormats(shared);
   const f = formats(shared.precision);
+  checkPatchOnEngine(params, f);
+  const patch = patchOnEngine(params);
   const axi = shared.axiWidthBits;
   const ports = shared.weightPorts ?? 1;
   const { D, numTokens: N, headDim: hd } = dims;
@@ -93,10 +121,12 @@ export function templateContext(
   const arr = vitArrays(params, dims, f.act.width, axi, model.final_norm);
   checkNormLanes(params, arr);
   const msaWords = att.weights.blocks[0].words;
+  const blockWeights = weights.blocks.filter((b) => b.block >= 0);
+  const patchSeg = (n: string) => weights.blocks[0].segments.find((s) => s.name === n)!.offset;
   const engine = linearEngineStruct(
     {
       name: 'vit_engine_cfg',
-      comment: `the ONE linear engine of both halves: qkv (S -> B, a pass per head), proj (S2 -> R += y), ${hasMoe(dims) ? 'gate (S -> B logits), ' : ''}fc1 (S -> B, GELU), fc2 (B -> R += y or expert scatter), ${params.tile_in}x${params.tile_out} x ${params.token_lanes} lanes`,
+      comment: `the ONE linear engine of both halves${patch ? ' and the patch embedding (B -> R += y, from row 1)' : ''}: qkv (S -> B, a pass per head), proj (S2 -> R += y), ${hasMoe(dims) ? 'gate (S -> B logits), ' : ''}fc1 (S -> B, GELU), fc2 (B -> R += y or expert scatter), ${params.tile_in}x${params.tile_out} x ${params.token_lanes} lanes`,
       tileIn: params.tile_in,
       tileOut: params.tile_out,
       lanes: params.token_lanes,
@@ -106,7 +136,7 @@ export function templateContext(
       rDim: D,
       // the widest layer output: a head's q | k | v, proj's D, the hidden layer or the logits
       maxOut: Math.max(3 * hd, D, arr.mlpOut),
-      maxWeights: Math.max(3 * hd, D, arr.mlpOut) * D,
+      maxWeights: Math.max(Math.max(3 * hd, D, arr.mlpOut) * D, patch ? dims.patchInputs * D : 0),
       queues: hasMoe(dims) ? dims.experts : 1,
       maxPasses: Math.max(dims.heads, hasMoe(dims) ? 2 * dims.experts : 2),
       bIsSource: true,
@@ -166,13 +196,21 @@ export function templateContext(
           },
         ]
       : []),
+    ...(patch ? patchStructs(params, dims, f, axi, ports, model) : []),
     {
       name: 'vit_cfg',
-      comment: "vit_block: a block's weights are its attention half (msa_cfg's offsets) then its MLP half (ffn_cfg's)",
+      comment: `vit_block: ${patch ? 'the patch embedding (its projection, cls_token, pos_embed), then ' : ''}a block's weights: its attention half (msa_cfg's offsets) then its MLP half (ffn_cfg's)`,
       types: [],
       consts: [
         k('DEPTH', dims.depth),
         k('MSA_WORDS', msaWords, "words of a block's attention half: its MLP half's offset"),
+        ...(patch
+          ? [
+              k('PATCH_LINEAR_OFFSET', patchSeg('proj')),
+              k('CLS_OFFSET', patchSeg('cls_token')),
+              k('POS_OFFSET', patchSeg('pos_embed')),
+            ]
+          : []),
         k('WORDS', weights.words),
       ],
     },
@@ -185,7 +223,8 @@ export function templateContext(
       uram: board
         ? bindsUram(vitBuffers(params, dims, shared, model.final_norm), board).filter((n) => ['s', 'o', 'b', 'r', 'h'].includes(n))
         : [],
-      blockOffsets: weights.blocks.map((b) => b.offset),
+      blockOffsets: blockWeights.map((b) => b.offset),
+      patchOnEngine: patch,
       moeIndex: mlp.values.moeIndex,
       projLead: dims.heads > 1,
       sCols: arr.sCols,
@@ -194,6 +233,35 @@ export function templateContext(
       rCols: arr.rCols,
     },
   };
+}
+
+/** The patch embedding's structs in a vit_block that runs it on its engine: pixels, the layer, the cls row. */
+function patchStructs(params: VitParams, dims: ModelDims, f: Formats, axi: number, ports: number, model: ModelConfig): CppStruct[] {
+  return [
+    patchStruct('vit_pixels_cfg', f, axi, {
+      channels: model.in_chans,
+      height: model.img_h,
+      width: model.img_w,
+      patch: model.patch_size,
+      writeLanes: gatherWriteLanes(params.tile_in, model.patch_size, perWord(f.act.width, axi)),
+    }),
+    linearLayerStruct(
+      {
+        name: 'vit_patch_layer',
+        comment: `patch projection ${dims.patchInputs} -> ${dims.D} on the block engine`,
+        inDim: dims.patchInputs,
+        outDim: dims.D,
+        tileIn: params.tile_in,
+        tileOut: params.tile_out,
+        gelu: false,
+        weightFx: f.patchWeight,
+      },
+      f,
+      axi,
+      ports,
+    ),
+    tokensStruct('vit_row_cfg', f, axi, dims.D, 1),
+  ];
 }
 
 export function axiBundles(ports = 1): AxiBundle[] {

@@ -18,7 +18,7 @@ export function macLanes(d: Design): Array<{ kernel: string; lanes: number; unit
   // an engine's MACs, plus the attention's score and A·V MACs
   const engine = (p: { tile_in: number; tile_out: number; token_lanes: number }) => p.tile_in * p.tile_out * p.token_lanes;
   const attention = (p: { q_parallel: number; key_block: number }) => 2 * p.q_parallel * p.key_block;
-  const rows = [{ kernel: 'patch_embed', lanes: k.patch_embed.tile_in * k.patch_embed.tile_out, units: 1 }];
+  const rows = k.patch_embed ? [{ kernel: 'patch_embed', lanes: k.patch_embed.tile_in * k.patch_embed.tile_out, units: 1 }] : [];
   if (k.vit_block)
     rows.push({ kernel: 'vit_block', lanes: engine(k.vit_block) + attention(k.vit_block), units: d.computeUnits.vit_block });
   else {

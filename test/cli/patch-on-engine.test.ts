@@ -1,0 +1,121 @@
+/**
+ * The patch embedding on the fused block's engine (issue 14, kernels.vit_block.patch_on_engine):
+ * the design has no patch_embed kernel; one vit_block call per image gathers the pixels into B's
+ * rows 1.., sets R to pos_embed (+ cls_token in row 0) and runs the projection as one more engine
+ * pass draining from row 1. Its arithmetic is patch_embed's (the same layer on the same formats,
+ * the position add as the drain's act_t residual add), so `ubimoe csim` must give the same tokens
+ * and expert choices as the fused design with a patch_embed kernel, bit for bit, for images and
+ * for tokens (which skip the patch pass). The timed C-simulation agrees with the cost model
+ * (vit_block.ts patchCycles) stage by stage. At W8A8 (16-bit patch weights, an 8-bit engine) the
+ * design is refused with one line naming the field. Cycle counts are deterministic.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { defaultDesignFile } from '../../src/design/design.js';
+import { CSIM_CACHE } from '../csim/harness.js';
+import { runCli, writeMicroSetup } from './helpers.js';
+
+let tmp: string;
+const at = (f: string) => join(tmp, f);
+const ubimoe = (args: string[]) => runCli(args, { env: { ...process.env, UBIMOE_CSIM_CACHE: CSIM_CACHE } });
+
+// 3 token lanes (patch rows 1.. land in every lane), 4x8 tiles, 6x4 attention
+const VIT = { tile_in: 4, tile_out: 8, token_lanes: 3, q_parallel: 6, key_block: 4, norm_lanes: 8 };
+
+function designFile(precision: 'w16a32' | 'w8a8', onEngine: boolean) {
+  const base = defaultDesignFile('micro', 'zcu102', 'fused');
+  const kernels = onEngine
+    ? { vit_block: { ...VIT, patch_on_engine: true } }
+    : // the same tile_in (the accumulator keeps fewer fractional bits than a tile's exact sum, so
+      // the bits depend on the tiling)
+      { patch_embed: { tile_in: VIT.tile_in, tile_out: VIT.tile_out }, vit_block: VIT };
+  return { ...base, precision, weight_ports: 2, kernels };
+}
+
+function generate(name: string, onEngine: boolean): void {
+  writeFileSync(at(`${name}.yaml`), stringify(designFile('w16a32', onEngine)));
+  const r = ubimoe(['generate', '--design', at(`${name}.yaml`), '-o', at(name)]);
+  expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+}
+
+const csim = (project: string, input: string, more: string[] = []) =>
+  ubimoe([
+    'csim',
+    '--project',
+    at(project),
+    '--checkpoint',
+    at('micro.safetensors'),
+    '--input',
+    at(`${input}.npy`),
+    '-o',
+    at(`${project}-${input}.npy`),
+    '--experts',
+    at(`${project}-${input}-experts.npy`),
+    '--task',
+    '1',
+    '--no-reference',
+    ...more,
+  ]);
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ubimoe-cli-pe-'));
+  writeMicroSetup(tmp, 2, 41, 7);
+  generate('fused', false);
+  generate('fused-pe', true);
+  // tokens: the patch_embed design's own output for the images (a token input skips the patch pass)
+  expect(csim('fused', 'images').code).toBe(0);
+  writeFileSync(at('tokens.npy'), readFileSync(at('fused-images.npy')));
+}, 900_000);
+afterAll(() => { if (!process.env.KEEP) rmSync(tmp, { recursive: true, force: true }); });
+
+describe('the patch embedding on the fused engine', () => {
+  test('the same tokens and expert choices as the design with a patch_embed kernel, bit for bit', () => {
+    for (const input of ['images', 'tokens']) {
+      for (const p of ['fused', 'fused-pe']) {
+        if (p === 'fused' && input === 'images') continue; // beforeAll ran it
+        const r = csim(p, input);
+        expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+      }
+      const same = (suffix: string) => readFileSync(at(`fused-pe-${input}${suffix}`)).equals(readFileSync(at(`fused-${input}${suffix}`)));
+      expect([input, same('.npy'), same('-experts.npy')]).toEqual([input, true, true]);
+    }
+    const config = readFileSync(at('fused-pe/kernels/config.h'), 'utf8');
+    expect(config).not.toMatch(/void patch_embed\(/);
+    expect(config).toMatch(/void vit_block\([^)]*unsigned task, unsigned pixels\)/);
+    expect(config).toMatch(/#define UBIMOE_REGION_NAMES \{"vit_block"\}/);
+  }, 900_000);
+
+  test('timed: one vit_block call per image; its patch stages and the kernel agree with the cost model', () => {
+    const r = csim('fused-pe', 'images', ['--cycles']);
+    expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+    const c = JSON.parse(readFileSync(at('fused-pe/reports/cycles.json'), 'utf8')) as {
+      per_image: Array<{ kernels: Record<string, number>; calls: Array<{ kernel: string; stages: Array<{ name: string; cycles: number }> }> }>;
+      predicted: { per_image: Array<{ kernels: Record<string, number>; parts: Record<string, Record<string, number>> }> };
+    };
+    c.per_image.forEach((img, b) => {
+      expect(img.calls.map((k) => k.kernel)).toEqual(['vit_block']);
+      const pred = c.predicted.per_image[b];
+      expect(img.kernels.vit_block / pred.kernels.vit_block).toBeGreaterThan(0.97);
+      expect(img.kernels.vit_block / pred.kernels.vit_block).toBeLessThan(1.03);
+      for (const s of ['patch_inputs', 'patch_linear', 'layernorm', 'write']) {
+        const sim = img.calls[0].stages.filter((x) => x.name === s).reduce((a, x) => a + x.cycles, 0);
+        const model = pred.parts.vit_block[s];
+        expect([s, sim > 0, model > 0]).toEqual([s, true, true]);
+        expect([s, sim, Math.abs(sim / model - 1) < 0.05]).toEqual([s, sim, true]);
+      }
+      // no x_in read for an image: the call makes x itself
+      expect(img.calls[0].stages.some((x) => x.name === 'x_in')).toBe(false);
+    });
+  }, 900_000);
+
+  test('refused at W8A8 (16-bit patch weights on an 8-bit engine): one line naming the field, exit 2', () => {
+    writeFileSync(at('w8.yaml'), stringify(designFile('w8a8', true)));
+    const r = ubimoe(['generate', '--design', at('w8.yaml'), '-o', at('w8')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/kernels\.vit_block\.patch_on_engine: not at this precision: the patch weights \(16 bits\) differ from the engine's \(8 bits\)/);
+  });
+});
