@@ -43,15 +43,22 @@ const TASK = 1;
 // weight ports: one count for every kernel, or [patch_embed, msa_block, ffn_block] (kernels.<k>.weight_ports)
 type Ports = number | readonly [number, number, number];
 
-async function setUp(board: string, computeUnits: DesignFileInput['compute_units'], weightPorts: Ports = 1): Promise<Setup> {
+async function setUp(
+  board: string,
+  computeUnits: DesignFileInput['compute_units'],
+  weightPorts: Ports = 1,
+  patchOnEngine = false,
+): Promise<Setup> {
   const fused = computeUnits?.vit_block !== undefined;
   const def = defaultDesignFile('micro', board, fused ? 'fused' : 'split');
   const own = (i: number) => (typeof weightPorts === 'number' ? {} : { weight_ports: weightPorts[i] });
+  // the patches on vit_block's engine: no patch_embed kernel, one call per image for images too
+  const onEngine = { vit_block: { ...def.kernels.vit_block!, patch_on_engine: true } };
   const p = makeProject(
     'micro',
     board,
     fused
-      ? { ...def, compute_units: computeUnits, weight_ports: weightPorts as number }
+      ? { ...def, compute_units: computeUnits, weight_ports: weightPorts as number, ...(patchOnEngine ? { kernels: onEngine, placement: { vit_block: def.placement?.vit_block ?? 0 } } : {}) }
       : typeof weightPorts === 'number'
       ? { compute_units: computeUnits, weight_ports: weightPorts }
       : {
@@ -97,7 +104,8 @@ function inputs(p: TestProject): AcceleratorInput[] {
 function expectedStarts(s: Setup): number {
   const depth = s.p.design.model.depth;
   const blockCalls = s.p.design.block === 'fused' ? 1 : 2 * depth;
-  return inputs(s.p).reduce((n, x) => n + (x.kind === 'image' ? 1 : 0) + blockCalls, 0);
+  const patchCalls = s.p.design.kernels.patch_embed ? 1 : 0;
+  return inputs(s.p).reduce((n, x) => n + (x.kind === 'image' ? patchCalls : 0) + blockCalls, 0);
 }
 
 async function collect(
@@ -211,9 +219,10 @@ function setUpOnce(
   board: string,
   computeUnits: NonNullable<DesignFileInput['compute_units']>,
   weightPorts: Ports = 1,
+  patchOnEngine = false,
 ): Promise<Setup> {
-  const key = `${board} ${JSON.stringify(computeUnits)} ${String(weightPorts)}`;
-  if (!setups.has(key)) setups.set(key, setUp(board, computeUnits, weightPorts));
+  const key = `${board} ${JSON.stringify(computeUnits)} ${String(weightPorts)} ${patchOnEngine}`;
+  if (!setups.has(key)) setups.set(key, setUp(board, computeUnits, weightPorts, patchOnEngine));
   return setups.get(key)!;
 }
 afterAll(async () => {
@@ -235,10 +244,12 @@ describe.each([
   ['u280, weight ports 1 / 2 / 4 (patch_embed / msa_block / ffn_block), two ffn_block units', 'u280', { msa_block: 1, ffn_block: 2 }, [1, 2, 4]],
   // the fused block: one vit_block call per image runs every block
   ['zcu102, the fused block (vit_block), two compute units, two weight ports', 'zcu102', { vit_block: 2 }, 2],
-] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits, weightPorts: Ports = 1) => {
+  // the patches on the fused engine: vit_block alone, pixels or tokens as its input per call
+  ['u280, the fused block embedding the patches on its engine, two compute units', 'u280', { vit_block: 2 }, 1, true],
+] as const)('generated XRT host on a stand-in XRT: %s', (_label, board, computeUnits, weightPorts: Ports = 1, patchOnEngine = false) => {
   let s: Setup;
   beforeAll(async () => {
-    s = await setUpOnce(board, computeUnits, weightPorts);
+    s = await setUpOnce(board, computeUnits, weightPorts, patchOnEngine);
   }, 900_000);
 
   test('through the driver: answers in order with the same bits as the csim runner; every sync and bank right', async () => {
