@@ -11,6 +11,7 @@ import * as patch from '../src/kernels/patch_embed.js';
 import * as vit from '../src/kernels/vit_block.js';
 import {
   kernelPortCount,
+  patchOnEngine,
   type FfnParams,
   type KernelName,
   type MsaParams,
@@ -189,7 +190,8 @@ export class Evaluator {
    */
   vitCycles(params: VitParams, shared: SharedParams, slr: number): number {
     const { dims, board } = this.space;
-    const core = vitMsaParams(params); // every vit_block parameter but norm_lanes
+    // every vit_block parameter but norm_lanes
+    const core: VitParams = patchOnEngine(params) ? { ...vitMsaParams(params), patch_on_engine: true } : vitMsaParams(params);
     const key = `${Object.values(core).join(',')}|${shared.clockMhz},${shared.axiWidthBits},${shared.streamDepth},${shared.weightPorts ?? 1}|${slr}`;
     let rest = this.vitCoreCache.get(key);
     if (rest === undefined) {
@@ -239,7 +241,8 @@ export class Evaluator {
     const shared = this.shared(c);
     const cost = (k: KernelName) =>
       this.kernelCost(k, c.kernels[k]!, shared, c.placement[k], k === 'patch_embed' ? 1 : c.computeUnits[k]);
-    return this.scorer.score(c.clockMhz, cost('patch_embed'), this.space.kernels.slice(1).map(cost));
+    const pe = this.space.kernels[0] === 'patch_embed';
+    return this.scorer.score(c.clockMhz, pe ? cost('patch_embed') : null, this.space.kernels.filter((k) => k !== 'patch_embed').map(cost));
   }
 
   private number(genome: number[], stride: number[]): number {
@@ -279,10 +282,11 @@ export class Evaluator {
       }
     this.evaluations++;
     const decoded: { c?: Candidate } = {};
-    const p = this.genomeKernelCost('patch_embed', genome, decoded);
+    const kernels = this.space.kernels;
+    const first = kernels[0] === 'patch_embed' ? 1 : 0; // the patches on vit_block's engine: no patch_embed
+    const p = first ? this.genomeKernelCost('patch_embed', genome, decoded) : null;
     const blocks: KernelCost[] = [];
-    for (let i = 1; i < this.space.kernels.length; i++)
-      blocks.push(this.genomeKernelCost(this.space.kernels[i], genome, decoded));
+    for (let i = first; i < kernels.length; i++) blocks.push(this.genomeKernelCost(kernels[i], genome, decoded));
     const clock =
       this.clockGene < 0 ? this.fixedClock : this.space.genes[this.clockGene].values[genome[this.clockGene]];
     const e = this.scorer.score(clock, p, blocks) as Evaluated;

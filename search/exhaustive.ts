@@ -123,19 +123,21 @@ export function exhaustive(ev: Evaluator): ExhaustiveResult {
       lists.slice(i + 1).reduce((a, l) => a + (l.length ? l[0].cost.cycles[0] : 0), 0),
     );
     const chosen: Option[] = [];
-    const blockCosts: KernelCost[] = new Array(lists.length - 1); // reused: the scorer keeps no reference
+    // the block kernels' costs after patch_embed's (all of them when vit_block embeds the patches)
+    const first = kernels[0] === 'patch_embed' ? 1 : 0;
+    const blockCosts: KernelCost[] = new Array(lists.length - first); // reused: the scorer keeps no reference
     const walk = (i: number, cycles: number): void => {
       for (const o of lists[i]) {
         const c = cycles + o.cost.cycles[0];
         if (c + minAfter[i] > budget) break;
         chosen[i] = o;
-        if (i > 0) blockCosts[i - 1] = o.cost;
+        if (i >= first) blockCosts[i - first] = o.cost;
         if (i + 1 < lists.length) {
           walk(i + 1, c);
           continue;
         }
         combinations++;
-        const s = ev.scorer.score(cand.clockMhz, chosen[0].cost, blockCosts);
+        const s = ev.scorer.score(cand.clockMhz, first ? chosen[0].cost : null, blockCosts);
         if (!best || better(s as Evaluated, best)) {
           best = { ...s, genome: toGenome(chosen) };
           budget = budgetOf();

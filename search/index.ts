@@ -14,6 +14,8 @@ type PrecisionPreset = (typeof PRECISION_PRESETS)[number];
 import { modelDims, type ModelConfig } from '../src/model/config.js';
 import type { BlockArchitecture } from '../src/kernels/params.js';
 import { UserError } from '../src/util/errors.js';
+import { formats } from '../src/kernels/cpp/formats.js';
+import { patchOnEngineProblem } from '../src/kernels/cpp/vit_block.js';
 import { Evaluator, type Evaluated } from './evaluate.js';
 import { exhaustive } from './exhaustive.js';
 import { DEFAULT_GA, restartSeed, runGa, type GaOptions } from './ga.js';
@@ -46,6 +48,8 @@ export interface SearchOptions {
   weightPorts?: number;
   /** the block architectures searched (default both: split and fused; the better design is chosen) */
   blocks?: BlockArchitecture[];
+  /** where the patch embedding runs (default both: its own kernel, and with a fused block its engine where the precision allows) */
+  patchEmbed?: PatchEmbedding;
   routing?: Routing;
   /** precision preset of every candidate (default w16a32) */
   precision?: PrecisionPreset;
@@ -139,6 +143,7 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
 /** One block architecture's search: its space, evaluator, best design and the stages' records. */
 interface ArchitectureRun {
   block: BlockArchitecture;
+  patchOnEngine: boolean;
   space: Space;
   ev: Evaluator;
   best: Evaluated;
@@ -150,7 +155,43 @@ interface ArchitectureRun {
 /** The block architectures searched by default: both, the better one chosen. */
 export const BLOCK_ARCHITECTURES: BlockArchitecture[] = ['split', 'fused'];
 
-function searchArchitecture(opts: SearchOptions, block: BlockArchitecture, tagAll: boolean): ArchitectureRun | string {
+/** Where the patch embedding may run: its own kernel, the fused block's engine, or either (each searched). */
+export type PatchEmbedding = 'kernel' | 'engine' | 'both';
+export const PATCH_EMBEDDINGS: PatchEmbedding[] = ['kernel', 'engine', 'both'];
+
+/**
+ * The spaces searched, one per architecture: each block architecture with a patch_embed kernel,
+ * and the fused block with the patches on its engine where the precision allows it (the patch
+ * weights in the engine's format: w16a32) and `patch` asks for it.
+ */
+export function searchArchitectures(
+  blocks: BlockArchitecture[],
+  patch: PatchEmbedding,
+  precision: string,
+  tileIn = 1,
+): Array<{ block: BlockArchitecture; patchOnEngine: boolean }> {
+  const engineOk = patchOnEngineProblem(formats(PRECISIONS[precision]), tileIn) === null;
+  const out: Array<{ block: BlockArchitecture; patchOnEngine: boolean }> = [];
+  for (const block of blocks) {
+    if (block === 'split' || patch !== 'engine') out.push({ block, patchOnEngine: false });
+    if (block === 'fused' && patch !== 'kernel' && engineOk) out.push({ block, patchOnEngine: true });
+  }
+  if (out.length === 0)
+    throw new UserError(
+      `--patch-embed engine: the patch embedding runs on the fused block's engine only (--block fused or both) and only where the patch weights have the engine's format (w16a32; not ${precision})`,
+    );
+  return out;
+}
+
+const archName = (a: { block: BlockArchitecture; patchOnEngine: boolean }) =>
+  `${a.block} block${a.patchOnEngine ? ' (patches on its engine)' : ''}`;
+
+function searchArchitecture(
+  opts: SearchOptions,
+  arch: { block: BlockArchitecture; patchOnEngine: boolean },
+  tagAll: boolean,
+): ArchitectureRun | string {
+  const { block, patchOnEngine } = arch;
   const dims = modelDims(opts.model);
   const limits = opts.board.limits;
   const space = buildSpace(dims, opts.board, {
@@ -160,6 +201,7 @@ function searchArchitecture(opts: SearchOptions, block: BlockArchitecture, tagAl
     streamDepth: opts.streamDepth,
     weightPorts: opts.weightPorts,
     block,
+    patchOnEngine,
   });
   const ev = new Evaluator(space, {
     objective: opts.objective,
@@ -168,7 +210,7 @@ function searchArchitecture(opts: SearchOptions, block: BlockArchitecture, tagAl
     precision: PRECISIONS[opts.precision ?? 'w16a32'],
     powerLimitW: opts.powerLimitW,
   });
-  const arch = tagAll ? `${block} block: ` : '';
+  const tag = tagAll ? `${archName(arch)}: ` : '';
 
   // bad input first: a board with no room for even the cheapest design
   const cheapest = cheapestGenome(space);
@@ -178,7 +220,7 @@ function searchArchitecture(opts: SearchOptions, block: BlockArchitecture, tagAl
     const memory = e.violations.some((v) => /^(bram18|uram)/.test(v))
       ? ` (its on-chip token buffers do not shrink with the tiling: ${dims.numTokens} tokens × ${dims.D} × 32-bit per buffer; a smaller model or a bigger board is needed)`
       : '';
-    return `board ${opts.board.name} has no room for even the smallest ${opts.model.name} design${tagAll ? ` with a ${block} block` : ''} (all tiles 1, 1 lane, attention 1×1, ${space.decode(cheapest).clockMhz} MHz): ${e.violations.join('; ')}${memory}`;
+    return `board ${opts.board.name} has no room for even the smallest ${opts.model.name} design${tagAll ? ` with a ${archName(arch)}` : ''} (all tiles 1, 1 lane, attention 1×1, ${space.decode(cheapest).clockMhz} MHz): ${e.violations.join('; ')}${memory}`;
   }
 
   let best: Evaluated;
@@ -186,7 +228,7 @@ function searchArchitecture(opts: SearchOptions, block: BlockArchitecture, tagAl
   let steps: RefineStep[] = [];
   let exhaustiveInfo: Record<string, unknown> | undefined;
   if (opts.exhaustive) {
-    opts.onProgress?.(`${arch}exhaustive search over ${space.size.toExponential(2)} designs…`);
+    opts.onProgress?.(`${tag}exhaustive search over ${space.size.toExponential(2)} designs…`);
     const r = exhaustive(ev);
     best = r.best;
     exhaustiveInfo = {
@@ -200,18 +242,18 @@ function searchArchitecture(opts: SearchOptions, block: BlockArchitecture, tagAl
     const perRestart = REFINE_STARTS;
     const starts: Evaluated[] = [];
     for (let i = 0; i < gaOpts.restarts; i++) {
-      const tag = `${arch}${gaOpts.restarts > 1 ? `stage 1 population ${i + 1}/${gaOpts.restarts}, ` : 'stage 1 '}`;
+      const gaTag = `${tag}${gaOpts.restarts > 1 ? `stage 1 population ${i + 1}/${gaOpts.restarts}, ` : 'stage 1 '}`;
       const ga = runGa(ev, new Rng(restartSeed(opts.seed, i)), {
         ...gaOpts,
         onGeneration: (g, b) =>
           opts.onProgress?.(
-            `${tag}generation ${g}/${gaOpts.generations}: best ${objectiveValue(opts.objective, b).toPrecision(5)} ${OBJECTIVE_UNITS[opts.objective]}${b.overflow > 0 ? ' (does not fit yet)' : ''}`,
+            `${gaTag}generation ${g}/${gaOpts.generations}: best ${objectiveValue(opts.objective, b).toPrecision(5)} ${OBJECTIVE_UNITS[opts.objective]}${b.overflow > 0 ? ' (does not fit yet)' : ''}`,
           ),
       }, [cheapest]);
       history.push(...ga.history.map((h) => ({ ...h, population: i })));
       starts.push(ga.best, ...ga.finalists.slice(1, perRestart)); // finalists[0] is the best
     }
-    opts.onProgress?.(`${arch}stage 2: refining the bottleneck kernels…`);
+    opts.onProgress?.(`${tag}stage 2: refining the bottleneck kernels…`);
     // (populations often end in the same designs: each is refined once)
     const seen = new Set<string>();
     let r: RefineResult | undefined;
@@ -225,18 +267,18 @@ function searchArchitecture(opts: SearchOptions, block: BlockArchitecture, tagAl
     best = r!.best;
     steps = r!.steps;
   }
-  return { block, space, ev, best, history, steps, exhaustiveInfo };
+  return { block, patchOnEngine, space, ev, best, history, steps, exhaustiveInfo };
 }
 
 export function runSearch(opts: SearchOptions): SearchResult {
   const t0 = performance.now();
   const limits = opts.board.limits;
-  const blocks = opts.blocks ?? BLOCK_ARCHITECTURES;
-  // each block architecture searched on its own (its own genes), the better design kept
+  const archs = searchArchitectures(opts.blocks ?? BLOCK_ARCHITECTURES, opts.patchEmbed ?? 'both', opts.precision ?? 'w16a32');
+  // each architecture searched on its own (its own genes), the best design kept
   const runs: ArchitectureRun[] = [];
   const refusals: string[] = [];
-  for (const block of blocks) {
-    const r = searchArchitecture(opts, block, blocks.length > 1);
+  for (const arch of archs) {
+    const r = searchArchitecture(opts, arch, archs.length > 1);
     if (typeof r === 'string') refusals.push(r);
     else runs.push(r);
   }
@@ -288,8 +330,10 @@ export function runSearch(opts: SearchOptions): SearchResult {
     ...(opts.powerLimitW !== undefined ? { power_limit_w: opts.powerLimitW } : {}),
     method: opts.exhaustive ? 'exhaustive' : 'two-stage (genetic algorithm, then binary-search refinement)',
     block: run.block,
+    patch_on_engine: run.patchOnEngine,
     architectures: runs.map((r) => ({
       block: r.block,
+      patch_on_engine: r.patchOnEngine,
       space_size: r.space.size,
       best_objective: r.best.overflow === 0 ? objectiveValue(opts.objective, r.best) : null,
       label: describeCandidate(r.space.decode(r.best.genome)),

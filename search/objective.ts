@@ -94,27 +94,30 @@ export class Scorer {
     );
     this.memRate = (memGBps * 1e9) / bytes;
     this.blockKernels = blockKernels(sharedForBytes);
-    this.calls = 1 + this.blockKernels.reduce((a, k) => a + blockKernelCalls(k, dims.depth), 0);
+    this.calls = (sharedForBytes.kernels.patch_embed ? 1 : 0) + this.blockKernels.reduce((a, k) => a + blockKernelCalls(k, dims.depth), 0);
     this.fmaxBase = COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400;
     this.used = new Float64Array(this.avail.length * 5);
   }
 
   /** Each kernel's first-CU cycles (a plain loop: the exhaustive search scores millions). */
-  private cyclesOf(patch: KernelCost, blocks: KernelCost[]): Partial<Record<KernelName, number>> {
-    const cycles: Partial<Record<KernelName, number>> = { patch_embed: patch.cycles[0] };
+  private cyclesOf(patch: KernelCost | null, blocks: KernelCost[]): Partial<Record<KernelName, number>> {
+    const cycles: Partial<Record<KernelName, number>> = patch ? { patch_embed: patch.cycles[0] } : {};
     for (let i = 0; i < blocks.length; i++) cycles[this.blockKernels[i]] = blocks[i].cycles[0];
     return cycles;
   }
 
-  /** Scores a design from its kernels' costs: patch_embed's, then the block kernels' (the space's order). */
-  score(clockMhz: number, patch: KernelCost, blocks: KernelCost[]): Scored {
+  /**
+   * Scores a design from its kernels' costs: patch_embed's (null when vit_block embeds the
+   * patches), then the block kernels' (the space's order).
+   */
+  score(clockMhz: number, patch: KernelCost | null, blocks: KernelCost[]): Scored {
     const used = this.used;
     used.fill(0);
     let dsp = 0;
     let infraLut = 0;
     let infraFf = 0;
-    for (let i = 0; i <= blocks.length; i++) {
-      const k = i === 0 ? patch : blocks[i - 1];
+    for (let i = patch ? 0 : 1; i <= blocks.length; i++) {
+      const k = i === 0 ? patch! : blocks[i - 1];
       const r = k.resources;
       for (const s of k.slrs) {
         const o = s * 5;
@@ -146,12 +149,12 @@ export class Scorer {
     const fmax = this.fmaxBase * (1 - COST.FMAX_CONGESTION * fullest * fullest);
     if (clockMhz > fmax) overflow = Math.max(overflow, clockMhz / fmax - 1);
 
-    let latencyCycles = patch.cycles[0];
+    let latencyCycles = patch ? patch.cycles[0] : 0;
     for (const b of blocks) latencyCycles += b.cycles[0];
     const latencyMs = latencyCycles / (clockMhz * 1e3) + (this.calls * COST.INVOCATION_OVERHEAD_US) / 1e3;
     const hz = clockMhz * 1e6;
     // kernels of different images overlap: each block kernel's compute units together
-    let imagesPerSecond = Math.min(hz / patch.cycles[0], 1e6 / (this.calls * COST.INVOCATION_OVERHEAD_US), this.memRate);
+    let imagesPerSecond = Math.min(patch ? hz / patch.cycles[0] : Infinity, 1e6 / (this.calls * COST.INVOCATION_OVERHEAD_US), this.memRate);
     for (const b of blocks) {
       let rate = 0;
       for (const c of b.cycles) rate += hz / c;
@@ -162,7 +165,7 @@ export class Scorer {
     let energyJ: number | null = null;
     if (this.needPower) {
       const kernels = [
-        { name: 'patch_embed', k: patch },
+        ...(patch ? [{ name: 'patch_embed', k: patch }] : []),
         ...this.blockKernels.map((name, i) => ({ name, k: blocks[i] })),
       ].map(({ name, k }) => ({
         name,

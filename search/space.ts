@@ -40,11 +40,13 @@ export interface SpaceOptions {
   weightPorts?: number; // fix every kernel's weight ports
   maxComputeUnits?: number; // replication searched for the throughput objective (default 4)
   block?: BlockArchitecture; // the block's kernels: split (msa_block + ffn_block, default) or fused (vit_block)
+  patchOnEngine?: boolean; // fused only: the patch embedding on vit_block's engine (no patch_embed kernel)
 }
 
 export interface Space {
   block: BlockArchitecture;
-  kernels: KernelName[]; // patch_embed, then the block's kernels (call order)
+  patchOnEngine: boolean; // vit_block embeds the patches (kernels has no patch_embed)
+  kernels: KernelName[]; // patch_embed (unless patchOnEngine), then the block's kernels (call order)
   genes: Gene[];
   dims: ModelDims;
   board: Board;
@@ -124,8 +126,8 @@ export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
 }
 
 /** The kernels of a design of block architecture `block`, in call order. */
-export const spaceKernels = (block: BlockArchitecture): KernelName[] =>
-  block === 'fused' ? ['patch_embed', 'vit_block'] : ['patch_embed', 'msa_block', 'ffn_block'];
+export const spaceKernels = (block: BlockArchitecture, patchOnEngine = false): KernelName[] =>
+  block === 'fused' ? (patchOnEngine ? ['vit_block'] : ['patch_embed', 'vit_block']) : ['patch_embed', 'msa_block', 'ffn_block'];
 
 export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): Space {
   const genes: Gene[] = [];
@@ -151,12 +153,19 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
       `--weight-ports ${opts.weightPorts}: board ${board.name} allows ${boardWeightPorts(board).join(', ')}`,
     );
   const block = opts.block ?? 'split';
-  const kernels = spaceKernels(block);
+  const patchOnEngine = block === 'fused' && opts.patchOnEngine === true;
+  const kernels = spaceKernels(block, patchOnEngine);
   // each kernel its own weight ports: the weight-bound experts may want more than the others
   for (const k of kernels)
     add(`kernels.${k}.weight_ports`, k, opts.weightPorts !== undefined ? [opts.weightPorts] : boardWeightPorts(board));
   for (const [name, values] of Object.entries(legalKernelValues(dims)))
-    if ((kernels as string[]).includes(name.split('.')[1])) add(name, name.split('.')[1] as KernelOfGene, values);
+    if ((kernels as string[]).includes(name.split('.')[1]))
+      add(
+        name,
+        name.split('.')[1] as KernelOfGene,
+        // the engine's patch pass tiles the C·P·P patch inputs by tile_in too
+        patchOnEngine && name === 'kernels.vit_block.tile_in' ? values.filter((v) => dims.patchInputs % v === 0) : values,
+      );
   const nSlr = slrCount(board);
   for (const k of kernels) add(`placement.${k}`, 'shared', range(0, nSlr - 1));
   const maxCu = opts.objective === 'throughput' ? (opts.maxComputeUnits ?? 4) : 1;
@@ -181,6 +190,8 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
       for (const n of paramNames[k]) p[n.slice(`kernels.${k}.`.length)] = get(genome, n);
       ks[k] = p;
     }
+    // (a flag, not a gene: the space is the fused block with the patches on its engine)
+    if (patchOnEngine) (ks.vit_block as Record<string, unknown>).patch_on_engine = true;
     const placement: Placement = { patch_embed: 0, msa_block: 0, ffn_block: 0, vit_block: 0 };
     const computeUnits: ComputeUnits = { msa_block: 1, ffn_block: 1, vit_block: 1 };
     for (const k of kernels) placement[k] = get(genome, `placement.${k}`);
@@ -194,7 +205,7 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
       computeUnits,
     };
   };
-  return { block, kernels, genes, dims, board, decode, size: genes.reduce((a, g) => a * g.values.length, 1) };
+  return { block, patchOnEngine, kernels, genes, dims, board, decode, size: genes.reduce((a, g) => a * g.values.length, 1) };
 }
 
 /** The genome whose every gene is at its smallest value (the cheapest design). */

@@ -15,7 +15,7 @@ import {
   splitPowerLimit,
 } from '../../search/options.js';
 import { formatPower } from './powerText.js';
-import { BLOCK_ARCHITECTURES, describeCandidate, runSearch, type SearchResult } from '../../search/index.js';
+import { BLOCK_ARCHITECTURES, describeCandidate, PATCH_EMBEDDINGS, runSearch, type PatchEmbedding, type SearchResult } from '../../search/index.js';
 import type { BlockArchitecture } from '../kernels/params.js';
 import { objectiveValue, OBJECTIVE_UNITS } from '../../search/objective.js';
 import { measureRouting, readRouting } from '../../search/routing.js';
@@ -38,6 +38,7 @@ interface SearchOpts {
   streamDepth?: string;
   weightPorts?: string;
   block: string;
+  patchEmbed: string;
   routing?: string;
   routingCheckpoint?: string;
   routingInput?: string;
@@ -127,6 +128,11 @@ export function registerSearch(program: Command): void {
       'both',
     )
     .option(
+      '--patch-embed <where>',
+      "where the patch embedding runs: kernel (its own patch_embed kernel), engine (on the fused block's engine, no patch_embed kernel: w16a32 only) or both (each searched where it applies, the better design kept)",
+      'both',
+    )
+    .option(
       '--precision <preset>',
       `precision preset of every candidate (${PRECISION_PRESETS.join(', ')}; default w16a32)`,
       'w16a32',
@@ -164,6 +170,8 @@ export function registerSearch(program: Command): void {
       const weightPorts =
         opts.weightPorts !== undefined ? parsePositiveInt(opts.weightPorts, '--weight-ports') : undefined;
       const blocks = parseBlocks(opts.block);
+      if (!(PATCH_EMBEDDINGS as string[]).includes(opts.patchEmbed))
+        throw new UserError(`--patch-embed: '${opts.patchEmbed}' must be kernel, engine or both`);
       if (!(PRECISION_PRESETS as readonly string[]).includes(opts.precision))
         throw new UserError(
           `--precision: '${opts.precision}' is not a preset (${PRECISION_PRESETS.join(', ')})`,
@@ -198,6 +206,7 @@ export function registerSearch(program: Command): void {
         streamDepth,
         weightPorts,
         blocks,
+        patchEmbed: opts.patchEmbed as PatchEmbedding,
         routing,
         precision: opts.precision as (typeof PRECISION_PRESETS)[number],
         onProgress: tty
