@@ -10,7 +10,7 @@ import * as patchCpp from '../../src/kernels/cpp/patch_embed.js';
 import { loadModel, modelDims } from '../../src/model/config.js';
 import { Evaluator } from '../../search/evaluate.js';
 import { exhaustive } from '../../search/exhaustive.js';
-import { runSearch, type SearchOptions, type SearchResult } from '../../search/index.js';
+import { runSearch, searchArchitectures, type SearchOptions, type SearchResult } from '../../search/index.js';
 import { DEFAULT_GA } from '../../search/ga.js';
 import { parseLimits, parseObjective } from '../../search/options.js';
 import { paretoFront } from '../../search/pareto.js';
@@ -65,16 +65,19 @@ describe('search space', () => {
   test('the scorer agrees with the design estimate (latency, throughput, DSP, fit), fused designs too', () => {
     const rng = new Rng(3);
     // (fused: the evaluator caches vit_block's cycles apart from its LayerNorms, across norm_lanes)
-    for (const [board, objective, block] of [
-      ['zcu102', 'latency', 'split'],
-      ['u280', 'throughput', 'split'],
-      ['u50', 'dsp-efficiency', 'split'],
-      ['zcu102', 'latency', 'fused'],
-      ['u280', 'throughput', 'fused'],
+    // (patch on engine: no patch_embed kernel, its pass in vit_block's call, one call per image)
+    for (const [board, objective, block, patchOnEngine] of [
+      ['zcu102', 'latency', 'split', false],
+      ['u280', 'throughput', 'split', false],
+      ['u50', 'dsp-efficiency', 'split', false],
+      ['zcu102', 'latency', 'fused', false],
+      ['u280', 'throughput', 'fused', false],
+      ['zcu102', 'latency', 'fused', true],
+      ['u280', 'throughput', 'fused', true],
     ] as const) {
       const b = loadBoard(board);
       const dims = modelDims(loadModel('m3vit-tiny'));
-      const space = buildSpace(dims, b, { objective, block });
+      const space = buildSpace(dims, b, { objective, block, patchOnEngine });
       const ev = new Evaluator(space, { objective, limits: b.limits });
       for (let i = 0; i < 25; i++) {
         const genome = space.genes.map((g) => rng.int(g.values.length));
@@ -173,7 +176,7 @@ describe('two-stage search', () => {
     expect(d.estimate.fits).toBe(true);
   });
 
-  test('m3vit-tiny on zcu102 and u280: designs that fit; the bigger board gets the faster design; zcu102 fuses the block, u280 splits it', () => {
+  test('m3vit-tiny on zcu102 and u280: designs that fit; the bigger board gets the faster design; zcu102 fuses the block and embeds the patches on its engine, u280 splits it', () => {
     const latency: Record<string, number> = {};
     const chosen: Record<string, SearchResult> = {};
     for (const board of ['zcu102', 'u280']) {
@@ -193,27 +196,32 @@ describe('two-stage search', () => {
     }
     expect(latency.u280).toBeLessThan(latency.zcu102);
     // zcu102 (one die, LUT-bound): one engine for both halves of the block, busy all the time,
-    // beats two engines each idle half the time; its weights (the experts' too) through more than
-    // one HP port, patch_embed's through fewer
+    // beats two engines each idle half the time, and the patch embedding on that engine beats a
+    // patch_embed kernel of its own (its MACs, patch array and port go to the engine); its
+    // weights (the experts' too) through more than one HP port
     const z = chosen.zcu102.designFile.kernels;
     expect(z.vit_block).toBeDefined();
     expect(z.msa_block).toBeUndefined();
+    expect(z.patch_embed).toBeUndefined();
+    expect(z.vit_block!.patch_on_engine).toBe(true);
     expect(z.vit_block!.weight_ports!).toBeGreaterThan(1);
-    expect(z.patch_embed.weight_ports!).toBeLessThan(z.vit_block!.weight_ports!);
+    const zArchs = chosen.zcu102.report.architectures as Array<{ patch_on_engine: boolean; best_objective: number }>;
+    expect(zArchs.map((a) => a.patch_on_engine)).toEqual([false, false, true]);
+    expect(zArchs[2].best_objective).toBeLessThan(Math.min(zArchs[0].best_objective, zArchs[1].best_objective));
     // u280 (three SLRs): a fused kernel would sit on one SLR; the split kernels use two
     const u = chosen.u280.designFile.kernels;
     expect(u.vit_block).toBeUndefined();
     expect(chosen.u280.report.block).toBe('split');
-    const archs = chosen.u280.report.architectures as Array<{ block: string; best_objective: number }>;
-    expect(archs.map((a) => a.block)).toEqual(['split', 'fused']);
-    expect(archs[0].best_objective).toBeLessThan(archs[1].best_objective);
+    const archs = chosen.u280.report.architectures as Array<{ block: string; patch_on_engine: boolean; best_objective: number }>;
+    expect(archs.map((a) => `${a.block}${a.patch_on_engine ? ' pe' : ''}`)).toEqual(['split', 'fused', 'fused pe']);
+    expect(archs[0].best_objective).toBeLessThan(Math.min(archs[1].best_objective, archs[2].best_objective));
   });
 
   test('block architecture: each searched in its own space, the better design kept; exhaustive over the fused one', () => {
     const ga = { restarts: 1 };
-    const both = runSearch(tiny({ blocks: ['split', 'fused'], ga }));
+    const both = runSearch(tiny({ blocks: ['split', 'fused'], patchEmbed: 'kernel', ga }));
     const split = runSearch(tiny({ blocks: ['split'], ga }));
-    const fused = runSearch(tiny({ blocks: ['fused'], ga }));
+    const fused = runSearch(tiny({ blocks: ['fused'], patchEmbed: 'kernel', ga }));
     expect(both.best.score).toBe(Math.min(split.best.score, fused.best.score));
     expect(both.designFile).toEqual(split.best.score <= fused.best.score ? split.designFile : fused.designFile);
     // the fused space: vit_block's genes, no msa_block / ffn_block ones
@@ -227,6 +235,39 @@ describe('two-stage search', () => {
     const fusedDefault = runSearch(tiny({ blocks: ['fused'] }));
     expect(fusedDefault.best.score).toBeGreaterThanOrEqual(ex.best.score - 1e-12);
     expect(fusedDefault.best.score / ex.best.score - 1).toBeLessThan(0.03);
+  });
+
+  test('the patches on the fused engine: a space of its own (vit_block alone, tile_in dividing C·P·P), searched beside the others; exhaustive over it', () => {
+    const ga = { restarts: 1 };
+    const all = runSearch(tiny({ blocks: ['split', 'fused'], ga }));
+    const archs = all.report.architectures as Array<{ block: string; patch_on_engine: boolean; best_objective: number }>;
+    expect(archs.map((a) => `${a.block}${a.patch_on_engine ? ' pe' : ''}`)).toEqual(['split', 'fused', 'fused pe']);
+    expect(all.best.score).toBe(Math.min(...archs.map((a) => a.best_objective)));
+    const engine = runSearch(tiny({ blocks: ['fused'], patchEmbed: 'engine', ga }));
+    expect(engine.best.score).toBe(archs[2].best_objective);
+    expect(Object.keys(engine.designFile.kernels)).toEqual(['vit_block']);
+    expect(engine.designFile.kernels.vit_block!.patch_on_engine).toBe(true);
+    expect(engine.designFile.placement ?? {}).not.toHaveProperty('patch_embed');
+    const genes = (engine.report.space as { genes: Array<{ name: string; values: number[] }> }).genes;
+    expect(genes.some((g) => g.name.includes('patch_embed'))).toBe(false);
+    const tileIn = genes.find((g) => g.name === 'kernels.vit_block.tile_in')?.values ?? [];
+    expect(tileIn.every((t) => modelDims(micro).patchInputs % t === 0)).toBe(true);
+    expect(() => validateDesign(resolveDesign({ ...engine.designFile, board: tinyBoard() }, 'engine'))).not.toThrow();
+    // (one weight port: half the space, the exhaustive search's time)
+    const ex = runSearch(tiny({ blocks: ['fused'], patchEmbed: 'engine', weightPorts: 1, exhaustive: true }));
+    const engineDefault = runSearch(tiny({ blocks: ['fused'], patchEmbed: 'engine', weightPorts: 1 }));
+    expect(engineDefault.best.score).toBeGreaterThanOrEqual(ex.best.score - 1e-12);
+    expect(engineDefault.best.score / ex.best.score - 1).toBeLessThan(0.03);
+    // where the engine cannot take the patch weights (w8a8: 16-bit patch weights, an 8-bit engine)
+    // the space is not searched; asked for alone, one line says why
+    expect(searchArchitectures(['split', 'fused'], 'both', 'w8a8')).toEqual([
+      { block: 'split', patchOnEngine: false },
+      { block: 'fused', patchOnEngine: false },
+    ]);
+    expect(searchArchitectures(['split'], 'engine', 'w16a32')).toEqual([{ block: 'split', patchOnEngine: false }]);
+    expect(() => runSearch(tiny({ blocks: ['fused'], patchEmbed: 'engine', precision: 'w8a8', ga }))).toThrow(
+      /--patch-embed engine: .*w16a32; not w8a8/,
+    );
   });
 
   test('weight_ports, one gene per kernel: the values the board allows; one channel in the kernel memory: one port', () => {
