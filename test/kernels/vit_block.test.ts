@@ -214,3 +214,60 @@ describe('vit_block cost', () => {
     expect(e.resources.lut).toBeLessThan(0.8 * s.resources.lut);
   });
 });
+
+describe('the patch embedding on the fused engine (patch_on_engine)', () => {
+  const onEngine = (over: Record<string, unknown> = {}) =>
+    design({ kernels: { vit_block: { ...params, patch_on_engine: true, ...over } }, weight_ports: 2 });
+
+  test('a design of vit_block alone; patch_embed beside it, or neither, refused', () => {
+    expect(designKernels(onEngine())).toEqual(['vit_block']);
+    expect(() => validateDesign(onEngine())).not.toThrow();
+    expect(() =>
+      design({ kernels: { patch_embed: { tile_in: 16, tile_out: 16 }, vit_block: { ...params, patch_on_engine: true } } }),
+    ).toThrow('vit_block.patch_on_engine embeds the patches on the block engine: no patch_embed kernel then');
+    expect(() => design({ kernels: { vit_block: params } })).toThrow('needs patch_embed (or vit_block with patch_on_engine: true)');
+    // tile_in also tiles the C·P·P = 768 patch inputs (it divides them at every legal value of m3vit-tiny; micro's 192 too)
+    expect(() => vit.validate({ ...params, tile_in: 16, patch_on_engine: true }, { ...dims, patchInputs: 200 })).toThrow(
+      'kernels.vit_block.tile_in: 16 must divide the patch inputs C·P·P (patch_on_engine) 200',
+    );
+    // W8A8: 16-bit patch weights on an 8-bit engine
+    expect(() => validateDesign(design({ precision: 'w8a8', kernels: { vit_block: { ...params, patch_on_engine: true } } }))).toThrow(
+      "kernels.vit_block.patch_on_engine: not at this precision: the patch weights (16 bits) differ from the engine's (8 bits)",
+    );
+  });
+
+  test("weights: one region, the patch embedding (tiled for the engine) first, the blocks after it; the block table points past it", () => {
+    const d = onEngine();
+    const [v] = designWeightLayout(d);
+    expect(designWeightLayout(d).map((l) => l.kernel)).toEqual(['vit_block']);
+    expect(v.blocks[0].block).toBe(-1);
+    expect(v.blocks[0].segments.map((s) => s.name)).toEqual(['proj', 'cls_token', 'pos_embed']);
+    const proj = v.blocks[0].segments[0] as { tileIn: number; tileOut: number };
+    expect([proj.tileIn, proj.tileOut]).toEqual([params.tile_in, params.tile_out]);
+    expect(v.blocks[1]).toMatchObject({ block: 0, offset: v.blocks[0].words });
+    const without = designWeightLayout(design({ kernels: { patch_embed: { tile_in: 16, tile_out: 8 }, vit_block: params }, weight_ports: 2 }));
+    expect(v.words).toBe(without[0].words + without[1].words);
+  });
+
+  test('the estimate: one vit_block call per image whose first parts embed the patches; the patch stage is its; x neither written by patch_embed nor read', () => {
+    const d = onEngine();
+    const e = estimateDesign(d);
+    expect(e.kernels.map((k) => [k.name, k.calls])).toEqual([['vit_block', 1]]);
+    const call = vit.callCycles({ ...params, patch_on_engine: true }, dims, d.shared, d.board, {});
+    expect(Object.keys(call.parts)).toEqual(['start', 'patch_inputs', 'patch_linear', 'write']);
+    const patch = vit.patchCycles(params, dims, d.shared, d.board, {});
+    expect(e.stages[0]).toEqual({ label: 'patch', kind: 'patch embed', cycles: { vit_block: patch.cycles } });
+    // the per-block table (patch row included) sums to the kernel's cycles; one host call
+    expect(e.stages.reduce((a, st) => a + st.cycles.vit_block!, 0)).toBeCloseTo(e.kernels[0].cycles, 3);
+    expect(e.latencyMs - e.latencyCycles / 300e3).toBeCloseTo(0.005, 9);
+    // the patch pass is the engine's linear over C·P·P inputs for every token row, beside nothing
+    expect(patch.parts.patch_linear).toBeGreaterThan((dims.numTokens * dims.patchInputs * dims.D) / (16 * 8 * 3));
+    const withKernel = estimateDesign(design({ kernels: { patch_embed: { tile_in: 16, tile_out: 8 }, vit_block: params }, weight_ports: 2 }));
+    const act = (dims.numTokens * dims.D * 32) / 8;
+    expect(withKernel.weightBytesPerImage - e.weightBytesPerImage).toBeCloseTo(2 * act, 0);
+    // the engine's 384 MACs do the projection faster than patch_embed's 128, and its arrays and port go
+    expect(e.latencyCycles).toBeLessThan(withKernel.latencyCycles);
+    expect(e.resources.lut).toBeLessThan(withKernel.resources.lut);
+    expect(e.resources.dsp).toBeLessThan(withKernel.resources.dsp);
+  });
+});
