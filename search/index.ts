@@ -140,13 +140,21 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
   });
 }
 
-/** One block architecture's search: its space, evaluator, best design and the stages' records. */
-interface ArchitectureRun {
+/** An architecture: the block's kernels, and with the fused block where the patches are embedded. */
+export interface Architecture {
   block: BlockArchitecture;
   patchOnEngine: boolean;
-  space: Space;
-  ev: Evaluator;
+}
+
+/**
+ * One architecture's search as plain data (a worker thread posts it back, search/parallel.ts):
+ * its best design, every fitting design it scored, its counts and the stages' records.
+ */
+export interface ArchitectureRun extends Architecture {
   best: Evaluated;
+  feasible: Evaluated[]; // the designs that fit, in the order they were scored
+  evaluations: number;
+  kernelEvaluations: number;
   history: Array<{ generation: number; best: number; overflow: number; evaluations: number; population?: number }>;
   steps: RefineStep[];
   exhaustiveInfo?: Record<string, unknown>;
@@ -169,40 +177,51 @@ export function searchArchitectures(
   patch: PatchEmbedding,
   precision: string,
   tileIn = 1,
-): Array<{ block: BlockArchitecture; patchOnEngine: boolean }> {
+): Architecture[] {
   const engineOk = patchOnEngineProblem(formats(PRECISIONS[precision]), tileIn) === null;
-  const out: Array<{ block: BlockArchitecture; patchOnEngine: boolean }> = [];
+  const out: Architecture[] = [];
+  // (engine asks for designs without a patch_embed kernel: the split block has none of those)
   for (const block of blocks) {
-    if (block === 'split' || patch !== 'engine') out.push({ block, patchOnEngine: false });
+    if (patch !== 'engine') out.push({ block, patchOnEngine: false });
     if (block === 'fused' && patch !== 'kernel' && engineOk) out.push({ block, patchOnEngine: true });
   }
   if (out.length === 0)
     throw new UserError(
-      `--patch-embed engine: the patch embedding runs on the fused block's engine only (--block fused or both) and only where the patch weights have the engine's format (w16a32; not ${precision})`,
+      engineOk
+        ? "--patch-embed engine: the patch embedding runs on the fused block's engine only (--block fused or both)"
+        : `--patch-embed engine: the engine takes the patch weights only in its own format (w16a32; not ${precision})`,
     );
   return out;
 }
 
-const archName = (a: { block: BlockArchitecture; patchOnEngine: boolean }) =>
-  `${a.block} block${a.patchOnEngine ? ' (patches on its engine)' : ''}`;
+const archName = (a: Architecture) => `${a.block} block${a.patchOnEngine ? ' (patches on its engine)' : ''}`;
 
-function searchArchitecture(
-  opts: SearchOptions,
-  arch: { block: BlockArchitecture; patchOnEngine: boolean },
-  tagAll: boolean,
-): ArchitectureRun | string {
-  const { block, patchOnEngine } = arch;
-  const dims = modelDims(opts.model);
-  const limits = opts.board.limits;
-  const space = buildSpace(dims, opts.board, {
+/** The architectures a search runs (the options' blocks and patch embedding, where they apply). */
+export const architecturesOf = (opts: SearchOptions): Architecture[] =>
+  searchArchitectures(opts.blocks ?? BLOCK_ARCHITECTURES, opts.patchEmbed ?? 'both', opts.precision ?? 'w16a32');
+
+/** An architecture's space for these options (deterministic: a worker and the main thread build the same). */
+export function architectureSpace(opts: SearchOptions, arch: Architecture): Space {
+  return buildSpace(modelDims(opts.model), opts.board, {
     objective: opts.objective,
     clockMhz: opts.clockMhz,
     axiWidthBits: opts.axiWidthBits,
     streamDepth: opts.streamDepth,
     weightPorts: opts.weightPorts,
-    block,
-    patchOnEngine,
+    block: arch.block,
+    patchOnEngine: arch.patchOnEngine,
   });
+}
+
+/**
+ * One architecture's search (`tagAll`: several are searched, progress names this one); a string
+ * when the board has no room for even its cheapest design (why).
+ */
+export function searchArchitecture(opts: SearchOptions, arch: Architecture, tagAll: boolean): ArchitectureRun | string {
+  const { block, patchOnEngine } = arch;
+  const dims = modelDims(opts.model);
+  const limits = opts.board.limits;
+  const space = architectureSpace(opts, arch);
   const ev = new Evaluator(space, {
     objective: opts.objective,
     limits,
@@ -267,24 +286,43 @@ function searchArchitecture(
     best = r!.best;
     steps = r!.steps;
   }
-  return { block, patchOnEngine, space, ev, best, history, steps, exhaustiveInfo };
+  return {
+    block,
+    patchOnEngine,
+    best,
+    feasible: ev.all().filter((e) => e.overflow === 0),
+    evaluations: ev.evaluations,
+    kernelEvaluations: ev.kernelEvaluations,
+    history,
+    steps,
+    exhaustiveInfo,
+  };
 }
 
+/**
+ * Runs the search: each architecture in its own space (its own genes), one after the other here
+ * (search/parallel.ts runs them on worker threads), the best design kept.
+ */
 export function runSearch(opts: SearchOptions): SearchResult {
   const t0 = performance.now();
+  const archs = architecturesOf(opts);
+  return assembleSearch(
+    opts,
+    archs.map((a) => searchArchitecture(opts, a, archs.length > 1)),
+    t0,
+  );
+}
+
+/** The search's result from its architectures' runs (in the architectures' order) or their refusals. */
+export function assembleSearch(opts: SearchOptions, results: Array<ArchitectureRun | string>, t0: number): SearchResult {
   const limits = opts.board.limits;
-  const archs = searchArchitectures(opts.blocks ?? BLOCK_ARCHITECTURES, opts.patchEmbed ?? 'both', opts.precision ?? 'w16a32');
-  // each architecture searched on its own (its own genes), the best design kept
-  const runs: ArchitectureRun[] = [];
-  const refusals: string[] = [];
-  for (const arch of archs) {
-    const r = searchArchitecture(opts, arch, archs.length > 1);
-    if (typeof r === 'string') refusals.push(r);
-    else runs.push(r);
-  }
+  const runs = results.filter((r): r is ArchitectureRun => typeof r !== 'string');
+  const refusals = results.filter((r): r is string => typeof r === 'string');
   if (runs.length === 0) throw new UserError(refusals.join('; '));
   const run = runs.reduce((a, b) => (better(b.best, a.best) ? b : a));
-  const { space, best, history, steps } = run;
+  const { best, history, steps } = run;
+  const spaces = new Map(runs.map((r) => [r, architectureSpace(opts, r)]));
+  const space = spaces.get(run)!;
   // --exhaustive covers every architecture's space: the figures summed over them
   const sum = (key: string) => runs.reduce((a, r) => a + Number(r.exhaustiveInfo?.[key] ?? 0), 0);
   const exhaustiveInfo = run.exhaustiveInfo
@@ -298,7 +336,7 @@ export function runSearch(opts: SearchOptions): SearchResult {
   const seconds = (performance.now() - t0) / 1000;
   // every architecture's feasible designs (each decoded by its own space)
   const spaceOf = new Map<Evaluated, Space>();
-  for (const r of runs) for (const e of r.ev.all()) if (e.overflow === 0) spaceOf.set(e, r.space);
+  for (const r of runs) for (const e of r.feasible) spaceOf.set(e, spaces.get(r)!);
   const feasible = [...spaceOf.keys()];
   const decode = (e: Evaluated) => spaceOf.get(e)!.decode(e.genome);
   const point = (e: Evaluated) => ({
@@ -334,15 +372,15 @@ export function runSearch(opts: SearchOptions): SearchResult {
     architectures: runs.map((r) => ({
       block: r.block,
       patch_on_engine: r.patchOnEngine,
-      space_size: r.space.size,
+      space_size: spaces.get(r)!.size,
       best_objective: r.best.overflow === 0 ? objectiveValue(opts.objective, r.best) : null,
-      label: describeCandidate(r.space.decode(r.best.genome)),
-      evaluations: r.ev.evaluations,
+      label: describeCandidate(spaces.get(r)!.decode(r.best.genome)),
+      evaluations: r.evaluations,
     })),
     space: { size: space.size, genes: space.genes.map((g) => ({ name: g.name, values: g.values })) },
     seconds,
-    evaluations: runs.reduce((a, r) => a + r.ev.evaluations, 0),
-    kernel_evaluations: runs.reduce((a, r) => a + r.ev.kernelEvaluations, 0),
+    evaluations: runs.reduce((a, r) => a + r.evaluations, 0),
+    kernel_evaluations: runs.reduce((a, r) => a + r.kernelEvaluations, 0),
     stage1: { history },
     stage2: { steps },
     ...(exhaustiveInfo ? { exhaustive: exhaustiveInfo } : {}),

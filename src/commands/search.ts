@@ -15,7 +15,8 @@ import {
   splitPowerLimit,
 } from '../../search/options.js';
 import { formatPower } from './powerText.js';
-import { BLOCK_ARCHITECTURES, describeCandidate, PATCH_EMBEDDINGS, runSearch, type PatchEmbedding, type SearchResult } from '../../search/index.js';
+import { BLOCK_ARCHITECTURES, describeCandidate, PATCH_EMBEDDINGS, type PatchEmbedding, type SearchResult } from '../../search/index.js';
+import { runSearchParallel } from '../../search/parallel.js';
 import type { BlockArchitecture } from '../kernels/params.js';
 import { objectiveValue, OBJECTIVE_UNITS } from '../../search/objective.js';
 import { measureRouting, readRouting } from '../../search/routing.js';
@@ -31,6 +32,7 @@ interface SearchOpts {
   objective: string;
   seed: string;
   populations?: string;
+  threads?: string;
   limit?: string;
   exhaustive?: boolean;
   clock?: string;
@@ -108,6 +110,10 @@ export function registerSearch(program: Command): void {
       `stage-1 genetic-algorithm populations, each from its own random start; the best designs of each are refined (default ${DEFAULT_GA.restarts}: more find a good design at more seeds, each adds ~1-2 s on m3vit-tiny)`,
     )
     .option(
+      '--threads <n>',
+      'worker threads the architectures are searched on side by side (each its own space; the result does not depend on it) (default: the CPUs available)',
+    )
+    .option(
       '--limit <key=value,...>',
       'override the board utilisation limits, e.g. dsp=0.6,bram=0.7; power=W caps the predicted board power',
     )
@@ -149,7 +155,7 @@ export function registerSearch(program: Command): void {
       'write the search report: stage-1 history, stage-2 steps, Pareto front, time',
     )
     .option('--quiet', 'no progress on stderr')
-    .action((opts: SearchOpts) => {
+    .action(async (opts: SearchOpts) => {
       const objective = parseObjective(opts.objective);
       const seed = parseSeed(opts.seed);
       const model = loadModel(opts.model);
@@ -169,6 +175,7 @@ export function registerSearch(program: Command): void {
         opts.populations !== undefined ? parsePositiveInt(opts.populations, '--populations') : undefined;
       const weightPorts =
         opts.weightPorts !== undefined ? parsePositiveInt(opts.weightPorts, '--weight-ports') : undefined;
+      const threads = opts.threads !== undefined ? parsePositiveInt(opts.threads, '--threads') : undefined;
       const blocks = parseBlocks(opts.block);
       if (!(PATCH_EMBEDDINGS as string[]).includes(opts.patchEmbed))
         throw new UserError(`--patch-embed: '${opts.patchEmbed}' must be kernel, engine or both`);
@@ -191,7 +198,7 @@ export function registerSearch(program: Command): void {
       if (routing) checkRouting(routing, modelDims(model), opts.routing ?? 'measured routing');
       const tty = !opts.quiet && process.stderr.isTTY === true;
       let last = 0;
-      const r = runSearch({
+      const r = await runSearchParallel({
         model,
         modelRef: isPath(opts.model) ? (model as unknown as Record<string, unknown>) : opts.model,
         board,
@@ -217,7 +224,7 @@ export function registerSearch(program: Command): void {
               process.stderr.write(`\r\x1b[K${text}`);
             }
           : undefined,
-      });
+      }, threads);
       if (tty) process.stderr.write('\r\x1b[K');
       // the emitted design must be one the generator accepts (the space only holds kernel-legal values)
       validateDesign(

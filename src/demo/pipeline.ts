@@ -21,7 +21,7 @@ import { forwardImages } from '../model/reference.js';
 import { writeReport } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ensure } from '../util/errors.js';
-import { runSearch } from '../../search/index.js';
+import { runSearchParallel } from '../../search/parallel.js';
 import { DEFAULT_GA } from '../../search/ga.js';
 import { demoImages } from './images.js';
 
@@ -105,7 +105,7 @@ export async function runDemo(
     2,
     `search (GA + binary) for ${board.name}`,
     () =>
-      runSearch({
+      runSearchParallel({
         model,
         modelRef: o.model,
         board,

@@ -71,9 +71,9 @@ describe('ubimoe search', () => {
       );
     expect(m).not.toBeNull();
     const report = JSON.parse(readFileSync(at('ex.json'), 'utf8'));
-    // every block architecture's space covered (split and fused)
+    // every architecture's space covered (split, fused, fused with the patches on its engine)
     const size = (report.architectures as Array<{ space_size: number }>).reduce((a, x) => a + x.space_size, 0);
-    expect(report.architectures).toHaveLength(2);
+    expect(report.architectures).toHaveLength(3);
     expect(Number(m![1])).toBeCloseTo(size, -Math.floor(Math.log10(size)) + 2);
     expect(Number(m![2])).toBe(report.exhaustive.kernel_configurations);
     expect(Number(m![3])).toBe(report.exhaustive.combinations);
@@ -128,6 +128,21 @@ describe('ubimoe search', () => {
     expect(ms(r.stdout)).toBeLessThanOrEqual(ms(w16.stdout));
   });
 
+  test('the architectures on worker threads: the same design and report as one thread, but the time', () => {
+    const run = (threads: string, name: string) =>
+      searchMicro(at('tiny.yaml'), '--seed', '5', '--populations', '1', '--threads', threads, '-o', at(`${name}.yaml`), '--report', at(`${name}.json`));
+    for (const [threads, name] of [['1', 't1'], ['3', 't3']]) expect(run(threads, name).code).toBe(0);
+    expect(readFileSync(at('t3.yaml'), 'utf8')).toBe(readFileSync(at('t1.yaml'), 'utf8'));
+    const report = (name: string) => {
+      const r = JSON.parse(readFileSync(at(`${name}.json`), 'utf8'));
+      delete r.seconds;
+      return r;
+    };
+    const one = report('t1');
+    expect(one.architectures).toHaveLength(3);
+    expect(report('t3')).toEqual(one);
+  });
+
   test('bad input: exit 2 with one line naming the problem; nothing written', () => {
     expectUserError(
       searchMicro('zcu102', '--objective', 'speed', '-o', at('x.yaml')),
@@ -154,6 +169,12 @@ describe('ubimoe search', () => {
       /--exhaustive: the space has/,
     );
     expectUserError(searchMicro('nope', '-o', at('x.yaml')), /unknown board 'nope'/);
+    expectUserError(searchMicro('zcu102', '--patch-embed', 'nowhere', '-o', at('x.yaml')), /--patch-embed: 'nowhere' must be kernel, engine or both/);
+    expectUserError(
+      searchMicro('zcu102', '--patch-embed', 'engine', '--precision', 'w8a8', '-o', at('x.yaml')),
+      /--patch-embed engine: the engine takes the patch weights only in its own format \(w16a32; not w8a8\)/,
+    );
+    expectUserError(searchMicro('zcu102', '--threads', '0', '-o', at('x.yaml')), /--threads/);
     expectUserError(
       searchMicro('zcu102', '--precision', 'w4a4', '-o', at('x.yaml')),
       /--precision: 'w4a4' is not a preset \(w16a32, w8a8\)/,

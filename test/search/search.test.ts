@@ -264,9 +264,10 @@ describe('two-stage search', () => {
       { block: 'split', patchOnEngine: false },
       { block: 'fused', patchOnEngine: false },
     ]);
-    expect(searchArchitectures(['split'], 'engine', 'w16a32')).toEqual([{ block: 'split', patchOnEngine: false }]);
+    expect(searchArchitectures(['split', 'fused'], 'engine', 'w16a32')).toEqual([{ block: 'fused', patchOnEngine: true }]);
+    expect(() => searchArchitectures(['split'], 'engine', 'w16a32')).toThrow(/--patch-embed engine: .*only \(--block fused or both\)/);
     expect(() => runSearch(tiny({ blocks: ['fused'], patchEmbed: 'engine', precision: 'w8a8', ga }))).toThrow(
-      /--patch-embed engine: .*w16a32; not w8a8/,
+      /--patch-embed engine: the engine takes the patch weights only in its own format \(w16a32; not w8a8\)/,
     );
   });
 
