@@ -9,6 +9,8 @@
 import { join } from 'node:path';
 import type { Design } from '../design/design.js';
 import { estimateDesign, type Routing } from '../design/estimate.js';
+import { patchOnEngine } from '../kernels/params.js';
+import * as vit from '../kernels/vit_block.js';
 import type { ModelDims } from '../model/config.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -80,6 +82,24 @@ function simulatedFigures(img: CyclesJson['per_image'][number]): CycleFigures {
   return { total: img.total_cycles, kernels: { ...img.kernels }, stages };
 }
 
+/** The image was tokens on a design whose vit_block embeds the patches: its call read x_in instead (its stages say so). */
+const tokensOnEngine = (design: Design, simulated: CycleFigures): boolean =>
+  patchOnEngine(design.kernels.vit_block) && simulated.stages.vit_block?.x_in !== undefined;
+
+/** The prediction of a token input's vit_block call when the kernel embeds the patches: x_in in place of the patch parts. */
+function tokenCall(design: Design, all: CycleFigures): CycleFigures {
+  const plain = { ...design.kernels.vit_block!, patch_on_engine: false };
+  const xIn = vit.callCycles(plain, design.dims, design.shared, design.board, { slr: design.placement.vit_block }).parts.x_in;
+  const stages = Object.fromEntries(Object.entries(all.stages.vit_block ?? {}).filter(([p]) => !(vit.PATCH_PARTS as readonly string[]).includes(p)));
+  const patch = vit.PATCH_PARTS.reduce((a, p) => a + (all.stages.vit_block?.[p] ?? 0), 0);
+  const cycles = (all.kernels.vit_block ?? 0) - patch + xIn;
+  return {
+    total: all.total - patch + xIn,
+    kernels: { ...all.kernels, vit_block: cycles },
+    stages: { ...all.stages, vit_block: { ...stages, x_in: xIn } },
+  };
+}
+
 /** Simulated and predicted cycles of every image of a `csim --cycles` run. */
 export function compareCycles(design: Design, cycles: CyclesJson, experts: Int32Array): ImageCycles[] {
   const cache = new Map<string, CycleFigures>();
@@ -97,12 +117,13 @@ export function compareCycles(design: Design, cycles: CyclesJson, experts: Int32
       };
       cache.set(key, all);
     }
-    // only the kernels this image ran (a token input skips patch_embed)
+    // only the kernels this image ran (a token input skips patch_embed, or vit_block's patch pass)
     const ran = Object.keys(simulated.kernels);
+    const own = tokensOnEngine(design, simulated) ? tokenCall(design, all) : all;
     const predicted: CycleFigures = {
-      total: ran.reduce((a, k) => a + (all.kernels[k] ?? 0), 0),
-      kernels: Object.fromEntries(ran.map((k) => [k, all.kernels[k] ?? 0])),
-      stages: Object.fromEntries(ran.map((k) => [k, all.stages[k] ?? {}])),
+      total: ran.reduce((a, k) => a + (own.kernels[k] ?? 0), 0),
+      kernels: Object.fromEntries(ran.map((k) => [k, own.kernels[k] ?? 0])),
+      stages: Object.fromEntries(ran.map((k) => [k, own.stages[k] ?? {}])),
     };
     return { simulated, predicted, routing };
   });

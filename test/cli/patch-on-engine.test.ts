@@ -109,6 +109,17 @@ describe('the patch embedding on the fused engine', () => {
       // no x_in read for an image: the call makes x itself
       expect(img.calls[0].stages.some((x) => x.name === 'x_in')).toBe(false);
     });
+    // tokens skip the patch pass: x_in in its place, in the simulation and in the prediction
+    const t = csim('fused-pe', 'tokens', ['--cycles']);
+    expect(`${t.code} ${t.stderr}`).toMatch(/^0 /);
+    const ct = JSON.parse(readFileSync(at('fused-pe/reports/cycles.json'), 'utf8')) as typeof c;
+    const img = ct.per_image[0];
+    const pred = ct.predicted.per_image[0];
+    expect(img.calls[0].stages.map((x) => x.name)).not.toContain('patch_inputs');
+    expect(Object.keys(pred.parts.vit_block)).not.toContain('patch_inputs');
+    const xIn = img.calls[0].stages.find((x) => x.name === 'x_in')!.cycles;
+    expect(Math.abs(xIn / pred.parts.vit_block.x_in - 1)).toBeLessThan(0.05);
+    expect(Math.abs(img.kernels.vit_block / pred.kernels.vit_block - 1)).toBeLessThan(0.03);
   }, 900_000);
 
   test('refused at W8A8 (16-bit patch weights on an 8-bit engine): one line naming the field, exit 2', () => {
