@@ -13,7 +13,7 @@ import { kernelBundles } from '../../src/toolchain/vitis/connectivity.js';
 import { buildTestbenchProgram } from '../../src/toolchain/vitis/tbprogram.js';
 import { testbenchArgs, writeTestbench } from '../../src/toolchain/vitis/testbench.js';
 import { generateProject } from '../../src/generate/project.js';
-import { designKernels } from '../../src/design/design.js';
+import { defaultDesignFile, designKernels } from '../../src/design/design.js';
 import { designFor, stubsDir } from './project.js';
 
 // compiled csim runners are cached by content hash, shared with the other csim tests
@@ -21,12 +21,18 @@ process.env.UBIMOE_CSIM_CACHE ??= join(tmpdir(), 'ubimoe-test-csim-cache');
 const tmp = mkdtempSync(join(tmpdir(), 'ubimoe-vitis-generated-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+// (fused-pe: the fused block embedding the patches on its engine, no patch_embed kernel)
+const onEngine = (board: string) => {
+  const d = defaultDesignFile('micro', board, 'fused');
+  return { kernels: { vit_block: { ...d.kernels.vit_block!, patch_on_engine: true } }, placement: { vit_block: d.placement?.vit_block ?? 0 } };
+};
 describe.each([
   ['u280', 'split'],
   ['zcu102', 'split'],
   ['u280', 'fused'],
+  ['u280', 'fused-pe'],
 ] as const)('a generated micro project for %s, %s block', (board, block) => {
-  const design = designFor('micro', board, {}, block);
+  const design = block === 'fused-pe' ? designFor('micro', board, onEngine(board), 'fused') : designFor('micro', board, {}, block);
   const dir = join(tmp, `${board}-${block}`);
   generateProject(design, dir);
   const KERNELS = designKernels(design);
@@ -106,7 +112,7 @@ describe.each([
 
 describe('the host recipe of the Makefile', () => {
   const xrt = process.env.XILINX_XRT ? join(process.env.XILINX_XRT, 'include') : '/usr/include/xrt';
-  test.each(['u280-split', 'u280-fused'])('compiles the generated XRT host of %s (needs XRT headers: libxrt-dev or $XILINX_XRT)', (project) => {
+  test.each(['u280-split', 'u280-fused', 'u280-fused-pe'])('compiles the generated XRT host of %s (needs XRT headers: libxrt-dev or $XILINX_XRT)', (project) => {
     if (!existsSync(join(xrt, 'xrt', 'xrt_device.h')))
       throw new Error(
         `no XRT headers in ${xrt}: apt-get install libxrt-dev (as .ci/run does) or source /opt/xilinx/xrt/setup.sh`,
