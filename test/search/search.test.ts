@@ -10,12 +10,13 @@ import * as patchCpp from '../../src/kernels/cpp/patch_embed.js';
 import { loadModel, modelDims } from '../../src/model/config.js';
 import { Evaluator } from '../../search/evaluate.js';
 import { exhaustive } from '../../search/exhaustive.js';
-import { runSearch, searchArchitectures, type SearchOptions, type SearchResult } from '../../search/index.js';
+import { runSearch, searchArchitectures, type SearchOptions } from '../../search/index.js';
 import { DEFAULT_GA } from '../../search/ga.js';
 import { parseLimits, parseObjective } from '../../search/options.js';
 import { paretoFront } from '../../search/pareto.js';
 import { Rng } from '../../search/rng.js';
 import { buildSpace, legalKernelValues } from '../../search/space.js';
+import { runSearchCompiled, type CompiledSearch } from './compiled.js';
 import { tinyBoard } from './helpers.js';
 
 const micro = loadModel('micro');
@@ -141,8 +142,8 @@ describe('two-stage search', () => {
     const weak = { population: 8, generations: 3, stall: 3 };
     let better = 0;
     for (const seed of [1, 2, 3, 4]) {
-      const one = runSearch(tiny({ seed, ga: { ...weak, restarts: 1 } }));
-      const four = runSearch(tiny({ seed, ga: { ...weak, restarts: 4 } }));
+      const one = runSearchCompiled(tiny({ seed, ga: { ...weak, restarts: 1 } }));
+      const four = runSearchCompiled(tiny({ seed, ga: { ...weak, restarts: 4 } }));
       expect(four.best.score).toBeLessThanOrEqual(one.best.score);
       if (four.best.score < one.best.score) better++;
       expect(four.report.evaluations as number).toBeGreaterThan(one.report.evaluations as number);
@@ -151,16 +152,16 @@ describe('two-stage search', () => {
   });
 
   test('exhaustive search is the optimum; the two-stage search comes within 3% of it on micro', () => {
-    const ex = runSearch(tiny({ exhaustive: true }));
+    const ex = runSearchCompiled(tiny({ exhaustive: true }));
     for (const seed of [1, 2]) {
-      const r = runSearch(tiny({ seed }));
+      const r = runSearchCompiled(tiny({ seed }));
       expect(r.best.score).toBeGreaterThanOrEqual(ex.best.score - 1e-12);
       expect(r.best.score / ex.best.score - 1).toBeLessThan(0.03);
     }
   });
 
   test('objectives: throughput may replicate kernels, dsp-efficiency runs', () => {
-    const t = runSearch({
+    const t = runSearchCompiled({
       model: loadModel('m3vit-tiny'),
       modelRef: 'm3vit-tiny',
       board: loadBoard('u280'),
@@ -172,15 +173,15 @@ describe('two-stage search', () => {
     });
     expect(t.estimate.fits).toBe(true);
     expect(t.estimate.imagesPerSecond).toBeGreaterThan(0);
-    const d = runSearch(tiny({ objective: 'dsp-efficiency', ga: { population: 30, generations: 10, restarts: 1 } }));
+    const d = runSearchCompiled(tiny({ objective: 'dsp-efficiency', ga: { population: 30, generations: 10, restarts: 1 } }));
     expect(d.estimate.fits).toBe(true);
   });
 
   test('m3vit-tiny on zcu102 and u280: designs that fit; the bigger board gets the faster design; zcu102 fuses the block and embeds the patches on its engine, u280 splits it', () => {
     const latency: Record<string, number> = {};
-    const chosen: Record<string, SearchResult> = {};
+    const chosen: Record<string, CompiledSearch> = {};
     for (const board of ['zcu102', 'u280']) {
-      const r = runSearch({
+      const r = runSearchCompiled({
         model: loadModel('m3vit-tiny'),
         modelRef: 'm3vit-tiny',
         board: loadBoard(board),
@@ -219,9 +220,9 @@ describe('two-stage search', () => {
 
   test('block architecture: each searched in its own space, the better design kept; exhaustive over the fused one', () => {
     const ga = { restarts: 1 };
-    const both = runSearch(tiny({ blocks: ['split', 'fused'], patchEmbed: 'kernel', ga }));
-    const split = runSearch(tiny({ blocks: ['split'], ga }));
-    const fused = runSearch(tiny({ blocks: ['fused'], patchEmbed: 'kernel', ga }));
+    const both = runSearchCompiled(tiny({ blocks: ['split', 'fused'], patchEmbed: 'kernel', ga }));
+    const split = runSearchCompiled(tiny({ blocks: ['split'], ga }));
+    const fused = runSearchCompiled(tiny({ blocks: ['fused'], patchEmbed: 'kernel', ga }));
     expect(both.best.score).toBe(Math.min(split.best.score, fused.best.score));
     expect(both.designFile).toEqual(split.best.score <= fused.best.score ? split.designFile : fused.designFile);
     // the fused space: vit_block's genes, no msa_block / ffn_block ones
@@ -231,19 +232,19 @@ describe('two-stage search', () => {
     expect(Object.keys(fused.designFile.kernels)).toEqual(['patch_embed', 'vit_block']);
     expect(() => validateDesign(resolveDesign({ ...fused.designFile, board: tinyBoard() }, 'fused'))).not.toThrow();
     // the two-stage search at its default budget against the exhaustive optimum of the fused space
-    const ex = runSearch(tiny({ blocks: ['fused'], exhaustive: true }));
-    const fusedDefault = runSearch(tiny({ blocks: ['fused'] }));
+    const ex = runSearchCompiled(tiny({ blocks: ['fused'], exhaustive: true }));
+    const fusedDefault = runSearchCompiled(tiny({ blocks: ['fused'] }));
     expect(fusedDefault.best.score).toBeGreaterThanOrEqual(ex.best.score - 1e-12);
     expect(fusedDefault.best.score / ex.best.score - 1).toBeLessThan(0.03);
   });
 
   test('the patches on the fused engine: a space of its own (vit_block alone, tile_in dividing C·P·P), searched beside the others; exhaustive over it', () => {
     const ga = { restarts: 1 };
-    const all = runSearch(tiny({ blocks: ['split', 'fused'], ga }));
+    const all = runSearchCompiled(tiny({ blocks: ['split', 'fused'], ga }));
     const archs = all.report.architectures as Array<{ block: string; patch_on_engine: boolean; best_objective: number }>;
     expect(archs.map((a) => `${a.block}${a.patch_on_engine ? ' pe' : ''}`)).toEqual(['split', 'fused', 'fused pe']);
     expect(all.best.score).toBe(Math.min(...archs.map((a) => a.best_objective)));
-    const engine = runSearch(tiny({ blocks: ['fused'], patchEmbed: 'engine', ga }));
+    const engine = runSearchCompiled(tiny({ blocks: ['fused'], patchEmbed: 'engine', ga }));
     expect(engine.best.score).toBe(archs[2].best_objective);
     expect(Object.keys(engine.designFile.kernels)).toEqual(['vit_block']);
     expect(engine.designFile.kernels.vit_block!.patch_on_engine).toBe(true);
@@ -253,9 +254,8 @@ describe('two-stage search', () => {
     const tileIn = genes.find((g) => g.name === 'kernels.vit_block.tile_in')?.values ?? [];
     expect(tileIn.every((t) => modelDims(micro).patchInputs % t === 0)).toBe(true);
     expect(() => validateDesign(resolveDesign({ ...engine.designFile, board: tinyBoard() }, 'engine'))).not.toThrow();
-    // (one weight port: half the space, the exhaustive search's time)
-    const ex = runSearch(tiny({ blocks: ['fused'], patchEmbed: 'engine', weightPorts: 1, exhaustive: true }));
-    const engineDefault = runSearch(tiny({ blocks: ['fused'], patchEmbed: 'engine', weightPorts: 1 }));
+    const ex = runSearchCompiled(tiny({ blocks: ['fused'], patchEmbed: 'engine', exhaustive: true }));
+    const engineDefault = runSearchCompiled(tiny({ blocks: ['fused'], patchEmbed: 'engine' }));
     expect(engineDefault.best.score).toBeGreaterThanOrEqual(ex.best.score - 1e-12);
     expect(engineDefault.best.score / ex.best.score - 1).toBeLessThan(0.03);
     // where the engine cannot take the patch weights (w8a8: 16-bit patch weights, an 8-bit engine)
