@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DesignEstimate } from '../../src/design/estimate.js';
 import type { DesignFileInput } from '../../src/design/schema.js';
 import type { Evaluated } from '../../search/evaluate.js';
 import type { SearchOptions } from '../../search/index.js';
@@ -18,7 +19,7 @@ export interface CompiledSearch {
   best: Evaluated;
   designFile: DesignFileInput;
   report: Record<string, unknown>;
-  estimate: { fits: boolean; latencyMs: number; imagesPerSecond: number };
+  estimate: Pick<DesignEstimate, 'fits' | 'latencyMs' | 'imagesPerSecond' | 'power'>;
 }
 
 const script = `
@@ -26,8 +27,8 @@ import { runSearch } from ${JSON.stringify(entry)};
 let text = '';
 process.stdin.on('data', (d) => (text += d)).on('end', () => {
   const r = runSearch(JSON.parse(text));
-  const { fits, latencyMs, imagesPerSecond } = r.estimate;
-  process.stdout.write(JSON.stringify({ best: r.best, designFile: r.designFile, report: r.report, estimate: { fits, latencyMs, imagesPerSecond } }));
+  const { fits, latencyMs, imagesPerSecond, power } = r.estimate;
+  process.stdout.write(JSON.stringify({ best: r.best, designFile: r.designFile, report: r.report, estimate: { fits, latencyMs, imagesPerSecond, power } }));
 });`;
 
 /** runSearch(opts) in a child node on dist/ (options and result as JSON). */

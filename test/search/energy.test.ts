@@ -4,6 +4,7 @@ import { loadModel } from '../../src/model/config.js';
 import { runSearch, type SearchOptions } from '../../search/index.js';
 import { splitPowerLimit } from '../../search/options.js';
 import { loadBoard } from '../../src/board/load.js';
+import { runSearchCompiled } from './compiled.js';
 import { tinyBoard } from './helpers.js';
 
 const micro = loadModel('micro');
@@ -25,8 +26,9 @@ describe('search --objective energy', () => {
   // the latency objective's design: the two-stage search is a heuristic (with one GA population,
   // seed 1 landed 1.2% above seeds 2 and 3 here under issue 14's sixth-session model; the default
   // four populations find the fastest of those), and both checks below compare against it
-  const latency = runSearch(opts());
-  const energy = runSearch(opts({ objective: 'energy' }));
+  // (on the compiled code in a child node: test/search/compiled.ts)
+  const latency = runSearchCompiled(opts());
+  const energy = runSearchCompiled(opts({ objective: 'energy' }));
 
   test('picks a design with fewer predicted J/image than the latency objective (the two differ here)', () => {
     const jLat = latency.estimate.power!.energyJPerImage;
@@ -44,13 +46,13 @@ describe('search --objective energy', () => {
 
   test('--limit power=W: the chosen design stays under the cap', () => {
     const cap = (latency.estimate.power!.powerW + energy.estimate.power!.powerW) / 2;
-    const capped = runSearch(opts({ powerLimitW: cap }));
+    const capped = runSearchCompiled(opts({ powerLimitW: cap }));
     expect(capped.estimate.power!.powerW).toBeLessThanOrEqual(cap);
     // a cap cannot buy speed: no faster than the latency objective's design, up to the two-stage
     // search's own spread (both are heuristic searches: within 1% of the optimum, README; with
     // issue 14's cost model this small GA's latency design is 0.14% slower than the capped one)
     expect(capped.estimate.latencyMs).toBeGreaterThanOrEqual(latency.estimate.latencyMs * 0.99);
-    expect(() => runSearch(opts({ powerLimitW: 0.01 }))).toThrow(/no room|no design that fits/);
+    expect(() => runSearchCompiled(opts({ powerLimitW: 0.01 }))).toThrow(/no room|no design that fits/);
   });
 
   test('a board without power facts refuses the energy objective in one line', () => {
