@@ -94,10 +94,17 @@ export const blockKernelCalls = (kernel: Exclude<KernelName, 'patch_embed'>, dep
  * port count is decided in one place.
  */
 export function kernelShared(shared: SharedParams, params: { weight_ports?: number }): SharedParams {
-  return params.weight_ports === undefined || params.weight_ports === shared.weightPorts
-    ? shared
-    : { ...shared, weightPorts: params.weight_ports };
+  const p = params.weight_ports;
+  if (p === undefined || p === shared.weightPorts) return shared;
+  // one object per (shared, ports): the cost model asks many times per kernel (the search's hot
+  // path); SharedParams are never mutated, so sharing the copy is safe
+  let byPorts = kernelSharedCache.get(shared);
+  if (!byPorts) kernelSharedCache.set(shared, (byPorts = new Map()));
+  let s = byPorts.get(p);
+  if (!s) byPorts.set(p, (s = { ...shared, weightPorts: p }));
+  return s;
 }
+const kernelSharedCache = new WeakMap<SharedParams, Map<number, SharedParams>>();
 
 /** A kernel's weight port count (kernelShared's; 1 when neither the kernel nor the design sets one). */
 export function kernelPortCount(shared: SharedParams, params: { weight_ports?: number }): number {
