@@ -18,7 +18,7 @@ import {
 } from './blocks.js';
 import { mustDivide, weightBundles, type ArrayPartition, type KernelContext } from './common.js';
 import { LayoutBuilder, perWord, type KernelWeights } from './layout.js';
-import { k } from './struct.js';
+import { k, type CppStruct } from './struct.js';
 
 const F = 'kernels.patch_embed';
 
@@ -108,6 +108,49 @@ export function weightLayout(params: PatchEmbedParams, dims: ModelDims, designSh
   };
 }
 
+/**
+ * The patch embedding's structs for an engine of tileIn × tileOut (patch_embed's own, or vit_block's
+ * with patch_on_engine): the image and its gather (gather_patches), the projection layer, one
+ * token row (the cls row).
+ */
+export function patchEmbedStructs(
+  names: { pixels: string; layer: string; row: string },
+  tileIn: number,
+  tileOut: number,
+  dims: ModelDims,
+  model: ModelConfig,
+  f: Formats,
+  axi: number,
+  ports: number,
+  where = '',
+): { pixels: CppStruct; layer: CppStruct; row: CppStruct } {
+  return {
+    pixels: patchStruct(names.pixels, f, axi, {
+      channels: model.in_chans,
+      height: model.img_h,
+      width: model.img_w,
+      patch: model.patch_size,
+      writeLanes: gatherWriteLanes(tileIn, model.patch_size, perWord(f.act.width, axi)),
+    }),
+    layer: linearLayerStruct(
+      {
+        name: names.layer,
+        comment: `patch projection ${dims.patchInputs} -> ${dims.D}${where}`,
+        inDim: dims.patchInputs,
+        outDim: dims.D,
+        tileIn,
+        tileOut,
+        gelu: false,
+        weightFx: f.patchWeight,
+      },
+      f,
+      axi,
+      ports,
+    ),
+    row: tokensStruct(names.row, f, axi, dims.D, 1),
+  };
+}
+
 export function templateContext(
   params: PatchEmbedParams,
   dims: ModelDims,
@@ -121,13 +164,16 @@ export function templateContext(
   const axi = shared.axiWidthBits;
   const weights = weightLayout(params, dims, shared);
   const seg = (n: string) => weights.blocks[0].segments.find((s) => s.name === n)!.offset;
-  const patch = patchStruct('pe_pixels_cfg', f, axi, {
-    channels: model.in_chans,
-    height: model.img_h,
-    width: model.img_w,
-    patch: model.patch_size,
-    writeLanes: gatherWriteLanes(params.tile_in, model.patch_size, perWord(f.act.width, axi)),
-  });
+  const pe = patchEmbedStructs(
+    { pixels: 'pe_pixels_cfg', layer: 'pe_linear_layer', row: 'pe_row_cfg' },
+    params.tile_in,
+    params.tile_out,
+    dims,
+    model,
+    f,
+    axi,
+    shared.weightPorts ?? 1,
+  );
   // the template's own arrays (the engine binds nothing: its acc and bias stay below URAM size)
   const own = new Set(['patches', 'body', 'head']);
   return {
@@ -138,7 +184,7 @@ export function templateContext(
       uram: board ? bindsUram(patchBuffers(params, dims, shared), board).filter((n) => own.has(n)) : [],
     },
     structs: [
-      patch,
+      pe.pixels,
       linearEngineStruct(
         {
           name: 'pe_engine_cfg',
@@ -167,22 +213,8 @@ export function templateContext(
         axi,
         shared.weightPorts ?? 1,
       ),
-      linearLayerStruct(
-        {
-          name: 'pe_linear_layer',
-          comment: `patch projection ${dims.patchInputs} -> ${dims.D}`,
-          inDim: dims.patchInputs,
-          outDim: dims.D,
-          tileIn: params.tile_in,
-          tileOut: params.tile_out,
-          gelu: false,
-          weightFx: f.patchWeight,
-        },
-        f,
-        axi,
-        shared.weightPorts ?? 1,
-      ),
-      tokensStruct('pe_row_cfg', f, axi, dims.D, 1),
+      pe.layer,
+      pe.row,
       tokensStruct('pe_tokens_cfg', f, axi, dims.D, dims.numPatches),
       {
         name: 'pe_cfg',

@@ -12,14 +12,14 @@ import { vitArrays, vitBuffers } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
 import { kernelShared, patchOnEngine, vitFfnParams, vitMsaParams, type VitParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
-import { attentionStruct, layerNormStruct, linearEngineStruct, linearLayerStruct, patchStruct, tokensStruct } from './blocks.js';
+import { attentionStruct, layerNormStruct, linearEngineStruct } from './blocks.js';
 import { mustDivide, weightBundles, type KernelContext } from './common.js';
 import * as ffn from './ffn_block.js';
 import { ensureWidth } from './fixed.js';
 import { UserError } from '../../util/errors.js';
 import { cppRaw, formats, linearMaxShift, residualFx, type Formats } from './formats.js';
-import { LayoutBuilder, perWord, type BlockWeights, type KernelWeights } from './layout.js';
-import { gatherWriteLanes, patchSegments } from './patch_embed.js';
+import { LayoutBuilder, type BlockWeights, type KernelWeights } from './layout.js';
+import { patchEmbedStructs, patchSegments } from './patch_embed.js';
 import * as msa from './msa_block.js';
 import { k, type CppStruct } from './struct.js';
 
@@ -237,31 +237,18 @@ export function templateContext(
 
 /** The patch embedding's structs in a vit_block that runs it on its engine: pixels, the layer, the cls row. */
 function patchStructs(params: VitParams, dims: ModelDims, f: Formats, axi: number, ports: number, model: ModelConfig): CppStruct[] {
-  return [
-    patchStruct('vit_pixels_cfg', f, axi, {
-      channels: model.in_chans,
-      height: model.img_h,
-      width: model.img_w,
-      patch: model.patch_size,
-      writeLanes: gatherWriteLanes(params.tile_in, model.patch_size, perWord(f.act.width, axi)),
-    }),
-    linearLayerStruct(
-      {
-        name: 'vit_patch_layer',
-        comment: `patch projection ${dims.patchInputs} -> ${dims.D} on the block engine`,
-        inDim: dims.patchInputs,
-        outDim: dims.D,
-        tileIn: params.tile_in,
-        tileOut: params.tile_out,
-        gelu: false,
-        weightFx: f.patchWeight,
-      },
-      f,
-      axi,
-      ports,
-    ),
-    tokensStruct('vit_row_cfg', f, axi, dims.D, 1),
-  ];
+  const s = patchEmbedStructs(
+    { pixels: 'vit_pixels_cfg', layer: 'vit_patch_layer', row: 'vit_row_cfg' },
+    params.tile_in,
+    params.tile_out,
+    dims,
+    model,
+    f,
+    axi,
+    ports,
+    ' on the block engine',
+  );
+  return [s.pixels, s.layer, s.row];
 }
 
 export function axiBundles(ports = 1): AxiBundle[] {
