@@ -37,12 +37,15 @@ export async function runSearchParallel(opts: SearchOptions, threads = available
   if (archs.length < 2 || threads < 2 || !existsSync(fileURLToPath(script))) return runSearch(opts);
   const { onProgress, ...plain } = opts;
   const results: Array<ArchitectureRun | string> = new Array(archs.length);
+  const running = new Set<Worker>();
   let next = 0;
   const runOne = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const worker = new Worker(script, {
         workerData: { opts: plain satisfies WorkerOptions, arch: archs[i], tagAll: true },
       });
+      running.add(worker);
+      worker.on('exit', () => running.delete(worker));
       let settled = false;
       worker.on('message', (m: WorkerMessage) => {
         if (m.kind === 'progress') onProgress?.(m.text);
@@ -69,6 +72,12 @@ export async function runSearchParallel(opts: SearchOptions, threads = available
   const lane = async (): Promise<void> => {
     while (next < archs.length) await runOne(next++);
   };
-  await Promise.all(Array.from({ length: Math.min(threads, archs.length) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.min(threads, archs.length) }, lane));
+  } catch (e) {
+    // one architecture failed: the others' work is moot (and would keep the process alive)
+    await Promise.all([...running].map((w) => w.terminate()));
+    throw e;
+  }
   return assembleSearch(opts, results, t0);
 }
