@@ -207,6 +207,7 @@ export function templateContext(
         ...(patch
           ? [
               k('PATCH_LINEAR_OFFSET', patchSeg('proj')),
+              k('PATCH_ROW0', 1, "the first patch's token row (row 0 is the cls token's): the gather's first row and the patch pass's first drained row"),
               k('CLS_OFFSET', patchSeg('cls_token')),
               k('POS_OFFSET', patchSeg('pos_embed')),
             ]
