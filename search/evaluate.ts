@@ -24,6 +24,7 @@ import type { ModelDims } from '../src/model/config.js';
 import { Scorer, type KernelCost, type Scored } from './objective.js';
 import { cuSlrs } from '../src/design/estimate.js';
 import { slrCount } from '../src/board/resources.js';
+import { spanShares } from '../src/design/span.js';
 import type { Candidate, Objective, Space } from './space.js';
 
 export interface Evaluated extends Scored {
@@ -86,6 +87,13 @@ function kernelResources(kernel: KernelName, params: AnyParams, dims: ModelDims,
   }
 }
 
+/** A kernel's cost with its compute unit spanning `span` SLRs (only vit_block's: src/design/span.ts). */
+function withSpan(k: KernelCost, params: AnyParams, shared: SharedParams, span: number): KernelCost {
+  if (span <= 1) return k;
+  const crossingBits = vit.spanCrossingBits(params as VitParams, shared, span);
+  return { ...k, span: { shares: spanShares(k.resources, k.slrs[0], span, crossingBits), crossingBits } };
+}
+
 export class Evaluator {
   readonly scorer: Scorer;
   readonly precision: Precision;
@@ -128,7 +136,8 @@ export class Evaluator {
           kernel === k ||
           sharedShape.includes(name) ||
           name === `placement.${k}` ||
-          name === `compute_units.${k}`,
+          name === `compute_units.${k}` ||
+          name === `span.${k}`,
       );
     this.kernelStride = Object.fromEntries(space.kernels.map((k) => [k, forKernel(k)]));
     for (const k of space.kernels) this.kernelCostCache[k] = new Map();
@@ -203,17 +212,18 @@ export class Evaluator {
     return rest + vit.normCycles(params, dims, shared, board, { slr });
   }
 
-  /** KernelCost of a kernel with `units` compute units starting on SLR `first`. */
+  /** KernelCost of a kernel with `units` compute units starting on SLR `first` (one spanning `span` SLRs). */
   kernelCost(
     kernel: KernelName,
     params: AnyParams,
     shared: SharedParams,
     first: number,
     units: number,
+    span = 1,
   ): KernelCost {
     const slrs = cuSlrs(first, units, this.nSlr);
     const figs = slrs.map((s) => this.kernelFigure(kernel, params, shared, s));
-    return { cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + kernelPortCount(shared, params) };
+    return withSpan({ cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + kernelPortCount(shared, params) }, params, shared, span);
   }
 
   /** Like kernelCost, without filling the cache (the exhaustive search costs millions once each). */
@@ -223,6 +233,7 @@ export class Evaluator {
     shared: SharedParams,
     first: number,
     units: number,
+    span = 1,
   ): KernelCost {
     const { dims, board } = this.space;
     const slrs = cuSlrs(first, units, this.nSlr);
@@ -234,13 +245,13 @@ export class Evaluator {
         bySlr.set(s, (c = kernelCycles(kernel, params, dims, shared, board, s, this.opts.routing)));
       return c;
     });
-    return { cycles, slrs, resources, ports: 1 + kernelPortCount(shared, params) };
+    return withSpan({ cycles, slrs, resources, ports: 1 + kernelPortCount(shared, params) }, params, shared, span);
   }
 
   scoreCandidate(c: Candidate): Scored {
     const shared = this.shared(c);
     const cost = (k: KernelName) =>
-      this.kernelCost(k, c.kernels[k]!, shared, c.placement[k], k === 'patch_embed' ? 1 : c.computeUnits[k]);
+      this.kernelCost(k, c.kernels[k]!, shared, c.placement[k], k === 'patch_embed' ? 1 : c.computeUnits[k], k === 'patch_embed' ? 1 : c.span[k]);
     const pe = this.space.kernels[0] === 'patch_embed';
     return this.scorer.score(c.clockMhz, pe ? cost('patch_embed') : null, this.space.kernels.filter((k) => k !== 'patch_embed').map(cost));
   }
@@ -259,7 +270,7 @@ export class Evaluator {
     if (!k) {
       const c = (decoded.c ??= this.space.decode(genome));
       const units = kernel === 'patch_embed' ? 1 : c.computeUnits[kernel];
-      k = this.kernelCost(kernel, c.kernels[kernel]!, this.shared(c), c.placement[kernel], units);
+      k = this.kernelCost(kernel, c.kernels[kernel]!, this.shared(c), c.placement[kernel], units, kernel === 'patch_embed' ? 1 : c.span[kernel]);
       cache.set(key, k);
     }
     return k;

@@ -98,7 +98,7 @@ export function exhaustive(ev: Evaluator): ExhaustiveResult {
         kernelConfigurations++;
         options.push({
           genes: values,
-          cost: ev.kernelCostUncached(kernel, c.kernels[kernel]!, shared, c.placement[kernel], units),
+          cost: ev.kernelCostUncached(kernel, c.kernels[kernel]!, shared, c.placement[kernel], units, kernel === 'patch_embed' ? 1 : c.span[kernel]),
         });
       }
       return prune(options);

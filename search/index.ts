@@ -109,6 +109,7 @@ export function candidateDesignFile(
     ...(replicated
       ? { compute_units: Object.fromEntries(blocks.map((k) => [k, c.computeUnits[k]])) as DesignFileInput['compute_units'] }
       : {}),
+    ...(c.span.vit_block > 1 ? { span: { vit_block: c.span.vit_block } } : {}),
   };
 }
 
@@ -134,6 +135,7 @@ function estimateOf(space: Space, c: Candidate, opts: SearchOptions, limits: Lim
     kernels: c.kernels,
     placement: c.placement,
     computeUnits: c.computeUnits,
+    span: c.span,
     limits,
     routing: opts.routing,
     powerLimitW: opts.powerLimitW,

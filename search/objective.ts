@@ -10,6 +10,7 @@ import { COST } from '../src/kernels/costConstants.js';
 import type { ModelDims } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 import { designPower } from '../src/design/power.js';
+import { sllLimit, spanFmaxMhz } from '../src/design/span.js';
 import { blockKernels, type BlockKernelName } from '../src/design/design.js';
 import { blockKernelCalls, type KernelName } from '../src/kernels/params.js';
 import type { Objective } from './space.js';
@@ -20,6 +21,8 @@ export interface KernelCost {
   slrs: number[]; // SLR of each compute unit
   resources: Resources; // one compute unit
   ports: number; // m_axi ports of one compute unit (gmem_act and the weight ports): the platform interconnect
+  // a compute unit spanning SLRs (src/design/span.ts; one CU): its share of each SLR and the bits crossing a boundary
+  span?: { shares: Array<{ slr: number; resources: Resources }>; crossingBits: number };
 }
 
 export interface Scored {
@@ -114,6 +117,8 @@ export class Scorer {
     const used = this.used;
     used.fill(0);
     let dsp = 0;
+    let overflow = 0;
+    let spanning = false;
     let infraLut = 0;
     let infraFf = 0;
     for (let i = patch ? 0 : 1; i <= blocks.length; i++) {
@@ -121,19 +126,29 @@ export class Scorer {
       const r = k.resources;
       for (const s of k.slrs) {
         const o = s * 5;
-        const lut = k.ports * COST.INFRA_LUT_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_LUT);
-        const ff = k.ports * COST.INFRA_FF_PER_PORT + (this.local[s] ? 0 : COST.SLR_CROSSING_FF);
+        const local = k.span ? k.span.shares.some((x) => this.local[x.slr]) : this.local[s];
+        const lut = k.ports * COST.INFRA_LUT_PER_PORT + (local ? 0 : COST.SLR_CROSSING_LUT);
+        const ff = k.ports * COST.INFRA_FF_PER_PORT + (local ? 0 : COST.SLR_CROSSING_FF);
         infraLut += lut;
         infraFf += ff;
-        used[o] += r.dsp;
-        used[o + 1] += r.bram18;
-        used[o + 2] += r.uram;
-        used[o + 3] += r.lut + lut;
-        used[o + 4] += r.ff + ff;
+        used[o + 3] += lut;
+        used[o + 4] += ff;
         dsp += r.dsp;
+        for (const x of k.span ? k.span.shares : [{ slr: s, resources: r }]) {
+          const q = x.slr * 5;
+          used[q] += x.resources.dsp;
+          used[q + 1] += x.resources.bram18;
+          used[q + 2] += x.resources.uram;
+          used[q + 3] += x.resources.lut;
+          used[q + 4] += x.resources.ff;
+        }
+      }
+      if (k.span) {
+        spanning = true;
+        const sll = sllLimit(this.board.sll_per_boundary ?? 0, this.limits.lut);
+        if (k.span.crossingBits > sll) overflow = Math.max(overflow, sll > 0 ? k.span.crossingBits / sll - 1 : k.span.crossingBits);
       }
     }
-    let overflow = 0;
     let fullest = 0;
     for (let s = 0; s < this.avail.length; s++) {
       const a = this.avail[s];
@@ -146,7 +161,8 @@ export class Scorer {
         if (u > l[key]) overflow = Math.max(overflow, l[key] > 0 ? u / l[key] - 1 : u);
       }
     }
-    const fmax = this.fmaxBase * (1 - COST.FMAX_CONGESTION * fullest * fullest);
+    const congested = this.fmaxBase * (1 - COST.FMAX_CONGESTION * fullest * fullest);
+    const fmax = spanning ? spanFmaxMhz(congested) : congested;
     if (clockMhz > fmax) overflow = Math.max(overflow, clockMhz / fmax - 1);
 
     let latencyCycles = patch ? patch.cycles[0] : 0;

@@ -30,6 +30,7 @@ export interface Candidate {
   kernels: DesignKernels; // the space's kernels (split or fused block), each with its weight_ports
   placement: Placement;
   computeUnits: ComputeUnits;
+  span: ComputeUnits; // SLRs each block kernel's compute unit spans (only vit_block's may be more than 1)
 }
 
 export interface SpaceOptions {
@@ -170,6 +171,9 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
   for (const k of kernels) add(`placement.${k}`, 'shared', range(0, nSlr - 1));
   const maxCu = opts.objective === 'throughput' ? (opts.maxComputeUnits ?? 4) : 1;
   for (const k of kernels.slice(1)) add(`compute_units.${k}`, 'shared', range(1, maxCu));
+  // the fused block's one compute unit across adjacent SLRs, where the board gives the SLLs between them
+  const spans = block === 'fused' && nSlr > 1 && board.sll_per_boundary !== undefined;
+  if (spans) add('span.vit_block', 'shared', range(1, nSlr));
 
   const index = new Map(genes.map((g, i) => [g.name, i]));
   const get = (genome: number[], name: string): number => {
@@ -196,6 +200,12 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
     const computeUnits: ComputeUnits = { msa_block: 1, ffn_block: 1, vit_block: 1 };
     for (const k of kernels) placement[k] = get(genome, `placement.${k}`);
     for (const k of kernels.slice(1)) computeUnits[k as keyof ComputeUnits] = get(genome, `compute_units.${k}`);
+    const span: ComputeUnits = { msa_block: 1, ffn_block: 1, vit_block: spans ? get(genome, 'span.vit_block') : 1 };
+    if (span.vit_block > 1) {
+      // one compute unit, on SLRs that exist
+      computeUnits.vit_block = 1;
+      placement.vit_block = Math.min(placement.vit_block, nSlr - span.vit_block);
+    }
     return {
       clockMhz: get(genome, 'clock_mhz'),
       axiWidthBits: get(genome, 'axi_width_bits'),
@@ -203,6 +213,7 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
       kernels: ks as unknown as DesignKernels,
       placement,
       computeUnits,
+      span,
     };
   };
   return { block, patchOnEngine, kernels, genes, dims, board, decode, size: genes.reduce((a, g) => a * g.values.length, 1) };

@@ -64,6 +64,9 @@ export const boardSchema = z
     resources: resourcesSchema, // whole device, from the data sheet
     // per SLR, what the platform's dynamic region offers kernels (multi-SLR devices only)
     slrs: z.array(resourcesSchema).min(1).optional(),
+    // super long lines (SLLs) across each boundary between adjacent SLRs: what a kernel spanning
+    // SLRs may route across one (without it no kernel spans SLRs on the board)
+    sll_per_boundary: z.number().int().positive().optional(),
     // resources the platform shell takes (static region, PCIe/XDMA, HBM/DDR controllers,
     // interconnect), not available to kernels; with `slrs`, slrs + shell = resources
     shell: resourcesSchema.partial().optional(),
@@ -89,6 +92,8 @@ export const boardSchema = z
         );
     }
     const nSlr = b.slrs?.length ?? 1;
+    if (b.sll_per_boundary !== undefined && nSlr < 2)
+      fail(['sll_per_boundary'], 'only for boards with several SLRs (slrs)');
     b.memory.forEach((m, i) => {
       const slrs = m.slr === undefined ? [] : Array.isArray(m.slr) ? m.slr : [m.slr];
       for (const s of slrs)

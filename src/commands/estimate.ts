@@ -82,7 +82,7 @@ export function formatEstimate(d: Design, e: DesignEstimate): string {
       int(k.cycles),
       ms(k.cycles),
       ...resCells(k.resources),
-      ...(multi ? [k.slrs.join(',')] : []),
+      ...(multi ? [k.span > 1 ? `${k.slr}-${k.slr + k.span - 1}` : k.slrs.join(',')] : []),
     ]);
   for (const o of e.overhead)
     rows.push([

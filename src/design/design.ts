@@ -60,6 +60,7 @@ export interface Design {
   kernels: DesignKernels;
   placement: Record<KernelName, number>; // every kernel's SLR (0 when not given; only designKernels' matter)
   computeUnits: Record<BlockKernelName, number>; // 1 when not given
+  span: Record<BlockKernelName, number>; // SLRs a block kernel's compute unit spans (1 when not given; only vit_block's may be more)
   /** Where it came from (e.g. "design d.yaml"): the prefix of validation errors. */
   source: string;
 }
@@ -171,6 +172,7 @@ export function resolveDesign(value: unknown, what: string): Design {
     kernels: file.kernels,
     placement: { patch_embed: 0, msa_block: 0, ffn_block: 0, vit_block: 0, ...file.placement },
     computeUnits: { msa_block: 1, ffn_block: 1, vit_block: 1, ...file.compute_units },
+    span: { msa_block: 1, ffn_block: 1, vit_block: 1, ...file.span },
     source: what,
   };
 }

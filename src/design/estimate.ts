@@ -21,6 +21,7 @@ import { UserError } from '../util/errors.js';
 import { physicalBounds, type PhysicalBounds } from './bounds.js';
 import { blockKernels, type BlockKernelName, type Design, type DesignKernels } from './design.js';
 import { designPower, powerJson, type PowerEstimate } from './power.js';
+import { sllLimit, spanFmaxMhz, spanShares, spannedSlrs } from './span.js';
 
 export type Placement = Record<KernelName, number>;
 export type ComputeUnits = Record<BlockKernelName, number>;
@@ -40,6 +41,7 @@ export interface EstimateInput {
   kernels: KernelParams;
   placement: Placement;
   computeUnits: ComputeUnits;
+  span?: Partial<Record<BlockKernelName, number>>; // SLRs a block kernel's compute unit spans (1 when not given; span.ts)
   limits?: Limits; // default: the board's
   routing?: Routing;
   calibration?: KernelCalibration; // factors from synthesis results (src/toolchain/calibration.ts)
@@ -103,6 +105,8 @@ export interface KernelReport {
   computeUnits: number;
   slrs: number[]; // SLR of each compute unit
   slr: number; // SLR of the first compute unit
+  span: number; // SLRs its compute unit spans (1: it sits on slr; more: slr, slr + 1, ..; span.ts)
+  perSlr: Array<{ slr: number; resources: Resources }>; // what its compute units take on each SLR
   resourcesPerCu: Resources;
   resources: Resources; // all compute units
 }
@@ -309,8 +313,15 @@ export function combine(
         ]
       : []),
     ...names.map((k) => ({ name: k, calls: kernelCalls(k), cycles: totals[k], parts: parts[k], res: fig.blocks[k]!.resources })),
-  ].map((k) => {
+  ].map((k): KernelReport => {
     const slrs = slrsOf[k.name]!;
+    const span = k.name === 'patch_embed' ? 1 : (input.span?.[k.name] ?? 1);
+    // a spanning compute unit (only vit_block's) spreads over its SLRs with the registers of the bits it moves across
+    const crossing = span > 1 ? vit.spanCrossingBits(input.kernels.vit_block!, shared, span) : 0;
+    const perSlr = new Map<number, Resources>();
+    for (const s of slrs)
+      for (const share of span > 1 ? spanShares(k.res, s, span, crossing) : [{ slr: s, resources: k.res }])
+        perSlr.set(share.slr, addInto(perSlr.get(share.slr) ?? zeroResources(), share.resources));
     return {
       name: k.name,
       calls: k.calls,
@@ -319,6 +330,8 @@ export function combine(
       computeUnits: slrs.length,
       slrs,
       slr: slrs[0],
+      span,
+      perSlr: [...perSlr].map(([slr, resources]) => ({ slr, resources })),
       resourcesPerCu: k.res,
       resources: scaled(k.res, slrs.length),
     };
@@ -327,20 +340,21 @@ export function combine(
   const used = avail.map(() => zeroResources());
   const overhead: DesignEstimate['overhead'] = [];
   const infra = avail.map(() => zeroResources());
-  for (const k of kernels)
+  for (const k of kernels) {
+    for (const share of k.perSlr) addInto(used[share.slr], share.resources);
     for (const s of k.slrs) {
-      addInto(used[s], k.resourcesPerCu);
-      // platform interconnect for the CU's m_axi ports (gmem_act and the weight ports); SLR-crossing
-      // slices if no local memory
+      // platform interconnect for the CU's m_axi ports (gmem_act and the weight ports), on its first
+      // SLR; SLR-crossing slices if none of its SLRs has local memory
       const ports = 1 + kernelPortCount(shared, input.kernels[k.name] ?? {});
       infra[s].lut += ports * COST.INFRA_LUT_PER_PORT;
       infra[s].ff += ports * COST.INFRA_FF_PER_PORT;
-      const local = board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === s));
+      const local = spannedSlrs(s, k.span).some((slr) => board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === slr)));
       if (!local) {
         infra[s].lut += COST.SLR_CROSSING_LUT;
         infra[s].ff += COST.SLR_CROSSING_FF;
       }
     }
+  }
   infra.forEach((r, s) => {
     addInto(used[s], r);
     if (r.lut > 0) overhead.push({ name: 'interconnect', slr: s, resources: r });
@@ -371,12 +385,22 @@ export function combine(
     }
     return { slr: s, used: u, available: avail[s], limit };
   });
-  const fmaxMhz =
-    (COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400) * (1 - COST.FMAX_CONGESTION * fullest * fullest);
+  for (const k of kernels.filter((k) => k.span > 1)) {
+    const limit = sllLimit(board.sll_per_boundary ?? 0, limits.lut);
+    const bits = vit.spanCrossingBits(input.kernels.vit_block!, shared, k.span);
+    if (bits > limit) {
+      overflow = Math.max(overflow, limit > 0 ? bits / limit - 1 : bits);
+      violations.push(
+        `SLLs between SLR${k.slr} and SLR${k.slr + 1}: ${k.name} needs ${bits}, limit ${Math.floor(limit)} (${Math.round(limits.lut * 100)}% of ${board.sll_per_boundary ?? 0}), over by ${Math.ceil(bits - limit)}`,
+      );
+    }
+  }
+  const congested = (COST.FMAX_BASE_MHZ[board.dsp_kind] ?? 400) * (1 - COST.FMAX_CONGESTION * fullest * fullest);
+  const fmaxMhz = kernels.some((k) => k.span > 1) ? spanFmaxMhz(congested) : congested;
   if (clock > fmaxMhz) {
     overflow = Math.max(overflow, clock / fmaxMhz - 1);
     violations.push(
-      `clock: ${clock} MHz is above the predicted reachable ${Math.floor(fmaxMhz)} MHz at this utilisation`,
+      `clock: ${clock} MHz is above the predicted reachable ${Math.floor(fmaxMhz)} MHz at this utilisation${fmaxMhz < congested ? ' with a kernel spanning SLRs (an SLL hop in the period)' : ''}`,
     );
   }
 
@@ -501,6 +525,7 @@ export function estimateDesign(
     kernels: design.kernels,
     placement: design.placement,
     computeUnits: design.computeUnits,
+    span: design.span,
     limits: opts.limits,
     routing: opts.routing,
     calibration: opts.calibration,
@@ -546,6 +571,8 @@ export function estimateJson(
       compute_units: k.computeUnits,
       slr: k.slr,
       slrs: k.slrs,
+      span: k.span,
+      per_slr: k.perSlr,
       resources: k.resources,
       resources_per_cu: k.resourcesPerCu,
     })),

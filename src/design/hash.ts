@@ -40,6 +40,8 @@ export function designHash(design: Design): string {
     kernels: design.kernels,
     placement: design.placement,
     compute_units: design.computeUnits,
+    // (only when a kernel spans SLRs: the hashes of every other design stay as they were)
+    ...(Object.values(design.span).some((s) => s > 1) ? { span: design.span } : {}),
   };
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }

@@ -105,6 +105,9 @@ export const designFileSchema = z
       .object({ msa_block: posInt.optional(), ffn_block: posInt.optional(), vit_block: posInt.optional() })
       .strict()
       .optional(),
+    // SLRs the fused block's one compute unit spans (placement is the first; boards with
+    // sll_per_boundary): Vivado places its logic across them (UG1393: no slr= for such a kernel)
+    span: z.object({ vit_block: posInt.optional() }).strict().optional(),
   })
   .strict();
 

@@ -79,7 +79,7 @@ export function checkPlacement(design: Design): void {
   const nSlr = design.board.slrs?.length ?? 1;
   const kernels = designKernels(design);
   // placement and compute units only for the kernels the design has (split or fused block)
-  for (const field of ['placement', 'compute_units'] as const)
+  for (const field of ['placement', 'compute_units', 'span'] as const)
     for (const k of Object.keys(design.file[field] ?? {}))
       if (!(kernels as string[]).includes(k))
         throw new UserError(
@@ -91,5 +91,19 @@ export function checkPlacement(design: Design): void {
       throw new UserError(
         `placement.${k}: SLR ${slr} does not exist (board ${design.board.name} has ${nSlr} SLR${nSlr > 1 ? 's' : ''}: 0..${nSlr - 1})`,
       );
+  }
+  const span = design.span.vit_block;
+  if (span > 1) {
+    if (design.board.sll_per_boundary === undefined)
+      throw new UserError(
+        `span.vit_block: board ${design.board.name} ${nSlr > 1 ? 'does not give sll_per_boundary (the SLLs between its SLRs)' : 'has one SLR'}: no kernel spans SLRs on it`,
+      );
+    const first = design.placement.vit_block;
+    if (first + span > nSlr)
+      throw new UserError(
+        `span.vit_block: ${span} SLRs from placement.vit_block ${first} ends past SLR${nSlr - 1} (board ${design.board.name} has ${nSlr})`,
+      );
+    if (design.computeUnits.vit_block > 1)
+      throw new UserError(`span.vit_block: only one compute unit spans SLRs (compute_units.vit_block is ${design.computeUnits.vit_block})`);
   }
 }

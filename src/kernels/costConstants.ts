@@ -156,6 +156,17 @@ export const COST = {
   /** Extra LUT/FF per kernel placed away from its memory channel (SLR-crossing register slices). */
   SLR_CROSSING_LUT: 3000,
   SLR_CROSSING_FF: 6000,
+  /**
+   * A kernel spanning SLRs (span): each bit crossing a boundary is registered on both sides (the
+   * Laguna TX/RX flip-flops UG949 recommends for SLR crossings), counted as FF of the two SLRs.
+   */
+  SLR_SPAN_FF_PER_BIT: 2,
+  /**
+   * ... and its paths that cross pay a super long line: the clock period grows by this much
+   * (an estimate: an SLL hop with the routing to and from it; HLS does not register crossings
+   * on its own, so the slowest crossing path sets the period).
+   */
+  SLR_SPAN_DELAY_NS: 1.0,
 
   // ---- on-chip memory ----------------------------------------------------------------------
   /** BRAM18 aspect ratios (depth × width). */

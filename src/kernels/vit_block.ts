@@ -165,6 +165,22 @@ export function resources(params: VitParams, dims: ModelDims, designShared: Shar
   return r;
 }
 
+/**
+ * Bits a vit_block compute unit spanning `span` SLRs moves across its busiest SLR boundary each
+ * cycle (the first one, beside the weight ports and R): the engine's columns spread over the SLRs,
+ * so every column's input operands are broadcast across it (tile_in × lanes linear inputs), the far
+ * columns' weights cross it (tile_in × their tile_out share) and their sums come back (tile_out
+ * share × lanes accumulators). 0 when it does not span.
+ */
+export function spanCrossingBits(params: VitParams, designShared: SharedParams, span: number): number {
+  if (span <= 1) return 0;
+  const shared = kernelShared(designShared, params);
+  const f = formats(shared.precision);
+  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
+  const far = (span - 1) / span;
+  return Math.ceil(ti * lanes * f.linIn.width + far * (ti * to * f.weight.width + to * lanes * f.acc.width));
+}
+
 /** Bytes of weights one vit_block call streams: the attention half's and the MLP half's. */
 export function weightBytes(params: VitParams, dims: ModelDims, designShared: SharedParams, call: ffn.FfnCall): number {
   const shared = kernelShared(designShared, params);

@@ -18,6 +18,8 @@ export interface PredictedKernel {
   parts: Record<string, number>; // cycles per image by part of the kernel (for the breakdown)
   computeUnits: number;
   slrs: number[]; // SLR of each compute unit
+  span: number; // SLRs its compute unit spans (1: on its SLR)
+  perSlr: Array<{ slr: number; resources: Resources }>; // what it takes on each SLR
   resourcesPerCu: Resources;
   resources: Resources; // all compute units
 }

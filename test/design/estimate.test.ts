@@ -2,7 +2,10 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBoard } from '../../src/board/load.js';
+import { loadBoard, validateBoard } from '../../src/board/load.js';
+import { validateDesign } from '../../src/design/validate.js';
+import { COST } from '../../src/kernels/costConstants.js';
+import { spanCrossingBits } from '../../src/kernels/vit_block.js';
 import { defaultDesignFile, resolveDesign } from '../../src/design/design.js';
 import { checkRouting, estimateDesign, estimateJson, macsPerImage } from '../../src/design/estimate.js';
 import { modelDims, loadModel } from '../../src/model/config.js';
@@ -131,5 +134,78 @@ describe('design estimate', () => {
       expect(e.latencyMs).toBeGreaterThan(0);
       expect(e.available.dsp).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('a compute unit spanning SLRs (span)', () => {
+  // the fused block on u280 from SLR0 over `span` SLRs, patch_embed beside it on SLR1
+  const spanning = (span: number, extra: Record<string, unknown> = {}, board: string | object = 'u280') =>
+    resolveDesign(
+      { ...defaultDesignFile('m3vit-tiny', 'u280', 'fused'), board: board as never, placement: { patch_embed: 1, vit_block: 0 }, span: { vit_block: span }, ...extra },
+      `span ${span}`,
+    );
+
+  test('its resources spread over its SLRs with the crossing registers; the same cycles; an SLL hop in the clock period', () => {
+    const one = estimateDesign(spanning(1));
+    const d = spanning(3);
+    const e = estimateDesign(d);
+    const vit = e.kernels.find((k) => k.name === 'vit_block')!;
+    expect(vit.span).toBe(3);
+    expect(vit.perSlr.map((s) => s.slr)).toEqual([0, 1, 2]);
+    const bits = spanCrossingBits(d.kernels.vit_block!, d.shared, 3);
+    // the engine's inputs broadcast (32-bit), the far two thirds of its weight tile (16-bit) and
+    // sums (48-bit accumulators at w16a32) cross
+    expect(bits).toBe(16 * 1 * 32 + Math.ceil((2 / 3) * (16 * 16 * 16 + 16 * 1 * 48)));
+    for (const key of ['dsp', 'bram18', 'uram', 'lut'] as const) {
+      for (const s of vit.perSlr) expect(s.resources[key]).toBeCloseTo(vit.resourcesPerCu[key] / 3, 6);
+    }
+    // FF: 2 per crossing bit on each of the two boundaries (one per side)
+    const ff = vit.perSlr.reduce((a, s) => a + s.resources.ff, 0);
+    expect(ff - vit.resourcesPerCu.ff).toBeCloseTo(2 * bits * COST.SLR_SPAN_FF_PER_BIT, 6);
+    expect(vit.perSlr[1].resources.ff - vit.perSlr[0].resources.ff).toBeCloseTo(bits, 6);
+    // the SLRs' use: its shares, patch_embed on SLR1, the interconnect
+    const pe = e.kernels.find((k) => k.name === 'patch_embed')!;
+    expect(e.slrs[1].used.dsp).toBeCloseTo(vit.perSlr[1].resources.dsp + pe.resources.dsp, 6);
+    expect(e.slrs[2].used.dsp).toBeCloseTo(vit.perSlr[2].resources.dsp, 6);
+    // the kernel runs the same cycles wherever its logic sits
+    expect(e.latencyCycles).toBe(one.latencyCycles);
+    // fmax: the congestion rule at the fullest SLR, plus one SLL hop in the period
+    const fullest = Math.max(...e.slrs.flatMap((s) => (['dsp', 'bram18', 'uram', 'lut', 'ff'] as const).map((k) => s.used[k] / s.available[k])));
+    const congested = COST.FMAX_BASE_MHZ.dsp48e2 * (1 - COST.FMAX_CONGESTION * fullest * fullest);
+    expect(e.fmaxMhz).toBeCloseTo(1000 / (1000 / congested + COST.SLR_SPAN_DELAY_NS), 6);
+    expect(e.fmaxMhz).toBeLessThan(congested - 50);
+    // estimate.json carries the span and the shares; the report reads them
+    const dir = mkdtempSync(join(tmpdir(), 'ubimoe-span-'));
+    writeFileSync(join(dir, 'estimate.json'), JSON.stringify(estimateJson(e)));
+    const p = readEstimate(join(dir, 'estimate.json'))!;
+    const pv = p.kernels.find((k) => k.name === 'vit_block')!;
+    expect(pv.span).toBe(3);
+    expect(pv.perSlr.map((s) => s.resources.dsp)).toEqual(vit.perSlr.map((s) => s.resources.dsp));
+  });
+
+  test('a clock above the reachable one, or more crossing bits than the SLLs allow, does not fit and says why', () => {
+    const fast = estimateDesign(spanning(2, { clock_mhz: 450 }));
+    expect(fast.violations.join('; ')).toMatch(/clock: 450 MHz is above the predicted reachable \d+ MHz at this utilisation with a kernel spanning SLRs/);
+    const board = { ...loadBoard('u280'), sll_per_boundary: 1000 };
+    const e = estimateDesign(spanning(2, {}, board));
+    expect(e.fits).toBe(false);
+    expect(e.violations.join('; ')).toMatch(/SLLs between SLR0 and SLR1: vit_block needs \d+, limit 700 \(70% of 1000\), over by \d+/);
+  });
+
+  test('refused where it cannot be: one line each', () => {
+    const bad = (f: () => unknown) => {
+      try {
+        validateDesign(f() as never);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(bad(() => spanning(2, { board: 'zcu102', placement: undefined }))).toMatch(/span.vit_block: board zcu102 has one SLR: no kernel spans SLRs on it/);
+    expect(bad(() => spanning(2, { board: 'u250', placement: undefined }))).toMatch(/span.vit_block: board u250 does not give sll_per_boundary/);
+    expect(bad(() => spanning(3, { placement: { patch_embed: 0, vit_block: 1 } }))).toMatch(/span.vit_block: 3 SLRs from placement.vit_block 1 ends past SLR2/);
+    expect(bad(() => spanning(2, { compute_units: { vit_block: 2 } }))).toMatch(/span.vit_block: only one compute unit spans SLRs \(compute_units.vit_block is 2\)/);
+    expect(bad(() => resolveDesign({ ...defaultDesignFile('m3vit-tiny', 'u280'), span: { vit_block: 2 } }, 'split'))).toMatch(/span.vit_block: this design has no vit_block kernel/);
+    expect(() => validateBoard({ ...loadBoard('zcu102'), sll_per_boundary: 100 }, 'board')).toThrow(/sll_per_boundary: only for boards with several SLRs/);
   });
 });

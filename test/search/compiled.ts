@@ -19,7 +19,7 @@ export interface CompiledSearch {
   best: Evaluated;
   designFile: DesignFileInput;
   report: Record<string, unknown>;
-  estimate: Pick<DesignEstimate, 'fits' | 'latencyMs' | 'imagesPerSecond' | 'power'>;
+  estimate: Pick<DesignEstimate, 'fits' | 'latencyMs' | 'imagesPerSecond' | 'power' | 'fmaxMhz'>;
 }
 
 const script = `
@@ -27,8 +27,8 @@ import { runSearch } from ${JSON.stringify(entry)};
 let text = '';
 process.stdin.on('data', (d) => (text += d)).on('end', () => {
   const r = runSearch(JSON.parse(text));
-  const { fits, latencyMs, imagesPerSecond, power } = r.estimate;
-  process.stdout.write(JSON.stringify({ best: r.best, designFile: r.designFile, report: r.report, estimate: { fits, latencyMs, imagesPerSecond, power } }));
+  const { fits, latencyMs, imagesPerSecond, power, fmaxMhz } = r.estimate;
+  process.stdout.write(JSON.stringify({ best: r.best, designFile: r.designFile, report: r.report, estimate: { fits, latencyMs, imagesPerSecond, power, fmaxMhz } }));
 });`;
 
 /**
@@ -39,8 +39,8 @@ export function runSearchCompiled(opts: Omit<SearchOptions, 'onProgress'>): Comp
   if (!existsSync(entry)) {
     process.stderr.write(`\n*** ${entry} is missing (npm run build): the search runs under jest, about 10x slower ***\n\n`);
     const r = runSearch(opts);
-    const { fits, latencyMs, imagesPerSecond, power } = r.estimate;
-    return { best: r.best, designFile: r.designFile, report: r.report, estimate: { fits, latencyMs, imagesPerSecond, power } };
+    const { fits, latencyMs, imagesPerSecond, power, fmaxMhz } = r.estimate;
+    return { best: r.best, designFile: r.designFile, report: r.report, estimate: { fits, latencyMs, imagesPerSecond, power, fmaxMhz } };
   }
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     input: JSON.stringify(opts),

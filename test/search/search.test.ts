@@ -75,6 +75,7 @@ describe('search space', () => {
       ['u280', 'throughput', 'fused', false],
       ['zcu102', 'latency', 'fused', true],
       ['u280', 'throughput', 'fused', true],
+      ['u280', 'latency', 'fused', true], // (span: vit_block across SLRs)
     ] as const) {
       const b = loadBoard(board);
       const dims = modelDims(loadModel('m3vit-tiny'));
@@ -96,6 +97,7 @@ describe('search space', () => {
           kernels: c.kernels,
           placement: c.placement,
           computeUnits: c.computeUnits,
+          span: c.span,
         });
         expect(s.latencyMs).toBeCloseTo(e.latencyMs, 9);
         expect(s.imagesPerSecond / e.imagesPerSecond).toBeCloseTo(1, 9);
@@ -177,7 +179,7 @@ describe('two-stage search', () => {
     expect(d.estimate.fits).toBe(true);
   });
 
-  test('m3vit-tiny on zcu102 and u280: designs that fit; the bigger board gets the faster design; zcu102 fuses the block and embeds the patches on its engine, u280 splits it', () => {
+  test('m3vit-tiny on zcu102 and u280: designs that fit; the bigger board gets the faster design; both fuse the block and embed the patches on its engine, u280 across its SLRs', () => {
     const latency: Record<string, number> = {};
     const chosen: Record<string, CompiledSearch> = {};
     for (const board of ['zcu102', 'u280']) {
@@ -209,13 +211,16 @@ describe('two-stage search', () => {
     const zArchs = chosen.zcu102.report.architectures as Array<{ patch_on_engine: boolean; best_objective: number }>;
     expect(zArchs.map((a) => a.patch_on_engine)).toEqual([false, false, true]);
     expect(zArchs[2].best_objective).toBeLessThan(Math.min(zArchs[0].best_objective, zArchs[1].best_objective));
-    // u280 (three SLRs): a fused kernel would sit on one SLR; the split kernels use two
-    const u = chosen.u280.designFile.kernels;
-    expect(u.vit_block).toBeUndefined();
-    expect(chosen.u280.report.block).toBe('split');
+    // u280 (three SLRs): the fused kernel spans them (one engine larger than an SLR, at the
+    // clock an SLL hop in the period allows) and beats the split kernels on an SLR each
+    const u = chosen.u280.designFile;
+    expect(u.kernels.vit_block?.patch_on_engine).toBe(true);
+    expect(u.span?.vit_block).toBeGreaterThan(1);
+    expect(chosen.u280.report.block).toBe('fused');
+    expect(chosen.u280.estimate.fmaxMhz).toBeGreaterThanOrEqual(u.clock_mhz);
     const archs = chosen.u280.report.architectures as Array<{ block: string; patch_on_engine: boolean; best_objective: number }>;
     expect(archs.map((a) => `${a.block}${a.patch_on_engine ? ' pe' : ''}`)).toEqual(['split', 'fused', 'fused pe']);
-    expect(archs[0].best_objective).toBeLessThan(Math.min(archs[1].best_objective, archs[2].best_objective));
+    expect(archs[2].best_objective).toBeLessThan(Math.min(archs[0].best_objective, archs[1].best_objective));
   });
 
   test('block architecture: each searched in its own space, the better design kept; exhaustive over the fused one', () => {

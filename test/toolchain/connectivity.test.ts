@@ -79,10 +79,12 @@ function checkLinkConfig(design: Design, cfg: LinkConfig): void {
     .sort();
   expect(cfg.sp.map((s) => `${s.cu}.${s.port}`).sort()).toEqual(expected);
   for (const s of cfg.sp) expect(banks).toContain(s.bank);
-  // SLRs: one line per CU on multi-SLR devices, naming an SLR that exists; none elsewhere
+  // SLRs: one line per CU on multi-SLR devices, naming an SLR that exists, but for a CU spanning
+  // SLRs (v++ places it); none elsewhere
   const nSlr = board.slrs?.length ?? 1;
+  const spanning = (kernel: string) => kernel !== 'patch_embed' && design.span[kernel as keyof Design['span']] > 1;
   if (nSlr > 1) {
-    expect(cfg.slr.map((s) => s.cu).sort()).toEqual(cus.map((c) => c.name).sort());
+    expect(cfg.slr.map((s) => s.cu).sort()).toEqual(cus.filter((c) => !spanning(c.kernel)).map((c) => c.name).sort());
     for (const s of cfg.slr) {
       const n = Number(/^SLR(\d+)$/.exec(s.slr)?.[1]);
       expect(n).toBeGreaterThanOrEqual(0);
@@ -117,6 +119,17 @@ describe('link/<board>.cfg', () => {
     expect(cfg.slr).toContainEqual({ cu: 'ffn_block_2', slr: 'SLR2' });
     // HBM hangs off SLR0: activations and weights in two pseudo-channels there
     expect(new Set(cfg.sp.map((s) => s.bank))).toEqual(new Set(['HBM[0]', 'HBM[1]']));
+  });
+
+  test('u280 with the fused block spanning SLR0..SLR2: no slr= line for it, a comment saying why', () => {
+    const design = designFor('m3vit-tiny', 'u280', { placement: { patch_embed: 1, vit_block: 0 }, span: { vit_block: 3 } }, 'fused');
+    const text = vitisFiles(design).find((x) => x.path === 'link/u280.cfg')!.content;
+    const cfg = parseLinkConfig(text);
+    checkLinkConfig(design, cfg);
+    expect(cfg.slr).toEqual([{ cu: 'patch_embed_1', slr: 'SLR1' }]);
+    expect(text).toContain('# vit_block_1 spans SLR0..SLR2: no slr= line');
+    // its ports on HBM (SLR0, where it starts)
+    expect(cfg.sp.filter((s) => s.cu === 'vit_block_1').every((s) => /^HBM\[\d+\]$/.test(s.bank))).toBe(true);
   });
 
   test('activation and weight bundles share one bank each, near the SLR that holds most CUs', () => {

@@ -55,6 +55,8 @@ export const estimateFileSchema = z
             slrs: z.array(slr).min(1).optional(),
             resources,
             resources_per_cu: resources.optional(),
+            span: z.number().int().positive().optional(),
+            per_slr: z.array(z.object({ slr, resources }).passthrough()).optional(),
           })
           .passthrough(),
       )
@@ -106,6 +108,9 @@ export function toPrediction(f: EstimateFile, source: Prediction['source']): Pre
         parts: k.parts ?? {},
         computeUnits: slrs.length,
         slrs,
+        span: k.span ?? 1,
+        // what it takes on each SLR (files before spanning kernels: each CU's resources on its SLR)
+        perSlr: k.per_slr?.map((s) => ({ slr: s.slr, resources: pick(s.resources) })) ?? slrs.map((slr) => ({ slr, resources: perCu })),
         resourcesPerCu: perCu,
         resources: total,
       };

@@ -27,7 +27,8 @@ export interface PortMapping {
 export interface ComputeUnit {
   kernel: KernelName;
   name: string; // <kernel>_<n>, n from 1 (v++ default naming; the XRT host opens "<kernel>:{<name>}")
-  slr: number | null; // null on single-SLR boards: no slr= line
+  slr: number | null; // null on single-SLR boards and for a CU spanning SLRs: no slr= line
+  spans: { first: number; last: number } | null; // the SLRs a CU spanning several occupies (design span)
   ports: PortMapping[];
 }
 
@@ -122,13 +123,16 @@ export function assignConnectivity(design: Design): Connectivity {
   );
   const weightBank = weightBanks[0];
 
+  const span = (k: KernelName) => (k === 'patch_embed' ? 1 : design.span[k]);
   const computeUnits: ComputeUnit[] = [];
   for (const k of kernels) {
     for (let n = 1; n <= computeUnitCount(design, k); n++) {
       computeUnits.push({
         kernel: k,
         name: `${k}_${n}`,
-        slr: nSlr > 1 ? design.placement[k] : null,
+        // a CU spanning SLRs gets no slr= line: Vivado places it across them (UG1393)
+        slr: nSlr > 1 && span(k) === 1 ? design.placement[k] : null,
+        spans: span(k) > 1 ? { first: design.placement[k], last: design.placement[k] + span(k) - 1 } : null,
         ports: kernelBundles(k, ports[k]).map((b) => ({
           bundle: b.name,
           port: `m_axi_${b.name}`,

@@ -24,7 +24,7 @@ function users(d: ReportData): User[] {
   const p = d.prediction!;
   const out: User[] = p.kernels.map((k, i) => {
     const perSlr = new Map<number, Resources>();
-    for (const slr of k.slrs) addTo(perSlr, slr, k.resourcesPerCu);
+    for (const s of k.perSlr) addTo(perSlr, s.slr, s.resources);
     return { name: k.name, color: kernelColor(k.name, i), perSlr };
   });
   for (const o of p.overhead ?? []) {
