@@ -101,7 +101,7 @@ describe('search space', () => {
         });
         expect(s.latencyMs).toBeCloseTo(e.latencyMs, 9);
         expect(s.imagesPerSecond / e.imagesPerSecond).toBeCloseTo(1, 9);
-        expect(s.dsp).toBe(e.resources.dsp);
+        expect(s.dsp).toBeCloseTo(e.resources.dsp, 6); // (a spanning kernel's shares sum to it up to rounding)
         expect(s.overflow).toBeCloseTo(e.overflow, 9);
         expect(s.overflow === 0).toBe(e.fits);
       }
