@@ -9,6 +9,7 @@ import type { KernelName } from '../kernels/params.js';
 import { designHash, WEIGHTS_FORMAT_VERSION } from '../design/hash.js';
 import { weightLayout as ffnLayout } from '../kernels/cpp/ffn_block.js';
 import { frac, type Fx } from '../kernels/cpp/fixed.js';
+import type { WeightDigit } from '../kernels/cpp/layout.js';
 import {
   linearWords,
   perWord,
@@ -251,6 +252,30 @@ class Packer {
     this.shift = 0;
   }
 
+  /**
+   * Writes one digit of a weight quantised to its own format (digit.of, unscaled, as put would):
+   * q = hi·2^low + lo; the high digit must fit the engine's format (else the checkpoint is refused).
+   */
+  private digitWriter(wr: ReturnType<typeof fieldWriter>, engine: Fx, digit: WeightDigit, label: string, inDim: number) {
+    const of = fieldWriter(new Uint8Array(0), digit.of);
+    const unit = 2 ** digit.low;
+    return (pos: number, v: number, out: number, col: number): void => {
+      let q = Math.round(Math.abs(v) * of.scale);
+      if (v < 0) q = -q;
+      if (q > of.max || q < of.min) {
+        q = q > of.max ? of.max : of.min;
+        this.clip.count++;
+        this.clip.maxAbs = Math.max(this.clip.maxAbs, Math.abs(v));
+      }
+      const hi = Math.floor(q / unit);
+      if (hi > wr.max || hi < wr.min)
+        throw new UserError(
+          `checkpoint: ${label}[${out * inDim + col}] is ${v}: on the block engine (kernels.vit_block.patch_on_engine) the patch weights split into a ${engine.width}-bit high digit and a ${digit.low}-bit low digit, which hold |w| < ${(wr.max + 1) * unit / of.scale}; a design with a patch_embed kernel takes it`,
+        );
+      wr.write(pos, digit.part === 'hi' ? hi : q - hi * unit);
+    };
+  }
+
   segment(buf: Uint8Array, base: number, seg: Segment): void {
     const axi = this.axi;
     if (seg.kind === 'linear') {
@@ -284,7 +309,10 @@ class Packer {
       const inTiles = seg.in / seg.tileIn;
       const { tileIn: TI, tileOut: TO } = seg;
       const wr = fieldWriter(buf, seg.weightFx);
-      this.scaleFor(w, label, seg.weightFx, seg.maxShift);
+      const digit = seg.digit;
+      if (digit) this.shift = digit.part === 'lo' ? digit.low : 0;
+      else this.scaleFor(w, label, seg.weightFx, seg.maxShift);
+      const at = digit ? this.digitWriter(wr, seg.weightFx, digit, label, tensorIn) : null;
       for (let to = 0; to < seg.out / TO; to++)
         for (let ti = 0; ti < inTiles; ti++) {
           const tileBit = (base + seg.offset + (to * inTiles + ti) * tileWords) * axi;
@@ -295,11 +323,14 @@ class Packer {
               if (out >= seg.used) continue;
               const kIdx = i * TO + o;
               const word = (kIdx / wpw) | 0;
-              this.put(wr, tileBit + word * axi + (kIdx - word * wpw) * wb, wAt(out, col));
+              const pos = tileBit + word * axi + (kIdx - word * wpw) * wb;
+              if (at) at(pos, wAt(out, col), out, col);
+              else this.put(wr, pos, wAt(out, col));
             }
           }
         }
-      this.record(label, seg.weightFx, seg.in * seg.used);
+      // (a tensor split into digits counts once, with its own format)
+      if (digit?.part !== 'lo') this.record(label, digit?.of ?? seg.weightFx, seg.in * seg.used);
       this.putScaleWord(buf, base, seg, weightWords + biasWords);
       const bw = seg.biasFx.width;
       const bpw = perWord(bw, axi);

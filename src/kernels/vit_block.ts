@@ -31,6 +31,7 @@ import {
   zeroResources,
 } from './costModel.js';
 import { engineGeluUnits } from './cpp/blocks.js';
+import { patchWeightsOnEngine } from './cpp/vit_block.js';
 import { vitBuffers } from './buffers.js';
 import { engineResources } from './engineCost.js';
 import * as ffn from './ffn_block.js';
@@ -140,7 +141,10 @@ export function patchCycles(params: VitParams, dims: ModelDims, designShared: Sh
     weightTransferCycles(rowBytes(dims.numTokens), dims.numTokens * rowWords, wbpc) +
     pipelinedLoopCycles(dims.D, 1, LATENCY.ELEMENTWISE_DEPTH);
   const shape = { tokens: dims.numTokens, inDim: dims.patchInputs, outDim: dims.D, tileIn: params.tile_in, tileOut: params.tile_out, lanes: params.token_lanes };
-  const parts = { patch_inputs: Math.max(gather, positions), patch_linear: linearCycles(shape, shared, wbpc) };
+  // one engine pass, or two when the patch weights split into the engine's digits (w8a8)
+  const split = patchWeightsOnEngine(f, params.tile_in);
+  const passes = typeof split === 'string' ? 1 : split.digits;
+  const parts = { patch_inputs: Math.max(gather, positions), patch_linear: passes * linearCycles(shape, shared, wbpc) };
   return { cycles: parts.patch_inputs + parts.patch_linear, parts };
 }
 

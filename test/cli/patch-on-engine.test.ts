@@ -7,7 +7,9 @@
  * and expert choices as the fused design with a patch_embed kernel, bit for bit, for images and
  * for tokens (which skip the patch pass). The timed C-simulation agrees with the cost model
  * (vit_block.ts patchCycles) stage by stage. At W8A8 (16-bit patch weights, an 8-bit engine) the
- * design is refused with one line naming the field. Cycle counts are deterministic.
+ * weights split into two 8-bit digit layers, two passes, the same bits as the patch_embed kernel; a
+ * checkpoint whose patch weights the digits cannot hold is refused when packing. Cycle counts are
+ * deterministic.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { defaultDesignFile } from '../../src/design/design.js';
+import { readCheckpoint, writeCheckpoint } from '../../src/model/checkpoint.js';
+import { loadModel } from '../../src/model/config.js';
 import { CSIM_CACHE } from '../csim/harness.js';
 import { runCli, writeMicroSetup } from './helpers.js';
 
@@ -35,8 +39,8 @@ function designFile(precision: 'w16a32' | 'w8a8', onEngine: boolean) {
   return { ...base, precision, weight_ports: 2, kernels };
 }
 
-function generate(name: string, onEngine: boolean): void {
-  writeFileSync(at(`${name}.yaml`), stringify(designFile('w16a32', onEngine)));
+function generate(name: string, onEngine: boolean, precision: 'w16a32' | 'w8a8' = 'w16a32'): void {
+  writeFileSync(at(`${name}.yaml`), stringify(designFile(precision, onEngine)));
   const r = ubimoe(['generate', '--design', at(`${name}.yaml`), '-o', at(name)]);
   expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
 }
@@ -65,6 +69,8 @@ beforeAll(() => {
   writeMicroSetup(tmp, 2, 41, 7);
   generate('fused', false);
   generate('fused-pe', true);
+  generate('w8-fused', false, 'w8a8');
+  generate('w8-fused-pe', true, 'w8a8');
   // tokens: the patch_embed design's own output for the images (a token input skips the patch pass)
   expect(csim('fused', 'images').code).toBe(0);
   writeFileSync(at('tokens.npy'), readFileSync(at('fused-images.npy')));
@@ -122,11 +128,38 @@ describe('the patch embedding on the fused engine', () => {
     expect(Math.abs(img.kernels.vit_block / pred.kernels.vit_block - 1)).toBeLessThan(0.03);
   }, 900_000);
 
-  test('refused at W8A8 (16-bit patch weights on an 8-bit engine): one line naming the field, exit 2', () => {
-    writeFileSync(at('w8.yaml'), stringify(designFile('w8a8', true)));
-    const r = ubimoe(['generate', '--design', at('w8.yaml'), '-o', at('w8')]);
+  test('W8A8: the 16-bit patch weights as two passes of 8-bit digits, the same bits as the patch_embed kernel', () => {
+    for (const p of ['w8-fused', 'w8-fused-pe']) {
+      const r = csim(p, 'images');
+      expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+    }
+    const same = (suffix: string) => readFileSync(at(`w8-fused-pe-images${suffix}`)).equals(readFileSync(at(`w8-fused-images${suffix}`)));
+    expect([same('.npy'), same('-experts.npy')]).toEqual([true, true]);
+    // the plan: two patch passes, the low digits' layer after the high digits'
+    const config = readFileSync(at('w8-fused-pe/kernels/config.h'), 'utf8');
+    expect(config).toMatch(/PATCH_LO_OFFSET = \d+/);
+    expect(readFileSync(at('w8-fused-pe/kernels/vit_block.cpp'), 'utf8')).toMatch(/plan\[1\] = ubimoe::layer_pass<vit_patch_layer>\(vit_cfg::PATCH_LO_OFFSET/);
+    // timed: the two passes as the cost model counts them
+    const t = csim('w8-fused-pe', 'images', ['--cycles']);
+    expect(`${t.code} ${t.stderr}`).toMatch(/^0 /);
+    const c = JSON.parse(readFileSync(at('w8-fused-pe/reports/cycles.json'), 'utf8')) as {
+      per_image: Array<{ kernels: Record<string, number>; calls: Array<{ stages: Array<{ name: string; cycles: number }> }> }>;
+      predicted: { per_image: Array<{ kernels: Record<string, number>; parts: Record<string, Record<string, number>> }> };
+    };
+    const sim = c.per_image[0].calls[0].stages.filter((x) => x.name === 'patch_linear').reduce((a, x) => a + x.cycles, 0);
+    const model = c.predicted.per_image[0].parts.vit_block.patch_linear;
+    expect(Math.abs(sim / model - 1)).toBeLessThan(0.05);
+    expect(Math.abs(c.per_image[0].kernels.vit_block / c.predicted.per_image[0].kernels.vit_block - 1)).toBeLessThan(0.03);
+  }, 900_000);
+
+  test('W8A8: a patch weight the two digits cannot hold (|w| >= 1) is refused when packing, one line, exit 2', () => {
+    const big = join(tmp, 'big.safetensors');
+    const ckpt = readCheckpoint(at('micro.safetensors'), loadModel('micro'));
+    ckpt.get('patch_embed.proj.weight')!.data[5] = 1.5;
+    writeCheckpoint(big, ckpt);
+    const r = ubimoe(['csim', '--project', at('w8-fused-pe'), '--checkpoint', big, '--input', at('images.npy'), '-o', at('big.npy'), '--no-reference']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/kernels\.vit_block\.patch_on_engine: not at this precision: the patch weights \(16 bits\) differ from the engine's \(8 bits\)/);
+    expect(r.stderr).toMatch(/patch_embed\.proj\.weight\[5\] is 1\.5: on the block engine \(kernels\.vit_block\.patch_on_engine\) the patch weights split into a 8-bit high digit and a 7-bit low digit, which hold \|w\| < 1; a design with a patch_embed kernel takes it/);
   });
 });

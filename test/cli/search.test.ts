@@ -171,10 +171,6 @@ describe('ubimoe search', () => {
     );
     expectUserError(searchMicro('nope', '-o', at('x.yaml')), /unknown board 'nope'/);
     expectUserError(searchMicro('zcu102', '--patch-embed', 'nowhere', '-o', at('x.yaml')), /--patch-embed: 'nowhere' must be kernel, engine or both/);
-    expectUserError(
-      searchMicro('zcu102', '--patch-embed', 'engine', '--precision', 'w8a8', '-o', at('x.yaml')),
-      /--patch-embed engine: the engine takes the patch weights only in its own format \(w16a32; not w8a8\)/,
-    );
     expectUserError(searchMicro('zcu102', '--threads', '0', '-o', at('x.yaml')), /--threads/);
     expectUserError(
       searchMicro('zcu102', '--precision', 'w4a4', '-o', at('x.yaml')),

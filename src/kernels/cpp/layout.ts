@@ -52,6 +52,9 @@ export type Segment =
       weightFx: Fx;
       biasFx: Fx;
       maxShift: number;
+      // one digit of the tensor quantised to `of` (q = hi·2^low + lo): the layer holds hi (in
+      // weightFx, exponent 0) or lo (0 .. 2^low − 1, exponent low); see patchWeightsOnEngine
+      digit?: WeightDigit;
     }
   | {
       kind: 'rows';
@@ -65,6 +68,13 @@ export type Segment =
       transpose: boolean;
       maxShift: number;
     };
+
+/** One digit of a weight tensor split over two engine layers (vit_block's patch projection at w8a8). */
+export interface WeightDigit {
+  of: Fx; // the tensor's own format (the patch weights')
+  low: number; // bits of the low digit
+  part: 'hi' | 'lo';
+}
 
 /** Fields of `bits` bits in one `axiBits` word. */
 export function perWord(bits: number, axiBits: number): number {
@@ -149,7 +159,7 @@ export class LayoutBuilder {
     weightFx: Fx,
     biasFx: Fx,
     maxShift = 0,
-    opts: { used?: number; transposed?: boolean; rows?: number[]; cols?: number[] } = {},
+    opts: { used?: number; transposed?: boolean; rows?: number[]; cols?: number[]; digit?: WeightDigit } = {},
   ): number {
     const offset = this.words;
     const { words } = linearWords(inDim, outDim, tileIn, tileOut, weightFx, biasFx, this.axiBits, maxShift, this.ports);
@@ -171,6 +181,7 @@ export class LayoutBuilder {
       weightFx,
       biasFx,
       maxShift,
+      ...(opts.digit ? { digit: opts.digit } : {}),
     });
     this.words += words;
     return offset;

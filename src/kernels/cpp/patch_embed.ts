@@ -9,6 +9,7 @@ import { bindsUram, type Buffer } from '../costModel.js';
 import { kernelShared, type PatchEmbedParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import { formats, linearMaxShift, type Formats } from './formats.js';
+import type { Fx } from './fixed.js';
 import {
   linearEngineStruct,
   linearLayerStruct,
@@ -80,19 +81,33 @@ export function patchPartitions(params: PatchEmbedParams, actsPerWord: number): 
  * pos_embed) appended to `b`: patch_embed's whole region, or the head of vit_block's when its
  * engine embeds the patches.
  */
-export function patchSegments(b: LayoutBuilder, dims: ModelDims, f: Formats, tileIn: number, tileOut: number): void {
-  b.linear(
-    'proj',
-    { name: 'patch_embed.proj.weight' },
-    { name: 'patch_embed.proj.bias' },
-    dims.patchInputs,
-    dims.D,
-    tileIn,
-    tileOut,
-    f.patchWeight,
-    f.bias,
-    linearMaxShift(f, f.patchWeight, tileIn), // 0 in both presets (docs/csim.md)
-  );
+/** How a block engine takes the patch weights (vit_block.ts patchWeightsOnEngine): as they are, or as two digit layers. */
+export type PatchWeights = { digits: 1 } | { digits: 2; low: number };
+
+/**
+ * The patch embedding's segments: the projection, cls_token, pos_embed. On a block engine that
+ * splits the weights into two digits (`engine`), the projection is two layers of the engine's
+ * format: 'proj' (the high digits and the bias) and 'proj_lo' (the low digits, no bias).
+ */
+export function patchSegments(
+  b: LayoutBuilder,
+  dims: ModelDims,
+  f: Formats,
+  tileIn: number,
+  tileOut: number,
+  engine?: { split: PatchWeights; maxShift: number },
+): void {
+  const weight = { name: 'patch_embed.proj.weight' };
+  const bias = { name: 'patch_embed.proj.bias' };
+  const { patchInputs: I, D } = dims;
+  if (engine?.split.digits === 2) {
+    const low = engine.split.low;
+    b.linear('proj', weight, bias, I, D, tileIn, tileOut, f.weight, f.bias, engine.maxShift, { digit: { of: f.patchWeight, low, part: 'hi' } });
+    b.linear('proj_lo', weight, null, I, D, tileIn, tileOut, f.weight, f.bias, engine.maxShift, { digit: { of: f.patchWeight, low, part: 'lo' } });
+  } else
+    b.linear('proj', weight, bias, I, D, tileIn, tileOut, f.patchWeight, f.bias,
+      linearMaxShift(f, f.patchWeight, tileIn), // 0 in both presets (docs/csim.md)
+    );
   b.rows('cls_token', { name: 'cls_token' }, 1, dims.D, f.act);
   b.rows('pos_embed', { name: 'pos_embed' }, dims.numTokens, dims.D, f.act);
 }
@@ -123,6 +138,7 @@ export function patchEmbedStructs(
   axi: number,
   ports: number,
   where = '',
+  layerWeight: Fx = f.patchWeight, // the layer's weight format: a block engine's own when it splits them into digits
 ): { pixels: CppStruct; layer: CppStruct; row: CppStruct } {
   return {
     pixels: patchStruct(names.pixels, f, axi, {
@@ -141,7 +157,7 @@ export function patchEmbedStructs(
         tileIn,
         tileOut,
         gelu: false,
-        weightFx: f.patchWeight,
+        weightFx: layerWeight,
       },
       f,
       axi,

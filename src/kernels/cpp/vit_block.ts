@@ -17,9 +17,9 @@ import { mustDivide, weightBundles, type KernelContext } from './common.js';
 import * as ffn from './ffn_block.js';
 import { ensureWidth } from './fixed.js';
 import { UserError } from '../../util/errors.js';
-import { cppRaw, formats, linearMaxShift, residualFx, type Formats } from './formats.js';
+import { cppRaw, formats, frac, linearMaxShift, residualFx, type Formats } from './formats.js';
 import { LayoutBuilder, type BlockWeights, type KernelWeights } from './layout.js';
-import { patchEmbedStructs, patchSegments } from './patch_embed.js';
+import { patchEmbedStructs, patchSegments, type PatchWeights } from './patch_embed.js';
 import * as msa from './msa_block.js';
 import { k, type CppStruct } from './struct.js';
 
@@ -36,15 +36,35 @@ export function validate(params: VitParams, dims: ModelDims): void {
 }
 
 /**
- * Why the engine cannot embed the patches at this precision, or null: the patch projection's
- * weights must have the engine's format and no weight scale (w16a32; w8a8's patch weights are 16
- * bits on an 8-bit engine).
+ * How the engine takes the patch projection's weights: as they are (`digits` 1: the engine's own
+ * format, unscaled: w16a32), or split into two engine layers (`digits` 2: w8a8, 16-bit patch
+ * weights on an 8-bit engine with per-layer exponents): each quantised weight q (patch_embed's,
+ * unscaled) is hi·2^low + lo, hi in the engine's format with exponent 0 and lo in 0 .. 2^low − 1
+ * with exponent `low`, two passes adding into R. Every partial sum is exact in act_t and in the
+ * accumulator, so R is patch_embed's bit for bit, as long as each weight lies in the engine
+ * format's range (the packer refuses a checkpoint with one outside). A string: why it cannot.
  */
+export function patchWeightsOnEngine(f: Formats, tileIn: number): PatchWeights | string {
+  const pw = f.patchWeight;
+  const w = f.weight;
+  const scaled = linearMaxShift(f, w, tileIn);
+  const same = pw.width === w.width && pw.int === w.int && pw.signed === w.signed;
+  if (same && scaled === 0) return { digits: 1 };
+  const low = frac(pw) - frac(w);
+  const why = `the patch weights (${pw.width} bits) differ from the engine's (${w.width} bits)`;
+  if (scaled === 0) return why;
+  if (!pw.signed || !w.signed || low < 1 || low > w.width - 1 || pw.width > w.width + low + 1) return `${why} and do not split into two of its digits`;
+  if (low > scaled) return `${why}: their low digit needs a weight exponent of ${low}, the engine takes at most ${scaled}`;
+  // patch_embed's quantisation (unscaled) and every partial sum exact in the accumulator and in act_t
+  if (linearMaxShift(f, pw, tileIn) > 0 || frac(f.linIn) + frac(pw) > Math.min(frac(f.acc), frac(f.act)))
+    return `${why}: their digits' sums are not exact`;
+  return { digits: 2, low };
+}
+
+/** Why the engine cannot embed the patches at this precision, or null. */
 export function patchOnEngineProblem(f: Formats, tileIn: number): string | null {
-  const same = f.patchWeight.width === f.weight.width && f.patchWeight.int === f.weight.int && f.patchWeight.signed === f.weight.signed;
-  if (!same) return `the patch weights (${f.patchWeight.width} bits) differ from the engine's (${f.weight.width} bits)`;
-  if (linearMaxShift(f, f.weight, tileIn) > 0) return 'the engine scales its weights per layer (the patch weights are unscaled)';
-  return null;
+  const p = patchWeightsOnEngine(f, tileIn);
+  return typeof p === 'string' ? p : null;
 }
 
 function checkPatchOnEngine(params: VitParams, f: Formats): void {
@@ -81,7 +101,9 @@ export function weightLayout(
   if (patchOnEngine(params)) {
     // the patch embedding first (block -1): its projection tiled for this engine, cls, pos_embed
     const b = new LayoutBuilder(shared.axiWidthBits, shared.weightPorts ?? 1);
-    patchSegments(b, dims, formats(shared.precision), params.tile_in, params.tile_out);
+    const f = formats(shared.precision);
+    const split = patchWeightsOnEngine(f, params.tile_in);
+    patchSegments(b, dims, f, params.tile_in, params.tile_out, typeof split === 'string' ? undefined : { split, maxShift: linearMaxShift(f, f.weight, params.tile_in) });
     blocks.push({ block: -1, offset: 0, words: b.words, segments: b.segments });
     offset = b.words;
   }
@@ -123,6 +145,8 @@ export function templateContext(
   const msaWords = att.weights.blocks[0].words;
   const blockWeights = weights.blocks.filter((b) => b.block >= 0);
   const patchSeg = (n: string) => weights.blocks[0].segments.find((s) => s.name === n)!.offset;
+  // the patch weights split into two digit layers (w8a8): a second patch pass
+  const patchLo = patch ? weights.blocks[0].segments.find((s) => s.name === 'proj_lo') : undefined;
   const engine = linearEngineStruct(
     {
       name: 'vit_engine_cfg',
@@ -207,6 +231,7 @@ export function templateContext(
         ...(patch
           ? [
               k('PATCH_LINEAR_OFFSET', patchSeg('proj')),
+              ...(patchLo ? [k('PATCH_LO_OFFSET', patchLo.offset, "the patch weights' low digits: a second pass (its scale word holds their exponent)")] : []),
               k('PATCH_ROW0', 1, "the first patch's token row (row 0 is the cls token's): the gather's first row and the patch pass's first drained row"),
               k('CLS_OFFSET', patchSeg('cls_token')),
               k('POS_OFFSET', patchSeg('pos_embed')),
@@ -226,6 +251,7 @@ export function templateContext(
         : [],
       blockOffsets: blockWeights.map((b) => b.offset),
       patchOnEngine: patch,
+      patchPasses: patchLo ? 2 : 1,
       moeIndex: mlp.values.moeIndex,
       projLead: dims.heads > 1,
       sCols: arr.sCols,
@@ -248,6 +274,8 @@ function patchStructs(params: VitParams, dims: ModelDims, f: Formats, axi: numbe
     axi,
     ports,
     ' on the block engine',
+    // (its two digit layers, proj and proj_lo, have the engine's format: one struct for both)
+    f.weight,
   );
   return [s.pixels, s.layer, s.row];
 }
