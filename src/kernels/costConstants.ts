@@ -137,6 +137,16 @@ export const COST = {
    */
   LUT_PER_MAC: 145,
   FF_PER_MAC: 159,
+  /**
+   * ... at the fit point's adder trees (a linear engine's tile sum: 32-bit inputs × 16-bit weights
+   * over tile_in 16 = 52 bits, linear.h tree_t). A linear engine's MAC whose tree is narrower or
+   * wider takes one LUT and one register per bit of the difference (about one carry-chain adder of
+   * the tree's width per product; an estimate, not fitted): 8-bit × 8-bit over 64 is 22 bits, 30
+   * LUT and 30 FF under the fit point.
+   */
+  LUT_FIT_TREE_BITS: 52,
+  LUT_PER_TREE_BIT: 1,
+  FF_PER_TREE_BIT: 1,
   /** Per non-linear unit: range reduction, interpolation, pipeline registers (its table is a BRAM ROM: nonlinearUnit). */
   LUT_PER_NONLINEAR: 450,
   FF_PER_NONLINEAR: 600,

@@ -432,12 +432,30 @@ export function macResources(macs: number, wa: number, wb: number, board: Board)
 }
 
 /**
- * LUTs of the per-layer weight-scale shifters (w8a8): each of `sums` exact 64-bit tile sums per
- * cycle goes through a barrel shifter of up to `maxShift` (one 2:1 mux level per exponent bit).
+ * A linear engine's MACs (linear.h engine_pass): macResources, with the LUT and FF of their adder
+ * trees (tree_t: the products' bits + log2 tileIn) against the fit point's (COST.LUT_FIT_TREE_BITS).
  */
-export function weightShifterLuts(sums: number, maxShift: number): number {
+export function engineMacResources(macs: number, wa: number, wb: number, tileIn: number, board: Board): Resources {
+  const r = macResources(macs, wa, wb, board);
+  const bits = tileTreeBits(wa, wb, tileIn) - COST.LUT_FIT_TREE_BITS;
+  r.lut += macs * COST.LUT_PER_TREE_BIT * bits;
+  r.ff += macs * COST.FF_PER_TREE_BIT * bits;
+  return r;
+}
+
+/** Width of a linear engine's adder tree: a tile's exact sum (formats.ts tileSumFx; at most 64 bits). */
+export function tileTreeBits(wa: number, wb: number, tileIn: number): number {
+  return Math.min(wa + wb + Math.ceil(Math.log2(tileIn)), 64);
+}
+
+/**
+ * LUTs of the per-layer weight-scale shifters (w8a8): each of `sums` exact tile sums per cycle
+ * (`bits` wide: the tree's width plus the exponent's) goes through a barrel shifter of up to
+ * `maxShift` (one 2:1 mux level per exponent bit).
+ */
+export function weightShifterLuts(sums: number, maxShift: number, bits: number): number {
   if (maxShift <= 0) return 0;
-  return sums * 64 * Math.ceil(Math.log2(maxShift + 1));
+  return sums * bits * Math.ceil(Math.log2(maxShift + 1));
 }
 
 export type NonlinearKind = 'exp' | 'gelu' | 'recip' | 'rsqrt';

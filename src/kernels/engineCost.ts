@@ -4,7 +4,7 @@
  */
 import type { Board } from '../board/schema.js';
 import { formats, linearMaxShift } from './cpp/formats.js';
-import { addInto, fifoCost, macResources, registers, weightShifterLuts, zeroResources } from './costModel.js';
+import { addInto, engineMacResources, fifoCost, registers, tileTreeBits, weightShifterLuts, zeroResources } from './costModel.js';
 import type { ResourceEstimate, SharedParams } from './types.js';
 
 /**
@@ -22,8 +22,9 @@ export function engineResources(
   const p = shared.precision;
   const f = formats(p);
   const r = zeroResources();
-  addInto(r, macResources(tileIn * tileOut * lanes, f.linIn.width, p.weight.width, board));
-  r.lut += weightShifterLuts(tileOut * lanes, linearMaxShift(f, f.weight, tileIn));
+  addInto(r, engineMacResources(tileIn * tileOut * lanes, f.linIn.width, p.weight.width, tileIn, board));
+  const maxShift = linearMaxShift(f, f.weight, tileIn);
+  r.lut += weightShifterLuts(tileOut * lanes, maxShift, tileTreeBits(f.linIn.width, p.weight.width, tileIn) + maxShift);
   addInto(r, registers(tileIn * tileOut * p.weight.width));
   addInto(r, registers(2 * tileOut * p.bias.width));
   r.lut += 2 * tileOut * lanes * p.activation.width;

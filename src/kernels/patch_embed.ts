@@ -15,7 +15,7 @@ import {
   bufferCost,
   fifoCost,
   linearCycles,
-  macResources,
+  engineMacResources,
   portBytesPerCycle,
   weightBytesPerCycle,
   weightPortCount,
@@ -110,7 +110,7 @@ export function resources(
   const { tile_in: ti, tile_out: to } = params;
   const r = zeroResources();
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
-  addInto(r, macResources(ti * to, formats(p).linIn.width, p.patch_weight.width, board));
+  addInto(r, engineMacResources(ti * to, formats(p).linIn.width, p.patch_weight.width, ti, board));
   for (const b of patchBuffers(params, dims, shared))
     addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   // the weight tile and the bias chunks (the out tile computed, the one drained) in registers;

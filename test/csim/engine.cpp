@@ -46,6 +46,7 @@ struct eng_cfg {
   typedef ::prob_t prob_t;
   typedef ::weight_t weight_t;
   typedef ::bias_t bias_t;
+  typedef ap_fixed<64, 28> tree_t;
   typedef ap_fixed<64, 28> tsum_t;
   typedef ap_fixed<48, 16> acc_t;
   typedef act_t pre_t;

@@ -105,7 +105,7 @@ struct bias_chunk {
   typename CFG::bias_t b[CFG::TILE_OUT];
 };
 
-// CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
+// CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tree_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
 // LANES MAX_ROWS ACC_ROWS MIN_GROUPS S_DIM B_DIM R_DIM MAX_OUT MAX_LAYER_WORDS QUEUES MAX_PASSES B_IS_SOURCE HAS_S2 HAS_R
 // MIXED_R (types r_act_t r_acc_t) SCATTER WEIGHT_BITS WEIGHTS_PER_WORD TILE_WORDS BIAS_BITS BIASES_PER_WORD PRE_BITS PRE_FRAC
 // MAX_WEIGHT_SHIFT SHIFT_BITS HAS_GELU GELU_UNITS WEIGHT_PORTS.
@@ -289,6 +289,7 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
                  const typename CFG::prob_t queue_p[CFG::QUEUES][CFG::MAX_ROWS]) {
   typedef typename CFG::TIMING TM;
   typedef typename CFG::acc_t acc_t;
+  typedef typename CFG::tree_t tree_t;
   typedef typename CFG::tsum_t tsum_t;
   typedef typename CFG::in_t in_t;
   typedef typename CFG::y_t y_t;
@@ -373,7 +374,9 @@ mac_drain:
                    : from_s2 ? lane_elem<L>(S2, g, l, c0 + i)
                              : lane_elem<L>(S, g, l, c0 + i);
           }
-          tsum_t s[CFG::TILE_OUT];
+          // the adder tree at the exact width of a tile's sum (products + log2 TILE_IN bits): no
+          // adder wider than the sum it can hold
+          tree_t s[CFG::TILE_OUT];
           for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
             s[o] = 0;
@@ -387,7 +390,7 @@ mac_drain:
           }
           for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-            const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(s[o] >> shift) : s[o];
+            const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(tsum_t(s[o]) >> shift) : tsum_t(s[o]);
             acc[bank][g][l][o] = (ti == 0 ? acc_t(0) : acc[bank][g][l][o]) + acc_t(v);
           }
         }

@@ -19,7 +19,7 @@ import {
   routeListCycles,
 } from '../latency.js';
 import { clog2, ensureWidth, frac, fx, productOf, type Fx } from './fixed.js';
-import { cppAct, cppRaw, linearMaxShift, MANT, PROB, WIDE, wideSumOf, type Formats } from './formats.js';
+import { cppAct, cppRaw, linearMaxShift, MANT, PROB, tileSumFx, WIDE, wideSumOf, type Formats } from './formats.js';
 import { linearWords, padToPorts, perWord, wordsFor } from './layout.js';
 import { k, t, type CppStruct } from './struct.js';
 
@@ -99,8 +99,10 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
   // with per-layer weight scales the tile sum is shifted right by up to maxShift bits in tsum_t,
   // which has that many more fractional bits (formats.ts, linearMaxShift)
   const maxShift = linearMaxShift(f, s.weightFx, s.tileIn);
-  const exact = wideSumOf(f.linIn, s.weightFx, `${s.what}: linear products`);
-  const tsum = fx(exact.width, exact.int - maxShift);
+  wideSumOf(f.linIn, s.weightFx, `${s.what}: linear products`); // (refuses a product fraction the 64-bit sums cannot hold)
+  // the adder tree: a tile's exact sum at its own width; the shifted sum has maxShift more fraction
+  const tree = tileSumFx(f.linIn, s.weightFx, s.tileIn, maxShift);
+  const tsum = fx(tree.width + maxShift, tree.int);
   const accRows = s.lanes * Math.max(Math.ceil(s.maxRows / s.lanes), MIN_TOKEN_GROUPS);
   // a tile is whole rows of one word per weight port (layout.ts): each reader cycle takes one row
   const tileWords = padToPorts(wordsFor(s.tileIn * s.tileOut, s.weightFx.width, axi), ports);
@@ -118,7 +120,8 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
       t('prob_t', 'prob_t'),
       t('weight_t', s.weightType),
       t('bias_t', 'bias_t'),
-      t('tsum_t', cppRaw(tsum), 'exact sum of a tile of products'),
+      t('tree_t', cppRaw(tree), 'exact sum of a tile of products: the adder tree'),
+      t('tsum_t', cppRaw(tsum), 'a tile sum shifted by the weight exponent (exact)'),
       t('acc_t', 'acc_t'),
       t('pre_t', 'act_t', 'accumulator + bias, before the activation'),
       t('y_t', 'act_t', 'a layer output'),

@@ -76,6 +76,17 @@ export function wideSumOf(a: Fx, b: Fx, what: string): Fx {
 
 export { clog2, frac };
 
+/**
+ * Sum of `tileIn` products a x b at its own width: the products' bits plus log2(tileIn) carries,
+ * exact (the presets); types so wide that this and `extraFrac` more fractional bits pass 64 bits
+ * (WIDE, what the C-simulation computes natively) keep 64 in all, as the products do (wideSumOf).
+ */
+export function tileSumFx(a: Fx, b: Fx, tileIn: number, extraFrac = 0): Fx {
+  const productFrac = frac(a) + frac(b);
+  const int = Math.min(a.int + b.int + clog2(tileIn), WIDE - productFrac - extraFrac);
+  return fx(int + productFrac, int);
+}
+
 /** Upper bound of a per-layer weight exponent (what a scale word may hold; kernels clamp to it). */
 export const WEIGHT_SHIFT_CAP = 15;
 
@@ -83,8 +94,8 @@ export const WEIGHT_SHIFT_CAP = 15;
  * The largest weight exponent s a linear engine applies (0: the layers carry no scale word). The
  * packer stores w·2^s and the engine shifts each exact tile sum right by s in tsum_t (which gets
  * s more fractional bits), so 2^-s is exact as long as acc_t keeps the product's fractional bits
- * plus s: s <= frac(acc) - frac(in) - frac(w). tsum_t stays 64 bits, so its integer part must
- * still hold a tile sum of the scaled weights (|w·2^s| stays within the weight type).
+ * plus s: s <= frac(acc) - frac(in) - frac(w). The product's fraction plus the sum's integer part
+ * plus s stay within 64 bits (WIDE), what the C-simulation computes natively.
  */
 export function linearMaxShift(f: Formats, weight: Fx, tileIn: number): number {
   if (!f.weightScale) return 0;
