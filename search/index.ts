@@ -46,6 +46,8 @@ export interface SearchOptions {
   axiWidthBits?: number;
   streamDepth?: number;
   weightPorts?: number;
+  /** the most SLRs the fused block's compute unit may span (default: all, where the board gives its SLLs; 1: none) */
+  maxSpan?: number;
   /** the block architectures searched (default both: split and fused; the better design is chosen) */
   blocks?: BlockArchitecture[];
   /** where the patch embedding runs (default both: its own kernel, and with a fused block its engine where the precision allows) */
@@ -212,6 +214,7 @@ export function architectureSpace(opts: SearchOptions, arch: Architecture): Spac
     axiWidthBits: opts.axiWidthBits,
     streamDepth: opts.streamDepth,
     weightPorts: opts.weightPorts,
+    maxSpan: opts.maxSpan,
     block: arch.block,
     patchOnEngine: arch.patchOnEngine,
   });

@@ -39,6 +39,7 @@ export interface SpaceOptions {
   axiWidthBits?: number; // fix the AXI width
   streamDepth?: number; // fix the stream depth
   weightPorts?: number; // fix every kernel's weight ports
+  maxSpan?: number; // the most SLRs vit_block's compute unit may span (default: the board's SLRs)
   maxComputeUnits?: number; // replication searched for the throughput objective (default 4)
   block?: BlockArchitecture; // the block's kernels: split (msa_block + ffn_block, default) or fused (vit_block)
   patchOnEngine?: boolean; // fused only: the patch embedding on vit_block's engine (no patch_embed kernel)
@@ -172,8 +173,9 @@ export function buildSpace(dims: ModelDims, board: Board, opts: SpaceOptions): S
   const maxCu = opts.objective === 'throughput' ? (opts.maxComputeUnits ?? 4) : 1;
   for (const k of kernels.slice(1)) add(`compute_units.${k}`, 'shared', range(1, maxCu));
   // the fused block's one compute unit across adjacent SLRs, where the board gives the SLLs between them
-  const spans = block === 'fused' && nSlr > 1 && board.sll_per_boundary !== undefined;
-  if (spans) add('span.vit_block', 'shared', range(1, nSlr));
+  const maxSpan = Math.min(nSlr, opts.maxSpan ?? nSlr);
+  const spans = block === 'fused' && maxSpan > 1 && board.sll_per_boundary !== undefined;
+  if (spans) add('span.vit_block', 'shared', range(1, maxSpan));
 
   const index = new Map(genes.map((g, i) => [g.name, i]));
   const get = (genome: number[], name: string): number => {

@@ -39,6 +39,7 @@ interface SearchOpts {
   axiWidth?: string;
   streamDepth?: string;
   weightPorts?: string;
+  maxSpan?: string;
   block: string;
   patchEmbed: string;
   routing?: string;
@@ -129,13 +130,17 @@ export function registerSearch(program: Command): void {
     )
     .option('--stream-depth <n>', `fix the stream depth (${STREAM_DEPTHS.join(', ')})`)
     .option(
+      '--max-span <n>',
+      "the most SLRs the fused block's one compute unit may span (boards that give sll_per_boundary, e.g. u280; v++ then places it across them, at the clock an SLL hop in the period allows); 1: each kernel on one SLR (default: all the board's)",
+    )
+    .option(
       '--block <arch>',
       'the block kernels searched: split (msa_block + ffn_block, an engine each), fused (vit_block: one engine for both halves, x on chip) or both (each searched, the better design kept)',
       'both',
     )
     .option(
       '--patch-embed <where>',
-      "where the patch embedding runs: kernel (its own patch_embed kernel), engine (on the fused block's engine, no patch_embed kernel: w16a32 only) or both (each searched where it applies, the better design kept)",
+      "where the patch embedding runs: kernel (its own patch_embed kernel), engine (on the fused block's engine, no patch_embed kernel; at w8a8 its 16-bit patch weights as two passes of 8-bit digits) or both (each searched where it applies, the better design kept)",
       'both',
     )
     .option(
@@ -175,6 +180,7 @@ export function registerSearch(program: Command): void {
         opts.populations !== undefined ? parsePositiveInt(opts.populations, '--populations') : undefined;
       const weightPorts =
         opts.weightPorts !== undefined ? parsePositiveInt(opts.weightPorts, '--weight-ports') : undefined;
+      const maxSpan = opts.maxSpan !== undefined ? parsePositiveInt(opts.maxSpan, '--max-span') : undefined;
       const threads = opts.threads !== undefined ? parsePositiveInt(opts.threads, '--threads') : undefined;
       const blocks = parseBlocks(opts.block);
       if (!(PATCH_EMBEDDINGS as string[]).includes(opts.patchEmbed))
@@ -212,6 +218,7 @@ export function registerSearch(program: Command): void {
         axiWidthBits,
         streamDepth,
         weightPorts,
+        maxSpan,
         blocks,
         patchEmbed: opts.patchEmbed as PatchEmbedding,
         routing,

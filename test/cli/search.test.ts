@@ -120,13 +120,28 @@ describe('ubimoe search', () => {
     const r = searchMicro('zcu102', '--precision', 'w8a8', '-o', at('w8.yaml'));
     expect(r.code).toBe(0);
     expect(loadDesign(at('w8.yaml')).file.precision).toBe('w8a8');
-    // (w8a8 has no design with the patches on the engine: compared with the w16a32 designs that have none either)
-    const w16 = searchMicro('zcu102', '--patch-embed', 'kernel', '-o', at('w16.yaml'));
+    // (the same spaces at both precisions: w8a8 embeds the patches on the engine too, as 8-bit digits)
+    const w16 = searchMicro('zcu102', '-o', at('w16.yaml'));
     expect(loadDesign(at('w16.yaml')).file.precision).toBe('w16a32');
     // 8 × 8 MACs take one DSP48E2 slice, 32 × 16 two: the same latency needs fewer DSP, so the
     // search reaches a lower predicted latency under the same limits
     const ms = (out: string) => Number(/latency ([\d.]+) ms/.exec(out)![1]);
     expect(ms(r.stdout)).toBeLessThanOrEqual(ms(w16.stdout));
+  });
+
+  test('--max-span: the SLRs the fused block may span (u280 gives its SLLs); 1 keeps every kernel on one SLR', () => {
+    // the chosen (fused) space's span gene
+    const genes = (name: string) =>
+      (JSON.parse(readFileSync(at(`${name}.json`), 'utf8')).space.genes as Array<{ name: string; values: number[] }>).find((g) => g.name === 'span.vit_block')?.values ?? null;
+    for (const [name, more] of [['span-all', []], ['span-one', ['--max-span', '1']], ['span-two', ['--max-span', '2']]] as const) {
+      const r = searchMicro('u280', '--block', 'fused', '--populations', '1', '--threads', '1', ...more, '-o', at(`${name}.yaml`), '--report', at(`${name}.json`));
+      expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+    }
+    expect(genes('span-all')).toEqual([1, 2, 3]);
+    expect(genes('span-two')).toEqual([1, 2]);
+    expect(genes('span-one')).toBeNull();
+    expect(loadDesign(at('span-one.yaml')).span.vit_block).toBe(1);
+    expectUserError(searchMicro('u280', '--max-span', '0', '-o', at('x.yaml')), /--max-span/);
   });
 
   test('the architectures on worker threads: the same design and report as one thread, but the time', () => {
