@@ -23,7 +23,7 @@ import type { Precision, SharedParams } from '../src/kernels/types.js';
 import type { ModelDims } from '../src/model/config.js';
 import { Scorer, type KernelCost, type Scored } from './objective.js';
 import { cuSlrs } from '../src/design/estimate.js';
-import { slrCount } from '../src/board/resources.js';
+import { channelSlrs, slrCount } from '../src/board/resources.js';
 import { spanShares } from '../src/design/span.js';
 import type { Candidate, Objective, Space } from './space.js';
 
@@ -88,10 +88,13 @@ function kernelResources(kernel: KernelName, params: AnyParams, dims: ModelDims,
 }
 
 /** A kernel's cost with its compute unit spanning `span` SLRs (only vit_block's: src/design/span.ts). */
-function withSpan(k: KernelCost, params: AnyParams, shared: SharedParams, span: number): KernelCost {
+function withSpan(k: KernelCost, params: AnyParams, shared: SharedParams, span: number, board: Board): KernelCost {
   if (span <= 1) return k;
   const crossingBits = vit.spanCrossingBits(params as VitParams, shared, span);
-  return { ...k, span: { shares: spanShares(k.resources, k.slrs[0], span, crossingBits), crossingBits } };
+  const shares = spanShares(k.resources, k.slrs[0], span, crossingBits);
+  // its ports reach memory without crossing SLRs when one of its SLRs has some
+  const local = shares.some((x) => board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === x.slr)));
+  return { ...k, span: { shares, crossingBits, local } };
 }
 
 export class Evaluator {
@@ -223,7 +226,7 @@ export class Evaluator {
   ): KernelCost {
     const slrs = cuSlrs(first, units, this.nSlr);
     const figs = slrs.map((s) => this.kernelFigure(kernel, params, shared, s));
-    return withSpan({ cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + kernelPortCount(shared, params) }, params, shared, span);
+    return withSpan({ cycles: figs.map((f) => f.cycles), slrs, resources: figs[0].resources, ports: 1 + kernelPortCount(shared, params) }, params, shared, span, this.space.board);
   }
 
   /** Like kernelCost, without filling the cache (the exhaustive search costs millions once each). */
@@ -245,7 +248,7 @@ export class Evaluator {
         bySlr.set(s, (c = kernelCycles(kernel, params, dims, shared, board, s, this.opts.routing)));
       return c;
     });
-    return withSpan({ cycles, slrs, resources, ports: 1 + kernelPortCount(shared, params) }, params, shared, span);
+    return withSpan({ cycles, slrs, resources, ports: 1 + kernelPortCount(shared, params) }, params, shared, span, this.space.board);
   }
 
   scoreCandidate(c: Candidate): Scored {

@@ -22,7 +22,7 @@ export interface KernelCost {
   resources: Resources; // one compute unit
   ports: number; // m_axi ports of one compute unit (gmem_act and the weight ports): the platform interconnect
   // a compute unit spanning SLRs (src/design/span.ts; one CU): its share of each SLR and the bits crossing a boundary
-  span?: { shares: Array<{ slr: number; resources: Resources }>; crossingBits: number };
+  span?: { shares: Array<{ slr: number; resources: Resources }>; crossingBits: number; local: boolean };
 }
 
 export interface Scored {
@@ -102,6 +102,17 @@ export class Scorer {
     this.used = new Float64Array(this.avail.length * 5);
   }
 
+  /** Adds resources to an SLR's use (a plain function: the exhaustive search scores millions). */
+  private add(slr: number, r: Resources): void {
+    const used = this.used;
+    const o = slr * 5;
+    used[o] += r.dsp;
+    used[o + 1] += r.bram18;
+    used[o + 2] += r.uram;
+    used[o + 3] += r.lut;
+    used[o + 4] += r.ff;
+  }
+
   /** Each kernel's first-CU cycles (a plain loop: the exhaustive search scores millions). */
   private cyclesOf(patch: KernelCost | null, blocks: KernelCost[]): Partial<Record<KernelName, number>> {
     const cycles: Partial<Record<KernelName, number>> = patch ? { patch_embed: patch.cycles[0] } : {};
@@ -126,7 +137,7 @@ export class Scorer {
       const r = k.resources;
       for (const s of k.slrs) {
         const o = s * 5;
-        const local = k.span ? k.span.shares.some((x) => this.local[x.slr]) : this.local[s];
+        const local = k.span ? k.span.local : this.local[s];
         const lut = k.ports * COST.INFRA_LUT_PER_PORT + (local ? 0 : COST.SLR_CROSSING_LUT);
         const ff = k.ports * COST.INFRA_FF_PER_PORT + (local ? 0 : COST.SLR_CROSSING_FF);
         infraLut += lut;
@@ -134,14 +145,8 @@ export class Scorer {
         used[o + 3] += lut;
         used[o + 4] += ff;
         dsp += r.dsp;
-        for (const x of k.span ? k.span.shares : [{ slr: s, resources: r }]) {
-          const q = x.slr * 5;
-          used[q] += x.resources.dsp;
-          used[q + 1] += x.resources.bram18;
-          used[q + 2] += x.resources.uram;
-          used[q + 3] += x.resources.lut;
-          used[q + 4] += x.resources.ff;
-        }
+        if (k.span) for (const x of k.span.shares) this.add(x.slr, x.resources);
+        else this.add(s, r);
       }
       if (k.span) {
         spanning = true;
