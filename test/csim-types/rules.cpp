@@ -322,6 +322,11 @@ template <class A, class B> static void compound_case(const char *what) {
 static void compound_matches_definition() {
   compound_case<ap_fixed<48, 12>, ap_fixed<48, 12>>("fast: same type");
   compound_case<ap_fixed<20, 4>, ap_fixed<12, 2>>("fast: b narrower");
+  // b's pattern moved to a's alignment in one shift (both in 64-bit words): the engine's trees
+  compound_case<ap_fixed<52, 16>, ap_fixed<48, 12>>("fast: a product into a 52-bit tree");
+  compound_case<ap_fixed<22, 9>, ap_fixed<16, 5>>("fast: an 8x8 product into a 22-bit tree");
+  compound_case<ap_fixed<30, 8>, ap_ufixed<16, 4>>("fast: unsigned b, one shift");
+  compound_case<ap_fixed<64, 20>, ap_fixed<40, 10>>("fast: into a 64-bit a");
   compound_case<ap_ufixed<20, 4>, ap_fixed<12, 2>>("fast: unsigned a, signed b");
   compound_case<ap_int<9>, ap_int<40>>("fast: b wider than a");
   compound_case<ap_fixed<64, 10>, ap_fixed<100, 60>>("fast: 128-bit b into 64-bit a");

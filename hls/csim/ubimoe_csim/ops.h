@@ -244,7 +244,12 @@ template <class A, class B> constexpr bool fast_accumulate() {
 template <class A, class B> inline typename A::store_t accumulate_term(const B &b) {
   using T = typename A::raw_t;
   using U = typename A::store_t;
-  return shl_bits(U(T(b.val())), A::fwidth - B::fwidth + A::pad);
+  constexpr int s = A::fwidth - B::fwidth + A::pad;
+  // both left-aligned in words of one size: b's pattern moved to a's alignment in ONE shift (its low
+  // B::pad bits are zero, so shifting right by B::pad - s drops none: raw_b · 2^s, as below)
+  if constexpr (sizeof(typename B::raw_t) == sizeof(T) && B::pad >= s)
+    return U(typename B::raw_t(b.V) >> (B::pad - s));
+  else return shl_bits(U(T(b.val())), s);
 }
 template <UBIMOE_AP_TP(1), UBIMOE_AP_TP(2)>
 inline UBIMOE_AP(1) & operator+=(UBIMOE_AP(1) & a, const UBIMOE_AP(2) & b) {
