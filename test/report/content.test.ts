@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { loadDesign } from '../../src/design/design.js';
 import { estimateDesign } from '../../src/design/estimate.js';
-import { ms } from '../../src/report/html/markup.js';
+import { int, ms } from '../../src/report/html/markup.js';
+import { stringify } from 'yaml';
 import { writeReport } from '../../src/report/index.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { renderInChromium, requireChromium, type Rendered } from './browser.js';
@@ -281,6 +282,24 @@ describe('routing', () => {
     expect(() => writeReport(dir, join(dir, 'r.html'))).toThrow(
       /reports\/experts\.npy: shape \(1, 5, 129, 2\), expert choices of this model are \[B, 6, 129, 2\]/,
     );
+  });
+});
+
+describe('a compute unit spanning SLRs', () => {
+  test('the design table names its SLRs; its resources count on each of them', async () => {
+    const dir = join(tmp, 'span');
+    mkdirSync(join(dir, 'reports'), { recursive: true });
+    const d = loadDesign(join(fixtures, 'u280-full', 'design.yaml'));
+    const file = { ...d.file, board: 'u280', clock_mhz: 250, kernels: { vit_block: { tile_in: 32, tile_out: 16, token_lanes: 2, q_parallel: 10, key_block: 16, norm_lanes: 16, patch_on_engine: true } }, placement: { vit_block: 0 }, span: { vit_block: 3 } };
+    writeFileSync(join(dir, 'design.yaml'), stringify(file));
+    const r = await render(dir);
+    expect(r.sections.design).toMatch(/vit_block[^\n]*\t0–2\t1/);
+    const vit = estimateDesign(loadDesign(join(dir, 'design.yaml'))).kernels.find((k) => k.name === 'vit_block')!;
+    expect(r.sections.resources).not.toMatch(/not to fit/);
+    expect(r.sections.resources).toMatch(/vit_block\t0, 1, 2\t/);
+    // each SLR's bar: a third of its DSPs (it is alone there)
+    for (const share of vit.perSlr)
+      expect(r.sections.resources).toContain(`SLR ${share.slr}\nDSP\n${int(share.resources.dsp)} / `);
   });
 });
 

@@ -61,7 +61,8 @@ export function designSection(d: ReportData): string {
     designKernels(design).map((name) => [
       h('code', {}, name),
       params(k[name] ?? {}),
-      String(design.placement[name]),
+      // a compute unit spanning SLRs (span): its first and last
+      name !== 'patch_embed' && design.span[name] > 1 ? `${design.placement[name]}–${design.placement[name] + design.span[name] - 1}` : String(design.placement[name]),
       name === 'patch_embed' ? '1' : int(design.computeUnits[name]),
     ]),
     { numeric: [2, 3] },

@@ -97,7 +97,7 @@ export function resourcesSection(d: ReportData): string {
     },
   );
   const where = multi
-    ? 'each compute unit counts on the SLR it is placed on; the available amounts are each SLR’s dynamic region (the platform shell excluded)'
+    ? 'each compute unit counts on the SLR it is placed on (one spanning SLRs, its share on each); the available amounts are each SLR’s dynamic region (the platform shell excluded)'
     : 'the available amounts are what the platform leaves to kernels';
   const verdict =
     p.fits === false
