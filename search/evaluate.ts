@@ -23,8 +23,8 @@ import type { Precision, SharedParams } from '../src/kernels/types.js';
 import type { ModelDims } from '../src/model/config.js';
 import { Scorer, type KernelCost, type Scored } from './objective.js';
 import { cuSlrs } from '../src/design/estimate.js';
-import { channelSlrs, slrCount } from '../src/board/resources.js';
-import { spanShares } from '../src/design/span.js';
+import { slrCount } from '../src/board/resources.js';
+import { spanHasLocalMemory, spanShares } from '../src/design/span.js';
 import type { Candidate, Objective, Space } from './space.js';
 
 export interface Evaluated extends Scored {
@@ -92,9 +92,7 @@ function withSpan(k: KernelCost, params: AnyParams, shared: SharedParams, span: 
   if (span <= 1) return k;
   const crossingBits = vit.spanCrossingBits(params as VitParams, shared, span);
   const shares = spanShares(k.resources, k.slrs[0], span, crossingBits);
-  // its ports reach memory without crossing SLRs when one of its SLRs has some
-  const local = shares.some((x) => board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === x.slr)));
-  return { ...k, span: { shares, crossingBits, local } };
+  return { ...k, span: { shares, crossingBits, local: spanHasLocalMemory(board, k.slrs[0], span) } };
 }
 
 export class Evaluator {

@@ -6,7 +6,7 @@
  * Two layers, so the search can cache per-kernel figures and recombine them cheaply:
  * `kernelFigures` (calls the kernel models) and `combine` (pure arithmetic over the figures).
  */
-import { channelSlrs, slrCount, slrResources } from '../board/resources.js';
+import { slrCount, slrResources } from '../board/resources.js';
 import { RESOURCE_KEYS, type Board, type Limits, type Resources } from '../board/schema.js';
 import { COST } from '../kernels/costConstants.js';
 import { addInto, zeroResources } from '../kernels/costModel.js';
@@ -21,7 +21,7 @@ import { UserError } from '../util/errors.js';
 import { physicalBounds, type PhysicalBounds } from './bounds.js';
 import { blockKernels, type BlockKernelName, type Design, type DesignKernels } from './design.js';
 import { designPower, powerJson, type PowerEstimate } from './power.js';
-import { sllLimit, spanFmaxMhz, spanShares, spannedSlrs } from './span.js';
+import { sllLimit, spanFmaxMhz, spanHasLocalMemory, spanShares } from './span.js';
 
 export type Placement = Record<KernelName, number>;
 export type ComputeUnits = Record<BlockKernelName, number>;
@@ -348,7 +348,7 @@ export function combine(
       const ports = 1 + kernelPortCount(shared, input.kernels[k.name] ?? {});
       infra[s].lut += ports * COST.INFRA_LUT_PER_PORT;
       infra[s].ff += ports * COST.INFRA_FF_PER_PORT;
-      const local = spannedSlrs(s, k.span).some((slr) => board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === slr)));
+      const local = spanHasLocalMemory(board, s, k.span);
       if (!local) {
         infra[s].lut += COST.SLR_CROSSING_LUT;
         infra[s].ff += COST.SLR_CROSSING_FF;

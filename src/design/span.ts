@@ -6,7 +6,8 @@
  * those bits against the board's SLLs and lengthens the clock period by an SLL hop. The estimate
  * (estimate.ts) and the search's scorer (search/objective.ts) both use it.
  */
-import { RESOURCE_KEYS, type Resources } from '../board/schema.js';
+import { channelSlrs } from '../board/resources.js';
+import { RESOURCE_KEYS, type Board, type Resources } from '../board/schema.js';
 import { COST } from '../kernels/costConstants.js';
 import { zeroResources } from '../kernels/costModel.js';
 
@@ -27,6 +28,11 @@ export function spanShares(perCu: Resources, first: number, span: number, crossi
     r.ff += (boundaries * crossingBits * COST.SLR_SPAN_FF_PER_BIT) / 2;
     return { slr, resources: r };
   });
+}
+
+/** Whether a compute unit on `first` spanning `span` SLRs has memory on one of them (its ports need no SLR crossing). */
+export function spanHasLocalMemory(board: Board, first: number, span: number): boolean {
+  return spannedSlrs(first, span).some((slr) => board.memory.some((m) => channelSlrs(m).some((c) => c === undefined || c === slr)));
 }
 
 /** The reachable clock of a design with a spanning kernel: its period plus one SLL hop. */

@@ -433,19 +433,14 @@ export function macResources(macs: number, wa: number, wb: number, board: Board)
 
 /**
  * A linear engine's MACs (linear.h engine_pass): macResources, with the LUT and FF of their adder
- * trees (tree_t: the products' bits + log2 tileIn) against the fit point's (COST.LUT_FIT_TREE_BITS).
+ * trees (`treeBits`: tree_t's width, formats.ts tileSumFx) against the fit point's (COST.LUT_FIT_TREE_BITS).
  */
-export function engineMacResources(macs: number, wa: number, wb: number, tileIn: number, board: Board): Resources {
+export function engineMacResources(macs: number, wa: number, wb: number, treeBits: number, board: Board): Resources {
   const r = macResources(macs, wa, wb, board);
-  const bits = tileTreeBits(wa, wb, tileIn) - COST.LUT_FIT_TREE_BITS;
+  const bits = treeBits - COST.LUT_FIT_TREE_BITS;
   r.lut += macs * COST.LUT_PER_TREE_BIT * bits;
   r.ff += macs * COST.FF_PER_TREE_BIT * bits;
   return r;
-}
-
-/** Width of a linear engine's adder tree: a tile's exact sum (formats.ts tileSumFx; at most 64 bits). */
-export function tileTreeBits(wa: number, wb: number, tileIn: number): number {
-  return Math.min(wa + wb + Math.ceil(Math.log2(tileIn)), 64);
 }
 
 /**

@@ -3,8 +3,8 @@
  * it: msa_block, ffn_block or the fused vit_block (one engine for both halves).
  */
 import type { Board } from '../board/schema.js';
-import { formats, linearMaxShift } from './cpp/formats.js';
-import { addInto, engineMacResources, fifoCost, registers, tileTreeBits, weightShifterLuts, zeroResources } from './costModel.js';
+import { formats, linearMaxShift, tileSumFx } from './cpp/formats.js';
+import { addInto, engineMacResources, fifoCost, registers, weightShifterLuts, zeroResources } from './costModel.js';
 import type { ResourceEstimate, SharedParams } from './types.js';
 
 /**
@@ -22,9 +22,10 @@ export function engineResources(
   const p = shared.precision;
   const f = formats(p);
   const r = zeroResources();
-  addInto(r, engineMacResources(tileIn * tileOut * lanes, f.linIn.width, p.weight.width, tileIn, board));
   const maxShift = linearMaxShift(f, f.weight, tileIn);
-  r.lut += weightShifterLuts(tileOut * lanes, maxShift, tileTreeBits(f.linIn.width, p.weight.width, tileIn) + maxShift);
+  const tree = tileSumFx(f.linIn, f.weight, tileIn, maxShift).width;
+  addInto(r, engineMacResources(tileIn * tileOut * lanes, f.linIn.width, p.weight.width, tree, board));
+  r.lut += weightShifterLuts(tileOut * lanes, maxShift, tree + maxShift);
   addInto(r, registers(tileIn * tileOut * p.weight.width));
   addInto(r, registers(2 * tileOut * p.bias.width));
   r.lut += 2 * tileOut * lanes * p.activation.width;

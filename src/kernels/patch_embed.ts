@@ -6,7 +6,7 @@ import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { pipelinedLoopCycles } from './latency.js';
-import { formats } from './cpp/formats.js';
+import { formats, linearMaxShift, tileSumFx } from './cpp/formats.js';
 import { perWord, wordsFor } from './cpp/layout.js';
 import { gatherWriteLanes, patchBuffers } from './cpp/patch_embed.js';
 import {
@@ -110,7 +110,8 @@ export function resources(
   const { tile_in: ti, tile_out: to } = params;
   const r = zeroResources();
   // the MACs read their inputs as the linear-input class (8-bit in w8a8)
-  addInto(r, engineMacResources(ti * to, formats(p).linIn.width, p.patch_weight.width, ti, board));
+  const f = formats(p);
+  addInto(r, engineMacResources(ti * to, f.linIn.width, f.patchWeight.width, tileSumFx(f.linIn, f.patchWeight, ti, linearMaxShift(f, f.patchWeight, ti)).width, board));
   for (const b of patchBuffers(params, dims, shared))
     addInto(r, bufferCost(b.widthBits, b.words, b.banks, board));
   // the weight tile and the bias chunks (the out tile computed, the one drained) in registers;
