@@ -5,7 +5,7 @@
 // in/out tiles, rows, source, destination, GELU, expert). A TILE_IN × TILE_OUT weight tile is read
 // once from AXI and shared by LANES tokens per cycle; partial sums of all rows stay on chip until
 // the input dimension is done (weight-stationary: every weight crosses AXI once per pass).
-// Products are full precision and summed exactly over a tile in a wide adder tree (tsum_t),
+// Products are full precision and summed exactly over a tile in an adder tree at the sum's exact width (tree_t),
 // quantised to the accumulator (acc_t) once per tile; bias, optional GELU and the quantisation
 // to the activation type happen once per output.
 //
