@@ -176,7 +176,8 @@ export const PATCH_EMBEDDINGS: PatchEmbedding[] = ['kernel', 'engine', 'both'];
 /**
  * The spaces searched, one per architecture: each block architecture with a patch_embed kernel,
  * and the fused block with the patches on its engine where the precision allows it (the patch
- * weights in the engine's format: w16a32) and `patch` asks for it.
+ * weights in the engine's format, or split into its digits: cpp/vit_block.ts patchWeightsOnEngine)
+ * and `patch` asks for it.
  */
 export function searchArchitectures(
   blocks: BlockArchitecture[],
@@ -184,7 +185,8 @@ export function searchArchitectures(
   precision: string,
   tileIn = 1,
 ): Architecture[] {
-  const engineOk = patchOnEngineProblem(formats(PRECISIONS[precision]), tileIn) === null;
+  const problem = patchOnEngineProblem(formats(PRECISIONS[precision]), tileIn);
+  const engineOk = problem === null;
   const out: Architecture[] = [];
   // (engine asks for designs without a patch_embed kernel: the split block has none of those)
   for (const block of blocks) {
@@ -195,7 +197,7 @@ export function searchArchitectures(
     throw new UserError(
       engineOk
         ? "--patch-embed engine: the patch embedding runs on the fused block's engine only (--block fused or both)"
-        : `--patch-embed engine: the engine takes the patch weights only in its own format (w16a32; not ${precision})`,
+        : `--patch-embed engine: the engine cannot take ${precision}'s patch weights: ${problem}`,
     );
   return out;
 }
