@@ -44,6 +44,10 @@ export const PRECISIONS: Record<string, Precision> = {
     norm: { width: 16, int: 5 },
     patch_weight: { width: 16, int: 2 },
     linear_input: { width: 8, int: 4 },
+    // q, k, v at 18 bits (W16A32: 24, 8 integer): q·k and the probabilities × v then take one
+    // DSP48E2 multiplier each instead of two; ±32 holds the synthetic checkpoints' |q|, |k|, |v|
+    // <= 5 with headroom, 12 fractional bits keep the accuracy of 24 (docs/csim.md, "Numerics (W8A8)")
+    qkv: { width: 18, int: 6 },
     weight_scale: 'per-layer',
   },
 };

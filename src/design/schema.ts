@@ -50,6 +50,7 @@ export const designFileSchema = z
         norm: fixedType,
         patch_weight: fixedType,
         linear_input: fixedType,
+        qkv: fixedType,
         // not a fixed type: how the linear weights are scaled (types.ts, Precision.weight_scale)
         weight_scale: z.enum(WEIGHT_SCALES),
       })

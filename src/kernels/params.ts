@@ -46,8 +46,9 @@ export const vitParamsSchema = msaParamsSchema.extend({
   // elements per cycle; default the token port's chunk (an AXI word's activations, at most tile_in)
   norm_lanes: posInt.optional(),
   // the patch embedding as one more pass of the engine (the image's first, pixels in): the design
-  // then has no patch_embed kernel (its MACs, arrays and port go to the engine). Only where the
-  // patch projection's weights have the engine's format (w16a32; w8a8 keeps 16-bit patch weights)
+  // then has no patch_embed kernel (its MACs, arrays and port go to the engine). Where the patch
+  // projection's weights have the engine's format (w16a32), or split exactly into two digit passes
+  // of it (w8a8's 16-bit patch weights: cpp/vit_block.ts patchWeightsOnEngine)
   patch_on_engine: z.boolean().optional(),
 });
 

@@ -17,6 +17,9 @@ export interface Precision {
   // activations as the linear engine's MACs read them (each input quantised where it is read, so
   // the residual stream can stay wider than the MAC operands); absent: the activation type
   linear_input?: FixedType;
+  // attention's q, k and v as its multipliers read them (rounded, saturating from the qkv pass's
+  // output); absent: the activation type narrowed to 24 bits with at most 8 integer bits
+  qkv?: FixedType;
   // 'per-layer': each linear layer's (and each MoE gate's) weights are stored scaled by a power of
   // two 2^s chosen at pack time from the checkpoint, and the kernels multiply by 2^-s exactly (a
   // right shift of the exact tile sum; docs/weights.md, docs/csim.md); absent or 'none': no scale

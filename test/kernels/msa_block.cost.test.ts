@@ -4,7 +4,10 @@
 // estimates: LINEAR_LOOP_DEPTH 14 (the engine's merged MAC + drain loop), the LayerNorm depths (costModel.cost.test.ts),
 // AXI_FIRST_BEAT_CYCLES 64, KERNEL_START_CYCLES 300; attention from the LATENCY block).
 import { describe, expect, test } from '@jest/globals';
-import { attentionCycles, cycles, resources } from '../../src/kernels/msa_block.js';
+import { PRECISIONS } from '../../src/design/design.js';
+import { formats } from '../../src/kernels/cpp/formats.js';
+import { attentionCycles, attentionResources, cycles, resources } from '../../src/kernels/msa_block.js';
+import type { Precision } from '../../src/kernels/types.js';
 import {
   attentionAvSteps,
   attentionExpChunks,
@@ -218,6 +221,25 @@ describe('msa_block cost model', () => {
     const layerNorm = 2 * 4 * 4 + 4 * 2 + 2 * 4;
     expect(r.dsp).toBe(linear + attention + exp + recip + normalise + layerNorm);
     expect(r.dsp).toBe(454);
+  });
+
+  test('W8A8: 18-bit q/k/v take one DSP48E2 per q·k and per probability × v; types.qkv decides it', () => {
+    const dims = dimsOf('micro');
+    const board = testBoard();
+    const at = (precision: Precision) => attentionResources(P, dims, shared({ precision }), board).dsp;
+    // the preset's ap_fixed<18,6>: 4·8 q·k (18 × 18) and 4·8 A·V (19 × 18), one DSP each; the
+    // rest as at W16A32 (exp 8, reciprocal 8, normalise 2 × 3)
+    expect(PRECISIONS.w8a8.qkv).toEqual({ width: 18, int: 6 });
+    expect(at(PRECISIONS.w8a8)).toBe(4 * 8 + 4 * 8 + 8 + 8 + 6);
+    expect(at(PRECISIONS.w16a32)).toBe(4 * 8 * 2 + 4 * 8 * 2 + 8 + 8 + 6);
+    // an override back to 24 bits costs W16A32's two each again; 19 bits already needs two for q·k
+    expect(at({ ...PRECISIONS.w8a8, qkv: { width: 24, int: 8 } })).toBe(at(PRECISIONS.w16a32));
+    expect(at({ ...PRECISIONS.w8a8, qkv: { width: 19, int: 6 } })).toBe(4 * 8 * 2 + 4 * 8 * 2 + 8 + 8 + 6);
+    // the kernel's type, and one line for a q/k/v type without a fraction
+    expect(formats(PRECISIONS.w8a8).qkv).toEqual({ width: 18, int: 6, signed: true });
+    expect(() => formats({ ...PRECISIONS.w8a8, qkv: { width: 8, int: 8 } })).toThrow(
+      'types.qkv: too few fractional bits for attention',
+    );
   });
 
   // only more lanes are in the cycles property: padding of the last group or key block can make

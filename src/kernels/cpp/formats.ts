@@ -38,7 +38,7 @@ export function formats(p: Precision): Formats {
     bias: fromPrecision(p.bias),
     norm: fromPrecision(p.norm),
     patchWeight: fromPrecision(p.patch_weight),
-    qkv: fx(Math.min(act.width, 24), Math.min(act.int, 8)),
+    qkv: p.qkv ? fromPrecision(p.qkv) : fx(Math.min(act.width, 24), Math.min(act.int, 8)),
     score: fx(32, Math.min(act.int, 8) + 4),
     weightScale: p.weight_scale === 'per-layer',
   };
@@ -47,7 +47,7 @@ export function formats(p: Precision): Formats {
   if (frac(formatsOut.linIn) < 1)
     throw new UserError(`types.linear_input: needs at least 1 fractional bit, has ${frac(formatsOut.linIn)}`);
   if (frac(formatsOut.qkv) < 1)
-    throw new UserError(`types.activation: too few fractional bits for attention`);
+    throw new UserError(`types.${p.qkv ? 'qkv' : 'activation'}: too few fractional bits for attention`);
   return formatsOut;
 }
 
