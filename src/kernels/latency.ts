@@ -117,14 +117,13 @@ export function attentionReaderPlan(
 }
 
 /**
- * attention.h finish: output rows written per cycle (OUT_ROWS) and the steps per column. Rows of a
- * group are in different lane banks of `out` with two lanes or more: a row each per bank, up to
- * BRAM_PORTS rows; with one lane they share a bank, and msa_block's proj reads `out` (o) in the
- * same region call as the finish writes the last head: one row a cycle leaves the bank's second
- * port to the engine.
+ * attention.h finish: output rows written per cycle (OUT_ROWS) and the steps per column.
+ * Consecutive rows of a group are in consecutive lane banks of `out`, so a step writes up to one
+ * row per lane (an unrolled lane index: one port of each bank); msa_block's proj reads `out` (o)
+ * in the same region call as the finish writes the last head, through the banks' other port.
  */
 export function attentionOutRows(qParallel: number, lanes: number): number {
-  return lanes > 1 ? Math.min(COST.BRAM_PORTS, qParallel) : 1;
+  return Math.min(lanes, qParallel);
 }
 export function attentionOutRowSteps(qParallel: number, lanes: number): number {
   return Math.ceil(qParallel / attentionOutRows(qParallel, lanes));

@@ -226,7 +226,10 @@ export function attentionResources(
   // finish: one reciprocal, OUT_ROWS normalise multipliers (onorm_t × 25-bit mantissa)
   addInto(r, nonlinearUnit('exp', A, board), attentionExpUnits(qp, kb, dims.headDim));
   addInto(r, nonlinearUnit('recip', A, board));
-  addInto(r, macResources(attentionOutRows(qp, params.token_lanes), WIDE - MANT.width, MANT.width + 1, board));
+  const outRows = attentionOutRows(qp, params.token_lanes);
+  addInto(r, macResources(outRows, WIDE - MANT.width, MANT.width + 1, board));
+  // each lane bank's write takes the step's row in it: a mux of the OUT_ROWS values (A bits)
+  r.lut += outRows > 1 ? Math.ceil((params.token_lanes * A * (outRows - 1)) / 2) : 0;
   // registers: scores and probabilities of a block, softmax state
   addInto(r, registers(2 * qp * kb * A + 4 * qp * A));
   const hd = dims.headDim;

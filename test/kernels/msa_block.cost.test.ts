@@ -28,7 +28,7 @@ describe('msa_block cost model', () => {
   test('attention (attention.h): one five-stage dataflow; the reader splits the next head during this one', () => {
     // LATENCY (costConstants.ts): ATTN_READ_DEPTH 3, ATTN_QK_DEPTH 6, ATTN_SCALE_CYCLES 3,
     // ATTN_COMPARE_CYCLES 1, ATTN_SOFTMAX_DEPTH 15, ATTN_AV_DEPTH 8, RECIP_CYCLES 8,
-    // ATTN_NORMALISE_DEPTH 5, FIFO_READ_LATENCY 1; BRAM_PORTS 2. A pipelined loop instance:
+    // ATTN_NORMALISE_DEPTH 5, FIFO_READ_LATENCY 1. A pipelined loop instance:
     // (trip − 1) · II + depth.
     // The reader, per head (latency.ts attentionReaderPlan): ROWS = KEY_BLOCKS · KEY_BLOCK rows
     // of ROW_STEPS steps, then FLUSH_STEPS. KV_READS = the largest divisor of HD <= the qkv column

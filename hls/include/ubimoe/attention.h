@@ -514,10 +514,12 @@ heads:
 
 // Stage 4: out = o / l (l >= 1: the max key contributes e^0). Per group: the rows' reciprocals on
 // one pipelined reciprocal unit, which also counts each row's place in out (group, lane: og, ol ->
-// rg[qp], rl[qp]), then the normalise pass, OUT_ROWS rows per cycle (consecutive rows, so each in
-// its own lane bank: a port of each, the other left to msa_block's proj, which reads out in the
-// same region call; one row with one lane, latency.ts attentionOutRows; a row's lane is a register,
-// the lane dimension complete). It overlaps the next group's blocks.
+// rg[qp], rl[qp]), then the normalise pass, OUT_ROWS rows per cycle: OUT_ROWS = min(LANES, Q_PAR)
+// consecutive rows, so each in its own lane bank (latency.ts attentionOutRows; one row with one
+// lane). The writes are by lane, an unrolled index: lane bank l takes the step's row that falls in
+// it (the rows' lanes rotate with the group's first lane: a mux of the step's OUT_ROWS values), so
+// each bank sees at most one write a cycle, through one port; the other is left to msa_block's
+// proj, which reads out in the same region call. It overlaps the next group's blocks.
 template <class CFG>
 void attention_finish(unsigned h0, unsigned heads, hls::stream<lsum_rows<CFG>, 2> &lsums, hls::stream<oacc_col<CFG>, CFG::HEAD_DIM> &ocols,
                       typename CFG::out_t out[CFG::ROW_GROUPS][CFG::LANES][CFG::DIM]) {
@@ -573,14 +575,31 @@ heads:
               o[qp] = col.o[qp];
             }
           }
+          // the step's rows s·OR + e (e < OR): normalised on OR multipliers; row s·OR's lane
+          const unsigned first = s * OR < QP ? s * OR : 0;
+          const unsigned lane0 = rl[first];
+          typename CFG::out_t v[OR];
+          bool valid[OR];
+          unsigned grp[OR];
+#pragma HLS ARRAY_PARTITION variable=v complete
+#pragma HLS ARRAY_PARTITION variable=valid complete
+#pragma HLS ARRAY_PARTITION variable=grp complete
         normalise_rows:
           for (unsigned e = 0; e < OR; e++) {
 #pragma HLS UNROLL
             const unsigned qp = s * OR + e;
-            if (qp < QP && q0 + qp < N) {
-              const prod_t v = typename CFG::onorm_t(o[qp]) * mant[qp];
-              out[rg[qp]][rl[qp]][h * HD + d] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(v, exp2[qp]);
-            }
+            valid[e] = qp < QP && q0 + qp < N;
+            const unsigned row = valid[e] ? qp : first;
+            const prod_t p = typename CFG::onorm_t(o[row]) * mant[row];
+            v[e] = scale_pow2<prod_t, CFG::ONORM_BITS + 25>(p, exp2[row]);
+            grp[e] = rg[row];
+          }
+        lane_writes:
+          for (unsigned l = 0; l < L; l++) {
+#pragma HLS UNROLL
+            // the step's row in lane l: consecutive rows take consecutive lanes from lane0
+            const unsigned e = l >= lane0 ? l - lane0 : l + L - lane0;
+            if (e < OR && valid[e]) out[grp[e]][l][h * HD + d] = v[e];
           }
         }
       }
