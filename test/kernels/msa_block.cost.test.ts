@@ -12,6 +12,8 @@ import {
   attentionAvSteps,
   attentionExpChunks,
   attentionExpUnits,
+  attentionOutRows,
+  attentionOutRowSteps,
   attentionReaderPlan,
   attentionSoftmaxSteps,
 } from '../../src/kernels/latency.js';
@@ -221,6 +223,23 @@ describe('msa_block cost model', () => {
     const layerNorm = 2 * 4 * 4 + 4 * 2 + 2 * 4;
     expect(r.dsp).toBe(linear + attention + exp + recip + normalise + layerNorm);
     expect(r.dsp).toBe(454);
+  });
+
+  test("the finish writes a row per lane bank a cycle: OUT_ROWS = min(lanes, q_parallel), a group's pace", () => {
+    expect([1, 2, 3, 4, 6].map((l) => attentionOutRows(13, l))).toEqual([1, 2, 3, 4, 6]);
+    expect(attentionOutRows(2, 5)).toBe(2);
+    expect(attentionOutRowSteps(13, 4)).toBe(4);
+    expect(attentionOutRowSteps(13, 1)).toBe(13);
+    // m3vit-tiny, 13 × 32 attention (5 key blocks of head_dim 64 steps: 320 a group): with 4 lanes
+    // the finish (13 recips, then 64 columns × 4 steps) keeps pace with the blocks; with 2 lanes
+    // (64 × 7 steps) it sets the pace, so the whole attention takes longer
+    const dims = dimsOf('m3vit-tiny');
+    const at = (lanes: number) =>
+      attentionCycles({ tile_in: 32, tile_out: 32, token_lanes: lanes, q_parallel: 13, key_block: 32 }, dims);
+    const blocks = 11 * 5 * 64; // groups × key blocks × steps per head
+    expect(at(4)).toBeLessThan(at(2));
+    expect(at(2) - at(4)).toBeGreaterThan(3 * 11 * (64 * 7 - 5 * 64) - 3 * 64 * 7); // 3 heads × 11 groups × the finish's excess
+    expect(at(4)).toBeGreaterThan(3 * blocks);
   });
 
   test('W8A8: 18-bit q/k/v take one DSP48E2 per q·k and per probability × v; types.qkv decides it', () => {
