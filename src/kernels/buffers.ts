@@ -39,17 +39,17 @@ export function msaBuffers(params: MsaParams, dims: ModelDims, shared: SharedPar
     { name: 's', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
     { name: 'o', widthBits: A, words: laneRows * dims.D, banks: ti * lanes },
     { name: 'qkv', widthBits: Q, words: laneRows * 3 * dims.D, banks: lanes * msaQkvCols(params) },
-    ...attentionBuffers(params, dims, shared),
+    ...attentionBuffers(params, dims, shared, msaQkvCols(params)),
   ];
 }
 
 /** attention.h's own arrays (msa_block's and vit_block's attention). */
-function attentionBuffers(params: MsaParams, dims: ModelDims, shared: SharedParams): Buffer[] {
+function attentionBuffers(params: MsaParams, dims: ModelDims, shared: SharedParams, qkvCols: number): Buffer[] {
   const Q = formats(shared.precision).qkv.width;
   const { q_parallel: qp, key_block: kb } = params;
   const hd = dims.headDim;
   const keyBlocks = Math.ceil(dims.numTokens / kb);
-  const reader = attentionReaderPlan(dims.numTokens, hd, qp, kb, msaQkvCols(params));
+  const reader = attentionReaderPlan(dims.numTokens, hd, qp, kb, qkvCols);
   return [
     // attention.h: the reader's double buffers (K and V of a block: a bank per key and column read per cycle; the queries of
     // a group: a bank per row), the score stage's K and the A·V stage's V (a bank per key), the
@@ -115,7 +115,7 @@ export function vitBuffers(params: VitParams, dims: ModelDims, shared: SharedPar
     { name: 'o', widthBits: A, words: laneRows * dims.D, banks: arr.oCols * lanes },
     { name: 'b', widthBits: A, words: laneRows * arr.bDim, banks: arr.bCols * lanes },
     { name: 'r', widthBits: residualFx(f).width, words: laneRows * dims.D, banks: arr.rCols * lanes },
-    ...attentionBuffers(params, dims, shared),
+    ...attentionBuffers(params, dims, shared, vitBCols(params)),
     ...(moe
       ? [
           { name: 'queue', widthBits: 16 + A, words: dims.experts * N, banks: 1 },
@@ -153,7 +153,7 @@ export function vitArrays(
   const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
   const gateCols = moe ? Math.ceil(dims.experts / to) * to : 0;
   const norm = params.norm_lanes ?? 1; // the array LayerNorms' chunk: read from R, written to s
-  const gatherLanes = Math.max(ti, to);
+  const gatherLanes = vitBCols(params);
   const bank = lcm(ti, to); // a multiple of tile_in (fc1's in tiles) and of the gathers' lanes
   const mlpOut = Math.max(hidden, gateCols);
   const gatherCol0 = moe ? Math.ceil(dims.expertHidden / bank) * bank : 0;
@@ -175,6 +175,14 @@ const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
 /** Column banks of qkv (the engine's B): the drain writes tile_out columns; the attention's reader reads as many (attentionReaderPlan). */
 export const msaQkvCols = (params: MsaParams): number => params.tile_out;
+
+/**
+ * Column banks of a fused block's B (q | k | v, the hidden layer, an expert's gathered tokens): the
+ * gathers move max(tile_in, tile_out) elements a cycle, fc2 reads tile_in; the attention's reader
+ * reads q | k | v as many columns a step (one port of each bank; the qkv drain writes through the
+ * other).
+ */
+export const vitBCols = (params: VitParams): number => Math.max(params.tile_in, params.tile_out);
 
 /** Column banks of x (the engine's R): the AXI row reader/writer, LayerNorm1 (tile_in), proj's drain (tile_out). */
 export function msaXCols(params: MsaParams, actBits: number, axiBits: number): number {

@@ -52,7 +52,7 @@ interface AttentionSchedule {
   fillTail: number; // one block through every stage, and the last finish beyond its A·V pass
 }
 
-function attentionSchedule(params: MsaParams, dims: ModelDims): AttentionSchedule {
+function attentionSchedule(params: MsaParams, dims: ModelDims, qkvCols: number): AttentionSchedule {
   const N = dims.numTokens;
   const { q_parallel: qp, key_block: kb } = params;
   const hd = dims.headDim;
@@ -60,7 +60,7 @@ function attentionSchedule(params: MsaParams, dims: ModelDims): AttentionSchedul
   const keyBlocks = ceilDiv(N, kb);
   const L = LATENCY;
   // the reader: per head its rows of ROW_STEPS steps, then the flush steps (latency.ts)
-  const reader = attentionReaderPlan(N, hd, qp, kb, msaQkvCols(params));
+  const reader = attentionReaderPlan(N, hd, qp, kb, qkvCols);
   const normalise = pipelinedLoopCycles(hd * attentionOutRowSteps(qp, params.token_lanes), 1, L.ATTN_NORMALISE_DEPTH);
   const finishGroup = pipelinedLoopCycles(qp, 1, L.RECIP_CYCLES) + normalise;
   // per key block: the score, softmax and A·V loops are one flattened pipeline each (a block is
@@ -100,15 +100,18 @@ function attentionSchedule(params: MsaParams, dims: ModelDims): AttentionSchedul
  * starts once its head is ready and the reader is done with head h − 1; its groups end
  * firstGroupReady + (groups − 1) group paces after that, or a head of groups after head h − 1's,
  * if later. Fill: one block through every stage; tail: the last finish beyond its A·V pass.
+ * `qkvCols`: the column banks the reader reads q | k | v from (msa_block's qkv: msaQkvCols; a
+ * fused block's B: vitBCols).
  */
 export function attentionCycles(
   params: MsaParams,
   dims: ModelDims,
   ready: number[] = [],
   heads: number = dims.heads,
+  qkvCols: number = msaQkvCols(params),
 ): number {
   if (heads === 0) return 0;
-  const a = attentionSchedule(params, dims);
+  const a = attentionSchedule(params, dims, qkvCols);
   const headGroups = a.groups * a.groupPace;
   let readerFree = 0;
   let groupsEnd = 0;
@@ -128,7 +131,8 @@ export function attentionCycles(
  * attention of every head but the last beside them (head h's reader starts when head h's pass has
  * drained: its token, one FIFO hop later); then the last head's attention (its token sent at the
  * call's start) beside proj over the other heads' columns of o; then proj over the last head's
- * columns (each proj pass with its fetch: a new region call) and x leaving.
+ * columns (each proj pass with its fetch: a new region call) and x leaving. `qkvCols`: as for
+ * attentionCycles (the fused block's attention half passes its B's).
  */
 export function cycles(
   params: MsaParams,
@@ -136,6 +140,7 @@ export function cycles(
   designShared: SharedParams,
   board: Board,
   call: CallContext = {},
+  qkvCols: number = msaQkvCols(params),
 ): CycleEstimate {
   const shared = kernelShared(designShared, params);
   const { D, numTokens: N, headDim: hd } = dims;
@@ -161,12 +166,12 @@ export function cycles(
     ready.push(engine + LATENCY.FIFO_READ_LATENCY);
   }
   // the first call runs the attention of every head but the last
-  const qkvAttention = Math.max(engine, attentionCycles(params, dims, ready, dims.heads - 1));
+  const qkvAttention = Math.max(engine, attentionCycles(params, dims, ready, dims.heads - 1, qkvCols));
   // the second: the last head's attention (its token sent at the call's start) beside proj's
   // passes over the other heads' columns of o; the third: proj over the last head's columns
   const leadIn = (dims.heads - 1) * hd;
   const lastHead = Math.max(
-    attentionCycles(params, dims, [LATENCY.FIFO_READ_LATENCY], 1),
+    attentionCycles(params, dims, [LATENCY.FIFO_READ_LATENCY], 1, qkvCols),
     leadIn > 0 ? linearCycles(shape(leadIn, D), shared, wbpc) : 0,
   );
   const proj = linearCycles(shape(hd, D), shared, wbpc) + transferCycles(tokenBytes, bpc);

@@ -32,7 +32,7 @@ import {
 } from './costModel.js';
 import { engineGeluUnits } from './cpp/blocks.js';
 import { patchWeightsOnEngine } from './cpp/vit_block.js';
-import { vitBuffers } from './buffers.js';
+import { vitBCols, vitBuffers } from './buffers.js';
 import { engineResources } from './engineCost.js';
 import * as ffn from './ffn_block.js';
 import { kernelLayerNormPlan, layerNormResources } from './layernorm.js';
@@ -92,7 +92,7 @@ export function normCycles(params: VitParams, dims: ModelDims, designShared: Sha
 
 /** msa_block's cycles on the fused block's parameters: the attention half of every block (dense or MoE). */
 export function attentionHalf(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: { slr?: number }): CycleEstimate {
-  return msa.cycles(vitMsaParams(params), dims, kernelShared(designShared, params), board, call);
+  return msa.cycles(vitMsaParams(params), dims, kernelShared(designShared, params), board, call, vitBCols(params));
 }
 
 /** x's transfer through the activations' port (x_in read or x_out write, N·D activations). */

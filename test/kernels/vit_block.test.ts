@@ -110,7 +110,8 @@ describe('vit_block cost', () => {
   test("a block's cycles: the two halves' on one engine, without x_out, x_in and a kernel start; a call adds them once", () => {
     for (const moe of [false, true]) {
       const v = vit.cycles(params, dims, shared, board, { moe });
-      const a = msa.cycles(vitMsaParams(params), dims, shared, board);
+      // msa_block's attention half, its reader on B's column banks: max(tile_in, tile_out) a step
+      const a = msa.cycles(vitMsaParams(params), dims, shared, board, {}, Math.max(params.tile_in, params.tile_out));
       // the MoE half's gathers read s where LayerNorm2 left it (no copy), max(tile_in, tile_out) a cycle
       const gathers = { gatherLanes: Math.max(params.tile_in, params.tile_out), copyForGathers: false };
       const m = ffn.cycles(vitFfnParams(params), dims, shared, board, { moe }, gathers);
@@ -129,6 +130,12 @@ describe('vit_block cost', () => {
       const mlp = m.cycles - m.parts.start - m.parts.layernorm - write;
       expect(v.cycles).toBeCloseTo(a.cycles - a.parts.start - a.parts.layernorm - write + 2 * v.parts.layernorm + mlp, 6);
     }
+    // B has more column banks than msa_block's qkv (tile_out) when tile_in > tile_out: the reader
+    // reads a head in fewer steps, so the fused block's attention half is the faster
+    const qkvBanks = msa.cycles(vitMsaParams(params), dims, shared, board);
+    const bBanks = vit.attentionHalf(params, dims, shared, board, {});
+    if (params.tile_in > params.tile_out) expect(bBanks.cycles).toBeLessThan(qkvBanks.cycles);
+    else expect(bBanks.cycles).toBe(qkvBanks.cycles);
     // once per call: the start, x read into R (the same transfer as x_out's write), x_out
     const once = vit.callCycles(params, dims, shared, board, {});
     const a = msa.cycles(vitMsaParams(params), dims, shared, board);

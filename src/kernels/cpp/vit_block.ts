@@ -8,7 +8,7 @@
  */
 import type { Board } from '../../board/schema.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
-import { vitArrays, vitBuffers } from '../buffers.js';
+import { vitArrays, vitBCols, vitBuffers } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
 import { kernelShared, patchOnEngine, vitFfnParams, vitMsaParams, type VitParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
@@ -191,7 +191,7 @@ export function templateContext(
       qParallel: params.q_parallel,
       keyBlock: params.key_block,
       lanes: params.token_lanes,
-      qkvColBanks: params.tile_out,
+      qkvColBanks: vitBCols(params),
       store: { type: 'act_t', cols: arr.bDim },
     },
     F,
