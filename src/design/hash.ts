@@ -12,7 +12,8 @@ import type { Design } from './design.js';
 // per head (D -> 3·head_dim: the head's q, k and v rows); 5: msa_block's proj as two layers split
 // by the heads they read (proj.lead: heads 0 .. H − 2's columns; proj.last: the last head's, the bias);
 // 6: weight ports per region (kernels.<k>.weight_ports): byte r of word 100 is region r's
-export const WEIGHTS_FORMAT_VERSION = 6;
+// 7: a linear layer's biases and scale word first (whole rows of the ports), then its tiles (one burst)
+export const WEIGHTS_FORMAT_VERSION = 7;
 
 /** JSON with object keys sorted at every level (a canonical form to hash). */
 export function canonicalJson(value: unknown): string {

@@ -295,7 +295,7 @@ class Packer {
         : (o: number, c: number) => w[row(o) * tensorIn + column(c)];
       const wb = seg.weightFx.width;
       const wpw = perWord(wb, axi);
-      const { tileWords, weightWords, biasWords } = linearWords(
+      const { tileWords, tilesOffset, biasWords } = linearWords(
         seg.in,
         seg.out,
         seg.tileIn,
@@ -315,7 +315,7 @@ class Packer {
       const at = digit ? this.digitWriter(wr, seg.weightFx, digit, label, tensorIn) : null;
       for (let to = 0; to < seg.out / TO; to++)
         for (let ti = 0; ti < inTiles; ti++) {
-          const tileBit = (base + seg.offset + (to * inTiles + ti) * tileWords) * axi;
+          const tileBit = (base + seg.offset + tilesOffset + (to * inTiles + ti) * tileWords) * axi;
           for (let i = 0; i < TI; i++) {
             const col = ti * TI + i;
             for (let o = 0; o < TO; o++) {
@@ -331,10 +331,10 @@ class Packer {
         }
       // (a tensor split into digits counts once, with its own format)
       if (digit?.part !== 'lo') this.record(label, digit?.of ?? seg.weightFx, seg.in * seg.used);
-      this.putScaleWord(buf, base, seg, weightWords + biasWords);
+      this.putScaleWord(buf, base, seg, biasWords);
       const bw = seg.biasFx.width;
       const bpw = perWord(bw, axi);
-      const biasBase = base + seg.offset + weightWords;
+      const biasBase = base + seg.offset;
       if (b) {
         const br = fieldWriter(buf, seg.biasFx);
         for (let c = 0; c < seg.used; c++)

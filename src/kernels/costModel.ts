@@ -5,6 +5,7 @@
  */
 import { channelSlrs, kernelMemory } from '../board/resources.js';
 import type { Board, Resources } from '../board/schema.js';
+import { formats, linearMaxShift } from './cpp/formats.js';
 import { tableShape } from './cpp/tables.js';
 import { COST, LATENCY } from './costConstants.js';
 import type { LayerNormPlan } from './latency.js';
@@ -176,20 +177,19 @@ export interface PassOptions {
 }
 
 /**
- * What a pass's reader fetches before its first tile can be used (linear.h engine_read): its
- * biases (one burst), then its tiles (a second burst, a second AXI latency) up to the first tile.
+ * What a pass's reader fetches before its first tile can be used (linear.h engine_read): the
+ * layer is one burst (one AXI latency), its bias rows (the biases and the scale word, whole rows
+ * of the weight ports: layout.ts linearWords) before its tiles, up to the first tile.
  */
 export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
-  const biasWords = Math.ceil(s.outDim / Math.floor(shared.axiWidthBits / shared.precision.bias.width));
-  return (
-    weightTransferCycles(
-      (s.outDim * shared.precision.bias.width) / 8,
-      Math.ceil(biasWords / weightPortCount(shared)),
-      bytesPerCycle,
-    ) +
-    COST.AXI_FIRST_BEAT_CYCLES +
-    tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle)
-  );
+  const p = shared.precision;
+  const f = formats(p);
+  const ports = weightPortCount(shared);
+  const scaleWords = linearMaxShift(f, f.weight, s.tileIn) > 0 ? 1 : 0;
+  const biasWords = Math.ceil(s.outDim / Math.floor(shared.axiWidthBits / p.bias.width)) + scaleWords;
+  const biasRows = Math.ceil(biasWords / ports);
+  const biasCycles = Math.max(biasRows, (biasRows * ports * shared.axiWidthBits) / 8 / bytesPerCycle);
+  return COST.AXI_FIRST_BEAT_CYCLES + biasCycles + tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
 }
 
 /**

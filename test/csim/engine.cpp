@@ -76,8 +76,10 @@ static word_t W[1024];
 // Returns the words written; w(i, o) and b(o) as double.
 template <class WF, class BF>
 static unsigned put_layer(unsigned off, unsigned in, unsigned out, WF w, BF b) {
-  const unsigned ti_n = in / eng_cfg::TILE_IN, to_n = out / eng_cfg::TILE_OUT;
-  unsigned k = off;
+  const unsigned ti_n = in / eng_cfg::TILE_IN, to_n = out / eng_cfg::TILE_OUT, P = eng_cfg::WEIGHT_PORTS;
+  // the bias rows (whole rows of the weight ports), then the tiles (docs/weights.md)
+  for (unsigned o = 0; o < out; o++) W[off + o / 32].range(16 * (o % 32) + 15, 16 * (o % 32)) = bias_t(b(o)).range(15, 0);
+  unsigned k = off + ((out + 31) / 32 + P - 1) / P * P;
   for (unsigned to = 0; to < to_n; to++)
     for (unsigned ti = 0; ti < ti_n; ti++)
       for (unsigned e = 0; e < eng_cfg::TILE_IN * eng_cfg::TILE_OUT; e++) {
@@ -86,8 +88,7 @@ static unsigned put_layer(unsigned off, unsigned in, unsigned out, WF w, BF b) {
         W[word].range(16 * f + 15, 16 * f) = weight_t(w(i, o)).range(15, 0);
         if (e + 1 == eng_cfg::TILE_IN * eng_cfg::TILE_OUT) k += eng_cfg::TILE_WORDS;
       }
-  for (unsigned o = 0; o < out; o++) W[k + o / 32].range(16 * (o % 32) + 15, 16 * (o % 32)) = bias_t(b(o)).range(15, 0);
-  return k + (out + 31) / 32 - off;
+  return k - off;
 }
 
 static double w0(unsigned i, unsigned o) { return double(int((i * 7 + o * 3) % 9) - 4) / 4; }
@@ -134,13 +135,13 @@ int main() {
   put_layer(words0, in1, out1, w1, b1);
   ubimoe::linear_pass plan[2];
   // layer_pass's fields by hand (no LAYER struct here): offset, biases, tiles, rows, destination
-  plan[0].w_off = 0, plan[0].bias_off = (OUT / 16) * (IN / 8) * 4, plan[0].in_tiles = IN / 8, plan[0].out_tiles = OUT / 16;
+  plan[0].w_off = 0, plan[0].in_tiles = IN / 8, plan[0].out_tiles = OUT / 16;
   plan[0].rows = ROWS, plan[0].expert = 0, plan[0].tag = 0, plan[0].gelu = false;
   plan[0].from_b = false, plan[0].to_r = false, plan[0].scatter = false, plan[0].shift = 0;
   plan[0].from_s2 = false, plan[0].in_tile0 = 0, plan[0].out_tile0 = 0;
   plan[0].act_residual = false;
   plan[1] = plan[0];
-  plan[1].w_off = words0, plan[1].bias_off = (out1 / 16) * (in1 / 8) * 4, plan[1].in_tiles = in1 / 8;
+  plan[1].w_off = words0, plan[1].in_tiles = in1 / 8;
   plan[1].out_tiles = out1 / 16, plan[1].rows = n1, plan[1].to_r = true, plan[1].scatter = true;
 
   ubimoe_csim::timing::clear();

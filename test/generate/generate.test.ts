@@ -38,7 +38,7 @@ describe('generate', () => {
       expect(existsSync(join(dir, f))).toBe(true);
     const m = readManifest(dir)!;
     expect(m.design_hash).toBe(designHash(design));
-    expect(m.weights_format).toBe(6);
+    expect(m.weights_format).toBe(7);
     for (const [path, hash] of Object.entries(m.files))
       expect(sha256(readFileSync(join(dir, path)))).toBe(hash);
     expect(result.manifest.files['kernels/config.h']).toBeDefined();

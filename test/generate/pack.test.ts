@@ -11,10 +11,16 @@ import {
 import { synthCheckpoint } from '../../src/model/checkpoint.js';
 import { UserError } from '../../src/util/errors.js';
 import { qkvHeadRows } from '../../src/kernels/cpp/msa_block.js';
-import { linearWords } from '../../src/kernels/cpp/layout.js';
+import { linearWords, type Segment } from '../../src/kernels/cpp/layout.js';
 import { testDesign } from './helpers.js';
 
 /** Field `lane` (width bits, two's complement) of word `word` of a region. */
+/** A linear segment's words (one weight port, 128-bit words): biases, scale word, tiles from tilesOffset. */
+function wordsOf(seg: Segment) {
+  if (seg.kind !== 'linear') throw new Error(`${seg.name} is not a linear segment`);
+  return linearWords(seg.in, seg.out, seg.tileIn, seg.tileOut, seg.weightFx, seg.biasFx, 128, seg.maxShift, 1);
+}
+
 function field(
   bytes: Uint8Array,
   regionOffset: number,
@@ -66,7 +72,10 @@ describe('weight packing', () => {
     // 16-bit fields, 8 per 128-bit word; a tile of 32 weights = 4 words; 192/8 = 24 in tiles
     const w = ckpt.get('patch_embed.proj.weight')!.data[5 * 192 + 10];
     const tile = 1 * 24 + 1;
-    const raw = field(bytes, packed.regions[0].offset, 128, tile * 4 + Math.floor(9 / 8), 9 % 8, 16);
+    const pe = designWeightLayout(design)[0].blocks[0].segments.find((x) => x.name === 'proj')!;
+    const at = wordsOf(pe).tilesOffset; // after the 32 16-bit biases: 4 words
+    expect(at).toBe(4);
+    const raw = field(bytes, packed.regions[0].offset, 128, at + tile * 4 + Math.floor(9 / 8), 9 % 8, 16);
     expect(raw).toBe(Math.round(w * 2 ** 14));
   });
 
@@ -83,13 +92,14 @@ describe('weight packing', () => {
     // element [d][e]: out tile 0, in tile d / TI, inside [d % TI][e] (row-major)
     const at = (d: number, e: number) => {
       const k = (d % TI) * TO + e;
-      const word = blk.offset + seg.offset + Math.floor(d / TI) * tileWords + Math.floor(k / 8);
+      const word = blk.offset + seg.offset + wordsOf(seg).tilesOffset + Math.floor(d / TI) * tileWords + Math.floor(k / 8);
       return field(bytes, ffn.offset, 128, word, k % 8, 16);
     };
     expect(at(17, 3)).toBe(Math.round(gate[17 * 4 + 3] * 2 ** 14));
     expect(at(0, 0)).toBe(Math.round(gate[0] * 2 ** 14));
     for (let e = 4; e < TO; e++) expect(at(5, e)).toBe(0); // padding columns
-    const biasWord = blk.offset + seg.offset + (seg.out / TO) * inTiles * tileWords;
+    const biasWord = blk.offset + seg.offset; // the biases first
+    expect(wordsOf(seg).weightWords).toBe((seg.out / TO) * inTiles * tileWords);
     for (let c = 0; c < seg.out; c++)
       expect(field(bytes, ffn.offset, 128, biasWord + Math.floor(c / 8), c % 8, 16)).toBe(0);
     // block 1: norm2.weight (32 x 16 bit = 4 words) first
@@ -153,11 +163,12 @@ describe('per-layer weight scales (w8a8)', () => {
     const s = weightExponent(w, w8, 7);
     expect(s).toBeGreaterThan(0);
     const region = packed.regions[1].offset;
-    expect(field(packed.bytes, region, 128, base + seg.words - 1, 0, 32)).toBe(s);
-    expect(field(packed.bytes, region, 128, base + seg.words - 1, 1, 32)).toBe(0);
+    const { biasWords, tilesOffset } = wordsOf(seg);
+    expect(field(packed.bytes, region, 128, base + biasWords, 0, 32)).toBe(s);
+    expect(field(packed.bytes, region, 128, base + biasWords, 1, 32)).toBe(0);
     // weight [o=0][i=1]: tile (0, 0) (tiles 16 x 16 = 256 weights = 16 words), element [i=1][o=0] = 16
     const raw = Math.sign(w[1]) * Math.round(Math.abs(w[1]) * 2 ** (7 + s));
-    expect(field(packed.bytes, region, 128, base + 1, 0, 8)).toBe(raw);
+    expect(field(packed.bytes, region, 128, base + tilesOffset + 1, 0, 8)).toBe(raw);
     expect(packed.scales).toContainEqual({
       tensor: 'blocks.1.attn.proj.weight',
       shift: s,
@@ -188,8 +199,9 @@ describe('per-layer weight scales (w8a8)', () => {
       const v = w[(D + h * hd + 2) * D + i];
       const raw = Math.sign(v) * Math.round(Math.abs(v) * 2 ** (7 + s));
       const region = packed.regions[1].offset;
-      expect(field(packed.bytes, region, 128, base + tile * tileWords + Math.floor(k / 16), k % 16, 8)).toBe(raw);
-      expect(field(packed.bytes, region, 128, base + seg.words - 1, 0, 32)).toBe(s);
+      const { tilesOffset, biasWords } = wordsOf(seg);
+      expect(field(packed.bytes, region, 128, base + tilesOffset + tile * tileWords + Math.floor(k / 16), k % 16, 8)).toBe(raw);
+      expect(field(packed.bytes, region, 128, base + biasWords, 0, 32)).toBe(s);
     }
     // one scale and one clip entry per tensor, not per head
     expect(packed.scales.filter((x) => x.tensor === 'blocks.1.attn.qkv.weight')).toHaveLength(1);
@@ -212,16 +224,16 @@ describe('per-layer weight scales (w8a8)', () => {
       expect([seg.in, seg.out]).toEqual([hd, D]);
       expect(seg.cols).toEqual(Array.from({ length: hd }, (_, c) => first + c));
       // input 3 of the part (tensor column first + 3), output 5: tile (0, 0), element [3][5]
-      const { tileWords, weightWords } = linearWords(hd, D, seg.tileIn, seg.tileOut, fx8, seg.biasFx, 128, 7);
+      const { tileWords, tilesOffset, biasWords } = linearWords(hd, D, seg.tileIn, seg.tileOut, fx8, seg.biasFx, 128, 7);
       expect(tileWords).toBeGreaterThan(0);
       const k = 3 * seg.tileOut + 5;
       const v = w[5 * D + first + 3];
       const raw = Math.sign(v) * Math.round(Math.abs(v) * 2 ** (7 + s));
-      expect(field(packed.bytes, region, 128, base + Math.floor(k / 16), k % 16, 8)).toBe(raw);
-      // the biases (16-bit, 8 a word): the last part has proj's, the first zeros
-      const b5 = field(packed.bytes, region, 128, base + weightWords, 5, 16);
+      expect(field(packed.bytes, region, 128, base + tilesOffset + Math.floor(k / 16), k % 16, 8)).toBe(raw);
+      // the biases first (16-bit, 8 a word): the last part has proj's, the first zeros; the scale word after them
+      const b5 = field(packed.bytes, region, 128, base, 5, 16);
       expect(b5).toBe(withBias ? Math.round(bias[5] * 2 ** 11) : 0);
-      expect(field(packed.bytes, region, 128, base + seg.words - 1, 0, 32)).toBe(s);
+      expect(field(packed.bytes, region, 128, base + biasWords, 0, 32)).toBe(s);
     }
     expect(packed.scales.filter((x) => x.tensor === 'blocks.1.attn.proj.weight')).toHaveLength(1);
   });
@@ -230,7 +242,7 @@ describe('per-layer weight scales (w8a8)', () => {
     const { base, seg } = segOf(2, 1, 'gate.1');
     expect(seg.kind === 'linear' && seg.maxShift).toBe(7); // as every linear layer on the engine
     const g = ckpt.get('blocks.1.mlp.gate.1.w_gate')!.data;
-    expect(field(packed.bytes, packed.regions[2].offset, 128, base + seg.words - 1, 0, 32)).toBe(
+    expect(field(packed.bytes, packed.regions[2].offset, 128, base + wordsOf(seg).biasWords, 0, 32)).toBe(
       weightExponent(g, w8, 7),
     );
     const pe = segOf(0, -1, 'proj').seg;

@@ -66,7 +66,7 @@ describe('weight layout with P weight ports', () => {
     const four = packWeights(design(4, 'w8a8'), ckpt);
     const dv = new DataView(four.bytes.buffer, four.bytes.byteOffset);
     expect(dv.getUint32(8, true)).toBe(WEIGHTS_FORMAT_VERSION);
-    expect(WEIGHTS_FORMAT_VERSION).toBe(6);
+    expect(WEIGHTS_FORMAT_VERSION).toBe(7);
     // byte r of word 100: region r's weight ports
     expect(dv.getUint32(100, true)).toBe(0x040404);
     expect(new DataView(one.bytes.buffer, one.bytes.byteOffset).getUint32(100, true)).toBe(0x010101);
@@ -91,12 +91,17 @@ describe('weight layout with P weight ports', () => {
           }
           const a = linearWords(seg.in, seg.out, seg.tileIn, seg.tileOut, seg.weightFx, seg.biasFx, 128, seg.maxShift, 1);
           const c = linearWords(seg.in, seg.out, seg.tileIn, seg.tileOut, seg.weightFx, seg.biasFx, 128, seg.maxShift, 4);
+          // the bias rows (biases, scale word, zero padding to a whole row of the ports), then the tiles
+          for (let j = 0; j < a.biasWords + a.scaleWords; j++) expect(at4(j)).toBe(at1(j));
+          for (let j = c.biasWords + c.scaleWords; j < c.tilesOffset; j++) expect(at4(j)).toBe(zero);
+          expect(c.tilesOffset % 4).toBe(0);
           const tiles = a.weightWords / a.tileWords;
           for (let t = 0; t < tiles; t++)
             for (let j = 0; j < c.tileWords; j++)
-              expect(at4(t * c.tileWords + j)).toBe(j < a.tileWords ? at1(t * a.tileWords + j) : zero);
-          for (let j = 0; j < a.biasWords + a.scaleWords; j++) expect(at4(c.weightWords + j)).toBe(at1(a.weightWords + j));
-          for (let j = c.weightWords + c.biasWords + c.scaleWords; j < c.words; j++) expect(at4(j)).toBe(zero);
+              expect(at4(c.tilesOffset + t * c.tileWords + j)).toBe(
+                j < a.tileWords ? at1(a.tilesOffset + t * a.tileWords + j) : zero,
+              );
+          expect(c.words).toBe(c.tilesOffset + c.weightWords);
           scaleWords += c.scaleWords;
         }),
       ),

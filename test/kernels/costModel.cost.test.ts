@@ -122,18 +122,18 @@ describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted
     //   series, before that: 4 × (36 + 14 + 9 + 10) = 276)
     expect(LINEAR_LOOP_DEPTH).toBe(14);
     expect(linearCycles(shape, sh, 32, { prefetched: true })).toBe(167);
-    // the first pass of a kernel call waits in engine_read for read_biases: 64 biases × 16 bit =
-    // 128 B = 2 words -> AXI latency 64 + 128 / 32 = 68, then read_layer_words starts a second
-    // burst (at w_off, the biases sit after the weights): AXI latency 64, the first tile 8 -> 140;
-    // 140 + 167 = 307
-    expect(passFetchCycles(shape, sh, 32)).toBe(140);
-    expect(linearCycles(shape, sh, 32)).toBe(307);
+    // the first pass of a kernel call waits in engine_read for the layer's first words: ONE burst
+    // (at w_off: the bias rows, then the tiles): AXI latency 64, 64 biases × 16 bit = 128 B = 2
+    // words -> 4, the first tile 8 -> 76 (140 while the biases were a burst of their own, after
+    // the tiles); 76 + 167 = 243
+    expect(passFetchCycles(shape, sh, 32)).toBe(76);
+    expect(linearCycles(shape, sh, 32)).toBe(243);
     // the reader is free for the next pass once it read this pass's last tile: the MACs still run
     // the tiles in the depth-2 FIFO and the one in use (3 × max(9 groups, 8-cycle load) = 27),
     // then the drain-only run 9 and the depth 14: 27 + 9 + 14 = 50
     expect(passTailCycles(shape, sh, 32)).toBe(50);
-    // a pass after one with that tail waits for the rest of its fetch: 140 − 50 = 90; 90 + 167 = 257
-    expect(linearCycles(shape, sh, 32, { prefetched: 50 })).toBe(257);
+    // a pass after one with that tail waits for the rest of its fetch: 76 − 50 = 26; 26 + 167 = 193
+    expect(linearCycles(shape, sh, 32, { prefetched: 50 })).toBe(193);
     expect(linearCycles(shape, sh, 32, { prefetched: 200 })).toBe(167);
     // expert mode (the scatter drain): one queued token per iteration, 17 instead of 9, still
     // under the 36 MAC iterations: runs 0..3 36 each, run 4 17, + 14 -> 175
@@ -169,17 +169,17 @@ describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted
   test('memory-bound pass: the reader sets the pace, the FIFO covering the ends of the runs', () => {
     // 128-bit port at 8 B/cycle: a tile is 16 words = 256 B -> 32 cycles > 9 groups: the reader is
     // the bottleneck. Hand count of the HLS (reader = one sequential burst per layer, depth-2 FIFO):
-    //   biases: 64 + 128 / 8 = 80; the tiles' own burst: AXI latency 64, then the 16 tiles back to
-    //   back, tile k ready at 144 + 32·(k+1); the MAC array takes each tile 9 cycles after it
-    //   arrives (the drain of the previous tile, 9 iterations, runs beside the 36 MAC
-    //   iterations of a run; a run follows the last without a break): the last tile is ready at
-    //   144 + 16·32 = 656, its 9 groups: 665, then the drain-only run 9 and the depth 14: 688.
-    //   The model: the first tile's load is in the fetch (176), the reader's other 15 loads, at each
+    //   AXI latency 64, the bias rows 128 / 8 = 16, then the 16 tiles back to back, tile k ready at
+    //   80 + 32·(k+1); the MAC array takes each tile 9 cycles after it arrives (the drain of the
+    //   previous tile, 9 iterations, runs beside the 36 MAC iterations of a run; a run follows the
+    //   last without a break): the last tile is ready at 80 + 16·32 = 592, its 9 groups: 601, then
+    //   the drain-only run 9 and the depth 14: 624.
+    //   The model: the first tile's load is in the fetch (112), the reader's other 15 loads, at each
     //   of the 3 out-tile boundaries a stall of max(0, 9 + 0 − 2 × 32) = 0, then the last run's 9,
-    //   the drain-only run 9 and the depth 14: 176 + 15 × 32 + 0 + 9 + 9 + 14 = 688 (702 with a
-    //   loop instance per run)
+    //   the drain-only run 9 and the depth 14: 112 + 15 × 32 + 0 + 9 + 9 + 14 = 624 (688 with the
+    //   biases a burst of their own, 702 with a loop instance per run)
     const slow = linearCycles(shape, shared(), 8);
-    expect(slow).toBe(688);
+    expect(slow).toBe(624);
     // what it leaves for the next pass: the last tile's 9 groups, the drain-only run 9, the depth 14
     expect(passTailCycles(shape, shared(), 8)).toBe(32);
   });

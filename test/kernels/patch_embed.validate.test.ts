@@ -42,8 +42,9 @@ describe('patch_embed validation', () => {
       { name: 'head', dim: 2, factor: 8 },
     ]);
     expect(e('TILE_WORDS')).toBe(16);
-    // 16x16 16-bit weights = 16 words of 256 bits per tile; 48 x 12 tiles; 192 16-bit biases = 12 words
-    expect(v('BIAS_OFFSET')).toBe(48 * 12 * 16);
+    // 192 16-bit biases = 12 words of 256 bits first; then 16x16 16-bit weights = 16 words per tile, 48 x 12 tiles
+    expect(v('TILES_OFFSET')).toBe(12);
+    expect(v('WORDS')).toBe(12 + 48 * 12 * 16);
     const pe = ctx.structs.find((s) => s.name === 'pe_cfg')!;
     const off = (n: string) => pe.consts.find((c) => c.name === n)!.value;
     expect(off('CLS_OFFSET')).toBe(48 * 12 * 16 + 12);

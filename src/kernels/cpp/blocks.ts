@@ -206,10 +206,8 @@ export function linearLayerStruct(s: LayerSpec, f: Formats, axi: number, ports =
       k('IN_TILES', s.inDim / s.tileIn),
       k('OUT_TILES', s.outDim / s.tileOut),
       k('GELU', s.gelu),
-      k('BIAS_OFFSET', lw.weightWords, 'words from the layer start to its biases'),
-      ...(lw.scaleWords
-        ? [k('SCALE_OFFSET', lw.weightWords + lw.biasWords, 'words from the layer start to its scale word')]
-        : []),
+      ...(lw.scaleWords ? [k('SCALE_OFFSET', lw.biasWords, 'words from the layer start to its scale word')] : []),
+      k('TILES_OFFSET', lw.tilesOffset, 'words from the layer start to its first tile (after the bias rows)'),
       k('WORDS', lw.words),
     ],
   };

@@ -28,7 +28,18 @@ export interface Formats {
   weightScale: boolean; // per-layer power-of-two weight scales (precision weight_scale: 'per-layer')
 }
 
+// formats() per precision object, computed once (the cost model asks for them in its inner loops)
+const formatsCache = new WeakMap<Precision, Formats>();
+
 export function formats(p: Precision): Formats {
+  const known = formatsCache.get(p);
+  if (known) return known;
+  const made = makeFormats(p);
+  formatsCache.set(p, made);
+  return made;
+}
+
+function makeFormats(p: Precision): Formats {
   const act = fromPrecision(p.activation);
   const formatsOut: Formats = {
     act,

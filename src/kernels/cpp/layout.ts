@@ -113,12 +113,17 @@ export function splitRegion(region: Uint8Array, wordBytes: number, ports: number
   return out;
 }
 
+/**
+ * A linear layer's words (linear.h engine_read reads them as one burst): its biases, its scale
+ * word, zero words to a whole row of the weight ports, then its tiles.
+ */
 export interface LinearWords {
   tileWords: number; // a multiple of the weight ports
-  weightWords: number; // all tiles; the biases start here
-  biasWords: number;
-  scaleWords: number; // 1 when the layer carries a scale word (after the biases), else 0
-  words: number; // with the zero words padding the segment to a multiple of the weight ports
+  biasWords: number; // from the layer start
+  scaleWords: number; // 1 when the layer carries a scale word (right after the biases), else 0
+  tilesOffset: number; // words from the layer start to its first tile: the bias rows, whole rows of the ports
+  weightWords: number; // all tiles
+  words: number; // tilesOffset + weightWords: a multiple of the weight ports
 }
 
 export function linearWords(
@@ -136,7 +141,8 @@ export function linearWords(
   const weightWords = (inDim / tileIn) * (outDim / tileOut) * tileWords;
   const biasWords = wordsFor(outDim, b.width, axi);
   const scaleWords = maxShift > 0 ? 1 : 0;
-  return { tileWords, weightWords, biasWords, scaleWords, words: padToPorts(weightWords + biasWords + scaleWords, ports) };
+  const tilesOffset = padToPorts(biasWords + scaleWords, ports);
+  return { tileWords, biasWords, scaleWords, tilesOffset, weightWords, words: tilesOffset + weightWords };
 }
 
 /** Appends segments at increasing word offsets. */
