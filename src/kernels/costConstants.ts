@@ -119,11 +119,6 @@ export const COST = {
   // ---- DSP primitives ----------------------------------------------------------------------
   /** Signed multiplier port widths (A × B) of each DSP kind: DSP48E2 27×18, DSP58 27×24. */
   DSP_PORTS: { dsp48e2: [27, 18], dsp58: [27, 24] } as Record<string, [number, number]>,
-  /** Multiplies per non-linear unit (table + linear interpolation = 1 mult; Newton step = 2). */
-  EXP_MULTS: 1,
-  GELU_MULTS: 2,
-  RECIP_MULTS: 2,
-  RSQRT_MULTS: 2,
 
   // ---- LUT / FF (fitted: LUT_PER_MAC, FF_PER_MAC; the rest are estimates) ------------------
   /**

@@ -455,20 +455,21 @@ export function weightShifterLuts(sums: number, maxShift: number, bits: number):
 
 export type NonlinearKind = 'exp' | 'gelu' | 'recip' | 'rsqrt';
 
-/** Each kind's ROM (hls/include/ubimoe/tables.h) and its multiplies (operands: `A` the activation width). */
-const NONLINEAR: Record<
-  NonlinearKind,
-  {
-    table: Parameters<typeof tableShape>[0];
-    mults: number;
-    wa: (A: number) => number;
-    wb: (A: number) => number;
-  }
-> = {
-  exp: { table: 'EXP2_NEG_TABLE', mults: COST.EXP_MULTS, wa: (A) => A, wb: () => 16 },
-  gelu: { table: 'GELU_TABLE', mults: COST.GELU_MULTS, wa: (A) => A, wb: () => 16 },
-  recip: { table: 'RECIP_TABLE', mults: COST.RECIP_MULTS, wa: (A) => A, wb: (A) => A },
-  rsqrt: { table: 'RSQRT_TABLE', mults: COST.RSQRT_MULTS, wa: (A) => A, wb: (A) => A },
+/** nonlinear.h INTERP_BITS: the interpolation weight's bits (a signed operand of INTERP_BITS + 1). */
+export const NONLINEAR_INTERP_BITS = 14;
+const W = NONLINEAR_INTERP_BITS + 1;
+
+/**
+ * Each kind's ROM (hls/include/ubimoe/tables.h) and its multiplies as nonlinear.h writes them
+ * (signed operand widths; `A` the input's width): every kind interpolates between two table
+ * entries (the difference × the weight: `interp_u`'s 27 bits for the Q24 tables, GELU's 33); exp
+ * also scales its input by log2(e) (the A-bit magnitude, unsigned, × the 25-bit unsigned constant).
+ */
+const NONLINEAR: Record<NonlinearKind, { table: Parameters<typeof tableShape>[0]; mults: (A: number) => Array<[number, number]> }> = {
+  exp: { table: 'EXP2_NEG_TABLE', mults: (A) => [[A + 1, 26], [27, W]] },
+  gelu: { table: 'GELU_TABLE', mults: () => [[33, W]] },
+  recip: { table: 'RECIP_TABLE', mults: () => [[27, W]] },
+  rsqrt: { table: 'RSQRT_TABLE', mults: () => [[27, W]] },
 };
 
 /**
@@ -494,7 +495,7 @@ export function nonlinearUnit(kind: NonlinearKind, actBits: number, board: Board
   const u = NONLINEAR[kind];
   const t = tableShape(u.table);
   return {
-    dsp: u.mults * dspPerMultiply(u.wa(actBits), u.wb(actBits), board.dsp_kind),
+    dsp: u.mults(actBits).reduce((n, [wa, wb]) => n + dspPerMultiply(wa, wb, board.dsp_kind), 0),
     bram18: romBram18(t.entries, t.bits),
     uram: 0,
     lut: COST.LUT_PER_NONLINEAR,

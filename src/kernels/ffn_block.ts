@@ -8,6 +8,7 @@ import { COST, LATENCY } from './costConstants.js';
 import { pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
 import { engineGeluUnits, gateUnits } from './cpp/blocks.js';
 import { gateOut } from './cpp/ffn_block.js';
+import { PROB } from './cpp/formats.js';
 import {
   addInto,
   axiPortResources,
@@ -216,8 +217,9 @@ export function resources(
  * The MoE gate's own units (ffn_block's, and the fused vit_block's; none without MoE blocks): the
  * logits are an engine pass (no MACs of their own); gate.h's one-pass softmax unrolled over the
  * experts: E − 1 exps + E − 1 rescale multiplies (24-bit fractions), k exps for the chosen, one
- * reciprocal (gateUnits); the top-k compare network; the scatter drain's score × output (tile_out
- * per cycle).
+ * reciprocal (gateUnits); the top-k compare network; the scatter drain's probability × output
+ * (tile_out per cycle: linear.h `p * y`, the unsigned prob_t, one bit more in a signed port, by
+ * the engine's output).
  */
 export function gateResources(tileOut: number, dims: ModelDims, shared: SharedParams, board: Board): ResourceEstimate {
   const r = zeroResources();
@@ -229,7 +231,7 @@ export function gateResources(tileOut: number, dims: ModelDims, shared: SharedPa
   addInto(r, macResources(E - 1, 25, 25, board));
   addInto(r, nonlinearUnit('recip', A, board), gu.recip);
   r.lut += dims.topK * E * A;
-  addInto(r, macResources(tileOut, A, A, board));
+  addInto(r, macResources(tileOut, PROB.width + 1, A, board));
   return r;
 }
 

@@ -148,17 +148,19 @@ describe('ffn_block cost model', () => {
     // ONE engine runs dense fc1/fc2, the gate's logits and expert fc1/fc2: 8·8·2 MACs, 32 × 16 bit: 2 DSP
     const linear = 8 * 8 * 2 * 2;
     // LayerNorm at chunk 4 (a 128-bit word's 4 activations; tile_in 8): 2 × 4 products of 32 × 32
-    // (4 DSP), 4 of 32 × 16 (2), rsqrt (2 multiplies of 32 × 32, the model's RSQRT_MULTS estimate)
-    const layerNorm = 2 * 4 * 4 + 4 * 2 + 2 * 4;
-    // GELU in the drain: 2 rows × 8 outputs per cycle, each 2 multiplies (GELU_MULTS, an estimate)
-    // of 32 × 16 bits (2 DSP)
-    const gelu = 8 * 2 * 2 * 2;
-    // gate_select: E − 1 + k = 5 exp units (1 multiply of 32 × 16 each, EXP_MULTS), 3 rescale
-    // multiplies (25 × 25: 2 DSP), one reciprocal (2 × 4)
-    const gate = 5 * 1 * 2 + 3 * 2 + 2 * 4;
-    const scatter = 8 * 4; // the scatter drain's score × output, tile_out of them, 32 × 32
+    // (4 DSP), 4 of 32 × 16 (2), one rsqrt unit (nonlinear.h: its interpolation, 27 × 15 bits: 1)
+    const layerNorm = 2 * 4 * 4 + 4 * 2 + 1;
+    // GELU in the drain: 2 rows × 8 outputs per cycle, each unit one interpolation multiply of
+    // 33 × 15 bits (2 DSP)
+    const gelu = 8 * 2 * 2;
+    // gate_select: E − 1 + k = 5 exp units (the input × log2(e), 33 × 26 bits: 2 DSP, and the
+    // interpolation, 27 × 15: 1), 3 rescale multiplies (25 × 25: 2 DSP), one reciprocal (1)
+    const gate = 5 * 3 + 3 * 2 + 1;
+    // the scatter drain's probability × output, tile_out of them: the unsigned 18-bit prob_t (19
+    // bits in a signed port) × 32 bits: 2 DSP (4 while the model priced it 32 × 32)
+    const scatter = 8 * 2;
     expect(r.dsp).toBe(linear + layerNorm + gelu + gate + scatter);
-    expect(r.dsp).toBe(424);
+    expect(r.dsp).toBe(367);
   });
 
   test('measured routing: all tokens on two experts is cheaper than uniform routing over four', () => {

@@ -5,7 +5,9 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { engineGeluUnits, gateUnits } from '../../src/kernels/cpp/blocks.js';
-import { nonlinearUnit, romBram18 } from '../../src/kernels/costModel.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NONLINEAR_INTERP_BITS, nonlinearUnit, romBram18 } from '../../src/kernels/costModel.js';
 import { resources } from '../../src/kernels/ffn_block.js';
 import { tableShape } from '../../src/kernels/cpp/tables.js';
 import { dimsOf, shared, testBoard } from './costHelpers.js';
@@ -19,6 +21,18 @@ describe('non-linear units', () => {
     expect(tableShape('EXP2_NEG_TABLE')).toEqual({ entries: 1025, bits: 25 });
     expect(romBram18(1025, 25)).toBe(3);
     expect(romBram18(769, 25)).toBe(2);
+  });
+
+  test("each unit's multiplies as nonlinear.h writes them: exp 3 DSP48E2, GELU 2, reciprocal and rsqrt 1", () => {
+    const header = readFileSync(join(process.cwd(), 'hls', 'include', 'ubimoe', 'nonlinear.h'), 'utf8');
+    expect(Number(/static const int INTERP_BITS = (\d+);/.exec(header)?.[1])).toBe(NONLINEAR_INTERP_BITS);
+    // the interpolations: interp_u's 27-bit difference, GELU's 33-bit one, × the weight
+    expect(header).toContain('const ap_int<42> step = diff * ap_int<INTERP_BITS + 1>(w);');
+    expect(header).toContain('const ap_int<33 + INTERP_BITS + 1> step = diff * ap_int<INTERP_BITS + 1>(w);');
+    // exp's input × log2(e): the magnitude × the 25-bit unsigned constant
+    expect(header).toContain('mag * ap_uint<25>(LOG2E_Q24)');
+    const board = testBoard();
+    expect(['exp', 'gelu', 'recip', 'rsqrt'].map((k) => nonlinearUnit(k as never, 32, board).dsp)).toEqual([3, 2, 1, 1]);
   });
 
   test('each unit carries its table', () => {
