@@ -4,7 +4,7 @@
  * arguments of the kernels' `UBIMOE_CYCLES` statements (the timed C-simulation advances its clock
  * by them), so the cost model can read the same figures.
  */
-import { COST, LATENCY } from './costConstants.js';
+import { LATENCY } from './costConstants.js';
 import { wordsFor } from './cpp/layout.js';
 
 /**
