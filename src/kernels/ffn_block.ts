@@ -49,7 +49,7 @@ export interface FfnCall extends CallContext {
  * engine, two passes each (fc1 + GELU, fc2 scattering p · y into the residual), on their queued
  * tokens; before its fc1 an expert's tokens are gathered (tile_out elements/cycle) while the
  * engine's reader prefetches that expert's first weight tiles. A pass waits for what of its fetch
- * (biases, then its first tile: two bursts) the previous pass's tail (and the gather) did not
+ * (one burst: its bias rows, then its first tile) the previous pass's tail (and the gather) did not
  * hide. Expected over the routing's token counts.
  */
 export function expertCycles(
