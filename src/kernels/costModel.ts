@@ -6,6 +6,7 @@
 import { channelSlrs, kernelMemory } from '../board/resources.js';
 import type { Board, Resources } from '../board/schema.js';
 import { formats, linearMaxShift } from './cpp/formats.js';
+import { linearWords } from './cpp/layout.js';
 import { tableShape } from './cpp/tables.js';
 import { COST, LATENCY } from './costConstants.js';
 import type { LayerNormPlan } from './latency.js';
@@ -182,13 +183,13 @@ export interface PassOptions {
  * of the weight ports: layout.ts linearWords) before its tiles, up to the first tile.
  */
 export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
-  const p = shared.precision;
-  const f = formats(p);
+  const f = formats(shared.precision);
   const ports = weightPortCount(shared);
-  const scaleWords = linearMaxShift(f, f.weight, s.tileIn) > 0 ? 1 : 0;
-  const biasWords = Math.ceil(s.outDim / Math.floor(shared.axiWidthBits / p.bias.width)) + scaleWords;
-  const biasRows = Math.ceil(biasWords / ports);
-  const biasCycles = Math.max(biasRows, (biasRows * ports * shared.axiWidthBits) / 8 / bytesPerCycle);
+  const axi = shared.axiWidthBits;
+  const shift = linearMaxShift(f, f.weight, s.tileIn);
+  const { tilesOffset } = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, f.weight, f.bias, axi, shift, ports);
+  const biasRows = tilesOffset / ports;
+  const biasCycles = Math.max(biasRows, (tilesOffset * axi) / 8 / bytesPerCycle);
   return COST.AXI_FIRST_BEAT_CYCLES + biasCycles + tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
 }
 
