@@ -180,7 +180,8 @@ export interface PassOptions {
 /**
  * What a pass's reader fetches before its first tile can be used (linear.h engine_read): the
  * layer is one burst (one AXI latency), its bias rows (the biases and the scale word, whole rows
- * of the weight ports: layout.ts linearWords) before its tiles, up to the first tile.
+ * of the weight ports: layout.ts linearWords) before its tiles, up to the first tile; then that
+ * tile's last word through the reader's loop (its depth) and the tile FIFO's hop to the MACs.
  */
 export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
   const f = formats(shared.precision);
@@ -190,7 +191,8 @@ export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCy
   const { tilesOffset } = linearWords(s.inDim, s.outDim, s.tileIn, s.tileOut, f.weight, f.bias, axi, shift, ports);
   const biasRows = tilesOffset / ports;
   const biasCycles = Math.max(biasRows, (tilesOffset * axi) / 8 / bytesPerCycle);
-  return COST.AXI_FIRST_BEAT_CYCLES + biasCycles + tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle);
+  const toMacs = LATENCY.AXI_READ_DEPTH - 1 + LATENCY.FIFO_READ_LATENCY;
+  return COST.AXI_FIRST_BEAT_CYCLES + biasCycles + tileLoadCycles(s.tileIn, s.tileOut, shared, bytesPerCycle) + toMacs;
 }
 
 /**

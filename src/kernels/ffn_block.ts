@@ -68,7 +68,8 @@ export function expertCycles(
     const n = b.tokens;
     const fc1Shape = { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes };
     const fc2Shape = { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes };
-    const gather = Math.ceil(n) * ceilDiv(D, gatherLanes);
+    // tokens.h gather_rows: a loop instance per row (an imperfect nest), its depth each
+    const gather = Math.ceil(n) * pipelinedLoopCycles(ceilDiv(D, gatherLanes), 1, LATENCY.ELEMENTWISE_DEPTH);
     // an expert's fc1 fetch hides behind the previous expert's fc2 tail and this expert's gather
     // (the previous expert taken with the same token count), its fc2 fetch behind its fc1 tail
     const hidden = passTailCycles(fc2Shape, shared, bytesPerCycle, true) + gather;

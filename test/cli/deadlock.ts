@@ -13,9 +13,9 @@ export function writeDeadlockedCopy(from: string, to: string): void {
   cpSync(from, to, { recursive: true });
   const header = join(to, 'include', 'ubimoe', 'linear.h');
   const src = readFileSync(header, 'utf8');
-  // the descriptor's write moved from the pass's first tile row to after the pass's loop
+  // the descriptor's write moved from the start of the pass's burst to after the pass's loop
   const moved = src
-    .replace('        if (k == bias_rows) to_mac.write(d);  // its biases and scale are in\n', '')
+    .replace('      if (k == 0) to_mac.write(d);\n', '')
     .replace(
       "\n    }\n  }\n}\n\n// A tile's words",
       "\n    }\n    to_mac.write(d);\n  }\n}\n\n// A tile's words",

@@ -137,7 +137,7 @@ int main() {
   // layer_pass's fields by hand (no LAYER struct here): offset, biases, tiles, rows, destination
   plan[0].w_off = 0, plan[0].in_tiles = IN / 8, plan[0].out_tiles = OUT / 16;
   plan[0].rows = ROWS, plan[0].expert = 0, plan[0].tag = 0, plan[0].gelu = false;
-  plan[0].from_b = false, plan[0].to_r = false, plan[0].scatter = false, plan[0].shift = 0;
+  plan[0].from_b = false, plan[0].to_r = false, plan[0].scatter = false;
   plan[0].from_s2 = false, plan[0].in_tile0 = 0, plan[0].out_tile0 = 0;
   plan[0].act_residual = false;
   plan[1] = plan[0];

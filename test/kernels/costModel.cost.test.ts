@@ -124,16 +124,17 @@ describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted
     expect(linearCycles(shape, sh, 32, { prefetched: true })).toBe(167);
     // the first pass of a kernel call waits in engine_read for the layer's first words: ONE burst
     // (at w_off: the bias rows, then the tiles): AXI latency 64, 64 biases × 16 bit = 128 B = 2
-    // words -> 4, the first tile 8 -> 76 (140 while the biases were a burst of their own, after
-    // the tiles); 76 + 167 = 243
-    expect(passFetchCycles(shape, sh, 32)).toBe(76);
-    expect(linearCycles(shape, sh, 32)).toBe(243);
+    // words -> 4, the first tile 8, its last word through the reader's depth (AXI_READ_DEPTH 3 −
+    // 1) and the tile FIFO's hop (1) -> 79 (140 while the biases were a burst of their own, after
+    // the tiles); 79 + 167 = 246
+    expect(passFetchCycles(shape, sh, 32)).toBe(79);
+    expect(linearCycles(shape, sh, 32)).toBe(246);
     // the reader is free for the next pass once it read this pass's last tile: the MACs still run
     // the tiles in the depth-2 FIFO and the one in use (3 × max(9 groups, 8-cycle load) = 27),
     // then the drain-only run 9 and the depth 14: 27 + 9 + 14 = 50
     expect(passTailCycles(shape, sh, 32)).toBe(50);
-    // a pass after one with that tail waits for the rest of its fetch: 76 − 50 = 26; 26 + 167 = 193
-    expect(linearCycles(shape, sh, 32, { prefetched: 50 })).toBe(193);
+    // a pass after one with that tail waits for the rest of its fetch: 79 − 50 = 29; 29 + 167 = 196
+    expect(linearCycles(shape, sh, 32, { prefetched: 50 })).toBe(196);
     expect(linearCycles(shape, sh, 32, { prefetched: 200 })).toBe(167);
     // expert mode (the scatter drain): one queued token per iteration, 17 instead of 9, still
     // under the 36 MAC iterations: runs 0..3 36 each, run 4 17, + 14 -> 175
@@ -174,12 +175,13 @@ describe('linear engine cycles (linear.h engine_read / engine_pass, hand-counted
     //   previous tile, 9 iterations, runs beside the 36 MAC iterations of a run; a run follows the
     //   last without a break): the last tile is ready at 80 + 16·32 = 592, its 9 groups: 601, then
     //   the drain-only run 9 and the depth 14: 624.
-    //   The model: the first tile's load is in the fetch (112), the reader's other 15 loads, at each
-    //   of the 3 out-tile boundaries a stall of max(0, 9 + 0 − 2 × 32) = 0, then the last run's 9,
-    //   the drain-only run 9 and the depth 14: 112 + 15 × 32 + 0 + 9 + 9 + 14 = 624 (688 with the
-    //   biases a burst of their own, 702 with a loop instance per run)
+    //   The model: the first tile's load is in the fetch (112, + 3 through the reader's depth and
+    //   the FIFO hop: 115), the reader's other 15 loads, at each of the 3 out-tile boundaries a
+    //   stall of max(0, 9 + 0 − 2 × 32) = 0, then the last run's 9, the drain-only run 9 and the
+    //   depth 14: 115 + 15 × 32 + 0 + 9 + 9 + 14 = 627 (688 with the biases a burst of their own,
+    //   702 with a loop instance per run; the hand count of the HLS above leaves the hops out)
     const slow = linearCycles(shape, shared(), 8);
-    expect(slow).toBe(624);
+    expect(slow).toBe(627);
     // what it leaves for the next pass: the last tile's 9 groups, the drain-only run 9, the depth 14
     expect(passTailCycles(shape, shared(), 8)).toBe(32);
   });

@@ -144,22 +144,23 @@ describe('msa_block cost model', () => {
     expect(c.parts.layernorm).toBe(209);
     // qkv, one pass per head (32 -> 48: the head's q | k | v). Head 0, the region call's first
     // pass: the layer is one burst: AXI latency 64, its bias rows (48 × 16 bit = 2 words of 64 B)
-    // 4, first tile 2 words = 128 B -> 4: 72; per out tile 4 in tiles × ceil(17/2) = 9 groups = 36
-    // MAC iterations (the previous tile's 9 drain iterations beside them); 48/8 = 6 out tiles -> 216;
-    // the drain-only run 9; the merged loop's depth 14 once -> 239: 311. Head 1: its fetch (72)
-    // behind head 0's tail (3 tiles ahead × 9 + drain 9 + depth 14 = 50): 22 + 239 = 261. Tokens
-    // (one FIFO hop later): 312, 573. This call's attention runs every head but the last: head 0's
-    // groups end 312 + 160 + 4 × 48 = 664; + fill and tail 97 = 761, after the engine (572)
-    expect(c.parts.qkv_attention).toBe(761);
+    // 4, first tile 2 words = 128 B -> 4, its last word through the reader's depth (3 − 1) and the
+    // FIFO hop (1): 75; per out tile 4 in tiles × ceil(17/2) = 9 groups = 36 MAC iterations (the
+    // previous tile's 9 drain iterations beside them); 48/8 = 6 out tiles -> 216; the drain-only
+    // run 9; the merged loop's depth 14 once -> 239: 314. Head 1: its fetch (75) behind head 0's
+    // tail (3 tiles ahead × 9 + drain 9 + depth 14 = 50): 25 + 239 = 264. Tokens (one FIFO hop
+    // later): 315, 579. This call's attention runs every head but the last: head 0's groups end
+    // 315 + 160 + 4 × 48 = 667; + fill and tail 97 = 764, after the engine (578)
+    expect(c.parts.qkv_attention).toBe(764);
     // the second call: the last head's attention (its token at the call's start, read a cycle
     // later: 1 + 160 + 4 × 48 + 97 = 450) beside proj over head 0's columns of o (16 -> 32, its
-    // own fetch: 64 + zero biases 1 word -> 2 + first tile 4 = 70; 4 out tiles of 2 in tiles × 9
-    // groups = 18 MAC iterations: 18 + 3 × 18 + the drain-only run 9 + depth 14 = 95: 165)
+    // own fetch: 64 + zero biases 1 word -> 2 + first tile 4 + 3 = 73; 4 out tiles of 2 in tiles
+    // × 9 groups = 18 MAC iterations: 18 + 3 × 18 + the drain-only run 9 + depth 14 = 95: 168)
     expect(c.parts.last_head).toBe(450);
-    // the third: proj over the last head's columns (16 -> 32, with the bias: the same 165); it
+    // the third: proj over the last head's columns (16 -> 32, with the bias: the same 168); it
     // drains into x (the residual add), then write_rows x: 64 + 68 = 132
-    expect(c.parts.proj).toBe(165 + 132);
-    expect(c.cycles).toBe(300 + 209 + 761 + 450 + 297);
+    expect(c.parts.proj).toBe(168 + 132);
+    expect(c.cycles).toBe(300 + 209 + 764 + 450 + 300);
   });
 
   test('hand count: micro block with tile_in ≠ tile_out (16 × 8 × 2 lanes)', () => {
@@ -168,17 +169,17 @@ describe('msa_block cost model', () => {
     // + 4 = the splitter's 135, mean 138, + 9 + 2 + 16 + 1 + 1 + 6 = 173; γ/β 136 + 33 + 6 = 175
     expect(c.parts.layernorm).toBe(175);
     // tile 16·8·16 bit = 4 words = 256 B -> 8 cycles (below 9 groups). Head 0: 64 + biases 4 +
-    // tile 8 = 76; per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations beside them); 6 out
-    // tiles = 108, + the drain-only run 9 + the depth 14 = 131: 207. Head 1: 76 − tail 50 = 26 +
-    // 131 = 157. Tokens at 208, 365: head 0's groups end 208 + 160 + 192 = 560; + 97 (head 1 runs
-    // in the second call)
-    expect(c.parts.qkv_attention).toBe(657);
-    // the last head's attention 450 beside proj over head 0's columns (16 -> 32: 64 + 2 + 8 = 74,
-    // 4 out tiles of 1 in tile × 9 = 9 iterations: 9 + 3 × 9 + 9 + 14 = 59: 133)
+    // tile 8 + 3 = 79; per out tile 2 in tiles × 9 = 18 (>= the 9 drain iterations beside them);
+    // 6 out tiles = 108, + the drain-only run 9 + the depth 14 = 131: 210. Head 1: 79 − tail 50 =
+    // 29 + 131 = 160. Tokens at 211, 371: head 0's groups end 211 + 160 + 192 = 563; + 97 (head 1
+    // runs in the second call)
+    expect(c.parts.qkv_attention).toBe(660);
+    // the last head's attention 450 beside proj over head 0's columns (16 -> 32: 64 + 2 + 8 + 3 =
+    // 77, 4 out tiles of 1 in tile × 9 = 9 iterations: 9 + 3 × 9 + 9 + 14 = 59: 136)
     expect(c.parts.last_head).toBe(450);
-    // proj over the last head's columns: 133; write x 132
-    expect(c.parts.proj).toBe(133 + 132);
-    expect(c.cycles).toBe(300 + 175 + 657 + 450 + 265);
+    // proj over the last head's columns: 136; write x 132
+    expect(c.parts.proj).toBe(136 + 132);
+    expect(c.cycles).toBe(300 + 175 + 660 + 450 + 268);
   });
 
   test('hand count: m3vit-tiny block (129 tokens, D 192), UbiMoE parameters', () => {
@@ -187,24 +188,24 @@ describe('msa_block cost model', () => {
     // the last row's chunks through the stages: 3221 (costModel.cost.test.ts)
     expect(c.parts.layernorm).toBe(3221);
     // qkv per head (192 -> 192), one burst: 64, biases 192 × 16 bit = 6 words = 384 B -> 12, first
-    // tile 16·16·16 bit = 8 words = 512 B -> 16: 92; per out tile 12 in tiles × ceil(129/3) = 43
-    // groups = 516 (a 16-cycle tile load hides behind 43); 12 out tiles -> 6192; the drain-only run
-    // 43 and the depth 14 -> 6249: head 0 6341, heads 1 and 2 6249 each (their fetch, 92, behind
-    // the tail 3 × 43 + 43 + 14 = 186). Tokens at 6342, 12591, 18840.
+    // tile 16·16·16 bit = 8 words = 512 B -> 16, + 3: 95; per out tile 12 in tiles × ceil(129/3) =
+    // 43 groups = 516 (a 16-cycle tile load hides behind 43); 12 out tiles -> 6192; the drain-only
+    // run 43 and the depth 14 -> 6249: head 0 6344, heads 1 and 2 6249 each (their fetch, 95,
+    // behind the tail 3 × 43 + 43 + 14 = 186). Tokens at 6345, 12594, 18843.
     // The attention of heads 0 and 1 (reader head 2240, 33 groups at 1088, a head's groups 35904,
-    // fill + tail 268): head 0's groups end 6342 + 2240 + 32 × 1088 = 43398, head 1's a head of
-    // groups later (its own start is earlier): 79302; + 268 = 79570 (the attention, not the qkv
+    // fill + tail 268): head 0's groups end 6345 + 2240 + 32 × 1088 = 43401, head 1's a head of
+    // groups later (its own start is earlier): 79305; + 268 = 79573 (the attention, not the qkv
     // passes, sets the pace)
-    expect(c.parts.qkv_attention).toBe(79570);
+    expect(c.parts.qkv_attention).toBe(79573);
     // the second call: head 2's attention from its token (1 + 2240 + 32 × 1088 + 268 = 37325)
-    // beside proj over heads 0 and 1's columns (128 -> 192: zero biases, 64 + 12 + 16 = 92; 12 out
-    // tiles of 8 in tiles × 43 = 344: 12 × 344 + 43 + 14 = 4185: 4277)
+    // beside proj over heads 0 and 1's columns (128 -> 192: zero biases, 64 + 12 + 16 + 3 = 95; 12
+    // out tiles of 8 in tiles × 43 = 344: 12 × 344 + 43 + 14 = 4185: 4280)
     expect(c.parts.last_head).toBe(37325);
-    // the third: proj over head 2's columns (64 -> 192: 92 + 12 × 172 + 43 + 14 = 2213), then
+    // the third: proj over head 2's columns (64 -> 192: 95 + 12 × 172 + 43 + 14 = 2216), then
     // write_rows x: 3160. Before the split: the three heads' attention in one call (115538), then
     // proj (6405 + 3160): 2707 cycles more (figures with the biases a burst of their own)
-    expect(c.parts.proj).toBe(2213 + 3160);
-    expect(c.cycles).toBe(300 + 3221 + 79570 + 37325 + 5373);
+    expect(c.parts.proj).toBe(2216 + 3160);
+    expect(c.cycles).toBe(300 + 3221 + 79573 + 37325 + 5376);
   });
 
   test('hand-worked DSP: one linear engine of 8·8·2 MACs, attention 2 × 4·8 products, softmax, LayerNorm', () => {

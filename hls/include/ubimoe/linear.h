@@ -63,7 +63,6 @@ struct linear_pass {
   bool scatter;        // with to_r: R[queue[expert][r]] += queue_p[expert][r] · y
   bool act_residual;   // MIXED_R: the drain into R adds in r_act_t (else r_acc_t): a fused block's attention half
   unsigned row0;       // the drain's first row (the rows before it are computed, not drained: the patch pass keeps the cls row)
-  unsigned shift;      // weight exponent s (<= MAX_WEIGHT_SHIFT): set by engine_read from the scale word
 };
 
 // The descriptor of layer LAYER (a config struct: IN_TILES OUT_TILES GELU) at `w_off`.
@@ -86,7 +85,6 @@ linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b,
   p.scatter = scatter;
   p.act_residual = false;
   p.row0 = 0;
-  p.shift = 0;
   return p;
 }
 
@@ -101,6 +99,7 @@ struct weight_words {
 template <class CFG>
 struct bias_chunk {
   typename CFG::bias_t b[CFG::TILE_OUT];
+  ap_uint<CFG::SHIFT_BITS> shift;  // the layer's weight exponent s (<= MAX_WEIGHT_SHIFT), from its scale word
 };
 
 // CFG: word_t in_t mac_in_t b_t r_t prob_t weight_t bias_t tree_t tsum_t acc_t pre_t y_t; AXI_BITS TILE_IN TILE_OUT
@@ -145,6 +144,7 @@ read_passes:
     // words, an output tile's biases just before its first tile
     const unsigned total = bias_rows + d.out_tiles * d.in_tiles * (CFG::TILE_WORDS / P);
     unsigned wi = 0, ti = 0, to = 0;
+    ap_uint<CFG::SHIFT_BITS> shift = 0;
     weight_words<CFG> t;
     UBIMOE_CYCLES(0);  // an imperfect nest: Vitis does not flatten the passes' loops (a loop instance, a burst, each)
   read_layer_words:
@@ -155,6 +155,9 @@ read_passes:
                        TM::AXI_FIRST_BEAT_CYCLES);
       word_t words[4];
       weight_row<P>(w0, w1, w2, w3, d.w_off / P + k, words);
+      // the descriptor leaves as the burst starts, so the compute process's work before the pass
+      // (an expert's gather) overlaps the AXI latency; the scale travels with the bias chunks
+      if (k == 0) to_mac.write(d);
       if (k < bias_rows) {
         // the row's P words unpacked side by side: field j is bias k·row_biases + j
         const unsigned row_biases = P * CFG::BIASES_PER_WORD;
@@ -166,7 +169,7 @@ read_passes:
           if (scale_words && k * P + q == bias_words) {
             // the scale word: s in its low bits, clamped to the bound the shifter is built for
             const unsigned s = ap_uint<32>(words[q].range(31, 0)).to_uint();
-            d.shift = s < CFG::MAX_WEIGHT_SHIFT ? s : CFG::MAX_WEIGHT_SHIFT;
+            shift = s < CFG::MAX_WEIGHT_SHIFT ? s : CFG::MAX_WEIGHT_SHIFT;
           }
         }
         for (unsigned j = 0; j < row_biases; j++) {
@@ -175,13 +178,13 @@ read_passes:
           if (c < out && c < CFG::MAX_OUT) bias[c] = fields[j];
         }
       } else {
-        if (k == bias_rows) to_mac.write(d);  // its biases and scale are in
         if (ti == 0 && wi == 0) {
           bias_chunk<CFG> chunk;
           for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
             chunk.b[o] = bias[to * CFG::TILE_OUT + o];
           }
+          chunk.shift = shift;
           biases.write(chunk);
         }
         for (unsigned q = 0; q < P; q++) {
@@ -304,10 +307,10 @@ void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=3
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=4
 
-  // the layer's weight exponent: each exact tile sum is shifted right by it (a barrel shift of at
-  // most MAX_WEIGHT_SHIFT; tsum_t carries that many extra fractional bits, so no bit is lost and
-  // acc_t, with at least frac(product) + MAX_WEIGHT_SHIFT fractional bits, holds the result exactly)
-  const ap_uint<CFG::SHIFT_BITS> shift = CFG::MAX_WEIGHT_SHIFT > 0 ? d.shift : 0;
+  // the layer's weight exponent (bc.shift, with each out tile's biases): each exact tile sum is
+  // shifted right by it (a barrel shift of at most MAX_WEIGHT_SHIFT; tsum_t carries that many
+  // extra fractional bits, so no bit is lost and acc_t, with at least frac(product) +
+  // MAX_WEIGHT_SHIFT fractional bits, holds the result exactly)
   const unsigned used_groups = (d.rows + CFG::LANES - 1) / CFG::LANES;
   const unsigned groups = used_groups > CFG::MIN_GROUPS ? used_groups : CFG::MIN_GROUPS;
   const bool from_b = CFG::B_IS_SOURCE && d.from_b;
@@ -385,7 +388,7 @@ mac_drain:
           }
           for (unsigned o = 0; o < CFG::TILE_OUT; o++) {
 #pragma HLS UNROLL
-            const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(tsum_t(s[o]) >> shift) : tsum_t(s[o]);
+            const tsum_t v = CFG::MAX_WEIGHT_SHIFT > 0 ? tsum_t(tsum_t(s[o]) >> bc.shift) : tsum_t(s[o]);
             acc[bank][g][l][o] = (ti == 0 ? acc_t(0) : acc[bank][g][l][o]) + acc_t(v);
           }
         }
