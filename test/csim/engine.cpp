@@ -135,13 +135,14 @@ int main() {
   put_layer(words0, in1, out1, w1, b1);
   ubimoe::linear_pass plan[2];
   // layer_pass's fields by hand (no LAYER struct here): offset, biases, tiles, rows, destination
-  plan[0].w_off = 0, plan[0].in_tiles = IN / 8, plan[0].out_tiles = OUT / 16;
+  const unsigned P = eng_cfg::WEIGHT_PORTS;  // the bias rows put_layer writes: whole rows of the ports
+  plan[0].w_off = 0, plan[0].tiles_off = ((OUT + 31) / 32 + P - 1) / P * P, plan[0].in_tiles = IN / 8, plan[0].out_tiles = OUT / 16;
   plan[0].rows = ROWS, plan[0].expert = 0, plan[0].tag = 0, plan[0].gelu = false;
   plan[0].from_b = false, plan[0].to_r = false, plan[0].scatter = false;
   plan[0].from_s2 = false, plan[0].in_tile0 = 0, plan[0].out_tile0 = 0;
   plan[0].act_residual = false;
   plan[1] = plan[0];
-  plan[1].w_off = words0, plan[1].in_tiles = in1 / 8;
+  plan[1].w_off = words0, plan[1].tiles_off = ((out1 + 31) / 32 + P - 1) / P * P, plan[1].in_tiles = in1 / 8;
   plan[1].out_tiles = out1 / 16, plan[1].rows = n1, plan[1].to_r = true, plan[1].scatter = true;
 
   ubimoe_csim::timing::clear();

@@ -49,6 +49,7 @@ namespace ubimoe {
 // One layer on the engine.
 struct linear_pass {
   unsigned w_off;      // word offset of the layer (its bias rows, then its tiles)
+  unsigned tiles_off;  // words from w_off to the first tile: the bias rows (the layer's TILES_OFFSET)
   unsigned in_tiles;   // input features / TILE_IN
   unsigned out_tiles;  // output features / TILE_OUT
   unsigned rows;       // tokens
@@ -65,12 +66,13 @@ struct linear_pass {
   unsigned row0;       // the drain's first row (the rows before it are computed, not drained: the patch pass keeps the cls row)
 };
 
-// The descriptor of layer LAYER (a config struct: IN_TILES OUT_TILES GELU) at `w_off`.
+// The descriptor of layer LAYER (a config struct: IN_TILES OUT_TILES TILES_OFFSET GELU) at `w_off`.
 template <class LAYER>
 linear_pass layer_pass(unsigned w_off, unsigned rows, unsigned tag, bool from_b, bool to_r, bool scatter,
                        unsigned expert) {
   linear_pass p;
   p.w_off = w_off;
+  p.tiles_off = LAYER::TILES_OFFSET;
   p.in_tiles = LAYER::IN_TILES;
   p.out_tiles = LAYER::OUT_TILES;
   p.rows = rows;
@@ -137,7 +139,8 @@ read_passes:
     linear_pass d = passes[p];
     const unsigned out = d.out_tiles * CFG::TILE_OUT;
     const unsigned bias_words = (out + CFG::BIASES_PER_WORD - 1) / CFG::BIASES_PER_WORD;
-    const unsigned bias_rows = (bias_words + scale_words + P - 1) / P;  // the last row's spare words are padding
+    // the bias rows: the biases, the scale word, zero words to a whole row (layout.ts linearWords)
+    const unsigned bias_rows = d.tiles_off / P;
     // the layer as ONE sequential burst per port (max_read_burst_length splits it; outstanding
     // requests hide the AXI latency), one AXI latency per pass: its bias rows (the biases, then
     // the scale word), then its tiles; a row of P words a cycle, a tile leaves every TILE_WORDS
