@@ -9,6 +9,7 @@ import * as ffn from '../src/kernels/ffn_block.js';
 import * as msa from '../src/kernels/msa_block.js';
 import * as patch from '../src/kernels/patch_embed.js';
 import * as vit from '../src/kernels/vit_block.js';
+import { vitEngineFifos } from '../src/kernels/buffers.js';
 import {
   kernelPortCount,
   patchOnEngine,
@@ -108,6 +109,8 @@ export class Evaluator {
   private readonly kernelCache = new Map<string, { cycles: number; resources: KernelCost['resources'] }>();
   /** vit_block's cycles without its LayerNorms, by its parameters but norm_lanes (vitCycles). */
   private readonly vitCoreCache = new Map<string, number>();
+  /** vit_block's expert phases, by its parameters but norm_lanes (vitExperts). */
+  private readonly vitExpertCache = new Map<string, number>();
   readonly nSlr: number;
   private readonly clockGene: number;
   private readonly fixedClock: number;
@@ -194,9 +197,9 @@ export class Evaluator {
   }
 
   /**
-   * kernelCycles of vit_block, factored: norm_lanes changes only its LayerNorms (vit.normCycles),
-   * so the rest (both halves' engine passes and the attention: the costly part) is computed once
-   * for every norm_lanes value (test/search/search.test.ts, "the scorer agrees with the design estimate", checks it on fused designs).
+   * kernelCycles of vit_block, factored: norm_lanes changes only its LayerNorms (vit.normCycles)
+   * and weight_fifo only its expert phases (vit.expertsCycles), so the rest (both halves' engine
+   * passes and the attention: the costly part) is computed once for every value of those (test/search/search.test.ts, "the scorer agrees with the design estimate", checks it on fused designs).
    */
   vitCycles(params: VitParams, shared: SharedParams, slr: number): number {
     const { dims, board } = this.space;
@@ -207,10 +210,31 @@ export class Evaluator {
     if (rest === undefined) {
       rest =
         kernelCycles('vit_block', core, dims, shared, board, slr, this.opts.routing) -
-        vit.normCycles(core, dims, shared, board, { slr });
+        vit.normCycles(core, dims, shared, board, { slr }) -
+        this.vitExperts(core, shared, slr, key);
       this.vitCoreCache.set(key, rest);
     }
-    return rest + vit.normCycles(params, dims, shared, board, { slr });
+    return rest + vit.normCycles(params, dims, shared, board, { slr }) + this.vitExperts(params, shared, slr, key);
+  }
+
+  /** vit_block's expert phases (every MoE block's) with `params`' weight_fifo, cached by the core's key. */
+  private vitExperts(params: VitParams, shared: SharedParams, slr: number, coreKey: string): number {
+    const { dims, board } = this.space;
+    const key = `${coreKey}|${vitEngineFifos(params, dims).tiles}`;
+    let t = this.vitExpertCache.get(key);
+    if (t === undefined) {
+      const routing = this.opts.routing;
+      t = 0;
+      let m = 0;
+      let uniform: number | undefined;
+      for (const isMoe of dims.moeBlocks) {
+        if (!isMoe) continue;
+        if (routing) t += vit.expertsCycles(params, dims, shared, board, { moe: true, slr, tokensPerExpert: routing.tokensPerExpert[m++] });
+        else t += uniform ??= vit.expertsCycles(params, dims, shared, board, { moe: true, slr });
+      }
+      this.vitExpertCache.set(key, t);
+    }
+    return t;
   }
 
   /** KernelCost of a kernel with `units` compute units starting on SLR `first` (one spanning `span` SLRs). */

@@ -82,7 +82,7 @@ export function describeCandidate(c: Candidate): string {
   const head = `${c.clockMhz}MHz axi${c.axiWidthBits} w${w} pe ${pe ? `${pe.tile_in}x${pe.tile_out}` : 'on vit'}`;
   // "span 3": its compute unit across three SLRs
   const span = c.span.vit_block > 1 ? ` span ${c.span.vit_block}` : '';
-  if (v) return `${head} vit ${v.tile_in}x${v.tile_out}x${v.token_lanes} attn ${v.q_parallel}x${v.key_block}${v.norm_lanes ? ` ln ${v.norm_lanes}` : ''}${span}`;
+  if (v) return `${head} vit ${v.tile_in}x${v.tile_out}x${v.token_lanes} attn ${v.q_parallel}x${v.key_block}${v.norm_lanes ? ` ln ${v.norm_lanes}` : ''}${(v.weight_fifo ?? 2) > 2 ? ` fifo ${v.weight_fifo}` : ''}${span}`;
   const m = k.msa_block!;
   const f = k.ffn_block!;
   return (

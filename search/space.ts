@@ -8,6 +8,7 @@ import type { Board } from '../src/board/schema.js';
 import type { DesignKernels } from '../src/design/design.js';
 import type { ComputeUnits, Placement } from '../src/design/estimate.js';
 import type { BlockArchitecture, KernelName } from '../src/kernels/params.js';
+import { WEIGHT_FIFO_DEPTHS } from '../src/kernels/latency.js';
 import type { ModelDims } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 
@@ -93,7 +94,8 @@ export const NORM_LANES = { min: 4, max: 32 };
  * dimension it tiles and tile_out every output dimension (msa_block's qkv: a head's 3·head_dim
  * columns), both powers of two; lanes 1..8;
  * q_parallel 1..16 (a partial last group is handled); key_block a power of two 1..64; vit_block's
- * norm_lanes a power of two 4..16 dividing the embedding dim; lanes,
+ * norm_lanes a power of two 4..32 dividing the embedding dim; weight_fifo one of
+ * WEIGHT_FIFO_DEPTHS (latency.ts); lanes,
  * q_parallel and key_block at most the token count (src/kernels/cpp/*.ts validate()).
  */
 export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
@@ -125,6 +127,8 @@ export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
     'kernels.vit_block.key_block': pow2Divisors([MAX_KEY_BLOCK], Math.min(MAX_KEY_BLOCK, N)),
     // the LayerNorms that stream the residual array: a power of two (whole banks of r and s)
     'kernels.vit_block.norm_lanes': pow2Divisors([dims.D], NORM_LANES.max).filter((v) => v >= NORM_LANES.min),
+    // the engine's weight-tile FIFO: 2 (registers) or deep (BRAM), where the experts' tokens vary
+    'kernels.vit_block.weight_fifo': [...WEIGHT_FIFO_DEPTHS],
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
-import { attentionReaderPlan } from './latency.js';
+import { attentionReaderPlan, engineFifos } from './latency.js';
 import type { Buffer } from './costModel.js';
 import { formats, PROB, residualFx, WIDE } from './cpp/formats.js';
 import { patchOnEngine, vitFfnParams, type FfnParams, type MsaParams, type VitParams } from './params.js';
@@ -215,4 +215,18 @@ export function ffnArrays(
     resCols: Math.max(to, apw),
     hCols: to,
   };
+}
+
+/** Passes of a vit_block region call at most: a head's qkv each, or an expert's fc1 and fc2 each. */
+export const vitMaxPasses = (dims: ModelDims): number =>
+  Math.max(dims.heads, dims.experts > 0 && dims.moeBlocks.some((m) => m) ? 2 * dims.experts : 2);
+
+/**
+ * vit_block's engine FIFOs (latency.ts engineFifos): weight_fifo tiles; the descriptors sized for
+ * the expert passes (an expert's fc1, as many tiles as its fc2), or the dense fc1 without experts.
+ */
+export function vitEngineFifos(params: VitParams, dims: ModelDims): { tiles: number; biases: number; passes: number } {
+  const hidden = dims.experts > 0 && dims.moeBlocks.some((m) => m) ? dims.expertHidden : dims.mlpHidden;
+  const passTiles = Math.ceil(dims.D / params.tile_in) * Math.ceil(hidden / params.tile_out);
+  return engineFifos(params.weight_fifo, passTiles, vitMaxPasses(dims));
 }

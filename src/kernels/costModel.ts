@@ -184,6 +184,22 @@ export interface PassOptions {
  * tile's last word through the reader's loop (its depth) and the tile FIFO's hop to the MACs.
  */
 export function passFetchCycles(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
+  // the search's hot path (every pass of every candidate): cached per shared facts and layer shape
+  // (the token count does not enter)
+  let byRate = fetchCache.get(shared);
+  if (!byRate) fetchCache.set(shared, (byRate = new Map()));
+  let byShape = byRate.get(bytesPerCycle);
+  if (!byShape) byRate.set(bytesPerCycle, (byShape = new Map()));
+  // (dims and tiles below 2^13 each: a key exact in a double)
+  if (Math.max(s.inDim, s.outDim, s.tileIn, s.tileOut) >= 8192) return passFetchCyclesOf(s, shared, bytesPerCycle);
+  const key = ((s.inDim * 8192 + s.outDim) * 8192 + s.tileIn) * 8192 + s.tileOut;
+  let c = byShape.get(key);
+  if (c === undefined) byShape.set(key, (c = passFetchCyclesOf(s, shared, bytesPerCycle)));
+  return c;
+}
+const fetchCache = new WeakMap<SharedParams, Map<number, Map<number, number>>>();
+
+function passFetchCyclesOf(s: LinearShape, shared: SharedParams, bytesPerCycle: number): number {
   const f = formats(shared.precision);
   const ports = weightPortCount(shared);
   const axi = shared.axiWidthBits;
@@ -509,10 +525,26 @@ export function nonlinearUnit(kind: NonlinearKind, actBits: number, board: Board
 // ---------------------------------------------------------------------------- MoE routing
 
 /** Token counts of the experts of one MoE block: measured, or the uniform-routing distribution. */
+/**
+ * The order gate.h `route` runs the active experts in (`counts`: tokens per expert): the busiest,
+ * the idlest, the second busiest, the second idlest, ...; ties by the lower index. Indices.
+ */
+export function expertRunOrder(counts: number[]): number[] {
+  const byCount = counts.map((n, e) => ({ n, e })).sort((a, b) => b.n - a.n || a.e - b.e);
+  const active = byCount.filter((x) => x.n > 0).map((x) => x.e);
+  return active.map((_, a) => active[a % 2 === 0 ? a / 2 : active.length - 1 - (a - 1) / 2]);
+}
+
 export interface ExpertLoad {
   /** (probability-weighted) list of (tokens routed to one expert, expected number of such experts) */
   buckets: Array<{ tokens: number; experts: number }>;
   activeExperts: number; // expected number of experts with at least one token
+  /**
+   * The active experts' token counts in the order they run (expertRunOrder): measured,
+   * or for uniform routing one representative routing (the distribution's E quantiles), which the
+   * deep-FIFO expert phase (ffn_block.ts expertPhaseCycles) needs as a sequence.
+   */
+  sequence: number[];
 }
 
 const uniformCache = new Map<string, ExpertLoad>();
@@ -535,13 +567,24 @@ export function uniformExpertLoad(tokens: number, experts: number, topK: number)
     const pn = Math.exp(logP);
     if (pn > 1e-12) buckets.push({ tokens: n, experts: experts * pn });
   }
-  const load = { buckets, activeExperts: experts * (1 - Math.pow(1 - p, tokens)) };
+  const activeExperts = experts * (1 - Math.pow(1 - p, tokens));
+  // expert j of E takes the distribution's (j + ½)/E quantile (the idle experts' share first)
+  const quantiles: number[] = [];
+  let below = experts - activeExperts;
+  let b = 0;
+  for (let j = 0; j < experts; j++) {
+    while (below < j + 0.5 && b < buckets.length) below += buckets[b++].experts;
+    quantiles.push(below < j + 0.5 ? 0 : b === 0 ? 0 : buckets[b - 1].tokens);
+  }
+  const load = { buckets, activeExperts, sequence: expertRunOrder(quantiles).map((e) => quantiles[e]) };
   uniformCache.set(key, load);
   return load;
 }
 
 /** Measured routing: the token count of each expert in one MoE block. */
 export function measuredExpertLoad(tokensPerExpert: number[]): ExpertLoad {
-  const buckets = tokensPerExpert.filter((n) => n > 0).map((n) => ({ tokens: n, experts: 1 }));
-  return { buckets, activeExperts: buckets.length };
+  // in the order the kernel runs them (gate.h route): its first expert is the costed first
+  const sequence = expertRunOrder(tokensPerExpert).map((e) => tokensPerExpert[e]);
+  const buckets = sequence.map((n) => ({ tokens: n, experts: 1 }));
+  return { buckets, activeExperts: buckets.length, sequence };
 }

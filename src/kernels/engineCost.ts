@@ -5,7 +5,12 @@
 import type { Board } from '../board/schema.js';
 import { formats, linearMaxShift, tileSumFx } from './cpp/formats.js';
 import { addInto, engineMacResources, fifoCost, registers, weightShifterLuts, zeroResources } from './costModel.js';
+import { LATENCY } from './costConstants.js';
+import { engineFifos } from './latency.js';
 import type { ResourceEstimate, SharedParams } from './types.js';
+
+/** Bits of a pass descriptor (linear.h linear_pass: ten 32-bit fields, six flags). */
+const LINEAR_PASS_BITS = 10 * 32 + 6;
 
 /**
  * tile_in × tile_out × lanes MACs (the linear-input class × the weight), the weight-scale shifters
@@ -18,6 +23,7 @@ export function engineResources(
   lanes: number,
   shared: SharedParams,
   board: Board,
+  fifos: { tiles: number; biases: number; passes: number } = engineFifos(),
 ): ResourceEstimate {
   const p = shared.precision;
   const f = formats(p);
@@ -29,7 +35,9 @@ export function engineResources(
   addInto(r, registers(tileIn * tileOut * p.weight.width));
   addInto(r, registers(2 * tileOut * p.bias.width));
   r.lut += 2 * tileOut * lanes * p.activation.width;
-  addInto(r, fifoCost(tileIn * tileOut * p.weight.width, 2));
-  addInto(r, fifoCost(tileOut * p.bias.width, 2));
+  addInto(r, fifoCost(tileIn * tileOut * p.weight.width, fifos.tiles));
+  addInto(r, fifoCost(tileOut * p.bias.width, fifos.biases));
+  // a deeper descriptor FIFO than the default (the default's is in the kernel's control estimate)
+  if (fifos.passes > LATENCY.DEFAULT_STREAM_DEPTH) addInto(r, fifoCost(LINEAR_PASS_BITS, fifos.passes));
   return r;
 }

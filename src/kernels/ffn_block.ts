@@ -5,7 +5,7 @@
 import type { Board } from '../board/schema.js';
 import type { ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
-import { pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
+import { engineFifos, pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
 import { engineGeluUnits, gateUnits } from './cpp/blocks.js';
 import { gateOut } from './cpp/ffn_block.js';
 import { PROB } from './cpp/formats.js';
@@ -14,8 +14,12 @@ import {
   axiPortResources,
   bufferCost,
   ceilDiv,
+  drainIterations,
   linearCycles,
+  LINEAR_LOOP_DEPTH,
   passFetchCycles,
+  tileLoadCycles,
+  tokenGroups,
   passTailCycles,
   linearWeightBytes,
   macResources,
@@ -59,7 +63,32 @@ export function expertCycles(
   load: ExpertLoad,
   bytesPerCycle: number,
   gatherLanes = params.tile_out, // elements a gather moves per cycle (ffn_block: tile_out)
+  fifos: { tiles: number; passes: number } = engineFifos(),
 ): number {
+  // the search asks for the same phase many times (a design's rest cached apart from it, and
+  // uniform routing one ExpertLoad object): cached per load, shared facts and engine
+  let byShared = expertCache.get(load);
+  if (!byShared) expertCache.set(load, (byShared = new WeakMap()));
+  let byKey = byShared.get(shared);
+  if (!byKey) byShared.set(shared, (byKey = new Map()));
+  const key = `${dims.D},${dims.expertHidden},${params.tile_in},${params.tile_out},${params.token_lanes},${bytesPerCycle},${gatherLanes},${fifos.tiles},${fifos.passes}`;
+  let c = byKey.get(key);
+  if (c === undefined) byKey.set(key, (c = expertCyclesOf(params, dims, shared, load, bytesPerCycle, gatherLanes, fifos)));
+  return c;
+}
+const expertCache = new WeakMap<ExpertLoad, WeakMap<SharedParams, Map<string, number>>>();
+
+function expertCyclesOf(
+  params: FfnParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  load: ExpertLoad,
+  bytesPerCycle: number,
+  gatherLanes: number,
+  fifos: { tiles: number; passes: number },
+): number {
+  if (fifos.tiles > LATENCY.DEFAULT_STREAM_DEPTH)
+    return expertPhaseCycles(params, dims, shared, load.sequence, bytesPerCycle, gatherLanes, fifos);
   const { D, expertHidden: He } = dims;
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   let sum = 0;
@@ -88,6 +117,107 @@ export function expertCycles(
   return sum + first;
 }
 
+/**
+ * The expert phase with a deep weight FIFO (`fifos.tiles` > the default; linear.h, latency.ts
+ * engineFifos): the reader and the MACs as two machines with a buffer between them, pass by pass
+ * over the experts in their running order (load.sequence: busy, idle, ...). Within a pass each
+ * runs at its own rate: the reader a tile per `load` cycles after its burst's latency and bias
+ * rows, the MACs a tile per max(MACs, drain) / in_tiles cycles of an out tile. The reader writes
+ * tile g only once the MACs took tile g − tiles (the FIFO is full before), and a pass's descriptor
+ * only once the MACs took the one `passes` earlier; the MACs take tile g when it has arrived and
+ * they are done with g − 1. Over a pass these bounds are piecewise linear, so their maxima are at
+ * the ends of the pieces (the passes' ends): each pass costs O(passes within the FIFO's reach).
+ * A busy expert lets the reader bank up to `tiles` tiles; the idle expert after it takes them at
+ * the MACs' pace. (The default FIFO keeps expertCycles' per-expert sum: the reader is never more
+ * than a few tiles ahead.)
+ */
+export function expertPhaseCycles(
+  params: FfnParams,
+  dims: ModelDims,
+  shared: SharedParams,
+  sequence: number[],
+  bytesPerCycle: number,
+  gatherLanes: number,
+  fifos: { tiles: number; passes: number },
+): number {
+  const { D, expertHidden: He } = dims;
+  const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
+  const load = tileLoadCycles(ti, to, shared, bytesPerCycle);
+  const lat = LATENCY.FIFO_READ_LATENCY;
+  // each pass: its tiles, the MACs' pace (cycles a tile), what the MACs do after the last tile is
+  // taken, the reader's cycles before its first tile is written (burst latency, bias rows, words)
+  interface Pass { start: number; tiles: number; pace: number; pop0: number; arrive0: number }
+  const done: Pass[] = [];
+  const descTaken: number[] = [];
+  // when the MACs take global tile g (−∞ before the phase: its FIFO starts empty)
+  const pop = (g: number): number => {
+    for (let i = done.length - 1; i >= 0; i--) {
+      const q = done[i];
+      if (g >= q.start) return g < q.start + q.tiles ? Math.max(q.pop0 + (g - q.start) * q.pace, q.arrive0 + (g - q.start) * load) : Infinity;
+    }
+    return -Infinity;
+  };
+  let readerFree = 0;
+  let engineFree = 0;
+  let g0 = 0;
+  for (const n of sequence) {
+    if (n <= 0) continue;
+    const shapes = [
+      { s: { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes }, scatter: false },
+      { s: { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes }, scatter: true },
+    ];
+    for (const [k, { s, scatter }] of shapes.entries()) {
+      const outTiles = ceilDiv(s.outDim, s.tileOut);
+      const inTiles = ceilDiv(s.inDim, s.tileIn);
+      const tiles = outTiles * inTiles;
+      const groups = tokenGroups(s.tokens, s.lanes);
+      const drain = drainIterations(s, scatter);
+      const run = Math.max(inTiles * groups, drain);
+      const pace = run / inTiles;
+      // the MACs' cycles after they take the last tile: its run's rest, the drain-only run, the depth
+      const tail = run - (inTiles - 1) * pace + drain + LINEAR_LOOP_DEPTH;
+      const i = descTaken.length;
+      // the reader's burst starts once it is done with the previous pass and the descriptor fits
+      const r0 = Math.max(readerFree, i >= fifos.passes ? descTaken[i - fifos.passes] + 1 : 0);
+      const taken = Math.max(engineFree, r0 + lat);
+      descTaken.push(taken);
+      // the expert's tokens gathered into B before its fc1 (tokens.h gather_rows)
+      const gather = k === 0 ? Math.ceil(n) * pipelinedLoopCycles(ceilDiv(D, gatherLanes), 1, LATENCY.ELEMENTWISE_DEPTH) : 0;
+      // the reader's own pace: its first tile written one fetch (less the hop into the MACs) after r0
+      const write0 = r0 + passFetchCycles(s, shared, bytesPerCycle) - lat;
+      const first = Math.max(write0, pop(g0 - fifos.tiles) + 1);
+      const pop0 = Math.max(taken + gather, first + lat);
+      const pass: Pass = { start: g0, tiles, pace, pop0, arrive0: first + lat };
+      done.push(pass);
+      // the last tile's write: its own pace, or held back by the FIFO (the bound's pieces end at
+      // the passes' ends, where the tile `tiles` earlier was taken)
+      let last = first + (tiles - 1) * load;
+      const bound = (m: number) => pop(g0 + m - fifos.tiles) + 1 + (tiles - 1 - m) * load;
+      last = Math.max(last, bound(tiles - 1));
+      for (const q of done) {
+        for (const edge of [q.start, q.start + q.tiles - 1]) {
+          const m = edge - g0 + fifos.tiles;
+          if (m > 0 && m < tiles - 1) last = Math.max(last, bound(m));
+        }
+      }
+      const popLast = Math.max(pop0 + (tiles - 1) * pace, last + lat);
+      engineFree = popLast + tail;
+      readerFree = last + 1;
+      g0 += tiles;
+      // the history the FIFO's bound can reach
+      while (done.length > 1 && done[1].start + done[1].tiles <= g0 - fifos.tiles) done.shift();
+    }
+  }
+  return engineFree;
+}
+
+/** A MoE call's expert load: its measured routing, else uniform routing. */
+export function callExpertLoad(dims: ModelDims, call: FfnCall): ExpertLoad {
+  return call.tokensPerExpert
+    ? measuredExpertLoad(call.tokensPerExpert)
+    : uniformExpertLoad(dims.numTokens, dims.experts, dims.topK);
+}
+
 /** Initiation interval of the per-token softmax + top-k: E logits read from B's dual-port banks. */
 export function gateSelectII(params: FfnParams, dims: ModelDims): number {
   return ceilDiv(dims.experts, 2 * Math.max(params.tile_in, params.tile_out));
@@ -113,7 +243,7 @@ export function cycles(
   call: FfnCall,
   // the fused block's MoE (vit_block.ts): the gathers read LayerNorm2's output where it is (no
   // copy in the gate stage) and move gatherLanes elements a cycle
-  moe: { gatherLanes?: number; copyForGathers?: boolean } = {},
+  moe: { gatherLanes?: number; copyForGathers?: boolean; fifos?: { tiles: number; passes: number } } = {},
 ): CycleEstimate {
   const shared = kernelShared(designShared, params);
   const { D, numTokens: N } = dims;
@@ -158,9 +288,7 @@ export function cycles(
   // dual-port banks), the queues and the copy of the normalised tokens the gathers read
   const gatePass = linearCycles(shape(D, gateOut(dims, to)), shared, wbpc);
   const select = pipelinedLoopCycles(N, gateSelectII(params, dims), COST.GATE_PIPELINE_DEPTH);
-  const load = call.tokensPerExpert
-    ? measuredExpertLoad(call.tokensPerExpert)
-    : uniformExpertLoad(N, E, dims.topK);
+  const load = callExpertLoad(dims, call);
   // the bookkeeping between the gate pass and the experts (ffn_block.cpp.ejs plan_experts, gate.h
   // route): the routing written (N × k words, its own burst), the expert counters cleared, the
   // (token, k) queueing loop, the active list, two pass descriptors per active expert
@@ -173,7 +301,7 @@ export function cycles(
     routeListCycles(E) +
     load.activeExperts * 2 * LATENCY.PLAN_PASS_CYCLES;
   const gate = gatePass + select + bookkeeping + (moe.copyForGathers === false ? 0 : elementwise);
-  const experts = expertCycles(params, dims, shared, load, wbpc, moe.gatherLanes);
+  const experts = expertCycles(params, dims, shared, load, wbpc, moe.gatherLanes, moe.fifos);
   return {
     cycles: COST.KERNEL_START_CYCLES + ln + gate + experts + write,
     parts: { start: COST.KERNEL_START_CYCLES, layernorm: ln, gate, experts, write },
@@ -246,9 +374,7 @@ export function weightBytes(params: FfnParams, dims: ModelDims, designShared: Sh
       linearWeightBytes(dims.mlpHidden, dims.D, shared) +
       normBytes
     );
-  const load = call.tokensPerExpert
-    ? measuredExpertLoad(call.tokensPerExpert)
-    : uniformExpertLoad(dims.numTokens, dims.experts, dims.topK);
+  const load = callExpertLoad(dims, call);
   const gateOutDim = gateOut(dims, params.tile_out);
   return (
     linearWeightBytes(dims.D, gateOutDim, shared) +

@@ -134,9 +134,13 @@ export function routeClearCycles(experts: number): number {
   return rolledLoopCycles(experts, LATENCY.ROLLED_STEP_CYCLES);
 }
 
-/** gate.h `list_active`: the list of experts with tokens (a rolled loop over the experts). */
+/**
+ * gate.h `rank_experts` and `list_active`: the experts ranked by their token counts (each rank
+ * one step: the comparisons with every other expert side by side), then the active ones listed in
+ * their running order (busy, idle, ...: costModel.ts expertRunOrder), two rolled loops over the experts.
+ */
 export function routeListCycles(experts: number): number {
-  return rolledLoopCycles(experts, LATENCY.ROLLED_STEP_CYCLES);
+  return 2 * rolledLoopCycles(experts, LATENCY.ROLLED_STEP_CYCLES);
 }
 
 /** How layernorm.h's streaming region cuts a row (its processes take CHUNK elements a cycle). */
@@ -180,4 +184,27 @@ export function layerNormPlan(
     L.LAYERNORM_SUM_DEPTH + L.LAYERNORM_MEAN_CYCLES + L.LAYERNORM_VAR_DEPTH + L.LAYERNORM_RSQRT_CYCLES + 4 * L.FIFO_READ_LATENCY;
   const paramWords = wordsFor(dim, normBits, axiBits);
   return { chunk, wordChunks, chunksPerRow, rowWords, fifoDepth: chunksPerRow + slack, paramWords };
+}
+
+/**
+ * The weight FIFO depths the search offers (vit_block's weight_fifo): 2, the default (registers),
+ * or deep ones in BRAM from 512 tiles (a BRAM18 is 512 deep at its widest: shallower costs as much).
+ */
+export const WEIGHT_FIFO_DEPTHS = [LATENCY.DEFAULT_STREAM_DEPTH, 512, 1024, 2048] as const;
+
+/**
+ * The engine's FIFOs (linear.h engine_read -> engine_pass): `tiles` weight tiles (the design's
+ * weight_fifo, default DEFAULT_STREAM_DEPTH); `biases` bias chunks, one per out tile, so never more
+ * than the tiles ahead; `passes` descriptors, enough for the reader to run `tiles` tiles ahead
+ * into passes of `minPassTiles` tiles (the expert passes: where the lookahead pays).
+ */
+export function engineFifos(
+  tiles: number = LATENCY.DEFAULT_STREAM_DEPTH as number,
+  minPassTiles = Infinity,
+  maxPasses: number = LATENCY.DEFAULT_STREAM_DEPTH,
+): { tiles: number; biases: number; passes: number } {
+  const d: number = LATENCY.DEFAULT_STREAM_DEPTH;
+  if (tiles <= d) return { tiles, biases: d, passes: d };
+  const passes = Math.max(d, Math.min(maxPasses, Math.ceil((tiles + 1) / minPassTiles) + 1));
+  return { tiles, biases: tiles + 1, passes };
 }

@@ -50,6 +50,10 @@ export const vitParamsSchema = msaParamsSchema.extend({
   // projection's weights have the engine's format (w16a32), or split exactly into two digit passes
   // of it (w8a8's 16-bit patch weights: cpp/vit_block.ts patchWeightsOnEngine)
   patch_on_engine: z.boolean().optional(),
+  // weight tiles the engine's reader may run ahead of its MACs (the tile FIFO's depth; default 2,
+  // registers): a deep one (BRAM) carries a compute-bound expert's idle reader cycles over to the
+  // weight-bound experts after it (latency.ts engineFifos, ffn_block.ts expertPhaseCycles)
+  weight_fifo: posInt.optional(),
 });
 
 export type PatchEmbedParams = z.infer<typeof patchEmbedParamsSchema>;

@@ -32,7 +32,7 @@ import {
 } from './costModel.js';
 import { engineGeluUnits } from './cpp/blocks.js';
 import { patchWeightsOnEngine } from './cpp/vit_block.js';
-import { vitBCols, vitBuffers } from './buffers.js';
+import { vitBCols, vitBuffers, vitEngineFifos } from './buffers.js';
 import { engineResources } from './engineCost.js';
 import * as ffn from './ffn_block.js';
 import { kernelLayerNormPlan, layerNormResources } from './layernorm.js';
@@ -66,8 +66,9 @@ export function cycles(
   const shared = kernelShared(designShared, params);
   // the experts' gathers read LayerNorm2's output in s (no copy) into B, max(tile_in, tile_out) a cycle
   const mlp = ffn.cycles(vitFfnParams(params), dims, shared, board, call, {
-    gatherLanes: Math.max(params.tile_in, params.tile_out),
+    gatherLanes: Math.max(params.tile_in, params.tile_out), // as expertsCycles
     copyForGathers: false,
+    fifos: vitEngineFifos(params, dims),
   });
   const layernorm = arrayLayerNormCycles(params, dims, shared, weightBytesPerCycle(board, shared, call));
   const parts: Record<string, number> = {
@@ -79,6 +80,17 @@ export function cycles(
   };
   for (const [k, v] of Object.entries(mlp.parts)) if (!['start', 'layernorm', 'write'].includes(k)) parts[k] = v;
   return { cycles: Object.values(parts).reduce((a, b) => a + b, 0), parts };
+}
+
+/**
+ * The expert phase of one MoE block (`call`): the only cycles weight_fifo changes, so the search
+ * caches the rest of a design's cycles across weight_fifo (search/evaluate.ts).
+ */
+export function expertsCycles(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: ffn.FfnCall): number {
+  const shared = kernelShared(designShared, params);
+  const load = ffn.callExpertLoad(dims, call);
+  const gatherLanes = Math.max(params.tile_in, params.tile_out);
+  return ffn.expertCycles(vitFfnParams(params), dims, shared, load, weightBytesPerCycle(board, shared, call), gatherLanes, vitEngineFifos(params, dims));
 }
 
 /**
@@ -155,7 +167,7 @@ export function resources(params: VitParams, dims: ModelDims, designShared: Shar
   const { tile_in: ti, tile_out: to, token_lanes: lanes } = params;
   const r = zeroResources();
   // ONE linear engine for qkv, proj, the gate's logits, fc1/fc2 and every expert; GELU in its drain
-  addInto(r, engineResources(ti, to, lanes, shared, board));
+  addInto(r, engineResources(ti, to, lanes, shared, board, vitEngineFifos(params, dims)));
   addInto(r, nonlinearUnit('gelu', p.activation.width, board), engineGeluUnits(true, lanes, to));
   addInto(r, msa.attentionResources(vitMsaParams(params), dims, shared, board));
   addInto(r, ffn.gateResources(to, dims, shared, board));

@@ -30,10 +30,11 @@ const ubimoe = (args: string[]) => runCli(args, { env: { ...process.env, UBIMOE_
 const ENGINE = { tile_in: 4, tile_out: 8, token_lanes: 3 };
 const ATTENTION = { q_parallel: 6, key_block: 4 };
 
-function writeDesign(name: string, precision: 'w16a32' | 'w8a8', fused: boolean): void {
+function writeDesign(name: string, precision: 'w16a32' | 'w8a8', fused: boolean, weightFifo?: number): void {
   const base = defaultDesignFile('micro', 'zcu102', fused ? 'fused' : 'split');
+  const fifo = weightFifo === undefined ? {} : { weight_fifo: weightFifo };
   const kernels = fused
-    ? { patch_embed: base.kernels.patch_embed, vit_block: { ...ENGINE, ...ATTENTION, norm_lanes: 8 } }
+    ? { patch_embed: base.kernels.patch_embed, vit_block: { ...ENGINE, ...ATTENTION, norm_lanes: 8, ...fifo } }
     : { patch_embed: base.kernels.patch_embed, msa_block: { ...ENGINE, ...ATTENTION }, ffn_block: ENGINE };
   writeFileSync(at(`${name}.yaml`), stringify({ ...base, precision, weight_ports: 2, kernels }));
   expect(ubimoe(['generate', '--design', at(`${name}.yaml`), '-o', at(name)]).code).toBe(0);
@@ -69,6 +70,8 @@ beforeAll(() => {
     writeDesign(`split-${p}`, p, false);
     writeDesign(`fused-${p}`, p, true);
   }
+  // a deep weight FIFO (BRAM): the reader runs up to 512 tiles ahead (micro's whole expert phase)
+  writeDesign('fused-fifo-w16a32', 'w16a32', true, 512);
 }, 900_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -124,6 +127,32 @@ describe('the fused block, timed', () => {
         const bound = s === 'experts' ? 0.12 : 0.05;
         expect([s, Math.abs(sim / model - 1) < bound]).toEqual([s, true]);
       }
+    });
+  }, 900_000);
+
+  test('a deep weight FIFO: the same bits; its expert phase (the reader ahead across experts) within 5% of the model and shorter', () => {
+    const r = csim('fused-fifo-w16a32', ['--cycles']);
+    expect(`${r.code} ${r.stderr}`).toMatch(/^0 /);
+    for (const f of ['.npy', '-experts.npy'])
+      expect([f, readFileSync(at(`fused-fifo-w16a32${f}`)).equals(readFileSync(at(`fused-w16a32${f}`)))]).toEqual([f, true]);
+    expect(readFileSync(at('fused-fifo-w16a32/kernels/config.h'), 'utf8')).toMatch(/TILE_FIFO = 512/);
+    const experts = (project: string, which: 'sim' | 'model') => {
+      const c = JSON.parse(readFileSync(at(`${project}/reports/cycles.json`), 'utf8')) as {
+        per_image: Array<{ calls: Array<{ kernel: string; stages: Array<{ name: string; cycles: number }> }> }>;
+        predicted: { per_image: Array<{ parts: Record<string, Record<string, number>> }> };
+      };
+      return c.per_image.map((img, b) =>
+        which === 'model'
+          ? c.predicted.per_image[b].parts.vit_block.experts
+          : img.calls.flatMap((k) => k.stages.filter((x) => x.name === 'experts')).reduce((a, x) => a + x.cycles, 0),
+      );
+    };
+    const sim = experts('fused-fifo-w16a32', 'sim');
+    const model = experts('fused-fifo-w16a32', 'model');
+    const shallow = experts('fused-w16a32', 'sim'); // the timed run of the test above
+    sim.forEach((s, b) => {
+      expect(Math.abs(s / model[b] - 1)).toBeLessThan(0.05);
+      expect(s).toBeLessThan(shallow[b]);
     });
   }, 900_000);
 });

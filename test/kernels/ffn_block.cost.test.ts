@@ -60,10 +60,10 @@ describe('ffn_block cost model', () => {
     // tile: 4 × 9 = 36, the drain-only run 9, the loop's depth 14 -> 132.
     // select_tokens: 17 tokens at II = ceil(4 logits / (2 ports × 8 banks)) = 1, (17 − 1) + GATE_PIPELINE_DEPTH 80 = 96
     // bookkeeping: write_routing 17 × 2 = 34 words, its burst's AXI latency 64 + (34 − 1) + 3 = 100;
-    // route(): counters cleared 4 (rolled), route_rows (34 − 1) + ROUTE_DEPTH 3 = 36, list_active 4;
-    // plan_experts 2 descriptors × 4 active experts = 8 -> 152
+    // route(): counters cleared 4 (rolled), route_rows (34 − 1) + ROUTE_DEPTH 3 = 36, rank_experts
+    // 4 and list_active 4 (rolled); plan_experts 2 descriptors × 4 active experts = 8 -> 156
     // copy_rows s -> h (kept for the gathers): 17 × 4 = 68
-    expect(c.parts.gate).toBe(132 + 96 + 152 + 68);
+    expect(c.parts.gate).toBe(132 + 96 + 156 + 68);
     // phase 1, per active expert with n tokens (g = max(ceil(n/2), 4) groups):
     //   gather_rows n rows of 32/8 = 4 steps, each row its own loop instance (depth 3): n × 6; fc1 (32 -> 32) 4 runs of 4·g (the drain, ceil(n/2) <= 4·g
     //   iterations, beside the MACs), the drain-only run ceil(n/2) and the depth 14; fc2 (32 ->
@@ -81,7 +81,7 @@ describe('ffn_block cost model', () => {
     expect(c.parts.experts).toBe(302 + 295 + 259 + 252 + 13);
     // write_rows x_out from res (2176 B) -> 64 + 68 = 132 (the routing is written in the gate stage)
     expect(c.parts.write).toBe(132);
-    expect(c.cycles).toBe(300 + 209 + 448 + 1121 + 132);
+    expect(c.cycles).toBe(300 + 209 + 452 + 1121 + 132);
   });
 
   test('hand count: m3vit-tiny dense block (129 tokens, 192 -> 768 -> 192), UbiMoE parameters', () => {
@@ -108,8 +108,8 @@ describe('ffn_block cost model', () => {
     // gate pass (192 -> 16, one out tile): its burst 64, biases 32 B in one 64-B word -> 2, first
     // tile 16, + 3: 85; 12 × 43 = 516, the drain-only run 43, the depth 14 -> 658. select_tokens 129 at II ceil(16 / (2 × 16)) = 1:
     // 128 + 80 = 208. Bookkeeping: write_routing 258 words 64 + 257 + 3 = 324; route() clear 16,
-    // route_rows 257 + 3 = 260, list 16; plan 2 × 3 active = 6 -> 622. copy_rows 1548
-    expect(c.parts.gate).toBe(658 + 208 + 622 + 1548);
+    // route_rows 257 + 3 = 260, rank 16, list 16; plan 2 × 3 active = 6 -> 638. copy_rows 1548
+    expect(c.parts.gate).toBe(658 + 208 + 638 + 1548);
     // per expert (fc1 192 -> 384: 12 in × 24 out tiles; fc2 384 -> 192: 24 in × 12 out tiles),
     // each pass one loop (its depth 14 once):
     //   n = 129, g = 43: gather 129 rows × (12 steps + the loop's depth 3 − 1) = 1806; fc1 24 × 516
@@ -123,7 +123,7 @@ describe('ffn_block cost model', () => {
     expect(c.parts.experts).toBe(26774 + 13697 + 13682);
     // write_rows from res: 99072 B -> 64 + 3096
     expect(c.parts.write).toBe(3160);
-    expect(c.cycles).toBe(300 + 3221 + 3036 + 54153 + 3160);
+    expect(c.cycles).toBe(300 + 3221 + 3052 + 54153 + 3160);
   });
 
   // The MoE bookkeeping and the prefetch of short passes, known gaps before the timed

@@ -110,7 +110,11 @@ select_probs:
   }
 }
 
-// Per-expert token queues (in token order) and the list of experts that received any token.
+// Per-expert token queues (in token order) and the list of experts that received any token, in
+// the order they run: the busiest, the idlest, the second busiest, the second idlest, ... (ties:
+// the lower index first). A busy expert is compute-bound and lets the engine's weight reader run
+// ahead (a deep TILE_FIFO, linear.h); the idle, weight-bound expert after it takes those tiles.
+// The order changes no bits: each expert's p·y lands in R by an exact fixed-point add.
 // Timing (ubimoe/timing.h): the counters cleared and the active list are rolled loops over the
 // experts (CFG::CLEAR_CYCLES, CFG::LIST_CYCLES); the (token, k) nest is one flattened II=1 loop.
 template <class CFG>
@@ -135,9 +139,21 @@ route_rows:
   }
   active_count = 0;
   UBIMOE_CYCLES(CFG::LIST_CYCLES);
-list_active:
+  unsigned by_count[CFG::EXPERTS];  // the experts, most tokens first
+rank_experts:
   for (unsigned e = 0; e < CFG::EXPERTS; e++) {
-    if (count[e] > 0) active[active_count++] = e;
+    unsigned rank = 0;
+    for (unsigned f = 0; f < CFG::EXPERTS; f++) {
+#pragma HLS UNROLL
+      rank += (count[f] > count[e] || (count[f] == count[e] && f < e)) ? 1 : 0;
+    }
+    by_count[rank] = e;
+    if (count[e] > 0) active_count++;
+  }
+list_active:
+  for (unsigned a = 0; a < CFG::EXPERTS; a++) {
+    // even positions from the busy end, odd ones from the idle end of the active experts
+    if (a < active_count) active[a] = by_count[a % 2 == 0 ? a / 2 : active_count - 1 - a / 2];
   }
 }
 

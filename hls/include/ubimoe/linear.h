@@ -13,7 +13,11 @@
 // FIFOs -> the kernel's compute process, which calls engine_pass once per descriptor (a single
 // call site: one MAC array). The reader runs ahead of the MAC array by the FIFO depth across
 // pass boundaries, so the next layer's / next expert's first tiles load while the current pass
-// computes, drains, or while the kernel gathers the next expert's tokens / runs attention.
+// computes, drains, or while the kernel gathers the next expert's tokens / runs attention. The
+// tile FIFO's depth (CFG::TILE_FIFO, the design's weight_fifo) sets how far: a deep one (BRAM)
+// lets the reader bank the idle cycles of a compute-bound expert (many tokens) as tiles that a
+// weight-bound one (few tokens) then takes at the MACs' pace; BIAS_FIFO (a chunk per out tile,
+// at most one per tile) and PASS_FIFO (descriptors) are sized from it (blocks.ts engineFifos).
 //
 // Arrays the engine works on (the kernel owns and partitions them), each [rows][DIM] or in the
 // lane layout [rows/LANES][LANES][DIM] (tokens.h), which makes the lane a static bank for any LANES:
@@ -117,8 +121,8 @@ struct bias_chunk {
 template <class CFG>
 void engine_read(const typename CFG::word_t *w0, const typename CFG::word_t *w1, const typename CFG::word_t *w2,
                  const typename CFG::word_t *w3, const linear_pass passes[CFG::MAX_PASSES], unsigned n,
-                 hls::stream<linear_pass, 2> &to_mac, hls::stream<bias_chunk<CFG>, 2> &biases,
-                 hls::stream<weight_words<CFG>, 2> &tiles) {
+                 hls::stream<linear_pass, CFG::PASS_FIFO> &to_mac, hls::stream<bias_chunk<CFG>, CFG::BIAS_FIFO> &biases,
+                 hls::stream<weight_words<CFG>, CFG::TILE_FIFO> &tiles) {
   UBIMOE_PROCESS("engine_read");
   typedef typename CFG::TIMING TM;
   typedef typename CFG::word_t word_t;
@@ -284,8 +288,8 @@ inline T &lane_elem(T (*a)[LANES][C], unsigned g, unsigned l, unsigned c) {
 // (at the declarations): the lane dimension complete (or rows cyclic by LANES), S, S2 and B
 // columns cyclic by >= max(TILE_IN, TILE_OUT), R columns by >= TILE_OUT.
 template <class CFG, class SA, class S2A, class BA, class RA>
-void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, 2> &biases,
-                 hls::stream<weight_words<CFG>, 2> &tiles, const SA *S, const S2A *S2, BA *B, RA *R,
+void engine_pass(const linear_pass &d, hls::stream<bias_chunk<CFG>, CFG::BIAS_FIFO> &biases,
+                 hls::stream<weight_words<CFG>, CFG::TILE_FIFO> &tiles, const SA *S, const S2A *S2, BA *B, RA *R,
                  const unsigned queue[CFG::QUEUES][CFG::MAX_ROWS],
                  const typename CFG::prob_t queue_p[CFG::QUEUES][CFG::MAX_ROWS]) {
   typedef typename CFG::TIMING TM;

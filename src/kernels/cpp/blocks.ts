@@ -15,6 +15,7 @@ import {
   attentionReaderPlan,
   attentionSoftmaxSteps,
   layerNormPlan,
+  engineFifos,
   routeClearCycles,
   routeListCycles,
 } from '../latency.js';
@@ -74,6 +75,7 @@ export interface EngineSpec {
   weightType: string;
   what: string; // design field for errors, e.g. kernels.ffn_block
   gelu?: boolean; // some layer applies GELU: the drain builds engineGeluUnits() GELU units
+  fifos?: { tiles: number; biases: number; passes: number }; // latency.ts engineFifos (default: its defaults)
 }
 
 /** GELU units an engine's drain builds (linear.h): one per output per cycle, LANES rows × TILE_OUT. */
@@ -106,6 +108,7 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
   const accRows = s.lanes * Math.max(Math.ceil(s.maxRows / s.lanes), MIN_TOKEN_GROUPS);
   // a tile is whole rows of one word per weight port (layout.ts): each reader cycle takes one row
   const tileWords = padToPorts(wordsFor(s.tileIn * s.tileOut, s.weightFx.width, axi), ports);
+  const fifos = s.fifos ?? engineFifos();
   return {
     name: s.name,
     comment: s.comment,
@@ -169,6 +172,9 @@ export function linearEngineStruct(s: EngineSpec, f: Formats, axi: number, ports
         maxShift ? "per-layer weight exponents: a scale word after each layer's biases" : 'no weight scales',
       ),
       k('SHIFT_BITS', Math.max(1, clog2(maxShift + 1)), 'bits of a weight exponent'),
+      k('TILE_FIFO', fifos.tiles, 'weight tiles the reader may run ahead of the MACs (the FIFO; weight_fifo)'),
+      k('BIAS_FIFO', fifos.biases, 'bias chunks ahead: one per out tile, never more than the tiles'),
+      k('PASS_FIFO', fifos.passes, 'pass descriptors ahead: the reader runs TILE_FIFO tiles into the next passes'),
       k('HAS_GELU', s.gelu ?? false),
       k(
         'GELU_UNITS',

@@ -8,8 +8,9 @@
  */
 import type { Board } from '../../board/schema.js';
 import type { ModelConfig, ModelDims } from '../../model/config.js';
-import { vitArrays, vitBCols, vitBuffers } from '../buffers.js';
+import { vitArrays, vitBCols, vitBuffers, vitEngineFifos, vitMaxPasses } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
+import { COST } from '../costConstants.js';
 import { kernelShared, patchOnEngine, vitFfnParams, vitMsaParams, type VitParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import { attentionStruct, layerNormStruct, linearEngineStruct } from './blocks.js';
@@ -33,7 +34,14 @@ export function validate(params: VitParams, dims: ModelDims): void {
   if (params.norm_lanes !== undefined && params.norm_lanes > dims.D)
     throw new UserError(`${F}.norm_lanes: ${params.norm_lanes} must be <= the embedding dim ${dims.D}`);
   if (patchOnEngine(params)) mustDivide(`${F}.tile_in`, params.tile_in, 'the patch inputs C·P·P (patch_on_engine)', dims.patchInputs);
+  const wf = params.weight_fifo;
+  if (wf !== undefined && (wf < MIN_WEIGHT_FIFO || wf > MAX_WEIGHT_FIFO))
+    throw new UserError(`${F}.weight_fifo: ${wf} must be ${MIN_WEIGHT_FIFO}..${MAX_WEIGHT_FIFO} weight tiles`);
 }
+
+/** weight_fifo's range: the reader's double buffer at least; at most what a BRAM FIFO sensibly holds. */
+const MIN_WEIGHT_FIFO = 2;
+const MAX_WEIGHT_FIFO = 4096;
 
 /**
  * How the engine takes the patch projection's weights: as they are (`digits` 1: the engine's own
@@ -162,7 +170,8 @@ export function templateContext(
       maxOut: Math.max(3 * hd, D, arr.mlpOut),
       maxWeights: Math.max(Math.max(3 * hd, D, arr.mlpOut) * D, patch ? dims.patchInputs * D : 0),
       queues: hasMoe(dims) ? dims.experts : 1,
-      maxPasses: Math.max(dims.heads, hasMoe(dims) ? 2 * dims.experts : 2),
+      maxPasses: vitMaxPasses(dims),
+      fifos: vitEngineFifos(params, dims),
       bIsSource: true,
       hasS2: true,
       hasR: true,
@@ -254,6 +263,8 @@ export function templateContext(
       patchPasses: patchLo ? 2 : 1,
       moeIndex: mlp.values.moeIndex,
       projLead: dims.heads > 1,
+      // a weight FIFO too deep for shift registers: BRAM, as the cost model prices it (fifoCost)
+      deepTileFifo: vitEngineFifos(params, dims).tiles > COST.SRL_MAX_DEPTH,
       sCols: arr.sCols,
       oCols: arr.oCols,
       bCols: arr.bCols,
