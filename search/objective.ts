@@ -27,7 +27,7 @@ export interface KernelCost {
 
 export interface Scored {
   score: number; // the objective, minimised: latency ms | ms per image at steady state | DSP per GOPS | J per image
-  tie: number; // breaks exact ties of score (energy: latency ms; else 0)
+  tie: number; // breaks exact ties of score (energy: latency ms; else the resources' summed shares of the board: e.g. a deeper weight FIFO that gains nothing loses)
   overflow: number; // 0 = fits
   latencyMs: number;
   imagesPerSecond: number;
@@ -155,6 +155,7 @@ export class Scorer {
       }
     }
     let fullest = 0;
+    let share = 0; // the resources' shares of the board summed: exact ties go to the leaner design
     for (let s = 0; s < this.avail.length; s++) {
       const a = this.avail[s];
       const l = this.limit[s];
@@ -163,6 +164,7 @@ export class Scorer {
         const u = used[s * 5 + i];
         const frac = a[key] > 0 ? u / a[key] : u > 0 ? Infinity : 0;
         if (frac > fullest) fullest = Math.min(frac, 1);
+        if (a[key] > 0) share += frac;
         if (u > l[key]) overflow = Math.max(overflow, l[key] > 0 ? u / l[key] - 1 : u);
       }
     }
@@ -218,7 +220,7 @@ export class Scorer {
             : dsp / gops;
     return {
       score,
-      tie: this.objective === 'energy' ? latencyMs : 0,
+      tie: this.objective === 'energy' ? latencyMs : share,
       overflow,
       latencyMs,
       imagesPerSecond,

@@ -160,6 +160,36 @@ describe('vit_block cost', () => {
     expect(r16.dsp - r4.dsp).toBeGreaterThan(12 * 2);
   });
 
+  test('weight_fifo: only the expert phase changes; deeper never slower, much faster on skewed routing; BRAM, not LUT', () => {
+    const skewed = { moe: true, tokensPerExpert: [1, 61, 0, 0, 24, 98, 0, 5, 29, 2, 1, 0, 0, 0, 2, 35] };
+    const at = (weight_fifo: number | undefined, call: { moe: boolean; tokensPerExpert?: number[] }) =>
+      vit.cycles(weight_fifo === undefined ? params : { ...params, weight_fifo }, dims, shared, board, call);
+    for (const call of [{ moe: true }, skewed]) {
+      const base = at(undefined, call);
+      expect(at(2, call)).toEqual(base);
+      let prev = base.parts.experts;
+      for (const f of [64, 512, 2048]) {
+        const c = at(f, call);
+        for (const k of Object.keys(base.parts)) if (k !== 'experts') expect([k, c.parts[k]]).toEqual([k, base.parts[k]]);
+        expect(c.parts.experts).toBeLessThanOrEqual(prev);
+        prev = c.parts.experts;
+      }
+      expect(vit.expertsCycles({ ...params, weight_fifo: 512 }, dims, shared, board, call)).toBe(at(512, call).parts.experts);
+    }
+    // the skewed block: busy experts bank reader cycles for the idle ones (at least 10% here)
+    expect(at(2048, skewed).parts.experts).toBeLessThan(0.9 * at(2, skewed).parts.experts);
+    // dense blocks have no expert phase to gain
+    expect(at(2048, { moe: false })).toEqual(at(2, { moe: false }));
+    const r2 = vit.resources(params, dims, shared, board);
+    const r512 = vit.resources({ ...params, weight_fifo: 512 }, dims, shared, board);
+    // 16 × 8 weights of 16 bits = 2048 bits a tile: 57 BRAM18 at 512 × 36, the bias chunks' too
+    expect(r512.bram18 - r2.bram18).toBeGreaterThanOrEqual(57);
+    expect(r512.lut).toBeLessThan(r2.lut); // (the 2-deep FIFO's shift registers gone)
+    expect(() => validateDesign(design({ kernels: { ...design({}).kernels, vit_block: { ...params, weight_fifo: 1 } } }))).toThrow(
+      /kernels\.vit_block\.weight_fifo: 1 must be 2\.\.4096/,
+    );
+  });
+
   test("arrays: the fused kernel gathers from s into B (no h); ffn_block keeps its copy h", () => {
     const names = (b: Array<{ name: string }>) => b.map((x) => x.name);
     const v = vitBuffers(params, dims, shared);

@@ -13,6 +13,7 @@ import { exhaustive } from '../../search/exhaustive.js';
 import { runSearch, searchArchitectures, type SearchOptions } from '../../search/index.js';
 import { DEFAULT_GA } from '../../search/ga.js';
 import { parseLimits, parseObjective } from '../../search/options.js';
+import { better } from '../../search/objective.js';
 import { paretoFront } from '../../search/pareto.js';
 import { Rng } from '../../search/rng.js';
 import { buildSpace, legalKernelValues } from '../../search/space.js';
@@ -106,6 +107,30 @@ describe('search space', () => {
         expect(s.overflow === 0).toBe(e.fits);
       }
     }
+  });
+
+  test('weight_fifo: a gene of the fused block; of designs equal but for it, the leaner one scores better', () => {
+    const b = loadBoard('u280');
+    const dims = modelDims(loadModel('m3vit-tiny'));
+    const space = buildSpace(dims, b, { objective: 'latency', block: 'fused', patchOnEngine: true });
+    const gene = space.genes.findIndex((g) => g.name === 'kernels.vit_block.weight_fifo');
+    expect(space.genes[gene].values).toEqual([2, 512, 1024, 2048]);
+    const ev = new Evaluator(space, { objective: 'latency', limits: b.limits });
+    const rng = new Rng(5);
+    let ties = 0;
+    for (let i = 0; i < 20; i++) {
+      const genome = space.genes.map((g) => rng.int(g.values.length));
+      const at = (v: number) => ev.evaluate(genome.map((x, j) => (j === gene ? v : x)));
+      const [s512, s2048] = [at(1), at(3)];
+      // (uniform routing's representative experts are balanced: 512 tiles already bank what pays)
+      expect(s2048.latencyMs).toBeLessThanOrEqual(s512.latencyMs);
+      if (s512.overflow === 0 && s2048.overflow === 0 && s512.score === s2048.score) {
+        ties++;
+        expect(better(s512, s2048)).toBe(true);
+        expect(better(s2048, s512)).toBe(false);
+      }
+    }
+    expect(ties).toBeGreaterThan(0);
   });
 });
 
@@ -216,6 +241,8 @@ describe('two-stage search', () => {
     const u = chosen.u280.designFile;
     expect(u.kernels.vit_block?.patch_on_engine).toBe(true);
     expect(u.span?.vit_block).toBeGreaterThan(1);
+    // and a deep weight FIFO (its experts weight-bound at few tokens, compute-bound at many)
+    expect(u.kernels.vit_block?.weight_fifo).toBeGreaterThan(2);
     expect(chosen.u280.report.block).toBe('fused');
     expect(chosen.u280.estimate.fmaxMhz).toBeGreaterThanOrEqual(u.clock_mhz);
     const archs = chosen.u280.report.architectures as Array<{ block: string; patch_on_engine: boolean; best_objective: number }>;
