@@ -62,6 +62,7 @@ struct eng_cfg {
   static const unsigned PRE_BITS = 32, PRE_FRAC = 22, MAX_WEIGHT_SHIFT = 0, SHIFT_BITS = 1;
   static const bool HAS_GELU = false;
   static const unsigned GELU_UNITS = 0;
+  static const unsigned TILE_FIFO = 2, BIAS_FIFO = 2, PASS_FIFO = 2;  // latency.ts engineFifos() defaults
   static const unsigned WEIGHT_PORTS = 1;  // engine_read's w1..w3 are copies of w0
 };
 
@@ -98,8 +99,8 @@ static double b1(unsigned o) { return double(int(o * 7 % 33) - 16) / 8; }
 static double x_of(unsigned r, unsigned c) { return double(int((r * 13 + c * 7) % 17) - 8) / 4; }
 static double r_of(unsigned r, unsigned c) { return double(int((r * 3 + c * 5) % 17) - 8) / 8; }
 
-static void compute(unsigned n, hls::stream<ubimoe::linear_pass, 2> &passes, hls::stream<ubimoe::bias_chunk<eng_cfg>, 2> &biases,
-                    hls::stream<ubimoe::weight_words<eng_cfg>, 2> &tiles) {
+static void compute(unsigned n, hls::stream<ubimoe::linear_pass, eng_cfg::PASS_FIFO> &passes, hls::stream<ubimoe::bias_chunk<eng_cfg>, eng_cfg::BIAS_FIFO> &biases,
+                    hls::stream<ubimoe::weight_words<eng_cfg>, eng_cfg::TILE_FIFO> &tiles) {
   UBIMOE_PROCESS("compute");
   for (unsigned p = 0; p < n; p++) {
     const ubimoe::linear_pass d = passes.read();
@@ -111,9 +112,9 @@ static void compute(unsigned n, hls::stream<ubimoe::linear_pass, 2> &passes, hls
 
 static void engine(const ubimoe::linear_pass plan[2]) {
   UBIMOE_DATAFLOW_REGION("engine");
-  hls::stream<ubimoe::linear_pass, 2> passes("passes");
-  hls::stream<ubimoe::bias_chunk<eng_cfg>, 2> biases("biases");
-  hls::stream<ubimoe::weight_words<eng_cfg>, 2> tiles("tiles");
+  hls::stream<ubimoe::linear_pass, eng_cfg::PASS_FIFO> passes("passes");
+  hls::stream<ubimoe::bias_chunk<eng_cfg>, eng_cfg::BIAS_FIFO> biases("biases");
+  hls::stream<ubimoe::weight_words<eng_cfg>, eng_cfg::TILE_FIFO> tiles("tiles");
   ubimoe::engine_read<eng_cfg>(W, W, W, W, plan, 2, passes, biases, tiles);
   compute(2, passes, biases, tiles);
 }
