@@ -261,7 +261,7 @@ export function demoSummary(r: DemoResult): string {
     '',
     `design for ${r.board.name} (${r.board.part}), ${r.model.name}, ${r.design.shared.clockMhz} MHz, AXI ${r.design.shared.axiWidthBits}-bit, ${weightPortsText(r.design)}:`,
     k.vit_block
-      ? `  vit_block (fused block, one engine) ${k.vit_block.tile_in}x${k.vit_block.tile_out} tile x ${k.vit_block.token_lanes} lanes, attention ${k.vit_block.q_parallel} rows x ${k.vit_block.key_block} keys${k.vit_block.norm_lanes ? `, LayerNorms on ${k.vit_block.norm_lanes} lanes` : ''};` +
+      ? `  vit_block (fused block, one engine) ${k.vit_block.tile_in}x${k.vit_block.tile_out} tile x ${k.vit_block.token_lanes} lanes, attention ${k.vit_block.q_parallel} rows x ${k.vit_block.key_block} keys${k.vit_block.norm_lanes ? `, LayerNorms on ${k.vit_block.norm_lanes} lanes` : ''}${(k.vit_block.weight_fifo ?? 2) > 2 ? `, weight FIFO ${k.vit_block.weight_fifo} tiles` : ''};` +
         (k.patch_embed ? ` patch_embed ${k.patch_embed.tile_in}x${k.patch_embed.tile_out}` : ' the patch embedding on its engine')
       : `  msa_block ${k.msa_block!.tile_in}x${k.msa_block!.tile_out} tile x ${k.msa_block!.token_lanes} lanes, attention ${k.msa_block!.q_parallel} rows x ${k.msa_block!.key_block} keys;` +
         ` ffn_block ${k.ffn_block!.tile_in}x${k.ffn_block!.tile_out} x ${k.ffn_block!.token_lanes} lanes; patch_embed ${k.patch_embed!.tile_in}x${k.patch_embed!.tile_out}`,
