@@ -97,8 +97,7 @@ function expertCyclesOf(
     const n = b.tokens;
     const fc1Shape = { tokens: n, inDim: D, outDim: He, tileIn: ti, tileOut: to, lanes };
     const fc2Shape = { tokens: n, inDim: He, outDim: D, tileIn: ti, tileOut: to, lanes };
-    // tokens.h gather_rows: a loop instance per row (an imperfect nest), its depth each
-    const gather = Math.ceil(n) * pipelinedLoopCycles(ceilDiv(D, gatherLanes), 1, LATENCY.ELEMENTWISE_DEPTH);
+    const gather = gatherCycles(n, D, gatherLanes);
     // an expert's fc1 fetch hides behind the previous expert's fc2 tail and this expert's gather
     // (the previous expert taken with the same token count), its fc2 fetch behind its fc1 tail
     const hidden = passTailCycles(fc2Shape, shared, bytesPerCycle, true) + gather;
@@ -115,6 +114,11 @@ function expertCyclesOf(
     }
   }
   return sum + first;
+}
+
+/** tokens.h gather_rows: an expert's n token rows into B, a loop instance per row (an imperfect nest), its depth each. */
+function gatherCycles(n: number, D: number, gatherLanes: number): number {
+  return Math.ceil(n) * pipelinedLoopCycles(ceilDiv(D, gatherLanes), 1, LATENCY.ELEMENTWISE_DEPTH);
 }
 
 /**
@@ -174,15 +178,15 @@ export function expertPhaseCycles(
       const drain = drainIterations(s, scatter);
       const run = Math.max(inTiles * groups, drain);
       const pace = run / inTiles;
-      // the MACs' cycles after they take the last tile: its run's rest, the drain-only run, the depth
-      const tail = run - (inTiles - 1) * pace + drain + LINEAR_LOOP_DEPTH;
+      // the MACs' cycles after they take the last tile: its MACs, the drain-only run, the depth
+      const tail = pace + drain + LINEAR_LOOP_DEPTH;
       const i = descTaken.length;
       // the reader's burst starts once it is done with the previous pass and the descriptor fits
       const r0 = Math.max(readerFree, i >= fifos.passes ? descTaken[i - fifos.passes] + 1 : 0);
       const taken = Math.max(engineFree, r0 + lat);
       descTaken.push(taken);
-      // the expert's tokens gathered into B before its fc1 (tokens.h gather_rows)
-      const gather = k === 0 ? Math.ceil(n) * pipelinedLoopCycles(ceilDiv(D, gatherLanes), 1, LATENCY.ELEMENTWISE_DEPTH) : 0;
+      // the expert's tokens gathered into B before its fc1
+      const gather = k === 0 ? gatherCycles(n, D, gatherLanes) : 0;
       // the reader's own pace: its first tile written one fetch (less the hop into the MACs) after r0
       const write0 = r0 + passFetchCycles(s, shared, bytesPerCycle) - lat;
       const first = Math.max(write0, pop(g0 - fifos.tiles) + 1);
