@@ -66,7 +66,7 @@ export function cycles(
   const shared = kernelShared(designShared, params);
   // the experts' gathers read LayerNorm2's output in s (no copy) into B, max(tile_in, tile_out) a cycle
   const mlp = ffn.cycles(vitFfnParams(params), dims, shared, board, call, {
-    gatherLanes: Math.max(params.tile_in, params.tile_out), // as expertsCycles
+    gatherLanes: vitBCols(params),
     copyForGathers: false,
     fifos: vitEngineFifos(params, dims),
   });
@@ -89,8 +89,7 @@ export function cycles(
 export function expertsCycles(params: VitParams, dims: ModelDims, designShared: SharedParams, board: Board, call: ffn.FfnCall): number {
   const shared = kernelShared(designShared, params);
   const load = ffn.callExpertLoad(dims, call);
-  const gatherLanes = Math.max(params.tile_in, params.tile_out);
-  return ffn.expertCycles(vitFfnParams(params), dims, shared, load, weightBytesPerCycle(board, shared, call), gatherLanes, vitEngineFifos(params, dims));
+  return ffn.expertCycles(vitFfnParams(params), dims, shared, load, weightBytesPerCycle(board, shared, call), vitBCols(params), vitEngineFifos(params, dims));
 }
 
 /**
