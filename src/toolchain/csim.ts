@@ -24,7 +24,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { ToolError, UserError } from '../util/errors.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 
 export interface CsimBuildOptions {
@@ -155,9 +155,12 @@ export async function buildCsim(projectDir: string, opts: CsimBuildOptions = {})
   writeFileSync(join(outDir, `${main}.build.log`), `${cxx} ${args.join(' ')}\n${r.all ?? ''}\n`);
   if (r.exitCode !== 0 || !existsSync(tmp)) {
     rmSync(tmp, { force: true });
-    const first = (r.all ?? '').split('\n').find((l) => /error/.test(l)) ?? (r.all ?? '').split('\n')[0];
-    throw new Error(
-      `csim build of ${projectDir} failed (${cxx} exit ${r.exitCode}): ${first}\n  full log: ${join(outDir, `${main}.build.log`)}`,
+    // an external tool's failure: its first error and the log's tail, no stack (exit 1)
+    const lines = (r.all ?? '').split('\n').filter((l) => l.trim());
+    const first = lines.find((l) => /error/.test(l)) ?? lines[0] ?? '';
+    const tail = lines.slice(-10).filter((l) => l !== first);
+    throw new ToolError(
+      `csim build of ${projectDir} failed (${cxx} exit ${r.exitCode}): ${first}\n${tail.map((l) => `  ${l}`).join('\n')}${tail.length ? '\n' : ''}  full log: ${join(outDir, `${main}.build.log`)}`,
     );
   }
   renameSync(tmp, exe);

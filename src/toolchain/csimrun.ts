@@ -12,6 +12,7 @@ import { decodeNpy, encodeNpy } from '../io/npy.js';
 import { removeOnInterrupt } from '../util/interrupt.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ToolError, UserError } from '../util/errors.js';
+import { parseSaturation, type Saturation } from './saturation.js';
 
 export interface CsimRunOptions {
   exe: string; // the built runner
@@ -32,6 +33,7 @@ export interface CsimRunResult {
   wallMsPerImage: number;
   cpuMsPerImage: number;
   runnerLog: string[]; // the runner's other stderr lines (e.g. the stream report with UBIMOE_STREAM_REPORT)
+  saturations: Saturation[]; // the values that saturated in the datapath, per format (ubimoe csim headers)
   cycles?: unknown; // with `cycles`: the runner's ubimoe-cycles/1 JSON, parsed
 }
 
@@ -65,8 +67,14 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
     const wall: number[] = [];
     const cpu: number[] = [];
     const other: string[] = [];
+    const saturations: Saturation[] = [];
     let pending = '';
     const onLine = (line: string) => {
+      const saturation = parseSaturation(line);
+      if (saturation) {
+        saturations.push(saturation);
+        return;
+      }
       const m = /^csim: image (\d+): ([\d.]+) ms \(([\d.]+) ms cpu\)/.exec(line);
       if (!m) {
         if (line.trim()) other.push(line);
@@ -110,6 +118,7 @@ export async function runCsim(o: CsimRunOptions): Promise<CsimRunResult> {
       wallMsPerImage: mean(wall),
       cpuMsPerImage: mean(cpu),
       runnerLog: other,
+      saturations,
       cycles,
     };
   } finally {

@@ -1,6 +1,6 @@
 /** `ubimoe csim` as a user runs it (the built CLI), with the csim build cache the csim tests share. */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
@@ -60,6 +60,8 @@ describe('ubimoe csim', () => {
     expect(r.stderr).toMatch(/^stream +depth +max_used/m);
     expect(r.stderr).toMatch(/^attention_scores +\d+ +\d+/m);
     expect(r.stdout).toMatch(/per-token cosine: min (0\.99\d+|1\.000000), median/);
+    // every saturating type of the design named, none hit
+    expect(r.stdout).toMatch(/^csim: no value saturated in the datapath \(act_t, lin_in_t, qkv_t, score_t, dn_t\)$/m);
     const out = readNpy(at('out.npy'));
     expect(out.shape).toEqual([2, 17, 32]);
     const ref = forwardImages(
@@ -77,6 +79,7 @@ describe('ubimoe csim', () => {
     expect(acc.cosine.per_token.length).toBe(34);
     expect(acc.expert_agreement).toBe(1);
     expect(acc.task).toBe(1);
+    expect(acc.saturated_values).toEqual({});
     // the expert choices file: [B, MoE blocks, N, top-k], best first, the reference's own choices
     const experts = readNpy(at('experts.npy'));
     expect(experts.shape).toEqual([2, 1, 17, 2]);
@@ -116,6 +119,33 @@ describe('ubimoe csim', () => {
     const acc = JSON.parse(readFileSync(at('proj/reports/accuracy.json'), 'utf8'));
     expect(acc.rel_l2).toBe(0); // same inputs, same design: bit-identical
     expect(acc.reference).toMatch(/tokens file/);
+  });
+
+  test("inputs beyond the activations' range: the saturated values counted by type, a warning, in accuracy.json", () => {
+    const images = readNpy(at('images.npy'));
+    // act_t is ap_fixed<32,10> (±512): pixels ×1000 saturate on the way in and after
+    writeNpy(at('big.npy'), images.shape, Float32Array.from(images.data as Float32Array, (v) => v * 1000));
+    const r = ubimoe(csim('big-out.npy', { input: at('big.npy') }));
+    expect(r.code).toBe(0);
+    const line = /^ubimoe: warning: csim: ([\d,]+) value\(s\) saturated in the datapath over 2 image\(s\): ([\d,]+) act_t\/lin_in_t \(ap_fixed<32,10>\)/m.exec(r.stderr);
+    expect(line).not.toBeNull();
+    expect(r.stdout).not.toMatch(/no value saturated/);
+    const acc = JSON.parse(readFileSync(at('proj/reports/accuracy.json'), 'utf8'));
+    const total = Number(line![1].replace(/,/g, ''));
+    expect(acc.saturated_values['act_t/lin_in_t']).toBeGreaterThan(0);
+    expect(Object.values(acc.saturated_values as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(total);
+  });
+
+  test("a project whose sources do not compile: exit 1, the compiler's error and the log's tail, no stack", () => {
+    cpSync(at('proj'), at('broken'), { recursive: true });
+    rmSync(at('broken/build'), { recursive: true, force: true });
+    appendFileSync(at('broken/runner/forward.cpp'), '\n#error broken on purpose\n');
+    const r = ubimoe(csim('broken-out.npy', { project: at('broken') }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/csim build of .*broken failed \(.*exit 1\): .*broken on purpose/);
+    expect(r.stderr).toMatch(/full log: .*csim_main\.build\.log/);
+    expect(r.stderr).not.toMatch(/internal error|^\s+at /m);
+    expect(existsSync(at('broken-out.npy'))).toBe(false);
   });
 
   test('a checkpoint for another model: one line, exit 2', () => {

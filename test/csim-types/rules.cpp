@@ -147,6 +147,34 @@ static void overflow_modes() {
   CHECK_V((ap_fixed<8, 3, AP_TRN, AP_SAT>(100)), "3.96875");
 }
 
+// csim-only: every saturating conversion that clamps is counted per format (ubimoe_csim/saturation.h),
+// from doubles, from wider ap types, by compound assignment; in-range values and AP_WRAP never are.
+static unsigned long long saturated(int w, int i, bool s) {
+  for (const ubimoe_csim::saturation_count &c : ubimoe_csim::saturations())
+    if (c.width == w && c.iwidth == i && c.is_signed == s) return c.count;
+  return 0;
+}
+static void saturation_counts() {
+  ubimoe_csim::saturations().clear();
+  typedef ap_fixed<8, 3, AP_RND, AP_SAT> sat_t;  // -4 .. 3.96875
+  sat_t a = 3.5, b = -4.0;                       // in range: not counted
+  CHECK(saturated(8, 3, true) == 0);
+  a = 100.0;                                     // from a double, above
+  b = -100.0;                                    // below
+  CHECK(saturated(8, 3, true) == 2);
+  CHECK_V(a, "3.96875");
+  a = ap_fixed<16, 10>(20);                      // from a wider ap type
+  a += sat_t(3.5);                               // compound assignment
+  CHECK(saturated(8, 3, true) == 4);
+  const ap_ufixed<8, 2, AP_RND, AP_SAT> u = -1.0; // unsigned, below zero
+  CHECK_V(u, "0");
+  CHECK(saturated(8, 2, false) == 1);
+  const ap_fixed<8, 3> wrapped = 100.0;          // AP_WRAP: wraps, never counted
+  CHECK_V(wrapped, "-4");
+  CHECK(saturated(8, 3, true) == 4 && ubimoe_csim::saturations().size() == 2);
+  (void)b;
+}
+
 static void arithmetic_result_types() {
   const ap_fixed<32, 10> x = 3.25;
   const ap_fixed<16, 2> w = -0.75;
@@ -513,6 +541,7 @@ int main(int argc, char **argv) {
   issue_examples();
   quantisation_modes();
   overflow_modes();
+  saturation_counts();
   arithmetic_result_types();
   comparisons();
   shifts();

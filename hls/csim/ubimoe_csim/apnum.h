@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "base.h"
+#include "saturation.h"
 #include "wbits.h"
 
 namespace ubimoe_csim {
@@ -235,6 +236,12 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
     }
   }
 
+  // A saturated value, counted (saturation.h): the runner reports each format's count.
+  static raw_t saturated(raw_t clamped) {
+    note_saturation(W_, I_, S_);
+    return clamped;
+  }
+
   // Saturation values of this type, per overflow mode.
   static raw_t sat_hi() {
     using U = typename rt<raw_t>::u;
@@ -275,11 +282,11 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
           if constexpr (m < srcMinMag) under = v < ST(0) - ST(m);
         }
       }
-      if (__builtin_expect(over, 0)) return sat_hi();
-      if (__builtin_expect(under, 0)) return sat_lo();
+      if (__builtin_expect(over, 0)) return saturated(sat_hi());
+      if (__builtin_expect(under, 0)) return saturated(sat_lo());
       const raw_t r = shl_bits(raw_t(v), SH);
       if constexpr (sym_min) {
-        if (__builtin_expect(r == raw_t(~low_mask<typename rt<raw_t>::u>(W_ - 1)), 0)) return sat_lo();
+        if (__builtin_expect(r == raw_t(~low_mask<typename rt<raw_t>::u>(W_ - 1)), 0)) return saturated(sat_lo());
       }
       return r;
     }
@@ -331,8 +338,8 @@ struct apnum : native_conv<apnum<W_, I_, S_, Q_, O_, N_, K_>, (K_ && W_ <= 64), 
       over = !neg && mag > low_mask<u128>(W_);
     }
     if constexpr (O_ != AP_WRAP) {
-      if (over) return sat_hi();
-      if (under) return sat_lo();
+      if (over) return saturated(sat_hi());
+      if (under) return saturated(sat_lo());
     }
     return raw_t(bits);
   }
