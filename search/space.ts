@@ -9,7 +9,7 @@ import type { DesignKernels } from '../src/design/design.js';
 import type { ComputeUnits, Placement } from '../src/design/estimate.js';
 import type { BlockArchitecture, KernelName } from '../src/kernels/params.js';
 import { WEIGHT_FIFO_DEPTHS } from '../src/kernels/latency.js';
-import type { ModelDims } from '../src/model/config.js';
+import { hasDense, type ModelDims } from '../src/model/config.js';
 import { UserError } from '../src/util/errors.js';
 
 export type Objective = 'latency' | 'throughput' | 'dsp-efficiency' | 'energy';
@@ -99,11 +99,10 @@ export const NORM_LANES = { min: 4, max: 32 };
  * q_parallel and key_block at most the token count (src/kernels/cpp/*.ts validate()).
  */
 export function legalKernelValues(dims: ModelDims): Record<string, number[]> {
-  const hasDense = dims.moeBlocks.some((m) => !m);
   const N = dims.numTokens; // lanes, query rows and key blocks beyond the token count are refused by the kernels
   const ffnDims = [
     dims.D,
-    ...(hasDense ? [dims.mlpHidden] : []),
+    ...(hasDense(dims) ? [dims.mlpHidden] : []),
     ...(dims.experts > 0 ? [dims.expertHidden] : []),
   ];
   return {

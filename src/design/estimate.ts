@@ -16,7 +16,7 @@ import * as patch from '../kernels/patch_embed.js';
 import { blockKernelCalls, kernelPortCount, patchOnEngine, type KernelName } from '../kernels/params.js';
 import * as vit from '../kernels/vit_block.js';
 import type { CycleEstimate, SharedParams } from '../kernels/types.js';
-import type { ModelDims } from '../model/config.js';
+import { hasDense, type ModelDims } from '../model/config.js';
 import { UserError } from '../util/errors.js';
 import { physicalBounds, type PhysicalBounds } from './bounds.js';
 import { blockKernels, type BlockKernelName, type Design, type DesignKernels } from './design.js';
@@ -157,14 +157,14 @@ export function cuSlrs(first: number, units: number, slrs: number): number[] {
 export function kernelFigures(input: EstimateInput): KernelFigures {
   const { dims, board, shared, kernels, placement } = input;
   const moeCalls = ffnMoeCalls(input);
-  const hasDense = dims.moeBlocks.some((m) => !m);
+  const dense = hasDense(dims);
   const blocks: KernelFigures['blocks'] = {};
   for (const k of blockKernels(input)) {
     const slr = placement[k];
     if (k === 'msa_block') {
       const c = msa.cycles(kernels.msa_block!, dims, shared, board, { slr });
       blocks.msa_block = {
-        dense: hasDense ? c : null,
+        dense: dense ? c : null,
         moe: moeCalls.length > 0 ? [c] : [],
         call: null,
         resources: msa.resources(kernels.msa_block!, dims, shared, board),
@@ -172,7 +172,7 @@ export function kernelFigures(input: EstimateInput): KernelFigures {
     } else if (k === 'ffn_block') {
       const params = kernels.ffn_block!;
       blocks[k] = {
-        dense: hasDense ? ffn.cycles(params, dims, shared, board, { moe: false, slr }) : null,
+        dense: dense ? ffn.cycles(params, dims, shared, board, { moe: false, slr }) : null,
         moe: moeCalls.map((c) => ffn.cycles(params, dims, shared, board, { ...c, slr })),
         call: null,
         resources: ffn.resources(params, dims, shared, board),
@@ -180,7 +180,7 @@ export function kernelFigures(input: EstimateInput): KernelFigures {
     } else {
       const params = kernels.vit_block!;
       blocks[k] = {
-        dense: hasDense ? vit.cycles(params, dims, shared, board, { moe: false, slr }) : null,
+        dense: dense ? vit.cycles(params, dims, shared, board, { moe: false, slr }) : null,
         moe: moeCalls.map((c) => vit.cycles(params, dims, shared, board, { ...c, slr })),
         call: vit.callCycles(params, dims, shared, board, { slr }),
         resources: vit.resources(params, dims, shared, board),

@@ -4,7 +4,7 @@
  * the template (BIND_STORAGE impl=uram) — one list, so the code and the model agree (issue 13
  * item 8). patch_embed's list is patchBuffers (cpp/patch_embed.ts).
  */
-import type { ModelDims } from '../model/config.js';
+import { hasDense, hasMoe, type ModelDims } from '../model/config.js';
 import { COST } from './costConstants.js';
 import { attentionReaderPlan, engineFifos } from './latency.js';
 import type { Buffer } from './costModel.js';
@@ -70,8 +70,8 @@ export function ffnBuffers(params: FfnParams, dims: ModelDims, shared: SharedPar
   const A = p.activation.width;
   const { tile_out: to, token_lanes: lanes } = params;
   const N = dims.numTokens;
-  const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
-  const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
+  const moe = hasMoe(dims);
+  const hidden = Math.max(hasDense(dims) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
   // s, hidden, res in the lane layout (rows padded to whole groups, lanes × cols banks); the
   // presets have no final norm (ffnArrays' finalNorm only widens s for its AXI writer)
   const arr = ffnArrays(params, A, shared.axiWidthBits, false);
@@ -108,7 +108,7 @@ export function vitBuffers(params: VitParams, dims: ModelDims, shared: SharedPar
   const laneRows = Math.ceil(N / lanes) * lanes;
   const accRows = Math.max(Math.ceil(N / lanes), COST.ACC_DEPENDENCE_DISTANCE) * lanes;
   const arr = vitArrays(params, dims, A, shared.axiWidthBits, finalNorm);
-  const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
+  const moe = hasMoe(dims);
   return [
     { name: 'acc', widthBits: p.accum.width, words: 2 * accRows * to, banks: 2 * to * lanes },
     { name: 's', widthBits: A, words: laneRows * dims.D, banks: arr.sCols * lanes },
@@ -149,8 +149,8 @@ export function vitArrays(
 ): { sCols: number; oCols: number; bCols: number; rCols: number; bDim: number; mlpOut: number; gatherLanes: number; gatherCol0: number } {
   const { tile_in: ti, tile_out: to } = params;
   const ffn = ffnArrays(vitFfnParams(params), actBits, axiBits, finalNorm);
-  const moe = dims.experts > 0 && dims.moeBlocks.some((m) => m);
-  const hidden = Math.max(dims.moeBlocks.some((m) => !m) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
+  const moe = hasMoe(dims);
+  const hidden = Math.max(hasDense(dims) ? dims.mlpHidden : 0, moe ? dims.expertHidden : 0);
   const gateCols = moe ? Math.ceil(dims.experts / to) * to : 0;
   const norm = params.norm_lanes ?? 1; // the array LayerNorms' chunk: read from R, written to s
   const gatherLanes = vitBCols(params);
@@ -219,14 +219,14 @@ export function ffnArrays(
 
 /** Passes of a vit_block region call at most: a head's qkv each, or an expert's fc1 and fc2 each. */
 export const vitMaxPasses = (dims: ModelDims): number =>
-  Math.max(dims.heads, dims.experts > 0 && dims.moeBlocks.some((m) => m) ? 2 * dims.experts : 2);
+  Math.max(dims.heads, hasMoe(dims) ? 2 * dims.experts : 2);
 
 /**
  * vit_block's engine FIFOs (latency.ts engineFifos): weight_fifo tiles; the descriptors sized for
  * the expert passes (an expert's fc1, as many tiles as its fc2), or the dense fc1 without experts.
  */
 export function vitEngineFifos(params: VitParams, dims: ModelDims): { tiles: number; biases: number; passes: number } {
-  const hidden = dims.experts > 0 && dims.moeBlocks.some((m) => m) ? dims.expertHidden : dims.mlpHidden;
+  const hidden = hasMoe(dims) ? dims.expertHidden : dims.mlpHidden;
   const passTiles = Math.ceil(dims.D / params.tile_in) * Math.ceil(hidden / params.tile_out);
   return engineFifos(params.weight_fifo, passTiles, vitMaxPasses(dims));
 }

@@ -3,7 +3,7 @@
  * another on the same linear engine) -> residual add.
  */
 import type { Board } from '../board/schema.js';
-import type { ModelDims } from '../model/config.js';
+import { hasMoe, type ModelDims } from '../model/config.js';
 import { COST, LATENCY } from './costConstants.js';
 import { engineFifos, pipelinedLoopCycles, routeClearCycles, routeListCycles } from './latency.js';
 import { engineGeluUnits, gateUnits } from './cpp/blocks.js';
@@ -356,7 +356,7 @@ export function resources(
  */
 export function gateResources(tileOut: number, dims: ModelDims, shared: SharedParams, board: Board): ResourceEstimate {
   const r = zeroResources();
-  if (!(dims.experts > 0 && dims.moeBlocks.some((m) => m))) return r;
+  if (!hasMoe(dims)) return r;
   const A = shared.precision.activation.width;
   const E = dims.experts;
   const gu = gateUnits(E, dims.topK);

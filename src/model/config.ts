@@ -111,6 +111,11 @@ export function modelDims(m: ModelConfig): ModelDims {
   };
 }
 
+/** Whether the model has MoE blocks (moeBlocks is all false without experts). */
+export const hasMoe = (dims: ModelDims): boolean => dims.moeBlocks.some((m) => m);
+/** Whether the model has dense (MLP) blocks. */
+export const hasDense = (dims: ModelDims): boolean => dims.moeBlocks.some((m) => !m);
+
 /** ImageNet normalisation, the default when a config gives no mean/std. */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 export const IMAGENET_STD = [0.229, 0.224, 0.225];

@@ -5,7 +5,7 @@
  * Every linear layer runs on the same reusable linear kernel (tile_in x tile_out x token_lanes).
  */
 import { gateName } from '../../model/spec.js';
-import type { ModelConfig, ModelDims } from '../../model/config.js';
+import { hasDense, hasMoe, type ModelConfig, type ModelDims } from '../../model/config.js';
 import { kernelShared, type FfnParams } from '../params.js';
 import type { AxiBundle, SharedParams } from '../types.js';
 import type { Board } from '../../board/schema.js';
@@ -29,8 +29,6 @@ const F = FIELD;
 /** The gate's output columns: the E experts padded up to whole output tiles. */
 export const gateOut = (dims: ModelDims, tileOut: number) => Math.ceil(dims.experts / tileOut) * tileOut;
 
-const hasDense = (dims: ModelDims) => dims.moeBlocks.some((m) => !m);
-const hasMoe = (dims: ModelDims) => dims.moeBlocks.some((m) => m);
 
 /** `F`: the design field errors name (kernels.ffn_block, or kernels.vit_block for the fused block's MLP half). */
 export function validate(params: FfnParams, dims: ModelDims, F = FIELD): void {

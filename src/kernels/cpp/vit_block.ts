@@ -7,7 +7,7 @@
  * (every pass of both halves), and a block's weights are its attention half then its MLP half.
  */
 import type { Board } from '../../board/schema.js';
-import type { ModelConfig, ModelDims } from '../../model/config.js';
+import { hasMoe, type ModelConfig, type ModelDims } from '../../model/config.js';
 import { vitArrays, vitBCols, vitBuffers, vitEngineFifos, vitMaxPasses } from '../buffers.js';
 import { bindsUram } from '../costModel.js';
 import { COST } from '../costConstants.js';
@@ -26,7 +26,6 @@ import { k, type CppStruct } from './struct.js';
 
 const F = 'kernels.vit_block';
 
-const hasMoe = (dims: ModelDims) => dims.experts > 0 && dims.moeBlocks.some((m) => m);
 
 export function validate(params: VitParams, dims: ModelDims): void {
   msa.validate(vitMsaParams(params), dims, F);
