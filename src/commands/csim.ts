@@ -10,8 +10,7 @@ import {
 import { buildCsim } from '../toolchain/csim.js';
 import { writeCyclesReport } from '../toolchain/cycles.js';
 import { runCsim } from '../toolchain/csimrun.js';
-import { saturatingTypes, saturationJson, saturationText } from '../toolchain/saturation.js';
-import { renderContext } from '../generate/context.js';
+import { saturationReport } from '../toolchain/saturation.js';
 import { editedNote, openProject } from '../driver/project.js';
 import { packedWeightsCached } from '../driver/weights.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
@@ -123,10 +122,9 @@ export function registerCsim(program: Command): void {
         `csim: ${batch} image(s), ${r.wallMsPerImage.toFixed(1)} ms/image (${r.cpuMsPerImage.toFixed(1)} ms cpu) -> ${opts.output}\n`,
       );
       // what saturated in the datapath (named by the design's types): a warning when anything did
-      const satTypes = saturatingTypes(renderContext(design));
-      const satLine = saturationText(r.saturations, satTypes, batch);
-      if (r.saturations.some((s) => s.count > 0)) process.stderr.write(`ubimoe: warning: csim: ${satLine}\n`);
-      else process.stdout.write(`csim: ${satLine}\n`);
+      const saturation = saturationReport(r.saturations, design, batch);
+      if (saturation.saturated) process.stderr.write(`ubimoe: warning: csim: ${saturation.text}\n`);
+      else process.stdout.write(`csim: ${saturation.text}\n`);
       if (opts.cycles) {
         const c = writeCyclesReport(project.dir, design, r.cycles, r.experts, batch, {
           design_hash: project.designHash,
@@ -163,7 +161,7 @@ export function registerCsim(program: Command): void {
         csim_ms_per_image: Number(r.wallMsPerImage.toFixed(2)),
         csim_cpu_ms_per_image: Number(r.cpuMsPerImage.toFixed(2)),
         saturated_weights: packed.saturated,
-        saturated_values: saturationJson(r.saturations, satTypes),
+        saturated_values: saturation.json,
       });
       writeFileAtomic(join(project.dir, 'reports', 'accuracy.json'), JSON.stringify(report, null, 2) + '\n');
       process.stdout.write(accuracyText(acc));

@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.js';
 import { CountProgress } from '../util/progress.js';
 import { preparePowerRun, type PowerRun } from '../driver/powerRun.js';
 import { checkOutputFile } from '../util/outputs.js';
+import { saturationReport } from '../toolchain/saturation.js';
 
 interface RunOptions {
   project: string;
@@ -191,6 +192,13 @@ export function registerRun(program: Command): void {
           ` -> ${opts.output}\n` +
           powerText,
       );
+      if (opts.backend === 'csim') {
+        // what saturated in the C-simulation's datapath (the runners count it; hardware does not)
+        const { counts, complete } = acc.saturations();
+        const saturation = saturationReport(counts, project.design, inputs.length, complete);
+        if (saturation.saturated) process.stderr.write(`ubimoe: warning: csim: ${saturation.text}\n`);
+        else process.stdout.write(`csim: ${saturation.text}\n`);
+      }
       if (opts.cycles) {
         const raw = mergeCycleReports(cycleReports);
         const c = writeCyclesReport(project.dir, project.design, raw, experts, inputs.length, {

@@ -10,6 +10,7 @@ import { loadBoard } from '../board/load.js';
 import type { Board } from '../board/schema.js';
 import { msPerImageNote, predictedMsPerImage, publishedFor } from '../report/published.js';
 import { accuracyJson, compareTokens, expertAgreement, type Accuracy } from '../toolchain/accuracy.js';
+import { saturationReport } from '../toolchain/saturation.js';
 import { resolveDesign, weightPortsText, type Design } from '../design/design.js';
 import { estimateDesign, estimateJson, type DesignEstimate } from '../design/estimate.js';
 import { Accelerator } from '../driver/accelerator.js';
@@ -44,6 +45,7 @@ export interface DemoResult {
   design: Design;
   estimate: DesignEstimate;
   accuracy: Accuracy;
+  saturation: string; // what saturated in the C-simulation's datapath, one line (toolchain/saturation.ts)
   csimMsPerImage: number;
   searchSeconds: number;
 }
@@ -200,6 +202,8 @@ export async function runDemo(
     () => `${(deviceMs / o.images).toFixed(0)} ms/image (csim compute)`,
   );
   writeNpy(join(out, 'tokens.npy'), [o.images, dims.numTokens, dims.D], csimTokens);
+  const { counts, complete } = acc.saturations();
+  const saturation = saturationReport(counts, design, o.images, complete);
 
   // 7. the float32 reference model and the comparison
   const accuracy = await step(
@@ -220,6 +224,7 @@ export async function runDemo(
         expert_agreement_note:
           "fraction of (image, MoE block, token) whose top-k expert set equals the reference model's",
         csim_ms_per_image: Number((deviceMs / o.images).toFixed(2)),
+        saturated_values: saturation.json,
       });
       writeFileAtomic(join(projectDir, 'reports', 'accuracy.json'), JSON.stringify(json, null, 2) + '\n');
       return a;
@@ -246,6 +251,7 @@ export async function runDemo(
     design,
     estimate,
     accuracy,
+    saturation: saturation.text,
     csimMsPerImage: deviceMs / o.images,
     searchSeconds: search.seconds,
   };
@@ -286,6 +292,7 @@ export function demoSummary(r: DemoResult): string {
   const ea = a.expertAgreement === null ? 'n/a' : `${(100 * a.expertAgreement).toFixed(2)}%`;
   lines.push(
     `csim vs float32 reference (${a.images} images, ${a.cosine.length} tokens): cosine min ${a.cosineMin.toFixed(9)} (1 − cos ${(1 - a.cosineMin).toExponential(2)}), median ${a.cosineMedian.toFixed(9)}, rel L2 ${(100 * a.relL2).toFixed(3)}%, expert agreement ${ea}`,
+    `csim datapath: ${r.saturation}`,
     `csim speed: ${r.csimMsPerImage.toFixed(0)} ms/image of compute per runner (C-simulation on this CPU, not the FPGA)`,
     `report: ${r.reportPath}`,
   );

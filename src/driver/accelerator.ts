@@ -18,6 +18,7 @@ import type { ModelShape } from './protocol.js';
 import { scheduleStream, type InputSource, type StreamOutput } from './scheduler.js';
 import { RunnerError, RunnerProcess, type RunnerCommand } from './runner.js';
 import { RequestTimeout, defaultTimeoutMs } from './timeout.js';
+import type { Saturation } from '../toolchain/saturation.js';
 
 export type Backend = 'csim' | 'xrt';
 
@@ -159,6 +160,20 @@ export class Accelerator {
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.close()));
     this.removeCyclesDir();
+  }
+
+  /**
+   * The values that saturated in the runners' datapath, per format, summed over the runners (csim
+   * runners print them at a clean stop; none for XRT, whose hardware clamps without counting);
+   * `complete` unless a runner did not stop cleanly (killed: its counts are lost). After close().
+   */
+  saturations(): { counts: Saturation[]; complete: boolean } {
+    const sum = new Map<string, number>();
+    for (const w of this.workers) for (const s of w.saturations()) sum.set(s.format, (sum.get(s.format) ?? 0) + s.count);
+    return {
+      counts: [...sum].map(([format, count]) => ({ format, count })),
+      complete: this.workers.every((w) => w.exit.exitCode === 0),
+    };
   }
 
   /** Kills every runner and waits until they are reaped. */

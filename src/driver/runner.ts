@@ -24,6 +24,7 @@ import {
   type ResponseFrame,
 } from './protocol.js';
 import { ToolError } from '../util/errors.js';
+import { parseSaturation, type Saturation } from '../toolchain/saturation.js';
 import { RequestTimeout, formatSeconds } from './timeout.js';
 
 export interface RunnerCommand {
@@ -98,6 +99,9 @@ export class RunnerProcess {
   private readonly pending = new Map<number, Pending>();
   private readonly stderrTail: string[] = [];
   private stderrPartial = '';
+  /** The csim runner's saturation counts, printed at a clean stop (src/toolchain/saturation.ts). */
+  private readonly saturationCounts: Saturation[] = [];
+  private stderrClosed: Promise<void> = Promise.resolve();
   private nextId = 0;
   private failure: RunnerError | undefined;
   private exited = false;
@@ -134,6 +138,7 @@ export class RunnerProcess {
     });
     this.proc.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     this.proc.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk));
+    this.stderrClosed = new Promise((resolve) => this.proc.stderr.once('close', () => resolve()));
     this.done = this.proc.then(
       (result) => {
         // a process that could not be spawned resolves with no exit code and no signal
@@ -224,6 +229,7 @@ export class RunnerProcess {
       const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
       await this.done;
       clearTimeout(timer);
+      await this.stderrClosed; // its last lines (the saturation counts) read: the pipe closes with the process
     }
     this.fail(new RunnerError(`${this.label} was closed`, 'died'));
   }
@@ -388,9 +394,19 @@ export class RunnerProcess {
     if (this.stderrPartial.length > 4096) this.stderrPartial = this.stderrPartial.slice(-4096);
     for (const l of lines) {
       if (!l.trim()) continue;
+      const saturation = parseSaturation(l);
+      if (saturation) {
+        this.saturationCounts.push(saturation);
+        continue;
+      }
       this.stderrTail.push(l.length > 500 ? l.slice(0, 500) + '…' : l);
       if (this.stderrTail.length > STDERR_LINES) this.stderrTail.shift();
     }
+  }
+
+  /** The values that saturated in the runner's datapath, per format (a csim runner, after close()). */
+  saturations(): Saturation[] {
+    return [...this.saturationCounts];
   }
 
   /** The last lines the runner wrote on stderr. */

@@ -92,6 +92,7 @@ export interface AccuracySummary {
   designHash?: string; // of the design the csim ran (compared with the manifest's)
   csimMsPerImage?: number;
   saturatedWeights?: number; // weight values that saturated when packed
+  saturatedValues?: Record<string, number>; // values that saturated in the csim's datapath, by type names ({}: none)
   cosine: number[]; // per token (all images)
   cosineMin: number;
   cosineMedian: number;

@@ -4,7 +4,8 @@
  * the design's saturating types (config.h's act_t, lin_in_t, qkv_t, score_t, a LayerNorm's dn_t:
  * types with the same format share a count) and said in one line.
  */
-import type { RenderContext } from '../generate/context.js';
+import type { Design } from '../design/design.js';
+import { renderContext, type RenderContext } from '../generate/context.js';
 
 export interface Saturation {
   format: string; // ap_fixed<W,I> or ap_ufixed<W,I>
@@ -59,4 +60,20 @@ export function saturationText(counts: Saturation[], types: Map<string, string[]
     `${total.toLocaleString('en-US')} value(s) saturated in the datapath over ${images} image(s): ${parts.join(', ')}; ` +
     'the design clamps them, so its output drifts from the reference: widen those types (precision) or check the input'
   );
+}
+
+/** What a C-simulation of `design` over `images` image(s) saturated: its line, its JSON, whether any value did. */
+export function saturationReport(
+  counts: Saturation[],
+  design: Design,
+  images: number,
+  complete = true, // false: some images' counts were lost (a runner killed before it could print them)
+): { text: string; json: Record<string, number>; saturated: boolean } {
+  const types = saturatingTypes(renderContext(design));
+  const lost = complete ? '' : ' (not counted: the images of a runner that was killed)';
+  return {
+    text: saturationText(counts, types, images) + lost,
+    json: saturationJson(counts, types),
+    saturated: counts.some((s) => s.count > 0),
+  };
 }

@@ -81,12 +81,28 @@ describe('ubimoe run (micro)', () => {
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^6 images in [\d.]+ m?s \(csim, 2 workers\): [\d.]+ images\/s, latency mean .*, p50 .*, p99 .* -> .*run\.npy\n$/,
+      /^6 images in [\d.]+ m?s \(csim, 2 workers\): [\d.]+ images\/s, latency mean .*, p50 .*, p99 .* -> .*run\.npy\ncsim: no value saturated in the datapath \(act_t, lin_in_t, qkv_t, score_t, dn_t\)\n$/,
     );
     const c = ubimoe(inferenceArgs('csim', onProject(p, images, viaCsim), '--task', '1', '--no-reference'));
     expect(c.code).toBe(0);
     expect(readNpy(viaRun).shape).toEqual([6, 17, 32]);
     expect(sameBytes(viaRun, viaCsim)).toBe(true);
+  }, 900_000);
+
+  test("inputs beyond the activations' range: the runners' saturation counts, summed, equal ubimoe csim's", () => {
+    const big = join(p.root, 'big.npy');
+    const x = readNpy(images);
+    writeFileSync(big, encodeNpy(x.shape, Float32Array.from(x.data as Float32Array, (v) => v * 1000)));
+    const r = ubimoe(inferenceArgs('run', onProject(p, big, join(p.root, 'big-run.npy')), '--workers', '2'));
+    expect(r.code).toBe(0);
+    const warning = /^ubimoe: warning: csim: ([\d,]+) value\(s\) saturated in the datapath over 6 image\(s\): (.*);/m;
+    const viaRun = warning.exec(r.stderr);
+    expect(viaRun).not.toBeNull();
+    expect(viaRun![2]).toMatch(/act_t\/lin_in_t \(ap_fixed<32,10>\)/);
+    // one csim process over the same images counts the same values (the 2 runners' counts add up)
+    const c = ubimoe(inferenceArgs('csim', onProject(p, big, join(p.root, 'big-csim.npy')), '--no-reference'));
+    expect(c.code).toBe(0);
+    expect(warning.exec(c.stderr)?.slice(1)).toEqual(viaRun!.slice(1));
   }, 900_000);
 
   test('PNG frames and npy inputs in one run; --final-norm applies the final LayerNorm on the host', () => {
@@ -217,7 +233,10 @@ describe('ubimoe run (micro)', () => {
       /^csim runner #[12] hung on input \d+ \(no answer within [\d.]+ s\); killed it, retrying input \d+ on another runner( \(with the \d+ inputs? queued behind it\))?$/,
     );
     expect(stderr).not.toMatch(/error|\n\s+at /);
-    expect(stdout).toMatch(/^3000 images in .* -> .*stopped\.npy\n$/);
+    // the killed runner's saturation counts are lost, and the line says so
+    expect(stdout).toMatch(
+      /^3000 images in .* -> .*stopped\.npy\ncsim: no value saturated in the datapath \(.*\) \(not counted: the images of a runner that was killed\)\n$/,
+    );
     expect(sameBytes(out, healthy)).toBe(true);
     for (const pid of runners) expect(processExists(pid)).toBe(false); // the stopped one was killed
   }, 900_000);

@@ -16,6 +16,8 @@ export const accuracyFileSchema = z
     design_hash: z.string().optional(),
     csim_ms_per_image: finite.min(0).optional(),
     saturated_weights: z.number().int().min(0).optional(),
+    // values that saturated in the csim's datapath, by the design's type names (src/toolchain/saturation.ts)
+    saturated_values: z.record(z.string(), z.number().int().min(0)).optional(),
     cosine: z
       .object({
         per_token: z.array(finite).min(1, 'must list at least one token'),
@@ -48,6 +50,7 @@ export function readAccuracy(path: string): AccuracySummary | null {
     designHash: f.design_hash,
     csimMsPerImage: f.csim_ms_per_image,
     saturatedWeights: f.saturated_weights,
+    saturatedValues: f.saturated_values,
     cosine: cos,
     cosineMin: f.cosine.min ?? Math.min(...cos),
     cosineMedian: f.cosine.median ?? median(cos),

@@ -69,6 +69,14 @@ export function accuracySection(d: ReportData): string {
   if (a.csimMsPerImage !== undefined) facts.push(`csim ${ms(a.csimMsPerImage)} ms/image on the host`);
   if (a.saturatedWeights !== undefined)
     facts.push(`${int(a.saturatedWeights)} weight values saturated when packed`);
+  if (a.saturatedValues !== undefined) {
+    const hit = Object.entries(a.saturatedValues).filter(([, n]) => n > 0);
+    facts.push(
+      hit.length
+        ? `values saturated in the datapath: ${hit.map(([t, n]) => `${int(n)} ${h('code', {}, esc(t))}`).join(', ')}`
+        : 'no value saturated in the datapath',
+    );
+  }
   return h(
     'section',
     { id: 'accuracy' },
