@@ -138,6 +138,9 @@ describe('ubimoe demo (micro on u280, 2 images)', () => {
     const acc = JSON.parse(readFileSync(join(out(), 'project', 'reports', 'accuracy.json'), 'utf8'));
     expect(acc.images).toBe(2);
     expect(acc.task).toBe(1);
+    // the runners' saturation counts: none on these images, said in the summary, the JSON and the report
+    expect(r.stdout).toMatch(/^csim datapath: no value saturated in the datapath \(act_t, lin_in_t, qkv_t, score_t, dn_t\)$/m);
+    expect(acc.saturated_values).toEqual({});
     const line =
       /cosine min ([\d.]+) \(1 − cos [\d.e+-]+\), median ([\d.]+), rel L2 ([\d.]+)%, expert agreement ([\d.]+)%/.exec(
         r.stdout,
@@ -158,6 +161,7 @@ describe('ubimoe demo (micro on u280, 2 images)', () => {
     expect(design.board.name).toBe('u280');
     const html = readFileSync(join(out(), 'report.html'), 'utf8');
     expect(html).toContain('<title>ubimoe report — micro on u280</title>');
+    expect(html).toContain('no value saturated in the datapath');
   });
 
   test('bad flags: one line, exit 2, nothing run', () => {

@@ -81,6 +81,7 @@ describe('accuracy', () => {
         rel_l2: 2.5e-6,
         max_abs: 1e-3,
         expert_agreement: 0.999,
+        saturated_values: { qkv_t: 1200, 'act_t/lin_in_t': 0 },
       }),
     );
     const r = await render(dir, (page) =>
@@ -126,6 +127,9 @@ describe('accuracy', () => {
     expect(p.worst[1].cx).toBeLessThan(p.medianX + 100);
     expect(r.sections.accuracy).toMatch(/min cosine\s+0\.9800/i);
     expect(r.sections.accuracy).toMatch(/median cosine\s+0\.9999994/i);
+    // the csim's saturation counts: the types that saturated (a zero count is not listed)
+    expect(r.sections.accuracy).toMatch(/values saturated in the datapath: 1\D?200 qkv_t/);
+    expect(r.sections.accuracy).not.toMatch(/act_t/);
   });
 });
 
