@@ -101,7 +101,7 @@ export class RunnerProcess {
   private stderrPartial = '';
   /** The csim runner's saturation counts, printed at a clean stop (src/toolchain/saturation.ts). */
   private readonly saturationCounts: Saturation[] = [];
-  private stderrClosed: Promise<void> = Promise.resolve();
+  private readonly stderrClosed: Promise<void>;
   private nextId = 0;
   private failure: RunnerError | undefined;
   private exited = false;
