@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { compareTokens, expertAgreement, type Accuracy } from '../../src/toolchain/accuracy.js';
 import { buildCsim } from '../../src/toolchain/csim.js';
 import { runCsim } from '../../src/toolchain/csimrun.js';
+import type { Saturation } from '../../src/toolchain/saturation.js';
 import type { Design } from '../../src/design/design.js';
 import { writePackedWeights } from '../../src/driver/pack.js';
 import { fatalIssues, formatIssues, lintProject } from '../../src/generate/lint.js';
@@ -177,6 +178,8 @@ export interface RunAccuracy extends Accuracy {
   cpuMsPerImage: number;
   /** Margin-aware expert agreement; null for a dense model. */
   experts: MarginAgreement | null;
+  /** Values the datapath's saturating types clamped, per format (the csim runner's counts). */
+  saturations: Saturation[];
 }
 
 /** Runs `batch` inputs through csim and the reference; returns the comparison. */
@@ -219,6 +222,7 @@ export async function accuracy(
       : null,
     msPerImage: r.wallMsPerImage,
     cpuMsPerImage: r.cpuMsPerImage,
+    saturations: r.saturations,
   };
 }
 
@@ -231,9 +235,11 @@ export function summary(what: string, a: RunAccuracy): string {
       `largest margin ${e.firstFlips.length ? Math.max(...e.firstFlips.map((f) => f.margin)).toPrecision(2) : '-'}; ` +
       `${e.shadowed} groups after a near-tie flip, ${e.later} flipped)`
     : 'dense';
+  const sat = a.saturations.filter((s) => s.count > 0);
+  const saturated = sat.length ? `saturated ${sat.map((s) => `${s.count} ${s.format}`).join(', ')}` : 'nothing saturated';
   return (
     `${what}: 1-cos median ${(1 - a.cosineMedian).toPrecision(3)}, 1-cos min ${(1 - a.cosineMin).toPrecision(3)}, ` +
-    `rel L2 ${(100 * a.relL2).toPrecision(3)}%, max abs ${a.maxAbs.toPrecision(3)}, ${experts}, ` +
+    `rel L2 ${(100 * a.relL2).toPrecision(3)}%, max abs ${a.maxAbs.toPrecision(3)}, ${experts}, ${saturated}, ` +
     `${a.cpuMsPerImage.toFixed(0)} ms cpu/image\n`
   );
 }
@@ -248,6 +254,7 @@ export interface ErrorBounds {
   relL2: number; // relative L2 error
   maxAbs: number; // max abs error
   rawExperts?: number; // 1 − raw expert agreement (omitted: not bounded)
+  saturated?: number; // values the datapath's saturating types may clamp (default 0: none)
 }
 
 /**
@@ -266,6 +273,10 @@ export function violations(a: RunAccuracy, b: ErrorBounds): string[] {
   check('max abs', a.maxAbs, b.maxAbs);
   if (b.rawExperts !== undefined && a.expertAgreement !== null)
     check('1 - raw expert agreement', 1 - a.expertAgreement, b.rawExperts);
+  // a clamped activation is a range too narrow for these inputs: none allowed unless bounded
+  const saturated = a.saturations.reduce((t, s) => t + s.count, 0);
+  if (saturated > (b.saturated ?? 0))
+    v.push(`${saturated} value(s) saturated (${a.saturations.map((s) => `${s.count} ${s.format}`).join(', ')}) > bound ${b.saturated ?? 0}`);
   const e = a.experts;
   if (e) {
     for (const f of e.failures)
