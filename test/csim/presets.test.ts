@@ -23,6 +23,8 @@ async function measure(model: string) {
     `${model} csim: cosine min ${a.cosineMin.toFixed(6)} median ${a.cosineMedian.toFixed(7)}, rel L2 ${(100 * a.relL2).toFixed(3)}%, ` +
       `max abs ${a.maxAbs.toPrecision(3)}, experts ${a.expertAgreement === null ? 'n/a' : (100 * a.expertAgreement).toFixed(2) + '%'}\n`,
   );
+  // nothing clamped in the datapath (the csim's saturation counts, as every accuracy regression requires)
+  expect(a.saturations.filter((s) => s.count > 0)).toEqual([]);
   return a;
 }
 
