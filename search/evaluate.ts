@@ -74,6 +74,14 @@ export function kernelCycles(
   return total;
 }
 
+/**
+ * The shared parameters a kernel's cycles depend on: all but the stream depth, which sizes FIFOs
+ * (resources) and no cycle count (test/search/search.test.ts checks it), so the search costs a
+ * kernel's cycles once for every stream depth.
+ */
+const sharedCycleKey = (shared: SharedParams): string =>
+  `${shared.clockMhz},${shared.axiWidthBits},${shared.weightPorts ?? 1}`;
+
 /** One compute unit's resources. */
 function kernelResources(kernel: KernelName, params: AnyParams, dims: ModelDims, shared: SharedParams, board: Board) {
   switch (kernel) {
@@ -107,6 +115,8 @@ export class Evaluator {
   private readonly kernelStride: Partial<Record<KernelName, number[]>>;
   private readonly kernelCostCache: Partial<Record<KernelName, Map<number, KernelCost>>> = {};
   private readonly kernelCache = new Map<string, { cycles: number; resources: KernelCost['resources'] }>();
+  /** Kernel cycles by kernel parameters, shared parameters but the stream depth (cycleKey), and SLR. */
+  private readonly cycleCache = new Map<string, number>();
   /** vit_block's cycles without its LayerNorms, by its parameters but norm_lanes (vitCycles). */
   private readonly vitCoreCache = new Map<string, number>();
   /** vit_block's expert phases, by its parameters but norm_lanes (vitExperts). */
@@ -180,16 +190,21 @@ export class Evaluator {
     shared: SharedParams,
     slr: number,
   ): { cycles: number; resources: KernelCost['resources'] } {
-    const key = `${kernel}|${Object.values(params).join(',')}|${shared.clockMhz},${shared.axiWidthBits},${shared.streamDepth},${shared.weightPorts ?? 1}|${slr}`;
+    const cycleKey = `${kernel}|${Object.values(params).join(',')}|${sharedCycleKey(shared)}|${slr}`;
+    const key = `${cycleKey}|${shared.streamDepth}`;
     let f = this.kernelCache.get(key);
     if (!f) {
       this.kernelEvaluations++;
       const { dims, board } = this.space;
       const resources = kernelResources(kernel, params, dims, shared, board);
-      const cycles =
-        kernel === 'vit_block'
-          ? this.vitCycles(params as VitParams, shared, slr)
-          : kernelCycles(kernel, params, dims, shared, board, slr, this.opts.routing);
+      let cycles = this.cycleCache.get(cycleKey);
+      if (cycles === undefined) {
+        cycles =
+          kernel === 'vit_block'
+            ? this.vitCycles(params as VitParams, shared, slr)
+            : kernelCycles(kernel, params, dims, shared, board, slr, this.opts.routing);
+        this.cycleCache.set(cycleKey, cycles);
+      }
       f = { cycles, resources };
       this.kernelCache.set(key, f);
     }
@@ -205,7 +220,7 @@ export class Evaluator {
     const { dims, board } = this.space;
     // every vit_block parameter but norm_lanes
     const core: VitParams = patchOnEngine(params) ? { ...vitMsaParams(params), patch_on_engine: true } : vitMsaParams(params);
-    const key = `${Object.values(core).join(',')}|${shared.clockMhz},${shared.axiWidthBits},${shared.streamDepth},${shared.weightPorts ?? 1}|${slr}`;
+    const key = `${Object.values(core).join(',')}|${sharedCycleKey(shared)}|${slr}`;
     let rest = this.vitCoreCache.get(key);
     if (rest === undefined) {
       rest =

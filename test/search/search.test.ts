@@ -64,6 +64,35 @@ describe('search space', () => {
     }
   });
 
+  test("no kernel's cycles depend on the stream depth (the evaluator costs cycles once for every depth)", () => {
+    const rng = new Rng(5);
+    for (const [board, block, patchOnEngine] of [
+      ['zcu102', 'split', false],
+      ['zcu102', 'fused', true],
+      ['u280', 'fused', false],
+    ] as const) {
+      const b = loadBoard(board);
+      const dims = modelDims(loadModel('m3vit-tiny'));
+      const space = buildSpace(dims, b, { objective: 'latency', block, patchOnEngine });
+      for (let i = 0; i < 12; i++) {
+        const c = space.decode(space.genes.map((g) => rng.int(g.values.length)));
+        const at = (streamDepth: number) =>
+          estimate({
+            dims,
+            board: b,
+            shared: { clockMhz: c.clockMhz, axiWidthBits: c.axiWidthBits, streamDepth, precision: PRECISIONS.w16a32 },
+            kernels: c.kernels,
+            placement: c.placement,
+            computeUnits: c.computeUnits,
+            span: c.span,
+          });
+        const cycles = (e: ReturnType<typeof at>) => e.kernels.map((k) => [k.name, k.cycles, k.parts]);
+        const base = at(16);
+        for (const depth of [32, 256]) expect(cycles(at(depth))).toEqual(cycles(base));
+      }
+    }
+  });
+
   test('the scorer agrees with the design estimate (latency, throughput, DSP, fit), fused designs too', () => {
     const rng = new Rng(3);
     // (fused: the evaluator caches vit_block's cycles apart from its LayerNorms, across norm_lanes)
