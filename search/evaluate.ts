@@ -76,8 +76,8 @@ export function kernelCycles(
 
 /**
  * The shared parameters a kernel's cycles depend on: all but the stream depth, which sizes FIFOs
- * (resources) and no cycle count (test/search/search.test.ts checks it), so the search costs a
- * kernel's cycles once for every stream depth.
+ * (resources) and no cycle count, so the search costs a kernel's cycles once for every stream
+ * depth; likewise its resources once for every clock and SLR (test/search/search.test.ts checks both).
  */
 const sharedCycleKey = (shared: SharedParams): string =>
   `${shared.clockMhz},${shared.axiWidthBits},${shared.weightPorts ?? 1}`;
@@ -117,6 +117,8 @@ export class Evaluator {
   private readonly kernelCache = new Map<string, { cycles: number; resources: KernelCost['resources'] }>();
   /** Kernel cycles by kernel parameters, shared parameters but the stream depth (cycleKey), and SLR. */
   private readonly cycleCache = new Map<string, number>();
+  /** Kernel resources by kernel parameters and the shared parameters but the clock (neither the clock nor the SLR sizes anything). */
+  private readonly resourceCache = new Map<string, KernelCost['resources']>();
   /** vit_block's cycles without its LayerNorms, by its parameters but norm_lanes (vitCycles). */
   private readonly vitCoreCache = new Map<string, number>();
   /** vit_block's expert phases, by its parameters but norm_lanes (vitExperts). */
@@ -196,7 +198,12 @@ export class Evaluator {
     if (!f) {
       this.kernelEvaluations++;
       const { dims, board } = this.space;
-      const resources = kernelResources(kernel, params, dims, shared, board);
+      const resourceKey = `${kernel}|${Object.values(params).join(',')}|${shared.axiWidthBits},${shared.weightPorts ?? 1},${shared.streamDepth}`;
+      let resources = this.resourceCache.get(resourceKey);
+      if (!resources) {
+        resources = kernelResources(kernel, params, dims, shared, board);
+        this.resourceCache.set(resourceKey, resources);
+      }
       let cycles = this.cycleCache.get(cycleKey);
       if (cycles === undefined) {
         cycles =

@@ -64,7 +64,7 @@ describe('search space', () => {
     }
   });
 
-  test("no kernel's cycles depend on the stream depth (the evaluator costs cycles once for every depth)", () => {
+  test("no kernel's cycles depend on the stream depth, nor its resources on the clock or SLR (the evaluator's caches)", () => {
     const rng = new Rng(5);
     for (const [board, block, patchOnEngine] of [
       ['zcu102', 'split', false],
@@ -76,19 +76,23 @@ describe('search space', () => {
       const space = buildSpace(dims, b, { objective: 'latency', block, patchOnEngine });
       for (let i = 0; i < 12; i++) {
         const c = space.decode(space.genes.map((g) => rng.int(g.values.length)));
-        const at = (streamDepth: number) =>
+        const at = (streamDepth: number, clockMhz = c.clockMhz, placement = c.placement) =>
           estimate({
             dims,
             board: b,
-            shared: { clockMhz: c.clockMhz, axiWidthBits: c.axiWidthBits, streamDepth, precision: PRECISIONS.w16a32 },
+            shared: { clockMhz, axiWidthBits: c.axiWidthBits, streamDepth, precision: PRECISIONS.w16a32 },
             kernels: c.kernels,
-            placement: c.placement,
+            placement,
             computeUnits: c.computeUnits,
             span: c.span,
           });
         const cycles = (e: ReturnType<typeof at>) => e.kernels.map((k) => [k.name, k.cycles, k.parts]);
+        const resources = (e: ReturnType<typeof at>) => e.kernels.map((k) => [k.name, k.resourcesPerCu]);
         const base = at(16);
         for (const depth of [32, 256]) expect(cycles(at(depth))).toEqual(cycles(base));
+        for (const clock of b.clocks_mhz.allowed) expect(resources(at(16, clock))).toEqual(resources(base));
+        const moved = Object.fromEntries(Object.keys(c.placement).map((k) => [k, 0])) as typeof c.placement;
+        expect(resources(at(16, c.clockMhz, moved))).toEqual(resources(base));
       }
     }
   });
