@@ -192,13 +192,14 @@ export class Evaluator {
     shared: SharedParams,
     slr: number,
   ): { cycles: number; resources: KernelCost['resources'] } {
-    const cycleKey = `${kernel}|${Object.values(params).join(',')}|${sharedCycleKey(shared)}|${slr}`;
+    const paramsKey = `${kernel}|${Object.values(params).join(',')}`;
+    const cycleKey = `${paramsKey}|${sharedCycleKey(shared)}|${slr}`;
     const key = `${cycleKey}|${shared.streamDepth}`;
     let f = this.kernelCache.get(key);
     if (!f) {
       this.kernelEvaluations++;
       const { dims, board } = this.space;
-      const resourceKey = `${kernel}|${Object.values(params).join(',')}|${shared.axiWidthBits},${shared.weightPorts ?? 1},${shared.streamDepth}`;
+      const resourceKey = `${paramsKey}|${shared.axiWidthBits},${shared.weightPorts ?? 1},${shared.streamDepth}`;
       let resources = this.resourceCache.get(resourceKey);
       if (!resources) {
         resources = kernelResources(kernel, params, dims, shared, board);

@@ -10,7 +10,7 @@ import {
 import { buildCsim } from '../toolchain/csim.js';
 import { writeCyclesReport } from '../toolchain/cycles.js';
 import { runCsim } from '../toolchain/csimrun.js';
-import { saturationReport } from '../toolchain/saturation.js';
+import { saturationReport, writeSaturation } from '../toolchain/saturation.js';
 import { editedNote, openProject } from '../driver/project.js';
 import { packedWeightsCached } from '../driver/weights.js';
 import { readModelInput, parseTask } from '../io/modelinput.js';
@@ -123,8 +123,7 @@ export function registerCsim(program: Command): void {
       );
       // what saturated in the datapath (named by the design's types): a warning when anything did
       const saturation = saturationReport(r.saturations, design, batch);
-      if (saturation.saturated) process.stderr.write(`ubimoe: warning: csim: ${saturation.text}\n`);
-      else process.stdout.write(`csim: ${saturation.text}\n`);
+      writeSaturation(saturation);
       if (opts.cycles) {
         const c = writeCyclesReport(project.dir, design, r.cycles, r.experts, batch, {
           design_hash: project.designHash,

@@ -12,7 +12,7 @@ import { UserError } from '../util/errors.js';
 import { CountProgress } from '../util/progress.js';
 import { preparePowerRun, type PowerRun } from '../driver/powerRun.js';
 import { checkOutputFile } from '../util/outputs.js';
-import { saturationReport } from '../toolchain/saturation.js';
+import { saturationReport, writeSaturation } from '../toolchain/saturation.js';
 
 interface RunOptions {
   project: string;
@@ -195,9 +195,7 @@ export function registerRun(program: Command): void {
       if (opts.backend === 'csim') {
         // what saturated in the C-simulation's datapath (the runners count it; hardware does not)
         const { counts, complete } = acc.saturations();
-        const saturation = saturationReport(counts, project.design, inputs.length, complete);
-        if (saturation.saturated) process.stderr.write(`ubimoe: warning: csim: ${saturation.text}\n`);
-        else process.stdout.write(`csim: ${saturation.text}\n`);
+        writeSaturation(saturationReport(counts, project.design, inputs.length, complete));
       }
       if (opts.cycles) {
         const raw = mergeCycleReports(cycleReports);

@@ -77,3 +77,9 @@ export function saturationReport(
     saturated: counts.some((s) => s.count > 0),
   };
 }
+
+/** Where `report`'s line goes: a warning on stderr when a value saturated, else a note on stdout. */
+export function writeSaturation(report: { text: string; saturated: boolean }): void {
+  if (report.saturated) process.stderr.write(`ubimoe: warning: csim: ${report.text}\n`);
+  else process.stdout.write(`csim: ${report.text}\n`);
+}

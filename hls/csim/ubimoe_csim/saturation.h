@@ -7,6 +7,7 @@
 #ifndef UBIMOE_CSIM_SATURATION_H
 #define UBIMOE_CSIM_SATURATION_H
 
+#include <cstdio>
 #include <vector>
 
 namespace ubimoe_csim {
@@ -32,6 +33,13 @@ inline std::vector<saturation_count> &saturations() {
       return;
     }
   saturations().push_back({width, iwidth, is_signed, 1});
+}
+
+// The runners' report: a line per format in which values saturated (src/toolchain/saturation.ts parses it).
+inline void print_saturations(std::FILE *out) {
+  for (const saturation_count &c : saturations())
+    std::fprintf(out, "csim: saturated %s<%d,%d>: %llu\n", c.is_signed ? "ap_fixed" : "ap_ufixed", c.width, c.iwidth, c.count);
+  std::fflush(out);
 }
 
 }  // namespace ubimoe_csim

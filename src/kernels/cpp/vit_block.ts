@@ -26,7 +26,6 @@ import { k, type CppStruct } from './struct.js';
 
 const F = 'kernels.vit_block';
 
-
 export function validate(params: VitParams, dims: ModelDims): void {
   msa.validate(vitMsaParams(params), dims, F);
   ffn.validate(vitFfnParams(params), dims, F);
